@@ -1,0 +1,96 @@
+"""The ``fieldkit`` command line.
+
+Subcommands live in their own modules and are imported only when used (see
+``COMMANDS``), so ``fieldkit --help`` stays fast: nothing heavy (faster_whisper,
+ctranslate2, av, sqlalchemy) is imported at start-up. A new command is one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from fieldkit import __version__
+from fieldkit.errors import FieldkitError
+
+#: name -> "module:attribute" of a click command or group
+COMMANDS: dict[str, str] = {
+    "project": "fieldkit.cli.project:project",
+    "doctor": "fieldkit.cli.doctor:doctor",
+}
+
+#: one-line help shown by ``fieldkit --help`` without importing the module
+SHORT_HELP: dict[str, str] = {
+    "project": "Create and list projects.",
+    "doctor": "Check this laptop: Python, PortAudio, microphones, models, disk.",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SHORT_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="FIELDKIT_HOME",
+    help="Where projects are kept (default: your user data folder; env FIELDKIT_HOME).",
+)
+@click.option("--project", "-p", "project_name", help="Open this project in the app.")
+@click.version_option(__version__, prog_name="fieldkit")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None, project_name: str | None) -> None:
+    """fieldkit: interview guide, recording, tags and notes, transcripts and exports
+    for qualitative fieldwork, all on this laptop.
+
+    Run without a command to open the app.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["data_dir"] = data_dir
+    if ctx.invoked_subcommand is None:
+        from fieldkit.tui.app import run_app
+
+        run_app(data_dir=data_dir, project=project_name)
+
+
+def workspace(ctx: click.Context):  # noqa: ANN201 - avoid importing at module level
+    from fieldkit.projects import Workspace
+
+    return Workspace(ctx.find_root().obj.get("data_dir"))
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.umask(0o077)  # research data: files and folders we create are owner-only
+    try:
+        cli.main(args=argv, prog_name="fieldkit", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except FieldkitError as exc:
+        click.secho(f"fieldkit: {exc.message}", fg="red", err=True)
+        if exc.hint:
+            click.echo(f"  {exc.hint}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)

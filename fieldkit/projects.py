@@ -1,0 +1,139 @@
+"""Projects on disk: one folder per project under ``<data dir>/projects/``.
+
+A project folder holds ``project.db`` (the SQLite database), ``audio/`` (recordings),
+``exports/`` and ``backups/``. Moving a project to another laptop is copying its folder
+(with fieldkit closed).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+from fieldkit.errors import FieldkitError
+from fieldkit.paths import ensure_private_dir, resolve_data_dir
+
+if TYPE_CHECKING:
+    from fieldkit.store.db import Database
+    from fieldkit.store.models import Project
+
+DB_NAME = "project.db"
+
+
+def slugify(name: str) -> str:
+    norm = unicodedata.normalize("NFKD", name.replace("ø", "o").replace("Ø", "O").replace("æ", "ae").replace("Æ", "AE"))
+    ascii_ = norm.encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")
+    return slug or "project"
+
+
+@dataclass
+class ProjectHandle:
+    """An open project: its folder, database and Project row."""
+
+    folder: Path
+    db: "Database"
+    project_id: object
+
+    @property
+    def audio_dir(self) -> Path:
+        return ensure_private_dir(self.folder / "audio")
+
+    @property
+    def exports_dir(self) -> Path:
+        return ensure_private_dir(self.folder / "exports")
+
+    def project(self) -> "Project":
+        from fieldkit.store.models import Project
+
+        with self.db.session() as s:
+            return s.get(Project, self.project_id)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "ProjectHandle":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Workspace:
+    """The data directory: finds, creates and opens projects."""
+
+    def __init__(self, data_dir: str | Path | None = None):
+        self.root = resolve_data_dir(data_dir)
+
+    @property
+    def projects_dir(self) -> Path:
+        return self.root / "projects"
+
+    def ensure(self) -> "Workspace":
+        ensure_private_dir(self.root)
+        ensure_private_dir(self.projects_dir)
+        return self
+
+    def project_folders(self) -> Iterator[Path]:
+        if not self.projects_dir.is_dir():
+            return
+        for folder in sorted(self.projects_dir.iterdir()):
+            if (folder / DB_NAME).is_file():
+                yield folder
+
+    def find(self, name_or_slug: str) -> Path:
+        slug = slugify(name_or_slug)
+        folder = self.projects_dir / slug
+        if (folder / DB_NAME).is_file():
+            return folder
+        known = ", ".join(f.name for f in self.project_folders()) or "none yet"
+        raise FieldkitError(
+            f"No project called {name_or_slug!r} in {self.projects_dir}.",
+            hint=f"Projects here: {known}. Create one with `fieldkit project new NAME`.",
+        )
+
+    def open(self, name_or_slug: str | Path) -> ProjectHandle:
+        from sqlmodel import select
+
+        from fieldkit.store.db import open_database
+        from fieldkit.store.models import Project
+
+        folder = Path(name_or_slug) if isinstance(name_or_slug, Path) else self.find(name_or_slug)
+        db = open_database(folder / DB_NAME)
+        with db.session() as s:
+            project = s.exec(select(Project)).first()
+        if project is None:
+            db.close()
+            raise FieldkitError(f"The database in {folder} holds no project.")
+        return ProjectHandle(folder=folder, db=db, project_id=project.id)
+
+    def create(self, name: str, **fields: object) -> ProjectHandle:
+        from fieldkit.store.db import open_database
+        from fieldkit.store.models import Project
+
+        self.ensure()
+        slug = slugify(name)
+        folder = self.projects_dir / slug
+        if folder.exists():
+            raise FieldkitError(
+                f"A project folder {folder} already exists.", hint="Choose another name."
+            )
+        ensure_private_dir(folder)
+        db = open_database(folder / DB_NAME, create=True)
+        with db.transaction() as s:
+            project = Project(name=name, slug=slug, **fields)
+            s.add(project)
+        for sub in ("audio", "exports"):
+            ensure_private_dir(folder / sub)
+        return ProjectHandle(folder=folder, db=db, project_id=project.id)
+
+    def list_projects(self) -> list[tuple[Path, "Project"]]:
+        """Every project with its Project row (a damaged one raises DatabaseError)."""
+        out = []
+        for folder in self.project_folders():
+            with self.open(folder) as handle:
+                out.append((folder, handle.project()))
+        return out

@@ -1,0 +1,1 @@
+"""Storage: SQLModel models and the project database."""

@@ -1,0 +1,200 @@
+"""Opening a project database: SQLite pragmas, schema checks, migrations, backups.
+
+Everything SQLite-specific is here. ``open_database`` either returns a ready
+:class:`Database` at the current schema or raises :class:`DatabaseError` with a
+message naming the file and what to do; it never overwrites or half-migrates a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, create_engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+from sqlmodel import Session as DBSession
+
+from fieldkit.errors import DatabaseError
+
+#: The newest schema revision this fieldkit knows (tests check it against Alembic's head).
+SCHEMA_HEAD = "0002"
+#: Older revisions this fieldkit can migrate from.
+KNOWN_REVISIONS = ("0001", "0002")
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+BUSY_TIMEOUT_MS = 3000
+
+
+def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA journal_mode = WAL")
+    # FULL: a committed note survives a power cut, not only a crash of fieldkit.
+    cur.execute("PRAGMA synchronous = FULL")
+    # Deleted content is overwritten with zeros, not left in free pages (purge relies on it).
+    cur.execute("PRAGMA secure_delete = ON")
+    cur.close()
+
+
+def make_engine(path: Path) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+    event.listen(engine, "connect", _on_connect)
+    return engine
+
+
+@dataclass
+class Database:
+    path: Path
+    engine: Engine
+    migrated_from: str | None = None   # revision before migration, if one ran
+    backup_path: Path | None = None
+
+    def session(self) -> DBSession:
+        return DBSession(self.engine, expire_on_commit=False)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[DBSession]:
+        """A session that commits on success and rolls back on error."""
+        with self.session() as s:
+            try:
+                yield s
+                s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _describe_sqlite_error(path: Path, exc: BaseException) -> DatabaseError:
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "locked" in text or "busy" in text:
+        return DatabaseError(
+            f"The database {path} is locked by another program.",
+            hint="Close the other fieldkit window or program using it, then try again.",
+        )
+    if "not a database" in text or "malformed" in text or "file is encrypted" in text:
+        return DatabaseError(
+            f"The database {path} is damaged or is not a fieldkit database.",
+            hint=(
+                "Nothing was changed. Restore it from a backup (files named "
+                "project.db.bak-* beside it), or move it aside and run `fieldkit recover`."
+            ),
+        )
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return DatabaseError(
+            f"The database {path} cannot be opened for writing.",
+            hint="Check that the folder and file belong to you and the disk is not full.",
+        )
+    return DatabaseError(f"The database {path} could not be opened: {exc}")
+
+
+def read_revision(engine: Engine) -> str | None:
+    """The schema revision stored in the database (None for an empty database)."""
+    with engine.connect() as conn:
+        tables = {
+            r[0]
+            for r in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )
+        }
+        if "alembic_version" not in tables:
+            if tables - {"sqlite_sequence"}:
+                raise DatabaseError(
+                    "The database holds tables but no fieldkit schema version.",
+                    hint="It was not made by fieldkit; nothing was changed.",
+                )
+            return None
+        row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+        return row[0] if row else None
+
+
+def _alembic_config(engine_conn: object):  # noqa: ANN202 - alembic type is lazy
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = engine_conn
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), revision)
+
+
+def backup_sqlite(path: Path, revision: str | None) -> Path:
+    """A consistent copy through SQLite's backup API (WAL content included)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.bak-{revision or 'empty'}-{stamp}")
+    src = sqlite3.connect(str(path))
+    try:
+        dst = sqlite3.connect(str(target))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    os.chmod(target, 0o600)
+    return target
+
+
+def open_database(path: Path, *, create: bool = False) -> Database:
+    """Open (or with ``create`` make) a project database at the current schema.
+
+    An older schema is backed up beside the file and migrated; a newer one is refused.
+    """
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise DatabaseError(f"There is no fieldkit database at {path}.")
+        if not os.access(path.parent, os.W_OK):
+            raise DatabaseError(f"Cannot create {path}: the folder is not writable.")
+    elif not os.access(path, os.R_OK | os.W_OK):
+        raise DatabaseError(
+            f"The database {path} cannot be opened for writing.",
+            hint="Check that the file belongs to you.",
+        )
+    elif path.stat().st_size > 0:
+        with open(path, "rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                raise _describe_sqlite_error(path, Exception("file is not a database"))
+
+    engine = make_engine(path)
+    try:
+        revision = read_revision(engine)
+        db = Database(path=path, engine=engine)
+        if revision == SCHEMA_HEAD:
+            return db
+        if revision is not None and revision not in KNOWN_REVISIONS:
+            raise DatabaseError(
+                f"The database {path} was made by a newer fieldkit "
+                f"(schema {revision}; this fieldkit knows up to {SCHEMA_HEAD}).",
+                hint="Update fieldkit (pip install -U fieldkit) to open it. Nothing was changed.",
+            )
+        if revision is not None:
+            db.backup_path = backup_sqlite(path, revision)
+            db.migrated_from = revision
+        upgrade(engine)
+        return db
+    except DatabaseError:
+        engine.dispose()
+        raise
+    except (OperationalError, SADatabaseError, sqlite3.DatabaseError) as exc:
+        engine.dispose()
+        raise _describe_sqlite_error(path, exc) from exc
