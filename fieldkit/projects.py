@@ -130,10 +130,16 @@ class Workspace:
             ensure_private_dir(folder / sub)
         return ProjectHandle(folder=folder, db=db, project_id=project.id)
 
-    def list_projects(self) -> list[tuple[Path, "Project"]]:
-        """Every project with its Project row (a damaged one raises DatabaseError)."""
-        out = []
+    def list_projects(self) -> list[tuple[Path, "Project | None", str | None]]:
+        """Every project folder with its Project row, or the reason it cannot be read
+        (a damaged project does not hide the others)."""
+        from fieldkit.errors import FieldkitError
+
+        out: list[tuple[Path, "Project | None", str | None]] = []
         for folder in self.project_folders():
-            with self.open(folder) as handle:
-                out.append((folder, handle.project()))
+            try:
+                with self.open(folder) as handle:
+                    out.append((folder, handle.project(), None))
+            except FieldkitError as exc:
+                out.append((folder, None, exc.message))
         return out

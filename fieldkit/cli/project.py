@@ -40,7 +40,12 @@ def list_(ctx: click.Context) -> None:
         click.echo(f"No projects in {ws.projects_dir} yet.")
         return
     today = date.today()
-    for folder, p in rows:
+    failed = False
+    for folder, p, problem in rows:
+        if p is None:
+            click.secho(f"{folder.name:24} cannot be opened: {problem}", fg="red", err=True)
+            failed = True
+            continue
         extra = []
         if p.sikt_reference:
             extra.append(f"Sikt {p.sikt_reference}")
@@ -48,3 +53,5 @@ def list_(ctx: click.Context) -> None:
             days = (p.deletion_deadline - today).days
             extra.append(f"delete by {p.deletion_deadline} ({days} days)")
         click.echo(f"{p.slug:24} {p.name}  [{p.language}]  {'; '.join(extra)}")
+    if failed:
+        ctx.exit(3)

@@ -1,2 +1,49 @@
-def run_app(data_dir=None, project=None):
-    raise SystemExit("TUI not yet")
+"""The fieldkit Textual app: a shell of screens over the core services.
+
+Screens live in ``fieldkit.tui.screens`` (one module per domain: home, interview,
+review ...), the command palette's commands in ``fieldkit.tui.commands``, all styling
+in ``fieldkit.tcss``. The database is opened in a worker thread so the first screen
+appears before SQLAlchemy has even been imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from fieldkit.tui.commands import FieldkitCommands
+
+
+class FieldkitApp(App[None]):
+    TITLE = "fieldkit"
+    CSS_PATH = "fieldkit.tcss"
+    COMMANDS = App.COMMANDS | {FieldkitCommands}
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+p", "command_palette", "Commands", show=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, data_dir: str | Path | None = None, project: str | None = None):
+        super().__init__()
+        from fieldkit.projects import Workspace
+
+        self.workspace = Workspace(data_dir)
+        self.initial_project = project
+
+    def on_mount(self) -> None:
+        from fieldkit.tui.screens.home import HomeScreen
+
+        self.push_screen(HomeScreen(initial_project=self.initial_project))
+
+    def action_help(self) -> None:
+        from fieldkit.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+
+def run_app(data_dir: str | Path | None = None, project: str | None = None) -> None:
+    FieldkitApp(data_dir=data_dir, project=project).run()

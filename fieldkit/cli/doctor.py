@@ -1,0 +1,23 @@
+"""``fieldkit doctor``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Check this laptop: Python, PortAudio, microphones, models, disk.
+
+    Prints one PASS/FAIL line per check; exits 1 if any check failed.
+    """
+    from fieldkit.doctor import run_checks
+    from fieldkit.paths import resolve_data_dir
+
+    checks = run_checks(resolve_data_dir(ctx.find_root().obj.get("data_dir")))
+    for check in checks:
+        click.echo(check.line())
+    sys.exit(0 if all(c.ok for c in checks) else 1)

@@ -1,0 +1,111 @@
+"""``fieldkit doctor``: one pass/fail line per thing fieldkit needs on this laptop."""
+
+from __future__ import annotations
+
+import ctypes.util
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+#: below this much free disk, a 2.5-hour interview at 16 kHz mono (about 300 MB
+#: of raw audio plus its FLAC copy) may not fit
+MIN_FREE_BYTES = 1024**3
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"[{'PASS' if self.ok else 'FAIL'}] {self.name}: {self.detail}"
+
+
+def check_python() -> Check:
+    v = sys.version_info
+    return Check("Python", v >= (3, 11), f"{v.major}.{v.minor}.{v.micro} (needs 3.11+)")
+
+
+def check_portaudio() -> Check:
+    try:
+        import sounddevice
+
+        return Check("PortAudio", True, sounddevice.get_portaudio_version()[1])
+    except OSError as exc:
+        found = ctypes.util.find_library("portaudio")
+        return Check(
+            "PortAudio",
+            False,
+            f"not usable ({exc}); library found: {found or 'none'}. "
+            "Install it: sudo apt-get install libportaudio2",
+        )
+
+
+def check_input_devices() -> Check:
+    try:
+        import sounddevice
+
+        devices = [d for d in sounddevice.query_devices() if d["max_input_channels"] > 0]
+    except Exception as exc:  # PortAudio missing or broken: reported above too
+        return Check("Input devices", False, f"cannot list devices ({exc})")
+    if not devices:
+        return Check("Input devices", False, "no microphone found (import recordings instead)")
+    names = ", ".join(d["name"] for d in devices[:4]) + (" ..." if len(devices) > 4 else "")
+    return Check("Input devices", True, f"{len(devices)}: {names}")
+
+
+def check_models() -> Check:
+    try:
+        from fieldkit.transcription.models import available_models
+    except ImportError as exc:
+        return Check("Models", False, f"transcription module missing ({exc})")
+    try:
+        models = available_models()
+    except Exception as exc:
+        return Check("Models", False, str(exc))
+    if not models:
+        return Check(
+            "Models",
+            False,
+            "no offline Whisper model found; install fieldkit[models] or pass a model folder",
+        )
+    return Check("Models", True, ", ".join(f"{m.name} ({m.source})" for m in models))
+
+
+def check_data_dir(data_dir: Path) -> Check:
+    from fieldkit.errors import FieldkitError
+    from fieldkit.paths import ensure_private_dir
+
+    try:
+        ensure_private_dir(data_dir)
+    except FieldkitError as exc:
+        return Check("Data folder", False, exc.message)
+    return Check("Data folder", True, str(data_dir))
+
+
+def check_disk(data_dir: Path) -> Check:
+    probe = data_dir
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    hours = free / (16000 * 2 * 3600)
+    ok = free >= MIN_FREE_BYTES
+    return Check(
+        "Free disk",
+        ok,
+        f"{free / 1024**3:.1f} GB free at {probe} (about {hours:.0f} h of 16 kHz audio)"
+        + ("" if ok else "; free some space before recording"),
+    )
+
+
+def run_checks(data_dir: Path) -> list[Check]:
+    return [
+        check_python(),
+        check_portaudio(),
+        check_input_devices(),
+        check_models(),
+        check_data_dir(data_dir),
+        check_disk(data_dir),
+    ]

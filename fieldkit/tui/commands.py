@@ -1,0 +1,35 @@
+"""Command palette commands (Ctrl+P): open a project, refresh, help."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+class FieldkitCommands(Provider):
+    def _commands(self) -> list[tuple[str, object, str]]:
+        app = self.app
+        screen = app.screen
+        cmds: list[tuple[str, object, str]] = [
+            ("Help: keys and screens", app.action_help, "Show every key binding"),
+        ]
+        projects = getattr(screen, "projects", None)
+        if projects:
+            for slug, name in projects:
+                cmds.append(
+                    (f"Open project: {name}", partial(screen.select_project, slug), slug)
+                )
+            cmds.append(("Refresh projects", screen.action_refresh, "Read the data folder again"))
+        return cmds
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

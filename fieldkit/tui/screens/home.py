@@ -1,0 +1,193 @@
+"""Home: projects on the left, the chosen project's sessions on the right."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+@dataclass
+class SessionRow:
+    id: str
+    title: str
+    kind: str
+    status: str
+    when: str
+    pilot: bool
+
+
+@dataclass
+class ProjectSummary:
+    slug: str
+    name: str
+    language: str
+    sikt_reference: str | None
+    deletion_deadline: date | None
+    sessions: list[SessionRow] = field(default_factory=list)
+
+    def deadline_warning(self, today: date | None = None) -> str | None:
+        """A warning from 30 days before the deletion deadline (Sikt)."""
+        if self.deletion_deadline is None:
+            return None
+        days = (self.deletion_deadline - (today or date.today())).days
+        if days < 0:
+            return f"Deletion deadline passed {-days} days ago ({self.deletion_deadline})."
+        if days <= 30:
+            return f"Deletion deadline in {days} days ({self.deletion_deadline})."
+        return None
+
+
+def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa: ANN001
+    """Read every project (plain Python, run in a worker). Returns (projects, problems)."""
+    from sqlmodel import select
+
+    from fieldkit.demo import ensure_demo
+    from fieldkit.errors import FieldkitError
+    from fieldkit.store.models import Session
+
+    problems: list[str] = []
+    workspace.ensure()
+    try:
+        ensure_demo(workspace)
+    except FieldkitError as exc:
+        problems.append(f"Demo project: {exc.message}")
+    out: list[ProjectSummary] = []
+    for folder in workspace.project_folders():
+        try:
+            with workspace.open(folder) as handle:
+                p = handle.project()
+                summary = ProjectSummary(
+                    p.slug, p.name, p.language, p.sikt_reference, p.deletion_deadline
+                )
+                with handle.db.session() as s:
+                    for sess in s.exec(select(Session).order_by(Session.starts_at)):
+                        summary.sessions.append(
+                            SessionRow(
+                                str(sess.id),
+                                sess.title,
+                                sess.kind.value.replace("_", " "),
+                                sess.status.value,
+                                sess.starts_at.strftime("%Y-%m-%d %H:%M") if sess.starts_at else "",
+                                sess.is_pilot,
+                            )
+                        )
+                out.append(summary)
+        except FieldkitError as exc:
+            problems.append(f"{folder.name}: {exc.message}")
+    return out, problems
+
+
+class HomeScreen(Screen[None]):
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh"),
+        Binding("tab", "focus_next", "Next pane", show=False),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, projects: list[ProjectSummary], problems: list[str]) -> None:
+            super().__init__()
+            self.projects = projects
+            self.problems = problems
+
+    def __init__(self, initial_project: str | None = None) -> None:
+        super().__init__()
+        self.initial_project = initial_project
+        self.summaries: dict[str, ProjectSummary] = {}
+        self.current: str | None = None
+
+    @property
+    def projects(self) -> list[tuple[str, str]]:
+        return [(slug, s.name) for slug, s in self.summaries.items()]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="home"):
+            with Vertical(id="projects-pane"):
+                yield Label("Projects", classes="pane-title")
+                yield OptionList(id="projects")
+            with Vertical(id="sessions-pane"):
+                yield Label("Sessions", classes="pane-title", id="sessions-title")
+                yield Static("", id="project-info")
+                yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield Static("Loading projects…", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#sessions", DataTable)
+        table.add_columns("Session", "Kind", "Status", "When", "Pilot")
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="home-load")
+    def load(self) -> None:
+        from fieldkit.errors import FieldkitError
+
+        try:
+            projects, problems = load_overview(self.app.workspace)
+        except FieldkitError as exc:
+            projects, problems = [], [exc.message]
+        self.post_message(self.Loaded(projects, problems))
+
+    def on_home_screen_loaded(self, message: Loaded) -> None:
+        self.summaries = {p.slug: p for p in message.projects}
+        options = self.query_one("#projects", OptionList)
+        options.clear_options()
+        for p in message.projects:
+            options.add_option(Option(f"{p.name}  [{len(p.sessions)}]", id=p.slug))
+        status = self.query_one("#status", Static)
+        if message.problems:
+            status.update("\n".join(message.problems))
+            status.add_class("problem")
+        else:
+            status.update(f"{len(message.projects)} project(s) in {self.app.workspace.root}")
+            status.remove_class("problem")
+        if not message.projects:
+            return
+        wanted = self.initial_project or self.current
+        slugs = list(self.summaries)
+        index = slugs.index(wanted) if wanted in slugs else 0
+        options.highlighted = index
+        self.show_project(slugs[index])
+        options.focus()
+
+    @on(OptionList.OptionHighlighted, "#projects")
+    def _project_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id:
+            self.show_project(event.option.id)
+
+    def select_project(self, slug: str) -> None:
+        options = self.query_one("#projects", OptionList)
+        options.highlighted = list(self.summaries).index(slug)
+        self.show_project(slug)
+
+    def show_project(self, slug: str) -> None:
+        summary = self.summaries[slug]
+        self.current = slug
+        self.query_one("#sessions-title", Label).update(f"Sessions — {summary.name}")
+        info = [f"Language: {summary.language}"]
+        if summary.sikt_reference:
+            info.append(f"Sikt ref. {summary.sikt_reference}")
+        if summary.deletion_deadline:
+            info.append(f"Delete by {summary.deletion_deadline}")
+        warning = summary.deadline_warning()
+        block = "  ·  ".join(info) + (f"\n⚠ {warning}" if warning else "")
+        info_widget = self.query_one("#project-info", Static)
+        info_widget.update(block)
+        info_widget.set_class(bool(warning), "warning")
+        table = self.query_one("#sessions", DataTable)
+        table.clear()
+        for row in summary.sessions:
+            table.add_row(
+                row.title, row.kind, row.status, row.when, "pilot" if row.pilot else "", key=row.id
+            )
