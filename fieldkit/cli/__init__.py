@@ -80,7 +80,9 @@ def workspace(ctx: click.Context):  # noqa: ANN201 - avoid importing at module l
 def main(argv: list[str] | None = None) -> None:
     os.umask(0o077)  # research data: files and folders we create are owner-only
     try:
-        cli.main(args=argv, prog_name="fieldkit", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="fieldkit", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)  # ctx.exit(n) inside a command
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)

@@ -98,7 +98,8 @@ def _describe_sqlite_error(path: Path, exc: BaseException) -> DatabaseError:
             f"The database {path} cannot be opened for writing.",
             hint="Check that the folder and file belong to you and the disk is not full.",
         )
-    return DatabaseError(f"The database {path} could not be opened: {exc}")
+    first_line = (str(getattr(exc, "orig", exc)).strip().splitlines() or ["unknown error"])[0]
+    return DatabaseError(f"The database {path} could not be opened: {first_line}")
 
 
 def read_revision(engine: Engine) -> str | None:
