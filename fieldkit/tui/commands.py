@@ -10,7 +10,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 class FieldkitCommands(Provider):
     def _commands(self) -> list[tuple[str, object, str]]:
         app = self.app
-        screen = app.screen
+        screen = self.screen  # the screen the palette was opened from
         cmds: list[tuple[str, object, str]] = [
             ("Help: keys and screens", app.action_help, "Show every key binding"),
         ]

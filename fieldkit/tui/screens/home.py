@@ -86,6 +86,15 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
     return out, problems
 
 
+def _tilde(path) -> str:  # noqa: ANN001
+    from pathlib import Path
+
+    try:
+        return "~/" + str(Path(path).relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
 class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "refresh", "Refresh"),
@@ -150,7 +159,9 @@ class HomeScreen(Screen[None]):
             status.update("\n".join(message.problems))
             status.add_class("problem")
         else:
-            status.update(f"{len(message.projects)} project(s) in {self.app.workspace.root}")
+            status.update(
+                f"{len(message.projects)} project(s) · data folder {_tilde(self.app.workspace.root)}"
+            )
             status.remove_class("problem")
         if not message.projects:
             return

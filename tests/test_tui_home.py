@@ -1,0 +1,120 @@
+"""The app shell through Textual's Pilot: home screen, help, command palette."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, OptionList, Static
+
+from fieldkit.projects import Workspace
+from fieldkit.store.models import Session, SessionKind, SessionStatus
+from fieldkit.tui.app import FieldkitApp
+
+
+def _workspace(root: Path) -> Workspace:
+    ws = Workspace(root).ensure()
+    with ws.create("Alpha study", sikt_reference="111111",
+                   deletion_deadline=date.today() + timedelta(days=12)) as h:
+        with h.db.transaction() as s:
+            for i, (kind, status) in enumerate([(SessionKind.individual, SessionStatus.transcribed),
+                                                (SessionKind.focus_group, SessionStatus.planned)]):
+                s.add(Session(project_id=h.project_id, title=f"Alpha {i + 1}", kind=kind,
+                              status=status, is_pilot=(i == 0),
+                              starts_at=datetime(2026, 3, 1 + i, 9, 30, tzinfo=timezone.utc)))
+    with ws.create("Beta study", deletion_deadline=date.today() + timedelta(days=400)) as h:
+        with h.db.transaction() as s:
+            s.add(Session(project_id=h.project_id, title="Beta meeting",
+                          kind=SessionKind.observation,
+                          starts_at=datetime(2026, 4, 2, 13, 0, tzinfo=timezone.utc)))
+    return ws
+
+
+async def _loaded(app: FieldkitApp, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_home_lists_projects_and_sessions(tmp_path: Path):
+    _workspace(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(app, pilot)
+        options = app.screen.query_one("#projects", OptionList)
+        assert [options.get_option_at_index(i).id for i in range(options.option_count)] == [
+            "alpha-study", "beta-study"]
+        table = app.screen.query_one("#sessions", DataTable)
+        assert table.row_count == 2
+        assert table.get_row_at(0)[:3] == ["Alpha 1", "individual", "transcribed"]
+        assert table.get_row_at(0)[4] == "pilot"
+        info = str(app.screen.query_one("#project-info", Static).render())
+        assert "Deletion deadline in 12 days" in info and "111111" in info
+        await pilot.press("down")
+        await pilot.pause()
+        assert table.row_count == 1 and table.get_row_at(0)[1] == "observation"
+        assert "Deletion deadline" not in str(app.screen.query_one("#project-info", Static).render())
+
+
+async def test_help_screen_opens_and_closes(tmp_path: Path):
+    _workspace(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data")
+    async with app.run_test() as pilot:
+        await _loaded(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HomeScreen"
+
+
+async def test_command_palette_opens_project(tmp_path: Path):
+    _workspace(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"open project beta")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert app.screen.current == "beta-study"
+        assert app.screen.query_one("#sessions", DataTable).row_count == 1
+
+
+async def test_initial_project_option(tmp_path: Path):
+    _workspace(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data", project="beta-study")
+    async with app.run_test() as pilot:
+        await _loaded(app, pilot)
+        assert app.screen.current == "beta-study"
+
+
+async def test_damaged_project_is_reported_and_others_still_shown(tmp_path: Path):
+    ws = _workspace(tmp_path / "data")
+    (ws.projects_dir / "beta-study" / "project.db").write_bytes(b"broken" * 100)
+    app = FieldkitApp(data_dir=tmp_path / "data")
+    async with app.run_test() as pilot:
+        await _loaded(app, pilot)
+        assert app.screen.query_one("#projects", OptionList).option_count == 1
+        status = str(app.screen.query_one("#status", Static).render())
+        assert "beta-study" in status and "damaged" in status
+
+
+def test_home_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    ws = Workspace(tmp_path / "data").ensure()
+    with ws.create("Alpha study", sikt_reference="111111", deletion_deadline=date(2099, 1, 1)) as h:
+        with h.db.transaction() as s:
+            s.add(Session(project_id=h.project_id, title="Leader interview 1",
+                          status=SessionStatus.recorded,
+                          starts_at=datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)))
+
+    async def settle(pilot) -> None:
+        await _loaded(pilot.app, pilot)
+
+    assert snap_compare(FieldkitApp(data_dir=tmp_path / "data"), terminal_size=(90, 24),
+                        run_before=settle)
