@@ -20,12 +20,14 @@ from fieldkit.errors import FieldkitError
 COMMANDS: dict[str, str] = {
     "project": "fieldkit.cli.project:project",
     "doctor": "fieldkit.cli.doctor:doctor",
+    "purge": "fieldkit.cli.purge:purge",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
 SHORT_HELP: dict[str, str] = {
     "project": "Create and list projects.",
     "doctor": "Check this laptop: Python, PortAudio, microphones, models, disk.",
+    "purge": "Remove everything about an informant who withdrew.",
 }
 
 

@@ -1,0 +1,39 @@
+"""``fieldkit purge``: withdrawal of an informant."""
+
+from __future__ import annotations
+
+import click
+
+from fieldkit.cli import workspace
+
+
+@click.command()
+@click.option("--project", "-p", "project_name", required=True, help="Project name or folder name.")
+@click.option("--informant", "code", required=True, help="Pseudonym code of the informant who withdrew.")
+@click.option("--dry-run", is_flag=True, help="List what would be removed, remove nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def purge(ctx: click.Context, project_name: str, code: str, dry_run: bool, yes: bool) -> None:
+    """Remove everything about one informant (withdrawal of consent).
+
+    Their audio, transcript segments, notes, tags and registry entry go; in group
+    sessions only their speech and the events attributed to them. Backups and earlier
+    exports that may hold their words are deleted too. The database is compacted so
+    no text remains in it or its WAL; an audit entry without personal data is kept.
+    """
+    from fieldkit.privacy.purge import execute_purge, plan_informant_purge
+
+    with workspace(ctx).open(project_name) as handle:
+        plan = plan_informant_purge(handle, code)
+        click.echo("Would remove:" if dry_run else "Will remove:")
+        for line in plan.describe():
+            click.echo(f"  - {line}")
+        if dry_run:
+            return
+        if not yes:
+            click.confirm(f"Remove everything about {code}? This cannot be undone", abort=True)
+        counts = execute_purge(handle, plan)
+        click.echo(
+            "Removed: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items() if v)
+            or "Removed the registry entry."
+        )

@@ -1,0 +1,267 @@
+"""Withdrawal: remove everything about one informant (``fieldkit purge --informant``).
+
+What goes, per session the informant took part in:
+
+* a session where they were the only informant (an individual or telephone interview):
+  the whole session: its audio files, transcript, notes, tags, coverage and the session
+  row (its header fields describe them);
+* a session with other informants (group, focus group, observed meeting): their speech
+  (transcript segments spoken by them, and the same time spans of the audio overwritten
+  with silence), the events attributed to them, their participation; their name is
+  replaced by ``NN`` wherever the others' text still mentions it.
+
+Then their registry entry goes, and so do copies that would still hold their words:
+database backups beside the project database and earlier exports (exports can be made
+again). The database is written with ``secure_delete`` on (fieldkit always sets it), then
+checkpointed and VACUUMed so neither the file nor its WAL keeps the text. An AuditEntry
+records counts only, never who.
+
+Order matters for "nothing half-done": audio is changed first (each file rewritten to a
+temporary file and renamed), the database second in one transaction. A purge interrupted
+between the two can simply be run again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import select
+
+from fieldkit.errors import FieldkitError
+from fieldkit.store.models import (
+    AuditEntry,
+    Event,
+    Informant,
+    Recording,
+    RecordingFile,
+    Session,
+    SessionParticipant,
+    TranscriptSegment,
+)
+
+
+@dataclass
+class SessionPurge:
+    session_id: uuid.UUID
+    title: str
+    whole: bool                                  # the whole session goes
+    segments: int = 0
+    events: int = 0
+    audio_files: list[Path] = field(default_factory=list)           # deleted
+    silence: dict[Path, list[tuple[int, int]]] = field(default_factory=dict)  # ms spans in file
+
+
+@dataclass
+class PurgePlan:
+    informant_id: uuid.UUID
+    code: str
+    names: list[str]
+    sessions: list[SessionPurge] = field(default_factory=list)
+    extra_files: list[Path] = field(default_factory=list)   # backups, exports
+
+    def describe(self) -> list[str]:
+        lines = [f"Informant {self.code}: registry entry and consent record"]
+        for sp in self.sessions:
+            if sp.whole:
+                lines.append(
+                    f"Session {sp.title!r}: the whole session ({sp.segments} transcript segments, "
+                    f"{sp.events} events, {len(sp.audio_files)} audio files)"
+                )
+            else:
+                spans = sum(len(v) for v in sp.silence.values())
+                lines.append(
+                    f"Session {sp.title!r} (group): {sp.segments} of their transcript segments, "
+                    f"{sp.events} events attributed to them, {spans} stretches of their speech "
+                    f"silenced in {len(sp.silence)} audio files"
+                )
+        for f in self.extra_files:
+            lines.append(f"File {f.name}: a backup or export that may hold their words")
+        return lines
+
+
+def _name_parts(name: str) -> list[str]:
+    parts = [name.strip()] if name.strip() else []
+    parts += [p for p in re.split(r"\s+", name.strip()) if len(p) > 1]
+    return sorted(set(parts), key=len, reverse=True)
+
+
+def _scrub(text: str, names: list[str]) -> str:
+    for n in names:
+        text = re.sub(rf"(?<!\w){re.escape(n)}(?:'?s)?(?!\w)", "NN", text, flags=re.IGNORECASE)
+    return text
+
+
+def plan_informant_purge(handle, code: str) -> PurgePlan:  # noqa: ANN001 - ProjectHandle
+    folder: Path = handle.folder
+    with handle.db.session() as s:
+        inf = s.exec(
+            select(Informant).where(
+                Informant.project_id == handle.project_id, Informant.code == code
+            )
+        ).first()
+        if inf is None:
+            raise FieldkitError(
+                f"No informant with code {code!r} in this project.",
+                hint="`fieldkit purge --informant CODE` takes the pseudonym code, e.g. L03.",
+            )
+        plan = PurgePlan(inf.id, inf.code, _name_parts(inf.name))
+        parts = s.exec(
+            select(SessionParticipant).where(SessionParticipant.informant_id == inf.id)
+        ).all()
+        session_ids = {p.session_id for p in parts}
+        # sessions where they spoke or were mentioned by an event, even without participation
+        session_ids |= set(
+            s.exec(
+                select(TranscriptSegment.session_id).where(
+                    TranscriptSegment.speaker_informant_id == inf.id
+                )
+            ).all()
+        )
+        session_ids |= set(s.exec(select(Event.session_id).where(Event.informant_id == inf.id)).all())
+        for sid in sorted(session_ids, key=str):
+            sess = s.get(Session, sid)
+            others = [
+                p for p in s.exec(select(SessionParticipant).where(SessionParticipant.session_id == sid))
+                if p.informant_id != inf.id
+            ]
+            files = [
+                (rf, rec)
+                for rec in s.exec(select(Recording).where(Recording.session_id == sid))
+                for rf in s.exec(select(RecordingFile).where(RecordingFile.recording_id == rec.id))
+            ]
+            if not others:
+                sp = SessionPurge(sid, sess.title, whole=True)
+                sp.segments = len(s.exec(select(TranscriptSegment.id).where(TranscriptSegment.session_id == sid)).all())
+                sp.events = len(s.exec(select(Event.id).where(Event.session_id == sid)).all())
+                sp.audio_files = [folder / rf.path for rf, _ in files]
+                for rec in {rec.id: rec for _, rec in files}.values():
+                    if rec.original_path:
+                        sp.audio_files.append(folder / rec.original_path)
+            else:
+                sp = SessionPurge(sid, sess.title, whole=False)
+                segs = s.exec(
+                    select(TranscriptSegment).where(
+                        TranscriptSegment.session_id == sid,
+                        TranscriptSegment.speaker_informant_id == inf.id,
+                    )
+                ).all()
+                sp.segments = len(segs)
+                sp.events = len(
+                    s.exec(select(Event.id).where(Event.session_id == sid, Event.informant_id == inf.id)).all()
+                )
+                for rf, _rec in files:
+                    spans = [
+                        (max(seg.start_ms, rf.offset_ms) - rf.offset_ms, min(seg.end_ms, rf.offset_ms + rf.duration_ms) - rf.offset_ms)
+                        for seg in segs
+                        if seg.end_ms > rf.offset_ms and seg.start_ms < rf.offset_ms + rf.duration_ms
+                    ]
+                    if spans:
+                        sp.silence[folder / rf.path] = spans
+            plan.sessions.append(sp)
+    db_path = handle.db.path
+    plan.extra_files = sorted(db_path.parent.glob(db_path.name + ".bak-*"))
+    exports = folder / "exports"
+    if exports.is_dir():
+        plan.extra_files += sorted(p for p in exports.rglob("*") if p.is_file())
+    return plan
+
+
+def _silence_file(path: Path, spans: list[tuple[int, int]]) -> None:
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+        data, sr = sf.read(str(path), dtype="int16", always_2d=True)
+    except Exception as exc:  # noqa: BLE001 - any decoder error
+        raise FieldkitError(
+            f"Cannot rewrite the audio file {path} to remove the informant's speech: {exc}",
+            hint="Nothing was deleted. Check the file (fieldkit recover) and run the purge again.",
+        ) from exc
+    for start, end in spans:
+        data[max(0, start * sr // 1000) : max(0, end * sr // 1000)] = 0
+    tmp = path.with_name(path.name + ".purge-tmp")
+    sf.write(str(tmp), data, sr, format=info.format, subtype=info.subtype)
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def execute_purge(handle, plan: PurgePlan, *, author_id: uuid.UUID | None = None) -> dict[str, int]:  # noqa: ANN001
+    """Carry out a plan from :func:`plan_informant_purge`. Returns the counts audited."""
+    counts = {"sessions_deleted": 0, "segments_deleted": 0, "events_deleted": 0,
+              "audio_files_deleted": 0, "audio_spans_silenced": 0, "files_deleted": 0}
+    # 1. audio and copies (each step complete on its own; rerunnable)
+    for sp in plan.sessions:
+        for path, spans in sp.silence.items():
+            if path.exists():
+                _silence_file(path, spans)
+                counts["audio_spans_silenced"] += len(spans)
+        for path in sp.audio_files:
+            if path.exists():
+                path.unlink()
+                counts["audio_files_deleted"] += 1
+    for path in plan.extra_files:
+        if path.exists():
+            path.unlink()
+            counts["files_deleted"] += 1
+    # 2. the database, in one transaction
+    with handle.db.transaction() as s:
+        for sp in plan.sessions:
+            if sp.whole:
+                sess = s.get(Session, sp.session_id)
+                if sess is not None:
+                    for seg in s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == sp.session_id)):
+                        s.delete(seg)  # explicit: secure_delete zeroes each row's page content
+                    for ev in s.exec(select(Event).where(Event.session_id == sp.session_id)):
+                        s.delete(ev)
+                    s.delete(sess)
+                    counts["sessions_deleted"] += 1
+                counts["segments_deleted"] += sp.segments
+                counts["events_deleted"] += sp.events
+                continue
+            for seg in s.exec(
+                select(TranscriptSegment).where(
+                    TranscriptSegment.session_id == sp.session_id,
+                    TranscriptSegment.speaker_informant_id == plan.informant_id,
+                )
+            ):
+                s.delete(seg)
+                counts["segments_deleted"] += 1
+            for ev in s.exec(
+                select(Event).where(Event.session_id == sp.session_id, Event.informant_id == plan.informant_id)
+            ):
+                s.delete(ev)
+                counts["events_deleted"] += 1
+            if plan.names:
+                for seg in s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == sp.session_id)):
+                    seg.verbatim = _scrub(seg.verbatim, plan.names)
+                    if seg.edited is not None:
+                        seg.edited = _scrub(seg.edited, plan.names)
+                    seg.words = [
+                        {**w, "w": _scrub(w.get("w", ""), plan.names)} for w in seg.words
+                    ]
+                    s.add(seg)
+                for ev in s.exec(select(Event).where(Event.session_id == sp.session_id)):
+                    ev.text = _scrub(ev.text, plan.names)
+                    s.add(ev)
+                sess = s.get(Session, sp.session_id)
+                sess.header = {k: _scrub(str(v), plan.names) for k, v in sess.header.items()}
+                s.add(sess)
+        inf = s.get(Informant, plan.informant_id)
+        if inf is not None:
+            s.delete(inf)
+        s.add(AuditEntry(action="purge_informant", detail=counts, created_by=author_id))
+    compact(handle.db)
+    return counts
+
+
+def compact(db) -> None:  # noqa: ANN001 - Database
+    """Leave no deleted text in the database file or its WAL."""
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.exec_driver_sql("VACUUM")
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
