@@ -65,8 +65,11 @@ class ProjectHandle:
 class Workspace:
     """The data directory: finds, creates and opens projects."""
 
-    def __init__(self, data_dir: str | Path | None = None):
+    def __init__(self, data_dir: str | Path | None = None, notify=None):  # noqa: ANN001
         self.root = resolve_data_dir(data_dir)
+        #: called with a warning sentence when an opened project needs attention
+        #: (deletion deadline near); the CLI prints it, the TUI shows it on screen
+        self.notify = notify
 
     @property
     def projects_dir(self) -> Path:
@@ -108,6 +111,12 @@ class Workspace:
         if project is None:
             db.close()
             raise FieldkitError(f"The database in {folder} holds no project.")
+        if self.notify is not None:
+            from fieldkit.privacy.deadline import deadline_warning
+
+            warning = deadline_warning(project.deletion_deadline, project.sikt_reference)
+            if warning:
+                self.notify(f"{project.name}: {warning}")
         return ProjectHandle(folder=folder, db=db, project_id=project.id)
 
     def create(self, name: str, **fields: object) -> ProjectHandle:

@@ -160,3 +160,29 @@ def test_locked_database_cli(tmp_path: Path):
         con.close()
     assert r.returncode == 3
     assert "locked by another program" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_deadline_warning_in_cli(tmp_path: Path):
+    from datetime import date, timedelta
+
+    soon = (date.today() + timedelta(days=10)).isoformat()
+    assert run("--data-dir", str(tmp_path), "project", "new", "Soon", "--sikt", "654321",
+               "--deadline", soon).returncode == 0
+    assert run("--data-dir", str(tmp_path), "project", "new", "Later", "--deadline",
+               "2099-01-01").returncode == 0
+    r = run("--data-dir", str(tmp_path), "project", "list")
+    assert r.returncode == 0
+    assert f"Soon: Deletion deadline (Sikt ref. 654321) in 10 days ({soon})" in r.stderr
+    assert "Later:" not in r.stderr
+
+
+def test_deadline_sentences():
+    from datetime import date
+
+    from fieldkit.privacy.deadline import deadline_warning
+
+    today = date(2026, 11, 22)
+    assert deadline_warning(None, today=today) is None
+    assert deadline_warning(date(2026, 12, 23), today=today) is None       # 31 days
+    assert "in 30 days" in deadline_warning(date(2026, 12, 22), today=today)
+    assert "passed 2 days ago" in deadline_warning(date(2026, 11, 20), "1", today=today)

@@ -76,7 +76,10 @@ def cli(ctx: click.Context, data_dir: str | None, project_name: str | None) -> N
 def workspace(ctx: click.Context):  # noqa: ANN201 - avoid importing at module level
     from fieldkit.projects import Workspace
 
-    return Workspace(ctx.find_root().obj.get("data_dir"))
+    def warn(message: str) -> None:
+        click.secho(f"Warning: {message}", fg="yellow", err=True)
+
+    return Workspace(ctx.find_root().obj.get("data_dir"), notify=warn)
 
 
 def main(argv: list[str] | None = None) -> None:

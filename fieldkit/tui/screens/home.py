@@ -35,15 +35,9 @@ class ProjectSummary:
     sessions: list[SessionRow] = field(default_factory=list)
 
     def deadline_warning(self, today: date | None = None) -> str | None:
-        """A warning from 30 days before the deletion deadline (Sikt)."""
-        if self.deletion_deadline is None:
-            return None
-        days = (self.deletion_deadline - (today or date.today())).days
-        if days < 0:
-            return f"Deletion deadline passed {-days} days ago ({self.deletion_deadline})."
-        if days <= 30:
-            return f"Deletion deadline in {days} days ({self.deletion_deadline})."
-        return None
+        from fieldkit.privacy.deadline import deadline_warning
+
+        return deadline_warning(self.deletion_deadline, None, today)
 
 
 def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa: ANN001
