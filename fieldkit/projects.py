@@ -17,6 +17,7 @@ from fieldkit.errors import FieldkitError
 from fieldkit.paths import ensure_private_dir, resolve_data_dir
 
 if TYPE_CHECKING:
+    from fieldkit.privacy.crypto import ProjectKey
     from fieldkit.store.db import Database
     from fieldkit.store.models import Project
 
@@ -37,6 +38,7 @@ class ProjectHandle:
     folder: Path
     db: "Database"
     project_id: object
+    key: "ProjectKey | None" = None   # set when the project is encrypted (and unlocked)
 
     @property
     def audio_dir(self) -> Path:
@@ -65,11 +67,14 @@ class ProjectHandle:
 class Workspace:
     """The data directory: finds, creates and opens projects."""
 
-    def __init__(self, data_dir: str | Path | None = None, notify=None):  # noqa: ANN001
+    def __init__(self, data_dir: str | Path | None = None, notify=None, ask_passphrase=None):  # noqa: ANN001
         self.root = resolve_data_dir(data_dir)
         #: called with a warning sentence when an opened project needs attention
         #: (deletion deadline near); the CLI prints it, the TUI shows it on screen
         self.notify = notify
+        #: called with the project folder to get the passphrase of an encrypted project
+        #: when open() was not given one (the CLI prompts or reads $FIELDKIT_PASSPHRASE)
+        self.ask_passphrase = ask_passphrase
 
     @property
     def projects_dir(self) -> Path:
@@ -98,14 +103,25 @@ class Workspace:
             hint=f"Projects here: {known}. Create one with `fieldkit project new NAME`.",
         )
 
-    def open(self, name_or_slug: str | Path) -> ProjectHandle:
+    def open(self, name_or_slug: str | Path, passphrase: str | None = None) -> ProjectHandle:
         from sqlmodel import select
 
+        from fieldkit.privacy import crypto
         from fieldkit.store.db import open_database
         from fieldkit.store.models import Project
 
         folder = Path(name_or_slug) if isinstance(name_or_slug, Path) else self.find(name_or_slug)
-        db = open_database(folder / DB_NAME)
+        key = None
+        if crypto.is_encrypted(folder):
+            if passphrase is None and self.ask_passphrase is not None:
+                passphrase = self.ask_passphrase(folder)
+            if not passphrase:
+                raise crypto.ProjectLocked(
+                    f"The project in {folder} is encrypted and locked.",
+                    hint="Unlock it with its passphrase (or set $FIELDKIT_PASSPHRASE for scripts).",
+                )
+            key = crypto.unlock(folder, passphrase)
+        db = open_database(folder / DB_NAME, key=key)
         with db.session() as s:
             project = s.exec(select(Project)).first()
         if project is None:
@@ -117,9 +133,11 @@ class Workspace:
             warning = deadline_warning(project.deletion_deadline, project.sikt_reference)
             if warning:
                 self.notify(f"{project.name}: {warning}")
-        return ProjectHandle(folder=folder, db=db, project_id=project.id)
+        return ProjectHandle(folder=folder, db=db, project_id=project.id, key=key)
 
-    def create(self, name: str, **fields: object) -> ProjectHandle:
+    def create(self, name: str, passphrase: str | None = None, **fields: object) -> ProjectHandle:
+        """A new project; with ``passphrase`` its database and audio are encrypted."""
+        from fieldkit.privacy import crypto
         from fieldkit.store.db import open_database
         from fieldkit.store.models import Project
 
@@ -131,13 +149,14 @@ class Workspace:
                 f"A project folder {folder} already exists.", hint="Choose another name."
             )
         ensure_private_dir(folder)
-        db = open_database(folder / DB_NAME, create=True)
+        key = crypto.create_key(folder, passphrase) if passphrase else None
+        db = open_database(folder / DB_NAME, create=True, key=key)
         with db.transaction() as s:
             project = Project(name=name, slug=slug, **fields)
             s.add(project)
         for sub in ("audio", "exports"):
             ensure_private_dir(folder / sub)
-        return ProjectHandle(folder=folder, db=db, project_id=project.id)
+        return ProjectHandle(folder=folder, db=db, project_id=project.id, key=key)
 
     def list_projects(self) -> list[tuple[Path, "Project | None", str | None]]:
         """Every project folder with its Project row, or the reason it cannot be read

@@ -79,7 +79,19 @@ def workspace(ctx: click.Context):  # noqa: ANN201 - avoid importing at module l
     def warn(message: str) -> None:
         click.secho(f"Warning: {message}", fg="yellow", err=True)
 
-    return Workspace(ctx.find_root().obj.get("data_dir"), notify=warn)
+    return Workspace(ctx.find_root().obj.get("data_dir"), notify=warn,
+                     ask_passphrase=ask_passphrase)
+
+
+def ask_passphrase(folder, confirm: bool = False) -> str | None:  # noqa: ANN001
+    """$FIELDKIT_PASSPHRASE for scripts, else a hidden prompt when there is a terminal."""
+    env = os.environ.get("FIELDKIT_PASSPHRASE")
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        return None
+    return click.prompt(f"Passphrase for {getattr(folder, 'name', folder)}", hide_input=True,
+                        confirmation_prompt=confirm)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,15 +19,47 @@ def project() -> None:
 @click.option("--language", default="no", show_default=True, help="Transcription language (no, nn, en ...).")
 @click.option("--sikt", "sikt_reference", help="Sikt (NSD) reference number.")
 @click.option("--deadline", type=click.DateTime(["%Y-%m-%d"]), help="Deletion deadline (YYYY-MM-DD).")
+@click.option("--encrypt", is_flag=True, help="Encrypt the database and audio with a passphrase.")
 @click.pass_context
-def new(ctx: click.Context, name: str, language: str, sikt_reference: str | None, deadline) -> None:
+def new(ctx: click.Context, name: str, language: str, sikt_reference: str | None, deadline,
+        encrypt: bool) -> None:
     """Create a project called NAME."""
+    from fieldkit.cli import ask_passphrase
+
     ws = workspace(ctx)
     fields: dict[str, object] = {"language": language, "sikt_reference": sikt_reference}
     if deadline:
         fields["deletion_deadline"] = deadline.date()
-    with ws.create(name, **fields) as handle:
-        click.echo(f"Created project {name!r} in {handle.folder}")
+    passphrase = None
+    if encrypt:
+        passphrase = ask_passphrase(name, confirm=True)
+        if not passphrase:
+            raise click.UsageError("--encrypt needs a passphrase (prompt or $FIELDKIT_PASSPHRASE).")
+    with ws.create(name, passphrase=passphrase, **fields) as handle:
+        click.echo(f"Created project {name!r} in {handle.folder}"
+                   + (" (encrypted: keep the passphrase safe, it cannot be recovered)" if encrypt else ""))
+
+
+@project.command("encrypt")
+@click.argument("name")
+@click.pass_context
+def encrypt_(ctx: click.Context, name: str) -> None:
+    """Encrypt an existing project's database and audio with a new passphrase.
+
+    Close fieldkit first. Earlier exports are left as they are and listed.
+    """
+    from fieldkit.cli import ask_passphrase
+    from fieldkit.privacy.crypto import encrypt_project
+
+    folder = workspace(ctx).find(name)
+    passphrase = ask_passphrase(folder, confirm=True)
+    if not passphrase:
+        raise click.UsageError("A passphrase is needed (prompt or $FIELDKIT_PASSPHRASE).")
+    leftovers = encrypt_project(folder, passphrase)
+    click.echo(f"Encrypted {folder.name}. Keep the passphrase safe: it cannot be recovered.")
+    for path in leftovers:
+        click.secho(f"Not encrypted (an earlier export, delete it if not needed): {path}",
+                    fg="yellow", err=True)
 
 
 @project.command("list")
@@ -43,6 +75,11 @@ def list_(ctx: click.Context) -> None:
     failed = False
     for folder, p, problem in rows:
         if p is None:
+            from fieldkit.privacy.crypto import is_encrypted
+
+            if is_encrypted(folder) and "locked" in (problem or ""):
+                click.echo(f"{folder.name:24} (encrypted, locked)")
+                continue
             click.secho(f"{folder.name:24} cannot be opened: {problem}", fg="red", err=True)
             failed = True
             continue

@@ -13,15 +13,18 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, create_engine
+from sqlalchemy.engine import URL, Engine, create_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlmodel import Session as DBSession
 
 from fieldkit.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from fieldkit.privacy.crypto import ProjectKey
 
 #: The newest schema revision this fieldkit knows (tests check it against Alembic's head).
 SCHEMA_HEAD = "0002"
@@ -44,11 +47,14 @@ def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     cur.close()
 
 
-def make_engine(path: Path) -> Engine:
-    engine = create_engine(
-        f"sqlite:///{path}",
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-    )
+def make_engine(path: Path, key: "ProjectKey | None" = None) -> Engine:
+    """An engine on ``path``; with ``key`` through SQLCipher (file and WAL encrypted)."""
+    connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+    if key is None:
+        url: URL | str = f"sqlite:///{path}"
+    else:
+        url = URL.create("sqlite+pysqlcipher", password=key.sqlcipher_key(), database=str(path))
+    engine = create_engine(url, connect_args=connect_args)
     event.listen(engine, "connect", _on_connect)
     return engine
 
@@ -138,27 +144,22 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(_alembic_config(conn), revision)
 
 
-def backup_sqlite(path: Path, revision: str | None) -> Path:
-    """A consistent copy through SQLite's backup API (WAL content included)."""
+def backup_sqlite(path: Path, revision: str | None, engine: Engine) -> Path:
+    """A consistent copy (WAL content included), encrypted like the original."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.bak-{revision or 'empty'}-{stamp}")
-    src = sqlite3.connect(str(path))
-    try:
-        dst = sqlite3.connect(str(target))
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    with engine.connect() as conn:
+        # VACUUM INTO writes a compact copy through the same (possibly SQLCipher) codec
+        conn.exec_driver_sql("VACUUM INTO ?", (str(target),))
     os.chmod(target, 0o600)
     return target
 
 
-def open_database(path: Path, *, create: bool = False) -> Database:
+def open_database(path: Path, *, create: bool = False, key: "ProjectKey | None" = None) -> Database:
     """Open (or with ``create`` make) a project database at the current schema.
 
     An older schema is backed up beside the file and migrated; a newer one is refused.
+    With ``key`` the database is a SQLCipher one (see fieldkit.privacy.crypto).
     """
     path = Path(path)
     if not path.exists():
@@ -173,10 +174,13 @@ def open_database(path: Path, *, create: bool = False) -> Database:
         )
     elif path.stat().st_size > 0:
         with open(path, "rb") as fh:
-            if fh.read(16) != b"SQLite format 3\x00":
-                raise _describe_sqlite_error(path, Exception("file is not a database"))
+            plain = fh.read(16) == b"SQLite format 3\x00"
+        if key is None and not plain:
+            raise _describe_sqlite_error(path, Exception("file is not a database"))
+        if key is not None and plain:
+            raise DatabaseError(f"The database {path} is not encrypted, but a key was given.")
 
-    engine = make_engine(path)
+    engine = make_engine(path, key)
     try:
         revision = read_revision(engine)
         db = Database(path=path, engine=engine)
@@ -189,7 +193,7 @@ def open_database(path: Path, *, create: bool = False) -> Database:
                 hint="Update fieldkit (pip install -U fieldkit) to open it. Nothing was changed.",
             )
         if revision is not None:
-            db.backup_path = backup_sqlite(path, revision)
+            db.backup_path = backup_sqlite(path, revision, engine)
             db.migrated_from = revision
         upgrade(engine)
         return db

@@ -1,0 +1,282 @@
+"""Encryption at rest for a project: a passphrase, a memory-hard key, and two ciphers.
+
+* ``encryption.json`` in the project folder holds the KDF parameters, a random salt and
+  a check value (never the key). ``scrypt`` (memory-hard, in Python's standard library)
+  turns the passphrase into 64 bytes: 32 for the database, 32 for the audio.
+* The database is SQLCipher 4 (``sqlcipher3``), keyed with the raw 32-byte key, WAL
+  included: see :func:`fieldkit.store.db.make_engine`.
+* Audio files are sequences of authenticated records (AES-256-GCM), each one
+  self-contained: a recorder appends one record per block and fsyncs, so a crash loses
+  at most the record being written, exactly as with plaintext audio. Layout::
+
+      b"FKEA1\\n" + 16-byte file id
+      then per record: 4-byte big-endian length n, 12-byte nonce, n bytes ciphertext+tag
+
+  The record number and file id are authenticated with each record, so records cannot be
+  reordered, dropped from the middle or moved between files unnoticed. Readers decrypt
+  into memory only (no plaintext temporary files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from fieldkit.errors import FieldkitError
+
+KEYFILE = "encryption.json"
+MAGIC = b"FKEA1\n"
+HEADER_LEN = len(MAGIC) + 16
+SCRYPT = {"n": 2**15, "r": 8, "p": 1}  # 32 MiB of memory per derivation, ~0.1 s here
+
+
+class WrongPassphrase(FieldkitError):
+    exit_code = 5
+
+
+class ProjectLocked(FieldkitError):
+    exit_code = 5
+
+
+@dataclass(frozen=True)
+class ProjectKey:
+    db: bytes
+    audio: bytes
+
+    def sqlcipher_key(self) -> str:
+        """The raw-key form SQLCipher takes in ``PRAGMA key`` (no second KDF)."""
+        return f"x'{self.db.hex()}'"
+
+
+def _derive(passphrase: str, salt: bytes, params: dict) -> bytes:
+    if not passphrase:
+        raise WrongPassphrase("An empty passphrase is not allowed.")
+    return hashlib.scrypt(
+        passphrase.encode("utf-8"), salt=salt, n=params["n"], r=params["r"], p=params["p"],
+        maxmem=256 * 1024 * 1024, dklen=64,
+    )
+
+
+def _check_value(key: bytes) -> str:
+    return hmac.new(key, b"fieldkit passphrase check", hashlib.sha256).hexdigest()
+
+
+def is_encrypted(folder: Path) -> bool:
+    return (folder / KEYFILE).is_file()
+
+
+def create_key(folder: Path, passphrase: str) -> ProjectKey:
+    """Make a new key for ``folder`` and write its encryption.json (owner-only)."""
+    salt = os.urandom(16)
+    raw = _derive(passphrase, salt, SCRYPT)
+    meta = {"version": 1, "kdf": "scrypt", **SCRYPT, "salt": salt.hex(),
+            "check": _check_value(raw), "database": "sqlcipher4", "audio": "aes-256-gcm"}
+    tmp = folder / (KEYFILE + ".tmp")
+    tmp.write_text(json.dumps(meta, indent=1))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, folder / KEYFILE)
+    return ProjectKey(raw[:32], raw[32:])
+
+
+def unlock(folder: Path, passphrase: str) -> ProjectKey:
+    """The project's key from its passphrase, or WrongPassphrase."""
+    path = folder / KEYFILE
+    try:
+        meta = json.loads(path.read_text())
+        salt = bytes.fromhex(meta["salt"])
+        params = {k: int(meta[k]) for k in ("n", "r", "p")}
+    except (OSError, ValueError, KeyError) as exc:
+        raise FieldkitError(f"The key file {path} is damaged: {exc}") from exc
+    raw = _derive(passphrase, salt, params)
+    if not hmac.compare_digest(_check_value(raw), meta.get("check", "")):
+        raise WrongPassphrase(f"Wrong passphrase for the project in {folder}.")
+    return ProjectKey(raw[:32], raw[32:])
+
+
+# --------------------------------------------------------------------------- audio
+
+
+def _aad(file_id: bytes, index: int) -> bytes:
+    return MAGIC + file_id + struct.pack(">Q", index)
+
+
+class EncryptedWriter:
+    """Append-only encrypted file; each :meth:`write` is one durable record."""
+
+    def __init__(self, path: Path, key: ProjectKey, *, fsync: bool = True):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._aes = AESGCM(key.audio)
+        self.path = Path(path)
+        self._fsync = fsync
+        exists = self.path.exists() and self.path.stat().st_size >= HEADER_LEN
+        self._fh: BinaryIO = open(self.path, "r+b" if exists else "wb")
+        if exists:
+            header = self._fh.read(HEADER_LEN)
+            if header[: len(MAGIC)] != MAGIC:
+                raise FieldkitError(f"{self.path} is not a fieldkit encrypted audio file.")
+            self.file_id = header[len(MAGIC):]
+            # continue after the last complete record (a torn tail is cut off)
+            self._index, end = 0, HEADER_LEN
+            for _i, _payload, rec_end in _iter_records(self._fh, self.file_id, self._aes):
+                self._index, end = self._index + 1, rec_end
+            self._fh.seek(end)
+            self._fh.truncate()
+        else:
+            self.file_id = os.urandom(16)
+            self._fh.write(MAGIC + self.file_id)
+            self._index = 0
+            self._sync()
+
+    def _sync(self) -> None:
+        self._fh.flush()
+        if self._fsync:
+            os.fsync(self._fh.fileno())
+
+    def write(self, data: bytes) -> None:
+        nonce = os.urandom(12)
+        ct = self._aes.encrypt(nonce, data, _aad(self.file_id, self._index))
+        self._fh.write(struct.pack(">I", len(ct)) + nonce + ct)
+        self._index += 1
+        self._sync()
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._sync()
+            self._fh.close()
+
+    def __enter__(self) -> "EncryptedWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _iter_records(fh: BinaryIO, file_id: bytes, aes) -> Iterator[tuple[int, bytes, int]]:  # noqa: ANN001
+    from cryptography.exceptions import InvalidTag
+
+    index = 0
+    while True:
+        head = fh.read(16)
+        if len(head) < 16:
+            return  # end, or a torn length/nonce: the record never completed
+        (n,) = struct.unpack(">I", head[:4])
+        ct = fh.read(n)
+        if len(ct) < n:
+            return  # torn tail after a crash
+        try:
+            payload = aes.decrypt(head[4:], ct, _aad(file_id, index))
+        except InvalidTag:
+            if index == 0:
+                raise WrongPassphrase("The audio key does not fit this file.") from None
+            return
+        yield index, payload, fh.tell()
+        index += 1
+
+
+def is_encrypted_file(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(len(MAGIC)) == MAGIC
+
+
+def read_encrypted(path: Path, key: ProjectKey) -> bytes:
+    """All complete records of an encrypted file, decrypted, joined (in memory)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    aes = AESGCM(key.audio)
+    with open(path, "rb") as fh:
+        header = fh.read(HEADER_LEN)
+        if len(header) < HEADER_LEN or header[: len(MAGIC)] != MAGIC:
+            raise FieldkitError(f"{path} is not a fieldkit encrypted audio file.")
+        return b"".join(p for _i, p, _e in _iter_records(fh, header[len(MAGIC):], aes))
+
+
+def open_audio(path: Path, key: ProjectKey | None) -> BinaryIO | str:
+    """Something soundfile can read: the path itself, or decrypted bytes in memory."""
+    if key is not None and is_encrypted_file(path):
+        return io.BytesIO(read_encrypted(path, key))
+    return str(path)
+
+
+def encrypt_file_in_place(path: Path, key: ProjectKey, record_size: int = 1 << 20) -> None:
+    """Replace a plaintext file by its encrypted form (temp file + rename); the old
+    content is overwritten with zeros before the rename so it does not linger."""
+    tmp = path.with_name(path.name + ".enc-tmp")
+    with open(path, "rb") as src, EncryptedWriter(tmp, key, fsync=False) as dst:
+        while chunk := src.read(record_size):
+            dst.write(chunk)
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    size = path.stat().st_size
+    with open(path, "r+b") as fh:
+        fh.write(b"\0" * size)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- conversion
+
+PENDING = KEYFILE + ".pending"
+
+
+def _sqlcipher_export(src: Path, dst: Path, key: ProjectKey) -> None:
+    import sqlcipher3
+
+    dst.unlink(missing_ok=True)
+    con = sqlcipher3.connect(str(src))  # no key: reads the plaintext database
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.execute(f"ATTACH DATABASE ? AS enc KEY \"{key.sqlcipher_key()}\"", (str(dst),))
+        con.execute("SELECT sqlcipher_export('enc')")
+        con.execute("DETACH DATABASE enc")
+    finally:
+        con.close()
+    os.chmod(dst, 0o600)
+
+
+def encrypt_project(folder: Path, passphrase: str, db_name: str = "project.db") -> list[Path]:
+    """Encrypt an existing plaintext project in place (fieldkit must not be using it).
+
+    Steps are ordered so an interruption can be finished by running it again: the key
+    is kept in ``encryption.json.pending`` until the database has been swapped.
+    Returns plaintext files it did not touch (earlier exports) for the user to review.
+    """
+    if is_encrypted(folder):
+        raise FieldkitError(f"The project in {folder} is already encrypted.")
+    pending = folder / PENDING
+    if pending.exists():  # an interrupted run: reuse its key so finished files stay valid
+        os.replace(pending, folder / KEYFILE)
+        key = unlock(folder, passphrase)
+        os.replace(folder / KEYFILE, pending)
+    else:
+        key = create_key(folder, passphrase)
+        os.replace(folder / KEYFILE, pending)
+    db = folder / db_name
+    with open(db, "rb") as fh:
+        plain = fh.read(16) == b"SQLite format 3\x00"
+    if plain:
+        for backup in sorted(folder.glob(db_name + ".bak-*")):
+            tmp = backup.with_name(backup.name + ".enc-tmp")
+            _sqlcipher_export(backup, tmp, key)
+            os.replace(tmp, backup)
+        tmp = folder / (db_name + ".enc-tmp")
+        _sqlcipher_export(db, tmp, key)
+        for side in ("-wal", "-shm"):
+            (folder / (db_name + side)).unlink(missing_ok=True)
+        os.replace(tmp, db)
+    audio = folder / "audio"
+    if audio.is_dir():
+        for path in sorted(p for p in audio.rglob("*") if p.is_file()):
+            if not is_encrypted_file(path):
+                encrypt_file_in_place(path, key)
+    os.replace(pending, folder / KEYFILE)
+    exports = folder / "exports"
+    return sorted(p for p in exports.rglob("*") if p.is_file()) if exports.is_dir() else []
