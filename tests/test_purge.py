@@ -137,3 +137,28 @@ def test_dry_run_and_unknown_code_cli(project, tmp_path):
     assert r.returncode == 1 and "No informant with code 'X99'" in r.stderr
     r = subprocess.run([*cmd, "--informant", "L02", "--yes"], capture_output=True, text=True, env=env)
     assert r.returncode == 0 and "Removed" in r.stdout
+
+
+def test_purge_project_at_deadline(project):
+    ids = _build(project)
+    with project.db.transaction() as s:
+        from fieldkit.store.models import Project
+
+        p = s.get(Project, project.project_id)
+        p.redaction_terms = ["ventelistene"]
+    env = {**os.environ, "FIELDKIT_HOME": str(project.folder.parent.parent)}
+    cmd = [sys.executable, "-m", "fieldkit", "purge", "--project", project.folder.name]
+    r = subprocess.run([*cmd, "--dry-run"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0 and "4 audio files" not in r.stdout and "2 audio files" in r.stdout
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, input="wrong-name\n")
+    assert r.returncode == 130  # not confirmed: nothing removed
+    assert (project.folder / "audio" / str(ids["group"]) / "000.flac").exists()
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, input=project.folder.name + "\n")
+    assert r.returncode == 0, r.stderr
+    assert _scan(project.folder, ["Kari", "Nordmann", "Hansen", "ventelistene", "Arkivskap"]) == []
+    assert [p for p in (project.folder / "audio").rglob("*") if p.is_file()] == []
+    with project.db.session() as s:
+        assert {i.code for i in s.exec(select(Informant))} == {"L01", "L02"}
+        assert s.exec(select(Recording)).all() == []
+        texts = [seg.verbatim for seg in s.exec(select(TranscriptSegment))]
+        assert "Jeg er enig med NN, og NN er lange." in texts

@@ -9,21 +9,43 @@ from fieldkit.cli import workspace
 
 @click.command()
 @click.option("--project", "-p", "project_name", required=True, help="Project name or folder name.")
-@click.option("--informant", "code", required=True, help="Pseudonym code of the informant who withdrew.")
+@click.option("--informant", "code", help="Pseudonym code of the informant who withdrew. "
+              "Without it: the whole project's raw audio and personal data (deletion deadline).")
 @click.option("--dry-run", is_flag=True, help="List what would be removed, remove nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
-def purge(ctx: click.Context, project_name: str, code: str, dry_run: bool, yes: bool) -> None:
-    """Remove everything about one informant (withdrawal of consent).
+def purge(ctx: click.Context, project_name: str, code: str | None, dry_run: bool, yes: bool) -> None:
+    """Remove everything about one informant (withdrawal of consent), or, without
+    --informant, the project's raw audio and personal data (at the deletion deadline:
+    pseudonymised transcripts and notes stay).
 
     Their audio, transcript segments, notes, tags and registry entry go; in group
     sessions only their speech and the events attributed to them. Backups and earlier
     exports that may hold their words are deleted too. The database is compacted so
     no text remains in it or its WAL; an audit entry without personal data is kept.
     """
-    from fieldkit.privacy.purge import execute_purge, plan_informant_purge
+    from fieldkit.privacy.purge import (
+        execute_project_purge,
+        execute_purge,
+        plan_informant_purge,
+        plan_project_purge,
+    )
 
     with workspace(ctx).open(project_name) as handle:
+        if code is None:
+            pplan = plan_project_purge(handle)
+            click.echo("Would remove:" if dry_run else "Will remove:")
+            for line in pplan.describe():
+                click.echo(f"  - {line}")
+            if dry_run:
+                return
+            if not yes:
+                typed = click.prompt("Type the project's folder name to confirm")
+                if typed != handle.folder.name:
+                    raise click.Abort()
+            counts = execute_project_purge(handle, pplan)
+            click.echo("Removed: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
+            return
         plan = plan_informant_purge(handle, code)
         click.echo("Would remove:" if dry_run else "Will remove:")
         for line in plan.describe():

@@ -265,3 +265,79 @@ def compact(db) -> None:  # noqa: ANN001 - Database
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.exec_driver_sql("VACUUM")
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+# --------------------------------------------------------------------------- project
+
+
+@dataclass
+class ProjectPurgePlan:
+    audio_files: list[Path]
+    extra_files: list[Path]
+    informants: int
+    recordings: int
+    names: list[str]
+
+    def describe(self) -> list[str]:
+        return [
+            f"{len(self.audio_files)} audio files ({self.recordings} recordings)",
+            f"names, consent records and attributes of {self.informants} informants "
+            "(pseudonym codes, roles and organisations stay)",
+            "session header fields and places; names in transcripts and notes become NN",
+            f"{len(self.extra_files)} backups and exports",
+        ]
+
+
+def plan_project_purge(handle) -> ProjectPurgePlan:  # noqa: ANN001
+    from fieldkit.store.models import Project
+
+    folder: Path = handle.folder
+    with handle.db.session() as s:
+        informants = s.exec(select(Informant).where(Informant.project_id == handle.project_id)).all()
+        names = sorted({n for i in informants for n in _name_parts(i.name)}, key=len, reverse=True)
+        project = s.get(Project, handle.project_id)
+        names += [t for t in project.redaction_terms if t.strip()]
+        recordings = s.exec(select(Recording.id)).all()
+    audio = folder / "audio"
+    db_path = handle.db.path
+    extra = sorted(db_path.parent.glob(db_path.name + ".bak-*"))
+    if (folder / "exports").is_dir():
+        extra += sorted(p for p in (folder / "exports").rglob("*") if p.is_file())
+    return ProjectPurgePlan(
+        audio_files=sorted(p for p in audio.rglob("*") if p.is_file()) if audio.is_dir() else [],
+        extra_files=extra, informants=len(informants), recordings=len(recordings), names=names,
+    )
+
+
+def execute_project_purge(handle, plan: ProjectPurgePlan, *, author_id: uuid.UUID | None = None) -> dict[str, int]:  # noqa: ANN001
+    """At the deletion deadline: raw audio and personal data go, pseudonymised text stays."""
+    for path in plan.audio_files + plan.extra_files:
+        path.unlink(missing_ok=True)
+    counts = {"audio_files_deleted": len(plan.audio_files), "files_deleted": len(plan.extra_files),
+              "informants_anonymised": plan.informants, "recordings_deleted": plan.recordings}
+    from fieldkit.store.models import Project
+
+    with handle.db.transaction() as s:
+        project = s.get(Project, handle.project_id)
+        project.redaction_terms = []  # the list itself names people and places
+        s.add(project)
+        for rec in s.exec(select(Recording)):
+            s.delete(rec)
+        for inf in s.exec(select(Informant).where(Informant.project_id == handle.project_id)):
+            inf.name, inf.consent_kept_at, inf.attributes = "", "", {}
+            s.add(inf)
+        for sess in s.exec(select(Session).where(Session.project_id == handle.project_id)):
+            sess.header, sess.place = {}, ""
+            s.add(sess)
+        if plan.names:
+            for seg in s.exec(select(TranscriptSegment)):
+                seg.verbatim = _scrub(seg.verbatim, plan.names)
+                seg.edited = _scrub(seg.edited, plan.names) if seg.edited is not None else None
+                seg.words = [{**w, "w": _scrub(w.get("w", ""), plan.names)} for w in seg.words]
+                s.add(seg)
+            for ev in s.exec(select(Event)):
+                ev.text = _scrub(ev.text, plan.names)
+                s.add(ev)
+        s.add(AuditEntry(action="purge_project", detail=counts, created_by=author_id))
+    compact(handle.db)
+    return counts
