@@ -75,6 +75,8 @@ class Workspace:
         #: called with the project folder to get the passphrase of an encrypted project
         #: when open() was not given one (the CLI prompts or reads $FIELDKIT_PASSPHRASE)
         self.ask_passphrase = ask_passphrase
+        #: keys of projects unlocked in this process (the app unlocks once per run)
+        self.keys: dict[Path, "ProjectKey"] = {}
 
     @property
     def projects_dir(self) -> Path:
@@ -103,7 +105,8 @@ class Workspace:
             hint=f"Projects here: {known}. Create one with `fieldkit project new NAME`.",
         )
 
-    def open(self, name_or_slug: str | Path, passphrase: str | None = None) -> ProjectHandle:
+    def open(self, name_or_slug: str | Path, passphrase: str | None = None,
+             key: "ProjectKey | None" = None) -> ProjectHandle:
         from sqlmodel import select
 
         from fieldkit.privacy import crypto
@@ -111,8 +114,12 @@ class Workspace:
         from fieldkit.store.models import Project
 
         folder = Path(name_or_slug) if isinstance(name_or_slug, Path) else self.find(name_or_slug)
-        key = None
-        if crypto.is_encrypted(folder):
+        encrypted = crypto.is_encrypted(folder)
+        if not encrypted:
+            key = None
+        elif key is None:
+            key = self.keys.get(folder)
+        if encrypted and key is None:
             if passphrase is None and self.ask_passphrase is not None:
                 passphrase = self.ask_passphrase(folder)
             if not passphrase:
@@ -121,6 +128,7 @@ class Workspace:
                     hint="Unlock it with its passphrase (or set $FIELDKIT_PASSPHRASE for scripts).",
                 )
             key = crypto.unlock(folder, passphrase)
+            self.keys[folder] = key
         db = open_database(folder / DB_NAME, key=key)
         with db.session() as s:
             project = s.exec(select(Project)).first()

@@ -118,3 +118,35 @@ def test_home_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_com
 
     assert snap_compare(FieldkitApp(data_dir=tmp_path / "data"), terminal_size=(90, 24),
                         run_before=settle)
+
+
+async def test_locked_project_shows_nothing_until_unlocked(tmp_path: Path):
+    ws = _workspace(tmp_path / "data")
+    with ws.create("Gamma secret", passphrase="rett passfrase") as h:
+        with h.db.transaction() as s:
+            s.add(Session(project_id=h.project_id, title="Hidden session title"))
+    app = FieldkitApp(data_dir=tmp_path / "data")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(app, pilot)
+        home = app.screen
+        home.select_project("gamma-secret")
+        await pilot.pause()
+        table = home.query_one("#sessions", DataTable)
+        assert table.row_count == 0
+        assert "locked" in str(home.query_one("#project-info", Static).render())
+        await pilot.press("u")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "UnlockScreen"
+        await pilot.press(*"feil", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Wrong passphrase" in str(app.screen.query_one("#unlock-error").render())
+        await pilot.press(*"rett passfrase", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is home
+        home.select_project("gamma-secret")
+        await pilot.pause()
+        assert table.row_count == 1 and table.get_row_at(0)[0] == "Hidden session title"

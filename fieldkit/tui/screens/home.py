@@ -33,6 +33,7 @@ class ProjectSummary:
     sikt_reference: str | None
     deletion_deadline: date | None
     sessions: list[SessionRow] = field(default_factory=list)
+    locked: bool = False
 
     def deadline_warning(self, today: date | None = None) -> str | None:
         from fieldkit.privacy.deadline import deadline_warning
@@ -46,6 +47,7 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
 
     from fieldkit.demo import ensure_demo
     from fieldkit.errors import FieldkitError
+    from fieldkit.privacy.crypto import ProjectLocked
     from fieldkit.store.models import Session
 
     problems: list[str] = []
@@ -75,6 +77,8 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
                             )
                         )
                 out.append(summary)
+        except ProjectLocked:
+            out.append(ProjectSummary(folder.name, folder.name, "", None, None, locked=True))
         except FieldkitError as exc:
             problems.append(f"{folder.name}: {exc.message}")
     return out, problems
@@ -92,6 +96,7 @@ def _tilde(path) -> str:  # noqa: ANN001
 class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "refresh", "Refresh"),
+        Binding("u", "unlock", "Unlock project"),
         Binding("tab", "focus_next", "Next pane", show=False),
     ]
 
@@ -147,7 +152,8 @@ class HomeScreen(Screen[None]):
         options = self.query_one("#projects", OptionList)
         options.clear_options()
         for p in message.projects:
-            options.add_option(Option(f"{p.name}  [{len(p.sessions)}]", id=p.slug))
+            label = f"🔒 {p.name} (locked)" if p.locked else f"{p.name}  [{len(p.sessions)}]"
+            options.add_option(Option(label, id=p.slug))
         status = self.query_one("#status", Static)
         if message.problems:
             status.update("\n".join(message.problems))
@@ -180,6 +186,13 @@ class HomeScreen(Screen[None]):
         summary = self.summaries[slug]
         self.current = slug
         self.query_one("#sessions-title", Label).update(f"Sessions — {summary.name}")
+        if summary.locked:
+            # a locked project shows nothing but that it is locked
+            info_widget = self.query_one("#project-info", Static)
+            info_widget.update("🔒 Encrypted and locked. Press u to unlock with the passphrase.")
+            info_widget.set_class(True, "warning")
+            self.query_one("#sessions", DataTable).clear()
+            return
         info = [f"Language: {summary.language}"]
         if summary.sikt_reference:
             info.append(f"Sikt ref. {summary.sikt_reference}")
@@ -196,3 +209,18 @@ class HomeScreen(Screen[None]):
             table.add_row(
                 row.title, row.kind, row.status, row.when, "pilot" if row.pilot else "", key=row.id
             )
+
+    def action_unlock(self) -> None:
+        from fieldkit.tui.screens.unlock import UnlockScreen
+
+        summary = self.summaries.get(self.current or "")
+        if summary is None or not summary.locked:
+            self.notify("This project is not locked.")
+            return
+        folder = self.app.workspace.projects_dir / summary.slug
+
+        def unlocked(ok: bool | None) -> None:
+            if ok:
+                self.action_refresh()
+
+        self.app.push_screen(UnlockScreen(folder), unlocked)
