@@ -96,6 +96,10 @@ def ask_passphrase(folder, confirm: bool = False) -> str | None:  # noqa: ANN001
 
 def main(argv: list[str] | None = None) -> None:
     os.umask(0o077)  # research data: files and folders we create are owner-only
+    # Offline by default: no library may reach a model hub at run time. Only the
+    # explicit `fieldkit models download` lifts this for its own process.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     try:
         code = cli.main(args=argv, prog_name="fieldkit", standalone_mode=False)
         if isinstance(code, int) and code:
