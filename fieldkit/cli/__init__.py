@@ -21,6 +21,8 @@ COMMANDS: dict[str, str] = {
     "project": "fieldkit.cli.project:project",
     "doctor": "fieldkit.cli.doctor:doctor",
     "purge": "fieldkit.cli.purge:purge",
+    "guide": "fieldkit.cli.guide:guide",
+    "coverage": "fieldkit.cli.guide:coverage",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -28,6 +30,8 @@ SHORT_HELP: dict[str, str] = {
     "project": "Create and list projects.",
     "doctor": "Check this laptop: Python, PortAudio, microphones, models, disk.",
     "purge": "Remove everything about an informant who withdrew.",
+    "guide": "Check, import and list interview guides.",
+    "coverage": "Which guide questions were covered, per session and project.",
 }
 
 

@@ -1,0 +1,126 @@
+"""``fieldkit guide check|import|list`` and ``fieldkit coverage``."""
+
+from __future__ import annotations
+
+import click
+
+from fieldkit.cli import workspace
+
+
+@click.group()
+def guide() -> None:
+    """Check, import and list interview guides."""
+
+
+def _print_outline(g) -> None:  # noqa: ANN001
+    click.echo(f"{g.title}  [{g.language}]")
+    if g.informant_types:
+        click.echo(f"  informant types: {', '.join(g.informant_types)}")
+    if g.header:
+        click.echo(f"  header fields: {'; '.join(g.header)}")
+    for line in g.intro.splitlines():
+        click.echo(f"  > {line}")
+    n = 0
+    for theme in g.themes:
+        extra = [f"{theme.minutes} min"] if theme.minutes else []
+        if theme.open:
+            extra.append("open")
+        click.echo(f"\n  {theme.id:6} {theme.title}" + (f" ({', '.join(extra)})" if extra else ""))
+        for ins in theme.instructions:
+            click.echo(f"         > {ins}")
+        for q in theme.questions:
+            n += 1
+            only = f"  [only: {', '.join(q.only_for)}]" if q.only_for else ""
+            click.echo(f"  {q.id:6}   {n}. {q.text}{only}")
+            for ins in q.instructions:
+                click.echo(f"             > {ins}")
+            for p in q.probes:
+                click.echo(f"  {p.id:6}      - {p.text}")
+            for ex in q.examples:
+                click.echo(f"               + {ex}")
+
+
+@guide.command("check")
+@click.argument("file", type=click.Path(dir_okay=True))
+def check(file: str) -> None:
+    """Validate a guide FILE (.md, .txt or .docx) and print its outline with ids."""
+    from fieldkit.guides.parser import load_guide_file
+
+    g, _text = load_guide_file(file)
+    _print_outline(g)
+    questions = sum(len(t.questions) for t in g.themes)
+    click.echo(f"\nOK: {len(g.themes)} themes, {questions} questions.")
+
+
+@guide.command("import")
+@click.argument("file", type=click.Path(dir_okay=True))
+@click.option("--project", "-p", "project_name", required=True)
+@click.option("--slug", help="Guide name in the project (default: the file name).")
+@click.pass_context
+def import_(ctx: click.Context, file: str, project_name: str, slug: str | None) -> None:
+    """Add guide FILE to a project, or a new version of it."""
+    from fieldkit.guides.store import import_guide
+
+    with workspace(ctx).open(project_name) as handle:
+        version, created = import_guide(handle.db, handle.project_id, file, slug=slug)
+        retired = version.outline.get("retired", [])
+        if created:
+            click.echo(f"Imported {file} as version {version.number}"
+                       + (f" ({len(retired)} items retired)" if retired else "") + ".")
+        else:
+            click.echo(f"No change: {file} is the same as version {version.number}.")
+
+
+@guide.command("list")
+@click.option("--project", "-p", "project_name", required=True)
+@click.pass_context
+def list_(ctx: click.Context, project_name: str) -> None:
+    """List the guides in a project with their latest version."""
+    from fieldkit.guides.store import latest_versions
+
+    with workspace(ctx).open(project_name) as handle:
+        for g, v in latest_versions(handle.db, handle.project_id):
+            click.echo(f"{g.slug:30} v{v.number}  {g.title}  ({v.created_at:%Y-%m-%d})")
+
+
+@click.command()
+@click.option("--project", "-p", "project_name", required=True)
+@click.option("--session", "session_id", help="One session's coverage (id or its start).")
+@click.option("--pilot", is_flag=True, help="Include pilot sessions.")
+@click.pass_context
+def coverage(ctx: click.Context, project_name: str, session_id: str | None, pilot: bool) -> None:
+    """Guide coverage: one session, or question x session for the project."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from fieldkit.guides.coverage import project_matrix, session_coverage
+    from fieldkit.sessions_lookup import find_session
+
+    console = Console()
+    marks = {"covered": "✔", "partly": "½", "skipped": "skip", "not_yet": "·"}
+    with workspace(ctx).open(project_name) as handle:
+        if session_id:
+            sess = find_session(handle, session_id)
+            cov = session_coverage(handle.db, sess.id)
+            table = Table(title=f"{sess.title}")
+            table.add_column("Theme")
+            table.add_column("Question")
+            table.add_column("Status")
+            for theme, q in cov.guide.iter_questions():
+                table.add_row(theme.title, q.text, cov.of(q.id).value.replace("_", " "))
+            console.print(table)
+            untouched = cov.untouched_themes()
+            if untouched:
+                console.print("Untouched themes: " + "; ".join(untouched))
+            return
+        m = project_matrix(handle.db, handle.project_id, include_pilot=pilot)
+        table = Table(title="Coverage (question x session)")
+        table.add_column("Question")
+        for _sid, title in m.sessions:
+            table.add_column(title[:12])
+        for row in m.rows:
+            label = row.text[:50] + (" (retired)" if row.retired else "")
+            table.add_row(label, *[marks[c.value] if c else "–" for c in row.cells.values()])
+        console.print(table)
+        for text, missing in m.gaps():
+            console.print(f"Not covered in {missing} session(s): {text}")

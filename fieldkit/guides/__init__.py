@@ -1,0 +1,1 @@
+"""Interview guides: the text format, versions with stable ids, and coverage."""
