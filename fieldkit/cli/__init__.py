@@ -23,6 +23,9 @@ COMMANDS: dict[str, str] = {
     "purge": "fieldkit.cli.purge:purge",
     "guide": "fieldkit.cli.guide:guide",
     "coverage": "fieldkit.cli.guide:coverage",
+    "transcribe": "fieldkit.cli.transcribe:transcribe",
+    "models": "fieldkit.cli.transcribe:models",
+    "import": "fieldkit.cli.audio:import_",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -32,6 +35,9 @@ SHORT_HELP: dict[str, str] = {
     "purge": "Remove everything about an informant who withdrew.",
     "guide": "Check, import and list interview guides.",
     "coverage": "Which guide questions were covered, per session and project.",
+    "transcribe": "Transcribe a session's recording (resumable).",
+    "models": "List, prepare or download speech models.",
+    "import": "Import an external recording (dictaphone, telephone) into a session.",
 }
 
 

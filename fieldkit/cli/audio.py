@@ -1,0 +1,45 @@
+"""``fieldkit import``: an external recording into a session."""
+
+from __future__ import annotations
+
+import click
+
+from fieldkit.cli import workspace
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--project", "-p", "project_name", required=True)
+@click.option("--session", "session_ref", help="Session id, id prefix or title.")
+@click.option("--title", help="Create a new session with this title for the recording.")
+@click.option("--kind", default="telephone", show_default=True,
+              type=click.Choice(["individual", "group", "focus_group", "observation", "telephone"]))
+@click.pass_context
+def import_(ctx: click.Context, file: str, project_name: str, session_ref: str | None,
+            title: str | None, kind: str) -> None:
+    """Import FILE (wav, mp3, m4a, flac, ogg) into a session, keeping the original."""
+    from fieldkit.recording.importer import import_recording
+    from fieldkit.sessions_lookup import find_session
+    from fieldkit.store.models import Session, SessionKind
+
+    if bool(session_ref) == bool(title):
+        raise click.UsageError("Give either --session or --title.")
+    with workspace(ctx).open(project_name) as handle:
+        if session_ref:
+            sess = find_session(handle, session_ref)
+        else:
+            sess = Session(project_id=handle.project_id, title=title, kind=SessionKind(kind))
+        try:
+            if title:
+                with handle.db.transaction() as s:
+                    s.add(sess)
+            rec = import_recording(handle, sess.id, file)
+        except BaseException:
+            if title:  # nothing half-made: the new session goes with the failed import
+                with handle.db.transaction() as s:
+                    obj = s.get(Session, sess.id)
+                    if obj is not None:
+                        s.delete(obj)
+            raise
+        click.echo(f"Imported {file} into {sess.title!r}: {rec.duration_ms / 1000:.1f} s "
+                   f"({rec.info.get('codec')}, {rec.info.get('sample_rate')} Hz); session id {sess.id.hex[:8]}")

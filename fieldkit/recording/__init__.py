@@ -1,0 +1,1 @@
+"""Recording: crash-safe capture, recovery, import, playback, and the session clock."""

@@ -1,0 +1,145 @@
+"""Reading a session's audio on the session clock, whatever state its recordings are in.
+
+On disk (under the project folder)::
+
+    audio/<session id>/<recording id>/<seq>.pcm    being written: raw little-endian int16,
+                                                  interleaved channels, fsync'd in blocks
+    audio/<session id>/<recording id>/<seq>.flac   finished (stop, recovery or import)
+    audio/<session id>/<recording id>/original.*  an imported file, kept unchanged
+
+In an encrypted project every one of these files is a sequence of authenticated records
+(fieldkit.privacy.crypto); readers decrypt in memory. Each RecordingFile row says where
+its file starts on the session clock (``offset_ms``), so pauses and device changes are
+just gaps between files; :func:`load_audio` lays the files on that clock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fieldkit.errors import FieldkitError
+
+if TYPE_CHECKING:
+    from fieldkit.privacy.crypto import ProjectKey
+    from fieldkit.projects import ProjectHandle
+
+SAMPLE_WIDTH = 2  # int16
+
+
+@dataclass
+class FileSpan:
+    path: Path
+    offset_ms: int
+    sample_rate: int
+    channels: int
+    complete: bool
+
+
+def _spans(handle: "ProjectHandle", session_id: uuid.UUID) -> list[FileSpan]:
+    from sqlmodel import select
+
+    from fieldkit.store.models import Recording, RecordingFile
+
+    with handle.db.session() as s:
+        rows = s.exec(
+            select(RecordingFile, Recording)
+            .join(Recording, RecordingFile.recording_id == Recording.id)
+            .where(Recording.session_id == session_id)
+            .order_by(RecordingFile.offset_ms, RecordingFile.seq)
+        ).all()
+    return [FileSpan(handle.folder / rf.path, rf.offset_ms, rec.sample_rate, rec.channels, rf.complete)
+            for rf, rec in rows]
+
+
+def _raw_bytes(path: Path, key: "ProjectKey | None") -> bytes:
+    from fieldkit.privacy.crypto import is_encrypted_file, read_encrypted
+
+    if key is not None and is_encrypted_file(path):
+        return read_encrypted(path, key)
+    return path.read_bytes()
+
+
+def read_file(span: FileSpan, key: "ProjectKey | None" = None) -> np.ndarray:
+    """The file's samples as float32 mono at its own sample rate."""
+    if not span.path.exists():
+        raise FieldkitError(f"The audio file {span.path} is missing.")
+    if span.path.suffix == ".pcm":
+        data = _raw_bytes(span.path, key)
+        frame = SAMPLE_WIDTH * span.channels
+        data = data[: len(data) - len(data) % frame]  # a torn last frame after a crash
+        pcm = np.frombuffer(data, dtype="<i2").reshape(-1, span.channels)
+        return (pcm.mean(axis=1) / 32768.0).astype(np.float32)
+    import soundfile as sf
+
+    from fieldkit.privacy.crypto import open_audio
+
+    try:
+        data, _sr = sf.read(open_audio(span.path, key), dtype="float32", always_2d=True)
+    except Exception as exc:  # noqa: BLE001 - libsndfile errors
+        raise FieldkitError(f"Cannot read the audio file {span.path}: {exc}") from exc
+    return data.mean(axis=1).astype(np.float32)
+
+
+def file_duration_ms(span: FileSpan) -> int:
+    """Duration from the file's size (raw PCM) or header, without decoding it all."""
+    if span.path.suffix == ".pcm":
+        from fieldkit.privacy.crypto import HEADER_LEN, is_encrypted_file
+
+        size = span.path.stat().st_size
+        if is_encrypted_file(span.path):  # records add 16 bytes each: an upper bound
+            size -= HEADER_LEN
+        return int(size // (SAMPLE_WIDTH * span.channels) * 1000 // span.sample_rate)
+    import soundfile as sf
+
+    try:
+        return int(sf.info(str(span.path)).duration * 1000)
+    except Exception:  # noqa: BLE001 - encrypted or damaged: decode to know
+        return int(len(read_file(span)) * 1000 // span.sample_rate)
+
+
+def resample(x: np.ndarray, src: int, dst: int) -> np.ndarray:
+    """Band-limited resampling (PyAV's libswresample)."""
+    if src == dst or len(x) == 0:
+        return x
+    import av
+
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=dst)
+    frame = av.AudioFrame.from_ndarray(x.reshape(1, -1), format="flt", layout="mono")
+    frame.sample_rate = src
+    out = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
+    out += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
+    return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
+
+
+def available_ms(handle: "ProjectHandle", session_id: uuid.UUID) -> int:
+    """How much of the session clock has durable audio (also while recording)."""
+    end = 0
+    for span in _spans(handle, session_id):
+        if span.path.exists():
+            end = max(end, span.offset_ms + file_duration_ms(span))
+    return end
+
+
+def load_audio(handle: "ProjectHandle", session_id: uuid.UUID, start_ms: int = 0,
+               end_ms: int | None = None, sr: int = 16000) -> np.ndarray:
+    """float32 mono samples at ``sr`` for [start_ms, end_ms) of the session clock.
+    Gaps (pauses) are silence; a missing end means "all durable audio so far"."""
+    spans = _spans(handle, session_id)
+    if end_ms is None:
+        end_ms = max((s.offset_ms + file_duration_ms(s) for s in spans if s.path.exists()), default=0)
+    n = max(0, (end_ms - start_ms) * sr // 1000)
+    out = np.zeros(n, dtype=np.float32)
+    for span in spans:
+        if span.offset_ms >= end_ms:
+            continue
+        samples = resample(read_file(span, handle.key), span.sample_rate, sr)
+        a = (span.offset_ms - start_ms) * sr // 1000   # where the file starts in `out`
+        lo, hi = max(0, -a), min(len(samples), n - a)
+        if hi > lo:
+            out[a + lo: a + hi] = samples[lo:hi]
+    return out

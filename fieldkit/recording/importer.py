@@ -1,0 +1,156 @@
+"""Importing an external recording (dictaphone, telephone) into a session.
+
+The original file is copied unchanged into the session's audio folder; a 16 kHz mono
+FLAC made from it (decoded with PyAV, so mp3, m4a, ogg, wav and flac all work) is what
+transcription and playback use. Everything is written to temporary names and only
+registered in the database once complete: a corrupt, truncated, empty or non-audio file
+gives a clear error and leaves no files and no rows behind.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fieldkit.errors import FieldkitError
+
+if TYPE_CHECKING:
+    from fieldkit.projects import ProjectHandle
+    from fieldkit.store.models import Recording
+
+SR = 16000
+MIN_MS = 100
+
+
+class ImportError_(FieldkitError):
+    exit_code = 7
+
+
+def decode_to_16k(path: Path) -> tuple[np.ndarray, dict]:
+    """All samples as int16 mono 16 kHz, plus what the file said about itself."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            streams = [s for s in container.streams if s.type == "audio"]
+            if not streams:
+                raise ImportError_(f"{path} has no audio stream.",
+                                   hint="Import an audio file (wav, mp3, m4a, flac, ogg).")
+            stream = streams[0]
+            info = {"codec": stream.codec_context.name, "sample_rate": stream.codec_context.sample_rate,
+                    "channels": stream.codec_context.channels, "format": container.format.name}
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=SR)
+            chunks = []
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+    except ImportError_:
+        raise
+    except Exception as exc:  # noqa: BLE001 - PyAV raises many error types
+        raise ImportError_(f"{path} cannot be read as audio: {exc}",
+                           hint="The file may be damaged, incomplete, or not an audio file.") from None
+    pcm = np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)
+    if len(pcm) * 1000 // SR < MIN_MS:
+        raise ImportError_(f"{path} holds no audio (decoded {len(pcm) * 1000 // SR} ms).",
+                           hint="The file may be empty or cut off at the start.")
+    return pcm, info
+
+
+def import_recording(handle: "ProjectHandle", session_id: uuid.UUID, source: str | Path,
+                     *, author_id: uuid.UUID | None = None) -> "Recording":
+    from sqlmodel import select
+
+    from fieldkit.store.models import (
+        Recording,
+        RecordingFile,
+        RecordingState,
+        Session,
+        SessionStatus,
+        utcnow,
+    )
+
+    source = Path(source)
+    if not source.is_file():
+        raise ImportError_(f"{source} is not a file.")
+    if source.stat().st_size == 0:
+        raise ImportError_(f"{source} is empty (0 bytes).")
+    with handle.db.session() as s:
+        sess = s.get(Session, session_id)
+        if sess is None or sess.project_id != handle.project_id:
+            raise ImportError_(f"No session {session_id} in this project.")
+        offset = max((rf.offset_ms + rf.duration_ms for rf in s.exec(
+            select(RecordingFile).join(Recording).where(Recording.session_id == session_id))), default=0)
+    pcm, info = decode_to_16k(source)
+    rec_id = uuid.uuid4()
+    rel = Path("audio") / str(session_id) / str(rec_id)
+    folder = handle.folder / rel
+    tmp = folder.with_name(folder.name + ".importing")
+    tmp.mkdir(parents=True, mode=0o700)
+    try:
+        original = tmp / f"original{source.suffix.lower()}"
+        flac = tmp / "0000.flac"
+        _write_copy(source, original, handle)
+        _write_flac(pcm, flac, handle)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    duration = len(pcm) * 1000 // SR
+    try:
+        with handle.db.transaction() as s:
+            rec = Recording(id=rec_id, session_id=session_id, state=RecordingState.imported,
+                            folder=str(rel), sample_rate=SR, channels=1, device="import",
+                            started_at=utcnow(), ended_at=utcnow(), duration_ms=duration,
+                            original_path=str(rel / original.name),
+                            info={"source_name": source.name, **info}, created_by=author_id)
+            s.add(rec)
+            s.add(RecordingFile(recording_id=rec_id, seq=0, path=str(rel / flac.name),
+                                offset_ms=offset, duration_ms=duration, complete=True,
+                                created_by=author_id))
+            sess = s.get(Session, session_id)
+            if sess.status == SessionStatus.planned:
+                sess.status = SessionStatus.recorded
+                s.add(sess)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return rec
+
+
+def _write_copy(src: Path, dst: Path, handle: "ProjectHandle") -> None:
+    if handle.key is None:
+        shutil.copyfile(src, dst)
+    else:
+        from fieldkit.privacy.crypto import EncryptedWriter
+
+        with open(src, "rb") as fh, EncryptedWriter(dst, handle.key, fsync=False) as w:
+            while chunk := fh.read(1 << 20):
+                w.write(chunk)
+    with open(dst, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def _write_flac(pcm: np.ndarray, dst: Path, handle: "ProjectHandle") -> None:
+    import soundfile as sf
+
+    if handle.key is None:
+        sf.write(str(dst), pcm, SR, format="FLAC", subtype="PCM_16")
+    else:
+        from fieldkit.privacy.crypto import EncryptedWriter
+
+        buf = io.BytesIO()
+        sf.write(buf, pcm, SR, format="FLAC", subtype="PCM_16")
+        data = buf.getvalue()
+        with EncryptedWriter(dst, handle.key, fsync=False) as w:
+            for i in range(0, len(data), 1 << 20):
+                w.write(data[i:i + (1 << 20)])
+    with open(dst, "rb+") as fh:
+        os.fsync(fh.fileno())

@@ -1,0 +1,1 @@
+"""Transcription with faster-whisper: models, settings, engine, batch and live jobs."""

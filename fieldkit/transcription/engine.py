@@ -1,0 +1,79 @@
+"""faster-whisper, loaded once per model and settings, yielding plain segments."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from fieldkit.transcription.models import ModelError, resolve_model
+from fieldkit.transcription.settings import TranscriptionSettings
+
+SAMPLE_RATE = 16000
+_models: dict[tuple[str, str, int], Any] = {}
+_lock = threading.Lock()
+
+
+@dataclass
+class SegmentResult:
+    start_ms: int
+    end_ms: int
+    text: str
+    words: list[dict[str, Any]] = field(default_factory=list)
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    language: str = ""
+
+
+def load_model(settings: TranscriptionSettings):  # noqa: ANN201 - faster_whisper type is lazy
+    path = resolve_model(settings.model)
+    key = (str(path), settings.compute_type, settings.cpu_threads())
+    with _lock:
+        if key not in _models:
+            from faster_whisper import WhisperModel
+
+            try:
+                _models[key] = WhisperModel(str(path), device="cpu", compute_type=settings.compute_type,
+                                            cpu_threads=settings.cpu_threads())
+            except Exception as exc:  # noqa: BLE001 - ctranslate2 raises RuntimeError etc.
+                raise ModelError(f"The model in {path} could not be loaded: {exc}",
+                                 hint="The folder may be damaged; reinstall or re-download it.") from exc
+        return _models[key]
+
+
+def transcribe_kwargs(settings: TranscriptionSettings, multilingual: bool) -> dict[str, Any]:
+    language = None if settings.language == "auto" else settings.language
+    if not multilingual:
+        if language not in (None, "en"):
+            raise ModelError(f"The model {settings.model!r} understands English only, not {language!r}.",
+                             hint="Use the multilingual base model (or NB-Whisper) for Norwegian.")
+        language = "en"
+    return dict(
+        language=language, beam_size=settings.beam_size, vad_filter=settings.vad,
+        condition_on_previous_text=settings.condition_on_previous_text,
+        word_timestamps=settings.word_timestamps, hotwords=settings.hotwords(),
+    )
+
+
+def transcribe_array(settings: TranscriptionSettings, audio: np.ndarray, offset_ms: int = 0,
+                     model=None) -> Iterator[SegmentResult]:  # noqa: ANN001
+    """Segments of 16 kHz float32 mono ``audio``, times shifted by ``offset_ms``."""
+    model = model or load_model(settings)
+    segments, info = model.transcribe(audio, **transcribe_kwargs(settings, model.model.is_multilingual))
+    for seg in segments:
+        yield SegmentResult(
+            start_ms=offset_ms + round(seg.start * 1000), end_ms=offset_ms + round(seg.end * 1000),
+            text=seg.text.strip(),
+            words=[{"w": w.word, "s": offset_ms + round(w.start * 1000), "e": offset_ms + round(w.end * 1000),
+                    "p": round(w.probability, 3)} for w in (seg.words or [])],
+            avg_logprob=seg.avg_logprob, no_speech_prob=seg.no_speech_prob, language=info.language,
+        )
+
+
+def decode_file(path: Path) -> np.ndarray:
+    from faster_whisper import decode_audio
+
+    return decode_audio(str(path), sampling_rate=SAMPLE_RATE)

