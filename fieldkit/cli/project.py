@@ -92,3 +92,14 @@ def list_(ctx: click.Context) -> None:
         click.echo(f"{p.slug:24} {p.name}  [{p.language}]  {'; '.join(extra)}")
     if failed:
         ctx.exit(3)
+
+
+@project.command("demo")
+@click.option("--name", default="Demo", show_default=True)
+@click.pass_context
+def demo(ctx: click.Context, name: str) -> None:
+    """Create the demo project (a guide, tags, a recorded interview with transcript)."""
+    from fieldkit.demo import create_demo
+
+    folder = create_demo(workspace(ctx).ensure(), name=name)
+    click.echo(f"Created the demo project in {folder}")
