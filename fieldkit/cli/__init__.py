@@ -26,6 +26,9 @@ COMMANDS: dict[str, str] = {
     "transcribe": "fieldkit.cli.transcribe:transcribe",
     "models": "fieldkit.cli.transcribe:models",
     "import": "fieldkit.cli.audio:import_",
+    "record": "fieldkit.cli.record:record",
+    "recover": "fieldkit.cli.record:recover",
+    "devices": "fieldkit.cli.record:devices",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -38,6 +41,9 @@ SHORT_HELP: dict[str, str] = {
     "transcribe": "Transcribe a session's recording (resumable).",
     "models": "List, prepare or download speech models.",
     "import": "Import an external recording (dictaphone, telephone) into a session.",
+    "record": "Record a session without the app (stops on Ctrl+C or SIGTERM).",
+    "recover": "Repair recordings left unfinished by a crash.",
+    "devices": "List microphones, or test one.",
 }
 
 

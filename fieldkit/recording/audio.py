@@ -85,7 +85,7 @@ def read_file(span: FileSpan, key: "ProjectKey | None" = None) -> np.ndarray:
     return data.mean(axis=1).astype(np.float32)
 
 
-def file_duration_ms(span: FileSpan) -> int:
+def file_duration_ms(span: FileSpan, key: "ProjectKey | None" = None) -> int:
     """Duration from the file's size (raw PCM) or header, without decoding it all."""
     if span.path.suffix == ".pcm":
         from fieldkit.privacy.crypto import HEADER_LEN, is_encrypted_file
@@ -99,7 +99,7 @@ def file_duration_ms(span: FileSpan) -> int:
     try:
         return int(sf.info(str(span.path)).duration * 1000)
     except Exception:  # noqa: BLE001 - encrypted or damaged: decode to know
-        return int(len(read_file(span)) * 1000 // span.sample_rate)
+        return int(len(read_file(span, key)) * 1000 // span.sample_rate)
 
 
 def resample(x: np.ndarray, src: int, dst: int) -> np.ndarray:
@@ -121,7 +121,7 @@ def available_ms(handle: "ProjectHandle", session_id: uuid.UUID) -> int:
     end = 0
     for span in _spans(handle, session_id):
         if span.path.exists():
-            end = max(end, span.offset_ms + file_duration_ms(span))
+            end = max(end, span.offset_ms + file_duration_ms(span, handle.key))
     return end
 
 
@@ -131,7 +131,8 @@ def load_audio(handle: "ProjectHandle", session_id: uuid.UUID, start_ms: int = 0
     Gaps (pauses) are silence; a missing end means "all durable audio so far"."""
     spans = _spans(handle, session_id)
     if end_ms is None:
-        end_ms = max((s.offset_ms + file_duration_ms(s) for s in spans if s.path.exists()), default=0)
+        end_ms = max((s.offset_ms + file_duration_ms(s, handle.key) for s in spans if s.path.exists()),
+                     default=0)
     n = max(0, (end_ms - start_ms) * sr // 1000)
     out = np.zeros(n, dtype=np.float32)
     for span in spans:

@@ -313,6 +313,11 @@ class Recording(Stamped, table=True):
     duration_ms: int = 0             # audio time stored, over all files
     original_path: str = ""          # an imported original, kept unchanged
     info: dict[str, Any] = _json()   # anything else (recovery report, import codec ...)
+    # The session clock's anchor, so any process reading the database knows the audio
+    # position: while recording it is clock_ms + (now - clock_wall); paused, clock_ms.
+    clock_ms: int = 0
+    clock_wall: Optional[datetime] = None
+    recorder_pid: Optional[int] = None  # the process writing it (recovery checks it is gone)
 
     session: Session = Relationship(back_populates="recordings")
     files: list["RecordingFile"] = Relationship(

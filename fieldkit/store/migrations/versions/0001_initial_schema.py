@@ -232,6 +232,9 @@ def upgrade() -> None:
     sa.Column('duration_ms', sa.Integer(), nullable=False),
     sa.Column('original_path', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('info', sa.JSON(), nullable=False),
+    sa.Column('clock_ms', sa.Integer(), nullable=False),
+    sa.Column('clock_wall', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('recorder_pid', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['session_id'], ['session.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )

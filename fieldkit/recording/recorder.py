@@ -1,0 +1,468 @@
+"""Crash-safe capture: at most a second of audio lost whatever happens.
+
+Three parts, so nothing slow ever runs in the audio callback:
+
+* the PortAudio callback (sounddevice) copies each block with its arrival time into a
+  queue and counts overflows, nothing else;
+* a writer thread appends the blocks to ``<seq>.pcm`` (raw int16; encrypted records in
+  an encrypted project), fsyncs at least every ``SYNC_S`` (0.5 s), updates the level
+  meter, checks clipping, digital silence, a vanished device and free disk, and stores
+  the clock anchor and durations in the database every few seconds;
+* :meth:`Recorder.stop` drains the queue, closes the file and turns it into FLAC (a
+  temporary file, fsync, rename) — and :mod:`fieldkit.recording.recovery` does the same
+  for recordings whose process died.
+
+Raw PCM is chosen over writing FLAC directly because a raw file is valid up to its last
+byte after a crash (no header to repair), its length is its duration, and it can be
+read while it grows (live transcription).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from fieldkit.errors import FieldkitError
+
+if TYPE_CHECKING:
+    from fieldkit.projects import ProjectHandle
+
+SYNC_S = 0.5            # durable on disk within this (and a block) of being spoken
+ANCHOR_S = 3.0          # clock anchor and durations to the database this often
+ANCHOR_TOLERANCE_MS = 40
+DISK_CHECK_S = 5.0
+SILENCE_WARN_S = 4.0    # digital silence this long: muted or unplugged microphone
+DEVICE_TIMEOUT_S = 2.0  # no blocks for this long while recording: the device is gone
+OPEN_GRACE_S = 3.0      # a device just opened may take this long to deliver its first block
+LOW_DISK_S = 15 * 60    # warn when less audio than this fits on the disk
+STOP_DISK_S = 30        # stop cleanly when less than this fits
+
+
+class RecorderError(FieldkitError):
+    exit_code = 8
+
+
+@dataclass
+class Warning_:
+    kind: str      # clipping, silence, device_lost, device_back, disk_low, disk_full
+    message: str
+    at_ms: int
+
+
+@dataclass
+class Summary:
+    recording_id: uuid.UUID
+    duration_ms: int
+    overflows: int
+    files: int
+    warnings: list[Warning_]
+
+
+def _db_time(t: float) -> datetime:
+    return datetime.fromtimestamp(t, tz=timezone.utc)
+
+
+class Recorder:
+    """Records one session. ``start``, ``pause``, ``resume``, ``stop``; thread-safe."""
+
+    def __init__(self, handle: "ProjectHandle", session_id: uuid.UUID, *, device: str | int | None = None,
+                 samplerate: int = 16000, channels: int = 1, author_id: uuid.UUID | None = None,
+                 on_warning: Callable[[Warning_], None] | None = None, block_ms: int = 50):
+        self.handle, self.session_id = handle, session_id
+        self.device, self.samplerate, self.channels = device, samplerate, channels
+        self.author_id, self.on_warning = author_id, on_warning
+        self.blocksize = samplerate * block_ms // 1000
+        self.state = "idle"
+        self.overflows = 0
+        self.samples_written = 0          # in the current file
+        self.peak_db = self.rms_db = -120.0
+        self.warnings: list[Warning_] = []
+        self._q: queue.SimpleQueue = queue.SimpleQueue()
+        self._stream = None
+        self._writer: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+        self.recording_id: uuid.UUID | None = None
+        self._file_seq = -1
+        self._file_offset_ms = 0
+        self._fh = None
+        self._path: Path | None = None
+        self._file_id: uuid.UUID | None = None
+        self._last_block_t = 0.0
+        self._device_lost = False
+        self._anchor: tuple[int, float] | None = None
+        self._grace_until = 0.0
+        self.bytes_per_s = samplerate * channels * 2
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def position_ms(self) -> int:
+        return self._file_offset_ms + self.samples_written * 1000 // self.samplerate
+
+    def disk_left_s(self) -> float:
+        folder = self.handle.folder
+        return shutil.disk_usage(folder).free / self.bytes_per_s
+
+    def start(self) -> None:
+        from sqlmodel import select
+
+        from fieldkit.events import add_event
+        from fieldkit.store.models import (
+            EventKind, Recording, RecordingFile, RecordingState, Session, SessionParticipant,
+            SessionStatus,
+        )
+
+        with self.handle.db.session() as s:
+            sess = s.get(Session, self.session_id)
+            if sess is None:
+                raise RecorderError(f"No session {self.session_id} in this project.")
+            missing = [p for p in s.exec(select(SessionParticipant).where(
+                SessionParticipant.session_id == self.session_id)) if p.recording_consent is not True]
+            if missing:
+                raise RecorderError(
+                    f"{len(missing)} participant(s) of {sess.title!r} have not consented to recording.",
+                    hint="Record their consent at the start of the session, or take notes without recording.")
+            start_ms = max((f.offset_ms + f.duration_ms for f in s.exec(
+                select(RecordingFile).join(Recording).where(Recording.session_id == self.session_id))), default=0)
+        left = self.disk_left_s()
+        if left < STOP_DISK_S * 2:
+            raise RecorderError(f"The disk holding {self.handle.folder} is full "
+                                f"({left:.0f} s of audio would fit).", hint="Free some space first.")
+        self._check_device()
+        self.recording_id = uuid.uuid4()
+        self._folder_rel = Path("audio") / str(self.session_id) / str(self.recording_id)
+        (self.handle.folder / self._folder_rel).mkdir(parents=True, mode=0o700)
+        now = time.time()
+        with self.handle.db.transaction() as s:
+            s.add(Recording(id=self.recording_id, session_id=self.session_id, state=RecordingState.recording,
+                            folder=str(self._folder_rel), sample_rate=self.samplerate, channels=self.channels,
+                            device=str(self.device or "default"), clock_ms=start_ms, clock_wall=_db_time(now),
+                            recorder_pid=os.getpid(), created_by=self.author_id))
+            sess = s.get(Session, self.session_id)
+            sess.status = SessionStatus.recording
+            sess.starts_at = sess.starts_at or _db_time(now)
+        self._file_offset_ms = self._rec_start_ms = start_ms
+        self._open_file()
+        add_event(self.handle.db, self.session_id, EventKind.recording, position_ms=start_ms,
+                  author_id=self.author_id, code="start")
+        if left < LOW_DISK_S:
+            self._warn("disk_low", f"Only {left / 60:.0f} minutes of audio fit on the disk.")
+        self.state = "recording"
+        self._last_block_t = time.time()
+        self._anchor = (start_ms, now)
+        self._writer = threading.Thread(target=self._write_loop, name="fieldkit-writer", daemon=True)
+        self._writer.start()
+        self._open_stream()
+
+    def pause(self) -> None:
+        from fieldkit.events import add_event
+        from fieldkit.store.models import EventKind, Recording, RecordingPause, RecordingState
+
+        with self._lock:
+            if self.state != "recording":
+                return
+            self._close_stream()
+        self._flush_queue()  # every block captured before the pause is on disk first
+        with self._lock:
+            self.state = "paused"
+            self._paused.set()
+            at = self.position_ms
+            with self.handle.db.transaction() as s:
+                rec = s.get(Recording, self.recording_id)
+                rec.state, rec.clock_ms, rec.clock_wall = RecordingState.paused, at, _db_time(time.time())
+                s.add(RecordingPause(recording_id=self.recording_id, at_ms=at))
+            self._store_durations()
+        add_event(self.handle.db, self.session_id, EventKind.recording, position_ms=at,
+                  author_id=self.author_id, code="pause")
+
+    def resume(self) -> None:
+        from sqlmodel import select
+
+        from fieldkit.events import add_event
+        from fieldkit.store.models import EventKind, Recording, RecordingPause, RecordingState, utcnow
+
+        with self._lock:
+            if self.state != "paused":
+                return
+            at = self.position_ms
+            with self.handle.db.transaction() as s:
+                rec = s.get(Recording, self.recording_id)
+                rec.state, rec.clock_ms, rec.clock_wall = RecordingState.recording, at, _db_time(time.time())
+                p = s.exec(select(RecordingPause).where(RecordingPause.recording_id == self.recording_id,
+                                                        RecordingPause.resumed_at.is_(None))).first()
+                if p is not None:
+                    p.resumed_at = utcnow()
+            self._paused.clear()
+            self._anchor = (at, time.time())
+            self.state = "recording"
+            self._last_block_t = time.time()
+            self._open_stream()
+        add_event(self.handle.db, self.session_id, EventKind.recording, position_ms=at,
+                  author_id=self.author_id, code="resume")
+
+    def stop(self) -> Summary:
+        from fieldkit.events import add_event
+        from fieldkit.recording.recovery import finalise_file
+        from fieldkit.store.models import EventKind, Recording, RecordingState, Session, SessionStatus, utcnow
+
+        with self._lock:
+            if self.state in ("idle", "stopped"):
+                raise RecorderError("The recorder is not running.")
+            self._close_stream()
+            self._stop.set()
+            if self._writer is not None:
+                self._writer.join(timeout=10)
+            self._drain()
+            self._close_file()
+            self.state = "stopped"
+        end = self.position_ms
+        files = finalise_recording_files(self.handle, self.recording_id, finalise_file)
+        with self.handle.db.transaction() as s:
+            rec = s.get(Recording, self.recording_id)
+            rec.state, rec.ended_at, rec.recorder_pid = RecordingState.complete, utcnow(), None
+            rec.clock_ms, rec.clock_wall = end, _db_time(time.time())
+            rec.duration_ms = sum(f.duration_ms for f in files)
+            rec.info = {**rec.info, "overflows": self.overflows}
+            sess = s.get(Session, self.session_id)
+            sess.status, sess.ended_at = SessionStatus.recorded, utcnow()
+            duration = rec.duration_ms
+        add_event(self.handle.db, self.session_id, EventKind.recording, position_ms=end,
+                  author_id=self.author_id, code="stop")
+        return Summary(self.recording_id, duration, self.overflows, len(files), list(self.warnings))
+
+    # ------------------------------------------------------------------ audio side
+
+    def _check_device(self) -> None:
+        import sounddevice as sd
+
+        try:
+            sd.check_input_settings(device=self.device, samplerate=self.samplerate,
+                                    channels=self.channels, dtype="int16")
+        except Exception as exc:  # noqa: BLE001 - PortAudio errors of every kind
+            raise RecorderError(f"The microphone {self.device or '(default)'!s} cannot record "
+                                f"{self.channels} channel(s) at {self.samplerate} Hz: {exc}",
+                                hint="See `fieldkit devices` for the microphones on this laptop.") from None
+
+    def _callback(self, indata, frames, time_info, status) -> None:  # noqa: ANN001
+        if status.input_overflow:
+            self.overflows += 1
+        self._q.put((time.time(), bytes(indata)))
+
+    def _open_stream(self) -> None:
+        import sounddevice as sd
+
+        self._stream = sd.RawInputStream(device=self.device, samplerate=self.samplerate,
+                                         channels=self.channels, dtype="int16",
+                                         blocksize=self.blocksize, callback=self._callback)
+        self._stream.start()
+        self._grace_until = time.time() + OPEN_GRACE_S
+
+    def _close_stream(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.stop()
+                self._stream.close()
+            except Exception:  # noqa: BLE001 - a vanished device fails to close; it is gone anyway
+                pass
+            self._stream = None
+
+    # ------------------------------------------------------------------ file side
+
+    def _open_file(self) -> None:
+        from fieldkit.store.models import RecordingFile
+
+        self._file_seq += 1
+        name = f"{self._file_seq:04d}.pcm"
+        self._path = self.handle.folder / self._folder_rel / name
+        if self.handle.key is not None:
+            from fieldkit.privacy.crypto import EncryptedWriter
+
+            self._fh = EncryptedWriter(self._path, self.handle.key, fsync=False)
+        else:
+            self._fh = open(self._path, "wb")
+        self.samples_written = 0
+        self._file_id = uuid.uuid4()
+        with self.handle.db.transaction() as s:
+            s.add(RecordingFile(id=self._file_id, recording_id=self.recording_id, seq=self._file_seq,
+                                path=str(self._folder_rel / name), offset_ms=self._file_offset_ms))
+        self._last_sync = time.time()
+        self._pending = bytearray()
+
+    def _sync(self) -> None:
+        fh = self._fh
+        if self._pending:
+            fh.write(bytes(self._pending))  # one encrypted record per sync in encrypted projects
+            self._pending.clear()
+        raw = fh._fh if hasattr(fh, "_fh") else fh
+        raw.flush()
+        os.fsync(raw.fileno())
+        self._last_sync = time.time()
+
+    def _close_file(self) -> None:
+        if self._fh is not None:
+            self._sync()
+            self._fh.close()
+            self._fh = None
+            self._store_durations()
+
+    def _store_durations(self) -> None:
+        from fieldkit.store.models import Recording, RecordingFile
+
+        with self.handle.db.transaction() as s:
+            f = s.get(RecordingFile, self._file_id)
+            f.duration_ms = self.samples_written * 1000 // self.samplerate
+            rec = s.get(Recording, self.recording_id)
+            rec.duration_ms = self.position_ms - self._rec_start_ms
+
+    def _write_block(self, t: float, data: bytes) -> None:
+        self._pending += data
+        n = len(data) // (2 * self.channels)
+        self.samples_written += n
+        self._last_block_t = t
+        x = np.frombuffer(data, dtype="<i2")
+        peak = int(np.abs(x.astype(np.int32)).max()) if len(x) else 0
+        self.peak_db = 20 * np.log10(max(peak, 1) / 32768)
+        self.rms_db = 20 * np.log10(max(float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) if len(x) else 0, 1) / 32768)
+        if peak >= 32767:
+            self._clipped += 1
+        self._silent_samples = self._silent_samples + n if peak <= 1 else 0
+
+    def _flush_queue(self) -> None:
+        """Wait until the writer has written everything queued so far (FIFO barrier)."""
+        barrier = threading.Event()
+        self._q.put((None, barrier))
+        if not barrier.wait(5):
+            with self._lock:
+                self._drain()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                t, data = self._q.get_nowait()
+            except queue.Empty:
+                return
+            if t is None:
+                data.set()
+            elif self._fh is not None:
+                self._write_block(t, data)
+
+    def _write_loop(self) -> None:
+        from fieldkit.store.models import Recording
+
+        self._clipped = 0
+        self._silent_samples = 0
+        silence_warned = False
+        last_anchor = last_disk = time.time()
+        while not self._stop.is_set():
+            try:
+                t, data = self._q.get(timeout=0.1)
+                if t is None:  # a barrier from pause()
+                    data.set()
+                    continue
+                with self._lock:
+                    if self._fh is not None:
+                        self._write_block(t, data)
+            except queue.Empty:
+                pass
+            now = time.time()
+            with self._lock:
+                if self._fh is None:
+                    continue
+                if now - self._last_sync >= SYNC_S:
+                    self._sync()
+                if (self.state == "recording" and now - self._last_block_t > DEVICE_TIMEOUT_S
+                        and now > self._grace_until):
+                    self._device_gone()
+                    continue
+                if self._device_lost and self.state == "recording":
+                    continue
+                if self._clipped >= 5:
+                    self._warn("clipping", "The input is clipping: move the microphone away or lower the gain.")
+                    self._clipped = 0
+                silent = self._silent_samples / self.samplerate >= SILENCE_WARN_S
+                if silent and not silence_warned:
+                    self._warn("silence", "Digital silence for several seconds: is the microphone muted or unplugged?")
+                silence_warned = silent
+                if self.state == "recording" and self._anchor is not None and self._last_block_t > self._anchor[1]:
+                    # keep the database clock within ANCHOR_TOLERANCE_MS of the real sample
+                    # count (device start-up bursts, clock drift), and fresh every ANCHOR_S
+                    a_ms, a_t = self._anchor
+                    predicted = a_ms + (self._last_block_t - a_t) * 1000
+                    if abs(predicted - self.position_ms) > ANCHOR_TOLERANCE_MS or now - last_anchor >= ANCHOR_S:
+                        last_anchor = now
+                        self._set_anchor(self.position_ms, self._last_block_t)
+                        self._store_durations()
+                if now - last_disk >= DISK_CHECK_S:
+                    last_disk = now
+                    left = self.disk_left_s()
+                    if left < STOP_DISK_S:
+                        self._warn("disk_full", "The disk is almost full: recording stopped to keep what was recorded.")
+                        threading.Thread(target=self.stop, daemon=True).start()
+                        return
+                    if left < LOW_DISK_S:
+                        self._warn("disk_low", f"Only {left / 60:.0f} minutes of audio still fit on the disk.")
+                        last_disk = now + 55  # remind once a minute
+
+    def _set_anchor(self, clock_ms: int, wall: float) -> None:
+        from fieldkit.store.models import Recording
+
+        self._anchor = (clock_ms, wall)
+        with self.handle.db.transaction() as s:
+            rec = s.get(Recording, self.recording_id)
+            rec.clock_ms, rec.clock_wall = clock_ms, _db_time(wall)
+
+    def _device_gone(self) -> None:
+        """Called with the lock held: close the segment, then try to get a device back."""
+        if not self._device_lost:
+            self._device_lost = True
+            self._close_stream()
+            self._close_file()
+            self._warn("device_lost", f"The microphone {self.device or '(default)'} stopped delivering "
+                       "audio. Recording continues when it is back.")
+            self._retry_at = time.time()
+        if time.time() < self._retry_at:
+            return
+        self._retry_at = time.time() + 2.0
+        try:
+            self._check_device()
+            self._file_offset_ms = self.position_ms
+            self._open_file()
+            self._last_block_t = time.time()
+            self._open_stream()
+        except Exception:  # noqa: BLE001 - still gone: try again later
+            self._close_stream()
+            return
+        self._device_lost = False
+        self._warn("device_back", "The microphone is back; recording continues in the same session.")
+
+    def _warn(self, kind: str, message: str) -> None:
+        w = Warning_(kind, message, self.position_ms)
+        self.warnings.append(w)
+        if self.on_warning is not None:
+            try:
+                self.on_warning(w)
+            except Exception:  # noqa: BLE001 - a UI callback must not stop the recording
+                pass
+
+
+def finalise_recording_files(handle: "ProjectHandle", recording_id: uuid.UUID, finalise) -> list:  # noqa: ANN001
+    from sqlmodel import select
+
+    from fieldkit.store.models import RecordingFile
+
+    with handle.db.session() as s:
+        files = s.exec(select(RecordingFile).where(RecordingFile.recording_id == recording_id)
+                       .order_by(RecordingFile.seq)).all()
+    return [finalise(handle, f) for f in files]
