@@ -32,3 +32,16 @@ def wer(reference: str, hypothesis: str) -> float:
     import jiwer
 
     return jiwer.wer(normalise(reference), normalise(hypothesis))
+
+#: varied English sentences; repeating one sentence makes tiny.en judge whole windows
+#: as non-speech (its compression-ratio and no-speech checks), so long test audio varies
+EN_SENTENCES = [
+    "The interview took place at the local health centre on a rainy Tuesday morning.",
+    "The nurse explained how the team plans each discharge together with the family.",
+    "She said that the weekly meeting with the hospital makes the biggest difference.",
+    "Sometimes the coordinator is not told when a patient is sent home from the ward.",
+    "The municipality has hired two new social workers for the youth team this year.",
+    "Everyone agreed that the written plan should follow the patient between services.",
+    "The leader wanted more time for training, but the budget did not allow it.",
+    "Relatives often call the office when they do not know who is responsible.",
+]

@@ -225,3 +225,26 @@ def test_kill_and_recover(project, tmp_path, mic):
             assert len(load_audio(project, sess.id)) / SR * 1000 == pytest.approx(recovered[0].audio_ms, abs=5)
     finally:
         player.kill()
+
+
+@pytest.mark.slow
+def test_playback_of_a_range_reaches_the_speaker(project, tmp_path, mic):
+    """Play 1 s of a session into the null sink and record it back from its monitor."""
+    from fieldkit.recording.importer import import_recording
+    from fieldkit.recording.playback import Player
+
+    played = _signal(tmp_path / "sig.wav", 3.0)
+    source = _session(project, "Source")
+    import_recording(project, source.id, tmp_path / "sig.wav")
+    target = _session(project, "Loopback")
+    rec = Recorder(project, target.id, device=mic)
+    rec.start()
+    time.sleep(0.3)
+    player = Player(device=mic)
+    assert player.play(project, source.id, 1000, 2000) == pytest.approx(1.0)
+    player.wait()
+    time.sleep(0.3)
+    rec.stop()
+    heard = load_audio(project, target.id)
+    lag, r = _best_offset(heard, played[SR: 2 * SR])
+    assert r > 0.9, r

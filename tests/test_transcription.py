@@ -21,7 +21,7 @@ from fieldkit.store.models import RunStatus, Session, SessionStatus, Transcripti
 from fieldkit.transcription.models import ModelError, check_model_dir, resolve_model
 from fieldkit.transcription.service import TranscriptionError, transcribe_session
 from fieldkit.transcription.settings import SettingsError, resolve_settings
-from tests.speech import needs_tts, normalise, speak, wer
+from tests.speech import EN_SENTENCES, needs_tts, normalise, speak, wer
 
 EN = ("The interview took place at the local health centre. The nurse explained how the team "
       "plans each discharge together with the family. She said that the weekly meeting with "
@@ -168,14 +168,15 @@ def test_failed_job_keeps_earlier_transcript_and_edits_are_protected(project, tm
 @pytest.mark.slow
 @needs_tts
 def test_resume_after_kill(project, tmp_path):
-    parts = [speak(f"{EN} This is part {i}.", tmp_path / f"p{i}.wav", "en") for i in range(4)]
+    parts = [speak(text, tmp_path / f"p{i}.wav", "en") for i, text in enumerate(EN_SENTENCES)]
     long = tmp_path / "long.wav"
     sf.write(long, np.concatenate([sf.read(p, dtype="int16")[0] for p in parts]), 16000)
     sess = _session_with(project, long, title="Long")
     env = {**os.environ, "FIELDKIT_HOME": str(project.folder.parent.parent)}
     cmd = [sys.executable, "-m", "fieldkit", "transcribe", "Long", "-p", project.folder.name,
            "--model", "tiny.en", "--language", "en", "--threads", "1"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    errlog = open(tmp_path / "first-run.err", "w+")
+    proc = subprocess.Popen(cmd, env=env, stdout=errlog, stderr=errlog)
     db = project.folder / "project.db"
     deadline = time.time() + 120
     n = 0
@@ -183,12 +184,13 @@ def test_resume_after_kill(project, tmp_path):
         con = sqlite3.connect(db)
         n = con.execute("SELECT count(*) FROM transcriptsegment").fetchone()[0]
         con.close()
-        if n >= 2:
+        if n >= 2 or proc.poll() is not None:
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert n >= 2, "the job stored no segment before the kill"
+    errlog.seek(0)
+    assert n >= 2, f"the job stored no segment before the kill: {errlog.read()[-2000:]}"
     with project.db.session() as s:
         run = s.exec(select(TranscriptionRun)).one()
         kept = {seg.id for seg in s.exec(select(TranscriptSegment))}
@@ -201,5 +203,4 @@ def test_resume_after_kill(project, tmp_path):
     assert len(runs) == 1 and runs[0].status == RunStatus.done
     assert kept <= {seg.id for seg in segs}, "segments finished before the kill were kept"
     assert all(a.end_ms <= b.start_ms + 50 for a, b in zip(segs, segs[1:])), "no duplicated stretch"
-    assert wer(" ".join([f"{EN} This is part {i}." for i in range(4)]),
-               " ".join(s.verbatim for s in segs)) <= EN_MAX_WER
+    assert wer(" ".join(EN_SENTENCES), " ".join(s.verbatim for s in segs)) <= EN_MAX_WER

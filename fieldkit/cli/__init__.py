@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "record": "fieldkit.cli.record:record",
     "recover": "fieldkit.cli.record:recover",
     "devices": "fieldkit.cli.record:devices",
+    "bench": "fieldkit.cli.bench:bench",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -44,6 +45,7 @@ SHORT_HELP: dict[str, str] = {
     "record": "Record a session without the app (stops on Ctrl+C or SIGTERM).",
     "recover": "Repair recordings left unfinished by a crash.",
     "devices": "List microphones, or test one.",
+    "bench": "Measure what this laptop can do (transcription speed).",
 }
 
 
