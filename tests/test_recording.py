@@ -248,3 +248,39 @@ def test_playback_of_a_range_reaches_the_speaker(project, tmp_path, mic):
     heard = load_audio(project, target.id)
     lag, r = _best_offset(heard, played[SR: 2 * SR])
     assert r > 0.9, r
+
+
+@pytest.mark.slow
+def test_device_that_stops_delivering_is_detected_and_recording_continues(project, mic):
+    """The audio server going away (pulseaudio killed) stands in for an unplugged
+    microphone: PortAudio's stream stops delivering; when the server is back, so is
+    the device."""
+    sess = _session(project)
+    warnings = []
+    rec = Recorder(project, sess.id, device=mic, on_warning=warnings.append)
+    rec.start()
+    time.sleep(1.5)
+    subprocess.run(["pulseaudio", "--kill"], check=True)
+    try:
+        deadline = time.time() + 10
+        while not any(w.kind == "device_lost" for w in warnings) and time.time() < deadline:
+            time.sleep(0.1)
+        assert any(w.kind == "device_lost" for w in warnings), "the lost device was not noticed"
+    finally:
+        for _ in range(50):  # wait until the old daemon is gone, then start a new one
+            if subprocess.run(["pulseaudio", "--check"]).returncode != 0:
+                break
+            time.sleep(0.1)
+        assert audio_env.start() is None
+    deadline = time.time() + 15
+    while not any(w.kind == "device_back" for w in warnings) and time.time() < deadline:
+        time.sleep(0.1)
+    assert any(w.kind == "device_back" for w in warnings), [w.kind for w in warnings]
+    time.sleep(1.0)
+    summary = rec.stop()
+    assert summary.files == 2  # the first segment was closed, a new one opened on return
+    with project.db.session() as s:
+        files = s.exec(select(Recording).where(Recording.session_id == sess.id)).one().files
+        assert [f.complete for f in files] == [True, True]
+        assert files[1].offset_ms == files[0].offset_ms + files[0].duration_ms
+    assert len(load_audio(project, sess.id)) / SR * 1000 == pytest.approx(summary.duration_ms, abs=60)

@@ -33,29 +33,20 @@ def purge(ctx: click.Context, project_name: str, code: str | None, dry_run: bool
 
     with workspace(ctx).open(project_name) as handle:
         if code is None:
-            pplan = plan_project_purge(handle)
-            click.echo("Would remove:" if dry_run else "Will remove:")
-            for line in pplan.describe():
-                click.echo(f"  - {line}")
-            if dry_run:
-                return
-            if not yes:
-                typed = click.prompt("Type the project's folder name to confirm")
-                if typed != handle.folder.name:
-                    raise click.Abort()
-            counts = execute_project_purge(handle, pplan)
-            click.echo("Removed: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
-            return
-        plan = plan_informant_purge(handle, code)
+            plan, execute = plan_project_purge(handle), execute_project_purge
+        else:
+            plan, execute = plan_informant_purge(handle, code), execute_purge
         click.echo("Would remove:" if dry_run else "Will remove:")
         for line in plan.describe():
             click.echo(f"  - {line}")
         if dry_run:
             return
         if not yes:
-            click.confirm(f"Remove everything about {code}? This cannot be undone", abort=True)
-        counts = execute_purge(handle, plan)
-        click.echo(
-            "Removed: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items() if v)
-            or "Removed the registry entry."
-        )
+            if code is None:  # the whole project's raw data: make the user type its name
+                if click.prompt("Type the project's folder name to confirm") != handle.folder.name:
+                    raise click.Abort()
+            else:
+                click.confirm(f"Remove everything about {code}? This cannot be undone", abort=True)
+        counts = execute(handle, plan)
+        done = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items() if v)
+        click.echo(f"Removed: {done or 'the registry entry'}.")

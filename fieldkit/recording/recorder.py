@@ -378,6 +378,9 @@ class Recorder:
                 pass
             now = time.time()
             with self._lock:
+                if self._device_lost and self.state == "recording":
+                    self._device_gone()  # retries every 2 s until a device is back
+                    continue
                 if self._fh is None:
                     continue
                 if now - self._last_sync >= SYNC_S:
@@ -385,8 +388,6 @@ class Recorder:
                 if (self.state == "recording" and now - self._last_block_t > DEVICE_TIMEOUT_S
                         and now > self._grace_until):
                     self._device_gone()
-                    continue
-                if self._device_lost and self.state == "recording":
                     continue
                 if self._clipped >= 5:
                     self._warn("clipping", "The input is clipping: move the microphone away or lower the gain.")
@@ -436,6 +437,12 @@ class Recorder:
             return
         self._retry_at = time.time() + 2.0
         try:
+            import sounddevice as sd
+
+            # PortAudio lists devices once, when it starts: re-read them so a microphone
+            # plugged back in (or an audio server restarted) can be found again
+            sd._terminate()
+            sd._initialize()
             self._check_device()
             self._file_offset_ms = self.position_ms
             self._open_file()
