@@ -22,7 +22,6 @@ class FieldkitApp(App[None]):
     COMMANDS = App.COMMANDS | {FieldkitCommands}
     BINDINGS = [
         Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("ctrl+p", "command_palette", "Commands", show=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
