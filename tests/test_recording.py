@@ -184,8 +184,7 @@ main(["--data-dir", sys.argv[1], "record", "-p", sys.argv[2], "--title", sys.arg
 """
 
 
-@pytest.mark.slow
-def test_kill_and_recover(project, tmp_path, mic):
+def _kill_and_recover(project, tmp_path, kills: int, env: dict | None = None) -> None:
     """SIGKILL the recorder at random moments: recovery keeps all but < 1 s, no event lost."""
     long = tmp_path / "long.wav"
     _signal(long, 12.0)
@@ -193,22 +192,20 @@ def test_kill_and_recover(project, tmp_path, mic):
     rng = random.Random(11)
     data_dir = str(project.folder.parent.parent)
     try:
-        for i in range(3):
+        for i in range(kills):
             title = f"Kill {i}"
             proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, data_dir, project.folder.name, title],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            db = project.folder / "project.db"
-            started = None
-            while started is None:
-                con = sqlite3.connect(db)
-                row = con.execute("SELECT r.started_at, s.id FROM recording r JOIN session s ON r.session_id = s.id "
-                                  "WHERE s.title = ?", (title,)).fetchone()
-                con.close()
-                started = row
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    env={**os.environ, **(env or {})})
+            sess = None
+            while sess is None:
+                with project.db.session() as s:
+                    sess = s.exec(select(Session).where(Session.title == title)).first()
+                    started = s.exec(select(Recording).where(Recording.session_id == sess.id)).first() if sess else None
+                if started is None:
+                    sess = None
                 time.sleep(0.02)
             time.sleep(rng.uniform(1.0, 3.0))
-            with project.db.session() as s:
-                sess = s.exec(select(Session).where(Session.title == title)).one()
             note = add_event(project.db, sess.id, "note", position_ms=position_ms(project.db, sess.id),
                              text=f"note before kill {i}")
             proc.send_signal(signal.SIGKILL)
@@ -225,6 +222,21 @@ def test_kill_and_recover(project, tmp_path, mic):
             assert len(load_audio(project, sess.id)) / SR * 1000 == pytest.approx(recovered[0].audio_ms, abs=5)
     finally:
         player.kill()
+
+
+@pytest.mark.slow
+def test_kill_and_recover(project, tmp_path, mic):
+    _kill_and_recover(project, tmp_path, 3)
+
+
+@pytest.mark.slow
+def test_kill_and_recover_encrypted(workspace, tmp_path, mic):
+    handle = workspace.create("Kryptert opptak", passphrase="hemmelig frase")
+    try:
+        _kill_and_recover(handle, tmp_path, 2, env={"FIELDKIT_PASSPHRASE": "hemmelig frase"})
+        assert not any(p.suffix == ".pcm" for p in handle.folder.rglob("*"))
+    finally:
+        handle.close()
 
 
 @pytest.mark.slow

@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "recover": "fieldkit.cli.record:recover",
     "devices": "fieldkit.cli.record:devices",
     "bench": "fieldkit.cli.bench:bench",
+    "informant": "fieldkit.cli.informant:informant",
+    "consent": "fieldkit.cli.informant:consent",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -46,6 +48,8 @@ SHORT_HELP: dict[str, str] = {
     "recover": "Repair recordings left unfinished by a crash.",
     "devices": "List microphones, or test one.",
     "bench": "Measure what this laptop can do (transcription speed).",
+    "informant": "Add and list informants, record consent and withdrawal.",
+    "consent": "Record a participant's recording consent for a session.",
 }
 
 

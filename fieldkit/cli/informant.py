@@ -1,0 +1,91 @@
+"""``fieldkit informant add|list|withdraw`` and ``fieldkit consent``."""
+
+from __future__ import annotations
+
+import click
+
+from fieldkit.cli import workspace
+
+DATE = click.DateTime(["%Y-%m-%d"])
+
+
+@click.group()
+def informant() -> None:
+    """The project's informants and their consent records."""
+
+
+@informant.command("add")
+@click.argument("code")
+@click.option("--project", "-p", "project_name", required=True)
+@click.option("--name", default="", help="Real name (never exported).")
+@click.option("--role", default="")
+@click.option("--organisation", default="")
+@click.option("--site", default="")
+@click.option("--group", "group_label", default="", help="Informant group, e.g. central or local.")
+@click.option("--letter-sent", type=DATE, help="Date the information letter was sent.")
+@click.option("--consent", "consent_on", type=DATE, help="Date written consent was received.")
+@click.option("--kept-at", default="", help="Where the signed consent form is kept.")
+@click.pass_context
+def add(ctx: click.Context, code: str, project_name: str, letter_sent, consent_on, **fields: str) -> None:  # noqa: ANN001
+    """Add informant CODE (a pseudonym code such as L03)."""
+    from fieldkit.consent import add_informant
+
+    with workspace(ctx).open(project_name) as handle:
+        add_informant(handle, code, name=fields["name"], role=fields["role"],
+                      organisation=fields["organisation"], site=fields["site"],
+                      group_label=fields["group_label"], consent_kept_at=fields["kept_at"],
+                      info_letter_sent_on=letter_sent.date() if letter_sent else None,
+                      written_consent_on=consent_on.date() if consent_on else None)
+        click.echo(f"Added {code}.")
+
+
+@informant.command("list")
+@click.option("--project", "-p", "project_name", required=True)
+@click.pass_context
+def list_(ctx: click.Context, project_name: str) -> None:
+    """Informants with role, organisation and consent state (no names)."""
+    from sqlmodel import select
+
+    from fieldkit.consent import consent_state
+    from fieldkit.store.models import Informant
+
+    with workspace(ctx).open(project_name) as handle:
+        with handle.db.session() as s:
+            for inf in s.exec(select(Informant).where(Informant.project_id == handle.project_id)
+                              .order_by(Informant.code)):
+                click.echo(f"{inf.code:8} {inf.role:20} {inf.organisation:20} {consent_state(inf)}")
+
+
+@informant.command("withdraw")
+@click.argument("code")
+@click.option("--project", "-p", "project_name", required=True)
+@click.option("--on", "on", type=DATE, help="Date of withdrawal (default today).")
+@click.pass_context
+def withdraw_(ctx: click.Context, code: str, project_name: str, on) -> None:  # noqa: ANN001
+    """Record that CODE withdrew; then remove their data with `fieldkit purge`."""
+    from fieldkit.consent import withdraw
+
+    with workspace(ctx).open(project_name) as handle:
+        inf = withdraw(handle, code, on.date() if on else None)
+    click.echo(f"{code} withdrew on {inf.withdrawn_on}. Remove their data now: "
+               f"fieldkit purge -p {project_name} --informant {code}")
+
+
+@click.command()
+@click.option("--project", "-p", "project_name", required=True)
+@click.option("--session", "session_ref", required=True, help="Session id, id prefix or title.")
+@click.option("--informant", "code", required=True)
+@click.option("--recording", type=click.Choice(["yes", "no"]), required=True,
+              help="The answer to 'may we record?' at the start of the session.")
+@click.pass_context
+def consent(ctx: click.Context, project_name: str, session_ref: str, code: str, recording: str) -> None:
+    """Record a participant's recording consent at the start of a session."""
+    from fieldkit.consent import record_session_consent
+    from fieldkit.recording.clock import position_ms
+    from fieldkit.sessions_lookup import find_session
+
+    with workspace(ctx).open(project_name) as handle:
+        sess = find_session(handle, session_ref)
+        record_session_consent(handle, sess.id, code, recording == "yes",
+                               position_ms=position_ms(handle.db, sess.id))
+    click.echo(f"{code}: recording consent {'given' if recording == 'yes' else 'refused'} for {sess.title!r}.")

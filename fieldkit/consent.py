@@ -1,0 +1,79 @@
+"""Consent records: per informant (information letter, written consent, where the form is
+kept, withdrawal) and per session participant (recording consent given at the start of
+the session, stored with its time and as a consent event on the session's timeline)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from fieldkit.errors import FieldkitError
+from fieldkit.events import add_event
+from fieldkit.store.models import EventKind, Informant, SessionParticipant, utcnow
+
+if TYPE_CHECKING:
+    from fieldkit.projects import ProjectHandle
+
+
+def add_informant(handle: "ProjectHandle", code: str, **fields: object) -> Informant:
+    code = code.strip()
+    if not code:
+        raise FieldkitError("An informant needs a pseudonym code (for example L03).")
+    with handle.db.transaction() as s:
+        if s.exec(select(Informant).where(Informant.project_id == handle.project_id,
+                                          Informant.code == code)).first():
+            raise FieldkitError(f"The code {code!r} is already used in this project.")
+        inf = Informant(project_id=handle.project_id, code=code, **fields)
+        s.add(inf)
+    return inf
+
+
+def get_informant(handle: "ProjectHandle", code: str) -> Informant:
+    with handle.db.session() as s:
+        inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
+                                             Informant.code == code)).first()
+    if inf is None:
+        raise FieldkitError(f"No informant with code {code!r} in this project.")
+    return inf
+
+
+def consent_state(inf: Informant) -> str:
+    if inf.withdrawn_on:
+        return f"withdrawn {inf.withdrawn_on}"
+    if inf.written_consent_on:
+        return f"written consent {inf.written_consent_on}"
+    if inf.info_letter_sent_on:
+        return f"letter sent {inf.info_letter_sent_on}, no written consent yet"
+    return "no information letter recorded"
+
+
+def record_session_consent(handle: "ProjectHandle", session_id: uuid.UUID, code: str, recording: bool,
+                           *, position_ms: int | None = None, author_id: uuid.UUID | None = None) -> SessionParticipant:
+    """The participant's answer to "may we record?" at the start of the session."""
+    inf = get_informant(handle, code)
+    if inf.withdrawn_on and recording:
+        raise FieldkitError(f"{code} withdrew on {inf.withdrawn_on}; they cannot be recorded.")
+    with handle.db.transaction() as s:
+        part = s.exec(select(SessionParticipant).where(SessionParticipant.session_id == session_id,
+                                                       SessionParticipant.informant_id == inf.id)).first()
+        if part is None:
+            part = SessionParticipant(session_id=session_id, informant_id=inf.id, speaker_label=code)
+        part.recording_consent, part.recording_consent_at = recording, utcnow()
+        s.add(part)
+    add_event(handle.db, session_id, EventKind.consent, position_ms=position_ms, author_id=author_id,
+              informant_id=inf.id, code="recording_yes" if recording else "recording_no")
+    return part
+
+
+def withdraw(handle: "ProjectHandle", code: str, on: date | None = None) -> Informant:
+    with handle.db.transaction() as s:
+        inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
+                                             Informant.code == code)).first()
+        if inf is None:
+            raise FieldkitError(f"No informant with code {code!r} in this project.")
+        inf.withdrawn_on = on or date.today()
+        s.add(inf)
+    return inf
