@@ -56,3 +56,21 @@ def test_cli_and_app_work_offline(tmp_path: Path):
     r = offline(sys.executable, "-c", APP_FLOW, data)
     assert r.returncode == 0, r.stderr
     assert "project(s)" in r.stdout
+
+
+@pytest.mark.slow
+def test_import_and_transcribe_offline(tmp_path: Path):
+    """Models come from installed packages: transcription needs no network either."""
+    from tests.speech import HAVE_TTS, speak
+
+    if not HAVE_TTS:
+        pytest.skip("espeak-ng and sox are installed by scripts/test")
+    wav = speak("The weekly meeting with the hospital makes the biggest difference.", tmp_path / "s.wav")
+    data = str(tmp_path / "data")
+    fk = [sys.executable, "-m", "fieldkit", "--data-dir", data]
+    assert offline(*fk, "project", "new", "Offline").returncode == 0
+    r = offline(*fk, "import", str(wav), "-p", "offline", "--title", "Phone call")
+    assert r.returncode == 0, r.stderr
+    r = offline(*fk, "transcribe", "Phone call", "-p", "offline", "--model", "tiny.en", "--language", "en")
+    assert r.returncode == 0, r.stderr
+    assert "segments" in r.stdout and "no speech" not in r.stdout
