@@ -15,9 +15,10 @@ from fieldkit.cli import workspace
 @click.option("--seconds", type=float, help="Stop after this many seconds.")
 @click.option("--rate", type=int, default=16000, show_default=True, help="Sample rate.")
 @click.option("--channels", type=int, default=1, show_default=True, help="2 for two microphones.")
+@click.option("--live", is_flag=True, help="Transcribe while recording (ready seconds after stop).")
 @click.pass_context
 def record(ctx: click.Context, project_name: str, session_ref: str | None, title: str | None,
-           device: str | None, seconds: float | None, rate: int, channels: int) -> None:
+           device: str | None, seconds: float | None, rate: int, channels: int, live: bool) -> None:
     """Record a session without the app; stops cleanly on Ctrl+C or SIGTERM."""
     import signal
     import threading
@@ -41,6 +42,12 @@ def record(ctx: click.Context, project_name: str, session_ref: str | None, title
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         rec = Recorder(handle, sess.id, device=dev, samplerate=rate, channels=channels,
                        on_warning=lambda w: click.secho(f"\n{w.message}", fg="yellow", err=True))
+        transcriber = None
+        if live:
+            from fieldkit.transcription.live import LiveTranscriber
+            from fieldkit.transcription.service import session_settings
+
+            transcriber = LiveTranscriber(handle, sess.id, session_settings(handle, sess.id)).start()
         rec.start()
         click.echo(f"Recording {sess.title!r} (session {sess.id.hex[:8]}). Ctrl+C stops.", err=True)
         t0 = time.monotonic()
@@ -56,6 +63,9 @@ def record(ctx: click.Context, project_name: str, session_ref: str | None, title
             pass
         summary = rec.stop() if rec.state != "stopped" else None
         click.echo("", err=True)
+        if transcriber is not None:
+            click.echo("Finishing the transcript ...", err=True)
+            transcriber.stop()
         if summary:
             click.echo(f"Stopped: {summary.duration_ms / 1000:.1f} s in {summary.files} file(s), "
                        f"{summary.overflows} overflows; session id {sess.id.hex[:8]}")
