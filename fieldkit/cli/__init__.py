@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "bench": "fieldkit.cli.bench:bench",
     "informant": "fieldkit.cli.informant:informant",
     "consent": "fieldkit.cli.informant:consent",
+    "export": "fieldkit.cli.export:export",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -50,6 +51,7 @@ SHORT_HELP: dict[str, str] = {
     "bench": "Measure what this laptop can do (transcription speed).",
     "informant": "Add and list informants, record consent and withdrawal.",
     "consent": "Record a participant's recording consent for a session.",
+    "export": "Export sessions: Word, text, subtitles, spreadsheets, JSON, REFI-QDA, ELAN.",
 }
 
 

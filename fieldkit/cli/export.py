@@ -1,0 +1,65 @@
+"""``fieldkit export``: sessions or a whole project to Word, text, subtitles, spreadsheets,
+JSON, REFI-QDA or ELAN, pseudonymised unless told otherwise."""
+
+from __future__ import annotations
+
+import click
+
+from fieldkit.cli import workspace
+
+FORMATS = ("docx", "md", "txt", "srt", "vtt", "csv", "xlsx", "json", "qdpx", "eaf")
+
+
+@click.command()
+@click.option("--project", "-p", "project_name", required=True)
+@click.option("--session", "session_refs", multiple=True,
+              help="Session id, id prefix or title (repeat for several).")
+@click.option("--all", "all_sessions", is_flag=True, help="Every session of the project.")
+@click.option("--format", "-f", "formats", multiple=True, required=True,
+              type=click.Choice(FORMATS), help="Output format (repeat for several).")
+@click.option("--layer", type=click.Choice(["verbatim", "edited"]), default="edited", show_default=True,
+              help="Transcript layer: what was heard, or the edited readable text.")
+@click.option("--pseudonymise", "mode", type=click.Choice(["code", "role", "nn", "off"]), default="code",
+              show_default=True, help="Replace registry names by pseudonym codes, role labels or NN.")
+@click.option("--redact-organisations", is_flag=True,
+              help="Treat informants' organisations and sites as names too.")
+@click.option("--line-numbers", is_flag=True, help="Line numbers in Word (line-by-line coding).")
+@click.option("--no-pilot", is_flag=True, help="Leave pilot interviews out (with --all).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Folder to write to (default: the project's exports folder).")
+@click.option("--force", is_flag=True, help="Replace files that already exist.")
+@click.pass_context
+def export(ctx: click.Context, project_name: str, session_refs: tuple[str, ...], all_sessions: bool,
+           formats: tuple[str, ...], layer: str, mode: str, redact_organisations: bool,
+           line_numbers: bool, no_pilot: bool, out_dir: str | None, force: bool) -> None:
+    """Export sessions for reading, coding and analysis.
+
+    Names from the project's registry (informants, researchers, places and the redaction
+    list) are replaced in text, notes and metadata unless --pseudonymise off.
+    """
+    from pathlib import Path
+
+    from fieldkit.errors import FieldkitError
+    from fieldkit.export import run_export
+    from fieldkit.export.collect import ExportOptions
+    from fieldkit.sessions_lookup import find_session
+
+    if bool(session_refs) == all_sessions:
+        raise FieldkitError("Say which sessions to export: --session ID (one or more) or --all.")
+    with workspace(ctx).open(project_name) as handle:
+        ids = None if all_sessions else list(dict.fromkeys(find_session(handle, r).id for r in session_refs))
+        options = ExportOptions(mode=mode, layer=layer, line_numbers=line_numbers,
+                                redact_organisations=redact_organisations,
+                                include_pilot=not no_pilot)
+        result = run_export(handle, list(dict.fromkeys(formats)), ids, options,
+                            Path(out_dir) if out_dir else None, force)
+    bundle = result.bundle
+    for line in bundle.report_lines:
+        click.echo(line, err=mode == "off")
+    for w in bundle.warnings:
+        click.secho(f"Warning: {w}", fg="yellow", err=True)
+    n = len(bundle.sessions)
+    click.echo(f"Exported {n} session{'s' if n != 1 else ''} to {len(result.files)} "
+               f"file{'s' if len(result.files) != 1 else ''}:")
+    for f in result.files:
+        click.echo(f"  {f}")

@@ -1,0 +1,126 @@
+"""Exports researchers can use: Word, Markdown and text, subtitles, spreadsheets, JSON,
+REFI-QDA (.qdpx) and ELAN, pseudonymised by default.
+
+:func:`run_export` collects the sessions (:mod:`fieldkit.export.collect`, where the
+pseudonymisation happens), plans every output file, refuses if any exists (unless
+``force``), then writes each atomically (:mod:`fieldkit.export.atomic`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fieldkit.errors import FieldkitError
+
+if TYPE_CHECKING:
+    from fieldkit.export.collect import ExportOptions
+    from fieldkit.export.model import Bundle
+    from fieldkit.projects import ProjectHandle
+
+FORMATS = ("docx", "md", "txt", "srt", "vtt", "csv", "xlsx", "json", "qdpx", "eaf")
+
+
+class ExportExists(FieldkitError):
+    exit_code = 5
+
+
+@dataclass
+class ExportResult:
+    files: list[Path] = field(default_factory=list)
+    bundle: "Bundle | None" = None
+
+
+def plan_files(bundle: "Bundle", fmt: str, out_dir: Path) -> list:
+    """[(path, write(fileobj))] for one format."""
+    if fmt in ("txt", "md"):
+        from fieldkit.export import text
+
+        return text.plan(bundle, out_dir, fmt)
+    if fmt in ("srt", "vtt"):
+        from fieldkit.export import subtitles
+
+        return subtitles.plan(bundle, out_dir, fmt)
+    if fmt == "csv":
+        from fieldkit.export import tables
+
+        return tables.plan_csv(bundle, out_dir)
+    if fmt == "xlsx":
+        from fieldkit.export import tables
+
+        return tables.plan_xlsx(bundle, out_dir)
+    if fmt == "json":
+        from fieldkit.export import jsonout
+
+        return jsonout.plan(bundle, out_dir)
+    if fmt == "docx":
+        from fieldkit.export import docx_writer
+
+        return docx_writer.plan(bundle, out_dir)
+    if fmt == "qdpx":
+        from fieldkit.export import refi
+
+        return refi.plan(bundle, out_dir)
+    if fmt == "eaf":
+        from fieldkit.export import elan
+
+        return elan.plan(bundle, out_dir)
+    raise FieldkitError(f"Unknown export format {fmt!r}.", hint="Formats: " + ", ".join(FORMATS))
+
+
+def write_bundle(bundle: "Bundle", formats: list[str] | tuple[str, ...], out_dir: Path,
+                 force: bool = False) -> list[Path]:
+    from fieldkit.export.atomic import atomic_write
+    from fieldkit.paths import ensure_private_dir
+
+    out_dir = Path(out_dir)
+    ensure_private_dir(out_dir)
+    planned = [pf for fmt in formats for pf in plan_files(bundle, fmt, out_dir)]
+    names = [p for p, _w in planned]
+    dupes = {p for p in names if names.count(p) > 1}
+    if dupes:
+        raise FieldkitError(f"Two exported files would have the same name: {sorted(dupes)[0].name}.")
+    existing = [p for p in names if p.exists()]
+    if existing and not force:
+        more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+        raise ExportExists(f"{existing[0]}{more} already exist{'s' if len(existing) == 1 else ''}; "
+                           "nothing was written.",
+                           hint="Add --force to replace them, or choose another folder with --out.")
+    written = []
+    for path, write in planned:
+        try:
+            atomic_write(path, write, overwrite=force)
+        except FileExistsError as exc:
+            raise ExportExists(f"{path} appeared while exporting; it was left as it is.") from exc
+        written.append(path)
+    return written
+
+
+def run_export(handle: "ProjectHandle", formats: list[str] | tuple[str, ...] | str,
+               session_ids: list[uuid.UUID] | None = None, options: "ExportOptions | None" = None,
+               out_dir: Path | None = None, force: bool = False) -> ExportResult:
+    from fieldkit.export.collect import collect
+
+    if isinstance(formats, str):
+        formats = [formats]
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise FieldkitError(f"Unknown export format {fmt!r}.", hint="Formats: " + ", ".join(FORMATS))
+    bundle = collect(handle, session_ids, options)
+    if not bundle.sessions:
+        raise FieldkitError("There are no sessions to export.")
+    files = write_bundle(bundle, formats, Path(out_dir) if out_dir else handle.exports_dir, force)
+    _audit(handle, bundle, formats, files)
+    return ExportResult(files=files, bundle=bundle)
+
+
+def _audit(handle: "ProjectHandle", bundle: "Bundle", formats, files: list[Path]) -> None:  # noqa: ANN001
+    from fieldkit.store.models import AuditEntry
+
+    with handle.db.transaction() as s:
+        s.add(AuditEntry(action="export", detail={
+            "formats": list(formats), "sessions": len(bundle.sessions), "files": len(files),
+            "pseudonymisation": bundle.mode, "layer": bundle.layer, "replacements": bundle.report,
+        }))

@@ -1,0 +1,331 @@
+"""Reading a project's sessions into the export dataclasses, pseudonymised on the way.
+
+Everything a writer may print passes through the :class:`Pseudonymiser` here: the
+transcript text (both layers), event texts, session titles, places and header fields,
+and the guide's own wording. Speakers and authors are labelled by code, initials or role,
+never by name.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from sqlmodel import select
+
+from fieldkit.errors import FieldkitError
+from fieldkit.export import model as m
+from fieldkit.guides.model import Guide
+from fieldkit.privacy.pseudonym import Person, Pseudonymiser, group_warnings, role_label
+from fieldkit.store.models import (
+    Event,
+    EventKind,
+    GuideVersion,
+    Informant,
+    Project,
+    Recording,
+    Researcher,
+    Session,
+    SessionParticipant,
+    TagCode,
+    TagScheme,
+    TranscriptSegment,
+)
+from fieldkit.store.models import Guide as GuideRow
+
+if TYPE_CHECKING:
+    from fieldkit.projects import ProjectHandle
+
+LAYERS = ("verbatim", "edited")
+
+
+@dataclass
+class ExportOptions:
+    mode: str = "code"                 # code | role | nn | off
+    layer: str = "edited"              # verbatim | edited
+    line_numbers: bool = False
+    redact_organisations: bool = False  # informants' organisations and sites are names too
+    include_pilot: bool = True
+
+
+def _slug(text: str, limit: int = 40) -> str:
+    text = text.replace("ø", "o").replace("Ø", "O").replace("æ", "ae").replace("Æ", "AE")
+    text = text.replace("å", "a").replace("Å", "A")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return slug[:limit].strip("-")
+
+
+def _chunks(items: list, n: int = 400) -> Iterable[list]:
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
+            options: ExportOptions | None = None) -> m.Bundle:
+    """The export bundle for ``session_ids`` (None: every session of the project)."""
+    opt = options or ExportOptions()
+    if opt.layer not in LAYERS:
+        raise FieldkitError(f"Unknown layer {opt.layer!r}.", hint="Use verbatim or edited.")
+    db = handle.db
+    with db.session() as s:
+        project = s.get(Project, handle.project_id)
+        researchers = s.exec(select(Researcher).where(Researcher.project_id == project.id)).all()
+        informants = s.exec(select(Informant).where(Informant.project_id == project.id)).all()
+        all_sessions = s.exec(select(Session).where(Session.project_id == project.id)
+                              .order_by(Session.starts_at, Session.created_at)).all()
+        if session_ids is None:
+            sessions = [x for x in all_sessions if opt.include_pilot or not x.is_pilot]
+        else:
+            by_id = {x.id: x for x in all_sessions}
+            missing = [str(i) for i in session_ids if i not in by_id]
+            if missing:
+                raise FieldkitError(f"No session {missing[0]} in this project.")
+            sessions = [by_id[i] for i in session_ids]
+        sids = [x.id for x in sessions]
+        participants: list[SessionParticipant] = []
+        segments: list[TranscriptSegment] = []
+        events: list[Event] = []
+        recordings: list[Recording] = []
+        for chunk in _chunks(sids):
+            participants += s.exec(select(SessionParticipant)
+                                   .where(SessionParticipant.session_id.in_(chunk))).all()
+            segments += s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id.in_(chunk))
+                               .order_by(TranscriptSegment.start_ms)).all()
+            events += s.exec(select(Event).where(Event.session_id.in_(chunk))
+                             .order_by(Event.position_ms, Event.wall_time, Event.created_at)).all()
+            recordings += s.exec(select(Recording).where(Recording.session_id.in_(chunk))).all()
+        gv_ids = {x.guide_version_id for x in sessions if x.guide_version_id}
+        versions = {v.id: v for v in s.exec(select(GuideVersion).where(GuideVersion.id.in_(gv_ids))).all()} if gv_ids else {}
+        guide_rows = {g.id: g for g in s.exec(select(GuideRow).where(GuideRow.project_id == project.id)).all()}
+        schemes = s.exec(select(TagScheme).where(TagScheme.project_id == project.id)
+                         .order_by(TagScheme.name)).all()
+        tag_codes = s.exec(select(TagCode).where(TagCode.scheme_id.in_([x.id for x in schemes]))
+                           .order_by(TagCode.sort)).all() if schemes else []
+        project_name, redaction_terms = project.name, list(project.redaction_terms or [])
+
+    inf_by_id = {i.id: i for i in informants}
+    res_by_id = {r.id: r for r in researchers}
+    lead_fn = {}
+    for x in sessions:
+        if x.lead_id:
+            lead_fn[(x.id, x.lead_id)] = "interviewer"
+        if x.observer_id:
+            lead_fn[(x.id, x.observer_id)] = "observer"
+
+    # ---------------------------------------------------------------- pseudonymiser
+    redact_orgs = opt.redact_organisations and opt.mode != "off"
+
+    def inf_label(i: Informant) -> str:
+        return role_label(i.role, "" if redact_orgs else i.organisation)
+
+    people = [Person(i.name, "informant", i.code, inf_label(i)) for i in informants]
+    people += [Person(r.name, "researcher", r.initials, "researcher") for r in researchers]
+    places = [x.place for x in all_sessions if x.place]
+    if redact_orgs:
+        places += [v for i in informants for v in (i.site, i.organisation) if v]
+    pseudo = Pseudonymiser.build(opt.mode, people, places, redaction_terms)
+    P = pseudo.apply
+
+    # ---------------------------------------------------------------- shared lookups
+    scheme_name = {x.id: x.name for x in schemes}
+    codes_by_id = {c.id: c for c in tag_codes}
+    bundle_codes: dict[str, m.Code] = {}
+    for c in tag_codes:
+        key = f"{scheme_name[c.scheme_id]}/{c.code}"
+        bundle_codes[key] = m.Code(key, c.code, c.label, scheme_name[c.scheme_id], c.colour,
+                                   c.mode.value, c.description)
+    code_key_by_id = {c.id: f"{scheme_name[c.scheme_id]}/{c.code}" for c in tag_codes}
+    guides: dict[uuid.UUID, Guide] = {vid: Guide.from_outline(v.outline) for vid, v in versions.items()}
+
+    by_session: dict[uuid.UUID, dict[str, list]] = {sid: {"p": [], "s": [], "e": [], "r": []} for sid in sids}
+    for p in participants:
+        by_session[p.session_id]["p"].append(p)
+    for seg in segments:
+        by_session[seg.session_id]["s"].append(seg)
+    for ev in events:
+        by_session[ev.session_id]["e"].append(ev)
+    for rec in recordings:
+        by_session[rec.session_id]["r"].append(rec)
+
+    questions: dict[str, m.Question] = {}
+    out_sessions: list[m.Session] = []
+    exported_informants: dict[uuid.UUID, Informant] = {}
+
+    for sess in sessions:
+        parts = sorted(by_session[sess.id]["p"], key=lambda p: (p.speaker_label or "~", p.created_at))
+        guide = guides.get(sess.guide_version_id) if sess.guide_version_id else None
+
+        # speakers -------------------------------------------------------
+        inf_speaker: dict[uuid.UUID, str] = {}
+        plist: list[m.Participant] = []
+        for n, p in enumerate(parts, start=1):
+            inf = inf_by_id.get(p.informant_id)
+            if inf is None:
+                continue
+            exported_informants[inf.id] = inf
+            if opt.mode in ("code", "off"):
+                label = inf.code
+            elif opt.mode == "role":
+                label = inf_label(inf)
+            else:
+                label = f"Informant {n}"
+            inf_speaker[inf.id] = label
+            plist.append(m.Participant(code=inf.code, role=P(inf.role),
+                                       organisation="" if redact_orgs else P(inf.organisation),
+                                       speaker=label))
+        by_speaker_label = {p.speaker_label.casefold(): inf_speaker.get(p.informant_id, "")
+                            for p in parts if p.speaker_label}
+
+        def researcher_label(rid: uuid.UUID | None, sid=sess.id) -> str:  # noqa: ANN001
+            r = res_by_id.get(rid) if rid else None
+            if r is None:
+                return ""
+            if opt.mode in ("code", "off"):
+                return r.initials
+            return lead_fn.get((sid, rid), "researcher").capitalize()
+
+        res_by_initials = {r.initials.casefold(): r.id for r in researchers}
+
+        def speaker_of(seg: TranscriptSegment) -> str:
+            if seg.speaker_informant_id and seg.speaker_informant_id in inf_speaker:
+                return inf_speaker[seg.speaker_informant_id]
+            if seg.speaker_informant_id and seg.speaker_informant_id in inf_by_id:
+                inf = inf_by_id[seg.speaker_informant_id]
+                return inf.code if opt.mode in ("code", "off") else inf_label(inf)
+            if seg.speaker_researcher_id:
+                return researcher_label(seg.speaker_researcher_id)
+            key = (seg.speaker_label or "").casefold()
+            if key in by_speaker_label and by_speaker_label[key]:
+                return by_speaker_label[key]
+            if key in res_by_initials:
+                return researcher_label(res_by_initials[key])
+            return P(seg.speaker_label or "")
+
+        segs = [
+            m.Segment(index=n, start_ms=seg.start_ms, end_ms=seg.end_ms, speaker=speaker_of(seg),
+                      verbatim=P(seg.verbatim),
+                      edited=P(seg.edited) if seg.edited is not None else None)
+            for n, seg in enumerate(by_session[sess.id]["s"])
+        ]
+        starts = [x.start_ms for x in segs]
+
+        def seg_at(pos: int | None) -> int | None:
+            if pos is None or not segs:
+                return None
+            # the segment it falls in; before the first one: the first one
+            return max(bisect.bisect_right(starts, pos) - 1, 0)
+
+        # events ---------------------------------------------------------
+        evs: list[m.Event] = []
+        latest_cov: dict[str, tuple] = {}
+        for ev in by_session[sess.id]["e"]:
+            kind = ev.kind.value
+            tag_label, code = "", ev.code
+            if kind == "tag":
+                tc = codes_by_id.get(ev.tag_code_id) if ev.tag_code_id else None
+                if tc is not None:
+                    tag_label, code = tc.label, tc.code
+                    code = code_key_by_id[tc.id]
+                else:
+                    key = f"Other tags/{ev.code}"
+                    bundle_codes.setdefault(key, m.Code(key, ev.code, ev.code, "Other tags"))
+                    code, tag_label = key, ev.code
+            qtext = ""
+            if ev.question_id and guide is not None:
+                qtext = P(guide.label(ev.question_id))
+            author = researcher_label(ev.created_by)
+            about = ""
+            if ev.informant_id and ev.informant_id in inf_by_id:
+                inf = inf_by_id[ev.informant_id]
+                about = inf_speaker.get(inf.id) or (inf.code if opt.mode in ("code", "off") else inf_label(inf))
+            out = m.Event(
+                id=str(ev.id), kind=kind, position_ms=ev.position_ms, end_ms=ev.end_ms,
+                author=author, code=code, tag_label=tag_label, text=P(ev.text),
+                question_id=ev.question_id, question_text=qtext, informant=about,
+                segment_index=seg_at(ev.position_ms),
+                end_segment_index=seg_at(ev.end_ms) if ev.end_ms is not None else None,
+                wall_time=_iso(ev.wall_time),
+            )
+            evs.append(out)
+            if kind == "coverage" and ev.question_id:
+                order = (ev.wall_time or datetime.min.replace(tzinfo=timezone.utc), ev.created_at)
+                if ev.question_id not in latest_cov or order >= latest_cov[ev.question_id][0]:
+                    latest_cov[ev.question_id] = (order, ev.code)
+
+        # guide: coverage and theme headings ----------------------------
+        coverage: dict[str, str] = {}
+        marks: list[m.ThemeMark] = []
+        if guide is not None:
+            for theme, q in guide.iter_questions():
+                questions.setdefault(q.id, m.Question(q.id, theme.id, P(theme.title), P(q.text)))
+                coverage[q.id] = latest_cov.get(q.id, (None, "not_yet"))[1]
+            for qid, (_o, status) in latest_cov.items():   # questions of earlier versions
+                coverage.setdefault(qid, status)
+            seen: set[str] = set()
+            for e in sorted((e for e in evs if e.kind in ("coverage", "probe", "returned")
+                             and e.question_id and e.position_ms is not None),
+                            key=lambda e: e.position_ms):
+                theme = guide.theme_of(e.question_id)
+                if theme is None:
+                    continue
+                if theme.id not in seen:
+                    seen.add(theme.id)
+                    marks.append(m.ThemeMark(theme.id, P(theme.title), e.position_ms, e.segment_index))
+                elif e.kind == "returned":
+                    marks.append(m.ThemeMark(theme.id, P(theme.title), e.position_ms, e.segment_index,
+                                             returned=True))
+
+        gv = versions.get(sess.guide_version_id) if sess.guide_version_id else None
+        date = sess.starts_at.date().isoformat() if sess.starts_at else ""
+        duration = max([x.end_ms for x in segs] + [r.duration_ms for r in by_session[sess.id]["r"]] + [0])
+        researchers_here = [(researcher_label(rid), fn) for rid, fn in
+                            ((sess.lead_id, "interviewer"), (sess.observer_id, "observer")) if rid]
+        codes_here = "-".join(p.code for p in plist) if opt.mode in ("code", "off") else ""
+        short = sess.id.hex[:6]
+        label = " · ".join(x for x in (date, short, codes_here) if x)
+        stem = "_".join(x for x in (date, short, _slug(codes_here) if codes_here else "") if x)
+        audio = ""
+        if opt.mode == "off":
+            for rec in by_session[sess.id]["r"]:
+                if rec.original_path and Path(rec.original_path).is_file():
+                    audio = str(Path(rec.original_path).resolve())
+                    break
+        out_sessions.append(m.Session(
+            id=str(sess.id), label=label, title=P(sess.title), kind=sess.kind.value,
+            status=sess.status.value, date=date, place=P(sess.place), is_pilot=sess.is_pilot,
+            participants=plist, researchers=researchers_here,
+            guide_title=P(guide_rows[gv.guide_id].title) if gv and gv.guide_id in guide_rows else "",
+            guide_version=gv.number if gv else None,
+            header={P(str(k)): P(str(v)) for k, v in (sess.header or {}).items()},
+            duration_ms=duration, segments=segs, events=evs, coverage=coverage, themes=marks,
+            audio_path=audio, stem=stem,
+        ))
+
+    warnings = []
+    if opt.mode != "off":
+        warnings = group_warnings((i.code, i.role, "" if redact_orgs else i.organisation)
+                                  for i in exported_informants.values())
+    bundle = m.Bundle(
+        project=P(project_name), layer=opt.layer, mode=opt.mode, created=_iso(datetime.now(timezone.utc)),
+        sessions=out_sessions, codes=list(bundle_codes.values()), questions=list(questions.values()),
+        researchers=sorted({researcher_label(r.id, None) or r.initials for r in researchers}),
+        line_numbers=opt.line_numbers,
+    )
+    bundle.report = dict(pseudo.report)
+    bundle.report_lines = pseudo.report_lines()
+    bundle.warnings = warnings
+    bundle._pseudonymiser = pseudo  # type: ignore[attr-defined]  # for later text (file names)
+    return bundle
+
+
+def _iso(dt: datetime | None) -> str:
+    if dt is None:
+        return ""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,164 @@
+"""What an export holds: plain dataclasses, already pseudonymised.
+
+:mod:`fieldkit.export.collect` fills them from the database; every writer works on these
+only, so no writer can reach a name the collection step did not replace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: events shown in reading formats (DOCX, Markdown, text, REFI notes, ELAN)
+READING_KINDS = ("note", "tag", "quote", "marker", "debrief", "coverage", "probe", "returned")
+
+KIND_LABELS = {
+    "note": "Note", "tag": "Tag", "coverage": "Guide", "probe": "Probe", "returned": "Returned",
+    "marker": "Marker", "quote": "Quote", "consent": "Consent", "debrief": "Debrief",
+    "recording": "Recording",
+}
+
+
+def hms(ms: int | None) -> str:
+    """[hh:mm:ss] without brackets, rounded down to the second ("00:01:02")."""
+    if ms is None:
+        return "--:--:--"
+    s = max(0, ms) // 1000
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+@dataclass
+class Participant:
+    code: str
+    role: str = ""
+    organisation: str = ""
+    speaker: str = ""           # the label used for them in this export
+
+
+@dataclass
+class Segment:
+    index: int
+    start_ms: int
+    end_ms: int
+    speaker: str
+    verbatim: str
+    edited: str | None = None
+
+    def text(self, layer: str = "edited") -> str:
+        if layer == "edited" and self.edited is not None:
+            return self.edited
+        return self.verbatim
+
+
+@dataclass
+class Event:
+    id: str
+    kind: str
+    position_ms: int | None
+    end_ms: int | None = None
+    author: str = ""             # initials or role label, never a name
+    code: str = ""               # tag code, coverage status or sub-kind
+    tag_label: str = ""
+    text: str = ""
+    question_id: str = ""
+    question_text: str = ""
+    informant: str = ""          # the participant it is about (code/label)
+    segment_index: int | None = None      # the segment it falls in (None: no time or no transcript)
+    end_segment_index: int | None = None  # for a state tag: the segment its end falls in
+    wall_time: str = ""
+
+    @property
+    def is_tag(self) -> bool:
+        return self.kind == "tag"
+
+    def summary(self) -> str:
+        """One line for comments and inline marks."""
+        label = KIND_LABELS.get(self.kind, self.kind)
+        if self.kind == "tag":
+            body = self.tag_label or self.code
+            if self.end_ms is not None and self.position_ms is not None:
+                body += f" (until {hms(self.end_ms)})"
+            if self.text:
+                body += f": {self.text}"
+        elif self.kind == "coverage":
+            body = f"{self.question_text or self.question_id}: {self.code.replace('_', ' ')}"
+        elif self.kind in ("probe", "returned"):
+            body = self.question_text or self.question_id
+        else:
+            body = self.text or self.code
+        who = f" ({self.author})" if self.author else ""
+        return f"{label}{who}: {body}"
+
+
+@dataclass
+class ThemeMark:
+    theme_id: str
+    title: str
+    position_ms: int | None
+    segment_index: int | None   # the heading goes before this segment (None: at the top)
+    returned: bool = False
+
+
+@dataclass
+class Question:
+    id: str
+    theme_id: str
+    theme: str
+    text: str
+
+
+@dataclass
+class Code:
+    id: str            # stable key: "<scheme>/<code>"
+    code: str
+    label: str
+    scheme: str
+    colour: str = "#888888"
+    mode: str = "point"
+    description: str = ""
+
+
+@dataclass
+class Session:
+    id: str
+    label: str                  # short, name-free: "2026-03-04 · a1b2c3 · L03"
+    title: str
+    kind: str
+    status: str
+    date: str                   # ISO date or ""
+    place: str
+    is_pilot: bool
+    participants: list[Participant] = field(default_factory=list)
+    researchers: list[tuple[str, str]] = field(default_factory=list)  # (label, function)
+    guide_title: str = ""
+    guide_version: int | None = None
+    header: dict[str, str] = field(default_factory=dict)
+    duration_ms: int = 0
+    segments: list[Segment] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    coverage: dict[str, str] = field(default_factory=dict)   # question id -> status
+    themes: list[ThemeMark] = field(default_factory=list)
+    audio_path: str = ""        # an audio file of the session (only when not pseudonymised)
+    stem: str = ""              # file name stem, name-free
+
+    def reading_events(self) -> list[Event]:
+        return [e for e in self.events if e.kind in READING_KINDS]
+
+
+@dataclass
+class Bundle:
+    project: str
+    layer: str
+    mode: str
+    created: str
+    sessions: list[Session] = field(default_factory=list)
+    codes: list[Code] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)
+    researchers: list[str] = field(default_factory=list)   # labels
+    report: dict[str, int] = field(default_factory=dict)
+    report_lines: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    line_numbers: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,124 @@
+"""Plain text and Markdown transcripts with ``[hh:mm:ss]`` timestamps (QualCoder reads
+these as links into the audio), and the shared line layout used by the REFI-QDA text
+sources, whose codings point at exact character offsets in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fieldkit.export.model import Bundle, Session, hms
+
+EXT = {"txt": ".txt", "md": ".md"}
+
+
+def segment_line(seg, layer: str) -> str:  # noqa: ANN001 - model.Segment
+    text = " ".join(seg.text(layer).split())
+    who = f"{seg.speaker}: " if seg.speaker else ""
+    return f"[{hms(seg.start_ms)}] {who}{text}"
+
+
+@dataclass
+class Layout:
+    text: str
+    spans: list[tuple[int, int]]   # per segment: [start, end) character offsets of its line
+
+
+def transcript_layout(session: Session, layer: str) -> Layout:
+    """The transcript as lines: a theme heading line where the talk turned to a theme,
+    then one line per segment. ``spans[i]`` is where segment i's line is (code points,
+    end exclusive: ``text[start:end]`` is the line without its newline)."""
+    heads: dict[int, list[str]] = {}
+    for mark in session.themes:
+        at = mark.segment_index if mark.segment_index is not None else 0
+        heads.setdefault(at, []).append(
+            f"== {mark.title}{' (returned)' if mark.returned else ''} ==")
+    parts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for seg in session.segments:
+        for h in heads.get(seg.index, []):
+            parts.append(h + "\n")
+            pos += len(h) + 1
+        line = segment_line(seg, layer)
+        spans.append((pos, pos + len(line)))
+        parts.append(line + "\n")
+        pos += len(line) + 1
+    return Layout("".join(parts), spans)
+
+
+def metadata_lines(bundle: Bundle, s: Session) -> list[tuple[str, str]]:
+    rows = [("Session", s.label), ("Title", s.title), ("Kind", s.kind.replace("_", " ")),
+            ("Date", s.date or "unknown"), ("Place", s.place or "-")]
+    if s.participants:
+        rows.append(("Participants", "; ".join(
+            f"{p.speaker}" + (f" ({', '.join(x for x in (p.role, p.organisation) if x)})"
+                              if (p.role or p.organisation) and p.speaker != ", ".join(
+                                  x for x in (p.role, p.organisation) if x) else "")
+            for p in s.participants)))
+    if s.researchers:
+        rows.append(("Researchers", "; ".join(f"{lab} ({fn})" for lab, fn in s.researchers)))
+    if s.guide_title:
+        rows.append(("Guide", f"{s.guide_title}, version {s.guide_version}"))
+    for k, v in s.header.items():
+        if v:
+            rows.append((k, v))
+    rows.append(("Duration", hms(s.duration_ms)))
+    rows.append(("Text layer", bundle.layer))
+    rows.append(("Pseudonymised", bundle.mode if bundle.mode != "off" else "no"))
+    if s.is_pilot:
+        rows.append(("Pilot", "yes"))
+    return rows
+
+
+def render(bundle: Bundle, s: Session, markdown: bool) -> str:
+    out: list[str] = []
+    if markdown:
+        out += [f"# {s.title or s.label}", ""]
+        out += [f"- **{k}:** {v}" for k, v in metadata_lines(bundle, s)] + [""]
+    else:
+        out += [s.title or s.label, "=" * len(s.title or s.label)]
+        out += [f"{k}: {v}" for k, v in metadata_lines(bundle, s)] + [""]
+    heads: dict[int, list[str]] = {}
+    for mark in s.themes:
+        at = mark.segment_index if mark.segment_index is not None else 0
+        title = f"{mark.title}{' (returned)' if mark.returned else ''}"
+        heads.setdefault(at, []).append(f"## {title}" if markdown else f"== {title} ==")
+    after: dict[int, list] = {}
+    loose = []
+    for e in s.reading_events():
+        (after.setdefault(e.segment_index, []) if e.segment_index is not None else loose).append(e)
+
+    def ev_line(e) -> str:  # noqa: ANN001
+        t = f"[{hms(e.position_ms)}] " if e.position_ms is not None else ""
+        return f"> {t}{e.summary()}" if markdown else f"    {t}{{{e.summary()}}}"
+
+    for seg in s.segments:
+        for h in heads.get(seg.index, []):
+            out += [h, ""] if markdown else [h]
+        line = segment_line(seg, bundle.layer)
+        if markdown and seg.speaker:
+            line = line.replace(f"] {seg.speaker}: ", f"] **{seg.speaker}:** ", 1)
+        out.append(line)
+        evs = after.get(seg.index, [])
+        if markdown:
+            out.append("")
+            if evs:
+                out += [ev_line(e) for e in evs] + [""]
+        else:
+            out += [ev_line(e) for e in evs]
+    if loose:
+        out += ["", "## Notes without a time" if markdown else "== Notes without a time ==", ""]
+        for e in loose:
+            out.append(ev_line(e))
+            if markdown:
+                out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def plan(bundle: Bundle, out_dir: Path, fmt: str) -> list:
+    return [
+        (out_dir / f"{s.stem}{EXT[fmt]}",
+         (lambda f, s=s: f.write(render(bundle, s, fmt == "md").encode("utf-8"))))
+        for s in bundle.sessions
+    ]

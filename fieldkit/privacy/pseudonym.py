@@ -1,0 +1,254 @@
+"""Pseudonymisation on export: names from the project registry leave the laptop as codes.
+
+A :class:`Pseudonymiser` holds the terms to replace (informants' names and the parts of
+them, researchers' names, places and the project's redaction list) and what each
+becomes, in one of three modes:
+
+``code``
+    informants become their pseudonym code (``L03``), researchers their initials,
+    places ``P1``, ``P2`` ..., other redaction terms ``X1`` ...
+``role``
+    informants become their attribution label in brackets (``[leader, DPS]``),
+    researchers ``[researcher]``, places ``[place]``, other terms ``[redacted]``
+``nn``
+    everything becomes ``NN``
+
+Matching is whole-word and case-insensitive (Unicode: æ, ø, å are letters, so "Bjørn"
+is not found inside "Bjørnar"), multi-word names match across any whitespace, longer
+terms win over their parts ("Kari Nordmann" before "Kari"), and possessives keep their
+ending: "Kari's" -> "L03's", "Karis" -> "L03s", "Hans'" -> "L03'". A first name shared
+by two people of the registry cannot be told apart: it becomes ``NN`` in every mode.
+
+:attr:`Pseudonymiser.report` counts replacements per category; :func:`group_warnings`
+warns when an attribution group (role + organisation) has a single member, since
+attributing a quote to that group names the person.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
+
+MODES = ("code", "role", "nn", "off")
+
+#: report categories, in the order they are printed
+CATEGORIES = ("informant", "researcher", "place", "redaction")
+CATEGORY_LABELS = {
+    "informant": "informant names",
+    "researcher": "researcher names",
+    "place": "places",
+    "redaction": "terms from the redaction list",
+}
+
+#: name particles that are not names on their own (and are common words: "av", "de")
+PARTICLES = {"van", "von", "de", "der", "den", "la", "le", "af", "av", "da", "di", "du", "del", "ten", "ter"}
+
+_APOS = "'\u2019"
+
+
+def _norm(text: str) -> str:
+    """The key a matched term is looked up by: NFC, case-folded, single spaces."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def name_parts(name: str) -> list[str]:
+    """A full name and the parts a transcript may use alone: "Kari Anne Nordmann-Berg"
+    gives the whole, "Kari", "Anne", "Nordmann-Berg", "Nordmann" and "Berg". Initials and
+    particles ("van", "av") are left out."""
+    name = " ".join(unicodedata.normalize("NFC", name).split())
+    if not name:
+        return []
+    parts = [name]
+    for word in name.split(" "):
+        word = word.strip(".,;:()\"" + _APOS)
+        pieces = [word] + (word.split("-") if "-" in word else [])
+        for p in pieces:
+            if len(p.rstrip(".")) > 1 and p.lower() not in PARTICLES:
+                parts.append(p)
+    seen: dict[str, str] = {}
+    for p in parts:
+        seen.setdefault(_norm(p), p)
+    return list(seen.values())
+
+
+def proper_parts(term: str) -> list[str]:
+    """A place or redaction term and its capitalised words: "Vestby rådhus" gives
+    "Vestby rådhus" and "Vestby" ("rådhus" is a common word, "Vestby" names the place)."""
+    term = " ".join(unicodedata.normalize("NFC", term).split())
+    if not term:
+        return []
+    parts = [term]
+    words = term.split(" ")
+    if len(words) > 1:
+        for w in words:
+            w = w.strip(".,;:()\"" + _APOS)
+            if len(w) > 2 and w[0].isupper() and w.lower() not in PARTICLES:
+                parts.append(w)
+    return parts
+
+
+@dataclass
+class Term:
+    text: str
+    category: str
+    replacement: str
+
+
+@dataclass
+class Person:
+    """Someone in the registry, as the pseudonymiser needs them."""
+
+    name: str
+    category: str          # informant / researcher
+    code: str = ""         # informant code or researcher initials
+    role_label: str = ""   # "leader, DPS" or "researcher"
+
+
+def role_label(role: str, organisation: str = "") -> str:
+    return ", ".join(x for x in (role.strip(), organisation.strip()) if x) or "informant"
+
+
+@dataclass
+class Pseudonymiser:
+    mode: str = "code"
+    terms: list[Term] = field(default_factory=list)
+    report: Counter = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown pseudonymisation mode {self.mode!r}")
+        self._compile()
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def build(cls, mode: str, people: Iterable[Person], places: Iterable[str] = (),
+              redaction_terms: Iterable[str] = ()) -> "Pseudonymiser":
+        """Terms from the registry. Whole names are unambiguous; a part (first name,
+        surname) shared by people with different replacements becomes NN."""
+        if mode == "off":
+            return cls(mode="off")
+        by_key: dict[str, Term] = {}
+        ambiguous: set[str] = set()
+        full_names: set[str] = set()
+        people = list(people)
+
+        def person_repl(p: Person) -> str:
+            if mode == "nn":
+                return "NN"
+            if mode == "code":
+                return p.code or "NN"
+            return f"[{p.role_label or p.category}]"
+
+        # whole names first (they win over parts), then parts
+        for p in people:
+            parts = name_parts(p.name)
+            if not parts:
+                continue
+            key = _norm(parts[0])
+            full_names.add(key)
+            t = by_key.get(key)
+            repl = person_repl(p)
+            if t is not None and t.replacement != repl:
+                ambiguous.add(key)
+            by_key.setdefault(key, Term(parts[0], p.category, repl))
+        for p in people:
+            repl = person_repl(p)
+            for part in name_parts(p.name)[1:]:
+                key = _norm(part)
+                if key in full_names and key in by_key and by_key[key].replacement == repl:
+                    continue
+                t = by_key.get(key)
+                if t is None:
+                    by_key[key] = Term(part, p.category, repl)
+                elif t.replacement != repl:
+                    ambiguous.add(key)
+        for category, items, prefix, label in (("place", places, "P", "[place]"),
+                                               ("redaction", redaction_terms, "X", "[redacted]")):
+            for n, item in enumerate(_unique(items), start=1):
+                repl = {"code": f"{prefix}{n}", "role": label, "nn": "NN"}[mode]
+                for part in proper_parts(item):
+                    by_key.setdefault(_norm(part), Term(part, category, repl))
+        for key in ambiguous:
+            by_key[key].replacement = "NN"
+        return cls(mode=mode, terms=list(by_key.values()))
+
+    def _compile(self) -> None:
+        self._lookup = {_norm(t.text): t for t in self.terms}
+        if not self.terms:
+            self._re = None
+            return
+        alts = []
+        for t in sorted(self.terms, key=lambda t: len(t.text), reverse=True):
+            words = unicodedata.normalize("NFC", t.text).split()
+            alts.append(r"\s+".join(re.escape(w) for w in words))
+        self._re = re.compile(
+            rf"(?<!\w)(?P<term>{'|'.join(alts)})(?P<suffix>[{_APOS}]s?|s)?(?!\w)",
+            re.IGNORECASE,
+        )
+
+    # ------------------------------------------------------------------ applying
+
+    @property
+    def active(self) -> bool:
+        return self.mode != "off"
+
+    def __call__(self, text: str | None) -> str:
+        return self.apply(text)
+
+    def apply(self, text: str | None) -> str:
+        """``text`` with every registry term replaced (counted in :attr:`report`)."""
+        if not text:
+            return text or ""
+        if self._re is None:
+            return text
+        text = unicodedata.normalize("NFC", text)
+        return self._re.sub(self._replace, text)
+
+    def _replace(self, m: re.Match[str]) -> str:
+        term = self._lookup.get(_norm(m.group("term")))
+        if term is None:  # cannot happen: every alternative is a term
+            return m.group(0)
+        self.report[term.category] += 1
+        return term.replacement + (m.group("suffix") or "")
+
+    def leaks(self, text: str) -> list[str]:
+        """Registry terms still found in ``text`` (for checks and tests)."""
+        if self._re is None or not text:
+            return []
+        return [m.group("term") for m in self._re.finditer(unicodedata.normalize("NFC", text))]
+
+    def report_lines(self) -> list[str]:
+        if not self.active:
+            return ["Pseudonymisation is OFF: names from the registry are in the export."]
+        total = sum(self.report.values())
+        lines = [f"Pseudonymisation ({self.mode}): {total} replacement{'s' if total != 1 else ''}."]
+        for cat in CATEGORIES:
+            lines.append(f"  {CATEGORY_LABELS[cat]}: {self.report.get(cat, 0)}")
+        return lines
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    out, seen = [], set()
+    for it in items:
+        it = " ".join(unicodedata.normalize("NFC", it or "").split())
+        if it and _norm(it) not in seen:
+            seen.add(_norm(it))
+            out.append(it)
+    return out
+
+
+def group_warnings(members: Iterable[tuple[str, str, str]]) -> list[str]:
+    """Warnings for attribution groups with one member. ``members`` are
+    (code, role, organisation) of the informants in the export."""
+    groups: dict[str, list[str]] = {}
+    for code, role, org in members:
+        groups.setdefault(role_label(role, org), []).append(code)
+    return [
+        f"Only one informant ({codes[0]}) is in the group '{label}': a quote attributed "
+        f"to '{label}' points at one person."
+        for label, codes in sorted(groups.items()) if len(codes) == 1
+    ]
