@@ -6,7 +6,9 @@ for line-by-line coding."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from fieldkit.export.model import Bundle, Session, hms
 from fieldkit.export.text import metadata_lines
@@ -40,9 +42,30 @@ def _no_number(paragraph) -> None:  # noqa: ANN001
     paragraph._p.get_or_add_pPr().append(OxmlElement("w:suppressLineNumbers"))
 
 
+NSW = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    return _ILLEGAL.sub("", text)
+
+
+def _x(text: str) -> str:
+    return escape(_clean(text))
+
+
+def _style_id(doc, name: str) -> str:  # noqa: ANN001
+    try:
+        return doc.styles[name].style_id
+    except KeyError:
+        return name.replace(" ", "")
+
+
 def build(bundle: Bundle, s: Session):  # noqa: ANN201 - docx.Document
     from docx import Document
+    from docx.oxml import parse_xml
     from docx.shared import Pt, RGBColor
+    from docx.text.paragraph import Paragraph
 
     doc = Document()
     use_comments = hasattr(doc, "add_comment")
@@ -80,24 +103,34 @@ def build(bundle: Bundle, s: Session):  # noqa: ANN201 - docx.Document
             _no_number(p)
         return p
 
+    body = doc.element.body
+    sect = body.sectPr
+    heading2 = _style_id(doc, "Heading 2")
+    nonum = "<w:suppressLineNumbers/>" if bundle.line_numbers else ""
     for seg in s.segments:
         for mark in heads.get(seg.index, []):
-            h = doc.add_heading(mark.title + (" (returned)" if mark.returned else ""), level=2)
-            if bundle.line_numbers:
-                _no_number(h)
-        p = doc.add_paragraph()
-        ts = p.add_run(f"[{hms(seg.start_ms)}] ")
-        ts.font.color.rgb = grey
-        runs = [ts]
-        if seg.speaker:
-            sp = p.add_run(f"{seg.speaker}: ")
-            sp.bold = True
-            runs.append(sp)
-        runs.append(p.add_run(" ".join(seg.text(bundle.layer).split())))
-        for e in by_seg.get(seg.index, []):
+            title = mark.title + (" (returned)" if mark.returned else "")
+            sect.addprevious(parse_xml(
+                f'<w:p {NSW}><w:pPr><w:pStyle w:val="{heading2}"/>{nonum}</w:pPr>'
+                f'<w:r><w:t xml:space="preserve">{_x(title)}</w:t></w:r></w:p>'))
+        # one paragraph per segment, built as XML: python-docx's run API is too slow for
+        # a 500-session export (a test reads it back through python-docx)
+        speaker = (f'<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{_x(seg.speaker)}: </w:t></w:r>'
+                   if seg.speaker else "")
+        p = parse_xml(
+            f'<w:p {NSW}><w:r><w:rPr><w:color w:val="595959"/></w:rPr>'
+            f'<w:t xml:space="preserve">[{hms(seg.start_ms)}] </w:t></w:r>{speaker}'
+            f'<w:r><w:t xml:space="preserve">{_x(" ".join(seg.text(bundle.layer).split()))}</w:t></w:r></w:p>')
+        sect.addprevious(p)
+        evs = by_seg.get(seg.index, [])
+        if not evs:
+            continue
+        para = Paragraph(p, doc._body)
+        runs = para.runs
+        for e in evs:
             at = f"[{hms(e.position_ms)}] " if e.position_ms is not None else ""
             if use_comments:
-                doc.add_comment(runs, text=at + e.summary(), author=e.author or "fieldkit",
+                doc.add_comment(runs, text=_clean(at + e.summary()), author=e.author or "fieldkit",
                                 initials=(e.author or "FK")[:9])
             else:
                 inline(f"{{{at}{e.summary()}}}")

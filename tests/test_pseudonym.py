@@ -1,0 +1,106 @@
+"""Pseudonymisation: the tricky cases (parts of names, possessives, Norwegian letters,
+case, line breaks, shared first names, places inside longer words)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from fieldkit.privacy.pseudonym import Person, Pseudonymiser, group_warnings, name_parts
+
+PEOPLE = [
+    Person("Kari Nordmann", "informant", "L01", "leader, NAV office"),
+    Person("Bjørn Åsheim", "informant", "L02", "nurse, DPS"),
+    Person("Anne-Lise van der Berg", "informant", "L03", "nurse, DPS"),
+    Person("Hans Ødegård", "informant", "L04", "relative"),
+    Person("Kari Hansen", "researcher", "KH", "researcher"),
+    Person("Ingrid Solberg", "researcher", "IS", "researcher"),
+]
+
+
+def make(mode: str = "code") -> Pseudonymiser:
+    return Pseudonymiser.build(mode, PEOPLE, places=["Tromsø", "Vestby rådhus"],
+                               redaction_terms=["Solstrand sykehjem", "Fjellbygda"])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Kari Nordmann sa det.", "L01 sa det."),
+    ("Nordmann sa det.", "L01 sa det."),
+    ("kari nordmann", "L01"),
+    ("KARI NORDMANN", "L01"),
+    ("Kari\nNordmann ringte", "L01 ringte"),                 # across a line break
+    ("Kari", "NN"),                                          # shared by an informant and a researcher
+    ("Karis mor", "NNs mor"),                                # Norwegian genitive
+    ("Nordmanns kontor", "L01s kontor"),
+    ("Kari's office", "NN's office"),                        # English possessive
+    ("Nordmann\u2019s office", "L01\u2019s office"),         # curly apostrophe
+    ("Hans' bil", "L04' bil"),                               # genitive of a name ending in s
+    ("Bjørn og bjørnen", "L02 og bjørnen"),                  # not inside a longer word
+    ("Bjørnar kom", "Bjørnar kom"),
+    ("ÅSHEIM og åsheim", "L02 og L02"),                      # Norwegian capitals
+    ("Ødegårds bror", "L04s bror"),
+    ("Anne-Lise kom", "L03 kom"),
+    ("Anne og Lise", "L03 og L03"),                          # the parts of a hyphenated name
+    ("van der Berg", "van der L03"),                         # particles are not names
+    ("Nordmann-saken", "L01-saken"),                         # compounds with a hyphen
+    ("Hansen sa", "KH sa"),
+    ("Ingrids notat", "ISs notat"),
+    ("i Tromsø og Tromsøs", "i P1 og P1s"),
+    ("ved Vestby rådhus, i Vestby", "ved P2, i P2"),        # a place and its proper part
+    ("på Solstrand sykehjem i Fjellbygda", "på X1 i X2"),
+    ("L01 and KH stay", "L01 and KH stay"),
+    ("e-post: kari.nordmann@nav.no", "e-post: NN.L01@nav.no"),
+])
+def test_code_mode(text: str, expected: str) -> None:
+    assert make()(text) == expected
+
+
+def test_decomposed_letters_are_matched() -> None:
+    text = unicodedata.normalize("NFD", "Bjørn Åsheim i Tromsø")
+    assert make()(text) == "L02 i P1"
+
+
+def test_role_and_nn_modes() -> None:
+    assert make("role")("Kari Nordmann og Bjørn") == "[leader, NAV office] og [nurse, DPS]"
+    assert make("role")("Ingrid i Tromsø på Fjellbygda") == "[researcher] i [place] på [redacted]"
+    assert make("nn")("Kari Nordmann, Bjørns kone, Ingrid, Tromsø") == "NN, NNs kone, NN, NN"
+
+
+def test_off_changes_nothing() -> None:
+    p = make("off")
+    assert p("Kari Nordmann i Tromsø") == "Kari Nordmann i Tromsø"
+    assert not p.active and "OFF" in p.report_lines()[0]
+
+
+def test_report_counts_per_category() -> None:
+    p = make()
+    p("Kari Nordmann og Ingrid Solberg i Tromsø på Fjellbygda. Bjørn.")
+    assert dict(p.report) == {"informant": 2, "researcher": 1, "place": 1, "redaction": 1}
+    lines = p.report_lines()
+    assert lines[0] == "Pseudonymisation (code): 5 replacements."
+    assert "  informant names: 2" in lines
+
+
+def test_leaks_finds_what_is_left() -> None:
+    p = make()
+    assert p.leaks("Kari and Bjørn") == ["Kari", "Bjørn"]
+    assert p.leaks(p("Kari and Bjørn")) == []
+
+
+def test_name_parts() -> None:
+    assert name_parts("Kari Anne Nordmann-Berg") == [
+        "Kari Anne Nordmann-Berg", "Kari", "Anne", "Nordmann-Berg", "Nordmann", "Berg"]
+    assert name_parts("J. van Dijk") == ["J. van Dijk", "Dijk"]
+    assert name_parts("  ") == []
+
+
+def test_empty_registry_and_empty_text() -> None:
+    p = Pseudonymiser.build("code", [])
+    assert p("Kari") == "Kari" and p("") == "" and p(None) == ""
+
+
+def test_group_warnings() -> None:
+    warnings = group_warnings([("L01", "leader", "NAV office"), ("L02", "nurse", "DPS"),
+                               ("L03", "nurse", "DPS")])
+    assert len(warnings) == 1 and "L01" in warnings[0] and "leader, NAV office" in warnings[0]
