@@ -638,3 +638,25 @@ def test_no_registry_name_in_any_format(built: Built, tmp_path: Path, mode: str)
 def test_off_keeps_names(built: Built, tmp_path: Path) -> None:
     _res, out = export(built, "txt", tmp_path, mode="off")
     assert "Kari Nordmann" in all_text(out)
+
+
+def test_vtt_voice_with_spaces_in_role_mode(built: Built, tmp_path: Path) -> None:
+    import webvtt
+
+    _res, out = export(built, "vtt", tmp_path, mode="role")
+    vtt = webvtt.read(str(next(out.glob(f"*{built.sessions[0].hex[:6]}*.vtt"))))
+    assert [c.voice for c in vtt.captions[:2]] == ["Interviewer", "leader, NAV office"]
+
+
+def test_docx_marks_events_inline_without_comment_support(built: Built, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import docx
+    import docx.document
+
+    monkeypatch.delattr(docx.document.Document, "add_comment")
+    _res, out = export(built, "docx", tmp_path)
+    doc = docx.Document(str(next(out.glob(f"*{built.sessions[0].hex[:6]}*.docx"))))
+    texts = [p.text for p in doc.paragraphs]
+    i = next(n for n, t in enumerate(texts) if t.startswith("[00:00:21] L01: Mest med"))
+    assert texts[i + 1].startswith("{[00:00:25] Note (TB): L01 ser på IS")
+    assert not list(doc.comments)

@@ -38,7 +38,7 @@ def _vtt_escape(text: str) -> str:
 def render_vtt(bundle: Bundle, s: Session) -> str:
     out = ["WEBVTT", ""]
     for seg, a, b, text in _cues(s, bundle.layer):
-        voice = _vtt_escape(seg.speaker).replace(" ", "\u00a0") if seg.speaker else ""
+        voice = _vtt_escape(seg.speaker) if seg.speaker else ""
         body = _vtt_escape(text) or "..."
         out += [f"{_ts(a, '.')} --> {_ts(b, '.')}", f"<v {voice}>{body}" if voice else body, ""]
     return "\n".join(out)
