@@ -95,6 +95,12 @@ def _tilde(path) -> str:  # noqa: ANN001
 
 class HomeScreen(Screen[None]):
     BINDINGS = [
+        Binding("enter", "open_session", "Open session", show=False),
+        Binding("n", "new_session", "New session"),
+        Binding("v", "review", "Review"),
+        Binding("i", "informants", "Informants"),
+        Binding("m", "matrix", "Coverage"),
+        Binding("e", "export", "Export"),
         Binding("r", "refresh", "Refresh"),
         Binding("u", "unlock", "Unlock project"),
         Binding("tab", "focus_next", "Next pane", show=False),
@@ -224,3 +230,87 @@ class HomeScreen(Screen[None]):
                 self.action_refresh()
 
         self.app.push_screen(UnlockScreen(folder), unlocked)
+
+    # ------------------------------------------------------------------ other screens
+    def _current_session(self) -> SessionRow | None:
+        summary = self.summaries.get(self.current or "")
+        if summary is None or summary.locked or not summary.sessions:
+            return None
+        table = self.query_one("#sessions", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((r for r in summary.sessions if r.id == key), None)
+
+    def _project_ready(self) -> bool:
+        summary = self.summaries.get(self.current or "")
+        if summary is None:
+            self.notify("No project chosen.", severity="warning")
+            return False
+        if summary.locked:
+            self.notify("This project is locked: press u to unlock it first.", severity="warning")
+            return False
+        return True
+
+    def _push(self, screen) -> None:  # noqa: ANN001
+        self.app.push_screen(screen, lambda _result=None: self.action_refresh())
+
+    @on(DataTable.RowSelected, "#sessions")
+    def _session_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_session()
+
+    def action_open_session(self) -> None:
+        """Planned sessions open in setup, running ones in the interview screen (as the
+        second seat if another terminal records), finished ones in review."""
+        if not self._project_ready():
+            return
+        row = self._current_session()
+        if row is None:
+            self.action_new_session()
+        elif row.status == "planned":
+            from fieldkit.tui.screens.setup import SetupScreen
+
+            self._push(SetupScreen(self.current, session_id=row.id))
+        elif row.status == "recording":
+            from fieldkit.tui.screens.interview import InterviewScreen
+
+            self._push(InterviewScreen(self.current, session_id=row.id, observer=True))
+        else:
+            self.action_review()
+
+    def action_new_session(self) -> None:
+        if self._project_ready():
+            from fieldkit.tui.screens.setup import SetupScreen
+
+            self._push(SetupScreen(self.current))
+
+    def action_review(self) -> None:
+        if not self._project_ready():
+            return
+        row = self._current_session()
+        if row is None:
+            self.notify("Choose a session to review.", severity="warning")
+            return
+        from fieldkit.tui.screens.review import ReviewScreen
+
+        self._push(ReviewScreen(self.current, session_id=row.id))
+
+    def action_informants(self) -> None:
+        if self._project_ready():
+            from fieldkit.tui.screens.informants import InformantsScreen
+
+            self._push(InformantsScreen(self.current))
+
+    def action_matrix(self) -> None:
+        if self._project_ready():
+            from fieldkit.tui.screens.coverage import CoverageScreen
+
+            self._push(CoverageScreen(self.current))
+
+    def action_export(self) -> None:
+        if self._project_ready():
+            from fieldkit.tui.screens.export import ExportScreen
+
+            row = self._current_session()
+            self._push(ExportScreen(self.current, session_id=row.id if row else None))
