@@ -111,6 +111,16 @@ class Recorder:
     def position_ms(self) -> int:
         return self._file_offset_ms + self.samples_written * 1000 // self.samplerate
 
+    def clock_ms(self, at: float | None = None) -> int:
+        """The session clock at wall time ``at`` (default now): the same anchor the
+        database gives other processes, so both terminals put a keypress at the same
+        audio position. Paused or stopped, the clock stands still."""
+        anchor = self._anchor
+        if self.state != "recording" or anchor is None:
+            return self.position_ms
+        a_ms, a_t = anchor
+        return a_ms + max(0, int(((time.time() if at is None else at) - a_t) * 1000))
+
     def disk_left_s(self) -> float:
         folder = self.handle.folder
         return shutil.disk_usage(folder).free / self.bytes_per_s

@@ -253,7 +253,12 @@ class HomeScreen(Screen[None]):
         return True
 
     def _push(self, screen) -> None:  # noqa: ANN001
-        self.app.push_screen(screen, lambda _result=None: self.action_refresh())
+        self.app.push_screen(screen)
+
+    def on_screen_resume(self) -> None:
+        # back from another screen (it may have added or changed sessions)
+        if self.summaries:
+            self.action_refresh()
 
     @on(DataTable.RowSelected, "#sessions")
     def _session_chosen(self, event: DataTable.RowSelected) -> None:

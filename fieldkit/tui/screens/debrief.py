@@ -1,0 +1,107 @@
+"""Debrief right after the interview: each researcher's first impressions, then a joint
+note, kept with the session as debrief events. Saved on Ctrl+S and whenever the screen
+is left; nothing typed here is thrown away."""
+
+from __future__ import annotations
+
+import uuid
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Footer, Label, Static, TextArea
+
+from fieldkit.tui.screens.base import ProjectScreen
+
+
+class DebriefScreen(ProjectScreen[None]):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "done", "Done"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, title: str, people: dict, saved: dict) -> None:
+            super().__init__()
+            self.title, self.people, self.saved = title, people, saved
+
+    class TranscriptNews(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, slug: str, session_id: uuid.UUID | str, *, author_id: uuid.UUID | None = None,
+                 transcriber=None) -> None:  # noqa: ANN001
+        super().__init__(slug, session_id)
+        self.author_id = author_id
+        self.transcriber = transcriber
+        self.boxes: dict[str, tuple[str, uuid.UUID | None]] = {}   # widget id -> (part, author)
+        self.saved_count = 0
+
+    def compose(self) -> ComposeResult:
+        yield Label("Debrief", id="debrief-title", classes="pane-title")
+        yield Static("", id="debrief-status")
+        yield VerticalScroll(id="debrief-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+        if self.transcriber is not None:
+            self.query_one("#debrief-status", Static).update("Live transcript: finishing the last minutes…")
+            self.finish_transcript()
+
+    @work(thread=True)
+    def load(self) -> None:
+        from fieldkit.interview import load_debrief, session_people
+
+        sess, people = session_people(self.handle, self.session_id)
+        self.post_message(self.Loaded(sess.title, people, load_debrief(self.handle, self.session_id)))
+
+    @work(thread=True)
+    def finish_transcript(self) -> None:
+        ok = self.transcriber.stop()
+        self.post_message(self.TranscriptNews("Live transcript: complete." if ok else
+                                              "Live transcript: unfinished; run `fieldkit transcribe` later."))
+
+    def on_debrief_screen_transcript_news(self, message: TranscriptNews) -> None:
+        self.query_one("#debrief-status", Static).update(message.text)
+
+    def on_debrief_screen_loaded(self, message: Loaded) -> None:
+        self.query_one("#debrief-title", Label).update(f"Debrief — {message.title}")
+        body = self.query_one("#debrief-body", VerticalScroll)
+        people = dict(message.people) or {None: "Your"}
+        order = sorted(people, key=lambda rid: rid != self.author_id)  # this terminal's researcher first
+        widgets = []
+        for n, rid in enumerate(order):
+            wid = f"impressions-{n}"
+            self.boxes[wid] = ("impressions", rid)
+            widgets.append(Label(f"First impressions — {people[rid]}", classes="debrief-label"))
+            widgets.append(TextArea(message.saved.get(("impressions", rid), ""), id=wid, classes="debrief-box"))
+        self.boxes["joint"] = ("joint", self.author_id)
+        widgets.append(Label("Joint note (write it together after your own impressions)", classes="debrief-label"))
+        widgets.append(TextArea(message.saved.get(("joint", None), ""), id="joint", classes="debrief-box"))
+        body.mount_all(widgets)
+        self.query_one(f"#{next(iter(self.boxes))}", TextArea).focus()
+
+    def _texts(self) -> list[tuple[str, str, uuid.UUID | None]]:
+        return [(part, self.query_one(f"#{wid}", TextArea).text, rid) for wid, (part, rid) in self.boxes.items()]
+
+    def _store(self, texts) -> int:  # noqa: ANN001
+        from fieldkit.interview import save_debrief
+
+        n = 0
+        for part, text, rid in texts:
+            if text.strip():
+                save_debrief(self.handle, self.session_id, part, text, rid)
+                n += 1
+        return n
+
+    def action_save(self) -> None:
+        self.saved_count = self._store(self._texts())
+        self.notify(f"Debrief saved ({self.saved_count} part(s)).", timeout=2)
+
+    def action_done(self) -> None:
+        self._store(self._texts())
+        self.dismiss(None)

@@ -1,0 +1,415 @@
+"""Session setup: kind, guide, informants (or a new one on the spot), lead and observer,
+place, the guide's header fields, the consent check per participant, and a microphone
+test. Ctrl+S keeps the plan for later; Ctrl+R starts the interview. Recording cannot
+start while a participant has not consented to it: the interview can still be held
+with notes only."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, SelectionList, Static
+
+from fieldkit.tui.screens.base import ProjectScreen
+from fieldkit.tui.widgets.live import meter
+
+KINDS = [("Individual interview", "individual"), ("Group interview", "group"),
+         ("Focus group", "focus_group"), ("Observation", "observation"),
+         ("Telephone interview", "telephone"), ("Notes only (no recording)", "notes_only")]
+
+
+class ConsentRow(Horizontal):
+    """Information letter, written consent and recording consent for one participant."""
+
+    def __init__(self, code: str, detail: str, letter: bool, written: bool) -> None:
+        super().__init__(classes="consent-row")
+        self.code = code
+        self.detail = detail
+        self._letter, self._written = letter, written
+
+    def compose(self) -> ComposeResult:
+        yield Label(f"{self.code}", classes="consent-code")
+        yield Checkbox("Information letter", self._letter, classes="c-letter")
+        yield Checkbox("Written consent", self._written, classes="c-written")
+        yield Checkbox("May we record?", False, classes="c-recording")
+
+    def answer(self):  # noqa: ANN201
+        from fieldkit.interview import ConsentAnswer
+
+        return ConsentAnswer(self.query_one(".c-letter", Checkbox).value,
+                             self.query_one(".c-written", Checkbox).value,
+                             self.query_one(".c-recording", Checkbox).value)
+
+
+class SetupScreen(ProjectScreen[None]):
+    BINDINGS = [
+        Binding("ctrl+r", "start", "Start interview"),
+        Binding("ctrl+s", "save", "Save for later"),
+        Binding("ctrl+a", "add_informant", "New informant"),
+        Binding("ctrl+t", "test_microphone", "Test microphone"),
+        Binding("escape", "cancel", "Back"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, choices, plan, devices, models) -> None:  # noqa: ANN001
+            super().__init__()
+            self.choices, self.plan, self.devices, self.models = choices, plan, devices, models
+
+    class Level(Message):
+        def __init__(self, db: float | None, text: str = "") -> None:
+            super().__init__()
+            self.db, self.text = db, text
+
+    def __init__(self, slug: str, session_id: uuid.UUID | str | None = None) -> None:
+        super().__init__(slug, session_id)
+        self.choices = None
+        self.header_inputs: dict[str, Input] = {}
+        self.consent_rows: dict[str, ConsentRow] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Label("New session" if self.session_id is None else "Session setup", id="setup-title",
+                    classes="pane-title")
+        with VerticalScroll(id="setup-form"):
+            with Horizontal(classes="field"):
+                yield Label("Title", classes="field-label")
+                yield Input(id="title", placeholder="e.g. Interview L03")
+            with Horizontal(classes="field"):
+                yield Label("Kind", classes="field-label")
+                yield Select(KINDS, value="individual", allow_blank=False, id="kind")
+            with Horizontal(classes="field"):
+                yield Label("Guide", classes="field-label")
+                yield Select([], id="guide", prompt="(no guide)")
+            with Horizontal(classes="field"):
+                yield Label("Tag scheme", classes="field-label")
+                yield Select([], id="scheme", prompt="(none)")
+            with Horizontal(classes="field"):
+                yield Label("Lead", classes="field-label")
+                yield Select([], id="lead", prompt="(who leads?)")
+            with Horizontal(classes="field"):
+                yield Label("Observer", classes="field-label")
+                yield Select([], id="observer", prompt="(who observes?)")
+            with Horizontal(classes="field"):
+                yield Label("Place", classes="field-label")
+                yield Input(id="place", placeholder="where (kept in the project, pseudonymised on export)")
+            yield Checkbox("Pilot interview (kept out of the dataset)", id="pilot")
+            yield Label("Informants (Ctrl+A adds a new one)", classes="section-title")
+            yield SelectionList[str](id="informants")
+            yield Label("Consent, asked now", classes="section-title")
+            yield Vertical(id="consent")
+            yield Label("Header fields from the guide", classes="section-title")
+            yield Vertical(id="header-fields")
+            yield Label("Recording", classes="section-title")
+            with Horizontal(classes="field"):
+                yield Label("Microphone", classes="field-label")
+                yield Select([], id="device", prompt="(system default)")
+            with Horizontal(classes="field"):
+                yield Button("Test microphone (Ctrl+T)", id="test-mic")
+                yield Static("", id="mic-level")
+            yield Checkbox("Live transcript while recording", id="live")
+            yield Static("", id="setup-problems")
+            with Horizontal(id="setup-buttons"):
+                yield Button("Start interview (Ctrl+R)", id="start", variant="success")
+                yield Button("Save for later (Ctrl+S)", id="save")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Input).focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="setup-load")
+    def load(self) -> None:
+        from fieldkit.interview import load_plan, setup_choices
+
+        choices = setup_choices(self.handle)
+        plan = load_plan(self.handle, self.session_id) if self.session_id else None
+        self.post_message(self.Loaded(choices, plan, _input_devices(), _has_model()))
+
+    def on_setup_screen_loaded(self, message: Loaded) -> None:
+        c = self.choices = message.choices
+        self.query_one("#guide", Select).set_options([(g.label, g.version_id) for g in c.guides])
+        self.query_one("#scheme", Select).set_options([(name, sid) for sid, name in c.schemes])
+        people = [(f"{r.label} — {r.detail}", r.id) for r in c.researchers]
+        self.query_one("#lead", Select).set_options(people)
+        self.query_one("#observer", Select).set_options(people)
+        self.query_one("#device", Select).set_options(message.devices)
+        self._fill_informants()
+        plan = message.plan
+        if plan is None:
+            self.query_one("#title", Input).value = f"Interview {datetime.now():%Y-%m-%d %H:%M}"
+            if c.guides:
+                self.query_one("#guide", Select).value = c.guides[0].version_id
+            interview = next((sid for sid, name in c.schemes if name == "Interview"), None)
+            if interview or c.schemes:
+                self.query_one("#scheme", Select).value = interview or c.schemes[0][0]
+            if len(c.researchers) >= 2:
+                self.query_one("#lead", Select).value = c.researchers[0].id
+                self.query_one("#observer", Select).value = c.researchers[1].id
+        else:
+            self.query_one("#title", Input).value = plan.title
+            self.query_one("#kind", Select).value = plan.kind
+            for widget, value in (("#guide", plan.guide_version_id), ("#scheme", plan.tag_scheme_id),
+                                  ("#lead", plan.lead_id), ("#observer", plan.observer_id)):
+                if value is not None:
+                    self.query_one(widget, Select).value = value
+            self.query_one("#place", Input).value = plan.place
+            self.query_one("#pilot", Checkbox).value = plan.is_pilot
+            sel = self.query_one("#informants", SelectionList)
+            for code in plan.informants:
+                sel.select(code)
+        self.query_one("#live", Checkbox).value = message.models
+        if not message.models:
+            self.query_one("#live", Checkbox).label = "Live transcript (no model on this laptop: `fieldkit models prepare`)"
+        self._build_header(plan.header if plan else {})
+        self._build_consent()
+
+    def _fill_informants(self, select: str | None = None) -> None:
+        sel = self.query_one("#informants", SelectionList)
+        chosen = set(sel.selected)
+        if select:
+            chosen.add(select)
+        sel.clear_options()
+        for inf in self.choices.informants:
+            if inf.withdrawn:
+                continue
+            sel.add_option((f"{inf.label}  {inf.detail}", inf.label, inf.label in chosen))
+
+    # ------------------------------------------------------------------ dynamic parts
+
+    @on(Select.Changed, "#guide")
+    def _guide_changed(self, event: Select.Changed) -> None:
+        if self.choices is not None:
+            self._build_header({k: i.value for k, i in self.header_inputs.items()})
+
+    def _build_header(self, values: dict[str, str]) -> None:
+        box = self.query_one("#header-fields", Vertical)
+        box.remove_children()
+        self.header_inputs = {}
+        version = self.query_one("#guide", Select).value
+        guide = next((g for g in self.choices.guides if g.version_id == version), None)
+        if guide is None or not guide.header:
+            box.mount(Static("(the guide has no header fields)", classes="muted"))
+            return
+        rows = []
+        for name in guide.header:
+            inp = Input(values.get(name, ""), placeholder=name, classes="header-input")
+            self.header_inputs[name] = inp
+            rows.append(Horizontal(Label(name, classes="field-label"), inp, classes="field"))
+        box.mount_all(rows)
+
+    @on(SelectionList.SelectedChanged, "#informants")
+    def _informants_changed(self) -> None:
+        if self.choices is not None:
+            self._build_consent()
+
+    def _build_consent(self) -> None:
+        box = self.query_one("#consent", Vertical)
+        chosen = list(self.query_one("#informants", SelectionList).selected)
+        kept = {code: row for code, row in self.consent_rows.items() if code in chosen}
+        for code, row in list(self.consent_rows.items()):
+            if code not in chosen:
+                row.remove()
+        self.consent_rows = kept
+        by_code = {i.label: i for i in self.choices.informants}
+        for code in chosen:
+            if code not in self.consent_rows:
+                inf = by_code[code]
+                row = ConsentRow(code, inf.detail, inf.letter is not None, inf.written is not None)
+                self.consent_rows[code] = row
+                box.mount(row)
+        for widget in box.query(".muted"):
+            widget.remove()
+        if not chosen:
+            box.mount(Static("(choose the informants first)", classes="muted"))
+
+    # ------------------------------------------------------------------ informants
+
+    def action_add_informant(self) -> None:
+        try:
+            from fieldkit.tui.screens.informant_form import InformantForm
+        except ImportError:  # pragma: no cover - the form ships with the informants screen
+            self.notify("Add informants with `fieldkit informant add`.", severity="warning")
+            return
+
+        def added(code: str | None) -> None:
+            if code:
+                self._reload_informants(code)
+
+        self.app.push_screen(InformantForm(self.handle), added)
+
+    @work(thread=True, group="setup-informants")
+    def _reload_informants(self, code: str) -> None:
+        from fieldkit.interview import setup_choices
+
+        choices = setup_choices(self.handle)
+        self.app.call_from_thread(self._informants_reloaded, choices, code)
+
+    def _informants_reloaded(self, choices, code: str) -> None:  # noqa: ANN001
+        self.choices.informants = choices.informants
+        self._fill_informants(select=code)
+        self._build_consent()
+
+    # ------------------------------------------------------------------ microphone
+
+    @on(Button.Pressed, "#test-mic")
+    def action_test_microphone(self) -> None:
+        self.query_one("#mic-level", Static).update("listening…")
+        self.test_microphone(self._device())
+
+    def _device(self) -> str | int | None:
+        value = self.query_one("#device", Select).value
+        return None if value is Select.BLANK else value
+
+    @work(thread=True, exclusive=True, group="setup-mic")
+    def test_microphone(self, device: str | int | None) -> None:
+        import time
+
+        import numpy as np
+
+        peak = {"db": -120.0, "max": 0}
+
+        def callback(indata, frames, t, status) -> None:  # noqa: ANN001
+            p = int(np.abs(indata.astype(np.int32)).max()) if len(indata) else 0
+            peak["max"] = max(peak["max"], p)
+            peak["db"] = 20 * np.log10(max(p, 1) / 32768)
+
+        try:
+            import sounddevice as sd
+
+            with sd.InputStream(samplerate=16000, channels=1, dtype="int16", device=device, callback=callback):
+                end = time.monotonic() + 3
+                while time.monotonic() < end:
+                    time.sleep(0.1)
+                    self.post_message(self.Level(peak["db"]))
+        except Exception as exc:  # noqa: BLE001 - any PortAudio failure is a message, not a crash
+            self.post_message(self.Level(None, f"The microphone {device or '(default)'} cannot record: {exc}"))
+            return
+        top = 20 * np.log10(max(peak["max"], 1) / 32768)
+        verdict = ("silent: muted or unplugged?" if peak["max"] <= 1 else
+                   "clipping: too loud" if peak["max"] >= 32767 else
+                   "quiet: move it closer" if top < -40 else "OK")
+        self.post_message(self.Level(top, f"peak {top:.0f} dBFS — {verdict}"))
+
+    def on_setup_screen_level(self, message: Level) -> None:
+        from rich.text import Text
+
+        out = Text()
+        if message.db is not None:
+            out.append_text(meter(message.db, 20))
+            out.append(f" {message.db:5.0f} dB  ")
+        out.append(message.text, style="bold red" if message.db is None else "")
+        self.query_one("#mic-level", Static).update(out)
+
+    # ------------------------------------------------------------------ save / start
+
+    def _plan(self):  # noqa: ANN202
+        from fieldkit.interview import SessionPlan
+
+        def val(widget: str):  # noqa: ANN202
+            v = self.query_one(widget, Select).value
+            return None if v is Select.BLANK else v
+
+        return SessionPlan(
+            title=self.query_one("#title", Input).value, kind=val("#kind") or "individual",
+            guide_version_id=val("#guide"), tag_scheme_id=val("#scheme"), lead_id=val("#lead"),
+            observer_id=val("#observer"), place=self.query_one("#place", Input).value,
+            header={k: i.value for k, i in self.header_inputs.items()},
+            informants=list(self.query_one("#informants", SelectionList).selected),
+            is_pilot=self.query_one("#pilot", Checkbox).value)
+
+    def _problem(self, text: str) -> None:
+        widget = self.query_one("#setup-problems", Static)
+        widget.update(text)
+        widget.set_class(bool(text), "problem")
+
+    def _save(self) -> uuid.UUID | None:
+        from fieldkit.errors import FieldkitError
+        from fieldkit.interview import save_session
+
+        try:
+            self.session_id = save_session(self.handle, self._plan(), self.session_id)
+        except FieldkitError as exc:
+            self._problem(exc.message)
+            return None
+        return self.session_id
+
+    def action_save(self) -> None:
+        if self._save() is not None:
+            self.notify("Session saved for later.", timeout=3)
+            self.dismiss(None)
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self) -> None:
+        self.action_start()
+
+    def action_start(self) -> None:
+        from fieldkit.errors import FieldkitError
+        from fieldkit.interview import record_consents
+
+        plan = self._plan()
+        if self._save() is None:
+            return
+        try:
+            problems = record_consents(self.handle, self.session_id,
+                                       {code: row.answer() for code, row in self.consent_rows.items()},
+                                       author_id=plan.lead_id)
+        except FieldkitError as exc:
+            self._problem(exc.message)
+            return
+        blocking = [p.text for p in problems if p.blocks_recording]
+        warnings = [p.text for p in problems if not p.blocks_recording]
+        wants_audio = plan.kind != "notes_only"
+        if warnings:
+            self.notify("\n".join(warnings), title="Consent", severity="warning", timeout=10)
+        if wants_audio and blocking:
+            from fieldkit.tui.screens.confirm import ConfirmScreen
+
+            self._problem("Recording cannot start: " + "; ".join(blocking) + ".")
+
+            def notes_only(ok: bool | None) -> None:
+                if ok:
+                    self._begin(record=False)
+
+            self.app.push_screen(ConfirmScreen(
+                "Recording cannot start:\n" + "\n".join(f"  • {b}" for b in blocking)
+                + "\n\nHold the interview with notes only?", yes="Notes only", no="Back"), notes_only)
+            return
+        self._begin(record=wants_audio)
+
+    def _begin(self, record: bool) -> None:
+        from fieldkit.tui.screens.interview import InterviewScreen
+
+        self.app.switch_screen(InterviewScreen(
+            self.slug, self.session_id, record=record, device=self._device(),
+            live=record and self.query_one("#live", Checkbox).value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _input_devices() -> list[tuple[str, str | int]]:
+    try:
+        import sounddevice as sd
+
+        return [(f"{i}: {d['name']}", i) for i, d in enumerate(sd.query_devices())
+                if d["max_input_channels"] > 0]
+    except Exception:  # noqa: BLE001 - no PortAudio, no devices: the default is still offered
+        return []
+
+
+def _has_model() -> bool:
+    try:
+        from fieldkit.transcription.models import available_models
+
+        return bool(available_models())
+    except Exception:  # noqa: BLE001
+        return False

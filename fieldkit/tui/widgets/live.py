@@ -1,0 +1,183 @@
+"""Small widgets of the interview and setup screens: the recording bar with its level
+meter, the guide panel, the coverage overview, the event log and the transcript tail.
+They only render what the screen hands them; none of them touches the database."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from fieldkit.guides.model import Guide, Question, Theme
+    from fieldkit.interview import EventView, TagKey
+
+SYMBOL = {"covered": "✓", "partly": "½", "skipped": "–", "not_yet": "·"}
+STYLE = {"covered": "green", "partly": "yellow", "skipped": "red", "not_yet": "dim"}
+
+
+def clock(ms: int | None) -> str:
+    if ms is None:
+        return "--:--:--"
+    s = max(0, ms) // 1000
+    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def meter(db: float, width: int = 12) -> Text:
+    """A level meter from -60 to 0 dBFS: green, yellow above -12, red above -3."""
+    filled = max(0, min(width, round((db + 60) / 60 * width)))
+    t = Text()
+    for i in range(width):
+        level = -60 + (i + 1) * 60 / width
+        style = "red" if level > -3 else "yellow" if level > -12 else "green"
+        t.append("▮" if i < filled else "▯", style=style if i < filled else "dim")
+    return t
+
+
+class RecordingBar(Static):
+    def show(self, *, state: str, position_ms: int | None, level_db: float | None, disk_s: float | None,
+             title: str, role: str, warning: str = "") -> None:
+        t = Text()
+        if state == "recording":
+            t.append(" ● REC ", style="bold white on red")
+        elif state == "paused":
+            t.append(" ❚❚ PAUSED ", style="bold black on yellow")
+        elif state == "starting":
+            t.append(" … starting ", style="bold")
+        elif state == "stopped":
+            t.append(" ■ STOPPED ", style="bold")
+        else:
+            t.append(" NOT RECORDING ", style="bold reverse")
+        t.append(f" {clock(position_ms)} ")
+        if level_db is not None:
+            t.append(" ")
+            t.append_text(meter(level_db))
+            t.append(f" {level_db:5.0f} dB")
+        if disk_s is not None:
+            hours = disk_s / 3600
+            t.append(f"  disk {hours:.0f} h" if hours >= 1 else f"  disk {disk_s / 60:.0f} min",
+                     style="bold red" if disk_s < 15 * 60 else "")
+        t.append(f"  {title}", style="bold")
+        t.append(f"  [{role}]", style="dim")
+        if warning:
+            t.append(f"  ⚠ {warning}", style="bold yellow")
+        self.update(t)
+
+
+class GuidePanel(Static):
+    def show(self, guide: "Guide | None", theme: "Theme | None", question: "Question | None",
+             coverage: dict[str, str], probes_used: set[str]) -> None:
+        if guide is None or question is None or theme is None:
+            self.update(Text("No guide for this session: tags and notes still work.", style="dim"))
+            return
+        t = Text()
+        minutes = f" ({theme.minutes} min)" if theme.minutes else ""
+        n = guide.themes.index(theme) + 1
+        t.append(f"Theme {n}/{len(guide.themes)}: {theme.title}{minutes}\n", style="bold")
+        for line in theme.instructions:
+            t.append(f"  › {line}\n", style="italic dim")
+        status = coverage.get(question.id, "not_yet")
+        qn = theme.questions.index(question) + 1
+        t.append(f"\n{SYMBOL[status]} ", style=STYLE[status])
+        t.append(f"Q{qn}/{len(theme.questions)} ", style="bold")
+        t.append(question.text + "\n", style="bold")
+        for line in question.instructions:
+            t.append(f"  › {line}\n", style="italic")
+        for i, probe in enumerate(question.probes, start=1):
+            used = probe.id in probes_used
+            t.append(f"  {i} ", style="bold" if not used else "dim")
+            t.append(("✓ " if used else "") + probe.text + "\n", style="dim" if used else "")
+        if question.examples:
+            t.append("  mention if needed: ", style="dim")
+            t.append(" · ".join(question.examples) + "\n", style="dim italic")
+        if question.only_for:
+            t.append(f"  only for: {', '.join(question.only_for)}\n", style="dim")
+        self.update(t)
+
+
+class CoverageList(Static):
+    def show(self, guide: "Guide | None", coverage: dict[str, str], current: str | None) -> None:
+        if guide is None:
+            self.update("")
+            return
+        t = Text()
+        for n, theme in enumerate(guide.themes, start=1):
+            marks = [coverage.get(q.id, "not_yet") for q in theme.questions]
+            here = any(q.id == current for q in theme.questions)
+            title = theme.title if len(theme.title) <= 18 else theme.title[:17] + "…"
+            t.append("▶" if here else " ", style="bold")
+            t.append(f"{n} {title:<18} ", style="bold" if here else "")
+            for q, m in zip(theme.questions, marks):
+                t.append(SYMBOL[m], style=STYLE[m] + (" reverse" if q.id == current else ""))
+            t.append("\n")
+        self.update(t)
+
+
+def describe(ev: "EventView", tags: dict[str, "TagKey"], guide: "Guide | None") -> Text:
+    t = Text()
+    t.append(clock(ev.position_ms), style="dim")
+    t.append(f" {ev.author or '··':<3}", style="bold")
+    if ev.kind == "tag":
+        tag = tags.get(ev.code)
+        label = tag.label if tag else ev.code
+        colour = tag.colour if tag else "white"
+        if tag is not None and tag.mode == "state":
+            label += " ▶" if ev.end_ms is None else f" ■ {clock(ev.end_ms)}"
+        t.append(label, style=f"bold {colour}")
+    elif ev.kind == "note":
+        t.append("✎ " + ev.text)
+    elif ev.kind == "coverage":
+        label = guide.label(ev.question_id) if guide else ev.question_id
+        t.append(f"{SYMBOL.get(ev.code, '?')} {label}", style=STYLE.get(ev.code, ""))
+    elif ev.kind == "probe":
+        t.append("probe: " + (guide.label(ev.question_id) if guide else ev.question_id), style="dim")
+    elif ev.kind == "returned":
+        t.append("↩ back to " + (guide.label(ev.question_id) if guide else ev.question_id), style="cyan")
+    elif ev.kind == "marker":
+        t.append("◆ mark", style="bold")
+    elif ev.kind == "recording":
+        t.append(f"recording {ev.code}", style="dim italic")
+    elif ev.kind == "consent":
+        t.append(f"consent {ev.code.replace('_', ' ')}", style="dim italic")
+    else:
+        t.append(f"{ev.kind} {ev.text}".strip())
+    t.truncate(200)
+    return t
+
+
+class EventLog(Static):
+    def show(self, events: "list[EventView]", tags: dict[str, "TagKey"], guide: "Guide | None",
+             limit: int = 12) -> None:
+        shown = [e for e in events if e.kind != "debrief"][-limit:]
+        t = Text()
+        for i, ev in enumerate(shown):
+            if i:
+                t.append("\n")
+            t.append_text(describe(ev, tags, guide))
+        self.update(t if shown else Text("No notes or tags yet.", style="dim"))
+
+
+class TagLegend(Static):
+    def show(self, tags: "list[TagKey]", open_codes: set[str]) -> None:
+        t = Text()
+        for tag in tags:
+            t.append(f" {tag.key} ", style=f"bold reverse {tag.colour}")
+            label = tag.label + (" ▶" if tag.code in open_codes else "")
+            t.append(f" {label}  ", style="bold" if tag.code in open_codes else "")
+        self.update(t)
+
+
+class TranscriptTail(Static):
+    def show(self, lines: list[tuple[int, str]], live: bool) -> None:
+        if not lines:
+            self.update(Text("Live transcript: waiting for the first pause in speech…" if live
+                             else "No live transcript in this session.", style="dim"))
+            return
+        t = Text()
+        for i, (ms, text) in enumerate(lines):
+            if i:
+                t.append("\n")
+            t.append(clock(ms) + " ", style="dim")
+            t.append(text.strip())
+        self.update(t)

@@ -1,0 +1,193 @@
+"""The interview core without the UI: planning, consent, tags across terminals, the live
+view, the event writer and the debrief."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from fieldkit.consent import add_informant
+from fieldkit.errors import FieldkitError
+from fieldkit.guides.coverage import set_coverage
+from fieldkit.guides.store import import_guide
+from fieldkit.interview import (
+    ConsentAnswer, EventWriter, SessionPlan, add_researcher, consent_problems, load_debrief, load_live,
+    load_plan, record_consents, save_debrief, save_session, setup_choices, tag_keys, toggle_tag,
+    untouched_themes,
+)
+from fieldkit.store.models import (
+    Event, EventKind, Informant, Researcher, Session, SessionParticipant, SessionStatus, TranscriptSegment,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+GUIDE = REPO / "guides" / "en-frontline-professionals.md"
+
+
+@pytest.fixture
+def planned(project):
+    import_guide(project.db, project.project_id, GUIDE)
+    add_informant(project, "I01", name="Kari Nordmann", role="nurse")
+    add_informant(project, "I02", name="Per Hansen", role="leader", info_letter_sent_on=date(2026, 1, 5))
+    choices = setup_choices(project)
+    lead, observer = choices.researchers[0].id, choices.researchers[1].id
+    sid = save_session(project, SessionPlan("Interview 1", guide_version_id=choices.guides[0].version_id,
+                                            tag_scheme_id=choices.schemes[0][0], lead_id=lead,
+                                            observer_id=observer, place="Office",
+                                            header={"Role": "nurse", "Years in role": ""},
+                                            informants=["I01"]))
+    return project, sid, lead, observer
+
+
+def test_setup_choices_install_tag_schemes_and_list_guides(project):
+    import_guide(project.db, project.project_id, GUIDE)
+    c = setup_choices(project)
+    assert {name for _id, name in c.schemes} == {"Interview", "Meeting observation"}
+    assert [g.label for g in c.guides] == ["Interview guide – frontline professionals in welfare services (English) (v1)"]
+    assert "Years in role" in c.guides[0].header
+    assert [r.label for r in c.researchers] == ["AL", "OO"]
+    assert setup_choices(project).schemes == c.schemes  # installing is done once
+
+
+def test_save_session_and_change_its_plan(planned):
+    project, sid, lead, observer = planned
+    plan = load_plan(project, sid)
+    assert plan.informants == ["I01"] and plan.place == "Office"
+    assert plan.header == {"Role": "nurse"}  # empty header fields are not kept
+    plan.informants = ["I02"]
+    plan.title = "Interview 1b"
+    save_session(project, plan, sid)
+    with project.db.session() as s:
+        parts = s.exec(select(SessionParticipant).where(SessionParticipant.session_id == sid)).all()
+        assert [p.speaker_label for p in parts] == ["I02"]
+        assert s.get(Session, sid).title == "Interview 1b"
+    plan.observer_id = plan.lead_id
+    with pytest.raises(FieldkitError, match="two people"):
+        save_session(project, plan, sid)
+    plan.observer_id = observer
+    plan.informants = ["I99"]
+    with pytest.raises(FieldkitError, match="I99"):
+        save_session(project, plan, sid)
+    with project.db.transaction() as s:
+        s.get(Session, sid).status = SessionStatus.recorded
+    plan.informants = ["I02"]
+    with pytest.raises(FieldkitError, match="has started"):
+        save_session(project, plan, sid)
+
+
+def test_add_researcher_refuses_duplicate_initials(project):
+    add_researcher(project, "Siri Third", "st")
+    with pytest.raises(FieldkitError, match="already used"):
+        add_researcher(project, "Someone Else", "ST")
+    with project.db.session() as s:
+        assert s.exec(select(Researcher).where(Researcher.initials == "ST")).one().name == "Siri Third"
+
+
+def test_consent_at_start_blocks_recording_until_given(planned):
+    project, sid, lead, _ = planned
+    problems = record_consents(project, sid, {"I01": ConsentAnswer(letter=True, written=False, recording=False)},
+                               author_id=lead)
+    assert [(p.text, p.blocks_recording) for p in problems] == [
+        ("I01 has not consented to recording", True), ("I01 has no written consent on record", False)]
+    with project.db.session() as s:
+        inf = s.exec(select(Informant).where(Informant.code == "I01")).one()
+        assert inf.info_letter_sent_on == date.today() and inf.written_consent_on is None
+    assert record_consents(project, sid, {"I01": ConsentAnswer(True, True, True)}, author_id=lead) == []
+    with project.db.session() as s:
+        consent = s.exec(select(Event).where(Event.kind == EventKind.consent).order_by(Event.wall_time)).all()
+        assert [e.code for e in consent] == ["recording_no", "recording_yes"]
+        assert {e.created_by for e in consent} == {lead}
+
+
+def test_state_tag_started_in_one_terminal_ends_in_the_other(planned, workspace):
+    project, sid, lead, observer = planned
+    tags = {t.code: t for t in tag_keys(project, sid)}
+    digression = tags["digression"]
+    assert digression.mode == "state" and tags["key_quote"].mode == "point"
+    other = workspace.open(project.folder)  # the observer's own connection
+    try:
+        ev, what = toggle_tag(project.db, sid, digression, 1000, lead)
+        assert what == "started"
+        assert load_live(other, sid).open_states == {"digression": ev.id}
+        ev2, what2 = toggle_tag(other.db, sid, digression, 4000, observer)
+        assert what2 == "ended" and ev2.id == ev.id
+        _, what3 = toggle_tag(other.db, sid, tags["key_quote"], 4500, observer)
+        assert what3 == "point"
+    finally:
+        other.close()
+    with project.db.session() as s:
+        stored = s.get(Event, ev.id)
+        assert (stored.position_ms, stored.end_ms, stored.created_by) == (1000, 4000, lead)
+    assert load_live(project, sid).open_states == {}
+
+
+def test_live_view_reads_coverage_probes_tail_and_changes_its_stamp(planned):
+    project, sid, lead, _ = planned
+    before = load_live(project, sid)
+    assert before.recording == "none" and before.coverage == {}
+    guide = project and __import__("fieldkit.interview", fromlist=["guide_of"]).guide_of(project, sid)
+    q1 = guide.themes[0].questions[0]
+    set_coverage(project.db, sid, q1.id, "covered", position_ms=500, author_id=lead)
+    with project.db.transaction() as s:
+        s.add(TranscriptSegment(session_id=sid, start_ms=0, end_ms=2000, verbatim="eh I work as a nurse",
+                                edited="I work as a nurse"))
+    after = load_live(project, sid)
+    assert after.stamp != before.stamp
+    assert after.coverage == {q1.id: "covered"}
+    assert after.transcript_tail == [(0, "I work as a nurse")]
+    assert [e.author for e in after.events] == ["AL"]
+    assert untouched_themes(project, sid) == [t.title for t in guide.themes[1:]]
+
+
+def test_event_writer_keeps_order_reports_errors_and_waits_out_a_lock(planned):
+    project, sid, lead, _ = planned
+    from fieldkit.events import add_event
+
+    done = []
+    ready = threading.Event()
+
+    def stored(s) -> None:  # noqa: ANN001
+        done.append(s)
+        if len(done) == 4:
+            ready.set()
+
+    writer = EventWriter(stored, retry_s=10)
+    # another process holds the write lock for 1.5 s (a long transaction elsewhere)
+    con = sqlite3.connect(project.folder / "project.db", timeout=0)
+    con.execute("BEGIN IMMEDIATE")
+    t0 = time.monotonic()
+    for n in range(3):
+        writer.submit(f"note {n}", lambda n=n: add_event(project.db, sid, "note", position_ms=n, author_id=lead,
+                                                          text=f"note {n}"))
+    writer.submit("bad", lambda: set_coverage(project.db, sid, "no-such-question", "covered", position_ms=9))
+    time.sleep(1.5)
+    con.rollback()
+    con.close()
+    assert ready.wait(30)
+    writer.close()
+    assert [d.label for d in done] == ["note 0", "note 1", "note 2", "bad"]
+    assert all(d.error is None for d in done[:3]) and isinstance(done[3].error, FieldkitError)
+    assert done[0].stored_at - t0 >= 1.4  # it waited for the lock instead of failing
+    with project.db.session() as s:
+        notes = s.exec(select(Event).where(Event.kind == EventKind.note).order_by(Event.wall_time)).all()
+        assert [n.text for n in notes] == ["note 0", "note 1", "note 2"]
+
+
+def test_debrief_parts_per_researcher_and_joint(planned):
+    project, sid, lead, observer = planned
+    save_debrief(project, sid, "impressions", "Open and talkative.", lead)
+    save_debrief(project, sid, "impressions", "Nervous at first.", observer)
+    save_debrief(project, sid, "impressions", "Open and talkative; tired at the end.", lead)
+    save_debrief(project, sid, "joint", "Follow up on the NAV story.", lead)
+    assert save_debrief(project, sid, "joint", "   ", observer) is not None  # kept, not blanked
+    got = load_debrief(project, sid)
+    assert got == {("impressions", lead): "Open and talkative; tired at the end.",
+                   ("impressions", observer): "Nervous at first.",
+                   ("joint", None): "Follow up on the NAV story."}
+    with pytest.raises(FieldkitError):
+        save_debrief(project, sid, "other", "x", lead)
