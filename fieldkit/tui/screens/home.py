@@ -183,6 +183,11 @@ class HomeScreen(Screen[None]):
         if event.option.id:
             self.show_project(event.option.id)
 
+    @on(OptionList.OptionSelected, "#projects")
+    def _project_chosen(self, event: OptionList.OptionSelected) -> None:
+        """Enter on a project: on to its sessions (Enter again opens one)."""
+        self.query_one("#sessions", DataTable).focus()
+
     def select_project(self, slug: str) -> None:
         options = self.query_one("#projects", OptionList)
         options.highlighted = list(self.summaries).index(slug)

@@ -111,7 +111,7 @@ class InterviewScreen(ProjectScreen[None]):
                 yield Label("Notes and tags", classes="pane-title")
                 yield EventLog(id="event-log")
         yield TagLegend(id="tag-legend")
-        yield Input(placeholder="n: write a note (Enter saves, Esc leaves it)", id="note")
+        yield Input(placeholder="n: write a note (Enter saves, Esc leaves it)", id="note", select_on_focus=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -358,10 +358,9 @@ class InterviewScreen(ProjectScreen[None]):
     def action_theme(self, step: int) -> None:
         if not self.items:
             return
-        themes = [t for t, _q in self.items]
-        current = themes[self.index]
+        themes = [t.id for t, _q in self.items]
         order = list(dict.fromkeys(themes))
-        target = order[max(0, min(len(order) - 1, order.index(current) + step))]
+        target = order[max(0, min(len(order) - 1, order.index(themes[self.index]) + step))]
         self.index = themes.index(target)
         self._refresh_guide()
 

@@ -1,0 +1,331 @@
+"""Session setup, the interview screen, the observer's second terminal and the debrief,
+driven through Textual's Pilot against a real project database (and, where marked, the
+virtual microphone)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from textual.widgets import Checkbox, Input, SelectionList, TextArea
+
+from fieldkit.consent import add_informant
+from fieldkit.guides.store import import_guide
+from fieldkit.interview import SessionPlan, guide_of, save_session, setup_choices
+from fieldkit.projects import Workspace
+from fieldkit.store.models import (
+    Event, EventKind, Informant, Recording, RecordingFile, RecordingState, Researcher, Session,
+    SessionParticipant, SessionStatus,
+)
+from fieldkit.tui.app import FieldkitApp
+from fieldkit.tui.screens.interview import InterviewScreen
+from tests import audio_env
+
+REPO = Path(__file__).resolve().parent.parent
+GUIDE = REPO / "guides" / "en-frontline-professionals.md"
+SLUG = "field-study"
+
+
+def _project(root: Path, informants: bool = True) -> Workspace:
+    ws = Workspace(root).ensure()
+    with ws.create("Field study", language="en") as h:
+        with h.db.transaction() as s:
+            s.add(Researcher(project_id=h.project_id, name="Ada Lead", initials="AL"))
+            s.add(Researcher(project_id=h.project_id, name="Ola Observer", initials="OO"))
+        import_guide(h.db, h.project_id, GUIDE)
+        if informants:
+            add_informant(h, "I01", name="Kari Nordmann", role="nurse", organisation="DPS",
+                          info_letter_sent_on=date(2026, 1, 5), written_consent_on=date(2026, 1, 9))
+            add_informant(h, "I02", name="Per Hansen", role="leader")
+    return ws
+
+
+def _planned(ws: Workspace, informants=("I01",)):  # noqa: ANN202
+    with ws.open(SLUG) as h:
+        c = setup_choices(h)
+        sid = save_session(h, SessionPlan("Interview A", guide_version_id=c.guides[0].version_id,
+                                          tag_scheme_id=next(i for i, n in c.schemes if n == "Interview"),
+                                          lead_id=c.researchers[0].id, observer_id=c.researchers[1].id,
+                                          informants=list(informants)))
+        return sid, c.researchers[0].id, c.researchers[1].id
+
+
+async def _settle(app, pilot, extra: float = 0.0) -> None:  # noqa: ANN001
+    await pilot.pause(extra)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _until(pilot, check, timeout: float = 10.0) -> None:  # noqa: ANN001
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not check():
+        assert loop.time() < end, "timed out waiting"
+        await pilot.pause(0.1)
+
+
+def _events(ws: Workspace, sid, kind=None) -> list[Event]:  # noqa: ANN001
+    with ws.open(SLUG) as h, h.db.session() as s:
+        q = select(Event).where(Event.session_id == sid)
+        if kind is not None:
+            q = q.where(Event.kind == kind)
+        return list(s.exec(q.order_by(Event.wall_time, Event.created_at)))
+
+
+# ---------------------------------------------------------------------------- setup
+
+
+async def test_setup_new_session_notes_only_when_recording_consent_is_missing(tmp_path: Path):
+    ws = _project(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(110, 50)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("n")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert type(screen).__name__ == "SetupScreen"
+        screen.query_one("#title", Input).value = "Interview with I02"
+        screen.query_one("#place", Input).value = "Meeting room"
+        screen.query_one("#informants", SelectionList).select("I02")
+        await _settle(app, pilot)
+        row = screen.consent_rows["I02"]
+        assert row.query_one(".c-letter", Checkbox).value is False  # no letter on record yet
+        row.query_one(".c-letter", Checkbox).value = True
+        row.query_one(".c-written", Checkbox).value = True
+        # "May we record?" left unchecked: recording must not start
+        headers = screen.header_inputs
+        assert "Years in role" in headers
+        headers["Years in role"].value = "12"
+        await pilot.press("ctrl+r")
+        await _settle(app, pilot)
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        assert "I02 has not consented to recording" in str(app.screen.text)
+        await pilot.press("y")  # hold it with notes only
+        await _settle(app, pilot)
+        interview = app.screen
+        assert isinstance(interview, InterviewScreen) and interview.recorder is None
+        await pilot.press("k", "n", *"Talks about the NAV office", "enter")
+        await _until(pilot, lambda: len(interview.latencies) == 2)
+        await pilot.press("q")
+        await _settle(app, pilot)
+        assert "End the interview?" in str(app.screen.text)
+        assert "Working with other services" in str(app.screen.text)  # untouched themes listed
+        await pilot.press("y")
+        await _settle(app, pilot, 0.2)
+        assert type(app.screen).__name__ == "DebriefScreen"
+    with ws.open(SLUG) as h, h.db.session() as s:
+        sess = s.exec(select(Session).where(Session.title == "Interview with I02")).one()
+        assert sess.place == "Meeting room" and sess.header == {"Years in role": "12"}
+        assert sess.status == SessionStatus.recorded and sess.starts_at is not None
+        assert s.exec(select(Recording).where(Recording.session_id == sess.id)).first() is None
+        part = s.exec(select(SessionParticipant).where(SessionParticipant.session_id == sess.id)).one()
+        assert part.recording_consent is False and part.speaker_label == "I02"
+        inf = s.exec(select(Informant).where(Informant.code == "I02")).one()
+        assert inf.info_letter_sent_on == date.today() and inf.written_consent_on == date.today()
+        lead = s.exec(select(Researcher).where(Researcher.initials == "AL")).one()
+        events = s.exec(select(Event).where(Event.session_id == sess.id, Event.kind.in_(
+            [EventKind.tag, EventKind.note])).order_by(Event.wall_time)).all()
+        assert [(e.kind, e.code, e.text) for e in events] == [
+            (EventKind.tag, "key_quote", ""), (EventKind.note, "", "Talks about the NAV office")]
+        assert all(e.created_by == lead.id and e.position_ms is not None for e in events)
+
+
+async def test_setup_saves_a_plan_and_refuses_one_person_in_two_roles(tmp_path: Path):
+    ws = _project(tmp_path / "data")
+    sid, lead, _ = _planned(ws)
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(110, 50)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("enter", "enter")  # project, then its planned session: setup
+        await _settle(app, pilot)
+        screen = app.screen
+        assert type(screen).__name__ == "SetupScreen"
+        assert screen.query_one("#title", Input).value == "Interview A"
+        assert list(screen.query_one("#informants", SelectionList).selected) == ["I01"]
+        from textual.widgets import Select
+
+        screen.query_one("#observer", Select).value = lead
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        assert "two people" in str(screen.query_one("#setup-problems").render())
+        assert app.screen is screen
+        screen.query_one("#place", Input).value = "Town hall"
+        screen.query_one("#observer", Select).value = screen.choices.researchers[1].id
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        assert type(app.screen).__name__ == "HomeScreen"
+    with ws.open(SLUG) as h, h.db.session() as s:
+        assert s.get(Session, sid).place == "Town hall"
+
+
+# ---------------------------------------------------------------------------- interview
+
+
+async def test_interview_keys_coverage_probes_state_tags_and_note_time(tmp_path: Path):
+    ws = _project(tmp_path / "data")
+    sid, lead, _ = _planned(ws)
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        app.push_screen(InterviewScreen(SLUG, sid, record=False))
+        await _settle(app, pilot)
+        iv = app.screen
+        with ws.open(SLUG) as h:
+            guide = guide_of(h, sid)
+        q1, q2 = guide.themes[0].questions[0], guide.themes[1].questions[0]
+        await pilot.press("2")              # probe 2 of the first question
+        await pilot.press("x")              # partly covered: stays on the question
+        await pilot.press("c")              # covered: moves on (to the next theme's first question)
+        await pilot.press("right", "left")  # a theme on and back again
+        await pilot.press("s")              # its first question skipped
+        await pilot.press("d")              # digression starts ...
+        await pilot.press("n", *"started", "escape")   # a note begun, left ...
+        await pilot.pause(0.3)
+        await pilot.press("d")              # ... digression ends
+        await pilot.press("n", *" late", "enter")      # ... and finished later
+        await _until(pilot, lambda: len(iv.latencies) == 7)
+        await _settle(app, pilot)
+        assert "Digression" in str(iv.query_one("#event-log").render())
+    probe = [e for e in _events(ws, sid, EventKind.probe)]
+    assert [e.question_id for e in probe] == [q1.probes[1].id]
+    cov = _events(ws, sid, EventKind.coverage)
+    assert [(e.question_id, e.code) for e in cov] == [(q1.id, "partly"), (q1.id, "covered"), (q2.id, "skipped")]
+    tags = _events(ws, sid, EventKind.tag)
+    assert len(tags) == 1 and tags[0].code == "digression"
+    assert tags[0].end_ms is not None and tags[0].end_ms - tags[0].position_ms >= 300
+    note = _events(ws, sid, EventKind.note)[0]
+    assert note.text == "started late"
+    # the note's time is when n was first pressed, before the digression ended
+    assert note.position_ms < tags[0].end_ms
+    assert all(e.created_by == lead for e in cov + tags + [note])
+
+
+async def test_observer_terminal_sees_the_lead_and_the_lead_sees_the_observer(tmp_path: Path):
+    """Two app instances on one database: the lead's and the observer's (``fieldkit observe``)."""
+    ws = _project(tmp_path / "data")
+    sid, lead, observer = _planned(ws)
+    lead_app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    obs_app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with lead_app.run_test(size=(80, 24)) as lp, obs_app.run_test(size=(80, 24)) as op:
+        await _settle(lead_app, lp)
+        await _settle(obs_app, op)
+        lead_app.push_screen(InterviewScreen(SLUG, sid, record=False))
+        obs_app.push_screen(InterviewScreen(SLUG, sid, observer=True))
+        await _settle(lead_app, lp)
+        await _settle(obs_app, op)
+        lead_iv, obs_iv = lead_app.screen, obs_app.screen
+        assert obs_iv.author_id == observer and lead_iv.author_id == lead
+        await lp.press("k")
+        await op.press("f", "n", *"from the observer", "enter")
+        log = lambda iv: str(iv.query_one("#event-log").render())  # noqa: E731
+        # each terminal shows the other's events within a second (one poll is 0.5 s)
+        await _until(op, lambda: "Key quote" in log(obs_iv), timeout=1.5)
+        await _until(lp, lambda: "from the observer" in log(lead_iv) and "Follow up" in log(lead_iv),
+                     timeout=1.5)
+        await lp.press("q")
+        await _settle(lead_app, lp)
+        await lp.press("y")
+        await _settle(lead_app, lp, 0.2)
+        assert type(lead_app.screen).__name__ == "DebriefScreen"
+        await op.press("q")  # the observer leaves; the interview goes on without them
+        await _settle(obs_app, op, 0.2)
+        assert type(obs_app.screen).__name__ in ("HomeScreen", "DebriefScreen")
+    authors = {e.code or e.kind.value: e.created_by for e in _events(ws, sid)}
+    assert authors["key_quote"] == lead and authors["follow_up"] == observer and authors["note"] == observer
+
+
+async def test_debrief_keeps_each_researchers_impressions_and_the_joint_note(tmp_path: Path):
+    from fieldkit.tui.screens.debrief import DebriefScreen
+
+    ws = _project(tmp_path / "data")
+    sid, lead, observer = _planned(ws)
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _settle(app, pilot)
+        app.push_screen(DebriefScreen(SLUG, sid, author_id=lead))
+        await _settle(app, pilot)
+        screen = app.screen
+        areas = list(screen.query(TextArea))
+        assert len(areas) == 3 and areas[0].has_focus
+        await pilot.press(*"Open, talkative")
+        areas[1].text = "Nervous at the start"
+        areas[2].text = "Ask the NAV office next"
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        await pilot.press(*"; tired at the end")
+        await pilot.press("escape")  # leaving saves too
+        await _settle(app, pilot)
+        assert type(app.screen).__name__ == "HomeScreen"
+    debrief = {(e.code, e.created_by): e.text for e in _events(ws, sid, EventKind.debrief)}
+    assert debrief == {("impressions", lead): "Open, talkative; tired at the end",
+                       ("impressions", observer): "Nervous at the start",
+                       ("joint", lead): "Ask the NAV office next"}
+
+
+# ---------------------------------------------------------------------------- with audio
+
+
+@pytest.mark.audio
+@pytest.mark.slow
+async def test_setup_to_recorded_interview_with_pause_stop_and_debrief(tmp_path: Path):
+    problem = audio_env.start()
+    if problem:
+        pytest.skip(f"virtual microphone unavailable: {problem}")
+    ws = _project(tmp_path / "data")
+    sid, lead, _ = _planned(ws)
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(110, 50)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("enter", "enter")
+        await _settle(app, pilot)
+        setup = app.screen
+        from textual.widgets import Select
+
+        setup.query_one("#device", Select).value = next(
+            v for label, v in setup.query_one("#device", Select)._options if "pulse" in str(label))
+        setup.query_one("#live", Checkbox).value = False
+        await pilot.press("ctrl+t")  # microphone test through the virtual microphone
+        await _settle(app, pilot)
+        assert "peak" in str(setup.query_one("#mic-level").render())
+        setup.consent_rows["I01"].query_one(".c-recording", Checkbox).value = True
+        await pilot.press("ctrl+r")
+        await _settle(app, pilot)
+        iv = app.screen
+        assert isinstance(iv, InterviewScreen)
+        await _until(pilot, lambda: iv.recorder is not None and iv.recorder.state == "recording")
+        await pilot.pause(1.5)
+        await pilot.press("k")
+        await pilot.press("p")
+        await _until(pilot, lambda: iv.recorder.state == "paused")
+        await pilot.pause(1.0)  # paused: the clock stands still
+        await pilot.press("f")
+        await pilot.press("p")
+        await _until(pilot, lambda: iv.recorder.state == "recording")
+        await pilot.pause(1.0)
+        await pilot.press("c")
+        await _until(pilot, lambda: len(iv.latencies) == 3)
+        await pilot.press("q")
+        await _settle(app, pilot)
+        assert "Stop the recording" in str(app.screen.text)
+        await pilot.press("y")
+        await _until(pilot, lambda: type(app.screen).__name__ == "DebriefScreen", timeout=30)
+        await _settle(app, pilot)
+    with ws.open(SLUG) as h, h.db.session() as s:
+        sess = s.get(Session, sid)
+        assert sess.status == SessionStatus.recorded
+        rec = s.exec(select(Recording).where(Recording.session_id == sid)).one()
+        assert rec.state == RecordingState.complete
+        files = s.exec(select(RecordingFile).where(RecordingFile.recording_id == rec.id)).all()
+        total = sum(f.duration_ms for f in files)
+        assert 2500 <= total <= 6000, total
+    tags = {e.code: e.position_ms for e in _events(ws, sid, EventKind.tag)}
+    markers = {e.code: e.position_ms for e in _events(ws, sid, EventKind.recording)}
+    assert markers["start"] == 0 and markers["pause"] <= markers["resume"] + 60
+    # the tag pressed while paused sits at the pause position; the others inside the audio
+    assert 1000 <= tags["key_quote"] <= markers["pause"]
+    assert abs(tags["follow_up"] - markers["pause"]) <= 100
+    cov = _events(ws, sid, EventKind.coverage)[0]
+    assert markers["resume"] + 800 <= cov.position_ms <= markers["stop"] <= total + 100
