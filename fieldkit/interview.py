@@ -190,6 +190,17 @@ def load_plan(handle: "ProjectHandle", session_id: uuid.UUID) -> SessionPlan:
                            sess.observer_id, sess.place, dict(sess.header), codes, sess.is_pilot)
 
 
+def session_consents(handle: "ProjectHandle", session_id: uuid.UUID) -> dict[str, bool | None]:
+    """Recording consent already given for this session, by informant code."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import Informant, SessionParticipant
+
+    with handle.db.session() as s:
+        return {inf.code: part.recording_consent for part, inf in s.exec(
+            select(SessionParticipant, Informant).join(Informant).where(SessionParticipant.session_id == session_id))}
+
+
 @dataclass
 class ConsentAnswer:
     letter: bool      # the information letter was given
@@ -251,6 +262,37 @@ def consent_problems(handle: "ProjectHandle", session_id: uuid.UUID) -> list[Con
             if inf.written_consent_on is None:
                 out.append(ConsentProblem(inf.code, f"{inf.code} has no written consent on record", False))
     return out
+
+
+def observer_target(handle: "ProjectHandle", session_ref: str | None,
+                    initials: str | None) -> tuple[str, uuid.UUID, uuid.UUID | None]:
+    """(project slug, session id, author id) for ``fieldkit observe``: the named session or
+    the one being recorded now; the author is the session's observer unless named."""
+    from sqlmodel import select
+
+    from fieldkit.sessions_lookup import find_session
+    from fieldkit.store.models import Researcher, Session, SessionStatus
+
+    if session_ref:
+        sess = find_session(handle, session_ref)
+    else:
+        with handle.db.session() as s:
+            running = s.exec(select(Session).where(Session.project_id == handle.project_id,
+                                                   Session.status == SessionStatus.recording)
+                             .order_by(Session.starts_at.desc())).all()
+        if not running:
+            raise FieldkitError(f"No session of {handle.project().name!r} is being recorded now.",
+                                hint="Start the interview in the other terminal first, or name one with --session.")
+        sess = running[0]
+    author = sess.observer_id
+    if initials:
+        with handle.db.session() as s:
+            r = s.exec(select(Researcher).where(Researcher.project_id == handle.project_id,
+                                                Researcher.initials == initials.strip().upper())).first()
+        if r is None:
+            raise FieldkitError(f"No researcher with initials {initials!r} in this project.")
+        author = r.id
+    return handle.project().slug, sess.id, author
 
 
 # --------------------------------------------------------------------------- live view

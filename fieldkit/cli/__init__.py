@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "informant": "fieldkit.cli.informant:informant",
     "consent": "fieldkit.cli.informant:consent",
     "export": "fieldkit.cli.export:export",
+    "observe": "fieldkit.cli.observe:observe",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -52,6 +53,7 @@ SHORT_HELP: dict[str, str] = {
     "informant": "Add and list informants, record consent and withdrawal.",
     "consent": "Record a participant's recording consent for a session.",
     "export": "Export sessions: Word, text, subtitles, spreadsheets, JSON, REFI-QDA, ELAN.",
+    "observe": "Attach a second terminal to the session being recorded (the observer's seat).",
 }
 
 

@@ -228,12 +228,15 @@ class Recorder:
         from fieldkit.store.models import EventKind, Recording, RecordingState, Session, SessionStatus, utcnow
 
         with self._lock:
-            if self.state in ("idle", "stopped"):
+            if self.state in ("idle", "stopped", "stopping"):
                 raise RecorderError("The recorder is not running.")
+            self.state = "stopping"  # the clock stands still from here
             self._close_stream()
             self._stop.set()
-            if self._writer is not None:
-                self._writer.join(timeout=10)
+        # the writer needs the lock for its last blocks: wait for it outside the lock
+        if self._writer is not None and self._writer is not threading.current_thread():
+            self._writer.join(timeout=10)
+        with self._lock:
             self._drain()
             self._close_file()
             self.state = "stopped"

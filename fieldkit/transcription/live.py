@@ -49,11 +49,17 @@ def find_cut(audio: np.ndarray) -> int | None:
 
 
 def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.Event",
-            passphrase_key: tuple[bytes, bytes] | None) -> None:
+            passphrase_key: tuple[bytes, bytes] | None, log_path: str | None = None) -> None:
     try:
         os.nice(10)
     except OSError:
         pass
+    if log_path:
+        # the parent may be a full-screen terminal app: nothing of ours may write into it
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(fd, 2)
     from sqlmodel import select
 
     from fieldkit.privacy.crypto import ProjectKey
@@ -134,19 +140,48 @@ def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.
     db.close()
 
 
+def _ensure_resource_tracker() -> None:
+    """Under a Textual app sys.stderr is a capture object whose fileno() is -1, which
+    multiprocessing passes on to its resource-tracker process and then fails ("bad
+    value(s) in fds_to_keep"): start the tracker with the real stderr."""
+    import sys
+    from multiprocessing import resource_tracker
+
+    saved = sys.stderr
+    try:
+        try:
+            usable = saved.fileno() >= 0
+        except (AttributeError, OSError, ValueError):
+            usable = False
+        if not usable and sys.__stderr__ is not None:
+            sys.stderr = sys.__stderr__
+        resource_tracker.ensure_running()
+    finally:
+        sys.stderr = saved
+
+
 class LiveTranscriber:
     """Start beside a Recorder; ``stop()`` after the recorder stopped returns when the
     tail is transcribed."""
 
-    def __init__(self, handle, session_id: uuid.UUID, settings) -> None:  # noqa: ANN001
+    def __init__(self, handle, session_id: uuid.UUID, settings, quiet: bool = False) -> None:  # noqa: ANN001
+        """``quiet``: the worker's messages go to ``<project>/logs/live.log`` instead of
+        the terminal (for the full-screen app)."""
+        _ensure_resource_tracker()
         self.handle, self.session_id = handle, session_id
+        log_path = None
+        if quiet:
+            from fieldkit.paths import ensure_private_dir
+
+            ensure_private_dir(handle.folder / "logs")
+            log_path = str(handle.folder / "logs" / "live.log")
         self.settings = settings.as_dict()
         self.settings["threads"] = 1
         ctx = mp.get_context("spawn")
         self._stop = ctx.Event()
         key = (handle.key.db, handle.key.audio) if handle.key is not None else None
         self._proc = ctx.Process(target=_worker, name="fieldkit-live",
-                                 args=(str(handle.folder), str(session_id), self.settings, self._stop, key),
+                                 args=(str(handle.folder), str(session_id), self.settings, self._stop, key, log_path),
                                  daemon=True)
 
     def start(self) -> "LiveTranscriber":

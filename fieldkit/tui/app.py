@@ -25,17 +25,25 @@ class FieldkitApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, data_dir: str | Path | None = None, project: str | None = None):
+    def __init__(self, data_dir: str | Path | None = None, project: str | None = None,
+                 observe: tuple | None = None):
         super().__init__()
         from fieldkit.projects import Workspace
 
         self.workspace = Workspace(data_dir)
         self.initial_project = project
+        self.observe = observe  # (session id, author id): open the observer's seat at once
 
     def on_mount(self) -> None:
         from fieldkit.tui.screens.home import HomeScreen
 
         self.push_screen(HomeScreen(initial_project=self.initial_project))
+        if self.observe is not None and self.initial_project:
+            from fieldkit.tui.screens.interview import InterviewScreen
+
+            session_id, author_id = self.observe
+            self.push_screen(InterviewScreen(self.initial_project, session_id, observer=True,
+                                             author_id=author_id))
 
     def action_help(self) -> None:
         from fieldkit.tui.screens.help import HelpScreen
@@ -55,6 +63,7 @@ def _preload_storage() -> None:
     ).start()
 
 
-def run_app(data_dir: str | Path | None = None, project: str | None = None) -> None:
+def run_app(data_dir: str | Path | None = None, project: str | None = None,
+            observe: tuple | None = None) -> None:
     _preload_storage()
-    FieldkitApp(data_dir=data_dir, project=project).run()
+    FieldkitApp(data_dir=data_dir, project=project, observe=observe).run()

@@ -52,14 +52,14 @@ class DebriefScreen(ProjectScreen[None]):
             self.query_one("#debrief-status", Static).update("Live transcript: finishing the last minutes…")
             self.finish_transcript()
 
-    @work(thread=True)
+    @work(thread=True, exit_on_error=False)
     def load(self) -> None:
         from fieldkit.interview import load_debrief, session_people
 
         sess, people = session_people(self.handle, self.session_id)
         self.post_message(self.Loaded(sess.title, people, load_debrief(self.handle, self.session_id)))
 
-    @work(thread=True)
+    @work(thread=True, exit_on_error=False)
     def finish_transcript(self) -> None:
         ok = self.transcriber.stop()
         self.post_message(self.TranscriptNews("Live transcript: complete." if ok else
@@ -82,8 +82,9 @@ class DebriefScreen(ProjectScreen[None]):
         self.boxes["joint"] = ("joint", self.author_id)
         widgets.append(Label("Joint note (write it together after your own impressions)", classes="debrief-label"))
         widgets.append(TextArea(message.saved.get(("joint", None), ""), id="joint", classes="debrief-box"))
+        first = widgets[1]
         body.mount_all(widgets)
-        self.query_one(f"#{next(iter(self.boxes))}", TextArea).focus()
+        self.call_after_refresh(first.focus)
 
     def _texts(self) -> list[tuple[str, str, uuid.UUID | None]]:
         return [(part, self.query_one(f"#{wid}", TextArea).text, rid) for wid, (part, rid) in self.boxes.items()]

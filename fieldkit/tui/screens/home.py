@@ -61,6 +61,7 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
         try:
             with workspace.open(folder) as handle:
                 p = handle.project()
+                problems.extend(_recover(handle, p.name))
                 summary = ProjectSummary(
                     p.slug, p.name, p.language, p.sikt_reference, p.deletion_deadline
                 )
@@ -82,6 +83,19 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
         except FieldkitError as exc:
             problems.append(f"{folder.name}: {exc.message}")
     return out, problems
+
+
+def _recover(handle, name: str) -> list[str]:  # noqa: ANN001
+    """Recordings left by a crash (their recorder process is gone) are repaired at once."""
+    from fieldkit.errors import FieldkitError
+    from fieldkit.recording.recovery import recover_all
+
+    try:
+        found = recover_all(handle)
+    except FieldkitError as exc:
+        return [f"{name}: an unfinished recording could not be repaired: {exc.message}"]
+    return [f"{name}: recovered {r.audio_ms / 1000:.1f} s of audio left by a crash in session "
+            f"{r.session_title!r}." for r in found]
 
 
 def _tilde(path) -> str:  # noqa: ANN001

@@ -122,7 +122,7 @@ class InterviewScreen(ProjectScreen[None]):
         self._show_bar()
         self.load()
 
-    @work(thread=True, group="iv-load")
+    @work(thread=True, group="iv-load", exit_on_error=False)
     def load(self) -> None:
         from fieldkit.interview import begin_session, guide_of, load_live, session_people, tag_keys
 
@@ -158,7 +158,7 @@ class InterviewScreen(ProjectScreen[None]):
 
     # ------------------------------------------------------------------ recording
 
-    @work(thread=True, group="iv-recorder")
+    @work(thread=True, group="iv-recorder", exit_on_error=False)
     def start_recording(self) -> None:
         from fieldkit.errors import FieldkitError
         from fieldkit.recording.recorder import Recorder
@@ -180,9 +180,11 @@ class InterviewScreen(ProjectScreen[None]):
                 from fieldkit.transcription.service import session_settings
 
                 self.transcriber = LiveTranscriber(
-                    self.handle, self.session_id, session_settings(self.handle, self.session_id)).start()
+                    self.handle, self.session_id, session_settings(self.handle, self.session_id), quiet=True).start()
             except FieldkitError as exc:
                 self.post_message(self.RecorderNews("live", f"No live transcript: {exc.message}"))
+            except Exception as exc:  # noqa: BLE001 - the recording goes on without it
+                self.post_message(self.RecorderNews("live", f"No live transcript: {exc}"))
         self.post_message(self.RecorderNews("started", "Recording."))
 
     def on_interview_screen_recorder_news(self, message: RecorderNews) -> None:
@@ -203,7 +205,7 @@ class InterviewScreen(ProjectScreen[None]):
 
     def _state(self) -> str:
         if self.recorder is not None:
-            return {"recording": "recording", "paused": "paused", "stopped": "stopped"}.get(
+            return {"recording": "recording", "paused": "paused", "stopping": "stopping", "stopped": "stopped"}.get(
                 self.recorder.state, "starting")
         if self.record and not self.stopping:
             return "starting"
@@ -239,7 +241,7 @@ class InterviewScreen(ProjectScreen[None]):
     def poll(self) -> None:
         self.read_view()
 
-    @work(thread=True, exclusive=True, group="iv-poll")
+    @work(thread=True, exclusive=True, group="iv-poll", exit_on_error=False)
     def read_view(self, force: bool = False) -> None:
         from fieldkit.interview import live_stamp, load_live
 
@@ -292,8 +294,15 @@ class InterviewScreen(ProjectScreen[None]):
         self._key_time = None
         return t if t is not None else time.monotonic()
 
+    def _ended(self) -> bool:
+        if self.stopping:
+            self.notify("The interview is ending: this key was not stored.", severity="warning", timeout=3)
+        return self.stopping
+
     def press_tag(self, tag: "TagKey", pressed: float | None = None) -> None:
         from fieldkit.interview import toggle_tag
+        if self._ended():
+            return
 
         pressed = pressed if pressed is not None else time.monotonic()
         pos = self.position_ms(pressed)
@@ -302,6 +311,8 @@ class InterviewScreen(ProjectScreen[None]):
 
     def action_cover(self, status: str) -> None:
         from fieldkit.guides.coverage import set_coverage
+        if self._ended():
+            return
 
         pressed = self._pressed()
         _theme, question = self._current()
@@ -318,6 +329,8 @@ class InterviewScreen(ProjectScreen[None]):
 
     def action_probe(self, number: int) -> None:
         from fieldkit.guides.coverage import probe_used
+        if self._ended():
+            return
 
         pressed = self._pressed()
         _theme, question = self._current()
@@ -332,6 +345,8 @@ class InterviewScreen(ProjectScreen[None]):
 
     def action_returned(self) -> None:
         from fieldkit.guides.coverage import returned_to
+        if self._ended():
+            return
 
         pressed = self._pressed()
         theme, _q = self._current()
@@ -344,6 +359,8 @@ class InterviewScreen(ProjectScreen[None]):
 
     def action_marker(self) -> None:
         from fieldkit.events import add_event
+        if self._ended():
+            return
 
         pressed = self._pressed()
         pos = self.position_ms(pressed)
@@ -371,6 +388,8 @@ class InterviewScreen(ProjectScreen[None]):
     # ------------------------------------------------------------------ notes
 
     def action_note(self) -> None:
+        if self._ended():
+            return
         pressed = self._pressed()
         if self.note_pos is None:
             self.note_pos, self.note_pressed = self.position_ms(pressed), pressed
@@ -401,6 +420,15 @@ class InterviewScreen(ProjectScreen[None]):
         """Esc in the note line: back to single keys; the note keeps its text and time."""
         self.set_focus(None)
 
+    def on_worker_state_changed(self, event) -> None:  # noqa: ANN001
+        """A background job failed: say so, and keep the screen (and the recording) alive."""
+        from textual.worker import WorkerState
+
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(f"{event.worker.name or 'A background task'} failed: {error}",
+                        severity="error", timeout=15)
+
     # ------------------------------------------------------------------ stored
 
     def on_interview_screen_written(self, message: Written) -> None:
@@ -423,7 +451,7 @@ class InterviewScreen(ProjectScreen[None]):
             return
         self.toggle_pause()
 
-    @work(thread=True, exclusive=True, group="iv-pause")
+    @work(thread=True, exclusive=True, group="iv-pause", exit_on_error=False)
     def toggle_pause(self) -> None:
         if self.recorder.state == "recording":
             self.recorder.pause()
@@ -451,6 +479,7 @@ class InterviewScreen(ProjectScreen[None]):
 
         def answer(ok: bool | None) -> None:
             if ok:
+                self.stopping = True
                 self.stop_interview()
 
         self.app.push_screen(ConfirmScreen("\n".join(lines), yes="Stop", no="Go on"), answer)
@@ -461,7 +490,7 @@ class InterviewScreen(ProjectScreen[None]):
         return [t.title for t in self.guide.themes
                 if all(self.view.coverage.get(q.id, "not_yet") == "not_yet" for q in t.questions)]
 
-    @work(thread=True, exclusive=True, group="iv-stop")
+    @work(thread=True, exclusive=True, group="iv-stop", exit_on_error=False)
     def stop_interview(self) -> None:
         self.stopping = True
         if self.recorder is not None and self.recorder.state in ("recording", "paused"):

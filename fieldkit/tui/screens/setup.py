@@ -27,17 +27,17 @@ KINDS = [("Individual interview", "individual"), ("Group interview", "group"),
 class ConsentRow(Horizontal):
     """Information letter, written consent and recording consent for one participant."""
 
-    def __init__(self, code: str, detail: str, letter: bool, written: bool) -> None:
+    def __init__(self, code: str, detail: str, letter: bool, written: bool, recording: bool = False) -> None:
         super().__init__(classes="consent-row")
         self.code = code
         self.detail = detail
-        self._letter, self._written = letter, written
+        self._letter, self._written, self._recording = letter, written, recording
 
     def compose(self) -> ComposeResult:
         yield Label(f"{self.code}", classes="consent-code")
         yield Checkbox("Information letter", self._letter, classes="c-letter")
         yield Checkbox("Written consent", self._written, classes="c-written")
-        yield Checkbox("May we record?", False, classes="c-recording")
+        yield Checkbox("May we record?", self._recording, classes="c-recording")
 
     def answer(self):  # noqa: ANN201
         from fieldkit.interview import ConsentAnswer
@@ -71,6 +71,7 @@ class SetupScreen(ProjectScreen[None]):
         self.choices = None
         self.header_inputs: dict[str, Input] = {}
         self.consent_rows: dict[str, ConsentRow] = {}
+        self.given: dict[str, bool | None] = {}
 
     def compose(self) -> ComposeResult:
         yield Label("New session" if self.session_id is None else "Session setup", id="setup-title",
@@ -122,12 +123,13 @@ class SetupScreen(ProjectScreen[None]):
         self.query_one("#title", Input).focus()
         self.load()
 
-    @work(thread=True, exclusive=True, group="setup-load")
+    @work(thread=True, exclusive=True, group="setup-load", exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.interview import load_plan, setup_choices
+        from fieldkit.interview import load_plan, session_consents, setup_choices
 
         choices = setup_choices(self.handle)
         plan = load_plan(self.handle, self.session_id) if self.session_id else None
+        self.given = session_consents(self.handle, self.session_id) if self.session_id else {}
         self.post_message(self.Loaded(choices, plan, _input_devices(), _has_model()))
 
     def on_setup_screen_loaded(self, message: Loaded) -> None:
@@ -153,7 +155,9 @@ class SetupScreen(ProjectScreen[None]):
         else:
             self.query_one("#title", Input).value = plan.title
             self.query_one("#kind", Select).value = plan.kind
-            for widget, value in (("#guide", plan.guide_version_id), ("#scheme", plan.tag_scheme_id),
+            interview = next((sid for sid, name in c.schemes if name == "Interview"), None)
+            for widget, value in (("#guide", plan.guide_version_id),
+                                  ("#scheme", plan.tag_scheme_id or interview or (c.schemes[0][0] if c.schemes else None)),
                                   ("#lead", plan.lead_id), ("#observer", plan.observer_id)):
                 if value is not None:
                     self.query_one(widget, Select).value = value
@@ -219,7 +223,8 @@ class SetupScreen(ProjectScreen[None]):
         for code in chosen:
             if code not in self.consent_rows:
                 inf = by_code[code]
-                row = ConsentRow(code, inf.detail, inf.letter is not None, inf.written is not None)
+                row = ConsentRow(code, inf.detail, inf.letter is not None, inf.written is not None,
+                                 self.given.get(code) is True)
                 self.consent_rows[code] = row
                 box.mount(row)
         for widget in box.query(".muted"):
@@ -242,7 +247,7 @@ class SetupScreen(ProjectScreen[None]):
 
         self.app.push_screen(InformantForm(self.handle), added)
 
-    @work(thread=True, group="setup-informants")
+    @work(thread=True, group="setup-informants", exit_on_error=False)
     def _reload_informants(self, code: str) -> None:
         from fieldkit.interview import setup_choices
 
@@ -262,10 +267,17 @@ class SetupScreen(ProjectScreen[None]):
         self.test_microphone(self._device())
 
     def _device(self) -> str | int | None:
-        value = self.query_one("#device", Select).value
-        return None if value is Select.BLANK else value
+        """The chosen microphone; unchosen, $FIELDKIT_DEVICE or the system default."""
+        import os
 
-    @work(thread=True, exclusive=True, group="setup-mic")
+        select = self.query_one("#device", Select)
+        value = select.value
+        if select.is_blank():
+            env = os.environ.get("FIELDKIT_DEVICE") or None
+            return int(env) if env and env.isdigit() else env
+        return value
+
+    @work(thread=True, exclusive=True, group="setup-mic", exit_on_error=False)
     def test_microphone(self, device: str | int | None) -> None:
         import time
 
@@ -311,8 +323,8 @@ class SetupScreen(ProjectScreen[None]):
         from fieldkit.interview import SessionPlan
 
         def val(widget: str):  # noqa: ANN202
-            v = self.query_one(widget, Select).value
-            return None if v is Select.BLANK else v
+            select = self.query_one(widget, Select)
+            return None if select.is_blank() else select.value
 
         return SessionPlan(
             title=self.query_one("#title", Input).value, kind=val("#kind") or "individual",
@@ -326,11 +338,17 @@ class SetupScreen(ProjectScreen[None]):
         widget = self.query_one("#setup-problems", Static)
         widget.update(text)
         widget.set_class(bool(text), "problem")
+        if text:
+            self.notify(text, severity="error", timeout=10)
+            widget.scroll_visible()
 
     def _save(self) -> uuid.UUID | None:
         from fieldkit.errors import FieldkitError
         from fieldkit.interview import save_session
 
+        if self.choices is None:
+            self.notify("Still reading the project: try again in a moment.", severity="warning", timeout=3)
+            return None
         try:
             self.session_id = save_session(self.handle, self._plan(), self.session_id)
         except FieldkitError as exc:

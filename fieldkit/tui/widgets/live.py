@@ -45,6 +45,8 @@ class RecordingBar(Static):
             t.append(" ❚❚ PAUSED ", style="bold black on yellow")
         elif state == "starting":
             t.append(" … starting ", style="bold")
+        elif state == "stopping":
+            t.append(" ■ stopping… ", style="bold")
         elif state == "stopped":
             t.append(" ■ STOPPED ", style="bold")
         else:
@@ -150,7 +152,7 @@ class EventLog(Static):
     def show(self, events: "list[EventView]", tags: dict[str, "TagKey"], guide: "Guide | None",
              limit: int = 12) -> None:
         shown = [e for e in events if e.kind != "debrief"][-limit:]
-        t = Text()
+        t = Text(no_wrap=True, overflow="ellipsis")
         for i, ev in enumerate(shown):
             if i:
                 t.append("\n")
