@@ -329,3 +329,94 @@ async def test_setup_to_recorded_interview_with_pause_stop_and_debrief(tmp_path:
     assert abs(tags["follow_up"] - markers["pause"]) <= 100
     cov = _events(ws, sid, EventKind.coverage)[0]
     assert markers["resume"] + 800 <= cov.position_ms <= markers["stop"] <= total + 100
+
+
+# ---------------------------------------------------------------------------- snapshots
+
+
+def _recorded_session(ws: Workspace):  # noqa: ANN202
+    """A session with a finished recording and events at fixed times (deterministic)."""
+    from fieldkit.interview import tag_keys
+    from fieldkit.store.models import TranscriptSegment
+
+    sid, lead, observer = _planned(ws)
+    t0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+    with ws.open(SLUG) as h:
+        guide = guide_of(h, sid)
+        tags = {t.code: t for t in tag_keys(h, sid)}
+        q = [q for _t, q in guide.iter_questions()]
+        with h.db.transaction() as s:
+            rec = Recording(session_id=sid, state=RecordingState.complete, folder="audio/x",
+                            clock_ms=754_000, duration_ms=754_000, started_at=t0)
+            s.add(rec)
+            sess = s.get(Session, sid)
+            sess.status, sess.starts_at = SessionStatus.recorded, t0
+            rows = [
+                (61_000, EventKind.tag, "key_quote", "", lead, tags["key_quote"].id, None),
+                (95_500, EventKind.coverage, "covered", q[0].id, lead, None, None),
+                (130_000, EventKind.note, "", "", observer, None, "Describes the weekly team meeting"),
+                (212_000, EventKind.tag, "digression", "", observer, tags["digression"].id, None),
+                (300_000, EventKind.coverage, "partly", q[1].id, lead, None, None),
+                (402_000, EventKind.tag, "follow_up", "", observer, tags["follow_up"].id, None),
+            ]
+            for n, (pos, kind, code, qid, author, tag_id, text) in enumerate(rows):
+                s.add(Event(session_id=sid, kind=kind, code=code, question_id=qid, created_by=author,
+                            tag_code_id=tag_id, text=text or "", position_ms=pos,
+                            end_ms=250_000 if code == "digression" else None,
+                            wall_time=t0.replace(minute=n + 1)))
+            s.add(TranscriptSegment(session_id=sid, start_ms=745_000, end_ms=751_000,
+                                    verbatim="so that is how the week usually goes"))
+    return sid
+
+
+def test_interview_screen_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    ws = _project(tmp_path / "data")
+    sid = _recorded_session(ws)
+
+    async def open_interview(pilot) -> None:  # noqa: ANN001
+        await _settle(pilot.app, pilot)
+        pilot.app.push_screen(InterviewScreen(SLUG, sid, observer=True))
+        await _settle(pilot.app, pilot)
+
+    assert snap_compare(FieldkitApp(data_dir=tmp_path / "data", project=SLUG), terminal_size=(80, 24),
+                        run_before=open_interview)
+
+
+def test_setup_screen_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    ws = _project(tmp_path / "data")
+    sid, _lead, _obs = _planned(ws, informants=("I01", "I02"))
+
+    async def open_setup(pilot) -> None:  # noqa: ANN001
+        from fieldkit.tui.screens.setup import SetupScreen
+
+        await _settle(pilot.app, pilot)
+        pilot.app.push_screen(SetupScreen(SLUG, sid))
+        await _settle(pilot.app, pilot)
+        pilot.app.screen.query_one("#live", Checkbox).value = False  # not depending on installed models
+        pilot.app.screen.query_one("#live", Checkbox).label = "Live transcript while recording"
+        await pilot.press("end")
+        await _settle(pilot.app, pilot)
+
+    assert snap_compare(FieldkitApp(data_dir=tmp_path / "data", project=SLUG), terminal_size=(100, 40),
+                        run_before=open_setup)
+
+
+def test_debrief_screen_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare):
+    from fieldkit.interview import save_debrief
+    from fieldkit.tui.screens.debrief import DebriefScreen
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    ws = _project(tmp_path / "data")
+    sid, lead, observer = _planned(ws)
+    with ws.open(SLUG) as h:
+        save_debrief(h, sid, "impressions", "Nervous at first, then very open.", observer)
+
+    async def open_debrief(pilot) -> None:  # noqa: ANN001
+        await _settle(pilot.app, pilot)
+        pilot.app.push_screen(DebriefScreen(SLUG, sid, author_id=lead))
+        await _settle(pilot.app, pilot)
+
+    assert snap_compare(FieldkitApp(data_dir=tmp_path / "data", project=SLUG), terminal_size=(80, 30),
+                        run_before=open_debrief)
