@@ -1,9 +1,12 @@
-"""Command palette commands (Ctrl+P): open a project, refresh, help."""
+"""Command palette commands (Ctrl+P): help, open a project, and every key binding of the
+screen the palette was opened from (so each command can be found by name as well as
+by key)."""
 
 from __future__ import annotations
 
 from functools import partial
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
@@ -14,6 +17,15 @@ class FieldkitCommands(Provider):
         cmds: list[tuple[str, object, str]] = [
             ("Help: keys and screens", app.action_help, "Show every key binding"),
         ]
+        seen = set()
+        for binding in getattr(screen, "BINDINGS", []):
+            if not isinstance(binding, Binding) or binding.action in seen or binding.key in ("tab",):
+                continue
+            if binding.action.startswith(("probe(", "question(", "theme(")):
+                continue
+            seen.add(binding.action)
+            key = binding.key_display or binding.key
+            cmds.append((f"{binding.description}", partial(screen.run_action, binding.action), f"key: {key}"))
         projects = getattr(screen, "projects", None)
         if projects:
             for slug, name in projects:

@@ -11,9 +11,22 @@ from textual.widgets import Markdown
 INTRO = """\
 # fieldkit help
 
-**Home** lists your projects (left) and the sessions of the chosen project (right).
-Press **Enter** on a session to open it. **Ctrl+P** opens the command palette,
-where every command can be found by typing part of its name.
+**Home** lists your projects (left) and their sessions (right): **Enter** on a project
+goes to its sessions, **Enter** on a session opens it (a planned one in setup, a running
+one as the observer, a finished one in review). **n** plans a new session.
+
+**Setup** asks for the session's guide, informants, lead and observer, and checks
+consent with each participant: recording cannot start without recording consent.
+
+**Interview**: one key each, no dialog. Tag keys come from the project's tag scheme
+(shown above the note line); **c** covered, **x** partly, **s** skipped, **w** went
+back to this theme, **1-9** probes, **space** a plain mark, **n** a note whose time is
+the moment you pressed n, **p** pause, **q** stop. A second terminal joins with
+`fieldkit observe --project NAME`: both see each other's notes within a second.
+
+**Debrief** keeps each researcher's first impressions and a joint note.
+
+**Ctrl+P** opens the command palette: every command can be found by name.
 
 ## Keys on this screen
 """
