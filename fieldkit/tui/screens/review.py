@@ -1,0 +1,419 @@
+"""Review: the transcript against the audio, with the notes and tags in place.
+
+Segments and events are one list in time order. Keys: Enter/e edits the segment under
+the cursor (the edited layer: what was heard stays as it was), 1-9 assign a speaker,
+space plays the segment, / finds, R replaces, q marks a quote, n/N and t/T jump to the
+next/previous note or tag, j jumps to a theme, v shows verbatim or edited, Ctrl+R marks
+the session reviewed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from fieldkit.tui.screens.base import ProjectScreen
+from fieldkit.tui.widgets.live import clock
+
+if TYPE_CHECKING:
+    from fieldkit.transcription.review import Marker, ReviewData, SegmentRow
+
+MARK_STYLE = {"note": "italic cyan", "tag": "bold yellow", "quote": "bold magenta", "coverage": "green",
+              "probe": "dim green", "returned": "cyan", "marker": "bold"}
+
+
+class ReplaceScreen(ModalScreen[tuple[str, str] | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="replace-box"):
+            yield Label("Find and replace in the edited text (whole words, any case)")
+            yield Input(placeholder="find", id="replace-find")
+            yield Input(placeholder="replace with", id="replace-with")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "replace-find":
+            self.query_one("#replace-with", Input).focus()
+            return
+        find = self.query_one("#replace-find", Input).value
+        if find.strip():
+            self.dismiss((find, event.value))
+
+
+class ThemeJumpScreen(ModalScreen[int | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, themes: list[tuple[str, int]]) -> None:
+        super().__init__()
+        self.themes = themes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="theme-box"):
+            yield Label("Jump to where the talk turned to a theme")
+            yield OptionList(*[Option(f"{clock(ms)}  {title}") for title, ms in self.themes], id="theme-list")
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.themes[event.option_index][1])
+
+
+class ReviewScreen(ProjectScreen[None]):
+    BINDINGS = [
+        Binding("e,enter", "edit", "Edit"),
+        Binding("space", "play", "Play"),
+        Binding("slash,ctrl+f", "find", "Find"),
+        Binding("ctrl+g", "find_next", "Next match", show=False),
+        Binding("R", "replace", "Replace"),
+        Binding("q", "quote", "Quote"),
+        Binding("n", "jump('note', 1)", "Next note", show=False),
+        Binding("N", "jump('note', -1)", "Prev note", show=False),
+        Binding("t", "jump('tag', 1)", "Next tag", show=False),
+        Binding("T", "jump('tag', -1)", "Prev tag", show=False),
+        Binding("j", "theme", "Theme"),
+        Binding("v", "layer", "Verbatim/edited"),
+        Binding("ctrl+r", "reviewed", "Reviewed"),
+        Binding("escape", "back", "Back"),
+    ] + [Binding(str(d), f"speaker({d})", f"Speaker {d}", show=False) for d in range(1, 10)]
+
+    class Loaded(Message):
+        def __init__(self, data: "ReviewData") -> None:
+            super().__init__()
+            self.data = data
+
+    class Played(Message):
+        def __init__(self, error: str | None) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, slug: str, session_id: uuid.UUID | str) -> None:
+        super().__init__(slug, session_id)
+        self.data: ReviewData | None = None
+        self.rows: list[tuple[str, object]] = []   # ("segment", SegmentRow) | ("marker", Marker)
+        self.show_verbatim = False
+        self.mode = ""          # "edit" / "find" while the input line is open
+        self.last_find = ""
+        self.player = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("Review", id="review-title", classes="pane-title")
+        yield Static("", id="review-speakers")
+        yield OptionList(id="review-list")
+        yield Input(id="review-input", classes="hidden")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="review-load", exit_on_error=False)
+    def load(self) -> None:
+        from fieldkit.transcription.review import load_review
+
+        self.post_message(self.Loaded(load_review(self.handle, self.session_id)))
+
+    def on_review_screen_loaded(self, message: Loaded) -> None:
+        keep = self._cursor_key()
+        self.data = data = message.data
+        layer = "verbatim" if self.show_verbatim else "edited"
+        edited = sum(1 for s in data.segments if s.edited is not None)
+        self.query_one("#review-title", Label).update(
+            f"Review — {data.title}  ·  {len(data.segments)} segments, {edited} edited  ·  "
+            f"showing {layer}  ·  {data.status}")
+        self.query_one("#review-speakers", Static).update(
+            "Speakers: " + ("  ".join(f"{sp.key} {sp.label}" for sp in data.speakers) or "(none in this session)"))
+        items: list[tuple[int, int, str, object]] = []
+        for seg in data.segments:
+            items.append((seg.start_ms, 1, "segment", seg))
+        for m in data.markers:
+            items.append((m.position_ms if m.position_ms is not None else -1, 0, "marker", m))
+        items.sort(key=lambda x: (x[0], x[1]))
+        self.rows = [(kind, obj) for _ms, _o, kind, obj in items]
+        options = self.query_one("#review-list", OptionList)
+        options.clear_options()
+        options.add_options([Option(self._row_text(kind, obj), id=f"{kind[0]}-{obj.id}") for kind, obj in self.rows])
+        if not data.segments:
+            options.add_option(Option(Text("No transcript yet: run `fieldkit transcribe` for this session.",
+                                           style="dim"), disabled=True))
+        index = next((i for i, (k, o) in enumerate(self.rows) if f"{k[0]}-{o.id}" == keep), None)
+        if index is None:
+            index = next((i for i, (k, _o) in enumerate(self.rows) if k == "segment"), 0)
+        if self.rows:
+            options.highlighted = index
+        options.focus()
+
+    def _row_text(self, kind: str, obj) -> Text:  # noqa: ANN001
+        t = Text()
+        if kind == "segment":
+            seg: SegmentRow = obj
+            t.append(clock(seg.start_ms) + " ", style="dim")
+            t.append(f"{seg.speaker or '?':>4} ", style="bold")
+            text = seg.verbatim if self.show_verbatim else seg.text
+            t.append(text)
+            if seg.edited is not None and not self.show_verbatim:
+                t.append(" ✎", style="dim")
+        else:
+            m: Marker = obj
+            t.append(clock(m.position_ms) + " ", style="dim")
+            t.append(f"{m.author or '··':>4} ", style="dim")
+            t.append(f"▸ {m.label}", style=MARK_STYLE.get(m.kind, ""))
+        return t
+
+    # ------------------------------------------------------------------ cursor
+
+    def _cursor(self) -> int | None:
+        index = self.query_one("#review-list", OptionList).highlighted
+        return index if index is not None and index < len(self.rows) else None
+
+    def _cursor_key(self) -> str | None:
+        i = self._cursor()
+        if i is None:
+            return None
+        kind, obj = self.rows[i]
+        return f"{kind[0]}-{obj.id}"
+
+    def _segment_at_cursor(self) -> "SegmentRow | None":
+        """The segment under the cursor, or for a note/tag row the segment it falls in."""
+        i = self._cursor()
+        if i is None:
+            return None
+        kind, obj = self.rows[i]
+        if kind == "segment":
+            return obj
+        for k, o in self.rows[i:]:
+            if k == "segment":
+                return o
+        return None
+
+    def _goto(self, index: int) -> None:
+        options = self.query_one("#review-list", OptionList)
+        options.highlighted = index
+        options.scroll_to_highlight()
+
+    # ------------------------------------------------------------------ input line
+
+    def _open_input(self, mode: str, value: str, placeholder: str) -> None:
+        self.mode = mode
+        inp = self.query_one("#review-input", Input)
+        inp.remove_class("hidden")
+        inp.placeholder = placeholder
+        inp.value = value
+        inp.focus()
+
+    def _close_input(self) -> None:
+        self.mode = ""
+        inp = self.query_one("#review-input", Input)
+        inp.add_class("hidden")
+        self.query_one("#review-list", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#review-list")
+    def _row_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_edit()
+
+    def action_edit(self) -> None:
+        if self.mode:
+            return
+        seg = self._segment_at_cursor()
+        if seg is None:
+            self.notify("No segment here to edit.", severity="warning", timeout=3)
+            return
+        self._editing = seg
+        self._open_input("edit", seg.text, f"edit the text at {clock(seg.start_ms)} (Enter saves, Esc cancels)")
+
+    def action_find(self) -> None:
+        if not self.mode:
+            self._open_input("find", self.last_find, "find in the transcript (Enter: next match)")
+
+    @on(Input.Submitted, "#review-input")
+    def _input_done(self, event: Input.Submitted) -> None:
+        mode = self.mode
+        self._close_input()
+        if mode == "edit":
+            self.save_edit(self._editing, event.value)
+        elif mode == "find":
+            self.last_find = event.value
+            self.action_find_next()
+
+    @work(thread=True, group="review-write", exit_on_error=False)
+    def save_edit(self, seg: "SegmentRow", text: str) -> None:
+        from fieldkit.transcription.review import edit_segment
+
+        edit_segment(self.handle, seg.id, text)
+        self.load()
+
+    def action_find_next(self) -> None:
+        if not self.last_find or self.data is None:
+            return
+        from fieldkit.transcription.review import find_segments
+
+        hits = {self.data.segments[i].id for i in find_segments(self.data, self.last_find)}
+        if not hits:
+            self.notify(f"{self.last_find!r} is not in the transcript.", severity="warning", timeout=3)
+            return
+        start = (self._cursor() or 0) + 1
+        order = list(range(start, len(self.rows))) + list(range(0, start))
+        for i in order:
+            kind, obj = self.rows[i]
+            if kind == "segment" and obj.id in hits:
+                self._goto(i)
+                return
+
+    def action_back(self) -> None:
+        if self.mode:
+            self._close_input()
+        else:
+            if self.player is not None:
+                self.player.stop()
+            self.dismiss(None)
+
+    # ------------------------------------------------------------------ changes
+
+    def action_speaker(self, number: int) -> None:
+        if self.data is None:
+            return
+        seg = self._segment_at_cursor()
+        speaker = next((sp for sp in self.data.speakers if sp.key == str(number)), None)
+        if seg is None or speaker is None:
+            self.notify(f"No speaker {number} in this session." if speaker is None else "No segment here.",
+                        severity="warning", timeout=3)
+            return
+        self.set_speaker(seg, speaker)
+
+    @work(thread=True, group="review-write", exit_on_error=False)
+    def set_speaker(self, seg, speaker) -> None:  # noqa: ANN001
+        from fieldkit.transcription.review import assign_speaker
+
+        assign_speaker(self.handle, seg.id, speaker)
+        self.load()
+
+    def action_replace(self) -> None:
+        def chosen(pair: tuple[str, str] | None) -> None:
+            if pair:
+                self.replace(*pair)
+
+        self.app.push_screen(ReplaceScreen(), chosen)
+
+    @work(thread=True, group="review-write", exit_on_error=False)
+    def replace(self, find: str, replacement: str) -> None:
+        from fieldkit.transcription.review import find_replace
+
+        n = find_replace(self.handle, self.session_id, find, replacement)
+        self.app.call_from_thread(self.notify, f"Replaced {find!r} in {n} segment(s).", timeout=4)
+        self.load()
+
+    def action_quote(self) -> None:
+        seg = self._segment_at_cursor()
+        if seg is None:
+            self.notify("No segment here to quote.", severity="warning", timeout=3)
+            return
+        self.quote(seg)
+
+    @work(thread=True, group="review-write", exit_on_error=False)
+    def quote(self, seg) -> None:  # noqa: ANN001
+        from fieldkit.transcription.review import mark_quote, quote_reference
+
+        author = self._author()
+        mark_quote(self.handle, self.session_id, seg.start_ms, seg.end_ms, seg.text, author)
+        self.app.call_from_thread(self.notify, f"Quote {quote_reference(self.session_id, seg.start_ms)} marked.",
+                                  timeout=4)
+        self.load()
+
+    def _author(self) -> uuid.UUID | None:
+        from fieldkit.store.models import Session
+
+        with self.handle.db.session() as s:
+            sess = s.get(Session, self.session_id)
+            return sess.lead_id if sess else None
+
+    def action_reviewed(self) -> None:
+        self.reviewed()
+
+    @work(thread=True, group="review-write", exit_on_error=False)
+    def reviewed(self) -> None:
+        from fieldkit.transcription.review import mark_reviewed
+
+        mark_reviewed(self.handle, self.session_id)
+        self.app.call_from_thread(self.notify, "Session marked as reviewed.", timeout=3)
+        self.load()
+
+    def action_layer(self) -> None:
+        self.show_verbatim = not self.show_verbatim
+        if self.data is not None:
+            self.post_message(self.Loaded(self.data))
+
+    # ------------------------------------------------------------------ jumping
+
+    def action_jump(self, kind: str, step: int) -> None:
+        i = self._cursor() or 0
+        order = range(i + step, len(self.rows)) if step > 0 else range(i + step, -1, -1)
+        for j in order:
+            k, obj = self.rows[j]
+            if k == "marker" and obj.kind == kind:
+                self._goto(j)
+                return
+        self.notify(f"No {'next' if step > 0 else 'earlier'} {kind}.", timeout=2)
+
+    def action_theme(self) -> None:
+        if self.data is None or not self.data.themes:
+            self.notify("No theme was marked as covered in this session.", severity="warning", timeout=3)
+            return
+
+        def chosen(ms: int | None) -> None:
+            if ms is None:
+                return
+            for j, (k, obj) in enumerate(self.rows):
+                if k == "segment" and obj.end_ms > ms:
+                    self._goto(j)
+                    return
+
+        self.app.push_screen(ThemeJumpScreen([(t.title, t.position_ms) for t in self.data.themes]), chosen)
+
+    # ------------------------------------------------------------------ playing
+
+    def action_play(self) -> None:
+        seg = self._segment_at_cursor()
+        if seg is None:
+            self.notify("No segment here to play.", severity="warning", timeout=3)
+            return
+        if self.data is not None and not self.data.has_audio:
+            self.notify("This session has no audio to play.", severity="warning", timeout=4)
+            return
+        self.play(seg.start_ms, seg.end_ms)
+
+    @work(thread=True, exclusive=True, group="review-play", exit_on_error=False)
+    def play(self, start_ms: int, end_ms: int) -> None:
+        from fieldkit.errors import FieldkitError
+        from fieldkit.recording.playback import Player
+
+        if self.player is None:
+            self.player = Player()
+        try:
+            self.player.play(self.handle, self.session_id, start_ms, end_ms)
+            self.post_message(self.Played(None))
+        except FieldkitError as exc:
+            self.post_message(self.Played(exc.message))
+        except Exception as exc:  # noqa: BLE001 - no output device, no PortAudio: say so
+            self.post_message(self.Played(f"Cannot play: {exc}"))
+
+    def on_review_screen_played(self, message: Played) -> None:
+        if message.error:
+            self.notify(message.error, severity="error", timeout=6)
+
+    def on_worker_state_changed(self, event) -> None:  # noqa: ANN001
+        from textual.worker import WorkerState
+
+        if event.state == WorkerState.ERROR:
+            from fieldkit.errors import FieldkitError
+
+            err = event.worker.error
+            self.notify(err.message if isinstance(err, FieldkitError) else str(err), severity="error", timeout=8)

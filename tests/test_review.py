@@ -1,0 +1,115 @@
+"""Transcript review without the UI: edits keep the verbatim layer, speakers, find and
+replace, quotes, themes and the reviewed status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from fieldkit.consent import add_informant
+from fieldkit.errors import FieldkitError
+from fieldkit.guides.coverage import set_coverage
+from fieldkit.guides.store import import_guide
+from fieldkit.events import add_event
+from fieldkit.interview import SessionPlan, guide_of, save_session, setup_choices
+from fieldkit.store.models import Event, EventKind, Session, SessionStatus, TranscriptSegment
+from fieldkit.transcription.review import (
+    assign_speaker, edit_segment, find_replace, find_segments, load_review, mark_quote, mark_reviewed,
+    quote_reference,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def transcript(project):
+    import_guide(project.db, project.project_id, REPO / "guides" / "en-frontline-professionals.md")
+    add_informant(project, "I01", name="Kari Nordmann")
+    c = setup_choices(project)
+    lead, observer = c.researchers[0].id, c.researchers[1].id
+    sid = save_session(project, SessionPlan("Review me", guide_version_id=c.guides[0].version_id,
+                                            lead_id=lead, observer_id=observer, informants=["I01"]))
+    texts = ["So what do you do at work?", "I work at the NAV office, mostly with youth.",
+             "And who do you call when it gets difficult?", "Usually the nav office or the GP, eh, the doctor."]
+    with project.db.transaction() as s:
+        for n, t in enumerate(texts):
+            s.add(TranscriptSegment(session_id=sid, start_ms=n * 5000, end_ms=n * 5000 + 4500, verbatim=t))
+    guide = guide_of(project, sid)
+    set_coverage(project.db, sid, guide.themes[1].questions[0].id, "covered", position_ms=11_000, author_id=lead)
+    add_event(project.db, sid, "note", position_ms=6_000, author_id=observer, text="Youth team story")
+    return project, sid, lead, observer
+
+
+def _segs(project, sid):  # noqa: ANN001, ANN202
+    with project.db.session() as s:
+        return list(s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == sid)
+                           .order_by(TranscriptSegment.start_ms)))
+
+
+def test_load_review_merges_segments_events_speakers_and_themes(transcript):
+    project, sid, lead, observer = transcript
+    data = load_review(project, sid)
+    assert len(data.segments) == 4 and not data.has_audio
+    assert [(sp.key, sp.label) for sp in data.speakers] == [("1", "I01"), ("2", "AL"), ("3", "OO")]
+    assert [(m.kind, m.label, m.author) for m in data.markers] == [
+        ("note", "Youth team story", "OO"),
+        ("coverage", "covered: Tell me about the last time you needed help from another service for a user.", "AL")]
+    assert [(t.title, t.position_ms) for t in data.themes] == [("Working with other services", 11_000)]
+
+
+def test_edit_keeps_verbatim_and_an_unchanged_text_clears_the_edit(transcript):
+    project, sid, *_ = transcript
+    seg = _segs(project, sid)[3]
+    assert edit_segment(project, seg.id, "Usually the NAV office or the GP.") == "Usually the NAV office or the GP."
+    after = _segs(project, sid)[3]
+    assert after.verbatim == "Usually the nav office or the GP, eh, the doctor."
+    assert after.text == "Usually the NAV office or the GP."
+    assert edit_segment(project, seg.id, after.verbatim + "  ") is None
+    assert _segs(project, sid)[3].edited is None
+
+
+def test_assign_speaker_informant_or_researcher(transcript):
+    project, sid, lead, _ = transcript
+    data = load_review(project, sid)
+    seg0, seg1 = _segs(project, sid)[:2]
+    assign_speaker(project, seg0.id, data.speakers[1])   # AL asks
+    assign_speaker(project, seg1.id, data.speakers[0])   # I01 answers
+    s0, s1 = _segs(project, sid)[:2]
+    assert (s0.speaker_label, s0.speaker_researcher_id, s0.speaker_informant_id) == ("AL", lead, None)
+    assert s1.speaker_label == "I01" and s1.speaker_informant_id is not None and s1.speaker_researcher_id is None
+    assign_speaker(project, seg1.id, data.speakers[1])
+    s1 = _segs(project, sid)[1]
+    assert s1.speaker_informant_id is None and s1.speaker_researcher_id == lead
+
+
+def test_find_replace_works_on_the_edited_layer_only(transcript):
+    project, sid, *_ = transcript
+    assert find_replace(project, sid, "nav office", "NAV office") == 2
+    segs = _segs(project, sid)
+    assert segs[1].edited is None  # "NAV office" was already right there: unchanged text, no edit
+    assert segs[3].edited == "Usually the NAV office or the GP, eh, the doctor."
+    assert segs[3].verbatim == "Usually the nav office or the GP, eh, the doctor."
+    assert find_replace(project, sid, "eh", "") == 1            # whole words only: "when" untouched
+    assert _segs(project, sid)[2].edited is None
+    assert find_replace(project, sid, "GP", "doctor (GP)", case=True) == 1
+    assert "doctor (GP)" in _segs(project, sid)[3].edited
+    with pytest.raises(FieldkitError):
+        find_replace(project, sid, "  ", "x")
+    assert find_segments(load_review(project, sid), "DOCTOR") == [3]
+
+
+def test_quote_has_a_stable_reference_and_review_status(transcript):
+    project, sid, lead, _ = transcript
+    seg = _segs(project, sid)[1]
+    ev = mark_quote(project, sid, seg.start_ms, seg.end_ms, seg.text, lead)
+    assert ev.code == quote_reference(sid, 5000) == f"S{sid.hex[:8]}@00:00:05"
+    with project.db.session() as s:
+        stored = s.exec(select(Event).where(Event.kind == EventKind.quote)).one()
+        assert (stored.position_ms, stored.end_ms, stored.text) == (5000, 9500, seg.text)
+    with pytest.raises(FieldkitError):
+        mark_quote(project, sid, 10, 5, "x")
+    mark_reviewed(project, sid)
+    with project.db.session() as s:
+        assert s.get(Session, sid).status == SessionStatus.reviewed

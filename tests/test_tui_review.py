@@ -1,0 +1,129 @@
+"""The review screen through Textual's Pilot: edits, speakers, find and replace, quotes,
+jumps and the reviewed status, checked in the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from textual.widgets import Input, OptionList
+
+from fieldkit.store.models import Event, EventKind, Session, SessionStatus, TranscriptSegment
+from fieldkit.tui.app import FieldkitApp
+from fieldkit.tui.screens.review import ReviewScreen
+from tests.test_review import transcript  # noqa: F401 - the fixture
+from tests.test_tui_interview import _settle
+
+
+def _segs(project, sid):  # noqa: ANN001, ANN202
+    with project.db.session() as s:
+        return list(s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == sid)
+                           .order_by(TranscriptSegment.start_ms)))
+
+
+async def _open(app, pilot, slug, sid) -> ReviewScreen:  # noqa: ANN001
+    await _settle(app, pilot)
+    app.push_screen(ReviewScreen(slug, sid))
+    await _settle(app, pilot)
+    return app.screen
+
+
+def _cursor_text(screen: ReviewScreen) -> str:
+    i = screen.query_one("#review-list", OptionList).highlighted
+    kind, obj = screen.rows[i]
+    return obj.text if kind == "segment" else obj.label
+
+
+async def test_review_edit_speakers_find_replace_quote_and_reviewed(transcript, workspace):  # noqa: F811
+    project, sid, lead, _ = transcript
+    slug = project.project().slug
+    app = FieldkitApp(data_dir=workspace.root, project=slug)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open(app, pilot, slug, sid)
+        assert _cursor_text(screen) == "So what do you do at work?"   # the first segment
+        await pilot.press("2")                                       # AL asked
+        await pilot.press("down")                                    # segment 2 (its note follows it)
+        assert _cursor_text(screen).startswith("I work at the NAV office")
+        await pilot.press("1")                                       # I01 answered
+        await pilot.press("enter")                                   # edit it
+        await pilot.pause()
+        inp = screen.query_one("#review-input", Input)
+        assert inp.has_focus and inp.value.startswith("I work at")
+        inp.value = "I work at the NAV office, mostly with young people."
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        segs = _segs(project, sid)
+        assert segs[0].speaker_label == "AL" and segs[0].speaker_researcher_id == lead
+        assert segs[1].speaker_label == "I01"
+        assert segs[1].edited == "I work at the NAV office, mostly with young people."
+        assert segs[1].verbatim == "I work at the NAV office, mostly with youth."
+        # find
+        await pilot.press("slash", *"doctor", "enter")
+        await pilot.pause()
+        assert "doctor" in _cursor_text(screen)
+        # replace
+        await pilot.press("R")
+        await pilot.pause()
+        await pilot.press(*"nav office", "enter", *"NAV office", "enter")
+        await _settle(app, pilot)
+        assert _segs(project, sid)[3].edited == "Usually the NAV office or the GP, eh, the doctor."
+        # quote the segment under the cursor
+        await pilot.press("q")
+        await _settle(app, pilot)
+        # jump to the note, then to a theme
+        await pilot.press("home", "n")
+        assert _cursor_text(screen) == "Youth team story"
+        await pilot.press("j")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert _cursor_text(screen).startswith("And who do you call")   # the talk turned there at 0:11
+        # verbatim view shows what was heard
+        await pilot.press("v")
+        await _settle(app, pilot)
+        assert "showing verbatim" in str(screen.query_one("#review-title").render())
+        await pilot.press("space")                                   # no audio: a message, no crash
+        await pilot.pause()
+        assert any("no audio" in n.message for n in app._notifications)
+        await pilot.press("ctrl+r")
+        await _settle(app, pilot)
+    with project.db.session() as s:
+        quote = s.exec(select(Event).where(Event.session_id == sid, Event.kind == EventKind.quote)).one()
+        assert quote.position_ms == 15_000 and quote.code.endswith("@00:00:15") and quote.created_by == lead
+        assert s.get(Session, sid).status == SessionStatus.reviewed
+
+
+async def test_review_from_home_and_escape_cancels_an_edit(transcript, workspace):  # noqa: F811
+    project, sid, *_ = transcript
+    slug = project.project().slug
+    app = FieldkitApp(data_dir=workspace.root, project=slug)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("v")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        await pilot.press("e", "x", "y", "escape")
+        await _settle(app, pilot)
+        assert all(s.edited is None for s in _segs(project, sid))
+        await pilot.press("escape")
+        await _settle(app, pilot)
+        assert type(app.screen).__name__ == "HomeScreen"
+
+
+def test_review_screen_snapshot(transcript, workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,  # noqa: F811
+                                snap_compare):
+    project, sid, *_ = transcript
+    monkeypatch.setenv("HOME", str(tmp_path))
+    slug = project.project().slug
+    seg = _segs(project, sid)[1]
+    from fieldkit.transcription.review import edit_segment
+
+    edit_segment(project, seg.id, "I work at the NAV office, mostly with young people.")
+
+    async def open_review(pilot) -> None:  # noqa: ANN001
+        await _open(pilot.app, pilot, slug, sid)
+
+    assert snap_compare(FieldkitApp(data_dir=workspace.root, project=slug), terminal_size=(100, 24),
+                        run_before=open_review)
