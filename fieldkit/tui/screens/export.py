@@ -1,0 +1,177 @@
+"""Export: sessions to Word, text, subtitles, spreadsheets, JSON, REFI-QDA and ELAN,
+pseudonymised unless the researcher explicitly says otherwise. The same service as
+``fieldkit export``; files are written atomically and never overwritten without asking."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, SelectionList, Static
+
+from fieldkit.tui.screens.base import ProjectScreen
+
+FORMAT_LABELS = {"docx": "Word (.docx)", "md": "Markdown", "txt": "Plain text (QualCoder)",
+                 "srt": "Subtitles (.srt)", "vtt": "Subtitles with speakers (.vtt)",
+                 "csv": "Events and coverage (.csv)", "xlsx": "Events and coverage (.xlsx)",
+                 "json": "Everything, for scripts (.json)", "qdpx": "REFI-QDA: NVivo, ATLAS.ti, MAXQDA, QualCoder",
+                 "eaf": "ELAN (.eaf)"}
+MODES = [("Pseudonym codes (I01 …)", "code"), ("Role labels (nurse, leader …)", "role"),
+         ("NN", "nn"), ("Off: real names (stays inside the team!)", "off")]
+
+
+class ExportScreen(ProjectScreen[None]):
+    BINDINGS = [
+        Binding("ctrl+s", "export", "Export"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    class Sessions(Message):
+        def __init__(self, rows: list[tuple[str, str, bool]], exports_dir: Path) -> None:
+            super().__init__()
+            self.rows, self.exports_dir = rows, exports_dir
+
+    class Done(Message):
+        def __init__(self, lines: list[str], warnings: list[str], files: list[Path], error: str | None = None,
+                     exists: bool = False) -> None:
+            super().__init__()
+            self.lines, self.warnings, self.files, self.error, self.exists = lines, warnings, files, error, exists
+
+    def __init__(self, slug: str, session_id: uuid.UUID | str | None = None) -> None:
+        super().__init__(slug, session_id)
+        self.running = False
+
+    def compose(self) -> ComposeResult:
+        yield Label("Export", classes="pane-title")
+        with VerticalScroll(id="export-form"):
+            yield Label("Sessions", classes="section-title")
+            yield SelectionList[str](id="export-sessions")
+            yield Label("Formats", classes="section-title")
+            yield SelectionList[str](*[(label, fmt, fmt == "docx") for fmt, label in FORMAT_LABELS.items()],
+                                     id="export-formats")
+            with Horizontal(classes="field"):
+                yield Label("Names", classes="field-label")
+                yield Select(MODES, value="code", allow_blank=False, id="export-mode")
+            with Horizontal(classes="field"):
+                yield Label("Text", classes="field-label")
+                yield Select([("Edited (readable)", "edited"), ("Verbatim (as heard)", "verbatim")],
+                             value="edited", allow_blank=False, id="export-layer")
+            with Horizontal(classes="field"):
+                yield Label("Folder", classes="field-label")
+                yield Input(id="export-folder")
+            yield Checkbox("Line numbers in Word (line-by-line coding)", id="export-lines")
+            yield Checkbox("Treat organisations and sites as names too", id="export-orgs")
+            yield Button("Export (Ctrl+S)", id="export-run", variant="success")
+            yield Static("", id="export-result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exit_on_error=False)
+    def load(self) -> None:
+        from sqlmodel import select
+
+        from fieldkit.store.models import Session
+
+        with self.handle.db.session() as s:
+            rows = [(str(x.id), x.title, x.is_pilot) for x in s.exec(
+                select(Session).where(Session.project_id == self.handle.project_id)
+                .order_by(Session.starts_at, Session.created_at))]
+        self.post_message(self.Sessions(rows, self.handle.exports_dir))
+
+    def on_export_screen_sessions(self, message: Sessions) -> None:
+        sel = self.query_one("#export-sessions", SelectionList)
+        wanted = str(self.session_id) if self.session_id else None
+        for sid, title, pilot in message.rows:
+            sel.add_option((title + ("  (pilot)" if pilot else ""), sid, wanted is None or sid == wanted))
+        self.query_one("#export-folder", Input).value = str(message.exports_dir)
+        sel.focus()
+
+    def _result(self, text: str, problem: bool = False) -> None:
+        widget = self.query_one("#export-result", Static)
+        widget.update(text)
+        widget.set_class(problem, "problem")
+        widget.scroll_visible()
+
+    @on(Button.Pressed, "#export-run")
+    def action_export(self, force: bool = False, names_ok: bool = False) -> None:
+        from fieldkit.tui.screens.confirm import ConfirmScreen
+
+        if self.running:
+            return
+        sessions = list(self.query_one("#export-sessions", SelectionList).selected)
+        formats = list(self.query_one("#export-formats", SelectionList).selected)
+        if not sessions or not formats:
+            self._result("Choose at least one session and one format.", problem=True)
+            return
+        mode = self.query_one("#export-mode", Select).value
+        if mode == "off" and not names_ok:
+            def confirmed(ok: bool | None) -> None:
+                if ok:
+                    self.action_export(force=force, names_ok=True)
+
+            self.app.push_screen(ConfirmScreen(
+                "Export with the real names of informants, researchers and places?\n\n"
+                "These files must not leave the project team.", yes="Real names", no="Back"), confirmed)
+            return
+        from fieldkit.export.collect import ExportOptions
+
+        options = ExportOptions(mode=mode, layer=self.query_one("#export-layer", Select).value,
+                                line_numbers=self.query_one("#export-lines", Checkbox).value,
+                                redact_organisations=self.query_one("#export-orgs", Checkbox).value)
+        folder = Path(self.query_one("#export-folder", Input).value.strip() or self.handle.exports_dir)
+        self.running = True
+        self._result("Exporting …")
+        self.run_export(sessions, formats, options, folder, force)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def run_export(self, sessions: list[str], formats: list[str], options, folder: Path,  # noqa: ANN001
+                   force: bool) -> None:
+        from fieldkit.errors import FieldkitError
+        from fieldkit.export import ExportExists, run_export
+
+        try:
+            result = run_export(self.handle, formats, [uuid.UUID(s) for s in sessions], options, folder, force)
+        except ExportExists as exc:
+            self.post_message(self.Done([], [], [], exc.message, exists=True))
+            return
+        except FieldkitError as exc:
+            self.post_message(self.Done([], [], [], exc.message + (f" {exc.hint}" if exc.hint else "")))
+            return
+        except OSError as exc:
+            self.post_message(self.Done([], [], [], f"Cannot write to {folder}: {exc.strerror or exc}"))
+            return
+        self.post_message(self.Done(list(result.bundle.report_lines), list(result.bundle.warnings),
+                                    result.files))
+
+    def on_export_screen_done(self, message: Done) -> None:
+        from fieldkit.tui.screens.confirm import ConfirmScreen
+
+        self.running = False
+        if message.exists:
+            self._result(message.error, problem=True)
+
+            def overwrite(ok: bool | None) -> None:
+                if ok:
+                    self.action_export(force=True, names_ok=True)
+
+            self.app.push_screen(ConfirmScreen(f"{message.error}\n\nReplace the existing files?",
+                                               yes="Replace", no="Keep them"), overwrite)
+            return
+        if message.error:
+            self._result(message.error, problem=True)
+            return
+        lines = [f"Wrote {len(message.files)} file(s):"] + [f"  {p}" for p in message.files]
+        lines += [""] + message.lines
+        lines += [f"⚠ {w}" for w in message.warnings]
+        self._result("\n".join(lines))
+        self.notify(f"Exported {len(message.files)} file(s).", timeout=4)
+
+    def action_back(self) -> None:
+        self.dismiss(None)

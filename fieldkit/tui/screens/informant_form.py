@@ -1,0 +1,88 @@
+"""Adding an informant: pseudonym code, who they are (role, organisation, site, group)
+and their consent record. The real name is optional and never leaves the laptop."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+if TYPE_CHECKING:
+    from fieldkit.projects import ProjectHandle
+
+FIELDS = [("code", "Code"), ("name", "Name"), ("role", "Role"), ("organisation", "Organisation"),
+          ("site", "Site"), ("group_label", "Group")]
+
+
+def next_code(handle: "ProjectHandle", prefix: str = "I") -> str:
+    """The next free pseudonym code: I01, I02 ..."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import Informant
+
+    with handle.db.session() as s:
+        used = set(s.exec(select(Informant.code).where(Informant.project_id == handle.project_id)))
+    n = 1
+    while f"{prefix}{n:02d}" in used:
+        n += 1
+    return f"{prefix}{n:02d}"
+
+
+class InformantForm(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+
+    def __init__(self, handle: "ProjectHandle") -> None:
+        super().__init__()
+        self.handle = handle
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="informant-box"):
+            yield Label("New informant (the name stays on this laptop; exports use the code)",
+                        classes="pane-title")
+            for key, label in FIELDS:
+                with Horizontal(classes="field"):
+                    yield Label(label, classes="field-label")
+                    yield Input(id=f"inf-{key}", placeholder="optional" if key != "code" else "")
+            yield Checkbox("Information letter given (today)", id="inf-letter")
+            yield Checkbox("Written consent signed (today)", id="inf-written")
+            yield Static("", id="inf-error")
+            with Horizontal(id="inf-buttons"):
+                yield Button("Save (Ctrl+S)", id="inf-save", variant="primary")
+                yield Button("Cancel (Esc)", id="inf-cancel")
+
+    def on_mount(self) -> None:
+        code = self.query_one("#inf-code", Input)
+        code.value = next_code(self.handle)
+        code.focus()
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        self.focus_next()
+
+    @on(Button.Pressed, "#inf-save")
+    def action_save(self) -> None:
+        from fieldkit.consent import add_informant
+        from fieldkit.errors import FieldkitError
+
+        values = {key: self.query_one(f"#inf-{key}", Input).value.strip() for key, _l in FIELDS}
+        code = values.pop("code")
+        if self.query_one("#inf-letter", Checkbox).value:
+            values["info_letter_sent_on"] = date.today()
+        if self.query_one("#inf-written", Checkbox).value:
+            values["written_consent_on"] = date.today()
+        try:
+            add_informant(self.handle, code, **values)
+        except FieldkitError as exc:
+            self.query_one("#inf-error", Static).update(exc.message)
+            return
+        self.dismiss(code)
+
+    @on(Button.Pressed, "#inf-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

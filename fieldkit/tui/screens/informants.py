@@ -1,0 +1,146 @@
+"""Informants: pseudonym codes, who they are, their consent state and sessions. Real
+names are hidden unless asked for (N), because others may see the screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Label, Static
+
+from fieldkit.tui.screens.base import ProjectScreen
+
+
+@dataclass
+class InformantRow:
+    code: str
+    name: str
+    role: str
+    organisation: str
+    site: str
+    group: str
+    attributes: str
+    consent: str
+    sessions: int
+    withdrawn: bool
+
+
+def load_informants(handle) -> list[InformantRow]:  # noqa: ANN001
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from fieldkit.consent import consent_state
+    from fieldkit.store.models import Informant, SessionParticipant
+
+    with handle.db.session() as s:
+        counts = dict(s.exec(select(SessionParticipant.informant_id, func.count(SessionParticipant.id))
+                             .group_by(SessionParticipant.informant_id)).all())
+        return [InformantRow(i.code, i.name, i.role, i.organisation, i.site, i.group_label,
+                             ", ".join(f"{k}={v}" for k, v in sorted(i.attributes.items())), consent_state(i),
+                             counts.get(i.id, 0), i.withdrawn_on is not None)
+                for i in s.exec(select(Informant).where(Informant.project_id == handle.project_id)
+                                .order_by(Informant.code))]
+
+
+class InformantsScreen(ProjectScreen[None]):
+    BINDINGS = [
+        Binding("a", "add", "Add informant"),
+        Binding("w", "withdraw", "Withdrawal"),
+        Binding("N", "names", "Show/hide names"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, rows: list[InformantRow]) -> None:
+            super().__init__()
+            self.rows = rows
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(slug)
+        self.rows: list[InformantRow] = []
+        self.show_names = False
+
+    def compose(self) -> ComposeResult:
+        yield Label("Informants", classes="pane-title", id="informants-title")
+        yield DataTable(id="informants", cursor_type="row", zebra_stripes=True)
+        yield Static("Names are hidden (N shows them). Exports use the codes.", id="informants-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def load(self) -> None:
+        self.post_message(self.Loaded(load_informants(self.handle)))
+
+    def on_informants_screen_loaded(self, message: Loaded) -> None:
+        self.rows = message.rows
+        self._fill()
+
+    def _fill(self) -> None:
+        table = self.query_one("#informants", DataTable)
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        cols = ["Code"] + (["Name"] if self.show_names else []) + [
+            "Role", "Organisation", "Site", "Group", "Attributes", "Consent", "Sessions"]
+        table.add_columns(*cols)
+        for r in self.rows:
+            cells = [r.code] + ([r.name] if self.show_names else []) + [
+                r.role, r.organisation, r.site, r.group, r.attributes, r.consent, str(r.sessions)]
+            table.add_row(*cells, key=r.code)
+        if self.rows:
+            table.move_cursor(row=min(cursor, len(self.rows) - 1))
+        table.focus()
+        self.query_one("#informants-title", Label).update(f"Informants — {len(self.rows)}")
+
+    def _current(self) -> InformantRow | None:
+        table = self.query_one("#informants", DataTable)
+        if not self.rows or table.row_count == 0:
+            return None
+        return self.rows[table.cursor_row]
+
+    def action_names(self) -> None:
+        self.show_names = not self.show_names
+        self.query_one("#informants-status", Static).update(
+            "Names are shown: press N to hide them." if self.show_names
+            else "Names are hidden (N shows them). Exports use the codes.")
+        self._fill()
+
+    def action_add(self) -> None:
+        from fieldkit.tui.screens.informant_form import InformantForm
+
+        def added(code: str | None) -> None:
+            if code:
+                self.notify(f"Informant {code} added.", timeout=3)
+                self.load()
+
+        self.app.push_screen(InformantForm(self.handle), added)
+
+    def action_withdraw(self) -> None:
+        from fieldkit.tui.screens.confirm import ConfirmScreen
+
+        row = self._current()
+        if row is None:
+            return
+        if row.withdrawn:
+            self.notify(f"{row.code} has already withdrawn ({row.consent}).", timeout=4)
+            return
+
+        def answer(ok: bool | None) -> None:
+            if ok:
+                from fieldkit.consent import withdraw
+
+                withdraw(self.handle, row.code)
+                self.notify(f"{row.code} withdrew today. `fieldkit purge --informant {row.code}` removes "
+                            "their data.", severity="warning", timeout=10)
+                self.load()
+
+        self.app.push_screen(ConfirmScreen(
+            f"Record that {row.code} withdrew their consent today?\n\nThey can no longer be recorded. "
+            "Their data stays until you purge it.", yes="Withdrawn", no="Back"), answer)
+
+    def action_back(self) -> None:
+        self.dismiss(None)

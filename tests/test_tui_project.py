@@ -1,0 +1,137 @@
+"""Project screens through Textual's Pilot: informants (codes, consent, names hidden,
+adding, withdrawal) and the coverage matrix across sessions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from textual.widgets import DataTable, Input
+
+from fieldkit.consent import add_informant
+from fieldkit.guides.coverage import set_coverage
+from fieldkit.guides.store import import_guide
+from fieldkit.interview import SessionPlan, guide_of, save_session, setup_choices
+from fieldkit.projects import Workspace
+from fieldkit.store.models import Informant, Session
+from fieldkit.tui.app import FieldkitApp
+from tests.test_tui_interview import _settle
+
+REPO = Path(__file__).resolve().parent.parent
+SLUG = "registry-study"
+
+
+def _ws(root: Path) -> Workspace:
+    ws = Workspace(root).ensure()
+    with ws.create("Registry study") as h:
+        add_informant(h, "I01", name="Kari Nordmann", role="nurse", organisation="DPS",
+                      info_letter_sent_on=date(2026, 1, 5), written_consent_on=date(2026, 1, 9),
+                      attributes={"years": 12})
+        add_informant(h, "I02", name="Per Hansen", role="leader", info_letter_sent_on=date(2026, 2, 1))
+    return ws
+
+
+def _rows(table: DataTable) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_informants_codes_consent_hidden_names_add_and_withdraw(tmp_path: Path):
+    ws = _ws(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("i")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert type(screen).__name__ == "InformantsScreen"
+        table = screen.query_one("#informants", DataTable)
+        rows = _rows(table)
+        assert [r[0] for r in rows] == ["I01", "I02"]
+        assert rows[0][6] == "written consent 2026-01-09" and rows[0][5] == "years=12"
+        assert "no written consent yet" in rows[1][6]
+        assert not any("Kari" in c or "Nordmann" in c for r in rows for c in r)   # names hidden
+        await pilot.press("N")
+        await pilot.pause()
+        assert _rows(table)[0][1] == "Kari Nordmann"
+        await pilot.press("N")
+        await pilot.pause()
+        # add one: the form suggests the next free code
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert form.query_one("#inf-code", Input).value == "I03"
+        form.query_one("#inf-code", Input).value = "I01"           # taken
+        form.query_one("#inf-role", Input).value = "relative"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "already used" in str(form.query_one("#inf-error").render())
+        form.query_one("#inf-code", Input).value = "I03"
+        form.query_one("#inf-name", Input).value = "Liv Berg"
+        form.query_one("#inf-letter").value = True
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        assert app.screen is screen and [r[0] for r in _rows(table)] == ["I01", "I02", "I03"]
+        # withdraw I02 (second row)
+        table.move_cursor(row=1)
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.press("y")
+        await _settle(app, pilot)
+        assert _rows(table)[1][6] == f"withdrawn {date.today()}"
+    with ws.open(SLUG) as h, h.db.session() as s:
+        i3 = s.exec(select(Informant).where(Informant.code == "I03")).one()
+        assert (i3.name, i3.role, i3.info_letter_sent_on) == ("Liv Berg", "relative", date.today())
+        assert s.exec(select(Informant).where(Informant.code == "I02")).one().withdrawn_on == date.today()
+
+
+def _matrix_project(root: Path) -> Workspace:
+    ws = _ws(root)
+    with ws.open(SLUG) as h:
+        import_guide(h.db, h.project_id, REPO / "guides" / "en-frontline-professionals.md")
+        c = setup_choices(h)
+        ids = []
+        for n, title in enumerate(["Interview I01", "Interview I02"]):
+            sid = save_session(h, SessionPlan(title, guide_version_id=c.guides[0].version_id))
+            with h.db.transaction() as s:
+                s.get(Session, sid).starts_at = datetime(2026, 3, 1 + n, 9, tzinfo=timezone.utc)
+            ids.append(sid)
+        guide = guide_of(h, ids[0])
+        qs = [q for _t, q in guide.iter_questions()]
+        set_coverage(h.db, ids[0], qs[0].id, "covered", position_ms=1)
+        set_coverage(h.db, ids[0], qs[1].id, "partly", position_ms=2)
+        set_coverage(h.db, ids[1], qs[0].id, "covered", position_ms=1)
+        set_coverage(h.db, ids[1], qs[1].id, "skipped", position_ms=2)
+    return ws
+
+
+async def test_coverage_matrix_across_sessions(tmp_path: Path):
+    _matrix_project(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("m")
+        await _settle(app, pilot)
+        screen = app.screen
+        rows = _rows(screen.query_one("#matrix", DataTable))
+        assert rows[0] == ["Role and everyday work", "", ""]
+        assert rows[1][1:] == ["✓", "✓"]
+        assert rows[3][1:] == ["½", "–"]     # theme 2, first question
+        assert rows[4][1:] == ["·", "·"]
+        gaps = str(screen.query_one("#coverage-gaps").render())
+        assert "2/2" in gaps and "1/2  Tell me about the last time" in gaps
+
+
+@pytest.mark.parametrize("screen_key", ["i", "m"])
+def test_project_screen_snapshots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare, screen_key):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _matrix_project(tmp_path / "data")
+
+    async def open_screen(pilot) -> None:  # noqa: ANN001
+        await _settle(pilot.app, pilot)
+        await pilot.press(screen_key)
+        await _settle(pilot.app, pilot)
+
+    assert snap_compare(FieldkitApp(data_dir=tmp_path / "data", project=SLUG), terminal_size=(100, 30),
+                        run_before=open_screen)
