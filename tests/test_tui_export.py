@@ -48,10 +48,10 @@ async def test_export_screen_writes_word_qdpx_and_srt_without_names(workspace, t
         # again: the files exist, the screen asks before replacing them
         await pilot.press("ctrl+s")
         await _settle(app, pilot)
-        assert type(app.screen).__name__ == "ConfirmScreen" and "already exists" in app.screen.text
+        assert type(app.screen).__name__ == "ConfirmScreen" and "already exist" in app.screen.text
         await pilot.press("n")
         await _settle(app, pilot)
-        assert "already exists" in str(screen.query_one("#export-result").render())
+        assert "already exist" in str(screen.query_one("#export-result").render())
         await pilot.press("ctrl+s")
         await _settle(app, pilot)
         await pilot.press("y")
