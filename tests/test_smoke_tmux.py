@@ -136,6 +136,8 @@ def test_fieldkit_in_tmux_records_a_short_interview_with_an_observer(field):
     time.sleep(0.5)                       # (a person reads the screen before typing)
     tmux.keys("lead", "Calm and open", literal=True)
     tmux.keys("observer", "Mentioned the GP twice", literal=True)
+    tmux.wait_for("lead", "Calm and open", timeout=5)   # both see what they typed
+    tmux.wait_for("observer", "Mentioned the GP twice", timeout=5)
     tmux.keys("observer", "Escape")
     tmux.wait_for("lead", "Live transcript: complete", timeout=180)
     tmux.keys("lead", "Escape")

@@ -285,3 +285,47 @@ def test_locked_database_gives_clear_message(tmp_path: Path, journal: str):
 def test_missing_database(tmp_path: Path):
     with pytest.raises(DatabaseError, match="no fieldkit database"):
         open_database(tmp_path / "nope.db")
+
+
+
+LOCK_PROBE = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:   # SQLite's shared-lock bytes on the database file (SHARED_FIRST, SHARED_SIZE)
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 510, 0x40000002)
+    print("free")
+except OSError:
+    print("held")
+"""
+
+
+def _old_style_header_read(path, size=16):  # noqa: ANN001, ANN202 - what fieldkit did before
+    with open(path, "rb") as fh:
+        return fh.read(size)
+
+
+@pytest.mark.parametrize("reader", ["fieldkit", "open-close"])
+def test_opening_a_second_handle_keeps_the_first_ones_lock(tmp_path: Path, monkeypatch, reader):
+    """A connection in WAL mode holds a shared lock on the database file so that no other
+    program takes the database as unused (and checkpoints and removes its write-ahead log
+    under it). Opening a second handle in the same process (another screen) must not drop
+    that lock: closing any descriptor of the file drops all of a process's POSIX locks."""
+    if reader == "open-close":
+        monkeypatch.setattr(dbmod, "read_header", _old_style_header_read)
+    path = tmp_path / "project.db"
+    first = open_database(path, create=True)
+    with first.transaction() as s:
+        s.add(Project(name="before", slug="before"))
+
+    def probe() -> str:
+        return subprocess.run([sys.executable, "-c", LOCK_PROBE, str(path)], capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    assert probe() == "held"
+    second = open_database(path)   # reads the file's header while `first` is open
+    second.close()
+    try:
+        # the old way let another program see the database as unused: this is the failure
+        assert probe() == ("held" if reader == "fieldkit" else "free")
+    finally:
+        first.close()

@@ -47,6 +47,27 @@ def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     cur.close()
 
 
+_HEADER_FDS: dict[tuple[int, int], int] = {}
+
+
+def read_header(path: Path, size: int = 16) -> bytes:
+    """The first bytes of a database file, read through a descriptor that is never closed.
+
+    POSIX advisory locks belong to the process: closing *any* descriptor of a file drops
+    every lock this process holds on it, SQLite's included ("How To Corrupt An SQLite
+    Database File", 2.2). A plain ``open(...).close()`` of project.db while another screen
+    of the same app has it open let a second fieldkit (the observer) take the database as
+    unused, checkpoint and remove the write-ahead log, and a debrief saved afterwards was
+    lost. One descriptor per file, kept for the life of the process, avoids that.
+    """
+    st = os.stat(path)
+    key = (st.st_dev, st.st_ino)
+    fd = _HEADER_FDS.get(key)
+    if fd is None:
+        fd = _HEADER_FDS[key] = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    return os.pread(fd, size, 0)
+
+
 def make_engine(path: Path, key: "ProjectKey | None" = None) -> Engine:
     """An engine on ``path``; with ``key`` through SQLCipher (file and WAL encrypted)."""
     connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
@@ -173,8 +194,7 @@ def open_database(path: Path, *, create: bool = False, key: "ProjectKey | None" 
             hint="Check that the file belongs to you.",
         )
     elif path.stat().st_size > 0:
-        with open(path, "rb") as fh:
-            plain = fh.read(16) == b"SQLite format 3\x00"
+        plain = read_header(path) == b"SQLite format 3\x00"
         if key is None and not plain:
             raise _describe_sqlite_error(path, Exception("file is not a database"))
         if key is not None and plain:

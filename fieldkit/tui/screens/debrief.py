@@ -22,11 +22,6 @@ class DebriefScreen(ProjectScreen[None]):
         Binding("escape", "done", "Done"),
     ]
 
-    class Loaded(Message):
-        def __init__(self, title: str, people: dict, saved: dict) -> None:
-            super().__init__()
-            self.title, self.people, self.saved = title, people, saved
-
     class TranscriptNews(Message):
         def __init__(self, text: str) -> None:
             super().__init__()
@@ -41,23 +36,32 @@ class DebriefScreen(ProjectScreen[None]):
         self.saved_count = 0
 
     def compose(self) -> ComposeResult:
-        yield Label("Debrief", id="debrief-title", classes="pane-title")
-        yield Static("", id="debrief-status")
-        yield VerticalScroll(id="debrief-body")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.load()
-        if self.transcriber is not None:
-            self.query_one("#debrief-status", Static).update("Live transcript: finishing the last minutes…")
-            self.finish_transcript()
-
-    @work(thread=True, exit_on_error=False)
-    def load(self) -> None:
+        # Read synchronously (two small queries): the boxes exist, and the first has the
+        # focus, the moment the screen shows, so nothing typed right away is lost.
         from fieldkit.interview import load_debrief, session_people
 
         sess, people = session_people(self.handle, self.session_id)
-        self.post_message(self.Loaded(sess.title, people, load_debrief(self.handle, self.session_id)))
+        saved = load_debrief(self.handle, self.session_id)
+        yield Label(f"Debrief — {sess.title}", id="debrief-title", classes="pane-title")
+        yield Static("", id="debrief-status")
+        people = dict(people) or {None: "Your"}
+        order = sorted(people, key=lambda rid: rid != self.author_id)  # this terminal's researcher first
+        with VerticalScroll(id="debrief-body"):
+            for n, rid in enumerate(order):
+                wid = f"impressions-{n}"
+                self.boxes[wid] = ("impressions", rid)
+                yield Label(f"First impressions — {people[rid]}", classes="debrief-label")
+                yield TextArea(saved.get(("impressions", rid), ""), id=wid, classes="debrief-box")
+            self.boxes["joint"] = ("joint", self.author_id)
+            yield Label("Joint note (write it together after your own impressions)", classes="debrief-label")
+            yield TextArea(saved.get(("joint", None), ""), id="joint", classes="debrief-box")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#impressions-0", TextArea).focus()
+        if self.transcriber is not None:
+            self.query_one("#debrief-status", Static).update("Live transcript: finishing the last minutes…")
+            self.finish_transcript()
 
     @work(thread=True, exit_on_error=False)
     def finish_transcript(self) -> None:
@@ -67,24 +71,6 @@ class DebriefScreen(ProjectScreen[None]):
 
     def on_debrief_screen_transcript_news(self, message: TranscriptNews) -> None:
         self.query_one("#debrief-status", Static).update(message.text)
-
-    def on_debrief_screen_loaded(self, message: Loaded) -> None:
-        self.query_one("#debrief-title", Label).update(f"Debrief — {message.title}")
-        body = self.query_one("#debrief-body", VerticalScroll)
-        people = dict(message.people) or {None: "Your"}
-        order = sorted(people, key=lambda rid: rid != self.author_id)  # this terminal's researcher first
-        widgets = []
-        for n, rid in enumerate(order):
-            wid = f"impressions-{n}"
-            self.boxes[wid] = ("impressions", rid)
-            widgets.append(Label(f"First impressions — {people[rid]}", classes="debrief-label"))
-            widgets.append(TextArea(message.saved.get(("impressions", rid), ""), id=wid, classes="debrief-box"))
-        self.boxes["joint"] = ("joint", self.author_id)
-        widgets.append(Label("Joint note (write it together after your own impressions)", classes="debrief-label"))
-        widgets.append(TextArea(message.saved.get(("joint", None), ""), id="joint", classes="debrief-box"))
-        first = widgets[1]
-        body.mount_all(widgets)
-        self.call_after_refresh(first.focus)
 
     def _texts(self) -> list[tuple[str, str, uuid.UUID | None]]:
         return [(part, self.query_one(f"#{wid}", TextArea).text, rid) for wid, (part, rid) in self.boxes.items()]
