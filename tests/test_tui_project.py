@@ -46,7 +46,7 @@ async def test_informants_codes_consent_hidden_names_add_and_withdraw(tmp_path: 
         await _settle(app, pilot)
         screen = app.screen
         assert type(screen).__name__ == "InformantsScreen"
-        table = screen.query_one("#informants", DataTable)
+        table = screen.query_one("#informant-table", DataTable)
         rows = _rows(table)
         assert [r[0] for r in rows] == ["I01", "I02"]
         assert rows[0][6] == "written consent 2026-01-09" and rows[0][5] == "years=12"

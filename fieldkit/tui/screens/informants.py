@@ -65,7 +65,7 @@ class InformantsScreen(ProjectScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label("Informants", classes="pane-title", id="informants-title")
-        yield DataTable(id="informants", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="informant-table", cursor_type="row", zebra_stripes=True)
         yield Static("Names are hidden (N shows them). Exports use the codes.", id="informants-status")
         yield Footer()
 
@@ -81,7 +81,7 @@ class InformantsScreen(ProjectScreen[None]):
         self._fill()
 
     def _fill(self) -> None:
-        table = self.query_one("#informants", DataTable)
+        table = self.query_one("#informant-table", DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
         cols = ["Code"] + (["Name"] if self.show_names else []) + [
@@ -97,7 +97,7 @@ class InformantsScreen(ProjectScreen[None]):
         self.query_one("#informants-title", Label).update(f"Informants — {len(self.rows)}")
 
     def _current(self) -> InformantRow | None:
-        table = self.query_one("#informants", DataTable)
+        table = self.query_one("#informant-table", DataTable)
         if not self.rows or table.row_count == 0:
             return None
         return self.rows[table.cursor_row]
