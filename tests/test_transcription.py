@@ -28,9 +28,11 @@ EN = ("The interview took place at the local health centre. The nurse explained 
       "the hospital makes the biggest difference.")
 NO = "Vi har faste møter hver måned. Kommunen og sykehuset samarbeider godt om pasientene."
 # Bounds measured on this machine's espeak-ng voices (see the closing note of issue 5):
-# tiny.en on English WER ~0.11; base on espeak's robotic Norwegian WER ~0.6, CER ~0.16.
+# tiny.en on English WER ~0.11; base on espeak's robotic Norwegian WER 0.6-0.77, CER 0.16-0.21
+# (CI's CPU decodes a word or two differently from this one, and one word of 13 is 0.077 WER).
+# CER carries the check; the WER bound still fails an English translation (WER 1.23, CER 0.79).
 EN_MAX_WER = 0.25
-NO_MAX_WER = 0.75
+NO_MAX_WER = 0.9
 NO_MAX_CER = 0.30
 
 
