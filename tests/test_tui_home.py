@@ -150,3 +150,36 @@ async def test_locked_project_shows_nothing_until_unlocked(tmp_path: Path):
         home.select_project("gamma-secret")
         await pilot.pause()
         assert table.row_count == 1 and table.get_row_at(0)[0] == "Hidden session title"
+
+
+def test_quick_overview_reads_what_the_full_path_reads(tmp_path: Path):
+    """The first screen reads with sqlite3 alone; it must show exactly what the SQLModel
+    path shows, and step aside whenever that path has work to do."""
+    import sqlite3
+
+    from sqlmodel import select
+
+    from fieldkit.store.models import Recording, RecordingState
+    from fieldkit.tui.screens.home import load_overview, quick_overview
+
+    ws = _workspace(tmp_path / "data")
+    full = load_overview(ws)
+    quick = quick_overview(ws)
+    assert quick == full and len(full[0]) == 2 and full[0][0].sessions[0].when == "2026-03-01 09:30"
+
+    assert quick_overview(Workspace(tmp_path / "empty").ensure()) is None   # first run: the demo
+    db = tmp_path / "data" / "projects" / "beta-study" / "project.db"
+    with ws.open("beta-study") as h, h.db.transaction() as s:   # a recording left by a crash
+        sess = s.exec(select(Session)).first()
+        s.add(Recording(session_id=sess.id, state=RecordingState.recording, folder="audio/x"))
+    assert quick_overview(ws) is None
+    with ws.open("beta-study") as h, h.db.transaction() as s:
+        for rec in s.exec(select(Recording)):
+            rec.state = RecordingState.complete
+            s.add(rec)
+    assert quick_overview(ws) == load_overview(ws)
+    con = sqlite3.connect(db)                                      # an older schema: to migrate
+    con.execute("UPDATE alembic_version SET version_num = '0001'")
+    con.commit()
+    con.close()
+    assert quick_overview(ws) is None

@@ -26,10 +26,7 @@ from fieldkit.errors import DatabaseError
 if TYPE_CHECKING:
     from fieldkit.privacy.crypto import ProjectKey
 
-#: The newest schema revision this fieldkit knows (tests check it against Alembic's head).
-SCHEMA_HEAD = "0002"
-#: Older revisions this fieldkit can migrate from.
-KNOWN_REVISIONS = ("0001", "0002")
+from fieldkit.store.quick import KNOWN_REVISIONS, SCHEMA_HEAD, SQLITE_MAGIC, read_header  # noqa: F401
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 3000
@@ -45,27 +42,6 @@ def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     # Deleted content is overwritten with zeros, not left in free pages (purge relies on it).
     cur.execute("PRAGMA secure_delete = ON")
     cur.close()
-
-
-_HEADER_FDS: dict[tuple[int, int], int] = {}
-
-
-def read_header(path: Path, size: int = 16) -> bytes:
-    """The first bytes of a database file, read through a descriptor that is never closed.
-
-    POSIX advisory locks belong to the process: closing *any* descriptor of a file drops
-    every lock this process holds on it, SQLite's included ("How To Corrupt An SQLite
-    Database File", 2.2). A plain ``open(...).close()`` of project.db while another screen
-    of the same app has it open let a second fieldkit (the observer) take the database as
-    unused, checkpoint and remove the write-ahead log, and a debrief saved afterwards was
-    lost. One descriptor per file, kept for the life of the process, avoids that.
-    """
-    st = os.stat(path)
-    key = (st.st_dev, st.st_ino)
-    fd = _HEADER_FDS.get(key)
-    if fd is None:
-        fd = _HEADER_FDS[key] = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    return os.pread(fd, size, 0)
 
 
 def make_engine(path: Path, key: "ProjectKey | None" = None) -> Engine:
@@ -194,7 +170,7 @@ def open_database(path: Path, *, create: bool = False, key: "ProjectKey | None" 
             hint="Check that the file belongs to you.",
         )
     elif path.stat().st_size > 0:
-        plain = read_header(path) == b"SQLite format 3\x00"
+        plain = read_header(path) == SQLITE_MAGIC
         if key is None and not plain:
             raise _describe_sqlite_error(path, Exception("file is not a database"))
         if key is not None and plain:

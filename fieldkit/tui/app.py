@@ -52,18 +52,6 @@ class FieldkitApp(App[None]):
             self.push_screen(HelpScreen())
 
 
-def _preload_storage() -> None:
-    """Import the storage layer (~0.6 s of SQLAlchemy/SQLModel) while Textual sets up
-    the terminal, so the home screen's worker finds it loaded."""
-    import importlib
-    import threading
-
-    threading.Thread(
-        target=importlib.import_module, args=("fieldkit.store.models",), daemon=True
-    ).start()
-
-
 def run_app(data_dir: str | Path | None = None, project: str | None = None,
             observe: tuple | None = None) -> None:
-    _preload_storage()
     FieldkitApp(data_dir=data_dir, project=project, observe=observe).run()

@@ -32,18 +32,29 @@ def time_help(runs: int) -> list[float]:
     return out
 
 
-def time_first_screen(runs: int, data_dir: str) -> list[float]:
+BARE_TEXTUAL = """
+from textual.app import App
+from textual.widgets import Static
+class Bare(App):
+    def compose(self):
+        yield Static("bare textual ready")
+Bare().run()
+"""
+
+
+def time_first_screen(runs: int, data_dir: str, command: str | None = None,
+                      marker: str = "project(s)") -> list[float]:
     out = []
     for i in range(runs):
         name = f"fkbench{os.getpid()}_{i}"
         t = time.perf_counter()
         subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30",
-                        f"{FIELDKIT} --data-dir {data_dir}"], check=True)
+                        command or f"{FIELDKIT} --data-dir {data_dir}"], check=True)
         try:
             while True:
                 pane = subprocess.run(["tmux", "capture-pane", "-p", "-t", name],
                                       capture_output=True, text=True).stdout
-                if "project(s)" in pane:
+                if marker in pane:
                     out.append(time.perf_counter() - t)
                     break
                 if time.perf_counter() - t > 30:
@@ -71,6 +82,12 @@ def main() -> None:
     print(f"first screen (projects listed), very first run incl. demo creation: {first:.3f} s")
     print(f"first screen (projects listed): median {statistics.median(times):.3f} s "
           f"(min {min(times):.3f}, max {max(times):.3f}, {args.runs} runs; goal <= 1 s)")
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
+        fh.write(BARE_TEXTUAL)
+    bare = time_first_screen(args.runs, "", f"{sys.executable} {fh.name}", "bare textual ready")
+    os.unlink(fh.name)
+    print(f"baseline, a bare Textual app with one line of text: median {statistics.median(bare):.3f} s; "
+          f"fieldkit / baseline = {statistics.median(times) / statistics.median(bare):.2f}")
 
 
 if __name__ == "__main__":

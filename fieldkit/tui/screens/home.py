@@ -85,6 +85,29 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
     return out, problems
 
 
+def quick_overview(workspace) -> tuple[list[ProjectSummary], list[str]] | None:  # noqa: ANN001
+    """The same overview read with sqlite3 alone (see fieldkit.store.quick), or None when
+    any project needs the full path (first run, encrypted, to migrate, to recover)."""
+    from fieldkit.store.quick import read_project
+
+    folders = list(workspace.project_folders())
+    if not folders:
+        return None   # the demo may have to be made
+    out: list[ProjectSummary] = []
+    for folder in folders:
+        p = read_project(folder / "project.db")
+        if p is None:
+            return None
+        summary = ProjectSummary(p.slug, p.name, p.language, p.sikt_reference, p.deletion_deadline)
+        summary.sessions = [
+            SessionRow(s.id, s.title, s.kind.replace("_", " "), s.status,
+                       s.starts_at.strftime("%Y-%m-%d %H:%M") if s.starts_at else "", s.is_pilot)
+            for s in p.sessions
+        ]
+        out.append(summary)
+    return out, []
+
+
 def _recover(handle, name: str) -> list[str]:  # noqa: ANN001
     """Recordings left by a crash (their recorder process is gone) are repaired at once."""
     from fieldkit.errors import FieldkitError
@@ -161,6 +184,12 @@ class HomeScreen(Screen[None]):
     def load(self) -> None:
         from fieldkit.errors import FieldkitError
 
+        quick = quick_overview(self.app.workspace)
+        if quick is not None:
+            self.post_message(self.Loaded(*quick))
+            # the full storage layer (SQLAlchemy/SQLModel) loads now, after the first screen
+            import fieldkit.store.models  # noqa: F401
+            return
         try:
             projects, problems = load_overview(self.app.workspace)
         except FieldkitError as exc:

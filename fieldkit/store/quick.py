@@ -1,0 +1,106 @@
+"""What the first screen needs, read with the standard library's sqlite3 alone.
+
+Importing SQLAlchemy and SQLModel costs about half a second on a two-core laptop, more
+while Textual starts beside it. The home screen only lists projects and their sessions,
+so it reads those rows here and leaves the full storage layer to load in the background.
+``read_project`` answers ``None`` whenever the full path must run instead: an encrypted
+project, a schema that is not the current one (it needs migrating), a recording left
+unfinished (it needs recovering), or any error (the full path explains it properly).
+Nothing is written.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+#: The newest schema revision this fieldkit knows (tests check it against Alembic's head).
+SCHEMA_HEAD = "0002"
+#: Older revisions this fieldkit can migrate from.
+KNOWN_REVISIONS = ("0001", "0002")
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+_HEADER_FDS: dict[tuple[int, int], int] = {}
+
+
+def read_header(path: Path, size: int = 16) -> bytes:
+    """The first bytes of a database file, read through a descriptor that is never closed.
+
+    POSIX advisory locks belong to the process: closing *any* descriptor of a file drops
+    every lock this process holds on it, SQLite's included ("How To Corrupt An SQLite
+    Database File", 2.2). A plain ``open(...).close()`` of project.db while another screen
+    of the same app has it open let a second fieldkit (the observer) take the database as
+    unused, checkpoint and remove the write-ahead log, and a debrief saved afterwards was
+    lost. One descriptor per file, kept for the life of the process, avoids that.
+    """
+    st = os.stat(path)
+    key = (st.st_dev, st.st_ino)
+    fd = _HEADER_FDS.get(key)
+    if fd is None:
+        fd = _HEADER_FDS[key] = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    return os.pread(fd, size, 0)
+
+
+@dataclass
+class QuickSession:
+    id: str
+    title: str
+    kind: str
+    status: str
+    starts_at: datetime | None
+    is_pilot: bool
+
+
+@dataclass
+class QuickProject:
+    slug: str
+    name: str
+    language: str
+    sikt_reference: str | None
+    deletion_deadline: date | None
+    sessions: list[QuickSession]
+
+
+def _uuid(value: object) -> str:
+    text = value.hex() if isinstance(value, bytes) else str(value)
+    text = text.replace("-", "")
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def read_project(db_path: Path) -> QuickProject | None:
+    try:
+        if read_header(db_path) != SQLITE_MAGIC:
+            return None   # encrypted (SQLCipher) or damaged: the full path handles both
+        con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=3)
+    except (OSError, sqlite3.Error):
+        return None
+    try:
+        (revision,) = con.execute("SELECT version_num FROM alembic_version").fetchone() or (None,)
+        if revision != SCHEMA_HEAD:
+            return None
+        unfinished = con.execute(
+            "SELECT count(*) FROM recording WHERE state IN ('recording', 'paused')").fetchone()[0]
+        if unfinished:
+            return None
+        rows = con.execute("SELECT id, slug, name, language, sikt_reference, deletion_deadline "
+                           "FROM project").fetchall()
+        if len(rows) != 1:
+            return None
+        pid, slug, name, language, sikt, deadline = rows[0]
+        sessions = [
+            QuickSession(_uuid(sid), title, kind, status,
+                         datetime.fromisoformat(starts) if starts else None, bool(pilot))
+            for sid, title, kind, status, starts, pilot in con.execute(
+                "SELECT id, title, kind, status, starts_at, is_pilot FROM session "
+                "WHERE project_id = ? ORDER BY starts_at", (pid,))
+        ]
+        return QuickProject(slug, name, language, sikt,
+                            date.fromisoformat(deadline) if deadline else None, sessions)
+    except (sqlite3.Error, ValueError, TypeError):
+        return None
+    finally:
+        con.close()
