@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -65,12 +66,6 @@ class QuickProject:
     sessions: list[QuickSession]
 
 
-def _uuid(value: object) -> str:
-    text = value.hex() if isinstance(value, bytes) else str(value)
-    text = text.replace("-", "")
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-
-
 def read_project(db_path: Path) -> QuickProject | None:
     try:
         if read_header(db_path) != SQLITE_MAGIC:
@@ -92,7 +87,7 @@ def read_project(db_path: Path) -> QuickProject | None:
             return None
         pid, slug, name, language, sikt, deadline = rows[0]
         sessions = [
-            QuickSession(_uuid(sid), title, kind, status,
+            QuickSession(str(uuid.UUID(str(sid))), title, kind, status,
                          datetime.fromisoformat(starts) if starts else None, bool(pilot))
             for sid, title, kind, status, starts, pilot in con.execute(
                 "SELECT id, title, kind, status, starts_at, is_pilot FROM session "

@@ -24,6 +24,11 @@ class SessionRow:
     when: str
     pilot: bool
 
+    @classmethod
+    def of(cls, sid, title: str, kind: str, status: str, starts_at, pilot) -> "SessionRow":  # noqa: ANN001
+        return cls(str(sid), title, kind.replace("_", " "), status,
+                   starts_at.strftime("%Y-%m-%d %H:%M") if starts_at else "", bool(pilot))
+
 
 @dataclass
 class ProjectSummary:
@@ -67,16 +72,9 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
                 )
                 with handle.db.session() as s:
                     for sess in s.exec(select(Session).order_by(Session.starts_at)):
-                        summary.sessions.append(
-                            SessionRow(
-                                str(sess.id),
-                                sess.title,
-                                sess.kind.value.replace("_", " "),
-                                sess.status.value,
-                                sess.starts_at.strftime("%Y-%m-%d %H:%M") if sess.starts_at else "",
-                                sess.is_pilot,
-                            )
-                        )
+                        summary.sessions.append(SessionRow.of(
+                            sess.id, sess.title, sess.kind.value, sess.status.value, sess.starts_at,
+                            sess.is_pilot))
                 out.append(summary)
         except ProjectLocked:
             out.append(ProjectSummary(folder.name, folder.name, "", None, None, locked=True))
@@ -99,11 +97,8 @@ def quick_overview(workspace) -> tuple[list[ProjectSummary], list[str]] | None: 
         if p is None:
             return None
         summary = ProjectSummary(p.slug, p.name, p.language, p.sikt_reference, p.deletion_deadline)
-        summary.sessions = [
-            SessionRow(s.id, s.title, s.kind.replace("_", " "), s.status,
-                       s.starts_at.strftime("%Y-%m-%d %H:%M") if s.starts_at else "", s.is_pilot)
-            for s in p.sessions
-        ]
+        summary.sessions = [SessionRow.of(s.id, s.title, s.kind, s.status, s.starts_at, s.is_pilot)
+                            for s in p.sessions]
         out.append(summary)
     return out, []
 
