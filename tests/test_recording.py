@@ -296,3 +296,22 @@ def test_device_that_stops_delivering_is_detected_and_recording_continues(projec
         assert [f.complete for f in files] == [True, True]
         assert files[1].offset_ms == files[0].offset_ms + files[0].duration_ms
     assert len(load_audio(project, sess.id)) / SR * 1000 == pytest.approx(summary.duration_ms, abs=60)
+
+
+def test_microphone_test_reads_the_level_and_names_a_missing_device(tmp_path, mic):
+    from fieldkit.errors import FieldkitError
+    from fieldkit.recording.mictest import MicTest, test_microphone
+
+    _signal(tmp_path / "sig.wav", seconds=4.0)       # tone bursts at half of full scale
+    player = audio_env.play(tmp_path / "sig.wav")
+    levels: list[float] = []
+    try:
+        result = test_microphone(mic, seconds=2.0, on_level=levels.append)
+    finally:
+        player.wait()
+    assert -12 < result.db < -2 and result.verdict == "OK", result   # 0.5 of full scale is -6 dBFS
+    assert len(levels) >= 15 and max(levels) > -12
+    assert MicTest(0).verdict.startswith("silent") and MicTest(32767).verdict.startswith("clipping")
+    assert MicTest(200).verdict.startswith("quiet")
+    with pytest.raises(FieldkitError, match="The microphone 'no-such-mic' cannot record"):
+        test_microphone("no-such-mic", seconds=0.2)

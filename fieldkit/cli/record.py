@@ -100,17 +100,7 @@ def devices(test_device: str | None) -> None:
                 click.echo(f"{mark}{i:3} {d['name']}  ({d['max_input_channels']} in, "
                            f"{int(d['default_samplerate'])} Hz)")
         return
-    import numpy as np
+    from fieldkit.recording.mictest import test_microphone
 
-    dev: str | int = int(test_device) if test_device.isdigit() else test_device
-    try:
-        data = sd.rec(3 * 16000, samplerate=16000, channels=1, dtype="int16", device=dev)
-        sd.wait()
-    except Exception as exc:  # noqa: BLE001
-        from fieldkit.errors import FieldkitError
-
-        raise FieldkitError(f"The microphone {test_device!r} cannot record: {exc}") from None
-    peak = int(np.abs(data.astype(np.int32)).max())
-    db = 20 * np.log10(max(peak, 1) / 32768)
-    verdict = "silent: muted or unplugged?" if peak <= 1 else "clipping: too loud" if peak >= 32767 else "OK"
-    click.echo(f"Peak level {db:.1f} dBFS — {verdict}")
+    result = test_microphone(int(test_device) if test_device.isdigit() else test_device)
+    click.echo(f"Peak level {result.db:.1f} dBFS — {result.verdict}")

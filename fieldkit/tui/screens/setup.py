@@ -279,33 +279,15 @@ class SetupScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, group="setup-mic", exit_on_error=False)
     def test_microphone(self, device: str | int | None) -> None:
-        import time
-
-        import numpy as np
-
-        peak = {"db": -120.0, "max": 0}
-
-        def callback(indata, frames, t, status) -> None:  # noqa: ANN001
-            p = int(np.abs(indata.astype(np.int32)).max()) if len(indata) else 0
-            peak["max"] = max(peak["max"], p)
-            peak["db"] = 20 * np.log10(max(p, 1) / 32768)
+        from fieldkit.errors import FieldkitError
+        from fieldkit.recording.mictest import test_microphone
 
         try:
-            import sounddevice as sd
-
-            with sd.InputStream(samplerate=16000, channels=1, dtype="int16", device=device, callback=callback):
-                end = time.monotonic() + 3
-                while time.monotonic() < end:
-                    time.sleep(0.1)
-                    self.post_message(self.Level(peak["db"]))
-        except Exception as exc:  # noqa: BLE001 - any PortAudio failure is a message, not a crash
-            self.post_message(self.Level(None, f"The microphone {device or '(default)'} cannot record: {exc}"))
+            result = test_microphone(device, on_level=lambda db: self.post_message(self.Level(db)))
+        except FieldkitError as exc:
+            self.post_message(self.Level(None, exc.message))
             return
-        top = 20 * np.log10(max(peak["max"], 1) / 32768)
-        verdict = ("silent: muted or unplugged?" if peak["max"] <= 1 else
-                   "clipping: too loud" if peak["max"] >= 32767 else
-                   "quiet: move it closer" if top < -40 else "OK")
-        self.post_message(self.Level(top, f"peak {top:.0f} dBFS — {verdict}"))
+        self.post_message(self.Level(result.db, f"peak {result.db:.0f} dBFS — {result.verdict}"))
 
     def on_setup_screen_level(self, message: Level) -> None:
         from rich.text import Text
