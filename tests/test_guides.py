@@ -18,7 +18,8 @@ from fieldkit.guides.coverage import (
     set_coverage,
 )
 from fieldkit.guides.model import Guide
-from fieldkit.guides.parser import GuideError, load_guide_file, parse_guide
+from fieldkit.guides.files import load_guide_file
+from fieldkit.guides.parser import GuideError, parse_guide
 from fieldkit.guides.store import import_guide
 from fieldkit.paths import bundled
 from fieldkit.store.models import Event, EventKind, GuideVersion, Session

@@ -13,7 +13,7 @@ import soundfile as sf
 from sqlmodel import select
 
 from fieldkit.recording.audio import available_ms, load_audio
-from fieldkit.recording.importer import ImportError_, import_recording
+from fieldkit.recording.importer import RecordingImportError, import_recording
 from fieldkit.store.models import Recording, RecordingFile, Session
 
 
@@ -101,7 +101,7 @@ def test_bad_files_leave_nothing(project, tmp_path, name):
         sf.write(path, _tone(1.0, 16000, 1), 16000)
         path.write_bytes(path.read_bytes()[:60])
     sess = _session(project)
-    with pytest.raises(ImportError_) as err:
+    with pytest.raises(RecordingImportError) as err:
         import_recording(project, sess.id, path)
     assert str(path) in err.value.message
     with project.db.session() as s:

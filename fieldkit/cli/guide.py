@@ -44,7 +44,7 @@ def _print_outline(g) -> None:  # noqa: ANN001
 @click.argument("file", type=click.Path(dir_okay=True))
 def check(file: str) -> None:
     """Validate a guide FILE (.md, .txt or .docx) and print its outline with ids."""
-    from fieldkit.guides.parser import load_guide_file
+    from fieldkit.guides.files import load_guide_file
 
     g, _text = load_guide_file(file)
     _print_outline(g)

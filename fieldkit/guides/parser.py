@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 
 from fieldkit.errors import FieldkitError
 from fieldkit.guides.model import Guide, Probe, Question, Theme
@@ -306,24 +305,3 @@ def assign_ids(guide: Guide, taken: set[str] | None = None) -> None:
             q.id = q.id or fresh("q")
             for p in q.probes:
                 p.id = p.id or fresh("p")
-
-
-def load_guide_file(path: str | Path, *, assign: bool = True) -> tuple[Guide, str]:
-    """Read and parse a guide file (.md/.txt, or .docx converted first)."""
-    path = Path(path)
-    source = str(path)
-    if not path.exists():
-        raise GuideError(source, None, "no such file.")
-    if path.is_dir():
-        raise GuideError(source, None, "this is a folder, not a guide file.")
-    if path.suffix.lower() == ".docx":
-        from fieldkit.guides.docx_import import docx_to_guide_text
-
-        text = docx_to_guide_text(path)
-    else:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise GuideError(source, None, f"cannot read the file: {exc.strerror}.") from exc
-        text = decode_guide_bytes(data, source)
-    return parse_guide(text, source, assign=assign), text

@@ -10,7 +10,8 @@ from sqlmodel import select
 
 from fieldkit.guides.identity import carry_over
 from fieldkit.guides.model import Guide as GuideModel
-from fieldkit.guides.parser import content_hash, load_guide_file, parse_guide
+from fieldkit.guides.files import load_guide_file
+from fieldkit.guides.parser import content_hash, parse_guide
 from fieldkit.projects import slugify
 from fieldkit.store.models import Guide, GuideVersion
 

@@ -28,7 +28,7 @@ SR = 16000
 MIN_MS = 100
 
 
-class ImportError_(FieldkitError):
+class RecordingImportError(FieldkitError):
     exit_code = 7
 
 
@@ -40,7 +40,7 @@ def decode_to_16k(path: Path) -> tuple[np.ndarray, dict]:
         with av.open(str(path)) as container:
             streams = [s for s in container.streams if s.type == "audio"]
             if not streams:
-                raise ImportError_(f"{path} has no audio stream.",
+                raise RecordingImportError(f"{path} has no audio stream.",
                                    hint="Import an audio file (wav, mp3, m4a, flac, ogg).")
             stream = streams[0]
             info = {"codec": stream.codec_context.name, "sample_rate": stream.codec_context.sample_rate,
@@ -52,14 +52,14 @@ def decode_to_16k(path: Path) -> tuple[np.ndarray, dict]:
                     chunks.append(out.to_ndarray().reshape(-1))
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
-    except ImportError_:
+    except RecordingImportError:
         raise
     except Exception as exc:  # noqa: BLE001 - PyAV raises many error types
-        raise ImportError_(f"{path} cannot be read as audio: {exc}",
+        raise RecordingImportError(f"{path} cannot be read as audio: {exc}",
                            hint="The file may be damaged, incomplete, or not an audio file.") from None
     pcm = np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)
     if len(pcm) * 1000 // SR < MIN_MS:
-        raise ImportError_(f"{path} holds no audio (decoded {len(pcm) * 1000 // SR} ms).",
+        raise RecordingImportError(f"{path} holds no audio (decoded {len(pcm) * 1000 // SR} ms).",
                            hint="The file may be empty or cut off at the start.")
     return pcm, info
 
@@ -79,13 +79,13 @@ def import_recording(handle: "ProjectHandle", session_id: uuid.UUID, source: str
 
     source = Path(source)
     if not source.is_file():
-        raise ImportError_(f"{source} is not a file.")
+        raise RecordingImportError(f"{source} is not a file.")
     if source.stat().st_size == 0:
-        raise ImportError_(f"{source} is empty (0 bytes).")
+        raise RecordingImportError(f"{source} is empty (0 bytes).")
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None or sess.project_id != handle.project_id:
-            raise ImportError_(f"No session {session_id} in this project.")
+            raise RecordingImportError(f"No session {session_id} in this project.")
         offset = max((rf.offset_ms + rf.duration_ms for rf in s.exec(
             select(RecordingFile).join(Recording).where(Recording.session_id == session_id))), default=0)
     pcm, info = decode_to_16k(source)

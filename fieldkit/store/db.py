@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator, Protocol
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, create_engine
@@ -23,13 +23,22 @@ from sqlmodel import Session as DBSession
 
 from fieldkit.errors import DatabaseError
 
-if TYPE_CHECKING:
-    from fieldkit.privacy.crypto import ProjectKey
-
-from fieldkit.store.quick import KNOWN_REVISIONS, SCHEMA_HEAD, SQLITE_MAGIC, read_header  # noqa: F401
+from fieldkit.store.dbfile import KNOWN_REVISIONS, SCHEMA_HEAD, SQLITE_MAGIC, read_header  # noqa: F401
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 3000
+
+
+class DatabaseKey(Protocol):
+    """What the store needs of a key to open an encrypted (SQLCipher) database.
+
+    The store does not know where keys come from: ``fieldkit.privacy.crypto.ProjectKey``
+    (derived from the project's passphrase) is one; the store never imports privacy.
+    """
+
+    def sqlcipher_key(self) -> str:
+        """The key in the form SQLCipher takes in ``PRAGMA key``."""
+        ...
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -44,7 +53,7 @@ def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     cur.close()
 
 
-def make_engine(path: Path, key: "ProjectKey | None" = None) -> Engine:
+def make_engine(path: Path, key: DatabaseKey | None = None) -> Engine:
     """An engine on ``path``; with ``key`` through SQLCipher (file and WAL encrypted)."""
     connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
     if key is None:
@@ -152,11 +161,12 @@ def backup_sqlite(path: Path, revision: str | None, engine: Engine) -> Path:
     return target
 
 
-def open_database(path: Path, *, create: bool = False, key: "ProjectKey | None" = None) -> Database:
+def open_database(path: Path, *, create: bool = False, key: DatabaseKey | None = None) -> Database:
     """Open (or with ``create`` make) a project database at the current schema.
 
     An older schema is backed up beside the file and migrated; a newer one is refused.
-    With ``key`` the database is a SQLCipher one (see fieldkit.privacy.crypto).
+    With ``key`` the database is a SQLCipher one (a :class:`DatabaseKey`, such as the
+    project key of fieldkit.privacy.crypto).
     """
     path = Path(path)
     if not path.exists():

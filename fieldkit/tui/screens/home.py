@@ -84,9 +84,9 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
 
 
 def quick_overview(workspace) -> tuple[list[ProjectSummary], list[str]] | None:  # noqa: ANN001
-    """The same overview read with sqlite3 alone (see fieldkit.store.quick), or None when
+    """The same overview read with sqlite3 alone (see fieldkit.store.dbfile), or None when
     any project needs the full path (first run, encrypted, to migrate, to recover)."""
-    from fieldkit.store.quick import read_project
+    from fieldkit.store.dbfile import read_project
 
     folders = list(workspace.project_folders())
     if not folders:

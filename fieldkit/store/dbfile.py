@@ -1,4 +1,11 @@
-"""What the first screen needs, read with the standard library's sqlite3 alone.
+"""The project database as a file, read with the standard library alone.
+
+What is here needs neither SQLAlchemy nor SQLModel:
+
+* the schema revisions this fieldkit knows (``SCHEMA_HEAD``, ``KNOWN_REVISIONS``);
+* the file's header (``read_header``: plain SQLite or not), read through one descriptor per
+  file that is never closed, so that reading it never drops SQLite's POSIX locks;
+* ``read_project``: the quick read of a project and its sessions for the first screen.
 
 Importing SQLAlchemy and SQLModel costs about half a second on a two-core laptop, more
 while Textual starts beside it. The home screen only lists projects and their sessions,

@@ -1,0 +1,1 @@
+"""Privacy: pseudonymisation, purge at withdrawal and at the deadline, encryption at rest."""
