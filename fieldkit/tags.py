@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ExitCode, FieldkitError
 from fieldkit.paths import bundled
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 class TagSchemeError(FieldkitError):
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 @dataclass

@@ -621,7 +621,9 @@ def test_cli_main_refuses_overwrite_with_message(built: Built, tmp_path: Path, w
     main(argv)
     with pytest.raises(SystemExit) as exc:
         main(argv)
-    assert exc.value.code == 5
+    from fieldkit.errors import ExitCode
+
+    assert exc.value.code == ExitCode.EXISTS  # not 5, which means a locked project
     err = capsys.readouterr().err
     assert "already exists; nothing was written" in err and "--force" in err
 

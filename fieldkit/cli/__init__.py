@@ -14,7 +14,7 @@ import sys
 import click
 
 from fieldkit import __version__
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ExitCode, FieldkitError
 
 #: name -> "module:attribute" of a click command or group
 COMMANDS: dict[str, str] = {
@@ -129,17 +129,18 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=argv, prog_name="fieldkit", standalone_mode=False)
         if isinstance(code, int) and code:
-            sys.exit(code)  # ctx.exit(n) inside a command
+            sys.exit(code)  # ctx.exit(ExitCode...) inside a command
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        # click: 2 for a usage error (as ExitCode.USAGE), 1 for any other
+        sys.exit(ExitCode.USAGE if isinstance(exc, click.UsageError) else ExitCode.FAILED)
     except FieldkitError as exc:
         click.secho(f"fieldkit: {exc.message}", fg="red", err=True)
         if exc.hint:
             click.echo(f"  {exc.hint}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
+
+from fieldkit.errors import ExitCode
 
 
 @click.command()
@@ -12,7 +12,7 @@ import click
 def doctor(ctx: click.Context) -> None:
     """Check this laptop: Python, PortAudio, microphones, models, disk.
 
-    Prints one PASS/FAIL line per check; exits 1 if any check failed.
+    Prints one PASS/FAIL line per check; exits 1 (ExitCode.FAILED) if any check failed.
     """
     from fieldkit.doctor import run_checks
     from fieldkit.paths import resolve_data_dir
@@ -20,4 +20,4 @@ def doctor(ctx: click.Context) -> None:
     checks = run_checks(resolve_data_dir(ctx.find_root().obj.get("data_dir")))
     for check in checks:
         click.echo(check.line())
-    sys.exit(0 if all(c.ok for c in checks) else 1)
+    ctx.exit(ExitCode.OK if all(c.ok for c in checks) else ExitCode.FAILED)

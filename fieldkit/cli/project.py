@@ -7,6 +7,7 @@ from datetime import date
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.errors import ExitCode
 
 
 @click.group()
@@ -91,7 +92,7 @@ def list_(ctx: click.Context) -> None:
             extra.append(f"delete by {p.deletion_deadline} ({days} days)")
         click.echo(f"{p.slug:24} {p.name}  [{p.language}]  {'; '.join(extra)}")
     if failed:
-        ctx.exit(3)
+        ctx.exit(ExitCode.DATABASE)  # a project in the list cannot be opened
 
 
 @project.command("demo")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.errors import ExitCode
 
 
 @click.command()
@@ -61,7 +62,7 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
                     progress.stop()
                     click.echo("Stopped. Finished segments are kept; run the same command to continue.",
                                err=True)
-                    ctx.exit(130)
+                    ctx.exit(ExitCode.INTERRUPTED)
                 from sqlmodel import func, select
 
                 from fieldkit.store.models import TranscriptSegment

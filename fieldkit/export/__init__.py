@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ExitCode, FieldkitError
 
 if TYPE_CHECKING:
     from fieldkit.export.collect import ExportOptions
@@ -24,7 +24,7 @@ FORMATS = ("docx", "md", "txt", "srt", "vtt", "csv", "xlsx", "json", "qdpx", "ea
 
 
 class ExportExists(FieldkitError):
-    exit_code = 5
+    exit_code = ExitCode.EXISTS
 
 
 @dataclass

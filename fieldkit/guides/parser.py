@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ExitCode, FieldkitError
 from fieldkit.guides.model import Guide, Probe, Question, Theme
 
 MAX_BYTES = 512 * 1024  # a long guide is ~20 kB; anything this big is not a guide
@@ -51,7 +51,7 @@ LANG_RE = re.compile(r"^[a-z]{2,3}$")
 
 
 class GuideError(FieldkitError):
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
     def __init__(self, source: str, line: int | None, message: str, hint: str | None = None):
         where = f"{source}, line {line}" if line else source

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ExitCode, FieldkitError
 
 KEYFILE = "encryption.json"
 MAGIC = b"FKEA1\n"
@@ -38,11 +38,11 @@ SCRYPT = {"n": 2**15, "r": 8, "p": 1}  # 32 MiB of memory per derivation, ~0.1 s
 
 
 class WrongPassphrase(FieldkitError):
-    exit_code = 5
+    exit_code = ExitCode.LOCKED
 
 
 class ProjectLocked(FieldkitError):
-    exit_code = 5
+    exit_code = ExitCode.LOCKED
 
 
 @dataclass(frozen=True)

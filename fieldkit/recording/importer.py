@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ExitCode, FieldkitError
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -29,7 +29,7 @@ MIN_MS = 100
 
 
 class RecordingImportError(FieldkitError):
-    exit_code = 7
+    exit_code = ExitCode.IMPORT
 
 
 def decode_to_16k(path: Path) -> tuple[np.ndarray, dict]:

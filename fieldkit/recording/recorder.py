@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ExitCode, FieldkitError
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -49,7 +49,7 @@ STOP_DISK_S = 30        # stop cleanly when less than this fits
 
 
 class RecorderError(FieldkitError):
-    exit_code = 8
+    exit_code = ExitCode.RECORDER
 
 
 @dataclass

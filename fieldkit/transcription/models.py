@@ -23,7 +23,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ExitCode, FieldkitError
 
 DEFAULT_MODEL = "base"
 REQUIRED = ("model.bin", "config.json")
@@ -31,7 +31,7 @@ TOKENIZER = ("tokenizer.json", "vocabulary.txt", "vocabulary.json")
 
 
 class ModelError(FieldkitError):
-    exit_code = 6
+    exit_code = ExitCode.TRANSCRIPTION
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable
 
 from sqlmodel import select
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ExitCode, FieldkitError
 from fieldkit.store.models import (
     Project,
     Recording,
@@ -50,7 +50,7 @@ class Progress:
 
 
 class TranscriptionError(FieldkitError):
-    exit_code = 6
+    exit_code = ExitCode.TRANSCRIPTION
 
 
 def session_settings(handle: "ProjectHandle", session_id: uuid.UUID, **overrides) -> TranscriptionSettings:  # noqa: ANN003

@@ -6,14 +6,14 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ExitCode, FieldkitError
 
 #: Whisper has no separate code for bokmål: "nb" means Norwegian ("no")
 ALIASES = {"nb": "no", "norsk": "no", "bokmål": "no", "nynorsk": "nn", "english": "en"}
 
 
 class SettingsError(FieldkitError):
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 @dataclass
