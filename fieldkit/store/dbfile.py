@@ -98,7 +98,7 @@ def read_project(db_path: Path) -> QuickProject | None:
                          datetime.fromisoformat(starts) if starts else None, bool(pilot))
             for sid, title, kind, status, starts, pilot in con.execute(
                 "SELECT id, title, kind, status, starts_at, is_pilot FROM session "
-                "WHERE project_id = ? ORDER BY starts_at", (pid,))
+                "WHERE project_id = ? ORDER BY starts_at, created_at", (pid,))
         ]
         return QuickProject(slug, name, language, sikt,
                             date.fromisoformat(deadline) if deadline else None, sessions)

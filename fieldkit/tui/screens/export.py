@@ -75,14 +75,9 @@ class ExportScreen(ProjectScreen[None]):
 
     @work(thread=True, exit_on_error=False)
     def load(self) -> None:
-        from sqlmodel import select
+        from fieldkit.overview import project_sessions
 
-        from fieldkit.store.models import Session
-
-        with self.handle.db.session() as s:
-            rows = [(str(x.id), x.title, x.is_pilot) for x in s.exec(
-                select(Session).where(Session.project_id == self.handle.project_id)
-                .order_by(Session.starts_at, Session.created_at))]
+        rows = [(str(x.id), x.title, x.is_pilot) for x in project_sessions(self.handle)]
         self.post_message(self.Sessions(rows, self.handle.exports_dir))
 
     def on_export_screen_sessions(self, message: Sessions) -> None:

@@ -48,12 +48,10 @@ class ProjectSummary:
 
 def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa: ANN001
     """Read every project (plain Python, run in a worker). Returns (projects, problems)."""
-    from sqlmodel import select
-
     from fieldkit.demo import ensure_demo
     from fieldkit.errors import FieldkitError
+    from fieldkit.overview import project_sessions
     from fieldkit.privacy.crypto import ProjectLocked
-    from fieldkit.store.models import Session
 
     problems: list[str] = []
     workspace.ensure()
@@ -70,11 +68,8 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
                 summary = ProjectSummary(
                     p.slug, p.name, p.language, p.sikt_reference, p.deletion_deadline
                 )
-                with handle.db.session() as s:
-                    for sess in s.exec(select(Session).order_by(Session.starts_at)):
-                        summary.sessions.append(SessionRow.of(
-                            sess.id, sess.title, sess.kind.value, sess.status.value, sess.starts_at,
-                            sess.is_pilot))
+                summary.sessions = [SessionRow.of(x.id, x.title, x.kind, x.status, x.starts_at, x.is_pilot)
+                                    for x in project_sessions(handle)]
                 out.append(summary)
         except ProjectLocked:
             out.append(ProjectSummary(folder.name, folder.name, "", None, None, locked=True))

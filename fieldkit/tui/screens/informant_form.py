@@ -22,16 +22,9 @@ FIELDS = [("code", "Code"), ("name", "Name"), ("role", "Role"), ("organisation",
 
 def next_code(handle: "ProjectHandle", prefix: str = "I") -> str:
     """The next free pseudonym code: I01, I02 ..."""
-    from sqlmodel import select
+    from fieldkit.overview import next_informant_code
 
-    from fieldkit.store.models import Informant
-
-    with handle.db.session() as s:
-        used = set(s.exec(select(Informant.code).where(Informant.project_id == handle.project_id)))
-    n = 1
-    while f"{prefix}{n:02d}" in used:
-        n += 1
-    return f"{prefix}{n:02d}"
+    return next_informant_code(handle, prefix)
 
 
 class InformantForm(ModalScreen[str | None]):

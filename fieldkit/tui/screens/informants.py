@@ -29,20 +29,13 @@ class InformantRow:
 
 
 def load_informants(handle) -> list[InformantRow]:  # noqa: ANN001
-    from sqlalchemy import func
-    from sqlmodel import select
-
     from fieldkit.consent import consent_state
-    from fieldkit.store.models import Informant, SessionParticipant
+    from fieldkit.overview import informants_with_session_counts
 
-    with handle.db.session() as s:
-        counts = dict(s.exec(select(SessionParticipant.informant_id, func.count(SessionParticipant.id))
-                             .group_by(SessionParticipant.informant_id)).all())
-        return [InformantRow(i.code, i.name, i.role, i.organisation, i.site, i.group_label,
-                             ", ".join(f"{k}={v}" for k, v in sorted(i.attributes.items())), consent_state(i),
-                             counts.get(i.id, 0), i.withdrawn_on is not None)
-                for i in s.exec(select(Informant).where(Informant.project_id == handle.project_id)
-                                .order_by(Informant.code))]
+    return [InformantRow(i.code, i.name, i.role, i.organisation, i.site, i.group_label,
+                         ", ".join(f"{k}={v}" for k, v in sorted(i.attributes.items())), consent_state(i),
+                         n, i.withdrawn_on is not None)
+            for i, n in informants_with_session_counts(handle)]
 
 
 class InformantsScreen(ProjectScreen[None]):

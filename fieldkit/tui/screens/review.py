@@ -329,11 +329,9 @@ class ReviewScreen(ProjectScreen[None]):
         self.load()
 
     def _author(self) -> uuid.UUID | None:
-        from fieldkit.store.models import Session
+        from fieldkit.overview import session_lead_id
 
-        with self.handle.db.session() as s:
-            sess = s.get(Session, self.session_id)
-            return sess.lead_id if sess else None
+        return session_lead_id(self.handle, self.session_id)
 
     def action_reviewed(self) -> None:
         self.reviewed()
