@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.widgets import DataTable, OptionList, Static
 
 from fieldkit.projects import Workspace
@@ -29,6 +31,16 @@ def _workspace(root: Path) -> Workspace:
                           kind=SessionKind.observation,
                           starts_at=datetime(2026, 4, 2, 13, 0, tzinfo=timezone.utc)))
     return ws
+
+
+async def _until(pilot, condition, what: str, deadline_s: float = 60.0) -> None:  # noqa: ANN001
+    """Let the app run until ``condition()`` holds (a generous deadline, not a timing)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline_s
+    while not condition():
+        if loop.time() > end:
+            raise AssertionError(f"waited {deadline_s:.0f} s for {what}")
+        await pilot.pause(0.02)
 
 
 async def _loaded(app: FieldkitApp, pilot) -> None:
@@ -76,13 +88,19 @@ async def test_command_palette_opens_project(tmp_path: Path):
     async with app.run_test(size=(100, 30)) as pilot:
         await _loaded(app, pilot)
         await pilot.press("ctrl+p")
-        await pilot.pause()
+        await _until(pilot, lambda: isinstance(app.screen, CommandPalette), "the command palette")
         await pilot.press(*"open project beta")
-        await pilot.pause(0.5)
+        results = app.screen.query_one(CommandList)
+
+        def beta_found() -> bool:
+            return results.option_count > 0 and results.highlighted is not None and \
+                "Open project: Beta study" in str(results.get_option_at_index(results.highlighted).prompt)
+
+        await _until(pilot, beta_found, "the command 'Open project: Beta study' to be found")
         await pilot.press("enter")
-        await pilot.pause(0.3)
-        assert app.screen.current == "beta-study"
-        assert app.screen.query_one("#sessions", DataTable).row_count == 1
+        await _until(pilot, lambda: getattr(app.screen, "current", None) == "beta-study"
+                     and app.screen.query_one("#sessions", DataTable).row_count == 1,
+                     "the Beta study's sessions")
 
 
 async def test_initial_project_option(tmp_path: Path):
