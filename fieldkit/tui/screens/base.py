@@ -5,6 +5,10 @@ handle when mounted and closes it when removed, so screens never share a databas
 connection with each other or with a second app instance (the observer's terminal).
 All database work goes through the core modules (``fieldkit.events``,
 ``fieldkit.guides.coverage``, ``fieldkit.transcription.review`` ...), never SQL here.
+
+Screens do their slow work in workers started with ``exit_on_error=False`` (a failed
+export must not close the app). A worker that fails is shown here, for every screen: a
+notification with the error's message and, for a FieldkitError, its hint.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import uuid
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from fieldkit.errors import FieldkitError
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -35,7 +42,28 @@ class ProjectScreen(Screen[R], Generic[R]):
             self._handle = self.app.workspace.open(self.slug)
         return self._handle
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A background job of this screen failed: say what went wrong, keep the screen."""
+        if event.state == WorkerState.ERROR:
+            show_worker_error(self, event.worker)
+
     def on_unmount(self) -> None:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+
+def worker_error_text(worker: Worker) -> tuple[str, str]:
+    """(title, message) for a failed worker: a FieldkitError's message and hint as they
+    are; anything else with the task's name and the exception's type."""
+    error = worker.error
+    task = (worker.name or "a background task").replace("_", " ")
+    if isinstance(error, FieldkitError):
+        return f"Could not {task}", error.message + (f"\n{error.hint}" if error.hint else "")
+    return f"Could not {task}", f"{type(error).__name__}: {error}"
+
+
+def show_worker_error(screen: Screen, worker: Worker) -> None:
+    title, message = worker_error_text(worker)
+    screen.log.error(f"worker {worker.name!r} failed", worker.error)
+    screen.notify(message, title=title, severity="error", timeout=20)

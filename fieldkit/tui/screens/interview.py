@@ -420,15 +420,6 @@ class InterviewScreen(ProjectScreen[None]):
         """Esc in the note line: back to single keys; the note keeps its text and time."""
         self.set_focus(None)
 
-    def on_worker_state_changed(self, event) -> None:  # noqa: ANN001
-        """A background job failed: say so, and keep the screen (and the recording) alive."""
-        from textual.worker import WorkerState
-
-        if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            self.notify(f"{event.worker.name or 'A background task'} failed: {error}",
-                        severity="error", timeout=15)
-
     # ------------------------------------------------------------------ stored
 
     def on_interview_screen_written(self, message: Written) -> None:

@@ -406,12 +406,3 @@ class ReviewScreen(ProjectScreen[None]):
     def on_review_screen_played(self, message: Played) -> None:
         if message.error:
             self.notify(message.error, severity="error", timeout=6)
-
-    def on_worker_state_changed(self, event) -> None:  # noqa: ANN001
-        from textual.worker import WorkerState
-
-        if event.state == WorkerState.ERROR:
-            from fieldkit.errors import FieldkitError
-
-            err = event.worker.error
-            self.notify(err.message if isinstance(err, FieldkitError) else str(err), severity="error", timeout=8)
