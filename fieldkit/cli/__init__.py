@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "consent": "fieldkit.cli.informant:consent",
     "export": "fieldkit.cli.export:export",
     "observe": "fieldkit.cli.observe:observe",
+    "agreement": "fieldkit.cli.agreement:agreement",
+    "plan": "fieldkit.cli.plan:plan",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -54,6 +56,8 @@ SHORT_HELP: dict[str, str] = {
     "consent": "Record a participant's recording consent for a session.",
     "export": "Export sessions: Word, text, subtitles, spreadsheets, JSON, REFI-QDA, ELAN.",
     "observe": "Attach a second terminal to the session being recorded (the observer's seat).",
+    "agreement": "How alike two researchers tagged a session (kappa per tag, and where they differ).",
+    "plan": "A day in the field: the sessions of one date per site, and what is still to plan.",
 }
 
 
