@@ -66,9 +66,17 @@ def test_unclosed_stretch_lasts_to_the_end():
     assert codes[0].both == 2 and codes[0].kappa == pytest.approx(1.0) and diffs == []
 
 
+def add_researcher(h, name: str, initials: str):  # noqa: ANN001, ANN201
+    from fieldkit.store.models import Researcher
+
+    with h.db.transaction() as s:
+        r = Researcher(project_id=h.project_id, name=name, initials=initials)
+        s.add(r)
+    return r.id
+
+
 def _project(tmp_path: Path):
     from fieldkit.events import add_event
-    from fieldkit.interview import add_researcher
     from fieldkit.projects import Workspace
     from fieldkit.store.models import Recording, Session, TagCode, TagScheme
     from fieldkit.tags import bundled_tag_schemes, install_tag_scheme
@@ -117,7 +125,6 @@ def test_session_agreement_reads_both_researchers_tags(tmp_path: Path):
 
 def test_one_researcher_alone_is_explained(tmp_path: Path):
     from fieldkit.events import add_event
-    from fieldkit.interview import add_researcher
     from fieldkit.projects import Workspace
     from fieldkit.store.models import Session
 

@@ -75,7 +75,7 @@ class ExportScreen(ProjectScreen[None]):
 
     @work(thread=True, exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.overview import project_sessions
+        from fieldkit.listing import project_sessions
 
         rows = [(str(x.id), x.title, x.is_pilot) for x in project_sessions(self.handle)]
         self.post_message(self.Sessions(rows, self.handle.exports_dir))

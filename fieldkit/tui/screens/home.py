@@ -50,7 +50,7 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
     """Read every project (plain Python, run in a worker). Returns (projects, problems)."""
     from fieldkit.demo import ensure_demo
     from fieldkit.errors import FieldkitError
-    from fieldkit.overview import project_sessions
+    from fieldkit.listing import project_sessions
     from fieldkit.privacy.crypto import ProjectLocked
 
     problems: list[str] = []

@@ -22,7 +22,7 @@ FIELDS = [("code", "Code"), ("name", "Name"), ("role", "Role"), ("organisation",
 
 def next_code(handle: "ProjectHandle", prefix: str = "I") -> str:
     """The next free pseudonym code: I01, I02 ..."""
-    from fieldkit.overview import next_informant_code
+    from fieldkit.listing import next_informant_code
 
     return next_informant_code(handle, prefix)
 

@@ -30,7 +30,7 @@ class InformantRow:
 
 def load_informants(handle) -> list[InformantRow]:  # noqa: ANN001
     from fieldkit.consent import consent_state
-    from fieldkit.overview import informants_with_session_counts
+    from fieldkit.listing import informants_with_session_counts
 
     return [InformantRow(i.code, i.name, i.role, i.organisation, i.site, i.group_label,
                          ", ".join(f"{k}={v}" for k, v in sorted(i.attributes.items())), consent_state(i),

@@ -329,7 +329,7 @@ class ReviewScreen(ProjectScreen[None]):
         self.load()
 
     def _author(self) -> uuid.UUID | None:
-        from fieldkit.overview import session_lead_id
+        from fieldkit.listing import session_lead_id
 
         return session_lead_id(self.handle, self.session_id)
 

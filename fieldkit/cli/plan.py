@@ -1,0 +1,60 @@
+"""``fieldkit plan``: a day in the field, per site, and what is still to plan."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from fieldkit.cli import workspace
+
+
+@click.command()
+@click.option("--project", "-p", "project_name", required=True)
+@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The date, YYYY-MM-DD (default: today).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Also write the plan to bring along: FILE.md (Markdown) or FILE.docx (Word).")
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
+@click.option("--names", is_flag=True, help="Informants' real names too (the file then holds personal data).")
+@click.pass_context
+def plan(ctx: click.Context, project_name: str, day, output: str | None, force: bool, names: bool) -> None:  # noqa: ANN001
+    """The sessions of one day per site: time, kind, informants, lead, observer, guide,
+    and what is still to plan (no lead, observer, guide, informants or consent)."""
+    from pathlib import Path
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from fieldkit.plan import day_plan, write_plan
+
+    the_day = day.date() if day else date.today()
+    with workspace(ctx).open(project_name) as handle:
+        dp = day_plan(handle, the_day, names=names)
+    console = Console()
+    console.print(f"[bold]Day in the field: {dp.project}, {the_day.strftime('%A')} {the_day.isoformat()}[/bold]")
+    if not dp.sites:
+        console.print("No sessions on this day.")
+    for site in dp.sites:
+        table = Table(title=site.site, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
+        table.add_column("Time", no_wrap=True)
+        table.add_column("Session", ratio=3, overflow="fold")
+        table.add_column("Informants", ratio=3, overflow="fold")
+        table.add_column("Lead/obs", no_wrap=True)
+        table.add_column("Guide", ratio=2, no_wrap=True, overflow="ellipsis", max_width=12)
+        table.add_column("To plan", ratio=3, style="yellow", overflow="fold")
+        for p in site.sessions:
+            table.add_row(p.when, f"{p.title}{' (pilot)' if p.is_pilot else ''}\n[dim]{p.kind_words}[/dim]",
+                          "\n".join(p.informants) or "–",
+                          f"{p.lead_initials or '–'}/{p.observer_initials or '–'}", p.guide or "–",
+                          "\n".join(p.to_plan))
+        console.print(table)
+    n, open_n = len(dp.sessions), len(dp.open_items)
+    if n:
+        console.print(f"{n} session{'s' if n != 1 else ''} at {len(dp.sites)} site"
+                      f"{'s' if len(dp.sites) != 1 else ''}; "
+                      + (f"{open_n} still to plan." if open_n else "everything is planned."))
+    if output:
+        path = write_plan(dp, Path(output), force=force)
+        console.print(f"Written to {path}" + (" (holds informants' names)" if names else ""))
