@@ -31,6 +31,10 @@ class ExitCode(IntEnum):
     RECORDER = 8
     #: a file would be overwritten (export without --force)
     EXISTS = 9
+    #: telling speakers apart failed (speaker model or audio)
+    SPEAKERS = 10
+    #: the team server could not be reached, or refused the request
+    SYNC = 11
     #: stopped by the user: Ctrl+C, or a confirmation answered "no"
     INTERRUPTED = 130
 
