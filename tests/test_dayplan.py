@@ -8,14 +8,14 @@ import re
 import subprocess
 import sys
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from lxml import etree
 
 from fieldkit.consent import add_informant
 from fieldkit.guides.store import import_guide
-from fieldkit.plan import day_plan, to_markdown
+from fieldkit.dayplan import day_plan, to_markdown
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Researcher, Session, SessionKind, SessionParticipant
 
@@ -140,3 +140,19 @@ def test_cli_prints_and_writes_markdown_and_word(tmp_path: Path):
     assert r.returncode == 0 and "No sessions on this day." in r.stdout
     r = _run(tmp_path / "data", "--day", "2026-03-10", "-o", str(tmp_path / "dag.pdf"))
     assert r.returncode == 1 and ".md or .docx" in r.stderr
+
+
+def test_a_planned_time_comes_before_the_start_time():
+    """Where the data model has Session.planned_at (set in setup), that is the session's
+    day; else its start time. Stored times are UTC; the plan is in local time."""
+    from types import SimpleNamespace
+
+    from fieldkit.dayplan import planned_time
+
+    planned = _at(9).astimezone(timezone.utc)
+    held = _at(10, 15, day=date(2026, 3, 11)).astimezone(timezone.utc)
+    assert planned_time(SimpleNamespace(planned_at=planned, starts_at=held)) == _at(9)
+    assert planned_time(SimpleNamespace(planned_at=None, starts_at=held)).date() == date(2026, 3, 11)
+    assert planned_time(SimpleNamespace(starts_at=None)) is None
+    naive_utc = planned.replace(tzinfo=None)
+    assert planned_time(SimpleNamespace(planned_at=naive_utc, starts_at=None)) == _at(9)

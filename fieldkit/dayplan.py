@@ -7,8 +7,9 @@ guide, and what is still missing: a lead, an observer, a guide, informants, an
 information letter or written consent. It is printed by ``fieldkit plan`` and written
 as Markdown or Word to bring along.
 
-* The date of a session is its planned start (``Session.planned_at`` where the data model
-  has it) or else its start time (``starts_at``), in the laptop's local time.
+* The date of a session is its planned start (``Session.planned_at``, set in the setup
+  screen, where the data model has it) or else its start time (``starts_at``), in the
+  laptop's local time.
 * Its site is the site of its informants (their case network or municipality label),
   else the session's place.
 * Informants are named by pseudonym code, role and organisation: a plan is a paper that
@@ -21,7 +22,7 @@ from __future__ import annotations
 import io
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,8 +95,10 @@ def _local(when: datetime | date | None) -> datetime | None:
     if when is None:
         return None
     if not isinstance(when, datetime):       # a planned date without a time
-        return datetime(when.year, when.month, when.day)
-    return when.astimezone() if when.tzinfo else when
+        return datetime(when.year, when.month, when.day).astimezone()
+    if when.tzinfo is None:                  # stored times are UTC
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone()
 
 
 def planned_time(sess) -> datetime | None:  # noqa: ANN001 - store.models.Session
