@@ -27,7 +27,16 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 
-class ProjectScreen(Screen[R], Generic[R]):
+class ShowsWorkerErrors:
+    """Mix into any screen (ProjectScreen has it; the home screen and dialogs may): a
+    background job of the screen that fails is shown, and the screen stays."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            show_worker_error(self, event.worker)  # type: ignore[arg-type]
+
+
+class ProjectScreen(ShowsWorkerErrors, Screen[R], Generic[R]):
     """A screen over one project (and optionally one of its sessions)."""
 
     def __init__(self, slug: str, session_id: uuid.UUID | str | None = None, **kwargs) -> None:  # noqa: ANN003
@@ -41,11 +50,6 @@ class ProjectScreen(Screen[R], Generic[R]):
         if self._handle is None:
             self._handle = self.app.workspace.open(self.slug)
         return self._handle
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A background job of this screen failed: say what went wrong, keep the screen."""
-        if event.state == WorkerState.ERROR:
-            show_worker_error(self, event.worker)
 
     def on_unmount(self) -> None:
         if self._handle is not None:
