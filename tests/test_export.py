@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import REPO
 
-SCHEMA = REPO.parent / "shared" / "refi" / "Project-mrt2019.xsd"
+from tests.shared_files import REFI_SCHEMA as SCHEMA  # noqa: E402
 
 # --------------------------------------------------------------------------- the project
 
@@ -442,12 +442,17 @@ def test_qdpx_validates_and_codings_hit_the_right_characters(built: Built, tmp_p
         names = z.namelist()
         qde = z.read("project.qde")
         texts = {n: z.read(n).decode("utf-8") for n in names if n.startswith("sources/")}
-    assert "project.qde" in names and len(texts) == 3 and all(n.endswith(".txt") for n in texts)
     root = etree.fromstring(qde)
+    ns = {"q": "urn:QDA-XML:project:1.0"}
+    source_files = {"sources/" + t.get("plainTextPath").removeprefix("internal://")
+                    for t in root.iterfind(".//q:TextSource", ns)}
+    journal_files = {"sources/" + t.get("plainTextPath").removeprefix("internal://")
+                     for t in root.iterfind("q:Notes/q:Note[@plainTextPath]", ns)}
+    assert "project.qde" in names and len(source_files) == 3 and all(n.endswith(".txt") for n in texts)
+    assert source_files | journal_files == set(texts) and len(journal_files) == 2
     if SCHEMA.is_file():   # test_qdpx_valid_against_schema says so when it is missing
         schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
         assert schema.validate(root), schema.error_log
-    ns = {"q": "urn:QDA-XML:project:1.0"}
     codes = {c.get("guid"): c.get("name") for c in root.iterfind(".//q:Code", ns)}
     assert {"Key quote", "Digression", "Tags: Interview", "Guide questions"} <= set(codes.values())
     users = {u.get("name") for u in root.iterfind(".//q:User", ns)}
@@ -470,15 +475,21 @@ def test_qdpx_validates_and_codings_hit_the_right_characters(built: Built, tmp_p
     # state tag 42.000-62.000: from segment 6 (40.007) through segment 8 (61.000)
     digression = coded("Digression")
     assert len(digression) == 1 and digression[0].startswith(lines[5]) and digression[0].endswith(lines[7])
-    # the note: a Note with a NoteRef on segment 4 (21.000-33.333, note at 25.000)
+    # the note: a selection on segment 4 (21.000-33.333, note at 25.000) without a
+    # coding, its text in the Description (QualCoder, MAXQDA) and a NoteRef to a Note
+    # with the same text (NVivo, ATLAS.ti)
     notes = {n.get("guid"): n.findtext("q:PlainTextContent", namespaces=ns)
              for n in root.iterfind("q:Notes/q:Note", ns)}
-    note_guid = next(g for g, t in notes.items() if "ser på" in t)
+    note_guid = next(g for g, t in notes.items() if t and "ser på" in t)
     sel = next(s for s in src.iterfind("q:PlainTextSelection", ns)
                if s.find("q:NoteRef", ns) is not None and s.find("q:NoteRef", ns).get("targetGUID") == note_guid)
     assert text[int(sel.get("startPosition")):int(sel.get("endPosition"))] == lines[3]
-    # the unpositioned note hangs on the source itself
-    assert src.find("q:NoteRef", ns) is not None
+    assert sel.find("q:Coding", ns) is None and sel.findtext("q:Description", namespaces=ns) == notes[note_guid]
+    assert "L01 ser på IS før hun svarer om L03" in notes[note_guid]
+    # the unpositioned note is a journal: a standalone Note with its text in a file
+    journal = next(n for n in root.iterfind("q:Notes/q:Note[@plainTextPath]", ns)
+                   if "Etterpå" in texts["sources/" + n.get("plainTextPath").removeprefix("internal://")])
+    assert src.find("q:NoteRef", ns) is None and journal.find("q:PlainTextContent", ns) is None
     # cases by informant code with role and organisation
     cases = {c.get("name") for c in root.iterfind(".//q:Case", ns)}
     assert cases == {"L01", "L02", "L03"}
