@@ -387,11 +387,16 @@ def test_txt_and_md_have_qualcoder_timestamps(built: Built, tmp_path: Path) -> N
 
 
 def test_csv_and_xlsx_events_and_coverage(built: Built, tmp_path: Path) -> None:
+    import datetime as dt
+
     import openpyxl
 
     _res, out = export(built, ["csv", "xlsx"], tmp_path)
+    # a Norwegian project: ";" (Norwegian Excel's list separator), read back with it
+    raw = next(out.glob("*-events.csv")).read_text(encoding="utf-8-sig")
+    assert raw.splitlines()[0].startswith("session;session_title;")
     with open(next(out.glob("*-events.csv")), encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.DictReader(f))
+        rows = list(csv.DictReader(f, delimiter=";"))
     assert len(rows) == 11 + 1 + 1   # session 1 (incl. consent and an untimed note), 2, 3
     note = next(r for r in rows if r["kind"] == "note" and r["time"] == "00:00:25")
     assert note["author"] == "TB" and note["text"].startswith("L01 ser på IS")
@@ -399,21 +404,52 @@ def test_csv_and_xlsx_events_and_coverage(built: Built, tmp_path: Path) -> None:
     assert (state["position_ms"], state["end_ms"]) == ("42000", "62000")
     cov = next(r for r in rows if r["kind"] == "coverage" and r["question_id"] == "q-moter"
                and r["session"].startswith("2026-03-04"))
-    assert cov["guide_question"] == "Hvordan fungerer samarbeidsmøtene?"
+    assert cov["guide_question"] == "Hvordan fungerer samarbeidsmøtene?" and cov["coverage_status"] == "partly"
+    assert {r["coverage_status"] for r in rows if r["kind"] == "coverage"} == {"covered", "partly", "skipped"}
+    assert cov["guide"] == "Samarbeid i tjenestene"
     with open(next(out.glob("*-coverage.csv")), encoding="utf-8-sig", newline="") as f:
-        matrix = list(csv.reader(f))
-    assert matrix[0][:3] == ["theme", "question_id", "question"] and len(matrix[0]) == 5  # 2 sessions with a guide
-    by_q = {r[1]: r[3:] for r in matrix[1:]}
-    assert by_q["q-rolle"] == ["covered", "not_yet"]
+        matrix = list(csv.reader(f, delimiter=";"))
+    assert matrix[0][:4] == ["guide", "theme", "question_id", "question"] and len(matrix[0]) == 6
+    # column headings: session titles and dates (2 sessions with a guide)
+    assert matrix[0][4:] == ["Intervju med L01 (2026-03-04)", "Fokusgruppe DPS (2026-03-11)"]
+    by_q = {r[2]: r[4:] for r in matrix[1:]}
+    assert by_q["q-rolle"] == ["covered", "not yet"]
     assert by_q["q-moter"] == ["partly", "covered"]
-    assert by_q["q-hinder"] == ["skipped", "not_yet"]
-    wb = openpyxl.load_workbook(next(out.glob("*.xlsx")), read_only=True)
-    assert wb.sheetnames == ["Events", "Coverage", "Sessions"]
-    ev = list(wb["Events"].iter_rows(values_only=True))
+    assert by_q["q-hinder"] == ["skipped", "not yet"]
+    with open(next(out.glob("*-tags.csv")), encoding="utf-8-sig", newline="") as f:
+        tags = list(csv.reader(f, delimiter=";"))
+    assert tags[0][:3] == ["scheme", "tag", "label"] and tags[0][-1] == "total" and len(tags[0]) == 3 + 3 + 1
+    by_tag = {r[1]: r[3:] for r in tags[1:]}
+    assert by_tag["key_quote"] == ["1", "0", "0", "1"] and by_tag["digression"] == ["1", "0", "0", "1"]
+
+    wb = openpyxl.load_workbook(next(out.glob("*.xlsx")))
+    assert wb.sheetnames == ["Events", "Coverage", "Tags x sessions", "Sessions"]
+    ev_ws = wb["Events"]
+    ev = list(ev_ws.iter_rows(values_only=True))
     assert len(ev) == len(rows) + 1
-    assert [list(r) for r in wb["Coverage"].iter_rows(values_only=True)][1:] == \
+    assert ev_ws.freeze_panes == "A2" and ev_ws.auto_filter.ref == f"A1:Q{len(ev)}"
+    assert ev_ws.column_dimensions["M"].width == 60            # the text column is wide
+    head = list(ev[0])
+    note_row = next(r for r in ev[1:] if r[head.index("kind")] == "note" and r[head.index("position_ms")] == 25000)
+    assert isinstance(note_row[head.index("session_date")], dt.datetime)          # a real date
+    assert note_row[head.index("session_date")].date() == dt.date(2026, 3, 4)
+    t = note_row[head.index("time")]
+    assert isinstance(t, (dt.time, dt.timedelta)) and (t.second if isinstance(t, dt.time) else t.seconds) == 25
+    assert isinstance(note_row[head.index("made_at")], dt.datetime)
+    assert ev_ws.cell(row=2, column=head.index("session_date") + 1).number_format == "yyyy-mm-dd"
+    cov_ws = wb["Coverage"]
+    assert cov_ws.freeze_panes == "A2" and cov_ws.auto_filter.ref
+    assert [list(r) for r in cov_ws.iter_rows(values_only=True)][1:] == \
         [[c or None for c in r] for r in matrix[1:]]
+    assert [list(r) for r in wb["Tags x sessions"].iter_rows(values_only=True)][1:] == \
+        [[int(c) if c.isdigit() else c for c in r] for r in tags[1:]]
     assert_no_names(out)
+
+
+def test_csv_separator_option(built: Built, tmp_path: Path) -> None:
+    _res, out = export(built, "csv", tmp_path, csv_separator=",")
+    with open(next(out.glob("*-coverage.csv")), encoding="utf-8-sig", newline="") as f:
+        assert next(csv.reader(f))[:2] == ["guide", "theme"]
 
 
 def test_json_has_everything(built: Built, tmp_path: Path) -> None:
@@ -642,7 +678,7 @@ def test_no_registry_name_in_any_format(built: Built, tmp_path: Path, mode: str)
     from fieldkit.export import FORMATS
 
     _res, out = export(built, list(FORMATS), tmp_path, mode=mode)
-    assert len(list(out.iterdir())) == 3 * 6 + 2 + 1 + 1 + 1   # per-session formats + csv x2, xlsx, json, qdpx
+    assert len(list(out.iterdir())) == 3 * 6 + 3 + 1 + 1 + 1   # per-session formats + csv x3, xlsx, json, qdpx
     assert_no_names(out)
 
 
