@@ -330,6 +330,70 @@ def test_docx_title_themes_comments_and_no_names(built: Built, tmp_path: Path) -
     assert_no_names(out)
 
 
+def test_docx_a4_language_pages_dates_and_theme_where_it_began(built: Built, tmp_path: Path) -> None:
+    """A4, nb-NO proofing for a Norwegian project, page numbers and the session reference,
+    the export's own creation date, comments dated when the event was made, and a theme
+    heading before the question that opened it even when its key was pressed later."""
+    import docx
+    from docx.oxml.ns import qn
+    from sqlmodel import select
+
+    from fieldkit.store.models import Event
+
+    made = datetime(2026, 3, 4, 9, 0, 25, tzinfo=timezone.utc)
+    with built.handle.db.transaction() as s:
+        note = s.get(Event, built.note_id)
+        note.wall_time = made
+        s.add(note)
+        # "samarbeidsmøtene" marked covered only while the informant answered (45 s)
+        cov = s.exec(select(Event).where(Event.question_id == "q-moter", Event.session_id == built.sessions[0])).one()
+        cov.position_ms = 45000
+        s.add(cov)
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    _res, out = export(built, "docx", tmp_path)
+    doc = docx.Document(str(next(out.glob("2026-03-04*.docx"))))
+    sec = doc.sections[0]
+    assert (round(sec.page_width.mm), round(sec.page_height.mm)) == (210, 297)
+    langs = {el.get(qn("w:val")) for el in doc.styles.element.iter(qn("w:lang"))}
+    assert langs == {"nb-NO"} and doc.core_properties.language == "nb-NO"
+    assert doc.settings.element.find(qn("w:themeFontLang")).get(qn("w:val")) == "nb-NO"
+    footer = sec.footer._element
+    instr = " ".join(t.text for t in footer.iter(qn("w:instrText")))
+    assert "PAGE" in instr and "NUMPAGES" in instr and "Side" in "".join(t.text or "" for t in footer.iter(qn("w:t")))
+    header_text = "".join(p.text for p in sec.header.paragraphs)
+    assert header_text.startswith("2026-03-04 · ") and "L01" in header_text
+    created = doc.core_properties.created.replace(tzinfo=timezone.utc)
+    assert created.year == datetime.now(timezone.utc).year and created >= before.replace(second=0)
+    note_comment = next(c for c in doc.comments if "ser på" in c.text)
+    assert note_comment._comment_elm.get(qn("w:date")).startswith("2026-03-04T09:00:25")
+    paras = [(p.style.name, p.text) for p in doc.paragraphs]
+    i = paras.index(("Heading 2", "Samarbeid på tvers"))
+    assert paras[i + 1][1].startswith("[00:00:33] IS: Og hvordan fungerer møtene?")
+    # the same place in the Markdown and the REFI source text
+    _res, out_md = export(built, ["md", "qdpx"], tmp_path / "md")
+    md = next(out_md.glob("2026-03-04*.md")).read_text(encoding="utf-8")
+    assert md.index("## Samarbeid på tvers") < md.index("[00:00:33]") < md.index("[00:00:40]")
+    with zipfile.ZipFile(next(out_md.glob("*.qdpx"))) as z:
+        src = next(z.read(n).decode() for n in z.namelist() if n.startswith("sources/")
+                   and "Og hvordan fungerer" in z.read(n).decode())
+    assert src.index("== Samarbeid på tvers ==") < src.index("[00:00:33]")
+
+
+def test_docx_language_follows_the_project(workspace, tmp_path: Path) -> None:  # noqa: ANN001
+    import docx
+    from docx.oxml.ns import qn
+
+    from fieldkit.export.docx_writer import word_language
+
+    assert [word_language(x) for x in ("no", "nb", "nn", "en", "en-us", "sv")] == \
+        ["nb-NO", "nb-NO", "nn-NO", "en-GB", "en-US", "sv-SE"]
+    handle = workspace.create("Nynorskstudien", language="nn")
+    b = build_project(handle)
+    _res, out = export(b, "docx", tmp_path)
+    doc = docx.Document(str(next(out.glob("2026-03-04*.docx"))))
+    assert {el.get(qn("w:val")) for el in doc.styles.element.iter(qn("w:lang"))} == {"nn-NO"}
+
+
 def test_docx_verbatim_layer_and_notes_only_session(built: Built, tmp_path: Path) -> None:
     import docx
 
