@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import REPO
 
+from tests.shared_files import EAF_SCHEMA  # noqa: E402
 from tests.shared_files import REFI_SCHEMA as SCHEMA  # noqa: E402
 
 # --------------------------------------------------------------------------- the project
@@ -609,30 +610,55 @@ def test_qdpx_valid_against_schema(built: Built, tmp_path: Path, mode: str) -> N
     assert schema.validate(root), schema.error_log
 
 
+def add_audio(built: Built, tmp_path: Path, seconds: float = 71.0) -> Path:
+    """A real FLAC recording of session 1 (a tone), stored the way the importer does."""
+    import numpy as np
+    import soundfile as sf
+
+    from fieldkit.store.models import Recording, RecordingFile
+
+    rel = Path("audio") / built.sessions[0].hex / "rec"
+    folder = built.handle.folder / rel
+    folder.mkdir(parents=True)
+    t = np.arange(int(seconds * 44100)) / 44100
+    sf.write(str(folder / "0.flac"), (0.2 * np.sin(2 * np.pi * 440 * t)).astype("float32"), 44100)
+    with built.handle.db.transaction() as s:
+        rec = Recording(session_id=built.sessions[0], folder=str(rel), sample_rate=44100, state="imported",
+                        duration_ms=int(seconds * 1000), original_path=str(rel / "0.flac"))
+        s.add(rec)
+        s.flush()
+        s.add(RecordingFile(recording_id=rec.id, seq=0, path=str(rel / "0.flac"), offset_ms=500,
+                            duration_ms=int(seconds * 1000), complete=True))
+    return folder / "0.flac"
+
+
 def test_qdpx_audio_source_with_sync_points(built: Built, tmp_path: Path) -> None:
-    """Pseudonymisation off and an imported audio file: AudioSource, Transcript, SyncPoints."""
+    """Pseudonymisation off and a recording: the audio inside the .qdpx as a WAV, an
+    AudioSource with a Transcript and SyncPoints."""
+    import soundfile as sf
     from lxml import etree
 
-    from fieldkit.store.models import Recording
-
-    wav = tmp_path / "orig.wav"
-    wav.write_bytes(b"RIFF0000WAVE")
-    with built.handle.db.transaction() as s:
-        s.add(Recording(session_id=built.sessions[0], folder="audio/x", original_path=str(wav),
-                        state="imported", duration_ms=71000))
+    add_audio(built, tmp_path)
     _res, out = export(built, "qdpx", tmp_path, mode="off")
     with zipfile.ZipFile(next(out.glob("*.qdpx"))) as z:
         root = etree.fromstring(z.read("project.qde"))
         ns = {"q": "urn:QDA-XML:project:1.0"}
         audio = root.find(".//q:AudioSource", ns)
-        assert audio is not None and audio.get("path") == wav.resolve().as_uri()
+        assert audio is not None and audio.get("path").startswith("internal://")
+        assert audio.get("name").endswith(".wav")
+        info = sf.info(io.BytesIO(z.read("sources/" + audio.get("path").removeprefix("internal://"))))
         tr = audio.find("q:Transcript", ns)
         text = z.read("sources/" + tr.get("plainTextPath").removeprefix("internal://")).decode()
         points = [(int(p.get("timeStamp")), int(p.get("position"))) for p in tr.iterfind("q:SyncPoint", ns)]
+    assert info.samplerate == 16000 and abs(info.duration - 71.5) < 0.05   # 0.5 s offset on the clock
     assert len(points) == 16 and points[6] == (21000, text.index("[00:00:21]"))
     if SCHEMA.is_file():
         assert etree.XMLSchema(etree.parse(str(SCHEMA))).validate(root)
     assert "Velkommen, Kari." in text   # off means off
+    # pseudonymised: no audio (voices identify)
+    _res, out = export(built, "qdpx", tmp_path / "code")
+    with zipfile.ZipFile(next(out.glob("*.qdpx"))) as z:
+        assert not any(n.endswith(".wav") for n in z.namelist())
 
 
 def test_eaf_tiers_read_back_with_pympi(built: Built, tmp_path: Path) -> None:
@@ -642,13 +668,57 @@ def test_eaf_tiers_read_back_with_pympi(built: Built, tmp_path: Path) -> None:
     s1 = built.sessions[0].hex[:6]
     eaf = pympi.Elan.Eaf(str(next(out.glob(f"*{s1}*.eaf"))))
     tiers = set(eaf.get_tier_names())
-    assert tiers == {"IS", "L01", "Observer events"}
+    assert tiers == {"IS", "L01", "Tag: Key quote", "Tag: Digression", "Notes: TB", "Guide",
+                     "Debrief and notes: IS"}
     spoken = sorted(eaf.get_annotation_data_for_tier("IS") + eaf.get_annotation_data_for_tier("L01"))
     assert [(a, b) for a, b, *_ in spoken] == [(a, e) for a, e, _t in built.segments[built.sessions[0]]]
-    events = eaf.get_annotation_data_for_tier("Observer events")
-    note = next(x for x in events if "ser på" in x[2])
-    assert note[0] == 25000
+    note = next(x for x in eaf.get_annotation_data_for_tier("Notes: TB") if "ser på" in x[2])
+    assert note[0] == 25000 and 0 < note[1] - note[0] <= 1000            # a point: short, not zero
+    quote = eaf.get_annotation_data_for_tier("Tag: Key quote")
+    assert [(a, b - a > 0) for a, b, *_ in quote] == [(6000, True)]
+    assert [(a, b) for a, b, *_ in eaf.get_annotation_data_for_tier("Tag: Digression")] == [(42000, 62000)]
+    guide = eaf.get_annotation_data_for_tier("Guide")
+    assert len(guide) == 6 and all(b > a for a, b, *_ in guide)
+    untimed = eaf.get_annotation_data_for_tier("Debrief and notes: IS")
+    assert len(untimed) == 1 and "Etterpå" in untimed[0][2]
     assert_no_names(out)
+
+
+def test_eaf_valid_with_audio_beside_it_and_debriefs(built: Built, tmp_path: Path) -> None:
+    """EAF 3.0 schema valid; the audio a WAV beside the .eaf, found from the .eaf's own
+    folder (relative URL) and by its absolute URL; debriefs in the file."""
+    from urllib.parse import unquote, urlparse
+
+    import soundfile as sf
+    from lxml import etree
+
+    from fieldkit.store.models import Event, EventKind
+
+    with built.handle.db.transaction() as s:
+        s.add(Event(session_id=built.sessions[0], kind=EventKind.debrief, code="impressions",
+                    text="Første inntrykk: åpen og trygg.", created_by=None))
+    add_audio(built, tmp_path)
+    _res, out = export(built, "eaf", tmp_path, mode="off")
+    eaf_path = next(out.glob(f"*{built.sessions[0].hex[:6]}*.eaf"))
+    root = etree.parse(str(eaf_path))
+    if EAF_SCHEMA.is_file():
+        schema = etree.XMLSchema(etree.parse(str(EAF_SCHEMA)))
+        assert schema.validate(root), schema.error_log
+    media = root.find("HEADER/MEDIA_DESCRIPTOR")
+    assert media.get("MIME_TYPE") == "audio/x-wav"
+    rel = eaf_path.parent / media.get("RELATIVE_MEDIA_URL")
+    absolute = Path(unquote(urlparse(media.get("MEDIA_URL")).path))
+    assert rel.resolve() == absolute and absolute.is_file() and absolute.parent == eaf_path.parent
+    assert sf.info(str(absolute)).samplerate == 16000
+    texts = [a.findtext("ANNOTATION_VALUE") for a in root.iter("ALIGNABLE_ANNOTATION")]
+    assert any("Første inntrykk" in (t or "") for t in texts)
+    slots = {t.get("TIME_SLOT_ID"): int(t.get("TIME_VALUE")) for t in root.iter("TIME_SLOT")}
+    for a in root.iter("ALIGNABLE_ANNOTATION"):
+        assert slots[a.get("TIME_SLOT_REF2")] > slots[a.get("TIME_SLOT_REF1")]
+    # every other session's .eaf is valid too (no audio, no transcript)
+    if EAF_SCHEMA.is_file():
+        for p in out.glob("*.eaf"):
+            assert schema.validate(etree.parse(str(p))), (p.name, schema.error_log)
 
 
 # --------------------------------------------------------------------------- behaviour

@@ -13,7 +13,6 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from sqlmodel import select
@@ -52,6 +51,7 @@ class ExportOptions:
     redact_organisations: bool = False  # informants' organisations and sites are names too
     include_pilot: bool = True
     csv_separator: str | None = None    # None: ";" for Norwegian projects, else ","
+    include_audio: bool = True          # with mode "off" only: audio beside the .eaf and in the .qdpx
 
 
 def _slug(text: str, limit: int = 40) -> str:
@@ -301,11 +301,11 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
         label = " · ".join(x for x in (date, short, codes_here) if x)
         stem = "_".join(x for x in (date, short, _slug(codes_here) if codes_here else "") if x)
         audio = ""
-        if opt.mode == "off":
-            for rec in by_session[sess.id]["r"]:
-                if rec.original_path and Path(rec.original_path).is_file():
-                    audio = str(Path(rec.original_path).resolve())
-                    break
+        if opt.mode == "off" and opt.include_audio and by_session[sess.id]["r"]:
+            from fieldkit.export.audio import has_audio
+
+            if has_audio(handle, sess.id):   # voices identify: only without pseudonymisation
+                audio = f"{sess.id}.wav"
         out_sessions.append(m.Session(
             id=str(sess.id), label=label, title=P(sess.title), kind=sess.kind.value,
             status=sess.status.value, date=date, place=P(sess.place), is_pilot=sess.is_pilot,
@@ -342,6 +342,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
     bundle.report_lines = pseudo.report_lines()
     bundle.warnings = warnings
     bundle._pseudonymiser = pseudo  # type: ignore[attr-defined]  # for later text (file names)
+    bundle._handle = handle  # type: ignore[attr-defined]  # for the audio (fieldkit.export.audio)
     return bundle
 
 

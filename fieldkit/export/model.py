@@ -148,7 +148,7 @@ class Session:
     events: list[Event] = field(default_factory=list)
     coverage: dict[str, str] = field(default_factory=dict)   # question id -> status
     themes: list[ThemeMark] = field(default_factory=list)
-    audio_path: str = ""        # an audio file of the session (only when not pseudonymised)
+    audio_path: str = ""        # "<id>.wav" when the session's audio goes along (only when not pseudonymised)
     stem: str = ""              # file name stem, name-free
 
     def reading_events(self) -> list[Event]:

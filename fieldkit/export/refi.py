@@ -246,7 +246,7 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
         sets.setdefault(f"Kind: {s.kind.replace('_', ' ')}", []).append(sg)
         for site in dict.fromkeys(p.site for p in s.participants if p.site):
             sets.setdefault(f"Site: {site}", []).append(sg)
-        if s.audio_path:
+        if s.audio_path and getattr(bundle, "_handle", None) is not None:
             _audio(E, sources, s, layout, first_user, created, files)
 
     if notes:
@@ -309,12 +309,17 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out]
 
 
+class AudioFile(str):
+    """A place holder in the files of the zip: the session's audio, written as WAV."""
+
+
 def _audio(E, sources, s: Session, layout, user_guid: str, created: str, files: dict) -> None:  # noqa: ANN001
-    """An AudioSource pointing at the session's audio file, with the transcript and a
-    SyncPoint at every line's start and end (time in ms, position in characters)."""
+    """An AudioSource with the session's audio inside the .qdpx (a WAV, internal://),
+    the transcript, and a SyncPoint at every line's start and end (time in ms,
+    position in characters)."""
     ag = guid("audio", s.id)
-    path = Path(s.audio_path).resolve().as_uri()
-    src = E("AudioSource", sources, guid=ag, name=f"{s.label} audio", path=path,
+    files[f"sources/{ag}.wav"] = AudioFile(s.id)
+    src = E("AudioSource", sources, guid=ag, name=f"{s.stem or s.label}.wav", path=f"internal://{ag}.wav",
             creatingUser=user_guid, creationDateTime=created)
     tg = guid("transcript", s.id)
     tname = f"{tg}.txt"
@@ -345,7 +350,25 @@ def write_qdpx(bundle: Bundle, f) -> None:  # noqa: ANN001
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("project.qde", xml)
         for name, text in files.items():
-            z.writestr(name, text.encode("utf-8"))
+            if isinstance(text, AudioFile):
+                _write_audio(bundle, str(text), z, name)
+            else:
+                z.writestr(name, text.encode("utf-8"))
+
+
+def _write_audio(bundle: Bundle, session_id: str, z: zipfile.ZipFile, name: str) -> None:
+    """The WAV needs a seekable file (its header is written last): a temporary one
+    beside nothing, deleted at once."""
+    import tempfile
+
+    from fieldkit.export.audio import write_wav
+
+    with tempfile.TemporaryFile() as tmp:
+        write_wav(bundle._handle, uuid.UUID(session_id), tmp)   # type: ignore[attr-defined]
+        tmp.seek(0)
+        with z.open(name, "w", force_zip64=True) as dst:
+            while chunk := tmp.read(1 << 20):
+                dst.write(chunk)
 
 
 def plan(bundle: Bundle, out_dir: Path) -> list:
