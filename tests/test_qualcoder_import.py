@@ -28,6 +28,7 @@ import pytest
 from tests.test_export import Built, build_project, export
 
 NS = {"q": "urn:QDA-XML:project:1.0"}
+_QT_APP = None
 
 
 def qualcoder_src() -> Path | None:
@@ -163,25 +164,15 @@ def _qualcoder_tables(src: Path) -> list[str]:
     raise AssertionError(f"no CREATE TABLE project in {src / '__main__.py'}")
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(qualcoder_src() is None,
-                    reason="QualCoder is not on PyPI: set FIELDKIT_QUALCODER_SRC to a checkout of "
-                           "github.com/ccbogel/QualCoder to import the .qdpx with its own importer")
-def test_qualcoder_imports_everything(workspace, tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
-    src = qualcoder_src()
+def import_with_qualcoder(src: Path, qdpx: Path, tmp_path: Path, monkeypatch):  # noqa: ANN001, ANN201
+    """Run QualCoder's RefiImport on ``qdpx`` into a fresh QualCoder project; returns
+    (sqlite connection, its app settings, its log lines and message boxes)."""
     refi, shown = _load_refi(src)
     from PyQt6 import QtWidgets
 
-    app_qt = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])  # noqa: F841
-
-    handle = workspace.create("Samarbeidsstudien", language="no")
-    b = build_project(handle)
-    add_debriefs(b)
-    _res, out = export(b, "qdpx", tmp_path)
-    qdpx = next(out.glob("*.qdpx"))
-    sent = sent_counts(qdpx)
-
-    project = tmp_path / "imported.qda"
+    global _QT_APP
+    _QT_APP = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])   # kept alive
+    project = tmp_path / f"{qdpx.stem}.qda"
     for sub in ("", "images", "audio", "video", "documents"):
         (project / sub).mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(project / "data.qda")
@@ -190,22 +181,27 @@ def test_qualcoder_imports_everything(workspace, tmp_path: Path, monkeypatch, ca
     conn.commit()
 
     class Log:
-        lines: list[str] = []
+        def __init__(self) -> None:
+            self.lines: list[str] = []
 
         def append(self, text: str) -> None:
             self.lines.append(str(text))
 
-    app = types.SimpleNamespace(conn=conn, project_path=str(project), ai_models=None,
-                                settings={"directory": str(tmp_path), "codername": "default", "ai_enable": "False"},
+    settings = {"directory": str(tmp_path), "codername": "default", "ai_enable": "False"}
+    app = types.SimpleNamespace(conn=conn, project_path=str(project), ai_models=None, settings=settings,
                                 write_config_ini=lambda *a: None)
-    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(qdpx), "(*.qdpx *.QDPX)")))
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(qdpx), "(*.qdpx *.QDPX)")))
     log = Log()
     refi.RefiImport(app, log, "qdpx")
+    return conn, settings, log.lines + shown
 
+
+def arrived_counts(conn: sqlite3.Connection) -> dict[str, int]:
     def one(sql: str) -> int:
         return conn.execute(sql).fetchone()[0]
 
-    arrived = {
+    return {
         "notes": one("select count(*) from annotation where memo is not null and memo != ''"),
         "journals": one("select count(*) from journal where jentry != ''"),
         "codings": one("select count(*) from code_text"),
@@ -213,17 +209,65 @@ def test_qualcoder_imports_everything(workspace, tmp_path: Path, monkeypatch, ca
         "cases": one("select count(*) from cases"),
         "sources": one("select count(*) from source"),
     }
+
+
+NEEDS_QUALCODER = pytest.mark.skipif(
+    qualcoder_src() is None,
+    reason="QualCoder is not on PyPI: set FIELDKIT_QUALCODER_SRC to a checkout of "
+           "github.com/ccbogel/QualCoder to import the .qdpx with its own importer")
+
+
+@pytest.mark.slow
+@NEEDS_QUALCODER
+def test_qualcoder_imports_everything(workspace, tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    src = qualcoder_src()
+    handle = workspace.create("Samarbeidsstudien", language="no")
+    b = build_project(handle)
+    add_debriefs(b)
+    _res, out = export(b, "qdpx", tmp_path)
+    qdpx = next(out.glob("*.qdpx"))
+    sent = sent_counts(qdpx)
+    conn, settings, log = import_with_qualcoder(src, qdpx, tmp_path, monkeypatch)
+    arrived = arrived_counts(conn)
     with capsys.disabled():
-        print(f"\nQualCoder ({src}): sent {sent}\n                arrived {arrived}")
-    assert arrived == sent, "\n".join(log.lines + shown)
+        print(f"\nQualCoder ({src}), test project: sent {sent}\n{' ' * 35}arrived {arrived}")
+    assert arrived == sent, "\n".join(log)
     memos = [r[0] for r in conn.execute("select memo from annotation")]
     assert any("ser på" in m for m in memos)
     journals = [r[0] for r in conn.execute("select jentry from journal")]
     assert any("Første inntrykk" in j for j in journals) and any("snakket i munnen" in j for j in journals)
-    assert app.settings["codername"] in {"IS", "TB"}         # a researcher, not "fieldkit"
+    assert settings["codername"] in {"IS", "TB"}         # a researcher, not "fieldkit"
     cases = {r[0] for r in conn.execute("select name from cases")}
     assert cases == {"L01", "L02", "L03"}
     linked = {r[0] for r in conn.execute("select cases.name from case_text join cases using (caseid)")}
-    assert linked == cases                                     # every case has its sources
+    assert linked == cases                                 # every case has its sources
     attrs = {r[0] for r in conn.execute("select name from attribute where attr_type = 'file'")}
     assert {"Date", "Kind", "Lead", "Guide version"} <= attrs
+
+
+@pytest.mark.slow
+@NEEDS_QUALCODER
+def test_qualcoder_imports_the_demo(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    """The demo project (two researchers, debriefs, notes, tags, a focus group) whole."""
+    from fieldkit.demo import create_demo
+    from fieldkit.export import run_export
+    from fieldkit.export.collect import ExportOptions
+    from fieldkit.projects import Workspace
+
+    src = qualcoder_src()
+    ws = Workspace(tmp_path / "data").ensure()
+    folder = create_demo(ws)
+    handle = ws.open(folder)
+    try:
+        res = run_export(handle, "qdpx", None, ExportOptions(), tmp_path / "demo-out")
+    finally:
+        handle.close()
+    qdpx = next(p for p in res.files if p.suffix == ".qdpx")
+    sent = sent_counts(qdpx)
+    conn, settings, log = import_with_qualcoder(src, qdpx, tmp_path, monkeypatch)
+    arrived = arrived_counts(conn)
+    with capsys.disabled():
+        print(f"\nQualCoder ({src}), demo project: sent {sent}\n{' ' * 35}arrived {arrived}")
+    assert sent["journals"] > 0 and sent["notes"] > 0 and sent["codings"] > 0 and sent["cases"] > 0
+    assert arrived == sent, "\n".join(log)
+    assert settings["codername"] != "fieldkit"
