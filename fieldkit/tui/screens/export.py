@@ -32,7 +32,7 @@ class ExportScreen(ProjectScreen[None]):
     ]
 
     class Sessions(Message):
-        def __init__(self, rows: list[tuple[str, str, bool]], exports_dir: Path) -> None:
+        def __init__(self, rows: list, exports_dir: Path) -> None:  # rows: [SessionChoice]
             super().__init__()
             self.rows, self.exports_dir = rows, exports_dir
 
@@ -75,21 +75,15 @@ class ExportScreen(ProjectScreen[None]):
 
     @work(thread=True, exit_on_error=False)
     def load(self) -> None:
-        from sqlmodel import select
+        from fieldkit.export import session_choices
 
-        from fieldkit.store.models import Session
-
-        with self.handle.db.session() as s:
-            rows = [(str(x.id), x.title, x.is_pilot) for x in s.exec(
-                select(Session).where(Session.project_id == self.handle.project_id)
-                .order_by(Session.starts_at, Session.created_at))]
-        self.post_message(self.Sessions(rows, self.handle.exports_dir))
+        self.post_message(self.Sessions(session_choices(self.handle), self.handle.exports_dir))
 
     def on_export_screen_sessions(self, message: Sessions) -> None:
         sel = self.query_one("#export-sessions", SelectionList)
         wanted = str(self.session_id) if self.session_id else None
-        for sid, title, pilot in message.rows:
-            sel.add_option((title + ("  (pilot)" if pilot else ""), sid, wanted is None or sid == wanted))
+        for row in message.rows:
+            sel.add_option((row.label, row.id, wanted is None or row.id == wanted))
         self.query_one("#export-folder", Input).value = str(message.exports_dir)
         sel.focus()
 
