@@ -188,7 +188,8 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
             else:
                 label = f"Informant {n}"
             inf_speaker[inf.id] = label
-            plist.append(m.Participant(code=inf.code, role=P(inf.role),
+            # codes link a person across exports: only code and off modes show them
+            plist.append(m.Participant(code=inf.code if opt.mode in ("code", "off") else label, role=P(inf.role),
                                        organisation="" if redact_orgs else P(inf.organisation),
                                        speaker=label, site="" if redact_orgs else P(inf.site),
                                        group=P(inf.group_label)))
