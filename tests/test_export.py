@@ -793,6 +793,25 @@ def test_cli_export(built: Built, tmp_path: Path, workspace) -> None:  # noqa: A
     assert neither.exit_code != 0
 
 
+def test_cli_csv_separator_and_audio(built: Built, tmp_path: Path, workspace) -> None:  # noqa: ANN001
+    from click.testing import CliRunner
+
+    from fieldkit.cli import cli
+
+    add_audio(built, tmp_path)
+    runner = CliRunner()
+    base = ["--data-dir", str(workspace.root), "export", "-p", "Samarbeidsstudien", "--all"]
+    r = runner.invoke(cli, base + ["-f", "csv", "--csv-separator", "tab", "--out", str(tmp_path / "tab")])
+    assert r.exit_code == 0, r.output
+    head = next((tmp_path / "tab").glob("*-events.csv")).read_text(encoding="utf-8-sig").splitlines()[0]
+    assert head.startswith("session\tsession_title\t")
+    r = runner.invoke(cli, base + ["-f", "eaf", "--pseudonymise", "off", "--out", str(tmp_path / "eaf")])
+    assert r.exit_code == 0, r.output
+    assert len(list((tmp_path / "eaf").glob("*.wav"))) == 1
+    r = runner.invoke(cli, base + ["-f", "eaf", "--pseudonymise", "off", "--no-audio", "--out", str(tmp_path / "na")])
+    assert r.exit_code == 0 and not list((tmp_path / "na").glob("*.wav"))
+
+
 def test_cli_main_refuses_overwrite_with_message(built: Built, tmp_path: Path, workspace, capsys) -> None:  # noqa: ANN001
     from fieldkit.cli import main
 

@@ -112,6 +112,7 @@ class ExportScreen(ProjectScreen[None]):
 
             self.app.push_screen(ConfirmScreen(
                 "Export with the real names of informants, researchers and places?\n\n"
+                "ELAN and REFI-QDA exports then carry the sessions' audio too (voices identify).\n"
                 "These files must not leave the project team.", yes="Real names", no="Back"), confirmed)
             return
         from fieldkit.export.collect import ExportOptions
