@@ -860,3 +860,23 @@ def test_docx_marks_events_inline_without_comment_support(built: Built, tmp_path
     i = next(n for n, t in enumerate(texts) if t.startswith("[00:00:21] L01: Mest med"))
     assert texts[i + 1].startswith("{[00:00:25] Note (TB): L01 ser på IS")
     assert not list(doc.comments)
+
+
+def test_sessions_sharing_an_id_start_get_distinct_file_names(workspace, tmp_path: Path) -> None:  # noqa: ANN001
+    """A reference is the id's first 6 characters; two sessions sharing them (1 in 130 for
+    500 sessions) get longer ones instead of refusing to export."""
+    from fieldkit.export import run_export
+    from fieldkit.export.collect import ExportOptions
+    from fieldkit.store.models import Session
+
+    handle = workspace.create("Prefiks", language="en")
+    with handle.db.transaction() as s:
+        for tail in ("1" * 26, "2" * 26):
+            s.add(Session(id=uuid.UUID("abcdef" + tail), project_id=handle.project_id, title="Same day",
+                          starts_at=datetime(2026, 4, 1, tzinfo=timezone.utc)))
+    res = run_export(handle, ["txt", "eaf"], None, ExportOptions(), tmp_path / "out")
+    names = sorted(p.name for p in res.files)
+    assert names == ["2026-04-01_abcdef1.eaf", "2026-04-01_abcdef1.txt", "2026-04-01_abcdef2.eaf",
+                     "2026-04-01_abcdef2.txt"]
+    assert sorted(x.label for x in res.bundle.sessions) == ["2026-04-01 · abcdef1", "2026-04-01 · abcdef2"]
+    handle.close()

@@ -164,6 +164,18 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
     for rec in recordings:
         by_session[rec.session_id]["r"].append(rec)
 
+    # a reference is the id's first 6 characters, more where two sessions share them
+    short_len: dict[uuid.UUID, int] = {}
+    for n in range(6, 33):
+        prefixes: dict[str, list[uuid.UUID]] = {}
+        for x in sessions:
+            if short_len.get(x.id, 6) <= n:
+                prefixes.setdefault(x.id.hex[:n], []).append(x.id)
+        clash = [i for ids in prefixes.values() if len(ids) > 1 for i in ids]
+        if not clash:
+            break
+        for i in clash:
+            short_len[i] = n + 1
     questions: dict[str, m.Question] = {}
     guide_texts: dict[tuple, str] = {}
     out_sessions: list[m.Session] = []
@@ -298,7 +310,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
         researchers_here = [(researcher_label(rid), fn) for rid, fn in
                             ((sess.lead_id, "interviewer"), (sess.observer_id, "observer")) if rid]
         codes_here = "-".join(p.code for p in plist) if opt.mode in ("code", "off") else ""
-        short = sess.id.hex[:6]
+        short = sess.id.hex[:short_len.get(sess.id, 6)]
         label = " · ".join(x for x in (date, short, codes_here) if x)
         stem = "_".join(x for x in (date, short, _slug(codes_here) if codes_here else "") if x)
         audio = ""
