@@ -113,8 +113,9 @@ def test_qdpx_follows_qualcoders_rules(workspace, tmp_path: Path) -> None:  # no
     counts = sent_counts(qdpx)
     assert counts["cases"] == 3 and counts["case codings"] >= 3 and counts["journals"] == 6
     # session attributes and sets
-    var_names = {v.get("name") for v in root.iterfind("q:Variables/q:Variable", NS)}
-    assert {"Date", "Kind", "Lead", "Observer", "Guide version", "Role", "Organisation"} <= var_names
+    var_list = [v.get("name") for v in root.iterfind("q:Variables/q:Variable", NS)]
+    assert len(var_list) == len(set(var_list))                # QualCoder refuses a name twice
+    assert {"Date", "Kind", "Lead", "Observer", "Guide version", "Role", "Organisation", "Site"} <= set(var_list)
     sets = {s.get("name") for s in root.iterfind("q:Sets/q:Set", NS)}
     assert {"Kind: individual", "Kind: focus group", "Kind: notes only"} <= sets
 
@@ -232,6 +233,7 @@ def test_qualcoder_imports_everything(workspace, tmp_path: Path, monkeypatch, ca
     with capsys.disabled():
         print(f"\nQualCoder ({src}), test project: sent {sent}\n{' ' * 35}arrived {arrived}")
     assert arrived == sent, "\n".join(log)
+    assert not [m for m in log if "error" in m.lower()], log
     memos = [r[0] for r in conn.execute("select memo from annotation")]
     assert any("ser på" in m for m in memos)
     journals = [r[0] for r in conn.execute("select jentry from journal")]
@@ -270,4 +272,26 @@ def test_qualcoder_imports_the_demo(tmp_path: Path, monkeypatch, capsys) -> None
         print(f"\nQualCoder ({src}), demo project: sent {sent}\n{' ' * 35}arrived {arrived}")
     assert sent["journals"] > 0 and sent["notes"] > 0 and sent["codings"] > 0 and sent["cases"] > 0
     assert arrived == sent, "\n".join(log)
+    assert not [m for m in log if "error" in m.lower()], log
     assert settings["codername"] != "fieldkit"
+
+
+@pytest.mark.slow
+@NEEDS_QUALCODER
+def test_qualcoder_imports_the_audio_with_its_transcript(workspace, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Pseudonymisation off: the WAV inside the .qdpx arrives as QualCoder's audio file,
+    with the transcript as its text."""
+    from tests.test_export import add_audio
+
+    handle = workspace.create("Samarbeidsstudien", language="no")
+    b = build_project(handle)
+    add_audio(b, tmp_path)
+    _res, out = export(b, "qdpx", tmp_path, mode="off")
+    qdpx = next(out.glob("*.qdpx"))
+    conn, _settings, log = import_with_qualcoder(qualcoder_src(), qdpx, tmp_path, monkeypatch)
+    assert not [m for m in log if "error" in m.lower()], log
+    rows = conn.execute("select name, mediapath, fulltext from source").fetchall()
+    audio = [r for r in rows if (r[1] or "").startswith("/audio/")]
+    assert len(audio) == 1 and (tmp_path / f"{qdpx.stem}.qda" / "audio" / audio[0][0]).stat().st_size > 1_000_000
+    transcript = next(r for r in rows if r[0] == audio[0][0] + ".txt")
+    assert "[00:00:21]" in transcript[2] and "Velkommen, Kari." in transcript[2]

@@ -10,9 +10,9 @@ note. The project has:
 * CodeBook: one parent code per tag scheme with its tags, one per guide with its
   themes and questions (so the text can be retrieved by question), and one code per
   informant ("Informant: L01") coding their turns, which the Case refers to;
-* Variables: the informant's role, organisation, site and group (case variables) and
-  the session's date, kind, lead, observer, site, guide and guide version (source
-  variables, as VariableValues of each TextSource);
+* Variables (unique names): the informant's role, organisation, site and group (case
+  variables) and the session's date, kind, lead, observer, informants' sites, guide and
+  guide version (source variables, as VariableValues of each TextSource);
 * Cases: one per informant (pseudonym code or role label) with its variables, its
   code and a SourceRef to every session it took part in;
 * Sources: a TextSource per transcript. Each tag is a PlainTextSelection with a Coding
@@ -164,7 +164,9 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
 
     case_vars = [("role", "Role"), ("org", "Organisation"), ("site", "Site"), ("group", "Group")]
     case_vars = [(k, n) for k, n in case_vars if any(c[k] for c in cases.values())]
-    source_vars = ["Session", "Date", "Kind", "Lead", "Observer", "Site", "Guide", "Guide version", "Pilot"]
+    # variable names are unique across cases and sources (QualCoder refuses a second "Site")
+    source_vars = ["Session", "Date", "Kind", "Lead", "Observer", "Informant sites", "Guide", "Guide version",
+                   "Pilot"]
     var_guid = {n: guid("var", n.lower()) for _k, n in case_vars}
     var_guid.update({n: guid("source-var", n.lower()) for n in source_vars})
 
@@ -235,7 +237,7 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
                         creatingUser=first_user, creationDateTime=created)
                 E("CodeRef", cod, targetGUID=cg)
         values = {"Session": s.label, "Date": s.date, "Kind": s.kind.replace("_", " "), "Lead": lead,
-                  "Observer": observer, "Site": sites, "Guide": s.guide_title,
+                  "Observer": observer, "Informant sites": sites, "Guide": s.guide_title,
                   "Guide version": str(s.guide_version) if s.guide_version is not None else "",
                   "Pilot": "yes" if s.is_pilot else "no"}
         for n in source_vars:
