@@ -18,7 +18,8 @@ import pytest
 
 from tests.conftest import REPO
 
-SCHEMA = REPO.parent / "shared" / "refi" / "Project-mrt2019.xsd"
+from tests.shared_files import EAF_SCHEMA  # noqa: E402
+from tests.shared_files import REFI_SCHEMA as SCHEMA  # noqa: E402
 
 # --------------------------------------------------------------------------- the project
 
@@ -330,6 +331,70 @@ def test_docx_title_themes_comments_and_no_names(built: Built, tmp_path: Path) -
     assert_no_names(out)
 
 
+def test_docx_a4_language_pages_dates_and_theme_where_it_began(built: Built, tmp_path: Path) -> None:
+    """A4, nb-NO proofing for a Norwegian project, page numbers and the session reference,
+    the export's own creation date, comments dated when the event was made, and a theme
+    heading before the question that opened it even when its key was pressed later."""
+    import docx
+    from docx.oxml.ns import qn
+    from sqlmodel import select
+
+    from fieldkit.store.models import Event
+
+    made = datetime(2026, 3, 4, 9, 0, 25, tzinfo=timezone.utc)
+    with built.handle.db.transaction() as s:
+        note = s.get(Event, built.note_id)
+        note.wall_time = made
+        s.add(note)
+        # "samarbeidsmøtene" marked covered only while the informant answered (45 s)
+        cov = s.exec(select(Event).where(Event.question_id == "q-moter", Event.session_id == built.sessions[0])).one()
+        cov.position_ms = 45000
+        s.add(cov)
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    _res, out = export(built, "docx", tmp_path)
+    doc = docx.Document(str(next(out.glob("2026-03-04*.docx"))))
+    sec = doc.sections[0]
+    assert (round(sec.page_width.mm), round(sec.page_height.mm)) == (210, 297)
+    langs = {el.get(qn("w:val")) for el in doc.styles.element.iter(qn("w:lang"))}
+    assert langs == {"nb-NO"} and doc.core_properties.language == "nb-NO"
+    assert doc.settings.element.find(qn("w:themeFontLang")).get(qn("w:val")) == "nb-NO"
+    footer = sec.footer._element
+    instr = " ".join(t.text for t in footer.iter(qn("w:instrText")))
+    assert "PAGE" in instr and "NUMPAGES" in instr and "Side" in "".join(t.text or "" for t in footer.iter(qn("w:t")))
+    header_text = "".join(p.text for p in sec.header.paragraphs)
+    assert header_text.startswith("2026-03-04 · ") and "L01" in header_text
+    created = doc.core_properties.created.replace(tzinfo=timezone.utc)
+    assert created.year == datetime.now(timezone.utc).year and created >= before.replace(second=0)
+    note_comment = next(c for c in doc.comments if "ser på" in c.text)
+    assert note_comment._comment_elm.get(qn("w:date")).startswith("2026-03-04T09:00:25")
+    paras = [(p.style.name, p.text) for p in doc.paragraphs]
+    i = paras.index(("Heading 2", "Samarbeid på tvers"))
+    assert paras[i + 1][1].startswith("[00:00:33] IS: Og hvordan fungerer møtene?")
+    # the same place in the Markdown and the REFI source text
+    _res, out_md = export(built, ["md", "qdpx"], tmp_path / "md")
+    md = next(out_md.glob("2026-03-04*.md")).read_text(encoding="utf-8")
+    assert md.index("## Samarbeid på tvers") < md.index("[00:00:33]") < md.index("[00:00:40]")
+    with zipfile.ZipFile(next(out_md.glob("*.qdpx"))) as z:
+        src = next(z.read(n).decode() for n in z.namelist() if n.startswith("sources/")
+                   and "Og hvordan fungerer" in z.read(n).decode())
+    assert src.index("== Samarbeid på tvers ==") < src.index("[00:00:33]")
+
+
+def test_docx_language_follows_the_project(workspace, tmp_path: Path) -> None:  # noqa: ANN001
+    import docx
+    from docx.oxml.ns import qn
+
+    from fieldkit.export.docx_writer import word_language
+
+    assert [word_language(x) for x in ("no", "nb", "nn", "en", "en-us", "sv")] == \
+        ["nb-NO", "nb-NO", "nn-NO", "en-GB", "en-US", "sv-SE"]
+    handle = workspace.create("Nynorskstudien", language="nn")
+    b = build_project(handle)
+    _res, out = export(b, "docx", tmp_path)
+    doc = docx.Document(str(next(out.glob("2026-03-04*.docx"))))
+    assert {el.get(qn("w:val")) for el in doc.styles.element.iter(qn("w:lang"))} == {"nn-NO"}
+
+
 def test_docx_verbatim_layer_and_notes_only_session(built: Built, tmp_path: Path) -> None:
     import docx
 
@@ -387,11 +452,16 @@ def test_txt_and_md_have_qualcoder_timestamps(built: Built, tmp_path: Path) -> N
 
 
 def test_csv_and_xlsx_events_and_coverage(built: Built, tmp_path: Path) -> None:
+    import datetime as dt
+
     import openpyxl
 
     _res, out = export(built, ["csv", "xlsx"], tmp_path)
+    # a Norwegian project: ";" (Norwegian Excel's list separator), read back with it
+    raw = next(out.glob("*-events.csv")).read_text(encoding="utf-8-sig")
+    assert raw.splitlines()[0].startswith("session;session_title;")
     with open(next(out.glob("*-events.csv")), encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.DictReader(f))
+        rows = list(csv.DictReader(f, delimiter=";"))
     assert len(rows) == 11 + 1 + 1   # session 1 (incl. consent and an untimed note), 2, 3
     note = next(r for r in rows if r["kind"] == "note" and r["time"] == "00:00:25")
     assert note["author"] == "TB" and note["text"].startswith("L01 ser på IS")
@@ -399,21 +469,52 @@ def test_csv_and_xlsx_events_and_coverage(built: Built, tmp_path: Path) -> None:
     assert (state["position_ms"], state["end_ms"]) == ("42000", "62000")
     cov = next(r for r in rows if r["kind"] == "coverage" and r["question_id"] == "q-moter"
                and r["session"].startswith("2026-03-04"))
-    assert cov["guide_question"] == "Hvordan fungerer samarbeidsmøtene?"
+    assert cov["guide_question"] == "Hvordan fungerer samarbeidsmøtene?" and cov["coverage_status"] == "partly"
+    assert {r["coverage_status"] for r in rows if r["kind"] == "coverage"} == {"covered", "partly", "skipped"}
+    assert cov["guide"] == "Samarbeid i tjenestene"
     with open(next(out.glob("*-coverage.csv")), encoding="utf-8-sig", newline="") as f:
-        matrix = list(csv.reader(f))
-    assert matrix[0][:3] == ["theme", "question_id", "question"] and len(matrix[0]) == 5  # 2 sessions with a guide
-    by_q = {r[1]: r[3:] for r in matrix[1:]}
-    assert by_q["q-rolle"] == ["covered", "not_yet"]
+        matrix = list(csv.reader(f, delimiter=";"))
+    assert matrix[0][:4] == ["guide", "theme", "question_id", "question"] and len(matrix[0]) == 6
+    # column headings: session titles and dates (2 sessions with a guide)
+    assert matrix[0][4:] == ["Intervju med L01 (2026-03-04)", "Fokusgruppe DPS (2026-03-11)"]
+    by_q = {r[2]: r[4:] for r in matrix[1:]}
+    assert by_q["q-rolle"] == ["covered", "not yet"]
     assert by_q["q-moter"] == ["partly", "covered"]
-    assert by_q["q-hinder"] == ["skipped", "not_yet"]
-    wb = openpyxl.load_workbook(next(out.glob("*.xlsx")), read_only=True)
-    assert wb.sheetnames == ["Events", "Coverage", "Sessions"]
-    ev = list(wb["Events"].iter_rows(values_only=True))
+    assert by_q["q-hinder"] == ["skipped", "not yet"]
+    with open(next(out.glob("*-tags.csv")), encoding="utf-8-sig", newline="") as f:
+        tags = list(csv.reader(f, delimiter=";"))
+    assert tags[0][:3] == ["scheme", "tag", "label"] and tags[0][-1] == "total" and len(tags[0]) == 3 + 3 + 1
+    by_tag = {r[1]: r[3:] for r in tags[1:]}
+    assert by_tag["key_quote"] == ["1", "0", "0", "1"] and by_tag["digression"] == ["1", "0", "0", "1"]
+
+    wb = openpyxl.load_workbook(next(out.glob("*.xlsx")))
+    assert wb.sheetnames == ["Events", "Coverage", "Tags x sessions", "Sessions"]
+    ev_ws = wb["Events"]
+    ev = list(ev_ws.iter_rows(values_only=True))
     assert len(ev) == len(rows) + 1
-    assert [list(r) for r in wb["Coverage"].iter_rows(values_only=True)][1:] == \
+    assert ev_ws.freeze_panes == "A2" and ev_ws.auto_filter.ref == f"A1:Q{len(ev)}"
+    assert ev_ws.column_dimensions["M"].width == 60            # the text column is wide
+    head = list(ev[0])
+    note_row = next(r for r in ev[1:] if r[head.index("kind")] == "note" and r[head.index("position_ms")] == 25000)
+    assert isinstance(note_row[head.index("session_date")], dt.datetime)          # a real date
+    assert note_row[head.index("session_date")].date() == dt.date(2026, 3, 4)
+    t = note_row[head.index("time")]
+    assert isinstance(t, (dt.time, dt.timedelta)) and (t.second if isinstance(t, dt.time) else t.seconds) == 25
+    assert isinstance(note_row[head.index("made_at")], dt.datetime)
+    assert ev_ws.cell(row=2, column=head.index("session_date") + 1).number_format == "yyyy-mm-dd"
+    cov_ws = wb["Coverage"]
+    assert cov_ws.freeze_panes == "A2" and cov_ws.auto_filter.ref
+    assert [list(r) for r in cov_ws.iter_rows(values_only=True)][1:] == \
         [[c or None for c in r] for r in matrix[1:]]
+    assert [list(r) for r in wb["Tags x sessions"].iter_rows(values_only=True)][1:] == \
+        [[int(c) if c.isdigit() else c for c in r] for r in tags[1:]]
     assert_no_names(out)
+
+
+def test_csv_separator_option(built: Built, tmp_path: Path) -> None:
+    _res, out = export(built, "csv", tmp_path, csv_separator=",")
+    with open(next(out.glob("*-coverage.csv")), encoding="utf-8-sig", newline="") as f:
+        assert next(csv.reader(f))[:2] == ["guide", "theme"]
 
 
 def test_json_has_everything(built: Built, tmp_path: Path) -> None:
@@ -442,12 +543,17 @@ def test_qdpx_validates_and_codings_hit_the_right_characters(built: Built, tmp_p
         names = z.namelist()
         qde = z.read("project.qde")
         texts = {n: z.read(n).decode("utf-8") for n in names if n.startswith("sources/")}
-    assert "project.qde" in names and len(texts) == 3 and all(n.endswith(".txt") for n in texts)
     root = etree.fromstring(qde)
+    ns = {"q": "urn:QDA-XML:project:1.0"}
+    source_files = {"sources/" + t.get("plainTextPath").removeprefix("internal://")
+                    for t in root.iterfind(".//q:TextSource", ns)}
+    journal_files = {"sources/" + t.get("plainTextPath").removeprefix("internal://")
+                     for t in root.iterfind("q:Notes/q:Note[@plainTextPath]", ns)}
+    assert "project.qde" in names and len(source_files) == 3 and all(n.endswith(".txt") for n in texts)
+    assert source_files | journal_files == set(texts) and len(journal_files) == 2
     if SCHEMA.is_file():   # test_qdpx_valid_against_schema says so when it is missing
         schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
         assert schema.validate(root), schema.error_log
-    ns = {"q": "urn:QDA-XML:project:1.0"}
     codes = {c.get("guid"): c.get("name") for c in root.iterfind(".//q:Code", ns)}
     assert {"Key quote", "Digression", "Tags: Interview", "Guide questions"} <= set(codes.values())
     users = {u.get("name") for u in root.iterfind(".//q:User", ns)}
@@ -470,15 +576,21 @@ def test_qdpx_validates_and_codings_hit_the_right_characters(built: Built, tmp_p
     # state tag 42.000-62.000: from segment 6 (40.007) through segment 8 (61.000)
     digression = coded("Digression")
     assert len(digression) == 1 and digression[0].startswith(lines[5]) and digression[0].endswith(lines[7])
-    # the note: a Note with a NoteRef on segment 4 (21.000-33.333, note at 25.000)
+    # the note: a selection on segment 4 (21.000-33.333, note at 25.000) without a
+    # coding, its text in the Description (QualCoder, MAXQDA) and a NoteRef to a Note
+    # with the same text (NVivo, ATLAS.ti)
     notes = {n.get("guid"): n.findtext("q:PlainTextContent", namespaces=ns)
              for n in root.iterfind("q:Notes/q:Note", ns)}
-    note_guid = next(g for g, t in notes.items() if "ser på" in t)
+    note_guid = next(g for g, t in notes.items() if t and "ser på" in t)
     sel = next(s for s in src.iterfind("q:PlainTextSelection", ns)
                if s.find("q:NoteRef", ns) is not None and s.find("q:NoteRef", ns).get("targetGUID") == note_guid)
     assert text[int(sel.get("startPosition")):int(sel.get("endPosition"))] == lines[3]
-    # the unpositioned note hangs on the source itself
-    assert src.find("q:NoteRef", ns) is not None
+    assert sel.find("q:Coding", ns) is None and sel.findtext("q:Description", namespaces=ns) == notes[note_guid]
+    assert "L01 ser på IS før hun svarer om L03" in notes[note_guid]
+    # the unpositioned note is a journal: a standalone Note with its text in a file
+    journal = next(n for n in root.iterfind("q:Notes/q:Note[@plainTextPath]", ns)
+                   if "Etterpå" in texts["sources/" + n.get("plainTextPath").removeprefix("internal://")])
+    assert src.find("q:NoteRef", ns) is None and journal.find("q:PlainTextContent", ns) is None
     # cases by informant code with role and organisation
     cases = {c.get("name") for c in root.iterfind(".//q:Case", ns)}
     assert cases == {"L01", "L02", "L03"}
@@ -498,30 +610,55 @@ def test_qdpx_valid_against_schema(built: Built, tmp_path: Path, mode: str) -> N
     assert schema.validate(root), schema.error_log
 
 
+def add_audio(built: Built, tmp_path: Path, seconds: float = 71.0) -> Path:
+    """A real FLAC recording of session 1 (a tone), stored the way the importer does."""
+    import numpy as np
+    import soundfile as sf
+
+    from fieldkit.store.models import Recording, RecordingFile
+
+    rel = Path("audio") / built.sessions[0].hex / "rec"
+    folder = built.handle.folder / rel
+    folder.mkdir(parents=True)
+    t = np.arange(int(seconds * 44100)) / 44100
+    sf.write(str(folder / "0.flac"), (0.2 * np.sin(2 * np.pi * 440 * t)).astype("float32"), 44100)
+    with built.handle.db.transaction() as s:
+        rec = Recording(session_id=built.sessions[0], folder=str(rel), sample_rate=44100, state="imported",
+                        duration_ms=int(seconds * 1000), original_path=str(rel / "0.flac"))
+        s.add(rec)
+        s.flush()
+        s.add(RecordingFile(recording_id=rec.id, seq=0, path=str(rel / "0.flac"), offset_ms=500,
+                            duration_ms=int(seconds * 1000), complete=True))
+    return folder / "0.flac"
+
+
 def test_qdpx_audio_source_with_sync_points(built: Built, tmp_path: Path) -> None:
-    """Pseudonymisation off and an imported audio file: AudioSource, Transcript, SyncPoints."""
+    """Pseudonymisation off and a recording: the audio inside the .qdpx as a WAV, an
+    AudioSource with a Transcript and SyncPoints."""
+    import soundfile as sf
     from lxml import etree
 
-    from fieldkit.store.models import Recording
-
-    wav = tmp_path / "orig.wav"
-    wav.write_bytes(b"RIFF0000WAVE")
-    with built.handle.db.transaction() as s:
-        s.add(Recording(session_id=built.sessions[0], folder="audio/x", original_path=str(wav),
-                        state="imported", duration_ms=71000))
+    add_audio(built, tmp_path)
     _res, out = export(built, "qdpx", tmp_path, mode="off")
     with zipfile.ZipFile(next(out.glob("*.qdpx"))) as z:
         root = etree.fromstring(z.read("project.qde"))
         ns = {"q": "urn:QDA-XML:project:1.0"}
         audio = root.find(".//q:AudioSource", ns)
-        assert audio is not None and audio.get("path") == wav.resolve().as_uri()
+        assert audio is not None and audio.get("path").startswith("internal://")
+        assert audio.get("name").endswith(".wav")
+        info = sf.info(io.BytesIO(z.read("sources/" + audio.get("path").removeprefix("internal://"))))
         tr = audio.find("q:Transcript", ns)
         text = z.read("sources/" + tr.get("plainTextPath").removeprefix("internal://")).decode()
         points = [(int(p.get("timeStamp")), int(p.get("position"))) for p in tr.iterfind("q:SyncPoint", ns)]
+    assert info.samplerate == 16000 and abs(info.duration - 71.5) < 0.05   # 0.5 s offset on the clock
     assert len(points) == 16 and points[6] == (21000, text.index("[00:00:21]"))
     if SCHEMA.is_file():
         assert etree.XMLSchema(etree.parse(str(SCHEMA))).validate(root)
     assert "Velkommen, Kari." in text   # off means off
+    # pseudonymised: no audio (voices identify)
+    _res, out = export(built, "qdpx", tmp_path / "code")
+    with zipfile.ZipFile(next(out.glob("*.qdpx"))) as z:
+        assert not any(n.endswith(".wav") for n in z.namelist())
 
 
 def test_eaf_tiers_read_back_with_pympi(built: Built, tmp_path: Path) -> None:
@@ -531,13 +668,57 @@ def test_eaf_tiers_read_back_with_pympi(built: Built, tmp_path: Path) -> None:
     s1 = built.sessions[0].hex[:6]
     eaf = pympi.Elan.Eaf(str(next(out.glob(f"*{s1}*.eaf"))))
     tiers = set(eaf.get_tier_names())
-    assert tiers == {"IS", "L01", "Observer events"}
+    assert tiers == {"IS", "L01", "Tag: Key quote", "Tag: Digression", "Notes: TB", "Guide",
+                     "Debrief and notes: IS"}
     spoken = sorted(eaf.get_annotation_data_for_tier("IS") + eaf.get_annotation_data_for_tier("L01"))
     assert [(a, b) for a, b, *_ in spoken] == [(a, e) for a, e, _t in built.segments[built.sessions[0]]]
-    events = eaf.get_annotation_data_for_tier("Observer events")
-    note = next(x for x in events if "ser på" in x[2])
-    assert note[0] == 25000
+    note = next(x for x in eaf.get_annotation_data_for_tier("Notes: TB") if "ser på" in x[2])
+    assert note[0] == 25000 and 0 < note[1] - note[0] <= 1000            # a point: short, not zero
+    quote = eaf.get_annotation_data_for_tier("Tag: Key quote")
+    assert [(a, b - a > 0) for a, b, *_ in quote] == [(6000, True)]
+    assert [(a, b) for a, b, *_ in eaf.get_annotation_data_for_tier("Tag: Digression")] == [(42000, 62000)]
+    guide = eaf.get_annotation_data_for_tier("Guide")
+    assert len(guide) == 6 and all(b > a for a, b, *_ in guide)
+    untimed = eaf.get_annotation_data_for_tier("Debrief and notes: IS")
+    assert len(untimed) == 1 and "Etterpå" in untimed[0][2]
     assert_no_names(out)
+
+
+def test_eaf_valid_with_audio_beside_it_and_debriefs(built: Built, tmp_path: Path) -> None:
+    """EAF 3.0 schema valid; the audio a WAV beside the .eaf, found from the .eaf's own
+    folder (relative URL) and by its absolute URL; debriefs in the file."""
+    from urllib.parse import unquote, urlparse
+
+    import soundfile as sf
+    from lxml import etree
+
+    from fieldkit.store.models import Event, EventKind
+
+    with built.handle.db.transaction() as s:
+        s.add(Event(session_id=built.sessions[0], kind=EventKind.debrief, code="impressions",
+                    text="Første inntrykk: åpen og trygg.", created_by=None))
+    add_audio(built, tmp_path)
+    _res, out = export(built, "eaf", tmp_path, mode="off")
+    eaf_path = next(out.glob(f"*{built.sessions[0].hex[:6]}*.eaf"))
+    root = etree.parse(str(eaf_path))
+    if EAF_SCHEMA.is_file():
+        schema = etree.XMLSchema(etree.parse(str(EAF_SCHEMA)))
+        assert schema.validate(root), schema.error_log
+    media = root.find("HEADER/MEDIA_DESCRIPTOR")
+    assert media.get("MIME_TYPE") == "audio/x-wav"
+    rel = eaf_path.parent / media.get("RELATIVE_MEDIA_URL")
+    absolute = Path(unquote(urlparse(media.get("MEDIA_URL")).path))
+    assert rel.resolve() == absolute and absolute.is_file() and absolute.parent == eaf_path.parent
+    assert sf.info(str(absolute)).samplerate == 16000
+    texts = [a.findtext("ANNOTATION_VALUE") for a in root.iter("ALIGNABLE_ANNOTATION")]
+    assert any("Første inntrykk" in (t or "") for t in texts)
+    slots = {t.get("TIME_SLOT_ID"): int(t.get("TIME_VALUE")) for t in root.iter("TIME_SLOT")}
+    for a in root.iter("ALIGNABLE_ANNOTATION"):
+        assert slots[a.get("TIME_SLOT_REF2")] > slots[a.get("TIME_SLOT_REF1")]
+    # every other session's .eaf is valid too (no audio, no transcript)
+    if EAF_SCHEMA.is_file():
+        for p in out.glob("*.eaf"):
+            assert schema.validate(etree.parse(str(p))), (p.name, schema.error_log)
 
 
 # --------------------------------------------------------------------------- behaviour
@@ -612,6 +793,25 @@ def test_cli_export(built: Built, tmp_path: Path, workspace) -> None:  # noqa: A
     assert neither.exit_code != 0
 
 
+def test_cli_csv_separator_and_audio(built: Built, tmp_path: Path, workspace) -> None:  # noqa: ANN001
+    from click.testing import CliRunner
+
+    from fieldkit.cli import cli
+
+    add_audio(built, tmp_path)
+    runner = CliRunner()
+    base = ["--data-dir", str(workspace.root), "export", "-p", "Samarbeidsstudien", "--all"]
+    r = runner.invoke(cli, base + ["-f", "csv", "--csv-separator", "tab", "--out", str(tmp_path / "tab")])
+    assert r.exit_code == 0, r.output
+    head = next((tmp_path / "tab").glob("*-events.csv")).read_text(encoding="utf-8-sig").splitlines()[0]
+    assert head.startswith("session\tsession_title\t")
+    r = runner.invoke(cli, base + ["-f", "eaf", "--pseudonymise", "off", "--out", str(tmp_path / "eaf")])
+    assert r.exit_code == 0, r.output
+    assert len(list((tmp_path / "eaf").glob("*.wav"))) == 1
+    r = runner.invoke(cli, base + ["-f", "eaf", "--pseudonymise", "off", "--no-audio", "--out", str(tmp_path / "na")])
+    assert r.exit_code == 0 and not list((tmp_path / "na").glob("*.wav"))
+
+
 def test_cli_main_refuses_overwrite_with_message(built: Built, tmp_path: Path, workspace, capsys) -> None:  # noqa: ANN001
     from fieldkit.cli import main
 
@@ -633,7 +833,7 @@ def test_no_registry_name_in_any_format(built: Built, tmp_path: Path, mode: str)
     from fieldkit.export import FORMATS
 
     _res, out = export(built, list(FORMATS), tmp_path, mode=mode)
-    assert len(list(out.iterdir())) == 3 * 6 + 2 + 1 + 1 + 1   # per-session formats + csv x2, xlsx, json, qdpx
+    assert len(list(out.iterdir())) == 3 * 6 + 3 + 1 + 1 + 1   # per-session formats + csv x3, xlsx, json, qdpx
     assert_no_names(out)
 
 
@@ -662,3 +862,23 @@ def test_docx_marks_events_inline_without_comment_support(built: Built, tmp_path
     i = next(n for n, t in enumerate(texts) if t.startswith("[00:00:21] L01: Mest med"))
     assert texts[i + 1].startswith("{[00:00:25] Note (TB): L01 ser på IS")
     assert not list(doc.comments)
+
+
+def test_sessions_sharing_an_id_start_get_distinct_file_names(workspace, tmp_path: Path) -> None:  # noqa: ANN001
+    """A reference is the id's first 6 characters; two sessions sharing them (1 in 130 for
+    500 sessions) get longer ones instead of refusing to export."""
+    from fieldkit.export import run_export
+    from fieldkit.export.collect import ExportOptions
+    from fieldkit.store.models import Session
+
+    handle = workspace.create("Prefiks", language="en")
+    with handle.db.transaction() as s:
+        for tail in ("1" * 26, "2" * 26):
+            s.add(Session(id=uuid.UUID("abcdef" + tail), project_id=handle.project_id, title="Same day",
+                          starts_at=datetime(2026, 4, 1, tzinfo=timezone.utc)))
+    res = run_export(handle, ["txt", "eaf"], None, ExportOptions(), tmp_path / "out")
+    names = sorted(p.name for p in res.files)
+    assert names == ["2026-04-01_abcdef1.eaf", "2026-04-01_abcdef1.txt", "2026-04-01_abcdef2.eaf",
+                     "2026-04-01_abcdef2.txt"]
+    assert sorted(x.label for x in res.bundle.sessions) == ["2026-04-01 · abcdef1", "2026-04-01 · abcdef2"]
+    handle.close()

@@ -104,3 +104,43 @@ def test_group_warnings() -> None:
     warnings = group_warnings([("L01", "leader", "NAV office"), ("L02", "nurse", "DPS"),
                                ("L03", "nurse", "DPS")])
     assert len(warnings) == 1 and "L01" in warnings[0] and "leader, NAV office" in warnings[0]
+
+
+# --------------------------------------------------------------------------- names that are words
+
+WORKERS = [Person("Per Bruker", "informant", "B01", "user"),
+           Person("Jon Leder", "informant", "A01", "ansatt, Vestby kommune"),
+           Person("Kari Demo", "informant", "D01", "nurse")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Samarbeidsmøte om en bruker", "Samarbeidsmøte om en bruker"),       # the common noun
+    ("Kostnad per bruker og vår leder", "Kostnad per bruker og vår leder"),
+    ("Bruker du tolk?", "Bruker du tolk?"),                                 # capital at sentence start
+    ("Leder: ja. Per Bruker kom.", "Leder: ja. B01 kom."),                  # the full name
+    ("Det sa Bruker selv.", "Det sa B01 selv."),                            # capitalised mid-sentence
+    ("Per sa ja. Bruker Per?", "B01 sa ja. B01 B01?"),                       # next to a name part
+    ("Jon Leders kontor", "A01s kontor"),
+    ("Demo-prosjektet og Kari Demo", "Demo-prosjektet og D01"),            # the project's own name
+    ("Vi bruker Whisper", "Vi bruker Whisper"),
+])
+def test_names_that_are_common_words(text: str, expected: str) -> None:
+    p = Pseudonymiser.build("code", WORKERS, protected_words=["Demo", "Whisper"])
+    assert p(text) == expected
+
+
+def test_protected_word_in_the_redaction_list_is_replaced() -> None:
+    p = Pseudonymiser.build("code", WORKERS, redaction_terms=["Demo"], protected_words=["Demo"])
+    assert p("Demo og Kari Demo") == "D01 og D01"   # replaced: the redaction list wins over protection
+
+
+def test_nn_never_doubles_and_codes_do_not_stay() -> None:
+    p = Pseudonymiser.build("nn", WORKERS, places=["Vestby"], redaction_terms=["Solstrand"])
+    assert p("Jon Leder Vestby og Solstrand Vestby") == "NN og NN"
+    assert p("A01 ser bort mens B01 snakker; a01 er ikke en kode") == "NN ser bort mens NN snakker; a01 er ikke en kode"
+
+
+def test_role_mode_replaces_codes_with_the_same_label() -> None:
+    p = Pseudonymiser.build("role", WORKERS)
+    assert p("A01 og Jon Leder") == "[ansatt, Vestby kommune] og [ansatt, Vestby kommune]"
+    assert Pseudonymiser.build("code", WORKERS)("A01 og Jon") == "A01 og A01"

@@ -37,6 +37,8 @@ async def test_export_screen_writes_word_qdpx_and_srt_without_names(workspace, t
         screen = await _export_screen(app, pilot, slug, str(first))
         sessions = screen.query_one("#export-sessions", SelectionList)
         assert list(sessions.selected) == [str(first)]           # the session it was opened for
+        prompts = [str(sessions.get_option_at_index(i).prompt) for i in range(sessions.option_count)]
+        assert prompts[0] == "2026-03-04 · Intervju med Kari Nordmann"   # date and title, in time order
         formats = screen.query_one("#export-formats", SelectionList)
         formats.select("qdpx")
         formats.select("srt")

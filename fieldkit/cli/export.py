@@ -23,19 +23,26 @@ FORMATS = ("docx", "md", "txt", "srt", "vtt", "csv", "xlsx", "json", "qdpx", "ea
               show_default=True, help="Replace registry names by pseudonym codes, role labels or NN.")
 @click.option("--redact-organisations", is_flag=True,
               help="Treat informants' organisations and sites as names too.")
+@click.option("--no-audio", is_flag=True,
+              help="With --pseudonymise off: leave the audio out of ELAN and REFI-QDA exports.")
 @click.option("--line-numbers", is_flag=True, help="Line numbers in Word (line-by-line coding).")
 @click.option("--no-pilot", is_flag=True, help="Leave pilot interviews out (with --all).")
+@click.option("--csv-separator", type=click.Choice([";", ",", "tab"]), default=None,
+              help="CSV column separator (default: ';' for Norwegian projects, as Norwegian Excel "
+                   "expects, else ',').")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Folder to write to (default: the project's exports folder).")
 @click.option("--force", is_flag=True, help="Replace files that already exist.")
 @click.pass_context
 def export(ctx: click.Context, project_name: str, session_refs: tuple[str, ...], all_sessions: bool,
-           formats: tuple[str, ...], layer: str, mode: str, redact_organisations: bool,
-           line_numbers: bool, no_pilot: bool, out_dir: str | None, force: bool) -> None:
+           formats: tuple[str, ...], layer: str, mode: str, redact_organisations: bool, no_audio: bool,
+           line_numbers: bool, no_pilot: bool, csv_separator: str | None, out_dir: str | None,
+           force: bool) -> None:
     """Export sessions for reading, coding and analysis.
 
     Names from the project's registry (informants, researchers, places and the redaction
-    list) are replaced in text, notes and metadata unless --pseudonymise off.
+    list) are replaced in text, notes and metadata unless --pseudonymise off. Only then
+    do ELAN (a WAV beside the .eaf) and REFI-QDA (inside the .qdpx) carry the audio.
     """
     from pathlib import Path
 
@@ -50,7 +57,8 @@ def export(ctx: click.Context, project_name: str, session_refs: tuple[str, ...],
         ids = None if all_sessions else list(dict.fromkeys(find_session(handle, r).id for r in session_refs))
         options = ExportOptions(mode=mode, layer=layer, line_numbers=line_numbers,
                                 redact_organisations=redact_organisations,
-                                include_pilot=not no_pilot)
+                                include_pilot=not no_pilot, include_audio=not no_audio,
+                                csv_separator="\t" if csv_separator == "tab" else csv_separator)
         result = run_export(handle, list(dict.fromkeys(formats)), ids, options,
                             Path(out_dir) if out_dir else None, force)
     bundle = result.bundle

@@ -113,14 +113,22 @@ def coverage(ctx: click.Context, project_name: str, session_id: str | None, pilo
             if untouched:
                 console.print("Untouched themes: " + "; ".join(untouched))
             return
-        m = project_matrix(handle.db, handle.project_id, include_pilot=pilot)
-        table = Table(title="Coverage (question x session)")
-        table.add_column("Question")
-        for _sid, title in m.sessions:
-            table.add_column(title[:12])
-        for row in m.rows:
-            label = row.text[:50] + (" (retired)" if row.retired else "")
-            table.add_row(label, *[marks[c.value] if c else "–" for c in row.cells.values()])
-        console.print(table)
-        for text, missing in m.gaps():
-            console.print(f"Not covered in {missing} session(s): {text}")
+        whole = project_matrix(handle.db, handle.project_id, include_pilot=pilot)
+        if not whole.guides:
+            console.print("No session has used a guide yet.")
+            return
+        # one table per guide: a session's coverage only under its own guide's questions
+        for gid, gtitle, versions in whole.guides:
+            m = whole.for_guide(gid)
+            heads = m.headings()
+            vtext = ", ".join(f"v{v}" for v in versions)
+            table = Table(title=f"Coverage: {gtitle} ({vtext}), question x session")
+            table.add_column("Question")
+            for sid, _title in m.sessions:
+                table.add_column(heads[sid])
+            for row in m.rows:
+                label = row.text[:50] + (" (retired)" if row.retired else "")
+                table.add_row(label, *[marks[c.value] if c else "–" for c in row.cells.values()])
+            console.print(table)
+            for text, missing in m.gaps():
+                console.print(f"Not covered in {missing} session(s) of {len(m.sessions)}: {text}")

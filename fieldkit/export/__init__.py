@@ -28,6 +28,33 @@ class ExportExists(FieldkitError):
 
 
 @dataclass
+class SessionChoice:
+    """A session as the export screen offers it."""
+
+    id: str
+    title: str
+    date: str          # ISO date or ""
+    is_pilot: bool
+
+    @property
+    def label(self) -> str:
+        return " · ".join(x for x in (self.date, self.title) if x) + ("  (pilot)" if self.is_pilot else "")
+
+
+def session_choices(handle: "ProjectHandle") -> list[SessionChoice]:
+    """The project's sessions in time order, for choosing what to export."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import Session
+
+    with handle.db.session() as s:
+        rows = s.exec(select(Session).where(Session.project_id == handle.project_id)
+                      .order_by(Session.starts_at, Session.created_at)).all()
+        return [SessionChoice(str(x.id), x.title, x.starts_at.date().isoformat() if x.starts_at else "",
+                              x.is_pilot) for x in rows]
+
+
+@dataclass
 class ExportResult:
     files: list[Path] = field(default_factory=list)
     bundle: "Bundle | None" = None

@@ -13,7 +13,6 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from sqlmodel import select
@@ -51,6 +50,8 @@ class ExportOptions:
     line_numbers: bool = False
     redact_organisations: bool = False  # informants' organisations and sites are names too
     include_pilot: bool = True
+    csv_separator: str | None = None    # None: ";" for Norwegian projects, else ","
+    include_audio: bool = True          # with mode "off" only: audio beside the .eaf and in the .qdpx
 
 
 def _slug(text: str, limit: int = 40) -> str:
@@ -107,6 +108,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
         tag_codes = s.exec(select(TagCode).where(TagCode.scheme_id.in_([x.id for x in schemes]))
                            .order_by(TagCode.sort)).all() if schemes else []
         project_name, redaction_terms = project.name, list(project.redaction_terms or [])
+        project_language, vocabulary = project.language or "no", project.vocabulary or ""
 
     inf_by_id = {i.id: i for i in informants}
     res_by_id = {r.id: r for r in researchers}
@@ -120,15 +122,25 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
     # ---------------------------------------------------------------- pseudonymiser
     redact_orgs = opt.redact_organisations and opt.mode != "off"
 
-    def inf_label(i: Informant) -> str:
-        return role_label(i.role, "" if redact_orgs else i.organisation)
-
-    people = [Person(i.name, "informant", i.code, inf_label(i)) for i in informants]
-    people += [Person(r.name, "researcher", r.initials, "researcher") for r in researchers]
     places = [x.place for x in all_sessions if x.place]
     if redact_orgs:
         places += [v for i in informants for v in (i.site, i.organisation) if v]
-    pseudo = Pseudonymiser.build(opt.mode, people, places, redaction_terms)
+    # one policy for a name everywhere: a role label ("ansatt, Vestby kommune") is
+    # pseudonymised like the text beside it ("[place] kommune")
+    places_only = Pseudonymiser.build(opt.mode, [], places, redaction_terms)
+    role_labels = {i.id: role_label(places_only(i.role), "" if redact_orgs else places_only(i.organisation))
+                   for i in informants}
+
+    def inf_label(i: Informant) -> str:
+        return role_labels[i.id]
+
+    protected = [w for w in re.split(r"[\s,;]+", f"{project_name}\n{vocabulary}") if w]
+    common = {w for v in versions.values() for w in _lower_words(v.outline)}
+    common |= {w for g in guide_rows.values() for w in _lower_words(g.title)}
+    people = [Person(i.name, "informant", i.code, inf_label(i)) for i in informants]
+    people += [Person(r.name, "researcher", r.initials, "researcher") for r in researchers]
+    pseudo = Pseudonymiser.build(opt.mode, people, places, redaction_terms,
+                                 protected_words=protected, common_words=common)
     P = pseudo.apply
 
     # ---------------------------------------------------------------- shared lookups
@@ -152,7 +164,20 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
     for rec in recordings:
         by_session[rec.session_id]["r"].append(rec)
 
+    # a reference is the id's first 6 characters, more where two sessions share them
+    short_len: dict[uuid.UUID, int] = {}
+    for n in range(6, 33):
+        prefixes: dict[str, list[uuid.UUID]] = {}
+        for x in sessions:
+            if short_len.get(x.id, 6) <= n:
+                prefixes.setdefault(x.id.hex[:n], []).append(x.id)
+        clash = [i for ids in prefixes.values() if len(ids) > 1 for i in ids]
+        if not clash:
+            break
+        for i in clash:
+            short_len[i] = n + 1
     questions: dict[str, m.Question] = {}
+    guide_texts: dict[tuple, str] = {}
     out_sessions: list[m.Session] = []
     exported_informants: dict[uuid.UUID, Informant] = {}
 
@@ -175,9 +200,11 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
             else:
                 label = f"Informant {n}"
             inf_speaker[inf.id] = label
-            plist.append(m.Participant(code=inf.code, role=P(inf.role),
+            # codes link a person across exports: only code and off modes show them
+            plist.append(m.Participant(code=inf.code if opt.mode in ("code", "off") else label, role=P(inf.role),
                                        organisation="" if redact_orgs else P(inf.organisation),
-                                       speaker=label))
+                                       speaker=label, site="" if redact_orgs else P(inf.site),
+                                       group=P(inf.group_label)))
         by_speaker_label = {p.speaker_label.casefold(): inf_speaker.get(p.informant_id, "")
                             for p in parts if p.speaker_label}
 
@@ -206,10 +233,15 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
                 return researcher_label(res_by_initials[key])
             return P(seg.speaker_label or "")
 
+        inf_labels_here = {p.speaker_label.casefold() for p in parts if p.speaker_label}
         segs = [
             m.Segment(index=n, start_ms=seg.start_ms, end_ms=seg.end_ms, speaker=speaker_of(seg),
                       verbatim=P(seg.verbatim),
-                      edited=P(seg.edited) if seg.edited is not None else None)
+                      edited=P(seg.edited) if seg.edited is not None else None,
+                      by_researcher=bool(seg.speaker_researcher_id) or (
+                          not seg.speaker_informant_id
+                          and (seg.speaker_label or "").casefold() in res_by_initials
+                          and (seg.speaker_label or "").casefold() not in inf_labels_here))
             for n, seg in enumerate(by_session[sess.id]["s"])
         ]
         starts = [x.start_ms for x in segs]
@@ -237,7 +269,8 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
                     code, tag_label = key, ev.code
             qtext = ""
             if ev.question_id and guide is not None:
-                qtext = P(guide.label(ev.question_id))
+                qtext = guide_texts.setdefault((sess.guide_version_id, ev.question_id),
+                                               P(guide.label(ev.question_id)))
             author = researcher_label(ev.created_by)
             about = ""
             if ev.informant_id and ev.informant_id in inf_by_id:
@@ -260,47 +293,37 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
         # guide: coverage and theme headings ----------------------------
         coverage: dict[str, str] = {}
         marks: list[m.ThemeMark] = []
+        gv = versions.get(sess.guide_version_id) if sess.guide_version_id else None
+        gkey = str(gv.guide_id) if gv else ""
+        gtitle = P(guide_rows[gv.guide_id].title) if gv and gv.guide_id in guide_rows else ""
         if guide is not None:
             for theme, q in guide.iter_questions():
-                questions.setdefault(q.id, m.Question(q.id, theme.id, P(theme.title), P(q.text)))
+                questions.setdefault(f"{gkey}/{q.id}", m.Question(
+                    q.id, theme.id, P(theme.title), P(q.text), guide_key=gkey, guide_title=gtitle))
                 coverage[q.id] = latest_cov.get(q.id, (None, "not_yet"))[1]
             for qid, (_o, status) in latest_cov.items():   # questions of earlier versions
                 coverage.setdefault(qid, status)
-            seen: set[str] = set()
-            for e in sorted((e for e in evs if e.kind in ("coverage", "probe", "returned")
-                             and e.question_id and e.position_ms is not None),
-                            key=lambda e: e.position_ms):
-                theme = guide.theme_of(e.question_id)
-                if theme is None:
-                    continue
-                if theme.id not in seen:
-                    seen.add(theme.id)
-                    marks.append(m.ThemeMark(theme.id, P(theme.title), e.position_ms, e.segment_index))
-                elif e.kind == "returned":
-                    marks.append(m.ThemeMark(theme.id, P(theme.title), e.position_ms, e.segment_index,
-                                             returned=True))
+            marks = theme_marks(guide, evs, segs, P)
 
-        gv = versions.get(sess.guide_version_id) if sess.guide_version_id else None
         date = sess.starts_at.date().isoformat() if sess.starts_at else ""
         duration = max([x.end_ms for x in segs] + [r.duration_ms for r in by_session[sess.id]["r"]] + [0])
         researchers_here = [(researcher_label(rid), fn) for rid, fn in
                             ((sess.lead_id, "interviewer"), (sess.observer_id, "observer")) if rid]
         codes_here = "-".join(p.code for p in plist) if opt.mode in ("code", "off") else ""
-        short = sess.id.hex[:6]
+        short = sess.id.hex[:short_len.get(sess.id, 6)]
         label = " · ".join(x for x in (date, short, codes_here) if x)
         stem = "_".join(x for x in (date, short, _slug(codes_here) if codes_here else "") if x)
         audio = ""
-        if opt.mode == "off":
-            for rec in by_session[sess.id]["r"]:
-                if rec.original_path and Path(rec.original_path).is_file():
-                    audio = str(Path(rec.original_path).resolve())
-                    break
+        if opt.mode == "off" and opt.include_audio and by_session[sess.id]["r"]:
+            from fieldkit.export.audio import has_audio
+
+            if has_audio(handle, sess.id):   # voices identify: only without pseudonymisation
+                audio = f"{sess.id}.wav"
         out_sessions.append(m.Session(
             id=str(sess.id), label=label, title=P(sess.title), kind=sess.kind.value,
             status=sess.status.value, date=date, place=P(sess.place), is_pilot=sess.is_pilot,
             participants=plist, researchers=researchers_here,
-            guide_title=P(guide_rows[gv.guide_id].title) if gv and gv.guide_id in guide_rows else "",
-            guide_version=gv.number if gv else None,
+            guide_title=gtitle, guide_version=gv.number if gv else None, guide_key=gkey,
             header={P(str(k)): P(str(v)) for k, v in (sess.header or {}).items()},
             duration_ms=duration, segments=segs, events=evs, coverage=coverage, themes=marks,
             audio_path=audio, stem=stem,
@@ -310,17 +333,86 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
     if opt.mode != "off":
         warnings = group_warnings((i.code, i.role, "" if redact_orgs else i.organisation)
                                   for i in exported_informants.values())
+    # researchers: who led most sessions first (REFI tools take the first user as the coder)
+    led = {r.id: 0 for r in researchers}
+    for x in sessions:
+        for rid, w in ((x.lead_id, 2), (x.observer_id, 1)):
+            if rid in led:
+                led[rid] += w
+    ordered = sorted(researchers, key=lambda r: (-led[r.id], r.initials))
+    labels = list(dict.fromkeys(researcher_label(r.id, None) or r.initials for r in ordered))
+    if opt.mode not in ("code", "off"):
+        labels = list(dict.fromkeys(f for sess in out_sessions for _l, f in sess.researchers)) or labels
+        labels = [x.capitalize() for x in labels]
+    separator = opt.csv_separator or (";" if _is_norwegian(project_language) else ",")
     bundle = m.Bundle(
         project=P(project_name), layer=opt.layer, mode=opt.mode, created=_iso(datetime.now(timezone.utc)),
         sessions=out_sessions, codes=list(bundle_codes.values()), questions=list(questions.values()),
-        researchers=sorted({researcher_label(r.id, None) or r.initials for r in researchers}),
-        line_numbers=opt.line_numbers,
+        researchers=labels, line_numbers=opt.line_numbers, language=project_language,
+        csv_separator=separator,
     )
     bundle.report = dict(pseudo.report)
     bundle.report_lines = pseudo.report_lines()
     bundle.warnings = warnings
     bundle._pseudonymiser = pseudo  # type: ignore[attr-defined]  # for later text (file names)
+    bundle._handle = handle  # type: ignore[attr-defined]  # for the audio (fieldkit.export.audio)
     return bundle
+
+
+def _is_norwegian(language: str) -> bool:
+    return (language or "").split("-")[0].lower() in ("no", "nb", "nn", "nob", "nno")
+
+
+def _lower_words(outline: object) -> set[str]:
+    """Lower-case words of a guide (its outline or title): ordinary words, not names."""
+    out: set[str] = set()
+
+    def walk(x: object) -> None:
+        if isinstance(x, str):
+            out.update(w.casefold() for w in re.findall(r"\w+", x) if w.islower())
+        elif isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, (list, tuple)):
+            for v in x:
+                walk(v)
+
+    walk(outline)
+    return out
+
+
+def theme_marks(guide: Guide, evs: list[m.Event], segs: list[m.Segment], P) -> list[m.ThemeMark]:  # noqa: ANN001, N803
+    """Theme headings where each theme began, not where its first key was pressed.
+
+    The coverage key is pressed after a question was asked (often after it was
+    answered), so a theme's heading goes before the first researcher turn after the
+    last mark of another theme: where the lead moved to it and asked its first
+    question (a turn with a question mark preferred). Without researcher turns it
+    stays at the segment of the first mark. "Returned" marks stay where they are."""
+    marks: list[m.ThemeMark] = []
+    seen: set[str] = set()
+    prev_seg = -1              # the segment of the mark before (of another theme, for a new one)
+    for e in sorted((e for e in evs if e.kind in ("coverage", "probe", "returned")
+                     and e.question_id and e.position_ms is not None), key=lambda e: e.position_ms):
+        theme = guide.theme_of(e.question_id)
+        if theme is None:
+            continue
+        at = e.segment_index
+        if theme.id not in seen:
+            seen.add(theme.id)
+            pos = e.position_ms
+            if at is not None and segs:
+                lo = min(prev_seg + 1, at)
+                turns = [k for k in range(lo, at + 1) if segs[k].by_researcher]
+                asked = [k for k in turns if "?" in segs[k].verbatim]
+                pick = (asked or turns or [at])[0]
+                at, pos = pick, min(pos, segs[pick].start_ms)
+            marks.append(m.ThemeMark(theme.id, P(theme.title), pos, at))
+        elif e.kind == "returned":
+            marks.append(m.ThemeMark(theme.id, P(theme.title), e.position_ms, at, returned=True))
+        if e.segment_index is not None:
+            prev_seg = max(prev_seg, e.segment_index)
+    return marks
 
 
 def _iso(dt: datetime | None) -> str:

@@ -1,8 +1,13 @@
 """Word transcripts (python-docx): a title block with the session's metadata (no names),
-guide themes as headings where the talk turned to them, ``[hh:mm:ss]`` timestamps and
-speaker labels, observer notes, tags and guide marks as Word comments on the segment
-they fall in (marked inline where python-docx has no comments), optional line numbers
-for line-by-line coding."""
+guide themes as headings where the theme began, ``[hh:mm:ss]`` timestamps and speaker
+labels, observer notes, tags and guide marks as Word comments on the segment they fall
+in, dated when the event was made (marked inline where python-docx has no comments),
+optional line numbers for line-by-line coding.
+
+For readers in Norway and elsewhere: A4 paper, the document and proofing language from
+the project (nb-NO, nn-NO, en-GB ...: else Word marks every word as misspelt), a header
+with the session's reference and a footer with page numbers, and the export's own
+creation date (not the template's)."""
 
 from __future__ import annotations
 
@@ -61,13 +66,91 @@ def _style_id(doc, name: str) -> str:  # noqa: ANN001
         return name.replace(" ", "")
 
 
+#: project language -> Word language tag
+LANGUAGES = {"no": "nb-NO", "nb": "nb-NO", "nob": "nb-NO", "nn": "nn-NO", "nno": "nn-NO", "en": "en-GB",
+             "sv": "sv-SE", "da": "da-DK", "de": "de-DE", "fi": "fi-FI", "fr": "fr-FR", "es": "es-ES",
+             "se": "se-NO", "nl": "nl-NL", "is": "is-IS"}
+PAGE_WORDS = {"nb-NO": ("Side", "av"), "nn-NO": ("Side", "av"), "sv-SE": ("Sida", "av"),
+              "da-DK": ("Side", "af"), "de-DE": ("Seite", "von")}
+
+
+def word_language(language: str) -> str:
+    """The Word language tag for a project language ("no" -> "nb-NO", "en" -> "en-GB")."""
+    lang = (language or "").strip()
+    if "-" in lang and len(lang) >= 4:
+        a, b = lang.split("-", 1)
+        return f"{a.lower()}-{b.upper()}"
+    return LANGUAGES.get(lang.lower(), "en-GB")
+
+
+def _language(doc, tag: str) -> None:  # noqa: ANN001
+    """Every language setting of the template (styles, theme fonts) to ``tag``."""
+    from docx.oxml.ns import qn
+
+    for el in doc.styles.element.iter(qn("w:lang")):
+        el.set(qn("w:val"), tag)
+        if el.get(qn("w:eastAsia")) is not None:
+            el.set(qn("w:eastAsia"), tag)
+    settings = doc.settings.element
+    for el in settings.iter(qn("w:themeFontLang")):
+        el.set(qn("w:val"), tag)
+    for el in list(settings.iter(qn("w:proofState"))):   # "already checked": let Word check
+        el.getparent().remove(el)
+    doc.core_properties.language = tag
+
+
+def _page_setup(doc, bundle: Bundle, s: Session, tag: str) -> None:  # noqa: ANN001
+    """A4 with 2.5 cm margins; the session reference in the header, page numbers below."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import parse_xml
+    from docx.shared import Mm, Pt
+
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(25)
+    section.top_margin = section.bottom_margin = Mm(25)
+    head = section.header.paragraphs[0]
+    run = head.add_run(" · ".join(x for x in (s.label, s.title) if x))
+    run.font.size = Pt(9)
+    head.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    page, of = PAGE_WORDS.get(tag, ("Page", "of"))
+    foot = section.footer.paragraphs[0]
+    foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+    def field(instr: str) -> str:
+        return (f'<w:r {NSW}><w:fldChar w:fldCharType="begin"/></w:r>'
+                f'<w:r {NSW}><w:instrText xml:space="preserve"> {instr} </w:instrText></w:r>'
+                f'<w:r {NSW}><w:fldChar w:fldCharType="separate"/></w:r>'
+                f'<w:r {NSW}><w:t>1</w:t></w:r>'
+                f'<w:r {NSW}><w:fldChar w:fldCharType="end"/></w:r>')
+
+    for xml in (f'<w:r {NSW}><w:t xml:space="preserve">{_x(page)} </w:t></w:r>', field("PAGE"),
+                f'<w:r {NSW}><w:t xml:space="preserve"> {_x(of)} </w:t></w:r>', field("NUMPAGES")):
+        for el in parse_xml(f"<w:p {NSW}>{xml}</w:p>"):
+            foot._p.append(el)
+
+
+def _when(iso: str):  # noqa: ANN202
+    from datetime import datetime, timezone
+
+    try:
+        dt = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
 def build(bundle: Bundle, s: Session):  # noqa: ANN201 - docx.Document
     from docx import Document
     from docx.oxml import parse_xml
+    from docx.oxml.ns import qn
     from docx.shared import Pt, RGBColor
     from docx.text.paragraph import Paragraph
 
     doc = Document()
+    tag = word_language(bundle.language)
+    _language(doc, tag)
+    _page_setup(doc, bundle, s, tag)
     use_comments = hasattr(doc, "add_comment")
     head = doc.add_heading(s.title or s.label, level=1)
     meta = [head]
@@ -130,8 +213,11 @@ def build(bundle: Bundle, s: Session):  # noqa: ANN201 - docx.Document
         for e in evs:
             at = f"[{hms(e.position_ms)}] " if e.position_ms is not None else ""
             if use_comments:
-                doc.add_comment(runs, text=_clean(at + e.summary()), author=e.author or "fieldkit",
-                                initials=(e.author or "FK")[:9])
+                c = doc.add_comment(runs, text=_clean(at + e.summary()), author=e.author or "fieldkit",
+                                    initials=(e.author or "FK")[:9])
+                made = e.wall_time or bundle.created
+                if made:   # when the event was made, not when the file was exported
+                    c._comment_elm.set(qn("w:date"), made.replace("+00:00", "Z"))
             else:
                 inline(f"{{{at}{e.summary()}}}")
     if loose:
@@ -144,6 +230,11 @@ def build(bundle: Bundle, s: Session):  # noqa: ANN201 - docx.Document
     core = doc.core_properties
     core.author, core.last_modified_by, core.title = "fieldkit", "fieldkit", s.title or s.label
     core.comments = ""
+    core.subject = s.label
+    made = _when(bundle.created)
+    if made is not None:
+        core.created = core.modified = made.replace(tzinfo=None)
+    core.revision = 1
     return doc
 
 

@@ -1,22 +1,86 @@
 """ELAN annotation files (.eaf, EAF 3.0): a tier per speaker with the transcript
-segments, and one tier "Observer events" with notes, tags and guide marks.
+segments, a tier per tag code ("Tag: Key quote"), one per note author ("Notes: TB"),
+one for guide marks, and one per researcher for debriefs and notes without a time.
 
-ELAN does not allow overlapping annotations on one tier: a segment starting before the
-previous one of the same speaker ended is moved to start there; events at the same
-millisecond share one annotation, and an event's annotation lasts until the next event
-(at most 2 s; a state tag's end is written into its text)."""
+ELAN does not allow overlapping annotations on one tier, nor annotations of zero
+length: a segment starting before the previous one of the same speaker ended is moved
+to start there; a point event is a short annotation (:data:`POINT_MS`, shortened to
+the next event on its tier; events at the same millisecond share one); a state tag
+lasts from its start to its end. Debriefs have no time: they span the session.
+
+When the audio goes along (pseudonymisation off), it is written as ``<stem>.wav``
+beside the .eaf (16 kHz mono PCM, MIME ``audio/x-wav``: ELAN plays WAV), linked by an
+absolute URL and by ``RELATIVE_MEDIA_URL`` ``./<stem>.wav``, so ELAN finds it wherever
+the folder is moved."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fieldkit.export.model import Bundle, Session
+from fieldkit.export.model import Bundle, Event, Session
 
-EVENT_TIER = "Observer events"
-POINT_MS = 2000
+POINT_MS = 500
+GUIDE_TIER = "Guide"
+#: event kinds on a researcher's notes tier
+NOTE_KINDS = ("note", "quote", "marker")
 
 
-def build(bundle: Bundle, s: Session) -> bytes:
+def _event_tier(e: Event) -> str | None:
+    if e.kind == "tag":
+        return f"Tag: {e.tag_label or e.code}"
+    if e.kind in ("coverage", "probe", "returned"):
+        return GUIDE_TIER
+    if e.kind in NOTE_KINDS:
+        return f"Notes: {e.author or 'fieldkit'}"
+    return None
+
+
+def event_tiers(s: Session) -> dict[str, list[tuple[int, int, str]]]:
+    """Annotations per event tier, without overlaps and never of zero length."""
+    points: dict[str, dict[int, list[Event]]] = {}
+    stretches: dict[str, list[tuple[int, int, str]]] = {}
+    loose: dict[str, list[str]] = {}
+    for e in s.reading_events():
+        if e.kind == "debrief" or e.position_ms is None:
+            loose.setdefault(f"Debrief and notes: {e.author or 'fieldkit'}", []).append(
+                ("Debrief: " if e.kind == "debrief" else "") + (e.text or e.summary()))
+            continue
+        tier = _event_tier(e)
+        if tier is None:
+            continue
+        if e.kind == "tag" and e.end_ms is not None and e.end_ms > e.position_ms:
+            stretches.setdefault(tier, []).append((e.position_ms, e.end_ms, e.text or e.tag_label or e.code))
+        else:
+            points.setdefault(tier, {}).setdefault(e.position_ms, []).append(e)
+    out: dict[str, list[tuple[int, int, str]]] = {}
+    for tier in list(stretches) + [t for t in points if t not in stretches]:
+        anns = [(a, b, text, True) for a, b, text in stretches.get(tier, [])]
+        for pos, evs in points.get(tier, {}).items():
+            anns.append((pos, pos + POINT_MS, " | ".join(_text(e) for e in evs), False))
+        anns.sort(key=lambda x: (x[0], x[1]))
+        fixed: list[tuple[int, int, str]] = []
+        for i, (a, b, text, _stretch) in enumerate(anns):
+            if fixed and a < fixed[-1][1]:
+                a = fixed[-1][1]                   # after the one before on this tier
+            nxt = anns[i + 1][0] if i + 1 < len(anns) else None
+            if nxt is not None and nxt > a:
+                b = min(b, nxt)
+            b = max(b, a + 1)
+            fixed.append((a, b, text))
+        out[tier] = fixed
+    end = max([s.duration_ms, 1000] + [b for anns in out.values() for _a, b, _t in anns])
+    for tier, texts in loose.items():
+        out[tier] = [(0, end, "\n\n".join(texts))]
+    return out
+
+
+def _text(e: Event) -> str:
+    if e.kind == "tag":
+        return e.text or e.tag_label or e.code
+    return e.summary()
+
+
+def build(bundle: Bundle, s: Session, media: Path | None = None) -> bytes:
     from lxml import etree
 
     XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -27,10 +91,11 @@ def build(bundle: Bundle, s: Session) -> bytes:
     root.set("VERSION", "3.0")
     root.set(f"{{{XSI}}}noNamespaceSchemaLocation", "http://www.mpi.nl/tools/elan/EAFv3.0.xsd")
     header = etree.SubElement(root, "HEADER", MEDIA_FILE="", TIME_UNITS="milliseconds")
-    if s.audio_path:
-        uri = Path(s.audio_path).resolve().as_uri()
-        etree.SubElement(header, "MEDIA_DESCRIPTOR", MEDIA_URL=uri, MIME_TYPE="audio/x-wav"
-                         if s.audio_path.lower().endswith(".wav") else "audio/*")
+    if media is not None:
+        from fieldkit.export.audio import MIME
+
+        etree.SubElement(header, "MEDIA_DESCRIPTOR", MEDIA_URL=media.resolve().as_uri(),
+                         RELATIVE_MEDIA_URL=f"./{media.name}", MIME_TYPE=MIME)
     prop = etree.SubElement(header, "PROPERTY", NAME="lastUsedAnnotationId")
     time_order = etree.SubElement(root, "TIME_ORDER")
     slots: list[int] = []
@@ -48,23 +113,20 @@ def build(bundle: Bundle, s: Session) -> bytes:
         b = max(b, a + 1)
         last_end[who] = b
         tiers.setdefault(who, []).append((a, b, " ".join(seg.text(bundle.layer).split())))
-    groups: dict[int, list[str]] = {}
-    for e in s.reading_events():
-        if e.position_ms is not None:
-            groups.setdefault(e.position_ms, []).append(e.summary())
-    ev_ann: list[tuple[int, int, str]] = []
-    positions = sorted(groups)
-    for i, pos in enumerate(positions):
-        nxt = positions[i + 1] if i + 1 < len(positions) else None
-        end = pos + POINT_MS if nxt is None else min(pos + POINT_MS, nxt)
-        ev_ann.append((pos, end, " | ".join(groups[pos])))
+    speakers = set(tiers)
+    for tier, anns in event_tiers(s).items():
+        if tier in tiers:
+            tier = f"{tier} (events)"
+        tiers[tier] = anns
 
     n = 0
     tier_els = []
-    for tier_id, anns in list(tiers.items()) + ([(EVENT_TIER, ev_ann)] if ev_ann else []):
+    for tier_id, anns in tiers.items():
         t = etree.Element("TIER", TIER_ID=tier_id, LINGUISTIC_TYPE_REF="default-lt")
-        if tier_id != EVENT_TIER:
+        if tier_id in speakers:
             t.set("PARTICIPANT", tier_id)
+        elif ": " in tier_id and not tier_id.startswith("Tag: "):
+            t.set("ANNOTATOR", tier_id.split(": ", 1)[1])
         for a, b, text in anns:
             n += 1
             ann = etree.SubElement(t, "ANNOTATION")
@@ -88,5 +150,18 @@ def build(bundle: Bundle, s: Session) -> bytes:
 
 
 def plan(bundle: Bundle, out_dir: Path) -> list:
-    return [(out_dir / f"{s.stem}.eaf", (lambda f, s=s: f.write(build(bundle, s))))
-            for s in bundle.sessions]
+    out = []
+    for s in bundle.sessions:
+        media = out_dir / f"{s.stem}.wav" if s.audio_path and getattr(bundle, "_handle", None) else None
+        if media is not None:
+            from fieldkit.export.audio import write_wav
+
+            out.append((media, (lambda f, s=s: write_wav(bundle._handle, _uuid(s.id), f))))
+        out.append((out_dir / f"{s.stem}.eaf", (lambda f, s=s, media=media: f.write(build(bundle, s, media)))))
+    return out
+
+
+def _uuid(text: str):  # noqa: ANN202
+    import uuid
+
+    return uuid.UUID(text)

@@ -12,6 +12,10 @@ SCHEMA = "fieldkit-export/1"
 
 def render(bundle: Bundle) -> str:
     data = {"schema": SCHEMA, **bundle.to_dict()}
+    if bundle.mode in ("role", "nn"):
+        # the warnings name informants by code, for the researcher's screen; role and NN
+        # exports carry no codes
+        data.pop("warnings", None)
     for s in data["sessions"]:
         s["researchers"] = [{"label": a, "function": b} for a, b in s["researchers"]]
     return json.dumps(data, ensure_ascii=False, indent=1)

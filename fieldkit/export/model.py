@@ -33,6 +33,8 @@ class Participant:
     role: str = ""
     organisation: str = ""
     speaker: str = ""           # the label used for them in this export
+    site: str = ""              # case network / municipality ("" when organisations are redacted)
+    group: str = ""             # informant group ("central", "local" ...)
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Segment:
     speaker: str
     verbatim: str
     edited: str | None = None
+    by_researcher: bool = False   # spoken by a researcher (interviewer or observer)
 
     def text(self, layer: str = "edited") -> str:
         if layer == "edited" and self.edited is not None:
@@ -105,6 +108,12 @@ class Question:
     theme_id: str
     theme: str
     text: str
+    guide_key: str = ""         # which guide it belongs to (question ids repeat across guides)
+    guide_title: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.guide_key}/{self.id}"
 
 
 @dataclass
@@ -132,13 +141,14 @@ class Session:
     researchers: list[tuple[str, str]] = field(default_factory=list)  # (label, function)
     guide_title: str = ""
     guide_version: int | None = None
+    guide_key: str = ""         # the guide's id: coverage is keyed by guide and question
     header: dict[str, str] = field(default_factory=dict)
     duration_ms: int = 0
     segments: list[Segment] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     coverage: dict[str, str] = field(default_factory=dict)   # question id -> status
     themes: list[ThemeMark] = field(default_factory=list)
-    audio_path: str = ""        # an audio file of the session (only when not pseudonymised)
+    audio_path: str = ""        # "<id>.wav" when the session's audio goes along (only when not pseudonymised)
     stem: str = ""              # file name stem, name-free
 
     def reading_events(self) -> list[Event]:
@@ -159,6 +169,13 @@ class Bundle:
     report_lines: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     line_numbers: bool = False
+    language: str = "no"        # the project's language ("no", "nb", "nn", "en" ...)
+    csv_separator: str = ","
+
+    def question(self, guide_key: str, question_id: str) -> "Question | None":
+        if not hasattr(self, "_q_index"):
+            self._q_index = {q.key: q for q in self.questions}
+        return self._q_index.get(f"{guide_key}/{question_id}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

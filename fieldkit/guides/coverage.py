@@ -111,27 +111,77 @@ class MatrixRow:
     text: str
     retired: bool
     cells: dict[uuid.UUID, CoverageStatus | None]   # None: not in that session's guide
+    guide_id: uuid.UUID | None = None
+    guide_title: str = ""
+
+    @property
+    def key(self) -> tuple:
+        """Question ids repeat across guides ("q1"): a row is a guide's question."""
+        return (self.guide_id, self.question_id)
+
+
+@dataclass
+class MatrixSession:
+    id: uuid.UUID
+    title: str
+    date: str                   # ISO date or ""
+    guide_id: uuid.UUID
+    guide_version: int
+
+    @property
+    def heading(self) -> str:
+        """A column heading: the session's title and date."""
+        return f"{self.title} ({self.date})" if self.date else self.title
 
 
 @dataclass
 class ProjectMatrix:
     sessions: list[tuple[uuid.UUID, str]]
     rows: list[MatrixRow]
+    session_info: dict[uuid.UUID, MatrixSession] = field(default_factory=dict)
+    guides: list[tuple[uuid.UUID, str, list[int]]] = field(default_factory=list)  # id, title, versions used
 
     def gaps(self) -> list[tuple[str, int]]:
-        """Questions not covered (fully or partly) in some sessions: (text, how many)."""
+        """Questions not covered (fully or partly) in some sessions: (text, how many).
+        With several guides the text starts with the guide's title."""
+        several = len(self.guides) > 1
         out = []
         for r in self.rows:
             missing = sum(1 for v in r.cells.values()
                           if v is not None and v not in (CoverageStatus.covered, CoverageStatus.partly))
             if missing:
-                out.append((r.text, missing))
+                out.append((f"{r.guide_title}: {r.text}" if several else r.text, missing))
         return out
+
+    def headings(self) -> dict[uuid.UUID, str]:
+        """Unique column headings: title and date, with the id's start where two agree."""
+        heads = {sid: self.session_info[sid].heading if sid in self.session_info else t
+                 for sid, t in self.sessions}
+        counts: dict[str, int] = {}
+        for h in heads.values():
+            counts[h] = counts.get(h, 0) + 1
+        return {sid: (f"{h} {sid.hex[:6]}" if counts[h] > 1 else h) for sid, h in heads.items()}
+
+    def for_guide(self, guide_id: uuid.UUID) -> "ProjectMatrix":
+        """The rows of one guide and the sessions that used it."""
+        sids = [(sid, t) for sid, t in self.sessions
+                if sid in self.session_info and self.session_info[sid].guide_id == guide_id]
+        keep = {sid for sid, _t in sids}
+        rows = [MatrixRow(r.question_id, r.theme, r.text, r.retired,
+                          {sid: v for sid, v in r.cells.items() if sid in keep}, r.guide_id, r.guide_title)
+                for r in self.rows if r.guide_id == guide_id]
+        return ProjectMatrix(sids, rows, {sid: self.session_info[sid] for sid in keep},
+                             [g for g in self.guides if g[0] == guide_id])
 
 
 def project_matrix(db: "Database", project_id: uuid.UUID, *, guide_id: uuid.UUID | None = None,
                    include_pilot: bool = False) -> ProjectMatrix:
-    """Question x session coverage over sessions that used a guide (pilots left out)."""
+    """Question x session coverage over sessions that used a guide (pilots left out).
+
+    Rows are keyed by guide and question: a session's coverage only ever fills the rows
+    of its own guide (any version), never a question of another guide with the same id."""
+    from fieldkit.store.models import Guide as GuideRow
+
     with db.session() as s:
         q = select(Session, GuideVersion).join(GuideVersion, Session.guide_version_id == GuideVersion.id)
         q = q.where(Session.project_id == project_id)
@@ -144,20 +194,36 @@ def project_matrix(db: "Database", project_id: uuid.UUID, *, guide_id: uuid.UUID
         for _sess, gv in pairs:
             if gv.guide_id not in latest or gv.number > latest[gv.guide_id].number:
                 latest[gv.guide_id] = gv
-    rows: dict[str, MatrixRow] = {}
+        titles = {g.id: g.title for g in s.exec(select(GuideRow).where(GuideRow.project_id == project_id))}
+        sids = [sess.id for sess, _gv in pairs]
+        events = s.exec(select(Event).where(Event.session_id.in_(sids), Event.kind == EventKind.coverage)
+                        .order_by(Event.wall_time, Event.created_at)).all() if sids else []
+    status: dict[uuid.UUID, dict[str, CoverageStatus]] = {}
+    for ev in events:
+        status.setdefault(ev.session_id, {})[ev.question_id] = CoverageStatus(ev.code)
+    rows: dict[tuple, MatrixRow] = {}
     # rows in the order of the newest version of each guide, retired ones after
-    for gv in latest.values():
+    for gid, gv in latest.items():
         g = Guide.from_outline(gv.outline)
         for theme, qn in g.iter_questions():
-            rows.setdefault(qn.id, MatrixRow(qn.id, theme.title, qn.text, False, {}))
-    sessions = []
+            rows.setdefault((gid, qn.id), MatrixRow(qn.id, theme.title, qn.text, False, {}, gid, titles.get(gid, "")))
+    sessions, info = [], {}
+    outlines: dict[uuid.UUID, Guide] = {}
+    versions_used: dict[uuid.UUID, set[int]] = {}
     for sess, gv in pairs:
         sessions.append((sess.id, sess.title))
-        cov = session_coverage(db, sess.id)
-        for theme, qn in cov.guide.iter_questions():
-            row = rows.setdefault(qn.id, MatrixRow(qn.id, theme.title, qn.text, True, {}))
-            row.cells[sess.id] = cov.of(qn.id)
+        info[sess.id] = MatrixSession(sess.id, sess.title, sess.starts_at.date().isoformat() if sess.starts_at else "",
+                                      gv.guide_id, gv.number)
+        versions_used.setdefault(gv.guide_id, set()).add(gv.number)
+        guide = outlines.get(gv.id) or outlines.setdefault(gv.id, Guide.from_outline(gv.outline))
+        got = status.get(sess.id, {})
+        for theme, qn in guide.iter_questions():
+            row = rows.setdefault((gv.guide_id, qn.id), MatrixRow(qn.id, theme.title, qn.text, True, {},
+                                                                  gv.guide_id, titles.get(gv.guide_id, "")))
+            row.cells[sess.id] = got.get(qn.id, CoverageStatus.not_yet)
     for row in rows.values():
         for sid, _t in sessions:
             row.cells.setdefault(sid, None)
-    return ProjectMatrix(sessions, list(rows.values()))
+    guides = [(gid, titles.get(gid, ""), sorted(versions_used.get(gid, ()))) for gid in latest]
+    ordered = sorted(rows.values(), key=lambda r: list(latest).index(r.guide_id) if r.guide_id in latest else 0)
+    return ProjectMatrix(sessions, ordered, info, guides)

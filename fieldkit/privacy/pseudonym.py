@@ -19,6 +19,19 @@ terms win over their parts ("Kari Nordmann" before "Kari"), and possessives keep
 ending: "Kari's" -> "L03's", "Karis" -> "L03s", "Hans'" -> "L03'". A first name shared
 by two people of the registry cannot be told apart: it becomes ``NN`` in every mode.
 
+Names that are also ordinary words ("Per Bruker", "Jon Leder", "Liv Berg") need evidence
+before a part alone is replaced: a part is *common* when it is in :data:`COMMON_WORDS`,
+in the project's vocabulary or name, or written in lower case in the guide. A common
+part is replaced only when capitalised; at the start of a sentence a first name is
+replaced ("Per sa ja"), a surname only when a neighbouring word is part of a registry
+name ("Bruker du tolk?" stays, "Per Bruker" and "... sa Bruker" go). The full name is always replaced when capitalised. Parts of names
+that are words of the project's own name or vocabulary ("Demo" for Kari Demo in the
+project "Demo") are never replaced alone, unless they are in the redaction list.
+
+In ``role`` and ``nn`` mode informants' codes written in notes and header fields
+("A01 ser bort") are replaced too (exact case), and in ``nn`` mode neighbouring
+replacements merge ("NN NN" becomes "NN").
+
 :attr:`Pseudonymiser.report` counts replacements per category; :func:`group_warnings`
 warns when an attribution group (role + organisation) has a single member, since
 attributing a quote to that group names the person.
@@ -47,6 +60,16 @@ CATEGORY_LABELS = {
 PARTICLES = {"van", "von", "de", "der", "den", "la", "le", "af", "av", "da", "di", "du", "del", "ten", "ter"}
 
 _APOS = "'\u2019"
+
+#: ordinary Norwegian and English words that are also first names or surnames
+COMMON_WORDS = frozenset("""
+bruker leder lege prest fisker smed møller berg dal strand bakken bakke haug lie moen vik holm li
+per liv bo dag sol vår mai eng lund ask lind rask bonde sand stein fjeld fjell hage haugen
+skog skogen nes eik mo foss elv elven sjø myr rud vang fagerli øye frost kalt aas
+will mark bill rose hope grace may june april faith joy guy rob sue pat dean young king
+""".split())
+
+_SENTENCE_END = ".!?:;\n\u00bb\u201d\"("
 
 
 def _norm(text: str) -> str:
@@ -95,6 +118,11 @@ class Term:
     text: str
     category: str
     replacement: str
+    person_part: bool = False   # one word of a person's name, matched alone
+    common: bool = False        # also an ordinary word: needs evidence (see the module doc)
+    protected: bool = False     # a word of the project's name or vocabulary: never alone
+    exact_case: bool = False    # informant codes: only as written ("A01", not "a01")
+    given_name: bool = False    # a first name: at a sentence start it is the name ("Per sa")
 
 
 @dataclass
@@ -126,11 +154,19 @@ class Pseudonymiser:
 
     @classmethod
     def build(cls, mode: str, people: Iterable[Person], places: Iterable[str] = (),
-              redaction_terms: Iterable[str] = ()) -> "Pseudonymiser":
+              redaction_terms: Iterable[str] = (), *, protected_words: Iterable[str] = (),
+              common_words: Iterable[str] = ()) -> "Pseudonymiser":
         """Terms from the registry. Whole names are unambiguous; a part (first name,
-        surname) shared by people with different replacements becomes NN."""
+        surname) shared by people with different replacements becomes NN.
+        ``protected_words``: the project's name and vocabulary (never replaced as a
+        lone part of a name unless in ``redaction_terms``); ``common_words``: more
+        ordinary words (the guide's lower-case words) besides :data:`COMMON_WORDS`."""
         if mode == "off":
             return cls(mode="off")
+        redaction_terms = list(redaction_terms)
+        redacted = {_norm(w) for t in redaction_terms for w in [t] + t.split()}
+        protected = {_norm(w) for w in protected_words if w and w.strip()} - redacted
+        common = set(COMMON_WORDS) | {_norm(w) for w in common_words if w and w.strip()}
         by_key: dict[str, Term] = {}
         ambiguous: set[str] = set()
         full_names: set[str] = set()
@@ -157,13 +193,18 @@ class Pseudonymiser:
             by_key.setdefault(key, Term(parts[0], p.category, repl))
         for p in people:
             repl = person_repl(p)
+            first = _norm(p.name.split()[0]) if p.name.split() else ""
             for part in name_parts(p.name)[1:]:
                 key = _norm(part)
+                if key == first and key in by_key:
+                    by_key[key].given_name = True
                 if key in full_names and key in by_key and by_key[key].replacement == repl:
                     continue
                 t = by_key.get(key)
                 if t is None:
-                    by_key[key] = Term(part, p.category, repl)
+                    by_key[key] = Term(part, p.category, repl, person_part=True,
+                                       common=key in common or key in protected,
+                                       protected=key in protected, given_name=key == first)
                 elif t.replacement != repl:
                     ambiguous.add(key)
         for category, items, prefix, label in (("place", places, "P", "[place]"),
@@ -174,10 +215,19 @@ class Pseudonymiser:
                     by_key.setdefault(_norm(part), Term(part, category, repl))
         for key in ambiguous:
             by_key[key].replacement = "NN"
+        if mode in ("role", "nn"):
+            # codes typed in notes and header fields are pseudonyms that link the
+            # person across exports: one policy for a person everywhere
+            for p in people:
+                if p.category == "informant" and p.code and _norm(p.code) not in by_key:
+                    by_key[_norm(p.code)] = Term(p.code, p.category, person_repl(p), exact_case=True)
         return cls(mode=mode, terms=list(by_key.values()))
 
     def _compile(self) -> None:
         self._lookup = {_norm(t.text): t for t in self.terms}
+        self._common = {k for k, t in self._lookup.items() if t.common} | set(COMMON_WORDS)
+        self._name_words = {_norm(w) for t in self.terms if t.category in ("informant", "researcher")
+                            and not t.exact_case for w in t.text.split()}
         if not self.terms:
             self._re = None
             return
@@ -206,20 +256,63 @@ class Pseudonymiser:
         if self._re is None:
             return text
         text = unicodedata.normalize("NFC", text)
-        return self._re.sub(self._replace, text)
+        out = self._re.sub(self._replace, text)
+        if self.mode == "nn" and "NN" in out:
+            out = _NN_RUN.sub("NN", out)
+        return out
+
+    def _wanted(self, m: re.Match[str], term: Term) -> bool:
+        """Whether this occurrence of ``term`` is the name (see the module doc)."""
+        found = m.group("term")
+        if term.exact_case:
+            return found == term.text
+        if term.person_part and term.protected:
+            return False
+        words = found.split()
+        capital = any(w[:1].isupper() for w in words)
+        if not term.person_part:
+            if len(words) > 1 and not capital and any(_norm(w) in self._common for w in words):
+                return False     # "kostnad per bruker" is not Per Bruker
+            return True
+        if not term.common:
+            return True
+        if not capital:
+            return False         # "en bruker", "vår leder"
+        text, start = m.string, m.start("term")
+        before = text[:start].rstrip(" \t")
+        if before and before[-1] not in _SENTENCE_END:
+            return True          # capitalised inside a sentence: a name
+        # at a sentence start: "Per sa" is Per; "Bruker du tolk?" is the verb unless
+        # a neighbouring word is part of a name ("Bruker Per?")
+        return term.given_name or self._next_to_name(text, m)
+
+    def _next_to_name(self, text: str, m: re.Match[str]) -> bool:
+        after = _WORD_AFTER.match(text, m.end())
+        before = _WORD_BEFORE.search(text, 0, m.start())
+        for w in ((after.group(1) if after else ""), (before.group(1) if before else "")):
+            if w and w[:1].isupper() and _norm(w) in self._name_words:
+                return True
+        return False
 
     def _replace(self, m: re.Match[str]) -> str:
         term = self._lookup.get(_norm(m.group("term")))
         if term is None:  # cannot happen: every alternative is a term
             return m.group(0)
+        if not self._wanted(m, term):
+            return m.group(0)
         self.report[term.category] += 1
         return term.replacement + (m.group("suffix") or "")
 
     def leaks(self, text: str) -> list[str]:
-        """Registry terms still found in ``text`` (for checks and tests)."""
+        """Registry terms still found in ``text`` as names (for checks and tests)."""
         if self._re is None or not text:
             return []
-        return [m.group("term") for m in self._re.finditer(unicodedata.normalize("NFC", text))]
+        out = []
+        for m in self._re.finditer(unicodedata.normalize("NFC", text)):
+            term = self._lookup.get(_norm(m.group("term")))
+            if term is not None and self._wanted(m, term):
+                out.append(m.group("term"))
+        return out
 
     def report_lines(self) -> list[str]:
         if not self.active:
@@ -229,6 +322,11 @@ class Pseudonymiser:
         for cat in CATEGORIES:
             lines.append(f"  {CATEGORY_LABELS[cat]}: {self.report.get(cat, 0)}")
         return lines
+
+
+_NN_RUN = re.compile(r"(?<!\w)NN(?:\s+NN)+(?!\w)")
+_WORD_AFTER = re.compile(r"[ \t]+(\w[\w-]*)")
+_WORD_BEFORE = re.compile(r"(\w[\w-]*)[ \t]+$")
 
 
 def _unique(items: Iterable[str]) -> list[str]:

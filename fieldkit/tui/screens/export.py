@@ -32,7 +32,7 @@ class ExportScreen(ProjectScreen[None]):
     ]
 
     class Sessions(Message):
-        def __init__(self, rows: list[tuple[str, str, bool]], exports_dir: Path) -> None:
+        def __init__(self, rows: list, exports_dir: Path) -> None:  # rows: [SessionChoice]
             super().__init__()
             self.rows, self.exports_dir = rows, exports_dir
 
@@ -75,16 +75,15 @@ class ExportScreen(ProjectScreen[None]):
 
     @work(thread=True, exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.listing import project_sessions
+        from fieldkit.export import session_choices
 
-        rows = [(str(x.id), x.title, x.is_pilot) for x in project_sessions(self.handle)]
-        self.post_message(self.Sessions(rows, self.handle.exports_dir))
+        self.post_message(self.Sessions(session_choices(self.handle), self.handle.exports_dir))
 
     def on_export_screen_sessions(self, message: Sessions) -> None:
         sel = self.query_one("#export-sessions", SelectionList)
         wanted = str(self.session_id) if self.session_id else None
-        for sid, title, pilot in message.rows:
-            sel.add_option((title + ("  (pilot)" if pilot else ""), sid, wanted is None or sid == wanted))
+        for row in message.rows:
+            sel.add_option((row.label, row.id, wanted is None or row.id == wanted))
         self.query_one("#export-folder", Input).value = str(message.exports_dir)
         sel.focus()
 
@@ -113,6 +112,7 @@ class ExportScreen(ProjectScreen[None]):
 
             self.app.push_screen(ConfirmScreen(
                 "Export with the real names of informants, researchers and places?\n\n"
+                "ELAN and REFI-QDA exports then carry the sessions' audio too (voices identify).\n"
                 "These files must not leave the project team.", yes="Real names", no="Back"), confirmed)
             return
         from fieldkit.export.collect import ExportOptions
