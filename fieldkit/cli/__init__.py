@@ -34,6 +34,9 @@ COMMANDS: dict[str, str] = {
     "consent": "fieldkit.cli.informant:consent",
     "export": "fieldkit.cli.export:export",
     "observe": "fieldkit.cli.observe:observe",
+    "sync": "fieldkit.cli.sync:sync",
+    "server": "fieldkit.cli.server:server",
+    "status": "fieldkit.cli.status:status",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -54,6 +57,9 @@ SHORT_HELP: dict[str, str] = {
     "consent": "Record a participant's recording consent for a session.",
     "export": "Export sessions: Word, text, subtitles, spreadsheets, JSON, REFI-QDA, ELAN.",
     "observe": "Attach a second terminal to the session being recorded (the observer's seat).",
+    "sync": "Push this laptop's changes to the team server and pull the team's.",
+    "server": "Set up the team's PostgreSQL server (administrator).",
+    "status": "Team overview: sessions per researcher, informants and coverage per site.",
 }
 
 

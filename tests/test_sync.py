@@ -1,0 +1,315 @@
+"""Two laptops and a real PostgreSQL 15 team server (started for these tests)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from fieldkit.errors import FieldkitError
+from tests import pg_server
+from tests.test_pack import _edit, _segment, _segment_ids, laptop, snapshot
+
+pytestmark = pytest.mark.skipif(pg_server.pg_bindir() is None and not os.environ.get("CI"),
+                                reason="PostgreSQL is not installed (CI installs it)")
+
+
+@pytest.fixture(scope="module")
+def pg():
+    server = pg_server.start()
+    import psycopg
+
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        for role in ("alice", "bob", "carol", "dave"):
+            conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{role}-pw'")
+    yield server
+    server.stop()
+
+
+def url(pg, role):  # noqa: ANN001
+    return pg.url(role, f"{role}-pw")
+
+
+def server_snapshot(pg, slug):  # noqa: ANN001
+    """Every record on the server, hashed like the laptops' (read with psycopg directly)."""
+    import hashlib
+
+    import psycopg
+
+    from fieldkit.team.server import schema_for
+
+    out = {}
+    with psycopg.connect(pg.url()) as conn:
+        schema = schema_for(slug)
+        tables = [r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,))]
+        for t in tables:
+            if t in {"alembic_version", "syncpeer", "syncbase", "syncconflict", "recordstate", "serveraudio"}:
+                continue
+            cols = [r[0] for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema=%s AND table_name=%s "
+                "ORDER BY ordinal_position", (schema, t)) if r[0] != "updated_at"]
+            for row in conn.execute(f'SELECT {", ".join(cols)} FROM "{schema}"."{t}"'):
+                d = dict(zip(cols, row))
+                out[(t, d["id"].hex)] = d
+    return out
+
+
+def comparable(snap_local: dict, snap_server: dict) -> tuple[set, set]:
+    return set(snap_local), {k for k in snap_server}
+
+
+@pytest.fixture
+def team(pg, tmp_path):
+    """Laptop A (alice) with a project synced to the server, laptop B (bob) with its copy."""
+    from fieldkit.team.server import init_project
+    from fieldkit.team.sync import clone_project, sync_project
+    from tests.test_export import build_project
+
+    slug = "study-" + uuid.uuid4().hex[:6]
+    init_project(pg.url(), slug, researchers=["alice", "bob"], supervisors=["carol"])
+    a = laptop(tmp_path, "a")
+    ha = a.create(slug)
+    built = build_project(ha, extra_sessions=2, segs=5, events=3)
+    sync_project(ha, url(pg, "alice"))
+    b = laptop(tmp_path, "b")
+    hb = clone_project(b, slug, url(pg, "bob"))
+    res = sync_project(hb, url(pg, "bob"))
+    assert res.pulled.inserted > 50
+    yield slug, a, ha, b, hb, built
+    ha.close()
+    hb.close()
+
+
+def test_schema_and_migrations_on_postgresql(pg):
+    import psycopg
+
+    from fieldkit.store.quick import SCHEMA_HEAD
+    from fieldkit.team.records import LOCAL_ONLY
+    from fieldkit.team.server import init_project
+    from sqlmodel import SQLModel
+
+    setup = init_project(pg.url(), "schema-check")
+    assert setup.created and setup.revision == SCHEMA_HEAD
+    again = init_project(pg.url(), "schema-check")
+    assert not again.created
+    with psycopg.connect(pg.url()) as conn:
+        tables = {r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'fk_schema_check'")}
+        (rev,) = conn.execute("SELECT version_num FROM fk_schema_check.alembic_version").fetchone()
+    assert rev == SCHEMA_HEAD
+    assert tables == set(SQLModel.metadata.tables) | {"alembic_version"}
+    assert LOCAL_ONLY <= tables
+
+
+def test_two_laptops_edit_and_sync_in_turns(pg, team):
+    from fieldkit.team.ops import list_conflicts
+    from fieldkit.team.sync import sync_project
+
+    slug, a, ha, b, hb, built = team
+    assert snapshot(ha) == snapshot(hb)
+    both, only_a, only_b = _segment_ids(ha)
+    _edit(hb, both, "B reads it so")
+    _edit(hb, only_b, "B alone")
+    _edit(ha, only_a, "A alone")
+    _edit(ha, both, "A reads it differently, later")
+    ra = sync_project(ha, url(pg, "alice"))
+    assert ra.pushed == 2 and ra.pulled.changes == 0, ra.summary()
+    rb = sync_project(hb, url(pg, "bob"))
+    assert rb.pulled.conflicts == 1 and rb.pulled.updated == 1 and rb.pushed == 1, rb.summary()
+    [c] = list_conflicts(hb)
+    assert c["record_id"] == both and c["other"]["edited"] == "B reads it so"
+    assert _segment(hb, both).edited == "A reads it differently, later"
+    ra2 = sync_project(ha, url(pg, "alice"))
+    assert ra2.pulled.updated == 1 and ra2.pulled.conflicts == 0, ra2.summary()
+    assert list_conflicts(ha) == []
+    assert snapshot(ha) == snapshot(hb)
+    srv = server_snapshot(pg, slug)
+    assert set(srv) == set(snapshot(ha))          # same records, no duplicates (ids are keys)
+    assert srv[("transcriptsegment", both.hex)]["edited"] == "A reads it differently, later"
+    # nothing to do: nothing moves
+    for h, who in ((ha, "alice"), (hb, "bob")):
+        r = sync_project(h, url(pg, who))
+        assert r.pushed == r.pushed_deletions == r.pulled.changes == 0, r.summary()
+
+
+def test_purge_on_one_laptop_reaches_the_other(pg, team):
+    from sqlmodel import select
+
+    from fieldkit.privacy.purge import execute_purge, plan_informant_purge
+    from fieldkit.store.models import Informant, Session
+    from fieldkit.team.sync import sync_project
+
+    slug, a, ha, b, hb, built = team
+    execute_purge(ha, plan_informant_purge(ha, "L01"))
+    ra = sync_project(ha, url(pg, "alice"))
+    assert ra.pushed_deletions > 0
+    srv = server_snapshot(pg, slug)
+    assert not [k for k, d in srv.items() if k[0] == "informant" and d["code"] == "L01"]
+    assert ("session", built.sessions[0].hex) not in srv
+    rb = sync_project(hb, url(pg, "bob"))
+    assert rb.pulled.purged_informants == ["L01"]
+    with hb.db.session() as s:
+        assert "L01" not in {i.code for i in s.exec(select(Informant))}
+        assert s.get(Session, built.sessions[0]) is None
+    # B's own purge left its audit entry (counts only): it travels like any record
+    assert sync_project(hb, url(pg, "bob")).pushed == 1
+    sync_project(ha, url(pg, "alice"))
+    assert snapshot(ha) == snapshot(hb)
+    assert set(server_snapshot(pg, slug)) == set(snapshot(hb))
+
+
+def test_supervisor_reads_but_cannot_write_and_others_see_nothing(pg, team, tmp_path):
+    from fieldkit.store.models import Informant
+    from fieldkit.team.server import ServerError
+    from fieldkit.team.sync import clone_project, sync_project
+
+    slug, a, ha, b, hb, built = team
+    c = laptop(tmp_path, "c")
+    hc = clone_project(c, slug, url(pg, "carol"))
+    sync_project(hc, url(pg, "carol"))                   # reading is allowed
+    assert snapshot(hc) == snapshot(ha)
+    with hc.db.transaction() as s:
+        s.add(Informant(project_id=hc.project_id, code="S01", name="Supervisor's try"))
+    before = server_snapshot(pg, slug)
+    with pytest.raises(ServerError) as exc:
+        sync_project(hc, url(pg, "carol"))
+    assert "may not change" in exc.value.message
+    assert server_snapshot(pg, slug) == before
+    hc.close()
+    # dave is in no group of this project: he cannot even read it
+    with pytest.raises(ServerError) as exc:
+        clone_project(laptop(tmp_path, "d"), slug, url(pg, "dave"))
+    assert "not read" in exc.value.message or "no project" in exc.value.message
+    import psycopg
+
+    with psycopg.connect(url(pg, "dave")) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(f"SELECT * FROM fk_{slug.replace('-', '_')}.informant").fetchall()
+
+
+def test_bad_server_addresses_and_logins(pg, team):
+    from fieldkit.team.server import ServerError
+    from fieldkit.team.sync import sync_project
+
+    slug, a, ha, b, hb, built = team
+    before = snapshot(ha)
+    with pytest.raises(ServerError) as exc:
+        sync_project(ha, pg.url("alice", "wrong"))
+    assert "refused the login" in exc.value.message
+    with pytest.raises(ServerError) as exc:
+        sync_project(ha, f"postgresql://alice:x@127.0.0.1:{pg_server._free_port()}/fieldkit")
+    assert "Cannot reach" in exc.value.message and "keep working" in exc.value.hint
+    assert snapshot(ha) == before
+
+
+def _cli(home, *args, env_extra=None, **kw):  # noqa: ANN001
+    env = {**os.environ, "FIELDKIT_HOME": str(home), **(env_extra or {})}
+    return subprocess.Popen([sys.executable, "-m", "fieldkit", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_two_laptops_sync_at_once_from_the_command_line(pg, team):
+    from sqlmodel import select
+
+    from fieldkit.store.models import Informant
+
+    slug, a, ha, b, hb, built = team
+    for h, code in ((ha, "A50"), (hb, "B50")):
+        with h.db.transaction() as s:
+            s.add(Informant(project_id=h.project_id, code=code, role="nurse"))
+    procs = [_cli(a.root, "sync", "-p", slug, "--server", url(pg, "alice")),
+             _cli(b.root, "sync", "-p", slug, "--server", url(pg, "bob"))]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    # the address is remembered (without its password: PGPASSWORD gives it)
+    for h, who, root in ((ha, "alice", a.root), (hb, "bob", b.root)):
+        p = _cli(root, "sync", "-p", slug, env_extra={"PGPASSWORD": f"{who}-pw"})
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    with ha.db.session() as s:
+        codes = [i.code for i in s.exec(select(Informant))]
+    assert sorted(codes).count("A50") == 1 and "B50" in codes
+    assert snapshot(ha) == snapshot(hb)
+    assert set(server_snapshot(pg, slug)) == set(snapshot(ha))
+
+
+def test_informant_code_clash_on_sync_is_asked(pg, team):
+    from sqlmodel import select
+
+    from fieldkit.store.models import Informant
+    from fieldkit.team.sync import sync_project
+
+    slug, a, ha, b, hb, built = team
+    with ha.db.transaction() as s:
+        s.add(Informant(project_id=ha.project_id, code="L77", name="Per", role="nurse"))
+    with hb.db.transaction() as s:
+        s.add(Informant(project_id=hb.project_id, code="L77", name="Liv", role="leader"))
+    sync_project(ha, url(pg, "alice"))
+    before = server_snapshot(pg, slug)
+    with pytest.raises(FieldkitError) as exc:
+        sync_project(hb, url(pg, "bob"))
+    assert "L77" in exc.value.message and "--recode L77=" in exc.value.hint
+    assert server_snapshot(pg, slug) == before
+    sync_project(hb, url(pg, "bob"), recode={"L77": "L78"})
+    sync_project(ha, url(pg, "alice"))
+    with ha.db.session() as s:
+        names = {i.code: i.name for i in s.exec(select(Informant))}
+    assert names["L77"] == "Per" and names["L78"] == "Liv"
+
+
+def _server_seq(pg, slug) -> int:  # noqa: ANN001
+    import psycopg
+
+    with psycopg.connect(pg.url()) as conn:
+        return conn.execute(f"SELECT coalesce(max(seq), 0) FROM fk_{slug.replace('-', '_')}.recordstate").fetchone()[0]
+
+
+def test_kill_during_sync_leaves_both_sides_consistent(pg, team):
+    """The laptop's database is held busy by another writer so the sync stops after the
+    server's commit and before the laptop's; it is killed there (the server's change
+    number is the event waited for), then a second sync finishes the job."""
+    from fieldkit.store.models import Informant
+    from fieldkit.team.sync import sync_project
+
+    slug, a, ha, b, hb, built = team
+    _edit(hb, _segment_ids(hb)[0], "edited by B before the cut")
+    with hb.db.transaction() as s:
+        s.add(Informant(project_id=hb.project_id, code="K01", role="leader"))
+    sync_project(hb, url(pg, "bob"))
+    _edit(ha, _segment_ids(ha)[1], "edited by A, cut off")
+    local_before = snapshot(ha)
+    seq0 = _server_seq(pg, slug)
+    blocker = sqlite3.connect(ha.db.path, timeout=30)
+    blocker.execute("BEGIN IMMEDIATE")          # another writer holds the laptop's database
+    proc = _cli(a.root, "sync", "-p", slug, "--server", url(pg, "alice"))
+    deadline = time.monotonic() + 120
+    while _server_seq(pg, slug) == seq0:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)                        # polling for the event, not waiting a time
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    blocker.rollback()
+    blocker.close()
+    assert snapshot(ha) == local_before         # the laptop: nothing half-applied
+    srv = server_snapshot(pg, slug)
+    assert ("informant", [k for k in snapshot(hb) if k[0] == "informant"][0][1]) in srv
+    # the server: its records and its change list agree
+    import psycopg
+
+    with psycopg.connect(pg.url()) as conn:
+        live = {r[0].hex for r in conn.execute(
+            f"SELECT record_id FROM fk_{slug.replace('-', '_')}.recordstate WHERE NOT deleted")}
+    assert live == {k[1] for k in srv}
+    r = sync_project(ha, url(pg, "alice"))      # resumes: finishes what was cut off
+    assert r.pulled.conflicts == 0, r.summary()
+    sync_project(hb, url(pg, "bob"))
+    assert snapshot(ha) == snapshot(hb)
+    assert set(server_snapshot(pg, slug)) == set(snapshot(ha))
+    assert _segment(hb, _segment_ids(ha)[1]).edited == "edited by A, cut off"
