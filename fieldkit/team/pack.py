@@ -75,6 +75,10 @@ def write_pack(handle, out: Path, *, with_audio: bool = False) -> dict[str, int]
         # deleted here later is then known to be deleted, and travels as a deletion
         set_base(conn, "sent", {uuid.UUID(r["id"]): (t, content_hash(r))
                                 for t, rows in tables.items() for r in rows})
+        from fieldkit.store.models import utcnow
+        from fieldkit.team.state import put_peer
+
+        put_peer(conn, "sent", kind="pack", last_sync_at=utcnow())
     project = tables["project"][0]
     records = {"project_id": project["id"], "origin": origin, "tables": tables,
                "deleted": deleted, "base": base}

@@ -14,6 +14,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from fieldkit.tui.widgets.team_overview import TeamOverview
+
 
 @dataclass
 class SessionRow:
@@ -164,6 +166,7 @@ class HomeScreen(Screen[None]):
                 yield Label("Sessions", classes="pane-title", id="sessions-title")
                 yield Static("", id="project-info")
                 yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+                yield TeamOverview(id="team-overview")
         yield Static("Loading projects…", id="status")
         yield Footer()
 
@@ -234,6 +237,7 @@ class HomeScreen(Screen[None]):
     def show_project(self, slug: str) -> None:
         summary = self.summaries[slug]
         self.current = slug
+        self.query_one(TeamOverview).show(self.app.workspace, slug, locked=summary.locked)
         self.query_one("#sessions-title", Label).update(f"Sessions — {summary.name}")
         if summary.locked:
             # a locked project shows nothing but that it is locked
