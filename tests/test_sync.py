@@ -313,3 +313,75 @@ def test_kill_during_sync_leaves_both_sides_consistent(pg, team):
     assert snapshot(ha) == snapshot(hb)
     assert set(server_snapshot(pg, slug)) == set(snapshot(ha))
     assert _segment(hb, _segment_ids(ha)[1]).edited == "edited by A, cut off"
+
+
+def _add_recording(handle, seconds: float = 0.5):  # noqa: ANN001
+    """A real (short) FLAC file and its Recording/RecordingFile rows."""
+    import numpy as np
+    import soundfile as sf
+
+    from fieldkit.store.models import Recording, RecordingFile, RecordingState, Session
+
+    with handle.db.transaction() as s:
+        sess = Session(project_id=handle.project_id, title="Opptak")
+        s.add(sess)
+        s.flush()
+        rec = Recording(session_id=sess.id, state=RecordingState.complete, folder=f"audio/{sess.id}")
+        s.add(rec)
+        s.flush()
+        rel = f"audio/{sess.id}/part-001.flac"
+        (handle.folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        tone = (np.sin(np.arange(int(16000 * seconds)) / 5) * 8000).astype("int16")
+        sf.write(str(handle.folder / rel), tone, 16000)
+        s.add(RecordingFile(recording_id=rec.id, seq=1, path=rel, offset_ms=0,
+                            duration_ms=int(seconds * 1000), complete=True))
+    return rel
+
+
+def test_audio_reaches_the_server_only_when_the_team_chooses(pg, team):
+    import psycopg
+
+    from fieldkit.team.server import init_project, schema_for
+    from fieldkit.team.sync import sync_project
+
+    slug, a, ha, b, hb, built = team
+    rel = _add_recording(ha)
+    sync_project(ha, url(pg, "alice"))
+    q = f"SELECT count(*) FROM {schema_for(slug)}.serveraudio"
+    with psycopg.connect(pg.url()) as conn:
+        assert conn.execute(q).fetchone()[0] == 0          # records only, by default
+    sync_project(hb, url(pg, "bob"))
+    assert not (hb.folder / rel).exists()
+    init_project(pg.url(), slug, audio=True)               # the team decides: audio too
+    r = sync_project(ha, url(pg, "alice"))
+    assert r.audio_up == 1
+    r = sync_project(hb, url(pg, "bob"))
+    assert r.audio_down == 1
+    assert (hb.folder / rel).read_bytes() == (ha.folder / rel).read_bytes()
+
+
+def test_server_with_a_newer_schema_is_refused(pg, team):
+    import psycopg
+
+    from fieldkit.team.server import ServerError, schema_for
+    from fieldkit.team.sync import sync_project
+
+    slug, a, ha, b, hb, built = team
+    with psycopg.connect(pg.url()) as conn:
+        conn.execute(f"UPDATE {schema_for(slug)}.alembic_version SET version_num = '0099_future'")
+    before = snapshot(ha)
+    with pytest.raises(ServerError) as exc:
+        sync_project(ha, url(pg, "alice"))
+    assert "newer schema" in exc.value.message and "Update fieldkit" in exc.value.hint
+    assert snapshot(ha) == before
+
+
+def test_server_init_command(pg):
+    r = subprocess.run([sys.executable, "-m", "fieldkit", "server", "init", pg.url(), "--project",
+                        "cli-made", "--researcher", "alice", "--supervisor", "carol"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "Created schema fk_cli_made" in r.stdout and "admin-secret" not in r.stdout
+    r = subprocess.run([sys.executable, "-m", "fieldkit", "server", "init", pg.url(), "--project",
+                        "cli-made", "--researcher", "nobody_here"], capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "no login role 'nobody_here'" in r.stderr and "Traceback" not in r.stderr

@@ -20,7 +20,6 @@ confirmed by their content hash; deletions are agreed records that are no longer
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -100,17 +99,14 @@ def _later(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return (a.get("updated_at") or "") > (b.get("updated_at") or "")
 
 
-def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # noqa: ANN001
-                 hold: Any = None) -> SyncResult:
-    """Sync the open project with the team server at ``url``. ``hold`` (tests and
-    diagnostics): called with a step name at each step boundary."""
+def sync_project(handle, url: str, *, recode: dict[str, str] | None = None) -> SyncResult:  # noqa: ANN001
+    """Sync the open project with the team server at ``url``."""
     from sqlalchemy.exc import DBAPIError, IntegrityError
 
     from fieldkit.store.quick import KNOWN_REVISIONS, SCHEMA_HEAD
     from fieldkit.team.ops import purge_arriving_informants, purge_audit_ids, purge_project_if_arrived
     from fieldkit.team.state import get_peer, put_peer
 
-    hold = hold or (lambda step: None)
     project = handle.project()
     schema = schema_for(project.slug)
     with handle.db.engine.connect() as lconn:
@@ -145,7 +141,6 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                         hint="The administrator runs `fieldkit server init URL --project SLUG` again "
                              "to upgrade it. Nothing was changed.")
                 sconn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(s)s))", {"s": schema})
-                hold("locked")
                 rs = RecordState.__table__
                 server_project = list(read_rows(sconn, table("project")))
                 if server_project and server_project[0]["id"] != str(handle.project_id):
@@ -185,8 +180,6 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                     res.pushed, res.pushed_deletions = _push(sconn, push, push_del, seq)
                     top = seq
                 res.cursor = top
-                hold("pushed")
-            hold("server-committed")
             res.audio_up, audio_wanted = _audio_up(sconn, handle)
         # ---- step 2: the laptop
         purged = purge_arriving_informants(handle, deleted_remote)
@@ -207,7 +200,6 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                     lconn.execute(sb.delete().where(sb.c.peer == PEER, sb.c.record_id.in_(ids[i:i + 500])))
             put_peer(lconn, PEER, kind="server", url=public_url(url), cursor=res.cursor,
                      mark=start, last_sync_at=utcnow())
-            hold("laptop-applied")
         out.purged_informants = purged
         res.pulled = out
         purge_project_if_arrived(handle, before)
@@ -393,4 +385,4 @@ def remembered_url(handle) -> str | None:  # noqa: ANN001
     return p["url"] if p and p.get("url") else None
 
 
-__all__ = ["sync_project", "clone_project", "remembered_url", "local_changes", "SyncResult", "os"]
+__all__ = ["sync_project", "clone_project", "remembered_url", "local_changes", "SyncResult"]
