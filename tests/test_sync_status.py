@@ -121,3 +121,53 @@ async def test_home_screen_team_panel(tmp_path):
         await settle()
         assert options.get_option_at_index(options.highlighted).id == "solo-study"
         assert not panel.display
+
+
+async def test_conflicts_screen_lists_and_settles(tmp_path):
+    from textual.widgets import DataTable, Static
+
+    from fieldkit.team.ops import list_conflicts, merge_pack
+    from fieldkit.team.pack import write_pack
+    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.screens.conflicts import ConflictsScreen
+    from tests.test_export import build_project
+    from tests.test_pack import _edit, _segment, _segment_ids
+
+    a = laptop(tmp_path, "a")
+    ha = a.create("Felles")
+    build_project(ha, extra_sessions=0)
+    write_pack(ha, tmp_path / "1.fkpack")
+    b = laptop(tmp_path, "b")
+    merge_pack(b, tmp_path / "1.fkpack")
+    seg = _segment_ids(ha, 1)[0]
+    with b.open("Felles") as hb:
+        _edit(hb, seg, "B's version")
+    _edit(ha, seg, "A's later version")
+    write_pack(ha, tmp_path / "2.fkpack")
+    ha.close()
+    assert merge_pack(b, tmp_path / "2.fkpack").outcome.conflicts == 1
+
+    app = FieldkitApp(data_dir=b.root)
+    async with app.run_test(size=(110, 40)) as pilot:
+        async def settle():  # noqa: ANN202
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+        await settle()
+        await pilot.press("C")
+        await settle()
+        assert isinstance(app.screen, ConflictsScreen)
+        await settle()
+        table = app.screen.query_one("#conflict-table", DataTable)
+        assert table.row_count == 1
+        assert table.get_row_at(0)[:2] == ["Transcript segment", "incoming"]   # A's was later
+        detail = str(app.screen.query_one("#conflict-detail", Static).render())
+        assert "A's later version" in detail and "B's version" in detail
+        await pilot.press("o")
+        await settle()
+        await settle()
+        assert table.row_count == 0
+    with b.open("Felles") as hb:
+        assert _segment(hb, seg).edited == "B's version"
+        assert list_conflicts(hb) == []

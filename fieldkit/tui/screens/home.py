@@ -137,6 +137,7 @@ class HomeScreen(Screen[None]):
         Binding("e", "export", "Export"),
         Binding("r", "refresh", "Refresh"),
         Binding("u", "unlock", "Unlock project"),
+        Binding("C", "conflicts", "Team conflicts", show=False),
         Binding("tab", "focus_next", "Next pane", show=False),
     ]
 
@@ -366,3 +367,9 @@ class HomeScreen(Screen[None]):
 
             row = self._current_session()
             self._push(ExportScreen(self.current, session_id=row.id if row else None))
+
+    def action_conflicts(self) -> None:
+        if self._project_ready():
+            from fieldkit.tui.screens.conflicts import ConflictsScreen
+
+            self._push(ConflictsScreen(self.current))
