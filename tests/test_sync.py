@@ -385,3 +385,38 @@ def test_server_init_command(pg):
     r = subprocess.run([sys.executable, "-m", "fieldkit", "server", "init", pg.url(), "--project",
                         "cli-made", "--researcher", "nobody_here"], capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and "no login role 'nobody_here'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_connection_dropped_during_sync(pg, team):
+    """The server drops the sync's connection while it waits for its turn (another laptop
+    holds the project's lock): a clear message, nothing changed on either side."""
+    import psycopg
+
+    from fieldkit.store.models import Informant
+    from fieldkit.team.server import schema_for
+    from fieldkit.team.sync import sync_project
+
+    slug, a, ha, b, hb, built = team
+    with ha.db.transaction() as s:
+        s.add(Informant(project_id=ha.project_id, code="D01", role="nurse"))
+    local_before, server_before = snapshot(ha), server_snapshot(pg, slug)
+    holder = psycopg.connect(pg.url(), autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(hashtext(%s))", (schema_for(slug),))
+    proc = _cli(a.root, "sync", "-p", slug, "--server", url(pg, "alice"))
+    deadline = time.monotonic() + 120
+    waiting = None
+    while waiting is None:                      # the event: its backend waits for the lock
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        row = holder.execute("SELECT a.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                             "WHERE l.locktype = 'advisory' AND NOT l.granted").fetchone()
+        waiting = row[0] if row else None
+        if waiting is None:
+            time.sleep(0.05)                    # polling for the event, not waiting a time
+    holder.execute("SELECT pg_terminate_backend(%s)", (waiting,))
+    out, err = proc.communicate(timeout=120)
+    holder.close()
+    assert proc.returncode != 0 and "Traceback" not in err
+    assert "team server" in err and ("sync again" in err or "sync when" in err), err
+    assert snapshot(ha) == local_before
+    assert server_snapshot(pg, slug) == server_before
+    assert sync_project(ha, url(pg, "alice")).pushed >= 1     # and the next sync works
