@@ -271,3 +271,29 @@ def test_cli_pack_merge_twice(tmp_path):
     assert r3.returncode != 0 and "damaged" in r3.stderr and "Traceback" not in r3.stderr
     r4 = run("project", "conflicts", "felt", home="b")
     assert r4.returncode == 0 and "No conflicts" in r4.stdout
+
+
+def test_deadline_purge_travels_in_a_pack(two, tmp_path):
+    """B recorded audio; A does the deadline purge; B merges A's pack: B's audio and the
+    informants' personal data go too, the pseudonymised records stay."""
+    from sqlmodel import select
+
+    from fieldkit.privacy.purge import execute_project_purge, plan_project_purge
+    from fieldkit.store.models import Informant, Recording, TranscriptSegment
+    from fieldkit.team.ops import merge_pack
+    from fieldkit.team.pack import write_pack
+    from tests.test_sync import _add_recording
+
+    a, ha, b, hb, built = two
+    rel = _add_recording(hb)
+    write_pack(hb, tmp_path / "b.fkpack")
+    merge_pack(a, tmp_path / "b.fkpack")
+    execute_project_purge(ha, plan_project_purge(ha))
+    write_pack(ha, tmp_path / "a.fkpack")
+    assert (hb.folder / rel).exists()
+    merge_pack(b, tmp_path / "a.fkpack")
+    assert not (hb.folder / rel).exists()
+    with hb.db.session() as s:
+        assert s.exec(select(Recording)).all() == []
+        assert {i.name for i in s.exec(select(Informant))} == {""}
+        assert len(s.exec(select(TranscriptSegment)).all()) > 0
