@@ -21,7 +21,7 @@ import uuid
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 
@@ -464,6 +464,7 @@ class SyncBase(SQLModel, table=True):
     """The version of a record both sides last agreed on (a hash of its content): a record
     whose hash differs from it has changed since they last met."""
 
+    __table_args__ = (Index("ix_syncbase_peer_tbl", "peer", "tbl"),)
     peer: str = Field(primary_key=True)
     record_id: uuid.UUID = Field(primary_key=True)
     tbl: str

@@ -79,15 +79,17 @@ def _when(d: dict[str, Any]) -> datetime:
         return datetime.min.replace(tzinfo=utcnow().tzinfo)
 
 
-def known_bases(conn: Connection, peer: str) -> tuple[dict[uuid.UUID, str], set[uuid.UUID]]:
-    """(this peer's base hashes, every record id any exchange has seen)."""
+def known_bases(conn: Connection, peer: str, ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, str], set[uuid.UUID]]:
+    """For ``ids``: (this peer's base hashes, the ids any exchange has seen)."""
     mine: dict[uuid.UUID, str] = {}
     seen: set[uuid.UUID] = set()
     sb = SyncBase.__table__
-    for p, rid, h in conn.execute(select(sb.c.peer, sb.c.record_id, sb.c.hash)):
-        seen.add(rid)
-        if p == peer:
-            mine[rid] = h
+    for i in range(0, len(ids), 500):
+        for p, rid, h in conn.execute(select(sb.c.peer, sb.c.record_id, sb.c.hash)
+                                      .where(sb.c.record_id.in_(ids[i:i + 500]))):
+            seen.add(rid)
+            if p == peer:
+                mine[rid] = h
     return mine, seen
 
 
@@ -133,7 +135,7 @@ def reconcile(conn: Connection, peer: str, incoming: dict[uuid.UUID, Record],
     transaction). ``deleted``: ids the other side deleted. Returns what changed."""
     hints = hints or {}
     out = Outcome()
-    base, seen = known_bases(conn, peer)
+    base, seen = known_bases(conn, peer, list(incoming))
     by_table: dict[str, list[uuid.UUID]] = {}
     for rid, (tbl, _d) in incoming.items():
         by_table.setdefault(tbl, []).append(rid)

@@ -67,14 +67,37 @@ class SyncResult:
 
 def local_changes(conn: Connection, mark: datetime | None) -> tuple[dict, dict]:
     """(changed records {id: (table, data)}, deleted records {id: table}) since the
-    server last agreed with this laptop."""
+    server last agreed with this laptop.
+
+    Per table: deletions are agreed records no longer here (one indexed anti-join); the
+    number of records the server has not seen follows from the counts, and only when it
+    is not zero are they looked up; edits are records with ``updated_at`` after the last
+    sync started. Every candidate is confirmed by its content hash."""
     sb = SyncBase.__table__
     changed: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}
     deleted: dict[uuid.UUID, str] = {}
+    n_base = dict(conn.execute(select(sb.c.tbl, func.count()).where(sb.c.peer == PEER)
+                               .group_by(sb.c.tbl)).all())
     for tbl in synced_tables():
-        unseen = not_(exists().where(and_(sb.c.peer == PEER, sb.c.record_id == tbl.c.id)))
-        cond = unseen if mark is None or "updated_at" not in tbl.c else or_(unseen, tbl.c.updated_at > mark)
-        cands = list(read_rows(conn, tbl, where=cond))
+        gone = []
+        if n_base.get(tbl.name):
+            gone = conn.execute(select(sb.c.record_id).where(
+                sb.c.peer == PEER, sb.c.tbl == tbl.name,
+                not_(exists().where(tbl.c.id == sb.c.record_id)))).scalars().all()
+            for rid in gone:
+                deleted[rid] = tbl.name
+        count = conn.execute(select(func.count()).select_from(tbl)).scalar()
+        unseen_n = count - (n_base.get(tbl.name, 0) - len(gone))
+        conds = []
+        if unseen_n:
+            conds.append(not_(exists().where(and_(sb.c.peer == PEER, sb.c.record_id == tbl.c.id))))
+        if mark is not None:
+            conds.append(tbl.c.updated_at > mark)
+        elif not unseen_n:
+            conds.append(tbl.c.id.is_(None))       # nothing to look at
+        if not conds:
+            continue
+        cands = list(read_rows(conn, tbl, where=or_(*conds)))
         if cands:
             ids = [uuid.UUID(d["id"]) for d in cands]
             base = {}
@@ -84,11 +107,6 @@ def local_changes(conn: Connection, mark: datetime | None) -> tuple[dict, dict]:
             for rid, d in zip(ids, cands):
                 if base.get(rid) != content_hash(d):
                     changed[rid] = (tbl.name, d)
-        gone = conn.execute(select(sb.c.record_id).where(
-            sb.c.peer == PEER, sb.c.tbl == tbl.name,
-            not_(exists().where(tbl.c.id == sb.c.record_id))))
-        for (rid,) in gone:
-            deleted[rid] = tbl.name
     return changed, deleted
 
 
@@ -185,7 +203,7 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None) -> S
         purged = purge_arriving_informants(handle, deleted_remote)
         before = purge_audit_ids(handle)
         with handle.db.engine.begin() as lconn:
-            out = reconcile(lconn, PEER, incoming, deleted_remote)
+            out = reconcile(lconn, PEER, incoming, deleted_remote) if incoming or deleted_remote else Outcome()
             pushed_base = {}
             for rid, (tname, _d) in push.items():
                 now = list(read_rows(lconn, table(tname), ids=[rid]))

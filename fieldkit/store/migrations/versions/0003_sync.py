@@ -46,6 +46,9 @@ def upgrade() -> None:
     sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.PrimaryKeyConstraint('peer', 'record_id')
     )
+    with op.batch_alter_table('syncbase', schema=None) as batch_op:
+        batch_op.create_index('ix_syncbase_peer_tbl', ['peer', 'tbl'], unique=False)
+
     op.create_table('syncconflict',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -86,6 +89,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_syncconflict_created_by'))
 
     op.drop_table('syncconflict')
+    with op.batch_alter_table('syncbase', schema=None) as batch_op:
+        batch_op.drop_index('ix_syncbase_peer_tbl')
+
     op.drop_table('syncbase')
     op.drop_table('serveraudio')
     with op.batch_alter_table('recordstate', schema=None) as batch_op:
