@@ -205,10 +205,14 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None) -> S
         with handle.db.engine.begin() as lconn:
             out = reconcile(lconn, PEER, incoming, deleted_remote) if incoming or deleted_remote else Outcome()
             pushed_base = {}
-            for rid, (tname, _d) in push.items():
-                now = list(read_rows(lconn, table(tname), ids=[rid]))
-                if now and content_hash(now[0]) == content_hash(_d):
-                    pushed_base[rid] = (tname, content_hash(_d))
+            by_table: dict[str, dict[uuid.UUID, str]] = {}
+            for rid, (tname, d) in push.items():
+                by_table.setdefault(tname, {})[rid] = content_hash(d)
+            for tname, hashes in by_table.items():   # still as pushed (not edited meanwhile)
+                for now in read_rows(lconn, table(tname), ids=list(hashes)):
+                    rid = uuid.UUID(now["id"])
+                    if content_hash(now) == hashes[rid]:
+                        pushed_base[rid] = (tname, hashes[rid])
             if pushed_base:
                 set_base(lconn, PEER, pushed_base)
             if push_del:
