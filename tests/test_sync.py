@@ -119,10 +119,17 @@ def test_two_laptops_edit_and_sync_in_turns(pg, team):
     _edit(hb, only_b, "B alone")
     _edit(ha, only_a, "A alone")
     _edit(ha, both, "A reads it differently, later")
+    from fieldkit.events import add_event
+
+    tag_a = add_event(ha.db, built.sessions[0], "tag", position_ms=5000, code="key_quote",
+                      text="A tags it")
+    tag_b = add_event(hb.db, built.sessions[0], "tag", position_ms=5000, code="digression",
+                      text="B tags the same moment")
     ra = sync_project(ha, url(pg, "alice"))
-    assert ra.pushed == 2 and ra.pulled.changes == 0, ra.summary()
+    assert ra.pushed == 3 and ra.pulled.changes == 0, ra.summary()
     rb = sync_project(hb, url(pg, "bob"))
-    assert rb.pulled.conflicts == 1 and rb.pulled.updated == 1 and rb.pushed == 1, rb.summary()
+    assert rb.pulled.conflicts == 1 and rb.pulled.updated == 1 and rb.pulled.inserted == 1, rb.summary()
+    assert rb.pushed == 2, rb.summary()
     [c] = list_conflicts(hb)
     assert c["record_id"] == both and c["other"]["edited"] == "B reads it so"
     assert _segment(hb, both).edited == "A reads it differently, later"
@@ -133,6 +140,7 @@ def test_two_laptops_edit_and_sync_in_turns(pg, team):
     srv = server_snapshot(pg, slug)
     assert set(srv) == set(snapshot(ha))          # same records, no duplicates (ids are keys)
     assert srv[("transcriptsegment", both.hex)]["edited"] == "A reads it differently, later"
+    assert {srv[("event", t.id.hex)]["text"] for t in (tag_a, tag_b)} == {"A tags it", "B tags the same moment"}
     # nothing to do: nothing moves
     for h, who in ((ha, "alice"), (hb, "bob")):
         r = sync_project(h, url(pg, who))
