@@ -200,28 +200,37 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None) -> S
                 res.cursor = top
             res.audio_up, audio_wanted = _audio_up(sconn, handle)
         # ---- step 2: the laptop
-        purged = purge_arriving_informants(handle, deleted_remote)
-        before = purge_audit_ids(handle)
-        with handle.db.engine.begin() as lconn:
-            out = reconcile(lconn, PEER, incoming, deleted_remote) if incoming or deleted_remote else Outcome()
-            pushed_base = {}
-            by_table: dict[str, dict[uuid.UUID, str]] = {}
-            for rid, (tname, d) in push.items():
-                by_table.setdefault(tname, {})[rid] = content_hash(d)
-            for tname, hashes in by_table.items():   # still as pushed (not edited meanwhile)
-                for now in read_rows(lconn, table(tname), ids=list(hashes)):
-                    rid = uuid.UUID(now["id"])
-                    if content_hash(now) == hashes[rid]:
-                        pushed_base[rid] = (tname, hashes[rid])
-            if pushed_base:
-                set_base(lconn, PEER, pushed_base)
-            if push_del:
-                sb = SyncBase.__table__
-                ids = list(push_del)
-                for i in range(0, len(ids), 500):
-                    lconn.execute(sb.delete().where(sb.c.peer == PEER, sb.c.record_id.in_(ids[i:i + 500])))
-            put_peer(lconn, PEER, kind="server", url=public_url(url), cursor=res.cursor,
-                     mark=start, last_sync_at=utcnow())
+        try:
+            purged = purge_arriving_informants(handle, deleted_remote)
+            before = purge_audit_ids(handle)
+            with handle.db.engine.begin() as lconn:
+                out = reconcile(lconn, PEER, incoming, deleted_remote) if incoming or deleted_remote else Outcome()
+                pushed_base = {}
+                by_table: dict[str, dict[uuid.UUID, str]] = {}
+                for rid, (tname, d) in push.items():
+                    by_table.setdefault(tname, {})[rid] = content_hash(d)
+                for tname, hashes in by_table.items():   # still as pushed (not edited meanwhile)
+                    for now in read_rows(lconn, table(tname), ids=list(hashes)):
+                        rid = uuid.UUID(now["id"])
+                        if content_hash(now) == hashes[rid]:
+                            pushed_base[rid] = (tname, hashes[rid])
+                if pushed_base:
+                    set_base(lconn, PEER, pushed_base)
+                if push_del:
+                    sb = SyncBase.__table__
+                    ids = list(push_del)
+                    for i in range(0, len(ids), 500):
+                        lconn.execute(sb.delete().where(sb.c.peer == PEER, sb.c.record_id.in_(ids[i:i + 500])))
+                put_peer(lconn, PEER, kind="server", url=public_url(url), cursor=res.cursor,
+                         mark=start, last_sync_at=utcnow())
+        except DBAPIError as exc:
+            from fieldkit.store.db import _describe_sqlite_error
+
+            local = _describe_sqlite_error(handle.db.path, exc)
+            raise FieldkitError(
+                f"{local.message} The team's changes were not applied here.",
+                hint="Nothing on this laptop was half-applied and the server already has this "
+                     "laptop's changes. Close other fieldkit windows and run sync again.") from exc
         out.purged_informants = purged
         res.pulled = out
         purge_project_if_arrived(handle, before)
