@@ -428,3 +428,25 @@ def test_connection_dropped_during_sync(pg, team):
     assert snapshot(ha) == local_before
     assert server_snapshot(pg, slug) == server_before
     assert sync_project(ha, url(pg, "alice")).pushed >= 1     # and the next sync works
+
+
+def test_copy_from_the_server_encrypted(pg, team, tmp_path):
+    from fieldkit.privacy.crypto import is_encrypted
+
+    slug, a, ha, b, hb, built = team
+    home = tmp_path / "e"
+    p = _cli(home, "sync", "-p", slug, "--server", url(pg, "bob"), "--encrypt",
+             env_extra={"FIELDKIT_PASSPHRASE": "felt og fjell"})
+    out, err = p.communicate(timeout=180)
+    assert p.returncode == 0 and out.startswith("Copied from the team server"), err
+    folder = home / "projects" / slug
+    assert is_encrypted(folder)
+    assert b"Kari" not in (folder / "project.db").read_bytes()
+    from fieldkit.team.records import all_records, content_hash
+
+    def hashes(h):  # noqa: ANN001, ANN202 - the encrypted copy cannot be read with plain sqlite3
+        with h.db.engine.connect() as conn:
+            return {rid: content_hash(d) for rid, (_t, d) in all_records(conn).items()}
+
+    with laptop(tmp_path, "e").open(slug, passphrase="felt og fjell") as he:
+        assert hashes(he) == hashes(hb) and len(hashes(he)) == len(snapshot(hb))

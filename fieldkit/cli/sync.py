@@ -13,8 +13,10 @@ from fieldkit.cli import workspace
               "the password comes from the address, $PGPASSWORD or ~/.pgpass and is never stored).")
 @click.option("--recode", multiple=True, metavar="OLD=NEW",
               help="This laptop's informant code clashes with a different person on the server: give ours NEW.")
+@click.option("--encrypt", is_flag=True,
+              help="When the project is copied from the server: encrypt this laptop's copy with a passphrase.")
 @click.pass_context
-def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]) -> None:
+def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...], encrypt: bool) -> None:
     """Push this laptop's changes to the team server and pull the team's.
 
     Works offline-first: when the server cannot be reached nothing changes here; sync again
@@ -32,7 +34,14 @@ def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]
     except FieldkitError as exc:
         if not url or "No project called" not in exc.message:
             raise
-        handle = clone_project(ws, name, url)
+        passphrase = None
+        if encrypt:
+            from fieldkit.cli import ask_passphrase
+
+            passphrase = ask_passphrase(name, confirm=True)
+            if not passphrase:
+                raise click.UsageError("--encrypt needs a passphrase (prompt or $FIELDKIT_PASSPHRASE).")
+        handle = clone_project(ws, name, url, passphrase)
         created = True
     with handle:
         url = url or remembered_url(handle)

@@ -380,9 +380,9 @@ def _audio_down(engine, handle) -> int:  # noqa: ANN001
     return write_audio(handle, got)
 
 
-def clone_project(ws, name: str, url: str):  # noqa: ANN001, ANN201
+def clone_project(ws, name: str, url: str, passphrase: str | None = None):  # noqa: ANN001, ANN201
     """A project that is on the team server but not on this laptop yet: an empty copy
-    with the team's Project row (the sync fills it)."""
+    with the team's Project row (the sync fills it); encrypted with ``passphrase``."""
     from sqlalchemy.exc import DBAPIError
 
     from fieldkit.projects import slugify
@@ -405,7 +405,7 @@ def clone_project(ws, name: str, url: str):  # noqa: ANN001, ANN201
     if not rows:
         raise ServerError(f"The project {slugify(name)!r} on the team server is still empty.",
                           hint="The first researcher syncs it from their laptop first.")
-    return new_project_with_id(ws, name, rows[0], None)
+    return new_project_with_id(ws, name, rows[0], passphrase)
 
 
 def remembered_url(handle) -> str | None:  # noqa: ANN001
