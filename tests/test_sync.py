@@ -271,6 +271,35 @@ def test_informant_code_clash_on_sync_is_asked(pg, team):
     assert names["L77"] == "Per" and names["L78"] == "Liv"
 
 
+def test_same_person_registered_on_two_laptops_is_joined_when_said(pg, team):
+    from sqlmodel import select
+
+    from fieldkit.events import add_event
+    from fieldkit.store.models import Event, Informant
+    from fieldkit.team.sync import sync_project
+
+    slug, a, ha, b, hb, built = team
+    with ha.db.transaction() as s:
+        s.add(Informant(project_id=ha.project_id, code="L88", role="nurse", site="Nord"))
+    with hb.db.transaction() as s:
+        mine = Informant(project_id=hb.project_id, code="L88", name="Siri Dahl", role="nurse")
+        s.add(mine)
+    ev = add_event(hb.db, built.sessions[1], "note", position_ms=100, text="Siri kom sent",
+                   informant_id=mine.id)
+    sync_project(ha, url(pg, "alice"))
+    with pytest.raises(FieldkitError) as exc:
+        sync_project(hb, url(pg, "bob"))
+    assert "--same-person L88" in exc.value.hint
+    sync_project(hb, url(pg, "bob"), same={"L88"})
+    sync_project(ha, url(pg, "alice"))
+    for h in (ha, hb):
+        with h.db.session() as s:
+            [one] = [i for i in s.exec(select(Informant)) if i.code == "L88"]
+            assert (one.site, one.name) == ("Nord", "Siri Dahl")   # the team's record, our details
+            assert s.get(Event, ev.id).informant_id == one.id
+    assert snapshot(ha) == snapshot(hb)
+
+
 def _server_seq(pg, slug) -> int:  # noqa: ANN001
     import psycopg
 

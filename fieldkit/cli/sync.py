@@ -13,10 +13,13 @@ from fieldkit.cli import workspace
               "the password comes from the address, $PGPASSWORD or ~/.pgpass and is never stored).")
 @click.option("--recode", multiple=True, metavar="OLD=NEW",
               help="This laptop's informant code clashes with a different person on the server: give ours NEW.")
+@click.option("--same-person", "same", multiple=True, metavar="CODE",
+              help="This laptop's informant CODE is the same person as the team's CODE: join them.")
 @click.option("--encrypt", is_flag=True,
               help="When the project is copied from the server: encrypt this laptop's copy with a passphrase.")
 @click.pass_context
-def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...], encrypt: bool) -> None:
+def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...], same: tuple[str, ...],
+         encrypt: bool) -> None:
     """Push this laptop's changes to the team server and pull the team's.
 
     Works offline-first: when the server cannot be reached nothing changes here; sync again
@@ -48,7 +51,7 @@ def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]
         if not url:
             raise click.UsageError("Give the team server once: fieldkit sync -p NAME --server postgresql://...")
         try:
-            res = sync_project(handle, url, recode=_codes(recode))
+            res = sync_project(handle, url, recode=_codes(recode), same=set(same))
         except BaseException:
             if created:
                 import shutil

@@ -117,8 +117,11 @@ def _later(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return (a.get("updated_at") or "") > (b.get("updated_at") or "")
 
 
-def sync_project(handle, url: str, *, recode: dict[str, str] | None = None) -> SyncResult:  # noqa: ANN001
-    """Sync the open project with the team server at ``url``."""
+def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # noqa: ANN001
+                 same: set[str] | None = None) -> SyncResult:
+    """Sync the open project with the team server at ``url``. ``recode``: this laptop's
+    informant codes to change before syncing (a different person has the code in the
+    team); ``same``: codes whose informant here is the team's informant of that code."""
     from sqlalchemy.exc import DBAPIError, IntegrityError
 
     from fieldkit.store.quick import KNOWN_REVISIONS, SCHEMA_HEAD
@@ -131,8 +134,11 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None) -> S
         peer = get_peer(lconn, PEER) or {"cursor": 0, "mark": None, "options": {}}
         start = utcnow()
         changed, deleted_local = local_changes(lconn, peer["mark"])
-    if recode:
-        _recode_local(handle, recode)
+    if same:
+        _adopt_team_informants(handle, url, schema, same)
+    if recode or same:
+        if recode:
+            _recode_local(handle, recode)
         with handle.db.engine.connect() as lconn:
             changed, deleted_local = local_changes(lconn, peer["mark"])
 
@@ -176,9 +182,9 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None) -> S
                     lines = "\n  ".join(c.describe() for c in clashes)
                     raise FieldkitError(
                         f"Informant codes clash with the team's; nothing was synced:\n  {lines}",
-                        hint=f"Give this laptop's informant a new code: fieldkit sync -p "
-                             f"{project.slug} --recode {clashes[0].code}=NEWCODE (or, if it is the "
-                             "same person, delete it here and use the team's).")
+                        hint=f"Say what each is: fieldkit sync -p {project.slug} --recode "
+                             f"{clashes[0].code}=NEWCODE (a different person: ours gets a new code) "
+                             f"or --same-person {clashes[0].code} (the same person: ours becomes the team's).")
                 base = _bases(handle, set(changed) | set(incoming))
                 push: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}
                 for rid, (tname, d) in changed.items():
@@ -312,6 +318,43 @@ def _push(sconn: Connection, push: dict, push_del: dict, seq: int) -> tuple[int,
     for i in range(0, len(states), 2000):
         sconn.execute(stmt, states[i:i + 2000])
     return len(push), len(push_del)
+
+
+def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> None:  # noqa: ANN001
+    """This laptop registered someone the team already has (same code): point everything
+    here at the team's informant and drop the local duplicate, keeping local details the
+    team's record lacks."""
+    from sqlalchemy.exc import DBAPIError
+
+    inf = table("informant")
+    engine = engine_for(url, schema)
+    try:
+        with engine.connect() as sconn:
+            team = {d["code"]: d for d in read_rows(sconn, inf, where=inf.c.code.in_(list(codes)))}
+    except DBAPIError as exc:
+        raise explain(exc, url) from exc
+    finally:
+        engine.dispose()
+    refs = [(t, c.name) for t in synced_tables() for c in t.columns for fk in c.foreign_keys
+            if fk.column.table.name == "informant"]
+    with handle.db.engine.begin() as conn:
+        for code in codes:
+            theirs = team.get(code)
+            mine = next(iter(read_rows(conn, inf, where=inf.c.code == code)), None)
+            if theirs is None or mine is None:
+                raise FieldkitError(f"Informant {code} is not both here and in the team's project.")
+            if theirs["id"] == mine["id"]:
+                continue
+            merged = {**theirs, **{k: v for k, v in mine.items()
+                                   if k not in ("id", "created_at", "updated_at", "created_by")
+                                   and v not in (None, "", {}) and theirs.get(k) in (None, "", {})}}
+            merged["updated_at"] = utcnow().isoformat()
+            old, new = uuid.UUID(mine["id"]), uuid.UUID(theirs["id"])
+            conn.execute(inf.update().where(inf.c.id == old).values(code=f"{code}~{old.hex[:6]}"))
+            upsert(conn, inf, [merged])
+            for t, col in refs:
+                conn.execute(t.update().where(t.c[col] == old).values({col: new}))
+            conn.execute(inf.delete().where(inf.c.id == old))
 
 
 def _recode_local(handle, recode: dict[str, str]) -> None:  # noqa: ANN001
