@@ -11,9 +11,11 @@ PY="${PYTHON:-python3}"
 #   pulseaudio, pulseaudio-utils, libasound2-plugins
 #                      the tests' real-time virtual microphone (null sink + paplay)
 #   tmux               the end-to-end smoke test drives the real app in tmux
+#   postgresql         the team-server tests start a throwaway PostgreSQL 15 (initdb in a
+#                      temporary folder, 127.0.0.1 only; as root it runs as the postgres user)
 #   python3-venv       creating the virtualenv on Debian/Ubuntu
 APT_RUNTIME=(libportaudio2 libsndfile1)
-APT_TEST=(espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins tmux)
+APT_TEST=(espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins tmux postgresql)
 
 need_apt() {
   local missing=()

@@ -36,6 +36,9 @@ COMMANDS: dict[str, str] = {
     "observe": "fieldkit.cli.observe:observe",
     "agreement": "fieldkit.cli.agreement:agreement",
     "plan": "fieldkit.cli.plan:plan",
+    "sync": "fieldkit.cli.sync:sync",
+    "server": "fieldkit.cli.server:server",
+    "status": "fieldkit.cli.status:status",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -58,6 +61,9 @@ SHORT_HELP: dict[str, str] = {
     "observe": "Attach a second terminal to the session being recorded (the observer's seat).",
     "agreement": "How alike two researchers tagged a session (kappa per tag, and where they differ).",
     "plan": "A day in the field: the sessions of one date per site, and what is still to plan.",
+    "sync": "Push this laptop's changes to the team server and pull the team's.",
+    "server": "Set up the team's PostgreSQL server (administrator).",
+    "status": "Team overview: sessions per researcher, informants and coverage per site.",
 }
 
 

@@ -1,4 +1,4 @@
-"""``fieldkit project new|list``."""
+"""``fieldkit project new|list`` (pack, merge, conflicts, settle: fieldkit.cli.pack)."""
 
 from __future__ import annotations
 
@@ -104,3 +104,8 @@ def demo(ctx: click.Context, name: str) -> None:
 
     folder = create_demo(workspace(ctx).ensure(), name=name)
     click.echo(f"Created the demo project in {folder}")
+
+
+from fieldkit.cli.pack import register as _register_pack  # noqa: E402 - team commands
+
+_register_pack(project)

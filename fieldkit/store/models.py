@@ -21,7 +21,7 @@ import uuid
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 
@@ -440,6 +440,70 @@ class AuditEntry(Stamped, table=True):
     action: str = Field(index=True)
     detail: dict[str, Any] = _json()
     at: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------- team sync
+# Bookkeeping for pack/merge and the team server (fieldkit.team). Not Stamped: these rows
+# describe other rows and never travel themselves.
+
+
+class SyncPeer(SQLModel, table=True):
+    """Someone this project has exchanged records with: the team server ("server"), another
+    laptop (its id, from a pack) or this laptop itself ("self": its own id in ``url``)."""
+
+    peer: str = Field(primary_key=True)
+    kind: str = "laptop"                   # self / server / laptop
+    url: str = ""                          # server address without password; own id for self
+    cursor: int = 0                        # server: last change number pulled
+    mark: Optional[datetime] = None        # local time the last exchange started
+    last_sync_at: Optional[datetime] = None
+    options: dict[str, Any] = _json()
+
+
+class SyncBase(SQLModel, table=True):
+    """The version of a record both sides last agreed on (a hash of its content): a record
+    whose hash differs from it has changed since they last met."""
+
+    __table_args__ = (Index("ix_syncbase_peer_tbl", "peer", "tbl"),)
+    peer: str = Field(primary_key=True)
+    record_id: uuid.UUID = Field(primary_key=True)
+    tbl: str
+    hash: str
+
+
+class SyncConflict(Stamped, table=True):
+    """A record changed on both sides: ``kept`` is the version in the database now (the
+    later change), ``other`` the one set aside until someone settles it."""
+
+    tbl: str
+    record_id: uuid.UUID = Field(index=True)
+    peer: str = ""
+    kept_side: str = ""                    # local / remote: where the kept version came from
+    kept: dict[str, Any] = _json()
+    other: dict[str, Any] = _json()
+    settled_at: Optional[datetime] = None
+    settled_with: str = ""                 # kept / other
+
+
+class RecordState(SQLModel, table=True):
+    """On the team server: one row per record ever pushed, with the change number (``seq``)
+    of its last change; deleted records stay as tombstones without content."""
+
+    record_id: uuid.UUID = Field(primary_key=True)
+    tbl: str
+    hash: str = ""
+    seq: int = Field(index=True)
+    deleted: bool = False
+    by: str = ""                           # the database role that pushed it
+
+
+class ServerAudio(SQLModel, table=True):
+    """On the team server, when the team chose to share audio: one audio file's bytes."""
+
+    file_id: uuid.UUID = Field(primary_key=True)   # RecordingFile.id
+    sha256: str
+    size: int = 0
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 __all__ = [

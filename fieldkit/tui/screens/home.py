@@ -14,6 +14,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from fieldkit.tui.widgets.team_overview import TeamOverview
+
 
 @dataclass
 class SessionRow:
@@ -130,6 +132,7 @@ class HomeScreen(Screen[None]):
         Binding("e", "export", "Export"),
         Binding("r", "refresh", "Refresh"),
         Binding("u", "unlock", "Unlock project"),
+        Binding("C", "conflicts", "Team conflicts", show=False),
         Binding("tab", "focus_next", "Next pane", show=False),
     ]
 
@@ -159,6 +162,7 @@ class HomeScreen(Screen[None]):
                 yield Label("Sessions", classes="pane-title", id="sessions-title")
                 yield Static("", id="project-info")
                 yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+                yield TeamOverview(id="team-overview")
         yield Static("Loading projects…", id="status")
         yield Footer()
 
@@ -229,6 +233,7 @@ class HomeScreen(Screen[None]):
     def show_project(self, slug: str) -> None:
         summary = self.summaries[slug]
         self.current = slug
+        self.query_one(TeamOverview).show(self.app.workspace, slug, locked=summary.locked)
         self.query_one("#sessions-title", Label).update(f"Sessions — {summary.name}")
         if summary.locked:
             # a locked project shows nothing but that it is locked
@@ -357,3 +362,9 @@ class HomeScreen(Screen[None]):
 
             row = self._current_session()
             self._push(ExportScreen(self.current, session_id=row.id if row else None))
+
+    def action_conflicts(self) -> None:
+        if self._project_ready():
+            from fieldkit.tui.screens.conflicts import ConflictsScreen
+
+            self._push(ConflictsScreen(self.current))

@@ -1,0 +1,276 @@
+"""Team operations on a laptop's project: merge a pack, purges that arrive from others,
+the conflict list and settling it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from fieldkit.errors import FieldkitError
+from fieldkit.team.merge import Clash, Outcome, informant_clashes, reconcile, remap_informants
+
+#: ask(clash) -> ("rename", "NEWCODE") or ("same", None); None means "cannot ask"
+AskClash = Callable[[Clash], tuple[str, str | None]]
+
+
+@dataclass
+class MergeResult:
+    folder: Path
+    created: bool
+    outcome: Outcome
+    audio_written: int = 0
+
+
+def resolve_clashes(clashes: list[Clash], recode: dict[str, str], same: set[str],
+                    ask: AskClash | None, where: str) -> dict[str, dict[str, str]]:
+    """Decisions per incoming informant id: {"code": NEW} or {"same": local id}."""
+    decisions: dict[str, dict[str, str]] = {}
+    left = []
+    for c in clashes:
+        if c.code in recode:
+            decisions[str(c.incoming_id)] = {"code": recode[c.code]}
+        elif c.code in same:
+            decisions[str(c.incoming_id)] = {"same": str(c.local_id)}
+        elif ask is not None:
+            how, new = ask(c)
+            decisions[str(c.incoming_id)] = {"code": new} if how == "rename" and new else {"same": str(c.local_id)}
+        else:
+            left.append(c)
+    if left:
+        lines = "\n  ".join(c.describe() for c in left)
+        codes = left[0].code
+        raise FieldkitError(
+            f"Informant codes clash; nothing was merged:\n  {lines}",
+            hint=f"Say what each is: {where} --recode {codes}=NEWCODE (a different person, "
+                 f"give the incoming one a new code) or --same-person {codes} (the same person "
+                 "registered on both laptops).")
+    return decisions
+
+
+def apply_decisions(incoming: dict, decisions: dict[str, dict[str, str]]) -> None:
+    mapping = {}
+    for iid, dec in decisions.items():
+        rid = uuid.UUID(iid)
+        if "same" in dec:
+            mapping[rid] = uuid.UUID(dec["same"])
+        elif rid in incoming:
+            tbl, d = incoming[rid]
+            incoming[rid] = (tbl, {**d, "code": dec["code"]})
+    remap_informants(incoming, mapping)
+
+
+def purge_arriving_informants(handle, deleted: dict[uuid.UUID, str]) -> list[str]:  # noqa: ANN001
+    """Informants the other side purged: purge them here too, audio included, exactly as a
+    withdrawal purge on this laptop would."""
+    from sqlmodel import select
+
+    from fieldkit.privacy.purge import execute_purge, plan_informant_purge
+    from fieldkit.store.models import Informant
+
+    ids = [rid for rid, t in deleted.items() if t == "informant"]
+    if not ids:
+        return []
+    with handle.db.session() as s:
+        codes = [i.code for i in s.exec(select(Informant).where(Informant.id.in_(ids)))]
+    for code in codes:
+        execute_purge(handle, plan_informant_purge(handle, code))
+    return codes
+
+
+def purge_project_if_arrived(handle, before: set[str]) -> bool:  # noqa: ANN001
+    """A deadline purge done elsewhere (its audit entry arrived): do it here too when this
+    laptop still holds audio or personal data."""
+    from sqlmodel import select
+
+    from fieldkit.privacy.purge import execute_project_purge, plan_project_purge
+    from fieldkit.store.models import AuditEntry
+
+    with handle.db.session() as s:
+        now = {str(a.id) for a in s.exec(select(AuditEntry).where(AuditEntry.action == "purge_project"))}
+    if not (now - before):
+        return False
+    plan = plan_project_purge(handle)
+    if not plan.audio_files and not plan.recordings and not plan.extra_files:
+        with handle.db.session() as s:
+            from fieldkit.store.models import Informant
+
+            if not any(i.name or i.attributes for i in s.exec(select(Informant))):
+                return False
+    execute_project_purge(handle, plan)
+    return True
+
+
+def purge_audit_ids(handle) -> set[str]:  # noqa: ANN001
+    from sqlmodel import select
+
+    from fieldkit.store.models import AuditEntry
+
+    with handle.db.session() as s:
+        return {str(a.id) for a in s.exec(select(AuditEntry).where(AuditEntry.action == "purge_project"))}
+
+
+def write_audio(handle, audio: dict[str, bytes]) -> int:  # noqa: ANN001
+    """Audio files of the project's recordings that this laptop lacks (never overwrites)."""
+    from sqlmodel import select
+
+    from fieldkit.privacy import crypto
+    from fieldkit.store.models import RecordingFile
+
+    if not audio:
+        return 0
+    with handle.db.session() as s:
+        paths = {rf.path for rf in s.exec(select(RecordingFile))}
+    n = 0
+    root = handle.folder.resolve()
+    for rel, data in audio.items():
+        target = (handle.folder / rel).resolve()
+        if rel not in paths or target.exists() or root not in target.parents:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = target.with_name(target.name + ".part")
+        if handle.key is not None:
+            tmp.unlink(missing_ok=True)
+            with crypto.EncryptedWriter(tmp, handle.key, fsync=False) as w:
+                for i in range(0, len(data), 1 << 20):
+                    w.write(data[i:i + (1 << 20)])
+        else:
+            tmp.write_bytes(data)
+        tmp.replace(target)
+        n += 1
+    return n
+
+
+def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | None = None,  # noqa: ANN001
+               recode: dict[str, str] | None = None, same: set[str] | None = None,
+               ask: AskClash | None = None) -> MergeResult:
+    from fieldkit.projects import slugify
+    from fieldkit.store.models import utcnow
+    from fieldkit.team.pack import incoming_from_pack, read_pack
+    from fieldkit.team.state import get_peer, put_peer
+
+    contents = read_pack(path, passphrase)
+    man = contents.manifest
+    incoming, deleted, hints = incoming_from_pack(contents)
+    name = into or man["project"]
+    folder = ws.projects_dir / slugify(name)
+    created = False
+    if (folder / "project.db").is_file():
+        handle = ws.open(folder, passphrase=passphrase)
+        if str(handle.project_id) != man["project_id"]:
+            handle.close()
+            raise FieldkitError(
+                f"The project {folder.name} on this laptop is a different project from the one "
+                f"in the pack ({man['project']}), though they share a name.",
+                hint="Merge it into a new project with --into OTHERNAME. Nothing was changed.")
+    else:
+        handle = new_project_with_id(ws, name, contents.records["tables"]["project"][0],
+                                     passphrase if man.get("encrypted") else None)
+        created = True
+    try:
+        peer = man["origin"]
+        with handle.db.engine.begin() as conn:
+            known = (get_peer(conn, peer) or {}).get("options") or {}
+        decisions = dict(known.get("informants", {}))
+        clashes = informant_clashes_for(handle, incoming, decisions)
+        decisions.update(resolve_clashes(clashes, recode or {}, same or set(), ask,
+                                         "fieldkit project merge FILE"))
+        apply_decisions(incoming, decisions)
+        purged = purge_arriving_informants(handle, deleted)
+        before = purge_audit_ids(handle)
+        with handle.db.engine.begin() as conn:
+            out = reconcile(conn, peer, incoming, deleted, hints=hints)
+            put_peer(conn, peer, kind="laptop", last_sync_at=utcnow(),
+                     options={**known, "informants": decisions})
+        out.purged_informants = purged
+        purge_project_if_arrived(handle, before)
+        written = write_audio(handle, contents.audio)
+        return MergeResult(handle.folder, created, out, written)
+    except BaseException:
+        handle.close()
+        if created:
+            import shutil
+
+            shutil.rmtree(handle.folder, ignore_errors=True)   # nothing half-made
+        raise
+    finally:
+        handle.close()
+
+
+def informant_clashes_for(handle, incoming: dict, decisions: dict) -> list[Clash]:  # noqa: ANN001
+    with handle.db.engine.begin() as conn:
+        return informant_clashes(conn, incoming, decisions)
+
+
+def new_project_with_id(ws, name: str, project_row: dict[str, Any], passphrase: str | None):  # noqa: ANN001, ANN201
+    """An empty project whose Project row is the team's (the rest comes with the merge/sync)."""
+    from fieldkit.store.models import Project
+    from fieldkit.team.records import upsert
+
+    handle = ws.create(name, passphrase=passphrase)
+    try:
+        with handle.db.engine.begin() as conn:
+            t = Project.__table__
+            conn.execute(t.delete().where(t.c.id == handle.project_id))
+            upsert(conn, t, [project_row])
+    except BaseException:
+        handle.close()
+        import shutil
+
+        shutil.rmtree(handle.folder, ignore_errors=True)
+        raise
+    handle.project_id = uuid.UUID(project_row["id"])
+    return handle
+
+
+# --------------------------------------------------------------------------- conflicts
+
+
+def list_conflicts(handle, *, include_settled: bool = False) -> list[dict[str, Any]]:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from fieldkit.store.models import SyncConflict
+
+    sc = SyncConflict.__table__
+    stmt = select(sc).order_by(sc.c.created_at)
+    if not include_settled:
+        stmt = stmt.where(sc.c.settled_at.is_(None))
+    with handle.db.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def describe_conflict(c: dict[str, Any]) -> list[str]:
+    """What differs between the kept and the other version, field by field."""
+    skip = {"updated_at", "created_at"}
+    keys = sorted((set(c["kept"]) | set(c["other"])) - skip)
+    return [f"{k}: kept {c['kept'].get(k)!r}  other {c['other'].get(k)!r}"
+            for k in keys if c["kept"].get(k) != c["other"].get(k)]
+
+
+def settle(handle, conflict_id: str, keep: str) -> dict[str, Any]:  # noqa: ANN001
+    """Settle one conflict: keep="kept" leaves the record as it is; keep="other" puts the
+    set-aside version back (as a new change, so it travels at the next sync or pack)."""
+    from sqlalchemy import select
+
+    from fieldkit.store.models import SyncConflict, utcnow
+    from fieldkit.team.records import read_rows, table, upsert
+
+    if keep not in ("kept", "other"):
+        raise FieldkitError("Settle a conflict with --keep kept or --keep other.")
+    sc = SyncConflict.__table__
+    with handle.db.engine.begin() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(select(sc).where(sc.c.settled_at.is_(None)))]
+        match = [r for r in rows if str(r["id"]).startswith(conflict_id.lower())]
+        if len(match) != 1:
+            raise FieldkitError(
+                f"No open conflict {conflict_id!r}" if not match else f"{conflict_id!r} fits several conflicts.",
+                hint="`fieldkit project conflicts -p NAME` lists them with their ids.")
+        c = match[0]
+        if keep == "other":
+            tbl = table(c["tbl"])
+            if not list(read_rows(conn, tbl, ids=[c["record_id"]])):
+                raise FieldkitError("That record was deleted since; there is nothing to put back.")
+            upsert(conn, tbl, [{**c["other"], "updated_at": utcnow().isoformat()}])
+        conn.execute(sc.update().where(sc.c.id == c["id"]).values(settled_at=utcnow(), settled_with=keep))
+    return c

@@ -1,0 +1,188 @@
+"""The PostgreSQL team server: connecting, setting a project up, who may do what.
+
+One PostgreSQL database holds the team's projects, each in its own schema
+(``fk_<project slug>``) made by the same Alembic migrations as a laptop's SQLite file.
+Each project has two group roles: ``<schema>_rw`` (researchers: read and write its
+records) and ``<schema>_ro`` (supervisors: read only). Nobody else has USAGE on the
+schema, so nobody reads another project's data. Each researcher logs in as their own
+PostgreSQL role, a member of the group.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from fieldkit.errors import FieldkitError
+
+
+class ServerError(FieldkitError):
+    exit_code = 6
+
+
+def schema_for(slug: str) -> str:
+    return "fk_" + re.sub(r"[^a-z0-9_]", "_", slug.lower())[:55]
+
+
+def public_url(url: str) -> str:
+    """The address without its password (what is remembered and shown)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    user = parts.username or ""
+    return urlunsplit((parts.scheme, f"{user}@{host}" if user else host, parts.path, parts.query, ""))
+
+
+def where(url: str) -> str:
+    p = urlsplit(url)
+    return f"{p.hostname or 'localhost'}:{p.port or 5432}{p.path}"
+
+
+def _check_url(url: str) -> str:
+    if not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        raise ServerError(f"{url!r} is not a PostgreSQL address.",
+                          hint="Write it as postgresql://USER@HOST:PORT/DATABASE.")
+    return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+def engine_for(url: str, schema: str | None = None):  # noqa: ANN201
+    """A SQLAlchemy engine on the server (psycopg 3), searching ``schema`` first."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - dependency missing
+        raise ServerError("The PostgreSQL driver (psycopg) is not installed.",
+                          hint="pip install 'psycopg[binary]'") from exc
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    args = {"connect_timeout": 10, "application_name": "fieldkit"}
+    if schema:
+        args["options"] = f"-c search_path={schema}"
+    return create_engine(_check_url(url), connect_args=args, poolclass=NullPool)
+
+
+def explain(exc: BaseException, url: str) -> ServerError:
+    """A server problem in the researcher's words."""
+    text = str(getattr(exc, "orig", exc))
+    low = text.lower()
+    user = urlsplit(url).username or "your login"
+    if "password authentication failed" in low or "no password supplied" in low \
+            or ("role" in low and "does not exist" in low):
+        return ServerError(f"The team server {where(url)} refused the login for {user}.",
+                           hint="Check the user name and password (in the address, $PGPASSWORD or "
+                                "~/.pgpass). Nothing was changed; keep working and sync later.")
+    if "permission denied" in low or "insufficientprivilege" in low:
+        return ServerError(f"{user} may not change this project on the team server {where(url)}.",
+                           hint="A supervisor's login reads only. Nothing was changed.")
+    if "connection refused" in low or "could not connect" in low or "timeout" in low \
+            or "could not translate host" in low or "server closed the connection" in low \
+            or "name or service not known" in low or "connection failed" in low:
+        return ServerError(f"Cannot reach the team server {where(url)}.",
+                           hint="Everything stays on this laptop; keep working and sync when the "
+                                "server can be reached. Nothing was half-done.")
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return ServerError(f"The team server {where(url)} answered: {first}",
+                       hint="Nothing was half-done; sync again later.")
+
+
+@dataclass
+class ProjectSetup:
+    schema: str
+    created: bool
+    revision: str
+
+
+def server_revision(conn, schema: str) -> str | None:  # noqa: ANN001
+    row = conn.exec_driver_sql(
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = %(s)s AND table_name = 'alembic_version'",
+        {"s": schema}).first()
+    if row is None:
+        return None
+    v = conn.exec_driver_sql(f'SELECT version_num FROM "{schema}".alembic_version').first()
+    return v[0] if v else None
+
+
+def init_project(url: str, slug: str, *, researchers: list[str] = (), supervisors: list[str] = (),
+                 audio: bool | None = None) -> ProjectSetup:
+    """As the server's administrator: the project's schema at the current revision, its two
+    group roles and their grants; the given login roles join them. Safe to run again (it
+    also upgrades the schema after a fieldkit update)."""
+    from alembic import command
+    from sqlalchemy.exc import DBAPIError
+
+    from fieldkit.store.db import _alembic_config
+    from fieldkit.store.quick import KNOWN_REVISIONS, SCHEMA_HEAD
+
+    schema = schema_for(slug)
+    rw, ro = f"{schema}_rw", f"{schema}_ro"
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('fieldkit-init'))")
+            rev = server_revision(conn, schema)
+            if rev is not None and rev not in KNOWN_REVISIONS:
+                raise ServerError(
+                    f"The project's schema on {where(url)} is newer ({rev}) than this fieldkit knows.",
+                    hint="Update fieldkit first. Nothing was changed.")
+            conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            conn.exec_driver_sql(f'REVOKE ALL ON SCHEMA "{schema}" FROM PUBLIC')
+            conn.exec_driver_sql(f"SET LOCAL search_path TO {schema}")
+            cfg = _alembic_config(conn)
+            cfg.set_main_option("version_table_schema", schema)
+            command.upgrade(cfg, "head")
+            for role in (rw, ro):
+                conn.exec_driver_sql(
+                    f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
+                    f'THEN CREATE ROLE "{role}" NOLOGIN; END IF; END $$')
+                conn.exec_driver_sql(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+            conn.exec_driver_sql(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{ro}"')
+            conn.exec_driver_sql(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{rw}"')
+            conn.exec_driver_sql(f'REVOKE INSERT, UPDATE, DELETE ON "{schema}".alembic_version FROM "{rw}"')
+            for names, group in ((researchers, rw), (supervisors, ro)):
+                for name in names:
+                    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+                        raise ServerError(f"{name!r} is not a plain role name (a-z, 0-9, _).")
+                    exists = conn.exec_driver_sql(
+                        "SELECT 1 FROM pg_roles WHERE rolname = %(n)s", {"n": name}).first()
+                    if not exists:
+                        raise ServerError(f"There is no login role {name!r} on the server.",
+                                          hint=f"Create it first: CREATE ROLE {name} LOGIN PASSWORD '...';")
+                    conn.exec_driver_sql(f'GRANT "{group}" TO "{name}"')
+            if audio is not None:
+                set_option(conn, "audio", audio)
+    except ServerError:
+        raise
+    except DBAPIError as exc:
+        raise explain(exc, url) from exc
+    finally:
+        engine.dispose()
+    return ProjectSetup(schema, rev is None, SCHEMA_HEAD)
+
+
+def set_option(conn, name: str, value: object) -> None:  # noqa: ANN001
+    """Team-wide project options live in a comment on the schema (no extra table)."""
+    import json
+
+    opts = get_options(conn)
+    opts[name] = value
+    schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
+    conn.exec_driver_sql(f"COMMENT ON SCHEMA \"{schema}\" IS {_quote(json.dumps(opts))}")
+
+
+def get_options(conn) -> dict:  # noqa: ANN001
+    import json
+
+    raw = conn.exec_driver_sql(
+        "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = current_schema()").scalar()
+    try:
+        return json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+
+
+def _quote(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
