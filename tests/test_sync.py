@@ -90,7 +90,7 @@ def team(pg, tmp_path):
 def test_schema_and_migrations_on_postgresql(pg):
     import psycopg
 
-    from fieldkit.store.quick import SCHEMA_HEAD
+    from fieldkit.store.dbfile import SCHEMA_HEAD
     from fieldkit.team.records import LOCAL_ONLY
     from fieldkit.team.server import init_project
     from sqlmodel import SQLModel

@@ -51,7 +51,7 @@ def write_pack(handle, out: Path, *, with_audio: bool = False) -> dict[str, int]
 
     from fieldkit.privacy import crypto
     from fieldkit.store.models import SyncBase
-    from fieldkit.store.quick import SCHEMA_HEAD
+    from fieldkit.store.dbfile import SCHEMA_HEAD
     from fieldkit.team.merge import set_base
     from fieldkit.team.records import content_hash, read_rows, synced_tables
 
@@ -143,7 +143,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise _damaged(path, str(exc) or type(exc).__name__) from exc
     if manifest.get("format") != PACK_FORMAT:
         raise FieldkitError(f"{path} is not a fieldkit pack.")
-    from fieldkit.store.quick import KNOWN_REVISIONS
+    from fieldkit.store.dbfile import KNOWN_REVISIONS
 
     if int(manifest.get("version", 0)) > PACK_VERSION or manifest.get("schema") not in KNOWN_REVISIONS:
         raise FieldkitError(

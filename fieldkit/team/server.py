@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ExitCode, FieldkitError
 
 
 class ServerError(FieldkitError):
-    exit_code = 6
+    exit_code = ExitCode.SYNC
 
 
 def schema_for(slug: str) -> str:
@@ -115,7 +115,7 @@ def init_project(url: str, slug: str, *, researchers: list[str] = (), supervisor
     from sqlalchemy.exc import DBAPIError
 
     from fieldkit.store.db import _alembic_config
-    from fieldkit.store.quick import KNOWN_REVISIONS, SCHEMA_HEAD
+    from fieldkit.store.dbfile import KNOWN_REVISIONS, SCHEMA_HEAD
 
     schema = schema_for(slug)
     rw, ro = f"{schema}_rw", f"{schema}_ro"

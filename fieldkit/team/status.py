@@ -147,7 +147,7 @@ def overview_for(workspace, slug: str) -> Overview | None:  # noqa: ANN001
 
     from fieldkit.errors import FieldkitError
     from fieldkit.projects import Workspace
-    from fieldkit.store.quick import SQLITE_MAGIC, read_header
+    from fieldkit.store.dbfile import SQLITE_MAGIC, read_header
 
     folder = workspace.projects_dir / slug
     db = folder / "project.db"

@@ -124,7 +124,7 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
     team); ``same``: codes whose informant here is the team's informant of that code."""
     from sqlalchemy.exc import DBAPIError, IntegrityError
 
-    from fieldkit.store.quick import KNOWN_REVISIONS, SCHEMA_HEAD
+    from fieldkit.store.dbfile import KNOWN_REVISIONS, SCHEMA_HEAD
     from fieldkit.team.ops import purge_arriving_informants, purge_audit_ids, purge_project_if_arrived
     from fieldkit.team.state import get_peer, put_peer
 
