@@ -204,3 +204,18 @@ def diarization_error(ref: np.ndarray, hyp: np.ndarray, collar_ms: int = 0) -> f
     fa = ((ref < 0) & (hyp >= 0)).sum()
     confusion = both.sum() - correct
     return float((miss + fa + confusion) / max(speech, 1))
+
+
+def word_error(conv: Conversation, words: list[tuple[int, int, str]]) -> float:
+    """Share of transcript word time attributed to the wrong voice, best one-to-one mapping of
+    labels to voices; words outside every reference turn are not scored."""
+    labels = sorted({lab for _s, _e, lab in words})
+    conf = np.zeros((len(conv.voices), len(labels)))
+    for s, e, lab in words:
+        mid = (s + e) // 2
+        who = next((v for a, b, v in conv.turns if a <= mid < b), None)
+        if who is not None:
+            conf[who, labels.index(lab)] += max(e - s, 10)
+    mapping = best_mapping(conf)
+    correct = sum(conf[mapping[h], h] for h in range(len(labels)) if mapping.get(h, len(conv.voices)) < len(conv.voices))
+    return float(1 - correct / max(conf.sum(), 1))

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "consent": "fieldkit.cli.informant:consent",
     "export": "fieldkit.cli.export:export",
     "observe": "fieldkit.cli.observe:observe",
+    "speakers": "fieldkit.cli.speakers:speakers",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -54,6 +55,7 @@ SHORT_HELP: dict[str, str] = {
     "consent": "Record a participant's recording consent for a session.",
     "export": "Export sessions: Word, text, subtitles, spreadsheets, JSON, REFI-QDA, ELAN.",
     "observe": "Attach a second terminal to the session being recorded (the observer's seat).",
+    "speakers": "Who spoke: label every transcript segment with a speaker (offline).",
 }
 
 

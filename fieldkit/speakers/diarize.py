@@ -153,9 +153,10 @@ def diarize(audio: np.ndarray, count: int) -> Diarization:
     feats = fbank(audio)
     n_frames = len(feats)
     spans = _windows(regions, n_frames)
-    if len(spans) < count:
+    stretches = sum(1 for s, e in regions if (e - s) // HOP >= MIN_WIN)
+    if stretches < count:
         raise SpeakerError(
-            f"{count} speakers asked for, but the recording has only {len(spans)} stretches of speech "
+            f"{count} speakers asked for, but the recording has only {stretches} stretches of speech "
             "long enough to compare.",
             hint="Give a smaller --count, or check the session's participants.")
     emb = embed(feats, spans)
