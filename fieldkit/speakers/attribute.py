@@ -334,7 +334,7 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
                 evidence[ranked[0]] = "asks the guide's questions"
         left_labs = [lab for lab in range(d.count) if lab not in mapping and talk[lab] > 0]
         left_people = [p for p in people if p not in mapping.values()]
-        if len(left_labs) == 1 and len(left_people) == 1 and mapping:
+        if len(left_labs) == 1 and len(left_people) == 1 and (mapping or len(people) == 1):
             mapping[left_labs[0]] = left_people[0]
             evidence[left_labs[0]] = "the only one left"
 
@@ -353,6 +353,23 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
             result.evidence[name[lab]] = evidence[lab]
         result.talk_ms[name[lab]] = talk[lab]
     return result
+
+
+def after_transcription(handle: "ProjectHandle", session_id: uuid.UUID) -> SpeakerResult | None:
+    """Run by the transcription service when a transcript is complete: attribution with
+    the session's roster, if it has one. A recording it cannot attribute (too short, too
+    quiet, fewer voices than people) keeps its transcript as it is; None then."""
+    import logging
+
+    if not roster(handle, session_id):
+        return None
+    try:
+        return attribute(handle, session_id)
+    except SpeakerError as exc:
+        logging.getLogger(__name__).info("speakers not attributed: %s", exc)
+    except Exception:  # noqa: BLE001 - the transcript is finished; attribution is a bonus
+        logging.getLogger(__name__).exception("speaker attribution failed")
+    return None
 
 
 def assign_voice(handle: "ProjectHandle", session_id: uuid.UUID, voice: str, person: Person) -> int:

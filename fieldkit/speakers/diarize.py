@@ -153,11 +153,11 @@ def diarize(audio: np.ndarray, count: int) -> Diarization:
     feats = fbank(audio)
     n_frames = len(feats)
     spans = _windows(regions, n_frames)
-    stretches = sum(1 for s, e in regions if (e - s) // HOP >= MIN_WIN)
-    if stretches < count:
+    pieces = sum(max(1, (e - s) // HOP // WIN) for s, e in regions if (e - s) // HOP >= MIN_WIN)
+    if pieces < count:
         raise SpeakerError(
-            f"{count} speakers asked for, but the recording has only {stretches} stretches of speech "
-            "long enough to compare.",
+            f"{count} speakers asked for, but the recording holds only {pieces} separate 1.5 s pieces "
+            "of speech to compare.",
             hint="Give a smaller --count, or check the session's participants.")
     emb = embed(feats, spans)
     if len(emb) > MAX_CLUSTER_POINTS:        # long recordings: cluster an even sample, assign the rest
