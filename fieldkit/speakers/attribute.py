@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 SR = 16000
 MIN_SPLIT_MS = 700        # a voice change inside a segment must last this long to split it
 MIN_SPLIT_WORDS = 2
+MIN_EDGE_MS = 250         # at a segment's start or end a single word can be a turn ("Yes.")
 
 
 @dataclass
@@ -186,7 +187,9 @@ def _word_speakers(words: list[dict], d: Diarization) -> list[int | None]:
         changed = False
         for k, (a, b, lab) in enumerate(runs):
             dur = int(words[b - 1]["e"]) - int(words[a]["s"])
-            if (b - a < MIN_SPLIT_WORDS or dur < MIN_SPLIT_MS) and len(runs) > 1:
+            edge = k == 0 or k == len(runs) - 1
+            short = dur < MIN_EDGE_MS if edge else (b - a < MIN_SPLIT_WORDS or dur < MIN_SPLIT_MS)
+            if (short or lab is None) and len(runs) > 1:
                 nb = runs[k - 1] if k > 0 else runs[k + 1]
                 if k > 0 and k + 1 < len(runs):     # join the longer neighbour
                     left, right = runs[k - 1], runs[k + 1]
