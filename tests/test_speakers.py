@@ -164,17 +164,22 @@ def test_lead_found_from_guide_questions_and_runs_after_transcription(project, t
                    informants=["L03"])
     questions = [q.text for _t, q in guide_of(project, sid).iter_questions()][:3]
     answer = equalise({"a": voice("en_librivox_sense")})["a"]
-    parts, cut = [], len(answer) // 3
+    parts, cut, asked_at = [], len(answer) // 3, []
     for i, q in enumerate(questions):
         asked, _ = sf.read(str(speak(q, tmp_path / f"q{i}.wav")), dtype="float32")
+        start = sum(len(p) for p in parts)
+        asked_at.append((start * 1000 // 16000, (start + len(asked)) * 1000 // 16000))
         parts += [asked * 0.5, np.zeros(8000, np.float32), answer[i * cut:(i + 1) * cut], np.zeros(8000, np.float32)]
     _import(project, sid, np.concatenate(parts), tmp_path / "interview.wav")
     transcribe_session(project, sid, resolve_settings(model="tiny.en", language="en"))
-    segs = _segs(project, sid)
-    asks = [g for g in segs if "?" in g.verbatim]
-    assert asks and all(g.speaker_label == lead.initials and g.speaker_researcher_id == lead.id for g in asks)
-    others = [g for g in segs if g not in asks and len(g.words) > 3]
-    assert others and all(g.speaker_label == "L03" and g.speaker_informant_id is not None for g in others)
+    words = [(w, g) for g in _segs(project, sid) for w in g.words]
+    right = 0
+    for w, g in words:
+        mid = (w["s"] + w["e"]) // 2
+        lead_speaks = any(a <= mid < b for a, b in asked_at)
+        right += (g.speaker_label, g.speaker_researcher_id is not None, g.speaker_informant_id is not None) == (
+            (lead.label, True, False) if lead_speaks else ("L03", False, True))
+    assert right >= 0.95 * len(words), f"{right} of {len(words)} words attributed to the right person"
 
 
 def test_hand_assignments_survive_a_rerun(project, tmp_path):
