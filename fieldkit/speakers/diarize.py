@@ -14,7 +14,8 @@ from fieldkit.errors import FieldkitError
 from fieldkit.speakers.embed import HOP, SR, embed, fbank
 
 WIN = 150            # frames per embedding window (1.5 s)
-STEP = 40            # frames between windows (0.4 s)
+STEP = 80            # frames between windows (0.8 s; 0.4 s gave the same error at twice the cost)
+FINE = 20            # frames between the extra windows where the voice changes (0.2 s)
 MIN_WIN = 50         # a speech stretch shorter than 0.5 s gets no window of its own
 MAX_CLUSTER_POINTS = 1000
 
@@ -89,7 +90,7 @@ def check_audio(audio: np.ndarray) -> None:
                            hint="Check that the right microphone was used; the transcript was left as it was.")
 
 
-def _windows(regions: list[tuple[int, int]], n_frames: int) -> list[tuple[int, int]]:
+def _windows(regions: list[tuple[int, int]], n_frames: int, step: int = STEP) -> list[tuple[int, int]]:
     spans = []
     for s, e in regions:
         a, b = s // HOP, min(n_frames, (e - 400) // HOP + 1)
@@ -98,7 +99,7 @@ def _windows(regions: list[tuple[int, int]], n_frames: int) -> list[tuple[int, i
         if b - a <= WIN:
             spans.append((a, b))
             continue
-        starts = list(range(a, b - WIN + 1, STEP))
+        starts = list(range(a, b - WIN + 1, step))
         if starts[-1] + WIN < b:
             starts.append(b - WIN)
         spans.extend((x, x + WIN) for x in starts)
@@ -139,7 +140,7 @@ def _refine(emb: np.ndarray, lab: np.ndarray, k: int, rounds: int = 3) -> np.nda
     return lab
 
 
-def diarize(audio: np.ndarray, count: int) -> Diarization:
+def diarize(audio: np.ndarray, count: int, step: int = STEP) -> Diarization:
     """Label every 10 ms of 16 kHz mono ``audio`` with one of ``count`` speakers."""
     audio = np.asarray(audio, dtype=np.float32)
     check_audio(audio)
@@ -152,7 +153,7 @@ def diarize(audio: np.ndarray, count: int) -> Diarization:
                            hint="The recording may be silent or too quiet; the transcript was left as it was.")
     feats = fbank(audio)
     n_frames = len(feats)
-    spans = _windows(regions, n_frames)
+    spans = _windows(regions, n_frames, step)
     pieces = sum(max(1, (e - s) // HOP // WIN) for s, e in regions if (e - s) // HOP >= MIN_WIN)
     if pieces < count:
         raise SpeakerError(
@@ -169,6 +170,18 @@ def diarize(audio: np.ndarray, count: int) -> Diarization:
     else:
         lab = average_linkage(emb, count)
     lab = _refine(emb, lab, count)
+    # where the voice changes between neighbouring windows, look closer: windows every 0.2 s
+    # in between, each given the nearest voice (the change is placed to within ~0.1 s)
+    cent = np.array([emb[lab == j].mean(0) if np.any(lab == j) else np.zeros(emb.shape[1]) for j in range(count)])
+    cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-9)
+    extra = []
+    for i in range(len(spans) - 1):
+        (a0, b0), (a1, b1) = spans[i], spans[i + 1]
+        if lab[i] != lab[i + 1] and a1 - a0 <= step and b0 - a0 == WIN and b1 - a1 == WIN:
+            extra.extend((x, x + WIN) for x in range(a0 + FINE, a1, FINE))
+    if extra:
+        lab = np.concatenate([lab, (embed(feats, extra) @ cent.T).argmax(1)])
+        spans = spans + extra
     # each speech frame takes the label of the window whose centre is nearest
     labels = np.full(n_frames + 2, -1, dtype=np.int16)
     centres = np.array([(a + b) / 2 for a, b in spans])

@@ -13,6 +13,7 @@ shows as a larger baseline."""
 from __future__ import annotations
 
 import argparse
+import os
 import itertools
 import sys
 import time
@@ -41,16 +42,23 @@ def cases(seeds: int) -> list[tuple[int, list[str], int]]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=3, help="conversations per speaker count")
+    ap.add_argument("--gap", type=float, nargs=2, default=(0.25, 0.6), metavar=("MIN", "MAX"),
+                    help="seconds of silence between turns (0.02 0.1: turns without a pause)")
+    ap.add_argument("--step", type=int, default=None, help="frames (10 ms) between embedding windows")
     args = ap.parse_args()
+    from fieldkit.speakers.diarize import STEP
+
+    step = args.step or STEP
     diarize(conversation(SHARED_VOICES[:2], seed=99).audio, 2)      # load the model once
     results: dict[int, list[tuple[float, float]]] = {}
-    audio_s = compute_s = base_s = 0.0
+    audio_s = compute_s = base_s = cpu_s = 0.0
     print(f"{'n':>2} {'voices':<70} {'min':>5} {'DER':>6} {'DER c.25':>8} {'s/min':>6}")
     for k, voices, seed in cases(args.seeds):
-        conv = conversation(voices, seed=seed)
-        t0 = time.perf_counter()
-        d = diarize(conv.audio, k)
+        conv = conversation(voices, seed=seed, gap=tuple(args.gap))
+        t0, c0 = time.perf_counter(), time.process_time()
+        d = diarize(conv.audio, k, step=step)
         dt = time.perf_counter() - t0
+        cpu_s += time.process_time() - c0
         t0 = time.perf_counter()
         for _ in range(20):
             np.abs(np.fft.rfft(conv.audio))
@@ -67,8 +75,11 @@ def main() -> None:
         a = np.array(rs)
         print(f"{k} speakers: DER mean {a[:, 0].mean():.1%} (max {a[:, 0].max():.1%}); "
               f"with 0.25 s collar mean {a[:, 1].mean():.1%} (max {a[:, 1].max():.1%}); {len(rs)} conversations")
-    print(f"speed: {compute_s / (audio_s / 60):.2f} s per minute of audio over {audio_s / 60:.1f} min "
-          f"(baseline 20 FFTs of the same audio: {base_s / (audio_s / 60):.3f} s per minute)")
+    per_min = audio_s / 60
+    print(f"speed (windows every {step * 10} ms): {compute_s / per_min:.2f} s wall-clock per minute of audio "
+          f"over {per_min:.1f} min; {cpu_s / per_min:.2f} CPU-seconds per minute, i.e. about "
+          f"{cpu_s / per_min / 2:.2f} s per minute on 2 idle cores; baseline (20 FFTs of the same audio) "
+          f"{base_s / per_min:.3f} s per minute; load average now {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

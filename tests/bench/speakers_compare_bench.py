@@ -1,6 +1,6 @@
 """Which speaker-embedding weights: CAM++ (fieldkit's ONNX file) or Resemblyzer's LSTM
 d-vector (`resemblyzer` 0.1.4, pretrained.pt)? The same pipeline (Silero VAD, 1.5 s windows
-every 0.4 s, average-linkage clustering, true count) on the same spliced conversations,
+every 0.8 s, average-linkage clustering, true count) on the same spliced conversations,
 with only the embedding swapped.
 
 Resemblyzer is a torch file and needs librosa for its mel spectrogram, neither of which
