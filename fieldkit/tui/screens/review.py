@@ -3,8 +3,8 @@
 Segments and events are one list in time order. Keys: Enter/e edits the segment under
 the cursor (the edited layer: what was heard stays as it was), 1-9 assign a speaker to
 the segment, a says who a voice is for all its segments ("S2 is L03"), space plays the
-segment (or from a second before the uncertain word just jumped to), ] / [ jump to the
-next/previous uncertain word (underlined and dimmed), / finds, R replaces, q marks a
+segment (or the uncertain word just jumped to), ] / [ jump to the next/previous
+uncertain word (underlined and dimmed) and play it from a second before, / finds, R replaces, q marks a
 quote, n/N and t/T jump to the next/previous note or tag, j jumps to a theme, v shows
 verbatim or edited, Ctrl+R marks the session reviewed.
 """
@@ -459,8 +459,9 @@ class ReviewScreen(ProjectScreen[None]):
                 options.replace_option_prompt_at_index(j, self._row_text(k, obj))
         seg_id = self.data.segments[word.segment].id
         self._goto(next(j for j, (k, obj) in enumerate(self.rows) if k == "segment" and obj.id == seg_id))
-        self.notify(f"{clock(word.start_ms)} “{word.text}” (sure {word.p:.0%}); space plays from a second before",
-                    timeout=3)
+        self.notify(f"{clock(word.start_ms)} “{word.text}” (sure {word.p:.0%}); space plays it again", timeout=3)
+        if self.data.has_audio:       # hear it at once, from a second before the word
+            self.play(*word.play_span())
 
     def action_theme(self) -> None:
         if self.data is None or not self.data.themes:
