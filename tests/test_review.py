@@ -113,3 +113,60 @@ def test_quote_has_a_stable_reference_and_review_status(transcript):
     mark_reviewed(project, sid)
     with project.db.session() as s:
         assert s.get(Session, sid).status == SessionStatus.reviewed
+
+
+def _words(text: str, start: int, probs: list[float]) -> list[dict]:
+    toks = text.split()
+    assert len(toks) == len(probs)
+    return [{"w": (" " if i else "") + t, "s": start + 400 * i, "e": start + 400 * i + 350, "p": p}
+            for i, (t, p) in enumerate(zip(toks, probs))]
+
+
+def test_uncertain_words_in_order_and_not_in_edited_text(transcript):
+    from fieldkit.transcription.review import UNCERTAIN_BELOW, UNCERTAIN_LEAD_MS, next_uncertain, uncertain_words
+
+    project, sid, *_ = transcript
+    segs = _segs(project, sid)
+    low = UNCERTAIN_BELOW - 0.2
+    with project.db.transaction() as s:
+        for g, probs in zip(segs, ([0.99] * 7, [0.9, low, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, low],
+                                   [0.9] * 9, [low] + [0.95] * 9)):
+            row = s.get(TranscriptSegment, g.id)
+            row.words = _words(row.verbatim, row.start_ms, probs)
+            s.add(row)
+    data = load_review(project, sid)
+    found = [(w.segment, w.word, w.text) for w in uncertain_words(data)]
+    assert found == [(1, 1, "work"), (1, 8, "youth."), (3, 0, "Usually")]
+    first = next_uncertain(data, None, 1)
+    assert (first.segment, first.word) == (1, 1)
+    assert first.play_span() == (5400 - UNCERTAIN_LEAD_MS, 5750 + UNCERTAIN_LEAD_MS)
+    assert next_uncertain(data, (1, 1), 1).word == 8
+    assert next_uncertain(data, (1, 8), 1).segment == 3
+    assert next_uncertain(data, (3, 0), 1) is None
+    assert next_uncertain(data, (3, 0), -1).word == 8
+    assert next_uncertain(data, None, -1).segment == 3
+    edit_segment(project, segs[1].id, "I work at the NAV office, mostly with young people.")
+    assert [w.segment for w in uncertain_words(load_review(project, sid))] == [3]   # edited: the researcher's words
+
+
+def test_assign_voice_names_every_segment_of_the_voice_and_marks_it_manual(transcript):
+    from fieldkit.transcription.review import assign_voice
+
+    project, sid, lead, _ = transcript
+    segs = _segs(project, sid)
+    with project.db.transaction() as s:
+        for g, voice in zip(segs, ["S1", "S2", "S1", "S2"]):
+            row = s.get(TranscriptSegment, g.id)
+            row.speaker_auto = row.speaker_label = voice
+            s.add(row)
+    data = load_review(project, sid)
+    assert data.voices == {"S1": "S1", "S2": "S2"}
+    assert assign_voice(project, sid, "S2", data.speakers[0]) == 2       # S2 is I01
+    after = _segs(project, sid)
+    assert [(g.speaker_label, g.speaker_manual) for g in after] == [
+        ("S1", False), ("I01", True), ("S1", False), ("I01", True)]
+    assert load_review(project, sid).voices == {"S1": "S1", "S2": "I01"}
+    with pytest.raises(FieldkitError, match="S7"):
+        assign_voice(project, sid, "S7", data.speakers[0])
+    assign_speaker(project, after[0].id, data.speakers[1])
+    assert _segs(project, sid)[0].speaker_manual

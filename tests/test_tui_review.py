@@ -112,6 +112,57 @@ async def test_review_from_home_and_escape_cancels_an_edit(transcript, workspace
         assert type(app.screen).__name__ == "HomeScreen"
 
 
+async def test_review_names_a_voice_once_and_jumps_between_uncertain_words(transcript, workspace):  # noqa: F811
+    from fieldkit.transcription.review import UNCERTAIN_BELOW, UNCERTAIN_LEAD_MS
+    from tests.test_review import _words
+
+    project, sid, lead, _ = transcript
+    low = UNCERTAIN_BELOW - 0.3
+    with project.db.transaction() as s:
+        for g, voice, probs in zip(_segs(project, sid), ["S1", "S2", "S1", "S2"],
+                                   ([0.99] * 7, [0.9, low] + [0.9] * 7, [0.9] * 9, [0.95] * 9 + [low])):
+            g.speaker_auto = g.speaker_label = voice
+            g.words = _words(g.verbatim, g.start_ms, probs)
+            s.add(g)
+    slug = project.project().slug
+    app = FieldkitApp(data_dir=workspace.root, project=slug)
+    async with app.run_test(size=(110, 30)) as pilot:
+        screen = await _open(app, pilot, slug, sid)
+        assert "Voices: S1  S2" in str(screen.query_one("#review-speakers").render())
+        # the cursor is on an S1 segment: "S1 is AL" once, for both of S1's segments
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("down", "enter")       # the list: 1 I01, 2 AL, 3 OO
+        await _settle(app, pilot)
+        segs = _segs(project, sid)
+        assert [(g.speaker_label, g.speaker_manual) for g in segs] == [
+            ("AL", True), ("S2", False), ("AL", True), ("S2", False)]
+        assert segs[2].speaker_researcher_id == lead
+        assert "S1=AL" in str(screen.query_one("#review-speakers").render())
+        # uncertain words: ] to the next, [ back; space would play from a second before the word
+        await pilot.press("]")
+        await pilot.pause()
+        assert _cursor_text(screen).startswith("I work at the NAV office")
+        assert (screen.word_at.text, screen.play_span()) == ("work", (5400 - UNCERTAIN_LEAD_MS, 5750 + UNCERTAIN_LEAD_MS))
+        prompt = screen.query_one("#review-list", OptionList).get_option_at_index(
+            screen.query_one("#review-list", OptionList).highlighted).prompt
+        assert any("underline" in str(span.style) and prompt.plain[span.start:span.end].strip() == "work"
+                   for span in prompt.spans)
+        await pilot.press("]")
+        await pilot.pause()
+        assert _cursor_text(screen).startswith("Usually") and screen.word_at.text == "doctor."
+        assert screen.play_span() == (15000 + 9 * 400 - UNCERTAIN_LEAD_MS, 15000 + 9 * 400 + 350 + UNCERTAIN_LEAD_MS)
+        await pilot.press("]")                   # none later: it stays
+        await pilot.pause()
+        assert screen.word_at.text == "doctor."
+        await pilot.press("[")
+        await pilot.pause()
+        assert screen.word_at.text == "work" and _cursor_text(screen).startswith("I work")
+        await pilot.press("home")                # moving away: space plays the segment again
+        await pilot.pause()
+        assert screen.word_at is None and screen.play_span() is not None
+
+
 def test_review_screen_snapshot(transcript, workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,  # noqa: F811
                                 snap_compare):
     project, sid, *_ = transcript

@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "sync": "fieldkit.cli.sync:sync",
     "server": "fieldkit.cli.server:server",
     "status": "fieldkit.cli.status:status",
+    "speakers": "fieldkit.cli.speakers:speakers",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -64,6 +65,7 @@ SHORT_HELP: dict[str, str] = {
     "sync": "Push this laptop's changes to the team server and pull the team's.",
     "server": "Set up the team's PostgreSQL server (administrator).",
     "status": "Team overview: sessions per researcher, informants and coverage per site.",
+    "speakers": "Who spoke: label every transcript segment with a speaker (offline).",
 }
 
 

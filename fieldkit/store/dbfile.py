@@ -26,9 +26,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 #: The newest schema revision this fieldkit knows (tests check it against Alembic's head).
-SCHEMA_HEAD = "0003_sync"
+SCHEMA_HEAD = "0004_speakers"
 #: Older revisions this fieldkit can migrate from.
-KNOWN_REVISIONS = ("0001", "0002", "0003_sync")
+KNOWN_REVISIONS = ("0001", "0002", "0003_sync", "0004_speakers")
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 

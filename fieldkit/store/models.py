@@ -416,6 +416,8 @@ class TranscriptSegment(Stamped, table=True):
     speaker_researcher_id: Optional[uuid.UUID] = Field(
         default=None, foreign_key="researcher.id", ondelete="SET NULL"
     )
+    speaker_auto: str = ""           # the voice found by speaker attribution ("S2"), "" if none
+    speaker_manual: bool = False     # a researcher chose this speaker: attribution leaves it
     verbatim: str = Field(sa_column=Column(Text, nullable=False))
     edited: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
     words: list[dict[str, Any]] = _json(list)   # [{"w": str, "s": ms, "e": ms, "p": prob}]

@@ -1,6 +1,7 @@
 """Reviewing a transcript against its audio, without the UI: the segments with the
 session's notes and tags at their times, editing (the edited layer; the verbatim text
-is never changed), speakers, find and replace, quotes and the reviewed status."""
+is never changed), speakers (one segment, or a whole voice found by `fieldkit speakers`),
+uncertain words, find and replace, quotes and the reviewed status."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ if TYPE_CHECKING:
     from fieldkit.store.models import Event
 
 
+#: a word whose probability is below this is shown as uncertain. Chosen by measurement
+#: (tests/bench/confidence_bench.py on ../shared/speech, base model): see the README.
+UNCERTAIN_BELOW = 0.7
+#: playback of an uncertain word starts this long before it (and runs as long past it)
+UNCERTAIN_LEAD_MS = 1000
+
+
 @dataclass
 class SegmentRow:
     id: uuid.UUID
@@ -24,10 +32,57 @@ class SegmentRow:
     verbatim: str
     edited: str | None
     speaker: str
+    words: list[dict] = field(default_factory=list)   # [{"w", "s", "e", "p"}]
+    voice: str = ""          # the voice speaker attribution found ("S2"), "" if none
+    manual: bool = False     # the speaker was chosen by a researcher
 
     @property
     def text(self) -> str:
         return self.edited if self.edited is not None else self.verbatim
+
+    def uncertain(self) -> list[int]:
+        """Indexes of the words below UNCERTAIN_BELOW (none once the text is edited: the
+        edited words are the researcher's, not the model's)."""
+        if self.edited is not None:
+            return []
+        return [i for i, w in enumerate(self.words) if float(w.get("p", 1.0)) < UNCERTAIN_BELOW]
+
+
+@dataclass
+class UncertainWord:
+    segment: int        # index in ReviewData.segments
+    word: int           # index in that segment's words
+    start_ms: int
+    end_ms: int
+    text: str
+    p: float
+
+    def play_span(self) -> tuple[int, int]:
+        return max(0, self.start_ms - UNCERTAIN_LEAD_MS), self.end_ms + UNCERTAIN_LEAD_MS
+
+
+def uncertain_words(data: "ReviewData") -> list[UncertainWord]:
+    """Every uncertain word of the transcript in time order."""
+    out = []
+    for si, seg in enumerate(data.segments):
+        for wi in seg.uncertain():
+            w = seg.words[wi]
+            out.append(UncertainWord(si, wi, int(w["s"]), int(w["e"]), w["w"].strip(), float(w["p"])))
+    return out
+
+
+def next_uncertain(data: "ReviewData", after: tuple[int, int] | None, step: int) -> UncertainWord | None:
+    """The uncertain word after (step 1) or before (step -1) the position (segment index,
+    word index); from the start or the end when the position is None."""
+    words = uncertain_words(data)
+    if not words:
+        return None
+    if after is None:
+        return words[0] if step > 0 else words[-1]
+    keys = [(w.segment, w.word) for w in words]
+    if step > 0:
+        return next((w for w, k in zip(words, keys) if k > after), None)
+    return next((w for w, k in zip(reversed(words), reversed(keys)) if k < after), None)
 
 
 @dataclass
@@ -66,6 +121,8 @@ class ReviewData:
     speakers: list[Speaker]
     themes: list[ThemeMark] = field(default_factory=list)
     has_audio: bool = False
+    voices: dict[str, str] = field(default_factory=dict)   # "S2" -> who most of its segments are now
+    lead_id: uuid.UUID | None = None
 
 
 def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
@@ -81,7 +138,8 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
         sess = s.get(Session, session_id)
         if sess is None:
             raise FieldkitError(f"No session {session_id} in this project.")
-        segs = [SegmentRow(g.id, g.start_ms, g.end_ms, g.verbatim, g.edited, g.speaker_label)
+        segs = [SegmentRow(g.id, g.start_ms, g.end_ms, g.verbatim, g.edited, g.speaker_label, list(g.words or []),
+                           g.speaker_auto, g.speaker_manual)
                 for g in s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == session_id)
                                 .order_by(TranscriptSegment.start_ms))]
         researchers = {r.id: r for r in s.exec(select(Researcher).where(Researcher.project_id == sess.project_id))}
@@ -124,8 +182,15 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
         has_audio = s.exec(select(RecordingFile).join(Recording).where(Recording.session_id == session_id)
                            .limit(1)).first() is not None
         ordered = sorted(themes.values(), key=lambda t: t.position_ms)
+        voices: dict[str, dict[str, int]] = {}
+        for g in segs:
+            if g.voice:
+                tally = voices.setdefault(g.voice, {})
+                tally[g.speaker] = tally.get(g.speaker, 0) + g.end_ms - g.start_ms
+        shown = {v: max(t.items(), key=lambda kv: kv[1])[0]
+                 for v, t in sorted(voices.items(), key=lambda kv: int(kv[0][1:]) if kv[0][1:].isdigit() else 0)}
         return ReviewData(session_id, sess.title, sess.status.value, segs, markers, speakers[:9], ordered,
-                          has_audio)
+                          has_audio, shown, sess.lead_id)
 
 
 def _segment(s, segment_id: uuid.UUID):  # noqa: ANN001, ANN202
@@ -149,12 +214,23 @@ def edit_segment(handle: "ProjectHandle", segment_id: uuid.UUID, text: str) -> s
 
 
 def assign_speaker(handle: "ProjectHandle", segment_id: uuid.UUID, speaker: Speaker) -> None:
+    """One segment's speaker, chosen by a researcher: `fieldkit speakers` keeps it."""
     with handle.db.transaction() as s:
         seg = _segment(s, segment_id)
         seg.speaker_label = speaker.label
         seg.speaker_informant_id = speaker.informant_id
         seg.speaker_researcher_id = speaker.researcher_id
+        seg.speaker_manual = True
         s.add(seg)
+
+
+def assign_voice(handle: "ProjectHandle", session_id: uuid.UUID, voice: str, speaker: Speaker) -> int:
+    """"S2 is L03": every segment of a voice found by speaker attribution gets the speaker,
+    kept by later runs. Returns how many segments changed."""
+    from fieldkit.speakers.attribute import Person
+    from fieldkit.speakers.attribute import assign_voice as assign
+
+    return assign(handle, session_id, voice, Person(speaker.label, speaker.informant_id, speaker.researcher_id))
 
 
 def find_replace(handle: "ProjectHandle", session_id: uuid.UUID, find: str, replace: str, *,

@@ -79,6 +79,7 @@ def transcribe_session(
     on_progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
     replace_edited: bool = False,
+    speakers: bool = True,
 ) -> TranscriptionRun:
     """Transcribe a session's recorded audio, resuming an interrupted job."""
     from fieldkit.recording.audio import available_ms, load_audio
@@ -153,6 +154,10 @@ def transcribe_session(
         if sess.status in (SessionStatus.planned, SessionStatus.recorded, SessionStatus.recording):
             sess.status = SessionStatus.transcribed
         s.add(sess)
+    if speakers:   # who spoke: by itself once the transcript is complete (fieldkit.speakers)
+        from fieldkit.speakers.attribute import after_transcription
+
+        after_transcription(handle, session_id)
     if on_progress:
         on_progress(Progress(total, total, time.perf_counter() - t0))
     return r

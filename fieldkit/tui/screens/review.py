@@ -1,10 +1,12 @@
 """Review: the transcript against the audio, with the notes and tags in place.
 
 Segments and events are one list in time order. Keys: Enter/e edits the segment under
-the cursor (the edited layer: what was heard stays as it was), 1-9 assign a speaker,
-space plays the segment, / finds, R replaces, q marks a quote, n/N and t/T jump to the
-next/previous note or tag, j jumps to a theme, v shows verbatim or edited, Ctrl+R marks
-the session reviewed.
+the cursor (the edited layer: what was heard stays as it was), 1-9 assign a speaker to
+the segment, a says who a voice is for all its segments ("S2 is L03"), space plays the
+segment (or the uncertain word just jumped to), ] / [ jump to the next/previous
+uncertain word (underlined and dimmed) and play it from a second before, / finds, R replaces, q marks a
+quote, n/N and t/T jump to the next/previous note or tag, j jumps to a theme, v shows
+verbatim or edited, Ctrl+R marks the session reviewed.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import clock
 
 if TYPE_CHECKING:
-    from fieldkit.transcription.review import Marker, ReviewData, SegmentRow
+    from fieldkit.transcription.review import Marker, ReviewData, SegmentRow, Speaker, UncertainWord
 
 MARK_STYLE = {"note": "italic cyan", "tag": "bold yellow", "quote": "bold magenta", "coverage": "green",
               "probe": "dim green", "returned": "cyan", "marker": "bold"}
@@ -68,6 +70,26 @@ class ThemeJumpScreen(ModalScreen[int | None]):
         self.dismiss(self.themes[event.option_index][1])
 
 
+class VoiceScreen(ModalScreen["Speaker | None"]):
+    """Who is this voice? One choice names all of the voice's segments."""
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, voice: str, speakers: list["Speaker"]) -> None:
+        super().__init__()
+        self.voice = voice
+        self.speakers = speakers
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="voice-box"):
+            yield Label(f"{self.voice} is ... (all of {self.voice}'s segments; later runs keep it)")
+            yield OptionList(*[Option(f"{sp.key}  {sp.label}") for sp in self.speakers], id="voice-list")
+
+    @on(OptionList.OptionSelected, "#voice-list")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.speakers[event.option_index])
+
+
 class ReviewScreen(ProjectScreen[None]):
     BINDINGS = [
         Binding("e,enter", "edit", "Edit"),
@@ -81,6 +103,9 @@ class ReviewScreen(ProjectScreen[None]):
         Binding("t", "jump('tag', 1)", "Next tag", show=False),
         Binding("T", "jump('tag', -1)", "Prev tag", show=False),
         Binding("j", "theme", "Theme"),
+        Binding("a", "voice", "Who is this voice"),
+        Binding("right_square_bracket", "uncertain(1)", "Next unsure"),
+        Binding("left_square_bracket", "uncertain(-1)", "Prev unsure", show=False),
         Binding("v", "layer", "Verbatim/edited"),
         Binding("ctrl+r", "reviewed", "Reviewed"),
         Binding("escape", "back", "Back"),
@@ -104,6 +129,7 @@ class ReviewScreen(ProjectScreen[None]):
         self.mode = ""          # "edit" / "find" while the input line is open
         self.last_find = ""
         self.player = None
+        self.word_at: UncertainWord | None = None    # the uncertain word last jumped to
 
     def compose(self) -> ComposeResult:
         yield Label("Review", id="review-title", classes="pane-title")
@@ -123,14 +149,18 @@ class ReviewScreen(ProjectScreen[None]):
 
     def on_review_screen_loaded(self, message: Loaded) -> None:
         keep = self._cursor_key()
+        if message.data is not self.data:
+            self.word_at = None
         self.data = data = message.data
         layer = "verbatim" if self.show_verbatim else "edited"
         edited = sum(1 for s in data.segments if s.edited is not None)
         self.query_one("#review-title", Label).update(
             f"Review — {data.title}  ·  {len(data.segments)} segments, {edited} edited  ·  "
             f"showing {layer}  ·  {data.status}")
-        self.query_one("#review-speakers", Static).update(
-            "Speakers: " + ("  ".join(f"{sp.key} {sp.label}" for sp in data.speakers) or "(none in this session)"))
+        line = "Speakers: " + ("  ".join(f"{sp.key} {sp.label}" for sp in data.speakers) or "(none in this session)")
+        if data.voices:
+            line += "   Voices: " + "  ".join(v if who == v else f"{v}={who}" for v, who in data.voices.items())
+        self.query_one("#review-speakers", Static).update(line)
         items: list[tuple[int, int, str, object]] = []
         for seg in data.segments:
             items.append((seg.start_ms, 1, "segment", seg))
@@ -157,8 +187,17 @@ class ReviewScreen(ProjectScreen[None]):
             seg: SegmentRow = obj
             t.append(clock(seg.start_ms) + " ", style="dim")
             t.append(f"{seg.speaker or '?':>4} ", style="bold")
-            text = seg.verbatim if self.show_verbatim else seg.text
-            t.append(text)
+            unsure = set(seg.uncertain())
+            if unsure and seg.words:
+                current = self.word_at
+                for i, w in enumerate(seg.words):
+                    style = "dim underline" if i in unsure else ""
+                    if current is not None and self.data is not None and \
+                            self.data.segments[current.segment].id == seg.id and current.word == i:
+                        style = "reverse underline"
+                    t.append(w["w"] if i else w["w"].lstrip(), style=style)
+            else:
+                t.append(seg.verbatim if self.show_verbatim else seg.text)
             if seg.edited is not None and not self.show_verbatim:
                 t.append(" ✎", style="dim")
         else:
@@ -214,6 +253,14 @@ class ReviewScreen(ProjectScreen[None]):
         inp = self.query_one("#review-input", Input)
         inp.add_class("hidden")
         self.query_one("#review-list", OptionList).focus()
+
+    @on(OptionList.OptionHighlighted, "#review-list")
+    def _moved(self, event: OptionList.OptionHighlighted) -> None:
+        # moving away from the uncertain word's segment: the next jump starts from the cursor
+        seg = self._segment_at_cursor()
+        if self.word_at is not None and self.data is not None and (
+                seg is None or self.data.segments[self.word_at.segment].id != seg.id):
+            self.word_at = None
 
     @on(OptionList.OptionSelected, "#review-list")
     def _row_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -296,6 +343,33 @@ class ReviewScreen(ProjectScreen[None]):
         assign_speaker(self.handle, seg.id, speaker)
         self.load()
 
+    def action_voice(self) -> None:
+        if self.data is None:
+            return
+        seg = self._segment_at_cursor()
+        if seg is None or not seg.voice:
+            self.notify("This segment has no voice yet: run `fieldkit speakers` for the session."
+                        if seg is not None else "No segment here.", severity="warning", timeout=4)
+            return
+        if not self.data.speakers:
+            self.notify("No speakers in this session: add its participants first.", severity="warning", timeout=4)
+            return
+        voice = seg.voice
+
+        def chosen(speaker: "Speaker | None") -> None:
+            if speaker is not None:
+                self.set_voice(voice, speaker)
+
+        self.app.push_screen(VoiceScreen(voice, self.data.speakers), chosen)
+
+    @work(thread=True, group="review-write", exit_on_error=False)
+    def set_voice(self, voice: str, speaker) -> None:  # noqa: ANN001
+        from fieldkit.transcription.review import assign_voice
+
+        n = assign_voice(self.handle, self.session_id, voice, speaker)
+        self.app.call_from_thread(self.notify, f"{voice} is {speaker.label}: {n} segment(s).", timeout=4)
+        self.load()
+
     def action_replace(self) -> None:
         def chosen(pair: tuple[str, str] | None) -> None:
             if pair:
@@ -329,9 +403,7 @@ class ReviewScreen(ProjectScreen[None]):
         self.load()
 
     def _author(self) -> uuid.UUID | None:
-        from fieldkit.listing import session_lead_id
-
-        return session_lead_id(self.handle, self.session_id)
+        return self.data.lead_id if self.data is not None else None
 
     def action_reviewed(self) -> None:
         self.reviewed()
@@ -361,6 +433,36 @@ class ReviewScreen(ProjectScreen[None]):
                 return
         self.notify(f"No {'next' if step > 0 else 'earlier'} {kind}.", timeout=2)
 
+    def action_uncertain(self, step: int) -> None:
+        if self.data is None:
+            return
+        from fieldkit.transcription.review import next_uncertain
+
+        here = None
+        if self.word_at is not None:
+            here = (self.word_at.segment, self.word_at.word)
+        else:
+            seg = self._segment_at_cursor()
+            if seg is not None:
+                si = next(i for i, g in enumerate(self.data.segments) if g.id == seg.id)
+                here = (si, -1) if step > 0 else (si, 10**6)
+        word = next_uncertain(self.data, here, step)
+        if word is None:
+            self.notify(f"No {'later' if step > 0 else 'earlier'} uncertain word.", timeout=2)
+            return
+        before = self.word_at
+        self.word_at = word
+        options = self.query_one("#review-list", OptionList)
+        ids = {self.data.segments[w.segment].id for w in (before, word) if w is not None}
+        for j, (k, obj) in enumerate(self.rows):
+            if k == "segment" and obj.id in ids:     # redraw: the highlighted word moved
+                options.replace_option_prompt_at_index(j, self._row_text(k, obj))
+        seg_id = self.data.segments[word.segment].id
+        self._goto(next(j for j, (k, obj) in enumerate(self.rows) if k == "segment" and obj.id == seg_id))
+        self.notify(f"{clock(word.start_ms)} “{word.text}” (sure {word.p:.0%}); space plays it again", timeout=3)
+        if self.data.has_audio:       # hear it at once, from a second before the word
+            self.play(*word.play_span())
+
     def action_theme(self) -> None:
         if self.data is None or not self.data.themes:
             self.notify("No theme was marked as covered in this session.", severity="warning", timeout=3)
@@ -378,15 +480,26 @@ class ReviewScreen(ProjectScreen[None]):
 
     # ------------------------------------------------------------------ playing
 
-    def action_play(self) -> None:
+    def play_span(self) -> tuple[int, int] | None:
+        """What space plays: the uncertain word just jumped to, from a second before it, or
+        else the segment under the cursor."""
         seg = self._segment_at_cursor()
         if seg is None:
+            return None
+        word = self.word_at
+        if word is not None and self.data is not None and self.data.segments[word.segment].id == seg.id:
+            return word.play_span()
+        return seg.start_ms, seg.end_ms
+
+    def action_play(self) -> None:
+        span = self.play_span()
+        if span is None:
             self.notify("No segment here to play.", severity="warning", timeout=3)
             return
         if self.data is not None and not self.data.has_audio:
             self.notify("This session has no audio to play.", severity="warning", timeout=4)
             return
-        self.play(seg.start_ms, seg.end_ms)
+        self.play(*span)
 
     @work(thread=True, exclusive=True, group="review-play", exit_on_error=False)
     def play(self, start_ms: int, end_ms: int) -> None:

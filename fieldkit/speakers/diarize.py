@@ -1,0 +1,230 @@
+"""Who spoke when, from the audio alone: Silero VAD (bundled with faster-whisper), CAM++
+embeddings of short windows, clustering into a known number of speakers, and a label per
+10 ms frame. Two-channel recordings can be split by channel energy instead.
+
+Everything here is numpy + onnxruntime; nothing is downloaded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fieldkit.errors import ExitCode, FieldkitError
+from fieldkit.speakers.embed import HOP, SR, embed, fbank
+
+WIN = 150            # frames per embedding window (1.5 s)
+STEP = 80            # frames between windows (0.8 s; 0.4 s gave the same error at twice the cost)
+FINE = 20            # frames between the extra windows where the voice changes (0.2 s)
+MIN_WIN = 50         # a speech stretch shorter than 0.5 s gets no window of its own
+MAX_CLUSTER_POINTS = 1000
+
+
+class SpeakerError(FieldkitError):
+    exit_code = ExitCode.SPEAKERS
+
+
+@dataclass
+class Turn:
+    start_ms: int
+    end_ms: int
+    speaker: int
+
+
+@dataclass
+class Diarization:
+    """``labels[i]`` is the speaker of the 10 ms frame i (-1: nobody speaks)."""
+    labels: np.ndarray
+    count: int
+    method: str = "voice"        # voice / channel
+    windows: int = 0
+
+    def turns(self) -> list[Turn]:
+        out: list[Turn] = []
+        lab = self.labels
+        i = 0
+        while i < len(lab):
+            j = i
+            while j < len(lab) and lab[j] == lab[i]:
+                j += 1
+            if lab[i] >= 0:
+                out.append(Turn(i * 10, j * 10, int(lab[i])))
+            i = j
+        return out
+
+    def votes(self, start_ms: int, end_ms: int) -> np.ndarray:
+        """How many frames of [start_ms, end_ms) each speaker has."""
+        a, b = max(0, start_ms // 10), max(0, min(len(self.labels), -(-end_ms // 10)))
+        seg = self.labels[a:b]
+        return np.bincount(seg[seg >= 0], minlength=self.count)[: self.count]
+
+    def speaker_at(self, start_ms: int, end_ms: int) -> int | None:
+        """The speaker with most frames in the span, else the nearest labelled frame."""
+        v = self.votes(start_ms, end_ms)
+        if v.sum():
+            return int(v.argmax())
+        mid = (start_ms + end_ms) // 20
+        known = np.flatnonzero(self.labels >= 0)
+        if not len(known):
+            return None
+        return int(self.labels[known[np.abs(known - mid).argmin()]])
+
+
+def speech_regions(audio: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) sample ranges of speech found by Silero VAD."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    opts = VadOptions(threshold=0.5, min_speech_duration_ms=200, min_silence_duration_ms=250,
+                      speech_pad_ms=30)
+    return [(int(t["start"]), int(t["end"])) for t in get_speech_timestamps(audio, opts)]
+
+
+def check_audio(audio: np.ndarray) -> None:
+    seconds = len(audio) / SR
+    if seconds < 2.0:
+        raise SpeakerError(f"The recording is {seconds:.1f} s long: too short to tell speakers apart.",
+                           hint="Speaker attribution needs at least a few seconds of speech.")
+    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    if rms < 10 ** (-60 / 20):
+        raise SpeakerError(f"The recording is too quiet to tell speakers apart (level {20 * np.log10(rms + 1e-12):.0f} dBFS).",
+                           hint="Check that the right microphone was used; the transcript was left as it was.")
+
+
+def _windows(regions: list[tuple[int, int]], n_frames: int, step: int = STEP) -> list[tuple[int, int]]:
+    spans = []
+    for s, e in regions:
+        a, b = s // HOP, min(n_frames, (e - 400) // HOP + 1)
+        if b - a < MIN_WIN:
+            continue
+        if b - a <= WIN:
+            spans.append((a, b))
+            continue
+        starts = list(range(a, b - WIN + 1, step))
+        if starts[-1] + WIN < b:
+            starts.append(b - WIN)
+        spans.extend((x, x + WIN) for x in starts)
+    return spans
+
+
+def average_linkage(emb: np.ndarray, k: int) -> np.ndarray:
+    """Agglomerative clustering of L2-normalised embeddings into k groups, average linkage
+    on cosine distance (measured against spectral clustering on the spliced conversations:
+    2-4 % lower error for 4 and 8 speakers, see README)."""
+    n = len(emb)
+    dist = 1.0 - emb @ emb.T
+    np.fill_diagonal(dist, np.inf)
+    size = np.ones(n)
+    owner = np.arange(n)
+    for _ in range(n - k):
+        i, j = divmod(int(np.argmin(dist)), n)
+        merged = (dist[i] * size[i] + dist[j] * size[j]) / (size[i] + size[j])
+        dist[i, :] = merged
+        dist[:, i] = merged
+        dist[i, i] = np.inf
+        dist[j, :] = np.inf
+        dist[:, j] = np.inf
+        size[i] += size[j]
+        owner[owner == j] = i
+    _, labels = np.unique(owner, return_inverse=True)
+    return labels
+
+
+def _refine(emb: np.ndarray, lab: np.ndarray, k: int, rounds: int = 3) -> np.ndarray:
+    for _ in range(rounds):
+        cent = np.array([emb[lab == j].mean(0) if np.any(lab == j) else np.zeros(emb.shape[1]) for j in range(k)])
+        cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-9)
+        new = (emb @ cent.T).argmax(1)
+        if np.array_equal(new, lab):
+            break
+        lab = new
+    return lab
+
+
+def diarize(audio: np.ndarray, count: int, step: int = STEP) -> Diarization:
+    """Label every 10 ms of 16 kHz mono ``audio`` with one of ``count`` speakers."""
+    audio = np.asarray(audio, dtype=np.float32)
+    check_audio(audio)
+    if count < 1:
+        raise SpeakerError(f"--count {count}: a conversation has at least one speaker.")
+    regions = speech_regions(audio)
+    speech_s = sum(e - s for s, e in regions) / SR
+    if speech_s < 1.0:
+        raise SpeakerError(f"Only {speech_s:.1f} s of speech found: too little to tell speakers apart.",
+                           hint="The recording may be silent or too quiet; the transcript was left as it was.")
+    feats = fbank(audio)
+    n_frames = len(feats)
+    spans = _windows(regions, n_frames, step)
+    pieces = sum(max(1, (e - s) // HOP // WIN) for s, e in regions if (e - s) // HOP >= MIN_WIN)
+    if pieces < count:
+        raise SpeakerError(
+            f"{count} speakers asked for, but the recording holds only {pieces} separate 1.5 s pieces "
+            "of speech to compare.",
+            hint="Give a smaller --count, or check the session's participants.")
+    emb = embed(feats, spans)
+    if len(emb) > MAX_CLUSTER_POINTS:        # long recordings: cluster an even sample, assign the rest
+        pick = np.linspace(0, len(emb) - 1, MAX_CLUSTER_POINTS).round().astype(int)
+        lab = np.full(len(emb), -1)
+        lab[pick] = average_linkage(emb[pick], count)
+        cent = np.array([emb[pick][lab[pick] == j].mean(0) for j in range(count)])
+        lab = (emb @ cent.T).argmax(1)
+    else:
+        lab = average_linkage(emb, count)
+    lab = _refine(emb, lab, count)
+    # where the voice changes between neighbouring windows, look closer: windows every 0.2 s
+    # in between, each given the nearest voice (the change is placed to within ~0.1 s)
+    cent = np.array([emb[lab == j].mean(0) if np.any(lab == j) else np.zeros(emb.shape[1]) for j in range(count)])
+    cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-9)
+    extra = []
+    for i in range(len(spans) - 1):
+        (a0, b0), (a1, b1) = spans[i], spans[i + 1]
+        if lab[i] != lab[i + 1] and a1 - a0 <= step and b0 - a0 == WIN and b1 - a1 == WIN:
+            extra.extend((x, x + WIN) for x in range(a0 + FINE, a1, FINE))
+    if extra:
+        lab = np.concatenate([lab, (embed(feats, extra) @ cent.T).argmax(1)])
+        spans = spans + extra
+    # each speech frame takes the label of the window whose centre is nearest
+    labels = np.full(n_frames + 2, -1, dtype=np.int16)
+    centres = np.array([(a + b) / 2 for a, b in spans])
+    for s, e in regions:
+        a, b = s // HOP, min(n_frames + 2, -(-e // HOP))
+        inside = np.flatnonzero((centres >= a - WIN) & (centres <= b + WIN))
+        if not len(inside):
+            continue
+        frames = np.arange(a, b)
+        nearest = inside[np.abs(centres[inside][None, :] - frames[:, None]).argmin(1)]
+        labels[a:b] = lab[nearest]
+    return Diarization(labels=labels, count=count, windows=len(spans))
+
+
+def diarize_channels(stereo: np.ndarray, count: int = 2) -> Diarization:
+    """Two microphones, one near the interviewer and one near the informant: a speech frame
+    belongs to the channel that is louder in it (speaker 0: channel 1, speaker 1: channel 2)."""
+    if stereo.ndim != 2 or stereo.shape[1] != 2:
+        raise SpeakerError("--channels 2 needs a two-channel recording; this one has "
+                           f"{1 if stereo.ndim == 1 else stereo.shape[1]} channel(s).")
+    mono = stereo.mean(axis=1).astype(np.float32)
+    check_audio(mono)
+    regions = speech_regions(mono)
+    n = len(mono) // HOP
+    energy = np.stack([np.sqrt(np.mean(np.square(stereo[: n * HOP, c].reshape(n, HOP)), axis=1) + 1e-12)
+                       for c in range(2)], axis=1)
+    # smooth over 0.3 s so a breath on the other microphone does not flip the speaker
+    kernel = np.ones(30) / 30
+    smooth = np.stack([np.convolve(np.log(energy[:, c]), kernel, mode="same") for c in range(2)], axis=1)
+    labels = np.full(n + 2, -1, dtype=np.int16)
+    for s, e in regions:
+        a, b = s // HOP, min(n, -(-e // HOP))
+        labels[a:b] = smooth[a:b].argmax(1)
+    return Diarization(labels=labels, count=2, method="channel")
+
+
+def channel_separation(stereo: np.ndarray) -> float:
+    """How clearly the channels separate the voices: the median absolute level difference
+    between the channels in dB over speech (0 for a mono file copied to two channels)."""
+    n = len(stereo) // HOP
+    e = np.stack([np.sqrt(np.mean(np.square(stereo[: n * HOP, c].reshape(n, HOP)), axis=1) + 1e-12)
+                  for c in range(2)], axis=1)
+    loud = e.max(1) > np.percentile(e.max(1), 50)
+    if not loud.any():
+        return 0.0
+    return float(np.median(np.abs(20 * np.log10(e[loud, 0] / e[loud, 1]))))
