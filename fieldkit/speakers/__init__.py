@@ -1,0 +1,2 @@
+"""Who spoke: voice activity, CAM++ speaker embeddings (ONNX), clustering and attribution of
+transcript segments, offline on the CPU."""
