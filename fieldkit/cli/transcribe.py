@@ -1,4 +1,4 @@
-"""``fieldkit transcribe`` and ``fieldkit models``."""
+"""``fieldkit transcribe``."""
 
 from __future__ import annotations
 
@@ -77,39 +77,3 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
 def _hms(ms: int) -> str:
     s = ms // 1000
     return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-
-@click.group()
-def models() -> None:
-    """List, prepare and (explicitly) download Whisper models."""
-
-
-@models.command("list")
-def models_list() -> None:
-    """Show the models on this laptop and where they are."""
-    from fieldkit.transcription.models import available_models, cache_dir
-
-    found = available_models()
-    if not found:
-        click.echo("No models found. Install fieldkit[models] or pass a model folder.")
-    for m in found:
-        where = str(m.path) if m.path else "installed as packages; assembled on first use"
-        click.echo(f"{m.name:10} {m.languages:13} {m.source:8} {where}")
-    click.echo(f"Cache: {cache_dir() / 'models'}")
-
-
-@models.command("prepare")
-def models_prepare() -> None:
-    """Assemble the multilingual base model once (done automatically on first use)."""
-    from fieldkit.transcription.models import assemble_base
-
-    click.echo(f"base model ready in {assemble_base()}")
-
-
-@models.command("download")
-@click.argument("name")
-def models_download(name: str) -> None:
-    """Download a model by name (needs a network; the only command that goes online)."""
-    from fieldkit.transcription.models import download_model
-
-    click.echo(f"Downloaded to {download_model(name)}")

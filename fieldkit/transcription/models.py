@@ -82,7 +82,34 @@ def check_model_dir(path: Path) -> Path:
         raise ModelError(f"{path / 'config.json'} is damaged: {exc}") from exc
     if (path / "model.bin").stat().st_size < 1024:
         raise ModelError(f"{path / 'model.bin'} is too small to be a model (damaged or a pointer file).")
+    check_whisper_kind(path)
     return path
+
+
+def _is_multilingual(folder: Path) -> bool:
+    try:
+        return len(json.loads((folder / "config.json").read_text(encoding="utf-8")).get("lang_ids") or []) > 1
+    except (OSError, ValueError):
+        return not folder.name.endswith(".en")
+
+
+def check_whisper_kind(path: Path) -> None:
+    """A CTranslate2 model of another kind (translation, a language model) or a file
+    that is not CTranslate2 at all is refused with a message naming what it is."""
+    with open(path / "model.bin", "rb") as fh:
+        head = fh.read(6 + 64)
+    import struct
+
+    spec = ""
+    if len(head) >= 6:
+        (n,) = struct.unpack("<H", head[4:6])
+        spec = head[6:6 + n].rstrip(b"\0").decode("ascii", "replace") if 0 < n <= 64 else ""
+    if not spec or not spec.isprintable() or not spec.endswith("Spec"):
+        raise ModelError(f"{path / 'model.bin'} is not a CTranslate2 model file.",
+                         hint="fieldkit needs a CTranslate2 conversion of Whisper (for NB-Whisper, its ct2 folder).")
+    if spec != "WhisperSpec":
+        raise ModelError(f"The model in {path} is a CTranslate2 {spec[:-4] or spec} model, not Whisper.",
+                         hint="Only Whisper speech models can transcribe.")
 
 
 def _tiny_en() -> Path | None:
@@ -171,10 +198,10 @@ def available_models() -> list[ModelInfo]:
     models = cache_dir() / "models"
     if models.is_dir():
         for folder in sorted(models.iterdir()):
-            if folder.name in {m.name for m in out} or not (folder / "model.bin").is_file():
+            if folder.name.startswith(".") or folder.name in {m.name for m in out} \
+                    or not (folder / "model.bin").is_file():
                 continue
-            multi = not folder.name.endswith(".en")
-            out.append(ModelInfo(folder.name, folder, "cache", multi))
+            out.append(ModelInfo(folder.name, folder, "cache", _is_multilingual(folder)))
     return out
 
 
@@ -198,17 +225,8 @@ def resolve_model(name_or_path: str | os.PathLike[str] | None = None) -> Path:
     )
 
 
-def download_model(name: str) -> Path:
-    """Fetch a model by name from the Hugging Face hub into the cache (explicit only)."""
-    os.environ.pop("HF_HUB_OFFLINE", None)
-    try:
-        from faster_whisper.utils import download_model as fw_download
-    except ImportError as exc:  # pragma: no cover - faster-whisper is a dependency
-        raise ModelError(f"faster-whisper is not installed: {exc}") from exc
-    target = cache_dir() / "models" / name.replace("/", "--")
-    try:
-        fw_download(name, output_dir=str(target))
-    except Exception as exc:  # noqa: BLE001 - network or hub errors of every kind
-        raise ModelError(f"Could not download {name!r}: {exc}",
-                         hint="Downloading needs a network connection.") from exc
-    return check_model_dir(target)
+def download_model(name: str, on_progress=None, force: bool = False) -> Path:  # noqa: ANN001
+    """Fetch a catalogue model from the hub into the cache (explicit only; see hub.py)."""
+    from fieldkit.transcription.hub import download
+
+    return download(name, on_progress=on_progress, force=force)

@@ -171,3 +171,36 @@ def untranscribed_sessions(handle: "ProjectHandle") -> list[Session]:
             if done is None:
                 out.append(sess)
         return out
+
+
+def set_project_model(handle: "ProjectHandle", name: str, live: bool = False) -> tuple[TranscriptionSettings, str | None]:
+    """Make ``name`` the project's final (or live) model; returns the settings and advice."""
+    from fieldkit.transcription.hub import advice
+    from fieldkit.transcription.models import resolve_model
+
+    from fieldkit.transcription.models import ModelError, _is_multilingual
+
+    path = resolve_model(name)   # installed and usable, or a ModelError saying what is wrong
+    with handle.db.transaction() as s:
+        project = s.get(Project, handle.project_id)
+        if not _is_multilingual(path) and project.language not in ("en", "auto"):
+            raise ModelError(f"The model {name!r} understands English only; the project's language is "
+                             f"{project.language!r}.", hint="Choose a multilingual model (base, NB-Whisper).")
+        conf = dict(project.transcription or {})
+        conf["live_model" if live else "model"] = name
+        project.transcription = conf
+        s.add(project)
+    with handle.db.session() as s:
+        project = s.get(Project, handle.project_id)
+        st = resolve_settings(project)
+        return st, advice(project.language, st.model)
+
+
+def project_advice(handle: "ProjectHandle") -> tuple[TranscriptionSettings, str | None]:
+    """The project's settings and what it is advised to use (for the setup screen)."""
+    from fieldkit.transcription.hub import advice
+
+    with handle.db.session() as s:
+        project = s.get(Project, handle.project_id)
+        st = resolve_settings(project)
+        return st, advice(project.language, st.model)
