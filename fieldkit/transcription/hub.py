@@ -215,13 +215,18 @@ def _fetch(model: RemoteModel, f: RemoteFile, dest: Path, progress: Callable[[in
         with _open(url, headers) as resp:
             if have and resp.status != 206:   # the server ignored the range: start again
                 have = 0
+            expected = resp.headers.get("Content-Length")
+            got = 0
             mode = "ab" if have else "wb"
             with open(dest, mode) as out:
                 while chunk := resp.read(CHUNK):
                     out.write(chunk)
+                    got += len(chunk)
                     progress(len(chunk))
                 out.flush()
                 os.fsync(out.fileno())
+            if expected is not None and got < int(expected):
+                raise ConnectionError(f"the transfer of {f.path} stopped after {have + got} bytes")
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and f.size is not None and have >= f.size:
             return
