@@ -14,6 +14,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from fieldkit.tui.widgets.final_pass import FinalPassStatus
+
 
 @dataclass
 class SessionRow:
@@ -164,6 +166,7 @@ class HomeScreen(Screen[None]):
                 yield Label("Sessions", classes="pane-title", id="sessions-title")
                 yield Static("", id="project-info")
                 yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield FinalPassStatus(id="final-pass")
         yield Static("Loading projects…", id="status")
         yield Footer()
 

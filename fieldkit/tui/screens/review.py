@@ -23,6 +23,7 @@ from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldkit.tui.screens.base import ProjectScreen
+from fieldkit.tui.screens.review_range import RangeTranscription
 from fieldkit.tui.widgets.live import clock
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class ThemeJumpScreen(ModalScreen[int | None]):
         self.dismiss(self.themes[event.option_index][1])
 
 
-class ReviewScreen(ProjectScreen[None]):
+class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     BINDINGS = [
         Binding("e,enter", "edit", "Edit"),
         Binding("space", "play", "Play"),
@@ -83,6 +84,7 @@ class ReviewScreen(ProjectScreen[None]):
         Binding("j", "theme", "Theme"),
         Binding("v", "layer", "Verbatim/edited"),
         Binding("ctrl+r", "reviewed", "Reviewed"),
+        Binding("b", "mark_range", "Transcribe range"),
         Binding("escape", "back", "Back"),
     ] + [Binding(str(d), f"speaker({d})", f"Speaker {d}", show=False) for d in range(1, 10)]
 
