@@ -282,3 +282,31 @@ def test_advice_for_norwegian_projects():
     assert "models use nb-whisper-small" in hub.advice("no", "base", installed=["base", "nb-whisper-small"])
     assert hub.advice("no", "nb-whisper-small", installed=["nb-whisper-small"]) is None
     assert hub.advice("en", "base", installed=["base"]) is None
+
+
+def test_project_models_live_model_and_doctor_advice(tmp_path):
+    from fieldkit.projects import Workspace
+    from fieldkit.transcription.service import project_advice, session_settings, set_project_model
+    from fieldkit.store.models import Session
+
+    home = tmp_path / "home"
+    with Workspace(home).ensure().create("Nordland", language="no") as h:
+        with pytest.raises(ModelError, match="English only"):
+            set_project_model(h, "tiny.en", live=True)
+        st, tip = set_project_model(h, "base", live=True)
+        assert st.live_model == "base" and "NB-Whisper" in tip
+        with h.db.transaction() as s:
+            sess = Session(project_id=h.project_id, title="x")
+            s.add(sess)
+        st = session_settings(h, sess.id)
+        assert (st.model, st.for_live().model) == ("base", "base")
+        assert "NB-Whisper" in (project_advice(h)[1] or "")
+    with Workspace(home).create("English study", language="en") as h:
+        st, tip = set_project_model(h, "base")
+        st, tip = set_project_model(h, "tiny.en", live=True)
+        assert (st.model, st.live_model, st.for_live().model, tip) == ("base", "tiny.en", "tiny.en", None)
+    env = {**os.environ, "FIELDKIT_HOME": str(home)}
+    r = subprocess.run([sys.executable, "-m", "fieldkit", "doctor"], env=env, capture_output=True, text=True,
+                       timeout=120)
+    notes = [line for line in r.stdout.splitlines() if line.startswith("[NOTE]")]
+    assert len(notes) == 1 and "Nordland" in notes[0] and "NB-Whisper" in notes[0], r.stdout

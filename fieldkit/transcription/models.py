@@ -87,9 +87,17 @@ def check_model_dir(path: Path) -> Path:
 
 
 def _is_multilingual(folder: Path) -> bool:
+    """As faster-whisper decides it: English-only Whisper vocabularies have 51864 tokens,
+    multilingual ones more (CTranslate2 configs list language ids in both)."""
     try:
-        return len(json.loads((folder / "config.json").read_text(encoding="utf-8")).get("lang_ids") or []) > 1
-    except (OSError, ValueError):
+        if (folder / "vocabulary.txt").is_file():
+            with open(folder / "vocabulary.txt", encoding="utf-8") as fh:
+                return sum(1 for _ in fh) >= 51865
+        if (folder / "vocabulary.json").is_file():
+            return len(json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))) >= 51865
+        tok = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+        return len(tok["model"]["vocab"]) + len(tok.get("added_tokens", [])) >= 51865
+    except (OSError, ValueError, KeyError, TypeError):
         return not folder.name.endswith(".en")
 
 
