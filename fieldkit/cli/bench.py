@@ -19,7 +19,10 @@ def bench() -> None:
 @click.option("--speech", type=click.Path(exists=True, file_okay=False),
               help="A folder of real speech clips with .txt references (no_*.flac, en_*.flac): "
               "WER and CER of each installed model instead of the speed figures.")
-def transcribe(model: str | None, language: str, file_: str | None, seconds: float, speech: str | None) -> None:
+@click.option("--rounds", type=int, default=2, show_default=True,
+              help="Runs of each (raw, fieldkit) alternated; the best of each counts.")
+def transcribe(model: str | None, language: str, file_: str | None, seconds: float, speech: str | None,
+               rounds: int) -> None:
     """Real-time factor of a model here, fieldkit vs raw faster-whisper, and whether
     live transcription will keep up; with --speech DIR, the word and character error
     rates of every installed model on real speech."""
@@ -31,7 +34,7 @@ def transcribe(model: str | None, language: str, file_: str | None, seconds: flo
     from fieldkit.bench import bench_transcribe
 
     r = bench_transcribe(model, language, Path(file_) if file_ else None, seconds,
-                         echo=lambda m: click.echo(m, err=True))
+                         echo=lambda m: click.echo(m, err=True), rounds=rounds)
     click.echo(f"audio: {r.audio_s:.1f} s   model: {model}   language: {language}")
     click.echo(f"raw faster-whisper: {r.raw_s:.1f} s (RTF {r.raw_s / r.audio_s:.3f})")
     click.echo(f"fieldkit batch job: {r.fieldkit_s:.1f} s (RTF {r.fieldkit_s / r.audio_s:.3f})")
