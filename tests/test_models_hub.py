@@ -225,6 +225,8 @@ def test_add_folder_and_archives(cache, tmp_path):
     assert path == cache / "nb-whisper-tiny" and resolve_model("nb-whisper-tiny") == path
     with pytest.raises(ModelError, match="already installed"):
         hub.add(src)
+    # the whole repository folder copied: its ct2 folder is found
+    assert hub.add(src.parent, name="nb-copy") == cache / "nb-copy"
     # a zip with the model one folder down, a tar.gz with it at the top
     z = tmp_path / "copy.zip"
     with zipfile.ZipFile(z, "w") as zf:

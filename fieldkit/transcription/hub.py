@@ -312,8 +312,11 @@ def _find_model_dir(root: Path) -> Path | None:
     """The folder under ``root`` with model.bin and config.json (a ct2 folder counts)."""
     if (root / "model.bin").is_file():
         return root
-    hits = sorted(p.parent for p in root.rglob("model.bin") if (p.parent / "config.json").is_file())
-    return hits[0] if hits else None
+    for pattern in ("*/model.bin", "*/*/model.bin"):   # a repository's ct2/, an archive's top folder
+        hits = sorted(p.parent for p in root.glob(pattern) if (p.parent / "config.json").is_file())
+        if hits:
+            return hits[0]
+    return None
 
 
 def _safe_extract(archive: Path, into: Path) -> None:
