@@ -246,3 +246,25 @@ async def test_review_screen_marks_a_range_to_transcribe(english, workspace, tmp
                 k == "segment" and o.id == segs[0].id for k, o in screen.rows):
             await pilot.pause(0.2)
         assert any(k == "segment" and o.id == segs[0].id for k, o in screen.rows)
+
+
+async def test_home_screen_starts_the_final_pass_and_shows_it(english, workspace, tmp_path):
+    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.widgets.final_pass import FinalPassStatus
+
+    sess, _ = _recorded(english, tmp_path)
+    live = _rough_live(english, sess.id)
+    app = FieldkitApp(data_dir=workspace.root, project=english.project().slug)
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.screen.query_one(FinalPassStatus)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not widget.display:
+            await pilot.pause(0.2)
+        assert widget.display and str(widget.render()).startswith("Final transcript:")
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and widget.display:
+            await pilot.pause(0.5)
+        assert not widget.display, "hidden once the pass is done"
+    segs = _segs(english, sess.id)
+    assert segs and not {s.id for s in live} & {s.id for s in segs}
+    assert final.is_running(english.folder) is False
