@@ -20,7 +20,7 @@ from fieldkit.recording.importer import import_recording
 from fieldkit.store.models import RunStatus, Session, TranscriptionRun, TranscriptSegment
 from fieldkit.transcription import final
 from fieldkit.transcription.service import (
-    EditedMeanwhile, TranscriptionError, set_project_model, transcribe_session,
+    TranscriptionError, set_project_model, transcribe_session,
 )
 from tests.real_speech import joined, needs_speech
 from tests.speech import normalise
@@ -127,9 +127,12 @@ def test_edit_made_while_the_final_pass_runs_wins(english, tmp_path):
     assert segs[1].edited == "Corrected while the pass ran."
     with english.db.session() as s:
         batch = s.exec(select(TranscriptionRun).where(TranscriptionRun.mode == "batch")).one()
-    assert batch.status == RunStatus.cancelled and "edited" in batch.error
-    with pytest.raises(EditedMeanwhile):
-        raise EditedMeanwhile("x")
+    assert batch.status == RunStatus.cancelled and "edited" in batch.error and batch.done_ms == 0
+    # asked explicitly, a new transcript replaces the edited one, made from the start
+    run = transcribe_session(english, sess.id, replace_edited=True)
+    segs = _segs(english, sess.id)
+    assert run.id == batch.id and run.status == RunStatus.done
+    assert segs and all(s.run_id == run.id for s in segs) and segs[0].start_ms < 2000
 
 
 def test_final_pass_stops_for_a_new_recording_and_resumes(english, tmp_path):

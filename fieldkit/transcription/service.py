@@ -197,6 +197,7 @@ def transcribe_session(
             for new in s.exec(select(TranscriptSegment).where(TranscriptSegment.run_id == run.id)):
                 s.delete(new)
             r.status, r.error = RunStatus.cancelled, "the transcript was edited meanwhile; the edited one is kept"
+            r.done_ms = 0 if span is None else span[0]   # its text is gone: a later run starts afresh
             s.add(r)
             edited_meanwhile = True
         else:
