@@ -22,7 +22,7 @@ import numpy as np
 SR = 16000
 MIN_PAUSE_MS = 500            # a pause is >= 0.5 s without speech (Silero VAD)
 SHORT_PAUSE_MS = 150          # when a stretch grows too long: any breath will do
-MIN_STRETCH_MS = 4000         # do not transcribe tiny pieces
+MIN_STRETCH_MS = 8000         # whole sentences: shorter pieces lose context (tests/bench/live_wer_bench.py)
 MAX_STRETCH_MS = 30000        # cut somewhere anyway after this long
 POLL_S = 1.0
 
