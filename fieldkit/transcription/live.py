@@ -59,6 +59,32 @@ def find_cut(audio: np.ndarray, min_pause_ms: int = MIN_PAUSE_MS, min_at: int = 
     return None
 
 
+def next_cut(audio: np.ndarray) -> int | None:
+    """Where the live worker cuts the audio not yet transcribed (samples), or None to
+    wait for more: the last pause after at least MIN_STRETCH_MS, or once the stretch is
+    MAX_STRETCH_MS long, any short pause (else a second before its end)."""
+    min_at = MIN_STRETCH_MS * SR // 1000
+    cut = find_cut(audio, MIN_PAUSE_MS, min_at)
+    if cut is None and len(audio) >= MAX_STRETCH_MS * SR // 1000:
+        cut = find_cut(audio, SHORT_PAUSE_MS, min_at) or len(audio) - SR
+    return cut
+
+
+def replay_cuts(audio: np.ndarray, poll_ms: int = int(POLL_S * 1000)) -> list[int]:
+    """The cut points (ms) the live worker makes on ``audio`` arriving in real time,
+    polled every ``poll_ms``, ending with the end of the audio (for benchmarks)."""
+    total = len(audio) * 1000 // SR
+    done, out = 0, []
+    for avail in range(poll_ms, total, poll_ms):
+        while avail - done >= MIN_STRETCH_MS:
+            cut = next_cut(audio[done * SR // 1000: avail * SR // 1000])
+            if cut is None:
+                break
+            done += cut * 1000 // SR
+            out.append(done)
+    return out + [total]
+
+
 def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.Event",
             passphrase_key: tuple[bytes, bytes] | None, log_path: str | None = None) -> None:
     try:
@@ -134,10 +160,7 @@ def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.
             except Exception:  # noqa: BLE001 - being finalised right now: next round
                 time.sleep(0.2)
                 continue
-            min_at = MIN_STRETCH_MS * SR // 1000
-            cut = find_cut(audio, MIN_PAUSE_MS, min_at)
-            if cut is None and avail - done >= MAX_STRETCH_MS:
-                cut = find_cut(audio, SHORT_PAUSE_MS, min_at) or len(audio) - SR
+            cut = next_cut(audio)
             if cut is not None:
                 transcribe(done + cut * 1000 // SR)
                 continue

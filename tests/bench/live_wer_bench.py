@@ -40,7 +40,11 @@ def main() -> None:
     ap.add_argument("--model", default="base")
     ap.add_argument("--repeat", type=int, default=1, help="play the joined clips this many times")
     ap.add_argument("--gap", type=float, default=1.0, help="seconds of silence between clips")
+    ap.add_argument("--replay", action="store_true",
+                    help="no microphone: replay the live worker's cuts on the file (deterministic)")
     args = ap.parse_args()
+    if args.replay:
+        return replay(args)
     problem = audio_env.start()
     if problem:
         sys.exit(problem)
@@ -103,6 +107,32 @@ def main() -> None:
     print(f"  live  WER {wl:.3f}  CER {jiwer.cer(r, lv):.3f}  (complete {after:.1f} s after stop)")
     print(f"  live/batch WER ratio: {wl / wb if wb else float('inf') if wl else 1.0:.2f} (goal <= 1.1)")
     print(f"  batch: {batch}\n  live:  {live_text}")
+
+
+def replay(args) -> None:  # noqa: ANN001
+    """The live worker's cut points replayed on the file as it would arrive, each piece
+    transcribed with the same settings as the batch pass."""
+    import jiwer
+    import numpy as np
+
+    from fieldkit.transcription.engine import load_model, transcribe_array
+    from fieldkit.transcription.live import replay_cuts
+    from fieldkit.transcription.settings import resolve_settings
+
+    audio, ref = joined(SETS[args.set] * args.repeat, args.gap)
+    audio = np.concatenate([np.zeros(8000, dtype=np.float32), audio])
+    st = resolve_settings(model=args.model, language=args.set)
+    model = load_model(st)
+    batch = " ".join(s.text for s in transcribe_array(st, audio, model=model))
+    cuts, prev, pieces = replay_cuts(audio), 0, []
+    for c in cuts:
+        pieces += [s.text for s in transcribe_array(st, audio[prev * 16: c * 16], model=model)]
+        prev = c
+    r = normalise(ref)
+    wb, wl = jiwer.wer(r, normalise(batch)), jiwer.wer(r, normalise(" ".join(pieces)))
+    print(f"replay, set {args.set} x{args.repeat}: {len(audio) / 16000:.1f} s, {len(r.split())} words, "
+          f"{len(cuts)} live pieces, model {args.model}")
+    print(f"  batch WER {wb:.3f}  live WER {wl:.3f}  live/batch {wl / wb if wb else 1.0:.2f}")
 
 
 if __name__ == "__main__":
