@@ -18,9 +18,10 @@ class Check:
     name: str
     ok: bool
     detail: str
+    note: bool = False   # advice: shown, but not a failure
 
     def line(self) -> str:
-        return f"[{'PASS' if self.ok else 'FAIL'}] {self.name}: {self.detail}"
+        return f"[{'NOTE' if self.note else 'PASS' if self.ok else 'FAIL'}] {self.name}: {self.detail}"
 
 
 def check_python() -> Check:
@@ -74,6 +75,42 @@ def check_models() -> Check:
     return Check("Models", True, ", ".join(f"{m.name} ({m.source})" for m in models))
 
 
+def _project_models(data_dir: Path) -> list[tuple[str, str, str]]:
+    """(name, language, final model) of each readable project, read with sqlite3 alone
+    (encrypted projects are skipped: their settings need the passphrase)."""
+    import json
+    import sqlite3
+
+    out = []
+    projects = data_dir / "projects"
+    for db in sorted(projects.glob("*/project.db")) if projects.is_dir() else []:
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+            try:
+                for name, language, conf in con.execute("SELECT name, language, transcription FROM project"):
+                    model = (json.loads(conf) if conf else {}).get("model") or "base"
+                    out.append((name, language or "", model))
+            finally:
+                con.close()
+        except (sqlite3.Error, ValueError):
+            continue
+    return out
+
+
+def check_project_models(data_dir: Path) -> list[Check]:
+    """Advice per project: Norwegian projects are told about NB-Whisper."""
+    from fieldkit.transcription.hub import advice
+    from fieldkit.transcription.models import available_models
+
+    installed = [m.name for m in available_models()]
+    out = []
+    for name, language, model in _project_models(data_dir):
+        tip = advice(language, model, installed)
+        if tip:
+            out.append(Check(f"Model for {name}", True, f"final model {model}. {tip}", note=True))
+    return out
+
+
 def check_data_dir(data_dir: Path) -> Check:
     from fieldkit.errors import FieldkitError
     from fieldkit.paths import ensure_private_dir
@@ -106,6 +143,7 @@ def run_checks(data_dir: Path) -> list[Check]:
         check_portaudio(),
         check_input_devices(),
         check_models(),
+        *check_project_models(data_dir),
         check_data_dir(data_dir),
         check_disk(data_dir),
     ]

@@ -11,21 +11,37 @@ from sqlmodel import select
 
 from fieldkit.recording.recorder import Recorder
 from fieldkit.store.models import RunStatus, Session, TranscriptionRun, TranscriptSegment
-from fieldkit.transcription.live import LiveTranscriber, find_cut
+from fieldkit.transcription.live import LiveTranscriber, find_cut, speech_spans
 from fieldkit.transcription.settings import resolve_settings
 from tests import audio_env
+from tests.real_speech import clip, needs_speech
 from tests.speech import EN_SENTENCES, needs_tts, speak, wer
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 
-def test_find_cut_in_the_last_pause():
+@needs_speech
+def test_find_cut_in_the_last_pause_between_words():
+    """Silero VAD finds the pause between two speakers' sentences; a steady hum as loud
+    as speech (which an energy threshold takes for a pause or for speech alike) is not
+    speech, and a cut never falls inside a word."""
     sr = 16000
-    tone = 0.3 * np.sin(np.arange(sr * 2) / 3).astype(np.float32)
-    audio = np.concatenate([tone, np.zeros(sr), tone, np.zeros(sr // 10)]).astype(np.float32)
+    a, _ = clip("en_libri61_left")      # speech to its last 0.1 s
+    b, _ = clip("en_librivox_sense")
+    b = b[: 3 * sr]                       # another speaker, cut off mid-sentence
+    audio = np.concatenate([a, np.zeros(sr, dtype=np.float32), b])
     cut = find_cut(audio)
-    assert cut is not None and 2 * sr < cut < 3 * sr
-    assert find_cut(tone) is None
+    assert cut is not None and len(a) < cut < len(a) + sr
+    assert find_cut(audio, min_at=len(audio)) is None
+    # room noise at speech level during the pause: the pause is still found
+    rng = np.random.default_rng(1)
+    noisy = audio.copy()
+    noisy[len(a):len(a) + sr] = rng.normal(0, float(np.std(a)) * 0.3, sr).astype(np.float32)
+    cut = find_cut(noisy)
+    assert cut is not None and len(a) < cut < len(a) + sr
+    # every cut point the VAD offers lies outside the speech it found
+    spans = speech_spans(audio)
+    assert spans and all(not (s < cut < e) for s, e in spans)
 
 
 @needs_tts

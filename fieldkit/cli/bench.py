@@ -11,20 +11,30 @@ def bench() -> None:
 
 
 @bench.command("transcribe")
-@click.option("--model", default="base", show_default=True)
+@click.option("--model", default=None, help="Model (default: base; with --speech every installed model).")
 @click.option("--language", default="no", show_default=True)
 @click.option("--file", "file_", type=click.Path(exists=True, dir_okay=False),
               help="Audio to use (default: synthetic speech made with espeak-ng).")
 @click.option("--seconds", type=float, default=300, show_default=True, help="Length of synthetic speech.")
-def transcribe(model: str, language: str, file_: str | None, seconds: float) -> None:
+@click.option("--speech", type=click.Path(exists=True, file_okay=False),
+              help="A folder of real speech clips with .txt references (no_*.flac, en_*.flac): "
+              "WER and CER of each installed model instead of the speed figures.")
+@click.option("--rounds", type=int, default=2, show_default=True,
+              help="Runs of each (raw, fieldkit) alternated; the best of each counts.")
+def transcribe(model: str | None, language: str, file_: str | None, seconds: float, speech: str | None,
+               rounds: int) -> None:
     """Real-time factor of a model here, fieldkit vs raw faster-whisper, and whether
-    live transcription will keep up."""
+    live transcription will keep up; with --speech DIR, the word and character error
+    rates of every installed model on real speech."""
     from pathlib import Path
 
+    if speech:
+        return _accuracy(Path(speech), [model] if model else None)
+    model = model or "base"
     from fieldkit.bench import bench_transcribe
 
     r = bench_transcribe(model, language, Path(file_) if file_ else None, seconds,
-                         echo=lambda m: click.echo(m, err=True))
+                         echo=lambda m: click.echo(m, err=True), rounds=rounds)
     click.echo(f"audio: {r.audio_s:.1f} s   model: {model}   language: {language}")
     click.echo(f"raw faster-whisper: {r.raw_s:.1f} s (RTF {r.raw_s / r.audio_s:.3f})")
     click.echo(f"fieldkit batch job: {r.fieldkit_s:.1f} s (RTF {r.fieldkit_s / r.audio_s:.3f})")
@@ -33,3 +43,19 @@ def transcribe(model: str, language: str, file_: str | None, seconds: float) -> 
         keeps_up = r.single_thread_rtf < 0.8
         click.echo(f"one thread (live mode): RTF {r.single_thread_rtf:.3f} -> live transcription "
                    + ("keeps up" if keeps_up else "falls behind; use a smaller model live, batch after"))
+
+
+def _accuracy(folder, models) -> None:  # noqa: ANN001
+    from fieldkit.bench import bench_accuracy, pooled
+
+    scores = bench_accuracy(folder, models, echo=lambda m: click.echo(m, err=True))
+    click.echo(f"{'model':18} {'language':8} {'words':>5} {'WER':>6} {'CER':>6} {'RTF':>6}")
+    speed: dict[str, list[float]] = {}
+    for s in scores:
+        acc = speed.setdefault(s.model, [0.0, 0.0])
+        acc[0] += s.seconds
+        acc[1] += s.audio_s
+    for (name, lang), (wer, cer, words) in sorted(pooled(scores).items()):
+        busy, audio = speed[name]
+        click.echo(f"{name:18} {lang:8} {words:5d} {wer:6.3f} {cer:6.3f} {busy / audio:6.3f}")
+    click.echo(f"clips: {folder}; WER/CER pooled over the clips of each language (errors / reference words)")

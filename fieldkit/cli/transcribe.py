@@ -1,4 +1,4 @@
-"""``fieldkit transcribe`` and ``fieldkit models``."""
+"""``fieldkit transcribe``."""
 
 from __future__ import annotations
 
@@ -17,14 +17,19 @@ from fieldkit.errors import ExitCode
 @click.option("--threads", type=int, help="CPU threads (default: all cores).")
 @click.option("--beam-size", type=int)
 @click.option("--replace-edited", is_flag=True, help="Transcribe again even if the transcript has edits.")
+@click.option("--from", "from_", metavar="HH:MM:SS", help="Only from this point of the recording.")
+@click.option("--to", "to", metavar="HH:MM:SS", help="Only up to this point of the recording.")
+@click.option("--final", is_flag=True,
+              help="Replace live transcripts with the project's final model (what runs by itself after an interview).")
 @click.pass_context
 def transcribe(ctx: click.Context, session: str | None, project_name: str, all_: bool,
                model: str | None, language: str | None, threads: int | None, beam_size: int | None,
-               replace_edited: bool) -> None:
+               replace_edited: bool, from_: str | None, to: str | None, final: bool) -> None:
     """Transcribe SESSION (id, id prefix or title), or --all untranscribed sessions.
 
     An interrupted job (Ctrl+C, a crash) keeps what it finished; running the same
-    command again continues where it stopped.
+    command again continues where it stopped. With --from/--to only that part is
+    transcribed; later ranges add to the transcript.
     """
     from rich.progress import (
         BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn,
@@ -35,8 +40,24 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
         session_settings, transcribe_session, untranscribed_sessions,
     )
 
+    if final:
+        from fieldkit.transcription.final import run_final_passes
+
+        with workspace(ctx).open(project_name) as handle:
+            done = run_final_passes(handle, stop_if_recording=False, retry_failed=True)
+        for title, outcome in done:
+            click.echo(f"{title}: {outcome}")
+        if not done:
+            click.echo("No live transcript waits for its final pass.")
+        return
     if not session and not all_:
         raise click.UsageError("Name a SESSION or pass --all.")
+    span = None
+    if from_ or to:
+        if all_:
+            raise click.UsageError("--from/--to work on one SESSION, not --all.")
+        span = (parse_time(from_, "--from") if from_ else 0,
+                parse_time(to, "--to") if to else 10**12)
     overrides = {"model": model, "language": language, "threads": threads, "beam_size": beam_size}
     with workspace(ctx).open(project_name) as handle:
         sessions = untranscribed_sessions(handle) if all_ else [find_session(handle, session)]
@@ -57,7 +78,7 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
 
                 try:
                     run = transcribe_session(handle, sess.id, settings, on_progress=show,
-                                             replace_edited=replace_edited)
+                                             replace_edited=replace_edited, span=span)
                 except KeyboardInterrupt:
                     progress.stop()
                     click.echo("Stopped. Finished segments are kept; run the same command to continue.",
@@ -68,49 +89,40 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
                 from fieldkit.store.models import TranscriptSegment
 
                 with handle.db.session() as s:
-                    n = s.exec(select(func.count()).select_from(TranscriptSegment)
-                               .where(TranscriptSegment.session_id == sess.id)).one()
-                progress.console.print(
-                    f"{sess.title}: {n} segments, language {run.language}"
-                    + ("" if n else " — no speech found in the recording"))
+                    q = select(func.count()).select_from(TranscriptSegment).where(
+                        TranscriptSegment.session_id == sess.id)
+                    n = s.exec(q).one()
+                    if span:
+                        n_in = s.exec(q.where(TranscriptSegment.start_ms < span[1],
+                                              TranscriptSegment.end_ms > span[0])).one()
+                if span:
+                    progress.console.print(
+                        f"{sess.title}: {n_in} segments from {_hms(span[0])} to "
+                        f"{_hms(min(span[1], run.total_ms or span[1]))}; {n} in the transcript")
+                else:
+                    progress.console.print(
+                        f"{sess.title}: {n} segments, language {run.language}"
+                        + ("" if n else " — no speech found in the recording"))
+
+
+def parse_time(text: str, option: str = "time") -> int:
+    """hh:mm:ss, mm:ss or seconds (decimals allowed) -> milliseconds."""
+    parts = text.strip().split(":")
+    try:
+        if not 1 <= len(parts) <= 3 or any(p.strip() == "" for p in parts):
+            raise ValueError
+        values = [float(p) for p in parts]
+        if any(v < 0 for v in values) or any(v >= 60 for v in values[1:]):
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a time; write hh:mm:ss, mm:ss or seconds.",
+                                 param_hint=option) from None
+    seconds = 0.0
+    for v in values:
+        seconds = seconds * 60 + v
+    return round(seconds * 1000)
 
 
 def _hms(ms: int) -> str:
     s = ms // 1000
     return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-
-@click.group()
-def models() -> None:
-    """List, prepare and (explicitly) download Whisper models."""
-
-
-@models.command("list")
-def models_list() -> None:
-    """Show the models on this laptop and where they are."""
-    from fieldkit.transcription.models import available_models, cache_dir
-
-    found = available_models()
-    if not found:
-        click.echo("No models found. Install fieldkit[models] or pass a model folder.")
-    for m in found:
-        where = str(m.path) if m.path else "installed as packages; assembled on first use"
-        click.echo(f"{m.name:10} {m.languages:13} {m.source:8} {where}")
-    click.echo(f"Cache: {cache_dir() / 'models'}")
-
-
-@models.command("prepare")
-def models_prepare() -> None:
-    """Assemble the multilingual base model once (done automatically on first use)."""
-    from fieldkit.transcription.models import assemble_base
-
-    click.echo(f"base model ready in {assemble_base()}")
-
-
-@models.command("download")
-@click.argument("name")
-def models_download(name: str) -> None:
-    """Download a model by name (needs a network; the only command that goes online)."""
-    from fieldkit.transcription.models import download_model
-
-    click.echo(f"Downloaded to {download_model(name)}")

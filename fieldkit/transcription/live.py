@@ -1,7 +1,9 @@
 """Live transcription: finished stretches of speech are transcribed while recording.
 
 A separate process (spawned, at lower priority, one CPU thread, so the recorder keeps a
-core) follows the session's durable audio (``available_ms``), cuts it at pauses and
+core) follows the session's durable audio (``available_ms``), cuts it at pauses between
+words found by the Silero voice-activity model that faster-whisper bundles (an energy
+threshold cut inside quiet words and kept breaths and room noise as "speech"), and
 transcribes each stretch that has ended, storing segments in a TranscriptionRun with
 mode "live". When recording stops only the tail after the last pause remains, so the
 transcript is complete seconds after stop.
@@ -18,34 +20,69 @@ from pathlib import Path
 import numpy as np
 
 SR = 16000
-FRAME = SR * 30 // 1000       # 30 ms energy frames
-MIN_PAUSE_FRAMES = 17         # a pause is >= 0.5 s quiet
-MIN_STRETCH_MS = 4000         # do not transcribe tiny pieces
+MIN_PAUSE_MS = 500            # a pause is >= 0.5 s without speech (Silero VAD)
+SHORT_PAUSE_MS = 150          # when a stretch grows too long: any breath will do
+MIN_STRETCH_MS = 8000         # whole sentences: shorter pieces lose context (tests/bench/live_wer_bench.py)
 MAX_STRETCH_MS = 30000        # cut somewhere anyway after this long
 POLL_S = 1.0
 
 
-def find_cut(audio: np.ndarray) -> int | None:
-    """Sample index in the middle of the last pause (>= 0.5 s quiet), or None."""
-    n = len(audio) // FRAME
-    if n < MIN_PAUSE_FRAMES * 2:
+def speech_spans(audio: np.ndarray, min_pause_ms: int = MIN_PAUSE_MS) -> list[tuple[int, int]]:
+    """(start, end) samples of speech found by the Silero VAD that faster-whisper bundles."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    opts = VadOptions(min_silence_duration_ms=min_pause_ms, speech_pad_ms=0, min_speech_duration_ms=120)
+    return [(t["start"], t["end"]) for t in get_speech_timestamps(audio, opts, sampling_rate=SR)]
+
+
+def find_cut(audio: np.ndarray, min_pause_ms: int = MIN_PAUSE_MS, min_at: int = 0) -> int | None:
+    """Sample index in the middle of the last pause between words (at least
+    ``min_pause_ms`` without speech, found by Silero VAD) that lies at or after
+    ``min_at``; None when the audio has no such pause yet. A pause still going on at the
+    end counts once it is long enough: the speaker may resume any moment, so the cut is
+    put ``min_pause_ms / 2`` into it."""
+    pause = SR * min_pause_ms // 1000
+    if len(audio) < pause * 2:
         return None
-    rms = np.sqrt((audio[: n * FRAME].reshape(n, FRAME) ** 2).mean(axis=1))
-    loud = rms[rms > 1e-4]
-    threshold = max(0.005, float(np.percentile(loud, 90)) * 0.1) if len(loud) else 0.005
-    quiet = rms < threshold
-    run_end = None
-    length = 0
-    for i in range(n - 1, -1, -1):
-        if quiet[i]:
-            length += 1
-            if run_end is None:
-                run_end = i
-        else:
-            if length >= MIN_PAUSE_FRAMES and run_end is not None and run_end < n - 1:
-                return (i + 1 + run_end + 1) // 2 * FRAME
-            run_end, length = None, 0
+    spans = speech_spans(audio, min_pause_ms)
+    if not spans:
+        # no speech at all: let the silence go (all but a pause's worth at the end)
+        cut = len(audio) - pause
+        return cut if cut >= min_at else None
+    gaps = [(a_end, b_start) for (_, a_end), (b_start, _) in zip(spans, spans[1:])]
+    if len(audio) - spans[-1][1] >= pause:
+        gaps.append((spans[-1][1], spans[-1][1] + pause))
+    for lo, hi in reversed(gaps):
+        cut = (lo + hi) // 2
+        if cut >= min_at:
+            return cut
     return None
+
+
+def next_cut(audio: np.ndarray) -> int | None:
+    """Where the live worker cuts the audio not yet transcribed (samples), or None to
+    wait for more: the last pause after at least MIN_STRETCH_MS, or once the stretch is
+    MAX_STRETCH_MS long, any short pause (else a second before its end)."""
+    min_at = MIN_STRETCH_MS * SR // 1000
+    cut = find_cut(audio, MIN_PAUSE_MS, min_at)
+    if cut is None and len(audio) >= MAX_STRETCH_MS * SR // 1000:
+        cut = find_cut(audio, SHORT_PAUSE_MS, min_at) or len(audio) - SR
+    return cut
+
+
+def replay_cuts(audio: np.ndarray, poll_ms: int = int(POLL_S * 1000)) -> list[int]:
+    """The cut points (ms) the live worker makes on ``audio`` arriving in real time,
+    polled every ``poll_ms``, ending with the end of the audio (for benchmarks)."""
+    total = len(audio) * 1000 // SR
+    done, out = 0, []
+    for avail in range(poll_ms, total, poll_ms):
+        while avail - done >= MIN_STRETCH_MS:
+            cut = next_cut(audio[done * SR // 1000: avail * SR // 1000])
+            if cut is None:
+                break
+            done += cut * 1000 // SR
+            out.append(done)
+    return out + [total]
 
 
 def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.Event",
@@ -123,12 +160,9 @@ def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.
             except Exception:  # noqa: BLE001 - being finalised right now: next round
                 time.sleep(0.2)
                 continue
-            cut = find_cut(audio)
-            if cut is not None and cut * 1000 // SR >= MIN_STRETCH_MS:
+            cut = next_cut(audio)
+            if cut is not None:
                 transcribe(done + cut * 1000 // SR)
-                continue
-            if avail - done >= MAX_STRETCH_MS:
-                transcribe(avail - 1000)
                 continue
         stop.wait(POLL_S)
     with db.transaction() as s:
@@ -175,7 +209,7 @@ class LiveTranscriber:
 
             ensure_private_dir(handle.folder / "logs")
             log_path = str(handle.folder / "logs" / "live.log")
-        self.settings = settings.as_dict()
+        self.settings = settings.for_live().as_dict()
         self.settings["threads"] = 1
         ctx = mp.get_context("spawn")
         self._stop = ctx.Event()

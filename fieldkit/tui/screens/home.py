@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldkit.tui.widgets.team_overview import TeamOverview
+from fieldkit.tui.widgets.final_pass import FinalPassStatus
 
 
 @dataclass
@@ -163,6 +164,7 @@ class HomeScreen(Screen[None]):
                 yield Static("", id="project-info")
                 yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
                 yield TeamOverview(id="team-overview")
+        yield FinalPassStatus(id="final-pass")
         yield Static("Loading projects…", id="status")
         yield Footer()
 

@@ -25,6 +25,7 @@ from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldkit.tui.screens.base import ProjectScreen
+from fieldkit.tui.screens.review_range import RangeTranscription
 from fieldkit.tui.widgets.live import clock
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class VoiceScreen(ModalScreen["Speaker | None"]):
         self.dismiss(self.speakers[event.option_index])
 
 
-class ReviewScreen(ProjectScreen[None]):
+class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     BINDINGS = [
         Binding("e,enter", "edit", "Edit"),
         Binding("space", "play", "Play"),
@@ -108,6 +109,7 @@ class ReviewScreen(ProjectScreen[None]):
         Binding("left_square_bracket", "uncertain(-1)", "Prev unsure", show=False),
         Binding("v", "layer", "Verbatim/edited"),
         Binding("ctrl+r", "reviewed", "Reviewed"),
+        Binding("b", "mark_range", "Transcribe range"),
         Binding("escape", "back", "Back"),
     ] + [Binding(str(d), f"speaker({d})", f"Speaker {d}", show=False) for d in range(1, 10)]
 

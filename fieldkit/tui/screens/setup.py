@@ -18,6 +18,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Sele
 
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import meter
+from fieldkit.tui.widgets.model_advice import ModelAdvice
 
 KINDS = [("Individual interview", "individual"), ("Group interview", "group"),
          ("Focus group", "focus_group"), ("Observation", "observation"),
@@ -113,6 +114,7 @@ class SetupScreen(ProjectScreen[None]):
                 yield Button("Test microphone (Ctrl+T)", id="test-mic")
                 yield Static("", id="mic-level")
             yield Checkbox("Live transcript while recording", id="live")
+            yield ModelAdvice(id="model-advice")
             yield Static("", id="setup-problems")
             with Horizontal(id="setup-buttons"):
                 yield Button("Start interview (Ctrl+R)", id="start", variant="success")

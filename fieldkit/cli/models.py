@@ -1,0 +1,113 @@
+"""``fieldkit models``: the speech models here and to be had, and a project's choice."""
+
+from __future__ import annotations
+
+import click
+
+from fieldkit.cli import workspace
+
+
+@click.group()
+def models() -> None:
+    """List, download, add and choose Whisper models.
+
+    Only `fieldkit models download` goes online, and only when you run it.
+    """
+
+
+@models.command("list")
+def models_list() -> None:
+    """Show the models on this laptop and the ones that can be downloaded."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from fieldkit.transcription.hub import CATALOGUE, describe_speed
+    from fieldkit.transcription.models import available_models, cache_dir
+
+    found = available_models()
+    have = {m.name for m in found}
+    table = Table(title="Installed", title_justify="left")
+    for col in ("model", "languages", "from", "speed on this laptop", "where"):
+        table.add_column(col)
+    for m in found:
+        where = str(m.path) if m.path else "installed as packages; assembled on first use"
+        table.add_row(m.name, m.languages, m.source, describe_speed(m.name), where)
+    console = Console(width=max(Console().width, 140))
+    if found:
+        console.print(table)
+    else:
+        console.print("No models installed. Install fieldkit[models], or add or download one.")
+    more = Table(title="Downloadable (`fieldkit models download NAME`)", title_justify="left")
+    for col in ("model", "best for", "size", "speed on this laptop", "repository"):
+        more.add_column(col)
+    for m in CATALOGUE.values():
+        if m.name in have:
+            continue
+        size = f"{m.approx_mb / 1000:.1f} GB" if m.approx_mb >= 1000 else f"{m.approx_mb} MB"
+        more.add_row(m.name, m.best_for, f"≈{size}", describe_speed(m.name),
+                     m.repo + (f" ({m.subfolder}/)" if m.subfolder else ""))
+    console.print(more)
+    console.print(f"Cache: {cache_dir() / 'models'}")
+
+
+@models.command("prepare")
+def models_prepare() -> None:
+    """Assemble the multilingual base model once (done automatically on first use)."""
+    from fieldkit.transcription.models import assemble_base
+
+    click.echo(f"base model ready in {assemble_base()}")
+
+
+@models.command("download")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Download again and replace an installed copy.")
+def models_download(name: str, force: bool) -> None:
+    """Download model NAME (see `models list`). The only command that goes online.
+
+    A cut-off download continues where it stopped when run again; every file is
+    checked against the hub's sizes and checksums before the model is installed.
+    """
+    from rich.progress import (
+        BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn,
+    )
+
+    from fieldkit.transcription.hub import download
+
+    with Progress(TextColumn(f"[bold]{name}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  TimeRemainingColumn()) as progress:
+        task = progress.add_task(name, total=None)
+
+        def show(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total or None)
+
+        path = download(name, on_progress=show, force=force)
+    click.echo(f"Installed {name} in {path}")
+
+
+@models.command("add")
+@click.argument("source", type=click.Path())
+@click.option("--name", help="Name to install it under (default: from the folder or archive).")
+@click.option("--replace", is_flag=True, help="Replace an installed model of the same name.")
+def models_add(source: str, name: str | None, replace: bool) -> None:
+    """Install a model copied from another computer: a folder (e.g. NB-Whisper's ct2
+    folder) or a .zip / .tar.gz of one. Nothing is installed unless it is complete."""
+    from fieldkit.transcription.hub import add
+
+    path = add(source, name=name, replace=replace)
+    click.echo(f"Installed {path.name} in {path}")
+
+
+@models.command("use")
+@click.argument("name")
+@click.option("--project", "-p", "project_name", required=True)
+@click.option("--live", is_flag=True, help="Set the live model (used while recording) instead of the final one.")
+@click.pass_context
+def models_use(ctx: click.Context, name: str, project_name: str, live: bool) -> None:
+    """Make NAME the project's final model (or, with --live, its live model)."""
+    from fieldkit.transcription.service import set_project_model
+
+    with workspace(ctx).open(project_name) as handle:
+        st, tip = set_project_model(handle, name, live=live)
+    click.echo(f"{project_name}: final model {st.model}, live model {st.live_model or st.model}")
+    if tip:
+        click.echo(f"Advice: {tip}")

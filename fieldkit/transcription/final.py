@@ -1,0 +1,259 @@
+"""The final pass: after an interview, the rough live transcript is replaced by a batch
+transcription with the project's final model, by itself, in the background.
+
+- Which sessions: every recording finished, a completed live transcript, no completed
+  batch run, and no edits in the transcript (edits are the researchers' work: a
+  transcript with edits is never replaced by itself).
+- How: a separate process (``python -m fieldkit.transcription.final DATA_DIR SLUG``),
+  detached from the app, at the lowest CPU priority (nice 19), one project at a time
+  (a lock file in the project's logs/ folder). It uses the batch job of
+  :mod:`fieldkit.transcription.service`, so it is resumable: killed, or stopped because a
+  new recording began in the project, it continues from the last stored segment the next
+  time it starts (the home screen starts it whenever it is shown).
+- Edits made while it runs win: the finished batch transcript is then dropped and the
+  edited live transcript kept (``service.EditedMeanwhile``).
+- Progress is read with sqlite3 alone (``quick_progress``) so the home screen can show it
+  without loading the storage layer.
+
+Encrypted projects are not started by themselves (the background process would need the
+passphrase); ``fieldkit transcribe --final -p PROJECT`` runs their final pass.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from fieldkit.projects import ProjectHandle
+
+LOCK_NAME = "final-pass.lock"
+LOG_NAME = "final-pass.log"
+
+_WAITING_SQL = """
+SELECT s.id, s.title FROM session s
+WHERE EXISTS (SELECT 1 FROM transcriptionrun r WHERE r.session_id = s.id AND r.mode = 'live'
+              AND r.status = 'done')
+  AND NOT EXISTS (SELECT 1 FROM transcriptionrun r WHERE r.session_id = s.id AND r.mode = 'batch'
+                  AND r.status = 'done')
+  AND NOT EXISTS (SELECT 1 FROM recording c WHERE c.session_id = s.id AND c.state IN ('recording', 'paused'))
+  AND NOT EXISTS (SELECT 1 FROM transcriptsegment t WHERE t.session_id = s.id AND t.edited IS NOT NULL)
+"""
+#: what the background process takes on by itself: not sessions whose last attempt failed
+#: (a missing model, damaged audio: it would fail again; `transcribe --final` retries them)
+_PENDING_SQL = _WAITING_SQL + """  AND NOT EXISTS (SELECT 1 FROM transcriptionrun r WHERE r.session_id = s.id
+                  AND r.mode = 'batch' AND r.status = 'failed')
+ORDER BY s.starts_at
+"""
+_RETRY_SQL = _WAITING_SQL + "ORDER BY s.starts_at\n"
+
+
+@dataclass
+class FinalProgress:
+    project: str
+    session: str
+    done_ms: int
+    total_ms: int
+    running: bool      # a batch run is under way (else waiting its turn)
+    failed: bool = False
+
+    @property
+    def fraction(self) -> float:
+        return self.done_ms / self.total_ms if self.total_ms else 0.0
+
+
+def _hex_uuid(value) -> uuid.UUID:  # noqa: ANN001
+    return uuid.UUID(str(value))
+
+
+def pending_sessions(handle: "ProjectHandle", retry_failed: bool = False) -> list[tuple[uuid.UUID, str]]:
+    """(id, title) of the sessions whose live transcript awaits the final pass."""
+    from sqlalchemy import text
+
+    with handle.db.session() as s:
+        rows = s.connection().execute(text(_RETRY_SQL if retry_failed else _PENDING_SQL)).all()
+        return [(_hex_uuid(sid), title) for sid, title in rows]
+
+
+def run_final_passes(handle: "ProjectHandle", *, on_progress: Callable | None = None,
+                     stop_if_recording: bool = True, retry_failed: bool = False) -> list[tuple[str, str]]:
+    """Run the final pass of every pending session; returns (title, outcome) pairs.
+
+    With ``stop_if_recording`` the pass stops (resumable) as soon as a new recording
+    starts in the project, so it never competes with a live interview."""
+    from sqlmodel import select
+
+    from fieldkit.errors import FieldkitError
+    from fieldkit.store.models import Recording, RecordingState
+    from fieldkit.transcription.service import EditedMeanwhile, session_settings, transcribe_session
+
+    out = []
+    for sid, title in pending_sessions(handle, retry_failed):
+        cancel = threading.Event()
+
+        def watch(p, title=title) -> None:  # noqa: ANN001
+            if on_progress:
+                on_progress(title, p)
+            if stop_if_recording:
+                with handle.db.session() as s:
+                    busy = s.exec(select(Recording.id).where(
+                        Recording.state.in_([RecordingState.recording, RecordingState.paused]))).first()
+                if busy is not None:
+                    cancel.set()
+
+        try:
+            settings = session_settings(handle, sid)
+            run = transcribe_session(handle, sid, settings, on_progress=watch, cancel=cancel)
+        except EditedMeanwhile as exc:
+            out.append((title, str(exc)))
+            continue
+        except FieldkitError as exc:
+            out.append((title, f"failed: {exc.message}"))
+            continue
+        if cancel.is_set():
+            out.append((title, "paused for a new recording; continues later"))
+            break
+        out.append((title, f"done ({run.model})"))
+    return out
+
+
+# --------------------------------------------------------------------------- quick reads
+
+
+def _ro(db_path: Path) -> sqlite3.Connection | None:
+    from fieldkit.store.quick import SQLITE_MAGIC, read_header
+
+    try:
+        if read_header(db_path) != SQLITE_MAGIC:
+            return None   # encrypted: not readable without the passphrase
+        return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=3)
+    except (OSError, sqlite3.Error):
+        return None
+
+
+def quick_pending(db_path: Path) -> int:
+    con = _ro(db_path)
+    if con is None:
+        return 0
+    try:
+        return len(con.execute(_PENDING_SQL).fetchall())
+    except sqlite3.Error:
+        return 0
+    finally:
+        con.close()
+
+
+def quick_progress(projects_dir: Path) -> list[FinalProgress]:
+    """What the final passes of every (unencrypted) project are doing, for the home screen."""
+    out: list[FinalProgress] = []
+    for db in sorted(Path(projects_dir).glob("*/project.db")):
+        con = _ro(db)
+        if con is None:
+            continue
+        try:
+            running = {}
+            failed = {str(sid) for (sid,) in con.execute(
+                "SELECT session_id FROM transcriptionrun WHERE mode = 'batch' AND status = 'failed'")}
+            for sid, done, total in con.execute(
+                    "SELECT session_id, done_ms, total_ms FROM transcriptionrun "
+                    "WHERE mode = 'batch' AND status = 'running'"):
+                running[str(sid)] = (done, total)
+            for sid, title in con.execute(_RETRY_SQL):
+                done, total = running.get(str(sid), (0, 0))
+                out.append(FinalProgress(db.parent.name, title, done or 0, total or 0, str(sid) in running,
+                                         str(sid) in failed and str(sid) not in running))
+        except sqlite3.Error:
+            pass
+        finally:
+            con.close()
+    return out
+
+
+# --------------------------------------------------------------------------- background
+
+
+def is_running(folder: Path) -> bool:
+    """Whether a final-pass process holds this project's lock."""
+    import fcntl
+
+    lock = folder / "logs" / LOCK_NAME
+    if not lock.exists():
+        return False
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def start_background(data_dir: Path, slug: str) -> subprocess.Popen | None:
+    """Start the final-pass process for one project unless it has nothing to do or runs."""
+    folder = Path(data_dir) / "projects" / slug
+    if not quick_pending(folder / "project.db") or is_running(folder):
+        return None
+    from fieldkit.paths import ensure_private_dir
+
+    logs = ensure_private_dir(folder / "logs")
+    log = open(logs / LOG_NAME, "ab")  # noqa: SIM115 - handed to the child
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "fieldkit.transcription.final", str(data_dir), slug],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    finally:
+        log.close()
+
+
+def start_pending(data_dir: Path) -> list[str]:
+    """Start the final pass for every project that needs one; returns their slugs."""
+    started = []
+    projects = Path(data_dir) / "projects"
+    for db in sorted(projects.glob("*/project.db")) if projects.is_dir() else []:
+        if start_background(data_dir, db.parent.name) is not None:
+            started.append(db.parent.name)
+    return started
+
+
+def _main(argv: list[str]) -> int:
+    import fcntl
+
+    data_dir, slug = Path(argv[0]), argv[1]
+    try:
+        os.nice(19)
+    except OSError:
+        pass
+    folder = data_dir / "projects" / slug
+    (folder / "logs").mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / "logs" / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return 0   # another final pass is on this project
+    from fieldkit.errors import FieldkitError
+    from fieldkit.projects import Workspace
+
+    try:
+        with Workspace(data_dir).open(slug) as handle:
+            for title, outcome in run_final_passes(handle):
+                print(f"final pass of {title!r}: {outcome}", flush=True)
+    except FieldkitError as exc:
+        print(f"final pass in {slug}: {exc.message}", flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    os.umask(0o077)
+    sys.exit(_main(sys.argv[1:]))

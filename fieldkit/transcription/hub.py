@@ -1,0 +1,419 @@
+"""Models that can be fetched or copied in: the catalogue, ``download`` and ``add``.
+
+``download`` is the only code in fieldkit that goes online, and only when a researcher
+runs ``fieldkit models download NAME``. It reads the repository's file list from the
+hub (``/api/models/<repo>/tree/main/<subfolder>``: sizes, and SHA-256 for large files /
+git blob ids for small ones), fetches each file with HTTP Range requests into a hidden
+staging folder in the model cache (so a cut-off download continues where it stopped),
+verifies every file, checks that the result is a Whisper model, and only then renames the
+staging folder to its final name. The hub's address can be changed with
+``$FIELDKIT_HUB_URL`` (a mirror, or a local server in the tests).
+
+``add`` installs a model copied from another computer (a folder, or a .zip / .tar[.gz]
+archive of one) the same way: staged, checked, renamed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tarfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from fieldkit.transcription.models import ModelError, cache_dir, check_model_dir
+
+HUB_ENV = "FIELDKIT_HUB_URL"
+DEFAULT_HUB = "https://huggingface.co"
+#: the files of a CTranslate2 Whisper conversion; others in the folder are ignored
+WANTED = ("model.bin", "config.json", "tokenizer.json", "vocabulary.json", "vocabulary.txt",
+          "preprocessor_config.json")
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class RemoteModel:
+    name: str
+    repo: str
+    subfolder: str       # where the CTranslate2 files are in the repository ("" = top)
+    approx_mb: int       # download size (float16 weights), as published
+    cost: float          # compute relative to Whisper base (for the expected speed)
+    best_for: str
+
+    @property
+    def multilingual(self) -> bool:
+        return True
+
+
+#: what `fieldkit models list` offers for download. NB-Whisper (National Library of Norway)
+#: keeps its CTranslate2 conversion in a ct2 subfolder; the turbo conversion is at the top.
+CATALOGUE: dict[str, RemoteModel] = {m.name: m for m in (
+    RemoteModel("nb-whisper-tiny", "NbAiLab/nb-whisper-tiny", "ct2", 78, 0.45, "Norwegian"),
+    RemoteModel("nb-whisper-base", "NbAiLab/nb-whisper-base", "ct2", 148, 1.0, "Norwegian"),
+    RemoteModel("nb-whisper-small", "NbAiLab/nb-whisper-small", "ct2", 488, 3.2, "Norwegian"),
+    RemoteModel("nb-whisper-medium", "NbAiLab/nb-whisper-medium", "ct2", 1530, 9.0, "Norwegian"),
+    RemoteModel("nb-whisper-large", "NbAiLab/nb-whisper-large", "ct2", 3090, 18.0, "Norwegian"),
+    RemoteModel("large-v3-turbo", "mobiuslabsgmbh/faster-whisper-large-v3-turbo", "", 1620, 7.0,
+                "other languages"),
+)}
+#: relative compute of the models that come with fieldkit
+LOCAL_COST = {"tiny.en": 0.45, "base": 1.0}
+#: base model, int8, 2 cores, measured here before any bench was run (domain facts: 11.7 s of
+#: Norwegian in 7.7 s)
+FALLBACK_BASE_RTF = 0.66
+
+
+def hub_url() -> str:
+    return os.environ.get(HUB_ENV, DEFAULT_HUB).rstrip("/")
+
+
+# --------------------------------------------------------------------------- speed figures
+
+
+def _speed_file() -> Path:
+    return cache_dir() / "speed.json"
+
+
+def record_speed(model: str, rtf: float, threads: int) -> None:
+    """Keep what ``fieldkit bench transcribe`` measured, for ``models list``."""
+    path = _speed_file()
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        data = {}
+    data[Path(model).name if os.sep in model else model] = {"rtf": round(rtf, 4), "threads": threads}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)
+
+
+def measured_speeds() -> dict[str, float]:
+    try:
+        return {k: float(v["rtf"]) for k, v in json.loads(_speed_file().read_text()).items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def speed_of(name: str) -> tuple[float | None, bool]:
+    """(real-time factor, measured?) for a model name: measured by `bench transcribe`
+    where it was, else scaled from the base model's figure on this laptop."""
+    measured = measured_speeds()
+    if name in measured:
+        return measured[name], True
+    cost = CATALOGUE[name].cost if name in CATALOGUE else LOCAL_COST.get(name)
+    if cost is None:
+        return None, False
+    base = measured.get("base")
+    if base is None and "tiny.en" in measured:
+        base = measured["tiny.en"] / LOCAL_COST["tiny.en"]
+    return (base or FALLBACK_BASE_RTF) * cost, False
+
+
+def describe_speed(name: str) -> str:
+    rtf, measured = speed_of(name)
+    if rtf is None:
+        return "run `fieldkit bench transcribe --model NAME`"
+    minutes = rtf * 60
+    return f"{'' if measured else '≈'}{minutes:.0f} min per hour of audio ({'measured' if measured else 'expected'})"
+
+
+# --------------------------------------------------------------------------- download
+
+
+@dataclass
+class RemoteFile:
+    path: str            # path inside the repository
+    size: int | None
+    sha256: str | None   # large (LFS) files
+    git_oid: str | None  # small files: git blob id (sha1 of "blob <size>\0" + content)
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+def _open(url: str, headers: dict[str, str] | None = None, timeout: float = 30):  # noqa: ANN202
+    req = urllib.request.Request(url, headers={"User-Agent": "fieldkit", **(headers or {})})
+    return urllib.request.urlopen(req, timeout=timeout)  # noqa: S310 - https or a configured mirror
+
+
+def _unreachable(model: RemoteModel, exc: Exception) -> ModelError:
+    return ModelError(f"Could not reach the model hub at {hub_url()} for {model.name} ({model.repo}): {exc}",
+                      hint="Downloading needs a network connection; what was fetched is kept and the "
+                      "same command continues. On a laptop that never goes online use `fieldkit models add`.")
+
+
+def remote_files(model: RemoteModel) -> list[RemoteFile]:
+    """The CTranslate2 files in the model's repository folder, with sizes and hashes."""
+    repo = urllib.parse.quote(model.repo)
+    url = f"{hub_url()}/api/models/{repo}/tree/main" + (f"/{urllib.parse.quote(model.subfolder)}" if model.subfolder else "")
+    try:
+        with _open(url) as resp:
+            listing = json.loads(resp.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            raise ModelError(f"The hub has no folder {model.subfolder or '(top)'} in {model.repo}.",
+                             hint="The repository's layout may have changed.") from exc
+        raise _unreachable(model, exc) from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise _unreachable(model, exc) from exc
+    out = []
+    for entry in listing if isinstance(listing, list) else []:
+        if entry.get("type") != "file":
+            continue
+        path = str(entry.get("path", ""))
+        if path.rsplit("/", 1)[-1] not in WANTED:
+            continue
+        lfs = entry.get("lfs") or {}
+        out.append(RemoteFile(path, int(lfs.get("size") or entry.get("size") or 0) or None,
+                              lfs.get("oid") or None, None if lfs else entry.get("oid")))
+    if not any(f.name == "model.bin" for f in out):
+        raise ModelError(f"{model.repo}/{model.subfolder} has no model.bin on the hub.",
+                         hint="The repository's layout may have changed.")
+    return out
+
+
+def _verify(path: Path, f: RemoteFile) -> str | None:
+    """None when the file is what the hub says, else what is wrong."""
+    size = path.stat().st_size
+    if f.size is not None and size != f.size:
+        return f"{size} bytes instead of {f.size}"
+    if f.sha256:
+        h = hashlib.sha256()
+    elif f.git_oid:
+        h = hashlib.sha1(usedforsecurity=False)
+        h.update(b"blob %d\0" % size)
+    else:
+        return None
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            h.update(chunk)
+    want = f.sha256 or f.git_oid
+    return None if h.hexdigest() == want else f"checksum {h.hexdigest()[:12]}… instead of {want[:12]}…"
+
+
+def _fetch(model: RemoteModel, f: RemoteFile, dest: Path, progress: Callable[[int], None]) -> None:
+    """Fetch one file into ``dest``, continuing a partial one with a Range request."""
+    url = f"{hub_url()}/{urllib.parse.quote(model.repo)}/resolve/main/{urllib.parse.quote(f.path)}"
+    have = dest.stat().st_size if dest.exists() else 0
+    if f.size is not None and have > f.size:
+        dest.unlink()
+        have = 0
+    if f.size is not None and have == f.size:
+        return
+    headers = {"Range": f"bytes={have}-"} if have else {}
+    try:
+        with _open(url, headers) as resp:
+            if have and resp.status != 206:   # the server ignored the range: start again
+                have = 0
+            expected = resp.headers.get("Content-Length")
+            got = 0
+            mode = "ab" if have else "wb"
+            with open(dest, mode) as out:
+                while chunk := resp.read(CHUNK):
+                    out.write(chunk)
+                    got += len(chunk)
+                    progress(len(chunk))
+                out.flush()
+                os.fsync(out.fileno())
+            if expected is not None and got < int(expected):
+                raise ConnectionError(f"the transfer of {f.path} stopped after {have + got} bytes")
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and f.size is not None and have >= f.size:
+            return
+        raise _unreachable(model, exc) from exc
+    except (urllib.error.URLError, OSError) as exc:  # cut off: the partial file stays
+        raise _unreachable(model, exc) from exc
+
+
+def installed_path(name: str) -> Path:
+    return cache_dir() / "models" / name
+
+
+def download(name: str, on_progress: Callable[[int, int], None] | None = None, force: bool = False) -> Path:
+    """Download catalogue model ``name`` (resumable, verified, installed atomically).
+
+    ``on_progress(done_bytes, total_bytes)`` is called as bytes arrive."""
+    model = CATALOGUE.get(name)
+    if model is None:
+        raise ModelError(f"No downloadable model called {name!r}.",
+                         hint="Choose one of: " + ", ".join(CATALOGUE))
+    target = installed_path(name)
+    if target.exists() and not force:
+        check_model_dir(target)
+        return target
+    files = remote_files(model)
+    staging = cache_dir() / "models" / f".download-{name}"
+    staging.mkdir(parents=True, exist_ok=True)
+    total = sum(f.size or 0 for f in files)
+    done = sum(min((staging / f.name).stat().st_size, f.size or 0)
+               for f in files if (staging / f.name).exists())
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if on_progress:
+            on_progress(done, total)
+
+    if on_progress:
+        on_progress(done, total)
+    for f in files:
+        dest = staging / f.name
+        before = dest.stat().st_size if dest.exists() else 0
+        _fetch(model, f, dest, step)
+        after = dest.stat().st_size
+        if after < before:  # restarted from zero
+            done -= before
+        problem = _verify(dest, f)
+        if problem:
+            dest.unlink()
+            done -= after
+            raise ModelError(f"{f.path} from {model.repo} arrived damaged ({problem}); it was removed.",
+                             hint="Run the same command again to fetch that file anew "
+                             "(the files that arrived whole are kept).")
+    check_model_dir(staging)
+    (staging / "source.json").write_text(json.dumps({"repo": model.repo, "subfolder": model.subfolder,
+                                                     "hub": hub_url()}))
+    _install(staging, target, replace=force)
+    return target
+
+
+def _install(staging: Path, target: Path, replace: bool = False) -> None:
+    """Rename the checked staging folder into place (the old one goes only after)."""
+    old = None
+    if target.exists():
+        if not replace:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ModelError(f"A model called {target.name!r} is already installed in {target}.",
+                             hint="Pass --name to install it under another name.")
+        old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex[:6]}")
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- add
+
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
+
+
+def _find_model_dir(root: Path) -> Path | None:
+    """The folder under ``root`` with model.bin and config.json (a ct2 folder counts)."""
+    if (root / "model.bin").is_file():
+        return root
+    for pattern in ("*/model.bin", "*/*/model.bin"):   # a repository's ct2/, an archive's top folder
+        hits = sorted(p.parent for p in root.glob(pattern) if (p.parent / "config.json").is_file())
+        if hits:
+            return hits[0]
+    return None
+
+
+def _safe_extract(archive: Path, into: Path) -> None:
+    name = archive.name.lower()
+    try:
+        if name.endswith(".zip"):
+            with zipfile.ZipFile(archive) as zf:
+                for member in zf.infolist():
+                    target = (into / member.filename).resolve()
+                    if not str(target).startswith(str(into.resolve()) + os.sep) and target != into.resolve():
+                        raise ModelError(f"{archive} has a file outside its folder ({member.filename}); not installed.")
+                zf.extractall(into)
+        else:
+            with tarfile.open(archive) as tf:
+                tf.extractall(into, filter="data")
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
+        raise ModelError(f"{archive} is not a readable archive: {exc}",
+                         hint="Pass the model folder itself, or a .zip / .tar.gz of it.") from exc
+
+
+def default_name(source: Path) -> str:
+    """A model's name from where it came from: NB-Whisper's ``.../nb-whisper-small/ct2``
+    is called nb-whisper-small."""
+    base = source
+    for suffix in ARCHIVE_SUFFIXES:
+        if base.name.lower().endswith(suffix):
+            base = base.with_name(base.name[: -len(suffix)])
+            break
+    if base.name in ("ct2", "model", "data"):
+        base = base.parent
+    return base.name.replace(" ", "-") or "model"
+
+
+def add(source: str | os.PathLike[str], name: str | None = None, replace: bool = False) -> Path:
+    """Install a model folder or archive copied from another computer."""
+    src = Path(source).expanduser()
+    if not src.exists():
+        raise ModelError(f"{src} does not exist.")
+    is_archive = src.is_file()
+    if is_archive and not src.name.lower().endswith(ARCHIVE_SUFFIXES):
+        raise ModelError(f"{src} is neither a model folder nor an archive (.zip, .tar, .tar.gz).")
+    models_dir = cache_dir() / "models"
+    models_dir.mkdir(parents=True, exist_ok=True)
+    work = models_dir / f".add-{uuid.uuid4().hex[:8]}"
+    work.mkdir()
+    try:
+        if is_archive:
+            _safe_extract(src, work / "x")
+            found = _find_model_dir(work / "x")
+            if found is None:
+                raise ModelError(f"{src} holds no Whisper model (no model.bin with a config.json in it).",
+                                 hint="Archive the model folder (for NB-Whisper, its ct2 folder).")
+        else:
+            found = _find_model_dir(src)
+            if found is None:
+                raise ModelError(f"{src} holds no model.bin: it is not a model folder, or it is incomplete.",
+                                 hint="A CTranslate2 Whisper model has model.bin, config.json and a tokenizer "
+                                 "(for NB-Whisper, copy its ct2 folder).")
+        check_model_dir(found)   # incomplete or the wrong kind: refused before anything is installed
+        staging = work / "model"
+        staging.mkdir()
+        for f in found.iterdir():
+            if f.is_file() and f.name in WANTED:
+                shutil.copyfile(f, staging / f.name)
+        check_model_dir(staging)
+        final = name or default_name(found if not is_archive or found != work / "x" else src)
+        if final.startswith(".") or os.sep in final or final in ("tiny.en",):
+            raise ModelError(f"{final!r} cannot be a model's name here.", hint="Pass --name NAME.")
+        target = models_dir / final
+        (staging / "source.json").write_text(json.dumps({"added_from": str(src)}))
+        _install(staging, target, replace=replace)
+        return target
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- advice
+
+
+def advice(language: str, final_model: str, installed: list[str] | None = None) -> str | None:
+    """What a project with this language and final model should do, or None when it is fine."""
+    from fieldkit.transcription.models import available_models
+
+    names = installed if installed is not None else [m.name for m in available_models()]
+    lang = (language or "").lower()
+    if lang in ("no", "nb", "nn", "norsk"):
+        if "nb-whisper" in Path(final_model).name:
+            return None
+        have = [n for n in names if n.startswith("nb-whisper")]
+        if have:
+            return (f"Norwegian project: use NB-Whisper for the final transcript "
+                    f"(`fieldkit models use {have[-1]} -p PROJECT`).")
+        return ("Norwegian project: NB-Whisper (National Library of Norway) is much better at Norwegian "
+                "than the bundled base model; `fieldkit models download nb-whisper-small` while online, "
+                "or `fieldkit models add FOLDER` from another computer.")
+    if lang not in ("en", "auto") and final_model in ("base", "tiny.en"):
+        if "large-v3-turbo" in names:
+            return "Use large-v3-turbo for the final transcript (`fieldkit models use large-v3-turbo -p PROJECT`)."
+        return ("For a better final transcript: `fieldkit models download large-v3-turbo` while online.")
+    return None
