@@ -1,0 +1,123 @@
+"""The language fieldkit speaks to its users: Norwegian bokmål (``nb``) or English (``en``).
+
+Every user-facing string goes through ``_()`` (or ``ngettext()`` for counts); strings that
+must be defined before the language is known (class attributes, module constants) are
+marked with ``N_()`` and translated where they are shown. The language comes from
+``FIELDKIT_LANG`` (``nb`` or ``en``), else from the system locale (``LC_ALL``,
+``LC_MESSAGES``, ``LANG``, ``LANGUAGE``): Norwegian (nb, nn, no) gives bokmål, anything else
+English.
+
+Catalogues: ``fieldkit/locale/<lang>/LC_MESSAGES/fieldkit.po`` (edited by people, extracted
+with Babel: ``pybabel extract -F babel.cfg``); the compiled ``.mo`` beside it is made by
+Babel from the ``.po`` when it is missing or older, the first time the language is used.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import os
+from pathlib import Path
+
+DOMAIN = "fieldkit"
+LOCALE_DIR = Path(__file__).with_name("locale")
+LANGUAGES = ("en", "nb")
+DEFAULT = "en"
+
+_current: str | None = None
+_translation: _gettext.NullTranslations | None = None
+
+
+def _from_locale_name(name: str) -> str | None:
+    name = name.strip().lower()
+    if not name or name in ("c", "posix"):
+        return None
+    for part in name.split(":"):   # LANGUAGE may hold a list
+        code = part.split(".")[0].split("@")[0].replace("-", "_").split("_")[0]
+        if code in ("nb", "nn", "no"):
+            return "nb"
+        if code:
+            return "en"
+    return None
+
+
+def detect_language() -> str:
+    """``FIELDKIT_LANG`` first, then the system locale; ``en`` when nothing says otherwise."""
+    explicit = os.environ.get("FIELDKIT_LANG", "").strip().lower()
+    if explicit:
+        return "nb" if explicit.split("_")[0] in ("nb", "nn", "no") else "en"
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        found = _from_locale_name(os.environ.get(var, ""))
+        if found:
+            return found
+    return DEFAULT
+
+
+def compile_catalogue(lang: str) -> Path | None:
+    """Compile ``<lang>/LC_MESSAGES/fieldkit.po`` to ``.mo`` with Babel when it is missing or
+    older than the ``.po``. Returns the ``.mo`` path, or None when there is no catalogue."""
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    mo = po.with_suffix(".mo")
+    if not po.exists():
+        return None
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        return mo
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=lang, domain=DOMAIN)
+    tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            write_mo(f, catalog, use_fuzzy=False)
+        os.replace(tmp, mo)
+    except OSError:   # a read-only installation: translate from memory instead
+        tmp.unlink(missing_ok=True)
+        return None
+    return mo
+
+
+def _load(lang: str) -> _gettext.NullTranslations:
+    if lang == DEFAULT:
+        return _gettext.NullTranslations()
+    mo = compile_catalogue(lang)
+    if mo is None:
+        return _gettext.NullTranslations()
+    with mo.open("rb") as f:
+        return _gettext.GNUTranslations(f)
+
+
+def set_language(lang: str | None = None) -> str:
+    """Use ``lang`` (or the detected language) from now on; returns the language in use."""
+    global _current, _translation
+    lang = (lang or detect_language()).lower()
+    if lang not in LANGUAGES:
+        lang = DEFAULT
+    _current, _translation = lang, _load(lang)
+    return lang
+
+
+def language() -> str:
+    """The language in use (``en`` or ``nb``)."""
+    if _current is None:
+        set_language()
+    return _current  # type: ignore[return-value]
+
+
+def _(message: str) -> str:
+    """The message in the user's language."""
+    if _translation is None:
+        set_language()
+    return _translation.gettext(message)  # type: ignore[union-attr]
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """Singular or plural in the user's language: ``ngettext("{n} minute", "{n} minutes", n)``."""
+    if _translation is None:
+        set_language()
+    return _translation.ngettext(singular, plural, n)  # type: ignore[union-attr]
+
+
+def N_(message: str) -> str:
+    """Mark a string for translation where it is defined; translate it with ``_()`` where shown."""
+    return message
