@@ -16,11 +16,11 @@ from fieldkit.consent import add_informant
 from fieldkit.errors import FieldkitError
 from fieldkit.guides.coverage import set_coverage
 from fieldkit.guides.store import import_guide
-from fieldkit.interview import (
-    ConsentAnswer, EventWriter, SessionPlan, add_researcher, consent_problems, load_debrief, load_live,
-    load_plan, record_consents, save_debrief, save_session, setup_choices, tag_keys, toggle_tag,
-    untouched_themes,
-)
+from fieldkit.sessions.consent import ConsentAnswer, consent_problems, record_consents
+from fieldkit.sessions.debrief import load_debrief, save_debrief, untouched_themes
+from fieldkit.sessions.live import load_live, tag_keys, toggle_tag
+from fieldkit.sessions.plan import SessionPlan, add_researcher, load_plan, save_session, setup_choices
+from fieldkit.sessions.writer import EventWriter
 from fieldkit.store.models import (
     Event, EventKind, Informant, Researcher, Session, SessionParticipant, SessionStatus, TranscriptSegment,
 )
@@ -130,7 +130,7 @@ def test_live_view_reads_coverage_probes_tail_and_changes_its_stamp(planned):
     project, sid, lead, _ = planned
     before = load_live(project, sid)
     assert before.recording == "none" and before.coverage == {}
-    guide = project and __import__("fieldkit.interview", fromlist=["guide_of"]).guide_of(project, sid)
+    guide = project and __import__("fieldkit.sessions.debrief", fromlist=["guide_of"]).guide_of(project, sid)
     q1 = guide.themes[0].questions[0]
     set_coverage(project.db, sid, q1.id, "covered", position_ms=500, author_id=lead)
     with project.db.transaction() as s:

@@ -29,7 +29,7 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
         BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn,
     )
 
-    from fieldkit.sessions_lookup import find_session
+    from fieldkit.sessions.lookup import find_session
     from fieldkit.transcription.service import (
         session_settings, transcribe_session, untranscribed_sessions,
     )

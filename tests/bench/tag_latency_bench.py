@@ -70,7 +70,8 @@ def main() -> None:
     if problem:
         sys.exit(problem)
     from fieldkit.bench import make_speech
-    from fieldkit.interview import SessionPlan, save_session, setup_choices, tag_keys, toggle_tag
+    from fieldkit.sessions.live import tag_keys, toggle_tag
+    from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
     from fieldkit.projects import Workspace
     from fieldkit.store.models import Project
 
