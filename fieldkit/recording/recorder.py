@@ -250,6 +250,11 @@ class Recorder:
         with self._lock:
             self.state = "paused"
             self._paused.set()
+            if self._fh is not None:
+                try:
+                    self._sync()  # durable at the pause: a crash while paused loses nothing
+                except OSError:
+                    pass  # a full disk: the writer stops the recording on its next round
             at = self.position_ms
             with self.handle.db.transaction() as s:
                 rec = s.get(Recording, self.recording_id)

@@ -143,6 +143,12 @@ class InterviewScreen(ProjectScreen[None]):
         from fieldkit.sessions.runtime import SessionRuntime
 
         self.query_one("#note", Input).can_focus = True
+        if self.observer:  # in the observer's seat q leaves the seat (after asking), it stops nothing
+            from dataclasses import replace
+
+            for key, bindings in self._bindings.key_to_bindings.items():
+                self._bindings.key_to_bindings[key] = [
+                    replace(b, description="Leave") if b.id == "interview.stop" else b for b in bindings]
         self.runtime = SessionRuntime(
             self.handle, self.session_id, record=self.record, observer=self.observer, device=self.device,
             live=self.live, author_id=self._author_id,
