@@ -441,3 +441,79 @@ def test_debrief_screen_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
     assert snap_compare(FieldkitApp(data_dir=tmp_path / "data", project=SLUG), terminal_size=(80, 30),
                         run_before=open_debrief)
+
+
+# ---------------------------------------------------------------------------- keys and the observer's seat
+
+
+async def test_tag_keys_are_bindings_remapped_by_the_keymap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Tag keys are real bindings (id tag.<code>): listed by the help screen and the
+    command palette, and moved by the researcher's keymap.toml."""
+    from fieldkit.tui.commands import FieldkitCommands
+
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text('"interview.stop" = "ctrl+e"\n[tag]\nkey_quote = "K"\n', encoding="utf-8")
+    monkeypatch.setenv("FIELDKIT_KEYMAP", str(keymap))
+    ws = _project(tmp_path / "data")
+    sid, lead, _ = _planned(ws)
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(app, pilot)
+        app.push_screen(InterviewScreen(SLUG, sid, record=False))
+        await _settle(app, pilot)
+        iv = app.screen
+        bindings = {b.id: b for b in iv.BINDINGS}  # what the help screen and the palette list
+        assert bindings["tag.key_quote"].description == "Key quote"
+        assert bindings["tag.follow_up"].action == "tag('follow_up')"
+        await pilot.press("k")       # moved away by the keymap: stores nothing
+        await pilot.press("K", "f")  # key quote on K now; follow up where it was
+        await _until(pilot, lambda: len(iv.latencies) == 2)
+        assert " K " in str(iv.query_one("#tag-legend").render())
+        await pilot.press("q")       # q no longer stops ...
+        await pilot.pause()
+        assert app.screen is iv
+        await pilot.press("ctrl+e")  # ... ctrl+e does
+        await _until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await pilot.press("n")
+        await _until(pilot, lambda: app.screen is iv)
+        names = [name for name, _cb, _help in FieldkitCommands(app.screen)._commands()]
+        assert "Key quote" in names and "Digression" in names
+    assert [e.code for e in _events(ws, sid, EventKind.tag)] == ["key_quote", "follow_up"]
+
+
+async def test_keymap_that_cannot_be_read_is_reported_not_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text('"interview.stop" = \n', encoding="utf-8")
+    monkeypatch.setenv("FIELDKIT_KEYMAP", str(keymap))
+    _project(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(app, pilot)
+        assert any("cannot be read" in str(n.message) and str(keymap) in str(n.message)
+                   for n in app._notifications)
+        assert type(app.screen).__name__ == "HomeScreen"
+
+
+async def test_every_tag_key_shows_at_80x24_and_the_observer_sees_the_leads_live_transcript(tmp_path: Path):
+    from fieldkit.store.models import RunStatus, TranscriptionRun, TranscriptSegment
+
+    ws = _project(tmp_path / "data")
+    sid, lead, observer = _planned(ws)
+    with ws.open(SLUG) as h, h.db.transaction() as s:
+        # what the lead's live transcriber writes when it starts (fieldkit.transcription.live)
+        s.add(TranscriptionRun(session_id=sid, mode="live", status=RunStatus.running, model="base"))
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        app.push_screen(InterviewScreen(SLUG, sid, observer=True))
+        await _settle(app, pilot)
+        iv = app.screen
+        legend = str(iv.query_one("#tag-legend").render())
+        assert len(iv.tags) >= 8
+        for tag in iv.tags.values():
+            assert f" {tag.key} " in legend, (tag.key, legend)
+        tail = lambda: str(iv.query_one("#tail").render())  # noqa: E731
+        assert "Live transcript (the lead's): waiting" in tail()
+        with ws.open(SLUG) as h, h.db.transaction() as s:
+            s.add(TranscriptSegment(session_id=sid, start_ms=4000, end_ms=7000, verbatim="we meet every Monday"))
+        await _until(pilot, lambda: "we meet every Monday" in tail(), timeout=30)
