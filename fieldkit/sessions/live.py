@@ -131,6 +131,7 @@ def load_live(handle: "ProjectHandle", session_id: uuid.UUID, tail: int = 6) -> 
         recs = s.exec(select(Recording).where(Recording.session_id == session_id)
                       .order_by(Recording.started_at)).all()
         live = [r for r in recs if r.state in (RecordingState.recording, RecordingState.paused)]
+        live_run = any(r.info.get("live_transcript") for r in live)  # the lead's transcriber is starting
         if live:
             r = live[-1]
             rec_state, clock_ms, clock_wall, pid = r.state.value, r.clock_ms, r.clock_wall, r.recorder_pid
@@ -142,7 +143,7 @@ def load_live(handle: "ProjectHandle", session_id: uuid.UUID, tail: int = 6) -> 
         events = s.exec(select(Event).where(Event.session_id == session_id)
                         .order_by(Event.wall_time, Event.created_at)).all()
         state_codes = set(s.exec(select(TagCode.id).where(TagCode.mode == TagMode.state)))
-        live_run = s.exec(select(TranscriptionRun.id).where(
+        live_run = live_run or s.exec(select(TranscriptionRun.id).where(
             TranscriptionRun.session_id == session_id, TranscriptionRun.mode == "live",
             TranscriptionRun.status.in_([RunStatus.queued, RunStatus.running]))).first() is not None
         segs = s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == session_id)
@@ -212,3 +213,14 @@ def lead_question(view: LiveView, items: list[tuple]) -> int | None:
                 open_ = [i for i in in_theme if view.coverage.get(items[i][1].id, "not_yet") == "not_yet"]
                 return (open_ or in_theme)[0]
     return None
+
+
+def mark_live_transcript(handle: "ProjectHandle", recording_id: uuid.UUID) -> None:
+    """Say on the recording that it is transcribed live (before the transcriber has even
+    loaded its model), so the observer's terminal shows the lead's live transcript."""
+    from fieldkit.store.models import Recording
+
+    with handle.db.transaction() as s:
+        rec = s.get(Recording, recording_id)
+        if rec is not None:
+            rec.info = {**rec.info, "live_transcript": True}

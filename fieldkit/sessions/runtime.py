@@ -124,8 +124,11 @@ class SessionRuntime:
                 from fieldkit.transcription.live import LiveTranscriber
                 from fieldkit.transcription.service import session_settings
 
+                from fieldkit.sessions.live import mark_live_transcript
+
                 self.transcriber = LiveTranscriber(self.handle, self.session_id,
                                                    session_settings(self.handle, self.session_id), quiet=True).start()
+                mark_live_transcript(self.handle, rec.recording_id)
             except FieldkitError as exc:
                 self._news("live", f"No live transcript: {exc.message}")
             except Exception as exc:  # noqa: BLE001 - the recording goes on without it
