@@ -517,3 +517,30 @@ async def test_every_tag_key_shows_at_80x24_and_the_observer_sees_the_leads_live
         with ws.open(SLUG) as h, h.db.transaction() as s:
             s.add(TranscriptSegment(session_id=sid, start_ms=4000, end_ms=7000, verbatim="we meet every Monday"))
         await _until(pilot, lambda: "we meet every Monday" in tail(), timeout=30)
+
+
+async def test_every_binding_has_an_id_and_the_keymap_moves_any_screens_key(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch):
+    """Screens that declare no ids get ``<screen>.<action>``: the home screen's "new
+    session" key moves like the interview screen's keys do."""
+    from fieldkit.tui.keymap import binding_id, screen_name
+
+    home_new = next(b for b in __import__("fieldkit.tui.screens.home", fromlist=["HomeScreen"]).HomeScreen.BINDINGS
+                    if b.key == "n")
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text(f'"home.{home_new.action.partition("(")[0]}" = "ctrl+n"\n', encoding="utf-8")
+    monkeypatch.setenv("FIELDKIT_KEYMAP", str(keymap))
+    _project(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(110, 50)) as pilot:
+        await _settle(app, pilot)
+        home = app.screen
+        assert screen_name(home) == "home"
+        ids = [b.id for bs in home._bindings.key_to_bindings.values() for b in bs]
+        assert ids and all(ids), ids
+        assert binding_id("interview", "cover('covered')") == "interview.cover_covered"
+        await pilot.press("n")       # moved away
+        await _settle(app, pilot)
+        assert app.screen is home
+        await pilot.press("ctrl+n")  # here now
+        await _until(pilot, lambda: type(app.screen).__name__ == "SetupScreen")

@@ -56,6 +56,21 @@ class FieldkitApp(App[None]):
             self.push_screen(InterviewScreen(self.initial_project, session_id, observer=True,
                                              author_id=author_id))
 
+    def push_screen(self, screen, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+        self._name_bindings(screen)
+        return super().push_screen(screen, *args, **kwargs)
+
+    def switch_screen(self, screen, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+        self._name_bindings(screen)
+        return super().switch_screen(screen, *args, **kwargs)
+
+    def _name_bindings(self, screen) -> None:  # noqa: ANN001
+        """Every binding gets an id (``<screen>.<action>``), so the keymap can move it."""
+        if not isinstance(screen, str):
+            from fieldkit.tui.keymap import ensure_binding_ids
+
+            ensure_binding_ids(screen)
+
     def action_help(self) -> None:
         from fieldkit.tui.screens.help import HelpScreen
 

@@ -68,3 +68,31 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
         return _flatten(table)
     except FieldkitError as exc:
         raise FieldkitError(f"{path}: {exc.message}") from None
+
+
+def binding_id(screen_name: str, action: str) -> str:
+    """``<screen>.<action>``: "home.new", "review.quote", "interview.cover_covered"."""
+    import re
+
+    name, _, args = action.partition("(")
+    args = re.sub(r"[^A-Za-z0-9]+", "_", args).strip("_")
+    return f"{screen_name}.{name}" + (f"_{args}" if args else "")
+
+
+def screen_name(node: object) -> str:
+    """"HomeScreen" -> "home", "InformantFormScreen" -> "informant_form"."""
+    import re
+
+    name = type(node).__name__.removesuffix("Screen") or type(node).__name__
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def ensure_binding_ids(node) -> None:  # noqa: ANN001 - a Screen (or any DOMNode)
+    """Give every binding of ``node`` that has none the id ``<screen>.<action>``, so the
+    keymap can move it (bindings declared with an id keep theirs)."""
+    from dataclasses import replace
+
+    prefix = screen_name(node)
+    table = node._bindings.key_to_bindings
+    for key, bindings in table.items():
+        table[key] = [b if b.id else replace(b, id=binding_id(prefix, b.action)) for b in bindings]
