@@ -75,8 +75,9 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
 
 
 def _hms(ms: int) -> str:
-    s = ms // 1000
-    return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}"
+    from fieldkit.recording.clock import hms
+
+    return hms(ms)
 
 
 @click.group()

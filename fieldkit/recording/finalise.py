@@ -36,6 +36,15 @@ def room_to_finish(raw_bytes: int) -> int:
     return int(raw_bytes * 1.02) + FLAC_OVERHEAD + DB_ROOM
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Is this error a full disk (ENOSPC, or SQLite's "database or disk is full")?"""
+    import errno
+
+    text = str(exc).lower()
+    return ("disk is full" in text or "no space left" in text
+            or getattr(exc, "errno", None) == errno.ENOSPC)
+
+
 def free_bytes(folder: Path) -> int:
     return shutil.disk_usage(folder).free
 

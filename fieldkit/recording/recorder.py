@@ -313,9 +313,9 @@ class Recorder:
             self._stop_problem = exc.message
             raise
         except Exception as exc:  # noqa: BLE001 - never a traceback for the researcher
-            from fieldkit.recording.recovery import _disk_full
+            from fieldkit.recording.finalise import disk_full
 
-            if _disk_full(exc):
+            if disk_full(exc):
                 self._stop_problem = (f"The disk holding {self.handle.folder} is full: the recording could not "
                                       "be finished. Its raw audio is kept.")
                 raise RecorderError(self._stop_problem,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
-from fieldkit.recording.finalise import finalise_recording_files, recorder_alive, size_text
+from fieldkit.recording.finalise import disk_full, finalise_recording_files, recorder_alive, size_text
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -53,20 +53,12 @@ def recover_all(handle: "ProjectHandle") -> list[Recovered]:
     try:
         return _recover_all(handle)
     except Exception as exc:  # noqa: BLE001 - sqlite "database or disk is full", OSError ENOSPC
-        if _disk_full(exc):
+        if disk_full(exc):
             raise FieldkitError(
                 f"The disk holding {handle.folder} is full: the unfinished recording cannot be stored yet. "
                 "Its raw audio is kept as it is.",
                 hint="Free some space (a few MB more than the recording) and run `fieldkit recover` again.") from None
         raise
-
-
-def _disk_full(exc: BaseException) -> bool:
-    import errno
-
-    text = str(exc).lower()
-    return ("disk is full" in text or "no space left" in text
-            or getattr(exc, "errno", None) == errno.ENOSPC)
 
 
 def _recover_all(handle: "ProjectHandle") -> list[Recovered]:
