@@ -24,6 +24,7 @@ from fieldkit.store.models import (
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.interview import InterviewScreen
 from tests import audio_env
+from tests.test_recording import small_disk  # noqa: F401 - a fixture (a 3 MB tmpfs)
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE = REPO / "guides" / "en-frontline-professionals.md"
@@ -544,3 +545,42 @@ async def test_every_binding_has_an_id_and_the_keymap_moves_any_screens_key(tmp_
         assert app.screen is home
         await pilot.press("ctrl+n")  # here now
         await _until(pilot, lambda: type(app.screen).__name__ == "SetupScreen")
+
+
+@pytest.mark.audio
+@pytest.mark.slow
+async def test_interview_screen_on_a_full_disk_stops_cleanly_and_says_so(small_disk: Path):
+    """The interview screen drives the same runtime as `fieldkit record`: on a nearly full
+    disk the recording stops by itself, the screen says so and the interview ends as usual."""
+    problem = audio_env.start()
+    if problem:
+        pytest.skip(f"virtual microphone unavailable: {problem}")
+    data = small_disk / "data"
+    ws = _project(data)
+    sid, lead, _ = _planned(ws)
+    with ws.open(SLUG) as h:
+        from fieldkit.sessions.consent import ConsentAnswer, record_consents
+
+        record_consents(h, sid, {"I01": ConsentAnswer(True, True, True)}, author_id=lead)
+    app = FieldkitApp(data_dir=data, project=SLUG)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(app, pilot)
+        app.push_screen(InterviewScreen(SLUG, sid, device=audio_env.DEVICE))
+        await _settle(app, pilot)
+        iv = app.screen
+        await _until(pilot, lambda: iv.recorder is not None and iv.recorder.state == "recording", timeout=30)
+        await pilot.press("k")
+        bar = lambda: str(iv.query_one("#rec-bar").render())  # noqa: E731
+        await _until(pilot, lambda: "STOPPED" in bar(), timeout=120)
+        assert iv.recorder.state == "stopped" and "disk is almost full" in bar().lower(), bar()
+        assert any("stopped at" in str(n.message) for n in app._notifications)
+        await pilot.press("q")
+        await _until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        assert "End the interview?" in str(app.screen.text)
+        await pilot.press("y")
+        await _until(pilot, lambda: type(app.screen).__name__ == "DebriefScreen", timeout=60)
+    with ws.open(SLUG) as h, h.db.session() as s:
+        rec = s.exec(select(Recording).where(Recording.session_id == sid)).one()
+        assert rec.state == RecordingState.complete and rec.info["stopped_by"] == "disk_full"
+        assert s.get(Session, sid).status == SessionStatus.recorded
+        assert [e.code for e in _events(ws, sid, EventKind.tag)] == ["key_quote"]
