@@ -548,3 +548,31 @@ def test_disk_texts_say_1_minute_not_1_minutes():
     assert [duration_text(s) for s in (1, 59, 60, 119, 120, 3599, 7200)] == [
         "1 second", "59 seconds", "1 minute", "1 minute", "2 minutes", "59 minutes", "2 hours"]
     assert hms(3_725_999) == "01:02:05" and hms(None) == "--:--:--"
+
+
+@pytest.mark.slow
+def test_recovery_trusts_the_recorders_lock_not_its_process_id(project, mic):
+    """A recorder in another process holds its lock: recovery leaves it alone. Once it is
+    killed, the recording is recovered even though its stored process id now belongs to a
+    live process (as after a reboot that reused the id)."""
+    data_dir = str(project.folder.parent.parent)
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, data_dir, project.folder.name, "Locked"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def started() -> Recording | None:
+            with project.db.session() as s:
+                return s.exec(select(Recording)).first()
+        _until(lambda: started() is not None and (project.folder / started().folder / "recorder.lock").exists(),
+               what="the recorder to start")
+        assert recover_all(project) == []  # alive: its lock is held
+        with project.db.transaction() as s:
+            s.exec(select(Recording)).one().recorder_pid = os.getpid()  # a live process, not the recorder
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    recovered = recover_all(project)
+    assert [r.session_title for r in recovered] == ["Locked"]
+    with project.db.session() as s:
+        rec = s.exec(select(Recording)).one()
+        assert rec.state == RecordingState.recovered
+    assert not (project.folder / rec.folder / "recorder.lock").exists()
