@@ -54,10 +54,14 @@ def recover_all(handle: "ProjectHandle") -> list[Recovered]:
         return _recover_all(handle)
     except Exception as exc:  # noqa: BLE001 - sqlite "database or disk is full", OSError ENOSPC
         if disk_full(exc):
+            from fieldkit.recording.finalise import free_bytes, room_to_finish
+
+            raw = [p.stat().st_size for p in (handle.folder / "audio").rglob("*.pcm")]
+            need = max(room_to_finish(max(raw, default=0)) - free_bytes(handle.folder), 1)
             raise FieldkitError(
                 f"The disk holding {handle.folder} is full: the unfinished recording cannot be stored yet. "
                 "Its raw audio is kept as it is.",
-                hint="Free some space (a few MB more than the recording) and run `fieldkit recover` again.") from None
+                hint=f"Free at least {size_text(need)} and run `fieldkit recover` again.") from None
         raise
 
 
