@@ -16,11 +16,11 @@ from fieldkit.consent import add_informant
 from fieldkit.errors import FieldkitError
 from fieldkit.guides.coverage import set_coverage
 from fieldkit.guides.store import import_guide
-from fieldkit.interview import (
-    ConsentAnswer, EventWriter, SessionPlan, add_researcher, consent_problems, load_debrief, load_live,
-    load_plan, record_consents, save_debrief, save_session, setup_choices, tag_keys, toggle_tag,
-    untouched_themes,
-)
+from fieldkit.sessions.consent import ConsentAnswer, consent_problems, record_consents
+from fieldkit.sessions.debrief import load_debrief, save_debrief, untouched_themes
+from fieldkit.sessions.live import load_live, tag_keys, toggle_tag
+from fieldkit.sessions.plan import SessionPlan, add_researcher, load_plan, save_session, setup_choices
+from fieldkit.sessions.writer import EventWriter
 from fieldkit.store.models import (
     Event, EventKind, Informant, Researcher, Session, SessionParticipant, SessionStatus, TranscriptSegment,
 )
@@ -130,7 +130,7 @@ def test_live_view_reads_coverage_probes_tail_and_changes_its_stamp(planned):
     project, sid, lead, _ = planned
     before = load_live(project, sid)
     assert before.recording == "none" and before.coverage == {}
-    guide = project and __import__("fieldkit.interview", fromlist=["guide_of"]).guide_of(project, sid)
+    guide = project and __import__("fieldkit.sessions.debrief", fromlist=["guide_of"]).guide_of(project, sid)
     q1 = guide.themes[0].questions[0]
     set_coverage(project.db, sid, q1.id, "covered", position_ms=500, author_id=lead)
     with project.db.transaction() as s:
@@ -191,3 +191,122 @@ def test_debrief_parts_per_researcher_and_joint(planned):
                    ("joint", None): "Follow up on the NAV story."}
     with pytest.raises(FieldkitError):
         save_debrief(project, sid, "other", "x", lead)
+
+
+# ---------------------------------------------------------------------------- the runtime
+
+
+def _wait(check, timeout: float = 30.0, what: str = "a condition") -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_runtime_notes_only_session_has_one_clock_and_stores_every_key(planned):
+    """The runtime without a recording (notes only): the clock runs from the session's
+    start, every key is stored in order with its keypress time, stop ends the session."""
+    from fieldkit.sessions.runtime import SessionRuntime
+
+    project, sid, lead, observer = planned
+    stored, news = [], []
+    rt = SessionRuntime(project, sid, record=False, on_stored=stored.append, on_news=news.append)
+    opened = rt.open()
+    assert rt.author_id == lead and opened.guide is not None and rt.state == "none"
+    q1 = next(opened.guide.iter_questions())[1]
+    tags = {t.code: t for t in opened.tags}
+    t0 = rt.position_ms()
+    _wait(lambda: rt.position_ms() > t0, what="the clock to run")
+    pressed = time.monotonic()
+    at_press = rt.position_at_key(pressed)
+    assert rt.tag(tags["key_quote"], pressed)
+    assert rt.cover(q1.id, "partly", None, q1.text)
+    assert rt.probe(q1.probes[0].id, 1)
+    assert rt.marker()
+    assert rt.note("a note begun earlier", at_press)
+    _wait(lambda: len(stored) == 5, what="five writes")
+    assert [s.error for s in stored] == [None] * 5 and len(rt.latencies) == 5
+    view = rt.read_view()
+    assert view is not None and rt.read_view() is None  # nothing new, nothing read
+    kinds = [(e.kind, e.author_id) for e in view.events]
+    assert kinds == [("tag", lead), ("coverage", lead), ("probe", lead), ("marker", lead), ("note", lead)]
+    assert view.events[0].position_ms == at_press == view.events[-1].position_ms
+    assert view.coverage == {q1.id: "partly"}
+    assert rt.stop() == "The interview has ended." and news[-1].kind == "stopped"
+    assert not rt.tag(tags["key_quote"])  # the interview is over: nothing more is taken
+    rt.close()
+    with project.db.session() as s:
+        assert s.get(Session, sid).status == SessionStatus.recorded
+
+
+def test_runtime_observer_follows_the_lead_and_sees_consent_for_whom(planned):
+    from fieldkit.sessions.live import lead_question
+    from fieldkit.sessions.runtime import SessionRuntime
+
+    project, sid, lead, observer = planned
+    record_consents(project, sid, {"I01": ConsentAnswer(True, True, True)}, author_id=lead)
+    lead_rt = SessionRuntime(project, sid, record=False)
+    obs_rt = SessionRuntime(project, sid, observer=True)
+    opened = lead_rt.open()
+    obs_rt.open()
+    assert obs_rt.author_id == observer and not obs_rt.can_pause
+    with pytest.raises(FieldkitError, match="Only the terminal that records can pause"):
+        obs_rt.toggle_pause()
+    items = list(opened.guide.iter_questions())
+    assert lead_question(obs_rt.read_view(force=True), items) is None  # the lead marked nothing yet
+    lead_rt.cover(items[0][1].id, "covered")
+    obs_rt.cover(items[3][1].id, "partly")   # the observer's own marks do not move the lead
+    lead_rt.writer.close()
+    obs_rt.writer.close()
+    view = obs_rt.read_view()
+    assert lead_question(view, items) == 1
+    consent = [e for e in view.events if e.kind == "consent"]
+    assert [(e.subject, e.code) for e in consent] == [("I01", "recording_yes")]
+    from fieldkit.tui.widgets.live import describe
+
+    assert "consent I01: recording yes" in describe(consent[0], {}, None).plain
+
+
+@pytest.mark.audio
+@pytest.mark.slow
+def test_runtime_records_pauses_stops_and_clears_a_warning_when_the_sound_is_back(planned, tmp_path):
+    """The runtime with the real recorder through the virtual microphone: digital silence
+    raises a warning, sound clears it; pause, tags on one clock, a clean stop."""
+    import numpy as np
+    import soundfile as sf
+
+    from fieldkit.sessions.runtime import SessionRuntime
+    from tests import audio_env
+
+    problem = audio_env.start()
+    if problem:
+        pytest.skip(f"virtual microphone unavailable: {problem}")
+    project, sid, lead, _observer = planned
+    record_consents(project, sid, {"I01": ConsentAnswer(True, True, True)}, author_id=lead)
+    news = []
+    rt = SessionRuntime(project, sid, device=audio_env.DEVICE, on_news=news.append)
+    opened = rt.open()
+    rt.start_recording()
+    try:
+        assert rt.state == "recording" and news[-1].kind == "started"
+        # nothing plays into the virtual microphone: digital silence, a warning
+        _wait(lambda: any(n.kind == "silence" for n in news), what="the silence warning")
+        assert rt.warning
+        tone = tmp_path / "tone.wav"
+        sf.write(tone, 0.3 * np.sin(np.arange(16000 * 2) / 4), 16000, subtype="PCM_16")
+        audio_env.play(tone).wait()
+        _wait(lambda: any(n.kind == "sound_back" for n in news), what="the sound to be back")
+        assert rt.warning == ""
+        tags = {t.code: t for t in opened.tags}
+        rt.tag(tags["key_quote"])
+        assert rt.toggle_pause() == "paused"
+        paused_at = rt.position_ms()
+        rt.tag(tags["follow_up"])
+        assert rt.toggle_pause() == "recording"
+        message = rt.stop()
+    finally:
+        rt.close()
+    assert message.startswith("Stopped: 00:00:") and rt.summary.raw_kept == 0
+    with project.db.session() as s:
+        evs = {e.code: e.position_ms for e in s.exec(select(Event).where(Event.kind == EventKind.tag))}
+    assert evs["key_quote"] <= paused_at and evs["follow_up"] == paused_at

@@ -59,9 +59,17 @@ def test_live_transcript_ready_soon_after_stop(project, tmp_path):
     live = LiveTranscriber(project, sess.id, resolve_settings(model="tiny.en", language="en")).start()
     rec.start()
     audio_env.play(speech).wait()
-    time.sleep(0.5)
-    with project.db.session() as s:
-        before_stop = len(s.exec(select(TranscriptSegment)).all())
+
+    def segments() -> int:
+        with project.db.session() as s:
+            return len(s.exec(select(TranscriptSegment)).all())
+
+    # segments appear while recording, not only at stop: wait for the first one (the
+    # recorder keeps going meanwhile); how soon is a figure of tests/bench/live_bench.py
+    deadline = time.monotonic() + 120
+    while segments() == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    before_stop = segments()
     rec.stop()
     t = time.perf_counter()
     assert live.stop(timeout=120)
@@ -70,6 +78,6 @@ def test_live_transcript_ready_soon_after_stop(project, tmp_path):
         run = s.exec(select(TranscriptionRun)).one()
         segs = s.exec(select(TranscriptSegment).order_by(TranscriptSegment.start_ms)).all()
     assert run.mode == "live" and run.status == RunStatus.done
-    assert before_stop >= 1, "segments appear while recording, not only at stop"
+    assert before_stop >= 1, "no segment appeared while recording"
     assert wer(" ".join(EN_SENTENCES[:5]), " ".join(s.verbatim for s in segs)) <= 0.3
     print(f"\nlive: {before_stop} segments before stop, transcript complete {after_stop:.1f} s after stop")

@@ -13,7 +13,8 @@ from fieldkit.errors import FieldkitError
 from fieldkit.guides.coverage import set_coverage
 from fieldkit.guides.store import import_guide
 from fieldkit.events import add_event
-from fieldkit.interview import SessionPlan, guide_of, save_session, setup_choices
+from fieldkit.sessions.debrief import guide_of
+from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
 from fieldkit.store.models import Event, EventKind, Session, SessionStatus, TranscriptSegment
 from fieldkit.transcription.review import (
     assign_speaker, edit_segment, find_replace, find_segments, load_review, mark_quote, mark_reviewed,

@@ -42,7 +42,7 @@ def _words(project, sid) -> list[tuple[int, int, str]]:  # noqa: ANN001
 
 
 def _session(project, title: str = "Group", **plan) -> uuid.UUID:  # noqa: ANN001, ANN003
-    from fieldkit.interview import SessionPlan, save_session
+    from fieldkit.sessions.plan import SessionPlan, save_session
 
     return save_session(project, SessionPlan(title, **plan))
 
@@ -151,7 +151,8 @@ def test_lead_found_from_guide_questions_and_runs_after_transcription(project, t
     answers; transcription with the session's roster attributes speakers by itself."""
     from fieldkit.consent import add_informant
     from fieldkit.guides.store import import_guide
-    from fieldkit.interview import guide_of, setup_choices
+    from fieldkit.sessions.debrief import guide_of
+    from fieldkit.sessions.plan import setup_choices
     from fieldkit.transcription.service import transcribe_session
     from fieldkit.transcription.settings import resolve_settings
     from tests.conversations import equalise, voice
@@ -184,7 +185,7 @@ def test_lead_found_from_guide_questions_and_runs_after_transcription(project, t
 
 def test_hand_assignments_survive_a_rerun(project, tmp_path):
     from fieldkit.consent import add_informant
-    from fieldkit.interview import setup_choices
+    from fieldkit.sessions.plan import setup_choices
     from fieldkit.speakers.attribute import attribute
     from fieldkit.transcription.review import assign_speaker, assign_voice, load_review
 

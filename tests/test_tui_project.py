@@ -13,7 +13,8 @@ from textual.widgets import DataTable, Input
 from fieldkit.consent import add_informant
 from fieldkit.guides.coverage import set_coverage
 from fieldkit.guides.store import import_guide
-from fieldkit.interview import SessionPlan, guide_of, save_session, setup_choices
+from fieldkit.sessions.debrief import guide_of
+from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Informant, Session
 from fieldkit.tui.app import FieldkitApp

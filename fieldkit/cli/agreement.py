@@ -35,7 +35,7 @@ def agreement(ctx: click.Context, session_ref: str, project_name: str, window: f
 
     from fieldkit.agreement import n_slices, session_agreement
     from fieldkit.export.model import hms
-    from fieldkit.sessions_lookup import find_session
+    from fieldkit.sessions.lookup import find_session
 
     pair = None
     if raters:

@@ -19,7 +19,7 @@ def import_(ctx: click.Context, file: str, project_name: str, session_ref: str |
             title: str | None, kind: str) -> None:
     """Import FILE (wav, mp3, m4a, flac, ogg) into a session, keeping the original."""
     from fieldkit.recording.importer import import_recording
-    from fieldkit.sessions_lookup import find_session
+    from fieldkit.sessions.lookup import find_session
     from fieldkit.store.models import Session, SessionKind
 
     if bool(session_ref) == bool(title):

@@ -49,7 +49,7 @@ def export(ctx: click.Context, project_name: str, session_refs: tuple[str, ...],
     from fieldkit.errors import FieldkitError
     from fieldkit.export import run_export
     from fieldkit.export.collect import ExportOptions
-    from fieldkit.sessions_lookup import find_session
+    from fieldkit.sessions.lookup import find_session
 
     if bool(session_refs) == all_sessions:
         raise FieldkitError("Say which sessions to export: --session ID (one or more) or --all.")

@@ -94,7 +94,7 @@ def coverage(ctx: click.Context, project_name: str, session_id: str | None, pilo
     from rich.table import Table
 
     from fieldkit.guides.coverage import project_matrix, session_coverage
-    from fieldkit.sessions_lookup import find_session
+    from fieldkit.sessions.lookup import find_session
 
     console = Console()
     marks = {"covered": "✔", "partly": "½", "skipped": "skip", "not_yet": "·"}

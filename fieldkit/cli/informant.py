@@ -82,7 +82,7 @@ def consent(ctx: click.Context, project_name: str, session_ref: str, code: str, 
     """Record a participant's recording consent at the start of a session."""
     from fieldkit.consent import record_session_consent
     from fieldkit.recording.clock import position_ms
-    from fieldkit.sessions_lookup import find_session
+    from fieldkit.sessions.lookup import find_session
 
     with workspace(ctx).open(project_name) as handle:
         sess = find_session(handle, session_ref)

@@ -15,7 +15,7 @@ from fieldkit.cli import workspace
 @click.pass_context
 def observe(ctx: click.Context, project_name: str, session_ref: str | None, initials: str | None) -> None:
     """Tag, note and mark coverage in a session another terminal is recording."""
-    from fieldkit.interview import observer_target
+    from fieldkit.sessions.lookup import observer_target
     from fieldkit.tui.app import run_app
 
     ws = workspace(ctx)

@@ -24,8 +24,10 @@ def record(ctx: click.Context, project_name: str, session_ref: str | None, title
     import threading
     import time
 
-    from fieldkit.recording.recorder import Recorder
-    from fieldkit.sessions_lookup import find_session
+    from fieldkit.errors import FieldkitError
+    from fieldkit.recording.clock import hms
+    from fieldkit.sessions.lookup import find_session
+    from fieldkit.sessions.runtime import SessionRuntime
     from fieldkit.store.models import Session
 
     if bool(session_ref) == bool(title):
@@ -40,35 +42,43 @@ def record(ctx: click.Context, project_name: str, session_ref: str | None, title
             sess = find_session(handle, session_ref)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        rec = Recorder(handle, sess.id, device=dev, samplerate=rate, channels=channels,
-                       on_warning=lambda w: click.secho(f"\n{w.message}", fg="yellow", err=True))
-        transcriber = None
-        if live:
-            from fieldkit.transcription.live import LiveTranscriber
-            from fieldkit.transcription.service import session_settings
 
-            transcriber = LiveTranscriber(handle, sess.id, session_settings(handle, sess.id)).start()
-        rec.start()
+        def news(n) -> None:  # noqa: ANN001 - the runtime's News, printed as the screen shows it
+            if n.kind in ("started", "stopped"):
+                return
+            click.secho(f"\n{n.text}", fg="green" if n.kind in ("device_back", "sound_back", "clipping_over")
+                        else "yellow", err=True)
+
+        # the same runtime the interview screen drives: same order, same clock, same stop
+        rt = SessionRuntime(handle, sess.id, record=True, device=dev, samplerate=rate, channels=channels,
+                            live=live, on_news=news)
+        rt.open()
+        try:
+            rt.start_recording()
+        except FieldkitError:
+            rt.close()
+            raise
         click.echo(f"Recording {sess.title!r} (session {sess.id.hex[:8]}). Ctrl+C stops.", err=True)
         t0 = time.monotonic()
         try:
-            while not stop.is_set() and rec.state == "recording":
+            while not stop.is_set() and rt.state in ("recording", "paused"):
                 if seconds is not None and time.monotonic() - t0 >= seconds:
                     break
                 stop.wait(0.25)
-                s = rec.position_ms // 1000
-                click.echo(f"\r{s // 60:02d}:{s % 60:02d}  level {rec.peak_db:6.1f} dBFS  "
-                           f"overflows {rec.overflows}   ", nl=False, err=True)
+                level = rt.level_db
+                click.echo(f"\r{hms(rt.position_ms())}  level {level if level is not None else -120:6.1f} dBFS  "
+                           f"overflows {rt.recorder.overflows}   ", nl=False, err=True)
         except KeyboardInterrupt:
             pass
-        summary = rec.stop() if rec.state != "stopped" else None
         click.echo("", err=True)
-        if transcriber is not None:
-            click.echo("Finishing the transcript ...", err=True)
-            transcriber.stop()
-        if summary:
-            click.echo(f"Stopped: {summary.duration_ms / 1000:.1f} s in {summary.files} file(s), "
-                       f"{summary.overflows} overflows; session id {sess.id.hex[:8]}")
+        try:
+            message = rt.stop()
+        finally:
+            if rt.transcriber is not None:
+                click.echo("Finishing the transcript ...", err=True)
+                rt.finish_transcript()
+            rt.close()
+        click.echo(f"{message} Session id {sess.id.hex[:8]}.")
 
 
 @click.command()
@@ -76,15 +86,14 @@ def record(ctx: click.Context, project_name: str, session_ref: str | None, title
 @click.pass_context
 def recover(ctx: click.Context, project_name: str) -> None:
     """Repair recordings left unfinished by a crash and attach them to their sessions."""
-    from fieldkit.recording.recovery import recover_all
+    from fieldkit.sessions.runtime import SessionRuntime
 
     with workspace(ctx).open(project_name) as handle:
-        found = recover_all(handle)
+        found = SessionRuntime.recover(handle)
         if not found:
             click.echo("No unfinished recordings.")
         for r in found:
-            click.echo(f"Recovered {r.audio_ms / 1000:.1f} s of audio in {r.files} file(s) "
-                       f"for session {r.session_title!r}.")
+            click.echo(r.message)
 
 
 @click.command()

@@ -21,7 +21,7 @@ def speakers(ctx: click.Context, session: str, project_name: str, count: int | N
     The lead is found from the guide's questions; segments you assigned by hand in the
     review screen are kept, and running it again keeps them.
     """
-    from fieldkit.sessions_lookup import find_session
+    from fieldkit.sessions.lookup import find_session
     from fieldkit.speakers.attribute import attribute
 
     with workspace(ctx).open(project_name) as handle:

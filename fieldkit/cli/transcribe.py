@@ -35,7 +35,7 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
         BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn,
     )
 
-    from fieldkit.sessions_lookup import find_session
+    from fieldkit.sessions.lookup import find_session
     from fieldkit.transcription.service import (
         session_settings, transcribe_session, untranscribed_sessions,
     )
@@ -124,5 +124,6 @@ def parse_time(text: str, option: str = "time") -> int:
 
 
 def _hms(ms: int) -> str:
-    s = ms // 1000
-    return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}"
+    from fieldkit.recording.clock import hms
+
+    return hms(ms)

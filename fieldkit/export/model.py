@@ -21,10 +21,9 @@ KIND_LABELS = {
 
 def hms(ms: int | None) -> str:
     """[hh:mm:ss] without brackets, rounded down to the second ("00:01:02")."""
-    if ms is None:
-        return "--:--:--"
-    s = max(0, ms) // 1000
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    from fieldkit.recording.clock import hms as clock_hms
+
+    return clock_hms(ms)
 
 
 @dataclass

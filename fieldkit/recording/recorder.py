@@ -9,8 +9,17 @@ Three parts, so nothing slow ever runs in the audio callback:
   meter, checks clipping, digital silence, a vanished device and free disk, and stores
   the clock anchor and durations in the database every few seconds;
 * :meth:`Recorder.stop` drains the queue, closes the file and turns it into FLAC (a
-  temporary file, fsync, rename) — and :mod:`fieldkit.recording.recovery` does the same
-  for recordings whose process died.
+  temporary file, fsync, rename; :mod:`fieldkit.recording.finalise`) — and
+  :mod:`fieldkit.recording.recovery` does the same for recordings whose process died.
+
+While it records, the recorder holds an fcntl lock on ``recorder.lock`` in its folder:
+that is how recovery tells a running recorder from a dead one.
+
+A full disk never ends in a crash: the writer checks the free space every second and
+stops cleanly while there is still room to finish (the FLAC conversion, its temporary
+file and the database: :func:`fieldkit.recording.finalise.room_to_finish`); should a
+write fail anyway (another program filled the disk), everything written so far is kept
+and the recording is stopped and attached the same way.
 
 Raw PCM is chosen over writing FLAC directly because a raw file is valid up to its last
 byte after a crash (no header to repair), its length is its duration, and it can be
@@ -21,12 +30,11 @@ from __future__ import annotations
 
 import os
 import queue
-import shutil
 import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -40,12 +48,13 @@ if TYPE_CHECKING:
 SYNC_S = 0.5            # durable on disk within this (and a block) of being spoken
 ANCHOR_S = 3.0          # clock anchor and durations to the database this often
 ANCHOR_TOLERANCE_MS = 40
-DISK_CHECK_S = 5.0
+DISK_CHECK_S = 1.0     # free space is checked this often (cheap: one statvfs)
 SILENCE_WARN_S = 4.0    # digital silence this long: muted or unplugged microphone
+CLIP_CLEAR_S = 10.0     # no clipping for this long after a clipping warning: it is over
 DEVICE_TIMEOUT_S = 2.0  # no blocks for this long while recording: the device is gone
 OPEN_GRACE_S = 3.0      # a device just opened may take this long to deliver its first block
 LOW_DISK_S = 15 * 60    # warn when less audio than this fits on the disk
-STOP_DISK_S = 30        # stop cleanly when less than this fits
+STOP_DISK_S = 5         # stop cleanly when less than this still fits (beyond the room to finish)
 
 
 class RecorderError(FieldkitError):
@@ -53,8 +62,9 @@ class RecorderError(FieldkitError):
 
 
 @dataclass
-class Warning_:
-    kind: str      # clipping, silence, device_lost, device_back, disk_low, disk_full
+class RecorderWarning:
+    kind: str      # clipping, clipping_over, silence, sound_back, device_lost, device_back,
+    #                disk_low, disk_full, stop_failed
     message: str
     at_ms: int
 
@@ -65,7 +75,37 @@ class Summary:
     duration_ms: int
     overflows: int
     files: int
-    warnings: list[Warning_]
+    warnings: list[RecorderWarning]
+    raw_kept: int = 0          # files kept raw: no room to convert them (see finalise)
+    room_needed: int = 0       # bytes more free space needed to finish those
+    disk_full: bool = False    # the recorder stopped itself because the disk was (nearly) full
+
+    @property
+    def message(self) -> str:
+        from fieldkit.recording.clock import hms
+        from fieldkit.recording.finalise import size_text
+
+        text = (f"Stopped: {hms(self.duration_ms)} recorded in {self.files} file(s), "
+                f"{self.overflows} overflows.")
+        if self.disk_full:
+            text = ("The disk was nearly full, so the recording stopped by itself; everything "
+                    f"captured is kept. {text}")
+        if self.raw_kept:
+            text += (f" {self.raw_kept} file(s) are kept as raw audio (they play and transcribe): free "
+                     f"{size_text(self.room_needed)} and run `fieldkit recover` to finish them.")
+        return text
+
+
+def _hms(ms: int) -> str:
+    from fieldkit.recording.clock import hms
+
+    return hms(ms)
+
+
+def _duration(seconds: float) -> str:
+    from fieldkit.recording.clock import duration_text
+
+    return duration_text(seconds)
 
 
 def _db_time(t: float) -> datetime:
@@ -77,7 +117,7 @@ class Recorder:
 
     def __init__(self, handle: "ProjectHandle", session_id: uuid.UUID, *, device: str | int | None = None,
                  samplerate: int = 16000, channels: int = 1, author_id: uuid.UUID | None = None,
-                 on_warning: Callable[[Warning_], None] | None = None, block_ms: int = 50):
+                 on_warning: Callable[[RecorderWarning], None] | None = None, block_ms: int = 50):
         self.handle, self.session_id = handle, session_id
         self.device, self.samplerate, self.channels = device, samplerate, channels
         self.author_id, self.on_warning = author_id, on_warning
@@ -86,7 +126,7 @@ class Recorder:
         self.overflows = 0
         self.samples_written = 0          # in the current file
         self.peak_db = self.rms_db = -120.0
-        self.warnings: list[Warning_] = []
+        self.warnings: list[RecorderWarning] = []
         self._q: queue.SimpleQueue = queue.SimpleQueue()
         self._stream = None
         self._writer: threading.Thread | None = None
@@ -104,6 +144,12 @@ class Recorder:
         self._anchor: tuple[int, float] | None = None
         self._grace_until = 0.0
         self.bytes_per_s = samplerate * channels * 2
+        self._largest_closed = 0          # bytes of the largest raw file closed so far
+        self._lock_fh = None              # the recorder's fcntl lock (see finalise.hold_lock)
+        self._stopped = threading.Event()
+        self._disk_full = False
+        self._write_error: OSError | None = None
+        self.summary: Summary | None = None
 
     # ------------------------------------------------------------------ public
 
@@ -115,15 +161,24 @@ class Recorder:
         """The session clock at wall time ``at`` (default now): the same anchor the
         database gives other processes, so both terminals put a keypress at the same
         audio position. Paused or stopped, the clock stands still."""
+        from fieldkit.recording.clock import position_at
+
         anchor = self._anchor
         if self.state != "recording" or anchor is None:
             return self.position_ms
-        a_ms, a_t = anchor
-        return a_ms + max(0, int(((time.time() if at is None else at) - a_t) * 1000))
+        return position_at("recording", anchor[0], anchor[1], time.time() if at is None else at)
+
+    def _raw_bytes_now(self) -> int:
+        return max(self._largest_closed, self.samples_written * 2 * self.channels)
 
     def disk_left_s(self) -> float:
-        folder = self.handle.folder
-        return shutil.disk_usage(folder).free / self.bytes_per_s
+        """Seconds of audio that still fit on the disk, keeping the room needed to finish
+        (convert the largest raw file to FLAC and store the result)."""
+        from fieldkit.recording.finalise import free_bytes, room_to_finish
+
+        spare = free_bytes(self.handle.folder) - room_to_finish(self._raw_bytes_now())
+        # each further second costs its raw bytes now and (about) as much again to convert
+        return max(0.0, spare / (self.bytes_per_s * 2.02))
 
     def start(self) -> None:
         from sqlmodel import select
@@ -146,14 +201,21 @@ class Recorder:
                     hint="Record their consent at the start of the session, or take notes without recording.")
             start_ms = max((f.offset_ms + f.duration_ms for f in s.exec(
                 select(RecordingFile).join(Recording).where(Recording.session_id == self.session_id))), default=0)
+        from fieldkit.recording.clock import duration_text
+        from fieldkit.recording.finalise import hold_lock, room_to_finish, size_text
+
         left = self.disk_left_s()
         if left < STOP_DISK_S * 2:
-            raise RecorderError(f"The disk holding {self.handle.folder} is full "
-                                f"({left:.0f} s of audio would fit).", hint="Free some space first.")
+            need = room_to_finish(STOP_DISK_S * 2 * self.bytes_per_s) + STOP_DISK_S * 2 * self.bytes_per_s
+            raise RecorderError(f"The disk holding {self.handle.folder} is too full to record "
+                                f"({duration_text(left)} of audio would fit).",
+                                hint=f"Free at least {size_text(need)} (about 4 MB per minute of audio) first.")
         self._check_device()
         self.recording_id = uuid.uuid4()
         self._folder_rel = Path("audio") / str(self.session_id) / str(self.recording_id)
         (self.handle.folder / self._folder_rel).mkdir(parents=True, mode=0o700)
+        # the lock first, then the row: recovery never sees a recording without its lock
+        self._lock_fh = hold_lock(self.handle.folder / self._folder_rel)
         now = time.time()
         with self.handle.db.transaction() as s:
             s.add(Recording(id=self.recording_id, session_id=self.session_id, state=RecordingState.recording,
@@ -168,7 +230,7 @@ class Recorder:
         add_event(self.handle.db, self.session_id, EventKind.recording, position_ms=start_ms,
                   author_id=self.author_id, code="start")
         if left < LOW_DISK_S:
-            self._warn("disk_low", f"Only {left / 60:.0f} minutes of audio fit on the disk.")
+            self._warn("disk_low", f"Only {duration_text(left)} of audio fit on the disk.")
         self.state = "recording"
         self._last_block_t = time.time()
         self._anchor = (start_ms, now)
@@ -188,6 +250,11 @@ class Recorder:
         with self._lock:
             self.state = "paused"
             self._paused.set()
+            if self._fh is not None:
+                try:
+                    self._sync()  # durable at the pause: a crash while paused loses nothing
+                except OSError:
+                    pass  # a full disk: the writer stops the recording on its next round
             at = self.position_ms
             with self.handle.db.transaction() as s:
                 rec = s.get(Recording, self.recording_id)
@@ -223,16 +290,53 @@ class Recorder:
                   author_id=self.author_id, code="resume")
 
     def stop(self) -> Summary:
+        """Stop and finish the files. Safe to call again, or while the recorder stops
+        itself (a full disk): every caller gets the same summary."""
+        with self._lock:
+            if self.state == "idle":
+                raise RecorderError("The recorder is not running.")
+            first = self.state not in ("stopping", "stopped")
+            if first:
+                self.state = "stopping"  # the clock stands still from here
+                self._close_stream()
+                self._stop.set()
+        if not first:
+            if threading.current_thread() is not self._writer:
+                self._stopped.wait(120)
+            if self.summary is None:
+                raise RecorderError(self._stop_problem or "The recorder is still stopping.")
+            return self.summary
+        try:
+            self.summary = self._finish()
+            return self.summary
+        except RecorderError as exc:
+            self._stop_problem = exc.message
+            raise
+        except Exception as exc:  # noqa: BLE001 - never a traceback for the researcher
+            from fieldkit.recording.finalise import disk_full
+
+            if disk_full(exc):
+                self._stop_problem = (f"The disk holding {self.handle.folder} is full: the recording could not "
+                                      "be finished. Its raw audio is kept.")
+                raise RecorderError(self._stop_problem,
+                                    hint="Free some space and run `fieldkit recover`.") from None
+            self._stop_problem = f"The recording could not be finished: {exc}"
+            raise RecorderError(self._stop_problem, hint="Run `fieldkit recover` to finish it.") from None
+        finally:
+            if self._lock_fh is not None:
+                from fieldkit.recording.finalise import release_lock
+
+                release_lock(self._lock_fh, self.handle.folder / self._folder_rel)
+                self._lock_fh = None
+            self._stopped.set()
+
+    _stop_problem: str | None = None
+
+    def _finish(self) -> Summary:
         from fieldkit.events import add_event
-        from fieldkit.recording.recovery import finalise_file
+        from fieldkit.recording.finalise import finalise_recording_files
         from fieldkit.store.models import EventKind, Recording, RecordingState, Session, SessionStatus, utcnow
 
-        with self._lock:
-            if self.state in ("idle", "stopped", "stopping"):
-                raise RecorderError("The recorder is not running.")
-            self.state = "stopping"  # the clock stands still from here
-            self._close_stream()
-            self._stop.set()
         # the writer needs the lock for its last blocks: wait for it outside the lock
         if self._writer is not None and self._writer is not threading.current_thread():
             self._writer.join(timeout=10)
@@ -241,19 +345,22 @@ class Recorder:
             self._close_file()
             self.state = "stopped"
         end = self.position_ms
-        files = finalise_recording_files(self.handle, self.recording_id, finalise_file)
+        files = finalise_recording_files(self.handle, self.recording_id)
+        raw = [f for f in files if f.raw_kept]
         with self.handle.db.transaction() as s:
             rec = s.get(Recording, self.recording_id)
             rec.state, rec.ended_at, rec.recorder_pid = RecordingState.complete, utcnow(), None
             rec.clock_ms, rec.clock_wall = end, _db_time(time.time())
-            rec.duration_ms = sum(f.duration_ms for f in files)
-            rec.info = {**rec.info, "overflows": self.overflows}
+            rec.duration_ms = sum(f.row.duration_ms for f in files)
+            rec.info = {**rec.info, "overflows": self.overflows, "raw_kept": len(raw),
+                        **({"stopped_by": "disk_full"} if self._disk_full else {})}
             sess = s.get(Session, self.session_id)
             sess.status, sess.ended_at = SessionStatus.recorded, utcnow()
             duration = rec.duration_ms
         add_event(self.handle.db, self.session_id, EventKind.recording, position_ms=end,
                   author_id=self.author_id, code="stop")
-        return Summary(self.recording_id, duration, self.overflows, len(files), list(self.warnings))
+        return Summary(self.recording_id, duration, self.overflows, len(files), list(self.warnings),
+                       len(raw), max((f.room_needed for f in raw), default=0), self._disk_full)
 
     # ------------------------------------------------------------------ audio side
 
@@ -324,11 +431,24 @@ class Recorder:
         self._last_sync = time.time()
 
     def _close_file(self) -> None:
-        if self._fh is not None:
+        if self._fh is None:
+            return
+        try:
             self._sync()
             self._fh.close()
-            self._fh = None
-            self._store_durations()
+        except OSError as exc:
+            # the disk is full (or gone): what reached the file is kept, the rest is lost
+            self._write_error = self._write_error or exc
+            self._pending.clear()
+            try:
+                self._fh.close()
+            except OSError:
+                pass
+            frame = 2 * self.channels
+            self.samples_written = self._path.stat().st_size // frame if self._path.exists() else 0
+        self._fh = None
+        self._largest_closed = max(self._largest_closed, self.samples_written * 2 * self.channels)
+        self._store_durations()
 
     def _store_durations(self) -> None:
         from fieldkit.store.models import Recording, RecordingFile
@@ -378,6 +498,7 @@ class Recorder:
         self._silent_samples = 0
         silence_warned = False
         last_anchor = last_disk = time.time()
+        last_low = clip_warned = 0.0
         while not self._stop.is_set():
             try:
                 t, data = self._q.get(timeout=0.1)
@@ -397,7 +518,15 @@ class Recorder:
                 if self._fh is None:
                     continue
                 if now - self._last_sync >= SYNC_S:
-                    self._sync()
+                    try:
+                        self._sync()
+                    except OSError as exc:  # the disk filled under us (another program)
+                        self._write_error = exc
+                        self._disk_full = True
+                        self._warn("disk_full", "The disk is full: the recording stopped at "
+                                   f"{_hms(self.position_ms)}; everything written so far is kept.")
+                        self._auto_stop()
+                        return
                 if (self.state == "recording" and now - self._last_block_t > DEVICE_TIMEOUT_S
                         and now > self._grace_until):
                     self._device_gone()
@@ -405,9 +534,15 @@ class Recorder:
                 if self._clipped >= 5:
                     self._warn("clipping", "The input is clipping: move the microphone away or lower the gain.")
                     self._clipped = 0
+                    clip_warned = now
+                elif clip_warned and now - clip_warned >= CLIP_CLEAR_S:
+                    clip_warned = 0.0
+                    self._warn("clipping_over", "The input no longer clips.")
                 silent = self._silent_samples / self.samplerate >= SILENCE_WARN_S
                 if silent and not silence_warned:
                     self._warn("silence", "Digital silence for several seconds: is the microphone muted or unplugged?")
+                elif silence_warned and not silent:
+                    self._warn("sound_back", "Sound is back.")
                 silence_warned = silent
                 if self.state == "recording" and self._anchor is not None and self._last_block_t > self._anchor[1]:
                     # keep the database clock within ANCHOR_TOLERANCE_MS of the real sample
@@ -422,12 +557,25 @@ class Recorder:
                     last_disk = now
                     left = self.disk_left_s()
                     if left < STOP_DISK_S:
-                        self._warn("disk_full", "The disk is almost full: recording stopped to keep what was recorded.")
-                        threading.Thread(target=self.stop, daemon=True).start()
+                        self._disk_full = True
+                        self._warn("disk_full", "The disk is almost full: the recording stopped at "
+                                   f"{_hms(self.position_ms)} while there is room to finish it; "
+                                   "everything recorded is kept.")
+                        self._auto_stop()
                         return
-                    if left < LOW_DISK_S:
-                        self._warn("disk_low", f"Only {left / 60:.0f} minutes of audio still fit on the disk.")
-                        last_disk = now + 55  # remind once a minute
+                    if left < LOW_DISK_S and now - last_low >= 60:  # remind once a minute
+                        last_low = now
+                        self._warn("disk_low", f"Only {_duration(left)} of audio still fit on the disk.")
+
+    def _auto_stop(self) -> None:
+        """Stop from the writer (full disk) on a thread of its own; a failure is a warning."""
+        def run() -> None:
+            try:
+                self.stop()
+            except FieldkitError as exc:
+                self._warn("stop_failed", exc.message)
+
+        threading.Thread(target=run, name="fieldkit-autostop", daemon=True).start()
 
     def _set_anchor(self, clock_ms: int, wall: float) -> None:
         from fieldkit.store.models import Recording
@@ -468,21 +616,10 @@ class Recorder:
         self._warn("device_back", "The microphone is back; recording continues in the same session.")
 
     def _warn(self, kind: str, message: str) -> None:
-        w = Warning_(kind, message, self.position_ms)
+        w = RecorderWarning(kind, message, self.position_ms)
         self.warnings.append(w)
         if self.on_warning is not None:
             try:
                 self.on_warning(w)
             except Exception:  # noqa: BLE001 - a UI callback must not stop the recording
                 pass
-
-
-def finalise_recording_files(handle: "ProjectHandle", recording_id: uuid.UUID, finalise) -> list:  # noqa: ANN001
-    from sqlmodel import select
-
-    from fieldkit.store.models import RecordingFile
-
-    with handle.db.session() as s:
-        files = s.exec(select(RecordingFile).where(RecordingFile.recording_id == recording_id)
-                       .order_by(RecordingFile.seq)).all()
-    return [finalise(handle, f) for f in files]

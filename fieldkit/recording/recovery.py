@@ -1,24 +1,30 @@
 """Recovery: recordings whose process died are repaired and attached to their session.
 
-A recording is unfinished when its row still says recording/paused and the process that
-wrote it (``recorder_pid``) is gone. Each of its raw ``.pcm`` files is cut to whole
-samples (or whole authenticated records when encrypted), turned into FLAC the same way a
-clean stop does, and the recording is marked ``recovered`` with a report of how much
-audio was saved.
+A recording is unfinished when its row still says recording/paused and no recorder holds
+the lock in its folder (:func:`fieldkit.recording.finalise.recorder_alive`: an fcntl lock
+the recorder takes when it starts; the operating system drops it when the process ends,
+so a crash, a kill or a reboot all free it, and a reused process id fools nothing). Each
+of its raw ``.pcm`` files is cut to whole samples (or whole authenticated records when
+encrypted) and turned into FLAC the same way a clean stop does
+(:mod:`fieldkit.recording.finalise`); the recording is marked ``recovered`` with a report
+of how much audio was saved.
+
+On a disk too full to convert, the raw files stay and are attached as they are (they
+play and transcribe); the report says how much room finishing needs, and a later
+``fieldkit recover`` converts them. A database that cannot be written at all (the disk
+is completely full) is explained the same way, never with a traceback.
 """
 
 from __future__ import annotations
 
-import io
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
+from fieldkit.errors import FieldkitError
+from fieldkit.recording.finalise import disk_full, finalise_recording_files, recorder_alive, size_text
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
-    from fieldkit.store.models import RecordingFile
 
 
 @dataclass
@@ -27,101 +33,78 @@ class Recovered:
     recording_id: str
     files: int
     audio_ms: int
+    raw_kept: int = 0          # files left raw for lack of room
+    room_needed: int = 0       # bytes more free space needed to finish them
 
-
-def _alive(pid: int | None) -> bool:
-    if not pid or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (killed child not yet reaped) is gone too
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-def finalise_file(handle: "ProjectHandle", f: "RecordingFile") -> "RecordingFile":
-    """Turn one raw .pcm file into FLAC (atomically) and store its true duration."""
-    import soundfile as sf
-
-    from fieldkit.recording.audio import SAMPLE_WIDTH, _raw_bytes
-    from fieldkit.store.models import Recording, RecordingFile
-
-    path = handle.folder / f.path
-    with handle.db.session() as s:
-        rec = s.get(Recording, f.recording_id)
-    if not path.suffix == ".pcm":
-        return f
-    flac = path.with_suffix(".flac")
-    if not path.exists():
-        if flac.exists():  # converted before a crash, database not yet updated
-            frames = sf.info(str(flac)).frames if handle.key is None else None
-            duration = f.duration_ms if frames is None else frames * 1000 // rec.sample_rate
-            return _update(handle, f, flac, duration)
-        return _update(handle, f, flac, 0)
-    data = _raw_bytes(path, handle.key)
-    frame = SAMPLE_WIDTH * rec.channels
-    data = data[: len(data) - len(data) % frame]
-    pcm = np.frombuffer(data, dtype="<i2").reshape(-1, rec.channels)
-    tmp = flac.with_name(flac.name + ".tmp")
-    if handle.key is None:
-        sf.write(str(tmp), pcm, rec.sample_rate, format="FLAC", subtype="PCM_16")
-    else:
-        from fieldkit.privacy.crypto import EncryptedWriter
-
-        buf = io.BytesIO()
-        sf.write(buf, pcm, rec.sample_rate, format="FLAC", subtype="PCM_16")
-        with EncryptedWriter(tmp, handle.key, fsync=False) as w:
-            w.write(buf.getvalue())
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, flac)
-    duration = len(pcm) * 1000 // rec.sample_rate
-    f = _update(handle, f, flac, duration)
-    path.unlink()
-    return f
-
-
-def _update(handle: "ProjectHandle", f: "RecordingFile", flac, duration: int) -> "RecordingFile":  # noqa: ANN001
-    from fieldkit.store.models import RecordingFile
-
-    with handle.db.transaction() as s:
-        row = s.get(RecordingFile, f.id)
-        row.path = str(flac.relative_to(handle.folder))
-        row.duration_ms, row.complete = duration, True
-    return row
+    @property
+    def message(self) -> str:
+        text = (f"Recovered {self.audio_ms / 1000:.1f} s of audio in {self.files} file(s) "
+                f"for session {self.session_title!r}.")
+        if self.raw_kept:
+            text += (f" The disk is too full to finish it: {self.raw_kept} file(s) are kept as raw audio "
+                     f"(they play and transcribe); free {size_text(self.room_needed)} and run "
+                     "`fieldkit recover` again to finish them.")
+        return text
 
 
 def recover_all(handle: "ProjectHandle") -> list[Recovered]:
-    """Find, repair and attach every unfinished recording of the project."""
+    """Find, repair and attach every unfinished recording of the project (and finish
+    raw files an earlier recovery or stop had to keep for lack of room)."""
+    try:
+        return _recover_all(handle)
+    except Exception as exc:  # noqa: BLE001 - sqlite "database or disk is full", OSError ENOSPC
+        if disk_full(exc):
+            from fieldkit.recording.finalise import free_bytes, room_to_finish
+
+            raw = [p.stat().st_size for p in (handle.folder / "audio").rglob("*.pcm")]
+            need = max(room_to_finish(max(raw, default=0)) - free_bytes(handle.folder), 1)
+            raise FieldkitError(
+                f"The disk holding {handle.folder} is full: the unfinished recording cannot be stored yet. "
+                "Its raw audio is kept as it is.",
+                hint=f"Free at least {size_text(need)} and run `fieldkit recover` again.") from None
+        raise
+
+
+def _recover_all(handle: "ProjectHandle") -> list[Recovered]:
     from sqlmodel import select
 
-    from fieldkit.recording.recorder import finalise_recording_files
-    from fieldkit.store.models import Recording, RecordingState, Session, SessionStatus, utcnow
+    from fieldkit.store.models import Recording, RecordingFile, RecordingState, Session, SessionStatus, utcnow
 
     out: list[Recovered] = []
     with handle.db.session() as s:
         rows = s.exec(select(Recording, Session).join(Session).where(
             Session.project_id == handle.project_id,
             Recording.state.in_([RecordingState.recording, RecordingState.paused]))).all()
+        raw_left = s.exec(select(Recording, Session).join(Session).join(RecordingFile).where(
+            Session.project_id == handle.project_id,
+            Recording.state.in_([RecordingState.complete, RecordingState.recovered]),
+            RecordingFile.path.like("%.pcm")).distinct()).all()
     for rec, sess in rows:
-        if _alive(rec.recorder_pid):
+        if recorder_alive(handle.folder / rec.folder):
             continue
-        files = finalise_recording_files(handle, rec.id, finalise_file)
-        total = sum(f.duration_ms for f in files)
+        files = finalise_recording_files(handle, rec.id)
+        total = sum(f.row.duration_ms for f in files)
+        raw = [f for f in files if f.raw_kept]
         with handle.db.transaction() as s:
             r = s.get(Recording, rec.id)
             r.state, r.ended_at, r.recorder_pid = RecordingState.recovered, utcnow(), None
             r.duration_ms = total
-            r.clock_ms = max((f.offset_ms + f.duration_ms for f in files), default=r.clock_ms)
-            r.info = {**r.info, "recovered_ms": total}
+            r.clock_ms = max((f.row.offset_ms + f.row.duration_ms for f in files), default=r.clock_ms)
+            r.info = {**r.info, "recovered_ms": total, "raw_kept": len(raw)}
             se = s.get(Session, sess.id)
             if se.status == SessionStatus.recording:
                 se.status = SessionStatus.recorded
-        out.append(Recovered(sess.title, str(rec.id), len(files), total))
+        (handle.folder / rec.folder / "recorder.lock").unlink(missing_ok=True)
+        out.append(Recovered(sess.title, str(rec.id), len(files), total, len(raw),
+                             max((f.room_needed for f in raw), default=0)))
+    for rec, sess in raw_left:
+        if recorder_alive(handle.folder / rec.folder):
+            continue
+        files = finalise_recording_files(handle, rec.id)
+        raw = [f for f in files if f.raw_kept]
+        with handle.db.transaction() as s:
+            r = s.get(Recording, rec.id)
+            r.info = {**r.info, "raw_kept": len(raw)}
+        out.append(Recovered(sess.title, str(rec.id), len(files), sum(f.row.duration_ms for f in files),
+                             len(raw), max((f.room_needed for f in raw), default=0)))
     return out

@@ -266,8 +266,9 @@ def find_segments(data: ReviewData, text: str) -> list[int]:
 
 def quote_reference(session_id: uuid.UUID, ms: int) -> str:
     """A stable reference to a moment: session and time, e.g. ``S1a2b3c4d@00:12:34``."""
-    s = ms // 1000
-    return f"S{session_id.hex[:8]}@{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+    from fieldkit.recording.clock import hms
+
+    return f"S{session_id.hex[:8]}@{hms(ms)}"
 
 
 def mark_quote(handle: "ProjectHandle", session_id: uuid.UUID, start_ms: int, end_ms: int, text: str,

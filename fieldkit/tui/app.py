@@ -21,8 +21,8 @@ class FieldkitApp(App[None]):
     CSS_PATH = "fieldkit.tcss"
     COMMANDS = App.COMMANDS | {FieldkitCommands}
     BINDINGS = [
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
 
     def __init__(self, data_dir: str | Path | None = None, project: str | None = None,
@@ -35,7 +35,18 @@ class FieldkitApp(App[None]):
         self.observe = observe  # (session id, author id): open the observer's seat at once
 
     def on_mount(self) -> None:
+        from fieldkit.errors import FieldkitError
+        from fieldkit.tui.keymap import load_keymap
         from fieldkit.tui.screens.home import HomeScreen
+
+        try:  # the researcher's own keys (fieldkit.tui.keymap)
+            keymap = load_keymap()
+        except FieldkitError as exc:
+            keymap = {}
+            self.notify(exc.message + (f" {exc.hint}" if exc.hint else ""), title="Keymap not used",
+                        severity="error", timeout=15)
+        if keymap:
+            self.set_keymap(keymap)
 
         self.push_screen(HomeScreen(initial_project=self.initial_project))
         if self.observe is not None and self.initial_project:
@@ -44,6 +55,21 @@ class FieldkitApp(App[None]):
             session_id, author_id = self.observe
             self.push_screen(InterviewScreen(self.initial_project, session_id, observer=True,
                                              author_id=author_id))
+
+    def push_screen(self, screen, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+        self._name_bindings(screen)
+        return super().push_screen(screen, *args, **kwargs)
+
+    def switch_screen(self, screen, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+        self._name_bindings(screen)
+        return super().switch_screen(screen, *args, **kwargs)
+
+    def _name_bindings(self, screen) -> None:  # noqa: ANN001
+        """Every binding gets an id (``<screen>.<action>``), so the keymap can move it."""
+        if not isinstance(screen, str):
+            from fieldkit.tui.keymap import ensure_binding_ids
+
+            ensure_binding_ids(screen)
 
     def action_help(self) -> None:
         from fieldkit.tui.screens.help import HelpScreen

@@ -55,7 +55,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--presses", type=int, default=40)
     args = ap.parse_args()
-    from fieldkit.interview import SessionPlan, save_session, setup_choices
+    from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
     from fieldkit.projects import Workspace
     from fieldkit.store.models import Researcher
 

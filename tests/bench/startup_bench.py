@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 FIELDKIT = str(Path(sys.executable).with_name("fieldkit"))
+SOCKET = f"fkbench{os.getpid()}"  # a tmux server of its own: other tmux users cannot disturb it
 
 
 def time_help(runs: int) -> list[float]:
@@ -48,11 +49,11 @@ def time_first_screen(runs: int, data_dir: str, command: str | None = None,
     for i in range(runs):
         name = f"fkbench{os.getpid()}_{i}"
         t = time.perf_counter()
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30",
+        subprocess.run(["tmux", "-L", SOCKET, "new-session", "-d", "-s", name, "-x", "100", "-y", "30",
                         command or f"{FIELDKIT} --data-dir {data_dir}"], check=True)
         try:
             while True:
-                pane = subprocess.run(["tmux", "capture-pane", "-p", "-t", name],
+                pane = subprocess.run(["tmux", "-L", SOCKET, "capture-pane", "-p", "-t", name],
                                       capture_output=True, text=True).stdout
                 if marker in pane:
                     out.append(time.perf_counter() - t)
@@ -61,7 +62,7 @@ def time_first_screen(runs: int, data_dir: str, command: str | None = None,
                     raise SystemExit(f"first screen did not appear in 30 s:\n{pane}")
                 time.sleep(0.01)
         finally:
-            subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+            subprocess.run(["tmux", "-L", SOCKET, "kill-session", "-t", name], capture_output=True)
     return out
 
 
@@ -75,6 +76,16 @@ def main() -> None:
     if shutil.which("tmux") is None:
         print("first screen: tmux not installed, skipped")
         return
+    # one session keeps the private tmux server up between runs (a server that exits with
+    # its last session races the next run's start)
+    subprocess.run(["tmux", "-L", SOCKET, "new-session", "-d", "-s", "keep", "sleep 100000"], check=True)
+    try:
+        run_first_screens(args)
+    finally:
+        subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
+
+
+def run_first_screens(args) -> None:  # noqa: ANN001
     with tempfile.TemporaryDirectory() as data:
         # the first run also creates the demo project; report it apart
         first = time_first_screen(1, data)[0]

@@ -53,11 +53,17 @@ async def drive(root: Path, slug: str, sid, presses: int, device: str) -> tuple[
         while len(screen.latencies) < presses:
             await pilot.pause(0.1)
         overflows = screen.recorder.overflows
-        screen.recorder.stop()
-        if screen.transcriber is not None:
-            screen.transcriber.stop(timeout=60)
-            screen.transcriber = None
-        return list(screen.latencies), overflows
+        latencies = list(screen.latencies)
+        runtime = getattr(screen, "runtime", None)
+        if hasattr(runtime, "stop"):  # the session runtime (this branch on)
+            runtime.stop()
+            runtime.finish_transcript(60)
+        else:  # before the runtime: the screen owned the recorder and the transcriber
+            screen.recorder.stop()
+            if screen.transcriber is not None:
+                screen.transcriber.stop(timeout=60)
+                screen.transcriber = None
+        return latencies, overflows
 
 
 def main() -> None:
@@ -70,7 +76,11 @@ def main() -> None:
     if problem:
         sys.exit(problem)
     from fieldkit.bench import make_speech
-    from fieldkit.interview import SessionPlan, save_session, setup_choices, tag_keys, toggle_tag
+    try:
+        from fieldkit.sessions.live import tag_keys, toggle_tag
+        from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
+    except ImportError:  # the code before the session runtime (for a before/after figure)
+        from fieldkit.interview import SessionPlan, save_session, setup_choices, tag_keys, toggle_tag
     from fieldkit.projects import Workspace
     from fieldkit.store.models import Project
 

@@ -38,7 +38,7 @@ class DebriefScreen(ProjectScreen[None]):
     def compose(self) -> ComposeResult:
         # Read synchronously (two small queries): the boxes exist, and the first has the
         # focus, the moment the screen shows, so nothing typed right away is lost.
-        from fieldkit.interview import load_debrief, session_people
+        from fieldkit.sessions.debrief import load_debrief, session_people
 
         sess, people = session_people(self.handle, self.session_id)
         saved = load_debrief(self.handle, self.session_id)
@@ -76,7 +76,7 @@ class DebriefScreen(ProjectScreen[None]):
         return [(part, self.query_one(f"#{wid}", TextArea).text, rid) for wid, (part, rid) in self.boxes.items()]
 
     def _store(self, texts) -> int:  # noqa: ANN001
-        from fieldkit.interview import save_debrief
+        from fieldkit.sessions.debrief import save_debrief
 
         n = 0
         for part, text, rid in texts:

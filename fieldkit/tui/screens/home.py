@@ -109,9 +109,9 @@ def _recover(handle, name: str) -> list[str]:  # noqa: ANN001
     try:
         found = recover_all(handle)
     except FieldkitError as exc:
-        return [f"{name}: an unfinished recording could not be repaired: {exc.message}"]
-    return [f"{name}: recovered {r.audio_ms / 1000:.1f} s of audio left by a crash in session "
-            f"{r.session_title!r}." for r in found]
+        return [f"{name}: an unfinished recording could not be repaired: {exc.message}"
+                + (f" {exc.hint}" if exc.hint else "")]
+    return [f"{name}: {r.message}" for r in found]
 
 
 def _tilde(path) -> str:  # noqa: ANN001

@@ -1,12 +1,18 @@
 """The interview screen, for the lead's terminal (which records) and the observer's
 (``fieldkit observe``, which attaches to the recording of another terminal).
 
-One keypress, no dialog: tag keys from the project's tag scheme, ``c``/``x``/``s`` for
-coverage, ``1``-``9`` for probes, space for a plain mark, ``n`` for a note whose time is
-the moment ``n`` was pressed. Every keypress takes its audio position at once (from the
-Key event's own timestamp) and is stored by an :class:`~fieldkit.interview.EventWriter`
-thread; the screen reads the shared database every half second, so each terminal shows
-the other's events within a second.
+The screen is a front end of :class:`fieldkit.sessions.runtime.SessionRuntime`, the
+same object ``fieldkit record`` drives: the runtime owns the recorder, the live
+transcription, the event writer and the session clock; the screen turns keys into its
+calls and its news into notifications.
+
+One keypress, no dialog: tag keys from the project's tag scheme (real bindings, id
+``tag.<code>``, remappable in the keymap), ``c``/``x``/``s`` for coverage, ``1``-``9``
+for probes, space for a plain mark, ``n`` for a note whose time is the moment ``n`` was
+pressed. Every keypress takes its audio position at once (from the Key event's own
+timestamp) and is stored by the runtime's event writer thread; the screen reads the
+shared database every half second, so each terminal shows the other's events within a
+second.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from fieldkit.tui.widgets.live import (
 )
 
 if TYPE_CHECKING:
-    from fieldkit.interview import LiveView, Stored, TagKey
+    from fieldkit.sessions.live import LiveView, TagKey
+    from fieldkit.sessions.runtime import Opened, SessionRuntime
+    from fieldkit.sessions.writer import Stored
 
 POLL_S = 0.5
 
@@ -36,26 +44,27 @@ POLL_S = 0.5
 class InterviewScreen(ProjectScreen[None]):
     AUTO_FOCUS = ""  # nothing focused: single keys first; n goes to the note line
     BINDINGS = [
-        Binding("up", "question(-1)", "Prev Q", show=False),
-        Binding("down", "question(1)", "Next Q", show=False),
-        Binding("left", "theme(-1)", "Prev theme", show=False),
-        Binding("right", "theme(1)", "Next theme", show=False),
-        Binding("c", "cover('covered')", "Covered"),
-        Binding("x", "cover('partly')", "Partly"),
-        Binding("s", "cover('skipped')", "Skipped"),
-        Binding("w", "returned", "Went back", show=False),
-        Binding("n", "note", "Note"),
-        Binding("space", "marker", "Mark", show=False),
-        Binding("p", "pause", "Pause"),
-        Binding("q", "stop", "Stop"),
-        Binding("ctrl+t", "toggle_tail", "Transcript", show=False),
-        Binding("escape", "leave_note", "Keys", show=False),
-    ] + [Binding(str(d), f"probe({d})", f"Probe {d}", show=False) for d in range(1, 10)]
+        Binding("up", "question(-1)", "Prev Q", show=False, id="interview.prev_question"),
+        Binding("down", "question(1)", "Next Q", show=False, id="interview.next_question"),
+        Binding("left", "theme(-1)", "Prev theme", show=False, id="interview.prev_theme"),
+        Binding("right", "theme(1)", "Next theme", show=False, id="interview.next_theme"),
+        Binding("c", "cover('covered')", "Covered", id="interview.covered"),
+        Binding("x", "cover('partly')", "Partly", id="interview.partly"),
+        Binding("s", "cover('skipped')", "Skipped", id="interview.skipped"),
+        Binding("w", "returned", "Went back", show=False, id="interview.went_back"),
+        Binding("n", "note", "Note", id="interview.note"),
+        Binding("space", "marker", "Mark", show=False, id="interview.mark"),
+        Binding("p", "pause", "Pause", id="interview.pause"),
+        Binding("ctrl+f", "follow", "Follow lead", id="interview.follow_lead"),
+        Binding("q", "stop", "Stop", id="interview.stop"),
+        Binding("ctrl+t", "toggle_tail", "Transcript", show=False, id="interview.transcript"),
+        Binding("escape", "leave_note", "Keys", show=False, id="interview.leave_note"),
+    ] + [Binding(str(d), f"probe({d})", f"Probe {d}", show=False, id=f"interview.probe_{d}") for d in range(1, 10)]
 
     class Loaded(Message):
-        def __init__(self, guide, tags, people, view) -> None:  # noqa: ANN001
+        def __init__(self, opened: "Opened") -> None:
             super().__init__()
-            self.guide, self.tags, self.people, self.view = guide, tags, people, view
+            self.opened = opened
 
     class ViewRead(Message):
         def __init__(self, view: "LiveView") -> None:
@@ -79,23 +88,39 @@ class InterviewScreen(ProjectScreen[None]):
         self.observer = observer
         self.record = (not observer) if record is None else record
         self.device, self.live = device, live
-        self.author_id = author_id
+        self._author_id = author_id
+        self.runtime: SessionRuntime | None = None
         self.guide = None
-        self.tags: dict[str, TagKey] = {}          # key -> tag
+        self.tags: dict[str, TagKey] = {}          # code -> tag
+        self.people: dict = {}
         self.view: LiveView | None = None
         self.items: list[tuple] = []               # (theme, question) in guide order
         self.index = 0
-        self.recorder = None
-        self.transcriber = None
-        self.writer = None
+        self.follow_lead = observer                # the observer's guide follows the lead's
         self.note_pos: int | None = None
         self.note_pressed: float | None = None
-        self.latencies: list[float] = []           # keypress-to-stored, ms (bench)
-        self.warning = ""
-        self.stopping = False
-        self._stamp: tuple | None = None
         self._key_time: float | None = None
-        self._key_wall: float | None = None
+
+    # what tests and benchmarks look at, from the runtime
+    @property
+    def recorder(self):  # noqa: ANN201
+        return self.runtime.recorder if self.runtime is not None else None
+
+    @property
+    def transcriber(self):  # noqa: ANN201
+        return self.runtime.transcriber if self.runtime is not None else None
+
+    @property
+    def latencies(self) -> list[float]:
+        return self.runtime.latencies if self.runtime is not None else []
+
+    @property
+    def author_id(self) -> uuid.UUID | None:
+        return self.runtime.author_id if self.runtime is not None else self._author_id
+
+    @property
+    def stopping(self) -> bool:
+        return self.runtime is not None and self.runtime.stopping
 
     # ------------------------------------------------------------------ layout
 
@@ -115,40 +140,58 @@ class InterviewScreen(ProjectScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        from fieldkit.interview import EventWriter
+        from fieldkit.sessions.runtime import SessionRuntime
 
         self.query_one("#note", Input).can_focus = True
-        self.writer = EventWriter(lambda stored: self.post_message(self.Written(stored)))
+        if self.observer:  # in the observer's seat q leaves the seat (after asking), it stops nothing
+            from dataclasses import replace
+
+            for key, bindings in self._bindings.key_to_bindings.items():
+                self._bindings.key_to_bindings[key] = [
+                    replace(b, description="Leave") if b.id == "interview.stop" else b for b in bindings]
+        self.runtime = SessionRuntime(
+            self.handle, self.session_id, record=self.record, observer=self.observer, device=self.device,
+            live=self.live, author_id=self._author_id,
+            on_stored=lambda stored: self.post_message(self.Written(stored)),
+            on_news=lambda news: self.post_message(self.RecorderNews(news.kind, news.text)))
         self._show_bar()
         self.load()
 
     @work(thread=True, group="iv-load", exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.interview import begin_session, guide_of, load_live, session_people, tag_keys
-
-        if not self.observer:
-            begin_session(self.handle, self.session_id)
-        sess, people = session_people(self.handle, self.session_id)
-        guide = guide_of(self.handle, self.session_id)
-        tags = tag_keys(self.handle, self.session_id)
-        view = load_live(self.handle, self.session_id)
-        self.post_message(self.Loaded(guide, tags, (sess, people), view))
+        self.post_message(self.Loaded(self.runtime.open()))
 
     def on_interview_screen_loaded(self, message: Loaded) -> None:
-        sess, people = message.people
-        self.guide = message.guide
-        self.tags = {t.key: t for t in message.tags}
-        self.session = sess
-        if self.author_id is None:
-            self.author_id = sess.observer_id if self.observer else sess.lead_id
-        self.people = people
-        self.items = list(message.guide.iter_questions()) if message.guide else []
-        self.index = self._first_open_question(message.view)
-        self._apply(message.view)
+        opened = message.opened
+        self.guide = opened.guide
+        self.session = opened.session
+        self.people = opened.people
+        self._bind_tags(opened.tags)
+        self.items = list(opened.guide.iter_questions()) if opened.guide else []
+        self.index = self._first_open_question(opened.view)
+        self._apply(opened.view)
         if self.record:
             self.start_recording()
         self.set_interval(POLL_S, self.poll)
         self.set_interval(0.25, self._show_bar)
+
+    def _bind_tags(self, tags: "list[TagKey]") -> None:
+        """Each tag key becomes a binding (id ``tag.<code>``): in the key panel, the help
+        screen and the command palette, and remappable in the keymap."""
+        self.tags = {t.code: t for t in tags}
+        extra = []
+        for t in tags:
+            binding = Binding(t.key, f"tag('{t.code}')", t.label, show=False, id=f"tag.{t.code}")
+            self._bindings.key_to_bindings.setdefault(t.key, []).append(binding)
+            extra.append(binding)
+        # the help screen and the command palette list BINDINGS: this screen's include its tags
+        self.BINDINGS = [*type(self).BINDINGS, *extra]
+        self.refresh_bindings()
+
+    def tag_key(self, tag: "TagKey") -> str:
+        """The key a tag is on now (the keymap may have moved it)."""
+        keys = self.app._keymap.get(f"tag.{tag.code}") if hasattr(self.app, "_keymap") else None
+        return keys.split(",")[0] if keys else tag.key
 
     def _first_open_question(self, view: "LiveView") -> int:
         for i, (_t, q) in enumerate(self.items):
@@ -161,80 +204,47 @@ class InterviewScreen(ProjectScreen[None]):
     @work(thread=True, group="iv-recorder", exit_on_error=False)
     def start_recording(self) -> None:
         from fieldkit.errors import FieldkitError
-        from fieldkit.recording.recorder import Recorder
 
-        def warn(w) -> None:  # noqa: ANN001
-            self.post_message(self.RecorderNews(w.kind, w.message))
-
-        rec = Recorder(self.handle, self.session_id, device=self.device, author_id=self.author_id,
-                       on_warning=warn)
         try:
-            rec.start()
+            self.runtime.start_recording()
         except FieldkitError as exc:
             self.post_message(self.RecorderNews("failed", exc.message + (f" {exc.hint}" if exc.hint else "")))
-            return
-        self.recorder = rec
-        if self.live:
-            try:
-                from fieldkit.transcription.live import LiveTranscriber
-                from fieldkit.transcription.service import session_settings
-
-                self.transcriber = LiveTranscriber(
-                    self.handle, self.session_id, session_settings(self.handle, self.session_id), quiet=True).start()
-            except FieldkitError as exc:
-                self.post_message(self.RecorderNews("live", f"No live transcript: {exc.message}"))
-            except Exception as exc:  # noqa: BLE001 - the recording goes on without it
-                self.post_message(self.RecorderNews("live", f"No live transcript: {exc}"))
-        self.post_message(self.RecorderNews("started", "Recording."))
 
     def on_interview_screen_recorder_news(self, message: RecorderNews) -> None:
         if message.kind == "started":
             self.notify("Recording started.", timeout=2)
         elif message.kind == "failed":
             self.record = False
-            self.warning = "not recording"
+            self.runtime.record = False
+            self.runtime.warning = "not recording"
             self.notify(message.text, title="Recording did not start", severity="error", timeout=15)
+        elif message.kind == "stopped":
+            pass  # the debrief (or the notice of a full disk) says it
         else:
-            if message.kind in ("device_lost", "disk_full", "disk_low", "silence", "clipping"):
-                self.warning = message.text.split(":")[0]
-            elif message.kind == "device_back":
-                self.warning = ""
-            severity = "error" if message.kind in ("device_lost", "disk_full") else "warning"
+            severity = ("error" if message.kind in ("device_lost", "disk_full", "stop_failed")
+                        else "information" if message.kind in ("device_back", "sound_back", "clipping_over")
+                        else "warning")
             self.notify(message.text, severity=severity, timeout=10)
+        self.refresh_bindings()
         self._show_bar()
 
-    def _state(self) -> str:
-        if self.recorder is not None:
-            return {"recording": "recording", "paused": "paused", "stopping": "stopping", "stopped": "stopped"}.get(
-                self.recorder.state, "starting")
-        if self.record and not self.stopping:
-            return "starting"
-        return self.view.recording if self.view is not None else "none"
-
     def _show_bar(self) -> None:
-        rec = self.recorder
-        level = rec.peak_db if rec is not None and rec.state == "recording" else None
-        disk = rec.disk_left_s() if rec is not None else None
+        rt = self.runtime
         role = "observer" if self.observer else ("lead" if self.record else "notes")
-        initials = self.people.get(self.author_id, "") if getattr(self, "people", None) else ""
+        initials = self.people.get(self.author_id, "") if self.people else ""
         if initials:
             role += f" · {initials.split(' ')[0]}"
+        if self.observer and self.follow_lead:
+            role += " · following the lead"
         title = self.view.title if self.view else ""
-        self.query_one(RecordingBar).show(state=self._state(), position_ms=self.position_ms(),
-                                          level_db=level, disk_s=disk, title=title, role=role,
-                                          warning=self.warning)
+        self.query_one(RecordingBar).show(
+            state=rt.state if rt is not None else "starting", position_ms=rt.position_ms() if rt else None,
+            level_db=rt.level_db if rt else None, disk_s=rt.disk_left_s() if rt else None, title=title,
+            role=role, warning=rt.warning if rt else "")
 
     def position_ms(self, at_monotonic: float | None = None) -> int | None:
         """The session clock at a keypress (monotonic time of the Key event)."""
-        wall = time.time() - (time.monotonic() - at_monotonic) if at_monotonic is not None else None
-        if self.recorder is not None and self.recorder.state in ("recording", "paused"):
-            return self.recorder.clock_ms(wall)
-        if self.view is None:
-            return None
-        from datetime import datetime, timezone
-
-        now = datetime.fromtimestamp(wall, tz=timezone.utc) if wall is not None else None
-        return self.view.position_ms(now)
+        return self.runtime.position_at_key(at_monotonic) if self.runtime is not None else None
 
     # ------------------------------------------------------------------ reading
 
@@ -243,12 +253,9 @@ class InterviewScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, group="iv-poll", exit_on_error=False)
     def read_view(self, force: bool = False) -> None:
-        from fieldkit.interview import live_stamp, load_live
-
-        stamp = live_stamp(self.handle.db, self.session_id)
-        if stamp == self._stamp and not force:
-            return
-        self.post_message(self.ViewRead(load_live(self.handle, self.session_id)))
+        view = self.runtime.read_view(force)
+        if view is not None:
+            self.post_message(self.ViewRead(view))
 
     def on_interview_screen_view_read(self, message: ViewRead) -> None:
         previous = self.view
@@ -259,15 +266,21 @@ class InterviewScreen(ProjectScreen[None]):
             self._to_debrief()
 
     def _apply(self, view: "LiveView") -> None:
+        from fieldkit.sessions.live import lead_question
+
         self.view = view
-        self._stamp = view.stamp
+        if self.follow_lead and self.observer:
+            i = lead_question(view, self.items)
+            if i is not None:
+                self.index = i
         theme, question = self._current()
         self.query_one(GuidePanel).show(self.guide, theme, question, view.coverage, view.probes_used)
         self.query_one(CoverageList).show(self.guide, view.coverage, question.id if question else None)
-        by_code = {t.code: t for t in self.tags.values()}
-        self.query_one(EventLog).show(view.events, by_code, self.guide)
-        self.query_one(TagLegend).show(list(self.tags.values()), set(view.open_states))
-        self.query_one(TranscriptTail).show(view.transcript_tail, self.live or bool(view.transcript_tail))
+        self.query_one(EventLog).show(view.events, self.tags, self.guide)
+        self.query_one(TagLegend).show([(self.tag_key(t), t) for t in self.tags.values()], set(view.open_states))
+        live = self.live or view.live_transcript
+        self.query_one(TranscriptTail).show(view.transcript_tail, live,
+                                            whose="the lead's" if self.observer and live else "")
         self._show_bar()
 
     def _current(self):  # noqa: ANN202
@@ -278,15 +291,8 @@ class InterviewScreen(ProjectScreen[None]):
     # ------------------------------------------------------------------ keys
 
     def on_key(self, event: events.Key) -> None:
-        """Tag keys (from the scheme, so not bindings) and the keypress time for actions."""
+        """The keypress time, for the action the key runs."""
         self._key_time = event.time
-        if self.focused is not None and isinstance(self.focused, Input):
-            return
-        tag = self.tags.get(event.character or "")
-        if tag is not None and event.key == event.character:
-            event.stop()
-            event.prevent_default()
-            self.press_tag(tag, event.time)
 
     def _pressed(self) -> float:
         """When the key behind the running action was pressed (monotonic)."""
@@ -294,91 +300,82 @@ class InterviewScreen(ProjectScreen[None]):
         self._key_time = None
         return t if t is not None else time.monotonic()
 
-    def _ended(self) -> bool:
-        if self.stopping:
+    def _stored_or_say(self, submitted: bool) -> None:
+        if not submitted and self.stopping:
             self.notify("The interview is ending: this key was not stored.", severity="warning", timeout=3)
-        return self.stopping
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Keys that do nothing here are not offered: no Pause in the observer's seat (or
+        without a recording), Follow lead only there."""
+        if action == "pause":
+            return bool(self.runtime is not None and self.runtime.can_pause)
+        if action == "follow":
+            return self.observer
+        return True
+
+    def action_tag(self, code: str) -> None:
+        pressed = self._pressed()
+        tag = self.tags.get(code)
+        if tag is not None:
+            self._stored_or_say(self.runtime.tag(tag, pressed))
 
     def press_tag(self, tag: "TagKey", pressed: float | None = None) -> None:
-        from fieldkit.interview import toggle_tag
-        if self._ended():
-            return
-
-        pressed = pressed if pressed is not None else time.monotonic()
-        pos = self.position_ms(pressed)
-        db, sid, author = self.handle.db, self.session_id, self.author_id
-        self.writer.submit(f"tag {tag.label}", lambda: toggle_tag(db, sid, tag, pos, author), pressed)
+        self._stored_or_say(self.runtime.tag(tag, pressed if pressed is not None else time.monotonic()))
 
     def action_cover(self, status: str) -> None:
-        from fieldkit.guides.coverage import set_coverage
-        if self._ended():
-            return
-
         pressed = self._pressed()
         _theme, question = self._current()
         if question is None:
             self.notify("This session has no guide.", severity="warning")
             return
-        pos = self.position_ms(pressed)
-        db, sid, author, qid = self.handle.db, self.session_id, self.author_id, question.id
-        self.writer.submit(f"{status}: {question.text[:40]}",
-                           lambda: set_coverage(db, sid, qid, status, position_ms=pos, author_id=author), pressed)
-        if status in ("covered", "skipped") and self.index < len(self.items) - 1:
+        submitted = self.runtime.cover(question.id, status, pressed, question.text)
+        self._stored_or_say(submitted)
+        if submitted and status in ("covered", "skipped") and self.index < len(self.items) - 1:
             self.index += 1  # on to the next question
             self._refresh_guide()
 
     def action_probe(self, number: int) -> None:
-        from fieldkit.guides.coverage import probe_used
-        if self._ended():
-            return
-
         pressed = self._pressed()
         _theme, question = self._current()
         if question is None or number > len(question.probes):
             self.notify(f"This question has no probe {number}.", severity="warning", timeout=2)
             return
-        probe = question.probes[number - 1]
-        pos = self.position_ms(pressed)
-        db, sid, author = self.handle.db, self.session_id, self.author_id
-        self.writer.submit(f"probe {number}",
-                           lambda: probe_used(db, sid, probe.id, position_ms=pos, author_id=author), pressed)
+        self._stored_or_say(self.runtime.probe(question.probes[number - 1].id, number, pressed))
 
     def action_returned(self) -> None:
-        from fieldkit.guides.coverage import returned_to
-        if self._ended():
-            return
-
         pressed = self._pressed()
         theme, _q = self._current()
-        if theme is None:
-            return
-        pos = self.position_ms(pressed)
-        db, sid, author = self.handle.db, self.session_id, self.author_id
-        self.writer.submit("went back", lambda: returned_to(db, sid, theme.id, position_ms=pos,
-                                                            author_id=author), pressed)
+        if theme is not None:
+            self._stored_or_say(self.runtime.returned(theme.id, pressed))
 
     def action_marker(self) -> None:
-        from fieldkit.events import add_event
-        if self._ended():
-            return
+        self._stored_or_say(self.runtime.marker(self._pressed()))
 
-        pressed = self._pressed()
-        pos = self.position_ms(pressed)
-        db, sid, author = self.handle.db, self.session_id, self.author_id
-        self.writer.submit("mark", lambda: add_event(db, sid, "marker", position_ms=pos, author_id=author), pressed)
+    def _navigated(self) -> None:
+        if self.observer and self.follow_lead:
+            self.follow_lead = False
+            self.notify("Your own place in the guide now; Ctrl+F follows the lead again.", timeout=3)
 
     def action_question(self, step: int) -> None:
         if self.items:
+            self._navigated()
             self.index = max(0, min(len(self.items) - 1, self.index + step))
             self._refresh_guide()
 
     def action_theme(self, step: int) -> None:
         if not self.items:
             return
+        self._navigated()
         themes = [t.id for t, _q in self.items]
         order = list(dict.fromkeys(themes))
         target = order[max(0, min(len(order) - 1, order.index(themes[self.index]) + step))]
         self.index = themes.index(target)
+        self._refresh_guide()
+
+    def action_follow(self) -> None:
+        self.follow_lead = not self.follow_lead
+        self.notify("Following the lead's place in the guide." if self.follow_lead
+                    else "Your own place in the guide.", timeout=2)
         self._refresh_guide()
 
     def _refresh_guide(self) -> None:
@@ -388,7 +385,8 @@ class InterviewScreen(ProjectScreen[None]):
     # ------------------------------------------------------------------ notes
 
     def action_note(self) -> None:
-        if self._ended():
+        if self.stopping:
+            self._stored_or_say(False)
             return
         pressed = self._pressed()
         if self.note_pos is None:
@@ -403,15 +401,10 @@ class InterviewScreen(ProjectScreen[None]):
 
     @on(Input.Submitted, "#note")
     def _note_done(self, event: Input.Submitted) -> None:
-        from fieldkit.events import add_event
-
         text = event.value.strip()
         note = self.query_one("#note", Input)
         if text:
-            pos = self.note_pos if self.note_pos is not None else self.position_ms()
-            db, sid, author = self.handle.db, self.session_id, self.author_id
-            self.writer.submit("note", lambda: add_event(db, sid, "note", position_ms=pos, author_id=author,
-                                                         text=text), self.note_pressed)
+            self._stored_or_say(self.runtime.note(text, self.note_pos, self.note_pressed))
         note.value = ""
         self.note_pos = self.note_pressed = None
         self.set_focus(None)
@@ -430,24 +423,24 @@ class InterviewScreen(ProjectScreen[None]):
             text = stored.error.message if isinstance(stored.error, FieldkitError) else str(stored.error)
             self.notify(f"Not saved ({stored.label}): {text}", severity="error", timeout=15)
             return
-        self.latencies.append(stored.latency_ms)
         self.read_view(force=True)
 
     # ------------------------------------------------------------------ pause / stop
 
     def action_pause(self) -> None:
-        if self.recorder is None:
-            self.notify("Only the terminal that records can pause." if self.observer
-                        else "Not recording.", severity="warning", timeout=3)
+        if self.runtime is None or not self.runtime.can_pause:
+            self.notify("Not recording.", severity="warning", timeout=3)
             return
         self.toggle_pause()
 
     @work(thread=True, exclusive=True, group="iv-pause", exit_on_error=False)
     def toggle_pause(self) -> None:
-        if self.recorder.state == "recording":
-            self.recorder.pause()
-        elif self.recorder.state == "paused":
-            self.recorder.resume()
+        from fieldkit.errors import FieldkitError
+
+        try:
+            self.runtime.toggle_pause()
+        except FieldkitError as exc:
+            self.post_message(self.RecorderNews("failed_pause", exc.message))
         self.app.call_from_thread(self._show_bar)
         self.read_view(force=True)
 
@@ -458,19 +451,20 @@ class InterviewScreen(ProjectScreen[None]):
         from fieldkit.tui.screens.confirm import ConfirmScreen
 
         if self.observer:
-            self._leave_or_debrief()
+            self._leave_observer_seat()
             return
         untouched = self._untouched()
-        lines = ["Stop the recording and end the interview?" if self.recorder is not None
-                 else "End the interview?"]
+        recording = self.runtime is not None and self.runtime.can_pause
+        lines = ["Stop the recording and end the interview?" if recording else "End the interview?"]
         if untouched:
             lines.append("\nThese themes were not touched:\n" + "\n".join(f"  • {t}" for t in untouched))
-        if self.writer is not None and self.writer.pending():
-            lines.append(f"\n{self.writer.pending()} note(s)/tag(s) are still being saved.")
+        pending = self.runtime.pending() if self.runtime is not None else 0
+        if pending:
+            lines.append(f"\n{pending} note(s)/tag(s) are still being saved.")
 
         def answer(ok: bool | None) -> None:
             if ok:
-                self.stopping = True
+                self.runtime.stopping = True
                 self.stop_interview()
 
         self.app.push_screen(ConfirmScreen("\n".join(lines), yes="Stop", no="Go on"), answer)
@@ -483,39 +477,47 @@ class InterviewScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, group="iv-stop", exit_on_error=False)
     def stop_interview(self) -> None:
-        self.stopping = True
-        if self.recorder is not None and self.recorder.state in ("recording", "paused"):
-            summary = self.recorder.stop()
-            self.post_message(self.RecorderNews(
-                "stopped", f"Stopped: {summary.duration_ms / 1000:.0f} s recorded, {summary.overflows} overflows."))
-        elif self.recorder is None:
-            from fieldkit.interview import end_notes_only
+        from fieldkit.errors import FieldkitError
 
-            end_notes_only(self.handle, self.session_id)
+        try:
+            message = self.runtime.stop()
+        except FieldkitError as exc:
+            self.post_message(self.RecorderNews("stop_failed", exc.message + (f" {exc.hint}" if exc.hint else "")))
+        else:
+            self.app.call_from_thread(self.notify, message, timeout=8)
         self.app.call_from_thread(self._to_debrief)
 
-    def _leave_or_debrief(self) -> None:
-        if self.view is not None and self.view.recording == "stopped":
+    def _leave_observer_seat(self) -> None:
+        """The observer leaves (the interview goes on in the lead's terminal): asked first,
+        as one stray q must not close the seat in the middle of an interview."""
+        from fieldkit.tui.screens.confirm import ConfirmScreen
+
+        ended = self.view is not None and self.view.recording == "stopped"
+        if ended:
             self._to_debrief()
-        else:
-            self.dismiss(None)
+            return
+
+        def answer(ok: bool | None) -> None:
+            if ok:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen(
+            "Leave the observer's seat?\n\nThe interview goes on in the lead's terminal; "
+            "what you stored is kept.", yes="Leave", no="Stay"), answer)
 
     def _to_debrief(self) -> None:
         from fieldkit.tui.screens.debrief import DebriefScreen
 
-        self.stopping = True
-        transcriber, self.transcriber = self.transcriber, None
+        if self.runtime is not None:
+            self.runtime.stopping = True
+            transcriber = self.runtime.take_transcriber()
+        else:
+            transcriber = None
         self.app.switch_screen(DebriefScreen(self.slug, self.session_id, author_id=self.author_id,
                                              transcriber=transcriber))
 
     def on_unmount(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        if self.recorder is not None and self.recorder.state in ("recording", "paused"):
-            # leaving the screen never drops audio: stop cleanly (the app is closing)
-            try:
-                self.recorder.stop()
-            except Exception:  # noqa: BLE001 - recovery will find it on the next start
-                pass
-        if self.transcriber is not None:
-            self.transcriber.stop(timeout=5)
+        if self.runtime is not None:
+            # leaving the screen never drops audio: a recording still running stops cleanly
+            self.runtime.close()
+        # (ProjectScreen.on_unmount closes the project handle: Textual calls it as well)

@@ -41,7 +41,7 @@ class ConsentRow(Horizontal):
         yield Checkbox("May we record?", self._recording, classes="c-recording")
 
     def answer(self):  # noqa: ANN201
-        from fieldkit.interview import ConsentAnswer
+        from fieldkit.sessions.consent import ConsentAnswer
 
         return ConsentAnswer(self.query_one(".c-letter", Checkbox).value,
                              self.query_one(".c-written", Checkbox).value,
@@ -127,7 +127,8 @@ class SetupScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, group="setup-load", exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.interview import load_plan, session_consents, setup_choices
+        from fieldkit.sessions.consent import session_consents
+        from fieldkit.sessions.plan import load_plan, setup_choices
 
         choices = setup_choices(self.handle)
         plan = load_plan(self.handle, self.session_id) if self.session_id else None
@@ -251,7 +252,7 @@ class SetupScreen(ProjectScreen[None]):
 
     @work(thread=True, group="setup-informants", exit_on_error=False)
     def _reload_informants(self, code: str) -> None:
-        from fieldkit.interview import setup_choices
+        from fieldkit.sessions.plan import setup_choices
 
         choices = setup_choices(self.handle)
         self.app.call_from_thread(self._informants_reloaded, choices, code)
@@ -304,7 +305,7 @@ class SetupScreen(ProjectScreen[None]):
     # ------------------------------------------------------------------ save / start
 
     def _plan(self):  # noqa: ANN202
-        from fieldkit.interview import SessionPlan
+        from fieldkit.sessions.plan import SessionPlan
 
         def val(widget: str):  # noqa: ANN202
             select = self.query_one(widget, Select)
@@ -328,7 +329,7 @@ class SetupScreen(ProjectScreen[None]):
 
     def _save(self) -> uuid.UUID | None:
         from fieldkit.errors import FieldkitError
-        from fieldkit.interview import save_session
+        from fieldkit.sessions.plan import save_session
 
         if self.choices is None:
             self.notify("Still reading the project: try again in a moment.", severity="warning", timeout=3)
@@ -355,7 +356,7 @@ class SetupScreen(ProjectScreen[None]):
 
     def action_start(self) -> None:
         from fieldkit.errors import FieldkitError
-        from fieldkit.interview import record_consents
+        from fieldkit.sessions.consent import record_consents
 
         plan = self._plan()
         if self._save() is None:

@@ -9,19 +9,17 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
+from fieldkit.recording.clock import hms as clock  # the one hh:mm:ss (re-exported for screens)
+
 if TYPE_CHECKING:
     from fieldkit.guides.model import Guide, Question, Theme
-    from fieldkit.interview import EventView, TagKey
+    from fieldkit.sessions.live import EventView, TagKey
+
+__all__ = ["clock", "meter", "RecordingBar", "GuidePanel", "CoverageList", "EventLog", "TagLegend",
+           "TranscriptTail", "describe"]
 
 SYMBOL = {"covered": "✓", "partly": "½", "skipped": "–", "not_yet": "·"}
 STYLE = {"covered": "green", "partly": "yellow", "skipped": "red", "not_yet": "dim"}
-
-
-def clock(ms: int | None) -> str:
-    if ms is None:
-        return "--:--:--"
-    s = max(0, ms) // 1000
-    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
 def meter(db: float, width: int = 12) -> Text:
@@ -141,7 +139,8 @@ def describe(ev: "EventView", tags: dict[str, "TagKey"], guide: "Guide | None") 
     elif ev.kind == "recording":
         t.append(f"recording {ev.code}", style="dim italic")
     elif ev.kind == "consent":
-        t.append(f"consent {ev.code.replace('_', ' ')}", style="dim italic")
+        who = f"{ev.subject}: " if ev.subject else ""
+        t.append(f"consent {who}{ev.code.replace('_', ' ')}", style="dim italic")
     else:
         t.append(f"{ev.kind} {ev.text}".strip())
     t.truncate(200)
@@ -161,19 +160,67 @@ class EventLog(Static):
 
 
 class TagLegend(Static):
-    def show(self, tags: "list[TagKey]", open_codes: set[str]) -> None:
-        t = Text()
-        for tag in tags:
-            t.append(f" {tag.key} ", style=f"bold reverse {tag.colour}")
+    """Every tag key on at most two lines: labels are shortened to fit the width, so a
+    narrow terminal (80 columns) still shows every key."""
+
+    LINES = 2
+    _shown: tuple = ()
+
+    def show(self, tags: "list[tuple[str, TagKey]]", open_codes: set[str]) -> None:
+        self._shown = (tags, open_codes)
+        width = self.size.width or (self.app.size.width if self.is_attached else 80)
+        self.update(legend(tags, open_codes, width, self.LINES))
+
+    def on_resize(self) -> None:
+        if self._shown:
+            self.show(*self._shown)
+
+
+def legend(tags: "list[tuple[str, TagKey]]", open_codes: set[str], width: int, lines: int = 2) -> Text:
+    """The legend as Text: the longest labels that let every key fit in ``lines``."""
+    def chunks(limit: int | None) -> list[tuple[str, str, "TagKey"]]:
+        out = []
+        for key, tag in tags:
             label = tag.label + (" ▶" if tag.code in open_codes else "")
-            t.append(f" {label}  ", style="bold" if tag.code in open_codes else "")
-        self.update(t)
+            if limit is not None and len(label) > limit:
+                label = label[: max(0, limit - 1)] + "…" if limit > 1 else label[:limit]
+            out.append((f" {key} ", f" {label} " if label else " ", tag))
+        return out
+
+    def pack(items: list) -> list[list] | None:
+        rows: list[list] = [[]]
+        used = 0
+        for item in items:
+            n = len(item[0]) + len(item[1])
+            if used and used + n > width:
+                rows.append([])
+                used = 0
+            rows[-1].append(item)
+            used += n
+        return rows if len(rows) <= lines else None
+
+    longest = max((len(t.label) + 2 for _k, t in tags), default=0)
+    rows = None
+    for limit in [None, *range(longest, -1, -1)]:
+        rows = pack(chunks(limit))
+        if rows is not None:
+            break
+    rows = rows or pack(chunks(0)) or [chunks(0)]
+    t = Text(no_wrap=True, overflow="ellipsis")
+    for i, row in enumerate(rows):
+        if i:
+            t.append("\n")
+        for key_text, label, tag in row:
+            t.append(key_text, style=f"bold reverse {tag.colour}")
+            t.append(label, style="bold" if tag.code in open_codes else "")
+    return t
 
 
 class TranscriptTail(Static):
-    def show(self, lines: list[tuple[int, str]], live: bool) -> None:
+    def show(self, lines: list[tuple[int, str]], live: bool, whose: str = "") -> None:
         if not lines:
-            self.update(Text("Live transcript: waiting for the first pause in speech…" if live
+            source = f"Live transcript ({whose})" if whose else "Live transcript"
+            self.update(Text(f"{source}: waiting for the first pause in speech…" if live
                              else "No live transcript in this session.", style="dim"))
             return
         t = Text()

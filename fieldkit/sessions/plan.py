@@ -1,0 +1,195 @@
+"""Planning a session: what it can be made of (guides, tag schemes, researchers,
+informants), the plan itself, and marking it begun or ended without audio."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
+
+from fieldkit.errors import FieldkitError
+
+if TYPE_CHECKING:
+    from fieldkit.projects import ProjectHandle
+
+
+@dataclass
+class GuideChoice:
+    version_id: uuid.UUID
+    label: str
+    header: list[str]
+    informant_types: list[str]
+
+
+@dataclass
+class PersonChoice:
+    id: uuid.UUID
+    label: str      # initials for researchers, code for informants
+    detail: str     # name (researchers) / role, organisation and consent state (informants)
+
+
+@dataclass
+class InformantChoice(PersonChoice):
+    letter: date | None = None
+    written: date | None = None
+    withdrawn: date | None = None
+
+
+@dataclass
+class SetupChoices:
+    guides: list[GuideChoice]
+    schemes: list[tuple[uuid.UUID, str]]
+    researchers: list[PersonChoice]
+    informants: list[InformantChoice]
+
+
+def setup_choices(handle: "ProjectHandle") -> SetupChoices:
+    """What a session can be made of. Installs the bundled tag schemes into a project
+    that has none, so the interview screen always has tag keys."""
+    from sqlmodel import select
+
+    from fieldkit.consent import consent_state
+    from fieldkit.guides.store import latest_versions
+    from fieldkit.store.models import Informant, Researcher, TagScheme
+    from fieldkit.tags import bundled_tag_schemes, install_tag_scheme
+
+    with handle.db.session() as s:
+        has_scheme = s.exec(select(TagScheme).where(TagScheme.project_id == handle.project_id)).first()
+    if has_scheme is None:
+        for path in bundled_tag_schemes():
+            install_tag_scheme(handle.db, handle.project_id, path)
+    guides = []
+    for g, version in latest_versions(handle.db, handle.project_id):
+        outline = version.outline or {}
+        guides.append(GuideChoice(version.id, f"{g.title} (v{version.number})",
+                                  list(outline.get("header", [])), list(outline.get("informant_types", []))))
+    with handle.db.session() as s:
+        schemes = [(t.id, t.name) for t in s.exec(
+            select(TagScheme).where(TagScheme.project_id == handle.project_id).order_by(TagScheme.name))]
+        researchers = [PersonChoice(r.id, r.initials, r.name) for r in s.exec(
+            select(Researcher).where(Researcher.project_id == handle.project_id).order_by(Researcher.initials))]
+        informants = [
+            InformantChoice(i.id, i.code, ", ".join(x for x in (i.role, i.organisation, consent_state(i)) if x),
+                            i.info_letter_sent_on, i.written_consent_on, i.withdrawn_on)
+            for i in s.exec(select(Informant).where(Informant.project_id == handle.project_id)
+                            .order_by(Informant.code))
+        ]
+    return SetupChoices(guides, schemes, researchers, informants)
+
+
+def add_researcher(handle: "ProjectHandle", name: str, initials: str) -> uuid.UUID:
+    from sqlmodel import select
+
+    from fieldkit.store.models import Researcher
+
+    name, initials = name.strip(), initials.strip().upper()
+    if not name or not initials:
+        raise FieldkitError("A researcher needs a name and initials.")
+    with handle.db.transaction() as s:
+        if s.exec(select(Researcher).where(Researcher.project_id == handle.project_id,
+                                           Researcher.initials == initials)).first():
+            raise FieldkitError(f"The initials {initials!r} are already used in this project.")
+        r = Researcher(project_id=handle.project_id, name=name, initials=initials)
+        s.add(r)
+    return r.id
+
+
+@dataclass
+class SessionPlan:
+    title: str
+    kind: str = "individual"
+    guide_version_id: uuid.UUID | None = None
+    tag_scheme_id: uuid.UUID | None = None
+    lead_id: uuid.UUID | None = None
+    observer_id: uuid.UUID | None = None
+    place: str = ""
+    header: dict[str, str] = field(default_factory=dict)
+    informants: list[str] = field(default_factory=list)   # informant codes
+    is_pilot: bool = False
+
+
+def save_session(handle: "ProjectHandle", plan: SessionPlan, session_id: uuid.UUID | None = None) -> uuid.UUID:
+    """Create a planned session, or change one that has not started. Participants follow
+    ``plan.informants`` (speaker label = pseudonym code)."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import Informant, Session, SessionKind, SessionParticipant, SessionStatus
+
+    if not plan.title.strip():
+        raise FieldkitError("The session needs a title.")
+    if plan.lead_id is not None and plan.lead_id == plan.observer_id:
+        raise FieldkitError("The lead interviewer and the observer must be two people.")
+    with handle.db.transaction() as s:
+        if session_id is None:
+            sess = Session(project_id=handle.project_id, title=plan.title.strip())
+        else:
+            sess = s.get(Session, session_id)
+            if sess is None:
+                raise FieldkitError(f"No session {session_id} in this project.")
+            if sess.status != SessionStatus.planned:
+                raise FieldkitError(f"The session {sess.title!r} has started; its setup can no longer change.")
+        sess.title = plan.title.strip()
+        sess.kind = SessionKind(plan.kind)
+        sess.guide_version_id = plan.guide_version_id
+        sess.tag_scheme_id = plan.tag_scheme_id
+        sess.lead_id, sess.observer_id = plan.lead_id, plan.observer_id
+        sess.place, sess.is_pilot = plan.place.strip(), plan.is_pilot
+        sess.header = {k: v for k, v in plan.header.items() if v.strip()}
+        s.add(sess)
+        s.flush()
+        wanted = {}
+        for code in plan.informants:
+            inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
+                                                 Informant.code == code)).first()
+            if inf is None:
+                raise FieldkitError(f"No informant with code {code!r} in this project.")
+            if inf.withdrawn_on:
+                raise FieldkitError(f"{code} withdrew on {inf.withdrawn_on} and cannot take part.")
+            wanted[inf.id] = code
+        for part in s.exec(select(SessionParticipant).where(SessionParticipant.session_id == sess.id)):
+            if part.informant_id not in wanted:
+                s.delete(part)
+            else:
+                wanted.pop(part.informant_id)
+        for inf_id, code in wanted.items():
+            s.add(SessionParticipant(session_id=sess.id, informant_id=inf_id, speaker_label=code))
+        sid = sess.id
+    return sid
+
+
+def load_plan(handle: "ProjectHandle", session_id: uuid.UUID) -> SessionPlan:
+    from sqlmodel import select
+
+    from fieldkit.store.models import Informant, Session, SessionParticipant
+
+    with handle.db.session() as s:
+        sess = s.get(Session, session_id)
+        if sess is None:
+            raise FieldkitError(f"No session {session_id} in this project.")
+        codes = list(s.exec(
+            select(Informant.code).join(SessionParticipant).where(SessionParticipant.session_id == session_id)
+            .order_by(Informant.code)))
+        return SessionPlan(sess.title, sess.kind.value, sess.guide_version_id, sess.tag_scheme_id, sess.lead_id,
+                           sess.observer_id, sess.place, dict(sess.header), codes, sess.is_pilot)
+
+
+def begin_session(handle: "ProjectHandle", session_id: uuid.UUID) -> None:
+    """The interview has begun (with or without a recording): its start time is set, so
+    a notes-only session still gives every note a time (since the start)."""
+    from fieldkit.store.models import Session, utcnow
+
+    with handle.db.transaction() as s:
+        sess = s.get(Session, session_id)
+        if sess is not None and sess.starts_at is None:
+            sess.starts_at = utcnow()
+
+
+def end_notes_only(handle: "ProjectHandle", session_id: uuid.UUID) -> None:
+    """A session that was held without recording is over."""
+    from fieldkit.store.models import Session, SessionStatus, utcnow
+
+    with handle.db.transaction() as s:
+        sess = s.get(Session, session_id)
+        if sess is not None and sess.status in (SessionStatus.planned, SessionStatus.recording):
+            sess.status, sess.ended_at = SessionStatus.recorded, utcnow()

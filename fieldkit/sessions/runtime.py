@@ -1,0 +1,331 @@
+"""The running session: one object that opens, records, pauses, stops and recovers a
+session, with its recorder, live transcription, event writer and one clock.
+
+Both front ends drive it and nothing else: the interview screen
+(:mod:`fieldkit.tui.screens.interview`, the lead's and the observer's terminal) and
+``fieldkit record`` (:mod:`fieldkit.cli.record`). So the order of things is the same
+everywhere: the session is marked begun, the recorder starts (consent and free disk are
+checked there), then live transcription beside it; stopping stops the recorder first
+(every captured second is finished to FLAC), then ends the transcript.
+
+The clock (:meth:`SessionRuntime.position_ms`) is the recorder's own anchor in the
+terminal that records, and the same anchor read from the database in any other terminal
+(:meth:`fieldkit.sessions.live.LiveView.position_ms`); both go through
+:func:`fieldkit.recording.clock.position_at`. A keypress takes its position at the
+moment it was pressed; the write happens on the event writer's thread.
+
+Nothing here imports Textual; callbacks (``on_stored``, ``on_news``) run on the
+writer's or recorder's threads, and a screen turns them into messages.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from fieldkit.errors import FieldkitError
+
+if TYPE_CHECKING:
+    from fieldkit.guides.model import Guide
+    from fieldkit.projects import ProjectHandle
+    from fieldkit.recording.recorder import Recorder, Summary
+    from fieldkit.sessions.live import LiveView, TagKey
+    from fieldkit.sessions.writer import Stored
+    from fieldkit.store.models import Session
+    from fieldkit.transcription.live import LiveTranscriber
+
+
+@dataclass
+class News:
+    """Something a front end tells the researcher: ``kind`` is started, failed, live
+    (no live transcript), stopped, or a recorder warning (clipping, silence,
+    device_lost, disk_low, disk_full, stop_failed, and device_back, sound_back,
+    clipping_over, which end a warning)."""
+    kind: str
+    text: str
+
+
+WARNING_KINDS = ("device_lost", "disk_full", "disk_low", "silence", "clipping", "stop_failed")
+CLEARS_WARNING = ("device_back", "sound_back", "clipping_over")   # the trouble is over
+
+
+@dataclass
+class Opened:
+    session: "Session"
+    people: dict[uuid.UUID, str]
+    guide: "Guide | None"
+    tags: "list[TagKey]"
+    view: "LiveView"
+
+
+class SessionRuntime:
+    """One session being held, in this process. ``record``: this terminal records (the
+    lead's); ``observer``: attached to a session another terminal records."""
+
+    def __init__(self, handle: "ProjectHandle", session_id: uuid.UUID, *, record: bool = True,
+                 observer: bool = False, device: str | int | None = None, live: bool = False,
+                 author_id: uuid.UUID | None = None, samplerate: int = 16000, channels: int = 1,
+                 on_stored: Callable[["Stored"], None] | None = None,
+                 on_news: Callable[[News], None] | None = None) -> None:
+        self.handle, self.session_id = handle, session_id
+        self.observer = observer
+        self.record = record and not observer
+        self.device, self.live = device, live
+        self.samplerate, self.channels = samplerate, channels
+        self.author_id = author_id
+        self.on_stored, self.on_news = on_stored, on_news
+        self.recorder: Recorder | None = None
+        self.transcriber: LiveTranscriber | None = None
+        self.writer = None
+        self.view: LiveView | None = None
+        self.summary: Summary | None = None
+        self.latencies: list[float] = []      # keypress-to-stored, ms (benchmarks)
+        self.warning = ""                     # the warning standing now ("" once it is over)
+        self.stopping = False
+        self._stamp: tuple | None = None
+
+    # ------------------------------------------------------------------ opening
+
+    def open(self) -> Opened:
+        """Read what the session needs and start the event writer. The lead's terminal
+        marks the session begun (a notes-only session gets its times from here)."""
+        from fieldkit.sessions.debrief import guide_of, session_people
+        from fieldkit.sessions.live import load_live, tag_keys
+        from fieldkit.sessions.plan import begin_session
+        from fieldkit.sessions.writer import EventWriter
+
+        if not self.observer:
+            begin_session(self.handle, self.session_id)
+        sess, people = session_people(self.handle, self.session_id)
+        if self.author_id is None:
+            self.author_id = sess.observer_id if self.observer else sess.lead_id
+        guide = guide_of(self.handle, self.session_id)
+        tags = tag_keys(self.handle, self.session_id)
+        self.view = load_live(self.handle, self.session_id)
+        self._stamp = self.view.stamp
+        if self.writer is None:
+            self.writer = EventWriter(self._stored)
+        return Opened(sess, people, guide, tags, self.view)
+
+    def start_recording(self) -> None:
+        """Start the recorder, then live transcription beside it. Raises FieldkitError
+        when recording cannot start (consent, microphone, disk); a live transcriber that
+        cannot start is news, and the recording goes on without it."""
+        from fieldkit.recording.recorder import Recorder
+
+        rec = Recorder(self.handle, self.session_id, device=self.device, samplerate=self.samplerate,
+                       channels=self.channels, author_id=self.author_id, on_warning=self._recorder_warning)
+        rec.start()
+        self.recorder = rec
+        if self.live:
+            try:
+                from fieldkit.transcription.live import LiveTranscriber
+                from fieldkit.transcription.service import session_settings
+
+                from fieldkit.sessions.live import mark_live_transcript
+
+                self.transcriber = LiveTranscriber(self.handle, self.session_id,
+                                                   session_settings(self.handle, self.session_id), quiet=True).start()
+                mark_live_transcript(self.handle, rec.recording_id)
+            except FieldkitError as exc:
+                self._news("live", f"No live transcript: {exc.message}")
+            except Exception as exc:  # noqa: BLE001 - the recording goes on without it
+                self._news("live", f"No live transcript: {exc}")
+        self._news("started", "Recording started.")
+
+    # ------------------------------------------------------------------ the clock
+
+    @property
+    def state(self) -> str:
+        """recording, paused, stopping, stopped, starting (about to record) or none."""
+        if self.recorder is not None:
+            return {"recording": "recording", "paused": "paused", "stopping": "stopping",
+                    "stopped": "stopped"}.get(self.recorder.state, "starting")
+        if self.record and not self.stopping:
+            return "starting"
+        return self.view.recording if self.view is not None else "none"
+
+    def position_ms(self, wall: float | None = None) -> int | None:
+        """The session clock at wall time ``wall`` (epoch seconds; default now)."""
+        if self.recorder is not None and self.recorder.state in ("recording", "paused", "stopping", "stopped"):
+            return self.recorder.clock_ms(wall)
+        if self.view is None:
+            return None
+        return self.view.position_ms(wall)
+
+    def position_at_key(self, pressed: float | None) -> int | None:
+        """The clock when a key was pressed (``pressed``: time.monotonic() of the key)."""
+        if pressed is None:
+            return self.position_ms()
+        return self.position_ms(time.time() - (time.monotonic() - pressed))
+
+    @property
+    def level_db(self) -> float | None:
+        rec = self.recorder
+        return rec.peak_db if rec is not None and rec.state == "recording" else None
+
+    def disk_left_s(self) -> float | None:
+        rec = self.recorder
+        return rec.disk_left_s() if rec is not None and rec.state in ("recording", "paused") else None
+
+    @property
+    def can_pause(self) -> bool:
+        return self.recorder is not None and self.recorder.state in ("recording", "paused")
+
+    # ------------------------------------------------------------------ the view
+
+    def read_view(self, force: bool = False) -> "LiveView | None":
+        """The live view if anything changed since the last read (or ``force``)."""
+        from fieldkit.sessions.live import live_stamp, load_live
+
+        stamp = live_stamp(self.handle.db, self.session_id)
+        if stamp == self._stamp and not force:
+            return None
+        self.view = load_live(self.handle, self.session_id)
+        self._stamp = self.view.stamp
+        return self.view
+
+    # ------------------------------------------------------------------ keypresses
+
+    def _submit(self, label: str, fn: Callable[[], Any], pressed: float | None) -> bool:
+        if self.stopping or self.writer is None:
+            return False
+        self.writer.submit(label, fn, pressed)
+        return True
+
+    def tag(self, tag: "TagKey", pressed: float | None = None) -> bool:
+        from fieldkit.sessions.live import toggle_tag
+
+        pos = self.position_at_key(pressed)
+        db, sid, author = self.handle.db, self.session_id, self.author_id
+        return self._submit(f"tag {tag.label}", lambda: toggle_tag(db, sid, tag, pos, author), pressed)
+
+    def cover(self, question_id: str, status: str, pressed: float | None = None, label: str = "") -> bool:
+        from fieldkit.guides.coverage import set_coverage
+
+        pos = self.position_at_key(pressed)
+        db, sid, author = self.handle.db, self.session_id, self.author_id
+        return self._submit(f"{status}: {label[:40]}" if label else status,
+                            lambda: set_coverage(db, sid, question_id, status, position_ms=pos, author_id=author),
+                            pressed)
+
+    def probe(self, probe_id: str, number: int, pressed: float | None = None) -> bool:
+        from fieldkit.guides.coverage import probe_used
+
+        pos = self.position_at_key(pressed)
+        db, sid, author = self.handle.db, self.session_id, self.author_id
+        return self._submit(f"probe {number}",
+                            lambda: probe_used(db, sid, probe_id, position_ms=pos, author_id=author), pressed)
+
+    def returned(self, theme_id: str, pressed: float | None = None) -> bool:
+        from fieldkit.guides.coverage import returned_to
+
+        pos = self.position_at_key(pressed)
+        db, sid, author = self.handle.db, self.session_id, self.author_id
+        return self._submit("went back",
+                            lambda: returned_to(db, sid, theme_id, position_ms=pos, author_id=author), pressed)
+
+    def marker(self, pressed: float | None = None) -> bool:
+        from fieldkit.events import add_event
+
+        pos = self.position_at_key(pressed)
+        db, sid, author = self.handle.db, self.session_id, self.author_id
+        return self._submit("mark", lambda: add_event(db, sid, "marker", position_ms=pos, author_id=author),
+                            pressed)
+
+    def note(self, text: str, position_ms: int | None, pressed: float | None = None) -> bool:
+        """A note whose time was taken when the researcher began it (``position_ms``)."""
+        from fieldkit.events import add_event
+
+        pos = position_ms if position_ms is not None else self.position_ms()
+        db, sid, author = self.handle.db, self.session_id, self.author_id
+        return self._submit("note", lambda: add_event(db, sid, "note", position_ms=pos, author_id=author,
+                                                      text=text), pressed)
+
+    def pending(self) -> int:
+        return self.writer.pending() if self.writer is not None else 0
+
+    # ------------------------------------------------------------------ pause / stop
+
+    def toggle_pause(self) -> str:
+        """Pause or resume the recording of this terminal; returns the new state."""
+        if not self.can_pause:
+            raise FieldkitError("Only the terminal that records can pause." if self.observer else "Not recording.")
+        if self.recorder.state == "recording":
+            self.recorder.pause()
+        else:
+            self.recorder.resume()
+        return self.recorder.state
+
+    def stop(self) -> str:
+        """End the interview: stop the recorder (finishing every captured second) or end
+        a notes-only session. Returns what to tell the researcher. Safe after the
+        recorder stopped itself (a full disk). Live transcription keeps going until
+        :meth:`finish_transcript` (or the debrief screen waits for it)."""
+        from fieldkit.sessions.plan import end_notes_only
+
+        self.stopping = True
+        if self.recorder is not None:
+            if self.recorder.state == "idle":
+                return "Not recording."
+            self.summary = self.recorder.stop()
+            message = self.summary.message
+        else:
+            end_notes_only(self.handle, self.session_id)
+            message = "The interview has ended."
+        self._news("stopped", message)
+        return message
+
+    def take_transcriber(self) -> "LiveTranscriber | None":
+        """Hand the live transcriber over (the debrief screen waits for it to finish)."""
+        transcriber, self.transcriber = self.transcriber, None
+        return transcriber
+
+    def finish_transcript(self, timeout: float = 600) -> bool:
+        transcriber = self.take_transcriber()
+        return transcriber.stop(timeout=timeout) if transcriber is not None else True
+
+    def close(self) -> None:
+        """Leaving: every queued keypress is stored, a recording still running is stopped
+        cleanly (never dropped), live transcription is stopped."""
+        if self.writer is not None:
+            self.writer.close()
+        if self.recorder is not None and self.recorder.state in ("recording", "paused"):
+            try:
+                self.recorder.stop()
+            except FieldkitError:
+                pass  # recovery finds it on the next start
+        if self.transcriber is not None:
+            self.transcriber.stop(timeout=5)
+            self.transcriber = None
+
+    @staticmethod
+    def recover(handle: "ProjectHandle") -> list:
+        """Finish every recording left unfinished (a crash, a kill, a full disk)."""
+        from fieldkit.recording.recovery import recover_all
+
+        return recover_all(handle)
+
+    # ------------------------------------------------------------------ callbacks
+
+    def _stored(self, stored: "Stored") -> None:
+        if stored.error is None:
+            self.latencies.append(stored.latency_ms)
+        if self.on_stored is not None:
+            self.on_stored(stored)
+
+    def _recorder_warning(self, w) -> None:  # noqa: ANN001 - RecorderWarning
+        if w.kind in WARNING_KINDS:
+            self.warning = w.message.split(":")[0]
+        elif w.kind in CLEARS_WARNING:
+            self.warning = ""
+        self._news(w.kind, w.message)
+
+    def _news(self, kind: str, text: str) -> None:
+        if self.on_news is not None:
+            try:
+                self.on_news(News(kind, text))
+            except Exception:  # noqa: BLE001 - a closed screen must not stop the recorder
+                pass
