@@ -56,8 +56,18 @@ def _planned(ws: Workspace, informants=("I01",)):  # noqa: ANN202
 
 
 async def _settle(app, pilot, extra: float = 0.0) -> None:  # noqa: ANN001
+    """Let the screen's workers finish. A worker replaced by a newer one of its exclusive
+    group (the home screen's pollers) ends cancelled, which is not a failure: wait again
+    for what is left."""
+    from textual.worker import WorkerCancelled
+
     await pilot.pause(extra)
-    await app.workers.wait_for_complete()
+    for _ in range(100):
+        try:
+            await app.workers.wait_for_complete()
+            break
+        except WorkerCancelled:
+            await pilot.pause()
     await pilot.pause()
 
 

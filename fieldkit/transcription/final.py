@@ -128,7 +128,7 @@ def run_final_passes(handle: "ProjectHandle", *, on_progress: Callable | None = 
 
 
 def _ro(db_path: Path) -> sqlite3.Connection | None:
-    from fieldkit.store.quick import SQLITE_MAGIC, read_header
+    from fieldkit.store.dbfile import SQLITE_MAGIC, read_header
 
     try:
         if read_header(db_path) != SQLITE_MAGIC:
