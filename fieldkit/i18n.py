@@ -7,9 +7,10 @@ marked with ``N_()`` and translated where they are shown. The language comes fro
 ``LC_MESSAGES``, ``LANG``, ``LANGUAGE``): Norwegian (nb, nn, no) gives bokmål, anything else
 English.
 
-Catalogues: ``fieldkit/locale/<lang>/LC_MESSAGES/fieldkit.po`` (edited by people, extracted
-with Babel: ``pybabel extract -F babel.cfg``); the compiled ``.mo`` beside it is made by
-Babel from the ``.po`` when it is missing or older, the first time the language is used.
+Catalogues: ``fieldkit/locale/<lang>/LC_MESSAGES/*.po`` (edited by people; one file per part
+of the program, e.g. ``cli.po``, ``tui.po``; the strings to translate are found with Babel's
+extractor); the compiled ``fieldkit.mo`` beside them is made by Babel from all of them when
+it is missing or older, the first time the language is used.
 """
 
 from __future__ import annotations
@@ -53,25 +54,33 @@ def detect_language() -> str:
 
 
 def compile_catalogue(lang: str) -> Path | None:
-    """Compile ``<lang>/LC_MESSAGES/fieldkit.po`` to ``.mo`` with Babel when it is missing or
-    older than the ``.po``. Returns the ``.mo`` path, or None when there is no catalogue."""
-    po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-    mo = po.with_suffix(".mo")
-    if not po.exists():
+    """Compile the ``.po`` files of ``<lang>/LC_MESSAGES`` (``fieldkit.po`` and any other
+    ``*.po`` beside it, one per part of the program) into one ``fieldkit.mo`` with Babel,
+    when it is missing or older than a ``.po``. Returns the ``.mo`` path, or None when the
+    language has no catalogue."""
+    folder = LOCALE_DIR / lang / "LC_MESSAGES"
+    sources = sorted(folder.glob("*.po")) if folder.is_dir() else []
+    if not sources:
         return None
-    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+    mo = folder / f"{DOMAIN}.mo"
+    if mo.exists() and mo.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
         return mo
+    from babel.messages.catalog import Catalog
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    with po.open("rb") as f:
-        catalog = read_po(f, locale=lang, domain=DOMAIN)
-    tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")
+    merged = Catalog(locale=lang, domain=DOMAIN)
+    for po in sources:
+        with po.open("rb") as f:
+            for message in read_po(f, locale=lang, domain=DOMAIN):
+                if message.id and message.string:
+                    merged[message.id] = message
+    tmp = mo.with_name(f"{DOMAIN}.mo.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as f:
-            write_mo(f, catalog, use_fuzzy=False)
+            write_mo(f, merged, use_fuzzy=False)
         os.replace(tmp, mo)
-    except OSError:   # a read-only installation: translate from memory instead
+    except OSError:   # a read-only installation without a compiled catalogue: English
         tmp.unlink(missing_ok=True)
         return None
     return mo
