@@ -34,11 +34,12 @@ COMMANDS: dict[str, str] = {
     "consent": "fieldkit.cli.informant:consent",
     "export": "fieldkit.cli.export:export",
     "observe": "fieldkit.cli.observe:observe",
+    "researcher": "fieldkit.cli.researcher:researcher",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
 SHORT_HELP: dict[str, str] = {
-    "project": "Create and list projects.",
+    "project": "Create, list and change projects (deletion deadline, Sikt reference).",
     "doctor": "Check this laptop: Python, PortAudio, microphones, models, disk.",
     "purge": "Remove everything about an informant who withdrew.",
     "guide": "Check, import and list interview guides.",
@@ -54,6 +55,7 @@ SHORT_HELP: dict[str, str] = {
     "consent": "Record a participant's recording consent for a session.",
     "export": "Export sessions: Word, text, subtitles, spreadsheets, JSON, REFI-QDA, ELAN.",
     "observe": "Attach a second terminal to the session being recorded (the observer's seat).",
+    "researcher": "Add, list and edit the project's researchers.",
 }
 
 

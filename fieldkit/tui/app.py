@@ -31,7 +31,9 @@ class FieldkitApp(App[None]):
         from fieldkit.projects import Workspace
 
         self.workspace = Workspace(data_dir)
-        self.initial_project = project
+        # `fieldkit -p "Studie 001"`: found by its name or folder name; an unknown one is an
+        # error naming it (raised before the app starts), never another project
+        self.initial_project = self.workspace.find(project).name if project else None
         self.observe = observe  # (session id, author id): open the observer's seat at once
 
     def on_mount(self) -> None:
