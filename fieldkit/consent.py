@@ -5,6 +5,7 @@ the session, stored with its time and as a consent event on the session's timeli
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,46 @@ def get_informant(handle: "ProjectHandle", code: str) -> Informant:
     if inf is None:
         raise FieldkitError(f"No informant with code {code!r} in this project.")
     return inf
+
+
+@dataclass
+class InformantRow:
+    """One informant as the informants screen, the setup list and ``informant list`` show it."""
+
+    code: str
+    name: str
+    role: str
+    organisation: str
+    site: str
+    group: str
+    attributes: str
+    consent: str
+    sessions: int
+    withdrawn: bool
+
+
+def informant_rows(handle: "ProjectHandle") -> list[InformantRow]:
+    """Every informant of the project, by code, with how many sessions they took part in."""
+    from sqlalchemy import func
+
+    with handle.db.session() as s:
+        counts = dict(s.exec(select(SessionParticipant.informant_id, func.count(SessionParticipant.id))
+                             .group_by(SessionParticipant.informant_id)).all())
+        return [InformantRow(i.code, i.name, i.role, i.organisation, i.site, i.group_label,
+                             ", ".join(f"{k}={v}" for k, v in sorted(i.attributes.items())), consent_state(i),
+                             counts.get(i.id, 0), i.withdrawn_on is not None)
+                for i in s.exec(select(Informant).where(Informant.project_id == handle.project_id)
+                                .order_by(Informant.code))]
+
+
+def next_code(handle: "ProjectHandle", prefix: str = "I") -> str:
+    """The next free pseudonym code: I01, I02 ..."""
+    with handle.db.session() as s:
+        used = set(s.exec(select(Informant.code).where(Informant.project_id == handle.project_id)))
+    n = 1
+    while f"{prefix}{n:02d}" in used:
+        n += 1
+    return f"{prefix}{n:02d}"
 
 
 def consent_state(inf: Informant) -> str:

@@ -160,7 +160,7 @@ def test_quick_overview_reads_what_the_full_path_reads(tmp_path: Path):
     from sqlmodel import select
 
     from fieldkit.store.models import Recording, RecordingState
-    from fieldkit.tui.screens.home import load_overview, quick_overview
+    from fieldkit.overview import load_overview, quick_overview
 
     ws = _workspace(tmp_path / "data")
     full = load_overview(ws)

@@ -20,20 +20,6 @@ FIELDS = [("code", "Code"), ("name", "Name"), ("role", "Role"), ("organisation",
           ("site", "Site"), ("group_label", "Group")]
 
 
-def next_code(handle: "ProjectHandle", prefix: str = "I") -> str:
-    """The next free pseudonym code: I01, I02 ..."""
-    from sqlmodel import select
-
-    from fieldkit.store.models import Informant
-
-    with handle.db.session() as s:
-        used = set(s.exec(select(Informant.code).where(Informant.project_id == handle.project_id)))
-    n = 1
-    while f"{prefix}{n:02d}" in used:
-        n += 1
-    return f"{prefix}{n:02d}"
-
-
 class InformantForm(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
 
@@ -58,6 +44,8 @@ class InformantForm(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         code = self.query_one("#inf-code", Input)
+        from fieldkit.consent import next_code
+
         code.value = next_code(self.handle)
         code.focus()
 

@@ -3,7 +3,7 @@ names are hidden unless asked for (N), because others may see the screen."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -13,36 +13,8 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from fieldkit.tui.screens.base import ProjectScreen
 
-
-@dataclass
-class InformantRow:
-    code: str
-    name: str
-    role: str
-    organisation: str
-    site: str
-    group: str
-    attributes: str
-    consent: str
-    sessions: int
-    withdrawn: bool
-
-
-def load_informants(handle) -> list[InformantRow]:  # noqa: ANN001
-    from sqlalchemy import func
-    from sqlmodel import select
-
-    from fieldkit.consent import consent_state
-    from fieldkit.store.models import Informant, SessionParticipant
-
-    with handle.db.session() as s:
-        counts = dict(s.exec(select(SessionParticipant.informant_id, func.count(SessionParticipant.id))
-                             .group_by(SessionParticipant.informant_id)).all())
-        return [InformantRow(i.code, i.name, i.role, i.organisation, i.site, i.group_label,
-                             ", ".join(f"{k}={v}" for k, v in sorted(i.attributes.items())), consent_state(i),
-                             counts.get(i.id, 0), i.withdrawn_on is not None)
-                for i in s.exec(select(Informant).where(Informant.project_id == handle.project_id)
-                                .order_by(Informant.code))]
+if TYPE_CHECKING:
+    from fieldkit.consent import InformantRow
 
 
 class InformantsScreen(ProjectScreen[None]):
@@ -54,13 +26,13 @@ class InformantsScreen(ProjectScreen[None]):
     ]
 
     class Loaded(Message):
-        def __init__(self, rows: list[InformantRow]) -> None:
+        def __init__(self, rows: "list[InformantRow]") -> None:
             super().__init__()
             self.rows = rows
 
     def __init__(self, slug: str) -> None:
         super().__init__(slug)
-        self.rows: list[InformantRow] = []
+        self.rows: "list[InformantRow]" = []
         self.show_names = False
 
     def compose(self) -> ComposeResult:
@@ -74,7 +46,9 @@ class InformantsScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
-        self.post_message(self.Loaded(load_informants(self.handle)))
+        from fieldkit.consent import informant_rows
+
+        self.post_message(self.Loaded(informant_rows(self.handle)))
 
     def on_informants_screen_loaded(self, message: Loaded) -> None:
         self.rows = message.rows
@@ -96,7 +70,7 @@ class InformantsScreen(ProjectScreen[None]):
         table.focus()
         self.query_one("#informants-title", Label).update(f"Informants — {len(self.rows)}")
 
-    def _current(self) -> InformantRow | None:
+    def _current(self) -> "InformantRow | None":
         table = self.query_one("#informant-table", DataTable)
         if not self.rows or table.row_count == 0:
             return None
