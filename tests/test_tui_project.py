@@ -135,3 +135,96 @@ def test_project_screen_snapshots(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
     assert snap_compare(FieldkitApp(data_dir=tmp_path / "data", project=SLUG), terminal_size=(100, 30),
                         run_before=open_screen)
+
+
+# ---------------------------------------------------------------------------- joint debrief, two writers
+
+
+def _debrief_session(root: Path):  # noqa: ANN202
+    from fieldkit.researchers import add_researcher
+
+    ws = Workspace(root).ensure()
+    with ws.create("Pair study") as h:
+        lead = add_researcher(h, "Ingrid Berg", "IB", "NTNU").id
+        obs = add_researcher(h, "Ola Nord", "ON", "NORCE").id
+        sid = save_session(h, SessionPlan("Pair interview", lead_id=lead, observer_id=obs))
+    return ws, sid, lead, obs
+
+
+def test_joint_note_from_two_writers_keeps_both(tmp_path: Path):
+    """Two core writers on one database (two open handles, as two terminals have): each
+    saves from what it loaded; nothing either typed is lost."""
+    from fieldkit.debrief import load_debrief, save_part
+
+    ws, sid, lead, obs = _debrief_session(tmp_path / "data")
+    with ws.open("pair-study") as a, ws.open("pair-study") as b:
+        first_a = save_part(a, sid, "joint", "Trust came up early.", "", lead)
+        assert not first_a.merged
+        # B loaded the empty note before A saved, and saves its own first text
+        first_b = save_part(b, sid, "joint", "Ask about the waiting list.", "", obs)
+        assert first_b.merged and first_b.conflict
+        assert "Trust came up early." in first_b.text and "Ask about the waiting list." in first_b.text
+        base = first_b.text
+        # both edit different lines of the same note: both edits apply, no duplicate
+        mine = base.replace("Trust came up early.", "Trust came up early (twice).")
+        theirs = base + "\nCheck the NAV letter."
+        save_part(b, sid, "joint", theirs, base, obs)
+        got = save_part(a, sid, "joint", mine, base, lead)
+        assert got.merged and not got.conflict
+        assert got.text.splitlines() == ["Trust came up early (twice).", "Ask about the waiting list.",
+                                         "Check the NAV letter."]
+        assert load_debrief(a, sid)[("joint", None)] == got.text
+        # the same line changed in both: both versions kept, the other's first
+        save_part(b, sid, "joint", got.text.replace("(twice)", "(three times)"), got.text, obs)
+        both = save_part(a, sid, "joint", got.text.replace("(twice)", "(at least twice)"), got.text, lead)
+        assert both.conflict
+        assert both.text.splitlines()[:2] == ["Trust came up early (three times).",
+                                              "Trust came up early (at least twice)."]
+    with ws.open("pair-study") as h, h.db.session() as s:
+        from fieldkit.store.models import Event, EventKind
+
+        joint = s.exec(select(Event).where(Event.session_id == sid, Event.kind == EventKind.debrief,
+                                           Event.code == "joint")).all()
+        assert len(joint) == 1 and joint[0].text == both.text
+
+
+async def test_joint_note_from_two_app_instances(tmp_path: Path):
+    """Lead and observer terminals (two app instances on one database) write the joint note
+    at the same time: both texts are stored, and each terminal shows the other's."""
+    from textual.widgets import TextArea
+
+    from fieldkit.debrief import load_debrief
+    from fieldkit.tui.screens.debrief import DebriefScreen
+    from tests.test_tui_interview import _until
+
+    ws, sid, lead, obs = _debrief_session(tmp_path / "data")
+    a_app = FieldkitApp(data_dir=tmp_path / "data", project="Pair study")
+    b_app = FieldkitApp(data_dir=tmp_path / "data", project="pair-study")
+    async with a_app.run_test(size=(100, 40)) as ap, b_app.run_test(size=(100, 40)) as bp:
+        await _settle(a_app, ap)
+        await _settle(b_app, bp)
+        a_app.push_screen(DebriefScreen("pair-study", sid, author_id=lead))
+        b_app.push_screen(DebriefScreen("pair-study", sid, author_id=obs))
+        await _settle(a_app, ap)
+        await _settle(b_app, bp)
+        a_joint = a_app.screen.query_one("#joint", TextArea)
+        b_joint = b_app.screen.query_one("#joint", TextArea)
+        a_joint.focus()
+        b_joint.focus()
+        await ap.press(*"The leader hesitated on budgets")
+        await bp.press(*"Mentioned the GP twice")
+        await ap.press("ctrl+s")
+        await _settle(a_app, ap)
+        await bp.press("ctrl+s")       # B started from the empty note: merged, not overwritten
+        await _settle(b_app, bp)
+        assert "The leader hesitated on budgets" in b_joint.text and "Mentioned the GP twice" in b_joint.text
+        assert "other" in str(b_app.screen.query_one("#debrief-status").render())
+        # A has not typed since saving: the merged note appears in A's box by itself
+        await _until(ap, lambda: "Mentioned the GP twice" in a_joint.text, timeout=15)
+        await ap.press("escape")
+        await bp.press("escape")
+        await _settle(a_app, ap)
+        await _settle(b_app, bp)
+    with ws.open("pair-study") as h:
+        stored = load_debrief(h, sid)[("joint", None)]
+    assert "The leader hesitated on budgets" in stored and "Mentioned the GP twice" in stored
