@@ -118,3 +118,72 @@ def withdraw(handle: "ProjectHandle", code: str, on: date | None = None) -> Info
         inf.withdrawn_on = on or date.today()
         s.add(inf)
     return inf
+
+
+@dataclass
+class ConsentTicks:
+    """What the setup screen's consent row says for one participant."""
+
+    letter: bool      # the information letter was given
+    written: bool     # written consent was signed
+    recording: bool   # "may we record?" answered yes
+
+
+@dataclass
+class MissingConsent:
+    code: str
+    text: str
+    blocks_recording: bool
+
+
+def store_consent_ticks(handle: "ProjectHandle", session_id: uuid.UUID, ticks: dict[str, ConsentTicks],
+                        author_id: uuid.UUID | None = None, position_ms: int | None = None) -> list[MissingConsent]:
+    """Keep the consent ticks of a session's participants, whether the plan is saved for
+    later (Ctrl+S) or the interview starts. A letter or written consent ticked is dated
+    today unless it already has a date. The recording answer is stored (with its consent
+    event) only when it changes, so saving and then starting does not record it twice.
+    Returns what is still missing (see :func:`missing_consents`)."""
+    today = date.today()
+    changed: list[tuple[str, bool]] = []
+    with handle.db.transaction() as s:
+        for code, t in ticks.items():
+            inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
+                                                 Informant.code == code)).first()
+            if inf is None:
+                raise FieldkitError(f"No informant with code {code!r} in this project.")
+            if t.letter and inf.info_letter_sent_on is None:
+                inf.info_letter_sent_on = today
+            if t.written and inf.written_consent_on is None:
+                inf.written_consent_on = today
+            s.add(inf)
+            part = s.exec(select(SessionParticipant).where(SessionParticipant.session_id == session_id,
+                                                           SessionParticipant.informant_id == inf.id)).first()
+            before = part.recording_consent if part is not None else None
+            # an unticked box on a participant never asked stays "not asked" (None);
+            # a "yes" unticked again is a "no"
+            if t.recording and before is not True:
+                changed.append((code, True))
+            elif not t.recording and before is True:
+                changed.append((code, False))
+    for code, yes in changed:
+        record_session_consent(handle, session_id, code, yes, position_ms=position_ms, author_id=author_id)
+    return missing_consents(handle, session_id)
+
+
+def missing_consents(handle: "ProjectHandle", session_id: uuid.UUID) -> list[MissingConsent]:
+    """What is missing for each participant. Missing recording consent (or a withdrawal)
+    blocks recording; a missing information letter or written consent is a warning."""
+    out = []
+    with handle.db.session() as s:
+        for part, inf in s.exec(select(SessionParticipant, Informant).join(Informant)
+                                .where(SessionParticipant.session_id == session_id).order_by(Informant.code)):
+            if inf.withdrawn_on:
+                out.append(MissingConsent(inf.code, f"{inf.code} withdrew on {inf.withdrawn_on}", True))
+                continue
+            if part.recording_consent is not True:
+                out.append(MissingConsent(inf.code, f"{inf.code} has not consented to recording", True))
+            if inf.info_letter_sent_on is None:
+                out.append(MissingConsent(inf.code, f"{inf.code} has no information letter on record", False))
+            if inf.written_consent_on is None:
+                out.append(MissingConsent(inf.code, f"{inf.code} has no written consent on record", False))
+    return out

@@ -22,9 +22,21 @@ class SessionRow:
     pilot: bool
 
     @classmethod
-    def of(cls, sid, title: str, kind: str, status: str, starts_at, pilot) -> "SessionRow":  # noqa: ANN001
-        return cls(str(sid), title, kind.replace("_", " "), status,
-                   starts_at.strftime("%Y-%m-%d %H:%M") if starts_at else "", bool(pilot))
+    def of(cls, sid, title: str, kind: str, status: str, starts_at, pilot,  # noqa: ANN001
+           planned_at=None) -> "SessionRow":  # noqa: ANN001
+        """``when`` is when it began, or for a plan when it is planned (local time)."""
+        when = starts_at or planned_at
+        return cls(str(sid), title, kind.replace("_", " "), status, local_time(when) if when else "",
+                   bool(pilot))
+
+
+def local_time(when) -> str:  # noqa: ANN001
+    """A stored UTC time (aware, or naive as sqlite3 reads it) as local 'YYYY-MM-DD HH:MM'."""
+    from datetime import timezone
+
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass
@@ -45,6 +57,7 @@ class ProjectSummary:
 
 def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa: ANN001
     """Read every project (plain Python, run in a worker). Returns (projects, problems)."""
+    from sqlalchemy import func
     from sqlmodel import select
 
     from fieldkit.demo import ensure_demo
@@ -68,10 +81,10 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
                     p.slug, p.name, p.language, p.sikt_reference, p.deletion_deadline
                 )
                 with handle.db.session() as s:
-                    for sess in s.exec(select(Session).order_by(Session.starts_at)):
+                    for sess in s.exec(select(Session).order_by(func.coalesce(Session.starts_at, Session.planned_at))):
                         summary.sessions.append(SessionRow.of(
                             sess.id, sess.title, sess.kind.value, sess.status.value, sess.starts_at,
-                            sess.is_pilot))
+                            sess.is_pilot, sess.planned_at))
                 out.append(summary)
         except ProjectLocked:
             out.append(ProjectSummary(folder.name, folder.name, "", None, None, locked=True))
@@ -94,7 +107,8 @@ def quick_overview(workspace) -> tuple[list[ProjectSummary], list[str]] | None: 
         if p is None:
             return None
         summary = ProjectSummary(p.slug, p.name, p.language, p.sikt_reference, p.deletion_deadline)
-        summary.sessions = [SessionRow.of(s.id, s.title, s.kind, s.status, s.starts_at, s.is_pilot)
+        summary.sessions = [SessionRow.of(s.id, s.title, s.kind, s.status, s.starts_at, s.is_pilot,
+                                          s.planned_at)
                             for s in p.sessions]
         out.append(summary)
     return out, []

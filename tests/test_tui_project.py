@@ -228,3 +228,163 @@ async def test_joint_note_from_two_app_instances(tmp_path: Path):
     with ws.open("pair-study") as h:
         stored = load_debrief(h, sid)[("joint", None)]
     assert "The leader hesitated on budgets" in stored and "Mentioned the GP twice" in stored
+
+
+# ---------------------------------------------------------------------------- setup
+
+
+def _team_project(root: Path, researchers: bool = True) -> Workspace:
+    from fieldkit.researchers import add_researcher
+
+    ws = Workspace(root).ensure()
+    with ws.create("Studie 001") as h:
+        if researchers:
+            add_researcher(h, "Ingrid Berg", "IB", "NTNU")
+            add_researcher(h, "Ola Nord", "ON", "NORCE")
+        import_guide(h.db, h.project_id, REPO / "guides" / "no-gruppeintervju-utviklingsnettverk.md")
+        for n in range(1, 9):
+            add_informant(h, f"L0{n}", name=f"Person {n}", role="leder" if n % 2 else "ansatt",
+                          organisation="NAV", site=f"Nettverk {1 + n // 3}", group_label="lokal")
+    return ws
+
+
+async def _setup(app, pilot):  # noqa: ANN001, ANN202
+    await _settle(app, pilot)
+    await pilot.press("n")
+    await _settle(app, pilot)
+    await pilot.pause()
+    return app.screen
+
+
+async def test_setup_search_select_all_consent_ticks_plan_time_kept_by_ctrl_s(tmp_path: Path):
+    from textual.widgets import Checkbox, SelectionList
+
+    from fieldkit.consent import informant_rows
+    from fieldkit.store.models import Event, EventKind, SessionParticipant
+
+    ws = _team_project(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data", project="Studie 001")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _setup(app, pilot)
+        assert type(screen).__name__ == "SetupScreen"
+        sel = screen.query_one("#informants", SelectionList)
+        assert sel.option_count == 8
+        screen.query_one("#informant-search", Input).value = "nettverk 2"   # site (case network)
+        await pilot.pause()
+        shown = [sel.get_option_at_index(i).value for i in range(sel.option_count)]
+        assert shown == ["L03", "L04", "L05"]
+        screen.query_one("#select-all", Checkbox).value = True
+        await pilot.pause()
+        screen.query_one("#informant-search", Input).value = "L01"
+        await pilot.pause()
+        sel.select("L01")
+        await pilot.pause()
+        screen.query_one("#informant-search", Input).value = ""
+        await pilot.pause()
+        assert sel.option_count == 8 and sorted(sel.selected) == ["L01", "L03", "L04", "L05"]
+        assert sorted(screen.consent_rows) == ["L01", "L03", "L04", "L05"]
+        for code in ("L01", "L03"):
+            row = screen.consent_rows[code]
+            row.query_one(".c-recording", Checkbox).value = True
+            row.query_one(".c-letter", Checkbox).value = True
+        screen.query_one("#title", Input).value = "Gruppeintervju Nettverk 2"
+        screen.query_one("#when", Input).value = "2026-03-04 10:00"
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        assert type(app.screen).__name__ == "HomeScreen"
+        table = app.screen.query_one("#sessions", DataTable)
+        assert table.get_row_at(0)[0] == "Gruppeintervju Nettverk 2"
+        assert table.get_row_at(0)[3] == "2026-03-04 10:00"          # the plan's date and time
+    with ws.open("studie-001") as h, h.db.session() as s:
+        sess = s.exec(select(Session)).one()
+        assert sess.status.value == "planned" and sess.starts_at is None
+        parts = {p.speaker_label: p.recording_consent for p in s.exec(select(SessionParticipant))}
+        assert parts == {"L01": True, "L03": True, "L04": None, "L05": None}
+        consent_events = s.exec(select(Event).where(Event.kind == EventKind.consent)).all()
+        assert len(consent_events) == 2
+        letters = {r.code: r.consent for r in informant_rows(h)}
+        assert letters["L01"].startswith("letter sent") and letters["L04"] == "no information letter recorded"
+    # opened again: everything as it was saved, and saving again records no consent twice
+    app = FieldkitApp(data_dir=tmp_path / "data", project="Studie 001")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("enter")   # to the sessions
+        await pilot.press("enter")   # open the planned one in setup
+        await _settle(app, pilot)
+        screen = app.screen
+        assert type(screen).__name__ == "SetupScreen"
+        assert screen.query_one("#when", Input).value == "2026-03-04 10:00"
+        assert screen.consent_rows["L01"].query_one(".c-recording", Checkbox).value is True
+        assert screen.consent_rows["L04"].query_one(".c-recording", Checkbox).value is False
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+    with ws.open("studie-001") as h, h.db.session() as s:
+        assert len(s.exec(select(Event).where(Event.kind == EventKind.consent)).all()) == 2
+
+
+async def test_setup_escape_asks_before_throwing_a_filled_form_away(tmp_path: Path):
+    _team_project(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data", project="Studie 001")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _setup(app, pilot)
+        await pilot.press("escape")              # nothing changed: back at once
+        await _settle(app, pilot)
+        assert type(app.screen).__name__ == "HomeScreen"
+        screen = await _setup(app, pilot)
+        screen.query_one("#place", Input).value = "Vestby rådhus"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        await pilot.press("n")                   # keep editing
+        await pilot.pause()
+        assert app.screen is screen and screen.query_one("#place", Input).value == "Vestby rådhus"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")                   # throw away
+        await _settle(app, pilot)
+        assert type(app.screen).__name__ == "HomeScreen"
+        assert app.screen.query_one("#sessions", DataTable).row_count == 0
+
+
+async def test_setup_adds_researchers_on_the_spot_and_nothing_is_clipped(tmp_path: Path):
+    from textual.widgets import Button, Label, Select
+
+    from fieldkit.researchers import list_researchers
+
+    ws = _team_project(tmp_path / "data", researchers=False)
+    app = FieldkitApp(data_dir=tmp_path / "data", project="Studie 001")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _setup(app, pilot)
+        assert screen.query_one("#lead", Select).is_blank()
+        for name, initials in (("Ingrid Berg", "IB"), ("Ola Nord", "ON")):
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "ResearcherForm"
+            await pilot.press(*name)
+            app.screen.query_one("#res-institution", Input).value = "NTNU"
+            await pilot.pause()
+            assert app.screen.query_one("#res-initials", Input).value == initials   # suggested
+            await pilot.press("ctrl+s")
+            await _settle(app, pilot)
+        assert app.screen is screen
+        lead, observer = screen.query_one("#lead", Select), screen.query_one("#observer", Select)
+        people = {r.initials: r.id for r in list_researchers(screen.handle)}
+        assert lead.value == people["IB"] and observer.value == people["ON"]
+        # Ctrl+A works even while a text box has the focus (its own Ctrl+A is "start of line")
+        screen.query_one("#place", Input).focus()
+        await pilot.press("ctrl+a")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "InformantForm"
+        await pilot.press("escape")
+        await pilot.pause()
+        # the guide's header labels are shown whole, and the microphone test has a visible line
+        for label in screen.query(".header-label").results(Label):
+            text = str(label.render())
+            assert label.region.width >= len(text), text
+        assert {str(x.render()) for x in screen.query(".header-label").results(Label)} >= {
+            "Organisasjoner", "Annen informasjon"}
+        button, level = screen.query_one("#test-mic", Button), screen.query_one("#mic-level")
+        button.scroll_visible(animate=False)
+        await pilot.pause()
+        assert button.region.height >= 1 and level.region.height >= 1 and level.region.width >= 30
+        assert "Test microphone" in str(button.label)

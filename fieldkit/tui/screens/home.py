@@ -31,6 +31,7 @@ class HomeScreen(Screen[None]):
         Binding("n", "new_session", "New session"),
         Binding("v", "review", "Review"),
         Binding("i", "informants", "Informants"),
+        Binding("t", "team", "Team"),
         Binding("m", "matrix", "Coverage"),
         Binding("e", "export", "Export"),
         Binding("r", "refresh", "Refresh"),
@@ -249,6 +250,12 @@ class HomeScreen(Screen[None]):
             from fieldkit.tui.screens.informants import InformantsScreen
 
             self._push(InformantsScreen(self.current))
+
+    def action_team(self) -> None:
+        if self._project_ready():
+            from fieldkit.tui.screens.team import TeamScreen
+
+            self._push(TeamScreen(self.current))
 
     def action_matrix(self) -> None:
         if self._project_ready():
