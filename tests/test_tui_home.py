@@ -47,13 +47,13 @@ async def test_home_lists_projects_and_sessions(tmp_path: Path):
             "alpha-study", "beta-study"]
         table = app.screen.query_one("#sessions", DataTable)
         assert table.row_count == 2
-        assert table.get_row_at(0)[:3] == ["Alpha 1", "individual", "transcribed"]
+        assert table.get_row_at(0)[:4] == ["Alpha 1", "transcribed", "2026-03-01 09:30", "individual"]
         assert table.get_row_at(0)[4] == "pilot"
         info = str(app.screen.query_one("#project-info", Static).render())
         assert "Deletion deadline in 12 days" in info and "111111" in info
         await pilot.press("down")
         await pilot.pause()
-        assert table.row_count == 1 and table.get_row_at(0)[1] == "observation"
+        assert table.row_count == 1 and table.get_row_at(0)[3] == "observation"
         assert "Deletion deadline" not in str(app.screen.query_one("#project-info", Static).render())
 
 

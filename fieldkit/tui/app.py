@@ -13,7 +13,7 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
-from fieldkit.tui.commands import FieldkitCommands
+from fieldkit.tui.commands import SHELL_KEYS, FieldkitCommands  # noqa: F401 - SHELL_KEYS for screens
 
 
 class FieldkitApp(App[None]):
@@ -51,7 +51,7 @@ class FieldkitApp(App[None]):
         from fieldkit.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.screen))
 
 
 def run_app(data_dir: str | Path | None = None, project: str | None = None,

@@ -19,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Label, Static, TextArea
 
+from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 
 #: how often the screen looks for the other terminal's saved changes (a UI refresh, not a wait)
@@ -27,6 +28,7 @@ WATCH_SECONDS = 1.5
 
 class DebriefScreen(ProjectScreen[None]):
     BINDINGS = [
+        *SHELL_KEYS,
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "done", "Done"),
     ]

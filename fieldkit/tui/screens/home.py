@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldkit.overview import ProjectSummary, SessionRow, load_overview, quick_overview
+from fieldkit.tui.commands import SHELL_KEYS
 
 __all__ = ["HomeScreen", "ProjectSummary", "SessionRow", "load_overview", "quick_overview"]
 
@@ -27,6 +28,7 @@ def _tilde(path) -> str:  # noqa: ANN001
 
 class HomeScreen(Screen[None]):
     BINDINGS = [
+        *SHELL_KEYS,
         Binding("enter", "open_session", "Open session", show=False),
         Binding("n", "new_session", "New session"),
         Binding("v", "review", "Review"),
@@ -34,8 +36,8 @@ class HomeScreen(Screen[None]):
         Binding("t", "team", "Team"),
         Binding("m", "matrix", "Coverage"),
         Binding("e", "export", "Export"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("u", "unlock", "Unlock project"),
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding("u", "unlock", "Unlock project", show=False),   # the locked project says so
         Binding("tab", "focus_next", "Next pane", show=False),
     ]
 
@@ -69,9 +71,13 @@ class HomeScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#sessions", DataTable)
-        table.add_columns("Session", "Kind", "Status", "When", "Pilot")
         self.action_refresh()
+
+    def on_resize(self) -> None:
+        # a narrow terminal (80x24) gives the sessions the room: Status and When stay visible
+        self.query_one("#projects-pane").styles.width = 32 if self.size.width >= 110 else 22
+        if self.current in self.summaries:
+            self.show_project(self.current)
 
     def action_refresh(self) -> None:
         self.load()
@@ -154,11 +160,18 @@ class HomeScreen(Screen[None]):
         info_widget.update(block)
         info_widget.set_class(bool(warning), "warning")
         table = self.query_one("#sessions", DataTable)
-        table.clear()
+        table.clear(columns=True)
+        # Session, Status and When always fit; the title is shortened (…) to make room
+        room = max(self.size.width - (32 if self.size.width >= 110 else 22) - 1, 40)
+        fixed = 2 * 5 + 11 + 16 + 12 + 5          # cell padding, Status, When, Kind, Pilot
+        longest = max([len(r.title) for r in summary.sessions] + [7])
+        title_width = max(12, min(longest, room - fixed))
+        table.add_column("Session", width=title_width)
+        for name in ("Status", "When", "Kind", "Pilot"):
+            table.add_column(name)
         for row in summary.sessions:
-            table.add_row(
-                row.title, row.kind, row.status, row.when, "pilot" if row.pilot else "", key=row.id
-            )
+            title = row.title if len(row.title) <= title_width else row.title[:title_width - 1] + "…"
+            table.add_row(title, row.status, row.when, row.kind, "pilot" if row.pilot else "", key=row.id)
 
     def action_unlock(self) -> None:
         from fieldkit.tui.screens.unlock import UnlockScreen

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 
+from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 class InformantsScreen(ProjectScreen[None]):
     BINDINGS = [
+        *SHELL_KEYS,
         Binding("a", "add", "Add informant"),
         Binding("w", "withdraw", "Withdrawal"),
         Binding("N", "names", "Show/hide names"),

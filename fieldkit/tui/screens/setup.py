@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, SelectionList, Static
 
+from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import meter
 
@@ -49,6 +50,7 @@ class ConsentRow(Horizontal):
 
 class SetupScreen(ProjectScreen[None]):
     BINDINGS = [
+        *SHELL_KEYS,
         Binding("ctrl+r", "start", "Start interview"),
         Binding("ctrl+s", "save", "Save for later"),
         # priority: a text box's own Ctrl+A (start of line) must not swallow it

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
+from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ class TeamScreen(ProjectScreen[None]):
     """Researchers of the project, and its Sikt reference and deletion deadline."""
 
     BINDINGS = [
+        *SHELL_KEYS,
         Binding("a", "add", "Add researcher"),
         Binding("e", "edit", "Edit researcher"),
         Binding("ctrl+s", "save_project", "Save deadline/Sikt"),
