@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+import time
 from pathlib import Path
 
 import pytest
@@ -47,8 +48,7 @@ async def test_home_lists_projects_and_sessions(tmp_path: Path):
             "alpha-study", "beta-study"]
         table = app.screen.query_one("#sessions", DataTable)
         assert table.row_count == 2
-        assert table.get_row_at(0)[:4] == ["Alpha 1", "transcribed", "2026-03-01 09:30", "individual"]
-        assert table.get_row_at(0)[4] == "pilot"
+        assert table.get_row_at(0) == ["Alpha 1", "transcribed", "2026-03-01 09:30", "individual · pilot"]
         info = str(app.screen.query_one("#project-info", Static).render())
         assert "Deletion deadline in 12 days" in info and "111111" in info
         await pilot.press("down")
@@ -104,19 +104,26 @@ async def test_damaged_project_is_reported_and_others_still_shown(tmp_path: Path
         assert "beta-study" in status and "damaged" in status
 
 
-def test_home_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare):
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_home_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare, size):
+    """Help and Quit in the footer; Session, Status and When visible even at 80x24."""
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()   # times are shown in local time
     ws = Workspace(tmp_path / "data").ensure()
     with ws.create("Alpha study", sikt_reference="111111", deletion_deadline=date(2099, 1, 1)) as h:
         with h.db.transaction() as s:
             s.add(Session(project_id=h.project_id, title="Leader interview 1",
                           status=SessionStatus.recorded,
                           starts_at=datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)))
+            s.add(Session(project_id=h.project_id, title="Group interview with the network leaders, Vestby",
+                          kind=SessionKind.focus_group, status=SessionStatus.planned,
+                          planned_at=datetime(2026, 3, 9, 10, 0, tzinfo=timezone.utc)))
 
     async def settle(pilot) -> None:
         await _loaded(pilot.app, pilot)
 
-    assert snap_compare(FieldkitApp(data_dir=tmp_path / "data"), terminal_size=(90, 24),
+    assert snap_compare(FieldkitApp(data_dir=tmp_path / "data"), terminal_size=size,
                         run_before=settle)
 
 

@@ -4,6 +4,7 @@ adding, withdrawal) and the coverage matrix across sessions."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+import time
 from pathlib import Path
 
 import pytest
@@ -123,17 +124,69 @@ async def test_coverage_matrix_across_sessions(tmp_path: Path):
         assert "2/2" in gaps and "1/2  Tell me about the last time" in gaps
 
 
-@pytest.mark.parametrize("screen_key", ["i", "m"])
-def test_project_screen_snapshots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare, screen_key):
+def _snapshot_project(root: Path) -> Workspace:
+    """The matrix project with a researcher pair and a planned session (fixed title and
+    time, so setup draws the same every run) with its debrief."""
+    from fieldkit.debrief import save_part
+    from fieldkit.planning import set_planned_at
+    from fieldkit.researchers import add_researcher
+
+    ws = _matrix_project(root)
+    with ws.open(SLUG) as h:
+        lead = add_researcher(h, "Ingrid Berg", "IB", "NTNU").id
+        obs = add_researcher(h, "Ola Nord", "ON", "NORCE").id
+        c = setup_choices(h)
+        sid = save_session(h, SessionPlan("Planned group interview", kind="group",
+                                          guide_version_id=c.guides[0].version_id, lead_id=lead,
+                                          observer_id=obs, place="Town hall", informants=["I01", "I02"]))
+        set_planned_at(h, sid, datetime(2026, 3, 9, 10, 0, tzinfo=timezone.utc))
+        save_part(h, sid, "impressions", "Open and talkative; the leader hesitated on budgets.", "", lead)
+        save_part(h, sid, "joint", "Follow up the NAV letter with I02 in the next interview.", "", obs)
+    return ws
+
+
+SCREENS = ["informants", "coverage", "team", "setup", "debrief", "help"]
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name", SCREENS)
+def test_project_screen_snapshots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare, name, size):
+    """Every main screen this branch owns, at 80x24 and 120x40: nothing cut off that matters
+    (Help and Quit in the footer, whole labels)."""
     monkeypatch.setenv("HOME", str(tmp_path))
-    _matrix_project(tmp_path / "data")
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()   # times are shown in local time
+    _snapshot_project(tmp_path / "data")
 
     async def open_screen(pilot) -> None:  # noqa: ANN001
-        await _settle(pilot.app, pilot)
-        await pilot.press(screen_key)
-        await _settle(pilot.app, pilot)
+        from fieldkit.tui.screens.debrief import DebriefScreen
 
-    assert snap_compare(FieldkitApp(data_dir=tmp_path / "data", project=SLUG), terminal_size=(100, 30),
+        app = pilot.app
+        await _settle(app, pilot)
+        if name in ("informants", "coverage", "team"):
+            await pilot.press({"informants": "i", "coverage": "m", "team": "t"}[name])
+        elif name == "setup":
+            home = app.screen
+            await pilot.press("enter")
+            home.query_one("#sessions", DataTable).move_cursor(row=next(
+                i for i, r in enumerate(home.summaries[SLUG].sessions) if r.title == "Planned group interview"))
+            await pilot.press("enter")
+        elif name == "debrief":
+            sid = next(r.id for r in app.screen.summaries[SLUG].sessions if r.title == "Planned group interview")
+            app.push_screen(DebriefScreen(SLUG, sid, author_id=None))
+        else:
+            await pilot.press("i")
+            await _settle(app, pilot)
+            # the table below has drawn its final column widths before the help covers it
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause()
+            await pilot.pause()
+            await pilot.press("question_mark")
+        await _settle(app, pilot)
+        await pilot.pause()
+
+    assert snap_compare(FieldkitApp(data_dir=tmp_path / "data", project=SLUG), terminal_size=size,
                         run_before=open_screen)
 
 

@@ -22,6 +22,7 @@ class FieldkitApp(App[None]):
     COMMANDS = App.COMMANDS | {FieldkitCommands}
     BINDINGS = [
         Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("f1", "help", "Help", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 

@@ -14,6 +14,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 #: a narrow terminal (80x24) cuts off a screen's less used keys, never these two
 SHELL_KEYS = [
     Binding("question_mark", "app.help", "Help", key_display="?"),
+    Binding("f1", "app.help", "Help"),   # where a text box takes "?" as a character
     Binding("ctrl+q", "app.quit", "Quit"),
 ]
 

@@ -77,7 +77,7 @@ class DebriefScreen(ProjectScreen[None]):
                 yield TextArea(self.bases[wid], id=wid, classes="debrief-box")
             self.boxes["joint"] = ("joint", self.author_id)
             self.bases["joint"] = saved.get(("joint", None), "")
-            yield Label("Joint note (write it together; both terminals may write, nothing is overwritten)",
+            yield Label("Joint note (both terminals may write: nothing is overwritten)",
                         classes="debrief-label")
             yield TextArea(self.bases["joint"], id="joint", classes="debrief-box")
         yield Footer()

@@ -66,7 +66,7 @@ MORE = {
     # setup, project screens
     "add_informant": "a new informant on the spot; they are chosen at once",
     "add_researcher": "a new researcher on the spot; they take the empty lead or observer seat",
-    "save": "keep it (a plan for later, with consent ticks and date)",
+    "save": "keep what is on screen (in setup: the plan for later, consent ticks and date included)",
     "start": "start the interview (recording needs everyone's recording consent)",
     "test_microphone": "a 3-second level test of the chosen microphone",
     "names": "show or hide real names (hidden by default: others may see the screen)",
@@ -83,15 +83,19 @@ def _rows(bindings: list[Binding]) -> list[tuple[str, str]]:
     seen: set[str] = set()
     ranges: dict[str, list[str]] = {}
     for b in bindings:
-        if not isinstance(b, Binding) or b.action in seen or b.key in ("tab", "shift+tab"):
+        action = b.action.removeprefix("app.") if isinstance(b, Binding) else ""
+        if not isinstance(b, Binding) or action in seen or b.key in ("tab", "shift+tab"):
             continue
-        seen.add(b.action)
+        seen.add(action)
         m = _RANGE.match(b.action)
         if m and b.key.isdigit():
             ranges.setdefault(m.group(1), []).append(b.key)
             if len(ranges[m.group(1)]) > 1:
                 continue
-        key = b.key_display or ", ".join(_key(k) for k in b.key.split(","))
+        keys = [b.key_display or _key(k) for k in b.key.split(",")]
+        keys += [_key(o.key) for o in bindings if isinstance(o, Binding) and o is not b
+                 and o.action.removeprefix("app.") == action and not _RANGE.match(action)]
+        key = ", ".join(dict.fromkeys(keys))
         text = b.description
         more = MORE.get(b.action)
         rows.append((key, f"{text}: {more}" if more and more.lower() != text.lower() else text))
@@ -105,7 +109,8 @@ def _rows(bindings: list[Binding]) -> list[tuple[str, str]]:
 
 
 def _key(key: str) -> str:
-    names = {"question_mark": "?", "slash": "/", "space": "Space", "escape": "Esc", "enter": "Enter"}
+    names = {"question_mark": "?", "slash": "/", "space": "Space", "escape": "Esc", "enter": "Enter",
+             "f1": "F1", "up": "↑", "down": "↓", "left": "←", "right": "→"}
     if key in names:
         return names[key]
     if key.startswith("ctrl+"):
@@ -114,7 +119,7 @@ def _key(key: str) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,question_mark", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,question_mark,f1", "dismiss", "Close")]
 
     def __init__(self, below: Screen | None = None) -> None:
         super().__init__()
@@ -127,7 +132,7 @@ class HelpScreen(ModalScreen[None]):
             below = stack[-1] if stack else None
         rows = _rows(list(getattr(below, "BINDINGS", [])) + list(self.app.BINDINGS)) if below else []
         name = re.sub(r"Screen$", "", type(below).__name__) if below else ""
-        table = (f"## Keys on this screen ({name})\n\n| Key | Does |\n|---|---|\n"
-                 + "\n".join(f"| `{k}` | {t} |" for k, t in rows))
+        table = (f"## Keys on this screen ({name})\n\n"
+                 + "\n".join(f"- **`{k}`** {t}" for k, t in rows))
         with VerticalScroll(id="help-body"):
             yield Markdown(table + "\n\n" + INTRO)

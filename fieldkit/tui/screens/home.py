@@ -30,8 +30,8 @@ class HomeScreen(Screen[None]):
     BINDINGS = [
         *SHELL_KEYS,
         Binding("enter", "open_session", "Open session", show=False),
-        Binding("n", "new_session", "New session"),
-        Binding("v", "review", "Review"),
+        Binding("n", "new_session", "New"),
+        Binding("v", "review", "Review", show=False),   # Enter opens a finished session in review
         Binding("i", "informants", "Informants"),
         Binding("t", "team", "Team"),
         Binding("m", "matrix", "Coverage"),
@@ -162,16 +162,20 @@ class HomeScreen(Screen[None]):
         table = self.query_one("#sessions", DataTable)
         table.clear(columns=True)
         # Session, Status and When always fit; the title is shortened (…) to make room
-        room = max(self.size.width - (32 if self.size.width >= 110 else 22) - 1, 40)
-        fixed = 2 * 5 + 11 + 16 + 12 + 5          # cell padding, Status, When, Kind, Pilot
+        pane = 32 if self.size.width >= 110 else 22
+        room = max(self.size.width - pane - 1, 40)
+        kinds = [f"{r.kind} · pilot" if r.pilot else r.kind for r in summary.sessions]
+        fixed = (2 * 4 + 2 + max([len(r.status) for r in summary.sessions] + [6])
+                 + 16 + max([len(k) for k in kinds] + [4]))   # padding, scrollbar, Status, When, Kind
         longest = max([len(r.title) for r in summary.sessions] + [7])
         title_width = max(12, min(longest, room - fixed))
         table.add_column("Session", width=title_width)
-        for name in ("Status", "When", "Kind", "Pilot"):
+        for name in ("Status", "When", "Kind"):
             table.add_column(name)
         for row in summary.sessions:
             title = row.title if len(row.title) <= title_width else row.title[:title_width - 1] + "…"
-            table.add_row(title, row.status, row.when, row.kind, "pilot" if row.pilot else "", key=row.id)
+            kind = f"{row.kind} · pilot" if row.pilot else row.kind
+            table.add_row(title, row.status, row.when, kind, key=row.id)
 
     def action_unlock(self) -> None:
         from fieldkit.tui.screens.unlock import UnlockScreen

@@ -51,12 +51,12 @@ class ConsentRow(Horizontal):
 class SetupScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("ctrl+r", "start", "Start interview"),
-        Binding("ctrl+s", "save", "Save for later"),
+        Binding("ctrl+r", "start", "Start"),
+        Binding("ctrl+s", "save", "Save"),
         # priority: a text box's own Ctrl+A (start of line) must not swallow it
         Binding("ctrl+a", "add_informant", "New informant", priority=True),
         Binding("ctrl+n", "add_researcher", "New researcher"),
-        Binding("ctrl+t", "test_microphone", "Test microphone"),
+        Binding("ctrl+t", "test_microphone", "Mic test"),
         Binding("escape", "cancel", "Back"),
     ]
 
