@@ -137,11 +137,14 @@ class MissingConsent:
 
 
 def store_consent_ticks(handle: "ProjectHandle", session_id: uuid.UUID, ticks: dict[str, ConsentTicks],
-                        author_id: uuid.UUID | None = None, position_ms: int | None = None) -> list[MissingConsent]:
+                        author_id: uuid.UUID | None = None, position_ms: int | None = None,
+                        asked: bool = False) -> list[MissingConsent]:
     """Keep the consent ticks of a session's participants, whether the plan is saved for
     later (Ctrl+S) or the interview starts. A letter or written consent ticked is dated
     today unless it already has a date. The recording answer is stored (with its consent
     event) only when it changes, so saving and then starting does not record it twice.
+    With ``asked`` (the interview is starting, so the question was put), an unticked
+    "may we record?" is a "no"; while planning it is "not asked yet".
     Returns what is still missing (see :func:`missing_consents`)."""
     today = date.today()
     changed: list[tuple[str, bool]] = []
@@ -163,7 +166,7 @@ def store_consent_ticks(handle: "ProjectHandle", session_id: uuid.UUID, ticks: d
             # a "yes" unticked again is a "no"
             if t.recording and before is not True:
                 changed.append((code, True))
-            elif not t.recording and before is True:
+            elif not t.recording and (before is True or (asked and before is None)):
                 changed.append((code, False))
     for code, yes in changed:
         record_session_consent(handle, session_id, code, yes, position_ms=position_ms, author_id=author_id)

@@ -349,7 +349,7 @@ async def test_setup_search_select_all_consent_ticks_plan_time_kept_by_ctrl_s(tm
         assert type(app.screen).__name__ == "HomeScreen"
         table = app.screen.query_one("#sessions", DataTable)
         assert table.get_row_at(0)[0] == "Gruppeintervju Nettverk 2"
-        assert table.get_row_at(0)[3] == "2026-03-04 10:00"          # the plan's date and time
+        assert table.get_row_at(0)[2] == "2026-03-04 10:00"          # the plan's date and time
     with ws.open("studie-001") as h, h.db.session() as s:
         sess = s.exec(select(Session)).one()
         assert sess.status.value == "planned" and sess.starts_at is None

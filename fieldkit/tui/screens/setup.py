@@ -455,7 +455,7 @@ class SetupScreen(ProjectScreen[None]):
             self.notify(text, severity="error", timeout=10)
             widget.scroll_visible()
 
-    def _save(self) -> uuid.UUID | None:
+    def _save(self, starting: bool = False) -> uuid.UUID | None:
         """Keep the plan, its date and time, and the consent ticks as they are on screen."""
         from fieldkit.consent import store_consent_ticks
         from fieldkit.errors import FieldkitError
@@ -472,7 +472,7 @@ class SetupScreen(ProjectScreen[None]):
             set_planned_at(self.handle, self.session_id, when)
             self.missing = store_consent_ticks(self.handle, self.session_id,
                                                {code: row.answer() for code, row in self.consent_rows.items()},
-                                               author_id=plan.lead_id)
+                                               author_id=plan.lead_id, asked=starting)
         except FieldkitError as exc:
             self._problem(exc.message)
             return None
@@ -494,7 +494,7 @@ class SetupScreen(ProjectScreen[None]):
 
     def action_start(self) -> None:
         plan = self._plan()
-        if self._save() is None:
+        if self._save(starting=True) is None:
             return
         problems = self.missing
         blocking = [p.text for p in problems if p.blocks_recording]
