@@ -394,6 +394,7 @@ class SetupScreen(ProjectScreen[None]):
 
     @on(Button.Pressed, "#test-mic")
     def action_test_microphone(self) -> None:
+        self.query_one("#mic-row").scroll_visible()   # the meter is seen, wherever the form was
         self.query_one("#mic-level", Static).update("listening…")
         self.test_microphone(self._device())
 
