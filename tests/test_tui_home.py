@@ -190,3 +190,29 @@ def test_quick_overview_reads_what_the_full_path_reads(tmp_path: Path):
     con.commit()
     con.close()
     assert quick_overview(ws) is None
+
+
+async def test_project_named_on_the_command_line_is_opened_or_refused(tmp_path: Path):
+    """`fieldkit -p "Beta study"` opens that project by its name or folder name; an
+    unknown name is an error naming it, and an unreadable one is never swapped for
+    another project."""
+    from fieldkit.errors import FieldkitError
+
+    ws = _workspace(tmp_path / "data")
+    for name in ("Beta study", "beta-study", "BETA STUDY"):
+        app = FieldkitApp(data_dir=tmp_path / "data", project=name)
+        async with app.run_test() as pilot:
+            await _loaded(app, pilot)
+            assert app.screen.current == "beta-study", name
+    with pytest.raises(FieldkitError) as err:
+        FieldkitApp(data_dir=tmp_path / "data", project="Studie 001")
+    assert "Studie 001" in err.value.message and "Alpha study" in err.value.hint
+    (ws.projects_dir / "beta-study" / "project.db").write_bytes(b"broken" * 100)
+    app = FieldkitApp(data_dir=tmp_path / "data", project="beta-study")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(app, pilot)
+        assert app.screen.current is None        # not Alpha study in its place
+        assert "beta-study" in str(app.screen.query_one("#status", Static).render())
+        await pilot.press("n")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HomeScreen"

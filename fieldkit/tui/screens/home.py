@@ -116,8 +116,20 @@ class HomeScreen(Screen[None]):
             status.remove_class("problem")
         if not message.projects:
             return
+        self.initial_project = self.initial_project and next(
+            (p.slug for p in message.projects if p.slug == self.initial_project or p.name == self.initial_project),
+            self.initial_project)
         wanted = self.initial_project or self.current
         slugs = list(self.summaries)
+        if self.initial_project and self.initial_project not in slugs:
+            # never show another project as if it were the one asked for: none is chosen
+            status.update("\n".join(message.problems + [
+                f"Project {self.initial_project!r} could not be opened; choose one on the left."]))
+            status.add_class("problem")
+            self.initial_project = None
+            options.highlighted = None
+            options.focus()
+            return
         index = slugs.index(wanted) if wanted in slugs else 0
         options.highlighted = index
         self.show_project(slugs[index])
