@@ -76,8 +76,9 @@ def phone_recording(path: Path) -> datetime:
 
 def new_team_project(data: Path) -> None:
     """Everything a new team does on the command line before the first interview."""
-    r = cli(data, "project", "new", NAME, "--sikt", "654321")
+    r = cli(data, "project", "new", NAME)
     assert SLUG in r.stdout
+    cli(data, "project", "set", SLUG, "--sikt", "654321")
     # the deletion deadline is known only later ("one month after grading")
     cli(data, "project", "deadline", NAME, "2027-01-31")
     cli(data, "researcher", "add", "Ingrid Berg", "--initials", "ib", "--institution", "NTNU", "-p", NAME)

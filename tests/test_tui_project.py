@@ -443,3 +443,41 @@ async def test_setup_adds_researchers_on_the_spot_and_nothing_is_clipped(tmp_pat
         await pilot.pause()
         assert button.region.height >= 1 and level.region.height >= 1 and level.region.width >= 30
         assert "Test microphone" in str(button.label)
+
+
+async def test_team_screen_adds_edits_researchers_and_changes_the_deadline(tmp_path: Path):
+    from fieldkit.researchers import list_researchers
+
+    ws = _team_project(tmp_path / "data", researchers=False)
+    app = FieldkitApp(data_dir=tmp_path / "data", project="Studie 001")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("t")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert type(screen).__name__ == "TeamScreen"
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press(*"Ingrid Berg")
+        app.screen.query_one("#res-institution", Input).value = "NTNU"
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        assert app.screen is screen and screen.query_one("#team-table", DataTable).row_count == 1
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#res-initials", Input).value = "IBE"
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        screen.query_one("#team-deadline", Input).value = "2027-02-28"
+        screen.query_one("#team-sikt", Input).value = "777777"
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        assert "2027-02-28" in str(screen.query_one("#team-status").render())
+        screen.query_one("#team-deadline", Input).value = "28.02"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "not a date" in str(screen.query_one("#team-status").render())
+    with ws.open("studie-001") as h:
+        p = h.project()
+        assert (str(p.deletion_deadline), p.sikt_reference) == ("2027-02-28", "777777")
+        assert [(r.initials, r.name, r.institution) for r in list_researchers(h)] == [("IBE", "Ingrid Berg", "NTNU")]
