@@ -178,7 +178,8 @@ class HomeScreen(Screen[None]):
         room = max(self.size.width - pane - 1, 40)
         kinds = [f"{r.kind} · pilot" if r.pilot else r.kind for r in summary.sessions]
         fixed = (2 * 4 + 2 + max([len(r.status) for r in summary.sessions] + [6])
-                 + 16 + max([len(k) for k in kinds] + [4]))   # padding, scrollbar, Status, When, Kind
+                 + max([len(r.when) for r in summary.sessions] + [4])
+                 + max([len(k) for k in kinds] + [4]))   # padding, scrollbar, Status, When, Kind
         longest = max([len(r.title) for r in summary.sessions] + [7])
         title_width = max(12, min(longest, room - fixed))
         table.add_column("Session", width=title_width)
