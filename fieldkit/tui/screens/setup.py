@@ -51,7 +51,7 @@ class ConsentRow(Horizontal):
 class SetupScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("ctrl+r", "start", "Start"),
+        Binding("ctrl+r", "start", "Start interview"),
         Binding("ctrl+s", "save", "Save"),
         # priority: a text box's own Ctrl+A (start of line) must not swallow it
         Binding("ctrl+a", "add_informant", "New informant", priority=True),
