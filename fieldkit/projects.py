@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from datetime import date
 from typing import TYPE_CHECKING, Iterator
 
 from fieldkit.errors import FieldkitError
@@ -95,15 +96,58 @@ class Workspace:
                 yield folder
 
     def find(self, name_or_slug: str) -> Path:
-        slug = slugify(name_or_slug)
-        folder = self.projects_dir / slug
-        if (folder / DB_NAME).is_file():
-            return folder
-        known = ", ".join(f.name for f in self.project_folders()) or "none yet"
+        """The folder of the project called ``name_or_slug``: its folder name, or its name
+        (as typed, or as its folder name would be made from it). An unknown name is an
+        error naming it, never another project."""
+        wanted = name_or_slug.strip()
+        if not wanted:
+            raise FieldkitError("No project named.", hint="Give the project's name or folder name.")
+        folders = list(self.project_folders())
+        for folder in folders:
+            if folder.name == wanted:
+                return folder
+        by_name = [f for f in folders if self._stored_name(f) == wanted]
+        if len(by_name) == 1:
+            return by_name[0]
+        slug = slugify(wanted)
+        for folder in folders:
+            if folder.name == slug:
+                return folder
+        casefold = [f for f in folders if (self._stored_name(f) or "").casefold() == wanted.casefold()]
+        if len(casefold) == 1:
+            return casefold[0]
+        names = []
+        for f in folders:
+            n = self._stored_name(f)
+            names.append(f"{n!r} (folder {f.name})" if n and n != f.name else f.name)
+        known = ", ".join(names) or "none yet"
         raise FieldkitError(
             f"No project called {name_or_slug!r} in {self.projects_dir}.",
             hint=f"Projects here: {known}. Create one with `fieldkit project new NAME`.",
         )
+
+    @staticmethod
+    def _stored_name(folder: Path) -> str | None:
+        """The project's name as stored in its database (read-only, standard library
+        alone); None for an encrypted or unreadable one."""
+        import sqlite3
+
+        from fieldkit.store.dbfile import SQLITE_MAGIC, read_header
+
+        path = folder / DB_NAME
+        try:
+            if read_header(path) != SQLITE_MAGIC:
+                return None
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=3)
+        except (OSError, sqlite3.Error):
+            return None
+        try:
+            rows = con.execute("SELECT name FROM project").fetchall()
+            return rows[0][0] if len(rows) == 1 else None
+        except sqlite3.Error:
+            return None
+        finally:
+            con.close()
 
     def open(self, name_or_slug: str | Path, passphrase: str | None = None,
              key: "ProjectKey | None" = None) -> ProjectHandle:
@@ -165,6 +209,28 @@ class Workspace:
         for sub in ("audio", "exports"):
             ensure_private_dir(folder / sub)
         return ProjectHandle(folder=folder, db=db, project_id=project.id, key=key)
+
+    def set_details(self, name_or_slug: str | Path, *, deletion_deadline: "date | None | object" = ...,
+                    sikt_reference: "str | None | object" = ..., language: "str | object" = ...) -> "Project":
+        """Change a project's deletion deadline (None removes it), Sikt reference or
+        language after ``project new``. Fields left out stay as they are."""
+        from fieldkit.store.models import Project
+
+        with self.open(name_or_slug) as handle:
+            with handle.db.transaction() as s:
+                p = s.get(Project, handle.project_id)
+                if deletion_deadline is not ...:
+                    p.deletion_deadline = deletion_deadline  # type: ignore[assignment]
+                if sikt_reference is not ...:
+                    p.sikt_reference = (str(sikt_reference).strip() or None) if sikt_reference else None
+                if language is not ...:
+                    if not str(language).strip():
+                        raise FieldkitError("A project needs a transcription language (no, nn, en ...).")
+                    p.language = str(language).strip()
+                s.add(p)
+                s.flush()
+                s.expunge(p)
+            return p
 
     def list_projects(self) -> list[tuple[Path, "Project | None", str | None]]:
         """Every project folder with its Project row, or the reason it cannot be read

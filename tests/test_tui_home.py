@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, timedelta, timezone
+import time
 from pathlib import Path
 
 import pytest
@@ -59,13 +60,12 @@ async def test_home_lists_projects_and_sessions(tmp_path: Path):
             "alpha-study", "beta-study"]
         table = app.screen.query_one("#sessions", DataTable)
         assert table.row_count == 2
-        assert table.get_row_at(0)[:3] == ["Alpha 1", "individual", "transcribed"]
-        assert table.get_row_at(0)[4] == "pilot"
+        assert table.get_row_at(0) == ["Alpha 1", "transcribed", "2026-03-01 09:30", "individual · pilot"]
         info = str(app.screen.query_one("#project-info", Static).render())
         assert "Deletion deadline in 12 days" in info and "111111" in info
         await pilot.press("down")
         await pilot.pause()
-        assert table.row_count == 1 and table.get_row_at(0)[1] == "observation"
+        assert table.row_count == 1 and table.get_row_at(0)[3] == "observation"
         assert "Deletion deadline" not in str(app.screen.query_one("#project-info", Static).render())
 
 
@@ -122,19 +122,26 @@ async def test_damaged_project_is_reported_and_others_still_shown(tmp_path: Path
         assert "beta-study" in status and "damaged" in status
 
 
-def test_home_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare):
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_home_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare, size):
+    """Help and Quit in the footer; Session, Status and When visible even at 80x24."""
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()   # times are shown in local time
     ws = Workspace(tmp_path / "data").ensure()
     with ws.create("Alpha study", sikt_reference="111111", deletion_deadline=date(2099, 1, 1)) as h:
         with h.db.transaction() as s:
             s.add(Session(project_id=h.project_id, title="Leader interview 1",
                           status=SessionStatus.recorded,
                           starts_at=datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)))
+            s.add(Session(project_id=h.project_id, title="Group interview with the network leaders, Vestby",
+                          kind=SessionKind.focus_group, status=SessionStatus.planned,
+                          planned_at=datetime(2026, 3, 9, 10, 0, tzinfo=timezone.utc)))
 
     async def settle(pilot) -> None:
         await _loaded(pilot.app, pilot)
 
-    assert snap_compare(FieldkitApp(data_dir=tmp_path / "data"), terminal_size=(90, 24),
+    assert snap_compare(FieldkitApp(data_dir=tmp_path / "data"), terminal_size=size,
                         run_before=settle)
 
 
@@ -178,7 +185,7 @@ def test_quick_overview_reads_what_the_full_path_reads(tmp_path: Path):
     from sqlmodel import select
 
     from fieldkit.store.models import Recording, RecordingState
-    from fieldkit.tui.screens.home import load_overview, quick_overview
+    from fieldkit.overview import load_overview, quick_overview
 
     ws = _workspace(tmp_path / "data")
     full = load_overview(ws)
@@ -201,3 +208,29 @@ def test_quick_overview_reads_what_the_full_path_reads(tmp_path: Path):
     con.commit()
     con.close()
     assert quick_overview(ws) is None
+
+
+async def test_project_named_on_the_command_line_is_opened_or_refused(tmp_path: Path):
+    """`fieldkit -p "Beta study"` opens that project by its name or folder name; an
+    unknown name is an error naming it, and an unreadable one is never swapped for
+    another project."""
+    from fieldkit.errors import FieldkitError
+
+    ws = _workspace(tmp_path / "data")
+    for name in ("Beta study", "beta-study", "BETA STUDY"):
+        app = FieldkitApp(data_dir=tmp_path / "data", project=name)
+        async with app.run_test() as pilot:
+            await _loaded(app, pilot)
+            assert app.screen.current == "beta-study", name
+    with pytest.raises(FieldkitError) as err:
+        FieldkitApp(data_dir=tmp_path / "data", project="Studie 001")
+    assert "Studie 001" in err.value.message and "Alpha study" in err.value.hint
+    (ws.projects_dir / "beta-study" / "project.db").write_bytes(b"broken" * 100)
+    app = FieldkitApp(data_dir=tmp_path / "data", project="beta-study")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(app, pilot)
+        assert app.screen.current is None        # not Alpha study in its place
+        assert "beta-study" in str(app.screen.query_one("#status", Static).render())
+        await pilot.press("n")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HomeScreen"

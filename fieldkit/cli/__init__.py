@@ -40,11 +40,12 @@ COMMANDS: dict[str, str] = {
     "server": "fieldkit.cli.server:server",
     "status": "fieldkit.cli.status:status",
     "speakers": "fieldkit.cli.speakers:speakers",
+    "researcher": "fieldkit.cli.researcher:researcher",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
 SHORT_HELP: dict[str, str] = {
-    "project": "Create and list projects.",
+    "project": "Create, list and change projects (deletion deadline, Sikt reference).",
     "doctor": "Check this laptop: Python, PortAudio, microphones, models, disk.",
     "purge": "Remove everything about an informant who withdrew.",
     "guide": "Check, import and list interview guides.",
@@ -66,6 +67,7 @@ SHORT_HELP: dict[str, str] = {
     "server": "Set up the team's PostgreSQL server (administrator).",
     "status": "Team overview: sessions per researcher, informants and coverage per site.",
     "speakers": "Who spoke: label every transcript segment with a speaker (offline).",
+    "researcher": "Add, list and edit the project's researchers.",
 }
 
 

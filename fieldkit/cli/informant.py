@@ -43,17 +43,23 @@ def add(ctx: click.Context, code: str, project_name: str, letter_sent, consent_o
 @click.option("--project", "-p", "project_name", required=True)
 @click.pass_context
 def list_(ctx: click.Context, project_name: str) -> None:
-    """Informants with role, organisation and consent state (no names)."""
-    from sqlmodel import select
-
-    from fieldkit.consent import consent_state
-    from fieldkit.store.models import Informant
+    """Informants with role, organisation, site, group and consent state (no names)."""
+    from fieldkit.consent import informant_rows
 
     with workspace(ctx).open(project_name) as handle:
-        with handle.db.session() as s:
-            for inf in s.exec(select(Informant).where(Informant.project_id == handle.project_id)
-                              .order_by(Informant.code)):
-                click.echo(f"{inf.code:8} {inf.role:20} {inf.organisation:20} {consent_state(inf)}")
+        rows = informant_rows(handle)
+    if not rows:
+        click.echo("No informants yet: add them with `fieldkit informant add CODE -p PROJECT`.")
+        return
+    width = {k: max([len(h)] + [len(getattr(r, k)) for r in rows])
+             for k, h in (("code", "Code"), ("role", "Role"), ("organisation", "Organisation"),
+                          ("site", "Site"), ("group", "Group"))}
+    cols = (("code", "Code"), ("role", "Role"), ("organisation", "Organisation"), ("site", "Site"),
+            ("group", "Group"))
+    click.echo("  ".join(f"{h:{width[k]}}" for k, h in cols) + "  Sessions  Consent")
+    for r in rows:
+        click.echo("  ".join(f"{getattr(r, k) or '-':{width[k]}}" for k, _h in cols)
+                   + f"  {r.sessions:8}  {r.consent}")
 
 
 @informant.command("withdraw")

@@ -1,4 +1,4 @@
-"""``fieldkit project new|list`` (pack, merge, conflicts, settle: fieldkit.cli.pack)."""
+"""``fieldkit project new|list|deadline|set|encrypt|demo`` (pack, merge, conflicts, settle: fieldkit.cli.pack)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fieldkit.errors import ExitCode
 
 @click.group()
 def project() -> None:
-    """Create and list projects."""
+    """Create, list and change projects."""
 
 
 @project.command("new")
@@ -104,6 +104,67 @@ def demo(ctx: click.Context, name: str) -> None:
 
     folder = create_demo(workspace(ctx).ensure(), name=name)
     click.echo(f"Created the demo project in {folder}")
+
+
+def _show(p) -> str:  # noqa: ANN001 - a Project
+    extra = [f"language {p.language}", f"Sikt {p.sikt_reference or '-'}",
+             f"delete by {p.deletion_deadline}" if p.deletion_deadline else "no deletion deadline"]
+    return f"{p.name}: " + "; ".join(extra)
+
+
+@project.command("deadline")
+@click.argument("name")
+@click.argument("deadline", required=False)
+@click.option("--clear", is_flag=True, help="Remove the deletion deadline.")
+@click.pass_context
+def deadline_(ctx: click.Context, name: str, deadline: str | None, clear: bool) -> None:
+    """Set or change project NAME's deletion deadline (YYYY-MM-DD), e.g. one month after grading."""
+    from datetime import datetime
+
+    if clear == bool(deadline):
+        raise click.UsageError("Give a date (YYYY-MM-DD) or --clear.")
+    when = None
+    if deadline:
+        try:
+            when = datetime.strptime(deadline.strip(), "%Y-%m-%d").date()
+        except ValueError:
+            raise click.BadParameter(f"{deadline!r} is not a date like 2026-06-30.", param_hint="DEADLINE") from None
+    p = workspace(ctx).set_details(name, deletion_deadline=when)
+    click.echo(f"Deletion deadline of {p.name!r} {'set to ' + str(when) if when else 'removed'}.")
+    if when is not None and when < date.today():
+        click.secho("Warning: that date has passed: `fieldkit purge` removes raw audio and personal data.",
+                    fg="yellow", err=True)
+
+
+@project.command("set")
+@click.argument("name")
+@click.option("--deadline", help="Deletion deadline (YYYY-MM-DD), or 'none' to remove it.")
+@click.option("--sikt", "sikt_reference", help="Sikt (NSD) reference number ('none' removes it).")
+@click.option("--language", help="Transcription language (no, nn, en ...).")
+@click.pass_context
+def set_(ctx: click.Context, name: str, deadline: str | None, sikt_reference: str | None,
+         language: str | None) -> None:
+    """Change project NAME's deletion deadline, Sikt reference or language."""
+    from datetime import datetime
+
+    fields: dict[str, object] = {}
+    if deadline is not None:
+        if deadline.strip().lower() in ("none", ""):
+            fields["deletion_deadline"] = None
+        else:
+            try:
+                fields["deletion_deadline"] = datetime.strptime(deadline.strip(), "%Y-%m-%d").date()
+            except ValueError:
+                raise click.BadParameter(f"{deadline!r} is not a date like 2026-06-30.",
+                                         param_hint="--deadline") from None
+    if sikt_reference is not None:
+        fields["sikt_reference"] = None if sikt_reference.strip().lower() in ("none", "") else sikt_reference
+    if language is not None:
+        fields["language"] = language
+    if not fields:
+        raise click.UsageError("Nothing to change: give --deadline, --sikt or --language.")
+    p = workspace(ctx).set_details(name, **fields)
+    click.echo(f"Changed {_show(p)}.")
 
 
 from fieldkit.cli.pack import register as _register_pack  # noqa: E402 - team commands

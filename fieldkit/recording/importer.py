@@ -65,7 +65,11 @@ def decode_to_16k(path: Path) -> tuple[np.ndarray, dict]:
 
 
 def import_recording(handle: "ProjectHandle", session_id: uuid.UUID, source: str | Path,
-                     *, author_id: uuid.UUID | None = None) -> "Recording":
+                     *, author_id: uuid.UUID | None = None, recorded_at=None) -> "Recording":  # noqa: ANN001
+    """``recorded_at`` (aware datetime) is when the recording began, if the researcher
+    knows; else it is taken from the file's metadata (creation time) or, failing that,
+    from the file's modification time less its duration (a dictaphone writes the file
+    until it stops). The session's start is set from it when it has none."""
     from sqlmodel import select
 
     from fieldkit.store.models import (
@@ -104,13 +108,17 @@ def import_recording(handle: "ProjectHandle", session_id: uuid.UUID, source: str
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     duration = len(pcm) * 1000 // SR
+    began, date_source = _recorded_at(source, duration, recorded_at)
     try:
         with handle.db.transaction() as s:
+            from datetime import timedelta
+
             rec = Recording(id=rec_id, session_id=session_id, state=RecordingState.imported,
                             folder=str(rel), sample_rate=SR, channels=1, device="import",
-                            started_at=utcnow(), ended_at=utcnow(), duration_ms=duration,
-                            original_path=str(rel / original.name),
-                            info={"source_name": source.name, **info}, created_by=author_id)
+                            started_at=began, ended_at=began + timedelta(milliseconds=duration),
+                            duration_ms=duration, original_path=str(rel / original.name),
+                            info={"source_name": source.name, "date_from": date_source, **info},
+                            created_by=author_id)
             s.add(rec)
             s.add(RecordingFile(recording_id=rec_id, seq=0, path=str(rel / flac.name),
                                 offset_ms=offset, duration_ms=duration, complete=True,
@@ -118,7 +126,9 @@ def import_recording(handle: "ProjectHandle", session_id: uuid.UUID, source: str
             sess = s.get(Session, session_id)
             if sess.status == SessionStatus.planned:
                 sess.status = SessionStatus.recorded
-                s.add(sess)
+            if sess.starts_at is None:
+                sess.starts_at, sess.ended_at = rec.started_at, sess.ended_at or rec.ended_at
+            s.add(sess)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -154,3 +164,34 @@ def _write_flac(pcm: np.ndarray, dst: Path, handle: "ProjectHandle") -> None:
                 w.write(data[i:i + (1 << 20)])
     with open(dst, "rb+") as fh:
         os.fsync(fh.fileno())
+
+
+def _recorded_at(source: Path, duration_ms: int, given=None):  # noqa: ANN001, ANN202
+    """(when the recording began, where that came from): given by the researcher, the
+    container's ``creation_time`` tag (phones and most recorders write it), or the file's
+    modification time less the duration."""
+    from datetime import datetime, timedelta, timezone
+
+    if given is not None:
+        return (given if given.tzinfo else given.astimezone()).astimezone(timezone.utc), "given"
+    try:
+        import av
+
+        with av.open(str(source)) as container:
+            tags = dict(container.metadata)
+            for stream in container.streams:
+                tags = {**dict(stream.metadata), **tags}
+        for key in ("creation_time", "date", "DATE", "creation_date", "ICRD"):
+            text = str(tags.get(key, "")).strip()
+            if not text:
+                continue
+            try:
+                when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if when.year >= 1990:
+                return (when if when.tzinfo else when.astimezone()).astimezone(timezone.utc), "metadata"
+    except Exception:  # noqa: BLE001 - metadata is a bonus: the audio was already read
+        pass
+    mtime = datetime.fromtimestamp(source.stat().st_mtime, tz=timezone.utc)
+    return mtime - timedelta(milliseconds=duration_ms), "file time"

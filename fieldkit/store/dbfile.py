@@ -26,9 +26,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 #: The newest schema revision this fieldkit knows (tests check it against Alembic's head).
-SCHEMA_HEAD = "0004_speakers"
+SCHEMA_HEAD = "0005_planned_at"
 #: Older revisions this fieldkit can migrate from.
-KNOWN_REVISIONS = ("0001", "0002", "0003_sync", "0004_speakers")
+KNOWN_REVISIONS = ("0001", "0002", "0003_sync", "0004_speakers", "0005_planned_at")
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -61,6 +61,7 @@ class QuickSession:
     status: str
     starts_at: datetime | None
     is_pilot: bool
+    planned_at: datetime | None = None
 
 
 @dataclass
@@ -95,10 +96,11 @@ def read_project(db_path: Path) -> QuickProject | None:
         pid, slug, name, language, sikt, deadline = rows[0]
         sessions = [
             QuickSession(str(uuid.UUID(str(sid))), title, kind, status,
-                         datetime.fromisoformat(starts) if starts else None, bool(pilot))
-            for sid, title, kind, status, starts, pilot in con.execute(
-                "SELECT id, title, kind, status, starts_at, is_pilot FROM session "
-                "WHERE project_id = ? ORDER BY starts_at, created_at", (pid,))
+                         datetime.fromisoformat(starts) if starts else None, bool(pilot),
+                         datetime.fromisoformat(planned) if planned else None)
+            for sid, title, kind, status, starts, pilot, planned in con.execute(
+                "SELECT id, title, kind, status, starts_at, is_pilot, planned_at FROM session "
+                "WHERE project_id = ? ORDER BY coalesce(starts_at, planned_at), created_at", (pid,))
         ]
         return QuickProject(slug, name, language, sikt,
                             date.fromisoformat(deadline) if deadline else None, sessions)

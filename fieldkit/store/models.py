@@ -245,6 +245,7 @@ class Session(Stamped, table=True):
     place: str = ""
     starts_at: Optional[datetime] = None
     ended_at: Optional[datetime] = None
+    planned_at: Optional[datetime] = None     # when the plan says it will be held
     guide_version_id: Optional[uuid.UUID] = Field(
         default=None, foreign_key="guideversion.id", ondelete="RESTRICT", index=True
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
-from fieldkit.tui.commands import FieldkitCommands
+from fieldkit.tui.commands import SHELL_KEYS, FieldkitCommands  # noqa: F401 - SHELL_KEYS for screens
 
 
 class FieldkitApp(App[None]):
@@ -22,6 +22,7 @@ class FieldkitApp(App[None]):
     COMMANDS = App.COMMANDS | {FieldkitCommands}
     BINDINGS = [
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("f1", "help", "Help", show=False, id="app.help_f1"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
 
@@ -31,7 +32,9 @@ class FieldkitApp(App[None]):
         from fieldkit.projects import Workspace
 
         self.workspace = Workspace(data_dir)
-        self.initial_project = project
+        # `fieldkit -p "Studie 001"`: found by its name or folder name; an unknown one is an
+        # error naming it (raised before the app starts), never another project
+        self.initial_project = self.workspace.find(project).name if project else None
         self.observe = observe  # (session id, author id): open the observer's seat at once
 
     def on_mount(self) -> None:
@@ -75,7 +78,7 @@ class FieldkitApp(App[None]):
         from fieldkit.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.screen))
 
 
 def run_app(data_dir: str | Path | None = None, project: str | None = None,

@@ -10,6 +10,15 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
+#: Help and Quit, first in every screen's BINDINGS: the footer shows keys in that order, so
+#: a narrow terminal (80x24) cuts off a screen's less used keys, never these two
+SHELL_KEYS = [
+    Binding("question_mark", "app.help", "Help", key_display="?"),
+    Binding("f1", "app.help", "Help"),   # where a text box takes "?" as a character
+    Binding("ctrl+q", "app.quit", "Quit"),
+]
+
+
 class FieldkitCommands(Provider):
     def _commands(self) -> list[tuple[str, object, str]]:
         app = self.app
@@ -19,7 +28,8 @@ class FieldkitCommands(Provider):
         ]
         seen = set()
         for binding in getattr(screen, "BINDINGS", []):
-            if not isinstance(binding, Binding) or binding.action in seen or binding.key in ("tab",):
+            if (not isinstance(binding, Binding) or binding.action in seen or binding.key in ("tab",)
+                    or binding.action.startswith("app.")):
                 continue
             if binding.action.startswith(("probe(", "question(", "theme(")):
                 continue

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 
+from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import STYLE, SYMBOL
 
@@ -18,6 +19,7 @@ LEGEND = "✓ covered   ½ partly   – skipped   · not yet   (blank: not in th
 
 class CoverageScreen(ProjectScreen[None]):
     BINDINGS = [
+        *SHELL_KEYS,
         Binding("g", "next_guide", "Next guide"),
         Binding("escape", "back", "Back"),
     ]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,102 +13,10 @@ from textual.widgets.option_list import Option
 
 from fieldkit.tui.widgets.team_overview import TeamOverview
 from fieldkit.tui.widgets.final_pass import FinalPassStatus
+from fieldkit.overview import ProjectSummary, SessionRow, load_overview, quick_overview
+from fieldkit.tui.commands import SHELL_KEYS
 
-
-@dataclass
-class SessionRow:
-    id: str
-    title: str
-    kind: str
-    status: str
-    when: str
-    pilot: bool
-
-    @classmethod
-    def of(cls, sid, title: str, kind: str, status: str, starts_at, pilot) -> "SessionRow":  # noqa: ANN001
-        return cls(str(sid), title, kind.replace("_", " "), status,
-                   starts_at.strftime("%Y-%m-%d %H:%M") if starts_at else "", bool(pilot))
-
-
-@dataclass
-class ProjectSummary:
-    slug: str
-    name: str
-    language: str
-    sikt_reference: str | None
-    deletion_deadline: date | None
-    sessions: list[SessionRow] = field(default_factory=list)
-    locked: bool = False
-
-    def deadline_warning(self, today: date | None = None) -> str | None:
-        from fieldkit.privacy.deadline import deadline_warning
-
-        return deadline_warning(self.deletion_deadline, None, today)
-
-
-def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa: ANN001
-    """Read every project (plain Python, run in a worker). Returns (projects, problems)."""
-    from fieldkit.demo import ensure_demo
-    from fieldkit.errors import FieldkitError
-    from fieldkit.listing import project_sessions
-    from fieldkit.privacy.crypto import ProjectLocked
-
-    problems: list[str] = []
-    workspace.ensure()
-    try:
-        ensure_demo(workspace)
-    except FieldkitError as exc:
-        problems.append(f"Demo project: {exc.message}")
-    out: list[ProjectSummary] = []
-    for folder in workspace.project_folders():
-        try:
-            with workspace.open(folder) as handle:
-                p = handle.project()
-                problems.extend(_recover(handle, p.name))
-                summary = ProjectSummary(
-                    p.slug, p.name, p.language, p.sikt_reference, p.deletion_deadline
-                )
-                summary.sessions = [SessionRow.of(x.id, x.title, x.kind, x.status, x.starts_at, x.is_pilot)
-                                    for x in project_sessions(handle)]
-                out.append(summary)
-        except ProjectLocked:
-            out.append(ProjectSummary(folder.name, folder.name, "", None, None, locked=True))
-        except FieldkitError as exc:
-            problems.append(f"{folder.name}: {exc.message}")
-    return out, problems
-
-
-def quick_overview(workspace) -> tuple[list[ProjectSummary], list[str]] | None:  # noqa: ANN001
-    """The same overview read with sqlite3 alone (see fieldkit.store.dbfile), or None when
-    any project needs the full path (first run, encrypted, to migrate, to recover)."""
-    from fieldkit.store.dbfile import read_project
-
-    folders = list(workspace.project_folders())
-    if not folders:
-        return None   # the demo may have to be made
-    out: list[ProjectSummary] = []
-    for folder in folders:
-        p = read_project(folder / "project.db")
-        if p is None:
-            return None
-        summary = ProjectSummary(p.slug, p.name, p.language, p.sikt_reference, p.deletion_deadline)
-        summary.sessions = [SessionRow.of(s.id, s.title, s.kind, s.status, s.starts_at, s.is_pilot)
-                            for s in p.sessions]
-        out.append(summary)
-    return out, []
-
-
-def _recover(handle, name: str) -> list[str]:  # noqa: ANN001
-    """Recordings left by a crash (their recorder process is gone) are repaired at once."""
-    from fieldkit.errors import FieldkitError
-    from fieldkit.recording.recovery import recover_all
-
-    try:
-        found = recover_all(handle)
-    except FieldkitError as exc:
-        return [f"{name}: an unfinished recording could not be repaired: {exc.message}"
-                + (f" {exc.hint}" if exc.hint else "")]
-    return [f"{name}: {r.message}" for r in found]
+__all__ = ["HomeScreen", "ProjectSummary", "SessionRow", "load_overview", "quick_overview"]
 
 
 def _tilde(path) -> str:  # noqa: ANN001
@@ -125,14 +30,16 @@ def _tilde(path) -> str:  # noqa: ANN001
 
 class HomeScreen(Screen[None]):
     BINDINGS = [
+        *SHELL_KEYS,
         Binding("enter", "open_session", "Open session", show=False),
-        Binding("n", "new_session", "New session"),
-        Binding("v", "review", "Review"),
+        Binding("n", "new_session", "New"),
+        Binding("v", "review", "Review", show=False),   # Enter opens a finished session in review
         Binding("i", "informants", "Informants"),
+        Binding("t", "team", "Team"),
         Binding("m", "matrix", "Coverage"),
         Binding("e", "export", "Export"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("u", "unlock", "Unlock project"),
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding("u", "unlock", "Unlock project", show=False),   # the locked project says so
         Binding("C", "conflicts", "Team conflicts", show=False),
         Binding("tab", "focus_next", "Next pane", show=False),
     ]
@@ -169,9 +76,13 @@ class HomeScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#sessions", DataTable)
-        table.add_columns("Session", "Kind", "Status", "When", "Pilot")
         self.action_refresh()
+
+    def on_resize(self) -> None:
+        # a narrow terminal (80x24) gives the sessions the room: Status and When stay visible
+        self.query_one("#projects-pane").styles.width = 32 if self.size.width >= 110 else 22
+        if self.current in self.summaries:
+            self.show_project(self.current)
 
     def action_refresh(self) -> None:
         self.load()
@@ -210,8 +121,20 @@ class HomeScreen(Screen[None]):
             status.remove_class("problem")
         if not message.projects:
             return
+        self.initial_project = self.initial_project and next(
+            (p.slug for p in message.projects if p.slug == self.initial_project or p.name == self.initial_project),
+            self.initial_project)
         wanted = self.initial_project or self.current
         slugs = list(self.summaries)
+        if self.initial_project and self.initial_project not in slugs:
+            # never show another project as if it were the one asked for: none is chosen
+            status.update("\n".join(message.problems + [
+                f"Project {self.initial_project!r} could not be opened; choose one on the left."]))
+            status.add_class("problem")
+            self.initial_project = None
+            options.highlighted = None
+            options.focus()
+            return
         index = slugs.index(wanted) if wanted in slugs else 0
         options.highlighted = index
         self.show_project(slugs[index])
@@ -255,11 +178,23 @@ class HomeScreen(Screen[None]):
         info_widget.update(block)
         info_widget.set_class(bool(warning), "warning")
         table = self.query_one("#sessions", DataTable)
-        table.clear()
+        table.clear(columns=True)
+        # Session, Status and When always fit; the title is shortened (…) to make room
+        pane = 32 if self.size.width >= 110 else 22
+        room = max(self.size.width - pane - 1, 40)
+        kinds = [f"{r.kind} · pilot" if r.pilot else r.kind for r in summary.sessions]
+        fixed = (2 * 4 + 2 + max([len(r.status) for r in summary.sessions] + [6])
+                 + max([len(r.when) for r in summary.sessions] + [4])
+                 + max([len(k) for k in kinds] + [4]))   # padding, scrollbar, Status, When, Kind
+        longest = max([len(r.title) for r in summary.sessions] + [7])
+        title_width = max(12, min(longest, room - fixed))
+        table.add_column("Session", width=title_width)
+        for name in ("Status", "When", "Kind"):
+            table.add_column(name)
         for row in summary.sessions:
-            table.add_row(
-                row.title, row.kind, row.status, row.when, "pilot" if row.pilot else "", key=row.id
-            )
+            title = row.title if len(row.title) <= title_width else row.title[:title_width - 1] + "…"
+            kind = f"{row.kind} · pilot" if row.pilot else row.kind
+            table.add_row(title, row.status, row.when, kind, key=row.id)
 
     def action_unlock(self) -> None:
         from fieldkit.tui.screens.unlock import UnlockScreen
@@ -351,6 +286,12 @@ class HomeScreen(Screen[None]):
             from fieldkit.tui.screens.informants import InformantsScreen
 
             self._push(InformantsScreen(self.current))
+
+    def action_team(self) -> None:
+        if self._project_ready():
+            from fieldkit.tui.screens.team import TeamScreen
+
+            self._push(TeamScreen(self.current))
 
     def action_matrix(self) -> None:
         if self._project_ready():

@@ -20,13 +20,6 @@ FIELDS = [("code", "Code"), ("name", "Name"), ("role", "Role"), ("organisation",
           ("site", "Site"), ("group_label", "Group")]
 
 
-def next_code(handle: "ProjectHandle", prefix: str = "I") -> str:
-    """The next free pseudonym code: I01, I02 ..."""
-    from fieldkit.listing import next_informant_code
-
-    return next_informant_code(handle, prefix)
-
-
 class InformantForm(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
 
@@ -51,6 +44,8 @@ class InformantForm(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         code = self.query_one("#inf-code", Input)
+        from fieldkit.consent import next_code
+
         code.value = next_code(self.handle)
         code.focus()
 

@@ -3,7 +3,7 @@ names are hidden unless asked for (N), because others may see the screen."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -11,35 +11,16 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 
+from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 
-
-@dataclass
-class InformantRow:
-    code: str
-    name: str
-    role: str
-    organisation: str
-    site: str
-    group: str
-    attributes: str
-    consent: str
-    sessions: int
-    withdrawn: bool
-
-
-def load_informants(handle) -> list[InformantRow]:  # noqa: ANN001
-    from fieldkit.consent import consent_state
-    from fieldkit.listing import informants_with_session_counts
-
-    return [InformantRow(i.code, i.name, i.role, i.organisation, i.site, i.group_label,
-                         ", ".join(f"{k}={v}" for k, v in sorted(i.attributes.items())), consent_state(i),
-                         n, i.withdrawn_on is not None)
-            for i, n in informants_with_session_counts(handle)]
+if TYPE_CHECKING:
+    from fieldkit.consent import InformantRow
 
 
 class InformantsScreen(ProjectScreen[None]):
     BINDINGS = [
+        *SHELL_KEYS,
         Binding("a", "add", "Add informant"),
         Binding("w", "withdraw", "Withdrawal"),
         Binding("N", "names", "Show/hide names"),
@@ -47,13 +28,13 @@ class InformantsScreen(ProjectScreen[None]):
     ]
 
     class Loaded(Message):
-        def __init__(self, rows: list[InformantRow]) -> None:
+        def __init__(self, rows: "list[InformantRow]") -> None:
             super().__init__()
             self.rows = rows
 
     def __init__(self, slug: str) -> None:
         super().__init__(slug)
-        self.rows: list[InformantRow] = []
+        self.rows: "list[InformantRow]" = []
         self.show_names = False
 
     def compose(self) -> ComposeResult:
@@ -67,7 +48,9 @@ class InformantsScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
-        self.post_message(self.Loaded(load_informants(self.handle)))
+        from fieldkit.consent import informant_rows
+
+        self.post_message(self.Loaded(informant_rows(self.handle)))
 
     def on_informants_screen_loaded(self, message: Loaded) -> None:
         self.rows = message.rows
@@ -89,7 +72,7 @@ class InformantsScreen(ProjectScreen[None]):
         table.focus()
         self.query_one("#informants-title", Label).update(f"Informants — {len(self.rows)}")
 
-    def _current(self) -> InformantRow | None:
+    def _current(self) -> "InformantRow | None":
         table = self.query_one("#informant-table", DataTable)
         if not self.rows or table.row_count == 0:
             return None

@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, SelectionList, Static
 
+from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import meter
 from fieldkit.tui.widgets.model_advice import ModelAdvice
@@ -41,19 +42,22 @@ class ConsentRow(Horizontal):
         yield Checkbox("May we record?", self._recording, classes="c-recording")
 
     def answer(self):  # noqa: ANN201
-        from fieldkit.sessions.consent import ConsentAnswer
+        from fieldkit.consent import ConsentTicks
 
-        return ConsentAnswer(self.query_one(".c-letter", Checkbox).value,
-                             self.query_one(".c-written", Checkbox).value,
-                             self.query_one(".c-recording", Checkbox).value)
+        return ConsentTicks(self.query_one(".c-letter", Checkbox).value,
+                            self.query_one(".c-written", Checkbox).value,
+                            self.query_one(".c-recording", Checkbox).value)
 
 
 class SetupScreen(ProjectScreen[None]):
     BINDINGS = [
+        *SHELL_KEYS,
         Binding("ctrl+r", "start", "Start interview"),
-        Binding("ctrl+s", "save", "Save for later"),
-        Binding("ctrl+a", "add_informant", "New informant"),
-        Binding("ctrl+t", "test_microphone", "Test microphone"),
+        Binding("ctrl+s", "save", "Save"),
+        # priority: a text box's own Ctrl+A (start of line) must not swallow it
+        Binding("ctrl+a", "add_informant", "New informant", priority=True),
+        Binding("ctrl+n", "add_researcher", "New researcher"),
+        Binding("ctrl+t", "test_microphone", "Mic test"),
         Binding("escape", "cancel", "Back"),
     ]
 
@@ -73,6 +77,12 @@ class SetupScreen(ProjectScreen[None]):
         self.header_inputs: dict[str, Input] = {}
         self.consent_rows: dict[str, ConsentRow] = {}
         self.given: dict[str, bool | None] = {}
+        self.chosen: set[str] = set()      # informant codes chosen (also those the search hides)
+        self._filling = False
+        self._pristine: tuple | None = None  # the form as loaded: Esc asks before throwing changes away
+        self.planned = None                 # the plan's date and time, as stored
+        self.missing: list = []             # consent still missing after the last save
+        self.details: dict[str, str] = {}   # informant code -> role, organisation, site, group, consent
 
     def compose(self) -> ComposeResult:
         yield Label("New session" if self.session_id is None else "Session setup", id="setup-title",
@@ -92,15 +102,21 @@ class SetupScreen(ProjectScreen[None]):
                 yield Select([], id="scheme", prompt="(none)")
             with Horizontal(classes="field"):
                 yield Label("Lead", classes="field-label")
-                yield Select([], id="lead", prompt="(who leads?)")
+                yield Select([], id="lead", prompt="(who leads? Ctrl+N adds a researcher)")
             with Horizontal(classes="field"):
                 yield Label("Observer", classes="field-label")
                 yield Select([], id="observer", prompt="(who observes?)")
             with Horizontal(classes="field"):
+                yield Label("When", classes="field-label")
+                yield Input(id="when", placeholder="date and time, e.g. 2026-03-04 10:00")
+            with Horizontal(classes="field"):
                 yield Label("Place", classes="field-label")
                 yield Input(id="place", placeholder="where (kept in the project, pseudonymised on export)")
             yield Checkbox("Pilot interview (kept out of the dataset)", id="pilot")
-            yield Label("Informants (Ctrl+A adds a new one)", classes="section-title")
+            yield Label("Informants (Ctrl+A adds a new one)", classes="section-title", id="informants-title")
+            with Horizontal(id="informant-tools"):
+                yield Input(id="informant-search", placeholder="search code, role, organisation, site…")
+                yield Checkbox("All shown", id="select-all")
             yield SelectionList[str](id="informants")
             yield Label("Consent, asked now", classes="section-title")
             yield Vertical(id="consent")
@@ -110,9 +126,9 @@ class SetupScreen(ProjectScreen[None]):
             with Horizontal(classes="field"):
                 yield Label("Microphone", classes="field-label")
                 yield Select([], id="device", prompt="(system default)")
-            with Horizontal(classes="field"):
+            with Horizontal(id="mic-row"):
                 yield Button("Test microphone (Ctrl+T)", id="test-mic")
-                yield Static("", id="mic-level")
+                yield Static("(a 3-second level test)", id="mic-level")
             yield Checkbox("Live transcript while recording", id="live")
             yield ModelAdvice(id="model-advice")
             yield Static("", id="setup-problems")
@@ -127,12 +143,15 @@ class SetupScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, group="setup-load", exit_on_error=False)
     def load(self) -> None:
+        from fieldkit.planning import planned_at
         from fieldkit.sessions.consent import session_consents
         from fieldkit.sessions.plan import load_plan, setup_choices
 
         choices = setup_choices(self.handle)
+        self.details = _informant_details(self.handle)
         plan = load_plan(self.handle, self.session_id) if self.session_id else None
         self.given = session_consents(self.handle, self.session_id) if self.session_id else {}
+        self.planned = planned_at(self.handle, self.session_id) if self.session_id else None
         self.post_message(self.Loaded(choices, plan, _input_devices(), _has_model()))
 
     def on_setup_screen_loaded(self, message: Loaded) -> None:
@@ -143,8 +162,9 @@ class SetupScreen(ProjectScreen[None]):
         self.query_one("#lead", Select).set_options(people)
         self.query_one("#observer", Select).set_options(people)
         self.query_one("#device", Select).set_options(message.devices)
-        self._fill_informants()
         plan = message.plan
+        self.chosen = set(plan.informants) if plan else set()
+        self._fill_informants()
         if plan is None:
             self.query_one("#title", Input).value = f"Interview {datetime.now():%Y-%m-%d %H:%M}"
             if c.guides:
@@ -166,25 +186,85 @@ class SetupScreen(ProjectScreen[None]):
                     self.query_one(widget, Select).value = value
             self.query_one("#place", Input).value = plan.place
             self.query_one("#pilot", Checkbox).value = plan.is_pilot
-            sel = self.query_one("#informants", SelectionList)
-            for code in plan.informants:
-                sel.select(code)
+            from fieldkit.planning import format_when
+
+            self.query_one("#when", Input).value = format_when(getattr(self, "planned", None))
         self.query_one("#live", Checkbox).value = message.models
         if not message.models:
             self.query_one("#live", Checkbox).label = "Live transcript (no model on this laptop: `fieldkit models prepare`)"
         self._build_header(plan.header if plan else {})
         self._build_consent()
+        self.call_after_refresh(self._remember_pristine)
+
+    def _remember_pristine(self) -> None:
+        self._pristine = self._snapshot()
+
+    def _snapshot(self) -> tuple:
+        """Everything the form holds, to tell whether Esc would throw something away."""
+        def val(widget: str):  # noqa: ANN202
+            select = self.query_one(widget, Select)
+            return None if select.is_blank() else select.value
+
+        return (tuple(self.query_one(f"#{w}", Input).value for w in ("title", "when", "place")),
+                tuple(val(w) for w in ("#kind", "#guide", "#scheme", "#lead", "#observer")),
+                self.query_one("#pilot", Checkbox).value, tuple(sorted(self.chosen)),
+                tuple(sorted((k, i.value) for k, i in self.header_inputs.items())),
+                tuple(sorted((code, tuple(vars(row.answer()).values())) for code, row in self.consent_rows.items()
+                             if row.is_mounted and row.query(".c-recording"))))
 
     def _fill_informants(self, select: str | None = None) -> None:
+        """The informant list, filtered by the search; choices the search hides are kept."""
         sel = self.query_one("#informants", SelectionList)
-        chosen = set(sel.selected)
         if select:
-            chosen.add(select)
-        sel.clear_options()
-        for inf in self.choices.informants:
-            if inf.withdrawn:
-                continue
-            sel.add_option((f"{inf.label}  {inf.detail}", inf.label, inf.label in chosen))
+            self.chosen.add(select)
+        words = " ".join(self.query_one("#informant-search", Input).value.lower().split())
+        self._filling = True
+        try:
+            sel.clear_options()
+            shown = 0
+            for inf in self.choices.informants:
+                if inf.withdrawn:
+                    continue
+                text = f"{inf.label}  {self.details.get(inf.label, inf.detail)}"
+                if words and words not in " ".join(text.lower().split()):
+                    continue
+                sel.add_option((text, inf.label, inf.label in self.chosen))
+                shown += 1
+        finally:
+            self._filling = False
+        self._informants_summary()
+
+    def _informants_summary(self) -> None:
+        sel = self.query_one("#informants", SelectionList)
+        shown = sel.option_count
+        words = self.query_one("#informant-search", Input).value.strip()
+        total = sum(1 for i in self.choices.informants if not i.withdrawn)
+        self.query_one("#informants-title", Label).update(
+            f"Informants: {len(self.chosen)} chosen of {total}"
+            + (f" ({shown} shown)" if words else "") + " — Ctrl+A adds a new one")
+        box = self.query_one("#select-all", Checkbox)
+        shown_codes = {sel.get_option_at_index(i).value for i in range(sel.option_count)}
+        with box.prevent(Checkbox.Changed):
+            box.value = bool(shown_codes) and shown_codes <= self.chosen
+
+    @on(Input.Changed, "#informant-search")
+    def _search_informants(self) -> None:
+        if self.choices is not None:
+            self._fill_informants()
+
+    @on(Input.Submitted, "#informant-search")
+    def _search_done(self) -> None:
+        self.query_one("#informants", SelectionList).focus()
+
+    @on(Checkbox.Changed, "#select-all")
+    def _select_all(self, event: Checkbox.Changed) -> None:
+        if self.choices is None:
+            return
+        sel = self.query_one("#informants", SelectionList)
+        shown = {sel.get_option_at_index(i).value for i in range(sel.option_count)}
+        self.chosen = self.chosen | shown if event.value else self.chosen - shown
+        self._fill_informants()
+        self._build_consent()
 
     # ------------------------------------------------------------------ dynamic parts
 
@@ -203,20 +283,33 @@ class SetupScreen(ProjectScreen[None]):
             box.mount(Static("(the guide has no header fields)", classes="muted"))
             return
         rows = []
+        # the labels are the guide's own words ("Organisasjoner", "Annen informasjon"):
+        # as wide as the longest, so none is cut off
+        width = max(14, min(32, 2 + max(len(name) for name in guide.header)))
         for name in guide.header:
             inp = Input(values.get(name, ""), placeholder=name, classes="header-input")
             self.header_inputs[name] = inp
-            rows.append(Horizontal(Label(name, classes="field-label"), inp, classes="field"))
+            label = Label(name, classes="field-label header-label")
+            label.styles.width = width
+            rows.append(Horizontal(label, inp, classes="field"))
         box.mount_all(rows)
 
     @on(SelectionList.SelectedChanged, "#informants")
     def _informants_changed(self) -> None:
-        if self.choices is not None:
-            self._build_consent()
+        if self.choices is None or self._filling:
+            return
+        sel = self.query_one("#informants", SelectionList)
+        shown = {sel.get_option_at_index(i).value for i in range(sel.option_count)}
+        chosen = (self.chosen - shown) | set(sel.selected)
+        if chosen == self.chosen:
+            return   # the list was refilled (search): nothing chosen or unchosen
+        self.chosen = chosen
+        self._informants_summary()
+        self._build_consent()
 
     def _build_consent(self) -> None:
         box = self.query_one("#consent", Vertical)
-        chosen = list(self.query_one("#informants", SelectionList).selected)
+        chosen = sorted(self.chosen)
         kept = {code: row for code, row in self.consent_rows.items() if code in chosen}
         for code, row in list(self.consent_rows.items()):
             if code not in chosen:
@@ -255,6 +348,7 @@ class SetupScreen(ProjectScreen[None]):
         from fieldkit.sessions.plan import setup_choices
 
         choices = setup_choices(self.handle)
+        self.details = _informant_details(self.handle)
         self.app.call_from_thread(self._informants_reloaded, choices, code)
 
     def _informants_reloaded(self, choices, code: str) -> None:  # noqa: ANN001
@@ -262,10 +356,48 @@ class SetupScreen(ProjectScreen[None]):
         self._fill_informants(select=code)
         self._build_consent()
 
+    # ------------------------------------------------------------------ researchers
+
+    def action_add_researcher(self) -> None:
+        from fieldkit.tui.screens.team import ResearcherForm
+
+        def added(rid) -> None:  # noqa: ANN001
+            if rid:
+                self._reload_researchers(rid)
+
+        self.app.push_screen(ResearcherForm(self.handle), added)
+
+    @work(thread=True, group="setup-researchers", exit_on_error=False)
+    def _reload_researchers(self, rid) -> None:  # noqa: ANN001
+        from fieldkit.sessions.plan import setup_choices
+
+        choices = setup_choices(self.handle)
+        self.app.call_from_thread(self._researchers_reloaded, choices, rid)
+
+    def _researchers_reloaded(self, choices, rid) -> None:  # noqa: ANN001
+        """The new researcher is offered at once, and takes the lead or observer seat
+        that is still empty."""
+        self.choices.researchers = choices.researchers
+        people = [(f"{r.label} — {r.detail}", r.id) for r in choices.researchers]
+        for widget in ("#lead", "#observer"):
+            select = self.query_one(widget, Select)
+            keep = None if select.is_blank() else select.value
+            select.set_options(people)
+            if keep is not None:
+                select.value = keep
+        for widget in ("#lead", "#observer"):
+            select = self.query_one(widget, Select)
+            if select.is_blank():
+                select.value = rid
+                break
+        name = next((r.label for r in choices.researchers if r.id == rid), "")
+        self.notify(f"Researcher {name} added.", timeout=3)
+
     # ------------------------------------------------------------------ microphone
 
     @on(Button.Pressed, "#test-mic")
     def action_test_microphone(self) -> None:
+        self.query_one("#mic-row").scroll_visible()   # the meter is seen, wherever the form was
         self.query_one("#mic-level", Static).update("listening…")
         self.test_microphone(self._device())
 
@@ -316,7 +448,7 @@ class SetupScreen(ProjectScreen[None]):
             guide_version_id=val("#guide"), tag_scheme_id=val("#scheme"), lead_id=val("#lead"),
             observer_id=val("#observer"), place=self.query_one("#place", Input).value,
             header={k: i.value for k, i in self.header_inputs.items()},
-            informants=list(self.query_one("#informants", SelectionList).selected),
+            informants=sorted(self.chosen),
             is_pilot=self.query_one("#pilot", Checkbox).value)
 
     def _problem(self, text: str) -> None:
@@ -327,18 +459,28 @@ class SetupScreen(ProjectScreen[None]):
             self.notify(text, severity="error", timeout=10)
             widget.scroll_visible()
 
-    def _save(self) -> uuid.UUID | None:
+    def _save(self, starting: bool = False) -> uuid.UUID | None:
+        """Keep the plan, its date and time, and the consent ticks as they are on screen."""
+        from fieldkit.consent import store_consent_ticks
         from fieldkit.errors import FieldkitError
+        from fieldkit.planning import parse_when, set_planned_at
         from fieldkit.sessions.plan import save_session
 
         if self.choices is None:
             self.notify("Still reading the project: try again in a moment.", severity="warning", timeout=3)
             return None
+        plan = self._plan()
         try:
-            self.session_id = save_session(self.handle, self._plan(), self.session_id)
+            when = parse_when(self.query_one("#when", Input).value)
+            self.session_id = save_session(self.handle, plan, self.session_id)
+            set_planned_at(self.handle, self.session_id, when)
+            self.missing = store_consent_ticks(self.handle, self.session_id,
+                                               {code: row.answer() for code, row in self.consent_rows.items()},
+                                               author_id=plan.lead_id, asked=starting)
         except FieldkitError as exc:
             self._problem(exc.message)
             return None
+        self._pristine = self._snapshot()
         return self.session_id
 
     def action_save(self) -> None:
@@ -355,19 +497,10 @@ class SetupScreen(ProjectScreen[None]):
         self.action_start()
 
     def action_start(self) -> None:
-        from fieldkit.errors import FieldkitError
-        from fieldkit.sessions.consent import record_consents
-
         plan = self._plan()
-        if self._save() is None:
+        if self._save(starting=True) is None:
             return
-        try:
-            problems = record_consents(self.handle, self.session_id,
-                                       {code: row.answer() for code, row in self.consent_rows.items()},
-                                       author_id=plan.lead_id)
-        except FieldkitError as exc:
-            self._problem(exc.message)
-            return
+        problems = self.missing
         blocking = [p.text for p in problems if p.blocks_recording]
         warnings = [p.text for p in problems if not p.blocks_recording]
         wants_audio = plan.kind != "notes_only"
@@ -396,7 +529,28 @@ class SetupScreen(ProjectScreen[None]):
             live=record and self.query_one("#live", Checkbox).value))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Esc: back, but a form with changes asks before throwing them away."""
+        if self._pristine is None or self._snapshot() == self._pristine:
+            self.dismiss(None)
+            return
+        from fieldkit.tui.screens.confirm import ConfirmScreen
+
+        def answer(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen(
+            "Leave without saving?\n\nWhat you filled in here is thrown away. "
+            "Ctrl+S keeps it as a plan for later.", yes="Throw away", no="Keep editing"), answer)
+
+
+def _informant_details(handle) -> dict[str, str]:  # noqa: ANN001
+    """What the informant list shows and searches: role, organisation, site (case
+    network), group and consent state."""
+    from fieldkit.consent import informant_rows
+
+    return {r.code: " · ".join(x for x in (r.role, r.organisation, r.site, r.group, r.consent) if x)
+            for r in informant_rows(handle)}
 
 
 def _input_devices() -> list[tuple[str, str | int]]:
