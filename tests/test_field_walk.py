@@ -96,7 +96,7 @@ def new_team_project(data: Path) -> None:
 
 
 async def test_field_walk(tmp_path: Path):
-    from fieldkit.debrief import load_debrief
+    from fieldkit.sessions.debrief import load_debrief
     from fieldkit.store.models import (
         Event, EventKind, Project, Recording, Researcher, Session, SessionParticipant, SessionStatus,
     )
@@ -249,11 +249,9 @@ async def test_field_walk(tmp_path: Path):
     assert any("Nøler om budsjettet" in " ".join(row) for row in events_csv)
 
 
-@pytest.mark.xfail(strict=True, reason="fixed on the `exports` branch (pseudonymisation, coverage by guide): "
-                   "remove this mark after merging it")
-async def test_field_walk_exports_branch_pseudonymisation_and_coverage(tmp_path: Path):
-    """Issue 16's export defects, asserted on the same kind of project. Strict xfail: this
-    test starts failing (XPASS) once the exports branch is merged; then drop the mark."""
+async def test_field_walk_exports_pseudonymisation_and_coverage(tmp_path: Path):
+    """Issue 16's export defects, asserted on the same kind of project: common words in
+    names are not replaced, one policy per name, coverage keyed by guide."""
     from fieldkit.guides.coverage import set_coverage
     from fieldkit.guides.model import Guide as GuideModel  # noqa: F401 - the outline model
     from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices

@@ -49,7 +49,7 @@ async def test_a_failed_worker_shows_its_message_and_hint(tmp_path: Path):
         errors = _errors(app)
         assert len(errors) == 1
         assert "No project called 'no-such-study'" in errors[0].message
-        assert "Projects here: real-study" in errors[0].message   # the hint
+        assert "Projects here: 'Real study' (folder real-study)" in errors[0].message   # the hint
         assert errors[0].title == "Could not load"
         assert app.screen is screen
 

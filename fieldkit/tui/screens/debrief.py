@@ -4,7 +4,7 @@ is left; nothing typed here is thrown away.
 
 Two terminals (lead and observer) often have this screen open at once. Each box
 remembers the text it started from; saving merges any change the other terminal saved
-meanwhile (fieldkit.debrief), and the box then shows the merged text. While a box has
+meanwhile (fieldkit.sessions.debrief), and the box then shows the merged text. While a box has
 not been touched here, a change saved in the other terminal simply appears in it; when
 it has, the status line says so and Ctrl+S merges."""
 
