@@ -81,7 +81,8 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
                     p.slug, p.name, p.language, p.sikt_reference, p.deletion_deadline
                 )
                 with handle.db.session() as s:
-                    for sess in s.exec(select(Session).order_by(func.coalesce(Session.starts_at, Session.planned_at))):
+                    for sess in s.exec(select(Session).order_by(func.coalesce(Session.starts_at, Session.planned_at),
+                                                              Session.created_at)):
                         summary.sessions.append(SessionRow.of(
                             sess.id, sess.title, sess.kind.value, sess.status.value, sess.starts_at,
                             sess.is_pilot, sess.planned_at))

@@ -1,16 +1,15 @@
-"""What the project screens list (fieldkit.listing), read for them: sessions in one
-order for the full and the quick read, informants with their session counts, codes."""
+"""What the project screens list, read for them by core functions: sessions in one order
+for the full and the quick read (fieldkit.overview), informants with their session counts
+and the next free code (fieldkit.consent)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
 
-from fieldkit.consent import add_informant
-from fieldkit.listing import (informants_with_session_counts, next_informant_code, project_sessions,
-                              session_lead_id)
+from fieldkit.consent import add_informant, informant_rows, next_code
+from fieldkit.overview import load_overview, quick_overview
 from fieldkit.projects import Workspace
-from fieldkit.store.dbfile import read_project
 from fieldkit.store.models import Researcher, Session, SessionParticipant
 
 
@@ -30,15 +29,14 @@ def test_lists_match_the_database(tmp_path: Path):
                 s.add(sess)
                 s.flush()
             s.add(SessionParticipant(session_id=sess.id, informant_id=i1.id, speaker_label="I01"))
-            lead_id, held_id = lead.id, sess.id
-        rows = project_sessions(h)
-        assert [r.title for r in rows] == ["Planned B", "Planned A", "Held"]
-        assert rows[2].starts_at == datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
-        quick = read_project(h.folder / "project.db")
-        assert quick is not None and [q.title for q in quick.sessions] == [r.title for r in rows]
-        assert session_lead_id(h, held_id) == lead_id
-        counts = [(i.code, n) for i, n in informants_with_session_counts(h)]
-        assert counts == [("I01", 1), ("I03", 0)]
-        assert next_informant_code(h) == "I02"
+        rows = [r for r in informant_rows(h)]
+        assert [(r.code, r.sessions) for r in rows] == [("I01", 1), ("I03", 0)]
+        assert next_code(h) == "I02"
         add_informant(h, "I02")
-        assert next_informant_code(h) == "I04"
+        assert next_code(h) == "I04"
+    full, problems = load_overview(ws)
+    quick = quick_overview(ws)
+    assert quick is not None
+    lists = {p.slug: [r.title for r in p.sessions] for p in full}
+    assert lists["lists"] == ["Planned B", "Planned A", "Held"]
+    assert {p.slug: [r.title for r in p.sessions] for p in quick[0]} == lists

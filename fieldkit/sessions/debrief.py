@@ -203,19 +203,8 @@ def save_part(handle: "ProjectHandle", session_id: uuid.UUID, part: str, text: s
 
 def debrief_people(handle: "ProjectHandle", session_id: uuid.UUID) -> tuple[str, dict[uuid.UUID, str]]:
     """The session's title and its researchers {id: "AL (Ada Lead)"}, lead first."""
-    from fieldkit.store.models import Researcher, Session
-
-    with handle.db.session() as s:
-        sess = s.get(Session, session_id)
-        if sess is None:
-            raise FieldkitError(f"No session {session_id} in this project.")
-        people = {}
-        for rid in (sess.lead_id, sess.observer_id):
-            if rid is not None:
-                r = s.get(Researcher, rid)
-                if r is not None:
-                    people[r.id] = f"{r.initials} ({r.name})"
-        return sess.title, people
+    sess, people = session_people(handle, session_id)
+    return sess.title, people
 
 
 def save_debrief(handle: "ProjectHandle", session_id: uuid.UUID, part: str, text: str,
