@@ -87,12 +87,37 @@ def screen_name(node: object) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def ensure_binding_ids(node) -> None:  # noqa: ANN001 - a Screen (or any DOMNode)
+def ensure_binding_ids(node) -> None:  # noqa: ANN001 - a Screen, the App (or any DOMNode)
     """Give every binding of ``node`` that has none the id ``<screen>.<action>``, so the
-    keymap can move it (bindings declared with an id keep theirs)."""
+    keymap can move it (bindings declared with an id keep theirs), and show its description
+    and tooltip in the user's language (``BINDINGS`` hold them as ``N_("...")``)."""
     from dataclasses import replace
 
     prefix = screen_name(node)
     table = node._bindings.key_to_bindings
     for key, bindings in table.items():
         table[key] = [b if b.id else replace(b, id=binding_id(prefix, b.action)) for b in bindings]
+    translate_bindings(node)
+
+
+def translate_bindings(node) -> None:  # noqa: ANN001
+    """Rebuild ``node``'s binding map with every description and tooltip in the language in
+    use (Binding is frozen: each is replaced). The English text is remembered on the node,
+    so translating again after ``set_language`` starts from it, never from a translation."""
+    from dataclasses import replace
+
+    from fieldkit.i18n import _
+
+    originals: dict = node.__dict__.setdefault("_fieldkit_binding_text", {})
+
+    def tr(text: str) -> str:
+        return _(text) if text else text
+
+    table = node._bindings.key_to_bindings
+    for key, bindings in table.items():
+        out = []
+        for b in bindings:
+            ident = (b.id, b.action)
+            description, tooltip = originals.setdefault(ident, (b.description, b.tooltip))
+            out.append(replace(b, description=tr(description), tooltip=tr(tooltip)))
+        table[key] = out
