@@ -133,8 +133,9 @@ def N_(message: str) -> str:
 
 
 # ---------------------------------------------------------------------------- dates and numbers
-# Shown the way the user's language writes them: "9. mars 2026" and "1 234,5" in Norwegian,
-# "Mar 9, 2026" and "1,234.5" in English. Babel is imported only when one is formatted.
+# Shown the way the user's language writes them: "9. mars 2026" and "1 234,5" in Norwegian.
+# English keeps the ISO dates fieldkit has always shown ("2026-03-09", "2026-03-09 10:00"),
+# which researchers also type into the forms. Babel is imported only when one is formatted.
 
 _BABEL_LOCALE = {"nb": "nb_NO", "en": "en_GB"}
 
@@ -145,17 +146,20 @@ def babel_locale() -> str:
 
 
 def format_date(d, format: str = "medium") -> str:  # noqa: ANN001, A002 - a date (or datetime)
-    """A date in the user's language: ``9. mars 2026`` / ``9 Mar 2026`` (Babel's formats
+    """A date in the user's language: ``9. mars 2026`` / ``2026-03-09`` (Babel's formats
     ``short``, ``medium``, ``long`` or a pattern such as ``"d. MMM"``); "" for None."""
     if d is None:
         return ""
+    if language() == "en" and format in ("short", "medium"):
+        return d.strftime("%Y-%m-%d")
     from babel.dates import format_date as _format_date
 
     return _format_date(d, format=format, locale=babel_locale())
 
 
 def format_datetime(dt, format: str = "medium") -> str:  # noqa: ANN001, A002
-    """A date and time in the user's language, in local time: ``9. mars 2026, 10:00``
+    """A date and time in the user's language, in local time: ``9. mars 2026 10:00`` /
+    ``2026-03-09 10:00``
     (``medium`` and ``short`` leave out the seconds); "" for None."""
     if dt is None:
         return ""
@@ -164,6 +168,8 @@ def format_datetime(dt, format: str = "medium") -> str:  # noqa: ANN001, A002
 
     if dt.tzinfo is not None:
         dt = dt.astimezone()   # the researcher's clock
+    if language() == "en" and format in ("short", "medium"):
+        return dt.strftime("%Y-%m-%d %H:%M")
     loc = babel_locale()
     if format in ("short", "medium"):
         return f"{_format_date(dt, format=format, locale=loc)} {_format_time(dt, 'HH:mm', locale=loc)}"

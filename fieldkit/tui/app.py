@@ -17,6 +17,18 @@ from fieldkit.i18n import N_, _
 from fieldkit.tui.commands import SHELL_KEYS, FieldkitCommands  # noqa: F401 - SHELL_KEYS for screens
 
 
+#: Textual's own palette commands, in words that do not clash with fieldkit's (a guide's
+#: Theme is another thing than the colour theme); their help lines are translated as they are
+SYSTEM_TITLES = {"Theme": N_("Colour theme"), "Keys": N_("Keys and widget help"), "Quit": N_("Quit"),
+                 "Minimize": N_("Minimize"), "Maximize": N_("Maximize"), "Screenshot": N_("Screenshot")}
+_SYSTEM_HELP = [N_("Change the current theme"), N_("Quit the application as soon as possible"),
+                N_("Hide the keys and widget help panel"),
+                N_("Show help for the focused widget and a summary of available keys"),
+                N_("Minimize the widget and restore to normal size"), N_("Maximize the focused widget"),
+                N_("Save an SVG 'screenshot' of the current screen"),
+                N_("palette"), N_("Open the command palette")]   # the app's own Ctrl+P binding
+
+
 class FieldkitApp(App[None]):
     TITLE = "fieldkit"
     CSS_PATH = "fieldkit.tcss"
@@ -84,8 +96,8 @@ class FieldkitApp(App[None]):
     def get_system_commands(self, screen):  # noqa: ANN001, ANN201
         """Textual's own palette commands (Theme, Quit, Keys ...), in the user's language."""
         for cmd in super().get_system_commands(screen):
-            yield SystemCommand(_(cmd.title), _(cmd.help) if cmd.help else cmd.help, cmd.callback,
-                                cmd.discover)
+            title = SYSTEM_TITLES.get(cmd.title, cmd.title)
+            yield SystemCommand(_(title), _(cmd.help) if cmd.help else cmd.help, cmd.callback, cmd.discover)
 
     def action_help(self) -> None:
         from fieldkit.tui.screens.help import HelpScreen

@@ -72,7 +72,8 @@ class ConflictsScreen(ProjectScreen[None]):
         table.clear()
         for c in self.rows:
             kept = _("incoming") if c["kept_side"] == "remote" else _("this laptop's")
-            table.add_row(_(KINDS[c["tbl"]]) if c["tbl"] in KINDS else c["tbl"], kept, _when(c["kept"].get("updated_at")),
+            what = c["tbl"]
+            table.add_row(_(KINDS[what]) if what in KINDS else what, kept, _when(c["kept"].get("updated_at")),
                           str(len(describe_conflict(c))), key=str(c["id"]))
         if not self.rows:
             self.query_one("#conflict-detail", Static).update(_("No conflicts to settle."))
