@@ -26,7 +26,10 @@ _SYSTEM_HELP = [N_("Change the current theme"), N_("Quit the application as soon
                 N_("Show help for the focused widget and a summary of available keys"),
                 N_("Minimize the widget and restore to normal size"), N_("Maximize the focused widget"),
                 N_("Save an SVG 'screenshot' of the current screen"),
-                N_("palette"), N_("Open the command palette")]   # the app's own Ctrl+P binding
+                N_("palette"), N_("Open the command palette"),   # the app's own Ctrl+P binding
+                # Textual's bindings on every screen and on the app (shown in the keys panel)
+                N_("Focus Next"), N_("Focus Previous"), N_("Copy selected text"),
+                N_("Quit the app and return to the command prompt.")]
 
 
 class FieldkitApp(App[None]):

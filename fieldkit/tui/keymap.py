@@ -45,7 +45,8 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
         elif isinstance(value, list) and all(isinstance(v, str) for v in value) and value:
             out[name] = ",".join(v.strip() for v in value)
         else:
-            raise FieldkitError(f"In the keymap, {name!r} must be a key such as \"ctrl+e\" (or a list of keys).")
+            raise FieldkitError(_("In the keymap, {name!r} must be a key such as \"ctrl+e\" (or a list of "
+                                  "keys).").format(name=name))
     return out
 
 
@@ -60,10 +61,11 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
         with open(path, "rb") as fh:
             table = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise FieldkitError(f"The keymap {path} cannot be read: {exc}.",
-                            hint="Write it as lines like  \"interview.stop\" = \"ctrl+e\"") from None
+        raise FieldkitError(_("The keymap {path} cannot be read: {reason}.").format(path=path, reason=exc),
+                            hint=_("Write it as lines like  \"interview.stop\" = \"ctrl+e\"")) from None
     except OSError as exc:
-        raise FieldkitError(f"The keymap {path} cannot be read: {exc.strerror}.") from None
+        raise FieldkitError(_("The keymap {path} cannot be read: {reason}.").format(path=path,
+                                                                                  reason=exc.strerror)) from None
     try:
         return _flatten(table)
     except FieldkitError as exc:
