@@ -145,6 +145,21 @@ def test_user_facing_strings_are_translated(name: str):
         f"  line {line}: {text!r}" for line, text in found)
 
 
+@pytest.mark.parametrize("name", TUI_FILES)
+def test_translation_functions_are_imported_where_called(name: str):
+    """``_()`` called in a module is fieldkit.i18n's, imported at the top of the module (a
+    local ``_`` from tuple unpacking, or none at all, fails only when the line runs)."""
+    tree = ast.parse((TUI / name).read_text(encoding="utf-8"))
+    called = {n.func.id for n in ast.walk(tree)
+              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in WRAPPERS}
+    imported = {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom)
+                and n.module == "fieldkit.i18n" for a in n.names}
+    assert called <= imported, f"fieldkit/tui/{name} calls {sorted(called - imported)} without importing them"
+    shadowed = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in called
+                and isinstance(n.ctx, ast.Store)]
+    assert not shadowed, f"fieldkit/tui/{name}: {sorted(called)} assigned on lines {shadowed}"
+
+
 def _catalogue() -> gettext.GNUTranslations:
     mo = i18n.compile_catalogue("nb")
     assert mo is not None and mo.is_file()

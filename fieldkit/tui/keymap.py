@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 ENV_KEYMAP = "FIELDKIT_KEYMAP"
 
@@ -76,7 +77,7 @@ def binding_id(screen_name: str, action: str) -> str:
     """``<screen>.<action>``: "home.new", "review.quote", "interview.cover_covered"."""
     import re
 
-    name, _, args = action.partition("(")
+    name, _sep, args = action.partition("(")
     args = re.sub(r"[^A-Za-z0-9]+", "_", args).strip("_")
     return f"{screen_name}.{name}" + (f"_{args}" if args else "")
 
@@ -107,8 +108,6 @@ def translate_bindings(node) -> None:  # noqa: ANN001
     use (Binding is frozen: each is replaced). The English text is remembered on the node,
     so translating again after ``set_language`` starts from it, never from a translation."""
     from dataclasses import replace
-
-    from fieldkit.i18n import _
 
     originals: dict = node.__dict__.setdefault("_fieldkit_binding_text", {})
 
