@@ -290,6 +290,7 @@ async def test_footer_help_palette_and_a_screen_in_norwegian_then_english(tmp_pa
 
         await pilot.press("ctrl+p")                 # the palette: this screen's keys by name
         await _until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        assert app.screen.query_one("CommandInput").placeholder == "Søk etter kommandoer…"
         await pilot.press(*"legg til")
         await _until(pilot, lambda: any("Legg til informant" in p for p in _palette(app)))
         assert any("tast: a" in p for p in _palette(app)), _palette(app)

@@ -102,6 +102,13 @@ class FieldkitApp(App[None]):
             title = SYSTEM_TITLES.get(cmd.title, cmd.title)
             yield SystemCommand(_(title), _(cmd.help) if cmd.help else cmd.help, cmd.callback, cmd.discover)
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, with its search prompt in the user's language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=_("Search for commands…")))
+
     def action_help(self) -> None:
         from fieldkit.tui.screens.help import HelpScreen
 
