@@ -59,6 +59,9 @@ def test_main_screens_in_norwegian(tmp_path: Path, monkeypatch: pytest.MonkeyPat
             app.push_screen(ReviewScreen(SLUG, recorded))
         elif name == "export":
             app.push_screen(ExportScreen(SLUG, recorded))
+            await _settle(app, pilot)
+            # the folder is under pytest's tmp_path, another every run: drawn as a fixed one
+            app.screen.query_one("#export-folder").value = "/home/forsker/fieldkit/exports"
         elif name in ("informants", "help"):
             await pilot.press("i")
             await _until(pilot, lambda: type(app.screen).__name__ == "InformantsScreen")
