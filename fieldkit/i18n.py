@@ -130,3 +130,66 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark a string for translation where it is defined; translate it with ``_()`` where shown."""
     return message
+
+
+# ---------------------------------------------------------------------------- dates and numbers
+# Shown the way the user's language writes them: "9. mars 2026" and "1 234,5" in Norwegian.
+# English keeps the ISO dates fieldkit has always shown ("2026-03-09", "2026-03-09 10:00"),
+# which researchers also type into the forms. Babel is imported only when one is formatted.
+
+_BABEL_LOCALE = {"nb": "nb_NO", "en": "en_GB"}
+
+
+def babel_locale() -> str:
+    """The Babel locale of the language in use (``nb_NO`` or ``en_GB``)."""
+    return _BABEL_LOCALE.get(language(), "en_GB")
+
+
+def format_date(d, format: str = "medium") -> str:  # noqa: ANN001, A002 - a date (or datetime)
+    """A date in the user's language: ``9. mars 2026`` / ``2026-03-09`` (Babel's formats
+    ``short``, ``medium``, ``long`` or a pattern such as ``"d. MMM"``); "" for None."""
+    if d is None:
+        return ""
+    if language() == "en" and format in ("short", "medium"):
+        return d.strftime("%Y-%m-%d")
+    from babel.dates import format_date as _format_date
+
+    return _format_date(d, format=format, locale=babel_locale())
+
+
+def format_datetime(dt, format: str = "medium") -> str:  # noqa: ANN001, A002
+    """A date and time in the user's language, in local time: ``9. mars 2026 10:00`` /
+    ``2026-03-09 10:00``
+    (``medium`` and ``short`` leave out the seconds); "" for None."""
+    if dt is None:
+        return ""
+    from babel.dates import format_date as _format_date
+    from babel.dates import format_time as _format_time
+
+    if dt.tzinfo is not None:
+        dt = dt.astimezone()   # the researcher's clock
+    if language() == "en" and format in ("short", "medium"):
+        return dt.strftime("%Y-%m-%d %H:%M")
+    loc = babel_locale()
+    if format in ("short", "medium"):
+        return f"{_format_date(dt, format=format, locale=loc)} {_format_time(dt, 'HH:mm', locale=loc)}"
+    from babel.dates import format_datetime as _format_datetime
+
+    return _format_datetime(dt, format=format, locale=loc)
+
+
+def format_number(n, decimals: int | None = None) -> str:  # noqa: ANN001
+    """A number in the user's language: ``1 234,5`` / ``1,234.5`` (``decimals`` fixed places)."""
+    from babel.numbers import format_decimal
+
+    if decimals is not None:
+        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+        return format_decimal(n, format=pattern, locale=babel_locale())
+    return format_decimal(n, locale=babel_locale())
+
+
+def format_percent(fraction: float) -> str:
+    """A share in the user's language: ``42 %`` / ``42%``."""
+    from babel.numbers import format_percent as _format_percent
+
+    return _format_percent(fraction, locale=babel_locale())

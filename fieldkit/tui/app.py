@@ -10,10 +10,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 
+from fieldkit.i18n import N_, _
 from fieldkit.tui.commands import SHELL_KEYS, FieldkitCommands  # noqa: F401 - SHELL_KEYS for screens
+
+
+#: Textual's own palette commands, in words that do not clash with fieldkit's (a guide's
+#: Theme is another thing than the colour theme); their help lines are translated as they are
+SYSTEM_TITLES = {"Theme": N_("Colour theme"), "Keys": N_("Keys and widget help"), "Quit": N_("Quit"),
+                 "Minimize": N_("Minimize"), "Maximize": N_("Maximize"), "Screenshot": N_("Screenshot")}
+_SYSTEM_HELP = [N_("Change the current theme"), N_("Quit the application as soon as possible"),
+                N_("Hide the keys and widget help panel"),
+                N_("Show help for the focused widget and a summary of available keys"),
+                N_("Minimize the widget and restore to normal size"), N_("Maximize the focused widget"),
+                N_("Save an SVG 'screenshot' of the current screen"),
+                N_("palette"), N_("Open the command palette"),   # the app's own Ctrl+P binding
+                # Textual's bindings on every screen and on the app (shown in the keys panel)
+                N_("Focus Next"), N_("Focus Previous"), N_("Copy selected text"),
+                N_("Quit the app and return to the command prompt.")]
 
 
 class FieldkitApp(App[None]):
@@ -21,15 +37,20 @@ class FieldkitApp(App[None]):
     CSS_PATH = "fieldkit.tcss"
     COMMANDS = App.COMMANDS | {FieldkitCommands}
     BINDINGS = [
-        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
-        Binding("f1", "help", "Help", show=False, id="app.help_f1"),
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("question_mark", "help", N_("Help"), key_display="?", id="app.help"),
+        Binding("f1", "help", N_("Help"), show=False, id="app.help_f1"),
+        Binding("ctrl+q", "quit", N_("Quit"), priority=True, id="app.quit"),
     ]
 
     def __init__(self, data_dir: str | Path | None = None, project: str | None = None,
                  observe: tuple | None = None):
         super().__init__()
+        from fieldkit.i18n import language
         from fieldkit.projects import Workspace
+        from fieldkit.tui.keymap import translate_bindings
+
+        self.ui_language = language()   # FIELDKIT_LANG or the system locale; _() reads it
+        translate_bindings(self)     # the app's own keys (Help, Quit, the palette's key)
 
         self.workspace = Workspace(data_dir)
         # `fieldkit -p "Studie 001"`: found by its name or folder name; an unknown one is an
@@ -46,7 +67,7 @@ class FieldkitApp(App[None]):
             keymap = load_keymap()
         except FieldkitError as exc:
             keymap = {}
-            self.notify(exc.message + (f" {exc.hint}" if exc.hint else ""), title="Keymap not used",
+            self.notify(exc.message + (f" {exc.hint}" if exc.hint else ""), title=_("Keymap not used"),
                         severity="error", timeout=15)
         if keymap:
             self.set_keymap(keymap)
@@ -68,11 +89,25 @@ class FieldkitApp(App[None]):
         return super().switch_screen(screen, *args, **kwargs)
 
     def _name_bindings(self, screen) -> None:  # noqa: ANN001
-        """Every binding gets an id (``<screen>.<action>``), so the keymap can move it."""
+        """Every binding gets an id (``<screen>.<action>``), so the keymap can move it, and
+        its description in the user's language."""
         if not isinstance(screen, str):
             from fieldkit.tui.keymap import ensure_binding_ids
 
             ensure_binding_ids(screen)
+
+    def get_system_commands(self, screen):  # noqa: ANN001, ANN201
+        """Textual's own palette commands (Theme, Quit, Keys ...), in the user's language."""
+        for cmd in super().get_system_commands(screen):
+            title = SYSTEM_TITLES.get(cmd.title, cmd.title)
+            yield SystemCommand(_(title), _(cmd.help) if cmd.help else cmd.help, cmd.callback, cmd.discover)
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, with its search prompt in the user's language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=_("Search for commands…")))
 
     def action_help(self) -> None:
         from fieldkit.tui.screens.help import HelpScreen

@@ -9,13 +9,15 @@ from functools import partial
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from fieldkit.i18n import N_, _
+
 
 #: Help and Quit, first in every screen's BINDINGS: the footer shows keys in that order, so
 #: a narrow terminal (80x24) cuts off a screen's less used keys, never these two
 SHELL_KEYS = [
-    Binding("question_mark", "app.help", "Help", key_display="?"),
-    Binding("f1", "app.help", "Help"),   # where a text box takes "?" as a character
-    Binding("ctrl+q", "app.quit", "Quit"),
+    Binding("question_mark", "app.help", N_("Help"), key_display="?"),
+    Binding("f1", "app.help", N_("Help")),   # where a text box takes "?" as a character
+    Binding("ctrl+q", "app.quit", N_("Quit")),
 ]
 
 
@@ -24,7 +26,7 @@ class FieldkitCommands(Provider):
         app = self.app
         screen = self.screen  # the screen the palette was opened from
         cmds: list[tuple[str, object, str]] = [
-            ("Help: keys and screens", app.action_help, "Show every key binding"),
+            (_("Help: keys and screens"), app.action_help, _("Show every key binding")),
         ]
         seen = set()
         for binding in getattr(screen, "BINDINGS", []):
@@ -35,14 +37,16 @@ class FieldkitCommands(Provider):
                 continue
             seen.add(binding.action)
             key = binding.key_display or binding.key
-            cmds.append((f"{binding.description}", partial(screen.run_action, binding.action), f"key: {key}"))
+            # BINDINGS hold the English text (N_): shown in the user's language
+            cmds.append((_(binding.description) if binding.description else binding.action,
+                         partial(screen.run_action, binding.action), _("key: {key}").format(key=key)))
         projects = getattr(screen, "projects", None)
         if projects:
             for slug, name in projects:
                 cmds.append(
-                    (f"Open project: {name}", partial(screen.select_project, slug), slug)
+                    (_("Open project: {name}").format(name=name), partial(screen.select_project, slug), slug)
                 )
-            cmds.append(("Refresh projects", screen.action_refresh, "Read the data folder again"))
+            cmds.append((_("Refresh projects"), screen.action_refresh, _("Read the data folder again")))
         return cmds
 
     async def discover(self) -> Hits:

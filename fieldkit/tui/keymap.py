@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 ENV_KEYMAP = "FIELDKIT_KEYMAP"
 
@@ -45,7 +46,8 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
         elif isinstance(value, list) and all(isinstance(v, str) for v in value) and value:
             out[name] = ",".join(v.strip() for v in value)
         else:
-            raise FieldkitError(f"In the keymap, {name!r} must be a key such as \"ctrl+e\" (or a list of keys).")
+            raise FieldkitError(_("In the keymap, {name!r} must be a key such as \"ctrl+e\" (or a list of "
+                                  "keys).").format(name=name))
     return out
 
 
@@ -60,10 +62,11 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
         with open(path, "rb") as fh:
             table = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise FieldkitError(f"The keymap {path} cannot be read: {exc}.",
-                            hint="Write it as lines like  \"interview.stop\" = \"ctrl+e\"") from None
+        raise FieldkitError(_("The keymap {path} cannot be read: {reason}.").format(path=path, reason=exc),
+                            hint=_("Write it as lines like  \"interview.stop\" = \"ctrl+e\"")) from None
     except OSError as exc:
-        raise FieldkitError(f"The keymap {path} cannot be read: {exc.strerror}.") from None
+        raise FieldkitError(_("The keymap {path} cannot be read: {reason}.").format(path=path,
+                                                                                  reason=exc.strerror)) from None
     try:
         return _flatten(table)
     except FieldkitError as exc:
@@ -74,7 +77,7 @@ def binding_id(screen_name: str, action: str) -> str:
     """``<screen>.<action>``: "home.new", "review.quote", "interview.cover_covered"."""
     import re
 
-    name, _, args = action.partition("(")
+    name, _sep, args = action.partition("(")
     args = re.sub(r"[^A-Za-z0-9]+", "_", args).strip("_")
     return f"{screen_name}.{name}" + (f"_{args}" if args else "")
 
@@ -87,12 +90,35 @@ def screen_name(node: object) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def ensure_binding_ids(node) -> None:  # noqa: ANN001 - a Screen (or any DOMNode)
+def ensure_binding_ids(node) -> None:  # noqa: ANN001 - a Screen, the App (or any DOMNode)
     """Give every binding of ``node`` that has none the id ``<screen>.<action>``, so the
-    keymap can move it (bindings declared with an id keep theirs)."""
+    keymap can move it (bindings declared with an id keep theirs), and show its description
+    and tooltip in the user's language (``BINDINGS`` hold them as ``N_("...")``)."""
     from dataclasses import replace
 
     prefix = screen_name(node)
     table = node._bindings.key_to_bindings
     for key, bindings in table.items():
         table[key] = [b if b.id else replace(b, id=binding_id(prefix, b.action)) for b in bindings]
+    translate_bindings(node)
+
+
+def translate_bindings(node) -> None:  # noqa: ANN001
+    """Rebuild ``node``'s binding map with every description and tooltip in the language in
+    use (Binding is frozen: each is replaced). The English text is remembered on the node,
+    so translating again after ``set_language`` starts from it, never from a translation."""
+    from dataclasses import replace
+
+    originals: dict = node.__dict__.setdefault("_fieldkit_binding_text", {})
+
+    def tr(text: str) -> str:
+        return _(text) if text else text
+
+    table = node._bindings.key_to_bindings
+    for key, bindings in table.items():
+        out = []
+        for b in bindings:
+            ident = (b.id, b.action)
+            description, tooltip = originals.setdefault(ident, (b.description, b.tooltip))
+            out.append(replace(b, description=tr(description), tooltip=tr(tooltip)))
+        table[key] = out

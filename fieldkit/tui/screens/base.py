@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from fieldkit.i18n import _
 from fieldkit.errors import FieldkitError
 
 if TYPE_CHECKING:
@@ -61,10 +62,11 @@ def worker_error_text(worker: Worker) -> tuple[str, str]:
     """(title, message) for a failed worker: a FieldkitError's message and hint as they
     are; anything else with the task's name and the exception's type."""
     error = worker.error
-    task = (worker.name or "a background task").replace("_", " ")
+    task = (worker.name or _("a background task")).replace("_", " ")
+    title = _("Could not {task}").format(task=task)
     if isinstance(error, FieldkitError):
-        return f"Could not {task}", error.message + (f"\n{error.hint}" if error.hint else "")
-    return f"Could not {task}", f"{type(error).__name__}: {error}"
+        return title, error.message + (f"\n{error.hint}" if error.hint else "")
+    return title, f"{type(error).__name__}: {error}"
 
 
 def show_worker_error(screen: Screen, worker: Worker) -> None:

@@ -8,23 +8,25 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from fieldkit.i18n import N_, _
+
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes", show=False),
-        Binding("escape,n", "answer(False)", "No", show=False),
+        Binding("y", "answer(True)", N_("Yes"), show=False),
+        Binding("escape,n", "answer(False)", N_("No"), show=False),
     ]
 
-    def __init__(self, text: str, yes: str = "Yes", no: str = "No") -> None:
+    def __init__(self, text: str, yes: str | None = None, no: str | None = None) -> None:
         super().__init__()
-        self.text, self.yes, self.no = text, yes, no
+        self.text, self.yes, self.no = text, yes or _("Yes"), no or _("No")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Static(self.text, id="confirm-text")
             with Horizontal(id="confirm-buttons"):
-                yield Button(f"{self.yes} (y)", id="yes", variant="error")
-                yield Button(f"{self.no} (n)", id="no", variant="primary")
+                yield Button(_("{answer} (y)").format(answer=self.yes), id="yes", variant="error")
+                yield Button(_("{answer} (n)").format(answer=self.no), id="no", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

@@ -10,20 +10,32 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 
+from fieldkit.i18n import N_, _, format_datetime
 from fieldkit.tui.screens.base import ProjectScreen
 
 #: what a record is, in the researchers' words
-KINDS = {"transcriptsegment": "Transcript segment", "event": "Note or tag", "session": "Session",
-         "informant": "Informant", "guide": "Guide", "guideversion": "Guide version",
-         "tagcode": "Tag", "tagscheme": "Tag scheme", "researcher": "Researcher",
-         "project": "Project", "sessionparticipant": "Participant", "recording": "Recording"}
+KINDS = {"transcriptsegment": N_("Transcript segment"), "event": N_("Note or tag"), "session": N_("Session"),
+         "informant": N_("Informant"), "guide": N_("Guide"), "guideversion": N_("Guide version"),
+         "tagcode": N_("Tag"), "tagscheme": N_("Tag scheme"), "researcher": N_("Researcher"),
+         "project": N_("Project"), "sessionparticipant": N_("Participant"), "recording": N_("Recording")}
+
+
+def _when(value) -> str:  # noqa: ANN001 - a datetime, or its ISO text from the sync log
+    from datetime import datetime
+
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value[:16]
+    return format_datetime(value, "short") if isinstance(value, datetime) else ""
 
 
 class ConflictsScreen(ProjectScreen[None]):
     BINDINGS = [
-        Binding("k", "keep('kept')", "Keep as it is"),
-        Binding("o", "keep('other')", "Take the other version"),
-        Binding("escape", "back", "Back"),
+        Binding("k", "keep('kept')", N_("Keep as it is")),
+        Binding("o", "keep('other')", N_("Take the other version")),
+        Binding("escape", "back", N_("Back")),
     ]
 
     class Loaded(Message):
@@ -36,14 +48,14 @@ class ConflictsScreen(ProjectScreen[None]):
         self.rows: list[dict] = []
 
     def compose(self) -> ComposeResult:
-        yield Label("Conflicts to settle", classes="pane-title", id="conflicts-title")
+        yield Label(_("Conflicts to settle"), classes="pane-title", id="conflicts-title")
         yield DataTable(id="conflict-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="conflict-detail")
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#conflict-table", DataTable)
-        table.add_columns("What", "Kept", "Changed", "Differences")
+        table.add_columns(_("What"), _("Kept"), _("Changed"), _("Differences"))
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False)
@@ -59,11 +71,12 @@ class ConflictsScreen(ProjectScreen[None]):
         table = self.query_one("#conflict-table", DataTable)
         table.clear()
         for c in self.rows:
-            kept = "incoming" if c["kept_side"] == "remote" else "this laptop's"
-            table.add_row(KINDS.get(c["tbl"], c["tbl"]), kept, str(c["kept"].get("updated_at", ""))[:16],
+            kept = _("incoming") if c["kept_side"] == "remote" else _("this laptop's")
+            what = c["tbl"]
+            table.add_row(_(KINDS[what]) if what in KINDS else what, kept, _when(c["kept"].get("updated_at")),
                           str(len(describe_conflict(c))), key=str(c["id"]))
         if not self.rows:
-            self.query_one("#conflict-detail", Static).update("No conflicts to settle.")
+            self.query_one("#conflict-detail", Static).update(_("No conflicts to settle."))
         else:
             table.focus()
             self._detail(0)

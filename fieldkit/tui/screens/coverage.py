@@ -10,18 +10,19 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 
+from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import STYLE, SYMBOL
 
-LEGEND = "✓ covered   ½ partly   – skipped   · not yet   (blank: not in that session's guide)"
+LEGEND = N_("✓ covered   ½ partly   – skipped   · not yet   (blank: not in that session's guide)")
 
 
 class CoverageScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("g", "next_guide", "Next guide"),
-        Binding("escape", "back", "Back"),
+        Binding("g", "next_guide", N_("Next guide")),
+        Binding("escape", "back", N_("Back")),
     ]
 
     class Loaded(Message):
@@ -35,8 +36,8 @@ class CoverageScreen(ProjectScreen[None]):
         self.guides: list[tuple] = []
 
     def compose(self) -> ComposeResult:
-        yield Label("Coverage", classes="pane-title", id="coverage-title")
-        yield Static(LEGEND, id="coverage-legend")
+        yield Label(_("Coverage"), classes="pane-title", id="coverage-title")
+        yield Static(_(LEGEND), id="coverage-legend")
         yield DataTable(id="matrix", zebra_stripes=True, cursor_type="row")
         yield Static("", id="coverage-gaps")
         yield Footer()
@@ -63,14 +64,16 @@ class CoverageScreen(ProjectScreen[None]):
         title = self.query_one("#coverage-title", Label)
         gaps = self.query_one("#coverage-gaps", Static)
         if message.matrix is None:
-            title.update("Coverage — the project has no guide yet (`fieldkit guide import`)")
+            title.update(_("Coverage — the project has no guide yet (`fieldkit guide import`)"))
             gaps.update("")
             return
         m = message.matrix
         name = self.guides[self.guide_index % len(self.guides)][1]
-        more = f"  ·  g: {len(self.guides)} guides" if len(self.guides) > 1 else ""
-        title.update(f"Coverage — {name}  ·  {len(m.sessions)} session(s){more}")
-        table.add_column("Theme / question", key="question")
+        more = _("  ·  g: {n} guides").format(n=len(self.guides)) if len(self.guides) > 1 else ""
+        title.update(_("Coverage — {guide}  ·  {sessions}").format(
+            guide=name, sessions=ngettext("{n} session(s)", "{n} session(s)", len(m.sessions)).format(n=len(m.sessions)))
+            + more)
+        table.add_column(_("Theme / question"), key="question")
         for sid, stitle in m.sessions:
             table.add_column(stitle if len(stitle) <= 14 else stitle[:13] + "…", key=str(sid))
         theme = None
@@ -88,11 +91,11 @@ class CoverageScreen(ProjectScreen[None]):
             table.add_row(label, *cells, key=row.question_id)
         worst = sorted(m.gaps(), key=lambda g: -g[1])[:5]
         if worst and m.sessions:
-            gaps.update("Most often not covered:\n" + "\n".join(
+            gaps.update(_("Most often not covered:") + "\n" + "\n".join(
                 f"  {n}/{len(m.sessions)}  {text}" for text, n in worst))
         else:
-            gaps.update("Every question was covered in every session." if m.sessions else
-                        "No session has used this guide yet.")
+            gaps.update(_("Every question was covered in every session.") if m.sessions else
+                        _("No session has used this guide yet."))
 
     def action_next_guide(self) -> None:
         if len(self.guides) > 1:

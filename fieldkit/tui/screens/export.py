@@ -14,21 +14,22 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, SelectionList, Static
 
+from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.screens.base import ProjectScreen
 
-FORMAT_LABELS = {"docx": "Word (.docx)", "md": "Markdown", "txt": "Plain text (QualCoder)",
-                 "srt": "Subtitles (.srt)", "vtt": "Subtitles with speakers (.vtt)",
-                 "csv": "Events and coverage (.csv)", "xlsx": "Events and coverage (.xlsx)",
-                 "json": "Everything, for scripts (.json)", "qdpx": "REFI-QDA: NVivo, ATLAS.ti, MAXQDA, QualCoder",
+FORMAT_LABELS = {"docx": N_("Word (.docx)"), "md": "Markdown", "txt": N_("Plain text (QualCoder)"),
+                 "srt": N_("Subtitles (.srt)"), "vtt": N_("Subtitles with speakers (.vtt)"),
+                 "csv": N_("Events and coverage (.csv)"), "xlsx": N_("Events and coverage (.xlsx)"),
+                 "json": N_("Everything, for scripts (.json)"), "qdpx": "REFI-QDA: NVivo, ATLAS.ti, MAXQDA, QualCoder",
                  "eaf": "ELAN (.eaf)"}
-MODES = [("Pseudonym codes (I01 …)", "code"), ("Role labels (nurse, leader …)", "role"),
-         ("NN", "nn"), ("Off: real names (stays inside the team!)", "off")]
+MODES = [(N_("Pseudonym codes (I01 …)"), "code"), (N_("Role labels (nurse, leader …)"), "role"),
+         ("NN", "nn"), (N_("Off: real names (stays inside the team!)"), "off")]
 
 
 class ExportScreen(ProjectScreen[None]):
     BINDINGS = [
-        Binding("ctrl+s", "export", "Export"),
-        Binding("escape", "back", "Back"),
+        Binding("ctrl+s", "export", N_("Export")),
+        Binding("escape", "back", N_("Back")),
     ]
 
     class Sessions(Message):
@@ -47,26 +48,26 @@ class ExportScreen(ProjectScreen[None]):
         self.running = False
 
     def compose(self) -> ComposeResult:
-        yield Label("Export", classes="pane-title")
+        yield Label(_("Export"), classes="pane-title")
         with VerticalScroll(id="export-form"):
-            yield Label("Sessions", classes="section-title")
+            yield Label(_("Sessions"), classes="section-title")
             yield SelectionList[str](id="export-sessions")
-            yield Label("Formats", classes="section-title")
-            yield SelectionList[str](*[(label, fmt, fmt == "docx") for fmt, label in FORMAT_LABELS.items()],
+            yield Label(_("Formats"), classes="section-title")
+            yield SelectionList[str](*[(_(label), fmt, fmt == "docx") for fmt, label in FORMAT_LABELS.items()],
                                      id="export-formats")
             with Horizontal(classes="field"):
-                yield Label("Names", classes="field-label")
-                yield Select(MODES, value="code", allow_blank=False, id="export-mode")
+                yield Label(_("Names"), classes="field-label")
+                yield Select([(_(label), mode) for label, mode in MODES], value="code", allow_blank=False, id="export-mode")
             with Horizontal(classes="field"):
-                yield Label("Text", classes="field-label")
-                yield Select([("Edited (readable)", "edited"), ("Verbatim (as heard)", "verbatim")],
+                yield Label(_("Text"), classes="field-label")
+                yield Select([(_("Edited (readable)"), "edited"), (_("Verbatim (as heard)"), "verbatim")],
                              value="edited", allow_blank=False, id="export-layer")
             with Horizontal(classes="field"):
-                yield Label("Folder", classes="field-label")
+                yield Label(_("Folder"), classes="field-label")
                 yield Input(id="export-folder")
-            yield Checkbox("Line numbers in Word (line-by-line coding)", id="export-lines")
-            yield Checkbox("Treat organisations and sites as names too", id="export-orgs")
-            yield Button("Export (Ctrl+S)", id="export-run", variant="success")
+            yield Checkbox(_("Line numbers in Word (line-by-line coding)"), id="export-lines")
+            yield Checkbox(_("Treat organisations and sites as names too"), id="export-orgs")
+            yield Button(_("Export (Ctrl+S)"), id="export-run", variant="success")
             yield Static("", id="export-result")
         yield Footer()
 
@@ -102,7 +103,7 @@ class ExportScreen(ProjectScreen[None]):
         sessions = list(self.query_one("#export-sessions", SelectionList).selected)
         formats = list(self.query_one("#export-formats", SelectionList).selected)
         if not sessions or not formats:
-            self._result("Choose at least one session and one format.", problem=True)
+            self._result(_("Choose at least one session and one format."), problem=True)
             return
         mode = self.query_one("#export-mode", Select).value
         if mode == "off" and not names_ok:
@@ -111,9 +112,9 @@ class ExportScreen(ProjectScreen[None]):
                     self.action_export(force=force, names_ok=True)
 
             self.app.push_screen(ConfirmScreen(
-                "Export with the real names of informants, researchers and places?\n\n"
-                "ELAN and REFI-QDA exports then carry the sessions' audio too (voices identify).\n"
-                "These files must not leave the project team.", yes="Real names", no="Back"), confirmed)
+                _("Export with the real names of informants, researchers and places?\n\n"
+                  "ELAN and REFI-QDA exports then carry the sessions' audio too (voices identify).\n"
+                  "These files must not leave the project team."), yes=_("Real names"), no=_("Back")), confirmed)
             return
         from fieldkit.export.collect import ExportOptions
 
@@ -122,7 +123,7 @@ class ExportScreen(ProjectScreen[None]):
                                 redact_organisations=self.query_one("#export-orgs", Checkbox).value)
         folder = Path(self.query_one("#export-folder", Input).value.strip() or self.handle.exports_dir)
         self.running = True
-        self._result("Exporting …")
+        self._result(_("Exporting …"))
         self.run_export(sessions, formats, options, folder, force)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
@@ -140,7 +141,7 @@ class ExportScreen(ProjectScreen[None]):
             self.post_message(self.Done([], [], [], exc.message + (f" {exc.hint}" if exc.hint else "")))
             return
         except OSError as exc:
-            self.post_message(self.Done([], [], [], f"Cannot write to {folder}: {exc.strerror or exc}"))
+            self.post_message(self.Done([], [], [], _("Cannot write to {folder}: {reason}").format(folder=folder, reason=exc.strerror or exc)))
             return
         self.post_message(self.Done(list(result.bundle.report_lines), list(result.bundle.warnings),
                                     result.files))
@@ -156,17 +157,17 @@ class ExportScreen(ProjectScreen[None]):
                 if ok:
                     self.action_export(force=True, names_ok=True)
 
-            self.app.push_screen(ConfirmScreen(f"{message.error}\n\nReplace the existing files?",
-                                               yes="Replace", no="Keep them"), overwrite)
+            self.app.push_screen(ConfirmScreen(message.error + "\n\n" + _("Replace the existing files?"),
+                                               yes=_("Replace"), no=_("Keep them")), overwrite)
             return
         if message.error:
             self._result(message.error, problem=True)
             return
-        lines = [f"Wrote {len(message.files)} file(s):"] + [f"  {p}" for p in message.files]
+        lines = [ngettext("Wrote {n} file(s):", "Wrote {n} file(s):", len(message.files)).format(n=len(message.files))] + [f"  {p}" for p in message.files]
         lines += [""] + message.lines
         lines += [f"⚠ {w}" for w in message.warnings]
         self._result("\n".join(lines))
-        self.notify(f"Exported {len(message.files)} file(s).", timeout=4)
+        self.notify(ngettext("Exported {n} file(s).", "Exported {n} file(s).", len(message.files)).format(n=len(message.files)), timeout=4)
 
     def action_back(self) -> None:
         self.dismiss(None)

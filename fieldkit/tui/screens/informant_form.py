@@ -13,15 +13,17 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from fieldkit.i18n import N_, _
+
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
 
-FIELDS = [("code", "Code"), ("name", "Name"), ("role", "Role"), ("organisation", "Organisation"),
-          ("site", "Site"), ("group_label", "Group")]
+FIELDS = [("code", N_("Code")), ("name", N_("Name")), ("role", N_("Role")), ("organisation", N_("Organisation")),
+          ("site", N_("Site")), ("group_label", N_("Group"))]
 
 
 class InformantForm(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel")), Binding("ctrl+s", "save", N_("Save"))]
 
     def __init__(self, handle: "ProjectHandle") -> None:
         super().__init__()
@@ -29,18 +31,18 @@ class InformantForm(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="informant-box"):
-            yield Label("New informant (the name stays on this laptop; exports use the code)",
+            yield Label(_("New informant (the name stays on this laptop; exports use the code)"),
                         classes="pane-title")
             for key, label in FIELDS:
                 with Horizontal(classes="field"):
-                    yield Label(label, classes="field-label")
-                    yield Input(id=f"inf-{key}", placeholder="optional" if key != "code" else "")
-            yield Checkbox("Information letter given (today)", id="inf-letter")
-            yield Checkbox("Written consent signed (today)", id="inf-written")
+                    yield Label(_(label), classes="field-label")
+                    yield Input(id=f"inf-{key}", placeholder=_("optional") if key != "code" else "")
+            yield Checkbox(_("Information letter given (today)"), id="inf-letter")
+            yield Checkbox(_("Written consent signed (today)"), id="inf-written")
             yield Static("", id="inf-error")
             with Horizontal(id="inf-buttons"):
-                yield Button("Save (Ctrl+S)", id="inf-save", variant="primary")
-                yield Button("Cancel (Esc)", id="inf-cancel")
+                yield Button(_("Save (Ctrl+S)"), id="inf-save", variant="primary")
+                yield Button(_("Cancel (Esc)"), id="inf-cancel")
 
     def on_mount(self) -> None:
         code = self.query_one("#inf-code", Input)

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 
+from fieldkit.i18n import N_, _, format_number
 from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 
@@ -21,10 +22,10 @@ if TYPE_CHECKING:
 class InformantsScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("a", "add", "Add informant"),
-        Binding("w", "withdraw", "Withdrawal"),
-        Binding("N", "names", "Show/hide names"),
-        Binding("escape", "back", "Back"),
+        Binding("a", "add", N_("Add informant")),
+        Binding("w", "withdraw", N_("Withdrawal")),
+        Binding("N", "names", N_("Show/hide names")),
+        Binding("escape", "back", N_("Back")),
     ]
 
     class Loaded(Message):
@@ -38,9 +39,9 @@ class InformantsScreen(ProjectScreen[None]):
         self.show_names = False
 
     def compose(self) -> ComposeResult:
-        yield Label("Informants", classes="pane-title", id="informants-title")
+        yield Label(_("Informants"), classes="pane-title", id="informants-title")
         yield DataTable(id="informant-table", cursor_type="row", zebra_stripes=True)
-        yield Static("Names are hidden (N shows them). Exports use the codes.", id="informants-status")
+        yield Static(_("Names are hidden (N shows them). Exports use the codes."), id="informants-status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -60,17 +61,18 @@ class InformantsScreen(ProjectScreen[None]):
         table = self.query_one("#informant-table", DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
-        cols = ["Code"] + (["Name"] if self.show_names else []) + [
-            "Role", "Organisation", "Site", "Group", "Attributes", "Consent", "Sessions"]
+        cols = [_("Code")] + ([_("Name")] if self.show_names else []) + [
+            _("Role"), _("Organisation"), _("Site"), _("Group"), _("Attributes"), _("Consent"), _("Sessions")]
         table.add_columns(*cols)
         for r in self.rows:
             cells = [r.code] + ([r.name] if self.show_names else []) + [
-                r.role, r.organisation, r.site, r.group, r.attributes, r.consent, str(r.sessions)]
+                r.role, r.organisation, r.site, r.group, r.attributes, r.consent,
+                format_number(r.sessions)]
             table.add_row(*cells, key=r.code)
         if self.rows:
             table.move_cursor(row=min(cursor, len(self.rows) - 1))
         table.focus()
-        self.query_one("#informants-title", Label).update(f"Informants — {len(self.rows)}")
+        self.query_one("#informants-title", Label).update(_("Informants — {n}").format(n=format_number(len(self.rows))))
 
     def _current(self) -> "InformantRow | None":
         table = self.query_one("#informant-table", DataTable)
@@ -81,8 +83,8 @@ class InformantsScreen(ProjectScreen[None]):
     def action_names(self) -> None:
         self.show_names = not self.show_names
         self.query_one("#informants-status", Static).update(
-            "Names are shown: press N to hide them." if self.show_names
-            else "Names are hidden (N shows them). Exports use the codes.")
+            _("Names are shown: press N to hide them.") if self.show_names
+            else _("Names are hidden (N shows them). Exports use the codes."))
         self._fill()
 
     def action_add(self) -> None:
@@ -90,7 +92,7 @@ class InformantsScreen(ProjectScreen[None]):
 
         def added(code: str | None) -> None:
             if code:
-                self.notify(f"Informant {code} added.", timeout=3)
+                self.notify(_("Informant {code} added.").format(code=code), timeout=3)
                 self.load()
 
         self.app.push_screen(InformantForm(self.handle), added)
@@ -102,7 +104,7 @@ class InformantsScreen(ProjectScreen[None]):
         if row is None:
             return
         if row.withdrawn:
-            self.notify(f"{row.code} has already withdrawn ({row.consent}).", timeout=4)
+            self.notify(_("{code} has already withdrawn ({consent}).").format(code=row.code, consent=row.consent), timeout=4)
             return
 
         def answer(ok: bool | None) -> None:
@@ -110,13 +112,13 @@ class InformantsScreen(ProjectScreen[None]):
                 from fieldkit.consent import withdraw
 
                 withdraw(self.handle, row.code)
-                self.notify(f"{row.code} withdrew today. `fieldkit purge --informant {row.code}` removes "
-                            "their data.", severity="warning", timeout=10)
+                self.notify(_("{code} withdrew today. `fieldkit purge --informant {code}` removes "
+                              "their data.").format(code=row.code), severity="warning", timeout=10)
                 self.load()
 
         self.app.push_screen(ConfirmScreen(
-            f"Record that {row.code} withdrew their consent today?\n\nThey can no longer be recorded. "
-            "Their data stays until you purge it.", yes="Withdrawn", no="Back"), answer)
+            _("Record that {code} withdrew their consent today?\n\nThey can no longer be recorded. "
+              "Their data stays until you purge it.").format(code=row.code), yes=_("Withdrawn"), no=_("Back")), answer)
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual import work
 
+from fieldkit.i18n import _
 from fieldkit.tui.widgets.live import clock
 
 
@@ -29,11 +30,11 @@ class RangeTranscription:
     def action_mark_range(self) -> None:
         times = self._row_times()
         if times is None:
-            self.notify("Move to a row first: b marks where the range to transcribe starts.", severity="warning")
+            self.notify(_("Move to a row first: b marks where the range to transcribe starts."), severity="warning")
             return
         if self.range_start_ms is None:
             self.range_start_ms = times[0]
-            self.notify(f"Range starts at {clock(times[0])}: press b on the row where it ends.")
+            self.notify(_("Range starts at {time}: press b on the row where it ends.").format(time=clock(times[0])))
             return
         start, end = sorted((self.range_start_ms, times[1]))
         self.range_start_ms = None
@@ -45,7 +46,8 @@ class RangeTranscription:
     def transcribe_range(self, start_ms: int, end_ms: int) -> None:
         from fieldkit.transcription.service import transcribe_session
 
-        self.app.call_from_thread(self.notify, f"Transcribing {clock(start_ms)}–{clock(end_ms)} in the background …")
+        self.app.call_from_thread(self.notify, _("Transcribing {start}–{end} in the background …").format(start=clock(start_ms), end=clock(end_ms)))
         run = transcribe_session(self.handle, self.session_id, span=(start_ms, end_ms))
-        self.app.call_from_thread(self.notify, f"Transcribed {clock(start_ms)}–{clock(run.done_ms)} ({run.model}).")
+        self.app.call_from_thread(self.notify, _("Transcribed {start}–{end} ({model}).").format(
+            start=clock(start_ms), end=clock(run.done_ms), model=run.model))
         self.app.call_from_thread(self.load)

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
+from fieldkit.i18n import N_, _, format_date, format_number
 from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 
@@ -22,13 +23,13 @@ if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
     from fieldkit.researchers import ResearcherInfo
 
-FIELDS = [("name", "Name"), ("initials", "Initials"), ("institution", "Institution")]
+FIELDS = [("name", N_("Name")), ("initials", N_("Initials")), ("institution", N_("Institution"))]
 
 
 class ResearcherForm(ModalScreen["uuid.UUID | None"]):
     """Add a researcher, or edit one (``researcher`` given). Returns their id."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel")), Binding("ctrl+s", "save", N_("Save"))]
 
     def __init__(self, handle: "ProjectHandle", researcher: "ResearcherInfo | None" = None) -> None:
         super().__init__()
@@ -37,19 +38,19 @@ class ResearcherForm(ModalScreen["uuid.UUID | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="researcher-box"):
-            yield Label("Edit researcher" if self.researcher else
-                        "New researcher (initials label their notes and speech: unique in the project)",
+            yield Label(_("Edit researcher") if self.researcher else
+                        _("New researcher (initials label their notes and speech: unique in the project)"),
                         classes="pane-title")
             for key, label in FIELDS:
                 with Horizontal(classes="field"):
-                    yield Label(label, classes="field-label")
+                    yield Label(_(label), classes="field-label")
                     value = getattr(self.researcher, key) if self.researcher else ""
                     yield Input(value, id=f"res-{key}",
-                                placeholder={"initials": "e.g. IB", "institution": "optional"}.get(key, ""))
+                                placeholder={"initials": _("e.g. IB"), "institution": _("optional")}.get(key, ""))
             yield Static("", id="res-error")
             with Horizontal(id="res-buttons"):
-                yield Button("Save (Ctrl+S)", id="res-save", variant="primary")
-                yield Button("Cancel (Esc)", id="res-cancel")
+                yield Button(_("Save (Ctrl+S)"), id="res-save", variant="primary")
+                yield Button(_("Cancel (Esc)"), id="res-cancel")
 
     def on_mount(self) -> None:
         self.query_one("#res-name", Input).focus()
@@ -96,10 +97,10 @@ class TeamScreen(ProjectScreen[None]):
 
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("a", "add", "Add researcher"),
-        Binding("e", "edit", "Edit researcher"),
-        Binding("ctrl+s", "save_project", "Save deadline/Sikt"),
-        Binding("escape", "back", "Back"),
+        Binding("a", "add", N_("Add researcher")),
+        Binding("e", "edit", N_("Edit researcher")),
+        Binding("ctrl+s", "save_project", N_("Save deadline/Sikt")),
+        Binding("escape", "back", N_("Back")),
     ]
 
     class Loaded(Message):
@@ -112,20 +113,20 @@ class TeamScreen(ProjectScreen[None]):
         self.researchers: list = []
 
     def compose(self) -> ComposeResult:
-        yield Label("Team and project", classes="pane-title", id="team-title")
+        yield Label(_("Team and project"), classes="pane-title", id="team-title")
         with Horizontal(classes="field"):
-            yield Label("Delete by", classes="field-label")
-            yield Input(id="team-deadline", placeholder="YYYY-MM-DD (deletion deadline; empty: none)")
+            yield Label(_("Delete by"), classes="field-label")
+            yield Input(id="team-deadline", placeholder=_("YYYY-MM-DD (deletion deadline; empty: none)"))
         with Horizontal(classes="field"):
-            yield Label("Sikt ref.", classes="field-label")
-            yield Input(id="team-sikt", placeholder="Sikt (NSD) reference number")
+            yield Label(_("Sikt ref."), classes="field-label")
+            yield Input(id="team-sikt", placeholder=_("Sikt (NSD) reference number"))
         yield Static("", id="team-status")
-        yield Label("Researchers (a adds, e edits)", classes="section-title", id="team-researchers-title")
+        yield Label(_("Researchers (a adds, e edits)"), classes="section-title", id="team-researchers-title")
         yield DataTable(id="team-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#team-table", DataTable).add_columns("Initials", "Name", "Institution", "Sessions")
+        self.query_one("#team-table", DataTable).add_columns(_("Initials"), _("Name"), _("Institution"), _("Sessions"))
         self.load()
 
     @work(thread=True, exclusive=True, group="team-load", exit_on_error=False)
@@ -137,24 +138,26 @@ class TeamScreen(ProjectScreen[None]):
     def on_team_screen_loaded(self, message: Loaded) -> None:
         self.researchers = message.researchers
         p = message.project
-        self.query_one("#team-title", Label).update(f"Team and project — {p.name}")
+        self.query_one("#team-title", Label).update(_("Team and project — {name}").format(name=p.name))
         self.query_one("#team-deadline", Input).value = str(p.deletion_deadline or "")
         self.query_one("#team-sikt", Input).value = p.sikt_reference or ""
         table = self.query_one("#team-table", DataTable)
         table.clear()
         for r in self.researchers:
-            table.add_row(r.initials, r.name, r.institution, str(r.sessions), key=str(r.id))
+            table.add_row(r.initials, r.name, r.institution, format_number(r.sessions), key=str(r.id))
         status = self.query_one("#team-status", Static)
         if not self.researchers:
-            status.update("No researchers yet: press a to add the pair (they lead and observe sessions).")
-        elif "No researchers" in str(status.render()):
+            status.update(_("No researchers yet: press a to add the pair (they lead and observe sessions)."))
+            status.add_class("no-researchers")
+        elif status.has_class("no-researchers"):
+            status.remove_class("no-researchers")
             status.update("")
         table.focus()
 
     def action_add(self) -> None:
         def added(rid: uuid.UUID | None) -> None:
             if rid:
-                self.notify("Researcher added.", timeout=3)
+                self.notify(_("Researcher added."), timeout=3)
                 self.load()
 
         self.app.push_screen(ResearcherForm(self.handle), added)
@@ -162,7 +165,7 @@ class TeamScreen(ProjectScreen[None]):
     def action_edit(self) -> None:
         table = self.query_one("#team-table", DataTable)
         if not self.researchers or table.row_count == 0:
-            self.notify("No researcher to edit: press a to add one.", severity="warning")
+            self.notify(_("No researcher to edit: press a to add one."), severity="warning")
             return
         current = self.researchers[table.cursor_row]
 
@@ -183,7 +186,7 @@ class TeamScreen(ProjectScreen[None]):
         try:
             deadline = datetime.strptime(text, "%Y-%m-%d").date() if text else None
         except ValueError:
-            status.update(f"{text!r} is not a date like 2026-06-30.")
+            status.update(_("{text!r} is not a date like 2026-06-30.").format(text=text))
             status.add_class("problem")
             return
         try:
@@ -194,9 +197,10 @@ class TeamScreen(ProjectScreen[None]):
             status.add_class("problem")
             return
         status.remove_class("problem")
-        status.update(f"Saved: delete by {p.deletion_deadline or '(no deadline)'}; "
-                      f"Sikt {p.sikt_reference or '-'}.")
-        self.notify("Project saved.", timeout=3)
+        status.update(_("Saved: delete by {deadline}; Sikt {sikt}.").format(
+            deadline=format_date(p.deletion_deadline) if p.deletion_deadline else _("(no deadline)"),
+            sikt=p.sikt_reference or "-"))
+        self.notify(_("Project saved."), timeout=3)
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -12,9 +12,11 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from fieldkit.i18n import N_, _
+
 
 class UnlockScreen(ModalScreen[bool]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, folder: Path) -> None:
         super().__init__()
@@ -22,7 +24,7 @@ class UnlockScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="unlock-box"):
-            yield Label(f"Passphrase for {self.folder.name}")
+            yield Label(_("Passphrase for {project}").format(project=self.folder.name))
             yield Input(password=True, id="passphrase")
             yield Label("", id="unlock-error")
 

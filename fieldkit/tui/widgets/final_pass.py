@@ -7,6 +7,8 @@ from __future__ import annotations
 from textual import work
 from textual.widgets import Static
 
+from fieldkit.i18n import _, format_percent
+
 POLL_S = 2.0
 KICK_EVERY = 10      # polls between checks for new work
 
@@ -41,11 +43,12 @@ class FinalPassStatus(Static):
         parts = []
         for r in rows:
             if r.running:
-                parts.append(f"{r.session} {r.fraction:.0%}")
+                parts.append(f"{r.session} {format_percent(r.fraction)}")
             elif r.failed:
-                parts.append(f"{r.session} failed (fieldkit transcribe --final -p {r.project})")
+                parts.append(_("{session} failed (fieldkit transcribe --final -p {project})").format(
+                    session=r.session, project=r.project))
         waiting = sum(1 for r in rows if not r.running and not r.failed)
-        text = "Final transcript: " + (" · ".join(parts) if parts else "starting")
+        text = _("Final transcript:") + " " + (" · ".join(parts) if parts else _("starting"))
         if waiting:
-            text += f" · {waiting} waiting"
+            text += " · " + _("{n} waiting").format(n=waiting)
         self.update(text)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
+from fieldkit.i18n import N_, _
 from fieldkit.recording.clock import hms as clock  # the one hh:mm:ss (re-exported for screens)
 
 if TYPE_CHECKING:
@@ -17,6 +18,12 @@ if TYPE_CHECKING:
 
 __all__ = ["clock", "meter", "RecordingBar", "GuidePanel", "CoverageList", "EventLog", "TagLegend",
            "TranscriptTail", "describe"]
+
+#: what a recording or consent event says, by its code
+RECORDING = {"start": N_("start"), "pause": N_("pause"), "resume": N_("resume"),
+             "stop": N_("stop")}
+CONSENT = {"recording_yes": N_("recording yes"), "recording_no": N_("recording no"),
+           "withdrawn": N_("withdrawn")}
 
 SYMBOL = {"covered": "✓", "partly": "½", "skipped": "–", "not_yet": "·"}
 STYLE = {"covered": "green", "partly": "yellow", "skipped": "red", "not_yet": "dim"}
@@ -38,17 +45,17 @@ class RecordingBar(Static):
              title: str, role: str, warning: str = "") -> None:
         t = Text()
         if state == "recording":
-            t.append(" ● REC ", style="bold white on red")
+            t.append(" ● " + _("REC") + " ", style="bold white on red")
         elif state == "paused":
-            t.append(" ❚❚ PAUSED ", style="bold black on yellow")
+            t.append(" ❚❚ " + _("PAUSED") + " ", style="bold black on yellow")
         elif state == "starting":
-            t.append(" … starting ", style="bold")
+            t.append(" … " + _("starting") + " ", style="bold")
         elif state == "stopping":
-            t.append(" ■ stopping… ", style="bold")
+            t.append(" ■ " + _("stopping…") + " ", style="bold")
         elif state == "stopped":
-            t.append(" ■ STOPPED ", style="bold")
+            t.append(" ■ " + _("STOPPED") + " ", style="bold")
         else:
-            t.append(" NOT RECORDING ", style="bold reverse")
+            t.append(" " + _("NOT RECORDING") + " ", style="bold reverse")
         t.append(f" {clock(position_ms)} ")
         if level_db is not None:
             t.append(" ")
@@ -56,7 +63,8 @@ class RecordingBar(Static):
             t.append(f" {level_db:5.0f} dB")
         if disk_s is not None:
             hours = disk_s / 3600
-            t.append(f"  disk {hours:.0f} h" if hours >= 1 else f"  disk {disk_s / 60:.0f} min",
+            t.append("  " + (_("disk {n} h").format(n=round(hours)) if hours >= 1
+                             else _("disk {n} min").format(n=round(disk_s / 60))),
                      style="bold red" if disk_s < 15 * 60 else "")
         t.append(f"  {title}", style="bold")
         t.append(f"  [{role}]", style="dim")
@@ -69,18 +77,19 @@ class GuidePanel(Static):
     def show(self, guide: "Guide | None", theme: "Theme | None", question: "Question | None",
              coverage: dict[str, str], probes_used: set[str]) -> None:
         if guide is None or question is None or theme is None:
-            self.update(Text("No guide for this session: tags and notes still work.", style="dim"))
+            self.update(Text(_("No guide for this session: tags and notes still work."), style="dim"))
             return
         t = Text()
         minutes = f" ({theme.minutes} min)" if theme.minutes else ""
         n = guide.themes.index(theme) + 1
-        t.append(f"Theme {n}/{len(guide.themes)}: {theme.title}{minutes}\n", style="bold")
+        t.append(_("Theme {n}/{total}: {title}").format(n=n, total=len(guide.themes), title=theme.title)
+                 + f"{minutes}\n", style="bold")
         for line in theme.instructions:
             t.append(f"  › {line}\n", style="italic dim")
         status = coverage.get(question.id, "not_yet")
         qn = theme.questions.index(question) + 1
         t.append(f"\n{SYMBOL[status]} ", style=STYLE[status])
-        t.append(f"Q{qn}/{len(theme.questions)} ", style="bold")
+        t.append(_("Q{n}/{total}").format(n=qn, total=len(theme.questions)) + " ", style="bold")
         t.append(question.text + "\n", style="bold")
         for line in question.instructions:
             t.append(f"  › {line}\n", style="italic")
@@ -89,10 +98,10 @@ class GuidePanel(Static):
             t.append(f"  {i} ", style="bold" if not used else "dim")
             t.append(("✓ " if used else "") + probe.text + "\n", style="dim" if used else "")
         if question.examples:
-            t.append("  mention if needed: ", style="dim")
+            t.append("  " + _("mention if needed:") + " ", style="dim")
             t.append(" · ".join(question.examples) + "\n", style="dim italic")
         if question.only_for:
-            t.append(f"  only for: {', '.join(question.only_for)}\n", style="dim")
+            t.append("  " + _("only for: {who}").format(who=", ".join(question.only_for)) + "\n", style="dim")
         self.update(t)
 
 
@@ -131,16 +140,17 @@ def describe(ev: "EventView", tags: dict[str, "TagKey"], guide: "Guide | None") 
         label = guide.label(ev.question_id) if guide else ev.question_id
         t.append(f"{SYMBOL.get(ev.code, '?')} {label}", style=STYLE.get(ev.code, ""))
     elif ev.kind == "probe":
-        t.append("probe: " + (guide.label(ev.question_id) if guide else ev.question_id), style="dim")
+        t.append(_("probe:") + " " + (guide.label(ev.question_id) if guide else ev.question_id), style="dim")
     elif ev.kind == "returned":
-        t.append("↩ back to " + (guide.label(ev.question_id) if guide else ev.question_id), style="cyan")
+        t.append("↩ " + _("back to") + " " + (guide.label(ev.question_id) if guide else ev.question_id), style="cyan")
     elif ev.kind == "marker":
-        t.append("◆ mark", style="bold")
+        t.append("◆ " + _("mark"), style="bold")
     elif ev.kind == "recording":
-        t.append(f"recording {ev.code}", style="dim italic")
+        t.append(_("recording {what}").format(what=_(RECORDING.get(ev.code, ev.code))), style="dim italic")
     elif ev.kind == "consent":
         who = f"{ev.subject}: " if ev.subject else ""
-        t.append(f"consent {who}{ev.code.replace('_', ' ')}", style="dim italic")
+        t.append(_("consent {who}{what}").format(who=who, what=_(CONSENT[ev.code]) if ev.code in CONSENT
+                                                   else ev.code.replace("_", " ")), style="dim italic")
     else:
         t.append(f"{ev.kind} {ev.text}".strip())
     t.truncate(200)
@@ -156,7 +166,7 @@ class EventLog(Static):
             if i:
                 t.append("\n")
             t.append_text(describe(ev, tags, guide))
-        self.update(t if shown else Text("No notes or tags yet.", style="dim"))
+        self.update(t if shown else Text(_("No notes or tags yet."), style="dim"))
 
 
 class TagLegend(Static):
@@ -219,9 +229,9 @@ def legend(tags: "list[tuple[str, TagKey]]", open_codes: set[str], width: int, l
 class TranscriptTail(Static):
     def show(self, lines: list[tuple[int, str]], live: bool, whose: str = "") -> None:
         if not lines:
-            source = f"Live transcript ({whose})" if whose else "Live transcript"
-            self.update(Text(f"{source}: waiting for the first pause in speech…" if live
-                             else "No live transcript in this session.", style="dim"))
+            source = _("Live transcript ({whose})").format(whose=whose) if whose else _("Live transcript")
+            self.update(Text(_("{source}: waiting for the first pause in speech…").format(source=source) if live
+                             else _("No live transcript in this session."), style="dim"))
             return
         t = Text()
         for i, (ms, text) in enumerate(lines):

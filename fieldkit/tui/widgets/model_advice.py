@@ -6,6 +6,8 @@ from __future__ import annotations
 from textual import work
 from textual.widgets import Static
 
+from fieldkit.i18n import _
+
 
 class ModelAdvice(Static):
     DEFAULT_CLASSES = "model-advice"
@@ -21,9 +23,9 @@ class ModelAdvice(Static):
         try:
             st, tip = project_advice(self.screen.handle)
         except FieldkitError as exc:
-            text, warn = f"Models: {exc.message}", True
+            text, warn = _("Models: {message}").format(message=exc.message), True
         else:
-            text = f"Final transcript: {st.model} · live: {st.live_model or st.model}"
+            text = _("Final transcript: {model} · live: {live}").format(model=st.model, live=st.live_model or st.model)
             warn = bool(tip)
             if tip:
                 text += f"\n⚠ {tip}"

@@ -8,6 +8,8 @@ from textual import work
 from textual.message import Message
 from textual.widgets import Static
 
+from fieldkit.i18n import _
+
 
 class TeamOverview(Static):
     DEFAULT_CLASSES = "team-overview"
@@ -47,5 +49,5 @@ class TeamOverview(Static):
         if self.overview is None or not self.overview.is_team:
             self.display = False
             return
-        self.update("\n".join(["Team"] + render_lines(self.overview)[1:]))
+        self.update("\n".join([_("Team")] + render_lines(self.overview)[1:]))
         self.display = True
