@@ -78,7 +78,7 @@ class SiteDay:
 @dataclass
 class DayPlan:
     project: str
-    day: date
+    day: date | None                # None: the sessions without a date yet
     sites: list[SiteDay]
     names: bool = False
 
@@ -109,6 +109,28 @@ def planned_time(sess) -> datetime | None:  # noqa: ANN001 - store.models.Sessio
 
 def day_plan(handle: "ProjectHandle", day: date, *, names: bool = False) -> DayPlan:
     """Every session of ``day`` in the project, grouped by site, with what is missing."""
+    plans = _plans(handle, names, lambda when: when is not None and when.date() == day)
+    project = handle.project()
+    return plans.get(day) or DayPlan(project.name, day, [], names)
+
+
+def field_days(handle: "ProjectHandle", *, names: bool = False) -> list[DayPlan]:
+    """Every day of the project that has sessions, in date order, each grouped by site
+    (the home screen's day view). Sessions without a date come last, in a plan whose
+    ``day`` is None: they are still to plan."""
+    plans = _plans(handle, names, lambda when: True)
+    return [plans[d] for d in sorted(plans, key=lambda d: (d is None, d or date.min))]
+
+
+def field_days_for(workspace, slug: str) -> list[DayPlan]:  # noqa: ANN001 - projects.Workspace
+    """For the home screen: the field days of the project ``slug`` (codes, never names)."""
+    with workspace.open(workspace.projects_dir / slug) as handle:
+        return field_days(handle)
+
+
+def _plans(handle: "ProjectHandle", names: bool, wanted) -> dict:  # noqa: ANN001
+    """The sessions ``wanted(local start)`` accepts, as day plans keyed by date (None:
+    no date yet)."""
     from sqlmodel import select
 
     from fieldkit.store.models import (Guide, GuideVersion, Informant, Researcher, Session,
@@ -125,7 +147,7 @@ def day_plan(handle: "ProjectHandle", day: date, *, names: bool = False) -> DayP
                            .order_by(Session.created_at)):
             titles[sess.id] = sess.title
             when = planned_time(sess)
-            if when is not None and when.date() == day:
+            if wanted(when):
                 chosen.append((sess, when))
         out: list[PlannedSession] = []
         for sess, when in chosen:
@@ -162,12 +184,16 @@ def day_plan(handle: "ProjectHandle", day: date, *, names: bool = False) -> DayP
                 guide, titles.get(sess.related_session_id) if sess.related_session_id else None,
                 sess.is_pilot, sess.status.value, todo,
                 initials.get(sess.lead_id), initials.get(sess.observer_id)))
-    by_site: dict[str, list[PlannedSession]] = {}
+        project_name = project.name
+    by_day: dict[date | None, dict[str, list[PlannedSession]]] = {}
     for p in sorted(out, key=lambda p: (_order(p.time), p.title)):
-        by_site.setdefault(p.site, []).append(p)
-    # sites in the order the day visits them; sessions without a site last
-    sites = sorted(by_site.items(), key=lambda kv: (kv[0] == NO_SITE, _order(kv[1][0].time), kv[0]))
-    return DayPlan(project.name, day, [SiteDay(k, v) for k, v in sites], names)
+        by_day.setdefault(p.time.date() if p.time else None, {}).setdefault(p.site, []).append(p)
+    plans = {}
+    for day, by_site in by_day.items():
+        # sites in the order the day visits them; sessions without a site last
+        sites = sorted(by_site.items(), key=lambda kv: (kv[0] == NO_SITE, _order(kv[1][0].time), kv[0]))
+        plans[day] = DayPlan(project_name, day, [SiteDay(k, v) for k, v in sites], names)  # type: ignore[arg-type]
+    return plans
 
 
 def _order(when: datetime | None) -> tuple[bool, float]:

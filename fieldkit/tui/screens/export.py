@@ -22,7 +22,8 @@ FORMAT_LABELS = {"docx": "Word (.docx)", "md": "Markdown", "txt": "Plain text (Q
                  "json": "Everything, for scripts (.json)", "qdpx": "REFI-QDA: NVivo, ATLAS.ti, MAXQDA, QualCoder",
                  "eaf": "ELAN (.eaf)"}
 MODES = [("Pseudonym codes (I01 …)", "code"), ("Role labels (nurse, leader …)", "role"),
-         ("NN", "nn"), ("Off: real names (stays inside the team!)", "off")]
+         ("NN", "nn"), ("By organisation (NN, kommune A)", "organisation"),
+         ("By case network (NN, nettverk 3)", "network"), ("Off: real names (stays inside the team!)", "off")]
 
 
 class ExportScreen(ProjectScreen[None]):
