@@ -27,14 +27,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import ExitCode, FieldkitError
+from fieldkit.i18n import N_, _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
 
-NO_SITE = "Site not set"
-KIND_WORDS = {"individual": "individual interview", "group": "group interview",
-              "focus_group": "focus group", "observation": "observation",
-              "telephone": "telephone interview", "notes_only": "conversation (notes only)"}
+NO_SITE = N_("Site not set")
+KIND_WORDS = {"individual": N_("individual interview"), "group": N_("group interview"),
+              "focus_group": N_("focus group"), "observation": N_("observation"),
+              "telephone": N_("telephone interview"), "notes_only": N_("conversation (notes only)")}
 
 
 class PlanExists(FieldkitError):
@@ -164,20 +165,20 @@ def _plans(handle: "ProjectHandle", names: bool, wanted) -> dict:  # noqa: ANN00
             site = " / ".join(sites) or sess.place.strip() or NO_SITE
             todo = []
             if sess.lead_id is None:
-                todo.append("no lead")
+                todo.append(_("no lead"))
             if sess.observer_id is None:
-                todo.append("no observer")
+                todo.append(_("no observer"))
             if guide is None and sess.kind.value != "notes_only":
-                todo.append("no guide")
+                todo.append(_("no guide"))
             if not infs:
-                todo.append("no informants")
+                todo.append(_("no informants"))
             for i in infs:
                 if i.withdrawn_on:
-                    todo.append(f"{i.code} withdrew on {i.withdrawn_on}")
+                    todo.append(_("{code} withdrew on {date}").format(code=i.code, date=i.withdrawn_on))
                 elif not i.info_letter_sent_on:
-                    todo.append(f"information letter to {i.code}")
+                    todo.append(_("information letter to {code}").format(code=i.code))
                 elif not i.written_consent_on:
-                    todo.append(f"written consent from {i.code}")
+                    todo.append(_("written consent from {code}").format(code=i.code))
             out.append(PlannedSession(
                 sess.id, sess.title, sess.kind.value, when, sess.place, site,
                 [_informant(i, names) for i in infs], people.get(sess.lead_id), people.get(sess.observer_id),
