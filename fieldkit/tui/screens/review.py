@@ -110,6 +110,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         Binding("v", "layer", "Verbatim/edited"),
         Binding("ctrl+r", "reviewed", "Reviewed"),
         Binding("b", "mark_range", "Transcribe range"),
+        Binding("K", "agreement", "Agreement"),
         Binding("escape", "back", "Back"),
     ] + [Binding(str(d), f"speaker({d})", f"Speaker {d}", show=False) for d in range(1, 10)]
 
@@ -117,6 +118,12 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         def __init__(self, data: "ReviewData") -> None:
             super().__init__()
             self.data = data
+
+    class AgreementReady(Message):
+        def __init__(self, report, error: str | None) -> None:  # noqa: ANN001 - agreement.AgreementReport
+            super().__init__()
+            self.report = report
+            self.error = error
 
     class Played(Message):
         def __init__(self, error: str | None) -> None:
@@ -479,6 +486,45 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
                     return
 
         self.app.push_screen(ThemeJumpScreen([(t.title, t.position_ms) for t in self.data.themes]), chosen)
+
+    # ------------------------------------------------------------------ observer agreement
+
+    def action_agreement(self) -> None:
+        """K: how alike the two researchers tagged this session (kappa per tag code) and
+        the moments where they differ; choosing one jumps there."""
+        self.compute_agreement()
+
+    @work(thread=True, exclusive=True, group="review-agreement", exit_on_error=False)
+    def compute_agreement(self) -> None:
+        from fieldkit.agreement import session_agreement
+        from fieldkit.errors import FieldkitError
+
+        try:
+            self.post_message(self.AgreementReady(session_agreement(self.handle, self.session_id), None))
+        except FieldkitError as exc:
+            self.post_message(self.AgreementReady(None, exc.message + (f" {exc.hint}" if exc.hint else "")))
+
+    def on_review_screen_agreement_ready(self, message: AgreementReady) -> None:
+        if message.error:
+            self.notify(message.error, severity="warning", timeout=8)
+            return
+        from fieldkit.tui.screens.agreement import AgreementScreen
+
+        self.app.push_screen(AgreementScreen(message.report), self.jump_to_ms)
+
+    def jump_to_ms(self, ms: int | None) -> None:
+        """The cursor to the first row at or after ``ms`` (a tag or note there, else the
+        segment being spoken)."""
+        if ms is None:
+            return
+        for j, (k, obj) in enumerate(self.rows):
+            at = obj.position_ms if k == "marker" else obj.start_ms
+            end = at if k == "marker" else obj.end_ms
+            if (at is not None and at >= ms) or (k == "segment" and end > ms):
+                self._goto(j)
+                return
+        if self.rows:
+            self._goto(len(self.rows) - 1)
 
     # ------------------------------------------------------------------ playing
 
