@@ -371,9 +371,11 @@ def label_warnings(members: Iterable[tuple[str, str]]) -> list[str]:
     groups: dict[str, list[str]] = {}
     for code, label in members:
         groups.setdefault(label, []).append(code)
+    from fieldkit.i18n import _
+
     return [
-        f"Only one informant ({codes[0]}) is in the group '{label}': a quote attributed "
-        f"to '{label}' points at one person."
+        _("Only one informant ({code}) is in the group '{label}': a quote attributed "
+          "to '{label}' points at one person.").format(code=codes[0], label=label)
         for label, codes in sorted(groups.items()) if len(codes) == 1
     ]
 
