@@ -67,7 +67,8 @@ class PlannedSession:
 
     @property
     def kind_words(self) -> str:
-        return KIND_WORDS.get(self.kind, self.kind.replace("_", " "))
+        """The kind in the user's language ("group interview", "gruppeintervju")."""
+        return _(KIND_WORDS[self.kind]) if self.kind in KIND_WORDS else self.kind.replace("_", " ")
 
 
 @dataclass
@@ -210,39 +211,63 @@ def _informant(inf, names: bool) -> str:  # noqa: ANN001
 # --------------------------------------------------------------------------- documents
 
 
+WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
+            N_("Sunday"))
+
+
+def day_words(day: date | None) -> str:
+    """A day as the researchers write it: "Monday 2026-11-23" in English, "mandag
+    23.11.2026" in Norwegian; None (sessions without a date) "No date yet"."""
+    from fieldkit.i18n import language
+
+    if day is None:
+        return _("No date yet")
+    weekday = _(WEEKDAYS[day.weekday()])
+    return f"{weekday} {day:%d.%m.%Y}" if language() == "nb" else f"{weekday} {day.isoformat()}"
+
+
+PERSONAL = N_("Holds personal data (informants' names): keep it safe and shred it after use.")
+NOTHING_TO_PLAN = N_("Nothing: every session is planned.")
+
+
+def site_words(site: str) -> str:
+    """A site as shown: "Site not set" in the user's language, else its name."""
+    return _(NO_SITE) if site == NO_SITE else site
+
+
 def _heading(plan: DayPlan) -> str:
-    return f"Day in the field: {plan.project}, {plan.day.strftime('%A')} {plan.day.isoformat()}"
+    return _("Day in the field: {project}, {day}").format(project=plan.project, day=day_words(plan.day))
 
 
 def _lines(p: PlannedSession) -> list[tuple[str, str]]:
-    rows = [("Kind", p.kind_words + ("  (pilot)" if p.is_pilot else ""))]
+    rows = [(_("Kind"), p.kind_words + ("  (" + _("pilot") + ")" if p.is_pilot else ""))]
     if p.place and p.place != p.site:
-        rows.append(("Place", p.place))
+        rows.append((_("Place"), p.place))
     if p.follows:
-        rows.append(("Follows", p.follows))
-    rows += [("Informants", ", ".join(p.informants) or "none yet"),
-             ("Lead", p.lead or "not chosen"), ("Observer", p.observer or "not chosen"),
-             ("Guide", p.guide or "not chosen")]
+        rows.append((_("Follows"), p.follows))
+    rows += [(_("Informants"), ", ".join(p.informants) or _("none yet")),
+             (_("Lead"), p.lead or _("not chosen")), (_("Observer"), p.observer or _("not chosen")),
+             (_("Guide"), p.guide or _("not chosen"))]
     if p.to_plan:
-        rows.append(("To plan", "; ".join(p.to_plan)))
+        rows.append((_("To plan"), "; ".join(p.to_plan)))
     return rows
 
 
 def to_markdown(plan: DayPlan) -> str:
     out = [f"# {_heading(plan)}", ""]
     if plan.names:
-        out += ["*Holds personal data (informants' names): keep it safe and shred it after use.*", ""]
+        out += ["*" + _(PERSONAL) + "*", ""]
     if not plan.sites:
-        out += ["No sessions on this day.", ""]
+        out += [_("No sessions on this day."), ""]
     for site in plan.sites:
-        out += [f"## {site.site}", ""]
+        out += [f"## {site_words(site.site)}", ""]
         for p in site.sessions:
             out += [f"### {p.when} {p.title}", ""]
             out += [f"- **{k}:** {v}" for k, v in _lines(p)]
             out.append("")
     todo = plan.open_items
-    out += ["## Still to plan", ""]
-    out += [f"- {p.when} {p.title}: {'; '.join(p.to_plan)}" for p in todo] or ["- Nothing: every session is planned."]
+    out += ["## " + _("Still to plan"), ""]
+    out += [f"- {p.when} {p.title}: {'; '.join(p.to_plan)}" for p in todo] or ["- " + _(NOTHING_TO_PLAN)]
     return "\n".join(out) + "\n"
 
 
@@ -253,11 +278,11 @@ def to_docx(plan: DayPlan) -> bytes:
     doc.core_properties.title = _heading(plan)
     doc.add_heading(_heading(plan), level=1)
     if plan.names:
-        doc.add_paragraph("Holds personal data (informants' names): keep it safe and shred it after use.").runs[0].italic = True
+        doc.add_paragraph(_(PERSONAL)).runs[0].italic = True
     if not plan.sites:
-        doc.add_paragraph("No sessions on this day.")
+        doc.add_paragraph(_("No sessions on this day."))
     for site in plan.sites:
-        doc.add_heading(site.site, level=2)
+        doc.add_heading(site_words(site.site), level=2)
         for p in site.sessions:
             doc.add_heading(f"{p.when} {p.title}", level=3)
             table = doc.add_table(rows=0, cols=2)
@@ -265,12 +290,12 @@ def to_docx(plan: DayPlan) -> bytes:
             for k, v in _lines(p):
                 cells = table.add_row().cells
                 cells[0].text, cells[1].text = k, v
-    doc.add_heading("Still to plan", level=2)
+    doc.add_heading(_("Still to plan"), level=2)
     todo = plan.open_items
     for p in todo:
         doc.add_paragraph(f"{p.when} {p.title}: {'; '.join(p.to_plan)}", style="List Bullet")
     if not todo:
-        doc.add_paragraph("Nothing: every session is planned.")
+        doc.add_paragraph(_(NOTHING_TO_PLAN))
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from fieldkit.dayplan import day_words, site_words
 from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.widgets.team_overview import TeamOverview
 from fieldkit.tui.widgets.final_pass import FinalPassStatus
@@ -27,21 +28,6 @@ def _tilde(path) -> str:  # noqa: ANN001
         return "~/" + str(Path(path).relative_to(Path.home()))
     except ValueError:
         return str(path)
-
-
-def day_words(day) -> str:  # noqa: ANN001 - datetime.date or None
-    """A day as the researchers write it: "Monday 2026-11-23" (English),
-    "mandag 23.11.2026" (Norwegian); None: "No date yet"."""
-    from fieldkit.i18n import language
-
-    if day is None:
-        return _("No date yet")
-    weekday = _(WEEKDAYS[day.weekday()])
-    return f"{weekday} {day:%d.%m.%Y}" if language() == "nb" else f"{weekday} {day.isoformat()}"
-
-
-WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
-            N_("Sunday"))
 
 
 class HomeScreen(Screen[None]):
@@ -281,14 +267,14 @@ class HomeScreen(Screen[None]):
                           key="day-empty")
         for plan in days:
             for site in plan.sites:
-                heading = f"{day_words(plan.day)} · {_(site.site) if site.site == 'Site not set' else site.site}"
+                heading = f"{day_words(plan.day)} · {site_words(site.site)}"
                 table.add_row("", Text(heading, style="bold"), "", "", "", "",
                               key=f"day-{plan.day}-{site.site}")
                 for p in site.sessions:
                     who = f"{p.lead_initials or '–'}/{p.observer_initials or '–'}"
                     codes = ", ".join(i.split(" ")[0] for i in p.informants) or "–"
                     todo = "; ".join(p.to_plan)
-                    kind = _(p.kind_words) + (" · " + _("pilot") if p.is_pilot else "")
+                    kind = p.kind_words + (" · " + _("pilot") if p.is_pilot else "")
                     table.add_row(p.when, p.title, kind, codes, who,
                                   Text(todo, style="yellow") if todo else Text("✓", style="green"),
                                   key=str(p.id))
