@@ -221,3 +221,33 @@ def test_attribution_labels_and_single_member_warning():
     assert attribution_label("role", "leder", "kommune A") == "leder, kommune A"
     warned = label_warnings([("A01", "NN, nettverk 1"), ("A02", "NN, nettverk 1"), ("B01", "NN, nettverk 2")])
     assert len(warned) == 1 and "(B01)" in warned[0] and "'NN, nettverk 2'" in warned[0]
+
+
+async def test_home_day_view_in_norwegian(study):
+    """The day view as a Norwegian team sees it: Norwegian words and dates."""
+    from fieldkit.i18n import set_language
+    from fieldkit.tui.app import FieldkitApp
+
+    root, _ids = study
+    set_language("nb")
+    try:
+        app = FieldkitApp(data_dir=root, project=PROJECT)
+        async with app.run_test(size=(120, 40)) as pilot:
+            table = app.screen.query_one("#sessions", DataTable)
+            await _until(pilot, lambda: table.row_count == 5, "the session list")
+            await pilot.press("d")
+            await _until(pilot, lambda: any(str(k.value).startswith("day-2026") for k in table.rows),
+                         "the day view")
+            assert [str(c.label) for c in table.columns.values()] == [
+                "Tid", "Økt", "Type", "Informanter", "Int./obs.", "Å planlegge"]
+            rows = {str(k.value): [str(c) for c in table.get_row(k)] for k in table.rows}
+            headings = [cells[1] for key, cells in rows.items() if key.startswith("day-")]
+            assert headings == ["tirsdag 12.05.2026 · nettverk 1", "onsdag 13.05.2026 · nettverk 2",
+                                "onsdag 13.05.2026 · Sted ikke satt"]
+            phone = next(cells for cells in rows.values() if cells[1] == "Nettverk 1 telefon")
+            assert phone[2] == "telefonintervju"
+            assert phone[5] == "ingen observatør; skriftlig samtykke fra A03"
+            title = str(app.screen.query_one("#sessions-title").render())
+            assert title == f"Feltdager — {PROJECT}"
+    finally:
+        set_language("en")
