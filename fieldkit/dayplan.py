@@ -36,6 +36,8 @@ NO_SITE = N_("Site not set")
 KIND_WORDS = {"individual": N_("individual interview"), "group": N_("group interview"),
               "focus_group": N_("focus group"), "observation": N_("observation"),
               "telephone": N_("telephone interview"), "notes_only": N_("conversation (notes only)")}
+KIND_SHORT = {"individual": N_("single"), "group": N_("group"), "focus_group": N_("focus group"),
+              "observation": N_("observation"), "telephone": N_("phone"), "notes_only": N_("notes only")}
 
 
 class PlanExists(FieldkitError):
@@ -64,6 +66,11 @@ class PlannedSession:
     @property
     def when(self) -> str:
         return self.time.strftime("%H:%M") if self.time else "--:--"
+
+    @property
+    def kind_short(self) -> str:
+        """The kind in a word or two, for a narrow column ("group", "phone")."""
+        return _(KIND_SHORT[self.kind]) if self.kind in KIND_SHORT else self.kind.replace("_", " ")
 
     @property
     def kind_words(self) -> str:

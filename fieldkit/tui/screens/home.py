@@ -67,6 +67,7 @@ class HomeScreen(Screen[None]):
         self.current: str | None = None
         self.day_view = False                   # d: sessions per date and site instead of the list
         self.days: dict[str, list] = {}         # slug -> [dayplan.DayPlan] (loaded in a worker)
+        self.day_rows: dict[str, object] = {}   # row key -> dayplan.PlannedSession in the day view
 
     @property
     def projects(self) -> list[tuple[str, str]]:
@@ -82,6 +83,7 @@ class HomeScreen(Screen[None]):
                 yield Label(_("Sessions"), classes="pane-title", id="sessions-title")
                 yield Static("", id="project-info")
                 yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="day-detail", classes="hidden")
                 yield TeamOverview(id="team-overview")
         yield FinalPassStatus(id="final-pass")
         yield Static(_("Loading projects…"), id="status")
@@ -193,6 +195,7 @@ class HomeScreen(Screen[None]):
         info_widget = self.query_one("#project-info", Static)
         info_widget.update(block)
         info_widget.set_class(bool(warning), "warning")
+        self.query_one("#day-detail", Static).set_class(not self.day_view, "hidden")
         if self.day_view:
             self.show_days(slug)
             return
@@ -247,37 +250,74 @@ class HomeScreen(Screen[None]):
 
         table = self.query_one("#sessions", DataTable)
         table.clear(columns=True)
+        self.day_rows = {}
+        self.query_one("#day-detail", Static).update("")
         days = self.days.get(slug)
         if days is None:
             self.load_days(slug)
             table.add_column(_("Session"))
             table.add_row(Text(_("Loading the days…"), style="dim"), key="day-loading")
             return
-        # the narrow terminal keeps time, session, kind, who and what to plan in view
+        # the narrow terminal keeps time, session, kind, informants and who in view; what is
+        # still to plan is counted there and spelt out in the line under the table
+        from fieldkit.i18n import language
+
         pane = 32 if self.size.width >= 110 else 22
         room = max(self.size.width - pane - 1, 40)
         wide = room >= 80
-        columns = [(_("Time"), 5), (_("Session"), 24 if wide else 11), (_("Kind"), 16 if wide else 7),
-                   (_("Informants"), 22 if wide else 7), (_("Lead/obs."), 9 if wide else 5), (_("To plan"), None)]
+        columns = [(_("Time"), 5), (_("Session"), 24 if wide else 13), (_("Kind"), 12 if wide else 9),
+                   (_("Informants"), 16 if wide else 7), (_("Lead/obs."), 9 if wide else 5), (_("To plan"), None)]
         used = sum(w for _n, w in columns if w) + 2 * len(columns) + 3
         for name, width in columns:
-            table.add_column(name, width=width if width else max(10, room - used))
+            table.add_column(name, width=width if width else max(10 if wide else 4, room - used))
         if not days:
             table.add_row("", Text(_("No sessions yet: press n for a new one."), style="dim"), "", "", "", "",
                           key="day-empty")
         for plan in days:
+            short = "" if plan.day is None else (
+                f"{plan.day:%d.%m}" if language() == "nb" else f"{plan.day:%m-%d}")
+            weekday = day_words(plan.day).split(" ")[0] if plan.day else _("No date yet")
             for site in plan.sites:
-                heading = f"{day_words(plan.day)} · {site_words(site.site)}"
-                table.add_row("", Text(heading, style="bold"), "", "", "", "",
-                              key=f"day-{plan.day}-{site.site}")
+                # a date and site line spread over the columns (a cell cannot span them)
+                table.add_row(Text(short, style="bold"), Text(site_words(site.site), style="bold"),
+                              Text(weekday, style="bold"), "", "", "", key=f"day-{plan.day}-{site.site}")
                 for p in site.sessions:
                     who = f"{p.lead_initials or '–'}/{p.observer_initials or '–'}"
                     codes = ", ".join(i.split(" ")[0] for i in p.informants) or "–"
-                    todo = "; ".join(p.to_plan)
-                    kind = p.kind_words + (" · " + _("pilot") if p.is_pilot else "")
+                    todo = "; ".join(p.to_plan) if wide else f"⚠ {len(p.to_plan)}"
+                    kind = p.kind_short + (" · " + _("pilot") if p.is_pilot else "")
                     table.add_row(p.when, p.title, kind, codes, who,
-                                  Text(todo, style="yellow") if todo else Text("✓", style="green"),
+                                  Text(todo, style="yellow") if p.to_plan else Text("✓", style="green"),
                                   key=str(p.id))
+                    self.day_rows[str(p.id)] = p
+        self._show_day_detail()
+
+    @on(DataTable.RowHighlighted, "#sessions")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.day_view:
+            self._show_day_detail()
+
+    def _show_day_detail(self) -> None:
+        """Under the day view, the whole of the highlighted session: the narrow terminal
+        cuts the columns short, this line does not."""
+        table = self.query_one("#sessions", DataTable)
+        detail = self.query_one("#day-detail", Static)
+        if not table.row_count:
+            detail.update("")
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        p = self.day_rows.get(key)
+        if p is None:
+            detail.update("")
+            return
+        day = day_words(p.time.date()) if p.time else _("No date yet")
+        lines = [f"{day} {p.when} · {p.title} · {p.kind_words}" + (f" · {p.guide}" if p.guide else ""),
+                 _("Informants: {list}").format(list=", ".join(p.informants) or _("none yet")),
+                 _("Lead: {lead} · Observer: {observer}").format(lead=p.lead or _("not chosen"),
+                                                                  observer=p.observer or _("not chosen")),
+                 _("To plan: {items}").format(items="; ".join(p.to_plan)) if p.to_plan
+                 else _("Nothing left to plan.")]
+        detail.update("\n".join(lines))
 
     def action_unlock(self) -> None:
         from fieldkit.tui.screens.unlock import UnlockScreen
