@@ -155,9 +155,9 @@ async def test_home_day_view(study, size):
         wide = size[0] >= 120
         # what is still to plan: spelt out on a wide terminal, counted on a narrow one
         assert by_title["Nettverk 1 telefon"][5] == (
-            "no observer; written consent from A03" if wide else "⚠ 2")
+            "⚠ 2 no observer; written consent from A03" if wide else "⚠ 2")
         assert by_title["Nettverk 1 leder"][5] == "✓"
-        assert by_title["Nettverk 2 gruppe"][5] == ("no lead; no observer; no guide; no informants" if wide
+        assert by_title["Nettverk 2 gruppe"][5] == ("⚠ 4 no lead; no observer; no guide; no informants" if wide
                                                     else "⚠ 4")
         # the day view fits the terminal: no column runs off the screen but the last
         widths = [c.get_render_width(table) for c in table.columns.values()]
@@ -264,7 +264,7 @@ async def test_home_day_view_in_norwegian(study):
                                 ["13.05", "Sted ikke satt", "onsdag"]]
             phone = next(cells for cells in rows.values() if cells[1] == "Nettverk 1 telefon")
             assert phone[2] == "telefon"
-            assert phone[5] == "ingen observatør; skriftlig samtykke fra A03"
+            assert phone[5] == "⚠ 2 ingen observatør; skriftlig samtykke fra A03"
             app.screen.query_one("#sessions", DataTable).move_cursor(row=list(rows).index(
                 next(k for k, c in rows.items() if c[1] == "Nettverk 1 telefon")))
             detail = app.screen.query_one("#day-detail")

@@ -175,6 +175,7 @@ class HomeScreen(Screen[None]):
     def show_project(self, slug: str) -> None:
         summary = self.summaries[slug]
         self.current = slug
+        self.query_one("#day-detail", Static).set_class(not self.day_view or summary.locked, "hidden")
         self.query_one(TeamOverview).show(self.app.workspace, slug, locked=summary.locked)
         title = _("Days in the field — {name}") if self.day_view else _("Sessions — {name}")
         self.query_one("#sessions-title", Label).update(title.format(name=summary.name))
@@ -195,7 +196,6 @@ class HomeScreen(Screen[None]):
         info_widget = self.query_one("#project-info", Static)
         info_widget.update(block)
         info_widget.set_class(bool(warning), "warning")
-        self.query_one("#day-detail", Static).set_class(not self.day_view, "hidden")
         if self.day_view:
             self.show_days(slug)
             return
@@ -265,8 +265,8 @@ class HomeScreen(Screen[None]):
         pane = 32 if self.size.width >= 110 else 22
         room = max(self.size.width - pane - 1, 40)
         wide = room >= 80
-        columns = [(_("Time"), 5), (_("Session"), 24 if wide else 13), (_("Kind"), 12 if wide else 9),
-                   (_("Informants"), 16 if wide else 7), (_("Lead/obs."), 9 if wide else 5), (_("To plan"), None)]
+        columns = [(_("Time"), 5), (_("Session"), 20 if wide else 13), (_("Kind"), 11 if wide else 9),
+                   (_("Informants"), 12 if wide else 7), (_("Lead/obs."), 9 if wide else 5), (_("To plan"), None)]
         used = sum(w for _n, w in columns if w) + 2 * len(columns) + 3
         for name, width in columns:
             table.add_column(name, width=width if width else max(10 if wide else 4, room - used))
@@ -284,7 +284,7 @@ class HomeScreen(Screen[None]):
                 for p in site.sessions:
                     who = f"{p.lead_initials or '–'}/{p.observer_initials or '–'}"
                     codes = ", ".join(i.split(" ")[0] for i in p.informants) or "–"
-                    todo = "; ".join(p.to_plan) if wide else f"⚠ {len(p.to_plan)}"
+                    todo = f"⚠ {len(p.to_plan)}" + (" " + "; ".join(p.to_plan) if wide else "")
                     kind = p.kind_short + (" · " + _("pilot") if p.is_pilot else "")
                     table.add_row(p.when, p.title, kind, codes, who,
                                   Text(todo, style="yellow") if p.to_plan else Text("✓", style="green"),
