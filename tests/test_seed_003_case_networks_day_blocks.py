@@ -27,6 +27,7 @@ from fieldkit.privacy.pseudonym import attribution_label, label_warnings
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = "Utviklingsnettverk"
 DAY1, DAY2 = date(2026, 5, 12), date(2026, 5, 13)
+pytestmark = pytest.mark.slow   # a whole study: several CLI runs and app sessions
 
 
 def fk(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:

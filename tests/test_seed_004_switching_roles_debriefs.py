@@ -19,6 +19,7 @@ from textual.widgets import OptionList, Static
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = "Samhandling pilot"
+pytestmark = pytest.mark.slow   # a whole study: several CLI runs and app sessions
 
 
 def fk(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
