@@ -55,6 +55,7 @@ class AgreementScreen(ModalScreen["int | None"]):
                 table.append("  " + _("both {both} · only {a} {only_a} · only {b} {only_b}").format(
                     both=row.both, a=rep.rater_a, only_a=row.only_a, b=rep.rater_b, only_b=row.only_b) + "\n",
                     style="dim")
+            table.rstrip()
             yield Static(table, id="agreement-kappa")
             if rep.differences:
                 yield Label(_("Where they differ (Enter jumps there):"))

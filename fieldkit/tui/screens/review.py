@@ -6,7 +6,9 @@ the segment, a says who a voice is for all its segments ("S2 is L03"), space pla
 segment (or the uncertain word just jumped to), ] / [ jump to the next/previous
 uncertain word (underlined and dimmed) and play it from a second before, / finds, R replaces, q marks a
 quote, n/N and t/T jump to the next/previous note or tag, j jumps to a theme, v shows
-verbatim or edited, Ctrl+R marks the session reviewed.
+verbatim or edited, Ctrl+R marks the session reviewed, K shows the observer agreement
+(kappa per tag code between the two researchers who tagged, and the moments they differ:
+Enter on one jumps there).
 """
 
 from __future__ import annotations
