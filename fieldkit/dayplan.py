@@ -27,14 +27,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import ExitCode, FieldkitError
+from fieldkit.i18n import N_, _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
 
-NO_SITE = "Site not set"
-KIND_WORDS = {"individual": "individual interview", "group": "group interview",
-              "focus_group": "focus group", "observation": "observation",
-              "telephone": "telephone interview", "notes_only": "conversation (notes only)"}
+NO_SITE = N_("Site not set")
+KIND_WORDS = {"individual": N_("individual interview"), "group": N_("group interview"),
+              "focus_group": N_("focus group"), "observation": N_("observation"),
+              "telephone": N_("telephone interview"), "notes_only": N_("conversation (notes only)")}
+KIND_SHORT = {"individual": N_("single"), "group": N_("group"), "focus_group": N_("focus group"),
+              "observation": N_("observation"), "telephone": N_("phone"), "notes_only": N_("notes only")}
 
 
 class PlanExists(FieldkitError):
@@ -65,8 +68,14 @@ class PlannedSession:
         return self.time.strftime("%H:%M") if self.time else "--:--"
 
     @property
+    def kind_short(self) -> str:
+        """The kind in a word or two, for a narrow column ("group", "phone")."""
+        return _(KIND_SHORT[self.kind]) if self.kind in KIND_SHORT else self.kind.replace("_", " ")
+
+    @property
     def kind_words(self) -> str:
-        return KIND_WORDS.get(self.kind, self.kind.replace("_", " "))
+        """The kind in the user's language ("group interview", "gruppeintervju")."""
+        return _(KIND_WORDS[self.kind]) if self.kind in KIND_WORDS else self.kind.replace("_", " ")
 
 
 @dataclass
@@ -78,7 +87,7 @@ class SiteDay:
 @dataclass
 class DayPlan:
     project: str
-    day: date
+    day: date | None                # None: the sessions without a date yet
     sites: list[SiteDay]
     names: bool = False
 
@@ -109,6 +118,28 @@ def planned_time(sess) -> datetime | None:  # noqa: ANN001 - store.models.Sessio
 
 def day_plan(handle: "ProjectHandle", day: date, *, names: bool = False) -> DayPlan:
     """Every session of ``day`` in the project, grouped by site, with what is missing."""
+    plans = _plans(handle, names, lambda when: when is not None and when.date() == day)
+    project = handle.project()
+    return plans.get(day) or DayPlan(project.name, day, [], names)
+
+
+def field_days(handle: "ProjectHandle", *, names: bool = False) -> list[DayPlan]:
+    """Every day of the project that has sessions, in date order, each grouped by site
+    (the home screen's day view). Sessions without a date come last, in a plan whose
+    ``day`` is None: they are still to plan."""
+    plans = _plans(handle, names, lambda when: True)
+    return [plans[d] for d in sorted(plans, key=lambda d: (d is None, d or date.min))]
+
+
+def field_days_for(workspace, slug: str) -> list[DayPlan]:  # noqa: ANN001 - projects.Workspace
+    """For the home screen: the field days of the project ``slug`` (codes, never names)."""
+    with workspace.open(workspace.projects_dir / slug) as handle:
+        return field_days(handle)
+
+
+def _plans(handle: "ProjectHandle", names: bool, wanted) -> dict:  # noqa: ANN001
+    """The sessions ``wanted(local start)`` accepts, as day plans keyed by date (None:
+    no date yet)."""
     from sqlmodel import select
 
     from fieldkit.store.models import (Guide, GuideVersion, Informant, Researcher, Session,
@@ -125,7 +156,7 @@ def day_plan(handle: "ProjectHandle", day: date, *, names: bool = False) -> DayP
                            .order_by(Session.created_at)):
             titles[sess.id] = sess.title
             when = planned_time(sess)
-            if when is not None and when.date() == day:
+            if wanted(when):
                 chosen.append((sess, when))
         out: list[PlannedSession] = []
         for sess, when in chosen:
@@ -142,32 +173,36 @@ def day_plan(handle: "ProjectHandle", day: date, *, names: bool = False) -> DayP
             site = " / ".join(sites) or sess.place.strip() or NO_SITE
             todo = []
             if sess.lead_id is None:
-                todo.append("no lead")
+                todo.append(_("no lead"))
             if sess.observer_id is None:
-                todo.append("no observer")
+                todo.append(_("no observer"))
             if guide is None and sess.kind.value != "notes_only":
-                todo.append("no guide")
+                todo.append(_("no guide"))
             if not infs:
-                todo.append("no informants")
+                todo.append(_("no informants"))
             for i in infs:
                 if i.withdrawn_on:
-                    todo.append(f"{i.code} withdrew on {i.withdrawn_on}")
+                    todo.append(_("{code} withdrew on {date}").format(code=i.code, date=i.withdrawn_on))
                 elif not i.info_letter_sent_on:
-                    todo.append(f"information letter to {i.code}")
+                    todo.append(_("information letter to {code}").format(code=i.code))
                 elif not i.written_consent_on:
-                    todo.append(f"written consent from {i.code}")
+                    todo.append(_("written consent from {code}").format(code=i.code))
             out.append(PlannedSession(
                 sess.id, sess.title, sess.kind.value, when, sess.place, site,
                 [_informant(i, names) for i in infs], people.get(sess.lead_id), people.get(sess.observer_id),
                 guide, titles.get(sess.related_session_id) if sess.related_session_id else None,
                 sess.is_pilot, sess.status.value, todo,
                 initials.get(sess.lead_id), initials.get(sess.observer_id)))
-    by_site: dict[str, list[PlannedSession]] = {}
+        project_name = project.name
+    by_day: dict[date | None, dict[str, list[PlannedSession]]] = {}
     for p in sorted(out, key=lambda p: (_order(p.time), p.title)):
-        by_site.setdefault(p.site, []).append(p)
-    # sites in the order the day visits them; sessions without a site last
-    sites = sorted(by_site.items(), key=lambda kv: (kv[0] == NO_SITE, _order(kv[1][0].time), kv[0]))
-    return DayPlan(project.name, day, [SiteDay(k, v) for k, v in sites], names)
+        by_day.setdefault(p.time.date() if p.time else None, {}).setdefault(p.site, []).append(p)
+    plans = {}
+    for day, by_site in by_day.items():
+        # sites in the order the day visits them; sessions without a site last
+        sites = sorted(by_site.items(), key=lambda kv: (kv[0] == NO_SITE, _order(kv[1][0].time), kv[0]))
+        plans[day] = DayPlan(project_name, day, [SiteDay(k, v) for k, v in sites], names)  # type: ignore[arg-type]
+    return plans
 
 
 def _order(when: datetime | None) -> tuple[bool, float]:
@@ -183,39 +218,63 @@ def _informant(inf, names: bool) -> str:  # noqa: ANN001
 # --------------------------------------------------------------------------- documents
 
 
+WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
+            N_("Sunday"))
+
+
+def day_words(day: date | None) -> str:
+    """A day as the researchers write it: "Monday 2026-11-23" in English, "mandag
+    23.11.2026" in Norwegian; None (sessions without a date) "No date yet"."""
+    from fieldkit.i18n import language
+
+    if day is None:
+        return _("No date yet")
+    weekday = _(WEEKDAYS[day.weekday()])
+    return f"{weekday} {day:%d.%m.%Y}" if language() == "nb" else f"{weekday} {day.isoformat()}"
+
+
+PERSONAL = N_("Holds personal data (informants' names): keep it safe and shred it after use.")
+NOTHING_TO_PLAN = N_("Nothing: every session is planned.")
+
+
+def site_words(site: str) -> str:
+    """A site as shown: "Site not set" in the user's language, else its name."""
+    return _(NO_SITE) if site == NO_SITE else site
+
+
 def _heading(plan: DayPlan) -> str:
-    return f"Day in the field: {plan.project}, {plan.day.strftime('%A')} {plan.day.isoformat()}"
+    return _("Day in the field: {project}, {day}").format(project=plan.project, day=day_words(plan.day))
 
 
 def _lines(p: PlannedSession) -> list[tuple[str, str]]:
-    rows = [("Kind", p.kind_words + ("  (pilot)" if p.is_pilot else ""))]
+    rows = [(_("Kind"), p.kind_words + ("  (" + _("pilot") + ")" if p.is_pilot else ""))]
     if p.place and p.place != p.site:
-        rows.append(("Place", p.place))
+        rows.append((_("Place"), p.place))
     if p.follows:
-        rows.append(("Follows", p.follows))
-    rows += [("Informants", ", ".join(p.informants) or "none yet"),
-             ("Lead", p.lead or "not chosen"), ("Observer", p.observer or "not chosen"),
-             ("Guide", p.guide or "not chosen")]
+        rows.append((_("Follows"), p.follows))
+    rows += [(_("Informants"), ", ".join(p.informants) or _("none yet")),
+             (_("Lead"), p.lead or _("not chosen")), (_("Observer"), p.observer or _("not chosen")),
+             (_("Guide"), p.guide or _("not chosen"))]
     if p.to_plan:
-        rows.append(("To plan", "; ".join(p.to_plan)))
+        rows.append((_("To plan"), "; ".join(p.to_plan)))
     return rows
 
 
 def to_markdown(plan: DayPlan) -> str:
     out = [f"# {_heading(plan)}", ""]
     if plan.names:
-        out += ["*Holds personal data (informants' names): keep it safe and shred it after use.*", ""]
+        out += ["*" + _(PERSONAL) + "*", ""]
     if not plan.sites:
-        out += ["No sessions on this day.", ""]
+        out += [_("No sessions on this day."), ""]
     for site in plan.sites:
-        out += [f"## {site.site}", ""]
+        out += [f"## {site_words(site.site)}", ""]
         for p in site.sessions:
             out += [f"### {p.when} {p.title}", ""]
             out += [f"- **{k}:** {v}" for k, v in _lines(p)]
             out.append("")
     todo = plan.open_items
-    out += ["## Still to plan", ""]
-    out += [f"- {p.when} {p.title}: {'; '.join(p.to_plan)}" for p in todo] or ["- Nothing: every session is planned."]
+    out += ["## " + _("Still to plan"), ""]
+    out += [f"- {p.when} {p.title}: {'; '.join(p.to_plan)}" for p in todo] or ["- " + _(NOTHING_TO_PLAN)]
     return "\n".join(out) + "\n"
 
 
@@ -226,11 +285,11 @@ def to_docx(plan: DayPlan) -> bytes:
     doc.core_properties.title = _heading(plan)
     doc.add_heading(_heading(plan), level=1)
     if plan.names:
-        doc.add_paragraph("Holds personal data (informants' names): keep it safe and shred it after use.").runs[0].italic = True
+        doc.add_paragraph(_(PERSONAL)).runs[0].italic = True
     if not plan.sites:
-        doc.add_paragraph("No sessions on this day.")
+        doc.add_paragraph(_("No sessions on this day."))
     for site in plan.sites:
-        doc.add_heading(site.site, level=2)
+        doc.add_heading(site_words(site.site), level=2)
         for p in site.sessions:
             doc.add_heading(f"{p.when} {p.title}", level=3)
             table = doc.add_table(rows=0, cols=2)
@@ -238,12 +297,12 @@ def to_docx(plan: DayPlan) -> bytes:
             for k, v in _lines(p):
                 cells = table.add_row().cells
                 cells[0].text, cells[1].text = k, v
-    doc.add_heading("Still to plan", level=2)
+    doc.add_heading(_("Still to plan"), level=2)
     todo = plan.open_items
     for p in todo:
         doc.add_paragraph(f"{p.when} {p.title}: {'; '.join(p.to_plan)}", style="List Bullet")
     if not todo:
-        doc.add_paragraph("Nothing: every session is planned.")
+        doc.add_paragraph(_(NOTHING_TO_PLAN))
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -105,17 +105,24 @@ def test_consent_at_start_blocks_recording_until_given(planned):
 
 
 def test_state_tag_started_in_one_terminal_ends_in_the_other(planned, workspace):
+    """The same researcher's stretch ends from either terminal; another researcher's
+    press of the same state tag starts and ends that researcher's own stretch (two
+    researchers tagging alike in a pilot do not spoil each other's intervals)."""
     project, sid, lead, observer = planned
     tags = {t.code: t for t in tag_keys(project, sid)}
     digression = tags["digression"]
     assert digression.mode == "state" and tags["key_quote"].mode == "point"
-    other = workspace.open(project.folder)  # the observer's own connection
+    other = workspace.open(project.folder)  # a second terminal with its own connection
     try:
         ev, what = toggle_tag(project.db, sid, digression, 1000, lead)
         assert what == "started"
         assert load_live(other, sid).open_states == {"digression": ev.id}
-        ev2, what2 = toggle_tag(other.db, sid, digression, 4000, observer)
+        obs_ev, obs_what = toggle_tag(other.db, sid, digression, 2000, observer)
+        assert obs_what == "started" and obs_ev.id != ev.id
+        ev2, what2 = toggle_tag(other.db, sid, digression, 4000, lead)
         assert what2 == "ended" and ev2.id == ev.id
+        obs_end, obs_what2 = toggle_tag(project.db, sid, digression, 6000, observer)
+        assert obs_what2 == "ended" and obs_end.id == obs_ev.id
         _, what3 = toggle_tag(other.db, sid, tags["key_quote"], 4500, observer)
         assert what3 == "point"
     finally:
@@ -123,6 +130,8 @@ def test_state_tag_started_in_one_terminal_ends_in_the_other(planned, workspace)
     with project.db.session() as s:
         stored = s.get(Event, ev.id)
         assert (stored.position_ms, stored.end_ms, stored.created_by) == (1000, 4000, lead)
+        theirs = s.get(Event, obs_ev.id)
+        assert (theirs.position_ms, theirs.end_ms, theirs.created_by) == (2000, 6000, observer)
     assert load_live(project, sid).open_states == {}
 
 

@@ -19,8 +19,10 @@ FORMATS = ("docx", "md", "txt", "srt", "vtt", "csv", "xlsx", "json", "qdpx", "ea
               type=click.Choice(FORMATS), help="Output format (repeat for several).")
 @click.option("--layer", type=click.Choice(["verbatim", "edited"]), default="edited", show_default=True,
               help="Transcript layer: what was heard, or the edited readable text.")
-@click.option("--pseudonymise", "mode", type=click.Choice(["code", "role", "nn", "off"]), default="code",
-              show_default=True, help="Replace registry names by pseudonym codes, role labels or NN.")
+@click.option("--pseudonymise", "mode", type=click.Choice(["code", "role", "nn", "organisation", "network", "off"]),
+              default="code", show_default=True,
+              help="Replace registry names by pseudonym codes, role labels or NN; organisation / network: "
+                   "quotes attributed \"NN, <organisation>\" or \"NN, <case network>\".")
 @click.option("--redact-organisations", is_flag=True,
               help="Treat informants' organisations and sites as names too.")
 @click.option("--no-audio", is_flag=True,

@@ -20,7 +20,8 @@ from sqlmodel import select
 from fieldkit.errors import FieldkitError
 from fieldkit.export import model as m
 from fieldkit.guides.model import Guide
-from fieldkit.privacy.pseudonym import Person, Pseudonymiser, group_warnings, role_label
+from fieldkit.privacy.pseudonym import (Person, Pseudonymiser, attribution_label, group_warnings, label_warnings,
+                                       role_label)
 from fieldkit.store.models import (
     Event,
     EventKind,
@@ -45,7 +46,7 @@ LAYERS = ("verbatim", "edited")
 
 @dataclass
 class ExportOptions:
-    mode: str = "code"                 # code | role | nn | off
+    mode: str = "code"                 # code | role | nn | organisation | network | off
     layer: str = "edited"              # verbatim | edited
     line_numbers: bool = False
     redact_organisations: bool = False  # informants' organisations and sites are names too
@@ -131,6 +132,12 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
     role_labels = {i.id: role_label(places_only(i.role), "" if redact_orgs else places_only(i.organisation))
                    for i in informants}
 
+    if opt.mode in ("organisation", "network"):
+        # attribution the way the studies reported: "NN, kommune A" / "NN, nettverk 3"
+        role_labels = {i.id: attribution_label(opt.mode, organisation=places_only(i.organisation),
+                                               site=places_only(i.site), group=places_only(i.group_label))
+                       for i in informants}
+
     def inf_label(i: Informant) -> str:
         return role_labels[i.id]
 
@@ -195,7 +202,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
             exported_informants[inf.id] = inf
             if opt.mode in ("code", "off"):
                 label = inf.code
-            elif opt.mode == "role":
+            elif opt.mode in ("role", "organisation", "network"):
                 label = inf_label(inf)
             else:
                 label = f"Informant {n}"
@@ -330,7 +337,9 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
         ))
 
     warnings = []
-    if opt.mode != "off":
+    if opt.mode in ("organisation", "network"):
+        warnings = label_warnings((i.code, inf_label(i)) for i in exported_informants.values())
+    elif opt.mode != "off":
         warnings = group_warnings((i.code, i.role, "" if redact_orgs else i.organisation)
                                   for i in exported_informants.values())
     # researchers: who led most sessions first (REFI tools take the first user as the coder)

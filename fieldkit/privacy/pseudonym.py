@@ -12,6 +12,13 @@ becomes, in one of three modes:
     researchers ``[researcher]``, places ``[place]``, other terms ``[redacted]``
 ``nn``
     everything becomes ``NN``
+``organisation``
+    quotes are attributed by organisation only, as one study reported ("NN, kommune A"):
+    speakers and participants get the label ``NN, <organisation>``; names in the text
+    become ``NN`` as in ``nn`` mode
+``network``
+    quotes are attributed by case network (the informant's site, else group), as a
+    study comparing networks reported ("NN, nettverk 3"); names in the text as in ``nn``
 
 Matching is whole-word and case-insensitive (Unicode: æ, ø, å are letters, so "Bjørn"
 is not found inside "Bjørnar"), multi-word names match across any whitespace, longer
@@ -34,7 +41,8 @@ replacements merge ("NN NN" becomes "NN").
 
 :attr:`Pseudonymiser.report` counts replacements per category; :func:`group_warnings`
 warns when an attribution group (role + organisation) has a single member, since
-attributing a quote to that group names the person.
+attributing a quote to that group names the person; :func:`attribution_label` and
+:func:`label_warnings` do the same for the label of any mode.
 """
 
 from __future__ import annotations
@@ -45,7 +53,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
-MODES = ("code", "role", "nn", "off")
+MODES = ("code", "role", "nn", "organisation", "network", "off")
+#: modes whose text replacements are those of ``nn`` (only the attribution label differs)
+NN_TEXT_MODES = ("nn", "organisation", "network")
 
 #: report categories, in the order they are printed
 CATEGORIES = ("informant", "researcher", "place", "redaction")
@@ -163,6 +173,9 @@ class Pseudonymiser:
         ordinary words (the guide's lower-case words) besides :data:`COMMON_WORDS`."""
         if mode == "off":
             return cls(mode="off")
+        if mode not in MODES:
+            raise ValueError(f"unknown pseudonymisation mode {mode!r}")
+        text_mode = "nn" if mode in NN_TEXT_MODES else mode
         redaction_terms = list(redaction_terms)
         redacted = {_norm(w) for t in redaction_terms for w in [t] + t.split()}
         protected = {_norm(w) for w in protected_words if w and w.strip()} - redacted
@@ -173,9 +186,9 @@ class Pseudonymiser:
         people = list(people)
 
         def person_repl(p: Person) -> str:
-            if mode == "nn":
+            if text_mode == "nn":
                 return "NN"
-            if mode == "code":
+            if text_mode == "code":
                 return p.code or "NN"
             return f"[{p.role_label or p.category}]"
 
@@ -210,12 +223,12 @@ class Pseudonymiser:
         for category, items, prefix, label in (("place", places, "P", "[place]"),
                                                ("redaction", redaction_terms, "X", "[redacted]")):
             for n, item in enumerate(_unique(items), start=1):
-                repl = {"code": f"{prefix}{n}", "role": label, "nn": "NN"}[mode]
+                repl = {"code": f"{prefix}{n}", "role": label, "nn": "NN"}[text_mode]
                 for part in proper_parts(item):
                     by_key.setdefault(_norm(part), Term(part, category, repl))
         for key in ambiguous:
             by_key[key].replacement = "NN"
-        if mode in ("role", "nn"):
+        if text_mode in ("role", "nn"):
             # codes typed in notes and header fields are pseudonyms that link the
             # person across exports: one policy for a person everywhere
             for p in people:
@@ -257,7 +270,7 @@ class Pseudonymiser:
             return text
         text = unicodedata.normalize("NFC", text)
         out = self._re.sub(self._replace, text)
-        if self.mode == "nn" and "NN" in out:
+        if self.mode in NN_TEXT_MODES and "NN" in out:
             out = _NN_RUN.sub("NN", out)
         return out
 
@@ -337,6 +350,34 @@ def _unique(items: Iterable[str]) -> list[str]:
             seen.add(_norm(it))
             out.append(it)
     return out
+
+
+def attribution_label(mode: str, role: str = "", organisation: str = "", site: str = "",
+                      group: str = "") -> str:
+    """What a quote is attributed to in ``mode`` (for ``role``, ``organisation`` and
+    ``network``): "leader, DPS", "NN, kommune A", "NN, nettverk 3"."""
+    if mode == "organisation":
+        return f"NN, {organisation.strip()}" if organisation.strip() else "NN"
+    if mode == "network":
+        where = site.strip() or group.strip()
+        return f"NN, {where}" if where else "NN"
+    return role_label(role, organisation)
+
+
+def label_warnings(members: Iterable[tuple[str, str]]) -> list[str]:
+    """Warnings for attribution labels that only one informant carries. ``members``
+    are (code, label) of the informants in the export: a quote attributed to such a
+    label (n=1) points at one person."""
+    groups: dict[str, list[str]] = {}
+    for code, label in members:
+        groups.setdefault(label, []).append(code)
+    from fieldkit.i18n import _
+
+    return [
+        _("Only one informant ({code}) is in the group '{label}': a quote attributed "
+          "to '{label}' points at one person.").format(code=codes[0], label=label)
+        for label, codes in sorted(groups.items()) if len(codes) == 1
+    ]
 
 
 def group_warnings(members: Iterable[tuple[str, str, str]]) -> list[str]:

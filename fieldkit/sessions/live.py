@@ -167,8 +167,9 @@ def load_live(handle: "ProjectHandle", session_id: uuid.UUID, tail: int = 6) -> 
 def toggle_tag(db: "Database", session_id: uuid.UUID, tag: TagKey, position_ms: int | None,
                author_id: uuid.UUID | None = None) -> tuple["Event", str]:
     """One keypress of a tag key. A point tag is stored; a state tag (a digression ...)
-    starts, or ends the stretch already open in this session, whichever terminal opened
-    it. Returns (event, "point" | "started" | "ended")."""
+    starts, or ends the stretch this researcher (``author_id``) has open in this session:
+    two researchers tagging the same state (pilot interviews, for observer agreement)
+    each keep their own stretches. Returns (event, "point" | "started" | "ended")."""
     from sqlmodel import select
 
     from fieldkit.events import add_event, close_state_event
@@ -178,7 +179,9 @@ def toggle_tag(db: "Database", session_id: uuid.UUID, tag: TagKey, position_ms: 
         with db.session() as s:
             open_ev = s.exec(select(Event).where(Event.session_id == session_id, Event.kind == EventKind.tag,
                                                  Event.tag_code_id == tag.id,
-                                                 Event.end_ms.is_(None))).first()
+                                                 Event.end_ms.is_(None),
+                                                 Event.created_by == author_id if author_id is not None
+                                                 else Event.created_by.is_(None))).first()
         if open_ev is not None:
             end = position_ms if position_ms is not None else open_ev.position_ms
             if end is not None and open_ev.position_ms is not None:

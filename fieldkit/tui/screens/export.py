@@ -23,7 +23,8 @@ FORMAT_LABELS = {"docx": N_("Word (.docx)"), "md": "Markdown", "txt": N_("Plain 
                  "json": N_("Everything, for scripts (.json)"), "qdpx": "REFI-QDA: NVivo, ATLAS.ti, MAXQDA, QualCoder",
                  "eaf": "ELAN (.eaf)"}
 MODES = [(N_("Pseudonym codes (I01 …)"), "code"), (N_("Role labels (nurse, leader …)"), "role"),
-         ("NN", "nn"), (N_("Off: real names (stays inside the team!)"), "off")]
+         ("NN", "nn"), (N_("By organisation (NN, kommune A)"), "organisation"),
+         (N_("By case network (NN, nettverk 3)"), "network"), (N_("Off: real names (stays inside the team!)"), "off")]
 
 
 class ExportScreen(ProjectScreen[None]):

@@ -11,6 +11,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from fieldkit.dayplan import day_words, site_words
+from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.widgets.team_overview import TeamOverview
 from fieldkit.tui.widgets.final_pass import FinalPassStatus
 from fieldkit.overview import ProjectSummary, SessionRow, load_overview, quick_overview
@@ -31,17 +33,18 @@ def _tilde(path) -> str:  # noqa: ANN001
 class HomeScreen(Screen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("enter", "open_session", "Open session", show=False),
-        Binding("n", "new_session", "New"),
-        Binding("v", "review", "Review", show=False),   # Enter opens a finished session in review
-        Binding("i", "informants", "Informants"),
-        Binding("t", "team", "Team"),
-        Binding("m", "matrix", "Coverage"),
-        Binding("e", "export", "Export"),
-        Binding("r", "refresh", "Refresh", show=False),
-        Binding("u", "unlock", "Unlock project", show=False),   # the locked project says so
-        Binding("C", "conflicts", "Team conflicts", show=False),
-        Binding("tab", "focus_next", "Next pane", show=False),
+        Binding("enter", "open_session", N_("Open session"), show=False),
+        Binding("n", "new_session", N_("New")),
+        Binding("v", "review", N_("Review"), show=False),   # Enter opens a finished session in review
+        Binding("d", "day_view", N_("Days")),     # sessions per date and site, and what is still to plan
+        Binding("i", "informants", N_("Informants")),
+        Binding("t", "team", N_("Team")),
+        Binding("m", "matrix", N_("Coverage")),
+        Binding("e", "export", N_("Export")),
+        Binding("r", "refresh", N_("Refresh"), show=False),
+        Binding("u", "unlock", N_("Unlock project"), show=False),   # the locked project says so
+        Binding("C", "conflicts", N_("Team conflicts"), show=False),
+        Binding("tab", "focus_next", N_("Next pane"), show=False),
     ]
 
     class Loaded(Message):
@@ -50,11 +53,21 @@ class HomeScreen(Screen[None]):
             self.projects = projects
             self.problems = problems
 
+    class DaysLoaded(Message):
+        def __init__(self, slug: str, days: list, error: str | None = None) -> None:
+            super().__init__()
+            self.slug = slug
+            self.days = days
+            self.error = error
+
     def __init__(self, initial_project: str | None = None) -> None:
         super().__init__()
         self.initial_project = initial_project
         self.summaries: dict[str, ProjectSummary] = {}
         self.current: str | None = None
+        self.day_view = False                   # d: sessions per date and site instead of the list
+        self.days: dict[str, list] = {}         # slug -> [dayplan.DayPlan] (loaded in a worker)
+        self.day_rows: dict[str, object] = {}   # row key -> dayplan.PlannedSession in the day view
 
     @property
     def projects(self) -> list[tuple[str, str]]:
@@ -64,15 +77,16 @@ class HomeScreen(Screen[None]):
         yield Header()
         with Horizontal(id="home"):
             with Vertical(id="projects-pane"):
-                yield Label("Projects", classes="pane-title")
+                yield Label(_("Projects"), classes="pane-title")
                 yield OptionList(id="projects")
             with Vertical(id="sessions-pane"):
-                yield Label("Sessions", classes="pane-title", id="sessions-title")
+                yield Label(_("Sessions"), classes="pane-title", id="sessions-title")
                 yield Static("", id="project-info")
                 yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="day-detail", classes="hidden")
                 yield TeamOverview(id="team-overview")
         yield FinalPassStatus(id="final-pass")
-        yield Static("Loading projects…", id="status")
+        yield Static(_("Loading projects…"), id="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -85,6 +99,7 @@ class HomeScreen(Screen[None]):
             self.show_project(self.current)
 
     def action_refresh(self) -> None:
+        self.days.clear()
         self.load()
 
     @work(thread=True, exclusive=True, group="home-load")
@@ -108,16 +123,17 @@ class HomeScreen(Screen[None]):
         options = self.query_one("#projects", OptionList)
         options.clear_options()
         for p in message.projects:
-            label = f"🔒 {p.name} (locked)" if p.locked else f"{p.name}  [{len(p.sessions)}]"
+            label = (_("🔒 {name} (locked)").format(name=p.name) if p.locked
+                     else f"{p.name}  [{len(p.sessions)}]")
             options.add_option(Option(label, id=p.slug))
         status = self.query_one("#status", Static)
         if message.problems:
             status.update("\n".join(message.problems))
             status.add_class("problem")
         else:
-            status.update(
-                f"{len(message.projects)} project(s) · data folder {_tilde(self.app.workspace.root)}"
-            )
+            status.update(ngettext("{n} project · data folder {folder}", "{n} projects · data folder {folder}",
+                                   len(message.projects)).format(n=len(message.projects),
+                                                                 folder=_tilde(self.app.workspace.root)))
             status.remove_class("problem")
         if not message.projects:
             return
@@ -129,7 +145,8 @@ class HomeScreen(Screen[None]):
         if self.initial_project and self.initial_project not in slugs:
             # never show another project as if it were the one asked for: none is chosen
             status.update("\n".join(message.problems + [
-                f"Project {self.initial_project!r} could not be opened; choose one on the left."]))
+                _("Project {name!r} could not be opened; choose one on the left.").format(
+                    name=self.initial_project)]))
             status.add_class("problem")
             self.initial_project = None
             options.highlighted = None
@@ -158,25 +175,30 @@ class HomeScreen(Screen[None]):
     def show_project(self, slug: str) -> None:
         summary = self.summaries[slug]
         self.current = slug
+        self.query_one("#day-detail", Static).set_class(not self.day_view or summary.locked, "hidden")
         self.query_one(TeamOverview).show(self.app.workspace, slug, locked=summary.locked)
-        self.query_one("#sessions-title", Label).update(f"Sessions — {summary.name}")
+        title = _("Days in the field — {name}") if self.day_view else _("Sessions — {name}")
+        self.query_one("#sessions-title", Label).update(title.format(name=summary.name))
         if summary.locked:
             # a locked project shows nothing but that it is locked
             info_widget = self.query_one("#project-info", Static)
-            info_widget.update("🔒 Encrypted and locked. Press u to unlock with the passphrase.")
+            info_widget.update(_("🔒 Encrypted and locked. Press u to unlock with the passphrase."))
             info_widget.set_class(True, "warning")
             self.query_one("#sessions", DataTable).clear()
             return
-        info = [f"Language: {summary.language}"]
+        info = [_("Language: {language}").format(language=summary.language)]
         if summary.sikt_reference:
-            info.append(f"Sikt ref. {summary.sikt_reference}")
+            info.append(_("Sikt ref. {ref}").format(ref=summary.sikt_reference))
         if summary.deletion_deadline:
-            info.append(f"Delete by {summary.deletion_deadline}")
+            info.append(_("Delete by {date}").format(date=summary.deletion_deadline))
         warning = summary.deadline_warning()
         block = "  ·  ".join(info) + (f"\n⚠ {warning}" if warning else "")
         info_widget = self.query_one("#project-info", Static)
         info_widget.update(block)
         info_widget.set_class(bool(warning), "warning")
+        if self.day_view:
+            self.show_days(slug)
+            return
         table = self.query_one("#sessions", DataTable)
         table.clear(columns=True)
         # Session, Status and When always fit; the title is shortened (…) to make room
@@ -188,20 +210,121 @@ class HomeScreen(Screen[None]):
                  + max([len(k) for k in kinds] + [4]))   # padding, scrollbar, Status, When, Kind
         longest = max([len(r.title) for r in summary.sessions] + [7])
         title_width = max(12, min(longest, room - fixed))
-        table.add_column("Session", width=title_width)
-        for name in ("Status", "When", "Kind"):
+        table.add_column(_("Session"), width=title_width)
+        for name in (_("Status"), _("When"), _("Kind")):
             table.add_column(name)
         for row in summary.sessions:
             title = row.title if len(row.title) <= title_width else row.title[:title_width - 1] + "…"
             kind = f"{row.kind} · pilot" if row.pilot else row.kind
             table.add_row(title, row.status, row.when, kind, key=row.id)
 
+    # ------------------------------------------------------------------ day view
+
+    def action_day_view(self) -> None:
+        """d: the sessions per date and site (kind, informants, who leads and who
+        observes, what is still to plan), or back to the list."""
+        self.day_view = not self.day_view
+        if self.current in self.summaries:
+            self.show_project(self.current)
+
+    @work(thread=True, exclusive=True, group="home-days", exit_on_error=False)
+    def load_days(self, slug: str) -> None:
+        from fieldkit.dayplan import field_days_for
+        from fieldkit.errors import FieldkitError
+
+        try:
+            self.post_message(self.DaysLoaded(slug, field_days_for(self.app.workspace, slug)))
+        except FieldkitError as exc:
+            self.post_message(self.DaysLoaded(slug, [], exc.message))
+
+    def on_home_screen_days_loaded(self, message: DaysLoaded) -> None:
+        if message.error:
+            self.notify(message.error, severity="error", timeout=6)
+            return
+        self.days[message.slug] = message.days
+        if self.day_view and self.current == message.slug:
+            self.show_days(message.slug)
+
+    def show_days(self, slug: str) -> None:
+        from rich.text import Text
+
+        table = self.query_one("#sessions", DataTable)
+        table.clear(columns=True)
+        self.day_rows = {}
+        self.query_one("#day-detail", Static).update("")
+        days = self.days.get(slug)
+        if days is None:
+            self.load_days(slug)
+            table.add_column(_("Session"))
+            table.add_row(Text(_("Loading the days…"), style="dim"), key="day-loading")
+            return
+        # the narrow terminal keeps time, session, kind, informants and who in view; what is
+        # still to plan is counted there and spelt out in the line under the table
+        from fieldkit.i18n import language
+
+        pane = 32 if self.size.width >= 110 else 22
+        room = max(self.size.width - pane - 1, 40)
+        wide = room >= 80
+        columns = [(_("Time"), 5), (_("Session"), 20 if wide else 13), (_("Kind"), 11 if wide else 9),
+                   (_("Informants"), 12 if wide else 7), (_("Lead/obs."), 9 if wide else 5), (_("To plan"), None)]
+        used = sum(w for _n, w in columns if w) + 2 * len(columns) + 3
+        for name, width in columns:
+            table.add_column(name, width=width if width else max(10 if wide else 4, room - used))
+        if not days:
+            table.add_row("", Text(_("No sessions yet: press n for a new one."), style="dim"), "", "", "", "",
+                          key="day-empty")
+        for plan in days:
+            short = "" if plan.day is None else (
+                f"{plan.day:%d.%m}" if language() == "nb" else f"{plan.day:%m-%d}")
+            weekday = day_words(plan.day).split(" ")[0] if plan.day else _("No date yet")
+            for site in plan.sites:
+                # a date and site line spread over the columns (a cell cannot span them)
+                table.add_row(Text(short, style="bold"), Text(site_words(site.site), style="bold"),
+                              Text(weekday, style="bold"), "", "", "", key=f"day-{plan.day}-{site.site}")
+                for p in site.sessions:
+                    who = f"{p.lead_initials or '–'}/{p.observer_initials or '–'}"
+                    codes = ", ".join(i.split(" ")[0] for i in p.informants) or "–"
+                    todo = f"⚠ {len(p.to_plan)}" + (" " + "; ".join(p.to_plan) if wide else "")
+                    kind = p.kind_short + (" · " + _("pilot") if p.is_pilot else "")
+                    table.add_row(p.when, p.title, kind, codes, who,
+                                  Text(todo, style="yellow") if p.to_plan else Text("✓", style="green"),
+                                  key=str(p.id))
+                    self.day_rows[str(p.id)] = p
+        self._show_day_detail()
+
+    @on(DataTable.RowHighlighted, "#sessions")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.day_view:
+            self._show_day_detail()
+
+    def _show_day_detail(self) -> None:
+        """Under the day view, the whole of the highlighted session: the narrow terminal
+        cuts the columns short, this line does not."""
+        table = self.query_one("#sessions", DataTable)
+        detail = self.query_one("#day-detail", Static)
+        if not table.row_count:
+            detail.update("")
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        p = self.day_rows.get(key)
+        if p is None:
+            detail.update("")
+            return
+        day = day_words(p.time.date()) if p.time else _("No date yet")
+        lines = [f"{day} {p.when} · {p.title} · {p.kind_words}" + (f" · {p.guide}" if p.guide else ""),
+                 _("Informants: {list}").format(list=", ".join(p.informants) or _("none yet")),
+                 _("Lead: {lead} · Observer: {observer}").format(lead=p.lead or _("not chosen"),
+                                                                  observer=p.observer or _("not chosen")),
+                 _("To plan: {items}").format(items="; ".join(p.to_plan)) if p.to_plan
+                 else _("Nothing left to plan.")]
+        detail.update("\n".join(lines))
+
     def action_unlock(self) -> None:
         from fieldkit.tui.screens.unlock import UnlockScreen
 
         summary = self.summaries.get(self.current or "")
         if summary is None or not summary.locked:
-            self.notify("This project is not locked.")
+            self.notify(_("This project is not locked."))
             return
         folder = self.app.workspace.projects_dir / summary.slug
 
@@ -220,15 +343,15 @@ class HomeScreen(Screen[None]):
         if table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return next((r for r in summary.sessions if r.id == key), None)
+        return next((r for r in summary.sessions if str(r.id) == key), None)
 
     def _project_ready(self) -> bool:
         summary = self.summaries.get(self.current or "")
         if summary is None:
-            self.notify("No project chosen.", severity="warning")
+            self.notify(_("No project chosen."), severity="warning")
             return False
         if summary.locked:
-            self.notify("This project is locked: press u to unlock it first.", severity="warning")
+            self.notify(_("This project is locked: press u to unlock it first."), severity="warning")
             return False
         return True
 
@@ -251,6 +374,8 @@ class HomeScreen(Screen[None]):
         if not self._project_ready():
             return
         row = self._current_session()
+        if row is None and self.day_view:
+            return          # a date and site line: nothing to open
         if row is None:
             self.action_new_session()
         elif row.status == "planned":
@@ -275,7 +400,7 @@ class HomeScreen(Screen[None]):
             return
         row = self._current_session()
         if row is None:
-            self.notify("Choose a session to review.", severity="warning")
+            self.notify(_("Choose a session to review."), severity="warning")
             return
         from fieldkit.tui.screens.review import ReviewScreen
 

@@ -6,7 +6,9 @@ the segment, a says who a voice is for all its segments ("S2 is L03"), space pla
 segment (or the uncertain word just jumped to), ] / [ jump to the next/previous
 uncertain word (underlined and dimmed) and play it from a second before, / finds, R replaces, q marks a
 quote, n/N and t/T jump to the next/previous note or tag, j jumps to a theme, v shows
-verbatim or edited, Ctrl+R marks the session reviewed.
+verbatim or edited, Ctrl+R marks the session reviewed, K shows the observer agreement
+(kappa per tag code between the two researchers who tagged, and the moments they differ:
+Enter on one jumps there).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.screens.review_range import RangeTranscription
 from fieldkit.tui.widgets.live import clock
@@ -36,13 +39,13 @@ MARK_STYLE = {"note": "italic cyan", "tag": "bold yellow", "quote": "bold magent
 
 
 class ReplaceScreen(ModalScreen[tuple[str, str] | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="replace-box"):
-            yield Label("Find and replace in the edited text (whole words, any case)")
-            yield Input(placeholder="find", id="replace-find")
-            yield Input(placeholder="replace with", id="replace-with")
+            yield Label(_("Find and replace in the edited text (whole words, any case)"))
+            yield Input(placeholder=_("find"), id="replace-find")
+            yield Input(placeholder=_("replace with"), id="replace-with")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -55,7 +58,7 @@ class ReplaceScreen(ModalScreen[tuple[str, str] | None]):
 
 
 class ThemeJumpScreen(ModalScreen[int | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
 
     def __init__(self, themes: list[tuple[str, int]]) -> None:
         super().__init__()
@@ -63,7 +66,7 @@ class ThemeJumpScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="theme-box"):
-            yield Label("Jump to where the talk turned to a theme")
+            yield Label(_("Jump to where the talk turned to a theme"))
             yield OptionList(*[Option(f"{clock(ms)}  {title}") for title, ms in self.themes], id="theme-list")
 
     @on(OptionList.OptionSelected)
@@ -73,7 +76,7 @@ class ThemeJumpScreen(ModalScreen[int | None]):
 
 class VoiceScreen(ModalScreen["Speaker | None"]):
     """Who is this voice? One choice names all of the voice's segments."""
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
 
     def __init__(self, voice: str, speakers: list["Speaker"]) -> None:
         super().__init__()
@@ -82,7 +85,7 @@ class VoiceScreen(ModalScreen["Speaker | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="voice-box"):
-            yield Label(f"{self.voice} is ... (all of {self.voice}'s segments; later runs keep it)")
+            yield Label(_("{voice} is ... (all of {voice}'s segments; later runs keep it)").format(voice=self.voice))
             yield OptionList(*[Option(f"{sp.key}  {sp.label}") for sp in self.speakers], id="voice-list")
 
     @on(OptionList.OptionSelected, "#voice-list")
@@ -93,30 +96,38 @@ class VoiceScreen(ModalScreen["Speaker | None"]):
 
 class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     BINDINGS = [
-        Binding("e,enter", "edit", "Edit"),
-        Binding("space", "play", "Play"),
-        Binding("slash,ctrl+f", "find", "Find"),
-        Binding("ctrl+g", "find_next", "Next match", show=False),
-        Binding("R", "replace", "Replace"),
-        Binding("q", "quote", "Quote"),
-        Binding("n", "jump('note', 1)", "Next note", show=False),
-        Binding("N", "jump('note', -1)", "Prev note", show=False),
-        Binding("t", "jump('tag', 1)", "Next tag", show=False),
-        Binding("T", "jump('tag', -1)", "Prev tag", show=False),
-        Binding("j", "theme", "Theme"),
-        Binding("a", "voice", "Who is this voice"),
-        Binding("right_square_bracket", "uncertain(1)", "Next unsure"),
-        Binding("left_square_bracket", "uncertain(-1)", "Prev unsure", show=False),
-        Binding("v", "layer", "Verbatim/edited"),
-        Binding("ctrl+r", "reviewed", "Reviewed"),
-        Binding("b", "mark_range", "Transcribe range"),
-        Binding("escape", "back", "Back"),
-    ] + [Binding(str(d), f"speaker({d})", f"Speaker {d}", show=False) for d in range(1, 10)]
+        Binding("e,enter", "edit", N_("Edit")),
+        Binding("space", "play", N_("Play")),
+        Binding("slash,ctrl+f", "find", N_("Find")),
+        Binding("ctrl+g", "find_next", N_("Next match"), show=False),
+        Binding("R", "replace", N_("Replace")),
+        Binding("q", "quote", N_("Quote")),
+        Binding("n", "jump('note', 1)", N_("Next note"), show=False),
+        Binding("N", "jump('note', -1)", N_("Prev note"), show=False),
+        Binding("t", "jump('tag', 1)", N_("Next tag"), show=False),
+        Binding("T", "jump('tag', -1)", N_("Prev tag"), show=False),
+        Binding("j", "theme", N_("Theme")),
+        Binding("a", "voice", N_("Who is this voice")),
+        Binding("right_square_bracket", "uncertain(1)", N_("Next unsure")),
+        Binding("left_square_bracket", "uncertain(-1)", N_("Prev unsure"), show=False),
+        Binding("v", "layer", N_("Verbatim/edited")),
+        Binding("ctrl+r", "reviewed", N_("Reviewed")),
+        Binding("b", "mark_range", N_("Transcribe range")),
+        Binding("K", "agreement", N_("Agreement")),
+        Binding("escape", "back", N_("Back")),
+    ] + [Binding(str(d), f"speaker({d})", N_("Speaker {d}").replace("{d}", str(d)), show=False)
+         for d in range(1, 10)]
 
     class Loaded(Message):
         def __init__(self, data: "ReviewData") -> None:
             super().__init__()
             self.data = data
+
+    class AgreementReady(Message):
+        def __init__(self, report, error: str | None) -> None:  # noqa: ANN001 - agreement.AgreementReport
+            super().__init__()
+            self.report = report
+            self.error = error
 
     class Played(Message):
         def __init__(self, error: str | None) -> None:
@@ -134,7 +145,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.word_at: UncertainWord | None = None    # the uncertain word last jumped to
 
     def compose(self) -> ComposeResult:
-        yield Label("Review", id="review-title", classes="pane-title")
+        yield Label(_("Review"), id="review-title", classes="pane-title")
         yield Static("", id="review-speakers")
         yield OptionList(id="review-list")
         yield Input(id="review-input", classes="hidden")
@@ -154,14 +165,17 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         if message.data is not self.data:
             self.word_at = None
         self.data = data = message.data
-        layer = "verbatim" if self.show_verbatim else "edited"
+        layer = _("showing verbatim") if self.show_verbatim else _("showing edited")
         edited = sum(1 for s in data.segments if s.edited is not None)
+        counts = ngettext("{n} segment, {edited} edited", "{n} segments, {edited} edited",
+                          len(data.segments)).format(n=len(data.segments), edited=edited)
         self.query_one("#review-title", Label).update(
-            f"Review — {data.title}  ·  {len(data.segments)} segments, {edited} edited  ·  "
-            f"showing {layer}  ·  {data.status}")
-        line = "Speakers: " + ("  ".join(f"{sp.key} {sp.label}" for sp in data.speakers) or "(none in this session)")
+            _("Review — {title}").format(title=data.title) + f"  ·  {counts}  ·  {layer}  ·  {_(data.status)}")
+        line = _("Speakers: {list}").format(
+            list="  ".join(f"{sp.key} {sp.label}" for sp in data.speakers) or _("(none in this session)"))
         if data.voices:
-            line += "   Voices: " + "  ".join(v if who == v else f"{v}={who}" for v, who in data.voices.items())
+            line += "   " + _("Voices: {list}").format(
+                list="  ".join(v if who == v else f"{v}={who}" for v, who in data.voices.items()))
         self.query_one("#review-speakers", Static).update(line)
         items: list[tuple[int, int, str, object]] = []
         for seg in data.segments:
@@ -174,7 +188,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         options.clear_options()
         options.add_options([Option(self._row_text(kind, obj), id=f"{kind[0]}-{obj.id}") for kind, obj in self.rows])
         if not data.segments:
-            options.add_option(Option(Text("No transcript yet: run `fieldkit transcribe` for this session.",
+            options.add_option(Option(Text(_("No transcript yet: run `fieldkit transcribe` for this session."),
                                            style="dim"), disabled=True))
         index = next((i for i, (k, o) in enumerate(self.rows) if f"{k[0]}-{o.id}" == keep), None)
         if index is None:
@@ -274,14 +288,15 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             return
         seg = self._segment_at_cursor()
         if seg is None:
-            self.notify("No segment here to edit.", severity="warning", timeout=3)
+            self.notify(_("No segment here to edit."), severity="warning", timeout=3)
             return
         self._editing = seg
-        self._open_input("edit", seg.text, f"edit the text at {clock(seg.start_ms)} (Enter saves, Esc cancels)")
+        self._open_input("edit", seg.text, _("edit the text at {at} (Enter saves, Esc cancels)").format(
+            at=clock(seg.start_ms)))
 
     def action_find(self) -> None:
         if not self.mode:
-            self._open_input("find", self.last_find, "find in the transcript (Enter: next match)")
+            self._open_input("find", self.last_find, _("find in the transcript (Enter: next match)"))
 
     @on(Input.Submitted, "#review-input")
     def _input_done(self, event: Input.Submitted) -> None:
@@ -307,7 +322,8 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
         hits = {self.data.segments[i].id for i in find_segments(self.data, self.last_find)}
         if not hits:
-            self.notify(f"{self.last_find!r} is not in the transcript.", severity="warning", timeout=3)
+            self.notify(_("{text!r} is not in the transcript.").format(text=self.last_find), severity="warning",
+                        timeout=3)
             return
         start = (self._cursor() or 0) + 1
         order = list(range(start, len(self.rows))) + list(range(0, start))
@@ -333,7 +349,8 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         seg = self._segment_at_cursor()
         speaker = next((sp for sp in self.data.speakers if sp.key == str(number)), None)
         if seg is None or speaker is None:
-            self.notify(f"No speaker {number} in this session." if speaker is None else "No segment here.",
+            self.notify(_("No speaker {n} in this session.").format(n=number) if speaker is None
+                        else _("No segment here."),
                         severity="warning", timeout=3)
             return
         self.set_speaker(seg, speaker)
@@ -350,11 +367,12 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             return
         seg = self._segment_at_cursor()
         if seg is None or not seg.voice:
-            self.notify("This segment has no voice yet: run `fieldkit speakers` for the session."
-                        if seg is not None else "No segment here.", severity="warning", timeout=4)
+            self.notify(_("This segment has no voice yet: run `fieldkit speakers` for the session.")
+                        if seg is not None else _("No segment here."), severity="warning", timeout=4)
             return
         if not self.data.speakers:
-            self.notify("No speakers in this session: add its participants first.", severity="warning", timeout=4)
+            self.notify(_("No speakers in this session: add its participants first."), severity="warning",
+                        timeout=4)
             return
         voice = seg.voice
 
@@ -369,7 +387,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         from fieldkit.transcription.review import assign_voice
 
         n = assign_voice(self.handle, self.session_id, voice, speaker)
-        self.app.call_from_thread(self.notify, f"{voice} is {speaker.label}: {n} segment(s).", timeout=4)
+        self.app.call_from_thread(self.notify, ngettext("{voice} is {who}: {n} segment.",
+                                                        "{voice} is {who}: {n} segments.", n).format(
+            voice=voice, who=speaker.label, n=n), timeout=4)
         self.load()
 
     def action_replace(self) -> None:
@@ -384,13 +404,15 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         from fieldkit.transcription.review import find_replace
 
         n = find_replace(self.handle, self.session_id, find, replacement)
-        self.app.call_from_thread(self.notify, f"Replaced {find!r} in {n} segment(s).", timeout=4)
+        self.app.call_from_thread(self.notify, ngettext("Replaced {find!r} in {n} segment.",
+                                                        "Replaced {find!r} in {n} segments.", n).format(
+            find=find, n=n), timeout=4)
         self.load()
 
     def action_quote(self) -> None:
         seg = self._segment_at_cursor()
         if seg is None:
-            self.notify("No segment here to quote.", severity="warning", timeout=3)
+            self.notify(_("No segment here to quote."), severity="warning", timeout=3)
             return
         self.quote(seg)
 
@@ -400,7 +422,8 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
         author = self._author()
         mark_quote(self.handle, self.session_id, seg.start_ms, seg.end_ms, seg.text, author)
-        self.app.call_from_thread(self.notify, f"Quote {quote_reference(self.session_id, seg.start_ms)} marked.",
+        self.app.call_from_thread(self.notify, _("Quote {ref} marked.").format(
+            ref=quote_reference(self.session_id, seg.start_ms)),
                                   timeout=4)
         self.load()
 
@@ -415,7 +438,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         from fieldkit.transcription.review import mark_reviewed
 
         mark_reviewed(self.handle, self.session_id)
-        self.app.call_from_thread(self.notify, "Session marked as reviewed.", timeout=3)
+        self.app.call_from_thread(self.notify, _("Session marked as reviewed."), timeout=3)
         self.load()
 
     def action_layer(self) -> None:
@@ -433,7 +456,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             if k == "marker" and obj.kind == kind:
                 self._goto(j)
                 return
-        self.notify(f"No {'next' if step > 0 else 'earlier'} {kind}.", timeout=2)
+        self.notify({("note", True): _("No next note."), ("note", False): _("No earlier note."),
+                     ("tag", True): _("No next tag."), ("tag", False): _("No earlier tag.")}.get(
+            (kind, step > 0), _("Nothing more in that direction.")), timeout=2)
 
     def action_uncertain(self, step: int) -> None:
         if self.data is None:
@@ -450,7 +475,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
                 here = (si, -1) if step > 0 else (si, 10**6)
         word = next_uncertain(self.data, here, step)
         if word is None:
-            self.notify(f"No {'later' if step > 0 else 'earlier'} uncertain word.", timeout=2)
+            self.notify(_("No later uncertain word.") if step > 0 else _("No earlier uncertain word."), timeout=2)
             return
         before = self.word_at
         self.word_at = word
@@ -461,13 +486,14 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
                 options.replace_option_prompt_at_index(j, self._row_text(k, obj))
         seg_id = self.data.segments[word.segment].id
         self._goto(next(j for j, (k, obj) in enumerate(self.rows) if k == "segment" and obj.id == seg_id))
-        self.notify(f"{clock(word.start_ms)} “{word.text}” (sure {word.p:.0%}); space plays it again", timeout=3)
+        self.notify(_("{at} “{word}” (sure {p}); space plays it again").format(
+            at=clock(word.start_ms), word=word.text, p=f"{word.p:.0%}"), timeout=3)
         if self.data.has_audio:       # hear it at once, from a second before the word
             self.play(*word.play_span())
 
     def action_theme(self) -> None:
         if self.data is None or not self.data.themes:
-            self.notify("No theme was marked as covered in this session.", severity="warning", timeout=3)
+            self.notify(_("No theme was marked as covered in this session."), severity="warning", timeout=3)
             return
 
         def chosen(ms: int | None) -> None:
@@ -479,6 +505,45 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
                     return
 
         self.app.push_screen(ThemeJumpScreen([(t.title, t.position_ms) for t in self.data.themes]), chosen)
+
+    # ------------------------------------------------------------------ observer agreement
+
+    def action_agreement(self) -> None:
+        """K: how alike the two researchers tagged this session (kappa per tag code) and
+        the moments where they differ; choosing one jumps there."""
+        self.compute_agreement()
+
+    @work(thread=True, exclusive=True, group="review-agreement", exit_on_error=False)
+    def compute_agreement(self) -> None:
+        from fieldkit.agreement import session_agreement
+        from fieldkit.errors import FieldkitError
+
+        try:
+            self.post_message(self.AgreementReady(session_agreement(self.handle, self.session_id), None))
+        except FieldkitError as exc:
+            self.post_message(self.AgreementReady(None, exc.message + (f" {exc.hint}" if exc.hint else "")))
+
+    def on_review_screen_agreement_ready(self, message: AgreementReady) -> None:
+        if message.error:
+            self.notify(message.error, severity="warning", timeout=8)
+            return
+        from fieldkit.tui.screens.agreement import AgreementScreen
+
+        self.app.push_screen(AgreementScreen(message.report), self.jump_to_ms)
+
+    def jump_to_ms(self, ms: int | None) -> None:
+        """The cursor to the first row at or after ``ms`` (a tag or note there, else the
+        segment being spoken)."""
+        if ms is None:
+            return
+        for j, (k, obj) in enumerate(self.rows):
+            at = obj.position_ms if k == "marker" else obj.start_ms
+            end = at if k == "marker" else obj.end_ms
+            if (at is not None and at >= ms) or (k == "segment" and end > ms):
+                self._goto(j)
+                return
+        if self.rows:
+            self._goto(len(self.rows) - 1)
 
     # ------------------------------------------------------------------ playing
 
@@ -496,10 +561,10 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     def action_play(self) -> None:
         span = self.play_span()
         if span is None:
-            self.notify("No segment here to play.", severity="warning", timeout=3)
+            self.notify(_("No segment here to play."), severity="warning", timeout=3)
             return
         if self.data is not None and not self.data.has_audio:
-            self.notify("This session has no audio to play.", severity="warning", timeout=4)
+            self.notify(_("This session has no audio to play."), severity="warning", timeout=4)
             return
         self.play(*span)
 
@@ -516,7 +581,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         except FieldkitError as exc:
             self.post_message(self.Played(exc.message))
         except Exception as exc:  # noqa: BLE001 - no output device, no PortAudio: say so
-            self.post_message(self.Played(f"Cannot play: {exc}"))
+            self.post_message(self.Played(_("Cannot play: {error}").format(error=exc)))
 
     def on_review_screen_played(self, message: Played) -> None:
         if message.error:
