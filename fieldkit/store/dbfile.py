@@ -26,9 +26,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 #: The newest schema revision this fieldkit knows (tests check it against Alembic's head).
-SCHEMA_HEAD = "0005_planned_at"
+SCHEMA_HEAD = "0006_seats"
 #: Older revisions this fieldkit can migrate from.
-KNOWN_REVISIONS = ("0001", "0002", "0003_sync", "0004_speakers", "0005_planned_at")
+KNOWN_REVISIONS = ("0001", "0002", "0003_sync", "0004_speakers", "0005_planned_at", "0006_seats")
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
