@@ -9,6 +9,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -105,8 +106,9 @@ class SessionPlan:
     observer_id: uuid.UUID | None = None
     place: str = ""
     header: dict[str, str] = field(default_factory=dict)
-    informants: list[str] = field(default_factory=list)   # informant codes
+    informants: list[str] = field(default_factory=list)   # informant codes (in seat order)
     is_pilot: bool = False
+    follows_id: uuid.UUID | None = None   # the session this one follows (observation -> interview)
 
 
 def save_session(handle: "ProjectHandle", plan: SessionPlan, session_id: uuid.UUID | None = None) -> uuid.UUID:
@@ -136,9 +138,13 @@ def save_session(handle: "ProjectHandle", plan: SessionPlan, session_id: uuid.UU
         sess.lead_id, sess.observer_id = plan.lead_id, plan.observer_id
         sess.place, sess.is_pilot = plan.place.strip(), plan.is_pilot
         sess.header = {k: v for k, v in plan.header.items() if v.strip()}
+        if plan.follows_id is not None and plan.follows_id == sess.id:
+            raise FieldkitError(_("A session cannot follow itself."))
+        sess.related_session_id = plan.follows_id
         s.add(sess)
         s.flush()
         wanted = {}
+        seats: dict[uuid.UUID, int] = {}
         for code in plan.informants:
             inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
                                                  Informant.code == code)).first()
@@ -147,13 +153,17 @@ def save_session(handle: "ProjectHandle", plan: SessionPlan, session_id: uuid.UU
             if inf.withdrawn_on:
                 raise FieldkitError(f"{code} withdrew on {inf.withdrawn_on} and cannot take part.")
             wanted[inf.id] = code
+            seats[inf.id] = len(seats) + 1     # seat numbers follow the order chosen in setup
         for part in s.exec(select(SessionParticipant).where(SessionParticipant.session_id == sess.id)):
             if part.informant_id not in wanted:
                 s.delete(part)
             else:
                 wanted.pop(part.informant_id)
+                part.seat = seats[part.informant_id]
+                s.add(part)
         for inf_id, code in wanted.items():
-            s.add(SessionParticipant(session_id=sess.id, informant_id=inf_id, speaker_label=code))
+            s.add(SessionParticipant(session_id=sess.id, informant_id=inf_id, speaker_label=code,
+                                     seat=seats[inf_id]))
         sid = sess.id
     return sid
 
@@ -169,9 +179,10 @@ def load_plan(handle: "ProjectHandle", session_id: uuid.UUID) -> SessionPlan:
             raise FieldkitError(f"No session {session_id} in this project.")
         codes = list(s.exec(
             select(Informant.code).join(SessionParticipant).where(SessionParticipant.session_id == session_id)
-            .order_by(Informant.code)))
+            .order_by(SessionParticipant.seat, Informant.code)))
         return SessionPlan(sess.title, sess.kind.value, sess.guide_version_id, sess.tag_scheme_id, sess.lead_id,
-                           sess.observer_id, sess.place, dict(sess.header), codes, sess.is_pilot)
+                           sess.observer_id, sess.place, dict(sess.header), codes, sess.is_pilot,
+                           sess.related_session_id)
 
 
 def begin_session(handle: "ProjectHandle", session_id: uuid.UUID) -> None:
