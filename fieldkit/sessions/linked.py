@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fieldkit.i18n import _
 
@@ -107,38 +107,31 @@ def observation_defaults(choices: "SetupChoices") -> tuple[uuid.UUID | None, uui
     return guide, scheme
 
 
-def export_order(handle: "ProjectHandle", session_ids: list[uuid.UUID]) -> list[uuid.UUID]:
-    """Session ids reordered so that a session is directly followed by the sessions that
-    follow it (the observation, then its group interview); otherwise the order is kept."""
-    from fieldkit.store.models import Session
+def follow_order(items: list[tuple[Any, Any]]) -> list[Any]:
+    """Ids in their order, except that a session is directly followed by the sessions
+    that follow it (the observed meeting, then its group interview): ``items`` are
+    (id, follows id or None). Used for exports and lists, so a pair stays together."""
+    ids = [i for i, _f in items]
+    known = set(ids)
+    parent = {i: f for i, f in items if f in known and f != i}
+    children: dict[Any, list[Any]] = {}
+    for i in ids:
+        if i in parent:
+            children.setdefault(parent[i], []).append(i)
+    out: list[Any] = []
+    seen: set[Any] = set()
 
-    wanted = set(session_ids)
-    parent: dict[uuid.UUID, uuid.UUID] = {}
-    with handle.db.session() as s:
-        for sid in session_ids:
-            sess = s.get(Session, sid)
-            if sess is not None and sess.related_session_id in wanted:
-                parent[sid] = sess.related_session_id
-    children: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for sid in session_ids:
-        if sid in parent:
-            children.setdefault(parent[sid], []).append(sid)
-    out: list[uuid.UUID] = []
-    seen: set[uuid.UUID] = set()
-
-    def put(sid: uuid.UUID) -> None:
-        if sid in seen:
+    def put(i: Any) -> None:  # noqa: ANN401
+        if i in seen:
             return
-        seen.add(sid)
-        out.append(sid)
-        for c in children.get(sid, []):
+        seen.add(i)
+        out.append(i)
+        for c in children.get(i, []):
             put(c)
 
-    for sid in session_ids:
-        root = sid
-        hops = 0
-        while root in parent and hops < len(session_ids):
-            root, hops = parent[root], hops + 1
-        put(root)
-        put(sid)
+    for i in ids:
+        if i not in parent:
+            put(i)
+    for i in ids:   # a loop of follows (setup never makes one) still lists every session
+        put(i)
     return out

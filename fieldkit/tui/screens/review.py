@@ -24,6 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from fieldkit.i18n import N_, _
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.screens.review_range import RangeTranscription
 from fieldkit.tui.widgets.live import clock
@@ -110,6 +111,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         Binding("v", "layer", "Verbatim/edited"),
         Binding("ctrl+r", "reviewed", "Reviewed"),
         Binding("b", "mark_range", "Transcribe range"),
+        Binding("m", "note_here", N_("Note here")),                     # issue 17 (linked)
+        Binding("g", "linked", N_("Linked session"), show=False),
+        Binding("D", "second_debrief", N_("Second debrief"), show=False),
         Binding("escape", "back", "Back"),
     ] + [Binding(str(d), f"speaker({d})", f"Speaker {d}", show=False) for d in range(1, 10)]
 
@@ -292,6 +296,37 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         elif mode == "find":
             self.last_find = event.value
             self.action_find_next()
+        elif mode == "note" and event.value.strip():
+            self.add_note_here(self._note_ms, event.value)
+
+    def action_note_here(self) -> None:
+        """A note at the moment of the segment under the cursor."""
+        seg = self._segment_at_cursor()
+        if self.mode or seg is None:
+            return
+        self._note_ms = seg.start_ms
+        self._open_input("note", "", _("note at {time} (Enter saves, Esc cancels)").format(time=clock(seg.start_ms)))
+
+    @work(thread=True, group="review-write", exit_on_error=False)
+    def add_note_here(self, position_ms: int, text: str) -> None:
+        from fieldkit.sessions.notes import add_note
+
+        add_note(self.handle, self.session_id, position_ms, text, self._author())
+        self.load()
+
+    def action_linked(self) -> None:
+        from fieldkit.sessions.linked import linked_session
+
+        other = linked_session(self.handle, self.session_id)
+        if other is None:
+            self.notify(_("This session is not linked to another."), severity="warning", timeout=3)
+        else:
+            self.app.switch_screen(ReviewScreen(self.slug, other))
+
+    def action_second_debrief(self) -> None:
+        from fieldkit.tui.screens.debrief import DebriefScreen
+
+        self.app.push_screen(DebriefScreen(self.slug, self.session_id, author_id=self._author(), round=2))
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def save_edit(self, seg: "SegmentRow", text: str) -> None:
