@@ -157,9 +157,9 @@ async def test_seed_001_observation_with_linked_group_interview_focus_group_and_
             grp = s.exec(select(Session).where(Session.title == "Gruppeintervju etter møtet")).one()
             grp_id = grp.id
             assert grp.related_session_id == obs_id and grp.kind.value == "group"
-            assert {p.informant_id for p in s.exec(select(SessionParticipant)
-                                                   .where(SessionParticipant.session_id == grp_id))} == {
-                inf[c] for c in meeting}
+            seated = {p.informant_id: p.seat for p in s.exec(select(SessionParticipant)
+                                                           .where(SessionParticipant.session_id == grp_id))}
+            assert seated == {inf[c]: n for n, c in enumerate(meeting, start=1)}   # the same seats as in the meeting
 
         # the home screen shows the pair together, the interview under the meeting
         table = app.screen.query_one("#sessions", DataTable)

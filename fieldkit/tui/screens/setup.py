@@ -79,6 +79,7 @@ class SetupScreen(ProjectScreen[None]):
         self.consent_rows: dict[str, ConsentRow] = {}
         self.given: dict[str, bool | None] = {}
         self.chosen: set[str] = set()      # informant codes chosen (also those the search hides)
+        self.chose_order: list[str] = []   # the order they were chosen in: their seat numbers
         self._filling = False
         self._pristine: tuple | None = None  # the form as loaded: Esc asks before throwing changes away
         self.planned = None                 # the plan's date and time, as stored
@@ -181,6 +182,7 @@ class SetupScreen(ProjectScreen[None]):
         if plan is not None and plan.follows_id is not None:
             self.query_one("#follows", Select).value = plan.follows_id
         self.chosen = set(plan.informants) if plan else set()
+        self.chose_order = list(plan.informants) if plan else []   # seat order as stored
         self._fill_informants()
         if plan is None:
             self.query_one("#title", Input).value = _("Interview {when}").format(
@@ -324,6 +326,7 @@ class SetupScreen(ProjectScreen[None]):
 
     def _carried(self, codes: list[str]) -> None:
         new = [c for c in codes if c not in self.chosen]
+        self.chose_order += [c for c in codes if c not in self.chose_order]   # the same seats
         self.chosen |= set(codes)
         self._fill_informants()
         self._build_consent()
@@ -365,6 +368,8 @@ class SetupScreen(ProjectScreen[None]):
         chosen = (self.chosen - shown) | set(sel.selected)
         if chosen == self.chosen:
             return   # the list was refilled (search): nothing chosen or unchosen
+        self.chose_order = [c for c in self.chose_order if c in chosen]
+        self.chose_order += [c for c in sel.selected if c in chosen and c not in self.chose_order]
         self.chosen = chosen
         self._informants_summary()
         self._build_consent()
@@ -511,7 +516,8 @@ class SetupScreen(ProjectScreen[None]):
             guide_version_id=val("#guide"), tag_scheme_id=val("#scheme"), lead_id=val("#lead"),
             observer_id=val("#observer"), place=self.query_one("#place", Input).value,
             header={k: i.value for k, i in self.header_inputs.items()},
-            informants=sorted(self.chosen),
+            informants=[c for c in self.chose_order if c in self.chosen]
+            + sorted(self.chosen - set(self.chose_order)),
             is_pilot=self.query_one("#pilot", Checkbox).value, follows_id=val("#follows"))
 
     def _problem(self, text: str) -> None:
