@@ -20,14 +20,24 @@ class SessionRow:
     status: str
     when: str
     pilot: bool
+    follows: str = ""    # id of the session this one follows (an observation's group interview)
 
     @classmethod
     def of(cls, sid, title: str, kind: str, status: str, starts_at, pilot,  # noqa: ANN001
-           planned_at=None) -> "SessionRow":  # noqa: ANN001
+           planned_at=None, follows=None) -> "SessionRow":  # noqa: ANN001
         """``when`` is when it began, or for a plan when it is planned (local time)."""
         when = starts_at or planned_at
         return cls(str(sid), title, kind.replace("_", " "), status, local_time(when) if when else "",
-                   bool(pilot))
+                   bool(pilot), str(follows) if follows else "")
+
+
+def pair_order(rows: list[SessionRow]) -> list[SessionRow]:
+    """Sessions in their order, but a session that follows another (the group interview
+    after an observed meeting) comes right after it: the home screen shows the pair together."""
+    from fieldkit.sessions.linked import follow_order
+
+    by_id = {r.id: r for r in rows}
+    return [by_id[i] for i in follow_order([(r.id, r.follows or None) for r in rows])]
 
 
 def local_time(when) -> str:  # noqa: ANN001
@@ -85,7 +95,8 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
                                                               Session.created_at)):
                         summary.sessions.append(SessionRow.of(
                             sess.id, sess.title, sess.kind.value, sess.status.value, sess.starts_at,
-                            sess.is_pilot, sess.planned_at))
+                            sess.is_pilot, sess.planned_at, sess.related_session_id))
+                summary.sessions = pair_order(summary.sessions)
                 out.append(summary)
         except ProjectLocked:
             out.append(ProjectSummary(folder.name, folder.name, "", None, None, locked=True))
@@ -108,9 +119,9 @@ def quick_overview(workspace) -> tuple[list[ProjectSummary], list[str]] | None: 
         if p is None:
             return None
         summary = ProjectSummary(p.slug, p.name, p.language, p.sikt_reference, p.deletion_deadline)
-        summary.sessions = [SessionRow.of(s.id, s.title, s.kind, s.status, s.starts_at, s.is_pilot,
-                                          s.planned_at)
-                            for s in p.sessions]
+        summary.sessions = pair_order([SessionRow.of(s.id, s.title, s.kind, s.status, s.starts_at, s.is_pilot,
+                                                     s.planned_at, s.follows)
+                                       for s in p.sessions])
         out.append(summary)
     return out, []
 

@@ -88,6 +88,10 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
             if missing:
                 raise FieldkitError(f"No session {missing[0]} in this project.")
             sessions = [by_id[i] for i in session_ids]
+        from fieldkit.sessions.linked import follow_order   # linked sessions stay together
+
+        in_order = {x.id: x for x in sessions}
+        sessions = [in_order[i] for i in follow_order([(x.id, x.related_session_id) for x in sessions])]
         sids = [x.id for x in sessions]
         participants: list[SessionParticipant] = []
         segments: list[TranscriptSegment] = []
@@ -336,6 +340,12 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
             audio_path=audio, stem=stem,
         ))
 
+    out_by_id = {x.id: x for x in out_sessions}
+    for sess in sessions:
+        out, prev = out_by_id.get(str(sess.id)), out_by_id.get(str(sess.related_session_id))
+        if out is not None and prev is not None and prev is not out:
+            out.follows = prev.label
+            prev.followed_by.append(out.label)
     warnings = []
     if opt.mode in ("organisation", "network"):
         warnings = label_warnings((i.code, inf_label(i)) for i in exported_informants.values())

@@ -86,6 +86,10 @@ class Event:
             body = f"{self.question_text or self.question_id}: {self.code.replace('_', ' ')}"
         elif self.kind in ("probe", "returned"):
             body = self.question_text or self.question_id
+        elif self.kind == "debrief":   # round 1 right after, round 2 after the transcript
+            body = self.text or self.code
+            label = f"Debrief {2 if self.code.endswith('2') else 1}, " + (
+                "joint note" if self.code.startswith("joint") else "impressions")
         else:
             body = self.text or self.code
         who = f" ({self.author})" if self.author else ""
@@ -149,6 +153,8 @@ class Session:
     themes: list[ThemeMark] = field(default_factory=list)
     audio_path: str = ""        # "<id>.wav" when the session's audio goes along (only when not pseudonymised)
     stem: str = ""              # file name stem, name-free
+    follows: str = ""           # label of the session this one follows (observation -> group interview)
+    followed_by: list[str] = field(default_factory=list)   # labels of the sessions following it
 
     def reading_events(self) -> list[Event]:
         return [e for e in self.events if e.kind in READING_KINDS]

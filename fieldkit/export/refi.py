@@ -246,6 +246,8 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
                 E("VariableRef", vv, targetGUID=var_guid[n])
                 E("DateValue" if n == "Date" else "TextValue", vv).text = values[n]
         sets.setdefault(f"Kind: {s.kind.replace('_', ' ')}", []).append(sg)
+        if s.follows or s.followed_by:   # a linked pair (observation and its group interview)
+            sets.setdefault(f"Linked: {s.follows or s.label}", []).append(sg)
         for site in dict.fromkeys(p.site for p in s.participants if p.site):
             sets.setdefault(f"Site: {site}", []).append(sg)
         if s.audio_path and getattr(bundle, "_handle", None) is not None:

@@ -58,6 +58,10 @@ def metadata_lines(bundle: Bundle, s: Session) -> list[tuple[str, str]]:
             for p in s.participants)))
     if s.researchers:
         rows.append(("Researchers", "; ".join(f"{lab} ({fn})" for lab, fn in s.researchers)))
+    if s.follows:
+        rows.append(("Follows", s.follows))
+    if s.followed_by:
+        rows.append(("Followed by", "; ".join(s.followed_by)))
     if s.guide_title:
         rows.append(("Guide", f"{s.guide_title}, version {s.guide_version}"))
     for k, v in s.header.items():

@@ -18,14 +18,36 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.guides.model import Guide
     from fieldkit.projects import ProjectHandle
     from fieldkit.store.models import Event, Session
 
-PARTS = ("impressions", "joint")
+#: Round 1 is written right after the interview; round 2 after the transcript is reviewed
+#: ("impressions2", "joint2"), beside the first, so first impressions can be compared with it.
+PARTS = ("impressions", "joint", "impressions2", "joint2")
 DEBRIEF_PARTS = PARTS
+ROUNDS = (1, 2)
+
+
+def part_code(part: str, round: int = 1) -> str:  # noqa: A002
+    """The stored code of a debrief part in a round: "impressions" / "impressions2"."""
+    base = part.rstrip("2")
+    if base not in ("impressions", "joint") or round not in ROUNDS:
+        raise FieldkitError(_("Unknown debrief part {part} in round {round}.").format(
+            part=repr(part), round=round))
+    return base if round == 1 else base + "2"
+
+
+def part_round(code: str) -> int:
+    """Which round a stored debrief code belongs to (1 or 2)."""
+    return 2 if code.endswith("2") else 1
+
+
+def _per_author(part: str) -> bool:
+    return part.startswith("impressions")
 
 
 @dataclass
@@ -114,7 +136,7 @@ def _query(s, session_id: uuid.UUID, part: str, author_id: uuid.UUID | None):  #
     from fieldkit.store.models import Event, EventKind
 
     q = select(Event).where(Event.session_id == session_id, Event.kind == EventKind.debrief, Event.code == part)
-    if part == "impressions":
+    if _per_author(part):
         q = q.where(Event.created_by == author_id)
     return s.exec(q.order_by(Event.created_at, Event.id)).all()
 
@@ -143,7 +165,8 @@ def _current(handle: "ProjectHandle", session_id: uuid.UUID, part: str,
 
 
 def load_debrief(handle: "ProjectHandle", session_id: uuid.UUID) -> dict[tuple[str, uuid.UUID | None], str]:
-    """Stored texts by (part, author): impressions per researcher, the joint note under None."""
+    """Stored texts by (part, author): impressions per researcher, the joint note under None.
+    Round 2 parts are under their own codes ("impressions2", "joint2")."""
     from sqlmodel import select
 
     from fieldkit.store.models import Event, EventKind
@@ -152,14 +175,14 @@ def load_debrief(handle: "ProjectHandle", session_id: uuid.UUID) -> dict[tuple[s
     with handle.db.session() as s:
         for e in s.exec(select(Event).where(Event.session_id == session_id, Event.kind == EventKind.debrief)
                         .order_by(Event.created_at, Event.id)):
-            key = (e.code, e.created_by if e.code == "impressions" else None)
+            key = (e.code, e.created_by if _per_author(e.code) else None)
             out[key] = out[key] + "\n\n" + e.text if key in out and e.text not in out[key] else e.text
     return out
 
 
 def stored_text(handle: "ProjectHandle", session_id: uuid.UUID, part: str,
                 author_id: uuid.UUID | None = None) -> str:
-    return load_debrief(handle, session_id).get((part, author_id if part == "impressions" else None), "")
+    return load_debrief(handle, session_id).get((part, author_id if _per_author(part) else None), "")
 
 
 def save_part(handle: "ProjectHandle", session_id: uuid.UUID, part: str, text: str, base: str,
@@ -175,7 +198,7 @@ def save_part(handle: "ProjectHandle", session_id: uuid.UUID, part: str, text: s
     from fieldkit.store.models import Event, EventKind, utcnow
 
     if part not in PARTS:
-        raise FieldkitError(f"Unknown debrief part {part!r}.")
+        raise FieldkitError(_("Unknown debrief part {part}.").format(part=repr(part)))
     text, base = text.strip(), base.strip()
     for _attempt in range(20):
         event_id, raw, _editor = _current(handle, session_id, part, author_id)
@@ -197,8 +220,8 @@ def save_part(handle: "ProjectHandle", session_id: uuid.UUID, part: str, text: s
         if done:
             return Saved(m.text, m.text != text, m.conflict)
         # the other terminal saved between our read and our write: read and merge again
-    raise FieldkitError("The debrief could not be saved: the other terminal keeps changing it.",
-                        hint="Nothing is lost: your text is still in the box. Press Ctrl+S again.")
+    raise FieldkitError(_("The debrief could not be saved: the other terminal keeps changing it."),
+                        hint=_("Nothing is lost: your text is still in the box. Press Ctrl+S again."))
 
 
 def debrief_people(handle: "ProjectHandle", session_id: uuid.UUID) -> tuple[str, dict[uuid.UUID, str]]:
@@ -214,7 +237,7 @@ def save_debrief(handle: "ProjectHandle", session_id: uuid.UUID, part: str, text
     :func:`save_part`. An empty text removes nothing (nothing written is ever lost): it
     returns what is stored, or None when nothing is."""
     if part not in PARTS:
-        raise FieldkitError(f"Unknown debrief part {part!r}.")
+        raise FieldkitError(_("Unknown debrief part {part}.").format(part=repr(part)))
     base = stored_text(handle, session_id, part, author_id)
     if not text.strip():
         return Saved(base.strip(), False, False) if base.strip() else None
@@ -239,7 +262,7 @@ def session_people(handle: "ProjectHandle", session_id: uuid.UUID) -> tuple["Ses
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise FieldkitError(f"No session {session_id} in this project.")
+            raise FieldkitError(_("No session {id} in this project.").format(id=session_id))
         people = {}
         for rid in (sess.lead_id, sess.observer_id):
             if rid is not None:
@@ -259,3 +282,34 @@ def guide_of(handle: "ProjectHandle", session_id: uuid.UUID) -> "Guide | None":
         if sess is None or sess.guide_version_id is None:
             return None
     return session_guide(handle.db, session_id)
+
+
+def header_form(handle: "ProjectHandle", session_id: uuid.UUID) -> tuple[list[str], dict[str, str]]:
+    """The header fields of the session's guide (an observation form's "participants
+    present", "duration" ...) and what is filled in so far, to complete after the meeting."""
+    from fieldkit.store.models import Session
+
+    guide = guide_of(handle, session_id)
+    with handle.db.session() as s:
+        sess = s.get(Session, session_id)
+        stored = {str(k): str(v) for k, v in ((sess.header or {}) if sess else {}).items()}
+    fields = list(guide.header) if guide is not None else []
+    fields += [k for k in stored if k not in fields]
+    return fields, stored
+
+
+def save_header(handle: "ProjectHandle", session_id: uuid.UUID, values: dict[str, str]) -> dict[str, str]:
+    """Fill in header fields after the meeting: non-empty values are stored, fields left
+    empty keep what was stored (nothing written is lost). Returns what is stored now."""
+    from fieldkit.store.models import Session, utcnow
+
+    with handle.db.transaction() as s:
+        sess = s.get(Session, session_id)
+        if sess is None:
+            raise FieldkitError(_("No session {id} in this project.").format(id=session_id))
+        header = {str(k): str(v) for k, v in (sess.header or {}).items()}
+        header.update({k: v.strip() for k, v in values.items() if v.strip()})
+        sess.header = header
+        sess.updated_at = utcnow()
+        s.add(sess)
+        return dict(header)

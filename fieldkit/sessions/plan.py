@@ -9,6 +9,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -85,11 +86,12 @@ def add_researcher(handle: "ProjectHandle", name: str, initials: str) -> uuid.UU
 
     name, initials = name.strip(), initials.strip().upper()
     if not name or not initials:
-        raise FieldkitError("A researcher needs a name and initials.")
+        raise FieldkitError(_("A researcher needs a name and initials."))
     with handle.db.transaction() as s:
         if s.exec(select(Researcher).where(Researcher.project_id == handle.project_id,
                                            Researcher.initials == initials)).first():
-            raise FieldkitError(f"The initials {initials!r} are already used in this project.")
+            raise FieldkitError(_("The initials {initials} are already used in this project.").format(
+                initials=repr(initials)))
         r = Researcher(project_id=handle.project_id, name=name, initials=initials)
         s.add(r)
     return r.id
@@ -105,8 +107,9 @@ class SessionPlan:
     observer_id: uuid.UUID | None = None
     place: str = ""
     header: dict[str, str] = field(default_factory=dict)
-    informants: list[str] = field(default_factory=list)   # informant codes
+    informants: list[str] = field(default_factory=list)   # informant codes (in seat order)
     is_pilot: bool = False
+    follows_id: uuid.UUID | None = None   # the session this one follows (observation -> interview)
 
 
 def save_session(handle: "ProjectHandle", plan: SessionPlan, session_id: uuid.UUID | None = None) -> uuid.UUID:
@@ -117,18 +120,19 @@ def save_session(handle: "ProjectHandle", plan: SessionPlan, session_id: uuid.UU
     from fieldkit.store.models import Informant, Session, SessionKind, SessionParticipant, SessionStatus
 
     if not plan.title.strip():
-        raise FieldkitError("The session needs a title.")
+        raise FieldkitError(_("The session needs a title."))
     if plan.lead_id is not None and plan.lead_id == plan.observer_id:
-        raise FieldkitError("The lead interviewer and the observer must be two people.")
+        raise FieldkitError(_("The lead interviewer and the observer must be two people."))
     with handle.db.transaction() as s:
         if session_id is None:
             sess = Session(project_id=handle.project_id, title=plan.title.strip())
         else:
             sess = s.get(Session, session_id)
             if sess is None:
-                raise FieldkitError(f"No session {session_id} in this project.")
+                raise FieldkitError(_("No session {id} in this project.").format(id=session_id))
             if sess.status != SessionStatus.planned:
-                raise FieldkitError(f"The session {sess.title!r} has started; its setup can no longer change.")
+                raise FieldkitError(_("The session {title} has started; its setup can no longer change.").format(
+                    title=repr(sess.title)))
         sess.title = plan.title.strip()
         sess.kind = SessionKind(plan.kind)
         sess.guide_version_id = plan.guide_version_id
@@ -136,24 +140,33 @@ def save_session(handle: "ProjectHandle", plan: SessionPlan, session_id: uuid.UU
         sess.lead_id, sess.observer_id = plan.lead_id, plan.observer_id
         sess.place, sess.is_pilot = plan.place.strip(), plan.is_pilot
         sess.header = {k: v for k, v in plan.header.items() if v.strip()}
+        if plan.follows_id is not None and plan.follows_id == sess.id:
+            raise FieldkitError(_("A session cannot follow itself."))
+        sess.related_session_id = plan.follows_id
         s.add(sess)
         s.flush()
         wanted = {}
+        seats: dict[uuid.UUID, int] = {}
         for code in plan.informants:
             inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
                                                  Informant.code == code)).first()
             if inf is None:
-                raise FieldkitError(f"No informant with code {code!r} in this project.")
+                raise FieldkitError(_("No informant with code {code} in this project.").format(code=repr(code)))
             if inf.withdrawn_on:
-                raise FieldkitError(f"{code} withdrew on {inf.withdrawn_on} and cannot take part.")
+                raise FieldkitError(_("{code} withdrew on {date} and cannot take part.").format(
+                    code=code, date=inf.withdrawn_on))
             wanted[inf.id] = code
+            seats[inf.id] = len(seats) + 1     # seat numbers follow the order chosen in setup
         for part in s.exec(select(SessionParticipant).where(SessionParticipant.session_id == sess.id)):
             if part.informant_id not in wanted:
                 s.delete(part)
             else:
                 wanted.pop(part.informant_id)
+                part.seat = seats[part.informant_id]
+                s.add(part)
         for inf_id, code in wanted.items():
-            s.add(SessionParticipant(session_id=sess.id, informant_id=inf_id, speaker_label=code))
+            s.add(SessionParticipant(session_id=sess.id, informant_id=inf_id, speaker_label=code,
+                                     seat=seats[inf_id]))
         sid = sess.id
     return sid
 
@@ -166,12 +179,13 @@ def load_plan(handle: "ProjectHandle", session_id: uuid.UUID) -> SessionPlan:
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise FieldkitError(f"No session {session_id} in this project.")
+            raise FieldkitError(_("No session {id} in this project.").format(id=session_id))
         codes = list(s.exec(
             select(Informant.code).join(SessionParticipant).where(SessionParticipant.session_id == session_id)
-            .order_by(Informant.code)))
+            .order_by(SessionParticipant.seat, Informant.code)))
         return SessionPlan(sess.title, sess.kind.value, sess.guide_version_id, sess.tag_scheme_id, sess.lead_id,
-                           sess.observer_id, sess.place, dict(sess.header), codes, sess.is_pilot)
+                           sess.observer_id, sess.place, dict(sess.header), codes, sess.is_pilot,
+                           sess.related_session_id)
 
 
 def begin_session(handle: "ProjectHandle", session_id: uuid.UUID) -> None:

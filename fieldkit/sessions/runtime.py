@@ -22,16 +22,18 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.guides.model import Guide
     from fieldkit.projects import ProjectHandle
     from fieldkit.recording.recorder import Recorder, Summary
     from fieldkit.sessions.live import LiveView, TagKey
+    from fieldkit.sessions.roster import Seat
     from fieldkit.sessions.writer import Stored
     from fieldkit.store.models import Session
     from fieldkit.transcription.live import LiveTranscriber
@@ -58,6 +60,7 @@ class Opened:
     guide: "Guide | None"
     tags: "list[TagKey]"
     view: "LiveView"
+    roster: "list[Seat]" = field(default_factory=list)   # seat -> participant (groups)
 
 
 class SessionRuntime:
@@ -107,7 +110,9 @@ class SessionRuntime:
         self._stamp = self.view.stamp
         if self.writer is None:
             self.writer = EventWriter(self._stored)
-        return Opened(sess, people, guide, tags, self.view)
+        from fieldkit.sessions.roster import roster
+
+        return Opened(sess, people, guide, tags, self.view, roster(self.handle, self.session_id))
 
     def start_recording(self) -> None:
         """Start the recorder, then live transcription beside it. Raises FieldkitError
@@ -200,7 +205,27 @@ class SessionRuntime:
 
         pos = self.position_at_key(pressed)
         db, sid, author = self.handle.db, self.session_id, self.author_id
-        return self._submit(f"tag {tag.label}", lambda: toggle_tag(db, sid, tag, pos, author), pressed)
+        return self._submit(f"tag {tag.label}", lambda: self._remember(toggle_tag(db, sid, tag, pos, author)[0]),
+                            pressed)
+
+    def _remember(self, event):  # noqa: ANN001, ANN202
+        """(writer thread) The last tag or note stored: a seat digit typed next is about it."""
+        self._last_event_id = event.id
+        return event
+
+    def about(self, seat: int, pressed: float | None = None) -> bool:
+        """The seat digit typed right after a tag or note: the event just stored is about
+        the participant in that seat. Queued behind the event's own write (the writer runs
+        in order), so the event is always stored first, at its keypress time."""
+        from fieldkit.sessions.roster import set_event_informant
+
+        handle, sid = self.handle, self.session_id
+
+        def job():  # noqa: ANN202
+            event_id = getattr(self, "_last_event_id", None)
+            return set_event_informant(handle, sid, event_id, seat) if event_id is not None else None
+
+        return self._submit(f"seat {seat}", job, pressed)
 
     def cover(self, question_id: str, status: str, pressed: float | None = None, label: str = "") -> bool:
         from fieldkit.guides.coverage import set_coverage
@@ -241,8 +266,8 @@ class SessionRuntime:
 
         pos = position_ms if position_ms is not None else self.position_ms()
         db, sid, author = self.handle.db, self.session_id, self.author_id
-        return self._submit("note", lambda: add_event(db, sid, "note", position_ms=pos, author_id=author,
-                                                      text=text), pressed)
+        return self._submit("note", lambda: self._remember(add_event(db, sid, "note", position_ms=pos,
+                                                                     author_id=author, text=text)), pressed)
 
     def pending(self) -> int:
         return self.writer.pending() if self.writer is not None else 0
@@ -252,7 +277,8 @@ class SessionRuntime:
     def toggle_pause(self) -> str:
         """Pause or resume the recording of this terminal; returns the new state."""
         if not self.can_pause:
-            raise FieldkitError("Only the terminal that records can pause." if self.observer else "Not recording.")
+            raise FieldkitError(_("Only the terminal that records can pause.") if self.observer
+                                else _("Not recording."))
         if self.recorder.state == "recording":
             self.recorder.pause()
         else:

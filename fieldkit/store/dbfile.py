@@ -26,9 +26,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 #: The newest schema revision this fieldkit knows (tests check it against Alembic's head).
-SCHEMA_HEAD = "0005_planned_at"
+SCHEMA_HEAD = "0006_seats"
 #: Older revisions this fieldkit can migrate from.
-KNOWN_REVISIONS = ("0001", "0002", "0003_sync", "0004_speakers", "0005_planned_at")
+KNOWN_REVISIONS = ("0001", "0002", "0003_sync", "0004_speakers", "0005_planned_at", "0006_seats")
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -62,6 +62,7 @@ class QuickSession:
     starts_at: datetime | None
     is_pilot: bool
     planned_at: datetime | None = None
+    follows: str = ""          # the session this one follows (related_session_id), or ""
 
 
 @dataclass
@@ -97,9 +98,10 @@ def read_project(db_path: Path) -> QuickProject | None:
         sessions = [
             QuickSession(str(uuid.UUID(str(sid))), title, kind, status,
                          datetime.fromisoformat(starts) if starts else None, bool(pilot),
-                         datetime.fromisoformat(planned) if planned else None)
-            for sid, title, kind, status, starts, pilot, planned in con.execute(
-                "SELECT id, title, kind, status, starts_at, is_pilot, planned_at FROM session "
+                         datetime.fromisoformat(planned) if planned else None,
+                         str(uuid.UUID(str(rel))) if rel else "")
+            for sid, title, kind, status, starts, pilot, planned, rel in con.execute(
+                "SELECT id, title, kind, status, starts_at, is_pilot, planned_at, related_session_id FROM session "
                 "WHERE project_id = ? ORDER BY coalesce(starts_at, planned_at), created_at", (pid,))
         ]
         return QuickProject(slug, name, language, sikt,

@@ -291,6 +291,7 @@ class SessionParticipant(Stamped, table=True):
     speaker_label: str = ""                   # label used in the transcript ("I1")
     recording_consent: Optional[bool] = None  # asked at the start of the session
     recording_consent_at: Optional[datetime] = None
+    seat: Optional[int] = None                # seat number in a group (1-9), for the roster
 
     session: Session = Relationship(back_populates="participants")
     informant: Informant = Relationship(back_populates="participations")

@@ -214,7 +214,8 @@ class HomeScreen(Screen[None]):
         for name in (_("Status"), _("When"), _("Kind")):
             table.add_column(name)
         for row in summary.sessions:
-            title = row.title if len(row.title) <= title_width else row.title[:title_width - 1] + "…"
+            title = ("↳ " if row.follows else "") + row.title   # follows the row above (linked pair)
+            title = title if len(title) <= title_width else title[:title_width - 1] + "…"
             kind = f"{row.kind} · pilot" if row.pilot else row.kind
             table.add_row(title, row.status, row.when, kind, key=row.id)
 

@@ -28,9 +28,10 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Footer, Input, Label
 
+from fieldkit.i18n import N_, _
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import (
-    CoverageList, EventLog, GuidePanel, RecordingBar, TagLegend, TranscriptTail,
+    CoverageList, EventLog, GuidePanel, RecordingBar, Roster, TagLegend, TranscriptTail,
 )
 
 if TYPE_CHECKING:
@@ -39,27 +40,29 @@ if TYPE_CHECKING:
     from fieldkit.sessions.writer import Stored
 
 POLL_S = 0.5
+#: how long after a tag or note key a seat digit says who it is about (or until another key)
+WHO_WINDOW_S = 3.0
 
 
 class InterviewScreen(ProjectScreen[None]):
     AUTO_FOCUS = ""  # nothing focused: single keys first; n goes to the note line
     BINDINGS = [
-        Binding("up", "question(-1)", "Prev Q", show=False, id="interview.prev_question"),
-        Binding("down", "question(1)", "Next Q", show=False, id="interview.next_question"),
-        Binding("left", "theme(-1)", "Prev theme", show=False, id="interview.prev_theme"),
-        Binding("right", "theme(1)", "Next theme", show=False, id="interview.next_theme"),
-        Binding("c", "cover('covered')", "Covered", id="interview.covered"),
-        Binding("x", "cover('partly')", "Partly", id="interview.partly"),
-        Binding("s", "cover('skipped')", "Skipped", id="interview.skipped"),
-        Binding("w", "returned", "Went back", show=False, id="interview.went_back"),
-        Binding("n", "note", "Note", id="interview.note"),
-        Binding("space", "marker", "Mark", show=False, id="interview.mark"),
-        Binding("p", "pause", "Pause", id="interview.pause"),
-        Binding("ctrl+f", "follow", "Follow lead", id="interview.follow_lead"),
-        Binding("q", "stop", "Stop", id="interview.stop"),
-        Binding("ctrl+t", "toggle_tail", "Transcript", show=False, id="interview.transcript"),
-        Binding("escape", "leave_note", "Keys", show=False, id="interview.leave_note"),
-    ] + [Binding(str(d), f"probe({d})", f"Probe {d}", show=False, id=f"interview.probe_{d}") for d in range(1, 10)]
+        Binding("up", "question(-1)", N_("Prev Q"), show=False, id="interview.prev_question"),
+        Binding("down", "question(1)", N_("Next Q"), show=False, id="interview.next_question"),
+        Binding("left", "theme(-1)", N_("Prev theme"), show=False, id="interview.prev_theme"),
+        Binding("right", "theme(1)", N_("Next theme"), show=False, id="interview.next_theme"),
+        Binding("c", "cover('covered')", N_("Covered"), id="interview.covered"),
+        Binding("x", "cover('partly')", N_("Partly"), id="interview.partly"),
+        Binding("s", "cover('skipped')", N_("Skipped"), id="interview.skipped"),
+        Binding("w", "returned", N_("Went back"), show=False, id="interview.went_back"),
+        Binding("n", "note", N_("Note"), id="interview.note"),
+        Binding("space", "marker", N_("Mark"), show=False, id="interview.mark"),
+        Binding("p", "pause", N_("Pause"), id="interview.pause"),
+        Binding("ctrl+f", "follow", N_("Follow lead"), id="interview.follow_lead"),
+        Binding("q", "stop", N_("Stop"), id="interview.stop"),
+        Binding("ctrl+t", "toggle_tail", N_("Transcript"), show=False, id="interview.transcript"),
+        Binding("escape", "leave_note", N_("Keys"), show=False, id="interview.leave_note"),
+    ] + [Binding(str(d), f"probe({d})", N_("Probe {d}").format(d=d), show=False, id=f"interview.probe_{d}") for d in range(1, 10)]
 
     class Loaded(Message):
         def __init__(self, opened: "Opened") -> None:
@@ -100,6 +103,8 @@ class InterviewScreen(ProjectScreen[None]):
         self.note_pos: int | None = None
         self.note_pressed: float | None = None
         self._key_time: float | None = None
+        self.roster: list = []                     # seats (focus groups): digit after a tag -> who
+        self._who_until: float | None = None       # a seat digit now says who the last tag/note is about
 
     # what tests and benchmarks look at, from the runtime
     @property
@@ -131,12 +136,14 @@ class InterviewScreen(ProjectScreen[None]):
                 yield GuidePanel(id="guide-panel")
                 yield TranscriptTail(id="tail")
             with Vertical(id="iv-right"):
-                yield Label("Coverage", classes="pane-title")
+                yield Label(_("Coverage"), classes="pane-title")
                 yield CoverageList(id="coverage")
-                yield Label("Notes and tags", classes="pane-title")
+                yield Label(_("Notes and tags"), classes="pane-title")
                 yield EventLog(id="event-log")
+                yield Label(_("Seats"), classes="pane-title hidden", id="roster-title")
+                yield Roster(id="roster", classes="hidden")
         yield TagLegend(id="tag-legend")
-        yield Input(placeholder="n: write a note (Enter saves, Esc leaves it)", id="note", select_on_focus=False)
+        yield Input(placeholder=_("n: write a note (Enter saves, Esc leaves it)"), id="note", select_on_focus=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -148,7 +155,7 @@ class InterviewScreen(ProjectScreen[None]):
 
             for key, bindings in self._bindings.key_to_bindings.items():
                 self._bindings.key_to_bindings[key] = [
-                    replace(b, description="Leave") if b.id == "interview.stop" else b for b in bindings]
+                    replace(b, description=_("Leave")) if b.id == "interview.stop" else b for b in bindings]
         self.runtime = SessionRuntime(
             self.handle, self.session_id, record=self.record, observer=self.observer, device=self.device,
             live=self.live, author_id=self._author_id,
@@ -166,6 +173,12 @@ class InterviewScreen(ProjectScreen[None]):
         self.guide = opened.guide
         self.session = opened.session
         self.people = opened.people
+        self.roster = [x for x in opened.roster if x.seat]
+        if len(self.roster) > 1:
+            self.query_one("#roster-title").remove_class("hidden")
+            roster = self.query_one(Roster)
+            roster.remove_class("hidden")
+            roster.show(self.roster)
         self._bind_tags(opened.tags)
         self.items = list(opened.guide.iter_questions()) if opened.guide else []
         self.index = self._first_open_question(opened.view)
@@ -212,12 +225,12 @@ class InterviewScreen(ProjectScreen[None]):
 
     def on_interview_screen_recorder_news(self, message: RecorderNews) -> None:
         if message.kind == "started":
-            self.notify("Recording started.", timeout=2)
+            self.notify(_("Recording started."), timeout=2)
         elif message.kind == "failed":
             self.record = False
             self.runtime.record = False
-            self.runtime.warning = "not recording"
-            self.notify(message.text, title="Recording did not start", severity="error", timeout=15)
+            self.runtime.warning = _("not recording")
+            self.notify(message.text, title=_("Recording did not start"), severity="error", timeout=15)
         elif message.kind == "stopped":
             pass  # the debrief (or the notice of a full disk) says it
         else:
@@ -230,12 +243,12 @@ class InterviewScreen(ProjectScreen[None]):
 
     def _show_bar(self) -> None:
         rt = self.runtime
-        role = "observer" if self.observer else ("lead" if self.record else "notes")
+        role = _("observer") if self.observer else (_("lead") if self.record else _("notes"))
         initials = self.people.get(self.author_id, "") if self.people else ""
         if initials:
             role += f" · {initials.split(' ')[0]}"
         if self.observer and self.follow_lead:
-            role += " · following the lead"
+            role += " · " + _("following the lead")
         title = self.view.title if self.view else ""
         self.query_one(RecordingBar).show(
             state=rt.state if rt is not None else "starting", position_ms=rt.position_ms() if rt else None,
@@ -262,7 +275,7 @@ class InterviewScreen(ProjectScreen[None]):
         self._apply(message.view)
         if (self.observer and previous is not None and previous.recording in ("recording", "paused")
                 and message.view.recording == "stopped" and not self.stopping):
-            self.notify("The recording was stopped in the other terminal.", timeout=5)
+            self.notify(_("The recording was stopped in the other terminal."), timeout=5)
             self._to_debrief()
 
     def _apply(self, view: "LiveView") -> None:
@@ -280,7 +293,7 @@ class InterviewScreen(ProjectScreen[None]):
         self.query_one(TagLegend).show([(self.tag_key(t), t) for t in self.tags.values()], set(view.open_states))
         live = self.live or view.live_transcript
         self.query_one(TranscriptTail).show(view.transcript_tail, live,
-                                            whose="the lead's" if self.observer and live else "")
+                                            whose=_("the lead's") if self.observer and live else "")
         self._show_bar()
 
     def _current(self):  # noqa: ANN202
@@ -291,8 +304,15 @@ class InterviewScreen(ProjectScreen[None]):
     # ------------------------------------------------------------------ keys
 
     def on_key(self, event: events.Key) -> None:
-        """The keypress time, for the action the key runs."""
+        """The keypress time, for the action the key runs. Any key but a digit ends the
+        moment in which a seat digit says who the last tag or note was about."""
         self._key_time = event.time
+        if not (event.character or "").isdigit():
+            self._who_until = None
+
+    def _open_who(self, pressed: float) -> None:
+        if len(self.roster) > 1:
+            self._who_until = pressed + WHO_WINDOW_S
 
     def _pressed(self) -> float:
         """When the key behind the running action was pressed (monotonic)."""
@@ -302,7 +322,7 @@ class InterviewScreen(ProjectScreen[None]):
 
     def _stored_or_say(self, submitted: bool) -> None:
         if not submitted and self.stopping:
-            self.notify("The interview is ending: this key was not stored.", severity="warning", timeout=3)
+            self.notify(_("The interview is ending: this key was not stored."), severity="warning", timeout=3)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Keys that do nothing here are not offered: no Pause in the observer's seat (or
@@ -317,7 +337,10 @@ class InterviewScreen(ProjectScreen[None]):
         pressed = self._pressed()
         tag = self.tags.get(code)
         if tag is not None:
-            self._stored_or_say(self.runtime.tag(tag, pressed))
+            submitted = self.runtime.tag(tag, pressed)
+            self._stored_or_say(submitted)
+            if submitted:
+                self._open_who(pressed)
 
     def press_tag(self, tag: "TagKey", pressed: float | None = None) -> None:
         self._stored_or_say(self.runtime.tag(tag, pressed if pressed is not None else time.monotonic()))
@@ -326,7 +349,7 @@ class InterviewScreen(ProjectScreen[None]):
         pressed = self._pressed()
         _theme, question = self._current()
         if question is None:
-            self.notify("This session has no guide.", severity="warning")
+            self.notify(_("This session has no guide."), severity="warning")
             return
         submitted = self.runtime.cover(question.id, status, pressed, question.text)
         self._stored_or_say(submitted)
@@ -336,9 +359,19 @@ class InterviewScreen(ProjectScreen[None]):
 
     def action_probe(self, number: int) -> None:
         pressed = self._pressed()
+        if self._who_until is not None and pressed <= self._who_until:
+            # right after a tag or note: the digit is a seat (stored after the event itself)
+            self._who_until = None
+            who = next((x for x in self.roster if x.seat == number), None)
+            if who is None:
+                self.notify(_("Nobody sits in seat {n}.").format(n=number), severity="warning", timeout=2)
+            elif self.runtime.about(number, pressed):
+                self.notify(_("About {code} (seat {n}).").format(code=who.code, n=number), timeout=2)
+            return
+        self._who_until = None
         _theme, question = self._current()
         if question is None or number > len(question.probes):
-            self.notify(f"This question has no probe {number}.", severity="warning", timeout=2)
+            self.notify(_("This question has no probe {n}.").format(n=number), severity="warning", timeout=2)
             return
         self._stored_or_say(self.runtime.probe(question.probes[number - 1].id, number, pressed))
 
@@ -354,7 +387,7 @@ class InterviewScreen(ProjectScreen[None]):
     def _navigated(self) -> None:
         if self.observer and self.follow_lead:
             self.follow_lead = False
-            self.notify("Your own place in the guide now; Ctrl+F follows the lead again.", timeout=3)
+            self.notify(_("Your own place in the guide now; Ctrl+F follows the lead again."), timeout=3)
 
     def action_question(self, step: int) -> None:
         if self.items:
@@ -374,8 +407,8 @@ class InterviewScreen(ProjectScreen[None]):
 
     def action_follow(self) -> None:
         self.follow_lead = not self.follow_lead
-        self.notify("Following the lead's place in the guide." if self.follow_lead
-                    else "Your own place in the guide.", timeout=2)
+        self.notify(_("Following the lead's place in the guide.") if self.follow_lead
+                    else _("Your own place in the guide."), timeout=2)
         self._refresh_guide()
 
     def _refresh_guide(self) -> None:
@@ -404,7 +437,10 @@ class InterviewScreen(ProjectScreen[None]):
         text = event.value.strip()
         note = self.query_one("#note", Input)
         if text:
-            self._stored_or_say(self.runtime.note(text, self.note_pos, self.note_pressed))
+            submitted = self.runtime.note(text, self.note_pos, self.note_pressed)
+            self._stored_or_say(submitted)
+            if submitted:
+                self._open_who(time.monotonic())
         note.value = ""
         self.note_pos = self.note_pressed = None
         self.set_focus(None)
@@ -421,7 +457,7 @@ class InterviewScreen(ProjectScreen[None]):
             from fieldkit.errors import FieldkitError
 
             text = stored.error.message if isinstance(stored.error, FieldkitError) else str(stored.error)
-            self.notify(f"Not saved ({stored.label}): {text}", severity="error", timeout=15)
+            self.notify(_("Not saved ({what}): {text}").format(what=stored.label, text=text), severity="error", timeout=15)
             return
         self.read_view(force=True)
 
@@ -429,7 +465,7 @@ class InterviewScreen(ProjectScreen[None]):
 
     def action_pause(self) -> None:
         if self.runtime is None or not self.runtime.can_pause:
-            self.notify("Not recording.", severity="warning", timeout=3)
+            self.notify(_("Not recording."), severity="warning", timeout=3)
             return
         self.toggle_pause()
 
@@ -455,19 +491,19 @@ class InterviewScreen(ProjectScreen[None]):
             return
         untouched = self._untouched()
         recording = self.runtime is not None and self.runtime.can_pause
-        lines = ["Stop the recording and end the interview?" if recording else "End the interview?"]
+        lines = [_("Stop the recording and end the interview?") if recording else _("End the interview?")]
         if untouched:
-            lines.append("\nThese themes were not touched:\n" + "\n".join(f"  • {t}" for t in untouched))
+            lines.append("\n" + _("These themes were not touched:") + "\n" + "\n".join(f"  • {t}" for t in untouched))
         pending = self.runtime.pending() if self.runtime is not None else 0
         if pending:
-            lines.append(f"\n{pending} note(s)/tag(s) are still being saved.")
+            lines.append("\n" + _("{n} note(s)/tag(s) are still being saved.").format(n=pending))
 
         def answer(ok: bool | None) -> None:
             if ok:
                 self.runtime.stopping = True
                 self.stop_interview()
 
-        self.app.push_screen(ConfirmScreen("\n".join(lines), yes="Stop", no="Go on"), answer)
+        self.app.push_screen(ConfirmScreen("\n".join(lines), yes=_("Stop"), no=_("Go on")), answer)
 
     def _untouched(self) -> list[str]:
         if self.guide is None or self.view is None:
@@ -502,8 +538,8 @@ class InterviewScreen(ProjectScreen[None]):
                 self.dismiss(None)
 
         self.app.push_screen(ConfirmScreen(
-            "Leave the observer's seat?\n\nThe interview goes on in the lead's terminal; "
-            "what you stored is kept.", yes="Leave", no="Stay"), answer)
+            _("Leave the observer's seat?\n\nThe interview goes on in the lead's terminal; "
+              "what you stored is kept."), yes=_("Leave"), no=_("Stay")), answer)
 
     def _to_debrief(self) -> None:
         from fieldkit.tui.screens.debrief import DebriefScreen

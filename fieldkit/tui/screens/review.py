@@ -114,6 +114,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         Binding("ctrl+r", "reviewed", N_("Reviewed")),
         Binding("b", "mark_range", N_("Transcribe range")),
         Binding("K", "agreement", N_("Agreement")),
+        Binding("m", "note_here", N_("Note here")),
+        Binding("g", "linked", N_("Linked session"), show=False),
+        Binding("D", "second_debrief", N_("Second debrief"), show=False),
         Binding("escape", "back", N_("Back")),
     ] + [Binding(str(d), f"speaker({d})", N_("Speaker {d}").replace("{d}", str(d)), show=False)
          for d in range(1, 10)]
@@ -307,6 +310,37 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         elif mode == "find":
             self.last_find = event.value
             self.action_find_next()
+        elif mode == "note" and event.value.strip():
+            self.add_note_here(self._note_ms, event.value)
+
+    def action_note_here(self) -> None:
+        """A note at the moment of the segment under the cursor."""
+        seg = self._segment_at_cursor()
+        if self.mode or seg is None:
+            return
+        self._note_ms = seg.start_ms
+        self._open_input("note", "", _("note at {time} (Enter saves, Esc cancels)").format(time=clock(seg.start_ms)))
+
+    @work(thread=True, group="review-write", exit_on_error=False)
+    def add_note_here(self, position_ms: int, text: str) -> None:
+        from fieldkit.sessions.notes import add_note
+
+        add_note(self.handle, self.session_id, position_ms, text, self._author())
+        self.load()
+
+    def action_linked(self) -> None:
+        from fieldkit.sessions.linked import linked_session
+
+        other = linked_session(self.handle, self.session_id)
+        if other is None:
+            self.notify(_("This session is not linked to another."), severity="warning", timeout=3)
+        else:
+            self.app.switch_screen(ReviewScreen(self.slug, other))
+
+    def action_second_debrief(self) -> None:
+        from fieldkit.tui.screens.debrief import DebriefScreen
+
+        self.app.push_screen(DebriefScreen(self.slug, self.session_id, author_id=self._author(), round=2))
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def save_edit(self, seg: "SegmentRow", text: str) -> None:

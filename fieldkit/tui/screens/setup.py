@@ -16,14 +16,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, SelectionList, Static
 
+from fieldkit.i18n import N_, _
 from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import meter
 from fieldkit.tui.widgets.model_advice import ModelAdvice
 
-KINDS = [("Individual interview", "individual"), ("Group interview", "group"),
-         ("Focus group", "focus_group"), ("Observation", "observation"),
-         ("Telephone interview", "telephone"), ("Notes only (no recording)", "notes_only")]
+KINDS = [(N_("Individual interview"), "individual"), (N_("Group interview"), "group"),
+         (N_("Focus group"), "focus_group"), (N_("Observation"), "observation"),
+         (N_("Telephone interview"), "telephone"), (N_("Notes only (no recording)"), "notes_only")]
 
 
 class ConsentRow(Horizontal):
@@ -37,9 +38,9 @@ class ConsentRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label(f"{self.code}", classes="consent-code")
-        yield Checkbox("Information letter", self._letter, classes="c-letter")
-        yield Checkbox("Written consent", self._written, classes="c-written")
-        yield Checkbox("May we record?", self._recording, classes="c-recording")
+        yield Checkbox(_("Information letter"), self._letter, classes="c-letter")
+        yield Checkbox(_("Written consent"), self._written, classes="c-written")
+        yield Checkbox(_("May we record?"), self._recording, classes="c-recording")
 
     def answer(self):  # noqa: ANN201
         from fieldkit.consent import ConsentTicks
@@ -52,13 +53,13 @@ class ConsentRow(Horizontal):
 class SetupScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("ctrl+r", "start", "Start interview"),
-        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+r", "start", N_("Start interview")),
+        Binding("ctrl+s", "save", N_("Save")),
         # priority: a text box's own Ctrl+A (start of line) must not swallow it
-        Binding("ctrl+a", "add_informant", "New informant", priority=True),
-        Binding("ctrl+n", "add_researcher", "New researcher"),
-        Binding("ctrl+t", "test_microphone", "Mic test"),
-        Binding("escape", "cancel", "Back"),
+        Binding("ctrl+a", "add_informant", N_("New informant"), priority=True),
+        Binding("ctrl+n", "add_researcher", N_("New researcher")),
+        Binding("ctrl+t", "test_microphone", N_("Mic test")),
+        Binding("escape", "cancel", N_("Back")),
     ]
 
     class Loaded(Message):
@@ -78,63 +79,71 @@ class SetupScreen(ProjectScreen[None]):
         self.consent_rows: dict[str, ConsentRow] = {}
         self.given: dict[str, bool | None] = {}
         self.chosen: set[str] = set()      # informant codes chosen (also those the search hides)
+        self.chose_order: list[str] = []   # the order they were chosen in: their seat numbers
         self._filling = False
         self._pristine: tuple | None = None  # the form as loaded: Esc asks before throwing changes away
         self.planned = None                 # the plan's date and time, as stored
         self.missing: list = []             # consent still missing after the last save
         self.details: dict[str, str] = {}   # informant code -> role, organisation, site, group, consent
+        self.follow_options: list = []      # sessions this one can follow (today's first)
+        self._kind_seen: str | None = None  # the kind as loaded (choosing another proposes defaults)
+        self._follows_seen = None
 
     def compose(self) -> ComposeResult:
-        yield Label("New session" if self.session_id is None else "Session setup", id="setup-title",
+        yield Label(_("New session") if self.session_id is None else _("Session setup"), id="setup-title",
                     classes="pane-title")
         with VerticalScroll(id="setup-form"):
             with Horizontal(classes="field"):
-                yield Label("Title", classes="field-label")
-                yield Input(id="title", placeholder="e.g. Interview L03")
+                yield Label(_("Title"), classes="field-label")
+                yield Input(id="title", placeholder=_("e.g. Interview L03"))
             with Horizontal(classes="field"):
-                yield Label("Kind", classes="field-label")
-                yield Select(KINDS, value="individual", allow_blank=False, id="kind")
+                yield Label(_("Kind"), classes="field-label")
+                yield Select([(_(label), value) for label, value in KINDS], value="individual",
+                             allow_blank=False, id="kind")
             with Horizontal(classes="field"):
-                yield Label("Guide", classes="field-label")
-                yield Select([], id="guide", prompt="(no guide)")
+                yield Label(_("Follows"), classes="field-label")
+                yield Select([], id="follows", prompt=_("(follows no session)"))
             with Horizontal(classes="field"):
-                yield Label("Tag scheme", classes="field-label")
-                yield Select([], id="scheme", prompt="(none)")
+                yield Label(_("Guide"), classes="field-label")
+                yield Select([], id="guide", prompt=_("(no guide)"))
             with Horizontal(classes="field"):
-                yield Label("Lead", classes="field-label")
-                yield Select([], id="lead", prompt="(who leads? Ctrl+N adds a researcher)")
+                yield Label(_("Tag scheme"), classes="field-label")
+                yield Select([], id="scheme", prompt=_("(none)"))
             with Horizontal(classes="field"):
-                yield Label("Observer", classes="field-label")
-                yield Select([], id="observer", prompt="(who observes?)")
+                yield Label(_("Lead"), classes="field-label")
+                yield Select([], id="lead", prompt=_("(who leads? Ctrl+N adds a researcher)"))
             with Horizontal(classes="field"):
-                yield Label("When", classes="field-label")
-                yield Input(id="when", placeholder="date and time, e.g. 2026-03-04 10:00")
+                yield Label(_("Observer"), classes="field-label")
+                yield Select([], id="observer", prompt=_("(who observes?)"))
             with Horizontal(classes="field"):
-                yield Label("Place", classes="field-label")
-                yield Input(id="place", placeholder="where (kept in the project, pseudonymised on export)")
-            yield Checkbox("Pilot interview (kept out of the dataset)", id="pilot")
-            yield Label("Informants (Ctrl+A adds a new one)", classes="section-title", id="informants-title")
+                yield Label(_("When"), classes="field-label")
+                yield Input(id="when", placeholder=_("date and time, e.g. 2026-03-04 10:00"))
+            with Horizontal(classes="field"):
+                yield Label(_("Place"), classes="field-label")
+                yield Input(id="place", placeholder=_("where (kept in the project, pseudonymised on export)"))
+            yield Checkbox(_("Pilot interview (kept out of the dataset)"), id="pilot")
+            yield Label(_("Informants (Ctrl+A adds a new one)"), classes="section-title", id="informants-title")
             with Horizontal(id="informant-tools"):
-                yield Input(id="informant-search", placeholder="search code, role, organisation, site…")
-                yield Checkbox("All shown", id="select-all")
+                yield Input(id="informant-search", placeholder=_("search code, role, organisation, site…"))
+                yield Checkbox(_("All shown"), id="select-all")
             yield SelectionList[str](id="informants")
-            yield Label("Consent, asked now", classes="section-title")
+            yield Label(_("Consent, asked now"), classes="section-title")
             yield Vertical(id="consent")
-            yield Label("Header fields from the guide", classes="section-title")
+            yield Label(_("Header fields from the guide"), classes="section-title")
             yield Vertical(id="header-fields")
-            yield Label("Recording", classes="section-title")
+            yield Label(_("Recording"), classes="section-title")
             with Horizontal(classes="field"):
-                yield Label("Microphone", classes="field-label")
-                yield Select([], id="device", prompt="(system default)")
+                yield Label(_("Microphone"), classes="field-label")
+                yield Select([], id="device", prompt=_("(system default)"))
             with Horizontal(id="mic-row"):
-                yield Button("Test microphone (Ctrl+T)", id="test-mic")
-                yield Static("(a 3-second level test)", id="mic-level")
-            yield Checkbox("Live transcript while recording", id="live")
+                yield Button(_("Test microphone (Ctrl+T)"), id="test-mic")
+                yield Static(_("(a 3-second level test)"), id="mic-level")
+            yield Checkbox(_("Live transcript while recording"), id="live")
             yield ModelAdvice(id="model-advice")
             yield Static("", id="setup-problems")
             with Horizontal(id="setup-buttons"):
-                yield Button("Start interview (Ctrl+R)", id="start", variant="success")
-                yield Button("Save for later (Ctrl+S)", id="save")
+                yield Button(_("Start interview (Ctrl+R)"), id="start", variant="success")
+                yield Button(_("Save for later (Ctrl+S)"), id="save")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -147,7 +156,11 @@ class SetupScreen(ProjectScreen[None]):
         from fieldkit.sessions.consent import session_consents
         from fieldkit.sessions.plan import load_plan, setup_choices
 
+        from fieldkit.sessions.linked import follow_candidates
+
         choices = setup_choices(self.handle)
+        self.follow_options = [(_("{title} ({kind})").format(title=r.title, kind=_kind_label(r.kind)), r.id)
+                               for r in follow_candidates(self.handle, exclude=self.session_id)]
         self.details = _informant_details(self.handle)
         plan = load_plan(self.handle, self.session_id) if self.session_id else None
         self.given = session_consents(self.handle, self.session_id) if self.session_id else {}
@@ -162,11 +175,18 @@ class SetupScreen(ProjectScreen[None]):
         self.query_one("#lead", Select).set_options(people)
         self.query_one("#observer", Select).set_options(people)
         self.query_one("#device", Select).set_options(message.devices)
+        self.query_one("#follows", Select).set_options(self.follow_options)
         plan = message.plan
+        self._kind_seen = plan.kind if plan else "individual"
+        self._follows_seen = plan.follows_id if plan else None
+        if plan is not None and plan.follows_id is not None:
+            self.query_one("#follows", Select).value = plan.follows_id
         self.chosen = set(plan.informants) if plan else set()
+        self.chose_order = list(plan.informants) if plan else []   # seat order as stored
         self._fill_informants()
         if plan is None:
-            self.query_one("#title", Input).value = f"Interview {datetime.now():%Y-%m-%d %H:%M}"
+            self.query_one("#title", Input).value = _("Interview {when}").format(
+                when=f"{datetime.now():%Y-%m-%d %H:%M}")
             if c.guides:
                 self.query_one("#guide", Select).value = c.guides[0].version_id
             interview = next((sid for sid, name in c.schemes if name == "Interview"), None)
@@ -191,7 +211,8 @@ class SetupScreen(ProjectScreen[None]):
             self.query_one("#when", Input).value = format_when(getattr(self, "planned", None))
         self.query_one("#live", Checkbox).value = message.models
         if not message.models:
-            self.query_one("#live", Checkbox).label = "Live transcript (no model on this laptop: `fieldkit models prepare`)"
+            self.query_one("#live", Checkbox).label = _("Live transcript (no model on this laptop: "
+                                                        "`fieldkit models prepare`)")
         self._build_header(plan.header if plan else {})
         self._build_consent()
         self.call_after_refresh(self._remember_pristine)
@@ -206,7 +227,7 @@ class SetupScreen(ProjectScreen[None]):
             return None if select.is_blank() else select.value
 
         return (tuple(self.query_one(f"#{w}", Input).value for w in ("title", "when", "place")),
-                tuple(val(w) for w in ("#kind", "#guide", "#scheme", "#lead", "#observer")),
+                tuple(val(w) for w in ("#kind", "#follows", "#guide", "#scheme", "#lead", "#observer")),
                 self.query_one("#pilot", Checkbox).value, tuple(sorted(self.chosen)),
                 tuple(sorted((k, i.value) for k, i in self.header_inputs.items())),
                 tuple(sorted((code, tuple(vars(row.answer()).values())) for code, row in self.consent_rows.items()
@@ -240,8 +261,8 @@ class SetupScreen(ProjectScreen[None]):
         words = self.query_one("#informant-search", Input).value.strip()
         total = sum(1 for i in self.choices.informants if not i.withdrawn)
         self.query_one("#informants-title", Label).update(
-            f"Informants: {len(self.chosen)} chosen of {total}"
-            + (f" ({shown} shown)" if words else "") + " — Ctrl+A adds a new one")
+            _("Informants: {n} chosen of {total}").format(n=len(self.chosen), total=total)
+            + (" " + _("({n} shown)").format(n=shown) if words else "") + " — " + _("Ctrl+A adds a new one"))
         box = self.query_one("#select-all", Checkbox)
         shown_codes = {sel.get_option_at_index(i).value for i in range(sel.option_count)}
         with box.prevent(Checkbox.Changed):
@@ -268,6 +289,50 @@ class SetupScreen(ProjectScreen[None]):
 
     # ------------------------------------------------------------------ dynamic parts
 
+    @on(Select.Changed, "#kind")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        """Choosing Observation proposes the project's observation guide and the
+        meeting-observation tag scheme."""
+        if self.choices is None or event.value == self._kind_seen:
+            return
+        self._kind_seen = event.value
+        if event.value != "observation":
+            return
+        from fieldkit.sessions.linked import observation_defaults
+
+        guide, scheme = observation_defaults(self.choices)
+        if guide is not None:
+            self.query_one("#guide", Select).value = guide
+        if scheme is not None:
+            self.query_one("#scheme", Select).value = scheme
+
+    @on(Select.Changed, "#follows")
+    def _follows_changed(self, event: Select.Changed) -> None:
+        """Following a session carries its participants over (an observed meeting, then
+        the group interview of the same people)."""
+        value = None if event.select.is_blank() else event.value
+        if self.choices is None or value == self._follows_seen:
+            return
+        self._follows_seen = value
+        if value is not None:
+            self._carry(value)
+
+    @work(thread=True, group="setup-carry", exit_on_error=False)
+    def _carry(self, follows_id) -> None:  # noqa: ANN001
+        from fieldkit.sessions.linked import carried_participants
+
+        codes = carried_participants(self.handle, follows_id)
+        self.app.call_from_thread(self._carried, codes)
+
+    def _carried(self, codes: list[str]) -> None:
+        new = [c for c in codes if c not in self.chosen]
+        self.chose_order += [c for c in codes if c not in self.chose_order]   # the same seats
+        self.chosen |= set(codes)
+        self._fill_informants()
+        self._build_consent()
+        if new:
+            self.notify(_("Participants carried over: {codes}.").format(codes=", ".join(new)), timeout=4)
+
     @on(Select.Changed, "#guide")
     def _guide_changed(self, event: Select.Changed) -> None:
         if self.choices is not None:
@@ -280,7 +345,7 @@ class SetupScreen(ProjectScreen[None]):
         version = self.query_one("#guide", Select).value
         guide = next((g for g in self.choices.guides if g.version_id == version), None)
         if guide is None or not guide.header:
-            box.mount(Static("(the guide has no header fields)", classes="muted"))
+            box.mount(Static(_("(the guide has no header fields)"), classes="muted"))
             return
         rows = []
         # the labels are the guide's own words ("Organisasjoner", "Annen informasjon"):
@@ -303,6 +368,8 @@ class SetupScreen(ProjectScreen[None]):
         chosen = (self.chosen - shown) | set(sel.selected)
         if chosen == self.chosen:
             return   # the list was refilled (search): nothing chosen or unchosen
+        self.chose_order = [c for c in self.chose_order if c in chosen]
+        self.chose_order += [c for c in sel.selected if c in chosen and c not in self.chose_order]
         self.chosen = chosen
         self._informants_summary()
         self._build_consent()
@@ -326,7 +393,7 @@ class SetupScreen(ProjectScreen[None]):
         for widget in box.query(".muted"):
             widget.remove()
         if not chosen:
-            box.mount(Static("(choose the informants first)", classes="muted"))
+            box.mount(Static(_("(choose the informants first)"), classes="muted"))
 
     # ------------------------------------------------------------------ informants
 
@@ -334,7 +401,7 @@ class SetupScreen(ProjectScreen[None]):
         try:
             from fieldkit.tui.screens.informant_form import InformantForm
         except ImportError:  # pragma: no cover - the form ships with the informants screen
-            self.notify("Add informants with `fieldkit informant add`.", severity="warning")
+            self.notify(_("Add informants with `fieldkit informant add`."), severity="warning")
             return
 
         def added(code: str | None) -> None:
@@ -391,14 +458,14 @@ class SetupScreen(ProjectScreen[None]):
                 select.value = rid
                 break
         name = next((r.label for r in choices.researchers if r.id == rid), "")
-        self.notify(f"Researcher {name} added.", timeout=3)
+        self.notify(_("Researcher {name} added.").format(name=name), timeout=3)
 
     # ------------------------------------------------------------------ microphone
 
     @on(Button.Pressed, "#test-mic")
     def action_test_microphone(self) -> None:
         self.query_one("#mic-row").scroll_visible()   # the meter is seen, wherever the form was
-        self.query_one("#mic-level", Static).update("listening…")
+        self.query_one("#mic-level", Static).update(_("listening…"))
         self.test_microphone(self._device())
 
     def _device(self) -> str | int | None:
@@ -422,7 +489,8 @@ class SetupScreen(ProjectScreen[None]):
         except FieldkitError as exc:
             self.post_message(self.Level(None, exc.message))
             return
-        self.post_message(self.Level(result.db, f"peak {result.db:.0f} dBFS — {result.verdict}"))
+        self.post_message(self.Level(result.db, _("peak {db} dBFS — {verdict}").format(
+            db=f"{result.db:.0f}", verdict=result.verdict)))
 
     def on_setup_screen_level(self, message: Level) -> None:
         from rich.text import Text
@@ -448,8 +516,9 @@ class SetupScreen(ProjectScreen[None]):
             guide_version_id=val("#guide"), tag_scheme_id=val("#scheme"), lead_id=val("#lead"),
             observer_id=val("#observer"), place=self.query_one("#place", Input).value,
             header={k: i.value for k, i in self.header_inputs.items()},
-            informants=sorted(self.chosen),
-            is_pilot=self.query_one("#pilot", Checkbox).value)
+            informants=[c for c in self.chose_order if c in self.chosen]
+            + sorted(self.chosen - set(self.chose_order)),
+            is_pilot=self.query_one("#pilot", Checkbox).value, follows_id=val("#follows"))
 
     def _problem(self, text: str) -> None:
         widget = self.query_one("#setup-problems", Static)
@@ -467,7 +536,7 @@ class SetupScreen(ProjectScreen[None]):
         from fieldkit.sessions.plan import save_session
 
         if self.choices is None:
-            self.notify("Still reading the project: try again in a moment.", severity="warning", timeout=3)
+            self.notify(_("Still reading the project: try again in a moment."), severity="warning", timeout=3)
             return None
         plan = self._plan()
         try:
@@ -485,7 +554,7 @@ class SetupScreen(ProjectScreen[None]):
 
     def action_save(self) -> None:
         if self._save() is not None:
-            self.notify("Session saved for later.", timeout=3)
+            self.notify(_("Session saved for later."), timeout=3)
             self.dismiss(None)
 
     @on(Button.Pressed, "#save")
@@ -505,19 +574,20 @@ class SetupScreen(ProjectScreen[None]):
         warnings = [p.text for p in problems if not p.blocks_recording]
         wants_audio = plan.kind != "notes_only"
         if warnings:
-            self.notify("\n".join(warnings), title="Consent", severity="warning", timeout=10)
+            self.notify("\n".join(warnings), title=_("Consent"), severity="warning", timeout=10)
         if wants_audio and blocking:
             from fieldkit.tui.screens.confirm import ConfirmScreen
 
-            self._problem("Recording cannot start: " + "; ".join(blocking) + ".")
+            self._problem(_("Recording cannot start: {why}.").format(why="; ".join(blocking)))
 
             def notes_only(ok: bool | None) -> None:
                 if ok:
                     self._begin(record=False)
 
             self.app.push_screen(ConfirmScreen(
-                "Recording cannot start:\n" + "\n".join(f"  • {b}" for b in blocking)
-                + "\n\nHold the interview with notes only?", yes="Notes only", no="Back"), notes_only)
+                _("Recording cannot start:") + "\n" + "\n".join(f"  • {b}" for b in blocking)
+                + "\n\n" + _("Hold the interview with notes only?"), yes=_("Notes only"), no=_("Back")),
+                notes_only)
             return
         self._begin(record=wants_audio)
 
@@ -540,8 +610,12 @@ class SetupScreen(ProjectScreen[None]):
                 self.dismiss(None)
 
         self.app.push_screen(ConfirmScreen(
-            "Leave without saving?\n\nWhat you filled in here is thrown away. "
-            "Ctrl+S keeps it as a plan for later.", yes="Throw away", no="Keep editing"), answer)
+            _("Leave without saving?\n\nWhat you filled in here is thrown away. "
+              "Ctrl+S keeps it as a plan for later."), yes=_("Throw away"), no=_("Keep editing")), answer)
+
+
+def _kind_label(kind: str) -> str:
+    return next((_(label) for label, value in KINDS if value == kind), kind)
 
 
 def _informant_details(handle) -> dict[str, str]:  # noqa: ANN001

@@ -15,9 +15,10 @@ from fieldkit.recording.clock import hms as clock  # the one hh:mm:ss (re-export
 if TYPE_CHECKING:
     from fieldkit.guides.model import Guide, Question, Theme
     from fieldkit.sessions.live import EventView, TagKey
+    from fieldkit.sessions.roster import Seat
 
 __all__ = ["clock", "meter", "RecordingBar", "GuidePanel", "CoverageList", "EventLog", "TagLegend",
-           "TranscriptTail", "describe"]
+           "TranscriptTail", "Roster", "describe"]
 
 #: what a recording or consent event says, by its code
 RECORDING = {"start": N_("start"), "pause": N_("pause"), "resume": N_("resume"),
@@ -153,6 +154,8 @@ def describe(ev: "EventView", tags: dict[str, "TagKey"], guide: "Guide | None") 
                                                    else ev.code.replace("_", " ")), style="dim italic")
     else:
         t.append(f"{ev.kind} {ev.text}".strip())
+    if ev.subject and ev.kind in ("tag", "note", "marker"):
+        t.append(f" → {ev.subject}", style="bold cyan")   # the participant it is about (seat digit)
     t.truncate(200)
     return t
 
@@ -239,4 +242,26 @@ class TranscriptTail(Static):
                 t.append("\n")
             t.append(clock(ms) + " ", style="dim")
             t.append(text.strip())
+        self.update(t)
+
+
+class Roster(Static):
+    """The seats of a focus group: seat number -> informant code and role. A digit typed
+    right after a tag or note says which of them it is about."""
+
+    def show(self, seats: "list[Seat]") -> None:
+        from fieldkit.i18n import _
+
+        t = Text(no_wrap=True, overflow="ellipsis")
+        seated = [x for x in seats if x.seat]
+        for i, x in enumerate(seated):
+            if i:
+                t.append("\n")
+            t.append(f" {x.seat} ", style="reverse bold")
+            t.append(f" {x.code}", style="bold")
+            if x.role:
+                t.append(f"  {x.role}", style="dim")
+        if seated:
+            t.append("\n")
+            t.append(_("tag or note, then a seat digit: who it is about"), style="dim italic")
         self.update(t)
