@@ -167,30 +167,39 @@ def _catalogue() -> gettext.GNUTranslations:
         return gettext.GNUTranslations(f)
 
 
+def _translated_ids() -> set[str]:
+    """Every msgid the Norwegian .po files translate (a non-empty msgstr), words that are
+    the same in both languages included: being in the catalogue is what says a person
+    looked at the string."""
+    from babel.messages.pofile import read_po
+
+    ids: set[str] = set()
+    for po in sorted((i18n.LOCALE_DIR / "nb" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as f:
+            for m in read_po(f, locale="nb"):
+                if m.id and (m.string if isinstance(m.string, str) else all(m.string)):
+                    ids.add(m.id[0] if isinstance(m.id, tuple) else m.id)
+    return ids
+
+
 @pytest.mark.parametrize("name", TUI_FILES)
 def test_every_app_string_has_a_norwegian_translation(name: str):
     """What ``_()``, ``N_()`` and ``ngettext()`` mark in the file (found by Babel's own
     extractor) is in the Norwegian catalogue, with the same {fields}."""
     from babel.messages.extract import extract_from_file
 
-    nb = _catalogue()
+    nb, known = _catalogue(), _translated_ids()
     missing, fields = [], []
     for _line, msg, _c, _ctx in extract_from_file("python", str(TUI / name),
                                                   keywords={"_": None, "N_": None, "ngettext": (1, 2)}):
         singular = msg[0] if isinstance(msg, tuple) else msg
         translated = nb.ngettext(msg[0], msg[1], 2) if isinstance(msg, tuple) else nb.gettext(msg)
-        if translated == singular and _has_words(singular) and singular not in SAME_IN_NORWEGIAN:
+        if singular not in known and _has_words(singular):
             missing.append(singular)
         elif set(re.findall(r"\{(\w+)", translated)) != set(re.findall(r"\{(\w+)", singular)):
             fields.append((singular, translated))
     assert not missing, f"fieldkit/tui/{name}: no Norwegian for {missing}"
     assert not fields, f"fieldkit/tui/{name}: the translation names other {{fields}}: {fields}"
-
-
-#: the same word in both languages
-SAME_IN_NORWEGIAN = {"Informant", "Word (.docx)", "Team", "start", "pause", "{answer} (y)", "{answer} (n)",
-                     "disk {n} min", "Coverage — {guide}  ·  {sessions}", "Theme {n}/{total}: {title}",
-                     "Informants — {n}"}
 
 
 def test_dates_and_numbers_in_the_language():
@@ -327,3 +336,22 @@ async def test_a_screen_pushed_again_after_the_language_changed_is_translated_af
     assert described["app.focus_next"] == "Focus Next"
     ids = {b.action: b.id for bs in screen._bindings.key_to_bindings.values() for b in bs}
     assert ids["answer(True)"] == "confirm.answer_True" and ids["answer(False)"] == "confirm.answer_False"
+
+
+def test_one_translation_per_string_across_the_catalogue_files():
+    """The .po files are compiled together: a msgid translated differently in two files
+    would depend on their order, so each string has one translation."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, tuple[str, object]] = {}
+    clashes = []
+    for po in sorted((i18n.LOCALE_DIR / "nb" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as f:
+            for m in read_po(f, locale="nb"):
+                if not m.id:
+                    continue
+                key = m.id if isinstance(m.id, str) else m.id[0]
+                if key in seen and seen[key][1] != m.string:
+                    clashes.append((key, seen[key], (po.name, m.string)))
+                seen.setdefault(key, (po.name, m.string))
+    assert not clashes, clashes

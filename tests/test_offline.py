@@ -55,7 +55,7 @@ def test_cli_and_app_work_offline(tmp_path: Path):
     assert "[PASS] Data folder" in r.stdout and "Traceback" not in r.stderr
     r = offline(sys.executable, "-c", APP_FLOW, data)
     assert r.returncode == 0, r.stderr
-    assert "project(s)" in r.stdout
+    assert "STATUS 1 project · data folder" in r.stdout
 
 
 @pytest.mark.slow

@@ -38,6 +38,9 @@ MARK_STYLE = {"note": "italic cyan", "tag": "bold yellow", "quote": "bold magent
               "probe": "dim green", "returned": "cyan", "marker": "bold"}
 
 
+#: the kinds of row in the transcript list (internal names, never shown)
+SEGMENT, MARKER = "segment", "marker"
+
 class ReplaceScreen(ModalScreen[tuple[str, str] | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
 
@@ -182,9 +185,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.query_one("#review-speakers", Static).update(line)
         items: list[tuple[int, int, str, object]] = []
         for seg in data.segments:
-            items.append((seg.start_ms, 1, "segment", seg))
+            items.append((seg.start_ms, 1, SEGMENT, seg))
         for m in data.markers:
-            items.append((m.position_ms if m.position_ms is not None else -1, 0, "marker", m))
+            items.append((m.position_ms if m.position_ms is not None else -1, 0, MARKER, m))
         items.sort(key=lambda x: (x[0], x[1]))
         self.rows = [(kind, obj) for _ms, _o, kind, obj in items]
         options = self.query_one("#review-list", OptionList)
