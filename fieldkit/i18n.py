@@ -130,3 +130,24 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark a string for translation where it is defined; translate it with ``_()`` where shown."""
     return message
+
+
+def translate_click() -> None:
+    """Let click's own words ("Usage:", "Options", "Show this message and exit.", its error
+    messages) follow fieldkit's language.
+
+    click looks its messages up with the standard library's ``gettext.gettext`` and
+    ``ngettext`` (the process-wide default domain, chosen by the system locale only), bound
+    by name in each of its modules. Rebinding those names to fieldkit's ``_``/``ngettext``
+    makes click speak the language of ``FIELDKIT_LANG`` / :func:`set_language` too, from the
+    same catalogue (click's English messages are msgids in ``cli.po``). Cheap: no import,
+    only the click modules already loaded are touched; idempotent."""
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if name != "click" and not name.startswith("click."):
+            continue
+        if getattr(module, "_", None) is _gettext.gettext:
+            module._ = _
+        if getattr(module, "ngettext", None) is _gettext.ngettext:
+            module.ngettext = ngettext

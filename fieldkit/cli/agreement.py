@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import _
 
 
 def reading(kappa: float | None) -> str:
@@ -18,17 +19,18 @@ def reading(kappa: float | None) -> str:
     return "almost perfect"
 
 
-@click.command()
+@click.command(help=_("Agreement per tag code between two researchers who tagged SESSION (Cohen's "
+         "kappa\nover time slices, as BORIS computes it), and the moments where they "
+         "differ."))
 @click.argument("session_ref", metavar="SESSION")
 @click.option("--project", "-p", "project_name", required=True)
 @click.option("--window", type=click.FloatRange(min=0.1, max=600), default=2.0, show_default=True,
-              help="Length of a time slice, in seconds.")
-@click.option("--raters", help="Two researchers' initials, e.g. AB,CD (default: the two who tagged, lead first).")
+              help=_("Length of a time slice, in seconds."))
+@click.option("--raters", help=_("Two researchers' initials, e.g. AB,CD (default: "
+                                   "the two who tagged, lead first)."))
 @click.pass_context
 def agreement(ctx: click.Context, session_ref: str, project_name: str, window: float,
               raters: str | None) -> None:
-    """Agreement per tag code between two researchers who tagged SESSION (Cohen's kappa
-    over time slices, as BORIS computes it), and the moments where they differ."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -41,7 +43,8 @@ def agreement(ctx: click.Context, session_ref: str, project_name: str, window: f
     if raters:
         parts = [p for p in raters.replace(" ", ",").split(",") if p]
         if len(parts) != 2:
-            raise click.UsageError("--raters takes two researchers' initials, e.g. --raters AB,CD.")
+            raise click.UsageError(_("--raters takes two researchers' initials, e.g. "
+                                       "--raters AB,CD."))
         pair = (parts[0], parts[1])
     with workspace(ctx).open(project_name) as handle:
         sess = find_session(handle, session_ref)

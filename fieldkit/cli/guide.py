@@ -5,19 +5,20 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import _
 
 
-@click.group()
+@click.group(help=_("Check, import and list interview guides."))
 def guide() -> None:
-    """Check, import and list interview guides."""
+    pass
 
 
 def _print_outline(g) -> None:  # noqa: ANN001
     click.echo(f"{g.title}  [{g.language}]")
     if g.informant_types:
-        click.echo(f"  informant types: {', '.join(g.informant_types)}")
+        click.echo(_("  informant types: {informant_types}").format(informant_types=', '.join(g.informant_types)))
     if g.header:
-        click.echo(f"  header fields: {'; '.join(g.header)}")
+        click.echo(_("  header fields: {header}").format(header='; '.join(g.header)))
     for line in g.intro.splitlines():
         click.echo(f"  > {line}")
     n = 0
@@ -40,25 +41,23 @@ def _print_outline(g) -> None:  # noqa: ANN001
                 click.echo(f"               + {ex}")
 
 
-@guide.command("check")
+@guide.command("check", help=_("Validate a guide FILE (.md, .txt or .docx) and print its outline with ids."))
 @click.argument("file", type=click.Path(dir_okay=True))
 def check(file: str) -> None:
-    """Validate a guide FILE (.md, .txt or .docx) and print its outline with ids."""
     from fieldkit.guides.files import load_guide_file
 
     g, _text = load_guide_file(file)
     _print_outline(g)
     questions = sum(len(t.questions) for t in g.themes)
-    click.echo(f"\nOK: {len(g.themes)} themes, {questions} questions.")
+    click.echo(_("\nOK: {n} themes, {questions} questions.").format(n=len(g.themes), questions=questions))
 
 
-@guide.command("import")
+@guide.command("import", help=_("Add guide FILE to a project, or a new version of it."))
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.option("--project", "-p", "project_name", required=True)
-@click.option("--slug", help="Guide name in the project (default: the file name).")
+@click.option("--slug", help=_("Guide name in the project (default: the file name)."))
 @click.pass_context
 def import_(ctx: click.Context, file: str, project_name: str, slug: str | None) -> None:
-    """Add guide FILE to a project, or a new version of it."""
     from fieldkit.guides.store import import_guide
 
     with workspace(ctx).open(project_name) as handle:
@@ -68,14 +67,13 @@ def import_(ctx: click.Context, file: str, project_name: str, slug: str | None) 
             click.echo(f"Imported {file} as version {version.number}"
                        + (f" ({len(retired)} items retired)" if retired else "") + ".")
         else:
-            click.echo(f"No change: {file} is the same as version {version.number}.")
+            click.echo(_("No change: {file} is the same as version {number}.").format(file=file, number=version.number))
 
 
-@guide.command("list")
+@guide.command("list", help=_("List the guides in a project with their latest version."))
 @click.option("--project", "-p", "project_name", required=True)
 @click.pass_context
 def list_(ctx: click.Context, project_name: str) -> None:
-    """List the guides in a project with their latest version."""
     from fieldkit.guides.store import latest_versions
 
     with workspace(ctx).open(project_name) as handle:
@@ -83,13 +81,13 @@ def list_(ctx: click.Context, project_name: str) -> None:
             click.echo(f"{g.slug:30} v{v.number}  {g.title}  ({v.created_at:%Y-%m-%d})")
 
 
-@click.command()
+@click.command(help=_("Guide coverage: one session, or question x session for the project."))
 @click.option("--project", "-p", "project_name", required=True)
-@click.option("--session", "session_id", help="One session's coverage (id or its start).")
-@click.option("--pilot", is_flag=True, help="Include pilot sessions.")
+@click.option("--session", "session_id", help=_("One session's coverage (id or its "
+                                                  "start)."))
+@click.option("--pilot", is_flag=True, help=_("Include pilot sessions."))
 @click.pass_context
 def coverage(ctx: click.Context, project_name: str, session_id: str | None, pilot: bool) -> None:
-    """Guide coverage: one session, or question x session for the project."""
     from rich.console import Console
     from rich.table import Table
 

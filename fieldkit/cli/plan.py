@@ -7,20 +7,23 @@ from datetime import date
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import _
 
 
-@click.command()
+@click.command(help=_("The sessions of one day per site: time, kind, informants, lead, observer, "
+         "guide,\nand what is still to plan (no lead, observer, guide, informants or "
+         "consent)."))
 @click.option("--project", "-p", "project_name", required=True)
 @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="The date, YYYY-MM-DD (default: today).")
+              help=_("The date, YYYY-MM-DD (default: today)."))
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Also write the plan to bring along: FILE.md (Markdown) or FILE.docx (Word).")
-@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
-@click.option("--names", is_flag=True, help="Informants' real names too (the file then holds personal data).")
+              help=_("Also write the plan to bring along: FILE.md (Markdown) or "
+                       "FILE.docx (Word)."))
+@click.option("--force", is_flag=True, help=_("Replace the output file if it exists."))
+@click.option("--names", is_flag=True, help=_("Informants' real names too (the file "
+                                                "then holds personal data)."))
 @click.pass_context
 def plan(ctx: click.Context, project_name: str, day, output: str | None, force: bool, names: bool) -> None:  # noqa: ANN001
-    """The sessions of one day per site: time, kind, informants, lead, observer, guide,
-    and what is still to plan (no lead, observer, guide, informants or consent)."""
     from pathlib import Path
 
     from rich import box

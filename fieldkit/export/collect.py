@@ -36,6 +36,7 @@ from fieldkit.store.models import (
     TranscriptSegment,
 )
 from fieldkit.store.models import Guide as GuideRow
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -71,7 +72,8 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
     """The export bundle for ``session_ids`` (None: every session of the project)."""
     opt = options or ExportOptions()
     if opt.layer not in LAYERS:
-        raise FieldkitError(f"Unknown layer {opt.layer!r}.", hint="Use verbatim or edited.")
+        raise FieldkitError(_("Unknown layer {layer!r}.").format(layer=opt.layer), hint=_("Use verbatim or "
+                                                                      "edited."))
     db = handle.db
     with db.session() as s:
         project = s.get(Project, handle.project_id)
@@ -85,7 +87,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
             by_id = {x.id: x for x in all_sessions}
             missing = [str(i) for i in session_ids if i not in by_id]
             if missing:
-                raise FieldkitError(f"No session {missing[0]} in this project.")
+                raise FieldkitError(_("No session {value} in this project.").format(value=missing[0]))
             sessions = [by_id[i] for i in session_ids]
         sids = [x.id for x in sessions]
         participants: list[SessionParticipant] = []

@@ -28,6 +28,7 @@ import re
 
 from fieldkit.errors import ExitCode, FieldkitError
 from fieldkit.guides.model import Guide, Probe, Question, Theme
+from fieldkit.i18n import _
 
 MAX_BYTES = 512 * 1024  # a long guide is ~20 kB; anything this big is not a guide
 FRONT_KEYS = {
@@ -64,13 +65,14 @@ def decode_guide_bytes(data: bytes, source: str) -> str:
     """Strict UTF-8 (a BOM is fine); clear errors for binary, huge and other encodings."""
     if len(data) > MAX_BYTES:
         raise GuideError(source, None, f"the file is {len(data) // 1024} kB; a guide is at most "
-                         f"{MAX_BYTES // 1024} kB.", hint="Is this the right file?")
+                         f"{MAX_BYTES // 1024} kB.", hint=_("Is this the right file?"))
     if b"\x00" in data[:8192]:
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise GuideError(source, None, "the file is UTF-16, not UTF-8.",
-                             hint="Save it again as UTF-8 (plain text).")
+                             hint=_("Save it again as UTF-8 (plain text)."))
         raise GuideError(source, None, "this looks like a binary file, not a text guide.",
-                         hint="Write the guide as plain text (.md), or import a Word file (.docx).")
+                         hint=_("Write the guide as plain text (.md), or import a "
+                                  "Word file (.docx)."))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -79,7 +81,7 @@ def decode_guide_bytes(data: bytes, source: str) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise GuideError(source, line, f"byte 0x{data[exc.start]:02x} is not UTF-8 "
                          "(the file is probably Latin-1 or Windows-1252).",
-                         hint="Save the file again with the encoding UTF-8.") from None
+                         hint=_("Save the file again with the encoding UTF-8.")) from None
 
 
 def content_hash(text: str) -> str:
@@ -109,10 +111,12 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
         i += 1
     if i >= len(lines):
         raise GuideError(source, None, "the guide is empty.",
-                         hint="Start with a front-matter block: ---, title: ..., ---")
+                         hint=_("Start with a front-matter block: ---, title: ..., "
+                                  "---"))
     if lines[i].strip() != "---":
         raise GuideError(source, i + 1, "a guide starts with a front-matter block (a line ---).",
-                         hint="Add ---, then 'title: Your guide', then --- at the top.")
+                         hint=_("Add ---, then 'title: Your guide', then --- at the "
+                                  "top."))
     front: dict[str, object] = {}
     front_start = i + 1
     i += 1
@@ -121,7 +125,7 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
     while True:
         if i >= len(lines):
             raise GuideError(source, front_start, "the front-matter block is not closed.",
-                             hint="End it with a line holding only ---.")
+                             hint=_("End it with a line holding only ---."))
         raw = lines[i]
         stripped = raw.strip()
         i += 1
@@ -136,11 +140,14 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
             continue
         if ":" not in stripped:
             raise GuideError(source, i, f"expected 'key: value' in the front matter, got {stripped!r}.")
-        key, _, value = stripped.partition(":")
+        key, _sep, value = stripped.partition(":")
         norm = FRONT_KEYS.get(key.strip().lower())
         if norm is None:
             allowed = ", ".join(sorted({"title", "language", "informant types", "header"}))
-            raise GuideError(source, i, f"unknown key {key.strip()!r}.", hint=f"Use one of: {allowed}.")
+            raise GuideError(source, i, f"unknown key {key.strip()!r}.", hint=_("Use "
+                                                                                  "one "
+                                                                                  "of: "
+                                                                                  "{allowed}.").format(allowed=allowed))
         if norm in front:
             raise GuideError(source, i, f"the key {key.strip()!r} is given twice.")
         value = value.strip()
@@ -150,11 +157,11 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
     title = str(front.get("title") or "").strip()
     if not title:
         raise GuideError(source, front_start, "the front matter has no title.",
-                         hint="Add a line 'title: ...' between the --- lines.")
+                         hint=_("Add a line 'title: ...' between the --- lines."))
     language = str(front.get("language") or "no").strip().lower()
     if not LANG_RE.match(language):
         raise GuideError(source, key_lines.get("language"), f"language {language!r} is not a language code.",
-                         hint="Use a code such as no, nb, nn or en.")
+                         hint=_("Use a code such as no, nb, nn or en."))
     guide = Guide(title=title, language=language,
                   informant_types=list(front.get("informant_types", [])),  # type: ignore[arg-type]
                   header=list(front.get("header", [])))  # type: ignore[arg-type]
@@ -171,7 +178,8 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
         ident = m.group(1)
         if ident in seen_ids:
             raise GuideError(source, lineno, f"the id {{#{ident}}} is already used on line "
-                             f"{seen_ids[ident]}.", hint="Every id must be unique in a guide.")
+                             f"{seen_ids[ident]}.", hint=_("Every id must be unique "
+                                                             "in a guide."))
         seen_ids[ident] = lineno
         return ident, rest
 
@@ -180,11 +188,13 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
             return
         if not theme.questions:
             raise GuideError(source, theme.line, f"the theme {theme.title!r} has no questions.",
-                             hint="Add at least one question ('- ...') or remove the theme.")
+                             hint=_("Add at least one question ('- ...') or remove "
+                                      "the theme."))
         if theme.open and (len(theme.questions) > 1 or theme.questions[0].probes):
             raise GuideError(source, theme.line, f"the open theme {theme.title!r} has more than "
                              "one question or has probes.",
-                             hint="An [open] theme is one question; remove [open] for more.")
+                             hint=_("An [open] theme is one question; remove [open] "
+                                      "for more."))
 
     for lineno in range(i + 1, len(lines) + 1):
         raw = lines[lineno - 1].expandtabs(4)
@@ -210,12 +220,13 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
         if stripped.startswith("#"):
             level = len(stripped) - len(stripped.lstrip("#"))
             raise GuideError(source, lineno, f"a level-{level} heading; themes are level-2 headings (## ...).",
-                             hint="Put the guide's title in the front matter and start each theme with '## '.")
+                             hint=_("Put the guide's title in the front matter and "
+                                      "start each theme with '## '."))
         marker, body = stripped[:1], stripped[1:].strip()
         if marker in "-*" and stripped[1:2] == " ":
             if theme is None:
                 raise GuideError(source, lineno, "a question before the first theme.",
-                                 hint="Add a theme heading ('## ...') above it.")
+                                 hint=_("Add a theme heading ('## ...') above it."))
             if indent == 0:
                 ident, body = claim_id(body, lineno)
                 m_only, body = _take(ONLY_RE, body)
@@ -234,8 +245,9 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
             else:
                 if question is None:
                     raise GuideError(source, lineno, "a probe before any question in this theme.",
-                                     hint="Indented '- ' lines are probes under the question above; "
-                                     "write the main question first (unindented '- ').")
+                                     hint=_("Indented '- ' lines are probes under "
+                                              "the question above; write the main "
+                                              "question first (unindented '- ')."))
                 ident, body = claim_id(body, lineno)
                 if not body:
                     raise GuideError(source, lineno, "an empty probe.")
@@ -244,7 +256,8 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
         if marker == "+" and stripped[1:2] == " ":
             if question is None:
                 raise GuideError(source, lineno, "an example ('+ ...') before any question.",
-                                 hint="Examples to mention if needed belong under a question.")
+                                 hint=_("Examples to mention if needed belong under "
+                                          "a question."))
             question.examples.append(body)
             continue
         if marker == ">":
@@ -259,7 +272,8 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
             continue
         if re.match(r"^\d+[.)]\s", stripped):
             raise GuideError(source, lineno, "numbered lists are not used for questions.",
-                             hint="Write questions as '- ...' (fieldkit numbers them itself).")
+                             hint=_("Write questions as '- ...' (fieldkit numbers "
+                                      "them itself)."))
         # plain text
         if theme is None:
             intro.append(stripped)
@@ -274,12 +288,13 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
             theme.instructions.append(stripped)
         else:
             raise GuideError(source, lineno, f"plain text after the questions: {stripped[:40]!r}.",
-                             hint="Indent it to continue the question above, or start it with '> ' "
-                             "for an instruction.")
+                             hint=_("Indent it to continue the question above, or "
+                                      "start it with '> ' for an instruction."))
     close_theme()
     if not guide.themes:
         raise GuideError(source, None, "the guide has no themes.",
-                         hint="Start each theme with a level-2 heading: '## Theme title'.")
+                         hint=_("Start each theme with a level-2 heading: '## Theme "
+                                  "title'."))
     guide.intro = "\n".join(intro)
     if assign:
         assign_ids(guide)

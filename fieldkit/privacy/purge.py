@@ -42,6 +42,7 @@ from fieldkit.store.models import (
     SessionParticipant,
     TranscriptSegment,
 )
+from fieldkit.i18n import _
 
 
 @dataclass
@@ -105,8 +106,9 @@ def plan_informant_purge(handle, code: str) -> PurgePlan:  # noqa: ANN001 - Proj
         ).first()
         if inf is None:
             raise FieldkitError(
-                f"No informant with code {code!r} in this project.",
-                hint="`fieldkit purge --informant CODE` takes the pseudonym code, e.g. L03.",
+                _("No informant with code {code!r} in this project.").format(code=code),
+                hint=_("`fieldkit purge --informant CODE` takes the pseudonym code, "
+                         "e.g. L03."),
             )
         plan = PurgePlan(inf.id, inf.code, _name_parts(inf.name))
         parts = s.exec(
@@ -178,8 +180,10 @@ def _silence_file(path: Path, spans: list[tuple[int, int]]) -> None:
         data, sr = sf.read(str(path), dtype="int16", always_2d=True)
     except Exception as exc:  # noqa: BLE001 - any decoder error
         raise FieldkitError(
-            f"Cannot rewrite the audio file {path} to remove the informant's speech: {exc}",
-            hint="Nothing was deleted. Check the file (fieldkit recover) and run the purge again.",
+            _("Cannot rewrite the audio file {path} to remove the informant's "
+                "speech: {exc}").format(path=path, exc=exc),
+            hint=_("Nothing was deleted. Check the file (fieldkit recover) and run "
+                     "the purge again."),
         ) from exc
     for start, end in spans:
         data[max(0, start * sr // 1000) : max(0, end * sr // 1000)] = 0

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.guides.model import Guide
@@ -175,7 +176,7 @@ def save_part(handle: "ProjectHandle", session_id: uuid.UUID, part: str, text: s
     from fieldkit.store.models import Event, EventKind, utcnow
 
     if part not in PARTS:
-        raise FieldkitError(f"Unknown debrief part {part!r}.")
+        raise FieldkitError(_("Unknown debrief part {part!r}.").format(part=part))
     text, base = text.strip(), base.strip()
     for _attempt in range(20):
         event_id, raw, _editor = _current(handle, session_id, part, author_id)
@@ -197,8 +198,10 @@ def save_part(handle: "ProjectHandle", session_id: uuid.UUID, part: str, text: s
         if done:
             return Saved(m.text, m.text != text, m.conflict)
         # the other terminal saved between our read and our write: read and merge again
-    raise FieldkitError("The debrief could not be saved: the other terminal keeps changing it.",
-                        hint="Nothing is lost: your text is still in the box. Press Ctrl+S again.")
+    raise FieldkitError(_("The debrief could not be saved: the other terminal keeps "
+                            "changing it."),
+                        hint=_("Nothing is lost: your text is still in the box. "
+                                 "Press Ctrl+S again."))
 
 
 def debrief_people(handle: "ProjectHandle", session_id: uuid.UUID) -> tuple[str, dict[uuid.UUID, str]]:
@@ -208,7 +211,7 @@ def debrief_people(handle: "ProjectHandle", session_id: uuid.UUID) -> tuple[str,
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise FieldkitError(f"No session {session_id} in this project.")
+            raise FieldkitError(_("No session {session_id} in this project.").format(session_id=session_id))
         people = {}
         for rid in (sess.lead_id, sess.observer_id):
             if rid is not None:
@@ -225,7 +228,7 @@ def save_debrief(handle: "ProjectHandle", session_id: uuid.UUID, part: str, text
     :func:`save_part`. An empty text removes nothing (nothing written is ever lost): it
     returns what is stored, or None when nothing is."""
     if part not in PARTS:
-        raise FieldkitError(f"Unknown debrief part {part!r}.")
+        raise FieldkitError(_("Unknown debrief part {part!r}.").format(part=part))
     base = stored_text(handle, session_id, part, author_id)
     if not text.strip():
         return Saved(base.strip(), False, False) if base.strip() else None
@@ -250,7 +253,7 @@ def session_people(handle: "ProjectHandle", session_id: uuid.UUID) -> tuple["Ses
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise FieldkitError(f"No session {session_id} in this project.")
+            raise FieldkitError(_("No session {session_id} in this project.").format(session_id=session_id))
         people = {}
         for rid in (sess.lead_id, sess.observer_id):
             if rid is not None:

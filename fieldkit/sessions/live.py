@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -123,7 +124,7 @@ def load_live(handle: "ProjectHandle", session_id: uuid.UUID, tail: int = 6) -> 
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise FieldkitError(f"No session {session_id} in this project.")
+            raise FieldkitError(_("No session {session_id} in this project.").format(session_id=session_id))
         initials = {r.id: r.initials for r in s.exec(select(Researcher).where(
             Researcher.project_id == handle.project_id))}
         codes = {i.id: i.code for i in s.exec(select(Informant).where(

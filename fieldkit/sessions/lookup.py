@@ -7,6 +7,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -31,9 +32,12 @@ def find_session(handle: "ProjectHandle", ref: str) -> "Session":
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise FieldkitError(f"No session {ref!r} in this project.",
-                            hint="Give its id (or the first 6+ characters) or its exact title.")
-    raise FieldkitError(f"{ref!r} matches {len(matches)} sessions.", hint="Give more of the id.")
+        raise FieldkitError(_("No session {ref!r} in this project.").format(ref=ref),
+                            hint=_("Give its id (or the first 6+ characters) or its "
+                                     "exact title."))
+    raise FieldkitError(_("{ref!r} matches {n} sessions.").format(ref=ref, n=len(matches)), hint=_("Give "
+                                                                              "more of "
+                                                                              "the id."))
 
 
 def observer_target(handle: "ProjectHandle", session_ref: str | None,
@@ -52,8 +56,9 @@ def observer_target(handle: "ProjectHandle", session_ref: str | None,
                                                    Session.status == SessionStatus.recording)
                              .order_by(Session.starts_at.desc())).all()
         if not running:
-            raise FieldkitError(f"No session of {handle.project().name!r} is being recorded now.",
-                                hint="Start the interview in the other terminal first, or name one with --session.")
+            raise FieldkitError(_("No session of {name!r} is being recorded now.").format(name=handle.project().name),
+                                hint=_("Start the interview in the other terminal "
+                                         "first, or name one with --session."))
         sess = running[0]
     author = sess.observer_id
     if initials:
@@ -61,6 +66,7 @@ def observer_target(handle: "ProjectHandle", session_ref: str | None,
             r = s.exec(select(Researcher).where(Researcher.project_id == handle.project_id,
                                                 Researcher.initials == initials.strip().upper())).first()
         if r is None:
-            raise FieldkitError(f"No researcher with initials {initials!r} in this project.")
+            raise FieldkitError(_("No researcher with initials {initials!r} in this "
+                                    "project.").format(initials=initials))
         author = r.id
     return handle.project().slug, sess.id, author

@@ -9,6 +9,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -85,11 +86,12 @@ def add_researcher(handle: "ProjectHandle", name: str, initials: str) -> uuid.UU
 
     name, initials = name.strip(), initials.strip().upper()
     if not name or not initials:
-        raise FieldkitError("A researcher needs a name and initials.")
+        raise FieldkitError(_("A researcher needs a name and initials."))
     with handle.db.transaction() as s:
         if s.exec(select(Researcher).where(Researcher.project_id == handle.project_id,
                                            Researcher.initials == initials)).first():
-            raise FieldkitError(f"The initials {initials!r} are already used in this project.")
+            raise FieldkitError(_("The initials {initials!r} are already used in "
+                                    "this project.").format(initials=initials))
         r = Researcher(project_id=handle.project_id, name=name, initials=initials)
         s.add(r)
     return r.id
@@ -117,18 +119,20 @@ def save_session(handle: "ProjectHandle", plan: SessionPlan, session_id: uuid.UU
     from fieldkit.store.models import Informant, Session, SessionKind, SessionParticipant, SessionStatus
 
     if not plan.title.strip():
-        raise FieldkitError("The session needs a title.")
+        raise FieldkitError(_("The session needs a title."))
     if plan.lead_id is not None and plan.lead_id == plan.observer_id:
-        raise FieldkitError("The lead interviewer and the observer must be two people.")
+        raise FieldkitError(_("The lead interviewer and the observer must be two "
+                                "people."))
     with handle.db.transaction() as s:
         if session_id is None:
             sess = Session(project_id=handle.project_id, title=plan.title.strip())
         else:
             sess = s.get(Session, session_id)
             if sess is None:
-                raise FieldkitError(f"No session {session_id} in this project.")
+                raise FieldkitError(_("No session {session_id} in this project.").format(session_id=session_id))
             if sess.status != SessionStatus.planned:
-                raise FieldkitError(f"The session {sess.title!r} has started; its setup can no longer change.")
+                raise FieldkitError(_("The session {title!r} has started; its setup "
+                                        "can no longer change.").format(title=sess.title))
         sess.title = plan.title.strip()
         sess.kind = SessionKind(plan.kind)
         sess.guide_version_id = plan.guide_version_id
@@ -143,9 +147,11 @@ def save_session(handle: "ProjectHandle", plan: SessionPlan, session_id: uuid.UU
             inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
                                                  Informant.code == code)).first()
             if inf is None:
-                raise FieldkitError(f"No informant with code {code!r} in this project.")
+                raise FieldkitError(_("No informant with code {code!r} in this "
+                                        "project.").format(code=code))
             if inf.withdrawn_on:
-                raise FieldkitError(f"{code} withdrew on {inf.withdrawn_on} and cannot take part.")
+                raise FieldkitError(_("{code} withdrew on {withdrawn_on} and cannot "
+                                        "take part.").format(code=code, withdrawn_on=inf.withdrawn_on))
             wanted[inf.id] = code
         for part in s.exec(select(SessionParticipant).where(SessionParticipant.session_id == sess.id)):
             if part.informant_id not in wanted:
@@ -166,7 +172,7 @@ def load_plan(handle: "ProjectHandle", session_id: uuid.UUID) -> SessionPlan:
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise FieldkitError(f"No session {session_id} in this project.")
+            raise FieldkitError(_("No session {session_id} in this project.").format(session_id=session_id))
         codes = list(s.exec(
             select(Informant.code).join(SessionParticipant).where(SessionParticipant.session_id == session_id)
             .order_by(Informant.code)))

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 from fieldkit.errors import FieldkitError
 from fieldkit.store.models import Informant, SyncBase, SyncConflict, utcnow
 from fieldkit.team.records import content_hash, delete_ids, read_rows, synced_tables, table, upsert
+from fieldkit.i18n import _
 
 Record = tuple[str, dict[str, Any]]
 
@@ -211,10 +212,10 @@ def reconcile(conn: Connection, peer: str, incoming: dict[uuid.UUID, Record],
 
             if isinstance(exc, IntegrityError):
                 raise FieldkitError(
-                    f"The incoming {tbl.name} records clash with this project's own "
-                    f"(the same name or number used for different records): "
-                    f"{str(exc.orig).splitlines()[0]}",
-                    hint="Nothing was changed. Rename the record on one side and try again.",
+                    _("The incoming {name} records clash with this project's own "
+                        "(the same name or number used for different records): {value}").format(name=tbl.name, value=str(exc.orig).splitlines()[0]),
+                    hint=_("Nothing was changed. Rename the record on one side and "
+                             "try again."),
                 ) from exc
             raise
     sb = SyncBase.__table__
