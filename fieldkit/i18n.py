@@ -151,3 +151,38 @@ def translate_click() -> None:
             module._ = _
         if getattr(module, "ngettext", None) is _gettext.ngettext:
             module.ngettext = ngettext
+
+
+def babel_locale() -> str:
+    """The Babel locale of the language in use (``nb_NO`` or ``en_GB``)."""
+    return "nb_NO" if language() == "nb" else "en_GB"
+
+
+def format_date(value, length: str = "long") -> str:  # noqa: ANN001 - date, datetime or ISO text
+    """A date as people write it in the language in use: "3. mars 2026" in Norwegian,
+    "3 March 2026" in English (``length``: short, medium, long, full). ISO text that is not
+    a date is returned unchanged."""
+    from datetime import date, datetime
+
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = datetime.fromisoformat(text).date() if "T" in text or " " in text \
+                else date.fromisoformat(text[:10])
+        except ValueError:
+            return value
+    elif isinstance(value, datetime):
+        value = value.date()
+    from babel.dates import format_date as babel_format_date
+
+    return babel_format_date(value, format=length, locale=babel_locale())
+
+
+def format_number(value, decimals: int | None = None) -> str:  # noqa: ANN001
+    """A number with the language's decimal sign and grouping ("1 234,5" in Norwegian)."""
+    from babel.numbers import format_decimal
+
+    if decimals is not None:
+        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+        return format_decimal(value, format=pattern, locale=babel_locale())
+    return format_decimal(value, locale=babel_locale())
