@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fieldkit.export.model import Bundle, Session, hms
 from fieldkit.i18n import N_, _
-from fieldkit.i18n import format_date as long_date
+from fieldkit.i18n import format_date, language
 
 #: values shown in the metadata, translated where shown: session kinds, text layers,
 #: pseudonymisation modes
@@ -55,10 +55,16 @@ def transcript_layout(session: Session, layer: str) -> Layout:
     return Layout("".join(parts), spans)
 
 
+def shown_date(iso: str) -> str:
+    """The session's date for the reader: written out in Norwegian ("4. mars 2026"), ISO
+    (2026-03-04, sortable, unambiguous for an international reader) in English."""
+    return format_date(iso) if language() == "nb" else iso
+
+
 def metadata_lines(bundle: Bundle, s: Session) -> list[tuple[str, str]]:
     rows = [(_("Session"), s.label), (_("Title"), s.title),
             (_("Kind"), _(s.kind.replace("_", " "))),
-            (_("Date"), long_date(s.date) if s.date else _("unknown")), (_("Place"), s.place or "-")]
+            (_("Date"), shown_date(s.date) if s.date else _("unknown")), (_("Place"), s.place or "-")]
     if s.participants:
         rows.append((_("Participants"), "; ".join(
             f"{p.speaker}" + (f" ({', '.join(x for x in (p.role, p.organisation) if x)})"
