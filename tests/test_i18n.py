@@ -305,6 +305,14 @@ def test_norwegian_export_has_norwegian_labels_and_dates(tmp_path: Path):
     table_text = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
     assert "Deltakere" in text + table_text and "Participants" not in text + table_text
 
+    # names replaced by roles: "Notat (Intervjuer): ..." where English has "Note (Interviewer)"
+    r = _fieldkit(tmp_path, "export", "-p", "demo", "--all", "-f", "md", "--pseudonymise", "role",
+                  "--out", str(tmp_path / "roles"), FIELDKIT_LANG="nb")
+    assert r.returncode == 0, r.stderr
+    roles = next((tmp_path / "roles").rglob("*.md")).read_text(encoding="utf-8")
+    assert "(Intervjuer): " in roles and "(intervjuer)" in roles, roles[:2000]
+    assert "Interviewer" not in roles, roles[:2000]
+
     r = _fieldkit(tmp_path, "export", "-p", "demo", "--all", "-f", "md",
                   "--out", str(tmp_path / "en"), FIELDKIT_LANG="en")
     assert r.returncode == 0, r.stderr

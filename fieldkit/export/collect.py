@@ -20,6 +20,7 @@ from sqlmodel import select
 from fieldkit.errors import FieldkitError
 from fieldkit.export import model as m
 from fieldkit.guides.model import Guide
+from fieldkit.i18n import N_, _
 from fieldkit.privacy.pseudonym import Person, Pseudonymiser, group_warnings, role_label
 from fieldkit.store.models import (
     Event,
@@ -36,12 +37,15 @@ from fieldkit.store.models import (
     TranscriptSegment,
 )
 from fieldkit.store.models import Guide as GuideRow
-from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
 
 LAYERS = ("verbatim", "edited")
+
+#: a researcher's label when names are replaced by roles ("Quote (Interviewer): ...")
+FUNCTION_LABELS = {"interviewer": N_("Interviewer"), "observer": N_("Observer"),
+                   "researcher": N_("Researcher")}
 
 
 @dataclass
@@ -216,7 +220,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
                 return ""
             if opt.mode in ("code", "off"):
                 return r.initials
-            return lead_fn.get((sid, rid), "researcher").capitalize()
+            return _(FUNCTION_LABELS[lead_fn.get((sid, rid), "researcher")])
 
         res_by_initials = {r.initials.casefold(): r.id for r in researchers}
 

@@ -15,7 +15,7 @@ from fieldkit.i18n import format_date, language
 #: pseudonymisation modes
 VALUE_WORDS = (N_("individual"), N_("group"), N_("focus group"), N_("observation"),
                N_("telephone"), N_("notes only"), N_("verbatim"), N_("edited"),
-               N_("code"), N_("role"))
+               N_("code"), N_("role"), N_("interviewer"), N_("observer"))
 
 EXT = {"txt": ".txt", "md": ".md"}
 
@@ -72,7 +72,7 @@ def metadata_lines(bundle: Bundle, s: Session) -> list[tuple[str, str]]:
                                   x for x in (p.role, p.organisation) if x) else "")
             for p in s.participants)))
     if s.researchers:
-        rows.append((_("Researchers"), "; ".join(f"{lab} ({fn})" for lab, fn in s.researchers)))
+        rows.append((_("Researchers"), "; ".join(f"{lab} ({_(fn)})" for lab, fn in s.researchers)))
     if s.guide_title:
         rows.append((_("Guide"), _("{title}, version {version}").format(
             title=s.guide_title, version=s.guide_version)))
