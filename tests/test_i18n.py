@@ -61,8 +61,9 @@ def _merged_catalogue() -> dict:
     for po in sorted(PO_DIR.glob("*.po")):
         with po.open("rb") as f:
             for message in read_po(f, locale="nb"):
-                if message.id:
-                    merged[message.id] = (message.string, po.name)
+                if message.id:   # plural forms: keyed by the singular, as gettext does
+                    key = message.id[0] if isinstance(message.id, tuple) else message.id
+                    merged[key] = (message.string, po.name, message.id)
     return merged
 
 
@@ -100,7 +101,7 @@ def test_translations_keep_the_placeholders():
         return {f for _lit, f, _spec, _conv in string.Formatter().parse(text) if f}
 
     wrong = []
-    for msgid, (msgstr, po) in _merged_catalogue().items():
+    for msgstr, po, msgid in _merged_catalogue().values():
         ids = msgid if isinstance(msgid, tuple) else (msgid,)
         strs = msgstr if isinstance(msgstr, (tuple, list)) else (msgstr,)
         try:
@@ -285,7 +286,8 @@ def test_norwegian_export_has_norwegian_labels_and_dates(tmp_path: Path):
     r = _fieldkit(tmp_path, "export", "-p", "demo", "--all", "-f", "md", "-f", "docx",
                   "--out", str(out), FIELDKIT_LANG="nb")
     assert r.returncode == 0, r.stderr
-    assert "Eksporterte økter: 1; filer: 2:" in r.stdout, r.stdout
+    assert "Eksporterte 1 økt til 2 filer:" in r.stdout, r.stdout
+    assert "Pseudonymisering (kode): " in r.stdout, r.stdout
 
     md = next(out.rglob("*.md")).read_text(encoding="utf-8")
     for label in ("- **Økt:**", "- **Tittel:**", "- **Dato:**", "- **Deltakere:**",

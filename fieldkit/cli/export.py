@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
-from fieldkit.i18n import _
+from fieldkit.i18n import _, ngettext
 
 FORMATS = ("docx", "md", "txt", "srt", "vtt", "csv", "xlsx", "json", "qdpx", "eaf")
 
@@ -72,6 +72,9 @@ def export(ctx: click.Context, project_name: str, session_refs: tuple[str, ...],
     for w in bundle.warnings:
         click.secho(_("Warning: {w}").format(w=w), fg="yellow", err=True)
     n = len(bundle.sessions)
-    click.echo(_("Exported {n} session{value} to {n2} file{value2}:").format(n=n, value='s' if n != 1 else '', n2=len(result.files), value2='s' if len(result.files) != 1 else ''))
+    files = len(result.files)
+    click.echo(_("Exported {sessions} to {files}:").format(
+        sessions=ngettext("{n} session", "{n} sessions", n).format(n=n),
+        files=ngettext("{n} file", "{n} files", files).format(n=files)))
     for f in result.files:
         click.echo(f"  {f}")
