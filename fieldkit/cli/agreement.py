@@ -5,18 +5,18 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, _
 
 
 def reading(kappa: float | None) -> str:
     """Landis and Koch's words for a kappa, as the pilot-interview literature uses them."""
     if kappa is None:
         return "—"
-    for bound, word in ((0.0, "poor"), (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"),
-                        (0.8, "substantial")):
+    for bound, word in ((0.0, N_("poor")), (0.2, N_("slight")), (0.4, N_("fair")),
+                        (0.6, N_("moderate")), (0.8, N_("substantial"))):
         if kappa <= bound:
-            return word
-    return "almost perfect"
+            return _(word)
+    return _("almost perfect")
 
 
 @click.command(help=_("Agreement per tag code between two researchers who tagged SESSION (Cohen's "
@@ -51,12 +51,14 @@ def agreement(ctx: click.Context, session_ref: str, project_name: str, window: f
         rep = session_agreement(handle, sess.id, raters=pair, window_ms=round(window * 1000))
     a, b = rep.rater_a, rep.rater_b
     console = Console()
-    table = Table(box=box.SIMPLE_HEAD, title=f"Agreement in {rep.session_title}: {a} and {b}, "
-                        f"{n_slices(rep.length_ms, rep.window_ms)} slices of {window:g} s "
-                        f"({hms(rep.length_ms)})")
-    for col in ("Tag", "Both", f"{a} only", f"{b} only", "Neither", "Agree", "Kappa", "Reading"):
-        table.add_column(col, justify="left" if col in ("Tag", "Reading") else "right",
-                         min_width=len("almost perfect") if col == "Reading" else None)
+    table = Table(box=box.SIMPLE_HEAD, title=_("Agreement in {title}: {a} and {b}, {n} slices of {window} s ({length})").format(
+        title=rep.session_title, a=a, b=b, n=n_slices(rep.length_ms, rep.window_ms),
+        window=f"{window:g}", length=hms(rep.length_ms)))
+    cols = (_("Tag"), _("Both"), _("{who} only").format(who=a), _("{who} only").format(who=b),
+            _("Neither"), _("Agree"), "Kappa", _("Reading"))
+    for i, col in enumerate(cols):
+        table.add_column(col, justify="left" if i in (0, 7) else "right",
+                         min_width=len(_("almost perfect")) if i == 7 else None)
 
     def row(c, style: str = "") -> None:  # noqa: ANN001
         k = c.kappa
@@ -70,10 +72,10 @@ def agreement(ctx: click.Context, session_ref: str, project_name: str, window: f
         row(rep.overall, style="bold")
     console.print(table)
     if not rep.differences:
-        console.print("They tagged alike in every slice.")
+        console.print(_("They tagged alike in every slice."))
         return
-    diff = Table(box=box.SIMPLE_HEAD, title=f"Where they differ ({len(rep.differences)})")
-    for col in ("From", "To", "Tag", "Tagged by", "Not by"):
+    diff = Table(box=box.SIMPLE_HEAD, title=_("Where they differ ({n})").format(n=len(rep.differences)))
+    for col in (_("From"), _("To"), _("Tag"), _("Tagged by"), _("Not by")):
         diff.add_column(col)
     for d in rep.differences:
         diff.add_row(hms(d.start_ms), hms(d.end_ms), d.label, d.tagged_by, d.not_by)

@@ -47,8 +47,9 @@ def transcribe(model: str | None, language: str, file_: str | None, seconds: flo
     click.echo(_("fieldkit / raw: {ratio:.3f} (goal <= 1.05)").format(ratio=r.ratio))
     if r.single_thread_rtf is not None:
         keeps_up = r.single_thread_rtf < 0.8
-        click.echo(f"one thread (live mode): RTF {r.single_thread_rtf:.3f} -> live transcription "
-                   + ("keeps up" if keeps_up else "falls behind; use a smaller model live, batch after"))
+        click.echo(_("one thread (live mode): RTF {rtf:.3f} -> live transcription {verdict}").format(
+            rtf=r.single_thread_rtf,
+            verdict=_("keeps up") if keeps_up else _("falls behind; use a smaller model live, batch after")))
 
 
 def _accuracy(folder, models) -> None:  # noqa: ANN001

@@ -5,7 +5,10 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, _, ngettext
+
+#: coverage states as shown (CoverageStatus values with spaces), translated where shown
+COVERAGE_WORDS = (N_("not yet"), N_("partly"), N_("covered"), N_("skipped"))
 
 
 @click.group(help=_("Check, import and list interview guides."))
@@ -64,8 +67,9 @@ def import_(ctx: click.Context, file: str, project_name: str, slug: str | None) 
         version, created = import_guide(handle.db, handle.project_id, file, slug=slug)
         retired = version.outline.get("retired", [])
         if created:
-            click.echo(f"Imported {file} as version {version.number}"
-                       + (f" ({len(retired)} items retired)" if retired else "") + ".")
+            click.echo(_("Imported {file} as version {number}").format(file=file, number=version.number)
+                       + (ngettext(" ({n} item retired)", " ({n} items retired)", len(retired)).format(
+                           n=len(retired)) if retired else "") + ".")
         else:
             click.echo(_("No change: {file} is the same as version {number}.").format(file=file, number=version.number))
 
@@ -102,31 +106,33 @@ def coverage(ctx: click.Context, project_name: str, session_id: str | None, pilo
             cov = session_coverage(handle.db, sess.id)
             table = Table(title=f"{sess.title}")
             table.add_column("Theme")
-            table.add_column("Question")
-            table.add_column("Status")
+            table.add_column(_("Question"))
+            table.add_column(_("Status"))
             for theme, q in cov.guide.iter_questions():
-                table.add_row(theme.title, q.text, cov.of(q.id).value.replace("_", " "))
+                table.add_row(theme.title, q.text, _(cov.of(q.id).value.replace("_", " ")))
             console.print(table)
             untouched = cov.untouched_themes()
             if untouched:
-                console.print("Untouched themes: " + "; ".join(untouched))
+                console.print(_("Untouched themes: ") + "; ".join(untouched))
             return
         whole = project_matrix(handle.db, handle.project_id, include_pilot=pilot)
         if not whole.guides:
-            console.print("No session has used a guide yet.")
+            console.print(_("No session has used a guide yet."))
             return
         # one table per guide: a session's coverage only under its own guide's questions
         for gid, gtitle, versions in whole.guides:
             m = whole.for_guide(gid)
             heads = m.headings()
             vtext = ", ".join(f"v{v}" for v in versions)
-            table = Table(title=f"Coverage: {gtitle} ({vtext}), question x session")
-            table.add_column("Question")
+            table = Table(title=_("Coverage: {guide} ({versions}), question x session").format(
+                guide=gtitle, versions=vtext))
+            table.add_column(_("Question"))
             for sid, _title in m.sessions:
                 table.add_column(heads[sid])
             for row in m.rows:
-                label = row.text[:50] + (" (retired)" if row.retired else "")
+                label = row.text[:50] + (_(" (retired)") if row.retired else "")
                 table.add_row(label, *[marks[c.value] if c else "–" for c in row.cells.values()])
             console.print(table)
             for text, missing in m.gaps():
-                console.print(f"Not covered in {missing} session(s) of {len(m.sessions)}: {text}")
+                console.print(_("Not covered in {missing} session(s) of {n}: {text}").format(
+                    missing=missing, n=len(m.sessions), text=text))

@@ -59,7 +59,7 @@ def list_(ctx: click.Context, project_name: str) -> None:
                           ("site", "Site"), ("group", "Group"))}
     cols = (("code", "Code"), ("role", "Role"), ("organisation", "Organisation"), ("site", "Site"),
             ("group", "Group"))
-    click.echo("  ".join(f"{h:{width[k]}}" for k, h in cols) + "  Sessions  Consent")
+    click.echo("  ".join(f"{h:{width[k]}}" for k, h in cols) + _("  Sessions  Consent"))
     for r in rows:
         click.echo("  ".join(f"{getattr(r, k) or '-':{width[k]}}" for k, _h in cols)
                    + f"  {r.sessions:8}  {r.consent}")

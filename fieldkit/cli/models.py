@@ -24,19 +24,19 @@ def models_list() -> None:
 
     found = available_models()
     have = {m.name for m in found}
-    table = Table(title="Installed", title_justify="left")
-    for col in ("model", "languages", "from", "speed on this laptop", "where"):
+    table = Table(title=_("Installed"), title_justify="left")
+    for col in (_("model"), _("languages"), _("from"), _("speed on this laptop"), _("where")):
         table.add_column(col)
     for m in found:
-        where = str(m.path) if m.path else "installed as packages; assembled on first use"
+        where = str(m.path) if m.path else _("installed as packages; assembled on first use")
         table.add_row(m.name, m.languages, m.source, describe_speed(m.name), where)
     console = Console(width=max(Console().width, 140))
     if found:
         console.print(table)
     else:
-        console.print("No models installed. Install fieldkit[models], or add or download one.")
-    more = Table(title="Downloadable (`fieldkit models download NAME`)", title_justify="left")
-    for col in ("model", "best for", "size", "speed on this laptop", "repository"):
+        console.print(_("No models installed. Install fieldkit[models], or add or download one."))
+    more = Table(title=_("Downloadable (`fieldkit models download NAME`)"), title_justify="left")
+    for col in (_("model"), _("best for"), _("size"), _("speed on this laptop"), _("repository")):
         more.add_column(col)
     for m in CATALOGUE.values():
         if m.name in have:

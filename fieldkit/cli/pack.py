@@ -52,9 +52,10 @@ def pack(ctx: click.Context, name: str, output: str, with_audio: bool) -> None:
     with workspace(ctx).open(name) as handle:
         counts = write_pack(handle, Path(output), with_audio=with_audio)
     total = sum(v for k, v in counts.items() if k != "audio_files")
-    click.echo(f"Packed {total} records"
-               + (f" and {counts['audio_files']} audio files" if with_audio else "")
-               + (" (encrypted)" if handle.key is not None else "") + f" into {output}")
+    click.echo(_("Packed {n} records").format(n=total)
+               + (_(" and {n} audio files").format(n=counts['audio_files']) if with_audio else "")
+               + (_(" (encrypted)") if handle.key is not None else "")
+               + _(" into {output}").format(output=output))
 
 
 @click.command("merge", help=_("Bring a pack from another laptop into a project (made if missing). Merging "
@@ -87,8 +88,8 @@ def merge(ctx: click.Context, file: str, into: str | None, recode: tuple[str, ..
     res = merge_pack(ws.ensure(), Path(file), into=into, passphrase=passphrase,
                      recode=_codes(recode), same=set(same), ask=ask_clash(None))
     o = res.outcome
-    click.echo(("Created" if res.created else "Merged into") + f" {res.folder.name}: {o.summary()}"
-               + (f"; {res.audio_written} audio files" if res.audio_written else ""))
+    click.echo((_("Created") if res.created else _("Merged into")) + f" {res.folder.name}: {o.summary()}"
+               + (_("; {n} audio files").format(n=res.audio_written) if res.audio_written else ""))
     if o.purged_informants:
         click.echo(_("Withdrawn informants purged here too: {purged_informants}").format(purged_informants=', '.join(o.purged_informants)))
     if o.conflicts:
@@ -109,7 +110,8 @@ def conflicts(ctx: click.Context, name: str, all_: bool) -> None:
         click.echo(_("No conflicts to settle."))
         return
     for c in rows:
-        state = f"settled ({c['settled_with']})" if c["settled_at"] else f"kept the {c['kept_side']} version"
+        state = (_("settled ({how})").format(how=c['settled_with']) if c["settled_at"]
+                 else _("kept the {side} version").format(side=c['kept_side']))
         click.echo(f"{str(c['id'])[:8]}  {c['tbl']} {str(c['record_id'])[:8]}  {state}")
         for line in describe_conflict(c):
             click.echo(f"    {line}")
@@ -127,7 +129,7 @@ def settle(ctx: click.Context, name: str, conflict_id: str, keep: str) -> None:
 
     with workspace(ctx).open(name) as handle:
         c = settle_(handle, conflict_id, keep)
-    click.echo(_("Settled {value}: {value2}.").format(value=str(c['id'])[:8], value2='kept as it was' if keep == 'kept' else 'the other version is back'))
+    click.echo(_("Settled {value}: {value2}.").format(value=str(c['id'])[:8], value2=_('kept as it was') if keep == 'kept' else _('the other version is back')))
 
 
 def register(group: click.Group) -> None:

@@ -43,8 +43,8 @@ def new(ctx: click.Context, name: str, language: str, sikt_reference: str | None
             raise click.UsageError(_("--encrypt needs a passphrase (prompt or "
                                        "$FIELDKIT_PASSPHRASE)."))
     with ws.create(name, passphrase=passphrase, **fields) as handle:
-        click.echo(f"Created project {name!r} in {handle.folder}"
-                   + (" (encrypted: keep the passphrase safe, it cannot be recovered)" if encrypt else ""))
+        click.echo(_("Created project {name!r} in {folder}").format(name=name, folder=handle.folder)
+                   + (_(" (encrypted: keep the passphrase safe, it cannot be recovered)") if encrypt else ""))
 
 
 @project.command("encrypt", help=_("Encrypt an existing project's database and audio with a new "
@@ -94,7 +94,7 @@ def list_(ctx: click.Context) -> None:
             extra.append(f"Sikt {p.sikt_reference}")
         if p.deletion_deadline:
             days = (p.deletion_deadline - today).days
-            extra.append(f"delete by {p.deletion_deadline} ({days} days)")
+            extra.append(_("delete by {deadline} ({days} days)").format(deadline=p.deletion_deadline, days=days))
         click.echo(f"{p.slug:24} {p.name}  [{p.language}]  {'; '.join(extra)}")
     if failed:
         ctx.exit(ExitCode.DATABASE)  # a project in the list cannot be opened
@@ -112,8 +112,9 @@ def demo(ctx: click.Context, name: str) -> None:
 
 
 def _show(p) -> str:  # noqa: ANN001 - a Project
-    extra = [f"language {p.language}", f"Sikt {p.sikt_reference or '-'}",
-             f"delete by {p.deletion_deadline}" if p.deletion_deadline else "no deletion deadline"]
+    extra = [_("language {language}").format(language=p.language), f"Sikt {p.sikt_reference or '-'}",
+             _("delete by {deadline}").format(deadline=p.deletion_deadline) if p.deletion_deadline
+             else _("no deletion deadline")]
     return f"{p.name}: " + "; ".join(extra)
 
 
@@ -135,7 +136,7 @@ def deadline_(ctx: click.Context, name: str, deadline: str | None, clear: bool) 
         except ValueError:
             raise click.BadParameter(_("{deadline!r} is not a date like 2026-06-30.").format(deadline=deadline), param_hint="DEADLINE") from None
     p = workspace(ctx).set_details(name, deletion_deadline=when)
-    click.echo(_("Deletion deadline of {name!r} {value}.").format(name=p.name, value='set to ' + str(when) if when else 'removed'))
+    click.echo(_("Deletion deadline of {name!r} {value}.").format(name=p.name, value=_('set to {date}').format(date=when) if when else _('removed')))
     if when is not None and when < date.today():
         click.secho(_("Warning: that date has passed: `fieldkit purge` removes raw "
                         "audio and personal data."),

@@ -40,7 +40,7 @@ def purge(ctx: click.Context, project_name: str, code: str | None, dry_run: bool
             plan, execute = plan_project_purge(handle), execute_project_purge
         else:
             plan, execute = plan_informant_purge(handle, code), execute_purge
-        click.echo("Would remove:" if dry_run else "Will remove:")
+        click.echo(_("Would remove:") if dry_run else _("Will remove:"))
         for line in plan.describe():
             click.echo(f"  - {line}")
         if dry_run:
@@ -54,4 +54,4 @@ def purge(ctx: click.Context, project_name: str, code: str | None, dry_run: bool
                                   "undone").format(code=code), abort=True)
         counts = execute(handle, plan)
         done = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items() if v)
-        click.echo(_("Removed: {value}.").format(value=done or 'the registry entry'))
+        click.echo(_("Removed: {value}.").format(value=done or _('the registry entry')))

@@ -32,7 +32,10 @@ def init(url: str, slug: str, researchers: tuple[str, ...], supervisors: tuple[s
 
     setup = init_project(url, slug, researchers=list(researchers), supervisors=list(supervisors),
                          audio=audio)
-    click.echo(f"{'Created' if setup.created else 'Updated'} schema {setup.schema} on {public_url(url)} "
-               f"(revision {setup.revision}); researchers: {', '.join(researchers) or '-'}; "
-               f"supervisors: {', '.join(supervisors) or '-'}"
-               + ("" if audio is None else f"; audio on the server: {'yes' if audio else 'no'}"))
+    click.echo((_("Created schema {schema} on {url}") if setup.created else _("Updated schema {schema} on {url}"))
+               .format(schema=setup.schema, url=public_url(url))
+               + _(" (revision {revision}); researchers: {researchers}; supervisors: {supervisors}").format(
+                   revision=setup.revision, researchers=', '.join(researchers) or '-',
+                   supervisors=', '.join(supervisors) or '-')
+               + ("" if audio is None else _("; audio on the server: {answer}").format(
+                   answer=_('yes') if audio else _('no'))))

@@ -29,12 +29,15 @@ def speakers(ctx: click.Context, session: str, project_name: str, count: int | N
     with workspace(ctx).open(project_name) as handle:
         sess = find_session(handle, session)
         result = attribute(handle, sess.id, count=count, channels=int(channels))
-    how = "by channel" if result.method == "channel" else "by voice"
-    click.echo(f"{sess.title}: {result.count} speakers ({how}), {result.segments} segments"
-               + (f", {result.split} split where the speaker changes" if result.split else "")
-               + (f", {result.manual_kept} assigned by hand kept" if result.manual_kept else "") + ".")
+    how = _("by channel") if result.method == "channel" else _("by voice")
+    click.echo(_("{title}: {count} speakers ({how}), {segments} segments").format(
+        title=sess.title, count=result.count, how=how, segments=result.segments)
+               + (_(", {n} split where the speaker changes").format(n=result.split) if result.split else "")
+               + (_(", {n} assigned by hand kept").format(n=result.manual_kept) if result.manual_kept else "")
+               + ".")
     for voice, label in result.mapping.items():
         talk = result.talk_ms.get(voice, 0) // 1000
         why = result.evidence.get(voice)
-        shown = f"{voice} is {label} ({why})" if label != voice else f"{voice} (not yet known: say who in the review screen)"
+        shown = (_("{voice} is {label} ({why})").format(voice=voice, label=label, why=why) if label != voice
+                 else _("{voice} (not yet known: say who in the review screen)").format(voice=voice))
         click.echo(_("  {shown}, speaks {value}:{value2:02d}").format(shown=shown, value=talk // 60, value2=talk % 60))

@@ -39,7 +39,9 @@ def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]
         handle = ws.open(name)
         created = False
     except FieldkitError as exc:
-        if not url or "No project called" not in exc.message:
+        # the project is not on this laptop (the message of fieldkit.projects, in either language)
+        not_here = _("No project called {name_or_slug!r} in {projects_dir}.").split("{")[0]
+        if not url or not exc.message.startswith(not_here):
             raise
         passphrase = None
         if encrypt:
@@ -65,8 +67,9 @@ def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]
                 handle.close()
                 shutil.rmtree(handle.folder, ignore_errors=True)
             raise
-    click.echo(("Copied from the team server; " if created else "Synced: ") + res.summary()
-               + (f"; audio {res.audio_up} up, {res.audio_down} down" if res.audio_up or res.audio_down else ""))
+    click.echo((_("Copied from the team server; ") if created else _("Synced: ")) + res.summary()
+               + (_("; audio {up} up, {down} down").format(up=res.audio_up, down=res.audio_down)
+                  if res.audio_up or res.audio_down else ""))
     if res.pulled.purged_informants:
         click.echo(_("Withdrawn informants purged here too: {purged_informants}").format(purged_informants=', '.join(res.pulled.purged_informants)))
     if res.pulled.conflicts:

@@ -101,12 +101,14 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
                                               TranscriptSegment.end_ms > span[0])).one()
                 if span:
                     progress.console.print(
-                        f"{sess.title}: {n_in} segments from {_hms(span[0])} to "
-                        f"{_hms(min(span[1], run.total_ms or span[1]))}; {n} in the transcript")
+                        _("{title}: {n_in} segments from {start} to {end}; {n} in the transcript").format(
+                            title=sess.title, n_in=n_in, start=_hms(span[0]),
+                            end=_hms(min(span[1], run.total_ms or span[1])), n=n))
                 else:
                     progress.console.print(
-                        f"{sess.title}: {n} segments, language {run.language}"
-                        + ("" if n else " — no speech found in the recording"))
+                        _("{title}: {n} segments, language {language}").format(
+                            title=sess.title, n=n, language=run.language)
+                        + ("" if n else _(" — no speech found in the recording")))
 
 
 def parse_time(text: str, option: str = "time") -> int:
