@@ -145,7 +145,9 @@ def unwrapped_literals(path: Path, errors: set[str], cli: bool) -> list[str]:
             name, base = _call_name(node)
             checked: list[tuple[str, ast.AST]] = []
             if name in errors:
-                checked += [(f"{name}() message", a) for a in node.args[:1]]
+                # the message is the first argument, or a later one (GuideError(source,
+                # line, message)): every positional text with words is the user's to read
+                checked += [(f"{name}() message", a) for a in node.args]
                 checked += [(f"{name}(hint=)", k.value) for k in node.keywords if k.arg == "hint"]
             if cli:
                 checked += [(f"{k.arg}=", k.value) for k in node.keywords

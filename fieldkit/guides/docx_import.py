@@ -39,7 +39,7 @@ def docx_to_guide_text(path: Path) -> str:
 
         document = docx.Document(str(path))
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds
-        raise GuideError(str(path), None, f"cannot read this Word file ({type(exc).__name__}).",
+        raise GuideError(str(path), None, _("cannot read this Word file ({name}).").format(name=type(exc).__name__),
                          hint=_("Open it in Word and save it again as .docx.")) from None
     title = ""
     lines: list[str] = []
