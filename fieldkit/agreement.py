@@ -231,14 +231,15 @@ def session_agreement(handle: "ProjectHandle", session_id: uuid.UUID, *,
                              "terminal, `fieldkit observe --as INITIALS` for the "
                              "second)."))
             raise FieldkitError(_("{n} researchers tagged {title!r}: {who}.").format(n=len(who), title=title, who=', '.join(who)),
-                                hint="Choose two with --raters, e.g. --raters " + ",".join(who[:2]) + ".")
+                                hint=_("Choose two with --raters, e.g. --raters {pair}.").format(pair=",".join(who[:2])))
         raters = (who[0], who[1])
     raters = (raters[0].strip().upper(), raters[1].strip().upper())
     for r in raters:
         if r not in people.values():
             raise FieldkitError(_("No researcher with the initials {r!r} in this "
                                     "project.").format(r=r),
-                                hint="Researchers here: " + (", ".join(sorted(people.values())) or "none"))
+                                hint=_("Researchers here: {known}").format(
+                                    known=", ".join(sorted(people.values())) or _("none")))
     if raters[0] == raters[1]:
         raise FieldkitError(_("Agreement is between two different researchers."))
     per_code, overall, diffs = compare(by_rater.get(raters[0], []), by_rater.get(raters[1], []),

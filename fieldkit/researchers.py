@@ -89,9 +89,10 @@ def find_researcher(handle: "ProjectHandle", ref: str) -> ResearcherInfo:
     ref = ref.strip()
     found = [r for r in list_researchers(handle) if r.initials == ref.upper() or r.name.lower() == ref.lower()]
     if len(found) != 1:
-        known = ", ".join(r.initials for r in list_researchers(handle)) or "none yet"
-        raise FieldkitError(f"No researcher {ref!r} in this project." if not found
-                            else f"{ref!r} names {len(found)} researchers: use the initials.",
+        known = ", ".join(r.initials for r in list_researchers(handle)) or _("none yet")
+        raise FieldkitError(_("No researcher {ref!r} in this project.").format(ref=ref) if not found
+                            else _("{ref!r} names {n} researchers: use the initials.").format(
+                                ref=ref, n=len(found)),
                             hint=_("Researchers here: {known}. Add one with "
                                      "`fieldkit researcher add`.").format(known=known))
     return found[0]

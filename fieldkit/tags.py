@@ -66,7 +66,7 @@ def load_tag_scheme(path: str | Path) -> SchemeDef:
         bad = set(raw) - TAG_FIELDS
         if bad:
             raise TagSchemeError(_("{where}: unknown field {value!r}.").format(where=where, value=sorted(bad)[0]),
-                                 hint="Allowed: " + ", ".join(sorted(TAG_FIELDS)))
+                                 hint=_("Allowed: {fields}").format(fields=", ".join(sorted(TAG_FIELDS))))
         for req in ("code", "label", "key"):
             if not str(raw.get(req, "")).strip():
                 raise TagSchemeError(_("{where}: {req!r} is missing.").format(where=where, req=req))

@@ -126,6 +126,18 @@ def _has_words(node: ast.AST) -> bool:
     return sum(c.isalpha() for c in text) >= 2
 
 
+def _alternatives(node: ast.AST) -> list[ast.AST]:
+    """The texts an expression can be: both sides of ``a if c else b`` and of ``a or b``,
+    each part of ``a + b``."""
+    if isinstance(node, ast.IfExp):
+        return _alternatives(node.body) + _alternatives(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return [x for v in node.values for x in _alternatives(v)]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _alternatives(node.left) + _alternatives(node.right)
+    return [node]
+
+
 def _call_name(call: ast.Call) -> tuple[str | None, str | None]:
     f = call.func
     if isinstance(f, ast.Name):
@@ -155,8 +167,9 @@ def unwrapped_literals(path: Path, errors: set[str], cli: bool) -> list[str]:
                 if base == "click" and name in CLICK_OUTPUT:
                     checked += [(f"click.{name}()", a) for a in node.args[:1]]
             for what, value in checked:
-                if _has_words(value):
-                    found.append(f"{where}:{value.lineno}: {what} {ast.unparse(value)[:70]}")
+                for part in _alternatives(value):
+                    if _has_words(part):
+                        found.append(f"{where}:{part.lineno}: {what} {ast.unparse(part)[:70]}")
         if cli and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for d in node.decorator_list:
                 if (isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute)

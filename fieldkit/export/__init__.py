@@ -95,7 +95,7 @@ def plan_files(bundle: "Bundle", fmt: str, out_dir: Path) -> list:
         from fieldkit.export import elan
 
         return elan.plan(bundle, out_dir)
-    raise FieldkitError(_("Unknown export format {fmt!r}.").format(fmt=fmt), hint="Formats: " + ", ".join(FORMATS))
+    raise FieldkitError(_("Unknown export format {fmt!r}.").format(fmt=fmt), hint=_("Formats: {formats}").format(formats=", ".join(FORMATS)))
 
 
 def write_bundle(bundle: "Bundle", formats: list[str] | tuple[str, ...], out_dir: Path,
@@ -137,7 +137,7 @@ def run_export(handle: "ProjectHandle", formats: list[str] | tuple[str, ...] | s
         formats = [formats]
     for fmt in formats:
         if fmt not in FORMATS:
-            raise FieldkitError(_("Unknown export format {fmt!r}.").format(fmt=fmt), hint="Formats: " + ", ".join(FORMATS))
+            raise FieldkitError(_("Unknown export format {fmt!r}.").format(fmt=fmt), hint=_("Formats: {formats}").format(formats=", ".join(FORMATS)))
     bundle = collect(handle, session_ids, options)
     if not bundle.sessions:
         raise FieldkitError(_("There are no sessions to export."))

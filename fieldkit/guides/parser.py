@@ -248,8 +248,8 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
                 if unknown:
                     raise GuideError(source, lineno, _("informant type {value!r} is "
                                                          "not declared.").format(value=unknown[0]),
-                                     hint="Declared: " + ", ".join(guide.informant_types)
-                                     + " (front matter 'informant types').")
+                                     hint=_("Declared: {types} (front matter 'informant types').").format(
+                                         types=", ".join(guide.informant_types)))
                 if not body:
                     raise GuideError(source, lineno, _("an empty question."))
                 question = Question(id=ident or "", text=body, only_for=only_for, line=lineno)

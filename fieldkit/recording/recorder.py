@@ -308,7 +308,7 @@ class Recorder:
             if threading.current_thread() is not self._writer:
                 self._stopped.wait(120)
             if self.summary is None:
-                raise RecorderError(self._stop_problem or "The recorder is still stopping.")
+                raise RecorderError(self._stop_problem or _("The recorder is still stopping."))
             return self.summary
         try:
             self.summary = self._finish()
@@ -320,12 +320,12 @@ class Recorder:
             from fieldkit.recording.finalise import disk_full
 
             if disk_full(exc):
-                self._stop_problem = (f"The disk holding {self.handle.folder} is full: the recording could not "
-                                      "be finished. Its raw audio is kept.")
+                self._stop_problem = _("The disk holding {folder} is full: the recording could not "
+                                       "be finished. Its raw audio is kept.").format(folder=self.handle.folder)
                 raise RecorderError(self._stop_problem,
                                     hint=_("Free some space and run `fieldkit "
                                              "recover`.")) from None
-            self._stop_problem = f"The recording could not be finished: {exc}"
+            self._stop_problem = _("The recording could not be finished: {exc}").format(exc=exc)
             raise RecorderError(self._stop_problem, hint=_("Run `fieldkit recover` "
                                                              "to finish it.")) from None
         finally:

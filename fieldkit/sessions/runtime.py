@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.guides.model import Guide
@@ -252,7 +253,8 @@ class SessionRuntime:
     def toggle_pause(self) -> str:
         """Pause or resume the recording of this terminal; returns the new state."""
         if not self.can_pause:
-            raise FieldkitError("Only the terminal that records can pause." if self.observer else "Not recording.")
+            raise FieldkitError(_("Only the terminal that records can pause.") if self.observer
+                                else _("Not recording."))
         if self.recorder.state == "recording":
             self.recorder.pause()
         else:

@@ -266,7 +266,8 @@ def settle(handle, conflict_id: str, keep: str) -> dict[str, Any]:  # noqa: ANN0
         match = [r for r in rows if str(r["id"]).startswith(conflict_id.lower())]
         if len(match) != 1:
             raise FieldkitError(
-                f"No open conflict {conflict_id!r}" if not match else f"{conflict_id!r} fits several conflicts.",
+                _("No open conflict {conflict_id!r}").format(conflict_id=conflict_id) if not match
+                else _("{conflict_id!r} fits several conflicts.").format(conflict_id=conflict_id),
                 hint=_("`fieldkit project conflicts -p NAME` lists them with their "
                          "ids."))
         c = match[0]

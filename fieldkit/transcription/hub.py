@@ -250,7 +250,7 @@ def download(name: str, on_progress: Callable[[int, int], None] | None = None, f
     model = CATALOGUE.get(name)
     if model is None:
         raise ModelError(_("No downloadable model called {name!r}.").format(name=name),
-                         hint="Choose one of: " + ", ".join(CATALOGUE))
+                         hint=_("Choose one of: {names}").format(names=", ".join(CATALOGUE)))
     target = installed_path(name)
     if target.exists() and not force:
         check_model_dir(target)

@@ -57,8 +57,8 @@ def normalise_language(code: str) -> str:
     if code not in _LANGUAGE_CODES:
         raise SettingsError(
             _("Unknown language code {code!r}.").format(code=code),
-            hint="Use a Whisper code such as no (bokmål), nn (nynorsk), en, sv, da, or auto. "
-            "All: " + " ".join(sorted(_LANGUAGE_CODES)),
+            hint=_("Use a Whisper code such as no (bokmål), nn (nynorsk), en, sv, da, or auto. "
+                   "All: {codes}").format(codes=" ".join(sorted(_LANGUAGE_CODES))),
         )
     return code
 
@@ -79,7 +79,7 @@ def resolve_settings(project=None, session=None, **overrides: Any) -> Transcript
     unknown = set(merged) - valid
     if unknown:
         raise SettingsError(_("Unknown transcription setting {value!r}.").format(value=sorted(unknown)[0]),
-                            hint="Known: " + ", ".join(sorted(valid)))
+                            hint=_("Known: {names}").format(names=", ".join(sorted(valid))))
     s = TranscriptionSettings(**merged)
     s.language = normalise_language(s.language)
     if s.beam_size < 1 or s.threads < 0:
