@@ -422,13 +422,14 @@ def advice(language: str, final_model: str, installed: list[str] | None = None) 
             return None
         have = [n for n in names if n.startswith("nb-whisper")]
         if have:
-            return (f"Norwegian project: use NB-Whisper for the final transcript "
-                    f"(`fieldkit models use {have[-1]} -p PROJECT`).")
-        return ("Norwegian project: NB-Whisper (National Library of Norway) is much better at Norwegian "
-                "than the bundled base model; `fieldkit models download nb-whisper-small` while online, "
-                "or `fieldkit models add FOLDER` from another computer.")
+            return _("Norwegian project: use NB-Whisper for the final transcript "
+                     "(`fieldkit models use {name} -p PROJECT`).").format(name=have[-1])
+        return _("Norwegian project: NB-Whisper (National Library of Norway) is much better at Norwegian "
+                 "than the bundled base model; `fieldkit models download nb-whisper-small` while online, "
+                 "or `fieldkit models add FOLDER` from another computer.")
     if lang not in ("en", "auto") and final_model in ("base", "tiny.en"):
         if "large-v3-turbo" in names:
-            return "Use large-v3-turbo for the final transcript (`fieldkit models use large-v3-turbo -p PROJECT`)."
-        return ("For a better final transcript: `fieldkit models download large-v3-turbo` while online.")
+            return _("Use large-v3-turbo for the final transcript "
+                     "(`fieldkit models use large-v3-turbo -p PROJECT`).")
+        return _("For a better final transcript: `fieldkit models download large-v3-turbo` while online.")
     return None
