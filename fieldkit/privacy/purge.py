@@ -65,22 +65,25 @@ class PurgePlan:
     extra_files: list[Path] = field(default_factory=list)   # backups, exports
 
     def describe(self) -> list[str]:
-        lines = [f"Informant {self.code}: registry entry and consent record"]
+        lines = [_("Informant {code}: registry entry and consent record").format(code=self.code)]
         for sp in self.sessions:
             if sp.whole:
                 lines.append(
-                    f"Session {sp.title!r}: the whole session ({sp.segments} transcript segments, "
-                    f"{sp.events} events, {len(sp.audio_files)} audio files)"
+                    _("Session {title!r}: the whole session ({segments} transcript segments, "
+                      "{events} events, {files} audio files)").format(
+                          title=sp.title, segments=sp.segments, events=sp.events, files=len(sp.audio_files))
                 )
             else:
                 spans = sum(len(v) for v in sp.silence.values())
                 lines.append(
-                    f"Session {sp.title!r} (group): {sp.segments} of their transcript segments, "
-                    f"{sp.events} events attributed to them, {spans} stretches of their speech "
-                    f"silenced in {len(sp.silence)} audio files"
+                    _("Session {title!r} (group): {segments} of their transcript segments, "
+                      "{events} events attributed to them, {spans} stretches of their speech "
+                      "silenced in {files} audio files").format(
+                          title=sp.title, segments=sp.segments, events=sp.events, spans=spans,
+                          files=len(sp.silence))
                 )
         for f in self.extra_files:
-            lines.append(f"File {f.name}: a backup or export that may hold their words")
+            lines.append(_("File {name}: a backup or export that may hold their words").format(name=f.name))
         return lines
 
 
@@ -284,11 +287,12 @@ class ProjectPurgePlan:
 
     def describe(self) -> list[str]:
         return [
-            f"{len(self.audio_files)} audio files ({self.recordings} recordings)",
-            f"names, consent records and attributes of {self.informants} informants "
-            "(pseudonym codes, roles and organisations stay)",
-            "session header fields and places; names in transcripts and notes become NN",
-            f"{len(self.extra_files)} backups and exports",
+            _("{n} audio files ({recordings} recordings)").format(
+                n=len(self.audio_files), recordings=self.recordings),
+            _("names, consent records and attributes of {n} informants "
+              "(pseudonym codes, roles and organisations stay)").format(n=self.informants),
+            _("session header fields and places; names in transcripts and notes become NN"),
+            _("{n} backups and exports").format(n=len(self.extra_files)),
         ]
 
 

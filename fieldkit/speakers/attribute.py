@@ -154,7 +154,7 @@ def load_channels(handle: "ProjectHandle", session_id: uuid.UUID) -> np.ndarray:
                 raw = _raw_bytes(path, handle.key)
                 x = np.frombuffer(raw[: len(raw) - len(raw) % 4], dtype="<i2").reshape(-1, 2) / 32768.0
             else:
-                x, _ = sf.read(open_audio(path, handle.key), dtype="float32", always_2d=True)
+                x, _sr = sf.read(open_audio(path, handle.key), dtype="float32", always_2d=True)
             if rec.sample_rate != SR:
                 from fieldkit.recording.audio import resample
 

@@ -46,10 +46,11 @@ class Clash:
     def describe(self) -> str:
         def who(d: dict[str, Any]) -> str:
             bits = [d.get("role") or "", d.get("organisation") or "", d.get("site") or ""]
-            return ", ".join(b for b in bits if b) or "no role given"
+            return ", ".join(b for b in bits if b) or _("no role given")
 
-        return (f"Informant code {self.code} is used for two different people: here "
-                f"({who(self.local)}) and in the incoming records ({who(self.incoming)}).")
+        return _("Informant code {code} is used for two different people: here "
+                 "({here}) and in the incoming records ({incoming}).").format(
+                     code=self.code, here=who(self.local), incoming=who(self.incoming))
 
 
 @dataclass
@@ -69,8 +70,10 @@ class Outcome:
         return self.inserted + self.updated + self.deleted + self.conflicts
 
     def summary(self) -> str:
-        return (f"{self.inserted} new, {self.updated} updated, {self.deleted} deleted, "
-                f"{self.conflicts} conflicts, {self.unchanged} unchanged")
+        return _("{inserted} new, {updated} updated, {deleted} deleted, "
+                 "{conflicts} conflicts, {unchanged} unchanged").format(
+                     inserted=self.inserted, updated=self.updated, deleted=self.deleted,
+                     conflicts=self.conflicts, unchanged=self.unchanged)
 
 
 def _when(d: dict[str, Any]) -> datetime:

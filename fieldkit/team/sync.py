@@ -58,9 +58,11 @@ class SyncResult:
 
     def summary(self) -> str:
         p = self.pulled
-        return (f"pushed {self.pushed} changes and {self.pushed_deletions} deletions; "
-                f"pulled {p.inserted} new, {p.updated} updated, {p.deleted} deleted; "
-                f"{p.conflicts} conflicts")
+        return _("pushed {pushed} changes and {deletions} deletions; "
+                 "pulled {inserted} new, {updated} updated, {deleted} deleted; "
+                 "{conflicts} conflicts").format(
+                     pushed=self.pushed, deletions=self.pushed_deletions, inserted=p.inserted,
+                     updated=p.updated, deleted=p.deleted, conflicts=p.conflicts)
 
 
 # --------------------------------------------------------------------------- laptop side
