@@ -335,3 +335,35 @@ def test_norwegian_export_has_norwegian_labels_and_dates(tmp_path: Path):
     assert r.returncode == 0, r.stderr
     en = next((tmp_path / "en").rglob("*.md")).read_text(encoding="utf-8")
     assert "- **Participants:**" in en and "**Deltakere:**" not in en
+
+
+def test_no_function_hides_the_translation_function():
+    """``x, _ = f()`` in a function that also calls ``_("...")`` makes ``_`` local there:
+    the message would raise UnboundLocalError instead of showing."""
+    comprehensions = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+    def scan(node: ast.AST, stores: list, calls: list) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue       # their own scope, checked on their own
+            if isinstance(child, comprehensions):
+                if not any(isinstance(x, ast.Name) and x.id == "_" and isinstance(x.ctx, ast.Store)
+                           for x in ast.walk(child)):
+                    scan(child, [], calls)   # its calls see the function's _
+                continue
+            if isinstance(child, ast.Name) and child.id == "_" and isinstance(child.ctx, ast.Store):
+                stores.append(child)
+            if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id == "_":
+                calls.append(child)
+            scan(child, stores, calls)
+
+    hidden = []
+    for path in _sources():
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                stores: list = []
+                calls: list = []
+                scan(fn, stores, calls)
+                if stores and calls:
+                    hidden.append(f"{path.relative_to(PACKAGE.parent)}:{stores[0].lineno} in {fn.name}()")
+    assert not hidden, "a local variable named _ hides _() (rename it, e.g. _unused):\n" + "\n".join(hidden)
