@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -125,7 +126,7 @@ def compare(tags_a: list[Span], tags_b: list[Span], *, length_ms: int,
             names: tuple[str, str] = ("A", "B")) -> tuple[list[CodeAgreement], CodeAgreement, list[Difference]]:
     """Kappa per code over time slices, pooled kappa, and the moments they differ."""
     if window_ms <= 0:
-        raise FieldkitError("The window must be longer than 0 seconds.")
+        raise FieldkitError(_("The window must be longer than 0 seconds."))
     labels = labels or {}
     n = n_slices(length_ms, window_ms)
     codes = sorted({t.code for t in tags_a} | {t.code for t in tags_b})
@@ -189,7 +190,7 @@ def session_agreement(handle: "ProjectHandle", session_id: uuid.UUID, *,
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise FieldkitError(f"No session {session_id} in this project.")
+            raise FieldkitError(_("No session {session_id} in this project.").format(session_id=session_id))
         people = {r.id: r.initials for r in s.exec(
             select(Researcher).where(Researcher.project_id == handle.project_id))}
         events = list(s.exec(select(Event).where(Event.session_id == session_id,
@@ -224,19 +225,23 @@ def session_agreement(handle: "ProjectHandle", session_id: uuid.UUID, *,
             if len(who) < 2:
                 found = f"only {who[0]}" if who else "nobody"
                 raise FieldkitError(
-                    f"Agreement needs two researchers' tags; in {title!r} {found} tagged with a time.",
-                    hint="Both researchers tag the session (each in their own terminal, "
-                         "`fieldkit observe --as INITIALS` for the second).")
-            raise FieldkitError(f"{len(who)} researchers tagged {title!r}: {', '.join(who)}.",
-                                hint="Choose two with --raters, e.g. --raters " + ",".join(who[:2]) + ".")
+                    _("Agreement needs two researchers' tags; in {title!r} {found} "
+                        "tagged with a time.").format(title=title, found=found),
+                    hint=_("Both researchers tag the session (each in their own "
+                             "terminal, `fieldkit observe --as INITIALS` for the "
+                             "second)."))
+            raise FieldkitError(_("{n} researchers tagged {title!r}: {who}.").format(n=len(who), title=title, who=', '.join(who)),
+                                hint=_("Choose two with --raters, e.g. --raters {pair}.").format(pair=",".join(who[:2])))
         raters = (who[0], who[1])
     raters = (raters[0].strip().upper(), raters[1].strip().upper())
     for r in raters:
         if r not in people.values():
-            raise FieldkitError(f"No researcher with the initials {r!r} in this project.",
-                                hint="Researchers here: " + (", ".join(sorted(people.values())) or "none"))
+            raise FieldkitError(_("No researcher with the initials {r!r} in this "
+                                    "project.").format(r=r),
+                                hint=_("Researchers here: {known}").format(
+                                    known=", ".join(sorted(people.values())) or _("none")))
     if raters[0] == raters[1]:
-        raise FieldkitError("Agreement is between two different researchers.")
+        raise FieldkitError(_("Agreement is between two different researchers."))
     per_code, overall, diffs = compare(by_rater.get(raters[0], []), by_rater.get(raters[1], []),
                                        length_ms=length, window_ms=window_ms, labels=labels,
                                        names=raters)

@@ -13,6 +13,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from fieldkit.i18n import _
 
 SENTENCES = {
     "en": ["The interview took place at the local health centre.",
@@ -188,8 +189,9 @@ def bench_accuracy(folder: Path, models: list[str] | None = None, echo=print) ->
 
     clips = speech_clips(folder)
     if not clips:
-        raise FieldkitError(f"No speech clips with .txt references in {folder}.",
-                            hint="Each clip (e.g. no_meeting.flac) needs its reference beside it (no_meeting.txt).")
+        raise FieldkitError(_("No speech clips with .txt references in {folder}.").format(folder=folder),
+                            hint=_("Each clip (e.g. no_meeting.flac) needs its "
+                                     "reference beside it (no_meeting.txt)."))
     names = models or [m.name for m in available_models()]
     scores: list[ClipScore] = []
     for name in names:

@@ -14,6 +14,7 @@ from sqlmodel import select
 from fieldkit.errors import FieldkitError
 from fieldkit.events import add_event
 from fieldkit.store.models import EventKind, Informant, SessionParticipant, utcnow
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -22,11 +23,11 @@ if TYPE_CHECKING:
 def add_informant(handle: "ProjectHandle", code: str, **fields: object) -> Informant:
     code = code.strip()
     if not code:
-        raise FieldkitError("An informant needs a pseudonym code (for example L03).")
+        raise FieldkitError(_("An informant needs a pseudonym code (for example L03)."))
     with handle.db.transaction() as s:
         if s.exec(select(Informant).where(Informant.project_id == handle.project_id,
                                           Informant.code == code)).first():
-            raise FieldkitError(f"The code {code!r} is already used in this project.")
+            raise FieldkitError(_("The code {code!r} is already used in this project.").format(code=code))
         inf = Informant(project_id=handle.project_id, code=code, **fields)
         s.add(inf)
     return inf
@@ -37,7 +38,7 @@ def get_informant(handle: "ProjectHandle", code: str) -> Informant:
         inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
                                              Informant.code == code)).first()
     if inf is None:
-        raise FieldkitError(f"No informant with code {code!r} in this project.")
+        raise FieldkitError(_("No informant with code {code!r} in this project.").format(code=code))
     return inf
 
 
@@ -96,7 +97,8 @@ def record_session_consent(handle: "ProjectHandle", session_id: uuid.UUID, code:
     """The participant's answer to "may we record?" at the start of the session."""
     inf = get_informant(handle, code)
     if inf.withdrawn_on and recording:
-        raise FieldkitError(f"{code} withdrew on {inf.withdrawn_on}; they cannot be recorded.")
+        raise FieldkitError(_("{code} withdrew on {withdrawn_on}; they cannot be "
+                                "recorded.").format(code=code, withdrawn_on=inf.withdrawn_on))
     with handle.db.transaction() as s:
         part = s.exec(select(SessionParticipant).where(SessionParticipant.session_id == session_id,
                                                        SessionParticipant.informant_id == inf.id)).first()
@@ -114,7 +116,7 @@ def withdraw(handle: "ProjectHandle", code: str, on: date | None = None) -> Info
         inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
                                              Informant.code == code)).first()
         if inf is None:
-            raise FieldkitError(f"No informant with code {code!r} in this project.")
+            raise FieldkitError(_("No informant with code {code!r} in this project.").format(code=code))
         inf.withdrawn_on = on or date.today()
         s.add(inf)
     return inf
@@ -153,7 +155,8 @@ def store_consent_ticks(handle: "ProjectHandle", session_id: uuid.UUID, ticks: d
             inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
                                                  Informant.code == code)).first()
             if inf is None:
-                raise FieldkitError(f"No informant with code {code!r} in this project.")
+                raise FieldkitError(_("No informant with code {code!r} in this "
+                                        "project.").format(code=code))
             if t.letter and inf.info_letter_sent_on is None:
                 inf.info_letter_sent_on = today
             if t.written and inf.written_consent_on is None:

@@ -319,15 +319,17 @@ def write_plan(plan: DayPlan, path: Path, *, force: bool = False) -> Path:
     elif suffix == ".docx":
         data = to_docx(plan)
     else:
-        raise FieldkitError(f"Cannot write a plan as {path.name}: use a .md or .docx file name.",
-                            hint="For example: -o dag-kommune-a.md or -o dag-kommune-a.docx")
+        raise FieldkitError(_("Cannot write a plan as {name}: use a .md or .docx "
+                                "file name.").format(name=path.name),
+                            hint=_("For example: -o dag-kommune-a.md or -o "
+                                     "dag-kommune-a.docx"))
     if not path.parent.is_dir():
-        raise FieldkitError(f"The folder {path.parent} does not exist.")
+        raise FieldkitError(_("The folder {parent} does not exist.").format(parent=path.parent))
     try:
         atomic_write(path, lambda f: f.write(data), overwrite=force)
     except FileExistsError:
-        raise PlanExists(f"{path} already exists; nothing was written.",
-                         hint="Choose another name, or add --force to replace it.") from None
+        raise PlanExists(_("{path} already exists; nothing was written.").format(path=path),
+                         hint=_("Choose another name, or add --force to replace it.")) from None
     except OSError as exc:
-        raise FieldkitError(f"Could not write {path}: {exc.strerror or exc}.") from exc
+        raise FieldkitError(_("Could not write {path}: {value}.").format(path=path, value=exc.strerror or exc)) from exc
     return path

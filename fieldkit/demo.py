@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fieldkit.paths import bundled
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle, Workspace
@@ -55,7 +56,7 @@ def create_demo(workspace: "Workspace", name: str | None = None) -> Path:
         shutil.rmtree(handle.folder, ignore_errors=True)  # never leave half a demo
         if isinstance(exc, FieldkitError):
             raise
-        raise FieldkitError(f"The demo project could not be created: {exc}") from exc
+        raise FieldkitError(_("The demo project could not be created: {exc}").format(exc=exc)) from exc
     handle.close()
     return handle.folder
 

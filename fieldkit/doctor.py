@@ -7,6 +7,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from fieldkit.i18n import _, format_number
 
 #: below this much free disk, a 2.5-hour interview at 16 kHz mono (about 300 MB
 #: of raw audio plus its FLAC copy) may not fit
@@ -26,7 +27,7 @@ class Check:
 
 def check_python() -> Check:
     v = sys.version_info
-    return Check("Python", v >= (3, 11), f"{v.major}.{v.minor}.{v.micro} (needs 3.11+)")
+    return Check("Python", v >= (3, 11), _("{major}.{minor}.{micro} (needs 3.11+)").format(major=v.major, minor=v.minor, micro=v.micro))
 
 
 def check_portaudio() -> Check:
@@ -39,8 +40,8 @@ def check_portaudio() -> Check:
         return Check(
             "PortAudio",
             False,
-            f"not usable ({exc}); library found: {found or 'none'}. "
-            "Install it: sudo apt-get install libportaudio2",
+            _("not usable ({exc}); library found: {value}. Install it: sudo apt-get "
+                "install libportaudio2").format(exc=exc, value=found or 'none'),
         )
 
 
@@ -50,29 +51,31 @@ def check_input_devices() -> Check:
 
         devices = [d for d in sounddevice.query_devices() if d["max_input_channels"] > 0]
     except Exception as exc:  # PortAudio missing or broken: reported above too
-        return Check("Input devices", False, f"cannot list devices ({exc})")
+        return Check(_("Input devices"), False, _("cannot list devices ({exc})").format(exc=exc))
     if not devices:
-        return Check("Input devices", False, "no microphone found (import recordings instead)")
+        return Check(_("Input devices"), False, _("no microphone found (import "
+                                                 "recordings instead)"))
     names = ", ".join(d["name"] for d in devices[:4]) + (" ..." if len(devices) > 4 else "")
-    return Check("Input devices", True, f"{len(devices)}: {names}")
+    return Check(_("Input devices"), True, f"{len(devices)}: {names}")
 
 
 def check_models() -> Check:
     try:
         from fieldkit.transcription.models import available_models
     except ImportError as exc:
-        return Check("Models", False, f"transcription module missing ({exc})")
+        return Check(_("Models"), False, _("transcription module missing ({exc})").format(exc=exc))
     try:
         models = available_models()
     except Exception as exc:
-        return Check("Models", False, str(exc))
+        return Check(_("Models"), False, str(exc))
     if not models:
         return Check(
-            "Models",
+            _("Models"),
             False,
-            "no offline Whisper model found; install fieldkit[models] or pass a model folder",
+            _("no offline Whisper model found; install fieldkit[models] or pass a "
+                "model folder"),
         )
-    return Check("Models", True, ", ".join(f"{m.name} ({m.source})" for m in models))
+    return Check(_("Models"), True, ", ".join(f"{m.name} ({m.source})" for m in models))
 
 
 def _project_models(data_dir: Path) -> list[tuple[str, str, str]]:
@@ -107,7 +110,7 @@ def check_project_models(data_dir: Path) -> list[Check]:
     for name, language, model in _project_models(data_dir):
         tip = advice(language, model, installed)
         if tip:
-            out.append(Check(f"Model for {name}", True, f"final model {model}. {tip}", note=True))
+            out.append(Check(_("Model for {name}").format(name=name), True, _("final model {model}. {tip}").format(model=model, tip=tip), note=True))
     return out
 
 
@@ -118,8 +121,8 @@ def check_data_dir(data_dir: Path) -> Check:
     try:
         ensure_private_dir(data_dir)
     except FieldkitError as exc:
-        return Check("Data folder", False, exc.message)
-    return Check("Data folder", True, str(data_dir))
+        return Check(_("Data folder"), False, exc.message)
+    return Check(_("Data folder"), True, str(data_dir))
 
 
 def check_disk(data_dir: Path) -> Check:
@@ -130,10 +133,11 @@ def check_disk(data_dir: Path) -> Check:
     hours = free / (16000 * 2 * 3600)
     ok = free >= MIN_FREE_BYTES
     return Check(
-        "Free disk",
+        _("Free disk"),
         ok,
-        f"{free / 1024**3:.1f} GB free at {probe} (about {hours:.0f} h of 16 kHz audio)"
-        + ("" if ok else "; free some space before recording"),
+        _("{gb} GB free at {probe} (about {hours:.0f} h of 16 kHz audio)").format(
+            gb=format_number(free / 1024**3, 1), probe=probe, hours=hours)
+        + ("" if ok else _("; free some space before recording")),
     )
 
 

@@ -132,6 +132,27 @@ def N_(message: str) -> str:
     return message
 
 
+def translate_click() -> None:
+    """Let click's own words ("Usage:", "Options", "Show this message and exit.", its error
+    messages) follow fieldkit's language.
+
+    click looks its messages up with the standard library's ``gettext.gettext`` and
+    ``ngettext`` (the process-wide default domain, chosen by the system locale only), bound
+    by name in each of its modules. Rebinding those names to fieldkit's ``_``/``ngettext``
+    makes click speak the language of ``FIELDKIT_LANG`` / :func:`set_language` too, from the
+    same catalogue (click's English messages are msgids in ``cli.po``). Cheap: no import,
+    only the click modules already loaded are touched; idempotent."""
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if name != "click" and not name.startswith("click."):
+            continue
+        if getattr(module, "_", None) is _gettext.gettext:
+            module._ = _
+        if getattr(module, "ngettext", None) is _gettext.ngettext:
+            module.ngettext = ngettext
+
+
 # ---------------------------------------------------------------------------- dates and numbers
 # Shown the way the user's language writes them: "9. mars 2026" and "1 234,5" in Norwegian.
 # English keeps the ISO dates fieldkit has always shown ("2026-03-09", "2026-03-09 10:00"),
@@ -150,6 +171,14 @@ def format_date(d, format: str = "medium") -> str:  # noqa: ANN001, A002 - a dat
     ``short``, ``medium``, ``long`` or a pattern such as ``"d. MMM"``); "" for None."""
     if d is None:
         return ""
+    if isinstance(d, str):   # ISO text: a date, or a date and time
+        from datetime import date, datetime
+
+        text = d.strip()
+        try:
+            d = datetime.fromisoformat(text).date() if ("T" in text or " " in text) else date.fromisoformat(text[:10])
+        except ValueError:
+            return text
     if language() == "en" and format in ("short", "medium"):
         return d.strftime("%Y-%m-%d")
     from babel.dates import format_date as _format_date

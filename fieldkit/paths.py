@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from fieldkit.errors import DataDirError
+from fieldkit.i18n import _
 
 ENV_HOME = "FIELDKIT_HOME"
 _PKG = Path(__file__).resolve().parent
@@ -43,14 +44,15 @@ def ensure_private_dir(path: Path) -> Path:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise DataDirError(
-            f"Cannot create the data folder {path}: {exc.strerror}.",
-            hint=f"Choose another with --data-dir or ${ENV_HOME}.",
+            _("Cannot create the data folder {path}: {strerror}.").format(path=path, strerror=exc.strerror),
+            hint=_("Choose another with --data-dir or ${env_home}.").format(env_home=ENV_HOME),
         ) from exc
     if not path.is_dir():
-        raise DataDirError(f"The data folder {path} is not a folder.")
+        raise DataDirError(_("The data folder {path} is not a folder.").format(path=path))
     if not os.access(path, os.W_OK | os.X_OK):
         raise DataDirError(
-            f"The data folder {path} is not writable.",
-            hint=f"Fix its permissions or choose another with --data-dir or ${ENV_HOME}.",
+            _("The data folder {path} is not writable.").format(path=path),
+            hint=_("Fix its permissions or choose another with --data-dir or "
+                     "${env_home}.").format(env_home=ENV_HOME),
         )
     return path

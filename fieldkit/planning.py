@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -32,8 +33,9 @@ def parse_when(text: str) -> datetime | None:
         except ValueError:
             continue
         return local.astimezone().astimezone(timezone.utc)
-    raise FieldkitError(f"{text!r} is not a date and time like 2026-03-04 10:00.",
-                        hint="Write the date as YYYY-MM-DD (or DD.MM.YYYY) and the time as HH:MM.")
+    raise FieldkitError(_("{text!r} is not a date and time like 2026-03-04 10:00.").format(text=text),
+                        hint=_("Write the date as YYYY-MM-DD (or DD.MM.YYYY) and the "
+                                 "time as HH:MM."))
 
 
 def format_when(when: datetime | None) -> str:
@@ -54,7 +56,7 @@ def set_planned_at(handle: "ProjectHandle", session_id: uuid.UUID, when: datetim
     with handle.db.transaction() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise FieldkitError(f"No session {session_id} in this project.")
+            raise FieldkitError(_("No session {session_id} in this project.").format(session_id=session_id))
         sess.planned_at = when.astimezone(timezone.utc) if when is not None else None
         s.add(sess)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from fieldkit.errors import FieldkitError
 from fieldkit.paths import ensure_private_dir, resolve_data_dir
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.privacy.crypto import ProjectKey
@@ -101,7 +102,8 @@ class Workspace:
         error naming it, never another project."""
         wanted = name_or_slug.strip()
         if not wanted:
-            raise FieldkitError("No project named.", hint="Give the project's name or folder name.")
+            raise FieldkitError(_("No project named."), hint=_("Give the project's name "
+                                                              "or folder name."))
         folders = list(self.project_folders())
         for folder in folders:
             if folder.name == wanted:
@@ -122,8 +124,9 @@ class Workspace:
             names.append(f"{n!r} (folder {f.name})" if n and n != f.name else f.name)
         known = ", ".join(names) or "none yet"
         raise FieldkitError(
-            f"No project called {name_or_slug!r} in {self.projects_dir}.",
-            hint=f"Projects here: {known}. Create one with `fieldkit project new NAME`.",
+            _("No project called {name_or_slug!r} in {projects_dir}.").format(name_or_slug=name_or_slug, projects_dir=self.projects_dir),
+            hint=_("Projects here: {known}. Create one with `fieldkit project new "
+                     "NAME`.").format(known=known),
         )
 
     @staticmethod
@@ -168,8 +171,9 @@ class Workspace:
                 passphrase = self.ask_passphrase(folder)
             if not passphrase:
                 raise crypto.ProjectLocked(
-                    f"The project in {folder} is encrypted and locked.",
-                    hint="Unlock it with its passphrase (or set $FIELDKIT_PASSPHRASE for scripts).",
+                    _("The project in {folder} is encrypted and locked.").format(folder=folder),
+                    hint=_("Unlock it with its passphrase (or set "
+                             "$FIELDKIT_PASSPHRASE for scripts)."),
                 )
             key = crypto.unlock(folder, passphrase)
             self.keys[folder] = key
@@ -178,7 +182,7 @@ class Workspace:
             project = s.exec(select(Project)).first()
         if project is None:
             db.close()
-            raise FieldkitError(f"The database in {folder} holds no project.")
+            raise FieldkitError(_("The database in {folder} holds no project.").format(folder=folder))
         if self.notify is not None:
             from fieldkit.privacy.deadline import deadline_warning
 
@@ -198,7 +202,8 @@ class Workspace:
         folder = self.projects_dir / slug
         if folder.exists():
             raise FieldkitError(
-                f"A project folder {folder} already exists.", hint="Choose another name."
+                _("A project folder {folder} already exists.").format(folder=folder), hint=_("Choose another "
+                                                                       "name.")
             )
         ensure_private_dir(folder)
         key = crypto.create_key(folder, passphrase) if passphrase else None
@@ -225,7 +230,8 @@ class Workspace:
                     p.sikt_reference = (str(sikt_reference).strip() or None) if sikt_reference else None
                 if language is not ...:
                     if not str(language).strip():
-                        raise FieldkitError("A project needs a transcription language (no, nn, en ...).")
+                        raise FieldkitError(_("A project needs a transcription "
+                                                "language (no, nn, en ...)."))
                     p.language = str(language).strip()
                 s.add(p)
                 s.flush()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -34,10 +35,11 @@ class ResearcherInfo:
 def _clean_initials(initials: str) -> str:
     out = "".join(initials.split()).upper()
     if not out:
-        raise FieldkitError("A researcher needs initials (for example IB).")
+        raise FieldkitError(_("A researcher needs initials (for example IB)."))
     if len(out) > 6:
-        raise FieldkitError(f"Initials {out!r} are too long: at most 6 letters.",
-                            hint="They label the researcher's notes and speech, so keep them short.")
+        raise FieldkitError(_("Initials {out!r} are too long: at most 6 letters.").format(out=out),
+                            hint=_("They label the researcher's notes and speech, so "
+                                     "keep them short."))
     return out
 
 
@@ -64,14 +66,16 @@ def add_researcher(handle: "ProjectHandle", name: str, initials: str, institutio
 
     name = " ".join(name.split())
     if not name:
-        raise FieldkitError("A researcher needs a name.")
+        raise FieldkitError(_("A researcher needs a name."))
     initials = _clean_initials(initials)
     with handle.db.transaction() as s:
         taken = s.exec(select(Researcher).where(Researcher.project_id == handle.project_id,
                                                 Researcher.initials == initials)).first()
         if taken is not None:
-            raise FieldkitError(f"The initials {initials!r} are already used by {taken.name} in this project.",
-                                hint="Choose other initials, for example with a second letter of the surname.")
+            raise FieldkitError(_("The initials {initials!r} are already used by "
+                                    "{name} in this project.").format(initials=initials, name=taken.name),
+                                hint=_("Choose other initials, for example with a "
+                                         "second letter of the surname."))
         r = Researcher(project_id=handle.project_id, name=name, initials=initials,
                        institution=" ".join(institution.split()))
         s.add(r)
@@ -85,10 +89,12 @@ def find_researcher(handle: "ProjectHandle", ref: str) -> ResearcherInfo:
     ref = ref.strip()
     found = [r for r in list_researchers(handle) if r.initials == ref.upper() or r.name.lower() == ref.lower()]
     if len(found) != 1:
-        known = ", ".join(r.initials for r in list_researchers(handle)) or "none yet"
-        raise FieldkitError(f"No researcher {ref!r} in this project." if not found
-                            else f"{ref!r} names {len(found)} researchers: use the initials.",
-                            hint=f"Researchers here: {known}. Add one with `fieldkit researcher add`.")
+        known = ", ".join(r.initials for r in list_researchers(handle)) or _("none yet")
+        raise FieldkitError(_("No researcher {ref!r} in this project.").format(ref=ref) if not found
+                            else _("{ref!r} names {n} researchers: use the initials.").format(
+                                ref=ref, n=len(found)),
+                            hint=_("Researchers here: {known}. Add one with "
+                                     "`fieldkit researcher add`.").format(known=known))
     return found[0]
 
 
@@ -102,11 +108,11 @@ def edit_researcher(handle: "ProjectHandle", researcher_id: uuid.UUID, *, name: 
     with handle.db.transaction() as s:
         r = s.get(Researcher, researcher_id)
         if r is None or r.project_id != handle.project_id:
-            raise FieldkitError(f"No researcher {researcher_id} in this project.")
+            raise FieldkitError(_("No researcher {researcher_id} in this project.").format(researcher_id=researcher_id))
         if name is not None:
             name = " ".join(name.split())
             if not name:
-                raise FieldkitError("A researcher needs a name.")
+                raise FieldkitError(_("A researcher needs a name."))
             r.name = name
         if initials is not None:
             initials = _clean_initials(initials)
@@ -114,7 +120,8 @@ def edit_researcher(handle: "ProjectHandle", researcher_id: uuid.UUID, *, name: 
                                                     Researcher.initials == initials,
                                                     Researcher.id != researcher_id)).first()
             if other is not None:
-                raise FieldkitError(f"The initials {initials!r} are already used by {other.name} in this project.")
+                raise FieldkitError(_("The initials {initials!r} are already used by "
+                                        "{name} in this project.").format(initials=initials, name=other.name))
             r.initials = initials
         if institution is not None:
             r.institution = " ".join(institution.split())

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from fieldkit.errors import ExitCode, FieldkitError
 from fieldkit.paths import bundled
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.store.db import Database
@@ -49,45 +50,47 @@ def load_tag_scheme(path: str | Path) -> SchemeDef:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise TagSchemeError(f"{path}: cannot read the file ({exc.strerror}).") from exc
+        raise TagSchemeError(_("{path}: cannot read the file ({strerror}).").format(path=path, strerror=exc.strerror)) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise TagSchemeError(f"{path}: not a valid TOML file: {exc}") from exc
+        raise TagSchemeError(_("{path}: not a valid TOML file: {exc}").format(path=path, exc=exc)) from exc
     unknown = set(data) - {"name", "description", "tag"}
     if unknown:
-        raise TagSchemeError(f"{path}: unknown field {sorted(unknown)[0]!r}.",
-                             hint="Allowed: name, description, and [[tag]] tables.")
+        raise TagSchemeError(_("{path}: unknown field {value!r}.").format(path=path, value=sorted(unknown)[0]),
+                             hint=_("Allowed: name, description, and [[tag]] tables."))
     if not str(data.get("name", "")).strip():
-        raise TagSchemeError(f"{path}: the scheme has no name.")
+        raise TagSchemeError(_("{path}: the scheme has no name.").format(path=path))
     scheme = SchemeDef(name=data["name"].strip(), description=data.get("description", ""))
     keys: dict[str, str] = {}
     for n, raw in enumerate(data.get("tag", []), start=1):
         where = f"{path}: tag {n} ({raw.get('code', '?')})"
         bad = set(raw) - TAG_FIELDS
         if bad:
-            raise TagSchemeError(f"{where}: unknown field {sorted(bad)[0]!r}.",
-                                 hint="Allowed: " + ", ".join(sorted(TAG_FIELDS)))
+            raise TagSchemeError(_("{where}: unknown field {value!r}.").format(where=where, value=sorted(bad)[0]),
+                                 hint=_("Allowed: {fields}").format(fields=", ".join(sorted(TAG_FIELDS))))
         for req in ("code", "label", "key"):
             if not str(raw.get(req, "")).strip():
-                raise TagSchemeError(f"{where}: {req!r} is missing.")
+                raise TagSchemeError(_("{where}: {req!r} is missing.").format(where=where, req=req))
         tag = TagDef(**{k: str(v) for k, v in raw.items()})
         if not CODE_RE.match(tag.code):
-            raise TagSchemeError(f"{where}: code must be lower-case letters, digits and _.")
+            raise TagSchemeError(_("{where}: code must be lower-case letters, digits "
+                                     "and _.").format(where=where))
         if len(tag.key) != 1 or tag.key in RESERVED_KEYS:
-            raise TagSchemeError(f"{where}: key {tag.key!r} is not allowed.",
-                                 hint="One character, not one the interview screen uses: "
-                                 "space n p q ? c x s w or a digit.")
+            raise TagSchemeError(_("{where}: key {key!r} is not allowed.").format(where=where, key=tag.key),
+                                 hint=_("One character, not one the interview screen "
+                                          "uses: space n p q ? c x s w or a digit."))
         if tag.key in keys:
-            raise TagSchemeError(f"{where}: key {tag.key!r} is already used by {keys[tag.key]!r}.")
+            raise TagSchemeError(_("{where}: key {key!r} is already used by "
+                                     "{value!r}.").format(where=where, key=tag.key, value=keys[tag.key]))
         if tag.code in {t.code for t in scheme.tags}:
-            raise TagSchemeError(f"{where}: code {tag.code!r} appears twice.")
+            raise TagSchemeError(_("{where}: code {code!r} appears twice.").format(where=where, code=tag.code))
         if tag.mode not in ("point", "state"):
-            raise TagSchemeError(f"{where}: mode must be 'point' or 'state'.")
+            raise TagSchemeError(_("{where}: mode must be 'point' or 'state'.").format(where=where))
         if not COLOUR_RE.match(tag.colour):
-            raise TagSchemeError(f"{where}: colour must look like #1a2b3c.")
+            raise TagSchemeError(_("{where}: colour must look like #1a2b3c.").format(where=where))
         keys[tag.key] = tag.code
         scheme.tags.append(tag)
     if not scheme.tags:
-        raise TagSchemeError(f"{path}: the scheme has no [[tag]] entries.")
+        raise TagSchemeError(_("{path}: the scheme has no [[tag]] entries.").format(path=path))
     return scheme
 
 

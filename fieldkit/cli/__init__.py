@@ -15,6 +15,9 @@ import click
 
 from fieldkit import __version__
 from fieldkit.errors import ExitCode, FieldkitError
+from fieldkit.i18n import N_, _, translate_click
+
+translate_click()  # click's own words ("Usage:", "Options"...) in the user's language
 
 #: name -> "module:attribute" of a click command or group
 COMMANDS: dict[str, str] = {
@@ -45,29 +48,29 @@ COMMANDS: dict[str, str] = {
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
 SHORT_HELP: dict[str, str] = {
-    "project": "Create, list and change projects (deletion deadline, Sikt reference).",
-    "doctor": "Check this laptop: Python, PortAudio, microphones, models, disk.",
-    "purge": "Remove everything about an informant who withdrew.",
-    "guide": "Check, import and list interview guides.",
-    "coverage": "Which guide questions were covered, per session and project.",
-    "transcribe": "Transcribe a session's recording (resumable).",
-    "models": "Speech models: list, download, add from a folder, choose per project.",
-    "import": "Import an external recording (dictaphone, telephone) into a session.",
-    "record": "Record a session without the app (stops on Ctrl+C or SIGTERM).",
-    "recover": "Repair recordings left unfinished by a crash.",
-    "devices": "List microphones, or test one.",
-    "bench": "Measure what this laptop can do (transcription speed).",
-    "informant": "Add and list informants, record consent and withdrawal.",
-    "consent": "Record a participant's recording consent for a session.",
-    "export": "Export sessions: Word, text, subtitles, spreadsheets, JSON, REFI-QDA, ELAN.",
-    "observe": "Attach a second terminal to the session being recorded (the observer's seat).",
-    "agreement": "How alike two researchers tagged a session (kappa per tag, and where they differ).",
-    "plan": "A day in the field: the sessions of one date per site, and what is still to plan.",
-    "sync": "Push this laptop's changes to the team server and pull the team's.",
-    "server": "Set up the team's PostgreSQL server (administrator).",
-    "status": "Team overview: sessions per researcher, informants and coverage per site.",
-    "speakers": "Who spoke: label every transcript segment with a speaker (offline).",
-    "researcher": "Add, list and edit the project's researchers.",
+    "project": N_("Create, list and change projects (deletion deadline, Sikt reference)."),
+    "doctor": N_("Check this laptop: Python, PortAudio, microphones, models, disk."),
+    "purge": N_("Remove everything about an informant who withdrew."),
+    "guide": N_("Check, import and list interview guides."),
+    "coverage": N_("Which guide questions were covered, per session and project."),
+    "transcribe": N_("Transcribe a session's recording (resumable)."),
+    "models": N_("Speech models: list, download, add from a folder, choose per project."),
+    "import": N_("Import an external recording (dictaphone, telephone) into a session."),
+    "record": N_("Record a session without the app (stops on Ctrl+C or SIGTERM)."),
+    "recover": N_("Repair recordings left unfinished by a crash."),
+    "devices": N_("List microphones, or test one."),
+    "bench": N_("Measure what this laptop can do (transcription speed)."),
+    "informant": N_("Add and list informants, record consent and withdrawal."),
+    "consent": N_("Record a participant's recording consent for a session."),
+    "export": N_("Export sessions: Word, text, subtitles, spreadsheets, JSON, REFI-QDA, ELAN."),
+    "observe": N_("Attach a second terminal to the session being recorded (the observer's seat)."),
+    "agreement": N_("How alike two researchers tagged a session (kappa per tag, and where they differ)."),
+    "plan": N_("A day in the field: the sessions of one date per site, and what is still to plan."),
+    "sync": N_("Push this laptop's changes to the team server and pull the team's."),
+    "server": N_("Set up the team's PostgreSQL server (administrator)."),
+    "status": N_("Team overview: sessions per researcher, informants and coverage per site."),
+    "speakers": N_("Who spoke: label every transcript segment with a speaker (offline)."),
+    "researcher": N_("Add, list and edit the project's researchers."),
 }
 
 
@@ -83,28 +86,28 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attr)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, SHORT_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        rows = [(name, _(SHORT_HELP[name]) if name in SHORT_HELP else "")
+                for name in self.list_commands(ctx)]
         if rows:
-            with formatter.section("Commands"):
+            with formatter.section(_("Commands")):
                 formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, invoke_without_command=True)
+@click.group(cls=LazyGroup, invoke_without_command=True, help=_("fieldkit: interview guide, recording, tags and notes, transcripts and "
+         "exports\nfor qualitative fieldwork, all on this laptop.\n\nRun without a "
+         "command to open the app."))
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
     envvar="FIELDKIT_HOME",
-    help="Where projects are kept (default: your user data folder; env FIELDKIT_HOME).",
+    help=_("Where projects are kept (default: your user data folder; env "
+             "FIELDKIT_HOME)."),
 )
-@click.option("--project", "-p", "project_name", help="Open this project in the app.")
+@click.option("--project", "-p", "project_name", help=_("Open this project in the "
+                                                          "app."))
 @click.version_option(__version__, prog_name="fieldkit")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None, project_name: str | None) -> None:
-    """fieldkit: interview guide, recording, tags and notes, transcripts and exports
-    for qualitative fieldwork, all on this laptop.
-
-    Run without a command to open the app.
-    """
     ctx.ensure_object(dict)
     ctx.obj["data_dir"] = data_dir
     if ctx.invoked_subcommand is None:
@@ -117,7 +120,7 @@ def workspace(ctx: click.Context):  # noqa: ANN201 - avoid importing at module l
     from fieldkit.projects import Workspace
 
     def warn(message: str) -> None:
-        click.secho(f"Warning: {message}", fg="yellow", err=True)
+        click.secho(_("Warning: {message}").format(message=message), fg="yellow", err=True)
 
     return Workspace(ctx.find_root().obj.get("data_dir"), notify=warn,
                      ask_passphrase=ask_passphrase)
@@ -130,7 +133,7 @@ def ask_passphrase(folder, confirm: bool = False) -> str | None:  # noqa: ANN001
         return env
     if not sys.stdin.isatty():
         return None
-    return click.prompt(f"Passphrase for {getattr(folder, 'name', folder)}", hide_input=True,
+    return click.prompt(_("Passphrase for {folder}").format(folder=getattr(folder, 'name', folder)), hide_input=True,
                         confirmation_prompt=confirm)
 
 
@@ -145,14 +148,14 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)  # ctx.exit(ExitCode...) inside a command
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        click.echo(_("Aborted."), err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         # click: 2 for a usage error (as ExitCode.USAGE), 1 for any other
         sys.exit(ExitCode.USAGE if isinstance(exc, click.UsageError) else ExitCode.FAILED)
     except FieldkitError as exc:
-        click.secho(f"fieldkit: {exc.message}", fg="red", err=True)
+        click.secho(_("fieldkit: {message}").format(message=exc.message), fg="red", err=True)
         if exc.hint:
             click.echo(f"  {exc.hint}", err=True)
         sys.exit(exc.exit_code)

@@ -5,30 +5,32 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import N_, _
 
 
 def reading(kappa: float | None) -> str:
     """Landis and Koch's words for a kappa, as the pilot-interview literature uses them."""
     if kappa is None:
         return "—"
-    for bound, word in ((0.0, "poor"), (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"),
-                        (0.8, "substantial")):
+    for bound, word in ((0.0, N_("poor")), (0.2, N_("slight")), (0.4, N_("fair")),
+                        (0.6, N_("moderate")), (0.8, N_("substantial"))):
         if kappa <= bound:
-            return word
-    return "almost perfect"
+            return _(word)
+    return _("almost perfect")
 
 
-@click.command()
+@click.command(help=_("Agreement per tag code between two researchers who tagged SESSION (Cohen's "
+         "kappa\nover time slices, as BORIS computes it), and the moments where they "
+         "differ."))
 @click.argument("session_ref", metavar="SESSION")
 @click.option("--project", "-p", "project_name", required=True)
 @click.option("--window", type=click.FloatRange(min=0.1, max=600), default=2.0, show_default=True,
-              help="Length of a time slice, in seconds.")
-@click.option("--raters", help="Two researchers' initials, e.g. AB,CD (default: the two who tagged, lead first).")
+              help=_("Length of a time slice, in seconds."))
+@click.option("--raters", help=_("Two researchers' initials, e.g. AB,CD (default: "
+                                   "the two who tagged, lead first)."))
 @click.pass_context
 def agreement(ctx: click.Context, session_ref: str, project_name: str, window: float,
               raters: str | None) -> None:
-    """Agreement per tag code between two researchers who tagged SESSION (Cohen's kappa
-    over time slices, as BORIS computes it), and the moments where they differ."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -41,19 +43,22 @@ def agreement(ctx: click.Context, session_ref: str, project_name: str, window: f
     if raters:
         parts = [p for p in raters.replace(" ", ",").split(",") if p]
         if len(parts) != 2:
-            raise click.UsageError("--raters takes two researchers' initials, e.g. --raters AB,CD.")
+            raise click.UsageError(_("--raters takes two researchers' initials, e.g. "
+                                       "--raters AB,CD."))
         pair = (parts[0], parts[1])
     with workspace(ctx).open(project_name) as handle:
         sess = find_session(handle, session_ref)
         rep = session_agreement(handle, sess.id, raters=pair, window_ms=round(window * 1000))
     a, b = rep.rater_a, rep.rater_b
     console = Console()
-    table = Table(box=box.SIMPLE_HEAD, title=f"Agreement in {rep.session_title}: {a} and {b}, "
-                        f"{n_slices(rep.length_ms, rep.window_ms)} slices of {window:g} s "
-                        f"({hms(rep.length_ms)})")
-    for col in ("Tag", "Both", f"{a} only", f"{b} only", "Neither", "Agree", "Kappa", "Reading"):
-        table.add_column(col, justify="left" if col in ("Tag", "Reading") else "right",
-                         min_width=len("almost perfect") if col == "Reading" else None)
+    table = Table(box=box.SIMPLE_HEAD, title=_("Agreement in {title}: {a} and {b}, {n} slices of {window} s ({length})").format(
+        title=rep.session_title, a=a, b=b, n=n_slices(rep.length_ms, rep.window_ms),
+        window=f"{window:g}", length=hms(rep.length_ms)))
+    cols = (_("Tag"), _("Both"), _("{who} only").format(who=a), _("{who} only").format(who=b),
+            _("Neither"), _("Agree"), "Kappa", _("Reading"))
+    for i, col in enumerate(cols):
+        table.add_column(col, justify="left" if i in (0, 7) else "right",
+                         min_width=len(_("almost perfect")) if i == 7 else None)
 
     def row(c, style: str = "") -> None:  # noqa: ANN001
         k = c.kappa
@@ -67,10 +72,10 @@ def agreement(ctx: click.Context, session_ref: str, project_name: str, window: f
         row(rep.overall, style="bold")
     console.print(table)
     if not rep.differences:
-        console.print("They tagged alike in every slice.")
+        console.print(_("They tagged alike in every slice."))
         return
-    diff = Table(box=box.SIMPLE_HEAD, title=f"Where they differ ({len(rep.differences)})")
-    for col in ("From", "To", "Tag", "Tagged by", "Not by"):
+    diff = Table(box=box.SIMPLE_HEAD, title=_("Where they differ ({n})").format(n=len(rep.differences)))
+    for col in (_("From"), _("To"), _("Tag"), _("Tagged by"), _("Not by")):
         diff.add_column(col)
     for d in rep.differences:
         diff.add_row(hms(d.start_ms), hms(d.end_ms), d.label, d.tagged_by, d.not_by)

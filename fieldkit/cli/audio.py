@@ -5,25 +5,26 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import _
 
 
-@click.command("import")
+@click.command("import", help=_("Import FILE (wav, mp3, m4a, flac, ogg) into a session, keeping the original."))
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--project", "-p", "project_name", required=True)
-@click.option("--session", "session_ref", help="Session id, id prefix or title.")
-@click.option("--title", help="Create a new session with this title for the recording.")
+@click.option("--session", "session_ref", help=_("Session id, id prefix or title."))
+@click.option("--title", help=_("Create a new session with this title for the "
+                                  "recording."))
 @click.option("--kind", default="telephone", show_default=True,
               type=click.Choice(["individual", "group", "focus_group", "observation", "telephone"]))
 @click.pass_context
 def import_(ctx: click.Context, file: str, project_name: str, session_ref: str | None,
             title: str | None, kind: str) -> None:
-    """Import FILE (wav, mp3, m4a, flac, ogg) into a session, keeping the original."""
     from fieldkit.recording.importer import import_recording
     from fieldkit.sessions.lookup import find_session
     from fieldkit.store.models import Session, SessionKind
 
     if bool(session_ref) == bool(title):
-        raise click.UsageError("Give either --session or --title.")
+        raise click.UsageError(_("Give either --session or --title."))
     with workspace(ctx).open(project_name) as handle:
         if session_ref:
             sess = find_session(handle, session_ref)
@@ -41,5 +42,5 @@ def import_(ctx: click.Context, file: str, project_name: str, session_ref: str |
                     if obj is not None:
                         s.delete(obj)
             raise
-        click.echo(f"Imported {file} into {sess.title!r}: {rec.duration_ms / 1000:.1f} s "
-                   f"({rec.info.get('codec')}, {rec.info.get('sample_rate')} Hz); session id {sess.id.hex[:8]}")
+        click.echo(_("Imported {file} into {title!r}: {value:.1f} s ({get}, {get2} "
+                       "Hz); session id {value2}").format(file=file, title=sess.title, value=rec.duration_ms / 1000, get=rec.info.get('codec'), get2=rec.info.get('sample_rate'), value2=sess.id.hex[:8]))

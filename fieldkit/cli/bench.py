@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import click
+from fieldkit.i18n import _
 
 
-@click.group()
+@click.group(help=_("Measure what this laptop can do (prints figures)."))
 def bench() -> None:
-    """Measure what this laptop can do (prints figures)."""
+    pass
 
 
-@bench.command("transcribe")
-@click.option("--model", default=None, help="Model (default: base; with --speech every installed model).")
+@bench.command("transcribe", help=_("Real-time factor of a model here, fieldkit vs raw faster-whisper, and "
+         "whether\nlive transcription will keep up; with --speech DIR, the word and "
+         "character error\nrates of every installed model on real speech."))
+@click.option("--model", default=None, help=_("Model (default: base; with --speech "
+                                                "every installed model)."))
 @click.option("--language", default="no", show_default=True)
 @click.option("--file", "file_", type=click.Path(exists=True, dir_okay=False),
-              help="Audio to use (default: synthetic speech made with espeak-ng).")
-@click.option("--seconds", type=float, default=300, show_default=True, help="Length of synthetic speech.")
+              help=_("Audio to use (default: synthetic speech made with espeak-ng)."))
+@click.option("--seconds", type=float, default=300, show_default=True, help=_("Length "
+                                                                                "of "
+                                                                                "synthetic "
+                                                                                "speech."))
 @click.option("--speech", type=click.Path(exists=True, file_okay=False),
-              help="A folder of real speech clips with .txt references (no_*.flac, en_*.flac): "
-              "WER and CER of each installed model instead of the speed figures.")
+              help=_("A folder of real speech clips with .txt references (no_*.flac, "
+                       "en_*.flac): WER and CER of each installed model instead of the "
+                       "speed figures."))
 @click.option("--rounds", type=int, default=2, show_default=True,
-              help="Runs of each (raw, fieldkit) alternated; the best of each counts.")
+              help=_("Runs of each (raw, fieldkit) alternated; the best of each "
+                       "counts."))
 def transcribe(model: str | None, language: str, file_: str | None, seconds: float, speech: str | None,
                rounds: int) -> None:
-    """Real-time factor of a model here, fieldkit vs raw faster-whisper, and whether
-    live transcription will keep up; with --speech DIR, the word and character error
-    rates of every installed model on real speech."""
     from pathlib import Path
 
     if speech:
@@ -35,14 +41,15 @@ def transcribe(model: str | None, language: str, file_: str | None, seconds: flo
 
     r = bench_transcribe(model, language, Path(file_) if file_ else None, seconds,
                          echo=lambda m: click.echo(m, err=True), rounds=rounds)
-    click.echo(f"audio: {r.audio_s:.1f} s   model: {model}   language: {language}")
-    click.echo(f"raw faster-whisper: {r.raw_s:.1f} s (RTF {r.raw_s / r.audio_s:.3f})")
-    click.echo(f"fieldkit batch job: {r.fieldkit_s:.1f} s (RTF {r.fieldkit_s / r.audio_s:.3f})")
-    click.echo(f"fieldkit / raw: {r.ratio:.3f} (goal <= 1.05)")
+    click.echo(_("audio: {audio_s:.1f} s   model: {model}   language: {language}").format(audio_s=r.audio_s, model=model, language=language))
+    click.echo(_("raw faster-whisper: {raw_s:.1f} s (RTF {value:.3f})").format(raw_s=r.raw_s, value=r.raw_s / r.audio_s))
+    click.echo(_("fieldkit batch job: {fieldkit_s:.1f} s (RTF {value:.3f})").format(fieldkit_s=r.fieldkit_s, value=r.fieldkit_s / r.audio_s))
+    click.echo(_("fieldkit / raw: {ratio:.3f} (goal <= 1.05)").format(ratio=r.ratio))
     if r.single_thread_rtf is not None:
         keeps_up = r.single_thread_rtf < 0.8
-        click.echo(f"one thread (live mode): RTF {r.single_thread_rtf:.3f} -> live transcription "
-                   + ("keeps up" if keeps_up else "falls behind; use a smaller model live, batch after"))
+        click.echo(_("one thread (live mode): RTF {rtf:.3f} -> live transcription {verdict}").format(
+            rtf=r.single_thread_rtf,
+            verdict=_("keeps up") if keeps_up else _("falls behind; use a smaller model live, batch after")))
 
 
 def _accuracy(folder, models) -> None:  # noqa: ANN001
@@ -58,4 +65,5 @@ def _accuracy(folder, models) -> None:  # noqa: ANN001
     for (name, lang), (wer, cer, words) in sorted(pooled(scores).items()):
         busy, audio = speed[name]
         click.echo(f"{name:18} {lang:8} {words:5d} {wer:6.3f} {cer:6.3f} {busy / audio:6.3f}")
-    click.echo(f"clips: {folder}; WER/CER pooled over the clips of each language (errors / reference words)")
+    click.echo(_("clips: {folder}; WER/CER pooled over the clips of each language "
+                   "(errors / reference words)").format(folder=folder))

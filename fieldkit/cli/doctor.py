@@ -5,15 +5,13 @@ from __future__ import annotations
 import click
 
 from fieldkit.errors import ExitCode
+from fieldkit.i18n import _
 
 
-@click.command()
+@click.command(help=_("Check this laptop: Python, PortAudio, microphones, models, disk.\n\nPrints "
+         "one PASS/FAIL line per check; exits 1 (ExitCode.FAILED) if any check failed."))
 @click.pass_context
 def doctor(ctx: click.Context) -> None:
-    """Check this laptop: Python, PortAudio, microphones, models, disk.
-
-    Prints one PASS/FAIL line per check; exits 1 (ExitCode.FAILED) if any check failed.
-    """
     from fieldkit.doctor import run_checks
     from fieldkit.paths import resolve_data_dir
 

@@ -6,46 +6,49 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import _, ngettext
 
 FORMATS = ("docx", "md", "txt", "srt", "vtt", "csv", "xlsx", "json", "qdpx", "eaf")
 
 
-@click.command()
+@click.command(help=_("Export sessions for reading, coding and analysis.\n\nNames from the "
+         "project's registry (informants, researchers, places and the redaction\nlist) "
+         "are replaced in text, notes and metadata unless --pseudonymise off. Only "
+         "then\ndo ELAN (a WAV beside the .eaf) and REFI-QDA (inside the .qdpx) carry "
+         "the audio."))
 @click.option("--project", "-p", "project_name", required=True)
 @click.option("--session", "session_refs", multiple=True,
-              help="Session id, id prefix or title (repeat for several).")
-@click.option("--all", "all_sessions", is_flag=True, help="Every session of the project.")
+              help=_("Session id, id prefix or title (repeat for several)."))
+@click.option("--all", "all_sessions", is_flag=True, help=_("Every session of the "
+                                                              "project."))
 @click.option("--format", "-f", "formats", multiple=True, required=True,
-              type=click.Choice(FORMATS), help="Output format (repeat for several).")
+              type=click.Choice(FORMATS), help=_("Output format (repeat for several)."))
 @click.option("--layer", type=click.Choice(["verbatim", "edited"]), default="edited", show_default=True,
-              help="Transcript layer: what was heard, or the edited readable text.")
+              help=_("Transcript layer: what was heard, or the edited readable text."))
 @click.option("--pseudonymise", "mode", type=click.Choice(["code", "role", "nn", "organisation", "network", "off"]),
               default="code", show_default=True,
-              help="Replace registry names by pseudonym codes, role labels or NN; organisation / network: "
-                   "quotes attributed \"NN, <organisation>\" or \"NN, <case network>\".")
+              help=_("Replace registry names by pseudonym codes, role labels or NN; organisation / network: "
+                     "quotes attributed \"NN, <organisation>\" or \"NN, <case network>\"."))
 @click.option("--redact-organisations", is_flag=True,
-              help="Treat informants' organisations and sites as names too.")
+              help=_("Treat informants' organisations and sites as names too."))
 @click.option("--no-audio", is_flag=True,
-              help="With --pseudonymise off: leave the audio out of ELAN and REFI-QDA exports.")
-@click.option("--line-numbers", is_flag=True, help="Line numbers in Word (line-by-line coding).")
-@click.option("--no-pilot", is_flag=True, help="Leave pilot interviews out (with --all).")
+              help=_("With --pseudonymise off: leave the audio out of ELAN and "
+                       "REFI-QDA exports."))
+@click.option("--line-numbers", is_flag=True, help=_("Line numbers in Word "
+                                                       "(line-by-line coding)."))
+@click.option("--no-pilot", is_flag=True, help=_("Leave pilot interviews out (with "
+                                                   "--all)."))
 @click.option("--csv-separator", type=click.Choice([";", ",", "tab"]), default=None,
-              help="CSV column separator (default: ';' for Norwegian projects, as Norwegian Excel "
-                   "expects, else ',').")
+              help=_("CSV column separator (default: ';' for Norwegian projects, as "
+                       "Norwegian Excel expects, else ',')."))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Folder to write to (default: the project's exports folder).")
-@click.option("--force", is_flag=True, help="Replace files that already exist.")
+              help=_("Folder to write to (default: the project's exports folder)."))
+@click.option("--force", is_flag=True, help=_("Replace files that already exist."))
 @click.pass_context
 def export(ctx: click.Context, project_name: str, session_refs: tuple[str, ...], all_sessions: bool,
            formats: tuple[str, ...], layer: str, mode: str, redact_organisations: bool, no_audio: bool,
            line_numbers: bool, no_pilot: bool, csv_separator: str | None, out_dir: str | None,
            force: bool) -> None:
-    """Export sessions for reading, coding and analysis.
-
-    Names from the project's registry (informants, researchers, places and the redaction
-    list) are replaced in text, notes and metadata unless --pseudonymise off. Only then
-    do ELAN (a WAV beside the .eaf) and REFI-QDA (inside the .qdpx) carry the audio.
-    """
     from pathlib import Path
 
     from fieldkit.errors import FieldkitError
@@ -54,7 +57,8 @@ def export(ctx: click.Context, project_name: str, session_refs: tuple[str, ...],
     from fieldkit.sessions.lookup import find_session
 
     if bool(session_refs) == all_sessions:
-        raise FieldkitError("Say which sessions to export: --session ID (one or more) or --all.")
+        raise FieldkitError(_("Say which sessions to export: --session ID (one or "
+                                "more) or --all."))
     with workspace(ctx).open(project_name) as handle:
         ids = None if all_sessions else list(dict.fromkeys(find_session(handle, r).id for r in session_refs))
         options = ExportOptions(mode=mode, layer=layer, line_numbers=line_numbers,
@@ -67,9 +71,11 @@ def export(ctx: click.Context, project_name: str, session_refs: tuple[str, ...],
     for line in bundle.report_lines:
         click.echo(line, err=mode == "off")
     for w in bundle.warnings:
-        click.secho(f"Warning: {w}", fg="yellow", err=True)
+        click.secho(_("Warning: {w}").format(w=w), fg="yellow", err=True)
     n = len(bundle.sessions)
-    click.echo(f"Exported {n} session{'s' if n != 1 else ''} to {len(result.files)} "
-               f"file{'s' if len(result.files) != 1 else ''}:")
+    files = len(result.files)
+    click.echo(_("Exported {sessions} to {files}:").format(
+        sessions=ngettext("{n} session", "{n} sessions", n).format(n=n),
+        files=ngettext("{n} file", "{n} files", files).format(n=files)))
     for f in result.files:
         click.echo(f"  {f}")

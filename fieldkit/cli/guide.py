@@ -5,19 +5,23 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import N_, _, ngettext
+
+#: coverage states as shown (CoverageStatus values with spaces), translated where shown
+COVERAGE_WORDS = (N_("not yet"), N_("partly"), N_("covered"), N_("skipped"))
 
 
-@click.group()
+@click.group(help=_("Check, import and list interview guides."))
 def guide() -> None:
-    """Check, import and list interview guides."""
+    pass
 
 
 def _print_outline(g) -> None:  # noqa: ANN001
     click.echo(f"{g.title}  [{g.language}]")
     if g.informant_types:
-        click.echo(f"  informant types: {', '.join(g.informant_types)}")
+        click.echo(_("  informant types: {informant_types}").format(informant_types=', '.join(g.informant_types)))
     if g.header:
-        click.echo(f"  header fields: {'; '.join(g.header)}")
+        click.echo(_("  header fields: {header}").format(header='; '.join(g.header)))
     for line in g.intro.splitlines():
         click.echo(f"  > {line}")
     n = 0
@@ -40,42 +44,40 @@ def _print_outline(g) -> None:  # noqa: ANN001
                 click.echo(f"               + {ex}")
 
 
-@guide.command("check")
+@guide.command("check", help=_("Validate a guide FILE (.md, .txt or .docx) and print its outline with ids."))
 @click.argument("file", type=click.Path(dir_okay=True))
 def check(file: str) -> None:
-    """Validate a guide FILE (.md, .txt or .docx) and print its outline with ids."""
     from fieldkit.guides.files import load_guide_file
 
     g, _text = load_guide_file(file)
     _print_outline(g)
     questions = sum(len(t.questions) for t in g.themes)
-    click.echo(f"\nOK: {len(g.themes)} themes, {questions} questions.")
+    click.echo(_("\nOK: {n} themes, {questions} questions.").format(n=len(g.themes), questions=questions))
 
 
-@guide.command("import")
+@guide.command("import", help=_("Add guide FILE to a project, or a new version of it."))
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.option("--project", "-p", "project_name", required=True)
-@click.option("--slug", help="Guide name in the project (default: the file name).")
+@click.option("--slug", help=_("Guide name in the project (default: the file name)."))
 @click.pass_context
 def import_(ctx: click.Context, file: str, project_name: str, slug: str | None) -> None:
-    """Add guide FILE to a project, or a new version of it."""
     from fieldkit.guides.store import import_guide
 
     with workspace(ctx).open(project_name) as handle:
         version, created = import_guide(handle.db, handle.project_id, file, slug=slug)
         retired = version.outline.get("retired", [])
         if created:
-            click.echo(f"Imported {file} as version {version.number}"
-                       + (f" ({len(retired)} items retired)" if retired else "") + ".")
+            click.echo(_("Imported {file} as version {number}").format(file=file, number=version.number)
+                       + (ngettext(" ({n} item retired)", " ({n} items retired)", len(retired)).format(
+                           n=len(retired)) if retired else "") + ".")
         else:
-            click.echo(f"No change: {file} is the same as version {version.number}.")
+            click.echo(_("No change: {file} is the same as version {number}.").format(file=file, number=version.number))
 
 
-@guide.command("list")
+@guide.command("list", help=_("List the guides in a project with their latest version."))
 @click.option("--project", "-p", "project_name", required=True)
 @click.pass_context
 def list_(ctx: click.Context, project_name: str) -> None:
-    """List the guides in a project with their latest version."""
     from fieldkit.guides.store import latest_versions
 
     with workspace(ctx).open(project_name) as handle:
@@ -83,13 +85,13 @@ def list_(ctx: click.Context, project_name: str) -> None:
             click.echo(f"{g.slug:30} v{v.number}  {g.title}  ({v.created_at:%Y-%m-%d})")
 
 
-@click.command()
+@click.command(help=_("Guide coverage: one session, or question x session for the project."))
 @click.option("--project", "-p", "project_name", required=True)
-@click.option("--session", "session_id", help="One session's coverage (id or its start).")
-@click.option("--pilot", is_flag=True, help="Include pilot sessions.")
+@click.option("--session", "session_id", help=_("One session's coverage (id or its "
+                                                  "start)."))
+@click.option("--pilot", is_flag=True, help=_("Include pilot sessions."))
 @click.pass_context
 def coverage(ctx: click.Context, project_name: str, session_id: str | None, pilot: bool) -> None:
-    """Guide coverage: one session, or question x session for the project."""
     from rich.console import Console
     from rich.table import Table
 
@@ -104,31 +106,33 @@ def coverage(ctx: click.Context, project_name: str, session_id: str | None, pilo
             cov = session_coverage(handle.db, sess.id)
             table = Table(title=f"{sess.title}")
             table.add_column("Theme")
-            table.add_column("Question")
-            table.add_column("Status")
+            table.add_column(_("Question"))
+            table.add_column(_("Status"))
             for theme, q in cov.guide.iter_questions():
-                table.add_row(theme.title, q.text, cov.of(q.id).value.replace("_", " "))
+                table.add_row(theme.title, q.text, _(cov.of(q.id).value.replace("_", " ")))
             console.print(table)
             untouched = cov.untouched_themes()
             if untouched:
-                console.print("Untouched themes: " + "; ".join(untouched))
+                console.print(_("Untouched themes: ") + "; ".join(untouched))
             return
         whole = project_matrix(handle.db, handle.project_id, include_pilot=pilot)
         if not whole.guides:
-            console.print("No session has used a guide yet.")
+            console.print(_("No session has used a guide yet."))
             return
         # one table per guide: a session's coverage only under its own guide's questions
         for gid, gtitle, versions in whole.guides:
             m = whole.for_guide(gid)
             heads = m.headings()
             vtext = ", ".join(f"v{v}" for v in versions)
-            table = Table(title=f"Coverage: {gtitle} ({vtext}), question x session")
-            table.add_column("Question")
+            table = Table(title=_("Coverage: {guide} ({versions}), question x session").format(
+                guide=gtitle, versions=vtext))
+            table.add_column(_("Question"))
             for sid, _title in m.sessions:
                 table.add_column(heads[sid])
             for row in m.rows:
-                label = row.text[:50] + (" (retired)" if row.retired else "")
+                label = row.text[:50] + (_(" (retired)") if row.retired else "")
                 table.add_row(label, *[marks[c.value] if c else "–" for c in row.cells.values()])
             console.print(table)
             for text, missing in m.gaps():
-                console.print(f"Not covered in {missing} session(s) of {len(m.sessions)}: {text}")
+                console.print(_("Not covered in {missing} session(s) of {n}: {text}").format(
+                    missing=missing, n=len(m.sessions), text=text))

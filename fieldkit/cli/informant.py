@@ -5,29 +5,32 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import _
 
 DATE = click.DateTime(["%Y-%m-%d"])
 
 
-@click.group()
+@click.group(help=_("The project's informants and their consent records."))
 def informant() -> None:
-    """The project's informants and their consent records."""
+    pass
 
 
-@informant.command("add")
+@informant.command("add", help=_("Add informant CODE (a pseudonym code such as L03)."))
 @click.argument("code")
 @click.option("--project", "-p", "project_name", required=True)
-@click.option("--name", default="", help="Real name (never exported).")
+@click.option("--name", default="", help=_("Real name (never exported)."))
 @click.option("--role", default="")
 @click.option("--organisation", default="")
 @click.option("--site", default="")
-@click.option("--group", "group_label", default="", help="Informant group, e.g. central or local.")
-@click.option("--letter-sent", type=DATE, help="Date the information letter was sent.")
-@click.option("--consent", "consent_on", type=DATE, help="Date written consent was received.")
-@click.option("--kept-at", default="", help="Where the signed consent form is kept.")
+@click.option("--group", "group_label", default="", help=_("Informant group, e.g. "
+                                                             "central or local."))
+@click.option("--letter-sent", type=DATE, help=_("Date the information letter was "
+                                                   "sent."))
+@click.option("--consent", "consent_on", type=DATE, help=_("Date written consent was "
+                                                             "received."))
+@click.option("--kept-at", default="", help=_("Where the signed consent form is kept."))
 @click.pass_context
 def add(ctx: click.Context, code: str, project_name: str, letter_sent, consent_on, **fields: str) -> None:  # noqa: ANN001
-    """Add informant CODE (a pseudonym code such as L03)."""
     from fieldkit.consent import add_informant
 
     with workspace(ctx).open(project_name) as handle:
@@ -36,56 +39,55 @@ def add(ctx: click.Context, code: str, project_name: str, letter_sent, consent_o
                       group_label=fields["group_label"], consent_kept_at=fields["kept_at"],
                       info_letter_sent_on=letter_sent.date() if letter_sent else None,
                       written_consent_on=consent_on.date() if consent_on else None)
-        click.echo(f"Added {code}.")
+        click.echo(_("Added {code}.").format(code=code))
 
 
-@informant.command("list")
+@informant.command("list", help=_("Informants with role, organisation, site, group and consent state (no names)."))
 @click.option("--project", "-p", "project_name", required=True)
 @click.pass_context
 def list_(ctx: click.Context, project_name: str) -> None:
-    """Informants with role, organisation, site, group and consent state (no names)."""
     from fieldkit.consent import informant_rows
 
     with workspace(ctx).open(project_name) as handle:
         rows = informant_rows(handle)
     if not rows:
-        click.echo("No informants yet: add them with `fieldkit informant add CODE -p PROJECT`.")
+        click.echo(_("No informants yet: add them with `fieldkit informant add CODE "
+                       "-p PROJECT`."))
         return
     width = {k: max([len(h)] + [len(getattr(r, k)) for r in rows])
              for k, h in (("code", "Code"), ("role", "Role"), ("organisation", "Organisation"),
                           ("site", "Site"), ("group", "Group"))}
     cols = (("code", "Code"), ("role", "Role"), ("organisation", "Organisation"), ("site", "Site"),
             ("group", "Group"))
-    click.echo("  ".join(f"{h:{width[k]}}" for k, h in cols) + "  Sessions  Consent")
+    click.echo("  ".join(f"{h:{width[k]}}" for k, h in cols) + _("  Sessions  Consent"))
     for r in rows:
         click.echo("  ".join(f"{getattr(r, k) or '-':{width[k]}}" for k, _h in cols)
                    + f"  {r.sessions:8}  {r.consent}")
 
 
-@informant.command("withdraw")
+@informant.command("withdraw", help=_("Record that CODE withdrew; then remove their data with `fieldkit purge`."))
 @click.argument("code")
 @click.option("--project", "-p", "project_name", required=True)
-@click.option("--on", "on", type=DATE, help="Date of withdrawal (default today).")
+@click.option("--on", "on", type=DATE, help=_("Date of withdrawal (default today)."))
 @click.pass_context
 def withdraw_(ctx: click.Context, code: str, project_name: str, on) -> None:  # noqa: ANN001
-    """Record that CODE withdrew; then remove their data with `fieldkit purge`."""
     from fieldkit.consent import withdraw
 
     with workspace(ctx).open(project_name) as handle:
         inf = withdraw(handle, code, on.date() if on else None)
-    click.echo(f"{code} withdrew on {inf.withdrawn_on}. Remove their data now: "
-               f"fieldkit purge -p {project_name} --informant {code}")
+    click.echo(_("{code} withdrew on {withdrawn_on}. Remove their data now: fieldkit "
+                   "purge -p {project_name} --informant {code}").format(code=code, withdrawn_on=inf.withdrawn_on, project_name=project_name))
 
 
-@click.command()
+@click.command(help=_("Record a participant's recording consent at the start of a session."))
 @click.option("--project", "-p", "project_name", required=True)
-@click.option("--session", "session_ref", required=True, help="Session id, id prefix or title.")
+@click.option("--session", "session_ref", required=True, help=_("Session id, id "
+                                                                  "prefix or title."))
 @click.option("--informant", "code", required=True)
 @click.option("--recording", type=click.Choice(["yes", "no"]), required=True,
-              help="The answer to 'may we record?' at the start of the session.")
+              help=_("The answer to 'may we record?' at the start of the session."))
 @click.pass_context
 def consent(ctx: click.Context, project_name: str, session_ref: str, code: str, recording: str) -> None:
-    """Record a participant's recording consent at the start of a session."""
     from fieldkit.consent import record_session_consent
     from fieldkit.recording.clock import position_ms
     from fieldkit.sessions.lookup import find_session
@@ -94,4 +96,4 @@ def consent(ctx: click.Context, project_name: str, session_ref: str, code: str, 
         sess = find_session(handle, session_ref)
         record_session_consent(handle, sess.id, code, recording == "yes",
                                position_ms=position_ms(handle.db, sess.id))
-    click.echo(f"{code}: recording consent {'given' if recording == 'yes' else 'refused'} for {sess.title!r}.")
+    click.echo(_("{code}: recording consent {value} for {title!r}.").format(code=code, value='given' if recording == 'yes' else 'refused', title=sess.title))

@@ -5,19 +5,17 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import _
 
 
-@click.group()
+@click.group(help=_("List, download, add and choose Whisper models.\n\nOnly `fieldkit models "
+         "download` goes online, and only when you run it."))
 def models() -> None:
-    """List, download, add and choose Whisper models.
-
-    Only `fieldkit models download` goes online, and only when you run it.
-    """
+    pass
 
 
-@models.command("list")
+@models.command("list", help=_("Show the models on this laptop and the ones that can be downloaded."))
 def models_list() -> None:
-    """Show the models on this laptop and the ones that can be downloaded."""
     from rich.console import Console
     from rich.table import Table
 
@@ -26,19 +24,19 @@ def models_list() -> None:
 
     found = available_models()
     have = {m.name for m in found}
-    table = Table(title="Installed", title_justify="left")
-    for col in ("model", "languages", "from", "speed on this laptop", "where"):
+    table = Table(title=_("Installed"), title_justify="left")
+    for col in (_("model"), _("languages"), _("from"), _("speed on this laptop"), _("where")):
         table.add_column(col)
     for m in found:
-        where = str(m.path) if m.path else "installed as packages; assembled on first use"
+        where = str(m.path) if m.path else _("installed as packages; assembled on first use")
         table.add_row(m.name, m.languages, m.source, describe_speed(m.name), where)
     console = Console(width=max(Console().width, 140))
     if found:
         console.print(table)
     else:
-        console.print("No models installed. Install fieldkit[models], or add or download one.")
-    more = Table(title="Downloadable (`fieldkit models download NAME`)", title_justify="left")
-    for col in ("model", "best for", "size", "speed on this laptop", "repository"):
+        console.print(_("No models installed. Install fieldkit[models], or add or download one."))
+    more = Table(title=_("Downloadable (`fieldkit models download NAME`)"), title_justify="left")
+    for col in (_("model"), _("best for"), _("size"), _("speed on this laptop"), _("repository")):
         more.add_column(col)
     for m in CATALOGUE.values():
         if m.name in have:
@@ -50,23 +48,21 @@ def models_list() -> None:
     console.print(f"Cache: {cache_dir() / 'models'}")
 
 
-@models.command("prepare")
+@models.command("prepare", help=_("Assemble the multilingual base model once (done automatically on first use)."))
 def models_prepare() -> None:
-    """Assemble the multilingual base model once (done automatically on first use)."""
     from fieldkit.transcription.models import assemble_base
 
-    click.echo(f"base model ready in {assemble_base()}")
+    click.echo(_("base model ready in {assemble_base}").format(assemble_base=assemble_base()))
 
 
-@models.command("download")
+@models.command("download", help=_("Download model NAME (see `models list`). The only command that goes "
+         "online.\n\nA cut-off download continues where it stopped when run again; "
+         "every file is\nchecked against the hub's sizes and checksums before the "
+         "model is installed."))
 @click.argument("name")
-@click.option("--force", is_flag=True, help="Download again and replace an installed copy.")
+@click.option("--force", is_flag=True, help=_("Download again and replace an "
+                                                "installed copy."))
 def models_download(name: str, force: bool) -> None:
-    """Download model NAME (see `models list`). The only command that goes online.
-
-    A cut-off download continues where it stopped when run again; every file is
-    checked against the hub's sizes and checksums before the model is installed.
-    """
     from rich.progress import (
         BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn,
     )
@@ -81,33 +77,35 @@ def models_download(name: str, force: bool) -> None:
             progress.update(task, completed=done, total=total or None)
 
         path = download(name, on_progress=show, force=force)
-    click.echo(f"Installed {name} in {path}")
+    click.echo(_("Installed {name} in {path}").format(name=name, path=path))
 
 
-@models.command("add")
+@models.command("add", help=_("Install a model copied from another computer: a folder (e.g. NB-Whisper's "
+         "ct2\nfolder) or a .zip / .tar.gz of one. Nothing is installed unless it is "
+         "complete."))
 @click.argument("source", type=click.Path())
-@click.option("--name", help="Name to install it under (default: from the folder or archive).")
-@click.option("--replace", is_flag=True, help="Replace an installed model of the same name.")
+@click.option("--name", help=_("Name to install it under (default: from the folder "
+                                 "or archive)."))
+@click.option("--replace", is_flag=True, help=_("Replace an installed model of the "
+                                                  "same name."))
 def models_add(source: str, name: str | None, replace: bool) -> None:
-    """Install a model copied from another computer: a folder (e.g. NB-Whisper's ct2
-    folder) or a .zip / .tar.gz of one. Nothing is installed unless it is complete."""
     from fieldkit.transcription.hub import add
 
     path = add(source, name=name, replace=replace)
-    click.echo(f"Installed {path.name} in {path}")
+    click.echo(_("Installed {name} in {path}").format(name=path.name, path=path))
 
 
-@models.command("use")
+@models.command("use", help=_("Make NAME the project's final model (or, with --live, its live model)."))
 @click.argument("name")
 @click.option("--project", "-p", "project_name", required=True)
-@click.option("--live", is_flag=True, help="Set the live model (used while recording) instead of the final one.")
+@click.option("--live", is_flag=True, help=_("Set the live model (used while "
+                                               "recording) instead of the final one."))
 @click.pass_context
 def models_use(ctx: click.Context, name: str, project_name: str, live: bool) -> None:
-    """Make NAME the project's final model (or, with --live, its live model)."""
     from fieldkit.transcription.service import set_project_model
 
     with workspace(ctx).open(project_name) as handle:
         st, tip = set_project_model(handle, name, live=live)
-    click.echo(f"{project_name}: final model {st.model}, live model {st.live_model or st.model}")
+    click.echo(_("{project_name}: final model {model}, live model {value}").format(project_name=project_name, model=st.model, value=st.live_model or st.model))
     if tip:
-        click.echo(f"Advice: {tip}")
+        click.echo(_("Advice: {tip}").format(tip=tip))

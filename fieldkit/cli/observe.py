@@ -6,15 +6,17 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import _
 
 
-@click.command()
+@click.command(help=_("Tag, note and mark coverage in a session another terminal is recording."))
 @click.option("--project", "-p", "project_name", required=True)
-@click.option("--session", "session_ref", help="Session id, id prefix or title (default: the one recording now).")
-@click.option("--as", "initials", help="Your initials (default: the session's observer).")
+@click.option("--session", "session_ref", help=_("Session id, id prefix or title "
+                                                   "(default: the one recording now)."))
+@click.option("--as", "initials", help=_("Your initials (default: the session's "
+                                           "observer)."))
 @click.pass_context
 def observe(ctx: click.Context, project_name: str, session_ref: str | None, initials: str | None) -> None:
-    """Tag, note and mark coverage in a session another terminal is recording."""
     from fieldkit.sessions.lookup import observer_target
     from fieldkit.tui.app import run_app
 

@@ -8,6 +8,7 @@ import sys
 import click
 
 from fieldkit.cli import ask_passphrase, workspace
+from fieldkit.i18n import _
 
 
 def _codes(values: tuple[str, ...]) -> dict[str, str]:
@@ -15,7 +16,7 @@ def _codes(values: tuple[str, ...]) -> dict[str, str]:
     for v in values:
         old, sep, new = v.partition("=")
         if not sep or not old.strip() or not new.strip():
-            raise click.BadParameter(f"{v!r}: write OLD=NEW, e.g. L03=L03B", param_hint="--recode")
+            raise click.BadParameter(_("{v!r}: write OLD=NEW, e.g. L03=L03B").format(v=v), param_hint="--recode")
         out[old.strip()] = new.strip()
     return out
 
@@ -27,23 +28,23 @@ def ask_clash(clash):  # noqa: ANN001, ANN201
 
     def ask(c):  # noqa: ANN001, ANN202
         click.echo(c.describe())
-        how = click.prompt("Is it [s]ame person or [d]ifferent people?", type=click.Choice(["s", "d"]))
+        how = click.prompt(_("Is it [s]ame person or [d]ifferent people?"), type=click.Choice(["s", "d"]))
         if how == "s":
             return ("same", None)
-        return ("rename", click.prompt(f"New code for the incoming {c.code}"))
+        return ("rename", click.prompt(_("New code for the incoming {code}").format(code=c.code)))
 
     return ask
 
 
-@click.command("pack")
+@click.command("pack", help=_("Write project NAME's records (and audio with --with-audio) into one file "
+         "for\nanother laptop. An encrypted project gives an encrypted pack (same "
+         "passphrase)."))
 @click.argument("name")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
-              help="The pack file to write.")
-@click.option("--with-audio", is_flag=True, help="Include the audio files (large).")
+              help=_("The pack file to write."))
+@click.option("--with-audio", is_flag=True, help=_("Include the audio files (large)."))
 @click.pass_context
 def pack(ctx: click.Context, name: str, output: str, with_audio: bool) -> None:
-    """Write project NAME's records (and audio with --with-audio) into one file for
-    another laptop. An encrypted project gives an encrypted pack (same passphrase)."""
     from pathlib import Path
 
     from fieldkit.team.pack import write_pack
@@ -51,24 +52,26 @@ def pack(ctx: click.Context, name: str, output: str, with_audio: bool) -> None:
     with workspace(ctx).open(name) as handle:
         counts = write_pack(handle, Path(output), with_audio=with_audio)
     total = sum(v for k, v in counts.items() if k != "audio_files")
-    click.echo(f"Packed {total} records"
-               + (f" and {counts['audio_files']} audio files" if with_audio else "")
-               + (" (encrypted)" if handle.key is not None else "") + f" into {output}")
+    click.echo(_("Packed {n} records").format(n=total)
+               + (_(" and {n} audio files").format(n=counts['audio_files']) if with_audio else "")
+               + (_(" (encrypted)") if handle.key is not None else "")
+               + _(" into {output}").format(output=output))
 
 
-@click.command("merge")
+@click.command("merge", help=_("Bring a pack from another laptop into a project (made if missing). Merging "
+         "the\nsame pack again changes nothing; records changed on both laptops keep "
+         "the later\nchange and the other goes to `fieldkit project conflicts`."))
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--into", "into", help="The project to merge into (default: the pack's project).")
+@click.option("--into", "into", help=_("The project to merge into (default: the "
+                                         "pack's project)."))
 @click.option("--recode", multiple=True, metavar="OLD=NEW",
-              help="An incoming informant code used here for a different person: give the incoming one NEW.")
+              help=_("An incoming informant code used here for a different person: "
+                       "give the incoming one NEW."))
 @click.option("--same-person", "same", multiple=True, metavar="CODE",
-              help="An incoming informant code that is the same person as here.")
+              help=_("An incoming informant code that is the same person as here."))
 @click.pass_context
 def merge(ctx: click.Context, file: str, into: str | None, recode: tuple[str, ...],
           same: tuple[str, ...]) -> None:
-    """Bring a pack from another laptop into a project (made if missing). Merging the
-    same pack again changes nothing; records changed on both laptops keep the later
-    change and the other goes to `fieldkit project conflicts`."""
     from pathlib import Path
 
     from fieldkit.team.ops import merge_pack
@@ -80,53 +83,53 @@ def merge(ctx: click.Context, file: str, into: str | None, recode: tuple[str, ..
     if man.get("encrypted"):
         passphrase = ask_passphrase(Path(file))
         if not passphrase:
-            raise click.UsageError("The pack is encrypted: give the project's passphrase "
-                                   "(prompt or $FIELDKIT_PASSPHRASE).")
+            raise click.UsageError(_("The pack is encrypted: give the project's "
+                                       "passphrase (prompt or $FIELDKIT_PASSPHRASE)."))
     res = merge_pack(ws.ensure(), Path(file), into=into, passphrase=passphrase,
                      recode=_codes(recode), same=set(same), ask=ask_clash(None))
     o = res.outcome
-    click.echo(("Created" if res.created else "Merged into") + f" {res.folder.name}: {o.summary()}"
-               + (f"; {res.audio_written} audio files" if res.audio_written else ""))
+    click.echo((_("Created") if res.created else _("Merged into")) + f" {res.folder.name}: {o.summary()}"
+               + (_("; {n} audio files").format(n=res.audio_written) if res.audio_written else ""))
     if o.purged_informants:
-        click.echo(f"Withdrawn informants purged here too: {', '.join(o.purged_informants)}")
+        click.echo(_("Withdrawn informants purged here too: {purged_informants}").format(purged_informants=', '.join(o.purged_informants)))
     if o.conflicts:
-        click.secho(f"{o.conflicts} records were changed on both laptops: see "
-                    f"`fieldkit project conflicts {res.folder.name}`", fg="yellow")
+        click.secho(_("{conflicts} records were changed on both laptops: see "
+                        "`fieldkit project conflicts {name}`").format(conflicts=o.conflicts, name=res.folder.name), fg="yellow")
 
 
-@click.command("conflicts")
+@click.command("conflicts", help=_("List records changed on two laptops: the kept version and the one set aside."))
 @click.argument("name")
-@click.option("--all", "all_", is_flag=True, help="Also list settled conflicts.")
+@click.option("--all", "all_", is_flag=True, help=_("Also list settled conflicts."))
 @click.pass_context
 def conflicts(ctx: click.Context, name: str, all_: bool) -> None:
-    """List records changed on two laptops: the kept version and the one set aside."""
     from fieldkit.team.ops import describe_conflict, list_conflicts
 
     with workspace(ctx).open(name) as handle:
         rows = list_conflicts(handle, include_settled=all_)
     if not rows:
-        click.echo("No conflicts to settle.")
+        click.echo(_("No conflicts to settle."))
         return
     for c in rows:
-        state = f"settled ({c['settled_with']})" if c["settled_at"] else f"kept the {c['kept_side']} version"
+        state = (_("settled ({how})").format(how=c['settled_with']) if c["settled_at"]
+                 else _("kept the {side} version").format(side=c['kept_side']))
         click.echo(f"{str(c['id'])[:8]}  {c['tbl']} {str(c['record_id'])[:8]}  {state}")
         for line in describe_conflict(c):
             click.echo(f"    {line}")
 
 
-@click.command("settle")
+@click.command("settle", help=_("Settle a conflict (its id from `fieldkit project conflicts`)."))
 @click.argument("name")
 @click.argument("conflict_id")
 @click.option("--keep", type=click.Choice(["kept", "other"]), required=True,
-              help="kept: leave the record as it is; other: put the set-aside version back.")
+              help=_("kept: leave the record as it is; other: put the set-aside "
+                       "version back."))
 @click.pass_context
 def settle(ctx: click.Context, name: str, conflict_id: str, keep: str) -> None:
-    """Settle a conflict (its id from `fieldkit project conflicts`)."""
     from fieldkit.team.ops import settle as settle_
 
     with workspace(ctx).open(name) as handle:
         c = settle_(handle, conflict_id, keep)
-    click.echo(f"Settled {str(c['id'])[:8]}: {'kept as it was' if keep == 'kept' else 'the other version is back'}.")
+    click.echo(_("Settled {value}: {value2}.").format(value=str(c['id'])[:8], value2=_('kept as it was') if keep == 'kept' else _('the other version is back')))
 
 
 def register(group: click.Group) -> None:

@@ -5,25 +5,29 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import _
 
 
-@click.command()
-@click.option("--project", "-p", "project_name", required=True, help="Project name or folder name.")
-@click.option("--informant", "code", help="Pseudonym code of the informant who withdrew. "
-              "Without it: the whole project's raw audio and personal data (deletion deadline).")
-@click.option("--dry-run", is_flag=True, help="List what would be removed, remove nothing.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.command(help=_("Remove everything about one informant (withdrawal of consent), or, "
+         "without\n--informant, the project's raw audio and personal data (at the "
+         "deletion deadline:\npseudonymised transcripts and notes stay).\n\nTheir "
+         "audio, transcript segments, notes, tags and registry entry go; in "
+         "group\nsessions only their speech and the events attributed to them. Backups "
+         "and earlier\nexports that may hold their words are deleted too. The database "
+         "is compacted so\nno text remains in it or its WAL; an audit entry without "
+         "personal data is kept."))
+@click.option("--project", "-p", "project_name", required=True, help=_("Project name "
+                                                                         "or folder "
+                                                                         "name."))
+@click.option("--informant", "code", help=_("Pseudonym code of the informant who "
+                                              "withdrew. Without it: the whole "
+                                              "project's raw audio and personal data "
+                                              "(deletion deadline)."))
+@click.option("--dry-run", is_flag=True, help=_("List what would be removed, remove "
+                                                  "nothing."))
+@click.option("--yes", is_flag=True, help=_("Do not ask for confirmation."))
 @click.pass_context
 def purge(ctx: click.Context, project_name: str, code: str | None, dry_run: bool, yes: bool) -> None:
-    """Remove everything about one informant (withdrawal of consent), or, without
-    --informant, the project's raw audio and personal data (at the deletion deadline:
-    pseudonymised transcripts and notes stay).
-
-    Their audio, transcript segments, notes, tags and registry entry go; in group
-    sessions only their speech and the events attributed to them. Backups and earlier
-    exports that may hold their words are deleted too. The database is compacted so
-    no text remains in it or its WAL; an audit entry without personal data is kept.
-    """
     from fieldkit.privacy.purge import (
         execute_project_purge,
         execute_purge,
@@ -36,17 +40,18 @@ def purge(ctx: click.Context, project_name: str, code: str | None, dry_run: bool
             plan, execute = plan_project_purge(handle), execute_project_purge
         else:
             plan, execute = plan_informant_purge(handle, code), execute_purge
-        click.echo("Would remove:" if dry_run else "Will remove:")
+        click.echo(_("Would remove:") if dry_run else _("Will remove:"))
         for line in plan.describe():
             click.echo(f"  - {line}")
         if dry_run:
             return
         if not yes:
             if code is None:  # the whole project's raw data: make the user type its name
-                if click.prompt("Type the project's folder name to confirm") != handle.folder.name:
+                if click.prompt(_("Type the project's folder name to confirm")) != handle.folder.name:
                     raise click.Abort()
             else:
-                click.confirm(f"Remove everything about {code}? This cannot be undone", abort=True)
+                click.confirm(_("Remove everything about {code}? This cannot be "
+                                  "undone").format(code=code), abort=True)
         counts = execute(handle, plan)
         done = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items() if v)
-        click.echo(f"Removed: {done or 'the registry entry'}.")
+        click.echo(_("Removed: {value}.").format(value=done or _('the registry entry')))

@@ -5,21 +5,26 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import _
 
 
-@click.command()
+@click.command(help=_("Record a session without the app; stops cleanly on Ctrl+C or SIGTERM."))
 @click.option("--project", "-p", "project_name", required=True)
-@click.option("--session", "session_ref", help="Session id, id prefix or title.")
-@click.option("--title", help="Create a new session with this title.")
-@click.option("--device", help="Input device name or number (see `fieldkit devices`).")
-@click.option("--seconds", type=float, help="Stop after this many seconds.")
-@click.option("--rate", type=int, default=16000, show_default=True, help="Sample rate.")
-@click.option("--channels", type=int, default=1, show_default=True, help="2 for two microphones.")
-@click.option("--live", is_flag=True, help="Transcribe while recording (ready seconds after stop).")
+@click.option("--session", "session_ref", help=_("Session id, id prefix or title."))
+@click.option("--title", help=_("Create a new session with this title."))
+@click.option("--device", help=_("Input device name or number (see `fieldkit "
+                                   "devices`)."))
+@click.option("--seconds", type=float, help=_("Stop after this many seconds."))
+@click.option("--rate", type=int, default=16000, show_default=True, help=_("Sample "
+                                                                             "rate."))
+@click.option("--channels", type=int, default=1, show_default=True, help=_("2 for "
+                                                                             "two "
+                                                                             "microphones."))
+@click.option("--live", is_flag=True, help=_("Transcribe while recording (ready "
+                                               "seconds after stop)."))
 @click.pass_context
 def record(ctx: click.Context, project_name: str, session_ref: str | None, title: str | None,
            device: str | None, seconds: float | None, rate: int, channels: int, live: bool) -> None:
-    """Record a session without the app; stops cleanly on Ctrl+C or SIGTERM."""
     import signal
     import threading
     import time
@@ -31,7 +36,7 @@ def record(ctx: click.Context, project_name: str, session_ref: str | None, title
     from fieldkit.store.models import Session
 
     if bool(session_ref) == bool(title):
-        raise click.UsageError("Give either --session or --title.")
+        raise click.UsageError(_("Give either --session or --title."))
     dev: str | int | None = int(device) if device and device.isdigit() else device
     with workspace(ctx).open(project_name) as handle:
         if title:
@@ -58,7 +63,7 @@ def record(ctx: click.Context, project_name: str, session_ref: str | None, title
         except FieldkitError:
             rt.close()
             raise
-        click.echo(f"Recording {sess.title!r} (session {sess.id.hex[:8]}). Ctrl+C stops.", err=True)
+        click.echo(_("Recording {title!r} (session {value}). Ctrl+C stops.").format(title=sess.title, value=sess.id.hex[:8]), err=True)
         t0 = time.monotonic()
         try:
             while not stop.is_set() and rt.state in ("recording", "paused"):
@@ -66,8 +71,8 @@ def record(ctx: click.Context, project_name: str, session_ref: str | None, title
                     break
                 stop.wait(0.25)
                 level = rt.level_db
-                click.echo(f"\r{hms(rt.position_ms())}  level {level if level is not None else -120:6.1f} dBFS  "
-                           f"overflows {rt.recorder.overflows}   ", nl=False, err=True)
+                click.echo(_("\r{hms}  level {value:6.1f} dBFS  overflows "
+                               "{overflows}   ").format(hms=hms(rt.position_ms()), value=level if level is not None else -120, overflows=rt.recorder.overflows), nl=False, err=True)
         except KeyboardInterrupt:
             pass
         click.echo("", err=True)
@@ -75,41 +80,41 @@ def record(ctx: click.Context, project_name: str, session_ref: str | None, title
             message = rt.stop()
         finally:
             if rt.transcriber is not None:
-                click.echo("Finishing the transcript ...", err=True)
+                click.echo(_("Finishing the transcript ..."), err=True)
                 rt.finish_transcript()
             rt.close()
-        click.echo(f"{message} Session id {sess.id.hex[:8]}.")
+        click.echo(_("{message} Session id {value}.").format(message=message, value=sess.id.hex[:8]))
 
 
-@click.command()
+@click.command(help=_("Repair recordings left unfinished by a crash and attach them to their "
+         "sessions."))
 @click.option("--project", "-p", "project_name", required=True)
 @click.pass_context
 def recover(ctx: click.Context, project_name: str) -> None:
-    """Repair recordings left unfinished by a crash and attach them to their sessions."""
     from fieldkit.sessions.runtime import SessionRuntime
 
     with workspace(ctx).open(project_name) as handle:
         found = SessionRuntime.recover(handle)
         if not found:
-            click.echo("No unfinished recordings.")
+            click.echo(_("No unfinished recordings."))
         for r in found:
             click.echo(r.message)
 
 
-@click.command()
-@click.option("--test", "test_device", help="Record 3 s from this device and show the level.")
+@click.command(help=_("List microphones; --test DEVICE checks one (a microphone test)."))
+@click.option("--test", "test_device", help=_("Record 3 s from this device and show "
+                                                "the level."))
 def devices(test_device: str | None) -> None:
-    """List microphones; --test DEVICE checks one (a microphone test)."""
     import sounddevice as sd
 
     if test_device is None:
         for i, d in enumerate(sd.query_devices()):
             if d["max_input_channels"] > 0:
                 mark = "*" if i == sd.default.device[0] else " "
-                click.echo(f"{mark}{i:3} {d['name']}  ({d['max_input_channels']} in, "
-                           f"{int(d['default_samplerate'])} Hz)")
+                click.echo(_("{mark}{i:3} {name}  ({max_input_channels} in, {value} "
+                               "Hz)").format(mark=mark, i=i, name=d['name'], max_input_channels=d['max_input_channels'], value=int(d['default_samplerate'])))
         return
     from fieldkit.recording.mictest import test_microphone
 
     result = test_microphone(int(test_device) if test_device.isdigit() else test_device)
-    click.echo(f"Peak level {result.db:.1f} dBFS — {result.verdict}")
+    click.echo(_("Peak level {db:.1f} dBFS — {verdict}").format(db=result.db, verdict=result.verdict))

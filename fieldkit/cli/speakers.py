@@ -5,34 +5,39 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import _
 
 
-@click.command()
+@click.command(help=_("Label every transcript segment of SESSION with its speaker (S1, S2 ... or "
+         "the person).\n\nRuns offline on the CPU. Segments are split where the "
+         "speaker changes inside them.\nThe lead is found from the guide's questions; "
+         "segments you assigned by hand in the\nreview screen are kept, and running it "
+         "again keeps them."))
 @click.argument("session")
 @click.option("--project", "-p", "project_name", required=True)
-@click.option("--count", type=int, help="How many people speak (default: the session's participants, lead and observer).")
+@click.option("--count", type=int, help=_("How many people speak (default: the "
+                                            "session's participants, lead and "
+                                            "observer)."))
 @click.option("--channels", type=click.Choice(["1", "2"]), default="1", show_default=True,
-              help="2: a two-channel recording with one microphone near each side; the louder channel speaks.")
+              help=_("2: a two-channel recording with one microphone near each side; "
+                       "the louder channel speaks."))
 @click.pass_context
 def speakers(ctx: click.Context, session: str, project_name: str, count: int | None, channels: str) -> None:
-    """Label every transcript segment of SESSION with its speaker (S1, S2 ... or the person).
-
-    Runs offline on the CPU. Segments are split where the speaker changes inside them.
-    The lead is found from the guide's questions; segments you assigned by hand in the
-    review screen are kept, and running it again keeps them.
-    """
     from fieldkit.sessions.lookup import find_session
     from fieldkit.speakers.attribute import attribute
 
     with workspace(ctx).open(project_name) as handle:
         sess = find_session(handle, session)
         result = attribute(handle, sess.id, count=count, channels=int(channels))
-    how = "by channel" if result.method == "channel" else "by voice"
-    click.echo(f"{sess.title}: {result.count} speakers ({how}), {result.segments} segments"
-               + (f", {result.split} split where the speaker changes" if result.split else "")
-               + (f", {result.manual_kept} assigned by hand kept" if result.manual_kept else "") + ".")
+    how = _("by channel") if result.method == "channel" else _("by voice")
+    click.echo(_("{title}: {count} speakers ({how}), {segments} segments").format(
+        title=sess.title, count=result.count, how=how, segments=result.segments)
+               + (_(", {n} split where the speaker changes").format(n=result.split) if result.split else "")
+               + (_(", {n} assigned by hand kept").format(n=result.manual_kept) if result.manual_kept else "")
+               + ".")
     for voice, label in result.mapping.items():
         talk = result.talk_ms.get(voice, 0) // 1000
         why = result.evidence.get(voice)
-        shown = f"{voice} is {label} ({why})" if label != voice else f"{voice} (not yet known: say who in the review screen)"
-        click.echo(f"  {shown}, speaks {talk // 60}:{talk % 60:02d}")
+        shown = (_("{voice} is {label} ({why})").format(voice=voice, label=label, why=why) if label != voice
+                 else _("{voice} (not yet known: say who in the review screen)").format(voice=voice))
+        click.echo(_("  {shown}, speaks {value}:{value2:02d}").format(shown=shown, value=talk // 60, value2=talk % 60))

@@ -5,14 +5,14 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import _
 
 
-@click.command()
-@click.option("--project", "-p", "name", required=True, help="The project.")
+@click.command(help=_("Sessions per researcher, informants interviewed per site and case network "
+         "against\nthe plan, and guide coverage per site."))
+@click.option("--project", "-p", "name", required=True, help=_("The project."))
 @click.pass_context
 def status(ctx: click.Context, name: str) -> None:
-    """Sessions per researcher, informants interviewed per site and case network against
-    the plan, and guide coverage per site."""
     from fieldkit.team.status import overview, render_lines
 
     with workspace(ctx).open(name) as handle:

@@ -5,27 +5,31 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
+from fieldkit.i18n import _
 
 
-@click.command()
-@click.option("--project", "-p", "name", required=True, help="The project to sync.")
-@click.option("--server", "url", help="postgresql://USER@HOST:PORT/DATABASE (remembered after the first time; "
-              "the password comes from the address, $PGPASSWORD or ~/.pgpass and is never stored).")
+@click.command(help=_("Push this laptop's changes to the team server and pull the team's.\n\nWorks "
+         "offline-first: when the server cannot be reached nothing changes here; sync "
+         "again\nlater. A sync cut off halfway is finished by the next one. A project "
+         "that is only on\nthe server is copied to this laptop."))
+@click.option("--project", "-p", "name", required=True, help=_("The project to sync."))
+@click.option("--server", "url", help=_("postgresql://USER@HOST:PORT/DATABASE "
+                                          "(remembered after the first time; the "
+                                          "password comes from the address, "
+                                          "$PGPASSWORD or ~/.pgpass and is never "
+                                          "stored)."))
 @click.option("--recode", multiple=True, metavar="OLD=NEW",
-              help="This laptop's informant code clashes with a different person on the server: give ours NEW.")
+              help=_("This laptop's informant code clashes with a different person "
+                       "on the server: give ours NEW."))
 @click.option("--same-person", "same", multiple=True, metavar="CODE",
-              help="This laptop's informant CODE is the same person as the team's CODE: join them.")
+              help=_("This laptop's informant CODE is the same person as the team's "
+                       "CODE: join them."))
 @click.option("--encrypt", is_flag=True,
-              help="When the project is copied from the server: encrypt this laptop's copy with a passphrase.")
+              help=_("When the project is copied from the server: encrypt this "
+                       "laptop's copy with a passphrase."))
 @click.pass_context
 def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...], same: tuple[str, ...],
          encrypt: bool) -> None:
-    """Push this laptop's changes to the team server and pull the team's.
-
-    Works offline-first: when the server cannot be reached nothing changes here; sync again
-    later. A sync cut off halfway is finished by the next one. A project that is only on
-    the server is copied to this laptop.
-    """
     from fieldkit.cli.pack import _codes
     from fieldkit.errors import FieldkitError
     from fieldkit.team.sync import clone_project, remembered_url, sync_project
@@ -35,7 +39,9 @@ def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]
         handle = ws.open(name)
         created = False
     except FieldkitError as exc:
-        if not url or "No project called" not in exc.message:
+        # the project is not on this laptop (the message of fieldkit.projects, in either language)
+        not_here = _("No project called {name_or_slug!r} in {projects_dir}.").split("{")[0]
+        if not url or not exc.message.startswith(not_here):
             raise
         passphrase = None
         if encrypt:
@@ -43,13 +49,15 @@ def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]
 
             passphrase = ask_passphrase(name, confirm=True)
             if not passphrase:
-                raise click.UsageError("--encrypt needs a passphrase (prompt or $FIELDKIT_PASSPHRASE).")
+                raise click.UsageError(_("--encrypt needs a passphrase (prompt or "
+                                           "$FIELDKIT_PASSPHRASE)."))
         handle = clone_project(ws, name, url, passphrase)
         created = True
     with handle:
         url = url or remembered_url(handle)
         if not url:
-            raise click.UsageError("Give the team server once: fieldkit sync -p NAME --server postgresql://...")
+            raise click.UsageError(_("Give the team server once: fieldkit sync -p "
+                                       "NAME --server postgresql://..."))
         try:
             res = sync_project(handle, url, recode=_codes(recode), same=set(same))
         except BaseException:
@@ -59,10 +67,11 @@ def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]
                 handle.close()
                 shutil.rmtree(handle.folder, ignore_errors=True)
             raise
-    click.echo(("Copied from the team server; " if created else "Synced: ") + res.summary()
-               + (f"; audio {res.audio_up} up, {res.audio_down} down" if res.audio_up or res.audio_down else ""))
+    click.echo((_("Copied from the team server; ") if created else _("Synced: ")) + res.summary()
+               + (_("; audio {up} up, {down} down").format(up=res.audio_up, down=res.audio_down)
+                  if res.audio_up or res.audio_down else ""))
     if res.pulled.purged_informants:
-        click.echo(f"Withdrawn informants purged here too: {', '.join(res.pulled.purged_informants)}")
+        click.echo(_("Withdrawn informants purged here too: {purged_informants}").format(purged_informants=', '.join(res.pulled.purged_informants)))
     if res.pulled.conflicts:
-        click.secho(f"{res.pulled.conflicts} records were changed here and by the team: see "
-                    f"`fieldkit project conflicts {handle.folder.name}`", fg="yellow")
+        click.secho(_("{conflicts} records were changed here and by the team: see "
+                        "`fieldkit project conflicts {name}`").format(conflicts=res.pulled.conflicts, name=handle.folder.name), fg="yellow")

@@ -6,31 +6,34 @@ import click
 
 from fieldkit.cli import workspace
 from fieldkit.errors import ExitCode
+from fieldkit.i18n import _
 
 
-@click.command()
+@click.command(help=_("Transcribe SESSION (id, id prefix or title), or --all untranscribed "
+         "sessions.\n\nAn interrupted job (Ctrl+C, a crash) keeps what it finished; "
+         "running the same\ncommand again continues where it stopped. With --from/--to "
+         "only that part is\ntranscribed; later ranges add to the transcript."))
 @click.argument("session", required=False)
 @click.option("--project", "-p", "project_name", required=True)
-@click.option("--all", "all_", is_flag=True, help="Every session with a recording and no transcript.")
-@click.option("--model", help="Model name (base, tiny.en ...) or a model folder.")
-@click.option("--language", help="no, nn, en ... or auto (default: the project's).")
-@click.option("--threads", type=int, help="CPU threads (default: all cores).")
+@click.option("--all", "all_", is_flag=True, help=_("Every session with a recording "
+                                                      "and no transcript."))
+@click.option("--model", help=_("Model name (base, tiny.en ...) or a model folder."))
+@click.option("--language", help=_("no, nn, en ... or auto (default: the project's)."))
+@click.option("--threads", type=int, help=_("CPU threads (default: all cores)."))
 @click.option("--beam-size", type=int)
-@click.option("--replace-edited", is_flag=True, help="Transcribe again even if the transcript has edits.")
-@click.option("--from", "from_", metavar="HH:MM:SS", help="Only from this point of the recording.")
-@click.option("--to", "to", metavar="HH:MM:SS", help="Only up to this point of the recording.")
+@click.option("--replace-edited", is_flag=True, help=_("Transcribe again even if the "
+                                                         "transcript has edits."))
+@click.option("--from", "from_", metavar="HH:MM:SS", help=_("Only from this point of "
+                                                              "the recording."))
+@click.option("--to", "to", metavar="HH:MM:SS", help=_("Only up to this point of the "
+                                                         "recording."))
 @click.option("--final", is_flag=True,
-              help="Replace live transcripts with the project's final model (what runs by itself after an interview).")
+              help=_("Replace live transcripts with the project's final model (what "
+                       "runs by itself after an interview)."))
 @click.pass_context
 def transcribe(ctx: click.Context, session: str | None, project_name: str, all_: bool,
                model: str | None, language: str | None, threads: int | None, beam_size: int | None,
                replace_edited: bool, from_: str | None, to: str | None, final: bool) -> None:
-    """Transcribe SESSION (id, id prefix or title), or --all untranscribed sessions.
-
-    An interrupted job (Ctrl+C, a crash) keeps what it finished; running the same
-    command again continues where it stopped. With --from/--to only that part is
-    transcribed; later ranges add to the transcript.
-    """
     from rich.progress import (
         BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn,
     )
@@ -48,21 +51,21 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
         for title, outcome in done:
             click.echo(f"{title}: {outcome}")
         if not done:
-            click.echo("No live transcript waits for its final pass.")
+            click.echo(_("No live transcript waits for its final pass."))
         return
     if not session and not all_:
-        raise click.UsageError("Name a SESSION or pass --all.")
+        raise click.UsageError(_("Name a SESSION or pass --all."))
     span = None
     if from_ or to:
         if all_:
-            raise click.UsageError("--from/--to work on one SESSION, not --all.")
+            raise click.UsageError(_("--from/--to work on one SESSION, not --all."))
         span = (parse_time(from_, "--from") if from_ else 0,
                 parse_time(to, "--to") if to else 10**12)
     overrides = {"model": model, "language": language, "threads": threads, "beam_size": beam_size}
     with workspace(ctx).open(project_name) as handle:
         sessions = untranscribed_sessions(handle) if all_ else [find_session(handle, session)]
         if not sessions:
-            click.echo("Nothing to transcribe.")
+            click.echo(_("Nothing to transcribe."))
             return
         columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                    TextColumn("{task.fields[audio]}"), TimeRemainingColumn())
@@ -81,7 +84,8 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
                                              replace_edited=replace_edited, span=span)
                 except KeyboardInterrupt:
                     progress.stop()
-                    click.echo("Stopped. Finished segments are kept; run the same command to continue.",
+                    click.echo(_("Stopped. Finished segments are kept; run the same "
+                                   "command to continue."),
                                err=True)
                     ctx.exit(ExitCode.INTERRUPTED)
                 from sqlmodel import func, select
@@ -97,12 +101,14 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
                                               TranscriptSegment.end_ms > span[0])).one()
                 if span:
                     progress.console.print(
-                        f"{sess.title}: {n_in} segments from {_hms(span[0])} to "
-                        f"{_hms(min(span[1], run.total_ms or span[1]))}; {n} in the transcript")
+                        _("{title}: {n_in} segments from {start} to {end}; {n} in the transcript").format(
+                            title=sess.title, n_in=n_in, start=_hms(span[0]),
+                            end=_hms(min(span[1], run.total_ms or span[1])), n=n))
                 else:
                     progress.console.print(
-                        f"{sess.title}: {n} segments, language {run.language}"
-                        + ("" if n else " — no speech found in the recording"))
+                        _("{title}: {n} segments, language {language}").format(
+                            title=sess.title, n=n, language=run.language)
+                        + ("" if n else _(" — no speech found in the recording")))
 
 
 def parse_time(text: str, option: str = "time") -> int:
@@ -115,7 +121,8 @@ def parse_time(text: str, option: str = "time") -> int:
         if any(v < 0 for v in values) or any(v >= 60 for v in values[1:]):
             raise ValueError
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not a time; write hh:mm:ss, mm:ss or seconds.",
+        raise click.BadParameter(_("{text!r} is not a time; write hh:mm:ss, mm:ss or "
+                                     "seconds.").format(text=text),
                                  param_hint=option) from None
     seconds = 0.0
     for v in values:

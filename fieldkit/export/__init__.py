@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import ExitCode, FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.export.collect import ExportOptions
@@ -94,7 +95,7 @@ def plan_files(bundle: "Bundle", fmt: str, out_dir: Path) -> list:
         from fieldkit.export import elan
 
         return elan.plan(bundle, out_dir)
-    raise FieldkitError(f"Unknown export format {fmt!r}.", hint="Formats: " + ", ".join(FORMATS))
+    raise FieldkitError(_("Unknown export format {fmt!r}.").format(fmt=fmt), hint=_("Formats: {formats}").format(formats=", ".join(FORMATS)))
 
 
 def write_bundle(bundle: "Bundle", formats: list[str] | tuple[str, ...], out_dir: Path,
@@ -108,19 +109,21 @@ def write_bundle(bundle: "Bundle", formats: list[str] | tuple[str, ...], out_dir
     names = [p for p, _w in planned]
     dupes = {p for p in names if names.count(p) > 1}
     if dupes:
-        raise FieldkitError(f"Two exported files would have the same name: {sorted(dupes)[0].name}.")
+        raise FieldkitError(_("Two exported files would have the same name: {name}.").format(name=sorted(dupes)[0].name))
     existing = [p for p in names if p.exists()]
     if existing and not force:
         more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
-        raise ExportExists(f"{existing[0]}{more} already exist{'s' if len(existing) == 1 else ''}; "
-                           "nothing was written.",
-                           hint="Add --force to replace them, or choose another folder with --out.")
+        raise ExportExists(_("{value}{more} already exist{value2}; nothing was "
+                               "written.").format(value=existing[0], more=more, value2='s' if len(existing) == 1 else ''),
+                           hint=_("Add --force to replace them, or choose another "
+                                    "folder with --out."))
     written = []
     for path, write in planned:
         try:
             atomic_write(path, write, overwrite=force)
         except FileExistsError as exc:
-            raise ExportExists(f"{path} appeared while exporting; it was left as it is.") from exc
+            raise ExportExists(_("{path} appeared while exporting; it was left as it "
+                                   "is.").format(path=path)) from exc
         written.append(path)
     return written
 
@@ -134,10 +137,10 @@ def run_export(handle: "ProjectHandle", formats: list[str] | tuple[str, ...] | s
         formats = [formats]
     for fmt in formats:
         if fmt not in FORMATS:
-            raise FieldkitError(f"Unknown export format {fmt!r}.", hint="Formats: " + ", ".join(FORMATS))
+            raise FieldkitError(_("Unknown export format {fmt!r}.").format(fmt=fmt), hint=_("Formats: {formats}").format(formats=", ".join(FORMATS)))
     bundle = collect(handle, session_ids, options)
     if not bundle.sessions:
-        raise FieldkitError("There are no sessions to export.")
+        raise FieldkitError(_("There are no sessions to export."))
     files = write_bundle(bundle, formats, Path(out_dir) if out_dir else handle.exports_dir, force)
     _audit(handle, bundle, formats, files)
     return ExportResult(files=files, bundle=bundle)

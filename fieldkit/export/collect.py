@@ -20,6 +20,7 @@ from sqlmodel import select
 from fieldkit.errors import FieldkitError
 from fieldkit.export import model as m
 from fieldkit.guides.model import Guide
+from fieldkit.i18n import N_, _
 from fieldkit.privacy.pseudonym import (Person, Pseudonymiser, attribution_label, group_warnings, label_warnings,
                                        role_label)
 from fieldkit.store.models import (
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
 
 LAYERS = ("verbatim", "edited")
+
+#: a researcher's label when names are replaced by roles ("Quote (Interviewer): ...")
+FUNCTION_LABELS = {"interviewer": N_("Interviewer"), "observer": N_("Observer"),
+                   "researcher": N_("Researcher")}
 
 
 @dataclass
@@ -72,7 +77,8 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
     """The export bundle for ``session_ids`` (None: every session of the project)."""
     opt = options or ExportOptions()
     if opt.layer not in LAYERS:
-        raise FieldkitError(f"Unknown layer {opt.layer!r}.", hint="Use verbatim or edited.")
+        raise FieldkitError(_("Unknown layer {layer!r}.").format(layer=opt.layer), hint=_("Use verbatim or "
+                                                                      "edited."))
     db = handle.db
     with db.session() as s:
         project = s.get(Project, handle.project_id)
@@ -86,7 +92,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
             by_id = {x.id: x for x in all_sessions}
             missing = [str(i) for i in session_ids if i not in by_id]
             if missing:
-                raise FieldkitError(f"No session {missing[0]} in this project.")
+                raise FieldkitError(_("No session {value} in this project.").format(value=missing[0]))
             sessions = [by_id[i] for i in session_ids]
         from fieldkit.sessions.linked import follow_order   # linked sessions stay together
 
@@ -225,7 +231,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
                 return ""
             if opt.mode in ("code", "off"):
                 return r.initials
-            return lead_fn.get((sid, rid), "researcher").capitalize()
+            return _(FUNCTION_LABELS[lead_fn.get((sid, rid), "researcher")])
 
         res_by_initials = {r.initials.casefold(): r.id for r in researchers}
 

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 
 from fieldkit.export.model import Bundle, Session, hms
 from fieldkit.export.text import metadata_lines
+from fieldkit.i18n import _
 
 
 def _line_numbers(doc) -> None:  # noqa: ANN001
@@ -192,7 +193,7 @@ def build(bundle: Bundle, s: Session):  # noqa: ANN201 - docx.Document
     nonum = "<w:suppressLineNumbers/>" if bundle.line_numbers else ""
     for seg in s.segments:
         for mark in heads.get(seg.index, []):
-            title = mark.title + (" (returned)" if mark.returned else "")
+            title = mark.title + (_(" (returned)") if mark.returned else "")
             sect.addprevious(parse_xml(
                 f'<w:p {NSW}><w:pPr><w:pStyle w:val="{heading2}"/>{nonum}</w:pPr>'
                 f'<w:r><w:t xml:space="preserve">{_x(title)}</w:t></w:r></w:p>'))
@@ -221,7 +222,7 @@ def build(bundle: Bundle, s: Session):  # noqa: ANN201 - docx.Document
             else:
                 inline(f"{{{at}{e.summary()}}}")
     if loose:
-        h = doc.add_heading("Notes without a time" if s.segments else "Notes", level=2)
+        h = doc.add_heading(_("Notes without a time") if s.segments else _("Notes"), level=2)
         if bundle.line_numbers:
             _no_number(h)
         for e in loose:

@@ -9,13 +9,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from fieldkit.i18n import N_, _
+
 #: events shown in reading formats (DOCX, Markdown, text, REFI notes, ELAN)
 READING_KINDS = ("note", "tag", "quote", "marker", "debrief", "coverage", "probe", "returned")
 
 KIND_LABELS = {
-    "note": "Note", "tag": "Tag", "coverage": "Guide", "probe": "Probe", "returned": "Returned",
-    "marker": "Marker", "quote": "Quote", "consent": "Consent", "debrief": "Debrief",
-    "recording": "Recording",
+    "note": N_("Note"), "tag": N_("Tag"), "coverage": N_("Guide"), "probe": N_("Probe"),
+    "returned": N_("Returned"), "marker": N_("Marker"), "quote": N_("Quote"),
+    "consent": N_("Consent"), "debrief": N_("Debrief"), "recording": N_("Recording"),
 }
 
 
@@ -75,11 +77,11 @@ class Event:
 
     def summary(self) -> str:
         """One line for comments and inline marks."""
-        label = KIND_LABELS.get(self.kind, self.kind)
+        label = _(KIND_LABELS[self.kind]) if self.kind in KIND_LABELS else self.kind
         if self.kind == "tag":
             body = self.tag_label or self.code
             if self.end_ms is not None and self.position_ms is not None:
-                body += f" (until {hms(self.end_ms)})"
+                body += _(" (until {time})").format(time=hms(self.end_ms))
             if self.text:
                 body += f": {self.text}"
         elif self.kind == "coverage":

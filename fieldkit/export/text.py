@@ -8,6 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fieldkit.export.model import Bundle, Session, hms
+from fieldkit.i18n import N_, _
+from fieldkit.i18n import format_date, language
+
+#: values shown in the metadata, translated where shown: session kinds, text layers,
+#: pseudonymisation modes
+VALUE_WORDS = (N_("individual"), N_("group"), N_("focus group"), N_("observation"),
+               N_("telephone"), N_("notes only"), N_("verbatim"), N_("edited"),
+               N_("code"), N_("role"), N_("interviewer"), N_("observer"))
 
 EXT = {"txt": ".txt", "md": ".md"}
 
@@ -47,31 +55,39 @@ def transcript_layout(session: Session, layer: str) -> Layout:
     return Layout("".join(parts), spans)
 
 
+def shown_date(iso: str) -> str:
+    """The session's date for the reader: written out in Norwegian ("4. mars 2026"), ISO
+    (2026-03-04, sortable, unambiguous for an international reader) in English."""
+    return format_date(iso) if language() == "nb" else iso
+
+
 def metadata_lines(bundle: Bundle, s: Session) -> list[tuple[str, str]]:
-    rows = [("Session", s.label), ("Title", s.title), ("Kind", s.kind.replace("_", " ")),
-            ("Date", s.date or "unknown"), ("Place", s.place or "-")]
+    rows = [(_("Session"), s.label), (_("Title"), s.title),
+            (_("Kind"), _(s.kind.replace("_", " "))),
+            (_("Date"), shown_date(s.date) if s.date else _("unknown")), (_("Place"), s.place or "-")]
     if s.participants:
-        rows.append(("Participants", "; ".join(
+        rows.append((_("Participants"), "; ".join(
             f"{p.speaker}" + (f" ({', '.join(x for x in (p.role, p.organisation) if x)})"
                               if (p.role or p.organisation) and p.speaker != ", ".join(
                                   x for x in (p.role, p.organisation) if x) else "")
             for p in s.participants)))
     if s.researchers:
-        rows.append(("Researchers", "; ".join(f"{lab} ({fn})" for lab, fn in s.researchers)))
+        rows.append((_("Researchers"), "; ".join(f"{lab} ({_(fn)})" for lab, fn in s.researchers)))
     if s.follows:
-        rows.append(("Follows", s.follows))
+        rows.append((_("Follows"), s.follows))
     if s.followed_by:
-        rows.append(("Followed by", "; ".join(s.followed_by)))
+        rows.append((_("Followed by"), "; ".join(s.followed_by)))
     if s.guide_title:
-        rows.append(("Guide", f"{s.guide_title}, version {s.guide_version}"))
+        rows.append((_("Guide"), _("{title}, version {version}").format(
+            title=s.guide_title, version=s.guide_version)))
     for k, v in s.header.items():
         if v:
             rows.append((k, v))
-    rows.append(("Duration", hms(s.duration_ms)))
-    rows.append(("Text layer", bundle.layer))
-    rows.append(("Pseudonymised", bundle.mode if bundle.mode != "off" else "no"))
+    rows.append((_("Duration"), hms(s.duration_ms)))
+    rows.append((_("Text layer"), _(bundle.layer)))
+    rows.append((_("Pseudonymised"), _(bundle.mode) if bundle.mode != "off" else _("no")))
     if s.is_pilot:
-        rows.append(("Pilot", "yes"))
+        rows.append((_("Pilot"), _("yes")))
     return rows
 
 
@@ -86,7 +102,7 @@ def render(bundle: Bundle, s: Session, markdown: bool) -> str:
     heads: dict[int, list[str]] = {}
     for mark in s.themes:
         at = mark.segment_index if mark.segment_index is not None else 0
-        title = f"{mark.title}{' (returned)' if mark.returned else ''}"
+        title = mark.title + (_(" (returned)") if mark.returned else "")
         heads.setdefault(at, []).append(f"## {title}" if markdown else f"== {title} ==")
     after: dict[int, list] = {}
     loose = []
@@ -112,7 +128,8 @@ def render(bundle: Bundle, s: Session, markdown: bool) -> str:
         else:
             out += [ev_line(e) for e in evs]
     if loose:
-        out += ["", "## Notes without a time" if markdown else "== Notes without a time ==", ""]
+        loose_title = _("Notes without a time")
+        out += ["", f"## {loose_title}" if markdown else f"== {loose_title} ==", ""]
         for e in loose:
             out.append(ev_line(e))
             if markdown:

@@ -18,6 +18,7 @@ from fieldkit.errors import FieldkitError
 from fieldkit.events import add_event
 from fieldkit.guides.model import Guide
 from fieldkit.store.models import CoverageStatus, Event, EventKind, GuideVersion, Session
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.store.db import Database
@@ -27,16 +28,16 @@ def session_guide(db: "Database", session_id: uuid.UUID) -> Guide:
     with db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise FieldkitError(f"No session {session_id}.")
+            raise FieldkitError(_("No session {session_id}.").format(session_id=session_id))
         if sess.guide_version_id is None:
-            raise FieldkitError(f"The session {sess.title!r} has no guide.")
+            raise FieldkitError(_("The session {title!r} has no guide.").format(title=sess.title))
         return Guide.from_outline(s.get(GuideVersion, sess.guide_version_id).outline)
 
 
 def _check_item(guide: Guide, item_id: str, kinds: tuple[str, ...]) -> None:
     kind = next((k for i, k, *_ in guide.iter_items() if i == item_id), None)
     if kind not in kinds:
-        raise FieldkitError(f"{item_id!r} is not a {' or '.join(kinds)} of the guide {guide.title!r}.")
+        raise FieldkitError(_("{item_id!r} is not a {kinds} of the guide {title!r}.").format(item_id=item_id, kinds=' or '.join(kinds), title=guide.title))
 
 
 def set_coverage(db: "Database", session_id: uuid.UUID, question_id: str,

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from fieldkit.guides.parser import GuideError
+from fieldkit.i18n import _
 
 INSTR = re.compile(r"^(instruks(jon)?|instruction|merk|note)\s*:\s*", re.IGNORECASE)
 EXAMPLE = re.compile(r"^(eksempel|eksempler|example|examples)\s*:\s*", re.IGNORECASE)
@@ -38,8 +39,8 @@ def docx_to_guide_text(path: Path) -> str:
 
         document = docx.Document(str(path))
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds
-        raise GuideError(str(path), None, f"cannot read this Word file ({type(exc).__name__}).",
-                         hint="Open it in Word and save it again as .docx.") from None
+        raise GuideError(str(path), None, _("cannot read this Word file ({name}).").format(name=type(exc).__name__),
+                         hint=_("Open it in Word and save it again as .docx.")) from None
     title = ""
     lines: list[str] = []
     in_theme = False

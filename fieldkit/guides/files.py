@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fieldkit.guides.model import Guide
 from fieldkit.guides.parser import GuideError, decode_guide_bytes, parse_guide
+from fieldkit.i18n import _
 
 
 def load_guide_file(path: str | Path, *, assign: bool = True) -> tuple[Guide, str]:
@@ -18,9 +19,9 @@ def load_guide_file(path: str | Path, *, assign: bool = True) -> tuple[Guide, st
     path = Path(path)
     source = str(path)
     if not path.exists():
-        raise GuideError(source, None, "no such file.")
+        raise GuideError(source, None, _("no such file."))
     if path.is_dir():
-        raise GuideError(source, None, "this is a folder, not a guide file.")
+        raise GuideError(source, None, _("this is a folder, not a guide file."))
     if path.suffix.lower() == ".docx":
         from fieldkit.guides.docx_import import docx_to_guide_text
 
@@ -29,6 +30,6 @@ def load_guide_file(path: str | Path, *, assign: bool = True) -> tuple[Guide, st
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise GuideError(source, None, f"cannot read the file: {exc.strerror}.") from exc
+            raise GuideError(source, None, _("cannot read the file: {strerror}.").format(strerror=exc.strerror)) from exc
         text = decode_guide_bytes(data, source)
     return parse_guide(text, source, assign=assign), text

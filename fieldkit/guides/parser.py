@@ -28,6 +28,7 @@ import re
 
 from fieldkit.errors import ExitCode, FieldkitError
 from fieldkit.guides.model import Guide, Probe, Question, Theme
+from fieldkit.i18n import _
 
 MAX_BYTES = 512 * 1024  # a long guide is ~20 kB; anything this big is not a guide
 FRONT_KEYS = {
@@ -54,7 +55,7 @@ class GuideError(FieldkitError):
     exit_code = ExitCode.USAGE
 
     def __init__(self, source: str, line: int | None, message: str, hint: str | None = None):
-        where = f"{source}, line {line}" if line else source
+        where = _("{source}, line {line}").format(source=source, line=line) if line else source
         super().__init__(f"{where}: {message}", hint=hint)
         self.source = source
         self.line = line
@@ -63,23 +64,25 @@ class GuideError(FieldkitError):
 def decode_guide_bytes(data: bytes, source: str) -> str:
     """Strict UTF-8 (a BOM is fine); clear errors for binary, huge and other encodings."""
     if len(data) > MAX_BYTES:
-        raise GuideError(source, None, f"the file is {len(data) // 1024} kB; a guide is at most "
-                         f"{MAX_BYTES // 1024} kB.", hint="Is this the right file?")
+        raise GuideError(source, None, _("the file is {value} kB; a guide is at most "
+                                           "{value2} kB.").format(value=len(data) // 1024, value2=MAX_BYTES // 1024), hint=_("Is this the right file?"))
     if b"\x00" in data[:8192]:
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            raise GuideError(source, None, "the file is UTF-16, not UTF-8.",
-                             hint="Save it again as UTF-8 (plain text).")
-        raise GuideError(source, None, "this looks like a binary file, not a text guide.",
-                         hint="Write the guide as plain text (.md), or import a Word file (.docx).")
+            raise GuideError(source, None, _("the file is UTF-16, not UTF-8."),
+                             hint=_("Save it again as UTF-8 (plain text)."))
+        raise GuideError(source, None, _("this looks like a binary file, not a text "
+                                           "guide."),
+                         hint=_("Write the guide as plain text (.md), or import a "
+                                  "Word file (.docx)."))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise GuideError(source, line, f"byte 0x{data[exc.start]:02x} is not UTF-8 "
-                         "(the file is probably Latin-1 or Windows-1252).",
-                         hint="Save the file again with the encoding UTF-8.") from None
+        raise GuideError(source, line, _("byte 0x{value:02x} is not UTF-8 (the file "
+                                           "is probably Latin-1 or Windows-1252).").format(value=data[exc.start]),
+                         hint=_("Save the file again with the encoding UTF-8.")) from None
 
 
 def content_hash(text: str) -> str:
@@ -108,11 +111,14 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
     while i < len(lines) and not lines[i].strip():
         i += 1
     if i >= len(lines):
-        raise GuideError(source, None, "the guide is empty.",
-                         hint="Start with a front-matter block: ---, title: ..., ---")
+        raise GuideError(source, None, _("the guide is empty."),
+                         hint=_("Start with a front-matter block: ---, title: ..., "
+                                  "---"))
     if lines[i].strip() != "---":
-        raise GuideError(source, i + 1, "a guide starts with a front-matter block (a line ---).",
-                         hint="Add ---, then 'title: Your guide', then --- at the top.")
+        raise GuideError(source, i + 1, _("a guide starts with a front-matter block "
+                                            "(a line ---)."),
+                         hint=_("Add ---, then 'title: Your guide', then --- at the "
+                                  "top."))
     front: dict[str, object] = {}
     front_start = i + 1
     i += 1
@@ -120,8 +126,9 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
     key_lines: dict[str, int] = {}
     while True:
         if i >= len(lines):
-            raise GuideError(source, front_start, "the front-matter block is not closed.",
-                             hint="End it with a line holding only ---.")
+            raise GuideError(source, front_start, _("the front-matter block is not "
+                                                      "closed."),
+                             hint=_("End it with a line holding only ---."))
         raw = lines[i]
         stripped = raw.strip()
         i += 1
@@ -135,26 +142,32 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
             cast.append(stripped[2:].strip())
             continue
         if ":" not in stripped:
-            raise GuideError(source, i, f"expected 'key: value' in the front matter, got {stripped!r}.")
-        key, _, value = stripped.partition(":")
+            raise GuideError(source, i, _("expected 'key: value' in the front "
+                                            "matter, got {stripped!r}.").format(stripped=stripped))
+        key, _sep, value = stripped.partition(":")
         norm = FRONT_KEYS.get(key.strip().lower())
         if norm is None:
             allowed = ", ".join(sorted({"title", "language", "informant types", "header"}))
-            raise GuideError(source, i, f"unknown key {key.strip()!r}.", hint=f"Use one of: {allowed}.")
+            raise GuideError(source, i, _("unknown key {strip!r}.").format(strip=key.strip()), hint=_("Use "
+                                                                                  "one "
+                                                                                  "of: "
+                                                                                  "{allowed}.").format(allowed=allowed))
         if norm in front:
-            raise GuideError(source, i, f"the key {key.strip()!r} is given twice.")
+            raise GuideError(source, i, _("the key {strip!r} is given twice.").format(strip=key.strip()))
         value = value.strip()
         front[norm] = _split_list(value) if norm in ("header", "informant_types") else value
         key_lines[norm] = i
         last_key = norm
     title = str(front.get("title") or "").strip()
     if not title:
-        raise GuideError(source, front_start, "the front matter has no title.",
-                         hint="Add a line 'title: ...' between the --- lines.")
+        raise GuideError(source, front_start, _("the front matter has no title."),
+                         hint=_("Add a line 'title: ...' between the --- lines."))
     language = str(front.get("language") or "no").strip().lower()
     if not LANG_RE.match(language):
-        raise GuideError(source, key_lines.get("language"), f"language {language!r} is not a language code.",
-                         hint="Use a code such as no, nb, nn or en.")
+        raise GuideError(source, key_lines.get("language"), _("language {language!r} "
+                                                                "is not a language "
+                                                                "code.").format(language=language),
+                         hint=_("Use a code such as no, nb, nn or en."))
     guide = Guide(title=title, language=language,
                   informant_types=list(front.get("informant_types", [])),  # type: ignore[arg-type]
                   header=list(front.get("header", [])))  # type: ignore[arg-type]
@@ -170,8 +183,9 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
             return None, rest
         ident = m.group(1)
         if ident in seen_ids:
-            raise GuideError(source, lineno, f"the id {{#{ident}}} is already used on line "
-                             f"{seen_ids[ident]}.", hint="Every id must be unique in a guide.")
+            raise GuideError(source, lineno, _("the id {{#{ident}}} is already used "
+                                                 "on line {value}.").format(ident=ident, value=seen_ids[ident]), hint=_("Every id must be unique "
+                                                             "in a guide."))
         seen_ids[ident] = lineno
         return ident, rest
 
@@ -179,12 +193,16 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
         if theme is None:
             return
         if not theme.questions:
-            raise GuideError(source, theme.line, f"the theme {theme.title!r} has no questions.",
-                             hint="Add at least one question ('- ...') or remove the theme.")
+            raise GuideError(source, theme.line, _("the theme {title!r} has no "
+                                                     "questions.").format(title=theme.title),
+                             hint=_("Add at least one question ('- ...') or remove "
+                                      "the theme."))
         if theme.open and (len(theme.questions) > 1 or theme.questions[0].probes):
-            raise GuideError(source, theme.line, f"the open theme {theme.title!r} has more than "
-                             "one question or has probes.",
-                             hint="An [open] theme is one question; remove [open] for more.")
+            raise GuideError(source, theme.line, _("the open theme {title!r} has "
+                                                     "more than one question or has "
+                                                     "probes.").format(title=theme.title),
+                             hint=_("An [open] theme is one question; remove [open] "
+                                      "for more."))
 
     for lineno in range(i + 1, len(lines) + 1):
         raw = lines[lineno - 1].expandtabs(4)
@@ -201,7 +219,7 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
             if m_open is None:  # either order: (10 min) [open] or [open] (10 min)
                 m_open, head = _take(OPEN_RE, head)
             if not head:
-                raise GuideError(source, lineno, "a theme heading without a title.")
+                raise GuideError(source, lineno, _("a theme heading without a title."))
             theme = Theme(id=ident or "", title=head, minutes=int(m_min.group(1)) if m_min else None,
                           open=m_open is not None, line=lineno)
             guide.themes.append(theme)
@@ -209,42 +227,51 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
             continue
         if stripped.startswith("#"):
             level = len(stripped) - len(stripped.lstrip("#"))
-            raise GuideError(source, lineno, f"a level-{level} heading; themes are level-2 headings (## ...).",
-                             hint="Put the guide's title in the front matter and start each theme with '## '.")
+            raise GuideError(source, lineno, _("a level-{level} heading; themes are "
+                                                 "level-2 headings (## ...).").format(level=level),
+                             hint=_("Put the guide's title in the front matter and "
+                                      "start each theme with '## '."))
         marker, body = stripped[:1], stripped[1:].strip()
         if marker in "-*" and stripped[1:2] == " ":
             if theme is None:
-                raise GuideError(source, lineno, "a question before the first theme.",
-                                 hint="Add a theme heading ('## ...') above it.")
+                raise GuideError(source, lineno, _("a question before the first "
+                                                     "theme."),
+                                 hint=_("Add a theme heading ('## ...') above it."))
             if indent == 0:
                 ident, body = claim_id(body, lineno)
                 m_only, body = _take(ONLY_RE, body)
                 only_for = _split_list(m_only.group(2)) if m_only else []
                 if m_only and not only_for:
-                    raise GuideError(source, lineno, "[only: ...] names no informant type.")
+                    raise GuideError(source, lineno, _("[only: ...] names no "
+                                                         "informant type."))
                 unknown = [t for t in only_for if guide.informant_types and t not in guide.informant_types]
                 if unknown:
-                    raise GuideError(source, lineno, f"informant type {unknown[0]!r} is not declared.",
-                                     hint="Declared: " + ", ".join(guide.informant_types)
-                                     + " (front matter 'informant types').")
+                    raise GuideError(source, lineno, _("informant type {value!r} is "
+                                                         "not declared.").format(value=unknown[0]),
+                                     hint=_("Declared: {types} (front matter 'informant types').").format(
+                                         types=", ".join(guide.informant_types)))
                 if not body:
-                    raise GuideError(source, lineno, "an empty question.")
+                    raise GuideError(source, lineno, _("an empty question."))
                 question = Question(id=ident or "", text=body, only_for=only_for, line=lineno)
                 theme.questions.append(question)
             else:
                 if question is None:
-                    raise GuideError(source, lineno, "a probe before any question in this theme.",
-                                     hint="Indented '- ' lines are probes under the question above; "
-                                     "write the main question first (unindented '- ').")
+                    raise GuideError(source, lineno, _("a probe before any question "
+                                                         "in this theme."),
+                                     hint=_("Indented '- ' lines are probes under "
+                                              "the question above; write the main "
+                                              "question first (unindented '- ')."))
                 ident, body = claim_id(body, lineno)
                 if not body:
-                    raise GuideError(source, lineno, "an empty probe.")
+                    raise GuideError(source, lineno, _("an empty probe."))
                 question.probes.append(Probe(id=ident or "", text=body, line=lineno))
             continue
         if marker == "+" and stripped[1:2] == " ":
             if question is None:
-                raise GuideError(source, lineno, "an example ('+ ...') before any question.",
-                                 hint="Examples to mention if needed belong under a question.")
+                raise GuideError(source, lineno, _("an example ('+ ...') before any "
+                                                     "question."),
+                                 hint=_("Examples to mention if needed belong under "
+                                          "a question."))
             question.examples.append(body)
             continue
         if marker == ">":
@@ -258,8 +285,10 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
                 theme.instructions.append(body)
             continue
         if re.match(r"^\d+[.)]\s", stripped):
-            raise GuideError(source, lineno, "numbered lists are not used for questions.",
-                             hint="Write questions as '- ...' (fieldkit numbers them itself).")
+            raise GuideError(source, lineno, _("numbered lists are not used for "
+                                                 "questions."),
+                             hint=_("Write questions as '- ...' (fieldkit numbers "
+                                      "them itself)."))
         # plain text
         if theme is None:
             intro.append(stripped)
@@ -267,19 +296,21 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
             last = question.probes[-1] if question.probes and indent >= 4 else question
             ident, rest = claim_id(stripped, lineno)
             if ident and last.id:
-                raise GuideError(source, lineno, "a second {#id} for the same item.")
+                raise GuideError(source, lineno, _("a second {#id} for the same item."))
             last.id = ident or last.id
             last.text = f"{last.text} {rest}".strip()
         elif not theme.questions:
             theme.instructions.append(stripped)
         else:
-            raise GuideError(source, lineno, f"plain text after the questions: {stripped[:40]!r}.",
-                             hint="Indent it to continue the question above, or start it with '> ' "
-                             "for an instruction.")
+            raise GuideError(source, lineno, _("plain text after the questions: "
+                                                 "{value!r}.").format(value=stripped[:40]),
+                             hint=_("Indent it to continue the question above, or "
+                                      "start it with '> ' for an instruction."))
     close_theme()
     if not guide.themes:
-        raise GuideError(source, None, "the guide has no themes.",
-                         hint="Start each theme with a level-2 heading: '## Theme title'.")
+        raise GuideError(source, None, _("the guide has no themes."),
+                         hint=_("Start each theme with a level-2 heading: '## Theme "
+                                  "title'."))
     guide.intro = "\n".join(intro)
     if assign:
         assign_ids(guide)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from fieldkit.errors import ExitCode, FieldkitError
+from fieldkit.i18n import _
 
 KEYFILE = "encryption.json"
 MAGIC = b"FKEA1\n"
@@ -57,7 +58,7 @@ class ProjectKey:
 
 def _derive(passphrase: str, salt: bytes, params: dict) -> bytes:
     if not passphrase:
-        raise WrongPassphrase("An empty passphrase is not allowed.")
+        raise WrongPassphrase(_("An empty passphrase is not allowed."))
     return hashlib.scrypt(
         passphrase.encode("utf-8"), salt=salt, n=params["n"], r=params["r"], p=params["p"],
         maxmem=256 * 1024 * 1024, dklen=64,
@@ -93,10 +94,10 @@ def unlock(folder: Path, passphrase: str) -> ProjectKey:
         salt = bytes.fromhex(meta["salt"])
         params = {k: int(meta[k]) for k in ("n", "r", "p")}
     except (OSError, ValueError, KeyError) as exc:
-        raise FieldkitError(f"The key file {path} is damaged: {exc}") from exc
+        raise FieldkitError(_("The key file {path} is damaged: {exc}").format(path=path, exc=exc)) from exc
     raw = _derive(passphrase, salt, params)
     if not hmac.compare_digest(_check_value(raw), meta.get("check", "")):
-        raise WrongPassphrase(f"Wrong passphrase for the project in {folder}.")
+        raise WrongPassphrase(_("Wrong passphrase for the project in {folder}.").format(folder=folder))
     return ProjectKey(raw[:32], raw[32:])
 
 
@@ -121,7 +122,7 @@ class EncryptedWriter:
         if exists:
             header = self._fh.read(HEADER_LEN)
             if header[: len(MAGIC)] != MAGIC:
-                raise FieldkitError(f"{self.path} is not a fieldkit encrypted audio file.")
+                raise FieldkitError(_("{path} is not a fieldkit encrypted audio file.").format(path=self.path))
             self.file_id = header[len(MAGIC):]
             # continue after the last complete record (a torn tail is cut off)
             self._index, end = 0, HEADER_LEN
@@ -175,7 +176,7 @@ def _iter_records(fh: BinaryIO, file_id: bytes, aes) -> Iterator[tuple[int, byte
             payload = aes.decrypt(head[4:], ct, _aad(file_id, index))
         except InvalidTag:
             if index == 0:
-                raise WrongPassphrase("The audio key does not fit this file.") from None
+                raise WrongPassphrase(_("The audio key does not fit this file.")) from None
             return
         yield index, payload, fh.tell()
         index += 1
@@ -194,7 +195,7 @@ def read_encrypted(path: Path, key: ProjectKey) -> bytes:
     with open(path, "rb") as fh:
         header = fh.read(HEADER_LEN)
         if len(header) < HEADER_LEN or header[: len(MAGIC)] != MAGIC:
-            raise FieldkitError(f"{path} is not a fieldkit encrypted audio file.")
+            raise FieldkitError(_("{path} is not a fieldkit encrypted audio file.").format(path=path))
         return b"".join(p for _i, p, _e in _iter_records(fh, header[len(MAGIC):], aes))
 
 
@@ -250,7 +251,7 @@ def encrypt_project(folder: Path, passphrase: str, db_name: str = "project.db") 
     Returns plaintext files it did not touch (earlier exports) for the user to review.
     """
     if is_encrypted(folder):
-        raise FieldkitError(f"The project in {folder} is already encrypted.")
+        raise FieldkitError(_("The project in {folder} is already encrypted.").format(folder=folder))
     pending = folder / PENDING
     if pending.exists():  # an interrupted run: reuse its key so finished files stay valid
         os.replace(pending, folder / KEYFILE)

@@ -53,6 +53,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from fieldkit.i18n import N_, _, ngettext
+
 MODES = ("code", "role", "nn", "organisation", "network", "off")
 #: modes whose text replacements are those of ``nn`` (only the attribution label differs)
 NN_TEXT_MODES = ("nn", "organisation", "network")
@@ -60,10 +62,10 @@ NN_TEXT_MODES = ("nn", "organisation", "network")
 #: report categories, in the order they are printed
 CATEGORIES = ("informant", "researcher", "place", "redaction")
 CATEGORY_LABELS = {
-    "informant": "informant names",
-    "researcher": "researcher names",
-    "place": "places",
-    "redaction": "terms from the redaction list",
+    "informant": N_("informant names"),
+    "researcher": N_("researcher names"),
+    "place": N_("places"),
+    "redaction": N_("terms from the redaction list"),
 }
 
 #: name particles that are not names on their own (and are common words: "av", "de")
@@ -329,11 +331,13 @@ class Pseudonymiser:
 
     def report_lines(self) -> list[str]:
         if not self.active:
-            return ["Pseudonymisation is OFF: names from the registry are in the export."]
+            return [_("Pseudonymisation is OFF: names from the registry are in the export.")]
         total = sum(self.report.values())
-        lines = [f"Pseudonymisation ({self.mode}): {total} replacement{'s' if total != 1 else ''}."]
+        lines = [ngettext("Pseudonymisation ({mode}): {n} replacement.",
+                          "Pseudonymisation ({mode}): {n} replacements.", total).format(
+                              mode=_(self.mode), n=total)]
         for cat in CATEGORIES:
-            lines.append(f"  {CATEGORY_LABELS[cat]}: {self.report.get(cat, 0)}")
+            lines.append(f"  {_(CATEGORY_LABELS[cat])}: {self.report.get(cat, 0)}")
         return lines
 
 
@@ -387,7 +391,7 @@ def group_warnings(members: Iterable[tuple[str, str, str]]) -> list[str]:
     for code, role, org in members:
         groups.setdefault(role_label(role, org), []).append(code)
     return [
-        f"Only one informant ({codes[0]}) is in the group '{label}': a quote attributed "
-        f"to '{label}' points at one person."
+        _("Only one informant ({code}) is in the group '{label}': a quote attributed "
+          "to '{label}' points at one person.").format(code=codes[0], label=label)
         for label, codes in sorted(groups.items()) if len(codes) == 1
     ]

@@ -42,6 +42,7 @@ from fieldkit.store.models import (
     SessionParticipant,
     TranscriptSegment,
 )
+from fieldkit.i18n import _
 
 
 @dataclass
@@ -64,22 +65,25 @@ class PurgePlan:
     extra_files: list[Path] = field(default_factory=list)   # backups, exports
 
     def describe(self) -> list[str]:
-        lines = [f"Informant {self.code}: registry entry and consent record"]
+        lines = [_("Informant {code}: registry entry and consent record").format(code=self.code)]
         for sp in self.sessions:
             if sp.whole:
                 lines.append(
-                    f"Session {sp.title!r}: the whole session ({sp.segments} transcript segments, "
-                    f"{sp.events} events, {len(sp.audio_files)} audio files)"
+                    _("Session {title!r}: the whole session ({segments} transcript segments, "
+                      "{events} events, {files} audio files)").format(
+                          title=sp.title, segments=sp.segments, events=sp.events, files=len(sp.audio_files))
                 )
             else:
                 spans = sum(len(v) for v in sp.silence.values())
                 lines.append(
-                    f"Session {sp.title!r} (group): {sp.segments} of their transcript segments, "
-                    f"{sp.events} events attributed to them, {spans} stretches of their speech "
-                    f"silenced in {len(sp.silence)} audio files"
+                    _("Session {title!r} (group): {segments} of their transcript segments, "
+                      "{events} events attributed to them, {spans} stretches of their speech "
+                      "silenced in {files} audio files").format(
+                          title=sp.title, segments=sp.segments, events=sp.events, spans=spans,
+                          files=len(sp.silence))
                 )
         for f in self.extra_files:
-            lines.append(f"File {f.name}: a backup or export that may hold their words")
+            lines.append(_("File {name}: a backup or export that may hold their words").format(name=f.name))
         return lines
 
 
@@ -105,8 +109,9 @@ def plan_informant_purge(handle, code: str) -> PurgePlan:  # noqa: ANN001 - Proj
         ).first()
         if inf is None:
             raise FieldkitError(
-                f"No informant with code {code!r} in this project.",
-                hint="`fieldkit purge --informant CODE` takes the pseudonym code, e.g. L03.",
+                _("No informant with code {code!r} in this project.").format(code=code),
+                hint=_("`fieldkit purge --informant CODE` takes the pseudonym code, "
+                         "e.g. L03."),
             )
         plan = PurgePlan(inf.id, inf.code, _name_parts(inf.name))
         parts = s.exec(
@@ -178,8 +183,10 @@ def _silence_file(path: Path, spans: list[tuple[int, int]]) -> None:
         data, sr = sf.read(str(path), dtype="int16", always_2d=True)
     except Exception as exc:  # noqa: BLE001 - any decoder error
         raise FieldkitError(
-            f"Cannot rewrite the audio file {path} to remove the informant's speech: {exc}",
-            hint="Nothing was deleted. Check the file (fieldkit recover) and run the purge again.",
+            _("Cannot rewrite the audio file {path} to remove the informant's "
+                "speech: {exc}").format(path=path, exc=exc),
+            hint=_("Nothing was deleted. Check the file (fieldkit recover) and run "
+                     "the purge again."),
         ) from exc
     for start, end in spans:
         data[max(0, start * sr // 1000) : max(0, end * sr // 1000)] = 0
@@ -280,11 +287,12 @@ class ProjectPurgePlan:
 
     def describe(self) -> list[str]:
         return [
-            f"{len(self.audio_files)} audio files ({self.recordings} recordings)",
-            f"names, consent records and attributes of {self.informants} informants "
-            "(pseudonym codes, roles and organisations stay)",
-            "session header fields and places; names in transcripts and notes become NN",
-            f"{len(self.extra_files)} backups and exports",
+            _("{n} audio files ({recordings} recordings)").format(
+                n=len(self.audio_files), recordings=self.recordings),
+            _("names, consent records and attributes of {n} informants "
+              "(pseudonym codes, roles and organisations stay)").format(n=self.informants),
+            _("session header fields and places; names in transcripts and notes become NN"),
+            _("{n} backups and exports").format(n=len(self.extra_files)),
         ]
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.privacy.crypto import ProjectKey
@@ -67,7 +68,7 @@ def _raw_bytes(path: Path, key: "ProjectKey | None") -> bytes:
 def read_file(span: FileSpan, key: "ProjectKey | None" = None) -> np.ndarray:
     """The file's samples as float32 mono at its own sample rate."""
     if not span.path.exists():
-        raise FieldkitError(f"The audio file {span.path} is missing.")
+        raise FieldkitError(_("The audio file {path} is missing.").format(path=span.path))
     if span.path.suffix == ".pcm":
         data = _raw_bytes(span.path, key)
         frame = SAMPLE_WIDTH * span.channels
@@ -81,7 +82,7 @@ def read_file(span: FileSpan, key: "ProjectKey | None" = None) -> np.ndarray:
     try:
         data, _sr = sf.read(open_audio(span.path, key), dtype="float32", always_2d=True)
     except Exception as exc:  # noqa: BLE001 - libsndfile errors
-        raise FieldkitError(f"Cannot read the audio file {span.path}: {exc}") from exc
+        raise FieldkitError(_("Cannot read the audio file {path}: {exc}").format(path=span.path, exc=exc)) from exc
     return data.mean(axis=1).astype(np.float32)
 
 

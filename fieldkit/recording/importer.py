@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fieldkit.errors import ExitCode, FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -40,8 +41,9 @@ def decode_to_16k(path: Path) -> tuple[np.ndarray, dict]:
         with av.open(str(path)) as container:
             streams = [s for s in container.streams if s.type == "audio"]
             if not streams:
-                raise RecordingImportError(f"{path} has no audio stream.",
-                                   hint="Import an audio file (wav, mp3, m4a, flac, ogg).")
+                raise RecordingImportError(_("{path} has no audio stream.").format(path=path),
+                                   hint=_("Import an audio file (wav, mp3, m4a, "
+                                            "flac, ogg)."))
             stream = streams[0]
             info = {"codec": stream.codec_context.name, "sample_rate": stream.codec_context.sample_rate,
                     "channels": stream.codec_context.channels, "format": container.format.name}
@@ -55,12 +57,13 @@ def decode_to_16k(path: Path) -> tuple[np.ndarray, dict]:
     except RecordingImportError:
         raise
     except Exception as exc:  # noqa: BLE001 - PyAV raises many error types
-        raise RecordingImportError(f"{path} cannot be read as audio: {exc}",
-                           hint="The file may be damaged, incomplete, or not an audio file.") from None
+        raise RecordingImportError(_("{path} cannot be read as audio: {exc}").format(path=path, exc=exc),
+                           hint=_("The file may be damaged, incomplete, or not an "
+                                    "audio file.")) from None
     pcm = np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)
     if len(pcm) * 1000 // SR < MIN_MS:
-        raise RecordingImportError(f"{path} holds no audio (decoded {len(pcm) * 1000 // SR} ms).",
-                           hint="The file may be empty or cut off at the start.")
+        raise RecordingImportError(_("{path} holds no audio (decoded {value} ms).").format(path=path, value=len(pcm) * 1000 // SR),
+                           hint=_("The file may be empty or cut off at the start."))
     return pcm, info
 
 
@@ -83,13 +86,13 @@ def import_recording(handle: "ProjectHandle", session_id: uuid.UUID, source: str
 
     source = Path(source)
     if not source.is_file():
-        raise RecordingImportError(f"{source} is not a file.")
+        raise RecordingImportError(_("{source} is not a file.").format(source=source))
     if source.stat().st_size == 0:
-        raise RecordingImportError(f"{source} is empty (0 bytes).")
+        raise RecordingImportError(_("{source} is empty (0 bytes).").format(source=source))
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None or sess.project_id != handle.project_id:
-            raise RecordingImportError(f"No session {session_id} in this project.")
+            raise RecordingImportError(_("No session {session_id} in this project.").format(session_id=session_id))
         offset = max((rf.offset_ms + rf.duration_ms for rf in s.exec(
             select(RecordingFile).join(Recording).where(Recording.session_id == session_id))), default=0)
     pcm, info = decode_to_16k(source)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Callable
+from fieldkit.i18n import _
 
 FULL_SCALE = 32768
 
@@ -58,7 +59,7 @@ def test_microphone(device: str | int | None, seconds: float = 3.0,
                     on_level(dbfs(peak["now"]))
     except Exception as exc:  # noqa: BLE001 - any PortAudio failure becomes a message
         name = "(default)" if device is None else repr(device)
-        raise FieldkitError(f"The microphone {name} cannot record: {exc}") from None
+        raise FieldkitError(_("The microphone {name} cannot record: {exc}").format(name=name, exc=exc)) from None
     return MicTest(peak["max"])
 
 

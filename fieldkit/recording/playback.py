@@ -6,6 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -25,12 +26,13 @@ class Player:
 
         audio = load_audio(handle, session_id, start_ms, end_ms, sr=self.samplerate)
         if len(audio) == 0:
-            raise FieldkitError(f"No audio between {start_ms} and {end_ms} ms in this session.")
+            raise FieldkitError(_("No audio between {start_ms} and {end_ms} ms in "
+                                    "this session.").format(start_ms=start_ms, end_ms=end_ms))
         try:
             sd.stop()
             sd.play(audio, self.samplerate, device=self.device)
         except Exception as exc:  # noqa: BLE001 - PortAudio errors
-            raise FieldkitError(f"Cannot play on {self.device or 'the default output'}: {exc}") from None
+            raise FieldkitError(_("Cannot play on {value}: {exc}").format(value=self.device or 'the default output', exc=exc)) from None
         return len(audio) / self.samplerate
 
     @staticmethod

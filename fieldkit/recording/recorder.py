@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from fieldkit.errors import ExitCode, FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -192,13 +193,15 @@ class Recorder:
         with self.handle.db.session() as s:
             sess = s.get(Session, self.session_id)
             if sess is None:
-                raise RecorderError(f"No session {self.session_id} in this project.")
+                raise RecorderError(_("No session {session_id} in this project.").format(session_id=self.session_id))
             missing = [p for p in s.exec(select(SessionParticipant).where(
                 SessionParticipant.session_id == self.session_id)) if p.recording_consent is not True]
             if missing:
                 raise RecorderError(
-                    f"{len(missing)} participant(s) of {sess.title!r} have not consented to recording.",
-                    hint="Record their consent at the start of the session, or take notes without recording.")
+                    _("{n} participant(s) of {title!r} have not consented to "
+                        "recording.").format(n=len(missing), title=sess.title),
+                    hint=_("Record their consent at the start of the session, or "
+                             "take notes without recording."))
             start_ms = max((f.offset_ms + f.duration_ms for f in s.exec(
                 select(RecordingFile).join(Recording).where(Recording.session_id == self.session_id))), default=0)
         from fieldkit.recording.clock import duration_text
@@ -207,9 +210,10 @@ class Recorder:
         left = self.disk_left_s()
         if left < STOP_DISK_S * 2:
             need = room_to_finish(STOP_DISK_S * 2 * self.bytes_per_s) + STOP_DISK_S * 2 * self.bytes_per_s
-            raise RecorderError(f"The disk holding {self.handle.folder} is too full to record "
-                                f"({duration_text(left)} of audio would fit).",
-                                hint=f"Free at least {size_text(need)} (about 4 MB per minute of audio) first.")
+            raise RecorderError(_("The disk holding {folder} is too full to record "
+                                    "({duration_text} of audio would fit).").format(folder=self.handle.folder, duration_text=duration_text(left)),
+                                hint=_("Free at least {size_text} (about 4 MB per "
+                                         "minute of audio) first.").format(size_text=size_text(need)))
         self._check_device()
         self.recording_id = uuid.uuid4()
         self._folder_rel = Path("audio") / str(self.session_id) / str(self.recording_id)
@@ -294,7 +298,7 @@ class Recorder:
         itself (a full disk): every caller gets the same summary."""
         with self._lock:
             if self.state == "idle":
-                raise RecorderError("The recorder is not running.")
+                raise RecorderError(_("The recorder is not running."))
             first = self.state not in ("stopping", "stopped")
             if first:
                 self.state = "stopping"  # the clock stands still from here
@@ -304,7 +308,7 @@ class Recorder:
             if threading.current_thread() is not self._writer:
                 self._stopped.wait(120)
             if self.summary is None:
-                raise RecorderError(self._stop_problem or "The recorder is still stopping.")
+                raise RecorderError(self._stop_problem or _("The recorder is still stopping."))
             return self.summary
         try:
             self.summary = self._finish()
@@ -316,12 +320,14 @@ class Recorder:
             from fieldkit.recording.finalise import disk_full
 
             if disk_full(exc):
-                self._stop_problem = (f"The disk holding {self.handle.folder} is full: the recording could not "
-                                      "be finished. Its raw audio is kept.")
+                self._stop_problem = _("The disk holding {folder} is full: the recording could not "
+                                       "be finished. Its raw audio is kept.").format(folder=self.handle.folder)
                 raise RecorderError(self._stop_problem,
-                                    hint="Free some space and run `fieldkit recover`.") from None
-            self._stop_problem = f"The recording could not be finished: {exc}"
-            raise RecorderError(self._stop_problem, hint="Run `fieldkit recover` to finish it.") from None
+                                    hint=_("Free some space and run `fieldkit "
+                                             "recover`.")) from None
+            self._stop_problem = _("The recording could not be finished: {exc}").format(exc=exc)
+            raise RecorderError(self._stop_problem, hint=_("Run `fieldkit recover` "
+                                                             "to finish it.")) from None
         finally:
             if self._lock_fh is not None:
                 from fieldkit.recording.finalise import release_lock
@@ -371,9 +377,10 @@ class Recorder:
             sd.check_input_settings(device=self.device, samplerate=self.samplerate,
                                     channels=self.channels, dtype="int16")
         except Exception as exc:  # noqa: BLE001 - PortAudio errors of every kind
-            raise RecorderError(f"The microphone {self.device or '(default)'!s} cannot record "
-                                f"{self.channels} channel(s) at {self.samplerate} Hz: {exc}",
-                                hint="See `fieldkit devices` for the microphones on this laptop.") from None
+            raise RecorderError(_("The microphone {value!s} cannot record {channels} "
+                                    "channel(s) at {samplerate} Hz: {exc}").format(value=self.device or '(default)', channels=self.channels, samplerate=self.samplerate, exc=exc),
+                                hint=_("See `fieldkit devices` for the microphones "
+                                         "on this laptop.")) from None
 
     def _callback(self, indata, frames, time_info, status) -> None:  # noqa: ANN001
         if status.input_overflow:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
 from fieldkit.recording.finalise import disk_full, finalise_recording_files, recorder_alive, size_text
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -59,9 +60,9 @@ def recover_all(handle: "ProjectHandle") -> list[Recovered]:
             raw = [p.stat().st_size for p in (handle.folder / "audio").rglob("*.pcm")]
             need = max(room_to_finish(max(raw, default=0)) - free_bytes(handle.folder), 1)
             raise FieldkitError(
-                f"The disk holding {handle.folder} is full: the unfinished recording cannot be stored yet. "
-                "Its raw audio is kept as it is.",
-                hint=f"Free at least {size_text(need)} and run `fieldkit recover` again.") from None
+                _("The disk holding {folder} is full: the unfinished recording "
+                    "cannot be stored yet. Its raw audio is kept as it is.").format(folder=handle.folder),
+                hint=_("Free at least {size_text} and run `fieldkit recover` again.").format(size_text=size_text(need))) from None
         raise
 
 

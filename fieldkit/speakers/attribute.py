@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fieldkit.speakers.diarize import Diarization, SpeakerError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -58,7 +59,7 @@ def roster(handle: "ProjectHandle", session_id: uuid.UUID) -> list[Person]:
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise SpeakerError(f"No session {session_id} in this project.")
+            raise SpeakerError(_("No session {session_id} in this project.").format(session_id=session_id))
         people = [Person(part.speaker_label or inf.code, informant_id=inf.id, role="participant")
                   for part, inf in s.exec(select(SessionParticipant, Informant).join(Informant)
                                           .where(SessionParticipant.session_id == session_id)
@@ -141,7 +142,8 @@ def load_channels(handle: "ProjectHandle", session_id: uuid.UUID) -> np.ndarray:
                               for f in resampler.resample(frame)]
                     chunks += [f.to_ndarray().reshape(-1, 2) for f in resampler.resample(None)]
             except Exception as exc:  # noqa: BLE001 - PyAV raises many error types
-                raise SpeakerError(f"Cannot read the original recording {path}: {exc}") from None
+                raise SpeakerError(_("Cannot read the original recording {path}: "
+                                       "{exc}").format(path=path, exc=exc)) from None
             x = np.concatenate(chunks) if chunks else np.zeros((0, 2), np.float32)
         elif rec.channels == 2 and not rec.original_path:
             import soundfile as sf
@@ -152,7 +154,7 @@ def load_channels(handle: "ProjectHandle", session_id: uuid.UUID) -> np.ndarray:
                 raw = _raw_bytes(path, handle.key)
                 x = np.frombuffer(raw[: len(raw) - len(raw) % 4], dtype="<i2").reshape(-1, 2) / 32768.0
             else:
-                x, _ = sf.read(open_audio(path, handle.key), dtype="float32", always_2d=True)
+                x, _sr = sf.read(open_audio(path, handle.key), dtype="float32", always_2d=True)
             if rec.sample_rate != SR:
                 from fieldkit.recording.audio import resample
 
@@ -164,8 +166,10 @@ def load_channels(handle: "ProjectHandle", session_id: uuid.UUID) -> np.ndarray:
         n = max(0, min(len(x), len(out) - a))
         out[a:a + n] = x[:n]
     if not found:
-        raise SpeakerError("--channels 2: this session has no two-channel recording.",
-                           hint="Import the recorder's original two-channel file, or leave out --channels.")
+        raise SpeakerError(_("--channels 2: this session has no two-channel "
+                               "recording."),
+                           hint=_("Import the recorder's original two-channel file, "
+                                    "or leave out --channels."))
     return out
 
 
@@ -225,26 +229,32 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise SpeakerError(f"No session {session_id} in this project.")
+            raise SpeakerError(_("No session {session_id} in this project.").format(session_id=session_id))
         title = sess.title
         n_segs = len(s.exec(select(TranscriptSegment.id).where(TranscriptSegment.session_id == session_id)).all())
     if n_segs == 0:
-        raise SpeakerError(f"The session {title!r} has no transcript yet.",
-                           hint=f"Transcribe it first: fieldkit transcribe {session_id.hex[:8]} -p ...")
+        raise SpeakerError(_("The session {title!r} has no transcript yet.").format(title=title),
+                           hint=_("Transcribe it first: fieldkit transcribe {value} "
+                                    "-p ...").format(value=session_id.hex[:8]))
     people = roster(handle, session_id)
     if count is None:
         count = len(people)
         if count == 0:
-            raise SpeakerError(f"The session {title!r} lists nobody present, so the number of speakers is unknown.",
-                               hint="Give --count N, or add the participants, lead and observer to the session.")
+            raise SpeakerError(_("The session {title!r} lists nobody present, so the "
+                                   "number of speakers is unknown.").format(title=title),
+                               hint=_("Give --count N, or add the participants, lead "
+                                        "and observer to the session."))
     if count < 1:
-        raise SpeakerError(f"--count {count}: a conversation has at least one speaker.")
+        raise SpeakerError(_("--count {count}: a conversation has at least one "
+                               "speaker.").format(count=count))
     if channels not in (1, 2):
-        raise SpeakerError(f"--channels {channels}: give 1 (voices) or 2 (one microphone per side).")
+        raise SpeakerError(_("--channels {channels}: give 1 (voices) or 2 (one "
+                               "microphone per side).").format(channels=channels))
     if channels == 2:
         if count != 2:
-            raise SpeakerError(f"--channels 2 tells two speakers apart, not {count}.",
-                               hint="Leave out --channels for a group, or give --count 2.")
+            raise SpeakerError(_("--channels 2 tells two speakers apart, not {count}.").format(count=count),
+                               hint=_("Leave out --channels for a group, or give "
+                                        "--count 2."))
         stereo = load_channels(handle, session_id)
         if channel_separation(stereo) < 3.0:
             d = diarize(stereo.mean(axis=1), 2)      # the channels hardly differ: the voices decide
@@ -266,7 +276,7 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
         segs = s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == session_id)
                       .order_by(TranscriptSegment.start_ms)).all()
         if not segs:
-            raise SpeakerError(f"The session {title!r} has no transcript yet.")
+            raise SpeakerError(_("The session {title!r} has no transcript yet.").format(title=title))
         pieces: list[tuple[TranscriptSegment, int | None]] = []
         split = added = 0
         manual = [g for g in segs if g.speaker_manual]
@@ -386,8 +396,10 @@ def assign_voice(handle: "ProjectHandle", session_id: uuid.UUID, voice: str, per
         segs = s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == session_id,
                                                       TranscriptSegment.speaker_auto == voice)).all()
         if not segs:
-            raise SpeakerError(f"No segment of this session is attributed to {voice}.",
-                               hint="Run `fieldkit speakers` first, or pick a voice the transcript shows.")
+            raise SpeakerError(_("No segment of this session is attributed to "
+                                   "{voice}.").format(voice=voice),
+                               hint=_("Run `fieldkit speakers` first, or pick a "
+                                        "voice the transcript shows."))
         for g in segs:
             g.speaker_label = person.label
             g.speaker_informant_id = person.informant_id

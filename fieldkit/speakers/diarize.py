@@ -12,6 +12,7 @@ import numpy as np
 
 from fieldkit.errors import ExitCode, FieldkitError
 from fieldkit.speakers.embed import HOP, SR, embed, fbank
+from fieldkit.i18n import _
 
 WIN = 150            # frames per embedding window (1.5 s)
 STEP = 80            # frames between windows (0.8 s; 0.4 s gave the same error at twice the cost)
@@ -82,12 +83,16 @@ def speech_regions(audio: np.ndarray) -> list[tuple[int, int]]:
 def check_audio(audio: np.ndarray) -> None:
     seconds = len(audio) / SR
     if seconds < 2.0:
-        raise SpeakerError(f"The recording is {seconds:.1f} s long: too short to tell speakers apart.",
-                           hint="Speaker attribution needs at least a few seconds of speech.")
+        raise SpeakerError(_("The recording is {seconds:.1f} s long: too short to "
+                               "tell speakers apart.").format(seconds=seconds),
+                           hint=_("Speaker attribution needs at least a few seconds "
+                                    "of speech."))
     rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
     if rms < 10 ** (-60 / 20):
-        raise SpeakerError(f"The recording is too quiet to tell speakers apart (level {20 * np.log10(rms + 1e-12):.0f} dBFS).",
-                           hint="Check that the right microphone was used; the transcript was left as it was.")
+        raise SpeakerError(_("The recording is too quiet to tell speakers apart "
+                               "(level {value:.0f} dBFS).").format(value=20 * np.log10(rms + 1e-12)),
+                           hint=_("Check that the right microphone was used; the "
+                                    "transcript was left as it was."))
 
 
 def _windows(regions: list[tuple[int, int]], n_frames: int, step: int = STEP) -> list[tuple[int, int]]:
@@ -145,21 +150,24 @@ def diarize(audio: np.ndarray, count: int, step: int = STEP) -> Diarization:
     audio = np.asarray(audio, dtype=np.float32)
     check_audio(audio)
     if count < 1:
-        raise SpeakerError(f"--count {count}: a conversation has at least one speaker.")
+        raise SpeakerError(_("--count {count}: a conversation has at least one "
+                               "speaker.").format(count=count))
     regions = speech_regions(audio)
     speech_s = sum(e - s for s, e in regions) / SR
     if speech_s < 1.0:
-        raise SpeakerError(f"Only {speech_s:.1f} s of speech found: too little to tell speakers apart.",
-                           hint="The recording may be silent or too quiet; the transcript was left as it was.")
+        raise SpeakerError(_("Only {speech_s:.1f} s of speech found: too little to "
+                               "tell speakers apart.").format(speech_s=speech_s),
+                           hint=_("The recording may be silent or too quiet; the "
+                                    "transcript was left as it was."))
     feats = fbank(audio)
     n_frames = len(feats)
     spans = _windows(regions, n_frames, step)
     pieces = sum(max(1, (e - s) // HOP // WIN) for s, e in regions if (e - s) // HOP >= MIN_WIN)
     if pieces < count:
         raise SpeakerError(
-            f"{count} speakers asked for, but the recording holds only {pieces} separate 1.5 s pieces "
-            "of speech to compare.",
-            hint="Give a smaller --count, or check the session's participants.")
+            _("{count} speakers asked for, but the recording holds only {pieces} "
+                "separate 1.5 s pieces of speech to compare.").format(count=count, pieces=pieces),
+            hint=_("Give a smaller --count, or check the session's participants."))
     emb = embed(feats, spans)
     if len(emb) > MAX_CLUSTER_POINTS:        # long recordings: cluster an even sample, assign the rest
         pick = np.linspace(0, len(emb) - 1, MAX_CLUSTER_POINTS).round().astype(int)
@@ -200,8 +208,8 @@ def diarize_channels(stereo: np.ndarray, count: int = 2) -> Diarization:
     """Two microphones, one near the interviewer and one near the informant: a speech frame
     belongs to the channel that is louder in it (speaker 0: channel 1, speaker 1: channel 2)."""
     if stereo.ndim != 2 or stereo.shape[1] != 2:
-        raise SpeakerError("--channels 2 needs a two-channel recording; this one has "
-                           f"{1 if stereo.ndim == 1 else stereo.shape[1]} channel(s).")
+        raise SpeakerError(_("--channels 2 needs a two-channel recording; this one "
+                               "has {value} channel(s).").format(value=1 if stereo.ndim == 1 else stereo.shape[1]))
     mono = stereo.mean(axis=1).astype(np.float32)
     check_audio(mono)
     regions = speech_regions(mono)

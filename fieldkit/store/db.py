@@ -24,6 +24,7 @@ from sqlmodel import Session as DBSession
 from fieldkit.errors import DatabaseError
 
 from fieldkit.store.dbfile import KNOWN_REVISIONS, SCHEMA_HEAD, SQLITE_MAGIC, read_header  # noqa: F401
+from fieldkit.i18n import _
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 3000
@@ -94,24 +95,27 @@ def _describe_sqlite_error(path: Path, exc: BaseException) -> DatabaseError:
     text = str(getattr(exc, "orig", exc)).lower()
     if "locked" in text or "busy" in text:
         return DatabaseError(
-            f"The database {path} is locked by another program.",
-            hint="Close the other fieldkit window or program using it, then try again.",
+            _("The database {path} is locked by another program.").format(path=path),
+            hint=_("Close the other fieldkit window or program using it, then try "
+                     "again."),
         )
     if "not a database" in text or "malformed" in text or "file is encrypted" in text:
         return DatabaseError(
-            f"The database {path} is damaged or is not a fieldkit database.",
+            _("The database {path} is damaged or is not a fieldkit database.").format(path=path),
             hint=(
-                "Nothing was changed. Restore it from a backup (files named "
-                "project.db.bak-* beside it), or move it aside and run `fieldkit recover`."
+                _("Nothing was changed. Restore it from a backup (files named "
+                    "project.db.bak-* beside it), or move it aside and run `fieldkit "
+                    "recover`.")
             ),
         )
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return DatabaseError(
-            f"The database {path} cannot be opened for writing.",
-            hint="Check that the folder and file belong to you and the disk is not full.",
+            _("The database {path} cannot be opened for writing.").format(path=path),
+            hint=_("Check that the folder and file belong to you and the disk is not "
+                     "full."),
         )
     first_line = (str(getattr(exc, "orig", exc)).strip().splitlines() or ["unknown error"])[0]
-    return DatabaseError(f"The database {path} could not be opened: {first_line}")
+    return DatabaseError(_("The database {path} could not be opened: {first_line}").format(path=path, first_line=first_line))
 
 
 def read_revision(engine: Engine) -> str | None:
@@ -126,8 +130,8 @@ def read_revision(engine: Engine) -> str | None:
         if "alembic_version" not in tables:
             if tables - {"sqlite_sequence"}:
                 raise DatabaseError(
-                    "The database holds tables but no fieldkit schema version.",
-                    hint="It was not made by fieldkit; nothing was changed.",
+                    _("The database holds tables but no fieldkit schema version."),
+                    hint=_("It was not made by fieldkit; nothing was changed."),
                 )
             return None
         row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
@@ -171,20 +175,21 @@ def open_database(path: Path, *, create: bool = False, key: DatabaseKey | None =
     path = Path(path)
     if not path.exists():
         if not create:
-            raise DatabaseError(f"There is no fieldkit database at {path}.")
+            raise DatabaseError(_("There is no fieldkit database at {path}.").format(path=path))
         if not os.access(path.parent, os.W_OK):
-            raise DatabaseError(f"Cannot create {path}: the folder is not writable.")
+            raise DatabaseError(_("Cannot create {path}: the folder is not writable.").format(path=path))
     elif not os.access(path, os.R_OK | os.W_OK):
         raise DatabaseError(
-            f"The database {path} cannot be opened for writing.",
-            hint="Check that the file belongs to you.",
+            _("The database {path} cannot be opened for writing.").format(path=path),
+            hint=_("Check that the file belongs to you."),
         )
     elif path.stat().st_size > 0:
         plain = read_header(path) == SQLITE_MAGIC
         if key is None and not plain:
             raise _describe_sqlite_error(path, Exception("file is not a database"))
         if key is not None and plain:
-            raise DatabaseError(f"The database {path} is not encrypted, but a key was given.")
+            raise DatabaseError(_("The database {path} is not encrypted, but a key "
+                                    "was given.").format(path=path))
 
     engine = make_engine(path, key)
     try:
@@ -194,9 +199,10 @@ def open_database(path: Path, *, create: bool = False, key: DatabaseKey | None =
             return db
         if revision is not None and revision not in KNOWN_REVISIONS:
             raise DatabaseError(
-                f"The database {path} was made by a newer fieldkit "
-                f"(schema {revision}; this fieldkit knows up to {SCHEMA_HEAD}).",
-                hint="Update fieldkit (pip install -U fieldkit) to open it. Nothing was changed.",
+                _("The database {path} was made by a newer fieldkit (schema "
+                    "{revision}; this fieldkit knows up to {schema_head}).").format(path=path, revision=revision, schema_head=SCHEMA_HEAD),
+                hint=_("Update fieldkit (pip install -U fieldkit) to open it. "
+                         "Nothing was changed."),
             )
         if revision is not None:
             db.backup_path = backup_sqlite(path, revision, engine)

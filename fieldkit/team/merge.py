@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 from fieldkit.errors import FieldkitError
 from fieldkit.store.models import Informant, SyncBase, SyncConflict, utcnow
 from fieldkit.team.records import content_hash, delete_ids, read_rows, synced_tables, table, upsert
+from fieldkit.i18n import _
 
 Record = tuple[str, dict[str, Any]]
 
@@ -45,10 +46,11 @@ class Clash:
     def describe(self) -> str:
         def who(d: dict[str, Any]) -> str:
             bits = [d.get("role") or "", d.get("organisation") or "", d.get("site") or ""]
-            return ", ".join(b for b in bits if b) or "no role given"
+            return ", ".join(b for b in bits if b) or _("no role given")
 
-        return (f"Informant code {self.code} is used for two different people: here "
-                f"({who(self.local)}) and in the incoming records ({who(self.incoming)}).")
+        return _("Informant code {code} is used for two different people: here "
+                 "({here}) and in the incoming records ({incoming}).").format(
+                     code=self.code, here=who(self.local), incoming=who(self.incoming))
 
 
 @dataclass
@@ -68,8 +70,10 @@ class Outcome:
         return self.inserted + self.updated + self.deleted + self.conflicts
 
     def summary(self) -> str:
-        return (f"{self.inserted} new, {self.updated} updated, {self.deleted} deleted, "
-                f"{self.conflicts} conflicts, {self.unchanged} unchanged")
+        return _("{inserted} new, {updated} updated, {deleted} deleted, "
+                 "{conflicts} conflicts, {unchanged} unchanged").format(
+                     inserted=self.inserted, updated=self.updated, deleted=self.deleted,
+                     conflicts=self.conflicts, unchanged=self.unchanged)
 
 
 def _when(d: dict[str, Any]) -> datetime:
@@ -211,10 +215,10 @@ def reconcile(conn: Connection, peer: str, incoming: dict[uuid.UUID, Record],
 
             if isinstance(exc, IntegrityError):
                 raise FieldkitError(
-                    f"The incoming {tbl.name} records clash with this project's own "
-                    f"(the same name or number used for different records): "
-                    f"{str(exc.orig).splitlines()[0]}",
-                    hint="Nothing was changed. Rename the record on one side and try again.",
+                    _("The incoming {name} records clash with this project's own "
+                        "(the same name or number used for different records): {value}").format(name=tbl.name, value=str(exc.orig).splitlines()[0]),
+                    hint=_("Nothing was changed. Rename the record on one side and "
+                             "try again."),
                 ) from exc
             raise
     sb = SyncBase.__table__

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from fieldkit.errors import FieldkitError
 from fieldkit.team.merge import Clash, Outcome, informant_clashes, reconcile, remap_informants
+from fieldkit.i18n import _
 
 #: ask(clash) -> ("rename", "NEWCODE") or ("same", None); None means "cannot ask"
 AskClash = Callable[[Clash], tuple[str, str | None]]
@@ -42,10 +43,10 @@ def resolve_clashes(clashes: list[Clash], recode: dict[str, str], same: set[str]
         lines = "\n  ".join(c.describe() for c in left)
         codes = left[0].code
         raise FieldkitError(
-            f"Informant codes clash; nothing was merged:\n  {lines}",
-            hint=f"Say what each is: {where} --recode {codes}=NEWCODE (a different person, "
-                 f"give the incoming one a new code) or --same-person {codes} (the same person "
-                 "registered on both laptops).")
+            _("Informant codes clash; nothing was merged:\n  {lines}").format(lines=lines),
+            hint=_("Say what each is: {where} --recode {codes}=NEWCODE (a different "
+                     "person, give the incoming one a new code) or --same-person "
+                     "{codes} (the same person registered on both laptops).").format(where=where, codes=codes))
     return decisions
 
 
@@ -161,9 +162,10 @@ def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | Non
         if str(handle.project_id) != man["project_id"]:
             handle.close()
             raise FieldkitError(
-                f"The project {folder.name} on this laptop is a different project from the one "
-                f"in the pack ({man['project']}), though they share a name.",
-                hint="Merge it into a new project with --into OTHERNAME. Nothing was changed.")
+                _("The project {name} on this laptop is a different project from the "
+                    "one in the pack ({project}), though they share a name.").format(name=folder.name, project=man['project']),
+                hint=_("Merge it into a new project with --into OTHERNAME. Nothing "
+                         "was changed."))
     else:
         handle = new_project_with_id(ws, name, contents.records["tables"]["project"][0],
                                      passphrase if man.get("encrypted") else None)
@@ -257,20 +259,23 @@ def settle(handle, conflict_id: str, keep: str) -> dict[str, Any]:  # noqa: ANN0
     from fieldkit.team.records import read_rows, table, upsert
 
     if keep not in ("kept", "other"):
-        raise FieldkitError("Settle a conflict with --keep kept or --keep other.")
+        raise FieldkitError(_("Settle a conflict with --keep kept or --keep other."))
     sc = SyncConflict.__table__
     with handle.db.engine.begin() as conn:
         rows = [dict(r._mapping) for r in conn.execute(select(sc).where(sc.c.settled_at.is_(None)))]
         match = [r for r in rows if str(r["id"]).startswith(conflict_id.lower())]
         if len(match) != 1:
             raise FieldkitError(
-                f"No open conflict {conflict_id!r}" if not match else f"{conflict_id!r} fits several conflicts.",
-                hint="`fieldkit project conflicts -p NAME` lists them with their ids.")
+                _("No open conflict {conflict_id!r}").format(conflict_id=conflict_id) if not match
+                else _("{conflict_id!r} fits several conflicts.").format(conflict_id=conflict_id),
+                hint=_("`fieldkit project conflicts -p NAME` lists them with their "
+                         "ids."))
         c = match[0]
         if keep == "other":
             tbl = table(c["tbl"])
             if not list(read_rows(conn, tbl, ids=[c["record_id"]])):
-                raise FieldkitError("That record was deleted since; there is nothing to put back.")
+                raise FieldkitError(_("That record was deleted since; there is "
+                                        "nothing to put back."))
             upsert(conn, tbl, [{**c["other"], "updated_at": utcnow().isoformat()}])
         conn.execute(sc.update().where(sc.c.id == c["id"]).values(settled_at=utcnow(), settled_with=keep))
     return c

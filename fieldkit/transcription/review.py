@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -137,7 +138,7 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise FieldkitError(f"No session {session_id} in this project.")
+            raise FieldkitError(_("No session {session_id} in this project.").format(session_id=session_id))
         segs = [SegmentRow(g.id, g.start_ms, g.end_ms, g.verbatim, g.edited, g.speaker_label, list(g.words or []),
                            g.speaker_auto, g.speaker_manual)
                 for g in s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == session_id)
@@ -198,7 +199,7 @@ def _segment(s, segment_id: uuid.UUID):  # noqa: ANN001, ANN202
 
     seg = s.get(TranscriptSegment, segment_id)
     if seg is None:
-        raise FieldkitError(f"No transcript segment {segment_id}.")
+        raise FieldkitError(_("No transcript segment {segment_id}.").format(segment_id=segment_id))
     return seg
 
 
@@ -242,7 +243,7 @@ def find_replace(handle: "ProjectHandle", session_id: uuid.UUID, find: str, repl
     from fieldkit.store.models import TranscriptSegment
 
     if not find.strip():
-        raise FieldkitError("Nothing to find.")
+        raise FieldkitError(_("Nothing to find."))
     pattern = re.escape(find)
     if whole_word:
         pattern = rf"(?<!\w){pattern}(?!\w)"
@@ -276,7 +277,7 @@ def mark_quote(handle: "ProjectHandle", session_id: uuid.UUID, start_ms: int, en
     from fieldkit.events import add_event
 
     if end_ms < start_ms:
-        raise FieldkitError("A quote ends after it starts.")
+        raise FieldkitError(_("A quote ends after it starts."))
     return add_event(handle.db, session_id, "quote", position_ms=start_ms, end_ms=end_ms, author_id=author_id,
                      code=quote_reference(session_id, start_ms), text=text.strip())
 
@@ -287,5 +288,5 @@ def mark_reviewed(handle: "ProjectHandle", session_id: uuid.UUID) -> None:
     with handle.db.transaction() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise FieldkitError(f"No session {session_id} in this project.")
+            raise FieldkitError(_("No session {session_id} in this project.").format(session_id=session_id))
         sess.status = SessionStatus.reviewed

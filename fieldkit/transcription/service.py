@@ -31,6 +31,7 @@ from fieldkit.store.models import (
     utcnow,
 )
 from fieldkit.transcription.settings import TranscriptionSettings, resolve_settings
+from fieldkit.i18n import _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -61,7 +62,7 @@ def session_settings(handle: "ProjectHandle", session_id: uuid.UUID, **overrides
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise TranscriptionError(f"No session {session_id} in this project.")
+            raise TranscriptionError(_("No session {session_id} in this project.").format(session_id=session_id))
         return resolve_settings(s.get(Project, sess.project_id), sess, **overrides)
 
 
@@ -116,18 +117,21 @@ def transcribe_session(
     with db.transaction() as s:
         sess = s.get(Session, session_id)
         if sess is None:
-            raise TranscriptionError(f"No session {session_id} in this project.")
+            raise TranscriptionError(_("No session {session_id} in this project.").format(session_id=session_id))
         recs = s.exec(select(Recording).where(Recording.session_id == session_id)).all()
         if not recs:
-            raise TranscriptionError(f"The session {sess.title!r} has no recording to transcribe.")
+            raise TranscriptionError(_("The session {title!r} has no recording to "
+                                         "transcribe.").format(title=sess.title))
         if any(r.state in (RecordingState.recording, RecordingState.paused) for r in recs):
             raise TranscriptionError(
-                f"The session {sess.title!r} is still being recorded.",
-                hint="Stop the recording first (live transcription covers it while it runs), "
-                "or run `fieldkit recover` if fieldkit crashed during the recording.")
+                _("The session {title!r} is still being recorded.").format(title=sess.title),
+                hint=_("Stop the recording first (live transcription covers it while "
+                         "it runs), or run `fieldkit recover` if fieldkit crashed "
+                         "during the recording."))
         if span is not None and not (0 <= span[0] < span[1]):
-            raise TranscriptionError(f"The range {span[0] / 1000:.0f} s to {span[1] / 1000:.0f} s is empty.",
-                                     hint="--from must come before --to.")
+            raise TranscriptionError(_("The range {value:.0f} s to {value2:.0f} s is "
+                                         "empty.").format(value=span[0] / 1000, value2=span[1] / 1000),
+                                     hint=_("--from must come before --to."))
         run = _resumable_run(s, session_id, settings, span)
         if run is None:
             q = select(TranscriptSegment.id).where(
@@ -137,8 +141,9 @@ def transcribe_session(
             if s.exec(q).first() is not None and not replace_edited:
                 where = "" if span is None else " in that range"
                 raise TranscriptionError(
-                    f"The transcript of {sess.title!r} has edits{where}; transcribing again would replace them.",
-                    hint="Pass --replace-edited to transcribe again anyway.")
+                    _("The transcript of {title!r} has edits{where}; transcribing "
+                        "again would replace them.").format(title=sess.title, where=where),
+                    hint=_("Pass --replace-edited to transcribe again anyway."))
             run = TranscriptionRun(session_id=session_id, model=settings.model, language=settings.language,
                                    settings=_run_settings(settings, span),
                                    mode="batch" if span is None else "range",
@@ -152,8 +157,8 @@ def transcribe_session(
                 r = s.get(TranscriptionRun, run.id)
                 r.status, r.error = RunStatus.failed, "range after the end of the recording"
             raise TranscriptionError(
-                f"The range starts at {span[0] / 1000:.0f} s, after the end of the recording "
-                f"({total / 1000:.0f} s).")
+                _("The range starts at {value:.0f} s, after the end of the recording "
+                    "({value2:.0f} s).").format(value=span[0] / 1000, value2=total / 1000))
         total = min(total, span[1])
     start = run.done_ms
     t0 = time.perf_counter()
@@ -214,8 +219,9 @@ def transcribe_session(
         s.add(sess)
         title = sess.title
     if edited_meanwhile:
-        raise EditedMeanwhile(f"The transcript of {title!r} was edited while it was being transcribed "
-                              "again; the edited transcript is kept.")
+        raise EditedMeanwhile(_("The transcript of {title!r} was edited while it was "
+                                  "being transcribed again; the edited transcript is "
+                                  "kept.").format(title=title))
     if speakers:   # who spoke: by itself once the transcript is complete (fieldkit.speakers)
         from fieldkit.speakers.attribute import after_transcription
 
@@ -251,8 +257,10 @@ def set_project_model(handle: "ProjectHandle", name: str, live: bool = False) ->
     with handle.db.transaction() as s:
         project = s.get(Project, handle.project_id)
         if not _is_multilingual(path) and project.language not in ("en", "auto"):
-            raise ModelError(f"The model {name!r} understands English only; the project's language is "
-                             f"{project.language!r}.", hint="Choose a multilingual model (base, NB-Whisper).")
+            raise ModelError(_("The model {name!r} understands English only; the "
+                                 "project's language is {language!r}.").format(name=name, language=project.language), hint=_("Choose a multilingual "
+                                                                "model (base, "
+                                                                "NB-Whisper)."))
         conf = dict(project.transcription or {})
         conf["live_model" if live else "model"] = name
         project.transcription = conf

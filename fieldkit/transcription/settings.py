@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from fieldkit.errors import ExitCode, FieldkitError
+from fieldkit.i18n import _
 
 #: Whisper has no separate code for bokmål: "nb" means Norwegian ("no")
 ALIASES = {"nb": "no", "norsk": "no", "bokmål": "no", "nynorsk": "nn", "english": "en"}
@@ -55,9 +56,9 @@ def normalise_language(code: str) -> str:
 
     if code not in _LANGUAGE_CODES:
         raise SettingsError(
-            f"Unknown language code {code!r}.",
-            hint="Use a Whisper code such as no (bokmål), nn (nynorsk), en, sv, da, or auto. "
-            "All: " + " ".join(sorted(_LANGUAGE_CODES)),
+            _("Unknown language code {code!r}.").format(code=code),
+            hint=_("Use a Whisper code such as no (bokmål), nn (nynorsk), en, sv, da, or auto. "
+                   "All: {codes}").format(codes=" ".join(sorted(_LANGUAGE_CODES))),
         )
     return code
 
@@ -77,10 +78,10 @@ def resolve_settings(project=None, session=None, **overrides: Any) -> Transcript
     merged.update({k: v for k, v in overrides.items() if v is not None})
     unknown = set(merged) - valid
     if unknown:
-        raise SettingsError(f"Unknown transcription setting {sorted(unknown)[0]!r}.",
-                            hint="Known: " + ", ".join(sorted(valid)))
+        raise SettingsError(_("Unknown transcription setting {value!r}.").format(value=sorted(unknown)[0]),
+                            hint=_("Known: {names}").format(names=", ".join(sorted(valid))))
     s = TranscriptionSettings(**merged)
     s.language = normalise_language(s.language)
     if s.beam_size < 1 or s.threads < 0:
-        raise SettingsError("beam_size must be at least 1 and threads 0 or more.")
+        raise SettingsError(_("beam_size must be at least 1 and threads 0 or more."))
     return s
