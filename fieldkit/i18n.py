@@ -166,9 +166,10 @@ def babel_locale() -> str:
     return _BABEL_LOCALE.get(language(), "en_GB")
 
 
-def format_date(d, format: str = "medium") -> str:  # noqa: ANN001, A002 - a date (or datetime)
-    """A date in the user's language: ``9. mars 2026`` / ``2026-03-09`` (Babel's formats
-    ``short``, ``medium``, ``long`` or a pattern such as ``"d. MMM"``); "" for None."""
+def format_date(d, format: str | None = None) -> str:  # noqa: ANN001, A002 - a date, datetime or ISO text
+    """A date in the user's language: ``24. desember 2026`` in Norwegian, ``2026-12-24`` in
+    English (``format``: Babel's ``short``, ``medium``, ``long``, ``full`` or a pattern such
+    as ``"d. MMM"``; by default the long form in Norwegian and ISO in English); "" for None."""
     if d is None:
         return ""
     if isinstance(d, str):   # ISO text: a date, or a date and time
@@ -179,6 +180,8 @@ def format_date(d, format: str = "medium") -> str:  # noqa: ANN001, A002 - a dat
             d = datetime.fromisoformat(text).date() if ("T" in text or " " in text) else date.fromisoformat(text[:10])
         except ValueError:
             return text
+    if format is None:
+        format = "medium" if language() == "en" else "long"
     if language() == "en" and format in ("short", "medium"):
         return d.strftime("%Y-%m-%d")
     from babel.dates import format_date as _format_date
