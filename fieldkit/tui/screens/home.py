@@ -30,6 +30,21 @@ def _tilde(path) -> str:  # noqa: ANN001
         return str(path)
 
 
+
+#: a session's status and kind as stored, and the words shown for them
+STATUS_WORDS = {"planned": N_("planned"), "recording": N_("recording"), "recorded": N_("recorded"),
+                "transcribed": N_("transcribed"), "reviewed": N_("reviewed")}
+KIND_WORDS = {"individual": N_("individual"), "group": N_("group"), "focus group": N_("focus group"),
+              "observation": N_("observation"), "telephone": N_("telephone"), "notes only": N_("notes only")}
+
+
+def _status_word(status: str) -> str:
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
+
+
+def _kind_word(kind: str) -> str:
+    return _(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
+
 class HomeScreen(Screen[None]):
     BINDINGS = [
         *SHELL_KEYS,
@@ -204,8 +219,8 @@ class HomeScreen(Screen[None]):
         # Session, Status and When always fit; the title is shortened (…) to make room
         pane = 32 if self.size.width >= 110 else 22
         room = max(self.size.width - pane - 1, 40)
-        kinds = [f"{r.kind} · pilot" if r.pilot else r.kind for r in summary.sessions]
-        fixed = (2 * 4 + 2 + max([len(r.status) for r in summary.sessions] + [6])
+        kinds = [_kind_word(r.kind) + (" · " + _("pilot") if r.pilot else "") for r in summary.sessions]
+        fixed = (2 * 4 + 2 + max([len(_status_word(r.status)) for r in summary.sessions] + [6])
                  + max([len(r.when) for r in summary.sessions] + [4])
                  + max([len(k) for k in kinds] + [4]))   # padding, scrollbar, Status, When, Kind
         longest = max([len(r.title) for r in summary.sessions] + [7])
@@ -216,8 +231,8 @@ class HomeScreen(Screen[None]):
         for row in summary.sessions:
             title = ("↳ " if row.follows else "") + row.title   # follows the row above (linked pair)
             title = title if len(title) <= title_width else title[:title_width - 1] + "…"
-            kind = f"{row.kind} · pilot" if row.pilot else row.kind
-            table.add_row(title, row.status, row.when, kind, key=row.id)
+            kind = _kind_word(row.kind) + (" · " + _("pilot") if row.pilot else "")
+            table.add_row(title, _status_word(row.status), row.when, kind, key=row.id)
 
     # ------------------------------------------------------------------ day view
 
