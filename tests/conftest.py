@@ -15,6 +15,12 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     """No test touches the real user data folder."""
     home = tmp_path_factory.mktemp("fieldkit-home")
     monkeypatch.setenv("FIELDKIT_HOME", str(home))
+    # English unless a test asks for Norwegian: the machine's locale must not change what
+    # the tests read (tests of the Norwegian texts set FIELDKIT_LANG or call set_language)
+    monkeypatch.setenv("FIELDKIT_LANG", "en")
+    from fieldkit import i18n
+
+    i18n.set_language("en")
     return home
 
 

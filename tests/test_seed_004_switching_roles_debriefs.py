@@ -89,9 +89,23 @@ def test_roles_switch_and_debriefs(study):
     assert stored[("impressions", who["KL"])] == "Lederen var åpen om konflikten med DPS."
     assert stored[("impressions", who["OB"])] == "Mye snakk om økonomi, lite om brukerne."
     assert stored[("joint", None)] == "Følg opp økonomi i neste intervju."
-    # TODO(second debrief after transcription): the linked helper builds the second debrief
-    # (each researcher, then joint, beside the first, after the transcript is reviewed);
-    # extend this test to write it in review and compare it with the first once it exists.
+    # the second debrief, after the transcript was read: each researcher, then joint,
+    # beside the first (round 1 untouched), and both rounds in the export
+    from fieldkit.export import run_export
+
+    with Workspace(root).open(PROJECT) as h:
+        save_part(h, sid, "impressions2", "Utskriften viser at DPS-konflikten var mindre enn vi trodde.", "", who["KL"])
+        save_part(h, sid, "impressions2", "Brukerne nevnes faktisk tre ganger.", "", who["OB"])
+        save_part(h, sid, "joint2", "Første inntrykk om økonomi holder; brukerperspektivet var undervurdert.", "",
+                  who["OB"])
+        both = load_debrief(h, sid)
+        written = run_export(h, ["md"], session_ids=[sid], out_dir=root / "out").files
+    assert both[("impressions", who["KL"])] == "Lederen var åpen om konflikten med DPS."   # round 1 kept
+    assert both[("impressions2", who["KL"])].startswith("Utskriften viser")
+    assert both[("joint2", None)].startswith("Første inntrykk om økonomi holder")
+    text = "\n".join(p.read_text(encoding="utf-8") for p in written if str(p).endswith(".md"))
+    assert "Debrief 1, joint note" in text and "Debrief 2, joint note" in text
+    assert text.index("Følg opp økonomi") < text.index("Første inntrykk om økonomi holder")
 
 
 def test_state_tags_are_per_researcher_and_agreement_in_the_cli(study):

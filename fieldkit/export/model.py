@@ -90,8 +90,9 @@ class Event:
             body = self.question_text or self.question_id
         elif self.kind == "debrief":   # round 1 right after, round 2 after the transcript
             body = self.text or self.code
-            label = f"Debrief {2 if self.code.endswith('2') else 1}, " + (
-                "joint note" if self.code.startswith("joint") else "impressions")
+            n = 2 if self.code.endswith("2") else 1
+            label = (_("Debrief {n}, joint note") if self.code.startswith("joint")
+                     else _("Debrief {n}, impressions")).format(n=n)
         else:
             body = self.text or self.code
         who = f" ({self.author})" if self.author else ""
