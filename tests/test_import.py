@@ -125,3 +125,26 @@ def test_import_cli_new_session_and_failure(project, tmp_path):
     assert r.returncode == 7 and "cannot be read as audio" in r.stderr and "Traceback" not in r.stderr
     with project.db.session() as s:
         assert [x.title for x in s.exec(select(Session))] == ["Telefonintervju 3"]
+
+
+def test_import_cli_recorded_at_sets_the_date(project, tmp_path):
+    """A dictaphone file with a wrong clock: the researcher says when it was recorded."""
+    from datetime import datetime, timezone
+
+    env = {**os.environ, "FIELDKIT_HOME": str(project.folder.parent.parent)}
+    good = tmp_path / "dictaphone.wav"
+    sf.write(good, _tone(1.0, 8000, 1), 8000)
+    fk = [sys.executable, "-m", "fieldkit", "import", str(good), "-p", project.folder.name]
+    r = subprocess.run([*fk, "--title", "Diktafon 1", "--recorded-at", "2026-02-10 14:05"],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([*fk, "--title", "Diktafon 2", "--recorded-at", "tirsdag"],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "not a date and time like 2026-03-09 14:05" in r.stderr
+    with project.db.session() as s:
+        sessions = {x.title: x for x in s.exec(select(Session))}
+        assert list(sessions) == ["Diktafon 1"]   # nothing made for the refused one
+        started = sessions["Diktafon 1"].starts_at
+    assert started is not None
+    stored = started if started.tzinfo else started.replace(tzinfo=timezone.utc)   # kept in UTC
+    assert stored == datetime(2026, 2, 10, 14, 5).astimezone()

@@ -16,15 +16,27 @@ from fieldkit.i18n import _
                                   "recording."))
 @click.option("--kind", default="telephone", show_default=True,
               type=click.Choice(["individual", "group", "focus_group", "observation", "telephone"]))
+@click.option("--recorded-at", "recorded_at", metavar="YYYY-MM-DD[ HH:MM]",
+              help=_("When the recording began (local time), when the file does not say or says wrong; "
+                     "by default it comes from the file's metadata or its modification time."))
 @click.pass_context
 def import_(ctx: click.Context, file: str, project_name: str, session_ref: str | None,
-            title: str | None, kind: str) -> None:
+            title: str | None, kind: str, recorded_at: str | None) -> None:
     from fieldkit.recording.importer import import_recording
     from fieldkit.sessions.lookup import find_session
     from fieldkit.store.models import Session, SessionKind
 
     if bool(session_ref) == bool(title):
         raise click.UsageError(_("Give either --session or --title."))
+    when = None
+    if recorded_at:
+        from datetime import datetime
+
+        try:
+            when = datetime.fromisoformat(recorded_at.strip()).astimezone()   # local time unless it says
+        except ValueError:
+            raise click.BadParameter(_("{value} is not a date and time like 2026-03-09 14:05.").format(
+                value=repr(recorded_at)), param_hint="--recorded-at") from None
     with workspace(ctx).open(project_name) as handle:
         if session_ref:
             sess = find_session(handle, session_ref)
@@ -34,7 +46,7 @@ def import_(ctx: click.Context, file: str, project_name: str, session_ref: str |
             if title:
                 with handle.db.transaction() as s:
                     s.add(sess)
-            rec = import_recording(handle, sess.id, file)
+            rec = import_recording(handle, sess.id, file, recorded_at=when)
         except BaseException:
             if title:  # nothing half-made: the new session goes with the failed import
                 with handle.db.transaction() as s:
