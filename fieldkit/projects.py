@@ -121,7 +121,7 @@ class Workspace:
         names = []
         for f in folders:
             n = self._stored_name(f)
-            names.append(f"{n!r} (folder {f.name})" if n and n != f.name else f.name)
+            names.append(_("{name} (folder {folder})").format(name=repr(n), folder=f.name) if n and n != f.name else f.name)
         known = ", ".join(names) or "none yet"
         raise FieldkitError(
             _("No project called {name_or_slug!r} in {projects_dir}.").format(name_or_slug=name_or_slug, projects_dir=self.projects_dir),

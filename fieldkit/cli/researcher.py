@@ -41,9 +41,9 @@ def list_(ctx: click.Context, project_name: str) -> None:
         click.echo(_("No researchers yet: add them with `fieldkit researcher add "
                        "NAME --initials XX -p PROJECT`."))
         return
-    click.echo(_("{value:8} {value2:28} {value3:28} Sessions").format(value='Initials', value2='Name', value3='Institution'))
+    click.echo(f"{_('Initials'):10} {_('Name'):28} {_('Institution'):28} {_('Sessions')}")
     for r in rows:
-        click.echo(f"{r.initials:8} {r.name:28} {r.institution or '-':28} {r.sessions}")
+        click.echo(f"{r.initials:10} {r.name:28} {r.institution or '-':28} {r.sessions}")
 
 
 @researcher.command("edit", help=_("Change researcher WHO (initials or name)."))
