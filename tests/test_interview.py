@@ -119,6 +119,9 @@ def test_state_tag_started_in_one_terminal_ends_in_the_other(planned, workspace)
         assert load_live(other, sid).open_states == {"digression": ev.id}
         obs_ev, obs_what = toggle_tag(other.db, sid, digression, 2000, observer)
         assert obs_what == "started" and obs_ev.id != ev.id
+        # each terminal shows its own researcher's open stretch as open
+        assert load_live(project, sid, author_id=lead).open_states == {"digression": ev.id}
+        assert load_live(other, sid, author_id=observer).open_states == {"digression": obs_ev.id}
         ev2, what2 = toggle_tag(other.db, sid, digression, 4000, lead)
         assert what2 == "ended" and ev2.id == ev.id
         obs_end, obs_what2 = toggle_tag(project.db, sid, digression, 6000, observer)

@@ -112,7 +112,10 @@ def live_stamp(db: "Database", session_id: uuid.UUID) -> tuple:
     return (tuple(ev), tuple(seg), rec, status)
 
 
-def load_live(handle: "ProjectHandle", session_id: uuid.UUID, tail: int = 6) -> LiveView:
+def load_live(handle: "ProjectHandle", session_id: uuid.UUID, tail: int = 6,
+              author_id: uuid.UUID | None = None) -> LiveView:
+    """What a terminal shows. With ``author_id``, ``open_states`` holds that researcher's
+    open state tags only (state tags toggle per researcher, see :func:`toggle_tag`)."""
     from sqlmodel import select
 
     from fieldkit.store.models import (
@@ -158,7 +161,8 @@ def load_live(handle: "ProjectHandle", session_id: uuid.UUID, tail: int = 6) -> 
                 coverage[ev.question_id] = ev.code
             elif ev.kind == EventKind.probe:
                 probes.add(ev.question_id)
-            elif ev.kind == EventKind.tag and ev.end_ms is None and ev.tag_code_id in state_codes:
+            elif (ev.kind == EventKind.tag and ev.end_ms is None and ev.tag_code_id in state_codes
+                  and (author_id is None or ev.created_by == author_id)):
                 open_states[ev.code] = ev.id
         return LiveView(session_id, sess.title, sess.status.value, rec_state, clock_ms, clock_wall, pid, views,
                         coverage, probes, open_states, [(g.start_ms, g.text) for g in reversed(segs)], stamp,

@@ -106,7 +106,7 @@ class SessionRuntime:
             self.author_id = sess.observer_id if self.observer else sess.lead_id
         guide = guide_of(self.handle, self.session_id)
         tags = tag_keys(self.handle, self.session_id)
-        self.view = load_live(self.handle, self.session_id)
+        self.view = load_live(self.handle, self.session_id, author_id=self.author_id)
         self._stamp = self.view.stamp
         if self.writer is None:
             self.writer = EventWriter(self._stored)
@@ -188,7 +188,7 @@ class SessionRuntime:
         stamp = live_stamp(self.handle.db, self.session_id)
         if stamp == self._stamp and not force:
             return None
-        self.view = load_live(self.handle, self.session_id)
+        self.view = load_live(self.handle, self.session_id, author_id=self.author_id)
         self._stamp = self.view.stamp
         return self.view
 
