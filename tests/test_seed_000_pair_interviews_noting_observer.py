@@ -20,27 +20,10 @@ from pathlib import Path
 from lxml import etree
 from sqlmodel import select
 from textual.widgets import OptionList
+from tests.helpers import fk, until as _until
 
 PROJECT = "Samhandling kommune"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-
-
-def fk(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FIELDKIT_HOME": str(root), "COLUMNS": "200", "FIELDKIT_LANG": "en"}
-    done = subprocess.run([sys.executable, "-m", "fieldkit", *args], capture_output=True, text=True,
-                          env=env, timeout=180)
-    if ok:
-        assert done.returncode == 0, (args, done.stdout, done.stderr)
-    return done
-
-
-async def _until(pilot, condition, what: str, deadline_s: float = 60.0) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    end = loop.time() + deadline_s
-    while not condition():
-        if loop.time() > end:
-            raise AssertionError(f"waited {deadline_s:.0f} s for {what}")
-        await pilot.pause(0.02)
 
 
 async def test_pair_interviews_with_a_noting_observer_quotes_by_organisation(tmp_path: Path):

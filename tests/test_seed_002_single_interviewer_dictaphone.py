@@ -23,20 +23,12 @@ from sqlmodel import select
 from textual.widgets import Input, OptionList
 
 from tests.speech import needs_tts, normalise, speak
+from tests.helpers import fk, until as _until
 
 PROJECT = "Masteroppgave"
 SAID = ("The nurse explained how the team plans each discharge together with the family. "
         "The interview took place at the local health centre on a rainy Tuesday morning.")
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-
-
-def fk(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FIELDKIT_HOME": str(root), "COLUMNS": "200", "FIELDKIT_LANG": "en"}
-    done = subprocess.run([sys.executable, "-m", "fieldkit", *args], capture_output=True, text=True,
-                          env=env, timeout=600)
-    if ok:
-        assert done.returncode == 0, (args, done.stdout, done.stderr)
-    return done
 
 
 def _mp3(wav: Path, mp3: Path) -> Path:
@@ -59,15 +51,6 @@ def _mp3(wav: Path, mp3: Path) -> Path:
         for packet in stream.encode(None):
             out.mux(packet)
     return mp3
-
-
-async def _until(pilot, condition, what: str, deadline_s: float = 60.0) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    end = loop.time() + deadline_s
-    while not condition():
-        if loop.time() > end:
-            raise AssertionError(f"waited {deadline_s:.0f} s for {what}")
-        await pilot.pause(0.02)
 
 
 def _docx_text(path: Path) -> str:

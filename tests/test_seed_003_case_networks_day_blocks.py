@@ -23,20 +23,12 @@ from lxml import etree
 from textual.widgets import DataTable
 
 from fieldkit.privacy.pseudonym import attribution_label, label_warnings
+from tests.helpers import fk, until as _until
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = "Utviklingsnettverk"
 DAY1, DAY2 = date(2026, 5, 12), date(2026, 5, 13)
 pytestmark = pytest.mark.slow   # a whole study: several CLI runs and app sessions
-
-
-def fk(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FIELDKIT_HOME": str(root), "COLUMNS": "200", "FIELDKIT_LANG": "en"}
-    done = subprocess.run([sys.executable, "-m", "fieldkit", *args], capture_output=True, text=True,
-                          env=env, timeout=180)
-    if ok:
-        assert done.returncode == 0, (args, done.stdout, done.stderr)
-    return done
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -118,15 +110,6 @@ def test_day_plan_per_site_with_switching_roles(study, tmp_path: Path):
     text = " ".join(t.text or "" for t in xml.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"))
     assert "nettverk 2" in text and "Nettverk 2 leder" in text and "Site not set" in text
     assert "Nettverk 2 gruppe: no lead; no observer; no guide; no informants" in text
-
-
-async def _until(pilot, condition, what: str, deadline_s: float = 60.0) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    end = loop.time() + deadline_s
-    while not condition():
-        if loop.time() > end:
-            raise AssertionError(f"waited {deadline_s:.0f} s for {what}")
-        await pilot.pause(0.02)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

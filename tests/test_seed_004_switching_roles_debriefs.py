@@ -16,19 +16,11 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import OptionList, Static
+from tests.helpers import fk, until as _until
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = "Samhandling pilot"
 pytestmark = pytest.mark.slow   # a whole study: several CLI runs and app sessions
-
-
-def fk(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FIELDKIT_HOME": str(root), "COLUMNS": "200", "FIELDKIT_LANG": "en"}
-    done = subprocess.run([sys.executable, "-m", "fieldkit", *args], capture_output=True, text=True,
-                          env=env, timeout=180)
-    if ok:
-        assert done.returncode == 0, (args, done.stdout, done.stderr)
-    return done
 
 
 @pytest.fixture(scope="module")
@@ -126,15 +118,6 @@ def test_state_tags_are_per_researcher_and_agreement_in_the_cli(study):
     # the quote only Kari marked (at 30 s; a point tag is a 2 s window centred on it)
     assert any("00:00:28" in line and "Key quote" in line and line.split("Key quote")[1].split()[:2] == ["KL", "OB"]
                for line in out.splitlines()), out
-
-
-async def _until(pilot, condition, what: str, deadline_s: float = 60.0) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    end = loop.time() + deadline_s
-    while not condition():
-        if loop.time() > end:
-            raise AssertionError(f"waited {deadline_s:.0f} s for {what}")
-        await pilot.pause(0.02)
 
 
 async def test_agreement_in_review_jumps_to_a_difference(study):

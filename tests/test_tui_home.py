@@ -14,6 +14,7 @@ from textual.widgets import DataTable, OptionList, Static
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Session, SessionKind, SessionStatus
 from fieldkit.tui.app import FieldkitApp
+from tests.helpers import until as _until
 
 
 def _workspace(root: Path) -> Workspace:
@@ -32,16 +33,6 @@ def _workspace(root: Path) -> Workspace:
                           kind=SessionKind.observation,
                           starts_at=datetime(2026, 4, 2, 13, 0, tzinfo=timezone.utc)))
     return ws
-
-
-async def _until(pilot, condition, what: str, deadline_s: float = 60.0) -> None:  # noqa: ANN001
-    """Let the app run until ``condition()`` holds (a generous deadline, not a timing)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + deadline_s
-    while not condition():
-        if loop.time() > end:
-            raise AssertionError(f"waited {deadline_s:.0f} s for {what}")
-        await pilot.pause(0.02)
 
 
 async def _loaded(app: FieldkitApp, pilot) -> None:

@@ -13,15 +13,7 @@ from fieldkit.projects import Workspace
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.screens.coverage import CoverageScreen
-
-
-async def _until(pilot, condition, what: str, deadline_s: float = 60.0) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    end = loop.time() + deadline_s
-    while not condition():
-        if loop.time() > end:
-            raise AssertionError(f"waited {deadline_s:.0f} s for {what}")
-        await pilot.pause(0.02)
+from tests.helpers import until as _until
 
 
 def _errors(app: FieldkitApp) -> list:

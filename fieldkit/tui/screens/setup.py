@@ -45,6 +45,8 @@ class ConsentRow(Horizontal):
     def answer(self):  # noqa: ANN201
         from fieldkit.consent import ConsentTicks
 
+        if not self.query(".c-recording"):   # not composed yet: what it was made with
+            return ConsentTicks(self._letter, self._written, self._recording)
         return ConsentTicks(self.query_one(".c-letter", Checkbox).value,
                             self.query_one(".c-written", Checkbox).value,
                             self.query_one(".c-recording", Checkbox).value)
@@ -230,8 +232,7 @@ class SetupScreen(ProjectScreen[None]):
                 tuple(val(w) for w in ("#kind", "#follows", "#guide", "#scheme", "#lead", "#observer")),
                 self.query_one("#pilot", Checkbox).value, tuple(sorted(self.chosen)),
                 tuple(sorted((k, i.value) for k, i in self.header_inputs.items())),
-                tuple(sorted((code, tuple(vars(row.answer()).values())) for code, row in self.consent_rows.items()
-                             if row.is_mounted and row.query(".c-recording"))))
+                tuple(sorted((code, tuple(vars(row.answer()).values())) for code, row in self.consent_rows.items())))
 
     def _fill_informants(self, select: str | None = None) -> None:
         """The informant list, filtered by the search; choices the search hides are kept."""
