@@ -477,8 +477,12 @@ def test_recovery_on_a_full_disk_keeps_the_raw_audio_and_says_what_it_needs(smal
     assert r.returncode != 0 and "too full to record" in r.stderr, r.stderr
     filler.unlink()
 
-    # 2. room for the database but not for the FLAC file: the raw audio is attached as it is
-    filler = _fill(small_disk, leave=pcm.stat().st_size // 2)
+    # 2. room for the database (its share, finalise.DB_ROOM) but not for the FLAC file
+    # as well: the raw audio is attached as it is
+    from fieldkit.recording.finalise import DB_ROOM, room_to_finish
+
+    assert DB_ROOM < room_to_finish(pcm.stat().st_size)
+    filler = _fill(small_disk, leave=DB_ROOM)
     r = _fieldkit(data, "recover", "-p", "small")
     _no_traceback(r)
     assert r.returncode == 0, r.stderr
