@@ -32,25 +32,13 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def _mp3(wav: Path, mp3: Path) -> Path:
-    """The dictaphone's file: MP3, 44.1 kHz stereo (PyAV's LAME encoder)."""
-    import av
+    """The dictaphone's file: MP3, stereo (PyAV's LAME encoder, as test_import encodes)."""
+    import numpy as np
+
+    from tests.test_import import _encode
 
     data, sr = sf.read(wav, dtype="float32")
-    with av.open(str(mp3), "w") as out:
-        stream = out.add_stream("libmp3lame", rate=sr)
-        stream.layout = "stereo"
-        pts = 0
-        stereo = np.stack([data, data])
-        for i in range(0, stereo.shape[1], 1152):
-            chunk = np.ascontiguousarray(stereo[:, i:i + 1152])
-            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
-            frame.sample_rate, frame.pts = sr, pts
-            pts += chunk.shape[1]
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return mp3
+    return _encode(mp3, "libmp3lame", np.stack([data, data], axis=1), sr)
 
 
 def _docx_text(path: Path) -> str:
