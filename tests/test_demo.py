@@ -40,3 +40,17 @@ def test_no_demo_when_projects_exist(tmp_path: Path):
     ws.create("Real study").close()
     assert ensure_demo(ws) is None
     assert [f.name for f in ws.project_folders()] == ["real-study"]
+
+
+def test_first_run_opens_the_demo_by_name(tmp_path):
+    """The quickstart's `fieldkit --project demo` on a machine that has never run fieldkit:
+    the demo is made before the name is looked up (an unknown name stays an error)."""
+    import pytest
+
+    from fieldkit.errors import FieldkitError
+    from fieldkit.tui.app import FieldkitApp
+
+    app = FieldkitApp(data_dir=tmp_path / "fresh", project="demo")
+    assert app.initial_project == "demo"
+    with pytest.raises(FieldkitError):
+        FieldkitApp(data_dir=tmp_path / "fresh", project="no-such-study")

@@ -55,6 +55,13 @@ class FieldkitApp(App[None]):
         self.workspace = Workspace(data_dir)
         # `fieldkit -p "Studie 001"`: found by its name or folder name; an unknown one is an
         # error naming it (raised before the app starts), never another project
+        if project:
+            # a first run (`fieldkit -p demo` from the quickstart): the demo project is made
+            # now, as the home screen would, so the name can be found (ensure_demo does
+            # nothing once any project exists or the demo was made once)
+            from fieldkit.demo import ensure_demo
+
+            ensure_demo(self.workspace)
         self.initial_project = self.workspace.find(project).name if project else None
         self.observe = observe  # (session id, author id): open the observer's seat at once
 
