@@ -62,7 +62,7 @@ def test_every_package_is_seen():
 
 PROBES = {
     # a core module importing Textual
-    "fieldkit/guides/probe_textual.py": "import textual\n",
+    "fieldkit/instruments/guides/probe_textual.py": "import textual\n",
     # a screen running SQL itself
     "fieldkit/tui/screens/probe_sql.py": "def rows(db):\n    from sqlmodel import select\n    return select\n",
     # the store importing a higher layer, even for type checking only
@@ -89,7 +89,7 @@ def test_each_contract_catches_a_planted_violation(tmp_path: Path):
         r = lint(tmp_path, contract)
         out[contract] = r.stdout + r.stderr
         assert r.returncode != 0 and "BROKEN" in r.stdout, (contract, out[contract])
-    assert "fieldkit.guides.probe_textual -> textual" in out["core-no-textual"]
+    assert "fieldkit.instruments.guides.probe_textual -> textual" in out["core-no-textual"]
     assert "fieldkit.tui.screens.probe_sql -> sqlmodel" in out["screens-no-sql"]
     assert "fieldkit.store.probe_up -> fieldkit.privacy.crypto" in out["layers"]
     assert "fieldkit.probe_unplaced" in out["layers"]

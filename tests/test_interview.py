@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from fieldkit.consent import add_informant
+from fieldkit.people.informants import add_informant
 from fieldkit.errors import FieldkitError
-from fieldkit.guides.coverage import set_coverage
-from fieldkit.guides.store import import_guide
+from fieldkit.instruments.guides.coverage import set_coverage
+from fieldkit.instruments.guides.store import import_guide
 from fieldkit.sessions.consent import ConsentAnswer, consent_problems, record_consents
 from fieldkit.sessions.debrief import load_debrief, save_debrief, untouched_themes
 from fieldkit.sessions.live import load_live, tag_keys, toggle_tag
@@ -158,7 +158,7 @@ def test_live_view_reads_coverage_probes_tail_and_changes_its_stamp(planned):
 
 def test_event_writer_keeps_order_reports_errors_and_waits_out_a_lock(planned):
     project, sid, lead, _ = planned
-    from fieldkit.events import add_event
+    from fieldkit.instruments.events import add_event
 
     done = []
     ready = threading.Event()

@@ -1,14 +1,14 @@
 """What the project screens list, read for them by core functions: sessions in one order
-for the full and the quick read (fieldkit.overview), informants with their session counts
-and the next free code (fieldkit.consent)."""
+for the full and the quick read (fieldkit.sessions.overview), informants with their session counts
+and the next free code (fieldkit.people.informants)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
 
-from fieldkit.consent import add_informant, informant_rows, next_code
-from fieldkit.overview import load_overview, quick_overview
+from fieldkit.people.informants import add_informant, informant_rows, next_code
+from fieldkit.sessions.overview import load_overview, quick_overview
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Researcher, Session, SessionParticipant
 

@@ -12,8 +12,8 @@ import pytest
 from sqlmodel import select
 from textual.widgets import Checkbox, Input, SelectionList, TextArea
 
-from fieldkit.consent import add_informant
-from fieldkit.guides.store import import_guide
+from fieldkit.people.informants import add_informant
+from fieldkit.instruments.guides.store import import_guide
 from fieldkit.sessions.debrief import guide_of
 from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
 from fieldkit.projects import Workspace

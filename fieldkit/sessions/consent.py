@@ -21,19 +21,19 @@ def session_consents(handle: "ProjectHandle", session_id: uuid.UUID) -> dict[str
             select(SessionParticipant, Informant).join(Informant).where(SessionParticipant.session_id == session_id))}
 
 
-# One implementation, in fieldkit.consent: the setup screen, the runtime and the CLI store
+# One implementation, in fieldkit.people.informants: the setup screen, the runtime and the CLI store
 # consent the same way (a "may we record?" answer is stored, with its event naming the
 # participant, only when it changes).
-from fieldkit.consent import ConsentTicks as ConsentAnswer  # noqa: E402
-from fieldkit.consent import MissingConsent as ConsentProblem  # noqa: E402
-from fieldkit.consent import missing_consents as consent_problems  # noqa: E402
+from fieldkit.people.informants import ConsentTicks as ConsentAnswer  # noqa: E402
+from fieldkit.people.informants import MissingConsent as ConsentProblem  # noqa: E402
+from fieldkit.people.informants import missing_consents as consent_problems  # noqa: E402
 
 
 def record_consents(handle: "ProjectHandle", session_id: uuid.UUID, answers: dict[str, ConsentAnswer],
                     author_id: uuid.UUID | None = None) -> list[ConsentProblem]:
     """Store what was checked at the start of the session (the question was put, so an
     unticked "may we record?" is a no); returns what is still missing."""
-    from fieldkit.consent import store_consent_ticks
+    from fieldkit.people.informants import store_consent_ticks
 
     return store_consent_ticks(handle, session_id, answers, author_id=author_id, asked=True)
 

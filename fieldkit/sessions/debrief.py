@@ -21,7 +21,7 @@ from fieldkit.errors import FieldkitError
 from fieldkit.i18n import _
 
 if TYPE_CHECKING:
-    from fieldkit.guides.model import Guide
+    from fieldkit.instruments.guides.model import Guide
     from fieldkit.projects import ProjectHandle
     from fieldkit.store.models import Event, Session
 
@@ -194,7 +194,7 @@ def save_part(handle: "ProjectHandle", session_id: uuid.UUID, part: str, text: s
     saved since ``base``."""
     from sqlalchemy import update
 
-    from fieldkit.events import add_event
+    from fieldkit.instruments.events import add_event
     from fieldkit.store.models import Event, EventKind, utcnow
 
     if part not in PARTS:
@@ -245,7 +245,7 @@ def save_debrief(handle: "ProjectHandle", session_id: uuid.UUID, part: str, text
 
 
 def untouched_themes(handle: "ProjectHandle", session_id: uuid.UUID) -> list[str]:
-    from fieldkit.guides.coverage import session_coverage
+    from fieldkit.instruments.guides.coverage import session_coverage
     from fieldkit.store.models import Session
 
     with handle.db.session() as s:
@@ -274,7 +274,7 @@ def session_people(handle: "ProjectHandle", session_id: uuid.UUID) -> tuple["Ses
 
 
 def guide_of(handle: "ProjectHandle", session_id: uuid.UUID) -> "Guide | None":
-    from fieldkit.guides.coverage import session_guide
+    from fieldkit.instruments.guides.coverage import session_guide
     from fieldkit.store.models import Session
 
     with handle.db.session() as s:

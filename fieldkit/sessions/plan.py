@@ -50,10 +50,10 @@ def setup_choices(handle: "ProjectHandle") -> SetupChoices:
     that has none, so the interview screen always has tag keys."""
     from sqlmodel import select
 
-    from fieldkit.consent import consent_state
-    from fieldkit.guides.store import latest_versions
+    from fieldkit.people.informants import consent_state
+    from fieldkit.instruments.guides.store import latest_versions
     from fieldkit.store.models import Informant, Researcher, TagScheme
-    from fieldkit.tags import bundled_tag_schemes, install_tag_scheme
+    from fieldkit.instruments.tags import bundled_tag_schemes, install_tag_scheme
 
     with handle.db.session() as s:
         has_scheme = s.exec(select(TagScheme).where(TagScheme.project_id == handle.project_id)).first()

@@ -59,7 +59,7 @@ class FieldkitApp(App[None]):
             # a first run (`fieldkit -p demo` from the quickstart): the demo project is made
             # now, as the home screen would, so the name can be found (ensure_demo does
             # nothing once any project exists or the demo was made once)
-            from fieldkit.demo import ensure_demo
+            from fieldkit.tools.demo import ensure_demo
 
             ensure_demo(self.workspace)
         self.initial_project = self.workspace.find(project).name if project else None

@@ -11,11 +11,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from fieldkit.dayplan import day_words, site_words
+from fieldkit.sessions.dayplan import day_words, site_words
 from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.widgets.team_overview import TeamOverview
 from fieldkit.tui.widgets.final_pass import FinalPassStatus
-from fieldkit.overview import ProjectSummary, SessionRow, load_overview, quick_overview
+from fieldkit.sessions.overview import ProjectSummary, SessionRow, load_overview, quick_overview
 from fieldkit.tui.commands import SHELL_KEYS
 
 __all__ = ["HomeScreen", "ProjectSummary", "SessionRow", "load_overview", "quick_overview"]
@@ -245,7 +245,7 @@ class HomeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="home-days", exit_on_error=False)
     def load_days(self, slug: str) -> None:
-        from fieldkit.dayplan import field_days_for
+        from fieldkit.sessions.dayplan import field_days_for
         from fieldkit.errors import FieldkitError
 
         try:

@@ -43,7 +43,7 @@ class ConsentRow(Horizontal):
         yield Checkbox(_("May we record?"), self._recording, classes="c-recording")
 
     def answer(self):  # noqa: ANN201
-        from fieldkit.consent import ConsentTicks
+        from fieldkit.people.informants import ConsentTicks
 
         if not self.query(".c-recording"):   # not composed yet: what it was made with
             return ConsentTicks(self._letter, self._written, self._recording)
@@ -154,7 +154,7 @@ class SetupScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, group="setup-load", exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.planning import planned_at
+        from fieldkit.sessions.planning import planned_at
         from fieldkit.sessions.consent import session_consents
         from fieldkit.sessions.plan import load_plan, setup_choices
 
@@ -208,7 +208,7 @@ class SetupScreen(ProjectScreen[None]):
                     self.query_one(widget, Select).value = value
             self.query_one("#place", Input).value = plan.place
             self.query_one("#pilot", Checkbox).value = plan.is_pilot
-            from fieldkit.planning import format_when
+            from fieldkit.sessions.planning import format_when
 
             self.query_one("#when", Input).value = format_when(getattr(self, "planned", None))
         self.query_one("#live", Checkbox).value = message.models
@@ -531,9 +531,9 @@ class SetupScreen(ProjectScreen[None]):
 
     def _save(self, starting: bool = False) -> uuid.UUID | None:
         """Keep the plan, its date and time, and the consent ticks as they are on screen."""
-        from fieldkit.consent import store_consent_ticks
+        from fieldkit.people.informants import store_consent_ticks
         from fieldkit.errors import FieldkitError
-        from fieldkit.planning import parse_when, set_planned_at
+        from fieldkit.sessions.planning import parse_when, set_planned_at
         from fieldkit.sessions.plan import save_session
 
         if self.choices is None:
@@ -622,7 +622,7 @@ def _kind_label(kind: str) -> str:
 def _informant_details(handle) -> dict[str, str]:  # noqa: ANN001
     """What the informant list shows and searches: role, organisation, site (case
     network), group and consent state."""
-    from fieldkit.consent import informant_rows
+    from fieldkit.people.informants import informant_rows
 
     return {r.code: " · ".join(x for x in (r.role, r.organisation, r.site, r.group, r.consent) if x)
             for r in informant_rows(handle)}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import select
 
 from fieldkit.errors import FieldkitError
-from fieldkit.events import add_event
+from fieldkit.instruments.events import add_event
 from fieldkit.store.models import EventKind, Informant, SessionParticipant, utcnow
 from fieldkit.i18n import _
 

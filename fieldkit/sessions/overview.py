@@ -70,7 +70,7 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
     from sqlalchemy import func
     from sqlmodel import select
 
-    from fieldkit.demo import ensure_demo
+    from fieldkit.tools.demo import ensure_demo
     from fieldkit.errors import FieldkitError
     from fieldkit.privacy.crypto import ProjectLocked
     from fieldkit.store.models import Session
