@@ -1,6 +1,8 @@
 """The layering of fieldkit, checked with import-linter (contracts in pyproject.toml).
 
-* layers: cli > tui > core > store > paths > errors, every top-level module placed;
+* layers: cli > tui > tools > reports (export, team) > sessions > capture (transcription,
+  speakers, recording) > people > instruments > projects > privacy > store > the shared
+  root (paths, errors, i18n), every top-level module placed; the root holds no other module;
 * acyclic: no import cycles between fieldkit's packages and modules, at any depth;
 * core-no-textual: only fieldkit.tui imports Textual;
 * screens-no-sql: screens and widgets never import sqlmodel, sqlalchemy, sqlite3 or
@@ -128,3 +130,9 @@ def test_screens_open_no_database_session():
 def test_the_session_check_finds_one():
     tree = ast.parse("with self.handle.db.session() as s:\n    s.exec(q)\nself.handle.project_id\n")
     assert _database_calls(tree) == [1, 2]
+
+
+def test_the_root_holds_only_what_every_layer_may_name():
+    """Every other module lives in the folder of its layer or domain."""
+    root = sorted(p.name for p in (ROOT / "fieldkit").glob("*.py"))
+    assert root == ["__init__.py", "__main__.py", "errors.py", "i18n.py", "paths.py"]

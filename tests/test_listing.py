@@ -40,3 +40,19 @@ def test_lists_match_the_database(tmp_path: Path):
     lists = {p.slug: [r.title for r in p.sessions] for p in full}
     assert lists["lists"] == ["Planned B", "Planned A", "Held"]
     assert {p.slug: [r.title for r in p.sessions] for p in quick[0]} == lists
+
+
+def test_home_list_only_reads_and_the_start_up_step_makes_the_demo(tmp_path):
+    """Reading the home list makes nothing: the demo project (and migrations, crash repair)
+    are the start-up step's, which the home screen runs before it reads."""
+    from fieldkit.sessions.overview import home_list
+    from fieldkit.tools.startup import prepare
+
+    ws = Workspace(tmp_path / "data")
+    assert load_overview(ws) == ([], []) and home_list(ws) == ([], [])
+    assert not (tmp_path / "data" / "projects").exists() or list(ws.project_folders()) == []
+    assert prepare(ws) == []
+    [demo] = list(ws.project_folders())
+    projects, problems = home_list(ws)
+    assert problems == [] and [p.slug for p in projects] == [demo.name]
+    assert quick_overview(ws) is not None and prepare(ws) == []    # nothing left to do

@@ -13,7 +13,7 @@ from fieldkit.errors import FieldkitError
 from fieldkit.instruments.guides.coverage import set_coverage
 from fieldkit.instruments.guides.store import import_guide
 from fieldkit.instruments.events import add_event
-from fieldkit.sessions.debrief import guide_of
+from fieldkit.sessions.plan import guide_of
 from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
 from fieldkit.store.models import Event, EventKind, Session, SessionStatus, TranscriptSegment
 from fieldkit.sessions.review import (

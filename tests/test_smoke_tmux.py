@@ -66,7 +66,8 @@ class Tmux:
 
 @pytest.fixture
 def field(tmp_path: Path):
-    from fieldkit.people.informants import add_informant, record_session_consent
+    from fieldkit.people.informants import add_informant
+    from fieldkit.sessions.consent import record_session_consent
     from fieldkit.instruments.guides.store import import_guide
     from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
     from fieldkit.projects import Workspace

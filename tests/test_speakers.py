@@ -151,7 +151,7 @@ def test_lead_found_from_guide_questions_and_runs_after_transcription(project, t
     answers; transcription with the session's roster attributes speakers by itself."""
     from fieldkit.people.informants import add_informant
     from fieldkit.instruments.guides.store import import_guide
-    from fieldkit.sessions.debrief import guide_of
+    from fieldkit.sessions.plan import guide_of
     from fieldkit.sessions.plan import setup_choices
     from fieldkit.transcription.service import transcribe_session
     from fieldkit.transcription.settings import resolve_settings

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Input
 from fieldkit.people.informants import add_informant
 from fieldkit.instruments.guides.coverage import set_coverage
 from fieldkit.instruments.guides.store import import_guide
-from fieldkit.sessions.debrief import guide_of
+from fieldkit.sessions.plan import guide_of
 from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Informant, Session
@@ -129,7 +129,7 @@ def _snapshot_project(root: Path) -> Workspace:
     """The matrix project with a researcher pair and a planned session (fixed title and
     time, so setup draws the same every run) with its debrief."""
     from fieldkit.sessions.debrief import save_part
-    from fieldkit.sessions.planning import set_planned_at
+    from fieldkit.sessions.plan import set_planned_at
     from fieldkit.people.researchers import add_researcher
 
     ws = _matrix_project(root)

@@ -88,7 +88,7 @@ def withdraw_(ctx: click.Context, code: str, project_name: str, on) -> None:  # 
               help=_("The answer to 'may we record?' at the start of the session."))
 @click.pass_context
 def consent(ctx: click.Context, project_name: str, session_ref: str, code: str, recording: str) -> None:
-    from fieldkit.people.informants import record_session_consent
+    from fieldkit.sessions.consent import record_session_consent
     from fieldkit.recording.clock import position_ms
     from fieldkit.sessions.lookup import find_session
 

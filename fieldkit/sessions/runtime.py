@@ -94,9 +94,8 @@ class SessionRuntime:
     def open(self) -> Opened:
         """Read what the session needs and start the event writer. The lead's terminal
         marks the session begun (a notes-only session gets its times from here)."""
-        from fieldkit.sessions.debrief import guide_of, session_people
         from fieldkit.sessions.live import load_live, tag_keys
-        from fieldkit.sessions.plan import begin_session
+        from fieldkit.sessions.plan import begin_session, guide_of, session_people
         from fieldkit.sessions.writer import EventWriter
 
         if not self.observer:
