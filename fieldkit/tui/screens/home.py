@@ -342,11 +342,9 @@ class HomeScreen(Screen[None]):
             return
         folder = self.app.workspace.projects_dir / summary.slug
 
-        def unlocked(ok: bool | None) -> None:
-            if ok:
-                self.action_refresh()
-
-        self.app.push_screen(UnlockScreen(folder), unlocked)
+        # once unlocked, the list is read again by on_screen_resume (one load, not two
+        # racing each other in the exclusive worker group)
+        self.app.push_screen(UnlockScreen(folder))
 
     # ------------------------------------------------------------------ other screens
     def _current_session(self) -> SessionRow | None:
