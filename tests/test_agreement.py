@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from fieldkit.agreement import Span, compare, session_agreement
+from fieldkit.sessions.agreement import Span, compare, session_agreement
 from fieldkit.errors import FieldkitError
 
 # 20 s in 2 s slices: slices 0..9.
@@ -76,10 +76,10 @@ def add_researcher(h, name: str, initials: str):  # noqa: ANN001, ANN201
 
 
 def _project(tmp_path: Path):
-    from fieldkit.events import add_event
+    from fieldkit.instruments.events import add_event
     from fieldkit.projects import Workspace
     from fieldkit.store.models import Recording, Session, TagCode, TagScheme
-    from fieldkit.tags import bundled_tag_schemes, install_tag_scheme
+    from fieldkit.instruments.tags import bundled_tag_schemes, install_tag_scheme
 
     ws = Workspace(tmp_path / "data").ensure()
     h = ws.create("Pilot study")
@@ -98,7 +98,7 @@ def _project(tmp_path: Path):
     for author, (dig_from, dig_to, quote_at) in ((ola, (0, 6000, 5000)), (kari, (2000, 8000, 5500))):
         ev = add_event(h.db, sid, "tag", position_ms=dig_from, author_id=author, code="digression",
                        tag_code_id=codes["digression"])
-        from fieldkit.events import close_state_event
+        from fieldkit.instruments.events import close_state_event
 
         close_state_event(h.db, ev.id, dig_to)
         add_event(h.db, sid, "tag", position_ms=quote_at, author_id=author, code="key_quote",
@@ -124,7 +124,7 @@ def test_session_agreement_reads_both_researchers_tags(tmp_path: Path):
 
 
 def test_one_researcher_alone_is_explained(tmp_path: Path):
-    from fieldkit.events import add_event
+    from fieldkit.instruments.events import add_event
     from fieldkit.projects import Workspace
     from fieldkit.store.models import Session
 

@@ -1,6 +1,8 @@
 """The layering of fieldkit, checked with import-linter (contracts in pyproject.toml).
 
-* layers: cli > tui > core > store > paths > errors, every top-level module placed;
+* layers: cli > tui > tools > reports (export, team) > sessions > capture (transcription,
+  speakers, recording) > people > instruments > projects > privacy > store > the shared
+  root (paths, errors, i18n), every top-level module placed; the root holds no other module;
 * acyclic: no import cycles between fieldkit's packages and modules, at any depth;
 * core-no-textual: only fieldkit.tui imports Textual;
 * screens-no-sql: screens and widgets never import sqlmodel, sqlalchemy, sqlite3 or
@@ -62,7 +64,7 @@ def test_every_package_is_seen():
 
 PROBES = {
     # a core module importing Textual
-    "fieldkit/guides/probe_textual.py": "import textual\n",
+    "fieldkit/instruments/guides/probe_textual.py": "import textual\n",
     # a screen running SQL itself
     "fieldkit/tui/screens/probe_sql.py": "def rows(db):\n    from sqlmodel import select\n    return select\n",
     # the store importing a higher layer, even for type checking only
@@ -89,7 +91,7 @@ def test_each_contract_catches_a_planted_violation(tmp_path: Path):
         r = lint(tmp_path, contract)
         out[contract] = r.stdout + r.stderr
         assert r.returncode != 0 and "BROKEN" in r.stdout, (contract, out[contract])
-    assert "fieldkit.guides.probe_textual -> textual" in out["core-no-textual"]
+    assert "fieldkit.instruments.guides.probe_textual -> textual" in out["core-no-textual"]
     assert "fieldkit.tui.screens.probe_sql -> sqlmodel" in out["screens-no-sql"]
     assert "fieldkit.store.probe_up -> fieldkit.privacy.crypto" in out["layers"]
     assert "fieldkit.probe_unplaced" in out["layers"]
@@ -128,3 +130,9 @@ def test_screens_open_no_database_session():
 def test_the_session_check_finds_one():
     tree = ast.parse("with self.handle.db.session() as s:\n    s.exec(q)\nself.handle.project_id\n")
     assert _database_calls(tree) == [1, 2]
+
+
+def test_the_root_holds_only_what_every_layer_may_name():
+    """Every other module lives in the folder of its layer or domain."""
+    root = sorted(p.name for p in (ROOT / "fieldkit").glob("*.py"))
+    assert root == ["__init__.py", "__main__.py", "errors.py", "i18n.py", "paths.py"]

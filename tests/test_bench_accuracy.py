@@ -11,7 +11,7 @@ import sys
 import jiwer
 import pytest
 
-from fieldkit.bench import bench_accuracy, edit_distance, normalise, pooled
+from fieldkit.tools.bench import bench_accuracy, edit_distance, normalise, pooled
 from tests.real_speech import SPEECH, needs_speech
 
 

@@ -56,7 +56,7 @@ def two_guides(handle) -> dict[str, uuid.UUID]:  # noqa: ANN001
 
 
 def test_matrix_rows_are_keyed_by_guide(workspace) -> None:  # noqa: ANN001
-    from fieldkit.guides.coverage import project_matrix
+    from fieldkit.instruments.guides.coverage import project_matrix
 
     handle = workspace.create("Nettverksstudien", language="no")
     ids = two_guides(handle)

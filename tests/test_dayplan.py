@@ -13,9 +13,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from fieldkit.consent import add_informant
-from fieldkit.guides.store import import_guide
-from fieldkit.dayplan import day_plan, to_markdown
+from fieldkit.people.informants import add_informant
+from fieldkit.instruments.guides.store import import_guide
+from fieldkit.sessions.dayplan import day_plan, to_markdown
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Researcher, Session, SessionKind, SessionParticipant
 
@@ -147,7 +147,7 @@ def test_a_planned_time_comes_before_the_start_time():
     day; else its start time. Stored times are UTC; the plan is in local time."""
     from types import SimpleNamespace
 
-    from fieldkit.dayplan import planned_time
+    from fieldkit.sessions.dayplan import planned_time
 
     planned = _at(9).astimezone(timezone.utc)
     held = _at(10, 15, day=date(2026, 3, 11)).astimezone(timezone.utc)

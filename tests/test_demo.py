@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from fieldkit.demo import MARKER, ensure_demo
-from fieldkit.guides.coverage import session_coverage
+from fieldkit.tools.demo import MARKER, ensure_demo
+from fieldkit.instruments.guides.coverage import session_coverage
 from fieldkit.projects import Workspace
 from fieldkit.recording.audio import available_ms, load_audio
 from fieldkit.store.models import Event, EventKind, Session, SessionStatus, TagScheme, TranscriptSegment

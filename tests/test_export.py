@@ -741,7 +741,7 @@ def test_never_overwrites_without_force(built: Built, tmp_path: Path) -> None:
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
-    from fieldkit.export.atomic import atomic_write
+    from fieldkit.store.atomic import atomic_write
 
     def boom(f) -> None:  # noqa: ANN001
         f.write(b"half")

@@ -252,8 +252,8 @@ async def test_field_walk(tmp_path: Path):
 async def test_field_walk_exports_pseudonymisation_and_coverage(tmp_path: Path):
     """Issue 16's export defects, asserted on the same kind of project: common words in
     names are not replaced, one policy per name, coverage keyed by guide."""
-    from fieldkit.guides.coverage import set_coverage
-    from fieldkit.guides.model import Guide as GuideModel  # noqa: F401 - the outline model
+    from fieldkit.instruments.guides.coverage import set_coverage
+    from fieldkit.instruments.guides.model import Guide as GuideModel  # noqa: F401 - the outline model
     from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
     from fieldkit.store.models import GuideVersion
 

@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from fieldkit.guides.coverage import (
+from fieldkit.instruments.guides.coverage import (
     probe_used,
     project_matrix,
     returned_to,
     session_coverage,
     set_coverage,
 )
-from fieldkit.guides.model import Guide
-from fieldkit.guides.files import load_guide_file
-from fieldkit.guides.parser import GuideError, parse_guide
-from fieldkit.guides.store import import_guide
+from fieldkit.instruments.guides.model import Guide
+from fieldkit.instruments.guides.files import load_guide_file
+from fieldkit.instruments.guides.parser import GuideError, parse_guide
+from fieldkit.instruments.guides.store import import_guide
 from fieldkit.paths import bundled
 from fieldkit.store.models import Event, EventKind, GuideVersion, Session
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fieldkit.guides.parser import GuideError, decode_guide_bytes, parse_guide
+from fieldkit.instruments.guides.parser import GuideError, decode_guide_bytes, parse_guide
 from tests.test_guides import GUIDE
 
 LINES = GUIDE.splitlines()

@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from fieldkit.consent import add_informant
+from fieldkit.people.informants import add_informant
 from fieldkit.errors import FieldkitError
-from fieldkit.guides.coverage import set_coverage
-from fieldkit.guides.store import import_guide
-from fieldkit.sessions.consent import ConsentAnswer, consent_problems, record_consents
+from fieldkit.instruments.guides.coverage import set_coverage
+from fieldkit.instruments.guides.store import import_guide
+from fieldkit.sessions.consent import ConsentTicks, missing_consents, store_consent_ticks
 from fieldkit.sessions.debrief import load_debrief, save_debrief, untouched_themes
 from fieldkit.sessions.live import load_live, tag_keys, toggle_tag
-from fieldkit.sessions.plan import SessionPlan, add_researcher, load_plan, save_session, setup_choices
+from fieldkit.people.researchers import add_researcher
+from fieldkit.sessions.plan import SessionPlan, load_plan, save_session, setup_choices
 from fieldkit.sessions.writer import EventWriter
 from fieldkit.store.models import (
     Event, EventKind, Informant, Researcher, Session, SessionParticipant, SessionStatus, TranscriptSegment,
@@ -90,14 +91,14 @@ def test_add_researcher_refuses_duplicate_initials(project):
 
 def test_consent_at_start_blocks_recording_until_given(planned):
     project, sid, lead, _ = planned
-    problems = record_consents(project, sid, {"I01": ConsentAnswer(letter=True, written=False, recording=False)},
-                               author_id=lead)
+    problems = store_consent_ticks(project, sid, {"I01": ConsentTicks(letter=True, written=False, recording=False)},
+                               author_id=lead, asked=True)
     assert [(p.text, p.blocks_recording) for p in problems] == [
         ("I01 has not consented to recording", True), ("I01 has no written consent on record", False)]
     with project.db.session() as s:
         inf = s.exec(select(Informant).where(Informant.code == "I01")).one()
         assert inf.info_letter_sent_on == date.today() and inf.written_consent_on is None
-    assert record_consents(project, sid, {"I01": ConsentAnswer(True, True, True)}, author_id=lead) == []
+    assert store_consent_ticks(project, sid, {"I01": ConsentTicks(True, True, True)}, author_id=lead, asked=True) == []
     with project.db.session() as s:
         consent = s.exec(select(Event).where(Event.kind == EventKind.consent).order_by(Event.wall_time)).all()
         assert [e.code for e in consent] == ["recording_no", "recording_yes"]
@@ -142,7 +143,7 @@ def test_live_view_reads_coverage_probes_tail_and_changes_its_stamp(planned):
     project, sid, lead, _ = planned
     before = load_live(project, sid)
     assert before.recording == "none" and before.coverage == {}
-    guide = project and __import__("fieldkit.sessions.debrief", fromlist=["guide_of"]).guide_of(project, sid)
+    guide = project and __import__("fieldkit.sessions.plan", fromlist=["guide_of"]).guide_of(project, sid)
     q1 = guide.themes[0].questions[0]
     set_coverage(project.db, sid, q1.id, "covered", position_ms=500, author_id=lead)
     with project.db.transaction() as s:
@@ -158,7 +159,7 @@ def test_live_view_reads_coverage_probes_tail_and_changes_its_stamp(planned):
 
 def test_event_writer_keeps_order_reports_errors_and_waits_out_a_lock(planned):
     project, sid, lead, _ = planned
-    from fieldkit.events import add_event
+    from fieldkit.instruments.events import add_event
 
     done = []
     ready = threading.Event()
@@ -256,7 +257,7 @@ def test_runtime_observer_follows_the_lead_and_sees_consent_for_whom(planned):
     from fieldkit.sessions.runtime import SessionRuntime
 
     project, sid, lead, observer = planned
-    record_consents(project, sid, {"I01": ConsentAnswer(True, True, True)}, author_id=lead)
+    store_consent_ticks(project, sid, {"I01": ConsentTicks(True, True, True)}, author_id=lead, asked=True)
     lead_rt = SessionRuntime(project, sid, record=False)
     obs_rt = SessionRuntime(project, sid, observer=True)
     opened = lead_rt.open()
@@ -294,7 +295,7 @@ def test_runtime_records_pauses_stops_and_clears_a_warning_when_the_sound_is_bac
     if problem:
         pytest.skip(f"virtual microphone unavailable: {problem}")
     project, sid, lead, _observer = planned
-    record_consents(project, sid, {"I01": ConsentAnswer(True, True, True)}, author_id=lead)
+    store_consent_ticks(project, sid, {"I01": ConsentTicks(True, True, True)}, author_id=lead, asked=True)
     news = []
     rt = SessionRuntime(project, sid, device=audio_env.DEVICE, on_news=news.append)
     opened = rt.open()
@@ -325,3 +326,38 @@ def test_runtime_records_pauses_stops_and_clears_a_warning_when_the_sound_is_bac
     # the tag's clock runs on between audio blocks; the pause stops at the last block
     # captured, so a tag pressed just before it may lie up to one block after that point
     assert evs["key_quote"] <= paused_at + rt_block_ms and evs["follow_up"] == paused_at
+
+
+def test_setup_saves_plan_time_and_consent_in_one_transaction(planned):
+    """The setup screen keeps the plan, its time and the consent ticks together: a consent
+    write that fails (here a tick for a code the project does not have) leaves nothing of
+    the plan stored, neither a new session nor a change to an existing one."""
+    from fieldkit.sessions.plan import save_setup
+
+    project, sid, lead, observer = planned
+    with project.db.session() as s:
+        before = {x.id: (x.title, x.planned_at) for x in s.exec(select(Session))}
+    plan = SessionPlan("Interview 2", lead_id=lead, observer_id=observer, informants=["I02"])
+    bad = {"I02": ConsentTicks(True, True, True), "Z99": ConsentTicks(True, False, False)}
+    with pytest.raises(FieldkitError, match="Z99"):
+        save_setup(project, plan, None, when=date(2026, 3, 4), consents=bad, author_id=lead)
+    changed = load_plan(project, sid)
+    changed.title, changed.informants = "Interview 1 renamed", ["I01", "I02"]
+    with pytest.raises(FieldkitError, match="Z99"):
+        save_setup(project, changed, sid, when=date(2026, 3, 5), consents=bad, author_id=lead)
+    with project.db.session() as s:
+        assert {x.id: (x.title, x.planned_at) for x in s.exec(select(Session))} == before
+        assert [p.speaker_label for p in s.exec(select(SessionParticipant))] == ["I01"]
+        i02 = s.exec(select(Informant).where(Informant.code == "I02")).one()
+        assert i02.written_consent_on is None           # the tick of the failed save is not kept
+        assert s.exec(select(Event).where(Event.kind == EventKind.consent)).all() == []
+
+    new_id, missing = save_setup(project, plan, None, when=date(2026, 3, 4),
+                                 consents={"I02": ConsentTicks(True, True, True)}, author_id=lead)
+    with project.db.session() as s:
+        sess = s.get(Session, new_id)
+        assert sess.title == "Interview 2" and sess.planned_at is not None
+        part = s.exec(select(SessionParticipant).where(SessionParticipant.session_id == new_id)).one()
+        assert part.recording_consent is True
+        assert len(s.exec(select(Event).where(Event.kind == EventKind.consent)).all()) == 1
+    assert missing == []

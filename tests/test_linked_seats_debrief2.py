@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from fieldkit.errors import FieldkitError
-from fieldkit.guides.store import import_guide
+from fieldkit.instruments.guides.store import import_guide
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Event, Researcher, SessionParticipant
 from fieldkit.tui.app import FieldkitApp
@@ -23,7 +23,7 @@ GROUP_GUIDE = REPO / "guides" / "no-gruppeintervju-utviklingsnettverk.md"
 
 
 def _study(root: Path) -> Workspace:
-    from fieldkit.consent import add_informant
+    from fieldkit.people.informants import add_informant
 
     ws = Workspace(root).ensure()
     with ws.create("Studie", language="no") as h:
@@ -73,7 +73,7 @@ def test_linked_session_carries_participants_and_observation_defaults(tmp_path: 
 
 
 def test_seats_roster_and_seat_digit_sets_the_events_informant(tmp_path: Path):
-    from fieldkit.events import add_event
+    from fieldkit.instruments.events import add_event
     from fieldkit.sessions.plan import SessionPlan, save_session
     from fieldkit.sessions.roster import roster, set_event_informant, set_seats
 

@@ -1,14 +1,14 @@
 """What the project screens list, read for them by core functions: sessions in one order
-for the full and the quick read (fieldkit.overview), informants with their session counts
-and the next free code (fieldkit.consent)."""
+for the full and the quick read (fieldkit.sessions.overview), informants with their session counts
+and the next free code (fieldkit.people.informants)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
 
-from fieldkit.consent import add_informant, informant_rows, next_code
-from fieldkit.overview import load_overview, quick_overview
+from fieldkit.people.informants import add_informant, informant_rows, next_code
+from fieldkit.sessions.overview import load_overview, quick_overview
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Researcher, Session, SessionParticipant
 
@@ -40,3 +40,19 @@ def test_lists_match_the_database(tmp_path: Path):
     lists = {p.slug: [r.title for r in p.sessions] for p in full}
     assert lists["lists"] == ["Planned B", "Planned A", "Held"]
     assert {p.slug: [r.title for r in p.sessions] for p in quick[0]} == lists
+
+
+def test_home_list_only_reads_and_the_start_up_step_makes_the_demo(tmp_path):
+    """Reading the home list makes nothing: the demo project (and migrations, crash repair)
+    are the start-up step's, which the home screen runs before it reads."""
+    from fieldkit.sessions.overview import home_list
+    from fieldkit.tools.startup import prepare
+
+    ws = Workspace(tmp_path / "data")
+    assert load_overview(ws) == ([], []) and home_list(ws) == ([], [])
+    assert not (tmp_path / "data" / "projects").exists() or list(ws.project_folders()) == []
+    assert prepare(ws) == []
+    [demo] = list(ws.project_folders())
+    projects, problems = home_list(ws)
+    assert problems == [] and [p.slug for p in projects] == [demo.name]
+    assert quick_overview(ws) is not None and prepare(ws) == []    # nothing left to do

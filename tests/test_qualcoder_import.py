@@ -251,7 +251,7 @@ def test_qualcoder_imports_everything(workspace, tmp_path: Path, monkeypatch, ca
 @NEEDS_QUALCODER
 def test_qualcoder_imports_the_demo(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
     """The demo project (two researchers, debriefs, notes, tags, a focus group) whole."""
-    from fieldkit.demo import create_demo
+    from fieldkit.tools.demo import create_demo
     from fieldkit.export import run_export
     from fieldkit.export.collect import ExportOptions
     from fieldkit.projects import Workspace

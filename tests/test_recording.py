@@ -18,7 +18,7 @@ import pytest
 import soundfile as sf
 from sqlmodel import select
 
-from fieldkit.events import add_event
+from fieldkit.instruments.events import add_event
 from fieldkit.recording.audio import load_audio
 from fieldkit.recording.clock import position_ms
 from fieldkit.recording.recorder import ANCHOR_TOLERANCE_MS, Recorder, RecorderError

@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from fieldkit.consent import add_informant
+from fieldkit.people.informants import add_informant
 from fieldkit.errors import FieldkitError
-from fieldkit.guides.coverage import set_coverage
-from fieldkit.guides.store import import_guide
-from fieldkit.events import add_event
-from fieldkit.sessions.debrief import guide_of
+from fieldkit.instruments.guides.coverage import set_coverage
+from fieldkit.instruments.guides.store import import_guide
+from fieldkit.instruments.events import add_event
+from fieldkit.sessions.plan import guide_of
 from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
 from fieldkit.store.models import Event, EventKind, Session, SessionStatus, TranscriptSegment
-from fieldkit.transcription.review import (
+from fieldkit.sessions.review import (
     assign_speaker, edit_segment, find_replace, find_segments, load_review, mark_quote, mark_reviewed,
     quote_reference,
 )
@@ -124,7 +124,7 @@ def _words(text: str, start: int, probs: list[float]) -> list[dict]:
 
 
 def test_uncertain_words_in_order_and_not_in_edited_text(transcript):
-    from fieldkit.transcription.review import UNCERTAIN_BELOW, UNCERTAIN_LEAD_MS, next_uncertain, uncertain_words
+    from fieldkit.sessions.review import UNCERTAIN_BELOW, UNCERTAIN_LEAD_MS, next_uncertain, uncertain_words
 
     project, sid, *_ = transcript
     segs = _segs(project, sid)
@@ -151,7 +151,7 @@ def test_uncertain_words_in_order_and_not_in_edited_text(transcript):
 
 
 def test_assign_voice_names_every_segment_of_the_voice_and_marks_it_manual(transcript):
-    from fieldkit.transcription.review import assign_voice
+    from fieldkit.sessions.review import assign_voice
 
     project, sid, lead, _ = transcript
     segs = _segs(project, sid)

@@ -37,7 +37,7 @@ async def test_pair_interviews_with_a_noting_observer_quotes_by_organisation(tmp
         fk(root, "informant", "add", code, "-p", PROJECT, "--name", name, "--role", role, "--organisation", org,
            "--letter-sent", "2026-02-01", "--consent", "2026-02-03")
 
-    from fieldkit.events import add_event
+    from fieldkit.instruments.events import add_event
     from fieldkit.projects import Workspace
     from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
     from fieldkit.store.models import Event, EventKind, Informant, Session, SessionStatus, TranscriptSegment

@@ -57,7 +57,7 @@ def study(tmp_path_factory: pytest.TempPathFactory):
     fk(root, "guide", "import", str(REPO / "guides" / "no-leder-samhandling.md"), "-p", PROJECT)
     fk(root, "guide", "import", str(REPO / "guides" / "no-gruppeintervju-utviklingsnettverk.md"), "-p", PROJECT)
 
-    from fieldkit.planning import set_planned_at
+    from fieldkit.sessions.plan import set_planned_at
     from fieldkit.projects import Workspace
     from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
 

@@ -121,7 +121,7 @@ def test_state_tags_are_per_researcher_and_agreement_in_the_cli(study):
 
 
 async def test_agreement_in_review_jumps_to_a_difference(study):
-    from fieldkit.agreement import session_agreement
+    from fieldkit.sessions.agreement import session_agreement
     from fieldkit.projects import Workspace
     from fieldkit.tui.app import FieldkitApp
     from fieldkit.tui.screens.agreement import AgreementScreen

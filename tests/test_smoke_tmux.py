@@ -66,8 +66,9 @@ class Tmux:
 
 @pytest.fixture
 def field(tmp_path: Path):
-    from fieldkit.consent import add_informant, record_session_consent
-    from fieldkit.guides.store import import_guide
+    from fieldkit.people.informants import add_informant
+    from fieldkit.sessions.consent import record_session_consent
+    from fieldkit.instruments.guides.store import import_guide
     from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
     from fieldkit.projects import Workspace
     from fieldkit.store.models import Project, Researcher

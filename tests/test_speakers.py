@@ -149,9 +149,9 @@ def test_splits_a_segment_where_the_voice_changes(project, tmp_path):
 def test_lead_found_from_guide_questions_and_runs_after_transcription(project, tmp_path):
     """The lead (a synthetic voice) asks the guide's questions, the informant (real speech)
     answers; transcription with the session's roster attributes speakers by itself."""
-    from fieldkit.consent import add_informant
-    from fieldkit.guides.store import import_guide
-    from fieldkit.sessions.debrief import guide_of
+    from fieldkit.people.informants import add_informant
+    from fieldkit.instruments.guides.store import import_guide
+    from fieldkit.sessions.plan import guide_of
     from fieldkit.sessions.plan import setup_choices
     from fieldkit.transcription.service import transcribe_session
     from fieldkit.transcription.settings import resolve_settings
@@ -184,10 +184,10 @@ def test_lead_found_from_guide_questions_and_runs_after_transcription(project, t
 
 
 def test_hand_assignments_survive_a_rerun(project, tmp_path):
-    from fieldkit.consent import add_informant
+    from fieldkit.people.informants import add_informant
     from fieldkit.sessions.plan import setup_choices
     from fieldkit.speakers.attribute import attribute
-    from fieldkit.transcription.review import assign_speaker, assign_voice, load_review
+    from fieldkit.sessions.review import assign_speaker, assign_voice, load_review
 
     add_informant(project, "I01")
     add_informant(project, "I02")

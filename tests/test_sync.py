@@ -119,7 +119,7 @@ def test_two_laptops_edit_and_sync_in_turns(pg, team):
     _edit(hb, only_b, "B alone")
     _edit(ha, only_a, "A alone")
     _edit(ha, both, "A reads it differently, later")
-    from fieldkit.events import add_event
+    from fieldkit.instruments.events import add_event
 
     tag_a = add_event(ha.db, built.sessions[0], "tag", position_ms=5000, code="key_quote",
                       text="A tags it")
@@ -274,7 +274,7 @@ def test_informant_code_clash_on_sync_is_asked(pg, team):
 def test_same_person_registered_on_two_laptops_is_joined_when_said(pg, team):
     from sqlmodel import select
 
-    from fieldkit.events import add_event
+    from fieldkit.instruments.events import add_event
     from fieldkit.store.models import Event, Informant
     from fieldkit.team.sync import sync_project
 

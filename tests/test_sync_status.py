@@ -13,7 +13,7 @@ from tests.test_pack import laptop
 
 def _team_project(tmp_path: Path):
     """Laptop B with a project merged from laptop A: two researchers, three sites."""
-    from fieldkit.guides.coverage import set_coverage
+    from fieldkit.instruments.guides.coverage import set_coverage
     from fieldkit.store.models import (
         CoverageStatus, Informant, Researcher, Session, SessionParticipant, SessionStatus,
     )

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from fieldkit.store.models import TagCode, TagMode, TagScheme
-from fieldkit.tags import TagSchemeError, bundled_tag_schemes, install_tag_scheme, load_tag_scheme
+from fieldkit.instruments.tags import TagSchemeError, bundled_tag_schemes, install_tag_scheme, load_tag_scheme
 
 
 def test_bundled_schemes():

@@ -176,7 +176,7 @@ def test_quick_overview_reads_what_the_full_path_reads(tmp_path: Path):
     from sqlmodel import select
 
     from fieldkit.store.models import Recording, RecordingState
-    from fieldkit.overview import load_overview, quick_overview
+    from fieldkit.sessions.overview import load_overview, quick_overview
 
     ws = _workspace(tmp_path / "data")
     full = load_overview(ws)

@@ -11,10 +11,10 @@ import pytest
 from sqlmodel import select
 from textual.widgets import DataTable, Input
 
-from fieldkit.consent import add_informant
-from fieldkit.guides.coverage import set_coverage
-from fieldkit.guides.store import import_guide
-from fieldkit.sessions.debrief import guide_of
+from fieldkit.people.informants import add_informant
+from fieldkit.instruments.guides.coverage import set_coverage
+from fieldkit.instruments.guides.store import import_guide
+from fieldkit.sessions.plan import guide_of
 from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Informant, Session
@@ -129,8 +129,8 @@ def _snapshot_project(root: Path) -> Workspace:
     """The matrix project with a researcher pair and a planned session (fixed title and
     time, so setup draws the same every run) with its debrief."""
     from fieldkit.sessions.debrief import save_part
-    from fieldkit.planning import set_planned_at
-    from fieldkit.researchers import add_researcher
+    from fieldkit.sessions.plan import set_planned_at
+    from fieldkit.people.researchers import add_researcher
 
     ws = _matrix_project(root)
     with ws.open(SLUG) as h:
@@ -203,7 +203,7 @@ def test_project_screen_snapshots(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def _debrief_session(root: Path):  # noqa: ANN202
-    from fieldkit.researchers import add_researcher
+    from fieldkit.people.researchers import add_researcher
 
     ws = Workspace(root).ensure()
     with ws.create("Pair study") as h:
@@ -296,7 +296,7 @@ async def test_joint_note_from_two_app_instances(tmp_path: Path):
 
 
 def _team_project(root: Path, researchers: bool = True) -> Workspace:
-    from fieldkit.researchers import add_researcher
+    from fieldkit.people.researchers import add_researcher
 
     ws = Workspace(root).ensure()
     with ws.create("Studie 001") as h:
@@ -321,7 +321,7 @@ async def _setup(app, pilot):  # noqa: ANN001, ANN202
 async def test_setup_search_select_all_consent_ticks_plan_time_kept_by_ctrl_s(tmp_path: Path):
     from textual.widgets import Checkbox, SelectionList
 
-    from fieldkit.consent import informant_rows
+    from fieldkit.people.informants import informant_rows
     from fieldkit.store.models import Event, EventKind, SessionParticipant
 
     ws = _team_project(tmp_path / "data")
@@ -411,7 +411,7 @@ async def test_setup_escape_asks_before_throwing_a_filled_form_away(tmp_path: Pa
 async def test_setup_adds_researchers_on_the_spot_and_nothing_is_clipped(tmp_path: Path):
     from textual.widgets import Button, Label, Select
 
-    from fieldkit.researchers import list_researchers
+    from fieldkit.people.researchers import list_researchers
 
     ws = _team_project(tmp_path / "data", researchers=False)
     app = FieldkitApp(data_dir=tmp_path / "data", project="Studie 001")
@@ -453,7 +453,7 @@ async def test_setup_adds_researchers_on_the_spot_and_nothing_is_clipped(tmp_pat
 
 
 async def test_team_screen_adds_edits_researchers_and_changes_the_deadline(tmp_path: Path):
-    from fieldkit.researchers import list_researchers
+    from fieldkit.people.researchers import list_researchers
 
     ws = _team_project(tmp_path / "data", researchers=False)
     app = FieldkitApp(data_dir=tmp_path / "data", project="Studie 001")

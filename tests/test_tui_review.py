@@ -113,7 +113,7 @@ async def test_review_from_home_and_escape_cancels_an_edit(transcript, workspace
 
 
 async def test_review_names_a_voice_once_and_jumps_between_uncertain_words(transcript, workspace):  # noqa: F811
-    from fieldkit.transcription.review import UNCERTAIN_BELOW, UNCERTAIN_LEAD_MS
+    from fieldkit.sessions.review import UNCERTAIN_BELOW, UNCERTAIN_LEAD_MS
     from tests.test_review import _words
 
     project, sid, lead, _ = transcript
@@ -169,7 +169,7 @@ def test_review_screen_snapshot(transcript, workspace, monkeypatch: pytest.Monke
     monkeypatch.setenv("HOME", str(tmp_path))
     slug = project.project().slug
     seg = _segs(project, sid)[1]
-    from fieldkit.transcription.review import edit_segment
+    from fieldkit.sessions.review import edit_segment
 
     edit_segment(project, seg.id, "I work at the NAV office, mostly with young people.")
 

@@ -47,7 +47,7 @@ def _print_outline(g) -> None:  # noqa: ANN001
 @guide.command("check", help=_("Validate a guide FILE (.md, .txt or .docx) and print its outline with ids."))
 @click.argument("file", type=click.Path(dir_okay=True))
 def check(file: str) -> None:
-    from fieldkit.guides.files import load_guide_file
+    from fieldkit.instruments.guides.files import load_guide_file
 
     g, _text = load_guide_file(file)
     _print_outline(g)
@@ -61,7 +61,7 @@ def check(file: str) -> None:
 @click.option("--slug", help=_("Guide name in the project (default: the file name)."))
 @click.pass_context
 def import_(ctx: click.Context, file: str, project_name: str, slug: str | None) -> None:
-    from fieldkit.guides.store import import_guide
+    from fieldkit.instruments.guides.store import import_guide
 
     with workspace(ctx).open(project_name) as handle:
         version, created = import_guide(handle.db, handle.project_id, file, slug=slug)
@@ -78,7 +78,7 @@ def import_(ctx: click.Context, file: str, project_name: str, slug: str | None) 
 @click.option("--project", "-p", "project_name", required=True)
 @click.pass_context
 def list_(ctx: click.Context, project_name: str) -> None:
-    from fieldkit.guides.store import latest_versions
+    from fieldkit.instruments.guides.store import latest_versions
 
     with workspace(ctx).open(project_name) as handle:
         for g, v in latest_versions(handle.db, handle.project_id):
@@ -95,7 +95,7 @@ def coverage(ctx: click.Context, project_name: str, session_id: str | None, pilo
     from rich.console import Console
     from rich.table import Table
 
-    from fieldkit.guides.coverage import project_matrix, session_coverage
+    from fieldkit.instruments.guides.coverage import project_matrix, session_coverage
     from fieldkit.sessions.lookup import find_session
 
     console = Console()

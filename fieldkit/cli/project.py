@@ -105,7 +105,7 @@ def list_(ctx: click.Context) -> None:
 @click.option("--name", default="Demo", show_default=True)
 @click.pass_context
 def demo(ctx: click.Context, name: str) -> None:
-    from fieldkit.demo import create_demo
+    from fieldkit.tools.demo import create_demo
 
     folder = create_demo(workspace(ctx).ensure(), name=name)
     click.echo(_("Created the demo project in {folder}").format(folder=folder))

@@ -3,7 +3,7 @@ REFI-QDA (.qdpx) and ELAN, pseudonymised by default.
 
 :func:`run_export` collects the sessions (:mod:`fieldkit.export.collect`, where the
 pseudonymisation happens), plans every output file, refuses if any exists (unless
-``force``), then writes each atomically (:mod:`fieldkit.export.atomic`).
+``force``), then writes each atomically (:mod:`fieldkit.store.atomic`).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def plan_files(bundle: "Bundle", fmt: str, out_dir: Path) -> list:
 
 def write_bundle(bundle: "Bundle", formats: list[str] | tuple[str, ...], out_dir: Path,
                  force: bool = False) -> list[Path]:
-    from fieldkit.export.atomic import atomic_write
+    from fieldkit.store.atomic import atomic_write
     from fieldkit.paths import ensure_private_dir
 
     out_dir = Path(out_dir)

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from fieldkit.errors import FieldkitError
 from fieldkit.export import model as m
-from fieldkit.guides.model import Guide
+from fieldkit.instruments.guides.model import Guide
 from fieldkit.i18n import N_, _
 from fieldkit.privacy.pseudonym import (Person, Pseudonymiser, attribution_label, group_warnings, label_warnings,
                                        role_label)

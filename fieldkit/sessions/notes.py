@@ -18,7 +18,7 @@ def add_note(handle: "ProjectHandle", session_id: uuid.UUID, position_ms: int | 
              author_id: uuid.UUID | None = None, informant_id: uuid.UUID | None = None) -> "Event":
     """Store a note at ``position_ms`` of the session's recording (None: a note without a
     time). An empty note is refused, so nothing empty lands in the exports."""
-    from fieldkit.events import add_event
+    from fieldkit.instruments.events import add_event
     from fieldkit.store.models import Session
 
     text = text.strip()

@@ -80,7 +80,7 @@ def _tokens(text: str) -> list[str]:
 
 def guide_phrases(handle: "ProjectHandle", session_id: uuid.UUID) -> list[list[str]]:
     """The token lists of the session guide's questions and probes."""
-    from fieldkit.guides.model import Guide
+    from fieldkit.instruments.guides.model import Guide
     from fieldkit.store.models import GuideVersion, Session
 
     with handle.db.session() as s:

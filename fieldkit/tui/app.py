@@ -57,11 +57,11 @@ class FieldkitApp(App[None]):
         # error naming it (raised before the app starts), never another project
         if project:
             # a first run (`fieldkit -p demo` from the quickstart): the demo project is made
-            # now, as the home screen would, so the name can be found (ensure_demo does
+            # now, as the home screen would, so the name can be found (first_run does
             # nothing once any project exists or the demo was made once)
-            from fieldkit.demo import ensure_demo
+            from fieldkit.tools.startup import first_run
 
-            ensure_demo(self.workspace)
+            first_run(self.workspace)
         self.initial_project = self.workspace.find(project).name if project else None
         self.observe = observe  # (session id, author id): open the observer's seat at once
 

@@ -75,7 +75,7 @@ def main() -> None:
     problem = audio_env.start()
     if problem:
         sys.exit(problem)
-    from fieldkit.bench import make_speech
+    from fieldkit.tools.bench import make_speech
     from fieldkit.transcription.engine import load_model
     from fieldkit.transcription.settings import resolve_settings
 

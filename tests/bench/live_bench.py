@@ -31,7 +31,7 @@ def main() -> None:
         sys.exit(problem)
     from sqlmodel import select
 
-    from fieldkit.bench import make_speech
+    from fieldkit.tools.bench import make_speech
     from fieldkit.projects import Workspace
     from fieldkit.recording.recorder import Recorder
     from fieldkit.store.models import Session, TranscriptionRun, TranscriptSegment

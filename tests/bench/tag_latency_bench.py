@@ -75,7 +75,7 @@ def main() -> None:
     problem = audio_env.start()
     if problem:
         sys.exit(problem)
-    from fieldkit.bench import make_speech
+    from fieldkit.tools.bench import make_speech
     try:
         from fieldkit.sessions.live import tag_keys, toggle_tag
         from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices

@@ -1,7 +1,7 @@
 """Observer agreement in review: kappa per tag code between the two researchers who
 tagged the session, and the moments where they differ (Enter jumps there in review).
 
-The numbers come from :func:`fieldkit.agreement.session_agreement` (Cohen's kappa over
+The numbers come from :func:`fieldkit.sessions.agreement.session_agreement` (Cohen's kappa over
 short time slices, as BORIS computes it), the same as ``fieldkit agreement``."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from fieldkit.i18n import N_, _
 from fieldkit.tui.widgets.live import clock
 
 if TYPE_CHECKING:
-    from fieldkit.agreement import AgreementReport, CodeAgreement
+    from fieldkit.sessions.agreement import AgreementReport, CodeAgreement
 
 
 def kappa_words(row: "CodeAgreement") -> str:

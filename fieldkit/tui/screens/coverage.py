@@ -47,8 +47,8 @@ class CoverageScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.guides.coverage import project_matrix
-        from fieldkit.guides.store import latest_versions
+        from fieldkit.instruments.guides.coverage import project_matrix
+        from fieldkit.instruments.guides.store import latest_versions
 
         guides = [(g.id, g.title) for g, _v in latest_versions(self.handle.db, self.handle.project_id)]
         matrix = None

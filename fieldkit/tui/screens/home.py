@@ -11,14 +11,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from fieldkit.dayplan import day_words, site_words
+from fieldkit.sessions.dayplan import day_words, site_words
 from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.widgets.team_overview import TeamOverview
 from fieldkit.tui.widgets.final_pass import FinalPassStatus
-from fieldkit.overview import ProjectSummary, SessionRow, load_overview, quick_overview
+from fieldkit.sessions.overview import ProjectSummary, SessionRow, home_list
 from fieldkit.tui.commands import SHELL_KEYS
 
-__all__ = ["HomeScreen", "ProjectSummary", "SessionRow", "load_overview", "quick_overview"]
+__all__ = ["HomeScreen", "ProjectSummary", "SessionRow"]
 
 
 def _tilde(path) -> str:  # noqa: ANN001
@@ -120,18 +120,16 @@ class HomeScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="home-load")
     def load(self) -> None:
         from fieldkit.errors import FieldkitError
+        from fieldkit.tools.startup import prepare
 
-        quick = quick_overview(self.app.workspace)
-        if quick is not None:
-            self.post_message(self.Loaded(*quick))
-            # the full storage layer (SQLAlchemy/SQLModel) loads now, after the first screen
-            import fieldkit.store.models  # noqa: F401
-            return
         try:
-            projects, problems = load_overview(self.app.workspace)
+            problems = prepare(self.app.workspace)   # demo, migrations, crash repair
+            projects, more = home_list(self.app.workspace)
         except FieldkitError as exc:
-            projects, problems = [], [exc.message]
-        self.post_message(self.Loaded(projects, problems))
+            projects, problems, more = [], [exc.message], []
+        self.post_message(self.Loaded(projects, list(dict.fromkeys(problems + more))))
+        # the full storage layer (SQLAlchemy/SQLModel) loads now, after the first screen
+        import fieldkit.store.models  # noqa: F401
 
     def on_home_screen_loaded(self, message: Loaded) -> None:
         self.summaries = {p.slug: p for p in message.projects}
@@ -245,7 +243,7 @@ class HomeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="home-days", exit_on_error=False)
     def load_days(self, slug: str) -> None:
-        from fieldkit.dayplan import field_days_for
+        from fieldkit.sessions.dayplan import field_days_for
         from fieldkit.errors import FieldkitError
 
         try:
@@ -344,11 +342,9 @@ class HomeScreen(Screen[None]):
             return
         folder = self.app.workspace.projects_dir / summary.slug
 
-        def unlocked(ok: bool | None) -> None:
-            if ok:
-                self.action_refresh()
-
-        self.app.push_screen(UnlockScreen(folder), unlocked)
+        # once unlocked, the list is read again by on_screen_resume (one load, not two
+        # racing each other in the exclusive worker group)
+        self.app.push_screen(UnlockScreen(folder))
 
     # ------------------------------------------------------------------ other screens
     def _current_session(self) -> SessionRow | None:

@@ -46,7 +46,7 @@ class InformantForm(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         code = self.query_one("#inf-code", Input)
-        from fieldkit.consent import next_code
+        from fieldkit.people.informants import next_code
 
         code.value = next_code(self.handle)
         code.focus()
@@ -57,7 +57,7 @@ class InformantForm(ModalScreen[str | None]):
 
     @on(Button.Pressed, "#inf-save")
     def action_save(self) -> None:
-        from fieldkit.consent import add_informant
+        from fieldkit.people.informants import add_informant
         from fieldkit.errors import FieldkitError
 
         values = {key: self.query_one(f"#inf-{key}", Input).value.strip() for key, _l in FIELDS}

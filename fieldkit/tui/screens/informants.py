@@ -16,7 +16,7 @@ from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 
 if TYPE_CHECKING:
-    from fieldkit.consent import InformantRow
+    from fieldkit.people.informants import InformantRow
 
 
 class InformantsScreen(ProjectScreen[None]):
@@ -49,7 +49,7 @@ class InformantsScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.consent import informant_rows
+        from fieldkit.people.informants import informant_rows
 
         self.post_message(self.Loaded(informant_rows(self.handle)))
 
@@ -109,7 +109,7 @@ class InformantsScreen(ProjectScreen[None]):
 
         def answer(ok: bool | None) -> None:
             if ok:
-                from fieldkit.consent import withdraw
+                from fieldkit.people.informants import withdraw
 
                 withdraw(self.handle, row.code)
                 self.notify(_("{code} withdrew today. `fieldkit purge --informant {code}` removes "

@@ -32,7 +32,7 @@ from fieldkit.tui.screens.review_range import RangeTranscription
 from fieldkit.tui.widgets.live import clock
 
 if TYPE_CHECKING:
-    from fieldkit.transcription.review import Marker, ReviewData, SegmentRow, Speaker, UncertainWord
+    from fieldkit.sessions.review import Marker, ReviewData, SegmentRow, Speaker, UncertainWord
 
 MARK_STYLE = {"note": "italic cyan", "tag": "bold yellow", "quote": "bold magenta", "coverage": "green",
               "probe": "dim green", "returned": "cyan", "marker": "bold"}
@@ -162,7 +162,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, group="review-load", exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.transcription.review import load_review
+        from fieldkit.sessions.review import load_review
 
         self.post_message(self.Loaded(load_review(self.handle, self.session_id)))
 
@@ -347,7 +347,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def save_edit(self, seg: "SegmentRow", text: str) -> None:
-        from fieldkit.transcription.review import edit_segment
+        from fieldkit.sessions.review import edit_segment
 
         edit_segment(self.handle, seg.id, text)
         self.load()
@@ -355,7 +355,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     def action_find_next(self) -> None:
         if not self.last_find or self.data is None:
             return
-        from fieldkit.transcription.review import find_segments
+        from fieldkit.sessions.review import find_segments
 
         hits = {self.data.segments[i].id for i in find_segments(self.data, self.last_find)}
         if not hits:
@@ -394,7 +394,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def set_speaker(self, seg, speaker) -> None:  # noqa: ANN001
-        from fieldkit.transcription.review import assign_speaker
+        from fieldkit.sessions.review import assign_speaker
 
         assign_speaker(self.handle, seg.id, speaker)
         self.load()
@@ -421,7 +421,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def set_voice(self, voice: str, speaker) -> None:  # noqa: ANN001
-        from fieldkit.transcription.review import assign_voice
+        from fieldkit.sessions.review import assign_voice
 
         n = assign_voice(self.handle, self.session_id, voice, speaker)
         self.app.call_from_thread(self.notify, ngettext("{voice} is {who}: {n} segment.",
@@ -438,7 +438,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def replace(self, find: str, replacement: str) -> None:
-        from fieldkit.transcription.review import find_replace
+        from fieldkit.sessions.review import find_replace
 
         n = find_replace(self.handle, self.session_id, find, replacement)
         self.app.call_from_thread(self.notify, ngettext("Replaced {find!r} in {n} segment.",
@@ -455,7 +455,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def quote(self, seg) -> None:  # noqa: ANN001
-        from fieldkit.transcription.review import mark_quote, quote_reference
+        from fieldkit.sessions.review import mark_quote, quote_reference
 
         author = self._author()
         mark_quote(self.handle, self.session_id, seg.start_ms, seg.end_ms, seg.text, author)
@@ -472,7 +472,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def reviewed(self) -> None:
-        from fieldkit.transcription.review import mark_reviewed
+        from fieldkit.sessions.review import mark_reviewed
 
         mark_reviewed(self.handle, self.session_id)
         self.app.call_from_thread(self.notify, _("Session marked as reviewed."), timeout=3)
@@ -500,7 +500,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     def action_uncertain(self, step: int) -> None:
         if self.data is None:
             return
-        from fieldkit.transcription.review import next_uncertain
+        from fieldkit.sessions.review import next_uncertain
 
         here = None
         if self.word_at is not None:
@@ -552,7 +552,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, group="review-agreement", exit_on_error=False)
     def compute_agreement(self) -> None:
-        from fieldkit.agreement import session_agreement
+        from fieldkit.sessions.agreement import session_agreement
         from fieldkit.errors import FieldkitError
 
         try:

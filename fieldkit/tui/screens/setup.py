@@ -43,7 +43,7 @@ class ConsentRow(Horizontal):
         yield Checkbox(_("May we record?"), self._recording, classes="c-recording")
 
     def answer(self):  # noqa: ANN201
-        from fieldkit.consent import ConsentTicks
+        from fieldkit.sessions.consent import ConsentTicks
 
         if not self.query(".c-recording"):   # not composed yet: what it was made with
             return ConsentTicks(self._letter, self._written, self._recording)
@@ -154,7 +154,7 @@ class SetupScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, group="setup-load", exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.planning import planned_at
+        from fieldkit.sessions.plan import planned_at
         from fieldkit.sessions.consent import session_consents
         from fieldkit.sessions.plan import load_plan, setup_choices
 
@@ -208,7 +208,7 @@ class SetupScreen(ProjectScreen[None]):
                     self.query_one(widget, Select).value = value
             self.query_one("#place", Input).value = plan.place
             self.query_one("#pilot", Checkbox).value = plan.is_pilot
-            from fieldkit.planning import format_when
+            from fieldkit.sessions.plan import format_when
 
             self.query_one("#when", Input).value = format_when(getattr(self, "planned", None))
         self.query_one("#live", Checkbox).value = message.models
@@ -531,10 +531,8 @@ class SetupScreen(ProjectScreen[None]):
 
     def _save(self, starting: bool = False) -> uuid.UUID | None:
         """Keep the plan, its date and time, and the consent ticks as they are on screen."""
-        from fieldkit.consent import store_consent_ticks
         from fieldkit.errors import FieldkitError
-        from fieldkit.planning import parse_when, set_planned_at
-        from fieldkit.sessions.plan import save_session
+        from fieldkit.sessions.plan import parse_when, save_setup
 
         if self.choices is None:
             self.notify(_("Still reading the project: try again in a moment."), severity="warning", timeout=3)
@@ -542,11 +540,10 @@ class SetupScreen(ProjectScreen[None]):
         plan = self._plan()
         try:
             when = parse_when(self.query_one("#when", Input).value)
-            self.session_id = save_session(self.handle, plan, self.session_id)
-            set_planned_at(self.handle, self.session_id, when)
-            self.missing = store_consent_ticks(self.handle, self.session_id,
-                                               {code: row.answer() for code, row in self.consent_rows.items()},
-                                               author_id=plan.lead_id, asked=starting)
+            self.session_id, self.missing = save_setup(
+                self.handle, plan, self.session_id, when=when,
+                consents={code: row.answer() for code, row in self.consent_rows.items()},
+                author_id=plan.lead_id, asked=starting)
         except FieldkitError as exc:
             self._problem(exc.message)
             return None
@@ -622,7 +619,7 @@ def _kind_label(kind: str) -> str:
 def _informant_details(handle) -> dict[str, str]:  # noqa: ANN001
     """What the informant list shows and searches: role, organisation, site (case
     network), group and consent state."""
-    from fieldkit.consent import informant_rows
+    from fieldkit.people.informants import informant_rows
 
     return {r.code: " · ".join(x for x in (r.role, r.organisation, r.site, r.group, r.consent) if x)
             for r in informant_rows(handle)}

@@ -21,7 +21,7 @@ from fieldkit.tui.screens.base import ProjectScreen
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
-    from fieldkit.researchers import ResearcherInfo
+    from fieldkit.people.researchers import ResearcherInfo
 
 FIELDS = [("name", N_("Name")), ("initials", N_("Initials")), ("institution", N_("Institution"))]
 
@@ -74,7 +74,7 @@ class ResearcherForm(ModalScreen["uuid.UUID | None"]):
     @on(Button.Pressed, "#res-save")
     def action_save(self) -> None:
         from fieldkit.errors import FieldkitError
-        from fieldkit.researchers import add_researcher, edit_researcher
+        from fieldkit.people.researchers import add_researcher, edit_researcher
 
         values = {key: self.query_one(f"#res-{key}", Input).value for key, _l in FIELDS}
         try:
@@ -131,7 +131,7 @@ class TeamScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, group="team-load", exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.researchers import list_researchers
+        from fieldkit.people.researchers import list_researchers
 
         self.post_message(self.Loaded(list_researchers(self.handle), self.handle.project()))
 

@@ -129,7 +129,7 @@ class ReviewData:
 def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
     from sqlmodel import select
 
-    from fieldkit.guides.model import Guide
+    from fieldkit.instruments.guides.model import Guide
     from fieldkit.store.models import (
         Event, EventKind, GuideVersion, Informant, Recording, RecordingFile, Researcher, Session,
         SessionParticipant, TagCode, TranscriptSegment,
@@ -274,7 +274,7 @@ def quote_reference(session_id: uuid.UUID, ms: int) -> str:
 
 def mark_quote(handle: "ProjectHandle", session_id: uuid.UUID, start_ms: int, end_ms: int, text: str,
                author_id: uuid.UUID | None = None) -> "Event":
-    from fieldkit.events import add_event
+    from fieldkit.instruments.events import add_event
 
     if end_ms < start_ms:
         raise FieldkitError(_("A quote ends after it starts."))

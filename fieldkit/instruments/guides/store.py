@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
-from fieldkit.guides.identity import carry_over
-from fieldkit.guides.model import Guide as GuideModel
-from fieldkit.guides.files import load_guide_file
-from fieldkit.guides.parser import content_hash, parse_guide
+from fieldkit.instruments.guides.identity import carry_over
+from fieldkit.instruments.guides.model import Guide as GuideModel
+from fieldkit.instruments.guides.files import load_guide_file
+from fieldkit.instruments.guides.parser import content_hash, parse_guide
 from fieldkit.projects import slugify
 from fieldkit.store.models import Guide, GuideVersion
 

@@ -1,7 +1,7 @@
 """Reading a guide file from disk: plain text (.md, .txt) or Word (.docx).
 
-The text parser (``fieldkit.guides.parser``) and the Word converter
-(``fieldkit.guides.docx_import``) know nothing of each other; this module picks one by
+The text parser (``fieldkit.instruments.guides.parser``) and the Word converter
+(``fieldkit.instruments.guides.docx_import``) know nothing of each other; this module picks one by
 the file's suffix, so neither imports the other.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fieldkit.guides.model import Guide
-from fieldkit.guides.parser import GuideError, decode_guide_bytes, parse_guide
+from fieldkit.instruments.guides.model import Guide
+from fieldkit.instruments.guides.parser import GuideError, decode_guide_bytes, parse_guide
 from fieldkit.i18n import _
 
 
@@ -23,7 +23,7 @@ def load_guide_file(path: str | Path, *, assign: bool = True) -> tuple[Guide, st
     if path.is_dir():
         raise GuideError(source, None, _("this is a folder, not a guide file."))
     if path.suffix.lower() == ".docx":
-        from fieldkit.guides.docx_import import docx_to_guide_text
+        from fieldkit.instruments.guides.docx_import import docx_to_guide_text
 
         text = docx_to_guide_text(path)
     else:

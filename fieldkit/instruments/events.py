@@ -30,7 +30,23 @@ def add_event(
     **fields: Any,
 ) -> Event:
     """Store one event and commit. ``fields`` are Event columns (text, code, ...)."""
-    ev = Event(
+    ev = new_event(session_id, kind, position_ms=position_ms, author_id=author_id, wall_time=wall_time, **fields)
+    with db.transaction() as s:
+        s.add(ev)
+    return ev
+
+
+def new_event(
+    session_id: uuid.UUID,
+    kind: EventKind | str,
+    *,
+    position_ms: int | None,
+    author_id: uuid.UUID | None = None,
+    wall_time: datetime | None = None,
+    **fields: Any,
+) -> Event:
+    """One event, to be added in the caller's transaction."""
+    return Event(
         session_id=session_id,
         kind=EventKind(kind),
         position_ms=position_ms,
@@ -38,9 +54,6 @@ def add_event(
         wall_time=wall_time or utcnow(),
         **fields,
     )
-    with db.transaction() as s:
-        s.add(ev)
-    return ev
 
 
 def close_state_event(db: "Database", event_id: uuid.UUID, end_ms: int | None) -> Event:

@@ -2,8 +2,9 @@
 
 Read in a worker: first with sqlite3 alone (``quick_overview``, see fieldkit.store.dbfile)
 so the first screen appears before SQLAlchemy is imported, else through the full
-storage layer (``load_overview``: first run, encrypted projects, migrations, recovery).
-No Textual here.
+storage layer (``load_overview``: encrypted projects, or after the start-up step made the
+demo, migrated or repaired, see :mod:`fieldkit.tools.startup`). ``home_list`` is the one
+reader the home screen calls. Both only read. No Textual here.
 """
 
 from __future__ import annotations
@@ -70,23 +71,16 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
     from sqlalchemy import func
     from sqlmodel import select
 
-    from fieldkit.demo import ensure_demo
     from fieldkit.errors import FieldkitError
     from fieldkit.privacy.crypto import ProjectLocked
     from fieldkit.store.models import Session
 
     problems: list[str] = []
-    workspace.ensure()
-    try:
-        ensure_demo(workspace)
-    except FieldkitError as exc:
-        problems.append(f"Demo project: {exc.message}")
     out: list[ProjectSummary] = []
     for folder in workspace.project_folders():
         try:
             with workspace.open(folder) as handle:
                 p = handle.project()
-                problems.extend(_recover(handle, p.name))
                 summary = ProjectSummary(
                     p.slug, p.name, p.language, p.sikt_reference, p.deletion_deadline
                 )
@@ -103,6 +97,11 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
         except FieldkitError as exc:
             problems.append(f"{folder.name}: {exc.message}")
     return out, problems
+
+
+def home_list(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa: ANN001
+    """The home screen's list: the quick read when it can, else the full one."""
+    return quick_overview(workspace) or load_overview(workspace)
 
 
 def quick_overview(workspace) -> tuple[list[ProjectSummary], list[str]] | None:  # noqa: ANN001
@@ -124,16 +123,3 @@ def quick_overview(workspace) -> tuple[list[ProjectSummary], list[str]] | None: 
                                        for s in p.sessions])
         out.append(summary)
     return out, []
-
-
-def _recover(handle, name: str) -> list[str]:  # noqa: ANN001
-    """Recordings left by a crash (their recorder process is gone) are repaired at once."""
-    from fieldkit.errors import FieldkitError
-    from fieldkit.recording.recovery import recover_all
-
-    try:
-        found = recover_all(handle)
-    except FieldkitError as exc:
-        return [f"{name}: an unfinished recording could not be repaired: {exc.message}"
-                + (f" {exc.hint}" if exc.hint else "")]
-    return [f"{name}: {r.message}" for r in found]

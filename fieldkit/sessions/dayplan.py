@@ -310,7 +310,7 @@ def to_docx(plan: DayPlan) -> bytes:
 
 def write_plan(plan: DayPlan, path: Path, *, force: bool = False) -> Path:
     """Write the plan as Markdown (.md, .txt) or Word (.docx), whole or not at all."""
-    from fieldkit.export.atomic import atomic_write
+    from fieldkit.store.atomic import atomic_write
 
     path = Path(path)
     suffix = path.suffix.lower()

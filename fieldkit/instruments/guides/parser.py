@@ -27,7 +27,7 @@ import hashlib
 import re
 
 from fieldkit.errors import ExitCode, FieldkitError
-from fieldkit.guides.model import Guide, Probe, Question, Theme
+from fieldkit.instruments.guides.model import Guide, Probe, Question, Theme
 from fieldkit.i18n import _
 
 MAX_BYTES = 512 * 1024  # a long guide is ~20 kB; anything this big is not a guide

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from fieldkit.guides.model import Guide, Retired
-from fieldkit.guides.parser import assign_ids
+from fieldkit.instruments.guides.model import Guide, Retired
+from fieldkit.instruments.guides.parser import assign_ids
 
 SIMILAR = 0.6
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from sqlmodel import select
 
 from fieldkit.errors import FieldkitError
-from fieldkit.events import add_event
-from fieldkit.guides.model import Guide
+from fieldkit.instruments.events import add_event
+from fieldkit.instruments.guides.model import Guide
 from fieldkit.store.models import CoverageStatus, Event, EventKind, GuideVersion, Session
 from fieldkit.i18n import _
 

@@ -64,8 +64,8 @@ def create_demo(workspace: "Workspace", name: str | None = None) -> Path:
 def _fill(handle: "ProjectHandle", spec: dict) -> None:
     from sqlmodel import select
 
-    from fieldkit.guides.model import Guide
-    from fieldkit.guides.store import import_guide
+    from fieldkit.instruments.guides.model import Guide
+    from fieldkit.instruments.guides.store import import_guide
     from fieldkit.recording.importer import import_recording
     from fieldkit.store.models import (
         Event,
@@ -82,7 +82,7 @@ def _fill(handle: "ProjectHandle", spec: dict) -> None:
         TranscriptionRun,
         TranscriptSegment,
     )
-    from fieldkit.tags import install_tag_scheme
+    from fieldkit.instruments.tags import install_tag_scheme
 
     pid = handle.project_id
     version, _ = import_guide(handle.db, pid, _bundled_path(spec["guide"]))

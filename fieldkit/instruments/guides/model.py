@@ -19,7 +19,7 @@ export code) is ``Guide.to_outline()``::
                    "theme_id": str | None}]       # items of earlier versions now deleted
     }
 
-Ids are stable across versions of the same guide (see fieldkit.guides.identity).
+Ids are stable across versions of the same guide (see fieldkit.instruments.guides.identity).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from fieldkit.guides.parser import GuideError
+from fieldkit.instruments.guides.parser import GuideError
 from fieldkit.i18n import _
 
 INSTR = re.compile(r"^(instruks(jon)?|instruction|merk|note)\s*:\s*", re.IGNORECASE)
