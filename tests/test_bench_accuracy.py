@@ -12,7 +12,7 @@ import jiwer
 import pytest
 
 from fieldkit.bench import bench_accuracy, edit_distance, normalise, pooled
-from tests.real_speech import SPEECH, needs_speech
+from tests.support.real_speech import SPEECH, needs_speech
 
 
 @pytest.mark.parametrize("ref,hyp", [

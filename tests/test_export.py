@@ -18,8 +18,9 @@ import pytest
 
 from tests.conftest import REPO
 
-from tests.shared_files import EAF_SCHEMA  # noqa: E402
-from tests.shared_files import REFI_SCHEMA as SCHEMA  # noqa: E402
+from tests.support.shared_files import EAF_SCHEMA  # noqa: E402
+from tests.support.shared_files import REFI_SCHEMA as SCHEMA  # noqa: E402
+from tests.support.shared_files import missing  # noqa: E402
 
 # --------------------------------------------------------------------------- the project
 
@@ -597,8 +598,7 @@ def test_qdpx_validates_and_codings_hit_the_right_characters(built: Built, tmp_p
     assert_no_names(out)
 
 
-@pytest.mark.skipif(not SCHEMA.is_file(), reason=f"QDA-XML 1.0 schema not found at {SCHEMA} "
-                    "(shared/refi beside the repo): only the schema validation is skipped")
+@pytest.mark.skipif(not SCHEMA.is_file(), reason=missing(SCHEMA, "the QDA-XML 1.0 schema the .qde is validated against"))
 @pytest.mark.parametrize("mode", ["code", "role", "nn", "off"])
 def test_qdpx_valid_against_schema(built: Built, tmp_path: Path, mode: str) -> None:
     from lxml import etree
@@ -701,9 +701,8 @@ def test_eaf_valid_with_audio_beside_it_and_debriefs(built: Built, tmp_path: Pat
     _res, out = export(built, "eaf", tmp_path, mode="off")
     eaf_path = next(out.glob(f"*{built.sessions[0].hex[:6]}*.eaf"))
     root = etree.parse(str(eaf_path))
-    if EAF_SCHEMA.is_file():
-        schema = etree.XMLSchema(etree.parse(str(EAF_SCHEMA)))
-        assert schema.validate(root), schema.error_log
+    schema = etree.XMLSchema(etree.parse(str(EAF_SCHEMA)))  # tests/data/schemas/elan
+    assert schema.validate(root), schema.error_log
     media = root.find("HEADER/MEDIA_DESCRIPTOR")
     assert media.get("MIME_TYPE") == "audio/x-wav"
     rel = eaf_path.parent / media.get("RELATIVE_MEDIA_URL")
@@ -716,9 +715,8 @@ def test_eaf_valid_with_audio_beside_it_and_debriefs(built: Built, tmp_path: Pat
     for a in root.iter("ALIGNABLE_ANNOTATION"):
         assert slots[a.get("TIME_SLOT_REF2")] > slots[a.get("TIME_SLOT_REF1")]
     # every other session's .eaf is valid too (no audio, no transcript)
-    if EAF_SCHEMA.is_file():
-        for p in out.glob("*.eaf"):
-            assert schema.validate(etree.parse(str(p))), (p.name, schema.error_log)
+    for p in out.glob("*.eaf"):
+        assert schema.validate(etree.parse(str(p))), (p.name, schema.error_log)
 
 
 # --------------------------------------------------------------------------- behaviour

@@ -1,6 +1,6 @@
 """The final pass replacing a live transcript (in its background process, and never over
 edits), selective transcription of ranges, and the review screen's range key. Real
-speech (../shared/speech) and the real tiny.en model."""
+speech (tests/data/speech) and the real tiny.en model."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from fieldkit.transcription import final
 from fieldkit.transcription.service import (
     TranscriptionError, set_project_model, transcribe_session,
 )
-from tests.real_speech import joined, needs_speech
-from tests.speech import normalise
+from tests.support.real_speech import joined, needs_speech
+from tests.support.speech import normalise
 
 pytestmark = [needs_speech, pytest.mark.slow]
 

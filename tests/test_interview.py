@@ -288,7 +288,7 @@ def test_runtime_records_pauses_stops_and_clears_a_warning_when_the_sound_is_bac
     import soundfile as sf
 
     from fieldkit.sessions.runtime import SessionRuntime
-    from tests import audio_env
+    from tests.support import audio_env
 
     problem = audio_env.start()
     if problem:

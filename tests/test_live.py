@@ -13,9 +13,9 @@ from fieldkit.recording.recorder import Recorder
 from fieldkit.store.models import RunStatus, Session, TranscriptionRun, TranscriptSegment
 from fieldkit.transcription.live import LiveTranscriber, find_cut, speech_spans
 from fieldkit.transcription.settings import resolve_settings
-from tests import audio_env
-from tests.real_speech import clip, needs_speech
-from tests.speech import EN_SENTENCES, needs_tts, speak, wer
+from tests.support import audio_env
+from tests.support.real_speech import clip, needs_speech
+from tests.support.speech import EN_SENTENCES, needs_tts, speak, wer
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 

@@ -61,7 +61,7 @@ def test_cli_and_app_work_offline(tmp_path: Path):
 @pytest.mark.slow
 def test_import_and_transcribe_offline(tmp_path: Path):
     """Models come from installed packages: transcription needs no network either."""
-    from tests.speech import HAVE_TTS, speak
+    from tests.support.speech import HAVE_TTS, speak
 
     if not HAVE_TTS:
         pytest.skip("espeak-ng and sox are installed by scripts/test")

@@ -20,7 +20,8 @@ from pathlib import Path
 from lxml import etree
 from sqlmodel import select
 from textual.widgets import OptionList
-from tests.helpers import fk, until as _until
+from tests.support.cli import fk
+from tests.support.wait import until as _until
 
 PROJECT = "Samhandling kommune"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

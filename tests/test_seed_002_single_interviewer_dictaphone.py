@@ -22,8 +22,9 @@ from lxml import etree
 from sqlmodel import select
 from textual.widgets import Input, OptionList
 
-from tests.speech import needs_tts, normalise, speak
-from tests.helpers import fk, until as _until
+from tests.support.speech import needs_tts, normalise, speak
+from tests.support.cli import fk
+from tests.support.wait import until as _until
 
 PROJECT = "Masteroppgave"
 SAID = ("The nurse explained how the team plans each discharge together with the family. "

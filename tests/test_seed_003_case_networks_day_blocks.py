@@ -23,7 +23,8 @@ from lxml import etree
 from textual.widgets import DataTable
 
 from fieldkit.privacy.pseudonym import attribution_label, label_warnings
-from tests.helpers import fk, until as _until
+from tests.support.cli import fk
+from tests.support.wait import until as _until
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = "Utviklingsnettverk"

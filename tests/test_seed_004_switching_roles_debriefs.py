@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import OptionList, Static
-from tests.helpers import fk, until as _until
+from tests.support.cli import fk
+from tests.support.wait import until as _until
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = "Samhandling pilot"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from tests import audio_env
-from tests.speech import EN_SENTENCES, HAVE_TTS, speak
+from tests.support import audio_env
+from tests.support.speech import EN_SENTENCES, HAVE_TTS, speak
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 

@@ -1,5 +1,5 @@
 """Who spoke: speaker attribution on conversations spliced from real speech with known turns
-(tests/conversations.py: clips of ../shared/speech equalised to one spectrum and level),
+(tests/support/conversations.py: clips of tests/data/speech equalised to one spectrum and level),
 through `fieldkit import`, `fieldkit transcribe` and `fieldkit speakers`; the lead found from
 the guide's questions; hand assignments kept across runs; two-channel recordings; bad input
 that leaves the transcript untouched."""
@@ -18,11 +18,13 @@ import soundfile as sf
 from sqlmodel import select
 
 from fieldkit.store.models import TranscriptSegment
-from tests.conversations import ALL_VOICES, conversation, diarization_error, speech_dir, word_error
-from tests.speech import needs_tts, speak
+from tests.support.shared_files import missing
+from tests.support.shared_files import speech_dir as speech_dir_path
+from tests.support.conversations import ALL_VOICES, conversation, diarization_error, speech_dir, word_error
+from tests.support.speech import needs_tts, speak
 
 REPO = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(speech_dir() is None, reason="../shared/speech is not beside the repository")
+pytestmark = pytest.mark.skipif(speech_dir() is None, reason=missing(speech_dir_path(), "the real voices the conversations are spliced from"))
 
 
 def _cli(project, *args: str) -> subprocess.CompletedProcess:
@@ -155,7 +157,7 @@ def test_lead_found_from_guide_questions_and_runs_after_transcription(project, t
     from fieldkit.sessions.plan import setup_choices
     from fieldkit.transcription.service import transcribe_session
     from fieldkit.transcription.settings import resolve_settings
-    from tests.conversations import equalise, voice
+    from tests.support.conversations import equalise, voice
 
     import_guide(project.db, project.project_id, REPO / "guides" / "en-frontline-professionals.md")
     add_informant(project, "L03")

@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from fieldkit.errors import FieldkitError
-from tests import pg_server
+from tests.support import pg_server
 from tests.test_pack import _edit, _segment, _segment_ids, laptop, snapshot
 
 pytestmark = pytest.mark.skipif(pg_server.pg_bindir() is None and not os.environ.get("CI"),

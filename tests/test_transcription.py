@@ -21,7 +21,7 @@ from fieldkit.store.models import RunStatus, Session, SessionStatus, Transcripti
 from fieldkit.transcription.models import ModelError, check_model_dir, resolve_model
 from fieldkit.transcription.service import TranscriptionError, transcribe_session
 from fieldkit.transcription.settings import SettingsError, resolve_settings
-from tests.speech import EN_SENTENCES, needs_tts, normalise, speak, wer
+from tests.support.speech import EN_SENTENCES, needs_tts, normalise, speak, wer
 
 EN = ("The interview took place at the local health centre. The nurse explained how the team "
       "plans each discharge together with the family. She said that the weekly meeting with "

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, OptionList, Static
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Session, SessionKind, SessionStatus
 from fieldkit.tui.app import FieldkitApp
-from tests.helpers import until as _until
+from tests.support.wait import until as _until
 
 
 def _workspace(root: Path) -> Workspace:

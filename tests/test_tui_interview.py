@@ -23,7 +23,7 @@ from fieldkit.store.models import (
 )
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.interview import InterviewScreen
-from tests import audio_env
+from tests.support import audio_env
 from tests.test_recording import small_disk  # noqa: F401 - a fixture (a 3 MB tmpfs)
 
 REPO = Path(__file__).resolve().parent.parent

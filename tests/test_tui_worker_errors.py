@@ -13,7 +13,7 @@ from fieldkit.projects import Workspace
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.screens.coverage import CoverageScreen
-from tests.helpers import until as _until
+from tests.support.wait import until as _until
 
 
 def _errors(app: FieldkitApp) -> list:

@@ -1,8 +1,8 @@
 """Conversations with known turns, spliced from real speech for the speaker tests and the
 speaker benchmark.
 
-Voices: the six clips of ../shared/speech (each a different speaker; CI has shared/ beside
-the clone) and two LibriSpeech readers in tests/data/speakers. Every voice is filtered to
+Voices: the six clips of tests/data/speech (copied from ../shared/speech; each a different
+speaker) and two LibriSpeech readers in tests/data/speakers. Every voice is filtered to
 one common long-term spectrum and one level, so the recording colour of a clip does not
 give its speaker away; a faint common noise floor runs under the whole conversation.
 Each voice's speech is cut at its pauses into turns of 1.5 s or more, and the turns of all
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.conftest import REPO
+from tests.support.shared_files import REPO
+from tests.support.shared_files import speech_dir as _speech_dir
 
 SR = 16000
 SHARED_VOICES = ["en_jfk", "en_librivox_sense", "no_npsc_medium", "en_libri61_left", "en_libri260_right",
@@ -26,11 +27,8 @@ ALL_VOICES = SHARED_VOICES + list(EXTRA_VOICES)
 
 
 def speech_dir() -> Path | None:
-    for base in (REPO.parent, REPO.parent.parent):   # a clone beside shared/, or a worktree one level down
-        d = base / "shared" / "speech"
-        if (d / "en_jfk.flac").is_file():
-            return d
-    return None
+    d = _speech_dir()
+    return d if (d / "en_jfk.flac").is_file() else None
 
 
 def _read(path: Path) -> np.ndarray:
@@ -47,7 +45,7 @@ def voice(name: str) -> np.ndarray:
         return np.concatenate([_read(d / f) for f in EXTRA_VOICES[name]])
     d = speech_dir()
     if d is None:
-        raise FileNotFoundError("../shared/speech not found beside the repository")
+        raise FileNotFoundError("tests/data/speech (or ../shared/speech) has no clips")
     return _read(d / f"{name}.flac")
 
 

@@ -1,17 +1,18 @@
-"""Real human speech with exact references (../shared/speech beside the repository, or
-$FIELDKIT_SPEECH_DIR): FLAC clips and one-line .txt references."""
+"""Real human speech with exact references (tests/data/speech, copied from ../shared/speech
+with its README; $FIELDKIT_SPEECH_DIR overrides): FLAC clips and one-line .txt references."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-SPEECH = Path(os.environ.get("FIELDKIT_SPEECH_DIR") or REPO.parent / "shared" / "speech")
-needs_speech = pytest.mark.skipif(not SPEECH.is_dir(), reason=f"no real speech clips at {SPEECH}")
+from tests.support.shared_files import missing, speech_dir
+
+SPEECH = speech_dir()
+needs_speech = pytest.mark.skipif(not (SPEECH / "en_jfk.flac").is_file(),
+                                  reason=missing(SPEECH, "the real speech clips with exact references"))
 
 
 def clip(name: str) -> tuple[np.ndarray, str]:
