@@ -4,10 +4,11 @@ private PulseAudio stopped at the end."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["tests.support.fixtures"]
 
 REPO = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent

@@ -4,8 +4,6 @@ out by hand, and `fieldkit agreement` on a real project."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from sqlmodel import select
 
 from fieldkit.agreement import Span, compare, session_agreement
 from fieldkit.errors import FieldkitError
+from tests.support.cli import fk as run_cli
 
 # 20 s in 2 s slices: slices 0..9.
 #   digression (state)  A: 0-6 s   -> slices 0,1,2      B: 2-8 s -> slices 1,2,3
@@ -143,8 +142,7 @@ def test_cli_prints_kappa_and_differences(tmp_path: Path):
     ws, h, sid = _project(tmp_path)
     h.close()
     env = {**os.environ, "FIELDKIT_HOME": str(tmp_path / "data"), "COLUMNS": "160"}
-    r = subprocess.run([sys.executable, "-m", "fieldkit", "agreement", "Pilot 1", "-p", "Pilot study"],
-                       capture_output=True, text=True, env=env, timeout=120)
+    r = run_cli(None, "agreement", "Pilot 1", "-p", "Pilot study", ok=False, env=env)
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "OB and KL, 10 slices of 2 s" in out
@@ -153,9 +151,7 @@ def test_cli_prints_kappa_and_differences(tmp_path: Path):
     quote = next(line for line in out.splitlines() if line.strip().startswith("Key quote"))
     assert "0.62" in quote and "substantial" in quote
     assert "Where they differ (3)" in out
-    r = subprocess.run([sys.executable, "-m", "fieldkit", "agreement", "Pilot 1", "-p", "Pilot study",
-                        "--window", "4"], capture_output=True, text=True, env=env, timeout=120)
+    r = run_cli(None, "agreement", "Pilot 1", "-p", "Pilot study", "--window", "4", ok=False, env=env)
     assert r.returncode == 0 and "5 slices of 4 s" in r.stdout, r.stderr
-    r = subprocess.run([sys.executable, "-m", "fieldkit", "agreement", "Pilot 1", "-p", "Pilot study",
-                        "--raters", "OB"], capture_output=True, text=True, env=env, timeout=120)
+    r = run_cli(None, "agreement", "Pilot 1", "-p", "Pilot study", "--raters", "OB", ok=False, env=env)
     assert r.returncode == 2 and "two researchers" in r.stderr and "Traceback" not in r.stderr

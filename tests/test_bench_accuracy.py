@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 
 import jiwer
 import pytest
 
 from fieldkit.bench import bench_accuracy, edit_distance, normalise, pooled
 from tests.support.real_speech import SPEECH, needs_speech
+from tests.support.cli import fk as run_cli
 
 
 @pytest.mark.parametrize("ref,hyp", [
@@ -49,13 +48,11 @@ def test_bench_accuracy_on_real_clips(tmp_path, monkeypatch):
     rtf, measured = speed_of("tiny.en")
     assert measured and rtf == pytest.approx(s.seconds / s.audio_s, rel=0.01)
     env = {**os.environ, "FIELDKIT_CACHE": str(tmp_path / "cache")}
-    r = subprocess.run([sys.executable, "-m", "fieldkit", "bench", "transcribe", "--speech", str(tmp_path),
-                        "--model", "tiny.en"], env=env, capture_output=True, text=True, timeout=300)
+    r = run_cli(None, "bench", "transcribe", "--speech", str(tmp_path), "--model", "tiny.en", ok=False, env=env)
     assert r.returncode == 0, r.stderr
     row = next(line for line in r.stdout.splitlines() if line.startswith("tiny.en"))
     assert row.split()[1] == "en" and float(row.split()[3]) == pytest.approx(s.wer, abs=0.001)
-    r = subprocess.run([sys.executable, "-m", "fieldkit", "models", "list"], env=env, capture_output=True,
-                       text=True, timeout=60)
+    r = run_cli(None, "models", "list", ok=False, env=env)
     assert "(measured)" in r.stdout
 
 

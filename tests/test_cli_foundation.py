@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import fk
+
 FIELDKIT = [sys.executable, "-m", "fieldkit"]
 
 
-def run(*args: str, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([*FIELDKIT, *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=120, **kw)
+def run(*args: str, env: dict | None = None):  # noqa: ANN201
+    """``fieldkit ARGS`` in this process (tests.support.cli), not asserting success."""
+    return fk(None, *args, ok=False, env=env)
 
 
 def test_version():

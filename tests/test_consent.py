@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 from sqlmodel import select
 
 from fieldkit.recording.recorder import Recorder, RecorderError
 from fieldkit.store.models import Event, EventKind, Informant, Session, SessionParticipant
+from tests.support.cli import fk as run_cli
 
 
 def test_consent_flow(project):
     env = {**os.environ, "FIELDKIT_HOME": str(project.folder.parent.parent)}
-    fk = [sys.executable, "-m", "fieldkit"]
     p = ["-p", project.folder.name]
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*fk, *args, *p], capture_output=True, text=True, env=env)
+        return run_cli(None, *args, *p, ok=False, env=env)
 
     assert run("informant", "add", "L01", "--name", "Kari Nordmann", "--role", "leder",
                "--organisation", "DPS", "--letter-sent", "2026-01-05", "--consent", "2026-01-20",

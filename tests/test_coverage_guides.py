@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
-import sys
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+from tests.support.cli import fk as run_cli
 
 
 def outline(title: str, questions: list[str]) -> dict:
@@ -80,8 +79,7 @@ def test_cli_coverage_one_table_per_guide(workspace) -> None:  # noqa: ANN001
     handle = workspace.create("Nettverksstudien", language="no")
     two_guides(handle)
     env = {**os.environ, "FIELDKIT_HOME": str(handle.folder.parent.parent), "COLUMNS": "220"}
-    r = subprocess.run([sys.executable, "-m", "fieldkit", "coverage", "-p", handle.folder.name],
-                       capture_output=True, text=True, env=env, timeout=120)
+    r = run_cli(None, "coverage", "-p", handle.folder.name, ok=False, env=env)
     assert r.returncode == 0, r.stderr
     out = r.stdout
     grp, obs = out.index("Coverage: Gruppeintervju"), out.index("Coverage: Observasjonsskjema")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import zipfile
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -18,6 +17,7 @@ from fieldkit.guides.store import import_guide
 from fieldkit.dayplan import day_plan, to_markdown
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Researcher, Session, SessionKind, SessionParticipant
+from tests.support.cli import fk as run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 DAY = date(2026, 3, 10)
@@ -105,8 +105,7 @@ def test_markdown_is_readable(tmp_path: Path):
 
 def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "FIELDKIT_HOME": str(root), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "fieldkit", "plan", "-p", "Nettverksstudien", *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return run_cli(None, "plan", "-p", "Nettverksstudien", *args, ok=False, env=env)
 
 
 def _docx_text(path: Path) -> list[str]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ from sqlmodel import select
 from fieldkit.privacy import crypto
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Informant, Session, TranscriptSegment
+from tests.support.cli import fk as run_cli
 
 WORDS = ["tverrfaglig", "Solbakken", "Hemmelighetsen"]
 
@@ -126,17 +125,12 @@ def test_tampered_record_is_not_accepted(tmp_path: Path):
 
 def test_cli_wrong_passphrase_and_locked_listing(tmp_path: Path):
     env = {**os.environ, "FIELDKIT_HOME": str(tmp_path), "FIELDKIT_PASSPHRASE": "god passfrase"}
-    fk = [sys.executable, "-m", "fieldkit"]
-    r = subprocess.run([*fk, "project", "new", "Kryptert", "--encrypt"], env=env,
-                       capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    r = run_cli(None, "project", "new", "Kryptert", "--encrypt", ok=False, env=env)
     assert r.returncode == 0 and "encrypted" in r.stdout, r.stderr
-    r = subprocess.run([*fk, "project", "list"], env={**env, "FIELDKIT_PASSPHRASE": "feil"},
-                       capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    r = run_cli(None, "project", "list", ok=False, env={**env, "FIELDKIT_PASSPHRASE": "feil"})
     assert r.returncode == 3 and "Wrong passphrase" in r.stderr and "Traceback" not in r.stderr
     env.pop("FIELDKIT_PASSPHRASE")
-    r = subprocess.run([*fk, "project", "list"], env=env, capture_output=True, text=True,
-                       stdin=subprocess.DEVNULL)
+    r = run_cli(None, "project", "list", ok=False, env=env)
     assert r.returncode == 0 and "(encrypted, locked)" in r.stdout
-    r = subprocess.run([*fk, "purge", "--project", "kryptert", "--informant", "X"], env=env,
-                       capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    r = run_cli(None, "purge", "--project", "kryptert", "--informant", "X", ok=False, env=env)
     assert r.returncode == 5 and "encrypted and locked" in r.stderr

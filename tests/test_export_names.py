@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_export import all_text
+from tests.support.builders import all_text
 
 
 def outline() -> dict:

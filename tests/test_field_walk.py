@@ -15,32 +15,23 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
 from sqlmodel import select
-from textual.widgets import Checkbox, DataTable, Input, Select, SelectionList, TextArea
+from textual.widgets import Checkbox, Input, Select, SelectionList, TextArea
 
 from fieldkit.projects import Workspace
 from fieldkit.tui.app import FieldkitApp
-from tests.test_tui_interview import _settle, _until
+from tests.support.cli import fk as cli
+from tests.support.wait import settle as _settle
+from tests.support.wait import until as _until
 
 REPO = Path(__file__).resolve().parent.parent
 GROUP_GUIDE = REPO / "guides" / "no-gruppeintervju-utviklingsnettverk.md"
 OBS_GUIDE = REPO / "guides" / "no-observasjon-samarbeidsmote.md"
 NAME = "Studie 001"
 SLUG = "studie-001"
-
-
-def cli(data: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    r = subprocess.run([sys.executable, "-m", "fieldkit", "--data-dir", str(data), *args],
-                       capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
-    if ok:
-        assert r.returncode == 0, (args, r.stdout, r.stderr)
-    return r
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -148,8 +139,7 @@ async def test_field_walk(tmp_path: Path):
         setup.query_one("#informant-search", Input).value = "Nettverk Sør"
         await lp.pause()
         setup.query_one("#select-all", Checkbox).value = True
-        await lp.pause()
-        assert sorted(setup.query_one("#informants", SelectionList).selected) == ["A01", "A02"]
+        await _until(lp, lambda: sorted(setup.query_one("#informants", SelectionList).selected) == ["A01", "A02"], "sorted(setup.query_one('#informants', SelectionList).sele...")
         for code in ("A01", "A02"):
             row = setup.consent_rows[code]
             for box in (".c-letter", ".c-written", ".c-recording"):

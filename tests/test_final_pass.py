@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from fieldkit.transcription.service import (
 )
 from tests.support.real_speech import joined, needs_speech
 from tests.support.speech import normalise
+from tests.support.cli import fk as run_cli
 
 pytestmark = [needs_speech, pytest.mark.slow]
 
@@ -166,8 +166,7 @@ def test_ranges_transcribe_only_their_part_and_add_up(english, tmp_path):
     env = {**os.environ, "FIELDKIT_HOME": str(english.folder.parent.parent)}
 
     def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "fieldkit", "transcribe", "Interview", "-p", "Eng", *args],
-                              env=env, capture_output=True, text=True, timeout=300)
+        return run_cli(None, "transcribe", "Interview", "-p", "Eng", *args, ok=False, env=env)
 
     r = cli("--from", "0:00:12", "--to", "00:00:18")
     assert r.returncode == 0, r.stderr
@@ -218,7 +217,7 @@ async def test_review_screen_marks_a_range_to_transcribe(english, workspace, tmp
 
     from fieldkit.tui.app import FieldkitApp
     from fieldkit.tui.screens.review import ReviewScreen
-    from tests.test_tui_interview import _settle
+    from tests.support.wait import settle as _settle
 
     sess, _ = _recorded(english, tmp_path)
     live = _rough_live(english, sess.id, texts=("rough one", "rough two"))   # 0-4 s and 5-9 s

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.builders import GUIDE_TEXT as GUIDE
 from sqlmodel import select
 
 from fieldkit.guides.coverage import (
@@ -23,34 +23,7 @@ from fieldkit.guides.parser import GuideError, parse_guide
 from fieldkit.guides.store import import_guide
 from fieldkit.paths import bundled
 from fieldkit.store.models import Event, EventKind, GuideVersion, Session
-
-GUIDE = """\
----
-title: Test guide
-language: no
-informant types: leder, fagperson
-header: Intervjuer; Sted og dato
----
-> Husk samtykke.
-
-## Bakgrunn (10 min)
-> Tema-instruks.
-- Hva er rollen din?
-  - Hvor lenge har du hatt den?
-  > Få fram nivået.
-  + eksempel en
-  + eksempel to
-- Hvem samarbeider du med? [only: leder]
-
-## Samarbeid
-- Hvordan fungerer møtene?
-  - Hvem deltar?
-  - Hvor ofte?
-- Hva skjer ved uenighet?
-
-## Avslutning [open] (5 min)
-- Noe mer?
-"""
+from tests.support.cli import fk as run_cli
 
 
 def test_parse_all_features():
@@ -136,8 +109,7 @@ def test_every_bundled_guide_passes_check():
     assert len(files) >= 4
     langs = []
     for f in files:
-        r = subprocess.run([sys.executable, "-m", "fieldkit", "guide", "check", str(f)],
-                           capture_output=True, text=True)
+        r = run_cli(None, "guide", "check", str(f), ok=False)
         assert r.returncode == 0, f"{f.name}: {r.stderr}"
         assert "OK:" in r.stdout
         langs.append(load_guide_file(f)[0].language)
@@ -150,8 +122,7 @@ def test_check_never_prints_a_traceback(tmp_path: Path):
     for name, data in odd.items():
         (tmp_path / name).write_bytes(data)
     for target in [*odd, "", "missing.md"]:
-        r = subprocess.run([sys.executable, "-m", "fieldkit", "guide", "check", str(tmp_path / target)],
-                           capture_output=True, text=True)
+        r = run_cli(None, "guide", "check", str(tmp_path / target), ok=False)
         assert r.returncode != 0 and "Traceback" not in r.stderr, (target, r.stderr)
         assert "fieldkit:" in r.stderr
 
@@ -273,28 +244,22 @@ def test_coverage_events_and_summaries(project):
 
 def test_cli_import_list_and_coverage(project, tmp_path):
     env = {**os.environ, "FIELDKIT_HOME": str(project.folder.parent.parent)}
-    fk = [sys.executable, "-m", "fieldkit"]
     guide = bundled("guides") / "no-leder-samhandling.md"
-    r = subprocess.run([*fk, "guide", "import", str(guide), "-p", project.folder.name],
-                       capture_output=True, text=True, env=env)
+    r = run_cli(None, "guide", "import", str(guide), "-p", project.folder.name, ok=False, env=env)
     assert r.returncode == 0 and "as version 1" in r.stdout, r.stderr
-    r = subprocess.run([*fk, "guide", "import", str(guide), "-p", project.folder.name],
-                       capture_output=True, text=True, env=env)
+    r = run_cli(None, "guide", "import", str(guide), "-p", project.folder.name, ok=False, env=env)
     assert "No change" in r.stdout
-    r = subprocess.run([*fk, "guide", "list", "-p", project.folder.name], capture_output=True,
-                       text=True, env=env)
+    r = run_cli(None, "guide", "list", "-p", project.folder.name, ok=False, env=env)
     assert "no-leder-samhandling" in r.stdout and "v1" in r.stdout
     with project.db.session() as s:
         v = s.exec(select(GuideVersion)).one()
     sess = _session(project, v, "Intervju 1")
     q = Guide.from_outline(v.outline).themes[0].questions[0]
     set_coverage(project.db, sess.id, q.id, "covered", position_ms=1)
-    r = subprocess.run([*fk, "coverage", "-p", project.folder.name, "--session", sess.id.hex[:8]],
-                       capture_output=True, text=True, env={**env, "COLUMNS": "200"})
+    r = run_cli(None, "coverage", "-p", project.folder.name, "--session", sess.id.hex[:8], ok=False, env={**env, "COLUMNS": "200"})
     assert r.returncode == 0, r.stderr
     assert "covered" in r.stdout and "Untouched themes: Samarbeidsarenaer" in r.stdout
-    r = subprocess.run([*fk, "coverage", "-p", project.folder.name], capture_output=True,
-                       text=True, env={**env, "COLUMNS": "200"})
+    r = run_cli(None, "coverage", "-p", project.folder.name, ok=False, env={**env, "COLUMNS": "200"})
     assert r.returncode == 0 and "✔" in r.stdout and "Not covered in 1 session(s)" in r.stdout
 
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldkit.guides.parser import GuideError, decode_guide_bytes, parse_guide
-from tests.test_guides import GUIDE
+from tests.support.builders import GUIDE_TEXT as GUIDE
 
 LINES = GUIDE.splitlines()
 PIECES = ["---", "title: X", "## ", "- ", "  - ", "> ", "  + ", "[open]", "[only: leder]", "{#a}",

@@ -252,7 +252,8 @@ def _palette(app) -> list[str]:  # noqa: ANN001
 
 
 async def _informants_app(tmp_path: Path):  # noqa: ANN202
-    from tests.test_tui_project import SLUG, _ws
+    from tests.support.screens import REGISTRY_SLUG as SLUG
+    from tests.support.screens import registry_project as _ws
 
     from fieldkit.tui.app import FieldkitApp
 
@@ -264,7 +265,8 @@ async def test_footer_help_palette_and_a_screen_in_norwegian_then_english(tmp_pa
     from textual.command import CommandPalette
     from textual.widgets import DataTable, Label, Static
 
-    from tests.test_tui_interview import _settle, _until
+    from tests.support.wait import settle as _settle
+    from tests.support.wait import until as _until
 
     app = await _informants_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:

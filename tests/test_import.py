@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,37 +13,14 @@ from sqlmodel import select
 from fieldkit.recording.audio import available_ms, load_audio
 from fieldkit.recording.importer import RecordingImportError, import_recording
 from fieldkit.store.models import Recording, RecordingFile, Session
+from tests.support.builders import encode_audio as _encode
+from tests.support.cli import fk as run_cli
 
 
 def _tone(seconds=2.0, sr=44100, channels=2) -> np.ndarray:
     t = np.arange(int(seconds * sr)) / sr
     x = (0.4 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     return np.stack([x] * channels, axis=1)
-
-
-def _encode(path: Path, codec: str, data: np.ndarray, sr: int = 44100) -> Path:
-    """Write a file in another codec (what a dictaphone would give us)."""
-    if codec == "vorbis":  # libsndfile writes Ogg Vorbis; PyAV's wheel has no encoder
-        sf.write(path, data, sr, format="OGG", subtype="VORBIS")
-        return path
-    import av
-
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream(codec, rate=sr)
-        stream.layout = "stereo"
-        frame_size = 1024
-        pts = 0
-        for i in range(0, len(data), frame_size):
-            chunk = np.ascontiguousarray(data[i:i + frame_size].T)
-            fmt = "fltp"
-            frame = av.AudioFrame.from_ndarray(chunk, format=fmt, layout="stereo")
-            frame.sample_rate, frame.pts = sr, pts
-            pts += chunk.shape[1]
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
 
 
 def _session(project, title="S"):
@@ -114,14 +89,11 @@ def test_import_cli_new_session_and_failure(project, tmp_path):
     env = {**os.environ, "FIELDKIT_HOME": str(project.folder.parent.parent)}
     good = tmp_path / "phone.wav"
     sf.write(good, _tone(1.0, 8000, 1), 8000)
-    fk = [sys.executable, "-m", "fieldkit", "import"]
-    r = subprocess.run([*fk, str(good), "-p", project.folder.name, "--title", "Telefonintervju 3"],
-                       capture_output=True, text=True, env=env)
+    r = run_cli(None, "import", str(good), "-p", project.folder.name, "--title", "Telefonintervju 3", ok=False, env=env)
     assert r.returncode == 0 and "1.0 s" in r.stdout, r.stderr
     bad = tmp_path / "bad.mp3"
     bad.write_text("nope")
-    r = subprocess.run([*fk, str(bad), "-p", project.folder.name, "--title", "Broken"],
-                       capture_output=True, text=True, env=env)
+    r = run_cli(None, "import", str(bad), "-p", project.folder.name, "--title", "Broken", ok=False, env=env)
     assert r.returncode == 7 and "cannot be read as audio" in r.stderr and "Traceback" not in r.stderr
     with project.db.session() as s:
         assert [x.title for x in s.exec(select(Session))] == ["Telefonintervju 3"]
@@ -134,12 +106,10 @@ def test_import_cli_recorded_at_sets_the_date(project, tmp_path):
     env = {**os.environ, "FIELDKIT_HOME": str(project.folder.parent.parent)}
     good = tmp_path / "dictaphone.wav"
     sf.write(good, _tone(1.0, 8000, 1), 8000)
-    fk = [sys.executable, "-m", "fieldkit", "import", str(good), "-p", project.folder.name]
-    r = subprocess.run([*fk, "--title", "Diktafon 1", "--recorded-at", "2026-02-10 14:05"],
-                       capture_output=True, text=True, env=env)
+    [sys.executable, "-m", "fieldkit", "import", str(good), "-p", project.folder.name]
+    r = run_cli(None, "import", str(good), "-p", project.folder.name, "--title", "Diktafon 1", "--recorded-at", "2026-02-10 14:05", ok=False, env=env)
     assert r.returncode == 0, r.stderr
-    r = subprocess.run([*fk, "--title", "Diktafon 2", "--recorded-at", "tirsdag"],
-                       capture_output=True, text=True, env=env)
+    r = run_cli(None, "import", str(good), "-p", project.folder.name, "--title", "Diktafon 2", "--recorded-at", "tirsdag", ok=False, env=env)
     assert r.returncode == 2 and "not a date and time like 2026-03-09 14:05" in r.stderr
     with project.db.session() as s:
         sessions = {x.title: x for x in s.exec(select(Session))}

@@ -15,7 +15,7 @@ from fieldkit.guides.store import import_guide
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Event, Researcher, SessionParticipant
 from fieldkit.tui.app import FieldkitApp
-from tests.test_tui_interview import _settle
+from tests.support.wait import settle as _settle
 
 REPO = Path(__file__).resolve().parent.parent
 OBS_GUIDE = REPO / "guides" / "no-observasjon-samarbeidsmote.md"

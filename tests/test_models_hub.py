@@ -12,8 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tarfile
 import threading
 import zipfile
@@ -24,6 +22,7 @@ import pytest
 
 from fieldkit.transcription import hub
 from fieldkit.transcription.models import ModelError, available_models, resolve_model
+from tests.support.cli import fk as run_cli
 
 TINY = resolve_model("tiny.en")
 
@@ -193,8 +192,7 @@ def test_download_unknown_name_and_unreachable_hub(cache, monkeypatch):
 @pytest.mark.slow
 def test_cli_download_then_use_and_transcribe(cache, fake_hub, tmp_path):
     env = {**os.environ, "FIELDKIT_HOME": str(tmp_path / "home")}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "fieldkit", *a], env=env,  # noqa: E731
-                                    capture_output=True, text=True, timeout=300)
+    run = lambda *a: run_cli(None, *a, ok=False, env=env)
     r = run("models", "list")
     assert r.returncode == 0 and "nb-whisper-small" in r.stdout and "large-v3-turbo" in r.stdout, r.stderr
     r = run("models", "download", "nb-whisper-tiny")
@@ -308,7 +306,6 @@ def test_project_models_live_model_and_doctor_advice(tmp_path):
         st, tip = set_project_model(h, "tiny.en", live=True)
         assert (st.model, st.live_model, st.for_live().model, tip) == ("base", "tiny.en", "tiny.en", None)
     env = {**os.environ, "FIELDKIT_HOME": str(home)}
-    r = subprocess.run([sys.executable, "-m", "fieldkit", "doctor"], env=env, capture_output=True, text=True,
-                       timeout=120)
+    r = run_cli(None, "doctor", ok=False, env=env)
     notes = [line for line in r.stdout.splitlines() if line.startswith("[NOTE]")]
     assert len(notes) == 1 and "Nordland" in notes[0] and "NB-Whisper" in notes[0], r.stdout

@@ -4,41 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import uuid
 import zipfile
-from pathlib import Path
 
 import pytest
 
 from fieldkit.errors import FieldkitError
-
-
-def laptop(tmp_path: Path, name: str):
-    from fieldkit.projects import Workspace
-
-    return Workspace(tmp_path / name).ensure()
-
-
-def snapshot(handle) -> dict:  # noqa: ANN001
-    """Every synced record's content hash, read back with the standard library's sqlite3
-    (independent of the code under test)."""
-    import hashlib
-    import sqlite3
-
-    con = sqlite3.connect(handle.db.path)
-    out = {}
-    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    for t in tables:
-        if t in {"alembic_version", "syncpeer", "syncbase", "syncconflict", "recordstate", "serveraudio"}:
-            continue
-        cols = [r[1] for r in con.execute(f"PRAGMA table_info({t})") if r[1] != "updated_at"]
-        for row in con.execute(f"SELECT {', '.join(cols)} FROM {t}"):
-            d = dict(zip(cols, row))
-            out[(t, str(d["id"]))] = hashlib.sha1(repr(sorted(d.items())).encode()).hexdigest()
-    con.close()
-    return out
+from tests.support.builders import edit_segment as _edit
+from tests.support.builders import laptop, snapshot
+from tests.support.builders import segment as _segment
+from tests.support.builders import segment_ids as _segment_ids
+from tests.support.cli import fk as run_cli
 
 
 @pytest.fixture
@@ -46,7 +21,7 @@ def two(tmp_path):
     """Laptop A with a built project, laptop B with the same project from A's pack."""
     from fieldkit.team.ops import merge_pack
     from fieldkit.team.pack import write_pack
-    from tests.test_export import build_project
+    from tests.support.builders import build_project
 
     a = laptop(tmp_path, "a")
     ha = a.create("Team study")
@@ -59,31 +34,6 @@ def two(tmp_path):
     yield a, ha, b, hb, built
     ha.close()
     hb.close()
-
-
-def _segment(handle, seg_id):  # noqa: ANN001
-    from fieldkit.store.models import TranscriptSegment
-
-    with handle.db.session() as s:
-        return s.get(TranscriptSegment, seg_id)
-
-
-def _edit(handle, seg_id, text):  # noqa: ANN001
-    from fieldkit.store.models import TranscriptSegment
-
-    with handle.db.transaction() as s:
-        seg = s.get(TranscriptSegment, seg_id)
-        seg.edited = text
-        s.add(seg)
-
-
-def _segment_ids(handle, n=3):  # noqa: ANN001
-    from sqlmodel import select
-
-    from fieldkit.store.models import TranscriptSegment
-
-    with handle.db.session() as s:
-        return [x.id for x in s.exec(select(TranscriptSegment).order_by(TranscriptSegment.id)).all()[:n]]
 
 
 def test_merge_copies_everything_and_twice_changes_nothing(two, tmp_path):
@@ -254,9 +204,7 @@ def test_damaged_truncated_and_newer_packs_change_nothing(two, tmp_path):
 
 def test_cli_pack_merge_twice(tmp_path):
     env = {**os.environ, "FIELDKIT_HOME": str(tmp_path / "a")}
-    run = lambda *args, home: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "fieldkit", *args], capture_output=True, text=True, timeout=120,
-        env={**env, "FIELDKIT_HOME": str(tmp_path / home)})
+    run = lambda *args, home: run_cli(None, *args, ok=False, env={**env, "FIELDKIT_HOME": str(tmp_path / home)})
     assert run("project", "new", "Felt", home="a").returncode == 0
     assert run("informant", "add", "-p", "Felt", "L01", home="a").returncode in (0, 2)
     r = run("project", "pack", "Felt", "-o", str(tmp_path / "f.fkpack"), home="a")
@@ -282,7 +230,7 @@ def test_deadline_purge_travels_in_a_pack(two, tmp_path):
     from fieldkit.store.models import Informant, Recording, TranscriptSegment
     from fieldkit.team.ops import merge_pack
     from fieldkit.team.pack import write_pack
-    from tests.test_sync import _add_recording
+    from tests.support.builders import add_recording as _add_recording
 
     a, ha, b, hb, built = two
     rel = _add_recording(hb)

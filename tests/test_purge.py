@@ -24,6 +24,7 @@ from fieldkit.store.models import (
     SessionParticipant,
     TranscriptSegment,
 )
+from tests.support.cli import fk as run_cli
 
 SR = 16000
 SECRET_WORDS = ["blåbærsyltetøy", "Kvitfjellsaken"]  # only Kari says these
@@ -127,15 +128,14 @@ def test_dry_run_and_unknown_code_cli(project, tmp_path):
     _build(project)
     data_dir = project.folder.parent.parent
     env = {**os.environ, "FIELDKIT_HOME": str(data_dir)}
-    cmd = [sys.executable, "-m", "fieldkit", "purge", "--project", project.folder.name]
-    r = subprocess.run([*cmd, "--informant", "L01", "--dry-run"], capture_output=True, text=True, env=env)
+    r = run_cli(None, "purge", "--project", project.folder.name, "--informant", "L01", "--dry-run", ok=False, env=env)
     assert r.returncode == 0, r.stderr
     assert "Would remove" in r.stdout and "Interview L01" in r.stdout
     with project.db.session() as s:
         assert s.exec(select(Informant).where(Informant.code == "L01")).first() is not None
-    r = subprocess.run([*cmd, "--informant", "X99", "--yes"], capture_output=True, text=True, env=env)
+    r = run_cli(None, "purge", "--project", project.folder.name, "--informant", "X99", "--yes", ok=False, env=env)
     assert r.returncode == 1 and "No informant with code 'X99'" in r.stderr
-    r = subprocess.run([*cmd, "--informant", "L02", "--yes"], capture_output=True, text=True, env=env)
+    r = run_cli(None, "purge", "--project", project.folder.name, "--informant", "L02", "--yes", ok=False, env=env)
     assert r.returncode == 0 and "Removed" in r.stdout
 
 
@@ -148,7 +148,7 @@ def test_purge_project_at_deadline(project):
         p.redaction_terms = ["ventelistene"]
     env = {**os.environ, "FIELDKIT_HOME": str(project.folder.parent.parent)}
     cmd = [sys.executable, "-m", "fieldkit", "purge", "--project", project.folder.name]
-    r = subprocess.run([*cmd, "--dry-run"], capture_output=True, text=True, env=env)
+    r = run_cli(None, "purge", "--project", project.folder.name, "--dry-run", ok=False, env=env)
     assert r.returncode == 0 and "4 audio files" not in r.stdout and "2 audio files" in r.stdout
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, input="wrong-name\n")
     assert r.returncode == 130  # not confirmed: nothing removed

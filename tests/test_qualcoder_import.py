@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_export import Built, build_project, export
+from tests.support.builders import Built, build_project, export
 
 NS = {"q": "urn:QDA-XML:project:1.0"}
 _QT_APP = None
@@ -281,7 +281,7 @@ def test_qualcoder_imports_the_demo(tmp_path: Path, monkeypatch, capsys) -> None
 def test_qualcoder_imports_the_audio_with_its_transcript(workspace, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     """Pseudonymisation off: the WAV inside the .qdpx arrives as QualCoder's audio file,
     with the transcript as its text."""
-    from tests.test_export import add_audio
+    from tests.support.builders import add_audio
 
     handle = workspace.create("Samarbeidsstudien", language="no")
     b = build_project(handle)

@@ -344,23 +344,6 @@ def test_microphone_test_reads_the_level_and_names_a_missing_device(tmp_path, mi
 # ---------------------------------------------------------------------------- a full disk
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 3 MB filesystem of its own (tmpfs), as a researcher's nearly full laptop disk."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
-    where = tmp_path / "small"
-    where.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", str(where)],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
 def _fieldkit(data: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "fieldkit", "--data-dir", str(data), *args],
                           capture_output=True, text=True, timeout=timeout)

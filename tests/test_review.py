@@ -6,15 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from tests.support.builders import words as _words
 from sqlmodel import select
 
-from fieldkit.consent import add_informant
 from fieldkit.errors import FieldkitError
-from fieldkit.guides.coverage import set_coverage
-from fieldkit.guides.store import import_guide
-from fieldkit.events import add_event
-from fieldkit.sessions.debrief import guide_of
-from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
 from fieldkit.store.models import Event, EventKind, Session, SessionStatus, TranscriptSegment
 from fieldkit.transcription.review import (
     assign_speaker, edit_segment, find_replace, find_segments, load_review, mark_quote, mark_reviewed,
@@ -22,25 +18,6 @@ from fieldkit.transcription.review import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def transcript(project):
-    import_guide(project.db, project.project_id, REPO / "guides" / "en-frontline-professionals.md")
-    add_informant(project, "I01", name="Kari Nordmann")
-    c = setup_choices(project)
-    lead, observer = c.researchers[0].id, c.researchers[1].id
-    sid = save_session(project, SessionPlan("Review me", guide_version_id=c.guides[0].version_id,
-                                            lead_id=lead, observer_id=observer, informants=["I01"]))
-    texts = ["So what do you do at work?", "I work at the NAV office, mostly with youth.",
-             "And who do you call when it gets difficult?", "Usually the nav office or the GP, eh, the doctor."]
-    with project.db.transaction() as s:
-        for n, t in enumerate(texts):
-            s.add(TranscriptSegment(session_id=sid, start_ms=n * 5000, end_ms=n * 5000 + 4500, verbatim=t))
-    guide = guide_of(project, sid)
-    set_coverage(project.db, sid, guide.themes[1].questions[0].id, "covered", position_ms=11_000, author_id=lead)
-    add_event(project.db, sid, "note", position_ms=6_000, author_id=observer, text="Youth team story")
-    return project, sid, lead, observer
 
 
 def _segs(project, sid):  # noqa: ANN001, ANN202
@@ -114,13 +91,6 @@ def test_quote_has_a_stable_reference_and_review_status(transcript):
     mark_reviewed(project, sid)
     with project.db.session() as s:
         assert s.get(Session, sid).status == SessionStatus.reviewed
-
-
-def _words(text: str, start: int, probs: list[float]) -> list[dict]:
-    toks = text.split()
-    assert len(toks) == len(probs)
-    return [{"w": (" " if i else "") + t, "s": start + 400 * i, "e": start + 400 * i + 350, "p": p}
-            for i, (t, p) in enumerate(zip(toks, probs))]
 
 
 def test_uncertain_words_in_order_and_not_in_edited_text(transcript):

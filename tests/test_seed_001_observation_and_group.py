@@ -19,8 +19,9 @@ from textual.widgets import DataTable, Input, Select, SelectionList, TextArea
 
 from fieldkit.projects import Workspace
 from fieldkit.tui.app import FieldkitApp
-from tests.test_field_walk import cli
-from tests.test_tui_interview import _settle, _until
+from tests.support.cli import fk as cli
+from tests.support.wait import settle as _settle
+from tests.support.wait import until as _until
 
 REPO = Path(__file__).resolve().parent.parent
 GROUP_GUIDE = REPO / "guides" / "no-gruppeintervju-utviklingsnettverk.md"

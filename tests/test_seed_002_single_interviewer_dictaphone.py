@@ -36,7 +36,7 @@ def _mp3(wav: Path, mp3: Path) -> Path:
     """The dictaphone's file: MP3, stereo (PyAV's LAME encoder, as test_import encodes)."""
     import numpy as np
 
-    from tests.test_import import _encode
+    from tests.support.builders import encode_audio as _encode
 
     data, sr = sf.read(wav, dtype="float32")
     return _encode(mp3, "libmp3lame", np.stack([data, data], axis=1), sr)

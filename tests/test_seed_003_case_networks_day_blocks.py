@@ -163,8 +163,7 @@ async def test_home_day_view(study, size):
         # Enter on a date line opens nothing; on a planned session its setup
         table.move_cursor(row=0)
         await pilot.press("enter")
-        await pilot.pause()
-        assert app.screen is home
+        await _until(pilot, lambda: app.screen is home, "app.screen is home")
         table.move_cursor(row=table.get_row_index(str(ids["Nettverk 1 leder"])))
         await pilot.press("enter")
         await _until(pilot, lambda: isinstance(app.screen, SetupScreen), "the setup screen")

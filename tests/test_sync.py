@@ -14,7 +14,11 @@ import pytest
 
 from fieldkit.errors import FieldkitError
 from tests.support import pg_server
-from tests.test_pack import _edit, _segment, _segment_ids, laptop, snapshot
+from tests.support.builders import add_recording as _add_recording
+from tests.support.builders import edit_segment as _edit
+from tests.support.builders import laptop, snapshot
+from tests.support.builders import segment as _segment
+from tests.support.builders import segment_ids as _segment_ids
 
 pytestmark = pytest.mark.skipif(pg_server.pg_bindir() is None and not os.environ.get("CI"),
                                 reason="PostgreSQL is not installed (CI installs it)")
@@ -70,7 +74,7 @@ def team(pg, tmp_path):
     """Laptop A (alice) with a project synced to the server, laptop B (bob) with its copy."""
     from fieldkit.team.server import init_project
     from fieldkit.team.sync import clone_project, sync_project
-    from tests.test_export import build_project
+    from tests.support.builders import build_project
 
     slug = "study-" + uuid.uuid4().hex[:6]
     init_project(pg.url(), slug, researchers=["alice", "bob"], supervisors=["carol"])
@@ -350,29 +354,6 @@ def test_kill_during_sync_leaves_both_sides_consistent(pg, team):
     assert snapshot(ha) == snapshot(hb)
     assert set(server_snapshot(pg, slug)) == set(snapshot(ha))
     assert _segment(hb, _segment_ids(ha)[1]).edited == "edited by A, cut off"
-
-
-def _add_recording(handle, seconds: float = 0.5):  # noqa: ANN001
-    """A real (short) FLAC file and its Recording/RecordingFile rows."""
-    import numpy as np
-    import soundfile as sf
-
-    from fieldkit.store.models import Recording, RecordingFile, RecordingState, Session
-
-    with handle.db.transaction() as s:
-        sess = Session(project_id=handle.project_id, title="Opptak")
-        s.add(sess)
-        s.flush()
-        rec = Recording(session_id=sess.id, state=RecordingState.complete, folder=f"audio/{sess.id}")
-        s.add(rec)
-        s.flush()
-        rel = f"audio/{sess.id}/part-001.flac"
-        (handle.folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        tone = (np.sin(np.arange(int(16000 * seconds)) / 5) * 8000).astype("int16")
-        sf.write(str(handle.folder / rel), tone, 16000)
-        s.add(RecordingFile(recording_id=rec.id, seq=1, path=rel, offset_ms=0,
-                            duration_ms=int(seconds * 1000), complete=True))
-    return rel
 
 
 def test_audio_reaches_the_server_only_when_the_team_chooses(pg, team):

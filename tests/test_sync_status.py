@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.test_pack import laptop
+from tests.support.builders import laptop
 
 
 def _team_project(tmp_path: Path):
@@ -19,7 +19,7 @@ def _team_project(tmp_path: Path):
     )
     from fieldkit.team.ops import merge_pack
     from fieldkit.team.pack import write_pack
-    from tests.test_export import build_project
+    from tests.support.builders import build_project
 
     a = laptop(tmp_path, "a")
     with a.create("Nettverk") as h:
@@ -130,8 +130,10 @@ async def test_conflicts_screen_lists_and_settles(tmp_path):
     from fieldkit.team.pack import write_pack
     from fieldkit.tui.app import FieldkitApp
     from fieldkit.tui.screens.conflicts import ConflictsScreen
-    from tests.test_export import build_project
-    from tests.test_pack import _edit, _segment, _segment_ids
+    from tests.support.builders import build_project
+    from tests.support.builders import edit_segment as _edit
+    from tests.support.builders import segment as _segment
+    from tests.support.builders import segment_ids as _segment_ids
 
     a = laptop(tmp_path, "a")
     ha = a.create("Felles")

@@ -10,8 +10,8 @@ from textual.widgets import Input, Select, SelectionList
 
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.export import ExportScreen
-from tests.test_export import REGISTRY_NAMES, all_text, build_project
-from tests.test_tui_interview import _settle
+from tests.support.builders import REGISTRY_NAMES, all_text, build_project
+from tests.support.wait import settle as _settle
 
 
 async def _export_screen(app, pilot, slug, session_id=None) -> ExportScreen:  # noqa: ANN001

@@ -55,8 +55,7 @@ async def test_home_lists_projects_and_sessions(tmp_path: Path):
         info = str(app.screen.query_one("#project-info", Static).render())
         assert "Deletion deadline in 12 days" in info and "111111" in info
         await pilot.press("down")
-        await pilot.pause()
-        assert table.row_count == 1 and table.get_row_at(0)[3] == "observation"
+        await _until(pilot, lambda: table.row_count == 1 and table.get_row_at(0)[3] == "observation", "table.row_count == 1 and table.get_row_at(0)[3] == 'obser...")
         assert "Deletion deadline" not in str(app.screen.query_one("#project-info", Static).render())
 
 
@@ -66,11 +65,9 @@ async def test_help_screen_opens_and_closes(tmp_path: Path):
     async with app.run_test() as pilot:
         await _loaded(app, pilot)
         await pilot.press("question_mark")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "HelpScreen"
+        await _until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", "type(app.screen).__name__ == 'HelpScreen'")
         await pilot.press("escape")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "HomeScreen"
+        await _until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", "type(app.screen).__name__ == 'HomeScreen'")
 
 
 async def test_command_palette_opens_project(tmp_path: Path):
@@ -151,21 +148,17 @@ async def test_locked_project_shows_nothing_until_unlocked(tmp_path: Path):
         assert table.row_count == 0
         assert "locked" in str(home.query_one("#project-info", Static).render())
         await pilot.press("u")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "UnlockScreen"
+        await _until(pilot, lambda: type(app.screen).__name__ == "UnlockScreen", "type(app.screen).__name__ == 'UnlockScreen'")
         await pilot.press(*"feil", "enter")
         await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert "Wrong passphrase" in str(app.screen.query_one("#unlock-error").render())
+        await _until(pilot, lambda: "Wrong passphrase" in str(app.screen.query_one("#unlock-error").render()), "'Wrong passphrase' in str(app.screen.query_one('#unlock-e...")
         await pilot.press(*"rett passfrase", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
         await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.screen is home
+        await _until(pilot, lambda: app.screen is home, "app.screen is home")
         home.select_project("gamma-secret")
-        await pilot.pause()
-        assert table.row_count == 1 and table.get_row_at(0)[0] == "Hidden session title"
+        await _until(pilot, lambda: table.row_count == 1 and table.get_row_at(0)[0] == "Hidden session title", "table.row_count == 1 and table.get_row_at(0)[0] == 'Hidde...")
 
 
 def test_quick_overview_reads_what_the_full_path_reads(tmp_path: Path):
@@ -223,5 +216,4 @@ async def test_project_named_on_the_command_line_is_opened_or_refused(tmp_path: 
         assert app.screen.current is None        # not Alpha study in its place
         assert "beta-study" in str(app.screen.query_one("#status", Static).render())
         await pilot.press("n")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "HomeScreen"
+        await _until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", "type(app.screen).__name__ == 'HomeScreen'")

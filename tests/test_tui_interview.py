@@ -4,18 +4,14 @@ virtual microphone)."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 from textual.widgets import Checkbox, Input, SelectionList, TextArea
 
-from fieldkit.consent import add_informant
-from fieldkit.guides.store import import_guide
 from fieldkit.sessions.debrief import guide_of
-from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
 from fieldkit.projects import Workspace
 from fieldkit.store.models import (
     Event, EventKind, Informant, Recording, RecordingFile, RecordingState, Researcher, Session,
@@ -24,59 +20,12 @@ from fieldkit.store.models import (
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.interview import InterviewScreen
 from tests.support import audio_env
-from tests.test_recording import small_disk  # noqa: F401 - a fixture (a 3 MB tmpfs)
-
-REPO = Path(__file__).resolve().parent.parent
-GUIDE = REPO / "guides" / "en-frontline-professionals.md"
-SLUG = "field-study"
-
-
-def _project(root: Path, informants: bool = True) -> Workspace:
-    ws = Workspace(root).ensure()
-    with ws.create("Field study", language="en") as h:
-        with h.db.transaction() as s:
-            s.add(Researcher(project_id=h.project_id, name="Ada Lead", initials="AL"))
-            s.add(Researcher(project_id=h.project_id, name="Ola Observer", initials="OO"))
-        import_guide(h.db, h.project_id, GUIDE)
-        if informants:
-            add_informant(h, "I01", name="Kari Nordmann", role="nurse", organisation="DPS",
-                          info_letter_sent_on=date(2026, 1, 5), written_consent_on=date(2026, 1, 9))
-            add_informant(h, "I02", name="Per Hansen", role="leader")
-    return ws
-
-
-def _planned(ws: Workspace, informants=("I01",)):  # noqa: ANN202
-    with ws.open(SLUG) as h:
-        c = setup_choices(h)
-        sid = save_session(h, SessionPlan("Interview A", guide_version_id=c.guides[0].version_id,
-                                          tag_scheme_id=next(i for i, n in c.schemes if n == "Interview"),
-                                          lead_id=c.researchers[0].id, observer_id=c.researchers[1].id,
-                                          informants=list(informants)))
-        return sid, c.researchers[0].id, c.researchers[1].id
-
-
-async def _settle(app, pilot, extra: float = 0.0) -> None:  # noqa: ANN001
-    """Let the screen's workers finish. A worker replaced by a newer one of its exclusive
-    group (the home screen's pollers) ends cancelled, which is not a failure: wait again
-    for what is left."""
-    from textual.worker import WorkerCancelled
-
-    await pilot.pause(extra)
-    for _ in range(100):
-        try:
-            await app.workers.wait_for_complete()
-            break
-        except WorkerCancelled:
-            await pilot.pause()
-    await pilot.pause()
-
-
-async def _until(pilot, check, timeout: float = 10.0) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not check():
-        assert loop.time() < end, "timed out waiting"
-        await pilot.pause(0.1)
+from tests.support.screens import GUIDE, REPO, SLUG  # noqa: F401 - REPO, GUIDE: for the reader
+from tests.support.screens import interview_project as _project
+from tests.support.screens import planned_session as _planned
+from tests.support.screens import recorded_session as _recorded_session
+from tests.support.wait import settle as _settle
+from tests.support.wait import until as _until
 
 
 def _events(ws: Workspace, sid, kind=None) -> list[Event]:  # noqa: ANN001
@@ -366,41 +315,6 @@ async def test_setup_to_recorded_interview_with_pause_stop_and_debrief(tmp_path:
 # ---------------------------------------------------------------------------- snapshots
 
 
-def _recorded_session(ws: Workspace):  # noqa: ANN202
-    """A session with a finished recording and events at fixed times (deterministic)."""
-    from fieldkit.sessions.live import tag_keys
-    from fieldkit.store.models import TranscriptSegment
-
-    sid, lead, observer = _planned(ws)
-    t0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
-    with ws.open(SLUG) as h:
-        guide = guide_of(h, sid)
-        tags = {t.code: t for t in tag_keys(h, sid)}
-        q = [q for _t, q in guide.iter_questions()]
-        with h.db.transaction() as s:
-            rec = Recording(session_id=sid, state=RecordingState.complete, folder="audio/x",
-                            clock_ms=754_000, duration_ms=754_000, started_at=t0)
-            s.add(rec)
-            sess = s.get(Session, sid)
-            sess.status, sess.starts_at = SessionStatus.recorded, t0
-            rows = [
-                (61_000, EventKind.tag, "key_quote", "", lead, tags["key_quote"].id, None),
-                (95_500, EventKind.coverage, "covered", q[0].id, lead, None, None),
-                (130_000, EventKind.note, "", "", observer, None, "Describes the weekly team meeting"),
-                (212_000, EventKind.tag, "digression", "", observer, tags["digression"].id, None),
-                (300_000, EventKind.coverage, "partly", q[1].id, lead, None, None),
-                (402_000, EventKind.tag, "follow_up", "", observer, tags["follow_up"].id, None),
-            ]
-            for n, (pos, kind, code, qid, author, tag_id, text) in enumerate(rows):
-                s.add(Event(session_id=sid, kind=kind, code=code, question_id=qid, created_by=author,
-                            tag_code_id=tag_id, text=text or "", position_ms=pos,
-                            end_ms=250_000 if code == "digression" else None,
-                            wall_time=t0.replace(minute=n + 1)))
-            s.add(TranscriptSegment(session_id=sid, start_ms=745_000, end_ms=751_000,
-                                    verbatim="so that is how the week usually goes"))
-    return sid
-
-
 def test_interview_screen_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare):
     monkeypatch.setenv("HOME", str(tmp_path))
     ws = _project(tmp_path / "data")
@@ -481,7 +395,7 @@ async def test_tag_keys_are_bindings_remapped_by_the_keymap(tmp_path: Path, monk
         await _until(pilot, lambda: len(iv.latencies) == 2)
         assert " K " in str(iv.query_one("#tag-legend").render())
         await pilot.press("q")       # q no longer stops ...
-        await pilot.pause()
+        await _settle(app, pilot)   # then the state must not have changed
         assert app.screen is iv
         await pilot.press("ctrl+e")  # ... ctrl+e does
         await _until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")

@@ -13,7 +13,12 @@ from textual.widgets import Checkbox
 
 from fieldkit import i18n
 from fieldkit.tui.app import FieldkitApp
-from tests.test_tui_interview import SLUG, _planned, _project, _recorded_session, _settle, _until
+from tests.support.screens import SLUG
+from tests.support.screens import interview_project as _project
+from tests.support.screens import planned_session as _planned
+from tests.support.screens import recorded_session as _recorded_session
+from tests.support.wait import settle as _settle
+from tests.support.wait import until as _until
 
 SCREENS = ["home", "setup", "interview", "review", "informants", "export", "help"]
 

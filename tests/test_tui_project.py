@@ -19,20 +19,11 @@ from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Informant, Session
 from fieldkit.tui.app import FieldkitApp
-from tests.test_tui_interview import _settle
-
-REPO = Path(__file__).resolve().parent.parent
-SLUG = "registry-study"
-
-
-def _ws(root: Path) -> Workspace:
-    ws = Workspace(root).ensure()
-    with ws.create("Registry study") as h:
-        add_informant(h, "I01", name="Kari Nordmann", role="nurse", organisation="DPS",
-                      info_letter_sent_on=date(2026, 1, 5), written_consent_on=date(2026, 1, 9),
-                      attributes={"years": 12})
-        add_informant(h, "I02", name="Per Hansen", role="leader", info_letter_sent_on=date(2026, 2, 1))
-    return ws
+from tests.support.screens import REGISTRY_SLUG as SLUG
+from tests.support.screens import REPO
+from tests.support.screens import registry_project as _ws
+from tests.support.wait import settle as _settle
+from tests.support.wait import until
 
 
 def _rows(table: DataTable) -> list[list[str]]:
@@ -55,8 +46,7 @@ async def test_informants_codes_consent_hidden_names_add_and_withdraw(tmp_path: 
         assert "no written consent yet" in rows[1][6]
         assert not any("Kari" in c or "Nordmann" in c for r in rows for c in r)   # names hidden
         await pilot.press("N")
-        await pilot.pause()
-        assert _rows(table)[0][1] == "Kari Nordmann"
+        await until(pilot, lambda: _rows(table)[0][1] == "Kari Nordmann", "_rows(table)[0][1] == 'Kari Nordmann'")
         await pilot.press("N")
         await pilot.pause()
         # add one: the form suggests the next free code
@@ -67,8 +57,7 @@ async def test_informants_codes_consent_hidden_names_add_and_withdraw(tmp_path: 
         form.query_one("#inf-code", Input).value = "I01"           # taken
         form.query_one("#inf-role", Input).value = "relative"
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert "already used" in str(form.query_one("#inf-error").render())
+        await until(pilot, lambda: "already used" in str(form.query_one("#inf-error").render()), "'already used' in str(form.query_one('#inf-error').render())")
         form.query_one("#inf-code", Input).value = "I03"
         form.query_one("#inf-name", Input).value = "Liv Berg"
         form.query_one("#inf-letter").value = True
@@ -257,7 +246,7 @@ async def test_joint_note_from_two_app_instances(tmp_path: Path):
 
     from fieldkit.sessions.debrief import load_debrief
     from fieldkit.tui.screens.debrief import DebriefScreen
-    from tests.test_tui_interview import _until
+    from tests.support.wait import until as _until
 
     ws, sid, lead, obs = _debrief_session(tmp_path / "data")
     a_app = FieldkitApp(data_dir=tmp_path / "data", project="Pair study")
@@ -342,8 +331,7 @@ async def test_setup_search_select_all_consent_ticks_plan_time_kept_by_ctrl_s(tm
         sel.select("L01")
         await pilot.pause()
         screen.query_one("#informant-search", Input).value = ""
-        await pilot.pause()
-        assert sel.option_count == 8 and sorted(sel.selected) == ["L01", "L03", "L04", "L05"]
+        await until(pilot, lambda: sel.option_count == 8 and sorted(sel.selected) == ["L01", "L03", "L04", "L05"], "sel.option_count == 8 and sorted(sel.selected) == ['L01',...")
         assert sorted(screen.consent_rows) == ["L01", "L03", "L04", "L05"]
         for code in ("L01", "L03"):
             row = screen.consent_rows[code]
@@ -395,10 +383,9 @@ async def test_setup_escape_asks_before_throwing_a_filled_form_away(tmp_path: Pa
         screen = await _setup(app, pilot)
         screen.query_one("#place", Input).value = "Vestby rådhus"
         await pilot.press("escape")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "ConfirmScreen"
+        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", "type(app.screen).__name__ == 'ConfirmScreen'")
         await pilot.press("n")                   # keep editing
-        await pilot.pause()
+        await _settle(app, pilot)   # then the state must not have changed
         assert app.screen is screen and screen.query_one("#place", Input).value == "Vestby rådhus"
         await pilot.press("escape")
         await pilot.pause()
@@ -420,12 +407,10 @@ async def test_setup_adds_researchers_on_the_spot_and_nothing_is_clipped(tmp_pat
         assert screen.query_one("#lead", Select).is_blank()
         for name, initials in (("Ingrid Berg", "IB"), ("Ola Nord", "ON")):
             await pilot.press("ctrl+n")
-            await pilot.pause()
-            assert type(app.screen).__name__ == "ResearcherForm"
+            await until(pilot, lambda: type(app.screen).__name__ == "ResearcherForm", "type(app.screen).__name__ == 'ResearcherForm'")
             await pilot.press(*name)
             app.screen.query_one("#res-institution", Input).value = "NTNU"
-            await pilot.pause()
-            assert app.screen.query_one("#res-initials", Input).value == initials   # suggested
+            await until(pilot, lambda: app.screen.query_one("#res-initials", Input).value == initials, "app.screen.query_one('#res-initials', Input).value == ini...")  # suggested
             await pilot.press("ctrl+s")
             await _settle(app, pilot)
         assert app.screen is screen
@@ -435,8 +420,7 @@ async def test_setup_adds_researchers_on_the_spot_and_nothing_is_clipped(tmp_pat
         # Ctrl+A works even while a text box has the focus (its own Ctrl+A is "start of line")
         screen.query_one("#place", Input).focus()
         await pilot.press("ctrl+a")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "InformantForm"
+        await until(pilot, lambda: type(app.screen).__name__ == "InformantForm", "type(app.screen).__name__ == 'InformantForm'")
         await pilot.press("escape")
         await pilot.pause()
         # the guide's header labels are shown whole, and the microphone test has a visible line
@@ -447,8 +431,7 @@ async def test_setup_adds_researchers_on_the_spot_and_nothing_is_clipped(tmp_pat
             "Organisasjoner", "Annen informasjon"}
         button, level = screen.query_one("#test-mic", Button), screen.query_one("#mic-level")
         button.scroll_visible(animate=False)
-        await pilot.pause()
-        assert button.region.height >= 1 and level.region.height >= 1 and level.region.width >= 30
+        await until(pilot, lambda: button.region.height >= 1 and level.region.height >= 1 and level.region.width >= 30, "button.region.height >= 1 and level.region.height >= 1 an...")
         assert "Test microphone" in str(button.label)
 
 
@@ -482,8 +465,7 @@ async def test_team_screen_adds_edits_researchers_and_changes_the_deadline(tmp_p
         assert "2027-02-28" in str(screen.query_one("#team-status").render())
         screen.query_one("#team-deadline", Input).value = "28.02"
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert "not a date" in str(screen.query_one("#team-status").render())
+        await until(pilot, lambda: "not a date" in str(screen.query_one("#team-status").render()), "'not a date' in str(screen.query_one('#team-status').rend...")
     with ws.open("studie-001") as h:
         p = h.project()
         assert (str(p.deletion_deadline), p.sikt_reference) == ("2027-02-28", "777777")

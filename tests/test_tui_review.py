@@ -12,8 +12,8 @@ from textual.widgets import Input, OptionList
 from fieldkit.store.models import Event, EventKind, Session, SessionStatus, TranscriptSegment
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.review import ReviewScreen
-from tests.test_review import transcript  # noqa: F401 - the fixture
-from tests.test_tui_interview import _settle
+from tests.support.wait import settle as _settle
+from tests.support.wait import until
 
 
 def _segs(project, sid):  # noqa: ANN001, ANN202
@@ -60,8 +60,7 @@ async def test_review_edit_speakers_find_replace_quote_and_reviewed(transcript, 
         assert segs[1].verbatim == "I work at the NAV office, mostly with youth."
         # find
         await pilot.press("slash", *"doctor", "enter")
-        await pilot.pause()
-        assert "doctor" in _cursor_text(screen)
+        await until(pilot, lambda: "doctor" in _cursor_text(screen), "'doctor' in _cursor_text(screen)")
         # replace
         await pilot.press("R")
         await pilot.pause()
@@ -77,15 +76,13 @@ async def test_review_edit_speakers_find_replace_quote_and_reviewed(transcript, 
         await pilot.press("j")
         await pilot.pause()
         await pilot.press("enter")
-        await pilot.pause()
-        assert _cursor_text(screen).startswith("And who do you call")   # the talk turned there at 0:11
+        await until(pilot, lambda: _cursor_text(screen).startswith("And who do you call"), "_cursor_text(screen).startswith('And who do you call')")  # the talk turned there at 0:11
         # verbatim view shows what was heard
         await pilot.press("v")
         await _settle(app, pilot)
         assert "showing verbatim" in str(screen.query_one("#review-title").render())
         await pilot.press("space")                                   # no audio: a message, no crash
-        await pilot.pause()
-        assert any("no audio" in n.message for n in app._notifications)
+        await until(pilot, lambda: any("no audio" in n.message for n in app._notifications), "any('no audio' in n.message for n in app._notifications)")
         await pilot.press("ctrl+r")
         await _settle(app, pilot)
     with project.db.session() as s:
@@ -114,7 +111,7 @@ async def test_review_from_home_and_escape_cancels_an_edit(transcript, workspace
 
 async def test_review_names_a_voice_once_and_jumps_between_uncertain_words(transcript, workspace):  # noqa: F811
     from fieldkit.transcription.review import UNCERTAIN_BELOW, UNCERTAIN_LEAD_MS
-    from tests.test_review import _words
+    from tests.support.builders import words as _words
 
     project, sid, lead, _ = transcript
     low = UNCERTAIN_BELOW - 0.3
@@ -141,26 +138,22 @@ async def test_review_names_a_voice_once_and_jumps_between_uncertain_words(trans
         assert "S1=AL" in str(screen.query_one("#review-speakers").render())
         # uncertain words: ] to the next, [ back; space would play from a second before the word
         await pilot.press("]")
-        await pilot.pause()
-        assert _cursor_text(screen).startswith("I work at the NAV office")
+        await until(pilot, lambda: _cursor_text(screen).startswith("I work at the NAV office"), "_cursor_text(screen).startswith('I work at the NAV office')")
         assert (screen.word_at.text, screen.play_span()) == ("work", (5400 - UNCERTAIN_LEAD_MS, 5750 + UNCERTAIN_LEAD_MS))
         prompt = screen.query_one("#review-list", OptionList).get_option_at_index(
             screen.query_one("#review-list", OptionList).highlighted).prompt
         assert any("underline" in str(span.style) and prompt.plain[span.start:span.end].strip() == "work"
                    for span in prompt.spans)
         await pilot.press("]")
-        await pilot.pause()
-        assert _cursor_text(screen).startswith("Usually") and screen.word_at.text == "doctor."
+        await until(pilot, lambda: _cursor_text(screen).startswith("Usually") and screen.word_at.text == "doctor.", "_cursor_text(screen).startswith('Usually') and screen.wor...")
         assert screen.play_span() == (15000 + 9 * 400 - UNCERTAIN_LEAD_MS, 15000 + 9 * 400 + 350 + UNCERTAIN_LEAD_MS)
         await pilot.press("]")                   # none later: it stays
-        await pilot.pause()
+        await _settle(app, pilot)   # then the state must not have changed
         assert screen.word_at.text == "doctor."
         await pilot.press("[")
-        await pilot.pause()
-        assert screen.word_at.text == "work" and _cursor_text(screen).startswith("I work")
+        await until(pilot, lambda: screen.word_at.text == "work" and _cursor_text(screen).startswith("I work"), "screen.word_at.text == 'work' and _cursor_text(screen).st...")
         await pilot.press("home")                # moving away: space plays the segment again
-        await pilot.pause()
-        assert screen.word_at is None and screen.play_span() is not None
+        await until(pilot, lambda: screen.word_at is None and screen.play_span() is not None, "screen.word_at is None and screen.play_span() is not None")
 
 
 def test_review_screen_snapshot(transcript, workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,  # noqa: F811

@@ -48,8 +48,9 @@ def fk(root: Path | str | None, *args: str, ok: bool = True, lang: str = "en", e
     umask = os.umask(0o022)
     os.umask(umask)
     try:
-        with runner.isolation(input=input, env=_env(root, lang, env)) as (out, err, _):
-            i18n.set_language(lang)
+        full = _env(root, lang, env)
+        with runner.isolation(input=input, env=full) as (out, err, _):
+            i18n.set_language(full["FIELDKIT_LANG"])
             try:
                 main(list(args))
                 code = 0

@@ -9,14 +9,21 @@ import asyncio
 async def until(pilot, condition, what: str = "the condition", deadline_s: float = 60.0, *,  # noqa: ANN001
                 timeout: float | None = None) -> None:
     """Let the app run until ``condition()`` holds (a generous deadline, not a timing;
-    ``timeout`` is another name for ``deadline_s``)."""
+    ``timeout`` is another name for ``deadline_s``). A condition that raises (the widget it
+    reads is not mounted yet) does not hold yet; at the deadline its error is the cause."""
     if timeout is not None:
         deadline_s = max(deadline_s, timeout)
     loop = asyncio.get_running_loop()
     end = loop.time() + deadline_s
-    while not condition():
+    while True:
+        try:
+            if condition():
+                return
+            problem = None
+        except Exception as exc:  # noqa: BLE001 - not there yet (a widget not mounted, a value still None)
+            problem = exc
         if loop.time() > end:
-            raise AssertionError(f"waited {deadline_s:.0f} s for {what}")
+            raise AssertionError(f"waited {deadline_s:.0f} s for {what}") from problem
         await pilot.pause(0.02)
 
 
