@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fieldkit.errors import ExitCode
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_number_means_one_thing():

@@ -23,7 +23,7 @@ from tests.support.cli import fk as cli
 from tests.support.wait import settle as _settle
 from tests.support.wait import until as _until
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GROUP_GUIDE = REPO / "guides" / "no-gruppeintervju-utviklingsnettverk.md"
 OBS_GUIDE = REPO / "guides" / "no-observasjon-samarbeidsmote.md"
 NAME = "Studie 001"

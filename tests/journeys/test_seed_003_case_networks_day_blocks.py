@@ -26,7 +26,7 @@ from fieldkit.privacy.pseudonym import attribution_label, label_warnings
 from tests.support.cli import fk
 from tests.support.wait import until as _until
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PROJECT = "Utviklingsnettverk"
 DAY1, DAY2 = date(2026, 5, 12), date(2026, 5, 13)
 pytestmark = pytest.mark.slow   # a whole study: several CLI runs and app sessions

@@ -19,7 +19,7 @@ from textual.widgets import OptionList, Static
 from tests.support.cli import fk
 from tests.support.wait import until as _until
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PROJECT = "Samhandling pilot"
 pytestmark = pytest.mark.slow   # a whole study: several CLI runs and app sessions
 

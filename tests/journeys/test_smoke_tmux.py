@@ -21,7 +21,7 @@ from tests.support.speech import EN_SENTENCES, HAVE_TTS, speak
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FIELDKIT = Path(sys.executable).parent / "fieldkit"
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from fieldkit import i18n
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TUI = REPO / "fieldkit" / "tui"
 TUI_FILES = sorted(p.relative_to(TUI).as_posix() for p in TUI.rglob("*.py"))
 

@@ -17,7 +17,7 @@ from fieldkit.store.models import Event, Researcher, SessionParticipant
 from fieldkit.tui.app import FieldkitApp
 from tests.support.wait import settle as _settle
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 OBS_GUIDE = REPO / "guides" / "no-observasjon-samarbeidsmote.md"
 GROUP_GUIDE = REPO / "guides" / "no-gruppeintervju-utviklingsnettverk.md"
 

@@ -19,7 +19,7 @@ from fieldkit.projects import Workspace
 from fieldkit.store.models import Researcher, Session, SessionKind, SessionParticipant
 from tests.support.cli import fk as run_cli
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DAY = date(2026, 3, 10)
 
 

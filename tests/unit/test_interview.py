@@ -25,7 +25,7 @@ from fieldkit.store.models import (
     Event, EventKind, Informant, Researcher, Session, SessionParticipant, SessionStatus, TranscriptSegment,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "guides" / "en-frontline-professionals.md"
 
 

@@ -17,7 +17,7 @@ from fieldkit.transcription.review import (
     quote_reference,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _segs(project, sid):  # noqa: ANN001, ANN202

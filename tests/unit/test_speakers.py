@@ -23,7 +23,7 @@ from tests.support.shared_files import speech_dir as speech_dir_path
 from tests.support.conversations import ALL_VOICES, conversation, diarization_error, speech_dir, word_error
 from tests.support.speech import needs_tts, speak
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(speech_dir() is None, reason=missing(speech_dir_path(), "the real voices the conversations are spliced from"))
 
 
