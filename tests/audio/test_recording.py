@@ -39,11 +39,8 @@ SR = 16000
 
 
 @pytest.fixture(scope="module")
-def mic():
-    problem = audio_env.start()
-    if problem:
-        pytest.skip(f"virtual microphone unavailable: {problem}")
-    return audio_env.DEVICE
+def mic(virtual_mic):   # the run's private PulseAudio (tests/conftest.py)
+    return virtual_mic
 
 
 def _session(project, title="S") -> Session:

@@ -94,7 +94,7 @@ def field(tmp_path: Path):
         record_session_consent(h, sid, "I01", True)
     speech = speak(" ".join(EN_SENTENCES[:4]), tmp_path / "speech.wav")
     env = {"FIELDKIT_HOME": str(home), "FIELDKIT_DEVICE": audio_env.DEVICE, "TERM": "xterm-256color",
-           "PULSE_SERVER": os.environ.get("PULSE_SERVER", ""), "HOME": os.environ.get("HOME", "/root")}
+           "HOME": os.environ.get("HOME", "/root"), **audio_env.client_env()}   # the run's private server
     tmux = Tmux(f"fieldkit-smoke-{os.getpid()}", {k: v for k, v in env.items() if v})
     yield ws, sid, tmux, speech
     tmux.kill()

@@ -27,13 +27,15 @@ pytestmark = pytest.mark.skipif(pg_server.pg_bindir() is None and not os.environ
 @pytest.fixture(scope="module")
 def pg():
     server = pg_server.start()
-    import psycopg
+    try:   # stopped whatever happens (tests/support/audio_env.py check finds a server left running)
+        import psycopg
 
-    with psycopg.connect(server.url(), autocommit=True) as conn:
-        for role in ("alice", "bob", "carol", "dave"):
-            conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{role}-pw'")
-    yield server
-    server.stop()
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            for role in ("alice", "bob", "carol", "dave"):
+                conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{role}-pw'")
+        yield server
+    finally:
+        server.stop()
 
 
 def url(pg, role):  # noqa: ANN001
