@@ -33,6 +33,7 @@ from fieldkit.store.models import (
     SessionParticipant,
 )
 from tests.support import audio_env
+from tests.support.cli import fk_process
 
 pytestmark = pytest.mark.audio
 SR = 16000
@@ -342,8 +343,8 @@ def test_microphone_test_reads_the_level_and_names_a_missing_device(tmp_path, mi
 
 
 def _fieldkit(data: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fieldkit", "--data-dir", str(data), *args],
-                          capture_output=True, text=True, timeout=timeout)
+    """A real process: on a full disk its exit status and last words are the point."""
+    return fk_process(data, *args, ok=False, timeout=timeout)
 
 
 def _fill(folder: Path, leave: int = 0) -> Path:
