@@ -19,6 +19,7 @@ from tests.support.builders import edit_segment as _edit
 from tests.support.builders import laptop, snapshot
 from tests.support.builders import segment as _segment
 from tests.support.builders import segment_ids as _segment_ids
+from tests.support.cli import fk as run_cli
 
 pytestmark = pytest.mark.skipif(pg_server.pg_bindir() is None and not os.environ.get("CI"),
                                 reason="PostgreSQL is not installed (CI installs it)")
@@ -397,13 +398,10 @@ def test_server_with_a_newer_schema_is_refused(pg, team):
 
 
 def test_server_init_command(pg):
-    r = subprocess.run([sys.executable, "-m", "fieldkit", "server", "init", pg.url(), "--project",
-                        "cli-made", "--researcher", "alice", "--supervisor", "carol"],
-                       capture_output=True, text=True, timeout=120)
+    r = run_cli(None, "server", "init", pg.url(), "--project", "cli-made", "--researcher", "alice", "--supervisor", "carol", ok=False)
     assert r.returncode == 0, r.stderr
     assert "Created schema fk_cli_made" in r.stdout and "admin-secret" not in r.stdout
-    r = subprocess.run([sys.executable, "-m", "fieldkit", "server", "init", pg.url(), "--project",
-                        "cli-made", "--researcher", "nobody_here"], capture_output=True, text=True, timeout=120)
+    r = run_cli(None, "server", "init", pg.url(), "--project", "cli-made", "--researcher", "nobody_here", ok=False)
     assert r.returncode != 0 and "no login role 'nobody_here'" in r.stderr and "Traceback" not in r.stderr
 
 

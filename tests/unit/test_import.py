@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -106,7 +105,6 @@ def test_import_cli_recorded_at_sets_the_date(project, tmp_path):
     env = {**os.environ, "FIELDKIT_HOME": str(project.folder.parent.parent)}
     good = tmp_path / "dictaphone.wav"
     sf.write(good, _tone(1.0, 8000, 1), 8000)
-    [sys.executable, "-m", "fieldkit", "import", str(good), "-p", project.folder.name]
     r = run_cli(None, "import", str(good), "-p", project.folder.name, "--title", "Diktafon 1", "--recorded-at", "2026-02-10 14:05", ok=False, env=env)
     assert r.returncode == 0, r.stderr
     r = run_cli(None, "import", str(good), "-p", project.folder.name, "--title", "Diktafon 2", "--recorded-at", "tirsdag", ok=False, env=env)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -147,13 +145,12 @@ def test_purge_project_at_deadline(project):
         p = s.get(Project, project.project_id)
         p.redaction_terms = ["ventelistene"]
     env = {**os.environ, "FIELDKIT_HOME": str(project.folder.parent.parent)}
-    cmd = [sys.executable, "-m", "fieldkit", "purge", "--project", project.folder.name]
     r = run_cli(None, "purge", "--project", project.folder.name, "--dry-run", ok=False, env=env)
     assert r.returncode == 0 and "4 audio files" not in r.stdout and "2 audio files" in r.stdout
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, input="wrong-name\n")
+    r = run_cli(None, "purge", "--project", project.folder.name, ok=False, env=env, input="wrong-name\n")
     assert r.returncode == 130  # not confirmed: nothing removed
     assert (project.folder / "audio" / str(ids["group"]) / "000.flac").exists()
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, input=project.folder.name + "\n")
+    r = run_cli(None, "purge", "--project", project.folder.name, ok=False, env=env, input=project.folder.name + "\n")
     assert r.returncode == 0, r.stderr
     assert _scan(project.folder, ["Kari", "Nordmann", "Hansen", "ventelistene", "Arkivskap"]) == []
     assert [p for p in (project.folder / "audio").rglob("*") if p.is_file()] == []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from tests.support.shared_files import missing
 from tests.support.shared_files import speech_dir as speech_dir_path
 from tests.support.conversations import ALL_VOICES, conversation, diarization_error, speech_dir, word_error
 from tests.support.speech import needs_tts, speak
+from tests.support.cli import fk as run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(speech_dir() is None, reason=missing(speech_dir_path(), "the real voices the conversations are spliced from"))
@@ -29,8 +29,7 @@ pytestmark = pytest.mark.skipif(speech_dir() is None, reason=missing(speech_dir_
 
 def _cli(project, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "FIELDKIT_HOME": str(project.folder.parent.parent)}
-    return subprocess.run([sys.executable, "-m", "fieldkit", *args], capture_output=True, text=True, env=env,
-                          timeout=600)
+    return run_cli(None, *args, ok=False, env=env)
 
 
 def _segs(project, sid):  # noqa: ANN001, ANN202

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 from tests.support.builders import laptop
+from tests.support.cli import fk as run_cli
 
 
 def _team_project(tmp_path: Path):
@@ -80,9 +79,7 @@ def test_overview_counts(tmp_path):
 
 def test_status_command(tmp_path):
     a, b = _team_project(tmp_path)
-    r = subprocess.run([sys.executable, "-m", "fieldkit", "status", "-p", "Nettverk"],
-                       capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "FIELDKIT_HOME": str(b.root)})
+    r = run_cli(None, "status", "-p", "Nettverk", ok=False, env={**os.environ, "FIELDKIT_HOME": str(b.root)})
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].startswith("Nettverk: sessions held 1, planned 4")
