@@ -1,8 +1,9 @@
 # Shortcuts for people who have make; the scripts work without it. CONTRIBUTING.md explains each.
 VENV ?= .venv
 PYTEST = $(VENV)/bin/python -m pytest
-# the fast lane: everything but real-time audio, PostgreSQL and whole-study journeys, in parallel
-FAST = -n auto -m "not audio and not team and not journey" -q -p no:cacheprovider
+# the fast lane: everything but real-time audio, PostgreSQL, whole-study journeys and slow tests
+# (real models), in parallel
+FAST = -n auto -m "not audio and not team and not journey and not slow" -q -p no:cacheprovider
 
 .PHONY: run setup dev test test-fast
 run:
