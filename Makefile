@@ -15,5 +15,5 @@ dev:              # the app on the demo project in a throwaway data folder (neve
 	FIELDKIT_HOME=$$home $(VENV)/bin/fieldkit --project demo
 test:             # the full suite, as CI runs it
 	./scripts/test
-test-fast:        # the fast lane (under 90 s on a 2-core laptop)
+test-fast:        # the fast lane (meant to stay under 90 s on an idle 2-core laptop)
 	$(PYTEST) $(FAST)
