@@ -22,7 +22,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tests import audio_env  # noqa: E402
+from tests.support import audio_env  # noqa: E402
 
 PASS = "bench passphrase"
 

@@ -34,8 +34,8 @@ def main() -> None:
     from fieldkit.team.pack import write_pack
     from fieldkit.team.server import init_project
     from fieldkit.team.sync import clone_project, sync_project
-    from tests import pg_server
-    from tests.test_export import build_project, generate_sessions
+    from tests.support import pg_server
+    from tests.support.builders import build_project, generate_sessions
 
     server = pg_server.start()
     try:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tests import audio_env  # noqa: E402
+from tests.support import audio_env  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:
