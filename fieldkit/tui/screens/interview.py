@@ -7,10 +7,9 @@ transcription, the event writer and the session clock; the screen turns keys int
 calls and its news into notifications.
 
 One keypress, no dialog: tag keys from the project's tag scheme (real bindings, id
-``tag.<code>``, remappable in the keymap), ``c``/``x``/``s`` for coverage, ``1``-``9``
-for probes, space for a plain mark, ``n`` for a note whose time is the moment ``n`` was
-pressed. Every keypress takes its audio position at once (from the Key event's own
-timestamp) and is stored by the runtime's event writer thread; the screen reads the
+``tag.<code>``, remappable in the keymap), coverage, probes, a plain mark, and a note whose
+time is the moment its key was pressed (the keys are the BINDINGS below). Every keypress
+takes its audio position at once (from the Key event's own timestamp) and is stored by the runtime's event writer thread; the screen reads the
 shared database every half second, so each terminal shows the other's events within a
 second.
 """

@@ -1,14 +1,11 @@
 """Review: the transcript against the audio, with the notes and tags in place.
 
-Segments and events are one list in time order. Keys: Enter/e edits the segment under
-the cursor (the edited layer: what was heard stays as it was), 1-9 assign a speaker to
-the segment, a says who a voice is for all its segments ("S2 is L03"), space plays the
-segment (or the uncertain word just jumped to), ] / [ jump to the next/previous
-uncertain word (underlined and dimmed) and play it from a second before, / finds, R replaces, q marks a
-quote, n/N and t/T jump to the next/previous note or tag, j jumps to a theme, v shows
-verbatim or edited, Ctrl+R marks the session reviewed, K shows the observer agreement
-(kappa per tag code between the two researchers who tagged, and the moments they differ:
-Enter on one jumps there).
+Segments and events are one list in time order. The researcher edits the readable layer
+(what was heard stays as it was), assigns speakers and says who a voice is for all its
+segments, plays a segment or an uncertain word, finds and replaces, marks quotes, jumps
+between notes, tags, themes and uncertain words, and sees the observer agreement (kappa
+per tag code between the two researchers who tagged, and the moments they differ).
+The keys are the BINDINGS below (the help screen and the palette list them from there).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Session setup: kind, guide, informants (or a new one on the spot), lead and observer,
 place, the guide's header fields, the consent check per participant, and a microphone
-test. Ctrl+S keeps the plan for later; Ctrl+R starts the interview. Recording cannot
+test. The plan can be kept for later or the interview started. Recording cannot
 start while a participant has not consented to it: the interview can still be held
 with notes only."""
 
