@@ -191,7 +191,7 @@ class KeyRow:
 
 def key_rows(*nodes) -> list[KeyRow]:  # noqa: ANN002 - a screen, then the app
     """The commands of ``nodes``' bindings, in the order they were declared, one row per
-    binding id (a command on two keys is one row), with the keys after the keymap; a run
+    command (a command on two keys is one row), with the keys after the keymap; a run
     of digit keys for one action (probes 1-9, speakers 1-9) is one row. Textual's own
     bindings that explain nothing (no tooltip, system ones) are left out, and so are the
     focus keys (Tab) of every screen."""
@@ -206,7 +206,8 @@ def key_rows(*nodes) -> list[KeyRow]:  # noqa: ANN002 - a screen, then the app
             if b.system or not b.tooltip or b.key in ("tab", "shift+tab"):
                 continue
             m = _RANGE.match(b.action)
-            ident = ("range", m.group(1)) if m and b.key.isdigit() else (b.id or b.action)
+            # one row per command: Help on ? and on F1 (two ids, one action) is one row
+            ident = ("range", m.group(1)) if m and b.key.isdigit() else b.action.removeprefix("app.")
             key = b.key_display or _key(b.key)   # a key the keymap moved has no key_display
             row = rows.get(ident)
             if row is None:
