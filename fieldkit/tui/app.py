@@ -14,7 +14,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 from fieldkit.i18n import N_, _
-from fieldkit.tui.commands import SHELL_KEYS, FieldkitCommands  # noqa: F401 - SHELL_KEYS for screens
+from fieldkit.tui.commands import HELP_TIP, QUIT_TIP, SHELL_KEYS, FieldkitCommands  # noqa: F401 - SHELL_KEYS for screens
 
 
 #: Textual's own palette commands, in words that do not clash with fieldkit's (a guide's
@@ -37,9 +37,9 @@ class FieldkitApp(App[None]):
     CSS_PATH = "fieldkit.tcss"
     COMMANDS = App.COMMANDS | {FieldkitCommands}
     BINDINGS = [
-        Binding("question_mark", "help", N_("Help"), key_display="?", id="app.help"),
-        Binding("f1", "help", N_("Help"), show=False, id="app.help_f1"),
-        Binding("ctrl+q", "quit", N_("Quit"), priority=True, id="app.quit"),
+        Binding("question_mark", "help", N_("Help"), key_display="?", id="app.help", tooltip=HELP_TIP),
+        Binding("f1", "help", N_("Help"), show=False, id="app.help_f1", tooltip=HELP_TIP),
+        Binding("ctrl+q", "quit", N_("Quit"), priority=True, id="app.quit", tooltip=QUIT_TIP),
     ]
 
     def __init__(self, data_dir: str | Path | None = None, project: str | None = None,
@@ -77,6 +77,11 @@ class FieldkitApp(App[None]):
             self.notify(exc.message + (f" {exc.hint}" if exc.hint else ""), title=_("Keymap not used"),
                         severity="error", timeout=15)
         if keymap:
+            from fieldkit.tui.keymap import resolve_old_ids
+
+            keymap, warnings = resolve_old_ids(keymap)
+            for warning in warnings:
+                self.notify(warning, title=_("Keymap"), severity="warning", timeout=15)
             self.set_keymap(keymap)
 
         self.push_screen(HomeScreen(initial_project=self.initial_project))

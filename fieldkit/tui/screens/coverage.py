@@ -21,8 +21,8 @@ LEGEND = N_("✓ covered   ½ partly   – skipped   · not yet   (blank: not in
 class CoverageScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("g", "next_guide", N_("Next guide")),
-        Binding("escape", "back", N_("Back")),
+        Binding("g", "next_guide", N_("Next guide"), id="coverage.next_guide", tooltip=N_("the next guide of the project")),
+        Binding("escape", "back", N_("Back"), id="coverage.back", tooltip=N_("back to the previous screen")),
     ]
 
     class Loaded(Message):

@@ -34,8 +34,8 @@ WATCH_SECONDS = 1.5
 class DebriefScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("ctrl+s", "save", N_("Save")),
-        Binding("escape", "done", N_("Done")),
+        Binding("ctrl+s", "save", N_("Save"), id="debrief.save", tooltip=N_("save your impressions and the joint note")),
+        Binding("escape", "done", N_("Done"), id="debrief.done", tooltip=N_("save and finish the debrief")),
     ]
 
     class TranscriptNews(Message):

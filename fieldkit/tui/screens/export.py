@@ -29,8 +29,8 @@ MODES = [(N_("Pseudonym codes (I01 …)"), "code"), (N_("Role labels (nurse, lea
 
 class ExportScreen(ProjectScreen[None]):
     BINDINGS = [
-        Binding("ctrl+s", "export", N_("Export")),
-        Binding("escape", "back", N_("Back")),
+        Binding("ctrl+s", "export", N_("Export"), id="export.export", tooltip=N_("write the chosen sessions in the chosen formats")),
+        Binding("escape", "back", N_("Back"), id="export.back", tooltip=N_("back to the previous screen")),
     ]
 
     class Sessions(Message):

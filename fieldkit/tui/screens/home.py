@@ -48,18 +48,18 @@ def _kind_word(kind: str) -> str:
 class HomeScreen(Screen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("enter", "open_session", N_("Open session"), show=False),
-        Binding("n", "new_session", N_("New")),
-        Binding("v", "review", N_("Review"), show=False),   # Enter opens a finished session in review
-        Binding("d", "day_view", N_("Days")),     # sessions per date and site, and what is still to plan
-        Binding("i", "informants", N_("Informants")),
-        Binding("t", "team", N_("Team")),
-        Binding("m", "matrix", N_("Coverage")),
-        Binding("e", "export", N_("Export")),
-        Binding("r", "refresh", N_("Refresh"), show=False),
-        Binding("u", "unlock", N_("Unlock project"), show=False),   # the locked project says so
-        Binding("C", "conflicts", N_("Team conflicts"), show=False),
-        Binding("tab", "focus_next", N_("Next pane"), show=False),
+        Binding("enter", "open_session", N_("Open session"), show=False, id="home.open_session", tooltip=N_("open the session: a planned one in setup, a running one as the observer, a finished one in review")),
+        Binding("n", "new_session", N_("New"), id="home.new_session", tooltip=N_("plan a new session")),
+        Binding("v", "review", N_("Review"), show=False, id="home.review", tooltip=N_("review the chosen session")),   # Enter opens a finished session in review
+        Binding("d", "day_view", N_("Days"), id="home.day_view", tooltip=N_("sessions per date and site, and what is still to plan")),     # sessions per date and site, and what is still to plan
+        Binding("i", "informants", N_("Informants"), id="home.informants", tooltip=N_("the project's informants and their consent")),
+        Binding("t", "team", N_("Team"), id="home.team", tooltip=N_("the project's team (researchers), deletion deadline and Sikt reference")),
+        Binding("m", "matrix", N_("Coverage"), id="home.matrix", tooltip=N_("which guide questions each session covered")),
+        Binding("e", "export", N_("Export"), id="home.export", tooltip=N_("export sessions (Word, REFI-QDA, ELAN, subtitles, CSV, XLSX)")),
+        Binding("r", "refresh", N_("Refresh"), show=False, id="home.refresh", tooltip=N_("Read the data folder again")),
+        Binding("u", "unlock", N_("Unlock project"), show=False, id="home.unlock", tooltip=N_("unlock a locked project")),   # the locked project says so
+        Binding("C", "conflicts", N_("Team conflicts"), show=False, id="home.conflicts", tooltip=N_("edits from the team that clash, to settle")),
+        Binding("tab", "focus_next", N_("Next pane"), show=False, id="home.focus_next", tooltip=N_("the next pane")),
     ]
 
     class Loaded(Message):

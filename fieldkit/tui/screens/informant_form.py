@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from fieldkit.i18n import N_, _
+from fieldkit.tui.commands import HELP_KEYS
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -23,7 +24,7 @@ FIELDS = [("code", N_("Code")), ("name", N_("Name")), ("role", N_("Role")), ("or
 
 
 class InformantForm(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "cancel", N_("Cancel")), Binding("ctrl+s", "save", N_("Save"))]
+    BINDINGS = [*HELP_KEYS, Binding("escape", "cancel", N_("Cancel"), id="informant_form.cancel", tooltip=N_("close without changing anything")), Binding("ctrl+s", "save", N_("Save"), id="informant_form.save", tooltip=N_("save the informant"))]
 
     def __init__(self, handle: "ProjectHandle") -> None:
         super().__init__()

@@ -7,10 +7,9 @@ transcription, the event writer and the session clock; the screen turns keys int
 calls and its news into notifications.
 
 One keypress, no dialog: tag keys from the project's tag scheme (real bindings, id
-``tag.<code>``, remappable in the keymap), ``c``/``x``/``s`` for coverage, ``1``-``9``
-for probes, space for a plain mark, ``n`` for a note whose time is the moment ``n`` was
-pressed. Every keypress takes its audio position at once (from the Key event's own
-timestamp) and is stored by the runtime's event writer thread; the screen reads the
+``tag.<code>``, remappable in the keymap), coverage, probes, a plain mark, and a note whose
+time is the moment its key was pressed (the keys are the BINDINGS below). Every keypress
+takes its audio position at once (from the Key event's own timestamp) and is stored by the runtime's event writer thread; the screen reads the
 shared database every half second, so each terminal shows the other's events within a
 second.
 """
@@ -47,22 +46,23 @@ WHO_WINDOW_S = 3.0
 class InterviewScreen(ProjectScreen[None]):
     AUTO_FOCUS = ""  # nothing focused: single keys first; n goes to the note line
     BINDINGS = [
-        Binding("up", "question(-1)", N_("Prev Q"), show=False, id="interview.prev_question"),
-        Binding("down", "question(1)", N_("Next Q"), show=False, id="interview.next_question"),
-        Binding("left", "theme(-1)", N_("Prev theme"), show=False, id="interview.prev_theme"),
-        Binding("right", "theme(1)", N_("Next theme"), show=False, id="interview.next_theme"),
-        Binding("c", "cover('covered')", N_("Covered"), id="interview.covered"),
-        Binding("x", "cover('partly')", N_("Partly"), id="interview.partly"),
-        Binding("s", "cover('skipped')", N_("Skipped"), id="interview.skipped"),
-        Binding("w", "returned", N_("Went back"), show=False, id="interview.went_back"),
-        Binding("n", "note", N_("Note"), id="interview.note"),
-        Binding("space", "marker", N_("Mark"), show=False, id="interview.mark"),
-        Binding("p", "pause", N_("Pause"), id="interview.pause"),
-        Binding("ctrl+f", "follow", N_("Follow lead"), id="interview.follow_lead"),
-        Binding("q", "stop", N_("Stop"), id="interview.stop"),
-        Binding("ctrl+t", "toggle_tail", N_("Transcript"), show=False, id="interview.transcript"),
-        Binding("escape", "leave_note", N_("Keys"), show=False, id="interview.leave_note"),
-    ] + [Binding(str(d), f"probe({d})", N_("Probe {d}").format(d=d), show=False, id=f"interview.probe_{d}") for d in range(1, 10)]
+        Binding("up", "question(-1)", N_("Prev Q"), show=False, id="interview.prev_question", tooltip=N_("the previous question of the guide")),
+        Binding("down", "question(1)", N_("Next Q"), show=False, id="interview.next_question", tooltip=N_("the next question of the guide")),
+        Binding("left", "theme(-1)", N_("Prev theme"), show=False, id="interview.prev_theme", tooltip=N_("the previous theme of the guide")),
+        Binding("right", "theme(1)", N_("Next theme"), show=False, id="interview.next_theme", tooltip=N_("the next theme of the guide")),
+        Binding("c", "cover('covered')", N_("Covered"), id="interview.covered", tooltip=N_("this question is covered (moves on)")),
+        Binding("x", "cover('partly')", N_("Partly"), id="interview.partly", tooltip=N_("partly covered")),
+        Binding("s", "cover('skipped')", N_("Skipped"), id="interview.skipped", tooltip=N_("skipped (moves on)")),
+        Binding("w", "returned", N_("Went back"), show=False, id="interview.went_back", tooltip=N_("the informant went back to this theme")),
+        Binding("n", "note", N_("Note"), id="interview.note", tooltip=N_("a note; its time is when the key was pressed (Enter saves)")),
+        Binding("space", "marker", N_("Mark"), show=False, id="interview.mark", tooltip=N_("a plain mark on the timeline")),
+        Binding("p", "pause", N_("Pause"), id="interview.pause", tooltip=N_("pause or resume the recording")),
+        Binding("ctrl+f", "follow", N_("Follow lead"), id="interview.follow_lead", tooltip=N_("follow the lead's place in the guide, or keep your own")),
+        Binding("q", "stop", N_("Stop"), id="interview.stop", tooltip=N_("stop the interview (lists untouched themes and asks first)")),
+        Binding("ctrl+t", "toggle_tail", N_("Transcript"), show=False, id="interview.transcript", tooltip=N_("show or hide the live transcript")),
+        Binding("escape", "leave_note", N_("Keys"), show=False, id="interview.leave_note", tooltip=N_("leave the note line; the note keeps its text and time")),
+    ] + [Binding(str(d), f"probe({d})", N_("Probe {d}").format(d=d), show=False, id=f"interview.probe_{d}",
+                 tooltip=N_("a probe of this question, by its number in the guide")) for d in range(1, 10)]
 
     class Loaded(Message):
         def __init__(self, opened: "Opened") -> None:
@@ -153,9 +153,10 @@ class InterviewScreen(ProjectScreen[None]):
         if self.observer:  # in the observer's seat q leaves the seat (after asking), it stops nothing
             from dataclasses import replace
 
-            for key, bindings in self._bindings.key_to_bindings.items():
-                self._bindings.key_to_bindings[key] = [
-                    replace(b, description=_("Leave")) if b.id == "interview.stop" else b for b in bindings]
+            from fieldkit.tui import compat
+
+            compat.replace_bindings(self, lambda b: replace(b, description=_("Leave"), tooltip=_(
+                "leave the observer's seat (it asks first; the recording goes on)")) if b.id == "interview.stop" else b)
         self.runtime = SessionRuntime(
             self.handle, self.session_id, record=self.record, observer=self.observer, device=self.device,
             live=self.live, author_id=self._author_id,
@@ -192,18 +193,20 @@ class InterviewScreen(ProjectScreen[None]):
         """Each tag key becomes a binding (id ``tag.<code>``): in the key panel, the help
         screen and the command palette, and remappable in the keymap."""
         self.tags = {t.code: t for t in tags}
-        extra = []
-        for t in tags:
-            binding = Binding(t.key, f"tag('{t.code}')", t.label, show=False, id=f"tag.{t.code}")
-            self._bindings.key_to_bindings.setdefault(t.key, []).append(binding)
-            extra.append(binding)
+        from fieldkit.tui import compat
+
+        extra = [Binding(t.key, f"tag('{t.code}')", t.label, show=False, id=f"tag.{t.code}",
+                         tooltip=_("tag this moment: {label}").format(label=t.label)) for t in tags]
+        compat.add_bindings(self, extra)
         # the help screen and the command palette list BINDINGS: this screen's include its tags
         self.BINDINGS = [*type(self).BINDINGS, *extra]
         self.refresh_bindings()
 
     def tag_key(self, tag: "TagKey") -> str:
         """The key a tag is on now (the keymap may have moved it)."""
-        keys = self.app._keymap.get(f"tag.{tag.code}") if hasattr(self.app, "_keymap") else None
+        from fieldkit.tui import compat
+
+        keys = compat.app_keymap(self.app).get(f"tag.{tag.code}")
         return keys.split(",")[0] if keys else tag.key
 
     def _first_open_question(self, view: "LiveView") -> int:

@@ -1,14 +1,11 @@
 """Review: the transcript against the audio, with the notes and tags in place.
 
-Segments and events are one list in time order. Keys: Enter/e edits the segment under
-the cursor (the edited layer: what was heard stays as it was), 1-9 assign a speaker to
-the segment, a says who a voice is for all its segments ("S2 is L03"), space plays the
-segment (or the uncertain word just jumped to), ] / [ jump to the next/previous
-uncertain word (underlined and dimmed) and play it from a second before, / finds, R replaces, q marks a
-quote, n/N and t/T jump to the next/previous note or tag, j jumps to a theme, v shows
-verbatim or edited, Ctrl+R marks the session reviewed, K shows the observer agreement
-(kappa per tag code between the two researchers who tagged, and the moments they differ:
-Enter on one jumps there).
+Segments and events are one list in time order. The researcher edits the readable layer
+(what was heard stays as it was), assigns speakers and says who a voice is for all its
+segments, plays a segment or an uncertain word, finds and replaces, marks quotes, jumps
+between notes, tags, themes and uncertain words, and sees the observer agreement (kappa
+per tag code between the two researchers who tagged, and the moments they differ).
+The keys are the BINDINGS below (the help screen and the palette list them from there).
 """
 
 from __future__ import annotations
@@ -27,6 +24,7 @@ from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldkit.i18n import N_, _, ngettext
+from fieldkit.tui.commands import HELP_KEYS, SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.screens.review_range import RangeTranscription
 from fieldkit.tui.widgets.live import clock
@@ -42,7 +40,8 @@ MARK_STYLE = {"note": "italic cyan", "tag": "bold yellow", "quote": "bold magent
 SEGMENT, MARKER = "segment", "marker"
 
 class ReplaceScreen(ModalScreen[tuple[str, str] | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
+    BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Cancel"), id="replace.cancel",
+                        tooltip=N_("close without changing anything"))]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="replace-box"):
@@ -61,7 +60,8 @@ class ReplaceScreen(ModalScreen[tuple[str, str] | None]):
 
 
 class ThemeJumpScreen(ModalScreen[int | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
+    BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Cancel"), id="theme_jump.cancel",
+                        tooltip=N_("close without changing anything"))]
 
     def __init__(self, themes: list[tuple[str, int]]) -> None:
         super().__init__()
@@ -79,7 +79,8 @@ class ThemeJumpScreen(ModalScreen[int | None]):
 
 class VoiceScreen(ModalScreen["Speaker | None"]):
     """Who is this voice? One choice names all of the voice's segments."""
-    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
+    BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Cancel"), id="voice.cancel",
+                        tooltip=N_("close without changing anything"))]
 
     def __init__(self, voice: str, speakers: list["Speaker"]) -> None:
         super().__init__()
@@ -99,29 +100,31 @@ class VoiceScreen(ModalScreen["Speaker | None"]):
 
 class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     BINDINGS = [
-        Binding("e,enter", "edit", N_("Edit")),
-        Binding("space", "play", N_("Play")),
-        Binding("slash,ctrl+f", "find", N_("Find")),
-        Binding("ctrl+g", "find_next", N_("Next match"), show=False),
-        Binding("R", "replace", N_("Replace")),
-        Binding("q", "quote", N_("Quote")),
-        Binding("n", "jump('note', 1)", N_("Next note"), show=False),
-        Binding("N", "jump('note', -1)", N_("Prev note"), show=False),
-        Binding("t", "jump('tag', 1)", N_("Next tag"), show=False),
-        Binding("T", "jump('tag', -1)", N_("Prev tag"), show=False),
-        Binding("j", "theme", N_("Theme")),
-        Binding("a", "voice", N_("Who is this voice")),
-        Binding("right_square_bracket", "uncertain(1)", N_("Next unsure")),
-        Binding("left_square_bracket", "uncertain(-1)", N_("Prev unsure"), show=False),
-        Binding("v", "layer", N_("Verbatim/edited")),
-        Binding("ctrl+r", "reviewed", N_("Reviewed")),
-        Binding("b", "mark_range", N_("Transcribe range")),
-        Binding("K", "agreement", N_("Agreement")),
-        Binding("m", "note_here", N_("Note here")),
-        Binding("g", "linked", N_("Linked session"), show=False),
-        Binding("D", "second_debrief", N_("Second debrief"), show=False),
-        Binding("escape", "back", N_("Back")),
-    ] + [Binding(str(d), f"speaker({d})", N_("Speaker {d}").replace("{d}", str(d)), show=False)
+        *SHELL_KEYS,   # Help and Quit first in the footer: a narrow terminal cuts the rest
+        Binding("e,enter", "edit", N_("Edit"), id="review.edit", tooltip=N_("edit this segment's readable (edited) text; the verbatim text is kept")),
+        Binding("space", "play", N_("Play"), id="review.play", tooltip=N_("play the recording from this segment (again: stop)")),
+        Binding("slash,ctrl+f", "find", N_("Find"), id="review.find", tooltip=N_("find text in the transcript")),
+        Binding("ctrl+g", "find_next", N_("Next match"), show=False, id="review.find_next", tooltip=N_("the next match of the last search")),
+        Binding("R", "replace", N_("Replace"), id="review.replace", tooltip=N_("replace text in the edited layer (for example a name by NN)")),
+        Binding("q", "quote", N_("Quote"), id="review.quote", tooltip=N_("mark this segment as a quote; its reference is session@time")),
+        Binding("n", "jump('note', 1)", N_("Next note"), show=False, id="review.next_note", tooltip=N_("move to the next note")),
+        Binding("N", "jump('note', -1)", N_("Prev note"), show=False, id="review.prev_note", tooltip=N_("move to the previous note")),
+        Binding("t", "jump('tag', 1)", N_("Next tag"), show=False, id="review.next_tag", tooltip=N_("move to the next tag")),
+        Binding("T", "jump('tag', -1)", N_("Prev tag"), show=False, id="review.prev_tag", tooltip=N_("move to the previous tag")),
+        Binding("j", "theme", N_("Theme"), id="review.theme", tooltip=N_("jump to where a guide theme was covered")),
+        Binding("a", "voice", N_("Who is this voice"), id="review.voice", tooltip=N_("say who the voice of this segment is; every segment of that voice follows")),
+        Binding("right_square_bracket", "uncertain(1)", N_("Next unsure"), id="review.next_unsure", tooltip=N_("the next word the transcriber was unsure of")),
+        Binding("left_square_bracket", "uncertain(-1)", N_("Prev unsure"), show=False, id="review.prev_unsure", tooltip=N_("the previous word the transcriber was unsure of")),
+        Binding("v", "layer", N_("Verbatim/edited"), id="review.layer", tooltip=N_("show the verbatim or the edited layer")),
+        Binding("ctrl+r", "reviewed", N_("Reviewed"), id="review.reviewed", tooltip=N_("mark the session as reviewed")),
+        Binding("b", "mark_range", N_("Transcribe range"), id="review.mark_range", tooltip=N_("mark where a range to transcribe again starts, then where it ends")),
+        Binding("K", "agreement", N_("Agreement"), id="review.agreement", tooltip=N_("how alike the two researchers tagged this session")),
+        Binding("m", "note_here", N_("Note here"), id="review.note_here", tooltip=N_("a note at the time of this segment")),
+        Binding("g", "linked", N_("Linked session"), show=False, id="review.linked", tooltip=N_("open the linked session (the other seat)")),
+        Binding("D", "second_debrief", N_("Second debrief"), show=False, id="review.second_debrief", tooltip=N_("a second debrief, after reading the transcript")),
+        Binding("escape", "back", N_("Back"), id="review.back", tooltip=N_("back to the previous screen")),
+    ] + [Binding(str(d), f"speaker({d})", N_("Speaker {d}").replace("{d}", str(d)), show=False,
+                 id=f"review.speaker_{d}", tooltip=N_("this segment's speaker, by number"))
          for d in range(1, 10)]
 
     class Loaded(Message):

@@ -1,6 +1,6 @@
 """Session setup: kind, guide, informants (or a new one on the spot), lead and observer,
 place, the guide's header fields, the consent check per participant, and a microphone
-test. Ctrl+S keeps the plan for later; Ctrl+R starts the interview. Recording cannot
+test. The plan can be kept for later or the interview started. Recording cannot
 start while a participant has not consented to it: the interview can still be held
 with notes only."""
 
@@ -55,13 +55,13 @@ class ConsentRow(Horizontal):
 class SetupScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("ctrl+r", "start", N_("Start interview")),
-        Binding("ctrl+s", "save", N_("Save")),
+        Binding("ctrl+r", "start", N_("Start interview"), id="setup.start", tooltip=N_("start the interview (recording needs everyone's recording consent)")),
+        Binding("ctrl+s", "save", N_("Save"), id="setup.save", tooltip=N_("keep what is on screen (in setup: the plan for later, consent ticks and date included)")),
         # priority: a text box's own Ctrl+A (start of line) must not swallow it
-        Binding("ctrl+a", "add_informant", N_("New informant"), priority=True),
-        Binding("ctrl+n", "add_researcher", N_("New researcher")),
-        Binding("ctrl+t", "test_microphone", N_("Mic test")),
-        Binding("escape", "cancel", N_("Back")),
+        Binding("ctrl+a", "add_informant", N_("New informant"), priority=True, id="setup.add_informant", tooltip=N_("a new informant on the spot; they are chosen at once")),
+        Binding("ctrl+n", "add_researcher", N_("New researcher"), id="setup.add_researcher", tooltip=N_("a new researcher on the spot; they take the empty lead or observer seat")),
+        Binding("ctrl+t", "test_microphone", N_("Mic test"), id="setup.test_microphone", tooltip=N_("a 3-second level test of the chosen microphone")),
+        Binding("escape", "cancel", N_("Back"), id="setup.cancel", tooltip=N_("back to the previous screen")),
     ]
 
     class Loaded(Message):

@@ -13,10 +13,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from fieldkit.i18n import N_, _
+from fieldkit.tui.commands import HELP_KEYS
 
 
 class UnlockScreen(ModalScreen[bool]):
-    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
+    BINDINGS = [*HELP_KEYS, Binding("escape", "cancel", N_("Cancel"), id="unlock.cancel", tooltip=N_("close without changing anything"))]
 
     def __init__(self, folder: Path) -> None:
         super().__init__()
