@@ -12,7 +12,7 @@ from fieldkit.instruments.guides.store import import_guide
 from fieldkit.projects import Workspace
 from fieldkit.sessions.plan import guide_of
 from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
-from fieldkit.store.models import Event, EventKind, Recording, RecordingState, Researcher, Session, SessionStatus
+from fieldkit.store.models import Event, EventKind, Recording, RecordingState, Researcher, Session, SessionStatus, TranscriptSegment
 
 REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "guides" / "en-frontline-professionals.md"
@@ -93,3 +93,24 @@ def registry_project(root: Path) -> Workspace:
                       attributes={"years": 12})
         add_informant(h, "I02", name="Per Hansen", role="leader", info_letter_sent_on=date(2026, 2, 1))
     return ws
+
+def reviewable_project(root: Path):  # noqa: ANN201
+    """A project with a guide, two researchers, an informant with consent and one planned
+    session that has a short transcript (so review has rows)."""
+    ws = Workspace(root).ensure()
+    with ws.create("Field study", language="en") as h:
+        with h.db.transaction() as s:
+            s.add(Researcher(project_id=h.project_id, name="Ada Lead", initials="AL"))
+            s.add(Researcher(project_id=h.project_id, name="Ola Observer", initials="OO"))
+        import_guide(h.db, h.project_id, GUIDE)
+        add_informant(h, "I01", name="Kari Nordmann", role="nurse", organisation="DPS",
+                      info_letter_sent_on=date(2026, 1, 5), written_consent_on=date(2026, 1, 9))
+        c = setup_choices(h)
+        sid = save_session(h, SessionPlan("Interview A", guide_version_id=c.guides[0].version_id,
+                                          tag_scheme_id=next(i for i, n in c.schemes if n == "Interview"),
+                                          lead_id=c.researchers[0].id, observer_id=c.researchers[1].id,
+                                          informants=["I01"]))
+        with h.db.transaction() as s:
+            for n, text in enumerate(["So what do you do at work?", "I work at the NAV office."]):
+                s.add(TranscriptSegment(session_id=sid, start_ms=n * 5000, end_ms=n * 5000 + 4500, verbatim=text))
+        return ws, sid, c.researchers[0].id

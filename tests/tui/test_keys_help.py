@@ -4,45 +4,17 @@ its key as the keymap left it."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 from textual.widgets import Markdown
 
-from fieldkit.consent import add_informant
-from fieldkit.guides.store import import_guide
-from fieldkit.projects import Workspace
-from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
-from fieldkit.store.models import Researcher, TranscriptSegment
 from fieldkit.tui.app import FieldkitApp
-from tests.helpers import until
-
-REPO = Path(__file__).resolve().parent.parent
-GUIDE = REPO / "guides" / "en-frontline-professionals.md"
-SLUG = "field-study"
+from tests.support.screens import SLUG, reviewable_project
+from tests.support.wait import until
 
 
-def make_project(root: Path):  # noqa: ANN201
-    """A project with a guide, two researchers, an informant with consent and one planned
-    session that has a short transcript (so review has rows)."""
-    ws = Workspace(root).ensure()
-    with ws.create("Field study", language="en") as h:
-        with h.db.transaction() as s:
-            s.add(Researcher(project_id=h.project_id, name="Ada Lead", initials="AL"))
-            s.add(Researcher(project_id=h.project_id, name="Ola Observer", initials="OO"))
-        import_guide(h.db, h.project_id, GUIDE)
-        add_informant(h, "I01", name="Kari Nordmann", role="nurse", organisation="DPS",
-                      info_letter_sent_on=date(2026, 1, 5), written_consent_on=date(2026, 1, 9))
-        c = setup_choices(h)
-        sid = save_session(h, SessionPlan("Interview A", guide_version_id=c.guides[0].version_id,
-                                          tag_scheme_id=next(i for i, n in c.schemes if n == "Interview"),
-                                          lead_id=c.researchers[0].id, observer_id=c.researchers[1].id,
-                                          informants=["I01"]))
-        with h.db.transaction() as s:
-            for n, text in enumerate(["So what do you do at work?", "I work at the NAV office."]):
-                s.add(TranscriptSegment(session_id=sid, start_ms=n * 5000, end_ms=n * 5000 + 4500, verbatim=text))
-        return ws, sid, c.researchers[0].id
+
 
 
 def _screens(sid, lead):  # noqa: ANN001, ANN202
@@ -90,7 +62,7 @@ async def test_question_mark_and_f1_open_the_key_list_on_every_screen(tmp_path: 
     from fieldkit.tui.keymap import key_rows
     from fieldkit.tui.screens.help import HelpScreen
 
-    ws, sid, lead = make_project(tmp_path / "data")
+    ws, sid, lead = reviewable_project(tmp_path / "data")
     app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", "the home screen")

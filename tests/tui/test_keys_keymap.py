@@ -12,8 +12,8 @@ from sqlmodel import select
 from fieldkit.store.models import Event, EventKind, Session
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.interview import InterviewScreen
-from tests.helpers import until
-from tests.test_keys_help import SLUG, make_project
+from tests.support.screens import SLUG, reviewable_project
+from tests.support.wait import until
 
 
 def _events(ws, sid, kind):  # noqa: ANN001, ANN202
@@ -37,7 +37,7 @@ async def test_keymap_moves_a_tag_key_and_a_screen_key_and_old_ids_still_work(tm
                       '"confirm.answer_True" = "j"\n'      # an id generated before ids were declared
                       '[tag]\nkey_quote = "K"\n', encoding="utf-8")
     monkeypatch.setenv("FIELDKIT_KEYMAP", str(keymap))
-    ws, sid, _lead = make_project(tmp_path / "data")
+    ws, sid, _lead = reviewable_project(tmp_path / "data")
     status_before = _status(ws, sid)
     app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
     async with app.run_test(size=(120, 40)) as pilot:
