@@ -56,7 +56,7 @@ def test_bench_accuracy_on_real_clips(tmp_path, monkeypatch):
     assert row.split()[1] == "en" and float(row.split()[3]) == pytest.approx(s.wer, abs=0.001)
     r = subprocess.run([sys.executable, "-m", "fieldkit", "models", "list"], env=env, capture_output=True,
                        text=True, timeout=60)
-    assert "(measured)" in r.stdout
+    assert "(measured here)" in r.stdout
 
 
 def test_bench_accuracy_needs_clips(tmp_path):
