@@ -61,11 +61,13 @@ def most_voices(people: list[Person], kind: str) -> int:
     """The most voices a session can hold: its listed people (participants, lead, observer),
     and in an interview at least one more than its participants (the interviewer, listed
     or not). Nobody listed: up to nine. The audio decides how many of them spoke."""
+    if not people:
+        return 9
     participants = sum(p.role == "participant" for p in people)
     most = len(people)
     if kind in INTERVIEW_KINDS and not any(p.role == "lead" for p in people):
         most = max(most, participants + 1)
-    return most or 9
+    return most
 
 
 def roster(handle: "ProjectHandle", session_id: uuid.UUID) -> list[Person]:
