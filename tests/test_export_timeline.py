@@ -132,7 +132,8 @@ def test_theme_sections_follow_the_lead_and_tags_say_who(project, tmp_path):
     # the keys in the order the issue describes
     set_coverage(db, sid, q_role, "covered", position_ms=end[1] - 800, author_id=res["AL"])
     set_coverage(db, sid, q_users, "covered", position_ms=end[3] - 1500, author_id=res["AL"])
-    add_event(db, sid, "note", position_ms=end[3] - 600, author_id=res["AL"], text="Relatives are the alarm")
+    note = add_event(db, sid, "note", position_ms=end[3] - 600, author_id=res["AL"], text="Relatives are the alarm")
+    assert set_event_informant(project, sid, note.id, 2) == "L02"        # "n 2": about the second seat
     key = next(t for t in tag_keys(project, sid) if t.code == "key_quote")
     ev, _state = toggle_tag(db, sid, key, turns[5][0] + 2000, res["OO"])
     assert set_event_informant(project, sid, ev.id, 1) == "L01"
@@ -155,6 +156,7 @@ def test_theme_sections_follow_the_lead_and_tags_say_who(project, tmp_path):
     assert _where(secs, "How are users and their relatives involved in planning their services?: covered") \
         == ["Users"]
     assert _where(secs, "Relatives are the alarm") == ["Users"]
+    assert "Note (AL) → L02: Relatives are the alarm" in md
     assert _where(secs, "other services work") == ["Cooperation"]   # theme 2's talk under theme 2
     assert _where(secs, "Key quote → L01") == ["Cooperation"]
     assert _where(secs, "hardest part") == ["Role and work (back)"]

@@ -97,8 +97,8 @@ class Event:
                      else _("Debrief {n}, impressions")).format(n=n)
         else:
             body = self.text or self.code
-            if self.informant:
-                body = f"→ {self.informant}: {body}" if body else f"→ {self.informant}"
+            if self.informant:                   # a note about someone: "Note (TB) → L01: ..."
+                return f"{label}{f' ({self.author})' if self.author else ''} → {self.informant}: {body}"
         who = f" ({self.author})" if self.author else ""
         return f"{label}{who}: {body}"
 
