@@ -193,7 +193,7 @@ def build(bundle: Bundle, s: Session):  # noqa: ANN201 - docx.Document
     nonum = "<w:suppressLineNumbers/>" if bundle.line_numbers else ""
     for seg in s.segments:
         for mark in heads.get(seg.index, []):
-            title = mark.title + (_(" (returned)") if mark.returned else "")
+            title = mark.title + (_(" (back)") if mark.returned else "")
             sect.addprevious(parse_xml(
                 f'<w:p {NSW}><w:pPr><w:pStyle w:val="{heading2}"/>{nonum}</w:pPr>'
                 f'<w:r><w:t xml:space="preserve">{_x(title)}</w:t></w:r></w:p>'))

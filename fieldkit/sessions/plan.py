@@ -311,3 +311,60 @@ def guide_of(handle: "ProjectHandle", session_id: uuid.UUID) -> "Guide | None":
         if sess is None or sess.guide_version_id is None:
             return None
     return session_guide(handle.db, session_id)
+
+
+def add_people(handle: "ProjectHandle", session_id: uuid.UUID, *, lead: str | None = None,
+               observer: str | None = None, informants: list[str] | tuple[str, ...] = (),
+               kind: str | None = None) -> None:
+    """Say who was there, at any stage of a session (an imported recording): the lead and
+    the observer by their initials, informants by their codes. The people a session already
+    has stay; a given lead or observer takes that seat; informants are added after the
+    seats already taken. Nothing changes unless every name is known."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import Informant, Researcher, Session, SessionKind, SessionParticipant
+
+    with handle.db.transaction() as s:
+        sess = s.get(Session, session_id)
+        if sess is None:
+            raise FieldkitError(_("No session {id} in this project.").format(id=session_id))
+
+        def researcher(initials: str, option: str) -> uuid.UUID:
+            r = s.exec(select(Researcher).where(Researcher.project_id == handle.project_id,
+                                                Researcher.initials == initials.strip())).first()
+            if r is None:
+                known = ", ".join(s.exec(select(Researcher.initials).where(
+                    Researcher.project_id == handle.project_id).order_by(Researcher.initials))) or "-"
+                raise FieldkitError(_("{option} {initials}: no researcher with these initials in this "
+                                      "project.").format(option=option, initials=initials),
+                                    hint=_("Researchers here: {known}. Add one with `fieldkit researcher "
+                                           "add`.").format(known=known))
+            return r.id
+
+        if lead:
+            sess.lead_id = researcher(lead, "--lead")
+        if observer:
+            sess.observer_id = researcher(observer, "--observer")
+        if sess.lead_id is not None and sess.lead_id == sess.observer_id:
+            raise FieldkitError(_("The lead interviewer and the observer must be two people."))
+        if kind:
+            sess.kind = SessionKind(kind)
+        s.add(sess)
+        parts = list(s.exec(select(SessionParticipant).where(SessionParticipant.session_id == session_id)))
+        have = {p.informant_id for p in parts}
+        seat = max((p.seat or 0 for p in parts), default=0)
+        for code in informants:
+            inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
+                                                 Informant.code == code.strip())).first()
+            if inf is None:
+                raise FieldkitError(_("No informant with code {code} in this project.").format(code=repr(code)),
+                                    hint=_("Add the informant first: fieldkit informant add ..."))
+            if inf.withdrawn_on:
+                raise FieldkitError(_("{code} withdrew on {date} and cannot take part.").format(
+                    code=code, date=inf.withdrawn_on))
+            if inf.id in have:
+                continue
+            seat += 1
+            have.add(inf.id)
+            s.add(SessionParticipant(session_id=session_id, informant_id=inf.id, speaker_label=inf.code,
+                                     seat=seat if seat <= 9 else None))

@@ -49,6 +49,7 @@ class Stamped(SQLModel):
 
 class SessionKind(str, enum.Enum):
     individual = "individual"
+    pair = "pair"              # a pair interview (parintervju): two informants, seats like a group
     group = "group"
     focus_group = "focus_group"
     observation = "observation"

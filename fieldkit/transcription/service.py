@@ -218,6 +218,14 @@ def transcribe_session(
             sess.status = SessionStatus.transcribed
         s.add(sess)
         title = sess.title
+    audio_s = (total - start) / 1000
+    if audio_s >= 60:     # a measurement of this laptop's speed, for `models list`
+        from fieldkit.transcription.hub import record_speed
+
+        try:
+            record_speed(settings.model, (time.perf_counter() - t0) / audio_s, settings.cpu_threads(), source="run")
+        except OSError:
+            pass
     if edited_meanwhile:
         raise EditedMeanwhile(_("The transcript of {title!r} was edited while it was "
                                   "being transcribed again; the edited transcript is "

@@ -98,6 +98,7 @@ def test_schema_and_migrations_on_postgresql(pg):
     import psycopg
 
     from fieldkit.store.dbfile import SCHEMA_HEAD
+    from fieldkit.store.models import SessionKind
     from fieldkit.team.records import LOCAL_ONLY
     from fieldkit.team.server import init_project
     from sqlmodel import SQLModel
@@ -110,7 +111,12 @@ def test_schema_and_migrations_on_postgresql(pg):
         tables = {r[0] for r in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'fk_schema_check'")}
         (rev,) = conn.execute("SELECT version_num FROM fk_schema_check.alembic_version").fetchone()
+        kinds = {r[0] for r in conn.execute(
+            "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
+            "JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE t.typname = 'sessionkind' AND n.nspname = 'fk_schema_check'")}
     assert rev == SCHEMA_HEAD
+    assert kinds == {k.value for k in SessionKind}        # the pair interview too (0007)
     assert tables == set(SQLModel.metadata.tables) | {"alembic_version"}
     assert LOCAL_ONLY <= tables
 

@@ -65,7 +65,7 @@ def test_docx_title_themes_comments_and_no_names(built: Built, tmp_path: Path) -
     assert "Ja, jeg" not in seg_paras[1] and "L01s kontor ligger i P" in seg_paras[1]
     # theme headings where the talk turned to them, the return marked
     heads = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading 2")]
-    assert heads[:3] == ["Bakgrunn og rolle", "Samarbeid på tvers", "Bakgrunn og rolle (returned)"]
+    assert heads[:3] == ["Bakgrunn og rolle", "Samarbeid på tvers", "Bakgrunn og rolle (back)"]
     # the metadata table: kind, date, participants by code and role, no names
     cells = [c.text for row in doc.tables[0].rows for c in row.cells]
     assert "individual" in cells and "2026-03-04" in cells

@@ -34,7 +34,7 @@ def _tilde(path) -> str:  # noqa: ANN001
 #: a session's status and kind as stored, and the words shown for them
 STATUS_WORDS = {"planned": N_("planned"), "recording": N_("recording"), "recorded": N_("recorded"),
                 "transcribed": N_("transcribed"), "reviewed": N_("reviewed")}
-KIND_WORDS = {"individual": N_("individual"), "group": N_("group"), "focus group": N_("focus group"),
+KIND_WORDS = {"individual": N_("individual"), "pair": N_("pair interview"), "group": N_("group"), "focus group": N_("focus group"),
               "observation": N_("observation"), "telephone": N_("telephone"), "notes only": N_("notes only")}
 
 

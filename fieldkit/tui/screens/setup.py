@@ -22,7 +22,7 @@ from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import meter
 from fieldkit.tui.widgets.model_advice import ModelAdvice
 
-KINDS = [(N_("Individual interview"), "individual"), (N_("Group interview"), "group"),
+KINDS = [(N_("Individual interview"), "individual"), (N_("Pair interview"), "pair"), (N_("Group interview"), "group"),
          (N_("Focus group"), "focus_group"), (N_("Observation"), "observation"),
          (N_("Telephone interview"), "telephone"), (N_("Notes only (no recording)"), "notes_only")]
 
