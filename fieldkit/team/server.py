@@ -23,7 +23,16 @@ class ServerError(FieldkitError):
 
 
 def schema_for(slug: str) -> str:
-    return "fk_" + re.sub(r"[^a-z0-9_]", "_", slug.lower())[:55]
+    """The project's schema: ``fk_<slug>``; a slug too long for PostgreSQL's 63-character
+    names (with the roles' ``_rw``/``_ro``) keeps its first 46 characters and a short hash
+    of the whole slug, so two projects whose names agree in their first 55 characters
+    never share a schema."""
+    import hashlib
+
+    name = re.sub(r"[^a-z0-9_]", "_", slug.lower())
+    if len(name) <= 55:
+        return "fk_" + name
+    return "fk_" + name[:46] + "_" + hashlib.sha256(slug.encode("utf-8")).hexdigest()[:8]
 
 
 def public_url(url: str) -> str:
@@ -134,6 +143,8 @@ def init_project(url: str, slug: str, *, researchers: list[str] = (), supervisor
                     _("The project's schema on {where} is newer ({rev}) than this "
                         "fieldkit knows.").format(where=where(url), rev=rev),
                     hint=_("Update fieldkit first. Nothing was changed."))
+            if rev is not None:
+                _check_identity(conn, schema, slug, url)
             conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             conn.exec_driver_sql(f'REVOKE ALL ON SCHEMA "{schema}" FROM PUBLIC')
             conn.exec_driver_sql(f"SET LOCAL search_path TO {schema}")
@@ -161,6 +172,7 @@ def init_project(url: str, slug: str, *, researchers: list[str] = (), supervisor
                                           hint=_("Create it first: CREATE ROLE "
                                                    "{name} LOGIN PASSWORD '...';").format(name=name))
                     conn.exec_driver_sql(f'GRANT "{group}" TO "{name}"')
+            _autovacuum_purged_tables(conn, schema)
             if audio is not None:
                 set_option(conn, "audio", audio)
     except ServerError:
@@ -170,6 +182,38 @@ def init_project(url: str, slug: str, *, researchers: list[str] = (), supervisor
     finally:
         engine.dispose()
     return ProjectSetup(schema, rev is None, SCHEMA_HEAD)
+
+
+def _check_identity(conn, schema: str, slug: str, url: str) -> None:  # noqa: ANN001
+    """The schema already holds a project: it must be this one (same slug)."""
+    from fieldkit.projects import slugify
+
+    row = conn.exec_driver_sql(f'SELECT slug, id FROM "{schema}".project LIMIT 1').first()
+    if row is not None and row[0] not in (slug, slugify(slug)):
+        raise ServerError(
+            _("The schema {schema} on {where} already holds another project ({other}), "
+              "not {slug}.").format(schema=schema, where=where(url), other=row[0], slug=slug),
+            hint=_("Nothing was changed. Check the name; a different project is set up "
+                   "under a name of its own."))
+
+
+def _autovacuum_purged_tables(conn, schema: str) -> None:  # noqa: ANN001
+    """The tables a withdrawal purge deletes from are vacuumed by the server's autovacuum
+    as soon as they have any dead row (a researcher's login may not VACUUM tables it does
+    not own; the sync does it itself where it may)."""
+    from fieldkit.team.withdrawal import PURGE_TABLES
+
+    for t in PURGE_TABLES:
+        conn.exec_driver_sql(
+            f'ALTER TABLE "{schema}"."{t}" SET (autovacuum_vacuum_threshold = 0, '
+            "autovacuum_vacuum_scale_factor = 0, toast.autovacuum_vacuum_threshold = 0, "
+            "toast.autovacuum_vacuum_scale_factor = 0)")
+
+
+def project_identity(conn) -> tuple[str, str] | None:  # noqa: ANN001
+    """(id, slug) of the project the server's schema holds, None while it is empty."""
+    row = conn.exec_driver_sql("SELECT id, slug FROM project LIMIT 1").first()
+    return (str(row[0]), row[1]) if row else None
 
 
 def set_option(conn, name: str, value: object) -> None:  # noqa: ANN001

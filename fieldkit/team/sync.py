@@ -40,6 +40,7 @@ from fieldkit.team.records import (
     upsert,
 )
 from fieldkit.team.server import ServerError, engine_for, explain, get_options, public_url, schema_for
+from fieldkit.team.guidejoin import join_same_guides
 from fieldkit.team.withdrawal import (
     drop_withdrawn,
     purge_server_copies,
@@ -62,6 +63,8 @@ class SyncResult:
     audio_up: int = 0
     audio_down: int = 0
     created: bool = False
+    #: guides imported here and by the team (same content): joined into the team's
+    guides_joined: list[str] = field(default_factory=list)
     #: after pushing a purge: whether this login could VACUUM the tables it touched
     vacuumed: bool | None = None
 
@@ -194,7 +197,21 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                 withdrawn = withdrawn_on_server(sconn)
                 purged_first = purge_arriving_informants(
                     handle, {i: "informant" for i in withdrawn})
-                if purged_first:
+                # the same guide imported on two laptops is one guide
+                with handle.db.engine.begin() as lconn:
+                    joined, gclashes = join_same_guides(lconn, sconn, PEER)
+                    if gclashes:
+                        c = gclashes[0]
+                        raise FieldkitError(
+                            _("The guide {slug} here ({local}) and the team's guide of that "
+                              "name ({team}) differ; nothing was synced.").format(
+                                  slug=c.slug, local=c.local_title, team=c.team_title),
+                            hint=_("Give yours another name: fieldkit guide rename -p {project} "
+                                   "{slug} NEWNAME (or, if no session uses it, fieldkit guide "
+                                   "remove -p {project} {slug}), then sync again.").format(
+                                       project=handle.folder.name, slug=c.slug))
+                res.guides_joined = joined
+                if purged_first or joined:
                     with handle.db.engine.connect() as lconn:
                         changed, deleted_local = local_changes(lconn, peer["mark"])
                 news = conn_rows(sconn, rs, rs.c.seq > peer["cursor"])
@@ -226,6 +243,11 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                     push[rid] = (tname, d)
                 with handle.db.engine.connect() as lconn:
                     drop_withdrawn(lconn, push, withdrawn)
+                writer = _may_write(sconn)
+                if not writer:
+                    # a supervisor's login reads only: its own audit (exports it made)
+                    # stays in its copy; anything else it changed is refused below
+                    push = {rid: v for rid, v in push.items() if v[0] != "auditentry"}
                 # deletions the server already has (a purge done there) are not news
                 already = _tombstoned(sconn, [r for r in deleted_local if r not in deleted_remote])
                 push_del = {rid: t for rid, t in deleted_local.items()
@@ -238,7 +260,7 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                 if push_del:
                     purge_server_copies(sconn, set(push_del))
                 res.cursor = top
-            res.audio_up, audio_wanted = _audio_up(sconn, handle)
+            res.audio_up, audio_wanted = _audio_up(sconn, handle, upload=writer)
         if purged_first or any(t == "informant" for t in push_del.values()):
             res.vacuumed = vacuum_tables(engine, schema)
         # ---- step 2: the laptop
@@ -290,6 +312,10 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
     finally:
         engine.dispose()
     return res
+
+
+def _may_write(sconn: Connection) -> bool:
+    return bool(sconn.exec_driver_sql("SELECT has_table_privilege('recordstate', 'INSERT')").scalar())
 
 
 def _tombstoned(sconn: Connection, ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -423,13 +449,15 @@ def _recode_local(handle, recode: dict[str, str]) -> None:  # noqa: ANN001
 # --------------------------------------------------------------------------- audio
 
 
-def _audio_up(sconn: Connection, handle) -> tuple[int, bool]:  # noqa: ANN001
+def _audio_up(sconn: Connection, handle, *, upload: bool = True) -> tuple[int, bool]:  # noqa: ANN001
     """When the team shares audio for this project: this laptop's files the server lacks."""
     import hashlib
 
     with sconn.begin():
         if not get_options(sconn).get("audio"):
             return 0, False
+        if not upload:
+            return 0, True
         sa = ServerAudio.__table__
         have = set(sconn.execute(select(sa.c.file_id)).scalars())
         rf = table("recordingfile")
@@ -512,6 +540,11 @@ def clone_project(ws, name: str, url: str, passphrase: str | None = None):  # no
                               "empty.").format(slugify=slugify(name)),
                           hint=_("The first researcher syncs it from their laptop "
                                    "first."))
+    if rows[0].get("slug") != slugify(name):
+        raise ServerError(
+            _("The project on the team server under {slug!r} is another project "
+              "({other!r}).").format(slug=slugify(name), other=rows[0].get("slug")),
+            hint=_("Nothing was copied. Check the name with the team's administrator."))
     return new_project_with_id(ws, name, rows[0], passphrase)
 
 
