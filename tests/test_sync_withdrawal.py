@@ -468,16 +468,17 @@ def test_projects_whose_names_agree_in_55_characters_stay_apart(pg, tmp_path):
     assert "Kari" not in (b / "projects" / two / "project.db").read_bytes().decode("utf-8", "replace")
 
 
-GUIDE = """# Samarbeid i tjenestene
+GUIDE = """---
+title: Samarbeid i tjenestene
+language: no
+---
+## Rolle
+- Hva er din rolle?
+  - Hvor lenge har du hatt den?
 
-## Tema 1: Rolle
-1. Hva er din rolle?
-   - Hvor lenge har du hatt den?
-
-## Tema 2: Samarbeid
-2. Hvem samarbeider du med?
+## Samarbeid
+- Hvem samarbeider du med?
 """
-
 
 def test_same_guide_on_two_laptops_is_joined_and_a_different_one_gets_a_way_out(pg, tmp_path):
     from sqlmodel import select
