@@ -49,14 +49,43 @@ def public_url(url: str) -> str:
 
 def where(url: str) -> str:
     p = urlsplit(url)
-    return f"{p.hostname or 'localhost'}:{p.port or 5432}{p.path}"
+    try:
+        port = p.port
+    except ValueError:
+        port = None
+    return f"{p.hostname or 'localhost'}:{port or 5432}{p.path}"
 
 
 def _check_url(url: str) -> str:
     if not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         raise ServerError(_("{url!r} is not a PostgreSQL address.").format(url=url),
                           hint=_("Write it as postgresql://USER@HOST:PORT/DATABASE."))
+    shown = public_url_safe(url)
+    try:
+        parts = urlsplit(url)
+        parts.port                          # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        text = str(exc)
+        if "IPv6" in text:
+            what = _("the IPv6 address is not valid (write it in brackets: [2001:db8::1])")
+        elif "out of range" in text:
+            what = _("the port is out of range (1-65535)")
+        else:
+            what = _("the port is not a number")
+        raise ServerError(_("{url} is not a usable PostgreSQL address: {what}.").format(url=shown, what=what),
+                          hint=_("Write it as postgresql://USER@HOST:PORT/DATABASE. Nothing "
+                                 "was changed.")) from exc
     return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+def public_url_safe(url: str) -> str:
+    """The address without a password, also when it cannot be parsed."""
+    try:
+        return public_url(url)
+    except ValueError:
+        import re as _re
+
+        return _re.sub(r"://([^:/@]*):[^@]*@", r"://\1@", url)
 
 
 def engine_for(url: str, schema: str | None = None):  # noqa: ANN201
@@ -75,7 +104,7 @@ def engine_for(url: str, schema: str | None = None):  # noqa: ANN201
     return create_engine(_check_url(url), connect_args=args, poolclass=NullPool)
 
 
-def explain(exc: BaseException, url: str) -> ServerError:
+def explain(exc: BaseException, url: str, *, admin: bool = False) -> ServerError:
     """A server problem in the researcher's words."""
     text = str(getattr(exc, "orig", exc))
     low = text.lower()
@@ -86,7 +115,28 @@ def explain(exc: BaseException, url: str) -> ServerError:
                            hint=_("Check the user name and password (in the address, "
                                     "$PGPASSWORD or ~/.pgpass). Nothing was changed; "
                                     "keep working and sync later."))
+    if "database" in low and "does not exist" in low:
+        db = urlsplit(url).path.lstrip("/") or "?"
+        return ServerError(_("The team server {where} has no database {db}.").format(where=where(url), db=db),
+                           hint=_("Check the database name at the end of the address (the "
+                                  "administrator made it with CREATE DATABASE). Nothing was "
+                                  "changed."))
+    if "ssl" in low or "tls" in low or "certificate" in low or "no pg_hba.conf entry" in low:
+        return ServerError(_("The team server {where} and this laptop do not agree on an "
+                             "encrypted connection (TLS): {first}").format(
+                                 where=where(url), first=text.strip().splitlines()[0]),
+                           hint=_("Ask the administrator whether the server wants TLS "
+                                  "(add ?sslmode=require to the address) or not "
+                                  "(?sslmode=disable on a trusted network), and whether "
+                                  "pg_hba.conf lets this login in. Nothing was changed."))
     if "permission denied" in low or "insufficientprivilege" in low:
+        if admin:
+            return ServerError(_("{user} may not set projects up on the team server "
+                                 "{where}.").format(user=user, where=where(url)),
+                               hint=_("`fieldkit server init` is for the server's "
+                                      "administrator: a superuser, or a role with "
+                                      "CREATEROLE that may create schemas in the "
+                                      "database. Nothing was changed."))
         return ServerError(_("{user} may not change this project on the team server "
                                "{where}.").format(user=user, where=where(url)),
                            hint=_("A supervisor's login reads only. Nothing was "
@@ -178,7 +228,7 @@ def init_project(url: str, slug: str, *, researchers: list[str] = (), supervisor
     except ServerError:
         raise
     except DBAPIError as exc:
-        raise explain(exc, url) from exc
+        raise explain(exc, url, admin=True) from exc
     finally:
         engine.dispose()
     return ProjectSetup(schema, rev is None, SCHEMA_HEAD)
