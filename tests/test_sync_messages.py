@@ -108,3 +108,20 @@ def test_pack_with_a_value_this_fieldkit_cannot_read(tmp_path):
     assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
     assert "session record" in r.stderr and sess["id"] in r.stderr and "'hologram'" in r.stderr
     assert not (tmp_path / "b" / "projects" / "felt").exists()
+
+
+def test_project_merged_into_a_new_name_is_listed_under_it(tmp_path):
+    from fieldkit.team.pack import write_pack
+
+    h = laptop(tmp_path, "a").create("Demo")
+    write_pack(h, tmp_path / "demo.fkpack")
+    h.close()
+    laptop(tmp_path, "b").create("Demo").close()             # a different project, same name
+    r = run(tmp_path / "b", "project", "merge", str(tmp_path / "demo.fkpack"))
+    assert r.returncode != 0 and "--into" in r.stderr
+    r = run(tmp_path / "b", "project", "merge", str(tmp_path / "demo.fkpack"), "--into", "Demo B")
+    assert r.returncode == 0, r.stderr
+    listed = [line.split()[0] for line in run(tmp_path / "b", "project", "list").stdout.splitlines()
+              if line.strip()]
+    assert sorted(listed) == ["demo", "demo-b"], listed
+    assert run(tmp_path / "b", "informant", "list", "-p", "demo-b").returncode == 0
