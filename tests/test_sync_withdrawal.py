@@ -561,3 +561,50 @@ def test_supervisor_who_exported_still_pulls(pg, tmp_path):
     assert r.returncode != 0 and "may not change" in r.stderr
     assert server_rows(pg, f"SELECT role FROM {schema(slug)}.informant WHERE code = 'L02'") == [("team leader",)]
 
+
+
+def test_server_copies_go_and_the_tables_are_vacuumed(pg, tmp_path):
+    """Conflict copies the server keeps (of her records, or pointing at her) go with the
+    withdrawal; the tables are vacuumed by a login that may, and set for autovacuum."""
+    import psycopg
+
+    from fieldkit.team.server import engine_for
+    from fieldkit.team.withdrawal import PURGE_TABLES, vacuum_tables
+
+    slug = "kopier-" + uuid.uuid4().hex[:6]
+    fk(tmp_path, "server", "init", pg.url(), "--project", slug, "--researcher", "alice")
+    a = tmp_path / "a"
+    ha = laptop(tmp_path, "a").create(slug)
+    ids = build(ha)
+    ha.close()
+    sync(a, "alice", slug)
+    sch = schema(slug)
+    with psycopg.connect(pg.url(), autocommit=True) as conn:
+        for rid, kept in ((ids["segment"], {"verbatim": "Vi snakket om vindmølleparken."}),
+                          (uuid.uuid4(), {"informant_id": str(ids["kari"]), "text": "Kari Nordmann"}),
+                          (uuid.uuid4(), {"text": "about someone else"})):
+            conn.execute(f"INSERT INTO {sch}.syncconflict (id, created_at, updated_at, tbl, record_id, peer, "
+                         "kept_side, kept, other, settled_with) VALUES (%s, now(), now(), 'x', %s, 'server', "
+                         "'local', %s, '{}', '')", (uuid.uuid4(), rid, json.dumps(kept)))
+        opts = dict(r for r in conn.execute(
+            "SELECT c.relname, array_to_string(c.reloptions, ',') FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'", (sch,)).fetchall())
+    for t in PURGE_TABLES:                            # server init set them for autovacuum
+        assert "autovacuum_vacuum_threshold=0" in (opts[t] or ""), (t, opts[t])
+    fk(a, "purge", "-p", slug, "--informant", "L01", "--yes")
+    sync(a, "alice", slug)
+    left = server_rows(pg, f"SELECT kept::text FROM {sch}.syncconflict")
+    assert left == [('{"text": "about someone else"}',)]
+    # a login that may VACUUM does so; a researcher's login says it may not
+    alice = engine_for(url(pg, "alice"), sch)
+    admin = engine_for(pg.url(), sch)
+    try:
+        assert vacuum_tables(alice, sch) is False
+        before = server_rows(pg, "SELECT now()")[0][0]
+        assert vacuum_tables(admin, sch) is True
+    finally:
+        alice.dispose()
+        admin.dispose()
+    rows = server_rows(pg, "SELECT relname, last_vacuum FROM pg_stat_user_tables WHERE schemaname = %s "
+                           "AND relname = ANY(%s)", sch, list(PURGE_TABLES))
+    assert len(rows) == len(PURGE_TABLES) and all(when is not None and when >= before for _t, when in rows)

@@ -399,6 +399,38 @@ def execute_purge(handle, plan: PurgePlan, *, author_id: uuid.UUID | None = None
     return counts
 
 
+def _clear_conflict_copies(conn, names: list[str]) -> None:  # noqa: ANN001
+    """At the deadline: the conflict list's copies lose what the records themselves lose
+    (informants' names, consent places and attributes; sessions' headers and places;
+    recordings) and names in their text become NN."""
+    from sqlalchemy import select as core_select
+
+    from fieldkit.store.models import SyncConflict
+
+    sc = SyncConflict.__table__
+    blank = {"informant": {"name": "", "consent_kept_at": "", "attributes": {}},
+             "session": {"header": {}, "place": ""}, "project": {"redaction_terms": []}}
+    names = sorted(set(names), key=len, reverse=True)
+
+    def clean(v):  # noqa: ANN001, ANN202
+        if isinstance(v, str):
+            return _scrub(v, names) if names else v
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        return v
+
+    for row in conn.execute(core_select(sc.c.id, sc.c.tbl, sc.c.kept, sc.c.other)).all():
+        if row.tbl in ("recording", "recordingfile", "recordingpause"):
+            conn.execute(sc.delete().where(sc.c.id == row.id))
+            continue
+        over = blank.get(row.tbl, {})
+        kept = clean({**(row.kept or {}), **{k: v for k, v in over.items() if k in (row.kept or {})}})
+        other = clean({**(row.other or {}), **{k: v for k, v in over.items() if k in (row.other or {})}})
+        conn.execute(sc.update().where(sc.c.id == row.id).values(kept=kept, other=other))
+
+
 def _scrub_conflicts(conn, sessions: set[uuid.UUID], names: list[str]) -> None:  # noqa: ANN001
     """Conflict copies of records in the group sessions the purge scrubs: NN there too."""
     from sqlalchemy import select as core_select
@@ -507,6 +539,7 @@ def execute_project_purge(handle, plan: ProjectPurgePlan, *, author_id: uuid.UUI
             for ev in s.exec(select(Event)):
                 ev.text = _scrub(ev.text, plan.names)
                 s.add(ev)
+        _clear_conflict_copies(s.connection(), plan.names)
         s.add(AuditEntry(action="purge_project", detail=counts, created_by=author_id))
     compact(handle.db)
     return counts

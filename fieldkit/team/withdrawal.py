@@ -99,6 +99,14 @@ def purge_server_copies(sconn: Connection, deleted: set[uuid.UUID]) -> dict[str,
     ids = list(deleted)
     for i in range(0, len(ids), 500):
         n_conf += sconn.execute(sc.delete().where(sc.c.record_id.in_(ids[i:i + 500]))).rowcount
+    # copies of other records that point at an informant deleted now (a withdrawal)
+    rs = RecordState.__table__
+    gone_informants = set(sconn.execute(select(rs.c.record_id).where(
+        rs.c.tbl == "informant", rs.c.deleted.is_(True), rs.c.record_id.in_(ids))).scalars()) if ids else set()
+    for inf in gone_informants:
+        n_conf += sconn.exec_driver_sql(
+            "DELETE FROM syncconflict WHERE strpos(kept::text, %(i)s) > 0 OR strpos(other::text, %(i)s) > 0",
+            {"i": str(inf)}).rowcount
     return {"audio": n_audio or 0, "conflicts": n_conf or 0}
 
 
