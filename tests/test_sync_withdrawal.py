@@ -505,7 +505,7 @@ def test_same_guide_on_two_laptops_is_joined_and_a_different_one_gets_a_way_out(
         s.add(Session(project_id=hb.project_id, title="Bruker guiden", guide_version_id=v.id))
     hb.close()
     sync(a, "alice", slug)
-    sync(b, "bob", slug)                              # joined, not refused
+    assert "joined: samarbeid" in sync(b, "bob", slug)   # joined, not refused
     sch = schema(slug)
     [(gid,)] = server_rows(pg, f"SELECT id FROM {sch}.guide")
     [(vid,)] = server_rows(pg, f"SELECT id FROM {sch}.guideversion")
