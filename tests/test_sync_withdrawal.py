@@ -451,8 +451,21 @@ def test_projects_whose_names_agree_in_55_characters_stay_apart(pg, tmp_path):
     # bob may not even read the first project
     with psycopg.connect(url(pg, "bob")) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute(f"SELECT * FROM {schema(one)}.informant").fetchall()
-    # a server set up by an older fieldkit, where the second name landed in the first's
-    # schema: init refuses, a clone refuses, the project's own laptop refuses to sync
+    # a server set up by an older fieldkit (the name cut at 55 characters): server init
+    # renames the project's schema and roles to the new name, and the laptop syncs on
+    from fieldkit.team.server import legacy_schema_for
+
+    legacy = legacy_schema_for(one)
+    with psycopg.connect(pg.url(), autocommit=True) as conn:
+        conn.execute(f"ALTER SCHEMA {schema(one)} RENAME TO {legacy}")
+        conn.execute(f"ALTER ROLE {schema(one)}_rw RENAME TO {legacy}_rw")
+        conn.execute(f"ALTER ROLE {schema(one)}_ro RENAME TO {legacy}_ro")
+    r = fk(tmp_path, "server", "init", pg.url(), "--project", one)
+    assert "Updated schema " + schema(one) in r.stdout, r.stdout
+    assert "0 new" in sync(a, "alice", one)
+    assert server_rows(pg, "SELECT count(*) FROM pg_namespace WHERE nspname = %s", legacy)[0][0] == 0
+    # ... and where the second name landed in the first's schema: init refuses, a clone
+    # refuses, the project's own laptop refuses to sync
     with psycopg.connect(pg.url(), autocommit=True) as conn:
         conn.execute(f"ALTER SCHEMA {schema(two)} RENAME TO {schema(two)}_old")
         conn.execute(f"ALTER SCHEMA {schema(one)} RENAME TO {schema(two)}")

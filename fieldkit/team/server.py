@@ -187,6 +187,7 @@ def init_project(url: str, slug: str, *, researchers: list[str] = (), supervisor
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('fieldkit-init'))")
+            _adopt_legacy_schema(conn, schema, slug)
             rev = server_revision(conn, schema)
             if rev is not None and rev not in KNOWN_REVISIONS:
                 raise ServerError(
@@ -232,6 +233,31 @@ def init_project(url: str, slug: str, *, researchers: list[str] = (), supervisor
     finally:
         engine.dispose()
     return ProjectSetup(schema, rev is None, SCHEMA_HEAD)
+
+
+def legacy_schema_for(slug: str) -> str:
+    """The name an older fieldkit gave the schema: the slug cut at 55 characters."""
+    return "fk_" + re.sub(r"[^a-z0-9_]", "_", slug.lower())[:55]
+
+
+def _adopt_legacy_schema(conn, schema: str, slug: str) -> None:  # noqa: ANN001
+    """A project with a long name set up by an older fieldkit lives in the cut name's
+    schema: when that schema holds this very project (its slug), rename it and its roles
+    to the new name. One holding another project (the reason for the new names) or
+    nothing yet is left alone."""
+    from fieldkit.projects import slugify
+
+    legacy = legacy_schema_for(slug)
+    if legacy == schema or server_revision(conn, schema) is not None or server_revision(conn, legacy) is None:
+        return
+    row = conn.exec_driver_sql(f'SELECT slug FROM "{legacy}".project LIMIT 1').first()
+    if row is None or row[0] not in (slug, slugify(slug)):
+        return
+    conn.exec_driver_sql(f'ALTER SCHEMA "{legacy}" RENAME TO "{schema}"')
+    for suffix in ("_rw", "_ro"):
+        if conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(r)s",
+                                {"r": legacy + suffix}).first():
+            conn.exec_driver_sql(f'ALTER ROLE "{legacy}{suffix}" RENAME TO "{schema}{suffix}"')
 
 
 def _check_identity(conn, schema: str, slug: str, url: str) -> None:  # noqa: ANN001
