@@ -260,8 +260,9 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                 if push_del:
                     purge_server_copies(sconn, set(push_del))
                 res.cursor = top
-            res.audio_up, audio_wanted = _audio_up(sconn, handle, upload=writer)
-        if purged_first or any(t == "informant" for t in push_del.values()):
+            withdrawal = bool(purged_first) or any(t == "informant" for t in push_del.values())
+            res.audio_up, audio_wanted = _audio_up(sconn, handle, upload=writer, silenced=withdrawal)
+        if withdrawal:
             res.vacuumed = vacuum_tables(engine, schema)
         # ---- step 2: the laptop
         try:
@@ -449,8 +450,11 @@ def _recode_local(handle, recode: dict[str, str]) -> None:  # noqa: ANN001
 # --------------------------------------------------------------------------- audio
 
 
-def _audio_up(sconn: Connection, handle, *, upload: bool = True) -> tuple[int, bool]:  # noqa: ANN001
-    """When the team shares audio for this project: this laptop's files the server lacks."""
+def _audio_up(sconn: Connection, handle, *, upload: bool = True,  # noqa: ANN001
+              silenced: bool = False) -> tuple[int, bool]:
+    """When the team shares audio for this project: this laptop's files the server lacks;
+    with ``silenced`` (this sync carries a withdrawal), also the files a withdrawal purge
+    silenced here whose server copy still differs."""
     import hashlib
 
     with sconn.begin():
@@ -464,7 +468,7 @@ def _audio_up(sconn: Connection, handle, *, upload: bool = True) -> tuple[int, b
         n = 0
         with handle.db.engine.connect() as lconn:
             files = [(r.id, r.path) for r in lconn.execute(select(rf.c.id, rf.c.path))]
-            silenced = silenced_file_ids(lconn)
+            silenced = silenced_file_ids(lconn) if silenced else set()
         server_files = set(sconn.execute(select(rf.c.id)).scalars())
         for fid, rel in files:
             p = handle.folder / rel
