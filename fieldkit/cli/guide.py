@@ -85,6 +85,36 @@ def list_(ctx: click.Context, project_name: str) -> None:
             click.echo(f"{g.slug:30} v{v.number}  {g.title}  ({v.created_at:%Y-%m-%d})")
 
 
+@guide.command("rename", help=_("Give guide SLUG another name NEW_SLUG in a project (e.g. when a "
+                                 "teammate's\ndifferent guide has the same name and sync "
+                                 "cannot join them)."))
+@click.argument("slug")
+@click.argument("new_slug")
+@click.option("--project", "-p", "project_name", required=True)
+@click.option("--title", help=_("A new title as well."))
+@click.pass_context
+def rename(ctx: click.Context, slug: str, new_slug: str, project_name: str, title: str | None) -> None:
+    from fieldkit.instruments.guides.store import rename_guide
+
+    with workspace(ctx).open(project_name) as handle:
+        g = rename_guide(handle.db, handle.project_id, slug, new_slug, title=title)
+    click.echo(_("Renamed guide {old} to {new}.").format(old=slug, new=g.slug))
+
+
+@guide.command("remove", help=_("Remove guide SLUG (all its versions) from a project; only "
+                                 "a guide no session uses."))
+@click.argument("slug")
+@click.option("--project", "-p", "project_name", required=True)
+@click.pass_context
+def remove(ctx: click.Context, slug: str, project_name: str) -> None:
+    from fieldkit.instruments.guides.store import remove_guide
+
+    with workspace(ctx).open(project_name) as handle:
+        n = remove_guide(handle.db, handle.project_id, slug)
+    click.echo(ngettext("Removed guide {slug} ({n} version).", "Removed guide {slug} ({n} versions).",
+                        n).format(slug=slug, n=n))
+
+
 @click.command(help=_("Guide coverage: one session, or question x session for the project."))
 @click.option("--project", "-p", "project_name", required=True)
 @click.option("--session", "session_id", help=_("One session's coverage (id or its "

@@ -70,6 +70,9 @@ def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]
     click.echo((_("Copied from the team server; ") if created else _("Synced: ")) + res.summary()
                + (_("; audio {up} up, {down} down").format(up=res.audio_up, down=res.audio_down)
                   if res.audio_up or res.audio_down else ""))
+    if res.guides_joined:
+        click.echo(_("The same guide was imported here and by the team; joined: {slugs}").format(
+            slugs=", ".join(res.guides_joined)))
     if res.pulled.purged_informants:
         click.echo(_("Withdrawn informants purged here too: {purged_informants}").format(purged_informants=', '.join(res.pulled.purged_informants)))
     if res.pulled.conflicts:

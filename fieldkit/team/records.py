@@ -78,8 +78,26 @@ def _from_json(col: Any, value: Any) -> Any:
 
 
 def to_db(tbl: Table, data: dict[str, Any]) -> dict[str, Any]:
-    """A JSON record back to column values (unknown keys are refused by the caller)."""
-    return {c.name: _from_json(c, data.get(c.name)) for c in tbl.columns if c.name in data}
+    """A JSON record back to column values (unknown keys are refused by the caller). A
+    value that does not fit its column (a kind this fieldkit does not know, a date that
+    is not one) is a FieldkitError naming the record, not a traceback."""
+    out = {}
+    for c in tbl.columns:
+        if c.name not in data:
+            continue
+        try:
+            out[c.name] = _from_json(c, data.get(c.name))
+        except (ValueError, TypeError, AttributeError) as exc:
+            from fieldkit.errors import FieldkitError
+            from fieldkit.i18n import _
+
+            raise FieldkitError(
+                _("The {table} record {id} has {column} = {value!r}, which this fieldkit "
+                  "cannot read.").format(table=tbl.name, id=data.get("id"), column=c.name,
+                                         value=data.get(c.name)),
+                hint=_("It was made by a newer fieldkit, or the file was changed by hand. "
+                       "Nothing was changed.")) from exc
+    return out
 
 
 def read_rows(conn: Connection, tbl: Table, where: Any = None,

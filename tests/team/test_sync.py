@@ -179,8 +179,10 @@ def test_purge_on_one_laptop_reaches_the_other(pg, team):
     with hb.db.session() as s:
         assert "L01" not in {i.code for i in s.exec(select(Informant))}
         assert s.get(Session, built.sessions[0]) is None
-    # B's own purge left its audit entry (counts only): it travels like any record
-    assert sync_project(hb, url(pg, "bob")).pushed == 1
+    # the purge arriving is done here before B pushes anything; B's own purge left its
+    # audit entry (counts only), which travels in the same sync like any record
+    assert rb.pushed == 1 and rb.pushed_deletions == 0, rb.summary()
+    assert sync_project(hb, url(pg, "bob")).pushed == 0
     sync_project(ha, url(pg, "alice"))
     assert snapshot(ha) == snapshot(hb)
     assert set(server_snapshot(pg, slug)) == set(snapshot(hb))

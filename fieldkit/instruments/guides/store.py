@@ -84,3 +84,64 @@ def guide_of_version(db: "Database", version_id: uuid.UUID) -> GuideModel:
         if version is None:
             raise KeyError(version_id)
         return GuideModel.from_outline(version.outline)
+
+
+def _find(s, project_id: uuid.UUID, slug: str) -> Guide:  # noqa: ANN001
+    from fieldkit.errors import FieldkitError
+    from fieldkit.i18n import _
+
+    guide = s.exec(select(Guide).where(Guide.project_id == project_id, Guide.slug == slug)).first()
+    if guide is None:
+        raise FieldkitError(_("No guide {slug!r} in this project.").format(slug=slug),
+                            hint=_("`fieldkit guide list -p PROJECT` shows the guides."))
+    return guide
+
+
+def rename_guide(db: "Database", project_id: uuid.UUID, slug: str, new_slug: str,
+                 *, title: str | None = None) -> Guide:
+    """Give a guide another name in the project (e.g. when a teammate's different guide
+    has the same name and sync cannot join them). Its versions and sessions stay."""
+    from fieldkit.errors import FieldkitError
+    from fieldkit.i18n import _
+    from fieldkit.store.models import utcnow
+
+    new_slug = slugify(new_slug)
+    with db.transaction() as s:
+        guide = _find(s, project_id, slug)
+        if new_slug != slug and s.exec(select(Guide).where(Guide.project_id == project_id,
+                                                          Guide.slug == new_slug)).first():
+            raise FieldkitError(_("There is already a guide {slug!r} in this project.").format(slug=new_slug),
+                                hint=_("Choose another name. Nothing was changed."))
+        guide.slug = new_slug
+        if title:
+            guide.title = title
+        guide.updated_at = utcnow()
+        s.add(guide)
+        s.flush()
+        s.refresh(guide)
+        s.expunge(guide)
+        return guide
+
+
+def remove_guide(db: "Database", project_id: uuid.UUID, slug: str) -> int:
+    """Remove a guide no session uses, with its versions. Returns the versions removed."""
+    from fieldkit.errors import FieldkitError
+    from fieldkit.i18n import _, ngettext
+    from fieldkit.store.models import Session
+
+    with db.transaction() as s:
+        guide = _find(s, project_id, slug)
+        versions = s.exec(select(GuideVersion).where(GuideVersion.guide_id == guide.id)).all()
+        ids = [v.id for v in versions]
+        used = s.exec(select(Session).where(Session.guide_version_id.in_(ids))).all() if ids else []
+        if used:
+            raise FieldkitError(
+                ngettext("The guide {slug!r} is used by {n} session ({titles}).",
+                         "The guide {slug!r} is used by {n} sessions ({titles}).", len(used)).format(
+                    slug=slug, n=len(used), titles=", ".join(x.title for x in used[:3])),
+                hint=_("Rename it instead: fieldkit guide rename -p PROJECT {slug} NEWNAME. "
+                       "Nothing was removed.").format(slug=slug))
+        for v in versions:
+            s.delete(v)
+        s.delete(guide)
+        return len(versions)
