@@ -12,8 +12,8 @@ import zipfile
 
 import pytest
 
-from tests import pg_server
-from tests.test_pack import laptop
+from tests.support import pg_server
+from tests.support.builders import laptop
 
 needs_pg = pytest.mark.skipif(pg_server.pg_bindir() is None and not os.environ.get("CI"),
                               reason="PostgreSQL is not installed (CI installs it)")

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import pg_server
+from tests.support import pg_server
 from tests.support.cli import fk
-from tests.test_pack import laptop, snapshot
+from tests.support.builders import laptop, snapshot
 
 pytestmark = pytest.mark.skipif(pg_server.pg_bindir() is None and not os.environ.get("CI"),
                                 reason="PostgreSQL is not installed (CI installs it)")
