@@ -21,5 +21,11 @@ def shared_dir() -> Path:
 
 
 SHARED = shared_dir()
+#: copies of the two schemas kept with the tests (tests/data/schemas/README.md)
+SCHEMAS = REPO / "tests" / "data" / "schemas"
 REFI_SCHEMA = SHARED / "refi" / "Project-mrt2019.xsd"
 EAF_SCHEMA = SHARED / "elan" / "EAFv3.0.xsd"
+if not REFI_SCHEMA.is_file():
+    REFI_SCHEMA = SCHEMAS / "Project-mrt2019.xsd"
+if not EAF_SCHEMA.is_file():
+    EAF_SCHEMA = SCHEMAS / "EAFv3.0.xsd"

@@ -21,8 +21,13 @@ import uuid
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Enum, Index, LargeBinary, String, Text, UniqueConstraint, event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapper
 from sqlmodel import Field, Relationship, SQLModel
+
+from fieldkit.text import clean_value
 
 
 def utcnow() -> datetime:
@@ -510,8 +515,69 @@ class ServerAudio(SQLModel, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+# --------------------------------------------------------------------------- user text
+# Every text a person types or pastes goes through fieldkit.text.clean_text on its way in.
+# It is done here, on the ORM's flush, rather than in each screen and command: a field added
+# later is covered without anyone remembering it. Records written through SQLAlchemy Core
+# (pack merge, sync) are cleaned in fieldkit.team.records.to_db; text stored by older
+# versions is cleaned by the migration 0007_i29_clean_text.
+
+#: (table, column) holding file paths or machine settings, kept byte for byte: a file name
+#: in another normal form is another file on Linux
+NOT_USER_TEXT = frozenset({
+    ("recording", "folder"), ("recording", "original_path"), ("recording", "info"),
+    ("recording", "device"), ("recordingfile", "path"), ("transcriptionrun", "model"),
+    ("transcriptionrun", "settings"), ("syncpeer", "url"), ("serveraudio", "sha256"),
+})
+
+
+def text_columns(table: Any) -> list[str]:
+    """The columns of ``table`` (a Table) that hold user text: strings and JSON."""
+    out = []
+    for col in table.columns:
+        t = col.type
+        if isinstance(t, TypeDecorator):     # sqlmodel's AutoString is one: by its base type
+            t = t.impl_instance
+        if (table.name, col.name) in NOT_USER_TEXT or isinstance(t, Enum):
+            continue
+        if isinstance(t, (String, JSON)):
+            out.append(col.name)
+    return out
+
+
+_TEXT_ATTRS: dict[type, list[str]] = {}
+
+
+def _clean_row(mapper: Mapper, _conn: Any, target: Any) -> None:
+    cls = type(target)
+    attrs = _TEXT_ATTRS.get(cls)
+    if attrs is None:
+        cols = set(text_columns(mapper.local_table))
+        attrs = _TEXT_ATTRS[cls] = [p.key for p in mapper.column_attrs
+                                    if p.columns[0].name in cols]
+    loaded = sa_inspect(target).dict
+    for key in attrs:
+        if key in loaded:
+            value = loaded[key]
+            cleaned = clean_value(value)
+            if cleaned != value:
+                setattr(target, key, cleaned)
+
+
+def _listen_clean() -> None:
+    def on_insert(mapper: Mapper, conn: Any, target: Any) -> None:
+        if type(target).__module__ == __name__:
+            _clean_row(mapper, conn, target)
+
+    event.listen(Mapper, "before_insert", on_insert)
+    event.listen(Mapper, "before_update", on_insert)
+
+
+_listen_clean()
+
+
 __all__ = [
     name
     for name, obj in list(globals().items())
     if isinstance(obj, type) and issubclass(obj, (SQLModel, enum.Enum)) and obj.__module__ == __name__
-] + ["utcnow"]
+] + ["utcnow", "text_columns", "NOT_USER_TEXT"]
