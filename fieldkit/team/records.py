@@ -167,29 +167,42 @@ def record_label(data: dict[str, Any]) -> str:
     return ""
 
 
+def _refusal(exc: Exception) -> bool:
+    """Whether the database refused a record for its content (a constraint, a value it
+    cannot hold, a check of the team's own: PostgreSQL's SQLSTATE classes 22, 23 and P0),
+    rather than failing as a whole (a lost connection, a locked file, missing rights),
+    which stops the exchange as before."""
+    from sqlalchemy.exc import DataError, IntegrityError
+
+    if isinstance(exc, (IntegrityError, DataError)):
+        return True
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    return state[:2] in ("22", "23", "P0")
+
+
 def upsert_each(conn: Connection, tbl: Table, rows: list[dict[str, Any]]) -> list[Refusal]:
     """:func:`upsert` in a savepoint; if the database refuses the batch, record by record,
     so that one refused record (a constraint, a value the server cannot hold) is named and
     left out while every other one is written. Returns the refused records."""
     if not rows:
         return []
-    from sqlalchemy.exc import DataError, IntegrityError, InternalError
+    from sqlalchemy.exc import DBAPIError
 
-    # what a record's content can cause (a constraint, a value, a server-side check);
-    # anything else (a locked database, a lost connection) stops the exchange as before
-    refusals = (IntegrityError, DataError, InternalError)
     try:
         with conn.begin_nested():
             upsert(conn, tbl, rows)
         return []
-    except refusals:
-        pass
+    except DBAPIError as exc:
+        if not _refusal(exc):
+            raise
     refused = []
     for r in rows:
         try:
             with conn.begin_nested():
                 upsert(conn, tbl, [r])
-        except refusals as exc:
+        except DBAPIError as exc:
+            if not _refusal(exc):
+                raise
             reason = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
             refused.append(Refusal(tbl.name, str(r.get("id")), record_label(r), reason))
     return refused

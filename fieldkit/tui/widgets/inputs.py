@@ -41,6 +41,8 @@ class Input(_TextualInput):
         return clean_text(text) if self.keep_lines else one_line(text)
 
     def _on_paste(self, event: events.Paste) -> None:
+        # instead of Textual's handler (which would insert the first line again)
+        event.prevent_default()
         if event.text:
             text = self.pasted(event.text)
             selection = self.selection
