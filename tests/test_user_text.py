@@ -344,9 +344,10 @@ def test_qualcoder_imports_a_project_of_pasted_text(cli_project, tmp_path: Path,
     conn, _settings, log = import_with_qualcoder(src, qdpx, tmp_path, monkeypatch)
     assert not [m for m in log if "error" in m.lower()], log
     memos = [r[0] for r in conn.execute("select memo from annotation")]
-    assert clean_text(text).strip() in memos, memos
-    names = [r[0] for r in conn.execute("select name from source")]
-    assert names
+    assert any(m.endswith(": " + clean_text(text).strip()) for m in memos), memos   # "[00:00:00] Note: ..."
+    texts = [r[0] for r in conn.execute("select fulltext from source where fulltext is not null")]
+    # the transcript edit, on its speaker's line (the source text has one line a segment)
+    assert any(" ".join(clean_text(text + " edited").split()) in t for t in texts), texts
 
 
 # ---------------------------------------------------------------------------- pseudonymisation

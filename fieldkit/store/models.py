@@ -548,32 +548,37 @@ def text_columns(table: Any) -> list[str]:
 _TEXT_ATTRS: dict[type, list[str]] = {}
 
 
-def _clean_row(mapper: Mapper, _conn: Any, target: Any) -> None:
+def _clean_row(mapper: Mapper, target: Any, changed_only: bool) -> None:
     cls = type(target)
     attrs = _TEXT_ATTRS.get(cls)
     if attrs is None:
         cols = set(text_columns(mapper.local_table))
         attrs = _TEXT_ATTRS[cls] = [p.key for p in mapper.column_attrs
                                     if p.columns[0].name in cols]
-    loaded = sa_inspect(target).dict
+    state = sa_inspect(target)
+    loaded = state.dict
     for key in attrs:
         if key in loaded:
+            if changed_only and not state.attrs[key].history.has_changes():
+                continue      # an update: only what it changes (a segment's words stay as they are)
             value = loaded[key]
             cleaned = clean_value(value)
             if cleaned != value:
                 setattr(target, key, cleaned)
 
 
-def _listen_clean() -> None:
-    def on_insert(mapper: Mapper, conn: Any, target: Any) -> None:
-        if type(target).__module__ == __name__:
-            _clean_row(mapper, conn, target)
-
-    event.listen(Mapper, "before_insert", on_insert)
-    event.listen(Mapper, "before_update", on_insert)
+def clean_on_insert(mapper: Mapper, _conn: Any, target: Any) -> None:
+    if type(target).__module__ == __name__:
+        _clean_row(mapper, target, changed_only=False)
 
 
-_listen_clean()
+def clean_on_update(mapper: Mapper, _conn: Any, target: Any) -> None:
+    if type(target).__module__ == __name__:
+        _clean_row(mapper, target, changed_only=True)
+
+
+event.listen(Mapper, "before_insert", clean_on_insert)
+event.listen(Mapper, "before_update", clean_on_update)
 
 
 __all__ = [

@@ -32,11 +32,11 @@ from fieldkit.errors import FieldkitError
 from fieldkit.store.models import RecordState, ServerAudio, SyncBase, utcnow
 from fieldkit.team.merge import Outcome, informant_clashes, reconcile, set_base
 from fieldkit.team.records import (
+    Refusal,
     content_hash,
     delete_ids,
     read_rows,
     synced_tables,
-    Refusal,
     table,
     upsert,
     upsert_each,
