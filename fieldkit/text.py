@@ -24,6 +24,7 @@ all use it.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from typing import Any
@@ -46,8 +47,10 @@ def clean_text(text: str) -> str:
             return text
     elif _SUSPECT.search(text) is None:
         return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
-    text = _DROP.sub("", _BREAKS.sub("\n", text))
-    return text if text.isascii() else unicodedata.normalize("NFC", text)
+    cleaned = _DROP.sub("", _BREAKS.sub("\n", text))
+    if not cleaned.isascii():
+        cleaned = unicodedata.normalize("NFC", cleaned)
+    return text if cleaned == text else cleaned
 
 
 def clean_optional(text: str | None) -> str | None:
@@ -56,14 +59,48 @@ def clean_optional(text: str | None) -> str | None:
 
 def clean_value(value: Any) -> Any:
     """``value`` with every string in it cleaned: a string, or lists and dicts (JSON
-    columns: keys and values) holding strings, at any depth. Other values unchanged."""
+    columns: keys and values) holding strings, at any depth. Other values unchanged; a value
+    with nothing to clean comes back as the same object (``is``), so callers can tell."""
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, dict):
-        return {clean_value(k): clean_value(v) for k, v in value.items()}
+        out = None
+        for n, (k, v) in enumerate(value.items()):
+            ck, cv = clean_value(k), clean_value(v)
+            if out is None and (ck is not k or cv is not v):
+                out = dict(list(value.items())[:n])
+            if out is not None:
+                out[ck] = cv
+        return value if out is None else out
     if isinstance(value, (list, tuple)):
-        return type(value)(clean_value(v) for v in value)
+        items = None
+        for n, v in enumerate(value):
+            cv = clean_value(v)
+            if items is None and cv is not v:
+                items = list(value[:n])
+            if items is not None:
+                items.append(cv)
+        return value if items is None else type(value)(items)
     return value
+
+
+#: how json.dumps writes the control characters the rule removes or changes
+_JSON_ESCAPES = ("\\u00", "\\r", "\\f", "\\b")
+
+
+def clean_json(value: Any) -> Any:
+    """:func:`clean_value` for a JSON column's value, quicker where there is nothing to
+    clean (the usual case: a segment's word list): one look at its JSON text decides."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    try:
+        dumped = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return clean_value(value)
+    if (_SUSPECT.search(dumped) is None and not any(e in dumped for e in _JSON_ESCAPES)
+            and (dumped.isascii() or unicodedata.is_normalized("NFC", dumped))):
+        return value
+    return clean_value(value)
 
 
 def one_line(text: str) -> str:
@@ -73,4 +110,4 @@ def one_line(text: str) -> str:
     return _LINE_RUN.sub(" ", clean_text(text).strip("\n"))
 
 
-__all__ = ["clean_text", "clean_optional", "clean_value", "one_line"]
+__all__ = ["clean_text", "clean_optional", "clean_value", "clean_json", "one_line"]

@@ -94,6 +94,24 @@ def test_clean_text_gives_what_every_part_can_carry(text: str) -> None:
     assert letters(line) == letters(surrogate_free)
 
 
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | user_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(user_text, inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values)
+def test_the_quick_look_at_a_json_value_decides_as_the_full_walk(value) -> None:  # noqa: ANN001
+    """A JSON column (a segment's words, a session's header) is cleaned after one look at
+    its JSON text when there is nothing to clean: the result is the full walk's."""
+    from fieldkit.text import clean_json
+
+    assert clean_json(value) == clean_value(value)
+    cleaned = clean_value(value)
+    assert clean_json(cleaned) is cleaned          # nothing left to clean: the very same value
+
+
 # ---------------------------------------------------------------------------- through the CLI
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import Mapper
 from sqlmodel import Field, Relationship, SQLModel
 
-from fieldkit.text import clean_value
+from fieldkit.text import clean_json, clean_text
 
 
 def utcnow() -> datetime:
@@ -545,7 +545,7 @@ def text_columns(table: Any) -> list[str]:
     return out
 
 
-_TEXT_ATTRS: dict[type, list[str]] = {}
+_TEXT_ATTRS: dict[type, list[tuple[str, Any]]] = {}
 
 
 def _clean_row(mapper: Mapper, target: Any, changed_only: bool) -> None:
@@ -553,17 +553,20 @@ def _clean_row(mapper: Mapper, target: Any, changed_only: bool) -> None:
     attrs = _TEXT_ATTRS.get(cls)
     if attrs is None:
         cols = set(text_columns(mapper.local_table))
-        attrs = _TEXT_ATTRS[cls] = [p.key for p in mapper.column_attrs
-                                    if p.columns[0].name in cols]
+        attrs = _TEXT_ATTRS[cls] = [
+            (p.key, clean_json if isinstance(p.columns[0].type, JSON) else clean_text)
+            for p in mapper.column_attrs if p.columns[0].name in cols]
     state = sa_inspect(target)
     loaded = state.dict
-    for key in attrs:
+    for key, clean in attrs:
         if key in loaded:
             if changed_only and not state.attrs[key].history.has_changes():
                 continue      # an update: only what it changes (a segment's words stay as they are)
             value = loaded[key]
-            cleaned = clean_value(value)
-            if cleaned != value:
+            if value is None:
+                continue
+            cleaned = clean(value)
+            if cleaned is not value:
                 setattr(target, key, cleaned)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import fieldkit.store.models as m
-from fieldkit.text import clean_value
+from fieldkit.text import clean_json
 
 #: bookkeeping tables that never travel
 LOCAL_ONLY = {"syncpeer", "syncbase", "syncconflict", "recordstate", "serveraudio", "alembic_version"}
@@ -84,7 +84,7 @@ def to_db(tbl: Table, data: dict[str, Any]) -> dict[str, Any]:
     user text is cleaned by fieldkit.text's rule on the way, whichever side it comes
     from (a pack or a server written by an older fieldkit may hold any character)."""
     text = _text_columns(tbl)
-    return {c.name: clean_value(v) if c.name in text else v
+    return {c.name: clean_json(v) if c.name in text else v
             for c in tbl.columns if c.name in data
             for v in (_from_json(c, data.get(c.name)),)}
 

@@ -2,7 +2,7 @@
 writing transcript segments and notes with the store's cleaning on the flush against the
 same writes without it (the listener taken off), in the same run.
 
-    PYTHONPATH=. .venv/bin/python tests/bench/user_text_bench.py [--rows 3000]
+    PYTHONPATH=. .venv/bin/python tests/bench/user_text_bench.py [--rows 3000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def write_rows(rows: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=3000)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     from fieldkit.text import clean_text
 
@@ -69,18 +70,22 @@ def main() -> None:
 
     import fieldkit.store.models as m
 
-    with_rule = min(write_rows(args.rows) for _ in range(3))
-    # the same writes without the rule: the store's flush listeners taken off for a moment
+    # the same writes without the rule (the store's flush listeners taken off for a moment),
+    # taking turns with the writes with it, so that the load of the machine falls on both
     handlers = [("before_insert", m.clean_on_insert), ("before_update", m.clean_on_update)]
-    for name, fn in handlers:
-        event.remove(Mapper, name, fn)
-    try:
-        without = min(write_rows(args.rows) for _ in range(3))
-    finally:
+    with_rule, without = [], []
+    for _ in range(args.rounds):
+        with_rule.append(write_rows(args.rows))
         for name, fn in handlers:
-            event.listen(Mapper, name, fn)
+            event.remove(Mapper, name, fn)
+        try:
+            without.append(write_rows(args.rows))
+        finally:
+            for name, fn in handlers:
+                event.listen(Mapper, name, fn)
+    with_rule, without = min(with_rule), min(without)
     n = args.rows + args.rows // 10
-    print(f"writing {n} rows (segments with 12 words, notes), best of 3:")
+    print(f"writing {n} rows (segments with 12 words, notes), best of {args.rounds}, taking turns:")
     print(f"  without the rule (baseline) {without:7.3f} s  ({without / n * 1e6:6.1f} µs a row)")
     print(f"  with the rule               {with_rule:7.3f} s  ({with_rule / n * 1e6:6.1f} µs a row)"
           f"  {100 * (with_rule / without - 1):+.1f} %")
