@@ -78,3 +78,10 @@ def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]
     if res.pulled.conflicts:
         click.secho(_("{conflicts} records were changed here and by the team: see "
                         "`fieldkit project conflicts {name}`").format(conflicts=res.pulled.conflicts, name=handle.folder.name), fg="yellow")
+    if res.refused or res.pulled.refused:
+        from fieldkit.cli.pack import echo_refused
+        from fieldkit.errors import ExitCode
+
+        echo_refused(res.refused, "server")
+        echo_refused(res.pulled.refused, "here")
+        ctx.exit(ExitCode.SYNC)

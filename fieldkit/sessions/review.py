@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
 from fieldkit.i18n import _
+from fieldkit.text import clean_text
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -208,7 +209,7 @@ def edit_segment(handle: "ProjectHandle", segment_id: uuid.UUID, text: str) -> s
     the verbatim clears the edit. Returns the stored edited text (None: no edit)."""
     with handle.db.transaction() as s:
         seg = _segment(s, segment_id)
-        text = text.strip()
+        text = clean_text(text).strip()   # (the store cleans it too; compared cleaned)
         seg.edited = None if text == seg.verbatim.strip() else text
         s.add(seg)
         return seg.edited

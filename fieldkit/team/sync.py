@@ -32,12 +32,14 @@ from fieldkit.errors import FieldkitError
 from fieldkit.store.models import RecordState, ServerAudio, SyncBase, utcnow
 from fieldkit.team.merge import Outcome, informant_clashes, reconcile, set_base
 from fieldkit.team.records import (
+    Refusal,
     content_hash,
     delete_ids,
     read_rows,
     synced_tables,
     table,
     upsert,
+    upsert_each,
 )
 from fieldkit.team.server import ServerError, engine_for, explain, get_options, public_url, schema_for
 from fieldkit.team.guidejoin import join_same_guides
@@ -67,6 +69,8 @@ class SyncResult:
     guides_joined: list[str] = field(default_factory=list)
     #: after pushing a purge: whether this login could VACUUM the tables it touched
     vacuumed: bool | None = None
+    #: this laptop's records the team server would not take (left out, tried again next sync)
+    refused: list[Refusal] = field(default_factory=list)
 
     def summary(self) -> str:
         p = self.pulled
@@ -255,7 +259,7 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                 settled_del = (set(deleted_local) - set(push_del))
                 if push or push_del:
                     seq = top + 1
-                    res.pushed, res.pushed_deletions = _push(sconn, push, push_del, seq)
+                    res.pushed, res.pushed_deletions, res.refused = _push(sconn, push, push_del, seq)
                     top = seq
                 if push_del:
                     purge_server_copies(sconn, set(push_del))
@@ -270,6 +274,14 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
             before = purge_audit_ids(handle)
             with handle.db.engine.begin() as lconn:
                 out = reconcile(lconn, PEER, incoming, deleted_remote) if incoming or deleted_remote else Outcome()
+                if out.refused:
+                    # the team's records this laptop would not take come again next time:
+                    # the cursor stays before the first of them (what follows it is
+                    # pulled again and found unchanged)
+                    refused_ids = {uuid.UUID(r.record_id) for r in out.refused}
+                    first = min((st["seq"] for st in news if st["record_id"] in refused_ids),
+                                default=res.cursor + 1)
+                    res.cursor = min(res.cursor, first - 1)
                 pushed_base = {}
                 by_table: dict[str, dict[uuid.UUID, str]] = {}
                 for rid, (tname, d) in push.items():
@@ -358,7 +370,9 @@ def _bases(handle, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:  # noqa: ANN001
     return out
 
 
-def _push(sconn: Connection, push: dict, push_del: dict, seq: int) -> tuple[int, int]:
+def _push(sconn: Connection, push: dict, push_del: dict, seq: int) -> tuple[int, int, list[Refusal]]:
+    """Write this laptop's changes on the server. A record the server refuses is left out
+    of ``push`` (so it is not taken as agreed) and returned; the rest is written."""
     from sqlalchemy.dialects.postgresql import insert
 
     from fieldkit.team.merge import _fix_references
@@ -372,8 +386,11 @@ def _push(sconn: Connection, push: dict, push_del: dict, seq: int) -> tuple[int,
         if ids:
             delete_ids(sconn, tbl, ids)
     _fix_references(sconn, push, gone)
+    refused: list[Refusal] = []
     for tbl in synced_tables():
-        upsert(sconn, tbl, [d for rid, (t, d) in push.items() if t == tbl.name])
+        refused += upsert_each(sconn, tbl, [d for rid, (t, d) in push.items() if t == tbl.name])
+    for r in refused:
+        push.pop(uuid.UUID(r.record_id), None)
     states = [{"record_id": rid, "tbl": t, "hash": content_hash(d), "seq": seq, "deleted": False, "by": role}
               for rid, (t, d) in push.items()]
     states += [{"record_id": rid, "tbl": t, "hash": "", "seq": seq, "deleted": True, "by": role}
@@ -391,7 +408,7 @@ def _push(sconn: Connection, push: dict, push_del: dict, seq: int) -> tuple[int,
         c: stmt.excluded[c] for c in ("tbl", "hash", "seq", "deleted", "by")})
     for i in range(0, len(states), 2000):
         sconn.execute(stmt, states[i:i + 2000])
-    return len(push), len(push_del)
+    return len(push), len(push_del), refused
 
 
 def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> None:  # noqa: ANN001

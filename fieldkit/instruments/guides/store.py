@@ -12,6 +12,7 @@ from fieldkit.instruments.guides.identity import carry_over
 from fieldkit.instruments.guides.model import Guide as GuideModel
 from fieldkit.instruments.guides.files import load_guide_file
 from fieldkit.instruments.guides.parser import content_hash, parse_guide
+from fieldkit.text import clean_text
 from fieldkit.projects import slugify
 from fieldkit.store.models import Guide, GuideVersion
 
@@ -38,6 +39,13 @@ def import_guide(
     if text is None:
         parsed, text = load_guide_file(source, assign=False)
     else:
+        parsed = parse_guide(text, str(source), assign=False)
+    cleaned = clean_text(text)
+    if cleaned != text:
+        # the file is checked as it is (so a problem names its line in the file), then
+        # stored and parsed by the one rule for user text (Word's manual line break,
+        # control characters, decomposed letters)
+        text = cleaned
         parsed = parse_guide(text, str(source), assign=False)
     slug = slug or slugify(Path(str(source)).stem)
     digest = content_hash(text)

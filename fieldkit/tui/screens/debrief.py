@@ -21,9 +21,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Input, Label, Static, TextArea
+from textual.widgets import Footer, Label, Static, TextArea
 
 from fieldkit.i18n import N_, _
+from fieldkit.tui.widgets.inputs import Input
 from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 

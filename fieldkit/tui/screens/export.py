@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Checkbox, Footer, Label, Select, SelectionList, Static
 
 from fieldkit.i18n import N_, _, ngettext
+from fieldkit.tui.widgets.inputs import Input
 from fieldkit.tui.screens.base import ProjectScreen
 
 FORMAT_LABELS = {"docx": N_("Word (.docx)"), "md": "Markdown", "txt": N_("Plain text (QualCoder)"),

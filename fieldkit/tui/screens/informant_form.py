@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Checkbox, Label, Static
 
 from fieldkit.i18n import N_, _
 from fieldkit.tui.commands import HELP_KEYS
+from fieldkit.tui.widgets.inputs import Input
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle

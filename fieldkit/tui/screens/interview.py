@@ -25,9 +25,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Footer, Label
 
 from fieldkit.i18n import N_, _
+from fieldkit.text import clean_text
+from fieldkit.tui.widgets.inputs import Input, LinesInput
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import (
     CoverageList, EventLog, GuidePanel, RecordingBar, Roster, TagLegend, TranscriptTail,
@@ -143,7 +145,9 @@ class InterviewScreen(ProjectScreen[None]):
                 yield Label(_("Seats"), classes="pane-title hidden", id="roster-title")
                 yield Roster(id="roster", classes="hidden")
         yield TagLegend(id="tag-legend")
-        yield Input(placeholder=_("n: write a note (Enter saves, Esc leaves it)"), id="note", select_on_focus=False)
+        # one line on the screen, Enter saves (one keypress for the observer); a pasted
+        # passage keeps its lines (shown as ↵)
+        yield LinesInput(placeholder=_("n: write a note (Enter saves, Esc leaves it)"), id="note", select_on_focus=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -437,7 +441,7 @@ class InterviewScreen(ProjectScreen[None]):
 
     @on(Input.Submitted, "#note")
     def _note_done(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
+        text = clean_text(event.value).strip()
         note = self.query_one("#note", Input)
         if text:
             submitted = self.runtime.note(text, self.note_pos, self.note_pressed)

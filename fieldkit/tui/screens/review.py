@@ -20,11 +20,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.commands import HELP_KEYS, SHELL_KEYS
+from fieldkit.tui.widgets.inputs import Input, LinesInput
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.screens.review_range import RangeTranscription
 from fieldkit.tui.widgets.live import clock
@@ -157,7 +158,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         yield Label(_("Review"), id="review-title", classes="pane-title")
         yield Static("", id="review-speakers")
         yield OptionList(id="review-list")
-        yield Input(id="review-input", classes="hidden")
+        yield LinesInput(id="review-input", classes="hidden")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -267,8 +268,10 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     def _open_input(self, mode: str, value: str, placeholder: str) -> None:
         self.mode = mode
-        inp = self.query_one("#review-input", Input)
+        inp = self.query_one("#review-input", LinesInput)
         inp.remove_class("hidden")
+        # a transcript edit or a note keeps pasted lines; a search joins them
+        inp.keep_lines = mode in ("edit", "note")
         inp.placeholder = placeholder
         inp.value = value
         inp.focus()

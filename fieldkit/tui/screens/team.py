@@ -13,10 +13,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.widgets import Button, DataTable, Footer, Label, Static
 
 from fieldkit.i18n import N_, _, format_date, format_number
 from fieldkit.tui.commands import HELP_KEYS, SHELL_KEYS
+from fieldkit.tui.widgets.inputs import Input
 from fieldkit.tui.screens.base import ProjectScreen
 
 if TYPE_CHECKING:
