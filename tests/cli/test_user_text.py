@@ -25,29 +25,12 @@ from hypothesis import strategies as st
 
 from fieldkit.text import clean_text, clean_value, one_line
 from tests.support.shared_files import EAF_SCHEMA, REFI_SCHEMA
+from tests.support.text import SPECIAL, scalars, user_text, big_text
 
 # ---------------------------------------------------------------------------- the text
 
-#: what researchers paste that is not ordinary text
-SPECIAL = [
-    "\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\r", "\r\n", "\n\r", "\x1c", "\x1d", "\x1e",
-    "\x1f", "\x7f", "\x85", "\x9f", "\u2028", "\u2029", "\t", "\n",
-    "\ud800", "\udfff", "\udbff\udfff", "\ufffe", "\uffff", "\U0001fffe", "\U0010fffd",
-    "\u200e", "\u200f", "\u202a", "\u202b", "\u202e", "\u202c", "\u2066", "\u2067", "\u2069",
-    "e\u0301", "\u0301", "\u0308", "\u20dd", "\u0489", "a\u0328\u0301",
-    "\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",
-    "\U0001f469\u200d\U0001f469\u200d\U0001f467", "\U0001f1f3\U0001f1f4", "\U0001f44d\U0001f3fd",
-    "\u05e9\u05dc\u05d5\u05dd", "\u0645\u0631\u062d\u0628\u0627", "Bjørn Åse", "Ææ Øø Åå",
-]
-scalars = st.characters(codec="utf-8")   # every Unicode scalar value (no surrogates)
-chunks = st.one_of(st.text(scalars, max_size=12), st.sampled_from(SPECIAL))
-user_text = st.lists(chunks, min_size=1, max_size=24).map("".join)
 
 
-def big_text() -> str:
-    """100,000 characters of everything above, with words between."""
-    unit = "".join(f"ord{k} {s} " for k, s in enumerate(SPECIAL))
-    return (unit * (100_000 // len(unit) + 1))[:100_000]
 
 
 #: what XML 1.0 refuses (lxml's ValueError), besides surrogates
@@ -277,7 +260,7 @@ def test_migration_cleans_text_stored_by_an_older_version_and_exports_open(works
     and every export opens."""
     from fieldkit.export import run_export
     from fieldkit.export.collect import ExportOptions
-    from tests.test_export import build_project
+    from tests.support.builders import build_project
 
     handle = workspace.create("Gamle data", language="no")
     b = build_project(handle, segs=6, events=4)
@@ -318,7 +301,7 @@ def test_writers_clean_text_from_older_versions_at_their_edge(workspace, tmp_pat
     version did): every writer still finishes, and writes the cleaned text."""
     from fieldkit.export import run_export
     from fieldkit.export.collect import ExportOptions
-    from tests.test_export import build_project
+    from tests.support.builders import build_project
 
     handle = workspace.create("Kanten", language="no")
     b = build_project(handle, segs=4, events=3)
@@ -345,7 +328,7 @@ def test_writers_clean_text_from_older_versions_at_their_edge(workspace, tmp_pat
 
 @pytest.mark.slow
 def test_qualcoder_imports_a_project_of_pasted_text(cli_project, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    from tests.test_qualcoder_import import import_with_qualcoder, qualcoder_src
+    from tests.support.qualcoder import import_with_qualcoder, qualcoder_src
 
     src = qualcoder_src()
     if src is None:

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 
 from fieldkit.tui.widgets.inputs import SHOWN_BREAK
-from tests.test_smoke_tmux import Tmux
+from tests.support.tmux import Tmux
 
 pytestmark = pytest.mark.slow
 

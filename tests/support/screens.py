@@ -3,16 +3,25 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from pathlib import Path
 
-from datetime import date, datetime, timezone
+from sqlmodel import select
 
-from fieldkit.people.informants import add_informant
 from fieldkit.instruments.guides.store import import_guide
+from fieldkit.people.informants import add_informant
 from fieldkit.projects import Workspace
-from fieldkit.sessions.plan import guide_of
-from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
-from fieldkit.store.models import Event, EventKind, Recording, RecordingState, Researcher, Session, SessionStatus, TranscriptSegment
+from fieldkit.sessions.plan import SessionPlan, guide_of, save_session, setup_choices
+from fieldkit.store.models import (
+    Event,
+    EventKind,
+    Recording,
+    RecordingState,
+    Researcher,
+    Session,
+    SessionStatus,
+    TranscriptSegment,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "guides" / "en-frontline-professionals.md"
@@ -114,3 +123,11 @@ def reviewable_project(root: Path):  # noqa: ANN201
             for n, text in enumerate(["So what do you do at work?", "I work at the NAV office."]):
                 s.add(TranscriptSegment(session_id=sid, start_ms=n * 5000, end_ms=n * 5000 + 4500, verbatim=text))
         return ws, sid, c.researchers[0].id
+
+
+def _events(ws: Workspace, sid, kind=None) -> list[Event]:  # noqa: ANN001
+    with ws.open(SLUG) as h, h.db.session() as s:
+        q = select(Event).where(Event.session_id == sid)
+        if kind is not None:
+            q = q.where(Event.kind == kind)
+        return list(s.exec(q.order_by(Event.wall_time, Event.created_at)))

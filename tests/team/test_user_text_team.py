@@ -12,12 +12,11 @@ import uuid
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
 
 from fieldkit.text import clean_text
 from tests.support import pg_server
 from tests.support.builders import laptop
-from tests.test_user_text import big_text, user_text
+from tests.support.text import big_text, user_text
 
 needs_pg = pytest.mark.skipif(pg_server.pg_bindir() is None and not os.environ.get("CI"),
                               reason="PostgreSQL is not installed (CI installs it)")
@@ -89,7 +88,7 @@ def stored(db, ids: dict[str, uuid.UUID]) -> dict[str, object]:  # noqa: ANN001
 def pair(tmp_path_factory):
     from fieldkit.team.ops import merge_pack
     from fieldkit.team.pack import write_pack
-    from tests.test_export import build_project
+    from tests.support.builders import build_project
 
     root = tmp_path_factory.mktemp("pair")
     a = laptop(root, "a")
@@ -134,7 +133,7 @@ def test_merge_names_a_record_this_project_refuses_and_brings_in_the_rest(tmp_pa
     from fieldkit.store.models import TagCode, TagScheme
     from fieldkit.team.ops import merge_pack
     from fieldkit.team.pack import write_pack
-    from tests.test_export import build_project
+    from tests.support.builders import build_project
 
     a = laptop(tmp_path, "a")
     ha = a.create("Tagg studie")
@@ -200,7 +199,7 @@ def url(pg, role):  # noqa: ANN001
 def team(pg, tmp_path_factory):
     from fieldkit.team.server import init_project
     from fieldkit.team.sync import clone_project, sync_project
-    from tests.test_export import build_project
+    from tests.support.builders import build_project
 
     root = tmp_path_factory.mktemp("team")
     slug = "tekst-" + uuid.uuid4().hex[:6]

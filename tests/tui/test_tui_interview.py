@@ -12,7 +12,6 @@ from sqlmodel import select
 from textual.widgets import Checkbox, Input, SelectionList, TextArea
 
 from fieldkit.sessions.plan import guide_of
-from fieldkit.projects import Workspace
 from fieldkit.store.models import (
     Event, EventKind, Informant, Recording, RecordingFile, RecordingState, Researcher, Session,
     SessionParticipant, SessionStatus,
@@ -26,14 +25,9 @@ from tests.support.screens import planned_session as _planned
 from tests.support.screens import recorded_session as _recorded_session
 from tests.support.wait import settle as _settle
 from tests.support.wait import until as _until
+from tests.support.screens import _events
 
 
-def _events(ws: Workspace, sid, kind=None) -> list[Event]:  # noqa: ANN001
-    with ws.open(SLUG) as h, h.db.session() as s:
-        q = select(Event).where(Event.session_id == sid)
-        if kind is not None:
-            q = q.where(Event.kind == kind)
-        return list(s.exec(q.order_by(Event.wall_time, Event.created_at)))
 
 
 # ---------------------------------------------------------------------------- setup

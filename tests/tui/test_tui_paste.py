@@ -17,8 +17,10 @@ from fieldkit.tui.screens.interview import InterviewScreen
 from fieldkit.tui.screens.review import ReviewScreen
 from fieldkit.tui.widgets.inputs import SHOWN_BREAK, Input, LinesInput
 from tests.support.wait import until
-from tests.test_review import transcript  # noqa: F401 - the fixture
-from tests.test_tui_interview import SLUG, _events, _planned, _project, _settle
+from tests.support.screens import SLUG, _events
+from tests.support.screens import interview_project as _project
+from tests.support.screens import planned_session as _planned
+from tests.support.wait import settle as _settle
 
 #: a passage from an observation form: Word's manual line break, a Unicode line
 #: separator, Windows line ends, a control character and a decomposed letter
