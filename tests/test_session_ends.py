@@ -350,3 +350,89 @@ async def test_home_T_queues_a_session_and_transcribe_all_takes_queued_ones(tmp_
         sid = s.exec(select(Session).where(Session.title == "Second")).one().id
     assert [(r.mode, r.status) for r in _runs(ws, slug, sid)] == [("batch", RunStatus.done)], \
         "the queued run itself did the work"
+
+
+# ---------------------------------------------------------------------------- a closed terminal
+
+
+@needs_speech
+@pytest.mark.audio
+@pytest.mark.slow
+def test_closing_the_terminal_stops_the_recording_cleanly_and_keeps_the_note(tmp_path: Path):
+    """The app in tmux, recording with live transcription; the tmux session is killed (the
+    terminal closes: SIGHUP to the app and everything it started)."""
+    import shutil
+    from datetime import date
+
+    from fieldkit.consent import add_informant, record_session_consent
+    from fieldkit.guides.store import import_guide
+    from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
+    from fieldkit.store.models import Researcher
+    from tests.test_smoke_tmux import REPO, Tmux
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux missing (scripts/test installs it)")
+    problem = audio_env.start()
+    if problem:
+        pytest.skip(f"virtual microphone unavailable: {problem}")
+    root = tmp_path / "data"
+    ws, slug = _english(root, "Hangup study")
+    with ws.open(slug) as h:
+        with h.db.transaction() as s:
+            s.add(Researcher(project_id=h.project_id, name="Ada Lead", initials="AL"))
+            s.add(Researcher(project_id=h.project_id, name="Ola Observer", initials="OO"))
+        import_guide(h.db, h.project_id, REPO / "guides" / "en-frontline-professionals.md")
+        add_informant(h, "I01", role="nurse", info_letter_sent_on=date(2026, 1, 5),
+                      written_consent_on=date(2026, 1, 9))
+        c = setup_choices(h)
+        sid = save_session(h, SessionPlan("Hangup interview", guide_version_id=c.guides[0].version_id,
+                                          lead_id=c.researchers[0].id, observer_id=c.researchers[1].id,
+                                          informants=["I01"]))
+        record_session_consent(h, sid, "I01", True)
+    wav = _speech_wav(tmp_path / "speech.wav")
+    env = {"FIELDKIT_HOME": str(root), "FIELDKIT_DEVICE": audio_env.DEVICE, "TERM": "xterm-256color",
+           "FIELDKIT_LANG": "en", "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+           "PULSE_SERVER": os.environ.get("PULSE_SERVER", ""), "HOME": os.environ.get("HOME", "/root")}
+    tmux = Tmux(f"fieldkit-hangup-{os.getpid()}", {k: v for k, v in env.items() if v})
+    player = None
+    try:
+        tmux.start("lead", f"{sys.executable} -m fieldkit --project {slug}")
+        pid = int(tmux.run("display-message", "-p", "-t", "fk:lead", "#{pane_pid}").strip())
+        tmux.wait_for("lead", "Hangup interview")
+        tmux.keys("lead", "Enter")
+        tmux.keys("lead", "Enter")            # the planned session opens in setup
+        tmux.wait_for("lead", "Start interview")
+        tmux.wait_for("lead", "I01  nurse")
+        tmux.keys("lead", "C-r")              # recording starts, with live transcription
+        tmux.wait_for("lead", "● REC", timeout=30)
+        player = audio_env.play(wav)
+        time.sleep(12)
+        tmux.keys("lead", "n")
+        tmux.keys("lead", "said the GP twice", literal=True)   # never saved with Enter
+        tmux.wait_for("lead", "said the GP twice")
+        time.sleep(2)
+        tmux.kill()                           # the terminal is closed
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.3)
+        else:
+            raise AssertionError("the app did not end after its terminal closed")
+    finally:
+        tmux.kill()
+        if player is not None:
+            player.kill()
+    with ws.open(slug) as h, h.db.session() as s:
+        rec = s.exec(select(Recording).where(Recording.session_id == sid)).one()
+        assert rec.state == RecordingState.complete, "stopped cleanly, not left to recovery"
+        files = s.exec(select(RecordingFile).where(RecordingFile.recording_id == rec.id)).all()
+        assert files and all(f.path.endswith(".flac") for f in files) and rec.duration_ms >= 12_000
+        notes = s.exec(select(Event).where(Event.session_id == sid, Event.kind == EventKind.note)).all()
+        assert [n.text for n in notes] == ["said the GP twice"]
+        assert 12_000 <= notes[0].position_ms <= rec.duration_ms
+        live = s.exec(select(TranscriptionRun).where(TranscriptionRun.session_id == sid,
+                                                     TranscriptionRun.mode == "live")).one()
+    assert live.status == RunStatus.done and live.done_ms == pytest.approx(rec.duration_ms, abs=1500)

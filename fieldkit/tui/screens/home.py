@@ -220,6 +220,9 @@ class HomeScreen(Screen[None]):
             self.initial_project)
         wanted = self.initial_project or self.current
         slugs = list(self.summaries)
+        if message.quiet and wanted not in slugs:
+            options.highlighted = None   # a change seen by the watch chooses no project by itself
+            return
         if self.initial_project and self.initial_project not in slugs:
             # never show another project as if it were the one asked for: none is chosen
             status.update("\n".join(message.problems + [
