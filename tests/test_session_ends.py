@@ -399,7 +399,10 @@ def test_closing_the_terminal_stops_the_recording_cleanly_and_keeps_the_note(tmp
         tmux.start("lead", f"{sys.executable} -m fieldkit --project {slug}")
         pid = int(tmux.run("display-message", "-p", "-t", "fk:lead", "#{pane_pid}").strip())
         tmux.wait_for("lead", "Hangup interview")
+        tmux.wait_for("lead", "data folder")  # the project list is read and has the focus
+        time.sleep(1)
         tmux.keys("lead", "Enter")
+        time.sleep(0.5)
         tmux.keys("lead", "Enter")            # the planned session opens in setup
         tmux.wait_for("lead", "Start interview")
         tmux.wait_for("lead", "I01  nurse")

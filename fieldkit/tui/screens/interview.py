@@ -428,7 +428,9 @@ class InterviewScreen(ProjectScreen[None]):
         pressed = self._pressed()
         if self.note_pos is None:
             self.note_pos, self.note_pressed = self.position_ms(pressed), pressed
-        self.query_one("#note", Input).focus()
+        # at once (Widget.focus() waits its turn): letters typed right after n on a busy
+        # laptop are already queued behind it, and must reach the note, not the tag keys
+        self.set_focus(self.query_one("#note", Input))
 
     @on(Input.Changed, "#note")
     def _typing(self, event: Input.Changed) -> None:
