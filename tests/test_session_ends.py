@@ -135,6 +135,14 @@ async def test_every_way_out_while_recording_asks_first_and_keeps_the_half_typed
         await until(lp, lambda: lead_app.screen is iv, "back in the interview")
         assert not any("to quit the app" in str(n.message) for n in lead_app._notifications)
 
+        # the command palette's Quit goes through the same question
+        quit_cmd = next(c for c in lead_app.get_system_commands(iv) if c.title == "Quit")
+        await quit_cmd.callback()
+        await until(lp, lambda: name(lead_app) == "ConfirmScreen", "the stop question after the palette's Quit")
+        await lp.press("n")
+        await until(lp, lambda: lead_app.screen is iv, "back in the interview")
+        assert iv.recorder.state == "recording"
+
         # from a screen above the interview (the key list): yes stops and the debrief follows
         await lp.press("question_mark")
         await until(lp, lambda: name(lead_app) == "HelpScreen", "the key list")
