@@ -105,7 +105,7 @@ class InterviewScreen(ProjectScreen[None]):
         self._key_time: float | None = None
         self.roster: list = []                     # seats (focus groups): digit after a tag -> who
         self._who_until: float | None = None       # a seat digit now says who the last tag/note is about
-        self._asking = False                       # the stop (or leave) question is showing
+        self._question = None                      # the stop (or leave) question, while it shows
 
     # what tests and benchmarks look at, from the runtime
     @property
@@ -489,6 +489,14 @@ class InterviewScreen(ProjectScreen[None]):
     def action_toggle_tail(self) -> None:
         self.query_one(TranscriptTail).toggle_class("hidden")
 
+    @property
+    def _asking(self) -> bool:
+        return self._question is not None and self._question in self.app.screen_stack
+
+    def _ask(self, question, answer) -> None:  # noqa: ANN001
+        self._question = question
+        self.app.push_screen(question, answer)
+
     def in_progress(self) -> bool:
         """An interview is going on here: leaving the app now must ask first (the lead's
         terminal until it stopped; the observer's seat while the lead records)."""
@@ -562,15 +570,13 @@ class InterviewScreen(ProjectScreen[None]):
             lines.append("\n" + _("{n} note(s)/tag(s) are still being saved.").format(n=pending))
 
         def answer(ok: bool | None) -> None:
-            self._asking = False
             if ok and not self.stopping:
                 self._keep_note()           # a half-typed note is stored, at its own time
                 self.runtime.stopping = True
                 self._pop_above()
                 self.stop_interview()
 
-        self._asking = True
-        self.app.push_screen(ConfirmScreen("\n".join(lines), yes=_("Stop"), no=_("Go on")), answer)
+        self._ask(ConfirmScreen("\n".join(lines), yes=_("Stop"), no=_("Go on")), answer)
 
     def _pop_above(self) -> None:
         """Screens opened above this one (the help, a dialog) go, so that the debrief
@@ -613,7 +619,6 @@ class InterviewScreen(ProjectScreen[None]):
             return
 
         def answer(ok: bool | None) -> None:
-            self._asking = False
             if ok:
                 self._keep_note()
                 if quit_app:
@@ -623,8 +628,7 @@ class InterviewScreen(ProjectScreen[None]):
                 else:
                     self.dismiss(None)
 
-        self._asking = True
-        self.app.push_screen(ConfirmScreen(
+        self._ask(ConfirmScreen(
             _("Leave the observer's seat?\n\nThe interview goes on in the lead's terminal; "
               "what you stored is kept."), yes=_("Leave"), no=_("Stay")), answer)
 
