@@ -96,3 +96,10 @@ def import_(ctx: click.Context, file: str, project_name: str, session_ref: str |
                          "(--kind changes it)."))
         click.echo(_("Imported {file} into {title!r}: {value:.1f} s ({get}, {get2} "
                        "Hz); session id {value2}").format(file=file, title=sess.title, value=rec.duration_ms / 1000, get=rec.info.get('codec'), get2=rec.info.get('sample_rate'), value2=sess.id.hex[:8]))
+        # the recording joins the final pass a recorded interview gets: the app transcribes
+        # it by itself, or `fieldkit transcribe --all` does now
+        from fieldkit.transcription.service import QUEUED, queue_final_pass
+
+        if queue_final_pass(handle, sess.id) == QUEUED:
+            click.echo(_("Queued for transcription: the app transcribes it in the background, or run "
+                         "`fieldkit transcribe --all -p {project}` now.").format(project=project_name))

@@ -125,6 +125,40 @@ class ReviewData:
     has_audio: bool = False
     voices: dict[str, str] = field(default_factory=dict)   # "S2" -> who most of its segments are now
     lead_id: uuid.UUID | None = None
+    audio_ms: int = 0                  # the end of the session's audio
+    transcript_to_ms: int = 0          # how far the transcript reaches without a gap
+    final_waiting: bool = False        # queued for (or running) the background final pass
+
+    @property
+    def transcript_short(self) -> bool:
+        """The transcript stops well before the end of the audio (a live transcription cut
+        off by a crash, audio added later): the review says so and offers to finish it."""
+        return self.audio_ms - self.transcript_to_ms > SHORT_MS
+
+
+#: a transcript that stops this much before the end of the audio is reported as short
+SHORT_MS = 1500
+
+
+def transcript_reach(runs, segments, audio_ms: int) -> int:  # noqa: ANN001
+    """How far from the start the transcript reaches without a gap (ms): complete runs
+    reach the end of what they were given, live and batch runs as far as they got
+    (``done_ms``), ranges from their start to where they got, and segments themselves."""
+    spans = [(0, max((g.end_ms for g in segments), default=0))] if segments else []
+    for r in runs:
+        status = getattr(r.status, "value", r.status)
+        if r.mode in ("live", "batch"):
+            end = max(r.total_ms, r.done_ms) if status == "done" and r.mode == "batch" else r.done_ms
+            spans.append((0, end))
+        elif r.mode == "range":
+            lo = (r.settings or {}).get("range_ms", [0, 0])[0]
+            spans.append((lo, r.done_ms))
+    reach = 0
+    for lo, hi in sorted(spans):
+        if lo > reach + SHORT_MS:
+            break
+        reach = max(reach, hi)
+    return min(reach, audio_ms) if audio_ms else reach
 
 
 def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
@@ -133,7 +167,7 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
     from fieldkit.instruments.guides.model import Guide
     from fieldkit.store.models import (
         Event, EventKind, GuideVersion, Informant, Recording, RecordingFile, Researcher, Session,
-        SessionParticipant, TagCode, TranscriptSegment,
+        SessionParticipant, TagCode, TranscriptionRun, TranscriptSegment,
     )
 
     with handle.db.session() as s:
@@ -181,8 +215,12 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
                 speakers.append(Speaker("", researchers[rid].initials, researcher_id=rid))
         for n, sp in enumerate(speakers[:9], start=1):
             sp.key = str(n)
-        has_audio = s.exec(select(RecordingFile).join(Recording).where(Recording.session_id == session_id)
-                           .limit(1)).first() is not None
+        files = s.exec(select(RecordingFile).join(Recording).where(Recording.session_id == session_id)).all()
+        has_audio = bool(files)
+        audio_ms = max((f.offset_ms + f.duration_ms for f in files), default=0)
+        runs = s.exec(select(TranscriptionRun).where(TranscriptionRun.session_id == session_id)).all()
+        reach = transcript_reach(runs, segs, audio_ms)
+        final_waiting = any(r.mode == "batch" and r.status.value in ("queued", "running") for r in runs)
         ordered = sorted(themes.values(), key=lambda t: t.position_ms)
         voices: dict[str, dict[str, int]] = {}
         for g in segs:
@@ -192,7 +230,7 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
         shown = {v: max(t.items(), key=lambda kv: kv[1])[0]
                  for v, t in sorted(voices.items(), key=lambda kv: int(kv[0][1:]) if kv[0][1:].isdigit() else 0)}
         return ReviewData(session_id, sess.title, sess.status.value, segs, markers, speakers[:9], ordered,
-                          has_audio, shown, sess.lead_id)
+                          has_audio, shown, sess.lead_id, audio_ms, reach, final_waiting)
 
 
 def _segment(s, segment_id: uuid.UUID):  # noqa: ANN001, ANN202

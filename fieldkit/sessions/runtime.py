@@ -328,10 +328,13 @@ class SessionRuntime:
 
     @staticmethod
     def recover(handle: "ProjectHandle") -> list:
-        """Finish every recording left unfinished (a crash, a kill, a full disk)."""
+        """Finish every recording left unfinished (a crash, a kill, a full disk), and close
+        the live transcription that died with it (its session is queued for the final
+        pass). Each item has a ``message``."""
         from fieldkit.recording.recovery import recover_all
+        from fieldkit.transcription.final import close_dead_live_runs
 
-        return recover_all(handle)
+        return [*recover_all(handle), *close_dead_live_runs(handle)]
 
     # ------------------------------------------------------------------ callbacks
 

@@ -87,8 +87,12 @@ def read_project(db_path: Path) -> QuickProject | None:
         (revision,) = con.execute("SELECT version_num FROM alembic_version").fetchone() or (None,)
         if revision != SCHEMA_HEAD:
             return None
+        # an unfinished recording, or a live transcription still marked running (done
+        # seconds after a stop, or dead with a crash): the full path recovers what is dead
         unfinished = con.execute(
-            "SELECT count(*) FROM recording WHERE state IN ('recording', 'paused')").fetchone()[0]
+            "SELECT count(*) FROM recording WHERE state IN ('recording', 'paused')").fetchone()[0] \
+            + con.execute("SELECT count(*) FROM transcriptionrun WHERE mode = 'live' "
+                          "AND status = 'running'").fetchone()[0]
         if unfinished:
             return None
         rows = con.execute("SELECT id, slug, name, language, sikt_reference, deletion_deadline "

@@ -418,9 +418,19 @@ async def test_every_tag_key_shows_at_80x24_and_the_observer_sees_the_leads_live
 
     ws = _project(tmp_path / "data")
     sid, lead, observer = _planned(ws)
+    import fcntl
+    import os
+
+    from fieldkit.transcription.live import lock_path
+
     with ws.open(SLUG) as h, h.db.transaction() as s:
-        # what the lead's live transcriber writes when it starts (fieldkit.transcription.live)
+        # what the lead's live transcriber writes when it starts (fieldkit.transcription.live),
+        # and the lock it holds while it lives (recovery closes a run nobody holds)
         s.add(TranscriptionRun(session_id=sid, mode="live", status=RunStatus.running, model="base"))
+        lock = lock_path(h.folder, sid)
+        lock.parent.mkdir(parents=True, exist_ok=True)
+    held = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(held, fcntl.LOCK_EX)
     app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(app, pilot)
@@ -436,6 +446,7 @@ async def test_every_tag_key_shows_at_80x24_and_the_observer_sees_the_leads_live
         with ws.open(SLUG) as h, h.db.transaction() as s:
             s.add(TranscriptSegment(session_id=sid, start_ms=4000, end_ms=7000, verbatim="we meet every Monday"))
         await _until(pilot, lambda: "we meet every Monday" in tail(), timeout=30)
+    os.close(held)
 
 
 async def test_every_binding_has_an_id_and_the_keymap_moves_any_screens_key(tmp_path: Path,

@@ -52,8 +52,11 @@ class DebriefScreen(ProjectScreen[None]):
             self.texts = texts
 
     def __init__(self, slug: str, session_id: uuid.UUID | str, *, author_id: uuid.UUID | None = None,
-                 transcriber=None, round: int = 1) -> None:  # noqa: ANN001, A002
+                 transcriber=None, round: int = 1, reason: str = "") -> None:  # noqa: ANN001, A002
+        """``reason``: why this terminal came here by itself (the observer's, when the lead
+        stopped), shown above the boxes."""
         super().__init__(slug, session_id)
+        self.reason = reason
         self.round = 2 if round == 2 else 1
         self.header_fields: list[str] = []     # the guide's header fields shown here
         self.header_saved: dict[str, str] = {}
@@ -78,6 +81,8 @@ class DebriefScreen(ProjectScreen[None]):
                         classes="pane-title")
         else:
             yield Label(_("Debrief — {title}").format(title=title), id="debrief-title", classes="pane-title")
+        if self.reason:
+            yield Static(self.reason, id="debrief-reason")
         yield Static("", id="debrief-status")
         people = dict(people) or {None: _("Your")}
         self.people = people

@@ -32,7 +32,7 @@ from fieldkit.text import clean_text
 from fieldkit.tui.widgets.inputs import Input, LinesInput
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import (
-    CoverageList, EventLog, GuidePanel, RecordingBar, Roster, TagLegend, TranscriptTail,
+    CoverageList, EventLog, GuidePanel, RecordingBar, Roster, TagLegend, TranscriptTail, clock,
 )
 
 if TYPE_CHECKING:
@@ -107,6 +107,7 @@ class InterviewScreen(ProjectScreen[None]):
         self._key_time: float | None = None
         self.roster: list = []                     # seats (focus groups): digit after a tag -> who
         self._who_until: float | None = None       # a seat digit now says who the last tag/note is about
+        self._question = None                      # the stop (or leave) question, while it shows
 
     # what tests and benchmarks look at, from the runtime
     @property
@@ -282,8 +283,11 @@ class InterviewScreen(ProjectScreen[None]):
         self._apply(message.view)
         if (self.observer and previous is not None and previous.recording in ("recording", "paused")
                 and message.view.recording == "stopped" and not self.stopping):
-            self.notify(_("The recording was stopped in the other terminal."), timeout=5)
-            self._to_debrief()
+            self._keep_note()
+            reason = _("The lead stopped the recording in the other terminal at {at}: the interview is over, "
+                       "so this terminal moved on to the debrief.").format(at=clock(message.view.position_ms()))
+            self.notify(_("The recording was stopped in the other terminal."), timeout=10)
+            self._to_debrief(reason)
 
     def _apply(self, view: "LiveView") -> None:
         from fieldkit.sessions.live import lead_question
@@ -431,7 +435,9 @@ class InterviewScreen(ProjectScreen[None]):
         pressed = self._pressed()
         if self.note_pos is None:
             self.note_pos, self.note_pressed = self.position_ms(pressed), pressed
-        self.query_one("#note", Input).focus()
+        # at once (Widget.focus() waits its turn): letters typed right after n on a busy
+        # laptop are already queued behind it, and must reach the note, not the tag keys
+        self.set_focus(self.query_one("#note", Input))
 
     @on(Input.Changed, "#note")
     def _typing(self, event: Input.Changed) -> None:
@@ -490,11 +496,76 @@ class InterviewScreen(ProjectScreen[None]):
     def action_toggle_tail(self) -> None:
         self.query_one(TranscriptTail).toggle_class("hidden")
 
-    def action_stop(self) -> None:
+    @property
+    def _asking(self) -> bool:
+        return self._question is not None and self._question in self.app.screen_stack
+
+    def _ask(self, question, answer) -> None:  # noqa: ANN001
+        self._question = question
+        self.app.push_screen(question, answer)
+
+    def in_progress(self) -> bool:
+        """An interview is going on here: leaving the app now must ask first (the lead's
+        terminal until it stopped; the observer's seat while the lead records)."""
+        if self.runtime is None or self.stopping:
+            return False
+        if self.observer:
+            return self.view is not None and self.view.recording in ("recording", "paused")
+        return True
+
+    def ask_to_leave(self) -> None:
+        """Ctrl+Q, Ctrl+C or the palette's Quit while the interview runs (from any screen
+        above this one): the question ``q`` asks. The lead's yes stops the recording and
+        goes on to the debrief, as ``q`` does; the observer's yes leaves the app (the
+        interview goes on in the lead's terminal). A note being typed is kept: no keeps it
+        in the note line, yes stores it at the moment ``n`` was pressed."""
+        if self._asking:
+            return
+        self.action_stop(quit_app=self.observer)
+
+    def _keep_note(self) -> bool:
+        """Store the note being typed (at the moment n was pressed) before the interview
+        ends; True when there was one."""
+        note = self.query_one("#note", Input)
+        text = note.value.strip()
+        if not text or self.runtime is None:
+            return False
+        if self.runtime.note(text, self.note_pos, self.note_pressed):
+            note.value = ""
+            self.note_pos = self.note_pressed = None
+            return True
+        return False
+
+    def hang_up(self, transcript_timeout: float = 120) -> None:
+        """The terminal is gone (SIGHUP when it is closed, SIGTERM): nobody can answer a
+        question, so everything is made safe at once, before the app ends: the note being
+        typed is stored, every queued key is written, the recording is stopped cleanly
+        (every captured second finished to FLAC) and the live transcript finishes its tail."""
+        from fieldkit.errors import FieldkitError
+
+        rt = self.runtime
+        if rt is None:
+            return
+        self._keep_note()
+        if rt.writer is not None:
+            rt.writer.close()
+        if not self.observer and rt.recorder is not None and rt.recorder.state in ("recording", "paused"):
+            try:
+                rt.stop()
+            except FieldkitError:
+                pass   # recovery finds what could not be finished
+        rt.stopping = True
+        if rt.transcriber is not None:
+            rt.finish_transcript(timeout=transcript_timeout)
+        rt.close()
+
+    def action_stop(self, quit_app: bool = False) -> None:
         from fieldkit.tui.screens.confirm import ConfirmScreen
 
+        if self._asking:
+            return
         if self.observer:
-            self._leave_observer_seat()
+            self._leave_observer_seat(quit_app)
             return
         untouched = self._untouched()
         recording = self.runtime is not None and self.runtime.can_pause
@@ -506,11 +577,24 @@ class InterviewScreen(ProjectScreen[None]):
             lines.append("\n" + _("{n} note(s)/tag(s) are still being saved.").format(n=pending))
 
         def answer(ok: bool | None) -> None:
-            if ok:
+            if ok and not self.stopping:
+                self._keep_note()           # a half-typed note is stored, at its own time
                 self.runtime.stopping = True
+                self._pop_above()
                 self.stop_interview()
 
-        self.app.push_screen(ConfirmScreen("\n".join(lines), yes=_("Stop"), no=_("Go on")), answer)
+        self._ask(ConfirmScreen("\n".join(lines), yes=_("Stop"), no=_("Go on")), answer)
+
+    def _pop_above(self) -> None:
+        """Screens opened above this one (the help, a dialog) go, so that the debrief
+        replaces this screen."""
+        from textual.app import ScreenError
+
+        try:
+            if self.app.screen is not self:
+                self.pop_until_active()
+        except ScreenError:
+            pass
 
     def _untouched(self) -> list[str]:
         if self.guide is None or self.view is None:
@@ -530,25 +614,32 @@ class InterviewScreen(ProjectScreen[None]):
             self.app.call_from_thread(self.notify, message, timeout=8)
         self.app.call_from_thread(self._to_debrief)
 
-    def _leave_observer_seat(self) -> None:
+    def _leave_observer_seat(self, quit_app: bool = False) -> None:
         """The observer leaves (the interview goes on in the lead's terminal): asked first,
-        as one stray q must not close the seat in the middle of an interview."""
+        as one stray q must not close the seat in the middle of an interview. With
+        ``quit_app`` (Ctrl+Q) yes leaves the app as well."""
         from fieldkit.tui.screens.confirm import ConfirmScreen
 
         ended = self.view is not None and self.view.recording == "stopped"
-        if ended:
+        if ended and not quit_app:
             self._to_debrief()
             return
 
         def answer(ok: bool | None) -> None:
             if ok:
-                self.dismiss(None)
+                self._keep_note()
+                if quit_app:
+                    self.runtime.stopping = True
+                    self.runtime.close()     # every key stored before the app ends
+                    self.app.exit()
+                else:
+                    self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen(
+        self._ask(ConfirmScreen(
             _("Leave the observer's seat?\n\nThe interview goes on in the lead's terminal; "
               "what you stored is kept."), yes=_("Leave"), no=_("Stay")), answer)
 
-    def _to_debrief(self) -> None:
+    def _to_debrief(self, reason: str = "") -> None:
         from fieldkit.tui.screens.debrief import DebriefScreen
 
         if self.runtime is not None:
@@ -556,8 +647,9 @@ class InterviewScreen(ProjectScreen[None]):
             transcriber = self.runtime.take_transcriber()
         else:
             transcriber = None
+        self._pop_above()
         self.app.switch_screen(DebriefScreen(self.slug, self.session_id, author_id=self.author_id,
-                                             transcriber=transcriber))
+                                             transcriber=transcriber, reason=reason))
 
     def on_unmount(self) -> None:
         if self.runtime is not None:

@@ -119,6 +119,8 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         Binding("v", "layer", N_("Verbatim/edited"), id="review.layer", tooltip=N_("show the verbatim or the edited layer")),
         Binding("ctrl+r", "reviewed", N_("Reviewed"), id="review.reviewed", tooltip=N_("mark the session as reviewed")),
         Binding("b", "mark_range", N_("Transcribe range"), id="review.mark_range", tooltip=N_("mark where a range to transcribe again starts, then where it ends")),
+        Binding("F", "finish_transcript", N_("Transcribe the rest"), show=False, id="review.finish_transcript",
+                tooltip=N_("Transcribe what the transcript does not cover yet (all of it when there is none)")),
         Binding("K", "agreement", N_("Agreement"), id="review.agreement", tooltip=N_("how alike the two researchers tagged this session")),
         Binding("m", "note_here", N_("Note here"), id="review.note_here", tooltip=N_("a note at the time of this segment")),
         Binding("g", "linked", N_("Linked session"), show=False, id="review.linked", tooltip=N_("open the linked session (the other seat)")),
@@ -157,6 +159,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     def compose(self) -> ComposeResult:
         yield Label(_("Review"), id="review-title", classes="pane-title")
         yield Static("", id="review-speakers")
+        yield Static("", id="review-reach", classes="hidden")
         yield OptionList(id="review-list")
         yield LinesInput(id="review-input", classes="hidden")
         yield Footer()
@@ -187,6 +190,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             line += "   " + _("Voices: {list}").format(
                 list="  ".join(v if who == v else f"{v}={who}" for v, who in data.voices.items()))
         self.query_one("#review-speakers", Static).update(line)
+        self._show_reach(data)
+        if data.final_waiting:   # the background pass is on it: show its transcript once it is there
+            self.set_timer(5.0, self._reload_if_current)
         items: list[tuple[int, int, str, object]] = []
         for seg in data.segments:
             items.append((seg.start_ms, 1, SEGMENT, seg))
@@ -198,14 +204,55 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         options.clear_options()
         options.add_options([Option(self._row_text(kind, obj), id=f"{kind[0]}-{obj.id}") for kind, obj in self.rows])
         if not data.segments:
-            options.add_option(Option(Text(_("No transcript yet: run `fieldkit transcribe` for this session."),
-                                           style="dim"), disabled=True))
+            empty = (_("No transcript yet: the transcription is queued and runs in the background.")
+                     if data.final_waiting else _("No transcript yet: press F to transcribe this session."))
+            options.add_option(Option(Text(empty, style="dim"), disabled=True))
         index = next((i for i, (k, o) in enumerate(self.rows) if f"{k[0]}-{o.id}" == keep), None)
         if index is None:
             index = next((i for i, (k, _o) in enumerate(self.rows) if k == "segment"), 0)
         if self.rows:
             options.highlighted = index
         options.focus()
+
+    def _show_reach(self, data: "ReviewData") -> None:
+        """A transcript that stops before the end of the audio says so (never silently)."""
+        reach = self.query_one("#review-reach", Static)
+        short = data.has_audio and data.segments and data.transcript_short
+        reach.set_class(not short, "hidden")
+        if short:
+            text = _("Transcript ends at {at} of {end}: F transcribes the rest.").format(
+                at=clock(data.transcript_to_ms), end=clock(data.audio_ms))
+            if data.final_waiting:
+                text += " " + _("(The final transcription is queued and completes it by itself.)")
+            reach.update(text)
+
+    def _reload_if_current(self) -> None:
+        if self.is_current and not self.mode:
+            self.load()
+
+    def action_finish_transcript(self) -> None:
+        """F: transcribe what is missing: the part after where the transcript stops (the
+        range transcription), or the whole session when it has no transcript (queued for
+        the background final pass, which goes on when this screen is left)."""
+        data = self.data
+        if data is None:
+            return
+        if not data.has_audio:
+            self.notify(_("This session has no audio to transcribe."), severity="warning", timeout=4)
+        elif not data.segments:
+            self.queue_transcription()
+        elif data.transcript_short:
+            self.transcribe_range(data.transcript_to_ms, data.audio_ms)
+        else:
+            self.notify(_("The transcript reaches the end of the audio."), timeout=3)
+
+    @work(thread=True, exclusive=True, group="review-queue", exit_on_error=False)
+    def queue_transcription(self) -> None:
+        from fieldkit.tui.screens.transcribe import queue_and_start
+
+        text, severity = queue_and_start(self.app, self.handle, self.slug, self.session_id)
+        self.app.call_from_thread(self.notify, text, severity=severity, timeout=8)
+        self.load()
 
     def _row_text(self, kind: str, obj) -> Text:  # noqa: ANN001
         t = Text()
