@@ -79,10 +79,11 @@ def _speech_wav(path: Path, clips=("en_jfk", "en_libri61_left", "en_librivox_sen
 @pytest.mark.audio
 @pytest.mark.slow
 async def test_every_way_out_while_recording_asks_first_and_keeps_the_half_typed_note(tmp_path: Path):
-    from fieldkit.sessions.consent import ConsentAnswer, record_consents
+    from fieldkit.sessions.consent import ConsentTicks, store_consent_ticks
     from fieldkit.tui.app import FieldkitApp
     from fieldkit.tui.screens.interview import InterviewScreen
-    from tests.test_tui_interview import _planned, _project
+    from tests.support.screens import interview_project as _project
+    from tests.support.screens import planned_session as _planned
 
     problem = audio_env.start()
     if problem:
@@ -91,7 +92,7 @@ async def test_every_way_out_while_recording_asks_first_and_keeps_the_half_typed
     ws = _project(data)
     sid, lead, _observer = _planned(ws)
     with ws.open(SLUG) as h:
-        record_consents(h, sid, {"I01": ConsentAnswer(True, True, True)}, author_id=lead)
+        store_consent_ticks(h, sid, {"I01": ConsentTicks(True, True, True)}, author_id=lead, asked=True)
     lead_app = FieldkitApp(data_dir=data, project=SLUG)
     obs_app = FieldkitApp(data_dir=data, project=SLUG)
     name = lambda app: type(app.screen).__name__  # noqa: E731
@@ -379,7 +380,8 @@ def test_closing_the_terminal_stops_the_recording_cleanly_and_keeps_the_note(tmp
     from fieldkit.instruments.guides.store import import_guide
     from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
     from fieldkit.store.models import Researcher
-    from tests.test_smoke_tmux import REPO, Tmux
+    from tests.support.screens import REPO
+    from tests.support.tmux import Tmux
 
     if shutil.which("tmux") is None:
         pytest.skip("tmux missing (scripts/test installs it)")

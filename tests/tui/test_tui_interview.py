@@ -488,9 +488,9 @@ async def test_interview_screen_on_a_full_disk_stops_cleanly_and_says_so(small_d
     ws = _project(data)
     sid, lead, _ = _planned(ws)
     with ws.open(SLUG) as h:
-        from fieldkit.sessions.consent import ConsentAnswer, record_consents
+        from fieldkit.sessions.consent import ConsentTicks, store_consent_ticks
 
-        record_consents(h, sid, {"I01": ConsentAnswer(True, True, True)}, author_id=lead)
+        store_consent_ticks(h, sid, {"I01": ConsentTicks(True, True, True)}, author_id=lead, asked=True)
     app = FieldkitApp(data_dir=data, project=SLUG)
     async with app.run_test(size=(100, 30)) as pilot:
         await _settle(app, pilot)
