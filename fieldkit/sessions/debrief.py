@@ -267,7 +267,10 @@ def header_form(handle: "ProjectHandle", session_id: uuid.UUID) -> tuple[list[st
         stored = {str(k): str(v) for k, v in ((sess.header or {}) if sess else {}).items()}
     fields = list(guide.header) if guide is not None else []
     fields += [k for k in stored if k not in fields]
-    return fields, stored
+    # what the session knows (names, place and date, informants) fills what is still empty
+    from fieldkit.sessions.plan import session_header
+
+    return fields, session_header(handle, session_id, fields)
 
 
 def save_header(handle: "ProjectHandle", session_id: uuid.UUID, values: dict[str, str]) -> dict[str, str]:

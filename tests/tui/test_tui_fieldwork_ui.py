@@ -1,0 +1,148 @@
+"""Issue 21, "blocked or confusing": the guide's header filled from the session, one
+meaning per digit key in the interview, j for yes in Norwegian, driven through Pilot and
+checked in the database and the exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from textual.widgets import Input, Select
+
+from fieldkit.store.models import Event, EventKind, Session
+from fieldkit.tui.app import FieldkitApp
+from fieldkit.tui.screens.interview import InterviewScreen
+from tests.support.cli import fk
+from tests.support.screens import SLUG, interview_project, planned_session
+from tests.support.wait import settle, until
+
+
+def _events(ws, sid, kind):  # noqa: ANN001, ANN202
+    with ws.open(SLUG) as h, h.db.session() as s:
+        return list(s.exec(select(Event).where(Event.session_id == sid, Event.kind == kind)))
+
+
+async def test_guide_header_is_filled_from_the_session_and_stays_editable(tmp_path: Path):
+    ws = interview_project(tmp_path / "data")
+    sid, lead, observer = planned_session(ws)
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(110, 50)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter", "enter")  # the project, then its planned session: setup
+        await until(pilot, lambda: type(app.screen).__name__ == "SetupScreen", "setup")
+        screen = app.screen
+        await until(pilot, lambda: "Interviewer" in screen.header_inputs, "the header fields")
+        await settle(app, pilot)
+        h = screen.header_inputs   # (built again when the guide's choice arrives: read it settled)
+        assert h["Interviewer"].value == "Ada Lead" and h["Observer"].value == "Ola Observer"
+        assert h["Informant (code)"].value == "I01"
+        assert h["Role"].value == "nurse" and h["Organisation"].value == "DPS"
+        screen.query_one("#place", Input).value = "Town hall"
+        screen.query_one("#when", Input).value = "2026-03-04 10:00"
+        await until(pilot, lambda: h["Place and date"].value.startswith("Town hall, "), "place and date")
+        h["Role"].value = "ward nurse"           # the researcher's own word wins ...
+        screen.query_one("#observer", Select).value = lead   # ... and a derived one follows the form
+        screen.query_one("#lead", Select).value = observer
+        await until(pilot, lambda: h["Interviewer"].value == "Ola Observer", "the interviewer follows the lead")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", "saved")
+    with ws.open(SLUG) as hd, hd.db.session() as s:
+        header = s.get(Session, sid).header
+    assert header["Interviewer"] == "Ola Observer" and header["Observer"] == "Ada Lead"
+    assert header["Role"] == "ward nurse" and header["Informant (code)"] == "I01"
+    assert header["Place and date"].startswith("Town hall, ") and "2026" in header["Place and date"]
+    out = tmp_path / "out"
+    fk(tmp_path / "data", "export", "-p", SLUG, "--session", str(sid), "-f", "md", "--pseudonymise", "off",
+       "--out", str(out))
+    text = "\n".join(p.read_text() for p in out.rglob("*.md"))
+    assert "ward nurse" in text and "Ola Observer" in text and "Town hall, " in text
+
+
+def test_header_of_a_session_planned_without_setup_is_derived_in_the_export(tmp_path: Path):
+    """A session planned from the command line has no stored header: the export shows
+    what the session knows, and a stored value wins over it."""
+    ws = interview_project(tmp_path / "data")
+    sid, _lead, _observer = planned_session(ws)
+    from fieldkit.sessions.debrief import save_header
+
+    with ws.open(SLUG) as h:
+        save_header(h, sid, {"Organisation": "Bydel Nord"})
+    out = tmp_path / "out"
+    fk(tmp_path / "data", "export", "-p", SLUG, "--session", str(sid), "-f", "md", "--pseudonymise", "off",
+       "--out", str(out))
+    text = "\n".join(p.read_text() for p in out.rglob("*.md"))
+    assert "**Interviewer:** Ada Lead" in text and "**Organisation:** Bydel Nord" in text
+    assert "**Role:** nurse" in text and "**Informant (code):** I01" in text
+
+
+async def _seat(app, pilot, sid, **kw) -> InterviewScreen:  # noqa: ANN001
+    await settle(app, pilot)
+    screen = InterviewScreen(SLUG, sid, record=False, **kw)
+    app.push_screen(screen)
+    await until(pilot, lambda: bool(screen.tags) and screen.view is not None, "the interview screen")
+    return screen
+
+
+async def test_a_digit_after_a_tag_never_ticks_a_probe(tmp_path: Path):
+    """The observer's `h 1` in an individual interview tagged, and ticked probe 1 in the
+    lead's guide. Now: in the observer's terminal a digit never ticks a probe; in the
+    lead's a digit ticks one, except right after a tag or note, where it says who."""
+    ws = interview_project(tmp_path / "data")
+    sid, lead, observer = planned_session(ws)
+    obs = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with obs.run_test(size=(80, 24)) as pilot:
+        iv = await _seat(obs, pilot, sid, observer=True, author_id=observer)
+        await pilot.press("h", "1")
+        await until(pilot, lambda: len(iv.latencies) >= 1, "the tag stored")
+        await pilot.press("2")          # a digit on its own in the observer's seat: no probe either
+        await settle(obs, pilot)
+        assert "1-9" in [k for k, _d in _footer(obs)]
+        assert dict(_footer(obs))["1-9"] == "Who"
+    assert [e.code for e in _events(ws, sid, EventKind.tag)] == ["hesitation"]
+    assert _events(ws, sid, EventKind.probe) == []
+    lead_app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with lead_app.run_test(size=(80, 24)) as pilot:
+        iv = await _seat(lead_app, pilot, sid, author_id=lead)
+        await pilot.press("k", "1")      # a tag, then at once a digit: not a probe
+        await until(pilot, lambda: len(iv.latencies) >= 1, "the tag stored")
+        await pilot.press("space", "2")  # another key first: now the digit is probe 2
+        await until(pilot, lambda: len(_events(ws, sid, EventKind.probe)) == 1, "the probe stored")
+        assert dict(_footer(lead_app))["1-9"] == "Probe"
+        q1 = iv.items[0][1]
+    assert [e.question_id for e in _events(ws, sid, EventKind.probe)] == [q1.probes[1].id]
+
+
+def _footer(app):  # noqa: ANN001, ANN202
+    from textual.widgets import Footer
+
+    from fieldkit.tui import compat
+
+    return [(k, d) for _r, k, d in compat.footer_keys(app.screen.query_one(Footer))]
+
+
+@pytest.mark.parametrize(("lang", "yes"), [("nb", "j"), ("en", "y")])
+async def test_confirmation_answers_yes_in_the_users_language(tmp_path: Path, monkeypatch, lang, yes):  # noqa: ANN001
+    """The stop question in Norwegian takes j (ja); the session is then stored as ended."""
+    from fieldkit.i18n import set_language
+
+    from fieldkit.store.models import SessionStatus
+
+    monkeypatch.setenv("FIELDKIT_LANG", lang)
+    set_language(lang)
+    try:
+        ws = interview_project(tmp_path / "data")
+        sid, lead, _observer = planned_session(ws)
+        app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+        async with app.run_test(size=(100, 30)) as pilot:
+            iv = await _seat(app, pilot, sid, author_id=lead)
+            await pilot.press("q")
+            await until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", "the stop question")
+            assert f"({yes})" in str(app.screen.query_one("#yes").label)
+            await pilot.press(yes)
+            await until(pilot, lambda: type(app.screen).__name__ == "DebriefScreen", "the debrief")
+            assert iv.stopping
+        with ws.open(SLUG) as h, h.db.session() as s:
+            assert s.get(Session, sid).status != SessionStatus.planned
+    finally:
+        set_language(None)
