@@ -146,3 +146,66 @@ async def test_confirmation_answers_yes_in_the_users_language(tmp_path: Path, mo
             assert s.get(Session, sid).status != SessionStatus.planned
     finally:
         set_language(None)
+
+
+async def test_first_impressions_are_hidden_from_the_other_terminal_until_both_have_saved(tmp_path: Path):
+    """Lead and observer debrief at once in two terminals: neither sees (nor can edit) the
+    other's first impressions until both have saved; then both are shown read-only. The
+    joint note stays shared."""
+    from textual.widgets import TextArea
+
+    from fieldkit.sessions.debrief import load_debrief
+    from fieldkit.tui.screens.debrief import DebriefScreen
+
+    ws = interview_project(tmp_path / "data")
+    sid, lead, observer = planned_session(ws)
+    lead_app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    obs_app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+
+    def other(app) -> TextArea:  # noqa: ANN001
+        return app.screen.query_one("#impressions-1", TextArea)
+
+    def own(app) -> TextArea:  # noqa: ANN001
+        return app.screen.query_one("#impressions-0", TextArea)
+
+    async with lead_app.run_test(size=(100, 40)) as lp, obs_app.run_test(size=(100, 40)) as op:
+        await settle(lead_app, lp)
+        await settle(obs_app, op)
+        lead_app.push_screen(DebriefScreen(SLUG, sid, author_id=lead))
+        obs_app.push_screen(DebriefScreen(SLUG, sid, author_id=observer))
+        await until(lp, lambda: type(lead_app.screen).__name__ == "DebriefScreen", "the lead's debrief")
+        await until(op, lambda: type(obs_app.screen).__name__ == "DebriefScreen", "the observer's debrief")
+        await until(lp, lambda: lead_app.focused is own(lead_app), "the lead's own box focused")
+        await until(op, lambda: obs_app.focused is own(obs_app), "the observer's own box focused")
+        await lp.press(*"Open, talkative")
+        await lp.press("ctrl+s")
+        with ws.open(SLUG) as h:
+            await until(lp, lambda: load_debrief(h, sid).get(("impressions", lead)) == "Open, talkative",
+                        "the lead's impressions stored")
+        await op.press(*"Nervous at first")
+        # the lead has saved, the observer has not: nothing of the lead's shows in the
+        # observer's terminal (several of its watch rounds) and the reverse
+        await until(op, lambda: obs_app.screen.watched >= 2, "the observer's terminal to read the store twice")
+        assert not other(obs_app).display and other(obs_app).text == "" and other(obs_app).read_only
+        assert not other(lead_app).display and other(lead_app).text == ""
+        assert not own(obs_app).read_only
+        await op.press("ctrl+s")
+        await until(op, lambda: other(obs_app).display and other(obs_app).text == "Open, talkative",
+                    "the lead's impressions in the observer's terminal")
+        await until(lp, lambda: other(lead_app).display and other(lead_app).text == "Nervous at first",
+                    "the observer's impressions in the lead's terminal")
+        assert own(lead_app).read_only and own(obs_app).read_only
+        assert other(lead_app).read_only and other(obs_app).read_only
+        # read-only means it: typing into the other's box changes nothing stored
+        other(lead_app).focus()
+        await lp.press(*"xyz")
+        joint = lead_app.screen.query_one("#joint", TextArea)
+        joint.focus()
+        await lp.press(*"Ask about the budget")
+        await lp.press("escape")
+        await until(lp, lambda: type(lead_app.screen).__name__ == "HomeScreen", "the lead done")
+    with ws.open(SLUG) as h:
+        texts = load_debrief(h, sid)
+    assert texts[("impressions", lead)] == "Open, talkative"
+    assert texts[("impressions", observer)] == "Nervous at first"
+    assert texts[("joint", None)] == "Ask about the budget"
