@@ -209,3 +209,87 @@ async def test_first_impressions_are_hidden_from_the_other_terminal_until_both_h
     assert texts[("impressions", lead)] == "Open, talkative"
     assert texts[("impressions", observer)] == "Nervous at first"
     assert texts[("joint", None)] == "Ask about the budget"
+
+
+def _review_project(root: Path):  # noqa: ANN202
+    """The reviewable project with two more segments, both of voice S2."""
+    from fieldkit.store.models import TranscriptSegment
+    from tests.support.screens import reviewable_project
+
+    ws, sid, lead = reviewable_project(root)
+    with ws.open(SLUG) as h, h.db.transaction() as s:
+        for seg in s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == sid)):
+            seg.speaker_auto = "S2" if "NAV" in seg.verbatim else "S1"
+            s.add(seg)
+        s.add(TranscriptSegment(session_id=sid, start_ms=10_000, end_ms=14_000, speaker_auto="S2",
+                                verbatim="The nav office calls me, then the nav office calls again."))
+    return ws, sid, lead
+
+
+def _segments(ws, sid):  # noqa: ANN001, ANN202
+    from fieldkit.store.models import TranscriptSegment
+
+    with ws.open(SLUG) as h, h.db.session() as s:
+        return [(g.verbatim, g.edited, g.speaker_label) for g in s.exec(
+            select(TranscriptSegment).where(TranscriptSegment.session_id == sid).order_by(TranscriptSegment.start_ms))]
+
+
+async def _review(app, pilot, sid):  # noqa: ANN001, ANN202
+    from fieldkit.tui.screens.review import ReviewScreen
+
+    await settle(app, pilot)
+    screen = ReviewScreen(SLUG, sid)
+    app.push_screen(screen)
+    await until(pilot, lambda: screen.data is not None and app.focused is not None, "the review")
+    return screen
+
+
+async def test_replace_all_shows_a_preview_and_can_be_undone(tmp_path: Path):
+    ws, sid, _lead = _review_project(tmp_path / "data")
+    before = _segments(ws, sid)
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _review(app, pilot, sid)
+        await pilot.press("R")
+        await until(pilot, lambda: type(app.screen).__name__ == "ReplaceScreen", "the replace dialog")
+        await pilot.press(*"nav office", "enter", *"NN", "enter")
+        preview = lambda: str(app.screen.query_one("#replace-preview").render())  # noqa: E731
+        await until(pilot, lambda: "3 matches · 2 segments" in preview(), "the preview's counts")
+        assert "I work at the NAV office." in preview() and "I work at the NN." in preview()
+        assert _segments(ws, sid) == before          # a preview changes nothing
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is screen, "back in review")
+        await until(pilot, lambda: _segments(ws, sid)[2][1] == "The NN calls me, then the NN calls again.",
+                    "the replace stored")
+        assert _segments(ws, sid)[1][1] == "I work at the NN."
+        await pilot.press("ctrl+z")
+        await until(pilot, lambda: _segments(ws, sid) == before, "the undo restoring the stored text")
+        # Esc in the dialog after a preview leaves everything as it was
+        await pilot.press("R")
+        await until(pilot, lambda: type(app.screen).__name__ == "ReplaceScreen", "the replace dialog")
+        await pilot.press(*"work", "enter", *"job", "enter")
+        await until(pilot, lambda: "2 matches" in preview(), "the preview")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen, "back in review")
+    assert _segments(ws, sid) == before
+
+
+async def test_name_voices_dialog_opens_at_once_and_its_digits_choose(tmp_path: Path):
+    import time
+
+    ws, sid, _lead = _review_project(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _review(app, pilot, sid)
+        await pilot.press("down")                     # "I work at the NAV office." (voice S2)
+        await until(pilot, lambda: screen._segment_at_cursor().voice == "S2", "the S2 segment")
+        keys = {sp.label: sp.key for sp in screen.data.speakers}
+        t0 = time.monotonic()
+        await pilot.press("a")
+        await until(pilot, lambda: type(app.screen).__name__ == "VoiceScreen", "the voice dialog")
+        opened_s = time.monotonic() - t0
+        await pilot.press(keys["I01"])
+        await until(pilot, lambda: app.screen is screen, "back in review")
+        await until(pilot, lambda: [x[2] for x in _segments(ws, sid)] == [None, "I01", "I01"]
+                    or [x[2] for x in _segments(ws, sid)][1:] == ["I01", "I01"], "S2 named I01")
+    print(f"voice dialog opened after {opened_s:.3f} s")
