@@ -88,3 +88,27 @@ async def test_review_footer_is_whole_at_120_columns(tmp_path: Path):
         # the keys left out of the footer are still in the key list
         descriptions = {r.description for r in key_rows(screen, app)}
         assert {"Verbatim/edited", "Reviewed", "Agreement", "Note here", "Transcribe range"} <= descriptions
+
+
+async def test_home_keeps_similar_session_titles_apart_at_80x24(tmp_path: Path):
+    """Titles that differ only at the end (as a study's usually do) are shown whole:
+    they wrap, never cut to a shared prefix."""
+    from datetime import datetime, timezone
+
+    from fieldkit.projects import Workspace
+    from fieldkit.store.models import Session, SessionStatus
+
+    ws = Workspace(tmp_path / "data").ensure()
+    with ws.create("Ward study") as h, h.db.transaction() as s:
+        for n, when in enumerate(["morning shift", "evening shift", "night shift"]):
+            s.add(Session(project_id=h.project_id, title=f"Interview with the nurse at ward 4, {when}",
+                          status=SessionStatus.recorded, starts_at=datetime(2026, 3, 1 + n, 9, tzinfo=timezone.utc)))
+    app = FieldkitApp(data_dir=tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#sessions").row_count == 3, "the sessions")
+        await pilot.pause()
+        shot = app.export_screenshot().replace("&#160;", " ")
+        for when in ("morning shift", "evening shift", "night shift"):
+            assert when in shot, when
+        words = [d for _k, d in footer_keys(app, 80)]
+        assert words[:2] == ["Help", "Quit"]
