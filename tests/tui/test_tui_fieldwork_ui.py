@@ -293,3 +293,32 @@ async def test_name_voices_dialog_opens_at_once_and_its_digits_choose(tmp_path: 
         await until(pilot, lambda: [x[2] for x in _segments(ws, sid)] == [None, "I01", "I01"]
                     or [x[2] for x in _segments(ws, sid)][1:] == ["I01", "I01"], "S2 named I01")
     print(f"voice dialog opened after {opened_s:.3f} s")
+
+
+async def test_shift_tab_into_the_informant_list_highlights_a_row_that_space_chooses(tmp_path: Path):
+    from textual.widgets import SelectionList
+
+    ws = interview_project(tmp_path / "data")
+    sid, _lead, _observer = planned_session(ws, informants=())
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(110, 50)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter", "enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "SetupScreen", "setup")
+        screen = app.screen
+        await settle(app, pilot)
+        sel = screen.query_one("#informants", SelectionList)
+        for _ in range(40):   # backwards through the form until the list has the focus
+            if app.focused is sel:
+                break
+            await pilot.press("shift+tab")
+        assert app.focused is sel
+        await until(pilot, lambda: sel.highlighted is not None, "a highlighted row")
+        await pilot.press("space")
+        await until(pilot, lambda: len(sel.selected) == 1, "the row chosen")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", "saved")
+    from fieldkit.sessions.plan import load_plan
+
+    with ws.open(SLUG) as h:
+        assert load_plan(h, sid).informants == ["I01"]

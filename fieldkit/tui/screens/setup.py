@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -393,6 +393,14 @@ class SetupScreen(ProjectScreen[None]):
             if inp.value in ("", old.get(name, "")) and inp.value != new.get(name, ""):
                 inp.value = new.get(name, "")
         self._derived = new
+
+    @on(events.DescendantFocus)
+    def _focus_lands(self, event: events.DescendantFocus) -> None:
+        """Tab or Shift+Tab into the informant list: a row is highlighted at once (Space
+        then chooses it), as the list shows no cursor otherwise."""
+        sel = event.widget
+        if isinstance(sel, SelectionList) and sel.id == "informants" and sel.highlighted is None and sel.option_count:
+            sel.highlighted = 0
 
     @on(SelectionList.SelectedChanged, "#informants")
     def _informants_changed(self) -> None:
