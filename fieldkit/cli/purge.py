@@ -50,8 +50,22 @@ def purge(ctx: click.Context, project_name: str, code: str | None, dry_run: bool
                 if click.prompt(_("Type the project's folder name to confirm")) != handle.folder.name:
                     raise click.Abort()
             else:
-                click.confirm(_("Remove everything about {code}? This cannot be "
-                                  "undone").format(code=code), abort=True)
+                confirm_or_abort(_("Remove everything about {code}? This cannot be "
+                                   "undone").format(code=code))
         counts = execute(handle, plan)
         done = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items() if v)
         click.echo(_("Removed: {value}.").format(value=done or _('the registry entry')))
+
+
+def confirm_or_abort(question: str) -> None:
+    """A yes/no question that answers in the user's language: j/ja in Norwegian (y/yes are
+    taken too), y/yes in English; anything else, or Enter alone, aborts."""
+    from fieldkit.i18n import language
+
+    if language() != "nb":
+        click.confirm(question, abort=True)
+        return
+    answer = click.prompt(_("{question} [j/N]").format(question=question), default="", show_default=False,
+                          prompt_suffix=" ")
+    if answer.strip().lower() not in ("j", "ja", "y", "yes"):
+        raise click.Abort()

@@ -52,3 +52,17 @@ def test_day_plan_keeps_words_whole_at_80_columns(tmp_path: Path):
     plan_words = {"individual", "Interview"}
     assert not _missing(plan_words, out), out
     assert all(len(line) <= 80 for line in out.splitlines())
+
+
+def test_purge_question_takes_j_for_yes_in_norwegian(tmp_path: Path):
+    """A confirmation answers j (ja) in Norwegian; n or Enter keeps everything."""
+    from fieldkit.people.informants import informant_rows
+
+    ws = interview_project(tmp_path / "data")
+    r = fk(tmp_path / "data", "purge", "-p", SLUG, "--informant", "I02", lang="nb", input="n\n", ok=False)
+    assert "[j/N]" in r.stdout and r.returncode != 0
+    with ws.open(SLUG) as h:
+        assert "I02" in [i.code for i in informant_rows(h)]
+    fk(tmp_path / "data", "purge", "-p", SLUG, "--informant", "I02", lang="nb", input="j\n")
+    with ws.open(SLUG) as h:
+        assert "I02" not in [i.code for i in informant_rows(h)]
