@@ -156,13 +156,17 @@ def coverage(ctx: click.Context, project_name: str, session_id: str | None, pilo
             vtext = ", ".join(f"v{v}" for v in versions)
             table = Table(title=_("Coverage: {guide} ({versions}), question x session").format(
                 guide=gtitle, versions=vtext))
-            table.add_column(_("Question"))
+            import textwrap
+
+            # the question column keeps whole words (shortened at a word, never inside one)
+            table.add_column(_("Question"), min_width=min(24, max([len(w) for r in m.rows for w in r.text.split()] + [8])))
             for sid, _title in m.sessions:
                 table.add_column(heads[sid])
             for row in m.rows:
-                label = row.text[:50] + (_(" (retired)") if row.retired else "")
+                label = textwrap.shorten(row.text, 50, placeholder=" …") + (_(" (retired)") if row.retired else "")
                 table.add_row(label, *[marks[c.value] if c else "–" for c in row.cells.values()])
             console.print(table)
             for text, missing in m.gaps():
-                console.print(_("Not covered in {missing} session(s) of {n}: {text}").format(
+                console.print(ngettext("Not covered in {missing} session of {n}: {text}",
+                                       "Not covered in {missing} sessions of {n}: {text}", missing).format(
                     missing=missing, n=len(m.sessions), text=text))

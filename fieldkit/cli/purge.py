@@ -56,8 +56,8 @@ def purge(ctx: click.Context, project_name: str, code: str | None, aliases: tupl
                 if click.prompt(_("Type the project's folder name to confirm")) != handle.folder.name:
                     raise click.Abort()
             else:
-                click.confirm(_("Remove everything about {code}? This cannot be "
-                                  "undone").format(code=code), abort=True)
+                confirm_or_abort(_("Remove everything about {code}? This cannot be "
+                                   "undone").format(code=code))
         counts = execute(handle, plan)
         done = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items() if v)
         click.echo(_("Removed: {value}.").format(value=done or _('the registry entry')))
@@ -86,3 +86,17 @@ def _echo_mentions(plan) -> None:  # noqa: ANN001 - PurgePlan or ProjectPurgePla
         click.echo(_("  - {title!r} {where} {kind}: {term!r} in \"{excerpt}\"").format(
             title=m.session_title, where=where, kind=_(_KINDS.get(m.kind, m.kind)), term=m.term,
             excerpt=m.excerpt))
+
+
+def confirm_or_abort(question: str) -> None:
+    """A yes/no question that answers in the user's language: j/ja in Norwegian (y/yes are
+    taken too), y/yes in English; anything else, or Enter alone, aborts."""
+    from fieldkit.i18n import language
+
+    if language() != "nb":
+        click.confirm(question, abort=True)
+        return
+    answer = click.prompt(_("{question} [j/N]").format(question=question), default="", show_default=False,
+                          prompt_suffix=" ")
+    if answer.strip().lower() not in ("j", "ja", "y", "yes"):
+        raise click.Abort()

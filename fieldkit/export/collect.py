@@ -23,6 +23,7 @@ from fieldkit.instruments.guides.model import Guide
 from fieldkit.i18n import N_, _
 from fieldkit.privacy.pseudonym import (Person, Pseudonymiser, attribution_label, group_warnings, label_warnings,
                                        role_label)
+from fieldkit.sessions.plan import session_header
 from fieldkit.store.models import (
     Event,
     EventKind,
@@ -341,7 +342,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
             status=sess.status.value, date=date, place=P(sess.place), is_pilot=sess.is_pilot,
             participants=plist, researchers=researchers_here,
             guide_title=gtitle, guide_version=gv.number if gv else None, guide_key=gkey,
-            header={P(str(k)): P(str(v)) for k, v in (sess.header or {}).items()},
+            header={P(str(k)): P(str(v)) for k, v in session_header(handle, sess.id).items()},
             duration_ms=duration, segments=segs, events=evs, coverage=coverage, themes=marks,
             audio_path=audio, stem=stem,
         ))

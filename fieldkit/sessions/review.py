@@ -273,29 +273,107 @@ def assign_voice(handle: "ProjectHandle", session_id: uuid.UUID, voice: str, spe
     return assign(handle, session_id, voice, Person(speaker.label, speaker.informant_id, speaker.researcher_id))
 
 
-def find_replace(handle: "ProjectHandle", session_id: uuid.UUID, find: str, replace: str, *,
-                 case: bool = False, whole_word: bool = True) -> int:
-    """Replace in the edited layer of every segment (starting from its current text);
-    returns how many segments changed. Verbatim text is never touched."""
-    from sqlmodel import select
-
-    from fieldkit.store.models import TranscriptSegment
-
+def _find_rx(find: str, case: bool, whole_word: bool) -> "re.Pattern[str]":
     if not find.strip():
         raise FieldkitError(_("Nothing to find."))
     pattern = re.escape(find)
     if whole_word:
         pattern = rf"(?<!\w){pattern}(?!\w)"
-    rx = re.compile(pattern, 0 if case else re.IGNORECASE)
-    changed = 0
+    return re.compile(pattern, 0 if case else re.IGNORECASE)
+
+
+@dataclass
+class ReplaceMatch:
+    start_ms: int
+    before: str     # the segment's text now
+    after: str      # and after the replacement
+
+
+@dataclass
+class ReplacePreview:
+    """What a replace-all would change, before it does: how many matches in how many
+    segments, and the first few segments before and after."""
+    find: str
+    replace: str
+    matches: int
+    segments: int
+    first: list[ReplaceMatch] = field(default_factory=list)
+
+
+@dataclass
+class Replaced:
+    """A replace-all done, with what undoes it: each changed segment's edited text before
+    (None: it had no edit) and after."""
+    changed: int
+    before: dict[uuid.UUID, str | None] = field(default_factory=dict)
+    after: dict[uuid.UUID, str | None] = field(default_factory=dict)
+
+
+def preview_replace(handle: "ProjectHandle", session_id: uuid.UUID, find: str, replace: str, *,
+                    case: bool = False, whole_word: bool = True, first: int = 3) -> ReplacePreview:
+    """What :func:`replace_all` would change (nothing is written)."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import TranscriptSegment
+
+    rx = _find_rx(find, case, whole_word)
+    out = ReplacePreview(find, replace, 0, 0)
+    with handle.db.session() as s:
+        for seg in s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == session_id)
+                          .order_by(TranscriptSegment.start_ms)):
+            new, n = rx.subn(lambda _m: replace, seg.text)
+            if n:
+                out.matches += n
+                out.segments += 1
+                if len(out.first) < first:
+                    out.first.append(ReplaceMatch(seg.start_ms, seg.text, new))
+    return out
+
+
+def replace_all(handle: "ProjectHandle", session_id: uuid.UUID, find: str, replace: str, *,
+                case: bool = False, whole_word: bool = True) -> Replaced:
+    """Replace in the edited layer of every segment (starting from its current text), in
+    one transaction; verbatim text is never touched. The result undoes it (:func:`undo_replace`)."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import TranscriptSegment
+
+    rx = _find_rx(find, case, whole_word)
+    done = Replaced(0)
     with handle.db.transaction() as s:
         for seg in s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == session_id)):
             new, n = rx.subn(lambda _m: replace, seg.text)
             if n:
+                done.before[seg.id] = seg.edited
                 seg.edited = None if new == seg.verbatim else new
+                done.after[seg.id] = seg.edited
                 s.add(seg)
-                changed += 1
-    return changed
+                done.changed += 1
+    return done
+
+
+def undo_replace(handle: "ProjectHandle", done: Replaced) -> int:
+    """Put back the edited text a replace-all changed. A segment edited again since keeps
+    that later edit (it is not undone behind the researcher's back). Returns how many
+    segments were restored."""
+    from fieldkit.store.models import TranscriptSegment
+
+    restored = 0
+    with handle.db.transaction() as s:
+        for seg_id, before in done.before.items():
+            seg = s.get(TranscriptSegment, seg_id)
+            if seg is not None and seg.edited == done.after.get(seg_id):
+                seg.edited = before
+                s.add(seg)
+                restored += 1
+    return restored
+
+
+def find_replace(handle: "ProjectHandle", session_id: uuid.UUID, find: str, replace: str, *,
+                 case: bool = False, whole_word: bool = True) -> int:
+    """Replace in the edited layer of every segment (starting from its current text);
+    returns how many segments changed. Verbatim text is never touched."""
+    return replace_all(handle, session_id, find, replace, case=case, whole_word=whole_word).changed
 
 
 def find_segments(data: ReviewData, text: str) -> list[int]:

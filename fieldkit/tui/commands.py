@@ -38,7 +38,7 @@ class FieldkitCommands(Provider):
 
         # the screen's bindings (its tags included), with the keys as the keymap left them
         for row in key_rows(screen):
-            if row.action.startswith(("app.", "probe(", "question(", "theme(", "speaker(")):
+            if row.action.startswith(("app.", "probe(", "digit(", "question(", "theme(", "speaker(")):
                 continue
             help_text = _("key: {key}").format(key=row.key_text)
             cmds.append((row.description or row.action, partial(screen.run_action, row.action),

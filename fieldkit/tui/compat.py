@@ -56,3 +56,11 @@ def bindings_as_mapped(node) -> list[Binding]:  # noqa: ANN001
     if keymap:
         bindings_map.apply_keymap(keymap)
     return [b for bindings in bindings_map.key_to_bindings.values() for b in bindings]
+
+
+def footer_keys(footer) -> list[tuple[object, str, str]]:  # noqa: ANN001 - a textual Footer
+    """(region, key shown, description) of each key a Footer draws now (its FooterKey
+    children; the class is not exported by textual.widgets)."""
+    from textual.widgets._footer import FooterKey
+
+    return [(fk.region, fk.key_display, fk.description) for fk in footer.query(FooterKey)]

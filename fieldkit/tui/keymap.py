@@ -208,7 +208,8 @@ def key_rows(*nodes) -> list[KeyRow]:  # noqa: ANN002 - a screen, then the app
             m = _RANGE.match(b.action)
             # one row per command: Help on ? and on F1 (two ids, one action) is one row
             ident = ("range", m.group(1)) if m and b.key.isdigit() else b.action.removeprefix("app.")
-            key = b.key_display or _key(b.key)   # a key the keymap moved has no key_display
+            # a key the keymap moved has no key_display; a digit run's "1-9" is rebuilt below
+            key = _key(b.key) if m and b.key.isdigit() else (b.key_display or _key(b.key))
             row = rows.get(ident)
             if row is None:
                 description = re.sub(r"\s*\d+$", "", b.description) if m and b.key.isdigit() else b.description

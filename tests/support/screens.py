@@ -131,3 +131,30 @@ def _events(ws: Workspace, sid, kind=None) -> list[Event]:  # noqa: ANN001
         if kind is not None:
             q = q.where(Event.kind == kind)
         return list(s.exec(q.order_by(Event.wall_time, Event.created_at)))
+
+
+def every_screen(sid, lead):  # noqa: ANN001, ANN201
+    """(name, a function making the screen) for every screen of a session in the
+    reviewable project (the home screen is the app's first)."""
+    from fieldkit.tui.screens.confirm import ConfirmScreen
+    from fieldkit.tui.screens.coverage import CoverageScreen
+    from fieldkit.tui.screens.debrief import DebriefScreen
+    from fieldkit.tui.screens.export import ExportScreen
+    from fieldkit.tui.screens.informants import InformantsScreen
+    from fieldkit.tui.screens.interview import InterviewScreen
+    from fieldkit.tui.screens.review import ReviewScreen
+    from fieldkit.tui.screens.setup import SetupScreen
+    from fieldkit.tui.screens.team import TeamScreen
+
+    return [
+        ("setup", lambda: SetupScreen(SLUG, sid)),
+        ("interview", lambda: InterviewScreen(SLUG, sid, record=False)),
+        ("observer", lambda: InterviewScreen(SLUG, sid, observer=True)),
+        ("debrief", lambda: DebriefScreen(SLUG, sid, author_id=lead)),
+        ("review", lambda: ReviewScreen(SLUG, sid)),
+        ("informants", lambda: InformantsScreen(SLUG)),
+        ("coverage", lambda: CoverageScreen(SLUG)),
+        ("export", lambda: ExportScreen(SLUG)),
+        ("team", lambda: TeamScreen(SLUG)),
+        ("confirm", lambda: ConfirmScreen("Stop the interview?")),
+    ]

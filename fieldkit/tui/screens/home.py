@@ -67,6 +67,10 @@ def _status_word(status: str) -> str:
 def _kind_word(kind: str) -> str:
     return _(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
 
+#: the narrowest a session title's column gets before the Kind column gives it room
+TITLE_MIN = 22
+
+
 class HomeScreen(Screen[None]):
     BINDINGS = [
         *SHELL_KEYS,
@@ -283,23 +287,27 @@ class HomeScreen(Screen[None]):
         table = self.query_one("#sessions", DataTable)
         keep = self._current_session() if table.row_count else None
         table.clear(columns=True)
-        # Session, Status and When always fit; the title is shortened (…) to make room
+        # Session, Status and When always fit. Titles are never cut: a long one wraps onto
+        # more lines (sessions must stay distinguishable at 80x24); where the Kind column
+        # would leave a title less than TITLE_MIN columns, the kind goes under the title
         pane = 32 if self.size.width >= 110 else 22
         room = max(self.size.width - pane - 1, 40)
         kinds = [_kind_word(r.kind) + (" · " + _("pilot") if r.pilot else "") for r in summary.sessions]
-        fixed = (2 * 4 + 2 + max([len(_status_word(r.status)) for r in summary.sessions] + [6])
-                 + max([len(r.when) for r in summary.sessions] + [4])
-                 + max([len(k) for k in kinds] + [4]))   # padding, scrollbar, Status, When, Kind
-        longest = max([len(r.title) for r in summary.sessions] + [7])
-        title_width = max(12, min(longest, room - fixed))
+        fixed = (2 * 3 + 2 + max([len(_status_word(r.status)) for r in summary.sessions] + [6])
+                 + max([len(r.when) for r in summary.sessions] + [4]))   # padding, scrollbar, Status, When
+        kind_width = 2 + max([len(k) for k in kinds] + [4])
+        longest = max([len(r.title) + 2 for r in summary.sessions] + [7])
+        kind_column = room - fixed - kind_width >= min(longest, TITLE_MIN)
+        title_width = max(12, min(longest, room - fixed - (kind_width if kind_column else 0)))
         table.add_column(_("Session"), width=title_width)
-        for name in (_("Status"), _("When"), _("Kind")):
+        for name in (_("Status"), _("When"), *([_("Kind")] if kind_column else [])):
             table.add_column(name)
-        for row in summary.sessions:
+        for row, kind in zip(summary.sessions, kinds):
             title = ("↳ " if row.follows else "") + row.title   # follows the row above (linked pair)
-            title = title if len(title) <= title_width else title[:title_width - 1] + "…"
-            kind = _kind_word(row.kind) + (" · " + _("pilot") if row.pilot else "")
-            table.add_row(title, _status_word(row.status), row.when, kind, key=row.id)
+            if not kind_column:
+                title += "\n" + kind
+            cells = [title, _status_word(row.status), row.when, *([kind] if kind_column else [])]
+            table.add_row(*cells, key=row.id, height=None)
         if keep is not None and any(r.id == keep.id for r in summary.sessions):
             table.move_cursor(row=table.get_row_index(keep.id))   # a reload keeps the chosen session
 

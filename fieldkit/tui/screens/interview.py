@@ -30,6 +30,7 @@ from textual.widgets import Footer, Label
 from fieldkit.i18n import N_, _
 from fieldkit.text import clean_text
 from fieldkit.tui.widgets.inputs import Input, LinesInput
+from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import (
     CoverageList, EventLog, GuidePanel, RecordingBar, Roster, TagLegend, TranscriptTail, clock,
@@ -48,6 +49,7 @@ WHO_WINDOW_S = 3.0
 class InterviewScreen(ProjectScreen[None]):
     AUTO_FOCUS = ""  # nothing focused: single keys first; n goes to the note line
     BINDINGS = [
+        *SHELL_KEYS,   # Help and Quit first in the footer: an 80-column terminal cuts the rest
         Binding("up", "question(-1)", N_("Prev Q"), show=False, id="interview.prev_question", tooltip=N_("the previous question of the guide")),
         Binding("down", "question(1)", N_("Next Q"), show=False, id="interview.next_question", tooltip=N_("the next question of the guide")),
         Binding("left", "theme(-1)", N_("Prev theme"), show=False, id="interview.prev_theme", tooltip=N_("the previous theme of the guide")),
@@ -63,8 +65,11 @@ class InterviewScreen(ProjectScreen[None]):
         Binding("q", "stop", N_("Stop"), id="interview.stop", tooltip=N_("stop the interview (lists untouched themes and asks first)")),
         Binding("ctrl+t", "toggle_tail", N_("Transcript"), show=False, id="interview.transcript", tooltip=N_("show or hide the live transcript")),
         Binding("escape", "leave_note", N_("Keys"), show=False, id="interview.leave_note", tooltip=N_("leave the note line; the note keeps its text and time")),
-    ] + [Binding(str(d), f"probe({d})", N_("Probe {d}").format(d=d), show=False, id=f"interview.probe_{d}",
-                 tooltip=N_("a probe of this question, by its number in the guide")) for d in range(1, 10)]
+    ] + [Binding(str(d), f"digit({d})", N_("Probe"), show=d == 1, key_display="1-9" if d == 1 else None,
+                 id=f"interview.probe_{d}",
+                 tooltip=N_("the lead's terminal: a probe of this question, by its number in the guide; "
+                            "right after a tag or note (3 s) it says who the tag is about instead"))
+         for d in range(1, 10)]
 
     class Loaded(Message):
         def __init__(self, opened: "Opened") -> None:
@@ -160,8 +165,16 @@ class InterviewScreen(ProjectScreen[None]):
 
             from fieldkit.tui import compat
 
-            compat.replace_bindings(self, lambda b: replace(b, description=_("Leave"), tooltip=_(
-                "leave the observer's seat (it asks first; the recording goes on)")) if b.id == "interview.stop" else b)
+            def observer_key(b: Binding) -> Binding:
+                if b.id == "interview.stop":
+                    return replace(b, description=_("Leave"), tooltip=_(
+                        "leave the observer's seat (it asks first; the recording goes on)"))
+                if (b.id or "").startswith("interview.probe_"):  # the observer never ticks the lead's probes
+                    return replace(b, description=_("Who"), tooltip=_(
+                        "right after a tag or note: the seat of the participant it is about"))
+                return b
+
+            compat.replace_bindings(self, observer_key)
         self.runtime = SessionRuntime(
             self.handle, self.session_id, record=self.record, observer=self.observer, device=self.device,
             live=self.live, author_id=self._author_id,
@@ -322,8 +335,9 @@ class InterviewScreen(ProjectScreen[None]):
             self._who_until = None
 
     def _open_who(self, pressed: float) -> None:
-        if len(self.roster) > 1:
-            self._who_until = pressed + WHO_WINDOW_S
+        """After a tag or note, in every session and both terminals, a digit within
+        WHO_WINDOW_S (before any other key) says who it is about and never ticks a probe."""
+        self._who_until = pressed + WHO_WINDOW_S
 
     def _pressed(self) -> float:
         """When the key behind the running action was pressed (monotonic)."""
@@ -368,18 +382,34 @@ class InterviewScreen(ProjectScreen[None]):
             self.index += 1  # on to the next question
             self._refresh_guide()
 
-    def action_probe(self, number: int) -> None:
+    def action_digit(self, number: int) -> None:
+        """One meaning per terminal: in the lead's a digit ticks a probe, in the observer's it
+        says who; in both, a digit right after a tag or note says who and never ticks a probe."""
         pressed = self._pressed()
         if self._who_until is not None and pressed <= self._who_until:
             # right after a tag or note: the digit is a seat (stored after the event itself)
             self._who_until = None
-            who = next((x for x in self.roster if x.seat == number), None)
-            if who is None:
-                self.notify(_("Nobody sits in seat {n}.").format(n=number), severity="warning", timeout=2)
-            elif self.runtime.about(number, pressed):
-                self.notify(_("About {code} (seat {n}).").format(code=who.code, n=number), timeout=2)
+            self._seat(number, pressed)
             return
         self._who_until = None
+        if self.observer:
+            self.notify(_("A digit says who the last tag or note is about: press it right after "
+                          "the tag (probes are ticked in the lead's terminal)."), severity="warning", timeout=4)
+            return
+        self.action_probe(number, pressed)
+
+    def _seat(self, number: int, pressed: float) -> None:
+        who = next((x for x in self.roster if x.seat == number), None)
+        if len(self.roster) <= 1 and who is None:
+            self.notify(_("This session has no seats: the tag is about the informant."), timeout=3)
+        elif who is None:
+            self.notify(_("Nobody sits in seat {n}.").format(n=number), severity="warning", timeout=2)
+        elif self.runtime.about(number, pressed):
+            self.notify(_("About {code} (seat {n}).").format(code=who.code, n=number), timeout=2)
+
+    def action_probe(self, number: int, pressed: float | None = None) -> None:
+        if pressed is None:
+            pressed = self._pressed()
         _theme, question = self._current()
         if question is None or number > len(question.probes):
             self.notify(_("This question has no probe {n}.").format(n=number), severity="warning", timeout=2)

@@ -41,14 +41,23 @@ MARK_STYLE = {"note": "italic cyan", "tag": "bold yellow", "quote": "bold magent
 SEGMENT, MARKER = "segment", "marker"
 
 class ReplaceScreen(ModalScreen[tuple[str, str] | None]):
+    """Find and replace: Enter in the second line shows what would change (how many
+    matches, the first few before and after); Enter again replaces them all (Ctrl+Z in
+    review undoes it), Esc leaves everything as it was."""
     BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Cancel"), id="replace.cancel",
                         tooltip=N_("close without changing anything"))]
 
+    def __init__(self, preview=None) -> None:  # noqa: ANN001 - (find, replace) -> ReplacePreview
+        super().__init__()
+        self.preview = preview
+        self.shown: tuple[str, str] | None = None    # the pair whose preview is on screen
+
     def compose(self) -> ComposeResult:
         with Vertical(id="replace-box"):
-            yield Label(_("Find and replace in the edited text (whole words, any case)"))
+            yield Static(_("Find and replace in the edited text (whole words, any case)"), id="replace-title")
             yield Input(placeholder=_("find"), id="replace-find")
             yield Input(placeholder=_("replace with"), id="replace-with")
+            yield Static("", id="replace-preview")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -56,8 +65,30 @@ class ReplaceScreen(ModalScreen[tuple[str, str] | None]):
             self.query_one("#replace-with", Input).focus()
             return
         find = self.query_one("#replace-find", Input).value
-        if find.strip():
-            self.dismiss((find, event.value))
+        if not find.strip():
+            return
+        pair = (find, event.value)
+        if self.preview is None or self.shown == pair:
+            self.dismiss(pair)
+            return
+        self._show(self.preview(*pair), pair)
+
+    def _show(self, preview, pair: tuple[str, str]) -> None:  # noqa: ANN001 - sessions.review.ReplacePreview
+        out = Text()
+        if not preview.matches:
+            out.append(_("{text!r} is not in the edited text.").format(text=pair[0]), style="bold")
+            self.shown = None
+        else:
+            out.append(ngettext("{n} match", "{n} matches", preview.matches).format(n=preview.matches)
+                       + " · " + ngettext("{n} segment", "{n} segments", preview.segments).format(
+                           n=preview.segments), style="bold")
+            for m in preview.first:
+                out.append(f"\n{clock(m.start_ms)}  ", style="dim")
+                out.append(m.before[:60], style="strike")
+                out.append("\n          → " + m.after[:60])
+            out.append("\n" + _("Enter replaces them all (Ctrl+Z in review undoes it); Esc cancels."), style="dim")
+            self.shown = pair
+        self.query_one("#replace-preview", Static).update(out)
 
 
 class ThemeJumpScreen(ModalScreen[int | None]):
@@ -79,9 +110,19 @@ class ThemeJumpScreen(ModalScreen[int | None]):
 
 
 class VoiceScreen(ModalScreen["Speaker | None"]):
-    """Who is this voice? One choice names all of the voice's segments."""
+    """Who is this voice? One choice names all of the voice's segments: the listed digit
+    chooses at once, or the arrows and Enter."""
     BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Cancel"), id="voice.cancel",
-                        tooltip=N_("close without changing anything"))]
+                        tooltip=N_("close without changing anything"))] + [
+        Binding(str(d), f"pick({d})", N_("Speaker"), show=False, id=f"voice.pick_{d}",
+                tooltip=N_("this voice is the speaker listed with this digit")) for d in range(1, 10)]
+
+    def action_pick(self, number: int) -> None:
+        speaker = next((sp for sp in self.speakers if sp.key == str(number)), None)
+        if speaker is not None:
+            self.dismiss(speaker)
+        else:
+            self.notify(_("No speaker {n} in this session.").format(n=number), severity="warning", timeout=3)
 
     def __init__(self, voice: str, speakers: list["Speaker"]) -> None:
         super().__init__()
@@ -116,13 +157,14 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         Binding("a", "voice", N_("Who is this voice"), id="review.voice", tooltip=N_("say who the voice of this segment is; every segment of that voice follows")),
         Binding("right_square_bracket", "uncertain(1)", N_("Next unsure"), id="review.next_unsure", tooltip=N_("the next word the transcriber was unsure of")),
         Binding("left_square_bracket", "uncertain(-1)", N_("Prev unsure"), show=False, id="review.prev_unsure", tooltip=N_("the previous word the transcriber was unsure of")),
-        Binding("v", "layer", N_("Verbatim/edited"), id="review.layer", tooltip=N_("show the verbatim or the edited layer")),
-        Binding("ctrl+r", "reviewed", N_("Reviewed"), id="review.reviewed", tooltip=N_("mark the session as reviewed")),
-        Binding("b", "mark_range", N_("Transcribe range"), id="review.mark_range", tooltip=N_("mark where a range to transcribe again starts, then where it ends")),
+        Binding("v", "layer", N_("Verbatim/edited"), show=False, id="review.layer", tooltip=N_("show the verbatim or the edited layer")),
+        Binding("ctrl+r", "reviewed", N_("Reviewed"), show=False, id="review.reviewed", tooltip=N_("mark the session as reviewed")),
+        Binding("b", "mark_range", N_("Transcribe range"), show=False, id="review.mark_range", tooltip=N_("mark where a range to transcribe again starts, then where it ends")),
         Binding("F", "finish_transcript", N_("Transcribe the rest"), show=False, id="review.finish_transcript",
                 tooltip=N_("Transcribe what the transcript does not cover yet (all of it when there is none)")),
-        Binding("K", "agreement", N_("Agreement"), id="review.agreement", tooltip=N_("how alike the two researchers tagged this session")),
-        Binding("m", "note_here", N_("Note here"), id="review.note_here", tooltip=N_("a note at the time of this segment")),
+        Binding("ctrl+z", "undo", N_("Undo replace"), show=False, id="review.undo", tooltip=N_("undo the last replace-all")),
+        Binding("K", "agreement", N_("Agreement"), show=False, id="review.agreement", tooltip=N_("how alike the two researchers tagged this session")),
+        Binding("m", "note_here", N_("Note here"), show=False, id="review.note_here", tooltip=N_("a note at the time of this segment")),
         Binding("g", "linked", N_("Linked session"), show=False, id="review.linked", tooltip=N_("open the linked session (the other seat)")),
         Binding("D", "second_debrief", N_("Second debrief"), show=False, id="review.second_debrief", tooltip=N_("a second debrief, after reading the transcript")),
         Binding("escape", "back", N_("Back"), id="review.back", tooltip=N_("back to the previous screen")),
@@ -142,9 +184,10 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             self.error = error
 
     class Played(Message):
-        def __init__(self, error: str | None) -> None:
+        def __init__(self, error: str | None, start_ms: int = 0, end_ms: int = 0, seconds: float = 0.0) -> None:
             super().__init__()
             self.error = error
+            self.start_ms, self.end_ms, self.seconds = start_ms, end_ms, seconds
 
     def __init__(self, slug: str, session_id: uuid.UUID | str) -> None:
         super().__init__(slug, session_id)
@@ -155,12 +198,16 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.last_find = ""
         self.player = None
         self.word_at: UncertainWord | None = None    # the uncertain word last jumped to
+        self.undo_stack: list = []     # replace-alls done here (sessions.review.Replaced), last on top
+        self.playing: tuple[int, int, float, float] | None = None   # (start, end ms, seconds, monotonic start)
+        self._playhead_timer = None
 
     def compose(self) -> ComposeResult:
         yield Label(_("Review"), id="review-title", classes="pane-title")
         yield Static("", id="review-speakers")
         yield Static("", id="review-reach", classes="hidden")
         yield OptionList(id="review-list")
+        yield Static("", id="review-playing")
         yield LinesInput(id="review-input", classes="hidden")
         yield Footer()
 
@@ -483,20 +530,44 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.load()
 
     def action_replace(self) -> None:
+        from fieldkit.sessions.review import preview_replace
+
         def chosen(pair: tuple[str, str] | None) -> None:
             if pair:
                 self.replace(*pair)
 
-        self.app.push_screen(ReplaceScreen(), chosen)
+        self.app.push_screen(ReplaceScreen(lambda find, rep: preview_replace(self.handle, self.session_id, find, rep)),
+                             chosen)
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def replace(self, find: str, replacement: str) -> None:
-        from fieldkit.sessions.review import find_replace
+        from fieldkit.sessions.review import replace_all
 
-        n = find_replace(self.handle, self.session_id, find, replacement)
-        self.app.call_from_thread(self.notify, ngettext("Replaced {find!r} in {n} segment.",
-                                                        "Replaced {find!r} in {n} segments.", n).format(
-            find=find, n=n), timeout=4)
+        done = replace_all(self.handle, self.session_id, find, replacement)
+        if done.changed:
+            self.undo_stack.append(done)
+        self.app.call_from_thread(self.notify, ngettext("Replaced {find!r} in {n} segment (Ctrl+Z undoes it).",
+                                                        "Replaced {find!r} in {n} segments (Ctrl+Z undoes it).",
+                                                        done.changed).format(find=find, n=done.changed), timeout=6)
+        self.load()
+
+    def action_undo(self) -> None:
+        if not self.undo_stack:
+            self.notify(_("Nothing to undo."), timeout=2)
+            return
+        self.undo(self.undo_stack.pop())
+
+    @work(thread=True, group="review-write", exit_on_error=False)
+    def undo(self, done) -> None:  # noqa: ANN001 - sessions.review.Replaced
+        from fieldkit.sessions.review import undo_replace
+
+        n = undo_replace(self.handle, done)
+        kept = done.changed - n
+        text = ngettext("Replace undone: {n} segment restored.", "Replace undone: {n} segments restored.", n).format(n=n)
+        if kept:
+            text += " " + ngettext("{n} segment edited since keeps its later edit.",
+                                   "{n} segments edited since keep their later edit.", kept).format(n=kept)
+        self.app.call_from_thread(self.notify, text, timeout=6)
         self.load()
 
     def action_quote(self) -> None:
@@ -666,13 +737,55 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         if self.player is None:
             self.player = Player()
         try:
-            self.player.play(self.handle, self.session_id, start_ms, end_ms)
-            self.post_message(self.Played(None))
+            seconds = self.player.play(self.handle, self.session_id, start_ms, end_ms)
+            self.post_message(self.Played(None, start_ms, end_ms, seconds))
         except FieldkitError as exc:
             self.post_message(self.Played(exc.message))
         except Exception as exc:  # noqa: BLE001 - no output device, no PortAudio: say so
             self.post_message(self.Played(_("Cannot play: {error}").format(error=exc)))
 
     def on_review_screen_played(self, message: Played) -> None:
+        import time
+
         if message.error:
             self.notify(message.error, severity="error", timeout=6)
+            return
+        # what plays and where: the status line under the transcript follows the playhead
+        self.playing = (message.start_ms, message.end_ms, message.seconds, time.monotonic())
+        if self._playhead_timer is None:
+            self._playhead_timer = self.set_interval(0.25, self._show_playhead)
+        self._show_playhead()
+
+    def playhead_ms(self) -> int | None:
+        """Where the playback is now on the session clock (None: nothing plays)."""
+        import time
+
+        if self.playing is None:
+            return None
+        start_ms, _end_ms, seconds, since = self.playing
+        elapsed = time.monotonic() - since
+        return None if elapsed >= seconds else start_ms + int(elapsed * 1000)
+
+    def _show_playhead(self) -> None:
+        line = self.query_one("#review-playing", Static)
+        if self.playing is None:
+            line.update("")
+            return
+        start_ms, end_ms, _seconds, _since = self.playing
+        at = self.playhead_ms()
+        who = ""
+        seg = next((s for s in (self.data.segments if self.data else []) if s.start_ms <= start_ms < s.end_ms), None)
+        if seg is not None and seg.speaker:
+            who = f" · {seg.speaker}"
+        if at is None:
+            line.update(Text(_("■ Played {start}–{end}{who} (space plays it again)").format(
+                start=clock(start_ms), end=clock(end_ms), who=who), style="dim"))
+            if self._playhead_timer is not None:
+                self._playhead_timer.stop()
+                self._playhead_timer = None
+        else:
+            width = 20
+            done = int(width * (at - start_ms) / max(1, end_ms - start_ms))
+            line.update(Text(_("▶ Playing {start}–{end}{who}: {at}").format(
+                start=clock(start_ms), end=clock(end_ms), who=who, at=clock(at))
+                + "  " + "█" * done + "░" * (width - done), style="bold"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -332,6 +332,7 @@ class SetupScreen(ProjectScreen[None]):
         self.chosen |= set(codes)
         self._fill_informants()
         self._build_consent()
+        self._follow_header()
         if new:
             self.notify(_("Participants carried over: {codes}.").format(codes=", ".join(new)), timeout=4)
 
@@ -353,13 +354,54 @@ class SetupScreen(ProjectScreen[None]):
         # the labels are the guide's own words ("Organisasjoner", "Annen informasjon"):
         # as wide as the longest, so none is cut off
         width = max(14, min(32, 2 + max(len(name) for name in guide.header)))
+        self._derived = derived = self._header_defaults(guide.header)
         for name in guide.header:
-            inp = Input(values.get(name, ""), placeholder=name, classes="header-input")
+            # filled from what setup asks (names, place and date, informants); still editable,
+            # and a value the researcher typed (or stored before) wins
+            inp = Input(values.get(name) or derived.get(name, ""), placeholder=name, classes="header-input")
             self.header_inputs[name] = inp
             label = Label(name, classes="field-label header-label")
             label.styles.width = width
             rows.append(Horizontal(label, inp, classes="field"))
         box.mount_all(rows)
+
+    def _header_defaults(self, fields: list[str]) -> dict[str, str]:
+        """The header values the session gives: the lead's and observer's names, place and
+        date, the informants' codes, roles and organisations (fieldkit.sessions.plan)."""
+        from fieldkit.errors import FieldkitError
+        from fieldkit.sessions.plan import derived_header, parse_when, plan_facts
+
+        try:
+            when = parse_when(self.query_one("#when", Input).value)
+        except FieldkitError:
+            when = None
+        return derived_header(fields, plan_facts(self.handle, self._plan(), when))
+
+    @on(Select.Changed, "#lead")
+    @on(Select.Changed, "#observer")
+    @on(Input.Changed, "#place")
+    @on(Input.Changed, "#when")
+    def _header_facts_changed(self) -> None:
+        self._follow_header()
+
+    def _follow_header(self) -> None:
+        """Header fields still holding what was derived (or empty) follow the form."""
+        if self.choices is None or not self.header_inputs:
+            return
+        old = getattr(self, "_derived", {})
+        new = self._header_defaults(list(self.header_inputs))
+        for name, inp in self.header_inputs.items():
+            if inp.value in ("", old.get(name, "")) and inp.value != new.get(name, ""):
+                inp.value = new.get(name, "")
+        self._derived = new
+
+    @on(events.DescendantFocus)
+    def _focus_lands(self, event: events.DescendantFocus) -> None:
+        """Tab or Shift+Tab into the informant list: a row is highlighted at once (Space
+        then chooses it), as the list shows no cursor otherwise."""
+        sel = event.widget
+        if isinstance(sel, SelectionList) and sel.id == "informants" and sel.highlighted is None and sel.option_count:
+            sel.highlighted = 0
 
     @on(SelectionList.SelectedChanged, "#informants")
     def _informants_changed(self) -> None:
@@ -375,6 +417,7 @@ class SetupScreen(ProjectScreen[None]):
         self.chosen = chosen
         self._informants_summary()
         self._build_consent()
+        self._follow_header()
 
     def _build_consent(self) -> None:
         box = self.query_one("#consent", Vertical)
