@@ -269,7 +269,7 @@ def _verify(path: Path, f: RemoteFile) -> str | None:
     return None if h.hexdigest() == want else f"checksum {h.hexdigest()[:12]}… instead of {want[:12]}…"
 
 
-def _tag(resp) -> str | None:  # noqa: ANN001
+def _tag(resp) -> str | None:
     """The file's entity tag (the content address the hub gives it), without quotes."""
     tag = resp.headers.get("X-Linked-Etag") or resp.headers.get("ETag")
     return tag.removeprefix("W/").strip('"') if tag else None
@@ -314,7 +314,7 @@ def _fetch(model: RemoteModel, f: RemoteFile, dest: Path, progress: Callable[[in
             out = _disk(lambda: open(dest, "ab" if have else "wb"))  # noqa: SIM115
             with out:
                 while chunk := resp.read(CHUNK):
-                    _disk(lambda: out.write(chunk))  # noqa: B023
+                    _disk(lambda: out.write(chunk))
                     got += len(chunk)
                     progress(len(chunk))
                 _disk(out.flush)

@@ -92,10 +92,10 @@ class HubServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 self._route(head=True)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._route(head=False)
 
             def _route(self, head: bool) -> None:
