@@ -23,6 +23,7 @@ import os
 import shutil
 import socket
 import tarfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -140,6 +141,71 @@ def describe_speed(name: str) -> str:
         return _("{minutes} min per hour of audio (measured here)").format(minutes=minutes)
     return _("about {minutes} min per hour of audio (a guess; `fieldkit bench transcribe` "
              "measures it)").format(minutes=minutes)
+
+
+# --------------------------------------------------------------------------- download speed and choice
+
+
+#: a model is suggested when its final pass runs at most this fraction of real time here,
+#: which leaves room for speaker detection within the 1.5x target on this laptop
+SUGGEST_RTF = 1.0
+#: the guess for a download's speed when none was measured here (bytes per second)
+GUESS_DOWNLOAD_BPS = 5_000_000
+
+
+def suggested_norwegian_model() -> str:
+    """The largest NB-Whisper whose final pass runs within :data:`SUGGEST_RTF` here: from
+    ``fieldkit bench transcribe`` figures of this laptop (the model's own, or the base
+    model's scaled by compute), or the guess when nothing was measured."""
+    best = "nb-whisper-tiny"
+    for name in ("nb-whisper-tiny", "nb-whisper-base", "nb-whisper-small", "nb-whisper-medium", "nb-whisper-large"):
+        rtf, _measured = speed_of(name)
+        if rtf is not None and rtf <= SUGGEST_RTF:
+            best = name
+    return best
+
+
+def _download_speed_file() -> Path:
+    return cache_dir() / "download-speed.json"
+
+
+def record_download_speed(n_bytes: int, seconds: float) -> None:
+    """Keep the speed of a download that moved enough bytes to say something (1 MB)."""
+    if n_bytes < 1_000_000 or seconds <= 0:
+        return
+    path = _download_speed_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"bytes_per_s": n_bytes / seconds}))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def expected_download(name: str) -> tuple[int, float, bool]:
+    """(bytes, seconds, measured?) for downloading ``name``: the seconds from the speed the
+    last download on this laptop reached, or a guess when none was measured."""
+    size = CATALOGUE[name].approx_mb * 1_000_000
+    try:
+        bps = float(json.loads(_download_speed_file().read_text())["bytes_per_s"])
+        measured = bps > 0
+    except (OSError, ValueError, KeyError, TypeError):
+        bps, measured = GUESS_DOWNLOAD_BPS, False
+    if not measured:
+        bps = GUESS_DOWNLOAD_BPS
+    return size, size / bps, measured
+
+
+def describe_download(name: str) -> str:
+    """'nb-whisper-small: 488 MB, about 2 min (measured speed of the last download)'."""
+    size, seconds, measured = expected_download(name)
+    minutes = max(1, round(seconds / 60))
+    if measured:
+        return _("{name}: {size}, about {minutes} min at the speed of the last download "
+                 "here").format(name=name, size=_mb(size), minutes=minutes)
+    return _("{name}: {size}, about {minutes} min (a guess at 40 Mbit/s; nothing was "
+             "downloaded here yet)").format(name=name, size=_mb(size), minutes=minutes)
 
 
 # --------------------------------------------------------------------------- download
@@ -372,9 +438,11 @@ def download(name: str, on_progress: Callable[[int, int], None] | None = None, f
                for f in files if (staging / f.name).exists())
     if shutil.disk_usage(staging.parent).free < total - done + DISK_MARGIN:
         raise _disk_full(model, staging, total + DISK_MARGIN, None)
+    started, had = time.monotonic(), done
     try:
         _disk(lambda: staging.mkdir(parents=True, exist_ok=True))
-        _fetch_all(model, files, staging, done, total, on_progress)
+        fetched = _fetch_all(model, files, staging, done, total, on_progress)
+        record_download_speed(fetched - had, time.monotonic() - started)
         check_model_dir(staging)
         for tag in staging.glob(".*.etag"):
             tag.unlink()
@@ -387,7 +455,7 @@ def download(name: str, on_progress: Callable[[int, int], None] | None = None, f
 
 
 def _fetch_all(model: RemoteModel, files: list[RemoteFile], staging: Path, done: int, total: int,
-               on_progress: Callable[[int, int], None] | None) -> None:
+               on_progress: Callable[[int, int], None] | None) -> int:
     def step(n: int) -> None:
         nonlocal done
         done += n
@@ -416,6 +484,7 @@ def _fetch_all(model: RemoteModel, files: list[RemoteFile], staging: Path, done:
                                "was removed.").format(path=f.path, repo=model.repo, problem=problem),
                              hint=_("Run the same command again to fetch that file "
                                     "anew (the files that arrived whole are kept)."))
+    return done
 
 
 def _install(staging: Path, target: Path, replace: bool = False) -> None:
@@ -550,9 +619,11 @@ def advice(language: str, final_model: str, installed: list[str] | None = None) 
         if have:
             return _("Norwegian project: use NB-Whisper for the final transcript "
                      "(`fieldkit models use {name} -p PROJECT`).").format(name=have[-1])
-        return _("Norwegian project: NB-Whisper (National Library of Norway) is much better at Norwegian "
-                 "than the bundled base model; `fieldkit models download nb-whisper-small` while online, "
-                 "or `fieldkit models add FOLDER` from another computer.")
+        return _("Norwegian project without a Norwegian model: NB-Whisper (National Library of Norway) "
+                 "is much better at Norwegian than the bundled base model; `fieldkit models download "
+                 "{name}` while online ({download}), or `fieldkit models add FOLDER` from another "
+                 "computer.").format(name=suggested_norwegian_model(),
+                                     download=describe_download(suggested_norwegian_model()))
     if lang not in ("en", "auto") and final_model in ("base", "tiny.en"):
         if "large-v3-turbo" in names:
             return _("Use large-v3-turbo for the final transcript "

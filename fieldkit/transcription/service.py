@@ -287,3 +287,33 @@ def project_advice(handle: "ProjectHandle") -> tuple[TranscriptionSettings, str 
         project = s.get(Project, handle.project_id)
         st = resolve_settings(project)
         return st, advice(project.language, st.model)
+
+
+def download_offer(handle: "ProjectHandle") -> str | None:
+    """The NB-Whisper model to offer for download: a Norwegian project whose final model is
+    not Norwegian, on a laptop with no NB-Whisper installed, gets the one suggested for this
+    laptop's measured speed (hub.suggested_norwegian_model)."""
+    from pathlib import Path
+
+    from fieldkit.transcription.hub import suggested_norwegian_model
+    from fieldkit.transcription.models import available_models
+
+    with handle.db.session() as s:
+        project = s.get(Project, handle.project_id)
+        st = resolve_settings(project)
+        language = (project.language or "").lower()
+    if language not in ("no", "nb", "nn", "norsk") or "nb-whisper" in Path(st.model).name:
+        return None
+    if any(m.name.startswith("nb-whisper") for m in available_models()):
+        return None
+    return suggested_norwegian_model()
+
+
+def model_advice(handle: "ProjectHandle", model: str) -> str | None:
+    """What the project is advised about a transcript made with ``model`` (a Norwegian
+    project transcribed without a Norwegian model hears so with its first transcript)."""
+    from fieldkit.transcription.hub import advice
+
+    with handle.db.session() as s:
+        project = s.get(Project, handle.project_id)
+        return advice(project.language, model)

@@ -204,3 +204,23 @@ class HubServer:
                 self.wfile.write(body)
 
         return Handler
+
+
+def model_repo(root: Path, repo: str, model: Path, subfolder: str = "ct2") -> Path:
+    """``<root>/<repo>/<subfolder>`` holding the files of an installed CTranslate2 model
+    (standing in for weights that cannot be fetched here), plus what the real repository
+    has beside them (a model card, PyTorch weights fieldkit must not fetch). Files are hard
+    links where they can be (the server never writes into them: see :meth:`HubServer.replace`)."""
+    import shutil
+
+    folder = root / repo / subfolder if subfolder else root / repo
+    folder.mkdir(parents=True)
+    for f in model.iterdir():
+        if f.is_file() and f.name != "assembled.json":
+            try:
+                os.link(f, folder / f.name)
+            except OSError:
+                shutil.copyfile(f, folder / f.name)
+    (root / repo / "README.md").write_text("model card")
+    (root / repo / "pytorch_model.bin").write_bytes(b"\0" * 2048)
+    return folder

@@ -333,3 +333,15 @@ def test_project_models_live_model_and_doctor_advice(tmp_path):
     r = run_cli(None, "doctor", ok=False, env=env)
     notes = [line for line in r.stdout.splitlines() if line.startswith("[NOTE]")]
     assert len(notes) == 1 and "Nordland" in notes[0] and "NB-Whisper" in notes[0], r.stdout
+
+
+def test_download_nb_whisper_picks_the_size_measured_to_run_here(cache, fake_hub, tmp_path):
+    # bench figures of this laptop: base and small too slow for the final pass, tiny fits
+    hub.record_speed("nb-whisper-base", 2.0, threads=2)
+    hub.record_speed("nb-whisper-small", 3.0, threads=2)
+    r = run_cli(tmp_path / "home", "models", "download", "nb-whisper")
+    assert "NB-Whisper for this laptop: nb-whisper-tiny: 78 MB" in r.stdout, r.stdout
+    assert "Installed nb-whisper-tiny" in r.stdout
+    assert hashlib.sha256((cache / "nb-whisper-tiny" / "model.bin").read_bytes()).hexdigest() == SHA_TINY
+    # the speed of that download was kept: the next expected time is measured, not a guess
+    assert "speed of the last download" in hub.describe_download("nb-whisper-small")
