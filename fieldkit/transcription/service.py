@@ -181,6 +181,8 @@ def transcribe_session(
                 on_progress(Progress(seg.end_ms, total, time.perf_counter() - t0))
             if cancel is not None and cancel.is_set():
                 break
+        if not (cancel is not None and cancel.is_set()):
+            _fill_dropped_speech(db, run.id, settings, model, audio, start)
     except BaseException as exc:
         status = RunStatus.cancelled if isinstance(exc, KeyboardInterrupt) else RunStatus.failed
         with db.transaction() as s:
@@ -317,3 +319,28 @@ def model_advice(handle: "ProjectHandle", model: str) -> str | None:
     with handle.db.session() as s:
         project = s.get(Project, handle.project_id)
         return advice(project.language, model)
+
+
+def _fill_dropped_speech(db, run_id: uuid.UUID, settings: TranscriptionSettings, model, audio, start_ms: int) -> int:  # noqa: ANN001
+    """Speech the VAD finds in this run's audio that no word of the run covers is decoded
+    again on its own (fieldkit.transcription.gaps) and added to the run. Returns how many
+    segments came back."""
+    from fieldkit.transcription import gaps
+
+    with db.session() as s:
+        segs = s.exec(select(TranscriptSegment).where(TranscriptSegment.run_id == run_id,
+                                                      TranscriptSegment.end_ms > start_ms)).all()
+        words = [(ws - start_ms, we - start_ms) for ws, we in gaps.word_times(segs)]
+    speech = gaps.speech_spans(audio)
+    found = gaps.uncovered(speech, words)
+    if not found:
+        return 0
+    again = gaps.retranscribe(settings, audio, found, model=model)
+    with db.transaction() as s:
+        for seg in again:
+            s.add(TranscriptSegment(
+                session_id=s.get(TranscriptionRun, run_id).session_id, run_id=run_id,
+                start_ms=seg.start_ms + start_ms, end_ms=seg.end_ms + start_ms, verbatim=seg.text,
+                words=[{**w, "s": w["s"] + start_ms, "e": w["e"] + start_ms} for w in seg.words],
+                language=seg.language, avg_logprob=seg.avg_logprob, no_speech_prob=seg.no_speech_prob))
+    return len(again)
