@@ -344,3 +344,33 @@ def _fill_dropped_speech(db, run_id: uuid.UUID, settings: TranscriptionSettings,
                 words=[{**w, "s": w["s"] + start_ms, "e": w["e"] + start_ms} for w in seg.words],
                 language=seg.language, avg_logprob=seg.avg_logprob, no_speech_prob=seg.no_speech_prob))
     return len(again)
+
+
+def word_list(handle: "ProjectHandle") -> list[str]:
+    """The project's word list (names, places, terms), one term per line in the project."""
+    with handle.db.session() as s:
+        project = s.get(Project, handle.project_id)
+        return [w.strip() for w in (project.vocabulary or "").splitlines() if w.strip()]
+
+
+def change_word_list(handle: "ProjectHandle", add: list[str] = (), remove: list[str] = ()) -> tuple[list[str], list[str]]:  # noqa: B006
+    """Add and remove terms (a term may be several words: "Helse Nord RHF"); a term already
+    there (any case) is not added twice. Returns (changed terms, terms not found to remove)."""
+    with handle.db.transaction() as s:
+        project = s.get(Project, handle.project_id)
+        terms = [w.strip() for w in (project.vocabulary or "").splitlines() if w.strip()]
+        changed, missing = [], []
+        for t in (" ".join(t.split()) for t in add):
+            if t and t.lower() not in {x.lower() for x in terms}:
+                terms.append(t)
+                changed.append(t)
+        for t in (" ".join(t.split()) for t in remove):
+            hit = [x for x in terms if x.lower() == t.lower()]
+            if hit:
+                terms = [x for x in terms if x.lower() != t.lower()]
+                changed += hit
+            else:
+                missing.append(t)
+        project.vocabulary = "".join(f"{t}\n" for t in terms)
+        s.add(project)
+    return changed, missing

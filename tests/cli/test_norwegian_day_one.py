@@ -42,3 +42,28 @@ def test_doctor_and_first_transcript_say_so(tmp_path: Path, monkeypatch):
     # and in Norwegian
     r = fk(root, "doctor", ok=False, lang="nb")
     assert "Norsk prosjekt uten norsk modell" in r.stdout
+
+
+def test_word_list_in_the_cli(tmp_path: Path):
+    from fieldkit.projects import Workspace
+    from fieldkit.transcription.service import session_settings, word_list
+
+    root = tmp_path / "data"
+    fk(root, "project", "new", "Helse nord", "--language", "no")
+    assert "empty" in fk(root, "words", "list", "-p", "Helse nord").stdout
+    r = fk(root, "words", "add", "Helse Nord RHF", "samhandlingsutvalg", "DPS", "-p", "Helse nord")
+    assert "The list has 3 terms" in r.stdout
+    fk(root, "words", "add", "dps", "-p", "Helse nord")          # already there, any case
+    fk(root, "words", "remove", "DPS", "-p", "Helse nord")
+    r = fk(root, "words", "remove", "IP-plan", "-p", "Helse nord", ok=False)
+    assert r.returncode != 0 and "Not in the word list: IP-plan" in r.stderr
+    assert fk(root, "words", "list", "-p", "Helse nord").stdout.splitlines() == ["Helse Nord RHF", "samhandlingsutvalg"]
+    # stored in the project, and what transcription uses
+    with Workspace(root).open("Helse nord") as h:
+        assert word_list(h) == ["Helse Nord RHF", "samhandlingsutvalg"]
+        from fieldkit.store.models import Session
+
+        with h.db.transaction() as s:
+            sess = Session(project_id=h.project_id, title="x")
+            s.add(sess)
+        assert session_settings(h, sess.id).vocabulary == ["Helse Nord RHF", "samhandlingsutvalg"]
