@@ -55,8 +55,9 @@ def models_prepare() -> None:
     click.echo(_("base model ready in {assemble_base}").format(assemble_base=assemble_base()))
 
 
-@models.command("download", help=_("Download model NAME (see `models list`). The only command that goes "
-         "online.\n\nA cut-off download continues where it stopped when run again; "
+@models.command("download", help=_("Download model NAME (see `models list`; `nb-whisper`: the NB-Whisper size "
+         "suggested for this laptop). The only command that goes online.\n\nA cut-off "
+         "download continues where it stopped when run again; "
          "every file is\nchecked against the hub's sizes and checksums before the "
          "model is installed."))
 @click.argument("name")
@@ -67,8 +68,13 @@ def models_download(name: str, force: bool) -> None:
         BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn,
     )
 
-    from fieldkit.transcription.hub import download
+    from fieldkit.transcription.hub import describe_download, download, suggested_norwegian_model
 
+    if name == "nb-whisper":
+        name = suggested_norwegian_model()
+        click.echo(_("NB-Whisper for this laptop: {what} (the largest whose final pass keeps to real "
+                     "time by the speeds measured here; `fieldkit bench transcribe` measures "
+                     "them).").format(what=describe_download(name)))
     with Progress(TextColumn(f"[bold]{name}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                   TimeRemainingColumn()) as progress:
         task = progress.add_task(name, total=None)

@@ -185,6 +185,8 @@ def transcribe_session(
                 on_progress(Progress(seg.end_ms, total, time.perf_counter() - t0))
             if cancel is not None and cancel.is_set():
                 break
+        if not (cancel is not None and cancel.is_set()):
+            _fill_dropped_speech(db, run.id, settings, model, audio, start)
     except BaseException as exc:
         status = RunStatus.cancelled if isinstance(exc, KeyboardInterrupt) else RunStatus.failed
         with db.transaction() as s:
@@ -328,3 +330,88 @@ def project_advice(handle: "ProjectHandle") -> tuple[TranscriptionSettings, str 
         project = s.get(Project, handle.project_id)
         st = resolve_settings(project)
         return st, advice(project.language, st.model)
+
+
+def download_offer(handle: "ProjectHandle") -> str | None:
+    """The NB-Whisper model to offer for download: a Norwegian project whose final model is
+    not Norwegian, on a laptop with no NB-Whisper installed, gets the one suggested for this
+    laptop's measured speed (hub.suggested_norwegian_model)."""
+    from pathlib import Path
+
+    from fieldkit.transcription.hub import suggested_norwegian_model
+    from fieldkit.transcription.models import available_models
+
+    with handle.db.session() as s:
+        project = s.get(Project, handle.project_id)
+        st = resolve_settings(project)
+        language = (project.language or "").lower()
+    if language not in ("no", "nb", "nn", "norsk") or "nb-whisper" in Path(st.model).name:
+        return None
+    if any(m.name.startswith("nb-whisper") for m in available_models()):
+        return None
+    return suggested_norwegian_model()
+
+
+def model_advice(handle: "ProjectHandle", model: str) -> str | None:
+    """What the project is advised about a transcript made with ``model`` (a Norwegian
+    project transcribed without a Norwegian model hears so with its first transcript)."""
+    from fieldkit.transcription.hub import advice
+
+    with handle.db.session() as s:
+        project = s.get(Project, handle.project_id)
+        return advice(project.language, model)
+
+
+def _fill_dropped_speech(db, run_id: uuid.UUID, settings: TranscriptionSettings, model, audio, start_ms: int) -> int:  # noqa: ANN001
+    """Speech the VAD finds in this run's audio that no word of the run covers is decoded
+    again on its own (fieldkit.transcription.gaps) and added to the run. Returns how many
+    segments came back."""
+    from fieldkit.transcription import gaps
+
+    with db.session() as s:
+        segs = s.exec(select(TranscriptSegment).where(TranscriptSegment.run_id == run_id,
+                                                      TranscriptSegment.end_ms > start_ms)).all()
+        words = [(ws - start_ms, we - start_ms) for ws, we in gaps.word_times(segs)]
+    speech = gaps.speech_spans(audio)
+    found = gaps.uncovered(speech, words)
+    if not found:
+        return 0
+    again = gaps.retranscribe(settings, audio, found, model=model)
+    with db.transaction() as s:
+        for seg in again:
+            s.add(TranscriptSegment(
+                session_id=s.get(TranscriptionRun, run_id).session_id, run_id=run_id,
+                start_ms=seg.start_ms + start_ms, end_ms=seg.end_ms + start_ms, verbatim=seg.text,
+                words=[{**w, "s": w["s"] + start_ms, "e": w["e"] + start_ms} for w in seg.words],
+                language=seg.language, avg_logprob=seg.avg_logprob, no_speech_prob=seg.no_speech_prob))
+    return len(again)
+
+
+def word_list(handle: "ProjectHandle") -> list[str]:
+    """The project's word list (names, places, terms), one term per line in the project."""
+    with handle.db.session() as s:
+        project = s.get(Project, handle.project_id)
+        return [w.strip() for w in (project.vocabulary or "").splitlines() if w.strip()]
+
+
+def change_word_list(handle: "ProjectHandle", add: list[str] = (), remove: list[str] = ()) -> tuple[list[str], list[str]]:  # noqa: B006
+    """Add and remove terms (a term may be several words: "Helse Nord RHF"); a term already
+    there (any case) is not added twice. Returns (changed terms, terms not found to remove)."""
+    with handle.db.transaction() as s:
+        project = s.get(Project, handle.project_id)
+        terms = [w.strip() for w in (project.vocabulary or "").splitlines() if w.strip()]
+        changed, missing = [], []
+        for t in (" ".join(t.split()) for t in add):
+            if t and t.lower() not in {x.lower() for x in terms}:
+                terms.append(t)
+                changed.append(t)
+        for t in (" ".join(t.split()) for t in remove):
+            hit = [x for x in terms if x.lower() == t.lower()]
+            if hit:
+                terms = [x for x in terms if x.lower() != t.lower()]
+                changed += hit
+            else:
+                missing.append(t)
+        project.vocabulary = "".join(f"{t}\n" for t in terms)
+        s.add(project)
+    return changed, missing
