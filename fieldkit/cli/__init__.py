@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "status": "fieldkit.cli.status:status",
     "speakers": "fieldkit.cli.speakers:speakers",
     "researcher": "fieldkit.cli.researcher:researcher",
+    "tags": "fieldkit.cli.tags:tags",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -71,6 +72,7 @@ SHORT_HELP: dict[str, str] = {
     "status": N_("Team overview: sessions per researcher, informants and coverage per site."),
     "speakers": N_("Who spoke: label every transcript segment with a speaker (offline)."),
     "researcher": N_("Add, list and edit the project's researchers."),
+    "tags": N_("Tag schemes: list, rename, add or remove a tag, change its key."),
 }
 
 

@@ -40,6 +40,9 @@ class FieldkitCommands(Provider):
             # BINDINGS hold the English text (N_): shown in the user's language
             cmds.append((_(binding.description) if binding.description else binding.action,
                          partial(screen.run_action, binding.action), _("key: {key}").format(key=key)))
+        if hasattr(screen, "action_tag_schemes"):
+            cmds.append((_("Tag schemes"), screen.action_tag_schemes,
+                         _("Rename, add or remove the project's tags, or change their keys")))
         projects = getattr(screen, "projects", None)
         if projects:
             for slug, name in projects:
