@@ -34,7 +34,7 @@ from tests.support.english import english_in
 
 PACKAGE = Path(fieldkit.__file__).parent
 REPO = PACKAGE.parent
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "N_plural": (1, 2)}
 
 
 def test_babel_reports_nothing_untranslated_or_fuzzy_for_nb():
