@@ -134,5 +134,6 @@ def coverage(ctx: click.Context, project_name: str, session_id: str | None, pilo
                 table.add_row(label, *[marks[c.value] if c else "–" for c in row.cells.values()])
             console.print(table)
             for text, missing in m.gaps():
-                console.print(_("Not covered in {missing} session(s) of {n}: {text}").format(
+                console.print(ngettext("Not covered in {missing} session of {n}: {text}",
+                                       "Not covered in {missing} sessions of {n}: {text}", missing).format(
                     missing=missing, n=len(m.sessions), text=text))

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from fieldkit.errors import ExitCode, FieldkitError
-from fieldkit.i18n import N_, N_plural, Said, _
+from fieldkit.i18n import N_, N_plural, Said, _, ngettext
 
 FILES = N_plural("{n} file", "{n} files")
 OVERFLOWS = N_plural("{n} overflow", "{n} overflows")
@@ -205,8 +205,9 @@ class Recorder:
                 SessionParticipant.session_id == self.session_id)) if p.recording_consent is not True]
             if missing:
                 raise RecorderError(
-                    _("{n} participant(s) of {title!r} have not consented to "
-                        "recording.").format(n=len(missing), title=sess.title),
+                    ngettext("{n} participant of “{title}” has not consented to recording.",
+                             "{n} participants of “{title}” have not consented to recording.",
+                             len(missing)).format(n=len(missing), title=sess.title),
                     hint=_("Record their consent at the start of the session, or "
                              "take notes without recording."))
             start_ms = max((f.offset_ms + f.duration_ms for f in s.exec(

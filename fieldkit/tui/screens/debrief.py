@@ -23,7 +23,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Input, Label, Static, TextArea
 
-from fieldkit.i18n import N_, _
+from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 
@@ -212,7 +212,7 @@ class DebriefScreen(ProjectScreen[None]):
         except FieldkitError as exc:
             self.notify(exc.message, severity="error", timeout=8)
             return
-        self.notify(_("Debrief saved ({n} part(s) changed).").format(n=self.saved_count), timeout=2)
+        self.notify(ngettext("Debrief saved ({n} part changed).", "Debrief saved ({n} parts changed).", self.saved_count).format(n=self.saved_count), timeout=2)
 
     def action_done(self) -> None:
         from fieldkit.errors import FieldkitError

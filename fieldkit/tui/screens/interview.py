@@ -28,7 +28,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Footer, Input, Label
 
-from fieldkit.i18n import N_, _
+from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import (
     CoverageList, EventLog, GuidePanel, RecordingBar, Roster, TagLegend, TranscriptTail,
@@ -496,7 +496,7 @@ class InterviewScreen(ProjectScreen[None]):
             lines.append("\n" + _("These themes were not touched:") + "\n" + "\n".join(f"  • {t}" for t in untouched))
         pending = self.runtime.pending() if self.runtime is not None else 0
         if pending:
-            lines.append("\n" + _("{n} note(s)/tag(s) are still being saved.").format(n=pending))
+            lines.append("\n" + ngettext("{n} note or tag is still being saved.", "{n} notes and tags are still being saved.", pending).format(n=pending))
 
         def answer(ok: bool | None) -> None:
             if ok:
