@@ -96,4 +96,4 @@ def consent(ctx: click.Context, project_name: str, session_ref: str, code: str, 
         sess = find_session(handle, session_ref)
         record_session_consent(handle, sess.id, code, recording == "yes",
                                position_ms=position_ms(handle.db, sess.id))
-    click.echo(_("{code}: recording consent {value} for {title!r}.").format(code=code, value='given' if recording == 'yes' else 'refused', title=sess.title))
+    click.echo(_("{code}: recording consent {value} for {title!r}.").format(code=code, value=_('given') if recording == 'yes' else _('refused'), title=sess.title))
