@@ -192,7 +192,7 @@ def render_lines(ov: Overview) -> list[str]:
         who = f"{r.initials:4} {r.name[:14]:14}"
         out.append(f"{who:{w[0]}}{r.led:>{w[1]}} {r.observed:>{w[2]}} {r.planned:>{w[3]}}")
     out.append("")
-    heads = [_("Site / network"), _("group"), _("interviewed / planned"), _("sessions"), _("coverage")]
+    heads = [_("Site / network"), _("Group"), _("interviewed / planned"), _("sessions"), _("coverage")]
     w = [max(20, len(heads[0])), max(10, len(heads[1])), max(21, len(heads[2])), max(8, len(heads[3])),
          max(8, len(heads[4]))]
     out.append(f"{heads[0]:{w[0]}} {heads[1]:{w[1]}} {heads[2]:{w[2]}}  {heads[3]:>{w[3]}}  {heads[4]:>{w[4]}}")

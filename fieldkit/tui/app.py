@@ -42,6 +42,22 @@ class FieldkitApp(App[None]):
         Binding("ctrl+q", "quit", N_("Quit"), priority=True, id="app.quit"),
     ]
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C: Textual's hint how to quit, in the user's language."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(_("Press [b]{key}[/b] to quit the app").format(key=key), title=_("Do you want to quit?"))
+                return
+
+    def on_descendant_focus(self, event) -> None:  # noqa: ANN001 - events.DescendantFocus
+        """A widget that gets focus shows its keys (keys panel, footer) in the user's language:
+        Textual's widgets declare them in English (fieldkit.tui.textual_words marks them)."""
+        from fieldkit.tui.keymap import translate_bindings
+
+        for node in (event.widget, *event.widget.ancestors):
+            if "_fieldkit_binding_text" not in node.__dict__ and hasattr(node, "_bindings"):
+                translate_bindings(node)
+
     def __init__(self, data_dir: str | Path | None = None, project: str | None = None,
                  observe: tuple | None = None):
         super().__init__()

@@ -120,6 +120,8 @@ def _eaf_text(path: Path) -> str:
 
 def _xml_text(data: bytes, attributes: tuple[str, ...] = ()) -> str:
     root = etree.fromstring(data)
+    for code in [el for el in root.iter() if etree.QName(el).localname == "instrText"]:
+        code.getparent().remove(code)   # a field's code (PAGE, NUMPAGES): Word shows its result
     parts = [t for t in root.itertext()]
     for el in root.iter():
         parts += [v for k, v in el.attrib.items() if etree.QName(k).localname in attributes]

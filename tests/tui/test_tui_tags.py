@@ -52,6 +52,13 @@ async def test_tag_scheme_screen_from_the_palette(tmp_path: Path, norwegian):
         screen = app.screen
         table = screen.query_one("#tag-table", DataTable)
         await until(pilot, lambda: table.row_count == 17, "both bokmål schemes listed")
+        # Textual's own words: the focused table's keys (keys panel, footer) and the quit hint
+        await until(pilot, lambda: app.focused is table, "the table focused")
+        words = {b.description for bs in table._bindings.key_to_bindings.values() for b in bs}
+        assert {"Markør opp", "Markør ned", "Velg"} <= words and not {"Cursor up", "Select"} & words
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: any("for å avslutte appen" in n.message and n.title == "Vil du avslutte?"
+                                       for n in app._notifications), "the quit hint in Norwegian")
         rows = _rows(table)
         assert rows[0][:3] == ["Intervju", "k", "Godt sitat"] and rows[0][3] == "punkt"
         assert any(r[2] == "Brukeren snakker" and r[3] == "av/på" for r in rows)
