@@ -203,3 +203,28 @@ def test_norwegian_exports_have_no_english_from_the_interface(tmp_path: Path):
     english = {name: english_in(text, data) for name, text in _exported_text(tmp_path / "en").items()}
     bites = {Path(n).suffix for n, words in english.items() if words}
     assert {".docx", ".md", ".xlsx", ".qdpx", ".eaf"} <= bites, english
+
+
+#: the main outputs of the commands a team uses every week, on the Norwegian demo project
+OUTPUTS = [
+    ("project", "list"), ("informant", "list", "-p", "demo"), ("researcher", "list", "-p", "demo"),
+    ("tags", "list", "-p", "demo"), ("status", "-p", "demo"), ("coverage", "-p", "demo"),
+    ("guide", "list", "-p", "demo"), ("guide", "check", str(REPO / "guides" / "no-leder-samhandling.md")),
+    ("plan", "-p", "demo", "--day", "2026-03-03"), ("models", "list"),
+]
+
+
+@pytest.mark.slow
+def test_main_outputs_are_norwegian(tmp_path: Path):
+    root = tmp_path / "home"
+    fk(root, "project", "demo", lang="nb")
+    data = _demo_data() + "\nDemo University Ada Lund Ola Berg"   # the demo's own people
+    english = {}
+    for args in OUTPUTS:
+        r = fk(root, *args, lang="nb")
+        text = _typed(r.stdout, " ".join(a for a in args if not a.startswith(("/", "-"))))
+        text = re.sub(r"\S*/\S*", " ", text)   # paths and model repositories
+        found = english_in(text, data)
+        if found:
+            english[" ".join(args[:2])] = found
+    assert english == {}
