@@ -185,7 +185,7 @@ def render_lines(ov: Overview) -> list[str]:
                             "{n} conflicts to settle (fieldkit project conflicts)", ov.open_conflicts)
                    .format(n=ov.open_conflicts))
     out.append("")
-    heads = [_("Researcher"), _("led"), _("observed"), _("planned")]
+    heads = [_("Researcher"), _("leading"), _("observing"), _("planned")]
     w = [max(19, len(heads[0]) + 1), max(4, len(heads[1])), max(9, len(heads[2])), max(8, len(heads[3]))]
     out.append(f"{heads[0]:{w[0]}}{heads[1]:>{w[1]}} {heads[2]:>{w[2]}} {heads[3]:>{w[3]}}")
     for r in ov.researchers:

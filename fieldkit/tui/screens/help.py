@@ -82,6 +82,7 @@ SCREEN_NAMES = {"Home": N_("Home"), "Setup": N_("Setup"), "Interview": N_("Inter
                 "Debrief": N_("Debrief"), "Review": N_("Review"), "Informants": N_("Informants"),
                 "Coverage": N_("Coverage"), "Export": N_("Export"), "Team": N_("Team"),
                 "Conflicts": N_("Conflicts"), "Unlock": N_("Unlock"), "Confirm": N_("Question"),
+                "Tags": N_("Tag schemes"), "TagForm": N_("Tag"),
                 "InformantForm": N_("New informant"), "ResearcherForm": N_("Researcher")}
 
 _RANGE = re.compile(r"^(\w+)\((\d)\)$")
@@ -119,11 +120,14 @@ def _rows(bindings: list[Binding]) -> list[tuple[str, str]]:
 
 def _key(key: str) -> str:
     names = {"question_mark": "?", "slash": "/", "space": _("Space"), "escape": "Esc", "enter": "Enter",
-             "f1": "F1", "up": "↑", "down": "↓", "left": "←", "right": "→"}
+             "f1": "F1", "up": "↑", "down": "↓", "left": "←", "right": "→", "delete": "Del",
+             "left_square_bracket": "[", "right_square_bracket": "]"}
     if key in names:
         return names[key]
     if key.startswith("ctrl+"):
         return "Ctrl+" + key[5:].upper()
+    if key.startswith("shift+"):
+        return "Shift+" + _key(key[6:])
     return key
 
 
