@@ -42,17 +42,6 @@ class FieldkitApp(App[None]):
         Binding("ctrl+q", "quit", N_("Quit"), priority=True, id="app.quit"),
     ]
 
-    def get_key_display(self, binding: Binding) -> str:
-        """Key names in the footer and keys panel as a Norwegian keyboard shows them too:
-        arrows as arrows, "Mellomrom" for space, "Del" for delete (Textual writes the
-        English key names)."""
-        if not binding.key_display:
-            names = {"space": _("Space"), "left": "←", "right": "→", "up": "↑", "down": "↓", "delete": "Del",
-                     "escape": "Esc", "enter": "Enter", "left_square_bracket": "[", "right_square_bracket": "]"}
-            if binding.key in names:
-                return names[binding.key]
-        return super().get_key_display(binding)
-
     def action_help_quit(self) -> None:
         """Ctrl+C: Textual's hint how to quit, in the user's language."""
         for key, active in self.active_bindings.items():
