@@ -34,7 +34,7 @@ def _print_outline(g) -> None:  # noqa: ANN001
             click.echo(f"         > {ins}")
         for q in theme.questions:
             n += 1
-            only = f"  [only: {', '.join(q.only_for)}]" if q.only_for else ""
+            only = "  " + _("[only: {types}]").format(types=", ".join(q.only_for)) if q.only_for else ""
             click.echo(f"  {q.id:6}   {n}. {q.text}{only}")
             for ins in q.instructions:
                 click.echo(f"             > {ins}")
@@ -135,7 +135,7 @@ def coverage(ctx: click.Context, project_name: str, session_id: str | None, pilo
             sess = find_session(handle, session_id)
             cov = session_coverage(handle.db, sess.id)
             table = Table(title=f"{sess.title}")
-            table.add_column("Theme")
+            table.add_column(_("Theme"))
             table.add_column(_("Question"))
             table.add_column(_("Status"))
             for theme, q in cov.guide.iter_questions():

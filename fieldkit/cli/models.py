@@ -5,7 +5,10 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, _
+
+#: where an installed model comes from (ModelInfo.source), as shown
+SOURCES = {"package": N_("package"), "cache": N_("downloaded"), "path": N_("folder")}
 
 
 @click.group(help=_("List, download, add and choose Whisper models.\n\nOnly `fieldkit models "
@@ -29,7 +32,7 @@ def models_list() -> None:
         table.add_column(col)
     for m in found:
         where = str(m.path) if m.path else _("installed as packages; assembled on first use")
-        table.add_row(m.name, m.languages, m.source, describe_speed(m.name), where)
+        table.add_row(m.name, m.languages, _(SOURCES.get(m.source, m.source)), describe_speed(m.name), where)
     console = Console(width=max(Console().width, 140))
     if found:
         console.print(table)
@@ -42,10 +45,10 @@ def models_list() -> None:
         if m.name in have:
             continue
         size = f"{m.approx_mb / 1000:.1f} GB" if m.approx_mb >= 1000 else f"{m.approx_mb} MB"
-        more.add_row(m.name, m.best_for, f"≈{size}", describe_speed(m.name),
+        more.add_row(m.name, _(m.best_for), f"≈{size}", describe_speed(m.name),
                      m.repo + (f" ({m.subfolder}/)" if m.subfolder else ""))
     console.print(more)
-    console.print(f"Cache: {cache_dir() / 'models'}")
+    console.print(_("Cache: {folder}").format(folder=cache_dir() / "models"))
 
 
 @models.command("prepare", help=_("Assemble the multilingual base model once (done automatically on first use)."))

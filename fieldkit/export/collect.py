@@ -119,6 +119,13 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
                          .order_by(TagScheme.name)).all()
         tag_codes = s.exec(select(TagCode).where(TagCode.scheme_id.in_([x.id for x in schemes]))
                            .order_by(TagCode.sort)).all() if schemes else []
+        # only the schemes the exported sessions use (set up with, or tagged from): an
+        # interview-only project lists no meeting-observation tags with count 0
+        used_codes = {e.tag_code_id for e in events if e.tag_code_id}
+        used = {x.tag_scheme_id for x in sessions if x.tag_scheme_id}
+        used |= {c.scheme_id for c in tag_codes if c.id in used_codes}
+        schemes = [x for x in schemes if x.id in used]
+        tag_codes = [c for c in tag_codes if c.scheme_id in used]
         project_name, redaction_terms = project.name, list(project.redaction_terms or [])
         project_language, vocabulary = project.language or "no", project.vocabulary or ""
 

@@ -114,6 +114,23 @@ class SetupChoices:
     informants: list[InformantChoice]
 
 
+def ensure_tag_schemes(handle: "ProjectHandle") -> None:
+    """Install the bundled tag schemes, in the project's language (bokmål for a Norwegian
+    project), into a project that has none."""
+    from sqlmodel import select
+
+    from fieldkit.instruments.tags import bundled_tag_schemes, install_tag_scheme, scheme_language
+    from fieldkit.store.models import Project, TagScheme
+
+    with handle.db.session() as s:
+        has_scheme = s.exec(select(TagScheme).where(TagScheme.project_id == handle.project_id)).first()
+        project = s.get(Project, handle.project_id)
+        lang = scheme_language(project.language if project else None)
+    if has_scheme is None:
+        for path in bundled_tag_schemes(lang):
+            install_tag_scheme(handle.db, handle.project_id, path)
+
+
 def setup_choices(handle: "ProjectHandle") -> SetupChoices:
     """What a session can be made of. Installs the bundled tag schemes into a project
     that has none, so the interview screen always has tag keys."""
@@ -122,13 +139,8 @@ def setup_choices(handle: "ProjectHandle") -> SetupChoices:
     from fieldkit.people.informants import consent_state
     from fieldkit.instruments.guides.store import latest_versions
     from fieldkit.store.models import Informant, Researcher, TagScheme
-    from fieldkit.instruments.tags import bundled_tag_schemes, install_tag_scheme
 
-    with handle.db.session() as s:
-        has_scheme = s.exec(select(TagScheme).where(TagScheme.project_id == handle.project_id)).first()
-    if has_scheme is None:
-        for path in bundled_tag_schemes():
-            install_tag_scheme(handle.db, handle.project_id, path)
+    ensure_tag_schemes(handle)
     guides = []
     for g, version in latest_versions(handle.db, handle.project_id):
         outline = version.outline or {}

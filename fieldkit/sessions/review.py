@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, Said, _
 from fieldkit.text import clean_text
+
+#: what a guide mark says in the review list, in the user's language where shown
+GUIDE_MARKS = {"not_yet": N_("not yet: {item}"), "partly": N_("partly: {item}"), "covered": N_("covered: {item}"),
+               "skipped": N_("skipped: {item}")}
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -192,17 +196,22 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
             elif ev.kind == EventKind.tag:
                 label = labels.get(ev.tag_code_id, ev.code)
             elif ev.kind == EventKind.quote:
-                label = "Quote: " + ev.text
+                label = Said("quote", N_("Quote: {text}"), text=ev.text)
             elif ev.kind in (EventKind.coverage, EventKind.probe, EventKind.returned):
                 item = guide.label(ev.question_id) if guide else ev.question_id
-                label = {"coverage": f"{ev.code.replace('_', ' ')}: ", "probe": "probe: ",
-                         "returned": "back to: "}[ev.kind.value] + item
+                if ev.kind == EventKind.coverage:
+                    label = Said(f"coverage_{ev.code}", GUIDE_MARKS.get(ev.code, N_("{status}: {item}")),
+                                 item=item, status=ev.code.replace("_", " "))
+                elif ev.kind == EventKind.probe:
+                    label = Said("probe", N_("probe: {item}"), item=item)
+                else:
+                    label = Said("returned", N_("back to: {item}"), item=item)
                 theme = guide.theme_of(ev.question_id) if guide else None
                 if theme is not None and ev.position_ms is not None and ev.code != "skipped":
                     if theme.id not in themes or ev.position_ms < themes[theme.id].position_ms:
                         themes[theme.id] = ThemeMark(theme.id, theme.title, ev.position_ms)
             elif ev.kind == EventKind.marker:
-                label = "mark"
+                label = Said("mark", N_("mark"))
             else:
                 continue  # recording markers, consent and debrief are not part of the transcript
             markers.append(Marker(ev.id, ev.kind.value, ev.position_ms, ev.end_ms, label, author))

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from fieldkit.errors import FieldkitError
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, Said, _
 
 if TYPE_CHECKING:
     from fieldkit.instruments.guides.model import Guide
@@ -134,10 +134,10 @@ class SessionRuntime:
                                                    session_settings(self.handle, self.session_id), quiet=True).start()
                 mark_live_transcript(self.handle, rec.recording_id)
             except FieldkitError as exc:
-                self._news("live", f"No live transcript: {exc.message}")
+                self._news("live", Said("no_live", N_("No live transcript: {reason}"), reason=exc.message))
             except Exception as exc:  # noqa: BLE001 - the recording goes on without it
-                self._news("live", f"No live transcript: {exc}")
-        self._news("started", "Recording started.")
+                self._news("live", Said("no_live", N_("No live transcript: {reason}"), reason=str(exc)))
+        self._news("started", Said("started", N_("Recording started.")))
 
     # ------------------------------------------------------------------ the clock
 
@@ -294,12 +294,12 @@ class SessionRuntime:
         self.stopping = True
         if self.recorder is not None:
             if self.recorder.state == "idle":
-                return "Not recording."
+                return Said("not_recording", N_("Not recording."))
             self.summary = self.recorder.stop()
             message = self.summary.message
         else:
             end_notes_only(self.handle, self.session_id)
-            message = "The interview has ended."
+            message = Said("ended", N_("The interview has ended."))
         self._news("stopped", message)
         return message
 
@@ -346,7 +346,7 @@ class SessionRuntime:
 
     def _recorder_warning(self, w) -> None:  # noqa: ANN001 - RecorderWarning
         if w.kind in WARNING_KINDS:
-            self.warning = w.message.split(":")[0]
+            self.warning = w.message.split(":")[0]   # the message's first part, already in the user's language
         elif w.kind in CLEARS_WARNING:
             self.warning = ""
         self._news(w.kind, w.message)

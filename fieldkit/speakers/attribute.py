@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fieldkit.speakers.diarize import Diarization, SpeakerError
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, Said, _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -352,7 +352,7 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
                 key, n = max(votes.items(), key=lambda kv: kv[1])
                 if n > 0.5 * total and n >= 100:          # at least a second of hand-assigned speech
                     mapping[lab] = by_person.get(key[:2]) or Person(key[2], key[0], key[1])
-                    evidence[lab] = "your assignments"
+                    evidence[lab] = Said("assigned", N_("your assignments"))
         talk = {lab: talk_manual.get(lab, 0) for lab in range(d.count)}
         guide_score = {lab: 0.0 for lab in range(d.count)}
         for g, lab in pieces:
@@ -368,14 +368,14 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
             if ranked and guide_score[ranked[0]] >= 1.0 and (
                     len(ranked) == 1 or guide_score[ranked[0]] >= 2 * guide_score[ranked[1]]):
                 mapping[ranked[0]] = lead
-                evidence[ranked[0]] = "asks the guide's questions"
+                evidence[ranked[0]] = Said("asks_guide", N_("asks the guide's questions"))
         left_labs = [lab for lab in range(d.count) if lab not in mapping and talk[lab] > 0]
         left_people = [p for p in people if p not in mapping.values()]
         if len(left_labs) < len(left_people):      # the observer is silent unless heard
             left_people = [p for p in left_people if p.role != "observer"]
         if len(left_labs) == 1 and len(left_people) == 1 and (mapping or len(people) == 1):
             mapping[left_labs[0]] = left_people[0]
-            evidence[left_labs[0]] = "the only one left"
+            evidence[left_labs[0]] = Said("only_left", N_("the only one left"))
 
         for g, lab in pieces:
             g.speaker_auto = name[lab] if lab is not None else ""

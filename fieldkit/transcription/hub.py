@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Callable
 
 from fieldkit.transcription.models import ModelError, cache_dir, check_model_dir
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, _
 
 HUB_ENV = "FIELDKIT_HUB_URL"
 DEFAULT_HUB = "https://huggingface.co"
@@ -61,13 +61,13 @@ class RemoteModel:
 #: what `fieldkit models list` offers for download. NB-Whisper (National Library of Norway)
 #: keeps its CTranslate2 conversion in a ct2 subfolder; the turbo conversion is at the top.
 CATALOGUE: dict[str, RemoteModel] = {m.name: m for m in (
-    RemoteModel("nb-whisper-tiny", "NbAiLab/nb-whisper-tiny", "ct2", 78, 0.45, "Norwegian"),
-    RemoteModel("nb-whisper-base", "NbAiLab/nb-whisper-base", "ct2", 148, 1.0, "Norwegian"),
-    RemoteModel("nb-whisper-small", "NbAiLab/nb-whisper-small", "ct2", 488, 3.2, "Norwegian"),
-    RemoteModel("nb-whisper-medium", "NbAiLab/nb-whisper-medium", "ct2", 1530, 9.0, "Norwegian"),
-    RemoteModel("nb-whisper-large", "NbAiLab/nb-whisper-large", "ct2", 3090, 18.0, "Norwegian"),
+    RemoteModel("nb-whisper-tiny", "NbAiLab/nb-whisper-tiny", "ct2", 78, 0.45, N_("Norwegian")),
+    RemoteModel("nb-whisper-base", "NbAiLab/nb-whisper-base", "ct2", 148, 1.0, N_("Norwegian")),
+    RemoteModel("nb-whisper-small", "NbAiLab/nb-whisper-small", "ct2", 488, 3.2, N_("Norwegian")),
+    RemoteModel("nb-whisper-medium", "NbAiLab/nb-whisper-medium", "ct2", 1530, 9.0, N_("Norwegian")),
+    RemoteModel("nb-whisper-large", "NbAiLab/nb-whisper-large", "ct2", 3090, 18.0, N_("Norwegian")),
     RemoteModel("large-v3-turbo", "mobiuslabsgmbh/faster-whisper-large-v3-turbo", "", 1620, 7.0,
-                "other languages"),
+                N_("other languages")),
 )}
 #: relative compute of the models that come with fieldkit
 LOCAL_COST = {"tiny.en": 0.45, "base": 1.0}

@@ -42,6 +42,15 @@ class FieldkitApp(App[None]):
         Binding("ctrl+q", "quit", N_("Quit"), priority=True, id="app.quit", tooltip=QUIT_TIP),
     ]
 
+    def on_descendant_focus(self, event) -> None:  # noqa: ANN001 - events.DescendantFocus
+        """A widget that gets focus shows its keys (keys panel, footer) in the user's language:
+        Textual's widgets declare them in English (fieldkit.tui.textual_words marks them)."""
+        from fieldkit.tui.keymap import translate_bindings
+
+        for node in (event.widget, *event.widget.ancestors):
+            if "_fieldkit_binding_text" not in node.__dict__ and hasattr(node, "_bindings"):
+                translate_bindings(node)
+
     def __init__(self, data_dir: str | Path | None = None, project: str | None = None,
                  observe: tuple | None = None):
         super().__init__()

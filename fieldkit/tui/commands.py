@@ -43,6 +43,9 @@ class FieldkitCommands(Provider):
             help_text = _("key: {key}").format(key=row.key_text)
             cmds.append((row.description or row.action, partial(screen.run_action, row.action),
                          f"{row.tooltip} ({help_text})" if row.tooltip else help_text))
+        if hasattr(screen, "action_tag_schemes"):
+            cmds.append((_("Tag schemes"), screen.action_tag_schemes,
+                         _("Rename, add or remove the project's tags, or change their keys")))
         projects = getattr(screen, "projects", None)
         if projects:
             for slug, name in projects:

@@ -71,7 +71,7 @@ class CoverageScreen(ProjectScreen[None]):
         name = self.guides[self.guide_index % len(self.guides)][1]
         more = _("  ·  g: {n} guides").format(n=len(self.guides)) if len(self.guides) > 1 else ""
         title.update(_("Coverage — {guide}  ·  {sessions}").format(
-            guide=name, sessions=ngettext("{n} session(s)", "{n} session(s)", len(m.sessions)).format(n=len(m.sessions)))
+            guide=name, sessions=ngettext("{n} session", "{n} sessions", len(m.sessions)).format(n=len(m.sessions)))
             + more)
         table.add_column(_("Theme / question"), key="question")
         for sid, stitle in m.sessions:

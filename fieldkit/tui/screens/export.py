@@ -165,11 +165,11 @@ class ExportScreen(ProjectScreen[None]):
         if message.error:
             self._result(message.error, problem=True)
             return
-        lines = [ngettext("Wrote {n} file(s):", "Wrote {n} file(s):", len(message.files)).format(n=len(message.files))] + [f"  {p}" for p in message.files]
+        lines = [ngettext("Wrote {n} file:", "Wrote {n} files:", len(message.files)).format(n=len(message.files))] + [f"  {p}" for p in message.files]
         lines += [""] + message.lines
         lines += [f"⚠ {w}" for w in message.warnings]
         self._result("\n".join(lines))
-        self.notify(ngettext("Exported {n} file(s).", "Exported {n} file(s).", len(message.files)).format(n=len(message.files)), timeout=4)
+        self.notify(ngettext("Exported {n} file.", "Exported {n} files.", len(message.files)).format(n=len(message.files)), timeout=4)
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -41,6 +41,7 @@ SCREEN_NAMES = {"Home": N_("Home"), "Setup": N_("Setup"), "Interview": N_("Inter
                 "Debrief": N_("Debrief"), "Review": N_("Review"), "Informants": N_("Informants"),
                 "Coverage": N_("Coverage"), "Export": N_("Export"), "Team": N_("Team"),
                 "Conflicts": N_("Conflicts"), "Unlock": N_("Unlock"), "Confirm": N_("Question"),
+                "Tags": N_("Tag schemes"), "TagForm": N_("Tag"),
                 "InformantForm": N_("New informant"), "ResearcherForm": N_("Researcher")}
 
 def _rows(*nodes) -> list[tuple[str, str]]:  # noqa: ANN002

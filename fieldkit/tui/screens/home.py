@@ -525,6 +525,13 @@ class HomeScreen(Screen[None]):
 
             self._push(InformantsScreen(self.current))
 
+    def action_tag_schemes(self) -> None:
+        """From the command palette: the project's tag schemes, to rename, add or remove tags."""
+        if self._project_ready():
+            from fieldkit.tui.screens.tags import TagsScreen
+
+            self._push(TagsScreen(self.current))
+
     def action_team(self) -> None:
         if self._project_ready():
             from fieldkit.tui.screens.team import TeamScreen

@@ -27,7 +27,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Footer, Label
 
-from fieldkit.i18n import N_, _
+from fieldkit.i18n import N_, _, ngettext
 from fieldkit.text import clean_text
 from fieldkit.tui.widgets.inputs import Input, LinesInput
 from fieldkit.tui.commands import SHELL_KEYS
@@ -604,7 +604,7 @@ class InterviewScreen(ProjectScreen[None]):
             lines.append("\n" + _("These themes were not touched:") + "\n" + "\n".join(f"  • {t}" for t in untouched))
         pending = self.runtime.pending() if self.runtime is not None else 0
         if pending:
-            lines.append("\n" + _("{n} note(s)/tag(s) are still being saved.").format(n=pending))
+            lines.append("\n" + ngettext("{n} note or tag is still being saved.", "{n} notes and tags are still being saved.", pending).format(n=pending))
 
         def answer(ok: bool | None) -> None:
             if ok and not self.stopping:

@@ -18,6 +18,7 @@ from textual.widgets import Button, Checkbox, Footer, Label, Select, SelectionLi
 
 from fieldkit.i18n import N_, _
 from fieldkit.tui.widgets.inputs import Input
+from fieldkit.instruments.tags import default_scheme_names
 from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import meter
@@ -192,7 +193,7 @@ class SetupScreen(ProjectScreen[None]):
                 when=f"{datetime.now():%Y-%m-%d %H:%M}")
             if c.guides:
                 self.query_one("#guide", Select).value = c.guides[0].version_id
-            interview = next((sid for sid, name in c.schemes if name == "Interview"), None)
+            interview = next((sid for sid, name in c.schemes if name in default_scheme_names()), None)
             if interview or c.schemes:
                 self.query_one("#scheme", Select).value = interview or c.schemes[0][0]
             if len(c.researchers) >= 2:
@@ -201,7 +202,7 @@ class SetupScreen(ProjectScreen[None]):
         else:
             self.query_one("#title", Input).value = plan.title
             self.query_one("#kind", Select).value = plan.kind
-            interview = next((sid for sid, name in c.schemes if name == "Interview"), None)
+            interview = next((sid for sid, name in c.schemes if name in default_scheme_names()), None)
             for widget, value in (("#guide", plan.guide_version_id),
                                   ("#scheme", plan.tag_scheme_id or interview or (c.schemes[0][0] if c.schemes else None)),
                                   ("#lead", plan.lead_id), ("#observer", plan.observer_id)):
