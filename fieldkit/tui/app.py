@@ -45,10 +45,11 @@ class FieldkitApp(App[None]):
     def on_descendant_focus(self, event) -> None:  # noqa: ANN001 - events.DescendantFocus
         """A widget that gets focus shows its keys (keys panel, footer) in the user's language:
         Textual's widgets declare them in English (fieldkit.tui.textual_words marks them)."""
+        from fieldkit.tui import compat
         from fieldkit.tui.keymap import translate_bindings
 
         for node in (event.widget, *event.widget.ancestors):
-            if "_fieldkit_binding_text" not in node.__dict__ and hasattr(node, "_bindings"):
+            if "_fieldkit_binding_text" not in node.__dict__ and compat.has_bindings(node):
                 translate_bindings(node)
 
     def __init__(self, data_dir: str | Path | None = None, project: str | None = None,

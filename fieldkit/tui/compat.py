@@ -24,6 +24,11 @@ def binding_table(node) -> dict[str, list[Binding]]:  # noqa: ANN001 - a Screen,
     return node._bindings.key_to_bindings
 
 
+def has_bindings(node) -> bool:  # noqa: ANN001
+    """Whether a node carries a binding table of its own (every DOMNode does in Textual 8)."""
+    return hasattr(node, "_bindings")
+
+
 def node_bindings(node) -> list[Binding]:  # noqa: ANN001
     """Every binding ``node`` has now (class BINDINGS and those added at run time)."""
     return [b for bindings in binding_table(node).values() for b in bindings]
