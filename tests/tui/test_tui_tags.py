@@ -57,7 +57,7 @@ async def test_tag_scheme_screen_from_the_palette(tmp_path: Path, norwegian):
         words = {b.description for bs in table._bindings.key_to_bindings.values() for b in bs}
         assert {"Markør opp", "Markør ned", "Velg"} <= words and not {"Cursor up", "Select"} & words
         await pilot.press("ctrl+c")
-        await until(pilot, lambda: any("for å avslutte appen" in n.message and n.title == "Vil du avslutte?"
+        await until(pilot, lambda: any("for å avslutte fieldkit" in n.message and n.title == "Avslutte?"
                                        for n in app._notifications), "the quit hint in Norwegian")
         rows = _rows(table)
         assert rows[0][:3] == ["Intervju", "k", "Godt sitat"] and rows[0][3] == "punkt"
