@@ -280,12 +280,11 @@ class Listener:
             return []
         best: tuple[float, _Item] | None = None
         for item in self.items:
-            if item.id in self.done:
-                continue
             sc = self.score(item, stems, turn.start_ms)
             if best is None or sc > best[0]:
                 best = (sc, item)
-        if best is None or best[0] < self.threshold:
+        # a turn about an item already suggested (asked again) suggests nothing else
+        if best is None or best[0] < self.threshold or best[1].id in self.done:
             return []
         sc, item = best
         self.done[item.id] = turn.start_ms
