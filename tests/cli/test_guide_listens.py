@@ -135,6 +135,15 @@ def test_confirm_and_dismiss_from_the_cli_store_who_and_count_as_coverage(projec
     # the table shows the suggestions too
     r = fk(root, "coverage", "-p", name, "--session", title)
     assert "Suggestions" in r.stdout and "confirmed" in r.stdout
+    # exports: confirmed coverage only, unless the suggestions are asked for
+    kinds = {}
+    for flag in ((), ("--suggestions",)):
+        out = tmp_path / ("with" if flag else "without")
+        fk(root, "export", "-p", name, "--session", title, "-f", "json", "--out", str(out), *flag)
+        text = "\n".join(f.read_text(encoding="utf-8") for f in out.rglob("*.json"))
+        kinds[bool(flag)] = text.count('"kind": "suggest"')
+        assert '"kind": "coverage"' in text and f'"question_id": "{yes["question"]}"' in text
+    assert kinds[False] == 0 and kinds[True] == len(sugg) + 3
 
 
 def test_planned_minutes_are_read_and_a_bad_value_names_its_line(tmp_path):
