@@ -78,11 +78,18 @@ def record(ctx: click.Context, project_name: str, session_ref: str | None, title
             raise
         click.echo(_("Recording {title!r} (session {value}). Ctrl+C stops.").format(title=sess.title, value=sess.id.hex[:8]), err=True)
         t0 = time.monotonic()
+        ticks = 0
         try:
             while not stop.is_set() and rt.state in ("recording", "paused"):
                 if seconds is not None and time.monotonic() - t0 >= seconds:
                     break
                 stop.wait(0.25)
+                ticks += 1
+                if live and ticks % 4 == 0:   # the guide listens to the live transcript (this thread)
+                    for x in rt.listen():
+                        click.secho(_("\n{item} seems asked at {at}: {label} (confirm: fieldkit coverage "
+                                      "--confirm {item})").format(item=x.question, at=hms(x.at_ms),
+                                                                  label=x.label[:60]), fg="cyan", err=True)
                 level = rt.level_db
                 click.echo(_("\r{hms}  level {value:6.1f} dBFS  overflows "
                                "{overflows}   ").format(hms=hms(rt.position_ms()), value=level if level is not None else -120, overflows=rt.recorder.overflows), nl=False, err=True)

@@ -186,6 +186,17 @@ def answer(db: "Database", session_id: uuid.UUID, suggestion_id: uuid.UUID, stat
     return sug
 
 
+def new_segments(db: "Database", session_id: uuid.UUID, after_ms: int) -> list[Segment]:
+    """Transcript segments that start after ``after_ms`` (the live transcript's new ones)."""
+    with db.session() as s:
+        rows = s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == session_id,
+                                                      TranscriptSegment.start_ms > after_ms)
+                      .order_by(TranscriptSegment.start_ms)).all()
+        return [Segment(f"R:{r.speaker_researcher_id}" if r.speaker_researcher_id else (r.speaker_label or ""),
+                        r.start_ms, r.end_ms, r.edited if r.edited is not None else r.verbatim or "")
+                for r in rows]
+
+
 class LiveListener:
     """While recording: fed the live transcript's new segments (from the transcriber's
     thread, never the audio thread); stores a suggestion as soon as a finished lead turn
@@ -202,14 +213,26 @@ class LiveListener:
             labels, lead_id = _lead_keys(s, sess)
         self.leads = set(labels) | ({f"R:{lead_id}"} if lead_id else set())
         self.pending: list[Segment] = []
+        self.seen_ms = max((sg.start_ms for sg in _segs), default=-1)   # segments up to here are read
+
+    def poll(self, position_ms: int | None) -> list[StoredSuggestion]:
+        """Read the transcript's new segments and feed them (the runtime's view thread)."""
+        segs = new_segments(self.db, self.session_id, self.seen_ms)
+        if segs:
+            self.seen_ms = segs[-1].start_ms
+        return self.feed(segs, position_ms)
 
     def feed(self, segments: list[Segment], position_ms: int | None) -> list[StoredSuggestion]:
-        """New segments (speaker keys as in transcript_segments); returns new suggestions."""
+        """New segments (speaker keys as in transcript_segments); returns new suggestions.
+        A segment with no speaker yet (the live transcript has none) is a turn by itself:
+        then only its question shape tells an interviewer's question."""
         made: list[StoredSuggestion] = []
         for seg in segments:
             if self.pending and seg.speaker != self.pending[-1].speaker:
                 made += self._finish(position_ms)
             self.pending.append(seg)
+            if seg.speaker in ("", "?"):
+                made += self._finish(position_ms)
         return made
 
     def flush(self, position_ms: int | None) -> list[StoredSuggestion]:
@@ -217,7 +240,8 @@ class LiveListener:
 
     def _finish(self, position_ms: int | None) -> list[StoredSuggestion]:
         segs, self.pending = self.pending, []
-        leads = self.leads or {s.speaker for s in segs}
+        leads = self.leads | {s.speaker for s in segs if s.speaker in ("", "?")}
+        leads = leads or {s.speaker for s in segs}
         out = []
         for turn in lead_turns(segs, leads):
             for sug in self.listener.feed(Turn(turn.start_ms, turn.end_ms, turn.text), made_at_ms=position_ms):
