@@ -27,10 +27,12 @@ from fieldkit.i18n import _
 @click.option("--recorded-at", "recorded_at", metavar="YYYY-MM-DD[ HH:MM]",
               help=_("When the recording began (local time), when the file does not say or says wrong; "
                      "by default it comes from the file's metadata or its modification time."))
+@click.option("--guide", "guide_name", metavar="NAME", help=_("The session's interview guide (its "
+                                                               "title or the start of it)."))
 @click.pass_context
 def import_(ctx: click.Context, file: str, project_name: str, session_ref: str | None,
             title: str | None, kind: str | None, lead: str | None, observer: str | None,
-            informants: tuple[str, ...], recorded_at: str | None) -> None:
+            informants: tuple[str, ...], recorded_at: str | None, guide_name: str | None) -> None:
     from fieldkit.recording.importer import import_recording, kind_from_file
     from fieldkit.sessions.lookup import find_session
     from fieldkit.sessions.plan import add_people
@@ -51,6 +53,11 @@ def import_(ctx: click.Context, file: str, project_name: str, session_ref: str |
 
     with workspace(ctx).open(project_name) as handle:
         said = None
+        version = None
+        if guide_name:   # an unknown guide stops the import before anything is stored
+            from fieldkit.instruments.guides.store import find_guide_version
+
+            version = find_guide_version(handle.db, handle.project_id, guide_name)
         if session_ref:
             sess = find_session(handle, session_ref)
         else:
@@ -70,6 +77,10 @@ def import_(ctx: click.Context, file: str, project_name: str, session_ref: str |
                 add_people(handle, sess.id, lead=lead, observer=observer, informants=list(informants),
                            kind=kind if session_ref else None)
             rec = import_recording(handle, sess.id, file, recorded_at=when)
+            if version is not None:
+                from fieldkit.instruments.guides.store import set_session_guide
+
+                set_session_guide(handle.db, sess.id, version)
         except BaseException:
             with handle.db.transaction() as s:
                 if title:  # nothing half-made: the new session goes with the failed import

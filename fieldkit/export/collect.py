@@ -59,6 +59,8 @@ class ExportOptions:
     include_pilot: bool = True
     csv_separator: str | None = None    # None: ";" for Norwegian projects, else ","
     include_audio: bool = True          # with mode "off" only: audio beside the .eaf and in the .qdpx
+    include_suggestions: bool = False   # the guide's suggestions (open, confirmed, dismissed); a
+    #                                     confirmed one is in any case there as coverage
 
 
 def _slug(text: str, limit: int = 40) -> str:
@@ -109,8 +111,9 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
                                    .where(SessionParticipant.session_id.in_(chunk))).all()
             segments += s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id.in_(chunk))
                                .order_by(TranscriptSegment.start_ms)).all()
-            events += s.exec(select(Event).where(Event.session_id.in_(chunk))
-                             .order_by(Event.position_ms, Event.wall_time, Event.created_at)).all()
+            events += [e for e in s.exec(select(Event).where(Event.session_id.in_(chunk))
+                                         .order_by(Event.position_ms, Event.wall_time, Event.created_at)).all()
+                       if opt.include_suggestions or e.kind != EventKind.suggest]
             recordings += s.exec(select(Recording).where(Recording.session_id.in_(chunk))).all()
         gv_ids = {x.guide_version_id for x in sessions if x.guide_version_id}
         versions = {v.id: v for v in s.exec(select(GuideVersion).where(GuideVersion.id.in_(gv_ids))).all()} if gv_ids else {}

@@ -88,6 +88,8 @@ class SessionRuntime:
         self.warning = ""                     # the warning standing now ("" once it is over)
         self.stopping = False
         self._stamp: tuple | None = None
+        self.listener = None                  # suggestions.LiveListener: the guide listens
+        self.listen_ms: list[float] = []      # time to match new live segments, ms (benchmarks)
 
     # ------------------------------------------------------------------ opening
 
@@ -104,6 +106,14 @@ class SessionRuntime:
         if self.author_id is None:
             self.author_id = sess.observer_id if self.observer else sess.lead_id
         guide = guide_of(self.handle, self.session_id)
+        if not self.observer and guide is not None and self.listener is None:
+            # the lead's terminal listens for the guide's questions in the live transcript
+            from fieldkit.sessions.suggestions import LiveListener
+
+            try:
+                self.listener = LiveListener(self.handle.db, self.session_id, author_id=None)
+            except FieldkitError:
+                self.listener = None
         tags = tag_keys(self.handle, self.session_id)
         self.view = load_live(self.handle, self.session_id, author_id=self.author_id)
         self._stamp = self.view.stamp
@@ -187,9 +197,25 @@ class SessionRuntime:
         stamp = live_stamp(self.handle.db, self.session_id)
         if stamp == self._stamp and not force:
             return None
+        if self.listener is not None and stamp[1] != (self._stamp or (None, None))[1]:
+            self.listen()
         self.view = load_live(self.handle, self.session_id, author_id=self.author_id)
         self._stamp = self.view.stamp
         return self.view
+
+    def listen(self) -> list:
+        """Match the live transcript's new segments against the guide and store the
+        suggestions (on the caller's thread: the screen's view worker or `record`'s loop,
+        never the audio thread). A failure here never touches the recording."""
+        if self.listener is None:
+            return []
+        t0 = time.perf_counter()
+        try:
+            made = self.listener.poll(self.position_ms())
+        except Exception:  # noqa: BLE001 - suggestions are a help; the recording goes on
+            return []
+        self.listen_ms.append((time.perf_counter() - t0) * 1000)
+        return made
 
     # ------------------------------------------------------------------ keypresses
 
@@ -234,6 +260,15 @@ class SessionRuntime:
         return self._submit(f"{status}: {label[:40]}" if label else status,
                             lambda: set_coverage(db, sid, question_id, status, position_ms=pos, author_id=author),
                             pressed)
+
+    def answer_suggestion(self, suggestion_id: uuid.UUID, state: str, pressed: float | None = None,
+                          label: str = "") -> bool:
+        """Confirm or dismiss one of the guide's suggestions (through the event writer)."""
+        from fieldkit.sessions.suggestions import answer
+
+        db, sid, author = self.handle.db, self.session_id, self.author_id
+        return self._submit(f"{state}: {label[:40]}" if label else state,
+                            lambda: answer(db, sid, suggestion_id, state, author_id=author), pressed)
 
     def probe(self, probe_id: str, number: int, pressed: float | None = None) -> bool:
         from fieldkit.instruments.guides.coverage import probe_used

@@ -81,6 +81,8 @@ class EventKind(str, enum.Enum):
     consent = "consent"      # recording consent given/withdrawn at session start
     debrief = "debrief"      # first impressions after the interview (text)
     recording = "recording"  # recording started / paused / resumed / stopped / device lost
+    suggest = "suggest"      # the guide listens: a question seemed asked (code = suggested /
+    #                            confirmed / dismissed); never coverage by itself
 
 
 class CoverageStatus(str, enum.Enum):

@@ -468,3 +468,24 @@ def test_copy_from_the_server_encrypted(pg, team, tmp_path):
 
     with laptop(tmp_path, "e").open(slug, passphrase="felt og fjell") as he:
         assert hashes(he) == hashes(hb) and len(hashes(he)) == len(snapshot(hb))
+
+
+def test_the_guides_suggestions_travel_to_the_team(pg, team):
+    """A suggestion and its confirmation (event kind ``suggest``, migration 0008 on the
+    server) reach the other laptop through the team server."""
+    from fieldkit.instruments.events import add_event
+    from fieldkit.team.sync import sync_project
+
+    slug, a, ha, b, hb, built = team
+    sid = built.sessions[0]
+    sug = add_event(ha.db, sid, "suggest", position_ms=7000, code="suggested", question_id="q-rolle",
+                    text='{"said": "Hva gjør du?", "score": 0.6, "made_at_ms": null}')
+    ok = add_event(ha.db, sid, "suggest", position_ms=7000, code="confirmed", question_id="q-rolle",
+                   text=str(sug.id))
+    ra = sync_project(ha, url(pg, "alice"))
+    assert ra.pushed == 2, ra.summary()
+    rb = sync_project(hb, url(pg, "bob"))
+    assert rb.pulled.inserted == 2, rb.summary()
+    srv = server_snapshot(pg, slug)
+    assert srv[("event", ok.id.hex)]["kind"] in ("suggest", "EventKind.suggest")
+    assert snapshot(ha) == snapshot(hb)

@@ -153,3 +153,32 @@ def remove_guide(db: "Database", project_id: uuid.UUID, slug: str) -> int:
             s.delete(v)
         s.delete(guide)
         return len(versions)
+
+
+def find_guide_version(db: "Database", project_id: uuid.UUID, name: str) -> GuideVersion:
+    """The latest version of the guide named by its slug, its title or the start of its
+    title (case does not matter); an unknown or ambiguous name is a clear error."""
+    from fieldkit.errors import FieldkitError
+    from fieldkit.i18n import _
+
+    want = name.strip().casefold()
+    pairs = latest_versions(db, project_id)
+    exact = [(g, v) for g, v in pairs if want in (g.slug.casefold(), g.title.casefold())]
+    found = exact or [(g, v) for g, v in pairs if want and g.title.casefold().startswith(want)]
+    if len(found) == 1:
+        return found[0][1]
+    if not found:
+        raise FieldkitError(_("No guide {name!r} in this project.").format(name=name),
+                            hint=_("`fieldkit guide list -p PROJECT` shows the guides."))
+    raise FieldkitError(_("{name!r} fits several guides: {titles}.").format(
+        name=name, titles="; ".join(g.title for g, _v in found)), hint=_("Give more of the title."))
+
+
+def set_session_guide(db: "Database", session_id: uuid.UUID, version: GuideVersion) -> None:
+    """Give a session its guide (the version named)."""
+    from fieldkit.store.models import Session
+
+    with db.transaction() as s:
+        sess = s.get(Session, session_id)
+        sess.guide_version_id = version.id
+        s.add(sess)

@@ -106,6 +106,7 @@ class InterviewScreen(ProjectScreen[None]):
         self.view: LiveView | None = None
         self.items: list[tuple] = []               # (theme, question) in guide order
         self.index = 0
+        self._timebox_done: set[int] = set()       # the time-box notices already given (50, 75)
         self.follow_lead = observer                # the observer's guide follows the lead's
         self.note_pos: int | None = None
         self.note_pressed: float | None = None
@@ -311,8 +312,10 @@ class InterviewScreen(ProjectScreen[None]):
             if i is not None:
                 self.index = i
         theme, question = self._current()
-        self.query_one(GuidePanel).show(self.guide, theme, question, view.coverage, view.probes_used)
-        self.query_one(CoverageList).show(self.guide, view.coverage, question.id if question else None)
+        suggested = set(view.suggestions)
+        self.query_one(GuidePanel).show(self.guide, theme, question, view.coverage, view.probes_used, suggested)
+        self.query_one(CoverageList).show(self.guide, view.coverage, question.id if question else None, suggested)
+        self._timebox(view)
         self.query_one(EventLog).show(view.events, self.tags, self.guide)
         self.query_one(TagLegend).show([(self.tag_key(t), t) for t in self.tags.values()], set(view.open_states))
         live = self.live or view.live_transcript
@@ -376,6 +379,16 @@ class InterviewScreen(ProjectScreen[None]):
         if question is None:
             self.notify(_("This session has no guide."), severity="warning")
             return
+        open_suggestion = self.view.suggestions.get(question.id) if self.view is not None else None
+        if open_suggestion is not None and status in ("covered", "partly"):
+            # the guide suggested this question: c confirms it (covered), x dismisses it
+            state = "confirmed" if status == "covered" else "dismissed"
+            submitted = self.runtime.answer_suggestion(open_suggestion, state, pressed, question.text)
+            self._stored_or_say(submitted)
+            if submitted and state == "confirmed" and self.index < len(self.items) - 1:
+                self.index += 1
+                self._refresh_guide()
+            return
         submitted = self.runtime.cover(question.id, status, pressed, question.text)
         self._stored_or_say(submitted)
         if submitted and status in ("covered", "skipped") and self.index < len(self.items) - 1:
@@ -414,7 +427,12 @@ class InterviewScreen(ProjectScreen[None]):
         if question is None or number > len(question.probes):
             self.notify(_("This question has no probe {n}.").format(n=number), severity="warning", timeout=2)
             return
-        self._stored_or_say(self.runtime.probe(question.probes[number - 1].id, number, pressed))
+        probe = question.probes[number - 1]
+        open_suggestion = self.view.suggestions.get(probe.id) if self.view is not None else None
+        if open_suggestion is not None:   # the guide suggested this probe: the digit confirms it
+            self._stored_or_say(self.runtime.answer_suggestion(open_suggestion, "confirmed", pressed, probe.text))
+            return
+        self._stored_or_say(self.runtime.probe(probe.id, number, pressed))
 
     def action_returned(self) -> None:
         pressed = self._pressed()
@@ -451,6 +469,23 @@ class InterviewScreen(ProjectScreen[None]):
         self.notify(_("Following the lead's place in the guide.") if self.follow_lead
                     else _("Your own place in the guide."), timeout=2)
         self._refresh_guide()
+
+    def _timebox(self, view: "LiveView") -> None:
+        """At 50 % and 75 % of the guide's planned time, a quiet notice names the themes
+        not yet touched (once each)."""
+        from fieldkit.sessions.live import timebox_due
+
+        if self.guide is None or view.recording not in ("recording", "paused"):
+            return
+        due = timebox_due(self.guide, view.coverage, view.probes_used, view.position_ms(),
+                          self._timebox_done, set(view.suggestions))
+        if due is None:
+            return
+        share, themes = due
+        self._timebox_done.update(x for x in (50, 75) if x <= share)
+        if themes:
+            self.notify(_("{share} % of the planned time: not yet touched: {themes}").format(
+                share=share, themes="; ".join(themes)), timeout=8)
 
     def _refresh_guide(self) -> None:
         if self.view is not None:

@@ -109,6 +109,58 @@ class ThemeJumpScreen(ModalScreen[int | None]):
         self.dismiss(self.themes[event.option_index][1])
 
 
+class SuggestionsScreen(ModalScreen[int | None]):
+    """The guide's suggestions for this session: which questions seem asked. c confirms,
+    x dismisses (each stored as an event with its author), enter jumps to the moment."""
+    BINDINGS = [*HELP_KEYS,
+                Binding("c", "answer('confirmed')", N_("Confirm"), id="suggestions.confirm",
+                        tooltip=N_("yes, this question was asked here: it counts as covered")),
+                Binding("x", "answer('dismissed')", N_("Dismiss"), id="suggestions.dismiss",
+                        tooltip=N_("no, this question was not asked here")),
+                Binding("escape", "dismiss(None)", N_("Close"), id="suggestions.close",
+                        tooltip=N_("back to the transcript"))]
+
+    def __init__(self, handle, session_id: uuid.UUID, author_id: uuid.UUID | None, items: list) -> None:  # noqa: ANN001
+        super().__init__()
+        self.handle, self.session_id, self.author_id = handle, session_id, author_id
+        self.items = items   # fieldkit.sessions.suggestions.StoredSuggestion
+        self.answered = 0
+
+    def _line(self, x) -> Text:  # noqa: ANN001
+        state = {"open": _("asked? c confirms, x dismisses"), "confirmed": _("confirmed"),
+                 "dismissed": _("dismissed")}[x.state]
+        t = Text(f"{clock(x.at_ms or 0)}  {x.question:<4} ")
+        t.append(f"[{state}] ", style={"open": "bold yellow", "confirmed": "green",
+                                       "dismissed": "dim"}[x.state])
+        t.append(x.label)
+        t.append(f"  «{x.text[:70]}»", style="dim italic")
+        return t
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="suggestions-box"):
+            yield Label(_("Which guide questions seem asked (from the interviewer's turns)"))
+            yield OptionList(*[Option(self._line(x)) for x in self.items], id="suggestions-list")
+
+    def action_answer(self, state: str) -> None:
+        from fieldkit.sessions.suggestions import answer
+
+        options = self.query_one("#suggestions-list", OptionList)
+        i = options.highlighted
+        if i is None or not self.items:
+            return
+        x = answer(self.handle.db, self.session_id, self.items[i].id, state, author_id=self.author_id)
+        self.items[i] = x
+        self.answered += 1
+        options.replace_option_prompt_at_index(i, self._line(x))
+        if i + 1 < len(self.items):
+            options.highlighted = i + 1
+
+    @on(OptionList.OptionSelected, "#suggestions-list")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.items[event.option_index].at_ms or 0)
+
+
 class VoiceScreen(ModalScreen["Speaker | None"]):
     """Who is this voice? One choice names all of the voice's segments: the listed digit
     chooses at once, or the arrows and Enter."""
@@ -153,6 +205,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         Binding("N", "jump('note', -1)", N_("Prev note"), show=False, id="review.prev_note", tooltip=N_("move to the previous note")),
         Binding("t", "jump('tag', 1)", N_("Next tag"), show=False, id="review.next_tag", tooltip=N_("move to the next tag")),
         Binding("T", "jump('tag', -1)", N_("Prev tag"), show=False, id="review.prev_tag", tooltip=N_("move to the previous tag")),
+        Binding("s", "suggestions", N_("Asked?"), id="review.suggestions", tooltip=N_("suggest which guide questions were asked, from the interviewer's turns; confirm (c) or dismiss (x) each")),
         Binding("j", "theme", N_("Theme"), id="review.theme", tooltip=N_("jump to where a guide theme was covered")),
         Binding("a", "voice", N_("Who is this voice"), id="review.voice", tooltip=N_("say who the voice of this segment is; every segment of that voice follows")),
         Binding("right_square_bracket", "uncertain(1)", N_("Next unsure"), id="review.next_unsure", tooltip=N_("the next word the transcriber was unsure of")),
@@ -666,6 +719,39 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
                     return
 
         self.app.push_screen(ThemeJumpScreen([(t.title, t.position_ms) for t in self.data.themes]), chosen)
+
+    # ------------------------------------------------------------------ the guide listens
+
+    def action_suggestions(self) -> None:
+        self.make_suggestions()
+
+    @work(thread=True, exclusive=True, group="review-suggest", exit_on_error=False)
+    def make_suggestions(self) -> None:
+        from fieldkit.errors import FieldkitError
+        from fieldkit.sessions.suggestions import suggest_for_session
+
+        try:
+            items = suggest_for_session(self.handle.db, self.session_id)
+        except FieldkitError as e:
+            self.app.call_from_thread(self.notify, str(e), severity="warning", timeout=4)
+            return
+        self.app.call_from_thread(self._show_suggestions, items)
+
+    def _show_suggestions(self, items: list) -> None:
+        if not items:
+            self.notify(_("No suggestions: no interviewer turn matched a guide question."), timeout=4)
+            return
+
+        def chosen(ms: int | None) -> None:
+            self.load()   # confirmed ones are coverage now
+            if ms is None:
+                return
+            for j, (k, obj) in enumerate(self.rows):
+                if k == "segment" and obj.end_ms > ms:
+                    self._goto(j)
+                    return
+
+        self.app.push_screen(SuggestionsScreen(self.handle, self.session_id, self._author(), items), chosen)
 
     # ------------------------------------------------------------------ observer agreement
 
