@@ -172,7 +172,7 @@ def babel_locale() -> str:
     return _BABEL_LOCALE.get(language(), "en_GB")
 
 
-def format_date(d, format: str | None = None) -> str:  # noqa: ANN001, A002 - a date, datetime or ISO text
+def format_date(d, format: str | None = None) -> str:
     """A date in the user's language: ``24. desember 2026`` in Norwegian, ``2026-12-24`` in
     English (``format``: Babel's ``short``, ``medium``, ``long``, ``full`` or a pattern such
     as ``"d. MMM"``; by default the long form in Norwegian and ISO in English); "" for None."""
@@ -195,7 +195,7 @@ def format_date(d, format: str | None = None) -> str:  # noqa: ANN001, A002 - a 
     return _format_date(d, format=format, locale=babel_locale())
 
 
-def format_datetime(dt, format: str = "medium") -> str:  # noqa: ANN001, A002
+def format_datetime(dt, format: str = "medium") -> str:
     """A date and time in the user's language, in local time: ``9. mars 2026 10:00`` /
     ``2026-03-09 10:00``
     (``medium`` and ``short`` leave out the seconds); "" for None."""
@@ -216,7 +216,7 @@ def format_datetime(dt, format: str = "medium") -> str:  # noqa: ANN001, A002
     return _format_datetime(dt, format=format, locale=loc)
 
 
-def format_number(n, decimals: int | None = None) -> str:  # noqa: ANN001
+def format_number(n, decimals: int | None = None) -> str:
     """A number in the user's language: ``1 234,5`` / ``1,234.5`` (``decimals`` fixed places)."""
     from babel.numbers import format_decimal
 
@@ -252,7 +252,7 @@ class Said(str):
     values: dict
 
     def __new__(cls, kind: str, template: "str | tuple[str, str]", *, plural: str | None = None,
-                n: int | None = None, **values) -> "Said":  # noqa: ANN003
+                n: int | None = None, **values) -> "Said":
         if isinstance(template, tuple):   # N_plural("{n} file", "{n} files")
             template, plural = template
         obj = super().__new__(cls, _word(template, plural, n, values))
@@ -263,7 +263,7 @@ class Said(str):
         """The message in the language in use now."""
         return _word(self.template, self.plural, self.n, self.values)
 
-    def __reduce__(self):  # noqa: ANN204 - pickled (worker threads, multiprocessing) as a Said
+    def __reduce__(self):
         return (_said, (self.kind, self.template, self.plural, self.n, self.values))
 
 

@@ -179,7 +179,7 @@ def _localise_tree(cmd: click.Command) -> None:
             _localise_tree(sub)
 
 
-def workspace(ctx: click.Context):  # noqa: ANN201 - avoid importing at module level
+def workspace(ctx: click.Context):
     from fieldkit.projects import Workspace
 
     def warn(message: str) -> None:
@@ -189,7 +189,7 @@ def workspace(ctx: click.Context):  # noqa: ANN201 - avoid importing at module l
                      ask_passphrase=ask_passphrase)
 
 
-def ask_passphrase(folder, confirm: bool = False) -> str | None:  # noqa: ANN001
+def ask_passphrase(folder, confirm: bool = False) -> str | None:
     """$FIELDKIT_PASSPHRASE for scripts, else a hidden prompt when there is a terminal."""
     env = os.environ.get("FIELDKIT_PASSPHRASE")
     if env:

@@ -62,7 +62,7 @@ def agreement(ctx: click.Context, session_ref: str, project_name: str, window: f
         table.add_column(col, justify="left" if i in (0, 7) else "right",
                          min_width=len(_("almost perfect")) if i == 7 else label_min if i == 0 else None)
 
-    def row(c, style: str = "") -> None:  # noqa: ANN001
+    def row(c, style: str = "") -> None:
         k = c.kappa
         table.add_row(c.label, str(c.both), str(c.only_a), str(c.only_b), str(c.neither),
                       f"{c.observed:.0%}", "—" if k is None else f"{k:.2f}", reading(k), style=style)

@@ -52,7 +52,7 @@ def transcribe(model: str | None, language: str, file_: str | None, seconds: flo
             verdict=_("keeps up") if keeps_up else _("falls behind; use a smaller model live, batch after")))
 
 
-def _accuracy(folder, models) -> None:  # noqa: ANN001
+def _accuracy(folder, models) -> None:
     from fieldkit.tools.bench import bench_accuracy, pooled
 
     scores = bench_accuracy(folder, models, echo=lambda m: click.echo(m, err=True))

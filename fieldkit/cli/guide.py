@@ -18,7 +18,7 @@ def guide() -> None:
     pass
 
 
-def _print_outline(g) -> None:  # noqa: ANN001
+def _print_outline(g) -> None:
     click.echo(f"{g.title}  [{g.language}]")
     if g.informant_types:
         click.echo(_("  informant types: {informant_types}").format(informant_types=', '.join(g.informant_types)))

@@ -30,7 +30,7 @@ def informant() -> None:
                                                              "received."))
 @click.option("--kept-at", default="", help=_("Where the signed consent form is kept."))
 @click.pass_context
-def add(ctx: click.Context, code: str, project_name: str, letter_sent, consent_on, **fields: str) -> None:  # noqa: ANN001
+def add(ctx: click.Context, code: str, project_name: str, letter_sent, consent_on, **fields: str) -> None:
     from fieldkit.people.informants import add_informant
 
     with workspace(ctx).open(project_name) as handle:
@@ -70,7 +70,7 @@ def list_(ctx: click.Context, project_name: str) -> None:
 @click.option("--project", "-p", "project_name", required=True)
 @click.option("--on", "on", type=DATE, help=_("Date of withdrawal (default today)."))
 @click.pass_context
-def withdraw_(ctx: click.Context, code: str, project_name: str, on) -> None:  # noqa: ANN001
+def withdraw_(ctx: click.Context, code: str, project_name: str, on) -> None:
     from fieldkit.people.informants import withdraw
 
     with workspace(ctx).open(project_name) as handle:

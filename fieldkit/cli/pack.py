@@ -21,7 +21,7 @@ def _codes(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def echo_refused(refused, side: str) -> None:  # noqa: ANN001
+def echo_refused(refused, side: str) -> None:
     """Name each record the other side would not take, and what to do; ``side``: "server"
     (the team server refused this laptop's record) or "here" (this laptop's database
     refused an incoming one)."""
@@ -52,12 +52,12 @@ def echo_refused(refused, side: str) -> None:  # noqa: ANN001
         click.secho(hint.format(n=n), fg="yellow", err=True)
 
 
-def ask_clash(clash):  # noqa: ANN001, ANN201
+def ask_clash(clash):
     """Ask at the terminal what a clashing informant code is; None without a terminal."""
     if not sys.stdin.isatty():
         return None
 
-    def ask(c):  # noqa: ANN001, ANN202
+    def ask(c):
         click.echo(c.describe())
         how = click.prompt(_("Is it [s]ame person or [d]ifferent people?"), type=click.Choice(["s", "d"]))
         if how == "s":

@@ -23,7 +23,7 @@ from fieldkit.i18n import _, format_date, language, ngettext
 @click.option("--names", is_flag=True, help=_("Informants' real names too (the file "
                                                 "then holds personal data)."))
 @click.pass_context
-def plan(ctx: click.Context, project_name: str, day, output: str | None, force: bool, names: bool) -> None:  # noqa: ANN001
+def plan(ctx: click.Context, project_name: str, day, output: str | None, force: bool, names: bool) -> None:
     from pathlib import Path
 
     from rich import box
@@ -70,6 +70,6 @@ def plan(ctx: click.Context, project_name: str, day, output: str | None, force: 
                       + (_(" (holds informants' names)") if names else ""))
 
 
-def _longest_word(texts, cap: int = 20) -> int:  # noqa: ANN001
+def _longest_word(texts, cap: int = 20) -> int:
     """The longest word in ``texts`` (at most ``cap``): a column's width that never splits one."""
     return min(cap, max([len(w) for t in texts for w in str(t).split()] + [4]))

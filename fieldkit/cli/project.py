@@ -112,7 +112,7 @@ def demo(ctx: click.Context, name: str) -> None:
     click.echo(_("Created the demo project in {folder}").format(folder=folder))
 
 
-def _show(p) -> str:  # noqa: ANN001 - a Project
+def _show(p) -> str:
     extra = [_("language {language}").format(language=p.language), f"Sikt {p.sikt_reference or '-'}",
              _("delete by {deadline}").format(deadline=p.deletion_deadline) if p.deletion_deadline
              else _("no deletion deadline")]

@@ -69,7 +69,7 @@ def purge(ctx: click.Context, project_name: str, code: str | None, aliases: tupl
 _KINDS = {"segment": N_("transcript"), "event": N_("note/tag"), "header": N_("header field")}
 
 
-def _echo_mentions(plan) -> None:  # noqa: ANN001 - PurgePlan or ProjectPurgePlan
+def _echo_mentions(plan) -> None:
     """Places outside the purge that name the person: listed for the researcher to decide."""
     mentions = getattr(plan, "mentions", None)
     if mentions is None:

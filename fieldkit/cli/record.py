@@ -61,7 +61,7 @@ def record(ctx: click.Context, project_name: str, session_ref: str | None, title
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
-        def news(n) -> None:  # noqa: ANN001 - the runtime's News, printed as the screen shows it
+        def news(n) -> None:
             if n.kind in ("started", "stopped"):
                 return
             click.secho(f"\n{n.text}", fg="green" if n.kind in ("device_back", "sound_back", "clipping_over")

@@ -11,12 +11,12 @@ PROJECT_HELP = _("The project (name or short name).")
 SCHEME_HELP = _("The tag scheme (name, or its start); needed when the project has several.")
 
 
-def _project_option(f):  # noqa: ANN001, ANN202
+def _project_option(f):
     return click.option("--project", "-p", "project_name", required=True, metavar=_("PROJECT"),
                         help=PROJECT_HELP)(f)
 
 
-def _scheme_option(f):  # noqa: ANN001, ANN202
+def _scheme_option(f):
     return click.option("--scheme", "-s", default=None, metavar=_("SCHEME"), help=SCHEME_HELP)(f)
 
 

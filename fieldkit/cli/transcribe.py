@@ -77,7 +77,7 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
                 task = progress.add_task(f"{sess.title[:30]} ({settings.model}, {settings.language})",
                                          total=1.0, audio="")
 
-                def show(p, task=task) -> None:  # noqa: ANN001
+                def show(p, task=task) -> None:
                     progress.update(task, completed=p.fraction,
                                     audio=f"{_hms(p.done_ms)} / {_hms(p.total_ms)} audio")
 

@@ -175,7 +175,7 @@ def run_export(handle: "ProjectHandle", formats: list[str] | tuple[str, ...] | s
     return ExportResult(files=files, bundle=bundle)
 
 
-def _audit(handle: "ProjectHandle", bundle: "Bundle", formats, files: list[Path]) -> None:  # noqa: ANN001
+def _audit(handle: "ProjectHandle", bundle: "Bundle", formats, files: list[Path]) -> None:
     from fieldkit.store.models import AuditEntry
 
     with handle.db.transaction() as s:

@@ -236,7 +236,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
         by_speaker_label = {p.speaker_label.casefold(): inf_speaker.get(p.informant_id, "")
                             for p in parts if p.speaker_label}
 
-        def researcher_label(rid: uuid.UUID | None, sid=sess.id) -> str:  # noqa: ANN001
+        def researcher_label(rid: uuid.UUID | None, sid=sess.id) -> str:
             r = res_by_id.get(rid) if rid else None
             if r is None:
                 return ""
@@ -417,7 +417,7 @@ def _lower_words(outline: object) -> set[str]:
     return out
 
 
-def theme_marks(guide: Guide, evs: list[m.Event], segs: list[m.Segment], P) -> list[m.ThemeMark]:  # noqa: ANN001, N803
+def theme_marks(guide: Guide, evs: list[m.Event], segs: list[m.Segment], P) -> list[m.ThemeMark]:
     """Theme headings along the time line of where the lead actually was.
 
     The theme of the question or probe of each covered / partly covered, probe or "went

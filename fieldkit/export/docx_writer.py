@@ -20,7 +20,7 @@ from fieldkit.export.text import metadata_lines
 from fieldkit.i18n import _
 
 
-def _line_numbers(doc) -> None:  # noqa: ANN001
+def _line_numbers(doc) -> None:
     """Word's own line numbering (Layout > Line numbers > Continuous)."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -42,7 +42,7 @@ def _line_numbers(doc) -> None:  # noqa: ANN001
             sect.append(ln)
 
 
-def _no_number(paragraph) -> None:  # noqa: ANN001
+def _no_number(paragraph) -> None:
     from docx.oxml import OxmlElement
 
     paragraph._p.get_or_add_pPr().append(OxmlElement("w:suppressLineNumbers"))
@@ -60,7 +60,7 @@ def _x(text: str) -> str:
     return escape(_clean(text))
 
 
-def _style_id(doc, name: str) -> str:  # noqa: ANN001
+def _style_id(doc, name: str) -> str:
     try:
         return doc.styles[name].style_id
     except KeyError:
@@ -84,7 +84,7 @@ def word_language(language: str) -> str:
     return LANGUAGES.get(lang.lower(), "en-GB")
 
 
-def _language(doc, tag: str) -> None:  # noqa: ANN001
+def _language(doc, tag: str) -> None:
     """Every language setting of the template (styles, theme fonts) to ``tag``."""
     from docx.oxml.ns import qn
 
@@ -100,7 +100,7 @@ def _language(doc, tag: str) -> None:  # noqa: ANN001
     doc.core_properties.language = tag
 
 
-def _page_setup(doc, bundle: Bundle, s: Session, tag: str) -> None:  # noqa: ANN001
+def _page_setup(doc, bundle: Bundle, s: Session, tag: str) -> None:
     """A4 with 2.5 cm margins; the session reference in the header, page numbers below."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import parse_xml
@@ -131,7 +131,7 @@ def _page_setup(doc, bundle: Bundle, s: Session, tag: str) -> None:  # noqa: ANN
             foot._p.append(el)
 
 
-def _when(iso: str):  # noqa: ANN202
+def _when(iso: str):
     from datetime import datetime, timezone
 
     try:
@@ -141,7 +141,7 @@ def _when(iso: str):  # noqa: ANN202
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-def build(bundle: Bundle, s: Session):  # noqa: ANN201 - docx.Document
+def build(bundle: Bundle, s: Session):
     from docx import Document
     from docx.oxml import parse_xml
     from docx.oxml.ns import qn
@@ -177,7 +177,7 @@ def build(bundle: Bundle, s: Session):  # noqa: ANN201 - docx.Document
 
     grey = RGBColor(0x59, 0x59, 0x59)
 
-    def inline(paragraph_text: str):  # noqa: ANN202
+    def inline(paragraph_text: str):
         p = doc.add_paragraph()
         r = p.add_run(paragraph_text)
         r.italic = True

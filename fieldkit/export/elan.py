@@ -175,7 +175,7 @@ def plan(bundle: Bundle, out_dir: Path) -> list:
     return out
 
 
-def _uuid(text: str):  # noqa: ANN202
+def _uuid(text: str):
     import uuid
 
     return uuid.UUID(text)

@@ -84,7 +84,7 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
     """(project.qde bytes, {path in zip: text}) for the bundle."""
     from lxml import etree
 
-    def E(tag, parent=None, **attrs):  # noqa: ANN001, ANN202, N802
+    def E(tag, parent=None, **attrs):
         a = {k: str(v) for k, v in attrs.items() if v is not None}
         if parent is None:
             return etree.Element(f"{{{NS}}}{tag}", a, nsmap={None: NS})
@@ -318,7 +318,7 @@ class AudioFile(str):
     """A place holder in the files of the zip: the session's audio, written as WAV."""
 
 
-def _audio(E, sources, s: Session, layout, user_guid: str, created: str, files: dict) -> None:  # noqa: ANN001
+def _audio(E, sources, s: Session, layout, user_guid: str, created: str, files: dict) -> None:
     """An AudioSource with the session's audio inside the .qdpx (a WAV, internal://),
     the transcript, and a SyncPoint at every line's start and end (time in ms,
     position in characters)."""
@@ -350,7 +350,7 @@ def _short(text: str, n: int = 80) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
-def write_qdpx(bundle: Bundle, f) -> None:  # noqa: ANN001
+def write_qdpx(bundle: Bundle, f) -> None:
     xml, files = build_project(bundle)
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("project.qde", xml)

@@ -16,7 +16,7 @@ def _ts(ms: int, sep: str) -> str:
     return f"{h:02d}:{mnt:02d}:{s:02d}{sep}{milli:03d}"
 
 
-def _cues(s: Session, layer: str):  # noqa: ANN202
+def _cues(s: Session, layer: str):
     for seg in s.segments:
         text = " ".join(seg.text(layer).split())
         end = seg.end_ms if seg.end_ms > seg.start_ms else seg.start_ms + 1

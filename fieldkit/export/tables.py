@@ -96,7 +96,7 @@ def tag_table(bundle: Bundle) -> tuple[list[str], list[list]]:
     return header, rows
 
 
-def _date(iso: str):  # noqa: ANN202
+def _date(iso: str):
     from datetime import date
 
     try:
@@ -105,13 +105,13 @@ def _date(iso: str):  # noqa: ANN202
         return iso
 
 
-def _duration(ms: int):  # noqa: ANN202
+def _duration(ms: int):
     from datetime import timedelta
 
     return timedelta(milliseconds=max(0, ms) // 1000 * 1000)
 
 
-def _local(iso: str):  # noqa: ANN202
+def _local(iso: str):
     """A stored UTC time as the local wall-clock time, without a zone (Excel has none)."""
     from datetime import datetime
 
@@ -145,7 +145,7 @@ def plan_csv(bundle: Bundle, out_dir: Path) -> list:
     ]
 
 
-def _write_xlsx(bundle: Bundle, f) -> None:  # noqa: ANN001
+def _write_xlsx(bundle: Bundle, f) -> None:
     from openpyxl import Workbook
 
     from fieldkit.export.text import metadata_lines
@@ -209,7 +209,7 @@ def _fit(text: str) -> str:
     return text if len(text) <= EXCEL_CELL_MAX else text[:EXCEL_CELL_MAX - 1] + "…"
 
 
-def _cell(ws, v, kind: str | None = None, formats: dict | None = None):  # noqa: ANN001, ANN202
+def _cell(ws, v, kind: str | None = None, formats: dict | None = None):
     from openpyxl.cell import WriteOnlyCell
 
     if isinstance(v, str):

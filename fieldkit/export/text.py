@@ -25,7 +25,7 @@ def kind_words(kind: str) -> str:
     return "pair interview" if kind == "pair" else kind.replace("_", " ")
 
 
-def segment_line(seg, layer: str) -> str:  # noqa: ANN001 - model.Segment
+def segment_line(seg, layer: str) -> str:
     text = " ".join(seg.text(layer).split())
     who = f"{seg.speaker}: " if seg.speaker else ""
     return f"[{hms(seg.start_ms)}] {who}{text}"
@@ -114,7 +114,7 @@ def render(bundle: Bundle, s: Session, markdown: bool) -> str:
     for e in s.reading_events():
         (after.setdefault(e.segment_index, []) if e.segment_index is not None else loose).append(e)
 
-    def ev_line(e) -> str:  # noqa: ANN001
+    def ev_line(e) -> str:
         t = f"[{hms(e.position_ms)}] " if e.position_ms is not None else ""
         return f"> {t}{e.summary()}" if markdown else f"    {t}{{{e.summary()}}}"
 

@@ -160,7 +160,7 @@ class EncryptedWriter:
         self.close()
 
 
-def _iter_records(fh: BinaryIO, file_id: bytes, aes) -> Iterator[tuple[int, bytes, int]]:  # noqa: ANN001
+def _iter_records(fh: BinaryIO, file_id: bytes, aes) -> Iterator[tuple[int, bytes, int]]:
     from cryptography.exceptions import InvalidTag
 
     index = 0

@@ -133,7 +133,7 @@ def _excerpt(text: str, start: int, end: int, room: int = 40) -> str:
     return ("…" if a else "") + text[a:b].replace("\n", " ") + ("…" if b < len(text) else "")
 
 
-def find_mentions(s, terms: list[str], skip_sessions: set[uuid.UUID]) -> list[Mention]:  # noqa: ANN001
+def find_mentions(s, terms: list[str], skip_sessions: set[uuid.UUID]) -> list[Mention]:
     """Transcript segments, notes/events and header fields of sessions outside
     ``skip_sessions`` that name one of ``terms`` (whole words, any case)."""
     if not terms:
@@ -142,7 +142,7 @@ def find_mentions(s, terms: list[str], skip_sessions: set[uuid.UUID]) -> list[Me
     titles = {x.id: x.title for x in s.exec(select(Session))}
     out: list[Mention] = []
 
-    def hit(kind, sid, rid, pos, text):  # noqa: ANN001, ANN202
+    def hit(kind, sid, rid, pos, text):
         m = pat.search(text or "")
         if m and sid not in skip_sessions:
             out.append(Mention(kind, sid, titles.get(sid, ""), rid, pos, m.group(0),
@@ -159,7 +159,7 @@ def find_mentions(s, terms: list[str], skip_sessions: set[uuid.UUID]) -> list[Me
     return out
 
 
-def _conflict_copies(conn, informant_id: uuid.UUID, sessions: set[uuid.UUID],  # noqa: ANN001
+def _conflict_copies(conn, informant_id: uuid.UUID, sessions: set[uuid.UUID],
                      record_ids: set[uuid.UUID]) -> list[uuid.UUID]:
     """Conflict-list entries holding a copy of the withdrawn person's records: the
     informant row itself, anything pointing at them, anything of a session that goes
@@ -180,7 +180,7 @@ def _conflict_copies(conn, informant_id: uuid.UUID, sessions: set[uuid.UUID],  #
     return out
 
 
-def _session_record_ids(s, session_ids: set[uuid.UUID]) -> set[uuid.UUID]:  # noqa: ANN001
+def _session_record_ids(s, session_ids: set[uuid.UUID]) -> set[uuid.UUID]:
     """Every record under the given sessions (what deleting them cascades to)."""
     from fieldkit.store.models import RecordingPause, TranscriptionRun
 
@@ -197,7 +197,7 @@ def _session_record_ids(s, session_ids: set[uuid.UUID]) -> set[uuid.UUID]:  # no
     return out
 
 
-def plan_informant_purge(handle, code: str, *, aliases: list[str] = ()) -> PurgePlan:  # noqa: ANN001 - ProjectHandle
+def plan_informant_purge(handle, code: str, *, aliases: list[str] = ()) -> PurgePlan:
     folder: Path = handle.folder
     with handle.db.session() as s:
         inf = s.exec(
@@ -294,7 +294,7 @@ def _silence_file(path: Path, spans: list[tuple[int, int]]) -> None:
     try:
         info = sf.info(str(path))
         data, sr = sf.read(str(path), dtype="int16", always_2d=True)
-    except Exception as exc:  # noqa: BLE001 - any decoder error
+    except Exception as exc:
         raise FieldkitError(
             _("Cannot rewrite the audio file {path} to remove the informant's "
                 "speech: {exc}").format(path=path, exc=exc),
@@ -310,7 +310,7 @@ def _silence_file(path: Path, spans: list[tuple[int, int]]) -> None:
     os.replace(tmp, path)
 
 
-def execute_purge(handle, plan: PurgePlan, *, author_id: uuid.UUID | None = None) -> dict[str, int]:  # noqa: ANN001
+def execute_purge(handle, plan: PurgePlan, *, author_id: uuid.UUID | None = None) -> dict[str, int]:
     """Carry out a plan from :func:`plan_informant_purge`. Returns the counts audited."""
     counts = {"sessions_deleted": 0, "segments_deleted": 0, "events_deleted": 0,
               "audio_files_deleted": 0, "audio_spans_silenced": 0, "files_deleted": 0}
@@ -399,7 +399,7 @@ def execute_purge(handle, plan: PurgePlan, *, author_id: uuid.UUID | None = None
     return counts
 
 
-def _clear_conflict_copies(conn, names: list[str]) -> None:  # noqa: ANN001
+def _clear_conflict_copies(conn, names: list[str]) -> None:
     """At the deadline: the conflict list's copies lose what the records themselves lose
     (informants' names, consent places and attributes; sessions' headers and places;
     recordings) and names in their text become NN."""
@@ -412,7 +412,7 @@ def _clear_conflict_copies(conn, names: list[str]) -> None:  # noqa: ANN001
              "session": {"header": {}, "place": ""}, "project": {"redaction_terms": []}}
     names = sorted(set(names), key=len, reverse=True)
 
-    def clean(v):  # noqa: ANN001, ANN202
+    def clean(v):
         if isinstance(v, str):
             return _scrub(v, names) if names else v
         if isinstance(v, dict):
@@ -431,7 +431,7 @@ def _clear_conflict_copies(conn, names: list[str]) -> None:  # noqa: ANN001
         conn.execute(sc.update().where(sc.c.id == row.id).values(kept=kept, other=other))
 
 
-def _scrub_conflicts(conn, sessions: set[uuid.UUID], names: list[str]) -> None:  # noqa: ANN001
+def _scrub_conflicts(conn, sessions: set[uuid.UUID], names: list[str]) -> None:
     """Conflict copies of records in the group sessions the purge scrubs: NN there too."""
     from sqlalchemy import select as core_select
 
@@ -443,7 +443,7 @@ def _scrub_conflicts(conn, sessions: set[uuid.UUID], names: list[str]) -> None: 
     sess = {str(x) for x in sessions}
     names = sorted(set(names), key=len, reverse=True)
 
-    def clean(v):  # noqa: ANN001, ANN202
+    def clean(v):
         if isinstance(v, str):
             return _scrub(v, names)
         if isinstance(v, dict):
@@ -459,7 +459,7 @@ def _scrub_conflicts(conn, sessions: set[uuid.UUID], names: list[str]) -> None: 
                 kept=clean(row.kept or {}), other=clean(row.other or {})))
 
 
-def compact(db) -> None:  # noqa: ANN001 - Database
+def compact(db) -> None:
     """Leave no deleted text in the database file or its WAL."""
     with db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -489,7 +489,7 @@ class ProjectPurgePlan:
         ]
 
 
-def plan_project_purge(handle) -> ProjectPurgePlan:  # noqa: ANN001
+def plan_project_purge(handle) -> ProjectPurgePlan:
     from fieldkit.store.models import Project
 
     folder: Path = handle.folder
@@ -510,7 +510,7 @@ def plan_project_purge(handle) -> ProjectPurgePlan:  # noqa: ANN001
     )
 
 
-def execute_project_purge(handle, plan: ProjectPurgePlan, *, author_id: uuid.UUID | None = None) -> dict[str, int]:  # noqa: ANN001
+def execute_project_purge(handle, plan: ProjectPurgePlan, *, author_id: uuid.UUID | None = None) -> dict[str, int]:
     """At the deletion deadline: raw audio and personal data go, pseudonymised text stays."""
     for path in plan.audio_files + plan.extra_files:
         path.unlink(missing_ok=True)

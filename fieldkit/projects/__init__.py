@@ -69,7 +69,7 @@ class ProjectHandle:
 class Workspace:
     """The data directory: finds, creates and opens projects."""
 
-    def __init__(self, data_dir: str | Path | None = None, notify=None, ask_passphrase=None):  # noqa: ANN001
+    def __init__(self, data_dir: str | Path | None = None, notify=None, ask_passphrase=None):
         self.root = resolve_data_dir(data_dir)
         #: called with a warning sentence when an opened project needs attention
         #: (deletion deadline near); the CLI prints it, the TUI shows it on screen

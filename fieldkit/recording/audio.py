@@ -81,7 +81,7 @@ def read_file(span: FileSpan, key: "ProjectKey | None" = None) -> np.ndarray:
 
     try:
         data, _sr = sf.read(open_audio(span.path, key), dtype="float32", always_2d=True)
-    except Exception as exc:  # noqa: BLE001 - libsndfile errors
+    except Exception as exc:
         raise FieldkitError(_("Cannot read the audio file {path}: {exc}").format(path=span.path, exc=exc)) from exc
     return data.mean(axis=1).astype(np.float32)
 

@@ -108,7 +108,7 @@ def finalise_file(handle: "ProjectHandle", f: "RecordingFile") -> Finished:
     return Finished(row)
 
 
-def _raw_ms(path: Path, handle: "ProjectHandle", rec) -> int:  # noqa: ANN001
+def _raw_ms(path: Path, handle: "ProjectHandle", rec) -> int:
     from fieldkit.recording.audio import FileSpan, file_duration_ms
 
     return file_duration_ms(FileSpan(path, 0, rec.sample_rate, rec.channels, False), handle.key)
@@ -180,7 +180,7 @@ def finalise_recording_files(handle: "ProjectHandle", recording_id: "uuid.UUID")
 LOCK_NAME = "recorder.lock"
 
 
-def hold_lock(folder: Path):  # noqa: ANN201 - an open file
+def hold_lock(folder: Path):
     """Take the recorder's lock on ``folder`` (held while the file stays open; the
     operating system drops it when the process ends, however it ends)."""
     import fcntl
@@ -194,7 +194,7 @@ def hold_lock(folder: Path):  # noqa: ANN201 - an open file
     return fh
 
 
-def release_lock(fh, folder: Path) -> None:  # noqa: ANN001
+def release_lock(fh, folder: Path) -> None:
     import fcntl
 
     try:

@@ -68,7 +68,7 @@ def decode_to_16k(path: Path) -> tuple[np.ndarray, dict]:
 
 
 def import_recording(handle: "ProjectHandle", session_id: uuid.UUID, source: str | Path,
-                     *, author_id: uuid.UUID | None = None, recorded_at=None) -> "Recording":  # noqa: ANN001
+                     *, author_id: uuid.UUID | None = None, recorded_at=None) -> "Recording":
     """``recorded_at`` (aware datetime) is when the recording began, if the researcher
     knows; else it is taken from the file's metadata (creation time) or, failing that,
     from the file's modification time less its duration (a dictaphone writes the file
@@ -81,7 +81,6 @@ def import_recording(handle: "ProjectHandle", session_id: uuid.UUID, source: str
         RecordingState,
         Session,
         SessionStatus,
-        utcnow,
     )
 
     source = Path(source)
@@ -169,7 +168,7 @@ def _write_flac(pcm: np.ndarray, dst: Path, handle: "ProjectHandle") -> None:
         os.fsync(fh.fileno())
 
 
-def _recorded_at(source: Path, duration_ms: int, given=None):  # noqa: ANN001, ANN202
+def _recorded_at(source: Path, duration_ms: int, given=None):
     """(when the recording began, where that came from): given by the researcher, the
     container's ``creation_time`` tag (phones and most recorders write it), or the file's
     modification time less the duration."""

@@ -46,7 +46,7 @@ def test_microphone(device: str | int | None, seconds: float = 3.0,
 
     peak = {"now": 0, "max": 0}
 
-    def callback(indata, frames, t, status) -> None:  # noqa: ANN001
+    def callback(indata, frames, t, status) -> None:
         p = int(np.abs(indata.astype(np.int32)).max()) if len(indata) else 0
         peak["now"], peak["max"] = p, max(peak["max"], p)
 

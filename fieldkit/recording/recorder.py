@@ -391,7 +391,7 @@ class Recorder:
                                 hint=_("See `fieldkit devices` for the microphones "
                                          "on this laptop.")) from None
 
-    def _callback(self, indata, frames, time_info, status) -> None:  # noqa: ANN001
+    def _callback(self, indata, frames, time_info, status) -> None:
         if status.input_overflow:
             self.overflows += 1
         self._q.put((time.time(), bytes(indata)))
@@ -508,7 +508,6 @@ class Recorder:
                 self._write_block(t, data)
 
     def _write_loop(self) -> None:
-        from fieldkit.store.models import Recording
 
         self._clipped = 0
         self._silent_samples = 0

@@ -58,7 +58,7 @@ def recover_all(handle: "ProjectHandle") -> list[Recovered]:
     raw files an earlier recovery or stop had to keep for lack of room)."""
     try:
         return _recover_all(handle)
-    except Exception as exc:  # noqa: BLE001 - sqlite "database or disk is full", OSError ENOSPC
+    except Exception as exc:
         if disk_full(exc):
             from fieldkit.recording.finalise import free_bytes, room_to_finish
 

@@ -110,7 +110,7 @@ def _local(when: datetime | date | None) -> datetime | None:
     return when.astimezone()
 
 
-def planned_time(sess) -> datetime | None:  # noqa: ANN001 - store.models.Session
+def planned_time(sess) -> datetime | None:
     """The session's planned start in local time: ``planned_at`` if the data model has
     that field and it is set, else ``starts_at``."""
     return _local(getattr(sess, "planned_at", None) or sess.starts_at)
@@ -131,13 +131,13 @@ def field_days(handle: "ProjectHandle", *, names: bool = False) -> list[DayPlan]
     return [plans[d] for d in sorted(plans, key=lambda d: (d is None, d or date.min))]
 
 
-def field_days_for(workspace, slug: str) -> list[DayPlan]:  # noqa: ANN001 - projects.Workspace
+def field_days_for(workspace, slug: str) -> list[DayPlan]:
     """For the home screen: the field days of the project ``slug`` (codes, never names)."""
     with workspace.open(workspace.projects_dir / slug) as handle:
         return field_days(handle)
 
 
-def _plans(handle: "ProjectHandle", names: bool, wanted) -> dict:  # noqa: ANN001
+def _plans(handle: "ProjectHandle", names: bool, wanted) -> dict:
     """The sessions ``wanted(local start)`` accepts, as day plans keyed by date (None:
     no date yet)."""
     from sqlmodel import select
@@ -209,7 +209,7 @@ def _order(when: datetime | None) -> tuple[bool, float]:
     return (when is None, when.timestamp() if when is not None else 0.0)
 
 
-def _informant(inf, names: bool) -> str:  # noqa: ANN001
+def _informant(inf, names: bool) -> str:
     about = ", ".join(x for x in (inf.role, inf.organisation) if x)
     who = f"{inf.code} {inf.name}" if names and inf.name else inf.code
     return f"{who} ({about})" if about else who

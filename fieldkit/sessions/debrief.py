@@ -22,9 +22,7 @@ from fieldkit.i18n import _
 from fieldkit.sessions.plan import guide_of, session_people
 
 if TYPE_CHECKING:
-    from fieldkit.instruments.guides.model import Guide
     from fieldkit.projects import ProjectHandle
-    from fieldkit.store.models import Event, Session
 
 #: Round 1 is written right after the interview; round 2 after the transcript is reviewed
 #: ("impressions2", "joint2"), beside the first, so first impressions can be compared with it.
@@ -33,7 +31,7 @@ DEBRIEF_PARTS = PARTS
 ROUNDS = (1, 2)
 
 
-def part_code(part: str, round: int = 1) -> str:  # noqa: A002
+def part_code(part: str, round: int = 1) -> str:
     """The stored code of a debrief part in a round: "impressions" / "impressions2"."""
     base = part.rstrip("2")
     if base not in ("impressions", "joint") or round not in ROUNDS:
@@ -131,7 +129,7 @@ def merge3(base: str, ours: str, theirs: str) -> Merge:
 
 # --------------------------------------------------------------------------- storing
 
-def _query(s, session_id: uuid.UUID, part: str, author_id: uuid.UUID | None):  # noqa: ANN001, ANN202
+def _query(s, session_id: uuid.UUID, part: str, author_id: uuid.UUID | None):
     from sqlmodel import select
 
     from fieldkit.store.models import Event, EventKind
@@ -181,8 +179,8 @@ def load_debrief(handle: "ProjectHandle", session_id: uuid.UUID) -> dict[tuple[s
     return out
 
 
-def impressions_saved_by_all(texts: dict[tuple[str, uuid.UUID | None], str], researchers,  # noqa: ANN001
-                              round: int = 1) -> bool:  # noqa: A002
+def impressions_saved_by_all(texts: dict[tuple[str, uuid.UUID | None], str], researchers,
+                              round: int = 1) -> bool:
     """Whether every researcher of the session has saved first impressions of ``round``
     (``texts`` as :func:`load_debrief` returns them): until then each terminal keeps the
     other's impressions hidden, so both are written independently and compared after."""

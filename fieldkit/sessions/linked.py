@@ -34,7 +34,7 @@ class Linked:
         return ([self.follows] if self.follows else []) + list(self.followed_by)
 
 
-def _ref(sess) -> SessionRef:  # noqa: ANN001
+def _ref(sess) -> SessionRef:
     return SessionRef(sess.id, sess.title, sess.kind.value, sess.starts_at or sess.planned_at or sess.created_at)
 
 
@@ -84,7 +84,7 @@ def follow_candidates(handle: "ProjectHandle", exclude: uuid.UUID | None = None)
         refs = [_ref(x) for x in rows if x.id != exclude]
     today = datetime.now().date()
 
-    def key(r: SessionRef):  # noqa: ANN202
+    def key(r: SessionRef):
         when = r.when
         return (when is None or when.date() != today, -(when.timestamp() if when else 0), r.title)
 
@@ -121,7 +121,7 @@ def follow_order(items: list[tuple[Any, Any]]) -> list[Any]:
     out: list[Any] = []
     seen: set[Any] = set()
 
-    def put(i: Any) -> None:  # noqa: ANN401
+    def put(i: Any) -> None:
         if i in seen:
             return
         seen.add(i)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from fieldkit.instruments.guides.model import Guide
     from fieldkit.projects import ProjectHandle
     from fieldkit.store.db import Database
-    from fieldkit.store.models import Event, Session
+    from fieldkit.store.models import Event
 
 
 @dataclass

@@ -24,8 +24,8 @@ class SessionRow:
     follows: str = ""    # id of the session this one follows (an observation's group interview)
 
     @classmethod
-    def of(cls, sid, title: str, kind: str, status: str, starts_at, pilot,  # noqa: ANN001
-           planned_at=None, follows=None) -> "SessionRow":  # noqa: ANN001
+    def of(cls, sid, title: str, kind: str, status: str, starts_at, pilot,
+           planned_at=None, follows=None) -> "SessionRow":
         """``when`` is when it began, or for a plan when it is planned (local time)."""
         when = starts_at or planned_at
         return cls(str(sid), title, kind.replace("_", " "), status, local_time(when) if when else "",
@@ -41,7 +41,7 @@ def pair_order(rows: list[SessionRow]) -> list[SessionRow]:
     return [by_id[i] for i in follow_order([(r.id, r.follows or None) for r in rows])]
 
 
-def local_time(when) -> str:  # noqa: ANN001
+def local_time(when) -> str:
     """A stored UTC time (aware, or naive as sqlite3 reads it) as local 'YYYY-MM-DD HH:MM'."""
     from datetime import timezone
 
@@ -66,7 +66,7 @@ class ProjectSummary:
         return deadline_warning(self.deletion_deadline, None, today)
 
 
-def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa: ANN001
+def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:
     """Read every project (plain Python, run in a worker). Returns (projects, problems)."""
     from sqlalchemy import func
     from sqlmodel import select
@@ -99,12 +99,12 @@ def load_overview(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa:
     return out, problems
 
 
-def home_list(workspace) -> tuple[list[ProjectSummary], list[str]]:  # noqa: ANN001
+def home_list(workspace) -> tuple[list[ProjectSummary], list[str]]:
     """The home screen's list: the quick read when it can, else the full one."""
     return quick_overview(workspace) or load_overview(workspace)
 
 
-def quick_overview(workspace) -> tuple[list[ProjectSummary], list[str]] | None:  # noqa: ANN001
+def quick_overview(workspace) -> tuple[list[ProjectSummary], list[str]] | None:
     """The same overview read with sqlite3 alone (see fieldkit.store.dbfile), or None when
     any project needs the full path (first run, encrypted, to migrate, to recover)."""
     from fieldkit.store.dbfile import read_project

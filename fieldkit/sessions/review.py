@@ -144,7 +144,7 @@ class ReviewData:
 SHORT_MS = 1500
 
 
-def transcript_reach(runs, segments, audio_ms: int) -> int:  # noqa: ANN001
+def transcript_reach(runs, segments, audio_ms: int) -> int:
     """How far from the start the transcript reaches without a gap (ms): complete runs
     reach the end of what they were given, live and batch runs as far as they got
     (``done_ms``), ranges from their start to where they got, and segments themselves."""
@@ -242,7 +242,7 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
                           has_audio, shown, sess.lead_id, audio_ms, reach, final_waiting)
 
 
-def _segment(s, segment_id: uuid.UUID):  # noqa: ANN001, ANN202
+def _segment(s, segment_id: uuid.UUID):
     from fieldkit.store.models import TranscriptSegment
 
     seg = s.get(TranscriptSegment, segment_id)

@@ -233,7 +233,7 @@ class SessionRuntime:
         return self._submit(f"tag {tag.label}", lambda: self._remember(toggle_tag(db, sid, tag, pos, author)[0]),
                             pressed)
 
-    def _remember(self, event):  # noqa: ANN001, ANN202
+    def _remember(self, event):
         """(writer thread) The last tag or note stored: a seat digit typed next is about it."""
         self._last_event_id = event.id
         return event
@@ -246,7 +246,7 @@ class SessionRuntime:
 
         handle, sid = self.handle, self.session_id
 
-        def job():  # noqa: ANN202
+        def job():
             event_id = getattr(self, "_last_event_id", None)
             return set_event_informant(handle, sid, event_id, seat) if event_id is not None else None
 
@@ -379,7 +379,7 @@ class SessionRuntime:
         if self.on_stored is not None:
             self.on_stored(stored)
 
-    def _recorder_warning(self, w) -> None:  # noqa: ANN001 - RecorderWarning
+    def _recorder_warning(self, w) -> None:
         if w.kind in WARNING_KINDS:
             self.warning = w.message.split(":")[0]   # the message's first part, already in the user's language
         elif w.kind in CLEARS_WARNING:

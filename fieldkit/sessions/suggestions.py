@@ -52,7 +52,7 @@ class StoredSuggestion:
                 "made_at_ms": self.made_at_ms, "score": self.score, "state": self.state}
 
 
-def _lead_keys(s, sess: Session) -> tuple[set[str], uuid.UUID | None]:  # noqa: ANN001
+def _lead_keys(s, sess: Session) -> tuple[set[str], uuid.UUID | None]:
     lead = s.get(Researcher, sess.lead_id) if sess.lead_id else None
     return ({lead.initials} if lead else set()), (lead.id if lead else None)
 

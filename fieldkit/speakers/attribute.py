@@ -407,7 +407,7 @@ def after_transcription(handle: "ProjectHandle", session_id: uuid.UUID) -> Speak
         return attribute(handle, session_id)
     except SpeakerError as exc:
         logging.getLogger(__name__).info("speakers not attributed: %s", exc)
-    except Exception:  # noqa: BLE001 - the transcript is finished; attribution is a bonus
+    except Exception:
         logging.getLogger(__name__).exception("speaker attribution failed")
     return None
 

@@ -134,7 +134,7 @@ def merge_tree(emb: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
     np.fill_diagonal(dist, np.inf)
     size = np.ones(n)
     merges, heights = [], []
-    for _ in range(n - 1):
+    for _step in range(n - 1):
         i, j = divmod(int(np.argmin(dist)), n)
         heights.append(float(dist[i, j]))
         merged = (dist[i] * size[i] + dist[j] * size[j]) / (size[i] + size[j])
@@ -166,7 +166,7 @@ def average_linkage(emb: np.ndarray, k: int) -> np.ndarray:
 
 
 def _refine(emb: np.ndarray, lab: np.ndarray, k: int, rounds: int = 3) -> np.ndarray:
-    for _ in range(rounds):
+    for _round in range(rounds):
         cent = np.array([emb[lab == j].mean(0) if np.any(lab == j) else np.zeros(emb.shape[1]) for j in range(k)])
         cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-9)
         new = (emb @ cent.T).argmax(1)
@@ -274,7 +274,7 @@ def diarize(audio: np.ndarray, count: int, step: int = STEP, v: Voices | None = 
     return _label(v, _cluster(v, count), count, step)
 
 
-def _label(v: Voices, lab: np.ndarray, count: int, step: int = STEP, **extra) -> Diarization:  # noqa: ANN003
+def _label(v: Voices, lab: np.ndarray, count: int, step: int = STEP, **extra) -> Diarization:
     regions, feats, spans, emb = v.regions, v.feats, list(v.spans), v.emb
     n_frames = len(feats)
     # where the voice changes between neighbouring windows, look closer: windows every 0.2 s

@@ -65,7 +65,7 @@ def fbank(audio: np.ndarray) -> np.ndarray:
     return out
 
 
-def _onnx():  # noqa: ANN202 - onnxruntime is imported lazily
+def _onnx():
     global _session
     with _lock:
         if _session is None:

@@ -23,7 +23,7 @@ from sqlmodel import Session as DBSession
 
 from fieldkit.errors import DatabaseError
 
-from fieldkit.store.dbfile import KNOWN_REVISIONS, SCHEMA_HEAD, SQLITE_MAGIC, read_header  # noqa: F401
+from fieldkit.store.dbfile import KNOWN_REVISIONS, SCHEMA_HEAD, SQLITE_MAGIC, read_header
 from fieldkit.i18n import _
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -138,7 +138,7 @@ def read_revision(engine: Engine) -> str | None:
         return row[0] if row else None
 
 
-def _alembic_config(engine_conn: object):  # noqa: ANN202 - alembic type is lazy
+def _alembic_config(engine_conn: object):
     from alembic.config import Config
 
     cfg = Config()

@@ -62,7 +62,7 @@ def apply_decisions(incoming: dict, decisions: dict[str, dict[str, str]]) -> Non
     remap_informants(incoming, mapping)
 
 
-def purge_arriving_informants(handle, deleted: dict[uuid.UUID, str]) -> list[str]:  # noqa: ANN001
+def purge_arriving_informants(handle, deleted: dict[uuid.UUID, str]) -> list[str]:
     """Informants the other side purged: purge them here too, audio included, exactly as a
     withdrawal purge on this laptop would."""
     from sqlmodel import select
@@ -80,7 +80,7 @@ def purge_arriving_informants(handle, deleted: dict[uuid.UUID, str]) -> list[str
     return codes
 
 
-def purge_project_if_arrived(handle, before: set[str]) -> bool:  # noqa: ANN001
+def purge_project_if_arrived(handle, before: set[str]) -> bool:
     """A deadline purge done elsewhere (its audit entry arrived): do it here too when this
     laptop still holds audio or personal data."""
     from sqlmodel import select
@@ -103,7 +103,7 @@ def purge_project_if_arrived(handle, before: set[str]) -> bool:  # noqa: ANN001
     return True
 
 
-def purge_audit_ids(handle) -> set[str]:  # noqa: ANN001
+def purge_audit_ids(handle) -> set[str]:
     from sqlmodel import select
 
     from fieldkit.store.models import AuditEntry
@@ -112,7 +112,7 @@ def purge_audit_ids(handle) -> set[str]:  # noqa: ANN001
         return {str(a.id) for a in s.exec(select(AuditEntry).where(AuditEntry.action == "purge_project"))}
 
 
-def write_audio(handle, audio: dict[str, bytes]) -> int:  # noqa: ANN001
+def write_audio(handle, audio: dict[str, bytes]) -> int:
     """Audio files of the project's recordings that this laptop lacks (never overwrites)."""
     from sqlmodel import select
 
@@ -143,7 +143,7 @@ def write_audio(handle, audio: dict[str, bytes]) -> int:  # noqa: ANN001
     return n
 
 
-def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | None = None,  # noqa: ANN001
+def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | None = None,
                recode: dict[str, str] | None = None, same: set[str] | None = None,
                ask: AskClash | None = None) -> MergeResult:
     from fieldkit.projects import slugify
@@ -200,12 +200,12 @@ def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | Non
         handle.close()
 
 
-def informant_clashes_for(handle, incoming: dict, decisions: dict) -> list[Clash]:  # noqa: ANN001
+def informant_clashes_for(handle, incoming: dict, decisions: dict) -> list[Clash]:
     with handle.db.engine.begin() as conn:
         return informant_clashes(conn, incoming, decisions)
 
 
-def new_project_with_id(ws, name: str, project_row: dict[str, Any], passphrase: str | None):  # noqa: ANN001, ANN201
+def new_project_with_id(ws, name: str, project_row: dict[str, Any], passphrase: str | None):
     """An empty project whose Project row is the team's (the rest comes with the merge/sync)."""
     from fieldkit.store.models import Project
     from fieldkit.team.records import upsert
@@ -229,7 +229,7 @@ def new_project_with_id(ws, name: str, project_row: dict[str, Any], passphrase: 
 # --------------------------------------------------------------------------- conflicts
 
 
-def list_conflicts(handle, *, include_settled: bool = False) -> list[dict[str, Any]]:  # noqa: ANN001
+def list_conflicts(handle, *, include_settled: bool = False) -> list[dict[str, Any]]:
     from sqlalchemy import select
 
     from fieldkit.store.models import SyncConflict
@@ -250,7 +250,7 @@ def describe_conflict(c: dict[str, Any]) -> list[str]:
             for k in keys if c["kept"].get(k) != c["other"].get(k)]
 
 
-def settle(handle, conflict_id: str, keep: str) -> dict[str, Any]:  # noqa: ANN001
+def settle(handle, conflict_id: str, keep: str) -> dict[str, Any]:
     """Settle one conflict: keep="kept" leaves the record as it is; keep="other" puts the
     set-aside version back (as a new change, so it travels at the next sync or pack)."""
     from sqlalchemy import select

@@ -40,13 +40,13 @@ class PackContents:
     audio: dict[str, bytes]
 
 
-def _laptop_id(conn) -> str:  # noqa: ANN001
+def _laptop_id(conn) -> str:
     from fieldkit.team.state import laptop_id
 
     return laptop_id(conn)
 
 
-def write_pack(handle, out: Path, *, with_audio: bool = False) -> dict[str, int]:  # noqa: ANN001
+def write_pack(handle, out: Path, *, with_audio: bool = False) -> dict[str, int]:
     """Write ``handle``'s project to ``out`` (atomically). Returns counts."""
     from sqlalchemy import select
 

@@ -63,7 +63,7 @@ def _check_url(url: str) -> str:
     shown = public_url_safe(url)
     try:
         parts = urlsplit(url)
-        parts.port                          # noqa: B018 - raises on a bad port
+        parts.port
     except ValueError as exc:
         text = str(exc)
         if "IPv6" in text:
@@ -88,7 +88,7 @@ def public_url_safe(url: str) -> str:
         return _re.sub(r"://([^:/@]*):[^@]*@", r"://\1@", url)
 
 
-def engine_for(url: str, schema: str | None = None):  # noqa: ANN201
+def engine_for(url: str, schema: str | None = None):
     """A SQLAlchemy engine on the server (psycopg 3), searching ``schema`` first."""
     try:
         import psycopg  # noqa: F401
@@ -160,7 +160,7 @@ class ProjectSetup:
     revision: str
 
 
-def server_revision(conn, schema: str) -> str | None:  # noqa: ANN001
+def server_revision(conn, schema: str) -> str | None:
     row = conn.exec_driver_sql(
         "SELECT 1 FROM information_schema.tables WHERE table_schema = %(s)s AND table_name = 'alembic_version'",
         {"s": schema}).first()
@@ -240,7 +240,7 @@ def legacy_schema_for(slug: str) -> str:
     return "fk_" + re.sub(r"[^a-z0-9_]", "_", slug.lower())[:55]
 
 
-def _adopt_legacy_schema(conn, schema: str, slug: str) -> None:  # noqa: ANN001
+def _adopt_legacy_schema(conn, schema: str, slug: str) -> None:
     """A project with a long name set up by an older fieldkit lives in the cut name's
     schema: when that schema holds this very project (its slug), rename it and its roles
     to the new name. One holding another project (the reason for the new names) or
@@ -260,7 +260,7 @@ def _adopt_legacy_schema(conn, schema: str, slug: str) -> None:  # noqa: ANN001
             conn.exec_driver_sql(f'ALTER ROLE "{legacy}{suffix}" RENAME TO "{schema}{suffix}"')
 
 
-def _check_identity(conn, schema: str, slug: str, url: str) -> None:  # noqa: ANN001
+def _check_identity(conn, schema: str, slug: str, url: str) -> None:
     """The schema already holds a project: it must be this one (same slug)."""
     from fieldkit.projects import slugify
 
@@ -273,7 +273,7 @@ def _check_identity(conn, schema: str, slug: str, url: str) -> None:  # noqa: AN
                    "under a name of its own."))
 
 
-def _autovacuum_purged_tables(conn, schema: str) -> None:  # noqa: ANN001
+def _autovacuum_purged_tables(conn, schema: str) -> None:
     """The tables a withdrawal purge deletes from are vacuumed by the server's autovacuum
     as soon as they have any dead row (a researcher's login may not VACUUM tables it does
     not own; the sync does it itself where it may)."""
@@ -286,13 +286,13 @@ def _autovacuum_purged_tables(conn, schema: str) -> None:  # noqa: ANN001
             "toast.autovacuum_vacuum_scale_factor = 0)")
 
 
-def project_identity(conn) -> tuple[str, str] | None:  # noqa: ANN001
+def project_identity(conn) -> tuple[str, str] | None:
     """(id, slug) of the project the server's schema holds, None while it is empty."""
     row = conn.exec_driver_sql("SELECT id, slug FROM project LIMIT 1").first()
     return (str(row[0]), row[1]) if row else None
 
 
-def set_option(conn, name: str, value: object) -> None:  # noqa: ANN001
+def set_option(conn, name: str, value: object) -> None:
     """Team-wide project options live in a comment on the schema (no extra table)."""
     import json
 
@@ -302,7 +302,7 @@ def set_option(conn, name: str, value: object) -> None:  # noqa: ANN001
     conn.exec_driver_sql(f"COMMENT ON SCHEMA \"{schema}\" IS {_quote(json.dumps(opts))}")
 
 
-def get_options(conn) -> dict:  # noqa: ANN001
+def get_options(conn) -> dict:
     import json
 
     raw = conn.exec_driver_sql(

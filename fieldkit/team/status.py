@@ -59,7 +59,7 @@ class Overview:
         return self.server is not None or self.peers > 0
 
 
-def overview(handle) -> Overview:  # noqa: ANN001
+def overview(handle) -> Overview:
     from sqlmodel import select
 
     from fieldkit.instruments.guides.coverage import project_matrix
@@ -109,7 +109,7 @@ def overview(handle) -> Overview:  # noqa: ANN001
 
     sites: dict[tuple[str, str], SiteRow] = {}
 
-    def site_of(inf) -> tuple[str, str]:  # noqa: ANN001
+    def site_of(inf) -> tuple[str, str]:
         return (inf.site or "(no site)", inf.group_label or "")
 
     for inf in informants.values():
@@ -141,7 +141,7 @@ def overview(handle) -> Overview:  # noqa: ANN001
     return ov
 
 
-def overview_for(workspace, slug: str) -> Overview | None:  # noqa: ANN001
+def overview_for(workspace, slug: str) -> Overview | None:
     """For the home screen: the overview of an unlocked project, None if it is locked."""
     import sqlite3
 

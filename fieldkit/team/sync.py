@@ -136,7 +136,7 @@ def _later(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return (a.get("updated_at") or "") > (b.get("updated_at") or "")
 
 
-def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # noqa: ANN001
+def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
                  same: set[str] | None = None) -> SyncResult:
     """Sync the open project with the team server at ``url``. ``recode``: this laptop's
     informant codes to change before syncing (a different person has the code in the
@@ -340,7 +340,7 @@ def _tombstoned(sconn: Connection, ids: list[uuid.UUID]) -> set[uuid.UUID]:
     return out
 
 
-def conn_rows(conn: Connection, tbl, where) -> list[dict[str, Any]]:  # noqa: ANN001
+def conn_rows(conn: Connection, tbl, where) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(select(tbl).where(where))]
 
 
@@ -359,7 +359,7 @@ def fetch_records(sconn: Connection, states: list[dict[str, Any]]) -> tuple[dict
     return incoming, deleted
 
 
-def _bases(handle, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:  # noqa: ANN001
+def _bases(handle, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     sb = SyncBase.__table__
     out: dict[uuid.UUID, str] = {}
     idl = list(ids)
@@ -411,7 +411,7 @@ def _push(sconn: Connection, push: dict, push_del: dict, seq: int) -> tuple[int,
     return len(push), len(push_del), refused
 
 
-def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> None:  # noqa: ANN001
+def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> None:
     """This laptop registered someone the team already has (same code): point everything
     here at the team's informant and drop the local duplicate, keeping local details the
     team's record lacks."""
@@ -449,7 +449,7 @@ def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> No
             conn.execute(inf.delete().where(inf.c.id == old))
 
 
-def _recode_local(handle, recode: dict[str, str]) -> None:  # noqa: ANN001
+def _recode_local(handle, recode: dict[str, str]) -> None:
     from sqlmodel import select as sselect
 
     from fieldkit.store.models import Informant
@@ -467,7 +467,7 @@ def _recode_local(handle, recode: dict[str, str]) -> None:  # noqa: ANN001
 # --------------------------------------------------------------------------- audio
 
 
-def _audio_up(sconn: Connection, handle, *, upload: bool = True,  # noqa: ANN001
+def _audio_up(sconn: Connection, handle, *, upload: bool = True,
               silenced: bool = False) -> tuple[int, bool]:
     """When the team shares audio for this project: this laptop's files the server lacks;
     with ``silenced`` (this sync carries a withdrawal), also the files a withdrawal purge
@@ -509,7 +509,7 @@ def _audio_up(sconn: Connection, handle, *, upload: bool = True,  # noqa: ANN001
     return n, True
 
 
-def _read_audio(handle, p) -> bytes:  # noqa: ANN001
+def _read_audio(handle, p) -> bytes:
     from fieldkit.privacy import crypto
 
     if handle.key is not None and crypto.is_encrypted_file(p):
@@ -517,7 +517,7 @@ def _read_audio(handle, p) -> bytes:  # noqa: ANN001
     return p.read_bytes()
 
 
-def _audio_down(engine, handle) -> int:  # noqa: ANN001
+def _audio_down(engine, handle) -> int:
     from fieldkit.team.ops import write_audio
 
     rf = table("recordingfile")
@@ -533,7 +533,7 @@ def _audio_down(engine, handle) -> int:  # noqa: ANN001
     return write_audio(handle, got)
 
 
-def clone_project(ws, name: str, url: str, passphrase: str | None = None):  # noqa: ANN001, ANN201
+def clone_project(ws, name: str, url: str, passphrase: str | None = None):
     """A project that is on the team server but not on this laptop yet: an empty copy
     with the team's Project row (the sync fills it); encrypted with ``passphrase``."""
     from sqlalchemy.exc import DBAPIError
@@ -569,7 +569,7 @@ def clone_project(ws, name: str, url: str, passphrase: str | None = None):  # no
     return new_project_with_id(ws, name, rows[0], passphrase)
 
 
-def remembered_url(handle) -> str | None:  # noqa: ANN001
+def remembered_url(handle) -> str | None:
     from fieldkit.team.state import get_peer
 
     with handle.db.engine.connect() as conn:

@@ -128,7 +128,7 @@ PURGE_TABLES = ("informant", "session", "sessionparticipant", "event", "transcri
                 "recording", "recordingfile", "serveraudio", "syncconflict", "recordstate")
 
 
-def vacuum_tables(engine, schema: str, tables: tuple[str, ...] = PURGE_TABLES) -> bool:  # noqa: ANN001
+def vacuum_tables(engine, schema: str, tables: tuple[str, ...] = PURGE_TABLES) -> bool:
     """VACUUM the tables a purge touched, outside any transaction. Returns whether the
     login could (PostgreSQL lets a table's owner, a superuser or, from version 17, a
     role with MAINTAIN do it; otherwise the tables' autovacuum settings, set by

@@ -60,7 +60,7 @@ def make_speech(seconds: float, language: str, folder: Path) -> Path:
 
 
 def bench_transcribe(model: str, language: str, file: Path | None = None, seconds: float = 300,
-                     single_thread: bool = True, echo=print, rounds: int = 2) -> BenchResult:  # noqa: ANN001
+                     single_thread: bool = True, echo=print, rounds: int = 2) -> BenchResult:
     from fieldkit.projects import Workspace
     from fieldkit.recording.importer import import_recording
     from fieldkit.store.models import Session
@@ -176,7 +176,7 @@ def speech_clips(folder: Path) -> list[tuple[Path, str, str]]:
     return out
 
 
-def bench_accuracy(folder: Path, models: list[str] | None = None, echo=print) -> list[ClipScore]:  # noqa: ANN001
+def bench_accuracy(folder: Path, models: list[str] | None = None, echo=print) -> list[ClipScore]:
     """WER/CER of each installed model (or ``models``) on real speech clips, with
     fieldkit's own batch settings (VAD, beam 5, language forced per clip). English-only
     models skip clips in other languages. Each model's real-time factor is recorded

@@ -50,7 +50,7 @@ def check_input_devices() -> Check:
         import sounddevice
 
         devices = [d for d in sounddevice.query_devices() if d["max_input_channels"] > 0]
-    except Exception as exc:  # PortAudio missing or broken: reported above too
+    except Exception as exc:  # noqa: BLE001 - PortAudio missing or broken: reported above too
         return Check(_("Input devices"), False, _("cannot list devices ({exc})").format(exc=exc))
     if not devices:
         return Check(_("Input devices"), False, _("no microphone found (import "
@@ -66,7 +66,7 @@ def check_models() -> Check:
         return Check(_("Models"), False, _("transcription module missing ({exc})").format(exc=exc))
     try:
         models = available_models()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any model-folder problem is a FAIL line, not a crash
         return Check(_("Models"), False, str(exc))
     if not models:
         return Check(

@@ -29,7 +29,7 @@ class SegmentResult:
     language: str = ""
 
 
-def load_model(settings: TranscriptionSettings):  # noqa: ANN201 - faster_whisper type is lazy
+def load_model(settings: TranscriptionSettings):
     path = resolve_model(settings.model)
     key = (str(path), settings.compute_type, settings.cpu_threads())
     with _lock:
@@ -39,7 +39,7 @@ def load_model(settings: TranscriptionSettings):  # noqa: ANN201 - faster_whispe
             try:
                 _models[key] = WhisperModel(str(path), device="cpu", compute_type=settings.compute_type,
                                             cpu_threads=settings.cpu_threads())
-            except Exception as exc:  # noqa: BLE001 - ctranslate2 raises RuntimeError etc.
+            except Exception as exc:
                 raise ModelError(_("The model in {path} could not be loaded: {exc}").format(path=path, exc=exc),
                                  hint=_("The folder may be damaged; reinstall or "
                                           "re-download it.")) from exc
@@ -65,7 +65,7 @@ def transcribe_kwargs(settings: TranscriptionSettings, multilingual: bool) -> di
 
 
 def transcribe_array(settings: TranscriptionSettings, audio: np.ndarray, offset_ms: int = 0,
-                     model=None) -> Iterator[SegmentResult]:  # noqa: ANN001
+                     model=None) -> Iterator[SegmentResult]:
     """Segments of 16 kHz float32 mono ``audio``, times shifted by ``offset_ms``."""
     model = model or load_model(settings)
     segments, info = model.transcribe(audio, **transcribe_kwargs(settings, model.model.is_multilingual))

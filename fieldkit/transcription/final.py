@@ -79,7 +79,7 @@ class FinalProgress:
         return self.done_ms / self.total_ms if self.total_ms else 0.0
 
 
-def _hex_uuid(value) -> uuid.UUID:  # noqa: ANN001
+def _hex_uuid(value) -> uuid.UUID:
     return uuid.UUID(str(value))
 
 
@@ -156,7 +156,7 @@ def run_final_passes(handle: "ProjectHandle", *, on_progress: Callable | None = 
     for sid, title in pending_sessions(handle, retry_failed):
         cancel = threading.Event()
 
-        def watch(p, title=title) -> None:  # noqa: ANN001
+        def watch(p, title=title) -> None:
             if on_progress:
                 on_progress(title, p)
             if stop_if_recording:
@@ -264,7 +264,7 @@ def start_background(data_dir: Path, slug: str) -> subprocess.Popen | None:
     from fieldkit.paths import ensure_private_dir
 
     logs = ensure_private_dir(folder / "logs")
-    log = open(logs / LOG_NAME, "ab")  # noqa: SIM115 - handed to the child
+    log = open(logs / LOG_NAME, "ab")
     try:
         return subprocess.Popen(
             [sys.executable, "-m", "fieldkit.transcription.final", str(data_dir), slug],

@@ -135,7 +135,7 @@ def repeated_phrases(segments: Sequence[object], min_times: int = 3, max_len: in
     return found
 
 
-def retranscribe(settings, audio: np.ndarray, gaps: Sequence[tuple[int, int]], model=None,  # noqa: ANN001
+def retranscribe(settings, audio: np.ndarray, gaps: Sequence[tuple[int, int]], model=None,
                  pad_ms: int = 200) -> list:
     """Decode each gap on its own, padded a little, with nothing to steer the decoder (no
     prompt, no previous text, no hotwords, no VAD: the VAD already said it is speech).

@@ -236,9 +236,9 @@ def _timeout() -> float:
         return 30.0
 
 
-def _open(url: str, headers: dict[str, str] | None = None, timeout: float | None = None):  # noqa: ANN202
+def _open(url: str, headers: dict[str, str] | None = None, timeout: float | None = None):
     req = urllib.request.Request(url, headers={"User-Agent": "fieldkit", **(headers or {})})
-    return urllib.request.urlopen(req, timeout=timeout or _timeout())  # noqa: S310 - https or a configured mirror
+    return urllib.request.urlopen(req, timeout=timeout or _timeout())
 
 
 def _mb(n: int) -> str:
@@ -377,7 +377,7 @@ def _fetch(model: RemoteModel, f: RemoteFile, dest: Path, progress: Callable[[in
             if tag:
                 _disk(lambda: tag_file.write_text(tag))
             expected = resp.headers.get("Content-Length")
-            out = _disk(lambda: open(dest, "ab" if have else "wb"))  # noqa: SIM115
+            out = _disk(lambda: open(dest, "ab" if have else "wb"))
             with out:
                 while chunk := resp.read(CHUNK):
                     _disk(lambda: out.write(chunk))

@@ -31,13 +31,13 @@ POLL_S = 1.0
 INTERRUPTED = "interrupted"
 
 
-def lock_path(folder: Path, session_id) -> Path:  # noqa: ANN001
+def lock_path(folder: Path, session_id) -> Path:
     """The lock a live worker holds while it runs (the operating system drops it when the
     process ends, however it ends): recovery knows a dead run by it."""
     return Path(folder) / "logs" / f"live-{session_id}.lock"
 
 
-def worker_alive(folder: Path, session_id) -> bool:  # noqa: ANN001
+def worker_alive(folder: Path, session_id) -> bool:
     import fcntl
 
     lock = lock_path(folder, session_id)
@@ -254,7 +254,7 @@ class LiveTranscriber:
     """Start beside a Recorder; ``stop()`` after the recorder stopped returns when the
     tail is transcribed."""
 
-    def __init__(self, handle, session_id: uuid.UUID, settings, quiet: bool = False) -> None:  # noqa: ANN001
+    def __init__(self, handle, session_id: uuid.UUID, settings, quiet: bool = False) -> None:
         """``quiet``: the worker's messages go to ``<project>/logs/live.log`` instead of
         the terminal (for the full-screen app)."""
         _ensure_resource_tracker()

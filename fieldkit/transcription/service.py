@@ -58,7 +58,7 @@ class EditedMeanwhile(TranscriptionError):
     """The transcript was edited while a new one was being made: the edited one is kept."""
 
 
-def session_settings(handle: "ProjectHandle", session_id: uuid.UUID, **overrides) -> TranscriptionSettings:  # noqa: ANN003
+def session_settings(handle: "ProjectHandle", session_id: uuid.UUID, **overrides) -> TranscriptionSettings:
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
@@ -73,7 +73,7 @@ def _run_settings(settings: TranscriptionSettings, span: tuple[int, int] | None)
     return d
 
 
-def _resumable_run(s, session_id: uuid.UUID, settings: TranscriptionSettings,  # noqa: ANN001
+def _resumable_run(s, session_id: uuid.UUID, settings: TranscriptionSettings,
                    span: tuple[int, int] | None = None) -> TranscriptionRun | None:
     mode = "batch" if span is None else "range"
     wanted = _run_settings(settings, span)
@@ -93,7 +93,7 @@ def _resumable_run(s, session_id: uuid.UUID, settings: TranscriptionSettings,  #
     return None
 
 
-def _overlaps(span: tuple[int, int]):  # noqa: ANN202
+def _overlaps(span: tuple[int, int]):
     return (TranscriptSegment.end_ms > span[0]) & (TranscriptSegment.start_ms < span[1])
 
 
@@ -362,7 +362,7 @@ def model_advice(handle: "ProjectHandle", model: str) -> str | None:
         return advice(project.language, model)
 
 
-def _fill_dropped_speech(db, run_id: uuid.UUID, settings: TranscriptionSettings, model, audio, start_ms: int) -> int:  # noqa: ANN001
+def _fill_dropped_speech(db, run_id: uuid.UUID, settings: TranscriptionSettings, model, audio, start_ms: int) -> int:
     """Speech the VAD finds in this run's audio that no word of the run covers is decoded
     again on its own (fieldkit.transcription.gaps) and added to the run. Returns how many
     segments came back."""
@@ -394,7 +394,7 @@ def word_list(handle: "ProjectHandle") -> list[str]:
         return [w.strip() for w in (project.vocabulary or "").splitlines() if w.strip()]
 
 
-def change_word_list(handle: "ProjectHandle", add: list[str] = (), remove: list[str] = ()) -> tuple[list[str], list[str]]:  # noqa: B006
+def change_word_list(handle: "ProjectHandle", add: list[str] = (), remove: list[str] = ()) -> tuple[list[str], list[str]]:
     """Add and remove terms (a term may be several words: "Helse Nord RHF"); a term already
     there (any case) is not added twice. Returns (changed terms, terms not found to remove)."""
     with handle.db.transaction() as s:

@@ -63,7 +63,7 @@ def normalise_language(code: str) -> str:
     return code
 
 
-def resolve_settings(project=None, session=None, **overrides: Any) -> TranscriptionSettings:  # noqa: ANN001
+def resolve_settings(project=None, session=None, **overrides: Any) -> TranscriptionSettings:
     """Defaults < project (language, vocabulary, settings) < session < explicit overrides."""
     valid = {f.name for f in fields(TranscriptionSettings)}
     merged: dict[str, Any] = {}

@@ -42,7 +42,7 @@ class FieldkitApp(App[None]):
         Binding("ctrl+q", "quit", N_("Quit"), priority=True, id="app.quit", tooltip=QUIT_TIP),
     ]
 
-    def on_descendant_focus(self, event) -> None:  # noqa: ANN001 - events.DescendantFocus
+    def on_descendant_focus(self, event) -> None:
         """A widget that gets focus shows its keys (keys panel, footer) in the user's language:
         Textual's widgets declare them in English (fieldkit.tui.textual_words marks them)."""
         from fieldkit.tui import compat
@@ -105,7 +105,7 @@ class FieldkitApp(App[None]):
 
     # ------------------------------------------------------------------ leaving
 
-    def live_interview(self):  # noqa: ANN201
+    def live_interview(self):
         """The interview screen (anywhere in the stack) whose interview is going on, if any."""
         from fieldkit.tui.screens.interview import InterviewScreen
 
@@ -170,15 +170,15 @@ class FieldkitApp(App[None]):
         except (RuntimeError, NotImplementedError, ValueError):
             pass
 
-    def push_screen(self, screen, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+    def push_screen(self, screen, *args, **kwargs):
         self._name_bindings(screen)
         return super().push_screen(screen, *args, **kwargs)
 
-    def switch_screen(self, screen, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+    def switch_screen(self, screen, *args, **kwargs):
         self._name_bindings(screen)
         return super().switch_screen(screen, *args, **kwargs)
 
-    def _name_bindings(self, screen) -> None:  # noqa: ANN001
+    def _name_bindings(self, screen) -> None:
         """Every binding gets an id (``<screen>.<action>``), so the keymap can move it, and
         its description in the user's language."""
         if not isinstance(screen, str):
@@ -186,7 +186,7 @@ class FieldkitApp(App[None]):
 
             ensure_binding_ids(screen)
 
-    def get_system_commands(self, screen):  # noqa: ANN001, ANN201
+    def get_system_commands(self, screen):
         """Textual's own palette commands (Theme, Quit, Keys ...), in the user's language."""
         for cmd in super().get_system_commands(screen):
             title = SYSTEM_TITLES.get(cmd.title, cmd.title)

@@ -137,7 +137,7 @@ def resolve_old_ids(keymap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     return out, warnings
 
 
-def ensure_binding_ids(node) -> None:  # noqa: ANN001 - a Screen, the App (or any DOMNode)
+def ensure_binding_ids(node) -> None:
     """Show ``node``'s binding descriptions and tooltips in the user's language
     (``BINDINGS`` hold them as ``N_("...")``). Every binding declares its id
     (tests/test_keys_ids.py); one without gets ``<screen>.<action>`` so the keymap can
@@ -151,7 +151,7 @@ def ensure_binding_ids(node) -> None:  # noqa: ANN001 - a Screen, the App (or an
     translate_bindings(node)
 
 
-def translate_bindings(node) -> None:  # noqa: ANN001
+def translate_bindings(node) -> None:
     """Rebuild ``node``'s binding map with every description and tooltip in the language in
     use (Binding is frozen: each is replaced). The English text is remembered on the node,
     so translating again after ``set_language`` starts from it, never from a translation."""
@@ -164,7 +164,7 @@ def translate_bindings(node) -> None:  # noqa: ANN001
     def tr(text: str) -> str:
         return _(text) if text else text
 
-    def translated(b):  # noqa: ANN001, ANN202
+    def translated(b):
         description, tooltip = originals.setdefault((b.id, b.action), (b.description, b.tooltip))
         return replace(b, description=tr(description), tooltip=tr(tooltip))
 
@@ -189,7 +189,7 @@ class KeyRow:
         return ", ".join(self.keys)
 
 
-def key_rows(*nodes) -> list[KeyRow]:  # noqa: ANN002 - a screen, then the app
+def key_rows(*nodes) -> list[KeyRow]:
     """The commands of ``nodes``' bindings, in the order they were declared, one row per
     command (a command on two keys is one row), with the keys after the keymap; a run
     of digit keys for one action (probes 1-9, speakers 1-9) is one row. Textual's own

@@ -39,19 +39,19 @@ from tests.support.real_speech import joined, needs_speech
 SLUG = "field-study"
 
 
-def _runs(ws: Workspace, slug: str, sid) -> list[TranscriptionRun]:  # noqa: ANN001
+def _runs(ws: Workspace, slug: str, sid) -> list[TranscriptionRun]:
     with ws.open(slug) as h, h.db.session() as s:
         return list(s.exec(select(TranscriptionRun).where(TranscriptionRun.session_id == sid)
                            .order_by(TranscriptionRun.created_at)))
 
 
-def _segments(ws: Workspace, slug: str, sid) -> list[TranscriptSegment]:  # noqa: ANN001
+def _segments(ws: Workspace, slug: str, sid) -> list[TranscriptSegment]:
     with ws.open(slug) as h, h.db.session() as s:
         return list(s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == sid)
                            .order_by(TranscriptSegment.start_ms)))
 
 
-def _audio_ms(ws: Workspace, slug: str, sid) -> int:  # noqa: ANN001
+def _audio_ms(ws: Workspace, slug: str, sid) -> int:
     with ws.open(slug) as h, h.db.session() as s:
         files = s.exec(select(RecordingFile).join(Recording).where(Recording.session_id == sid)).all()
         return max(f.offset_ms + f.duration_ms for f in files)
@@ -67,7 +67,7 @@ def _english(root: Path, name: str = "Eng") -> tuple[Workspace, str]:
         return ws, h.project().slug
 
 
-def _speech_wav(path: Path, clips=("en_jfk", "en_libri61_left", "en_librivox_sense")) -> Path:  # noqa: ANN001
+def _speech_wav(path: Path, clips=("en_jfk", "en_libri61_left", "en_librivox_sense")) -> Path:
     audio, _ref = joined(list(clips), gap_s=1.5)
     sf.write(path, audio, 16000, subtype="PCM_16")
     return path
@@ -95,7 +95,7 @@ async def test_every_way_out_while_recording_asks_first_and_keeps_the_half_typed
         store_consent_ticks(h, sid, {"I01": ConsentTicks(True, True, True)}, author_id=lead, asked=True)
     lead_app = FieldkitApp(data_dir=data, project=SLUG)
     obs_app = FieldkitApp(data_dir=data, project=SLUG)
-    name = lambda app: type(app.screen).__name__  # noqa: E731
+    name = lambda app: type(app.screen).__name__
     async with lead_app.run_test(size=(110, 40)) as lp, obs_app.run_test(size=(110, 40)) as op:
         await until(lp, lambda: name(lead_app) == "HomeScreen", "the lead's home screen")
         lead_app.push_screen(InterviewScreen(SLUG, sid, device=audio_env.DEVICE))
@@ -308,7 +308,7 @@ async def test_cli_import_while_the_app_is_open_shows_and_is_transcribed_by_itse
         await until(pilot, lambda: type(app.screen).__name__ == "HomeScreen" and app.screen.summaries, "home")
         home = app.screen
         table = home.query_one("#sessions", DataTable)
-        rows = lambda: [str(table.get_row_at(i)[0]) for i in range(table.row_count)]  # noqa: E731
+        rows = lambda: [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert "Phone call" not in rows()
         loop = __import__("asyncio").get_running_loop()
         done = await loop.run_in_executor(None, lambda: fk(root, "import", str(wav), "-p", slug,

@@ -38,7 +38,7 @@ def load(which: str) -> list[dict]:
     return out
 
 
-def evaluate(interviews: list[dict], guide, threshold: float, *, all_speakers: bool = False, **opts) -> dict:  # noqa: ANN001
+def evaluate(interviews: list[dict], guide, threshold: float, *, all_speakers: bool = False, **opts) -> dict:
     tp = fp = found = total = 0
     for d in interviews:
         lead = {s.speaker for s in d["segs"]} if all_speakers else d["lead"]
@@ -57,7 +57,7 @@ def evaluate(interviews: list[dict], guide, threshold: float, *, all_speakers: b
     return {"precision": p, "recall": r, "f1": f1, "suggested": tp + fp, "truth": total}
 
 
-def choose(interviews: list[dict], guide, **opts) -> tuple[float, dict]:  # noqa: ANN001
+def choose(interviews: list[dict], guide, **opts) -> tuple[float, dict]:
     grid = [x / 100 for x in range(5, 96, 5)]
     scored = [(t, evaluate(interviews, guide, t, **opts)) for t in grid]
     ok = [(t, e) for t, e in scored if e["precision"] >= 0.90]

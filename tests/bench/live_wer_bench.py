@@ -67,7 +67,7 @@ def main() -> None:
     audio = np.concatenate([np.zeros(8000, dtype=np.float32), audio])
     settings = resolve_settings(model=args.model, language=language)
 
-    def text(h, sid) -> str:  # noqa: ANN001
+    def text(h, sid) -> str:
         with h.db.session() as s:
             return " ".join(x.verbatim for x in s.exec(select(TranscriptSegment).where(
                 TranscriptSegment.session_id == sid).order_by(TranscriptSegment.start_ms)))
@@ -109,7 +109,7 @@ def main() -> None:
     print(f"  batch: {batch}\n  live:  {live_text}")
 
 
-def replay(args) -> None:  # noqa: ANN001
+def replay(args) -> None:
     """The live worker's cut points replayed on the file as it would arrive, each piece
     transcribed with the same settings as the batch pass."""
     import jiwer

@@ -24,7 +24,7 @@ def pct(values: list[float], p: float) -> float:
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
 
 
-async def run(root: Path, slug: str, sid, presses: int) -> tuple[list[float], list[float]]:  # noqa: ANN001
+async def run(root: Path, slug: str, sid, presses: int) -> tuple[list[float], list[float]]:
     from fieldkit.tui.app import FieldkitApp
     from fieldkit.tui.screens.interview import InterviewScreen
 

@@ -23,8 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from fieldkit.speakers.diarize import diarize  # noqa: E402
-from tests.support.conversations import ALL_VOICES, SHARED_VOICES, conversation, diarization_error  # noqa: E402
+from fieldkit.speakers.diarize import diarize
+from tests.support.conversations import ALL_VOICES, SHARED_VOICES, conversation, diarization_error
 
 
 def cases(seeds: int) -> list[tuple[int, list[str], int]]:

@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
-def resemblyzer_embed(site: str):  # noqa: ANN201
+def resemblyzer_embed(site: str):
     sys.path.append(site)
     import importlib.util
 

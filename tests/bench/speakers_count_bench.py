@@ -30,8 +30,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from fieldkit.speakers import diarize as D  # noqa: E402
-from tests.support.conversations import ALL_VOICES, SHARED_VOICES, conversation, diarization_error, word_error  # noqa: E402
+from fieldkit.speakers import diarize as D
+from tests.support.conversations import ALL_VOICES, SHARED_VOICES, conversation, diarization_error, word_error
 
 
 def cases(seeds: int) -> list[tuple[str, list[str], int, int, int]]:
@@ -54,7 +54,7 @@ def cases(seeds: int) -> list[tuple[str, list[str], int, int, int]]:
     return out
 
 
-def words_of(audio: np.ndarray, model) -> list[tuple[list[dict], int, int]]:  # noqa: ANN001
+def words_of(audio: np.ndarray, model) -> list[tuple[list[dict], int, int]]:
     from fieldkit.transcription.engine import transcribe_array
     from fieldkit.transcription.settings import resolve_settings
 

@@ -85,7 +85,7 @@ def main() -> None:
         subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
 
 
-def run_first_screens(args) -> None:  # noqa: ANN001
+def run_first_screens(args) -> None:
     with tempfile.TemporaryDirectory() as data:
         # the first run also creates the demo project; report it apart
         first = time_first_screen(1, data)[0]

@@ -32,7 +32,7 @@ def pct(values: list[float], p: float) -> float:
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
 
 
-async def drive(root: Path, slug: str, sid, presses: int, device: str) -> tuple[list[float], int]:  # noqa: ANN001
+async def drive(root: Path, slug: str, sid, presses: int, device: str) -> tuple[list[float], int]:
     from fieldkit.tui.app import FieldkitApp
     from fieldkit.tui.screens.interview import InterviewScreen
 

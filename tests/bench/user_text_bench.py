@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
-def per_call(fn, arg, n: int) -> float:  # noqa: ANN001
+def per_call(fn, arg, n: int) -> float:
     t = time.perf_counter()
     for _ in range(n):
         fn(arg)

@@ -29,7 +29,7 @@ TERMS = {"no": ["Fredric Holen Bjørdal", "Trond Giske", "Stortingets", "represe
          "en": ["Americans", "Dashwood", "wizard"]}
 
 
-def run(model, settings, audio, how: str):  # noqa: ANN001, ANN201
+def run(model, settings, audio, how: str):
     if how == "hotwords":
         kw = transcribe_kwargs(settings, model.model.is_multilingual)
         kw["hotwords"] = ", ".join(settings.vocabulary)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sqlite3
@@ -17,7 +16,7 @@ from tests.support.cli import fk
 FIELDKIT = [sys.executable, "-m", "fieldkit"]
 
 
-def run(*args: str, env: dict | None = None):  # noqa: ANN201
+def run(*args: str, env: dict | None = None):
     """``fieldkit ARGS`` in this process (tests.support.cli), not asserting success."""
     return fk(None, *args, ok=False, env=env)
 

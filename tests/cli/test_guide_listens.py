@@ -33,7 +33,7 @@ def _held_out() -> list[tuple[str, dict]]:
     return out
 
 
-def _transcript(project, title: str, d: dict) -> None:  # noqa: ANN001
+def _transcript(project, title: str, d: dict) -> None:
     """The interview's transcript as the transcriber and speaker attribution leave it: the
     lead's segments attributed to the researcher AL, the informant's labelled by voice."""
     with project.db.transaction() as s:
@@ -46,7 +46,7 @@ def _transcript(project, title: str, d: dict) -> None:  # noqa: ANN001
                                     speaker_researcher_id=al.id if lead else None))
 
 
-def _events(project, title: str, kind: EventKind) -> list[Event]:  # noqa: ANN001
+def _events(project, title: str, kind: EventKind) -> list[Event]:
     with project.db.session() as s:
         sess = s.exec(select(Session).where(Session.title == title)).one()
         return list(s.exec(select(Event).where(Event.session_id == sess.id, Event.kind == kind)))

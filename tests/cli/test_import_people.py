@@ -21,7 +21,7 @@ def _tone(path: Path, seconds: float = 1.0, sr: int = 16000) -> Path:
     return path
 
 
-def _people(project, title: str) -> tuple[Session, str | None, str | None, list[tuple[int | None, str]]]:  # noqa: ANN001
+def _people(project, title: str) -> tuple[Session, str | None, str | None, list[tuple[int | None, str]]]:
     with project.db.session() as s:
         sess = s.exec(select(Session).where(Session.title == title)).one()
         ini = {r.id: r.initials for r in s.exec(select(Researcher))}

@@ -71,7 +71,7 @@ def test_clean_text_gives_what_every_part_can_carry(text: str) -> None:
     line = one_line(text)
     assert "\n" not in line and clean_text(line) == line
     # nothing a person wrote is lost: every letter and digit is still there, in order
-    letters = lambda s: [c for c in unicodedata.normalize("NFD", s) if c.isalnum()]  # noqa: E731
+    letters = lambda s: [c for c in unicodedata.normalize("NFD", s) if c.isalnum()]
     surrogate_free = re.sub("[\ud800-\udfff]", "", text)
     assert letters(out) == letters(surrogate_free)
     assert letters(line) == letters(surrogate_free)
@@ -85,7 +85,7 @@ json_values = st.recursive(
 
 @settings(max_examples=200, deadline=None)
 @given(json_values)
-def test_the_quick_look_at_a_json_value_decides_as_the_full_walk(value) -> None:  # noqa: ANN001
+def test_the_quick_look_at_a_json_value_decides_as_the_full_walk(value) -> None:
     """A JSON column (a segment's words, a session's header) is cleaned after one look at
     its JSON text when there is nothing to clean: the result is the full walk's."""
     from fieldkit.text import clean_json
@@ -121,7 +121,7 @@ def cli_project(tmp_path_factory):
     return runner, data, wav
 
 
-def _run(runner, data: Path, *args: str) -> str:  # noqa: ANN001
+def _run(runner, data: Path, *args: str) -> str:
     from fieldkit.cli import cli
 
     r = runner.invoke(cli, ["--data-dir", str(data), *args])
@@ -129,7 +129,7 @@ def _run(runner, data: Path, *args: str) -> str:  # noqa: ANN001
     return r.output
 
 
-def _stored(db: Path, sql: str, *params) -> list:  # noqa: ANN002
+def _stored(db: Path, sql: str, *params) -> list:
     """Rows read with the standard library's sqlite3 (not the code under test)."""
     con = sqlite3.connect(db)
     try:
@@ -173,7 +173,7 @@ def assert_every_export_opens(out: Path) -> dict:
     return json.loads(files[".json"].read_text(encoding="utf-8"))
 
 
-def enter_everywhere(runner, data: Path, wav: Path, text: str) -> tuple[str, uuid.UUID]:  # noqa: ANN001
+def enter_everywhere(runner, data: Path, wav: Path, text: str) -> tuple[str, uuid.UUID]:
     """``text`` into every user-text field through the real entry points: the informant's
     role (informant add --role), the session title (import --title), a note and a
     transcript edit (the functions the interview and review screens call)."""
@@ -220,7 +220,7 @@ def check_stored(data: Path, text: str, code: str, sid: uuid.UUID) -> None:
     assert [n for (n,) in notes] == ([want.strip()] if want.strip() else [])
 
 
-def export_session(runner, data: Path, sid: uuid.UUID, out: Path, mode: str = "off") -> dict:  # noqa: ANN001
+def export_session(runner, data: Path, sid: uuid.UUID, out: Path, mode: str = "off") -> dict:
     args = ["export", "-p", "tekststudien", "--session", sid.hex[:8], "--out", str(out), "--no-audio",
             "--pseudonymise", mode, "--force"]
     for f in ("docx", "qdpx", "eaf", "xlsx", "srt", "vtt", "csv", "md", "txt", "json"):
@@ -327,7 +327,7 @@ def test_writers_clean_text_from_older_versions_at_their_edge(workspace, tmp_pat
 
 
 @pytest.mark.slow
-def test_qualcoder_imports_a_project_of_pasted_text(cli_project, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_qualcoder_imports_a_project_of_pasted_text(cli_project, tmp_path: Path, monkeypatch) -> None:
     from tests.support.qualcoder import import_with_qualcoder, qualcoder_src
 
     src = qualcoder_src()

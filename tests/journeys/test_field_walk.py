@@ -171,7 +171,7 @@ async def test_field_walk(tmp_path: Path):
         assert obs_app.screen.author_id == on
         await lp.press("k")                                   # a key quote, by the lead
         await op.press("n", *"Nøler om budsjettet", "enter")   # a note, by the observer
-        log = lambda app: str(app.screen.query_one("#event-log").render())  # noqa: E731
+        log = lambda app: str(app.screen.query_one("#event-log").render())
         await _until(lp, lambda: "Nøler om budsjettet" in log(lead_app), timeout=15)
         await lp.press("q")
         await _settle(lead_app, lp)

@@ -27,22 +27,22 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(speech_dir() is None, reason="../shared/speech is not beside the repository")]
 
 
-def _sid(project, title: str):  # noqa: ANN001, ANN202
+def _sid(project, title: str):
     with project.db.session() as s:
         return s.exec(select(Session).where(Session.title == title)).one().id
 
 
-def _segs(project, sid) -> list[TranscriptSegment]:  # noqa: ANN001
+def _segs(project, sid) -> list[TranscriptSegment]:
     with project.db.session() as s:
         return list(s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == sid)
                            .order_by(TranscriptSegment.start_ms)))
 
 
-def _words(project, sid) -> list[tuple[int, int, str]]:  # noqa: ANN001
+def _words(project, sid) -> list[tuple[int, int, str]]:
     return [(int(w["s"]), int(w["e"]), g.speaker_auto) for g in _segs(project, sid) for w in g.words]
 
 
-def _md_lines(root: Path, project, title: str, out: Path) -> list[tuple[int, str, str]]:  # noqa: ANN001
+def _md_lines(root: Path, project, title: str, out: Path) -> list[tuple[int, str, str]]:
     """(start ms, speaker, text) of every transcript line of the session's Markdown export."""
     fk(root, "export", "-p", project.folder.name, "--session", title, "-f", "md", "--out", str(out), "--force")
     text = next(out.glob("*.md")).read_text(encoding="utf-8")

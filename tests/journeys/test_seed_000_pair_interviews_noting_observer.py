@@ -9,11 +9,7 @@ single informant (n=1: the label names the person)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 

@@ -8,10 +8,6 @@ interviews were Norwegian, which takes the larger model and longer."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -34,7 +30,6 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 def _mp3(wav: Path, mp3: Path) -> Path:
     """The dictaphone's file: MP3, stereo (PyAV's LAME encoder, as test_import encodes)."""
-    import numpy as np
 
     from tests.support.builders import encode_audio as _encode
 

@@ -9,11 +9,7 @@ the team overview with ``fieldkit status``, and exports quotes attributed by cas
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from datetime import date, datetime
 from pathlib import Path

@@ -6,11 +6,7 @@ after the fact (``fieldkit project deadline``)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 

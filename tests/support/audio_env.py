@@ -82,7 +82,7 @@ def start() -> str | None:
                   "PULSE_STATE_PATH": str(_runtime / "state"), "HOME": str(_runtime),
                   "XDG_CONFIG_HOME": str(_runtime / "config")}
     daemon_env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-    log = open(_runtime / "pulseaudio.log", "ab")  # noqa: SIM115 - the daemon keeps it
+    log = open(_runtime / "pulseaudio.log", "ab")
     _daemon = subprocess.Popen(args, env=daemon_env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                start_new_session=True)
     log.close()

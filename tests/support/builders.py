@@ -55,7 +55,7 @@ class Built:
     state_tag: uuid.UUID | None = None
 
 
-def build_project(handle, *, extra_sessions: int = 0, segs: int = 150, events: int = 40) -> Built:  # noqa: ANN001
+def build_project(handle, *, extra_sessions: int = 0, segs: int = 150, events: int = 40) -> Built:
     """A project with three hand-made sessions (and ``extra_sessions`` generated ones)."""
     from fieldkit.store.models import (
         Event, EventKind, Guide, GuideVersion, Informant, Project, Researcher, Session, SessionKind,
@@ -174,7 +174,7 @@ WORDS = ("samarbeid møte tid pasient vakt leder kontor uke avtale kommune tjene
          "behov plan ansvar melding telefon rutine").split()
 
 
-def generate_sessions(handle, n: int, *, segs: int, events: int, guide_version_id, codes, informants,  # noqa: ANN001
+def generate_sessions(handle, n: int, *, segs: int, events: int, guide_version_id, codes, informants,
                       researchers) -> list[uuid.UUID]:
     """``n`` sessions of realistic size, inserted in bulk (for the benchmark)."""
     import random
@@ -238,7 +238,7 @@ def generate_sessions(handle, n: int, *, segs: int, events: int, guide_version_i
     return ids
 
 
-def export(b: Built, fmt, tmp_path: Path, **opts):  # noqa: ANN001, ANN201
+def export(b: Built, fmt, tmp_path: Path, **opts):
     from fieldkit.export import run_export
     from fieldkit.export.collect import ExportOptions
 
@@ -292,7 +292,7 @@ def laptop(tmp_path: Path, name: str):
     return Workspace(tmp_path / name).ensure()
 
 
-def snapshot(handle) -> dict:  # noqa: ANN001
+def snapshot(handle) -> dict:
     """Every synced record's content hash, read back with the standard library's sqlite3
     (independent of the code under test)."""
     import hashlib
@@ -312,14 +312,14 @@ def snapshot(handle) -> dict:  # noqa: ANN001
     return out
 
 
-def segment(handle, seg_id):  # noqa: ANN001
+def segment(handle, seg_id):
     from fieldkit.store.models import TranscriptSegment
 
     with handle.db.session() as s:
         return s.get(TranscriptSegment, seg_id)
 
 
-def edit_segment(handle, seg_id, text):  # noqa: ANN001
+def edit_segment(handle, seg_id, text):
     from fieldkit.store.models import TranscriptSegment
 
     with handle.db.transaction() as s:
@@ -328,7 +328,7 @@ def edit_segment(handle, seg_id, text):  # noqa: ANN001
         s.add(seg)
 
 
-def segment_ids(handle, n=3):  # noqa: ANN001
+def segment_ids(handle, n=3):
     from sqlmodel import select
 
     from fieldkit.store.models import TranscriptSegment
@@ -337,7 +337,7 @@ def segment_ids(handle, n=3):  # noqa: ANN001
         return [x.id for x in s.exec(select(TranscriptSegment).order_by(TranscriptSegment.id)).all()[:n]]
 
 
-def add_recording(handle, seconds: float = 0.5):  # noqa: ANN001
+def add_recording(handle, seconds: float = 0.5):
     """A real (short) FLAC file and its Recording/RecordingFile rows."""
     import numpy as np
     import soundfile as sf

@@ -35,7 +35,7 @@ def _env(root: Path | str | None, lang: str, env: dict[str, str] | None) -> dict
 
 
 def fk(root: Path | str | None, *args: str, ok: bool = True, lang: str = "en", env: dict[str, str] | None = None,
-       input: str | None = None, timeout: float | None = None) -> Result:  # noqa: A002, ARG001 - timeout: as fk_process
+       input: str | None = None, timeout: float | None = None) -> Result:
     """``fieldkit ARGS`` in this process on the data folder ``root``, in ``lang``, with a wide
     terminal; with ``ok`` it must succeed."""
     from click.testing import CliRunner
@@ -71,7 +71,7 @@ def fk(root: Path | str | None, *args: str, ok: bool = True, lang: str = "en", e
 
 
 def fk_process(root: Path | str | None, *args: str, ok: bool = True, lang: str = "en",
-               env: dict[str, str] | None = None, input: str | None = None,  # noqa: A002
+               env: dict[str, str] | None = None, input: str | None = None,
                timeout: float = 600) -> subprocess.CompletedProcess:
     """``fieldkit ARGS`` as a real process (start-up, signals and exit status are the point)."""
     full = {**os.environ, **_env(root, lang, env)}

@@ -27,7 +27,7 @@ def qualcoder_src() -> Path | None:
     return None
 
 
-def _load_refi(src: Path):  # noqa: ANN202
+def _load_refi(src: Path):
     """QualCoder's refi module, without its GUI helpers (which need PyMuPDF, Pillow, VLC):
     refi uses only their Message box, answered here."""
     pytest.importorskip("PyQt6.QtWidgets", reason="PyQt6 is not installed (pip install PyQt6)")
@@ -43,7 +43,7 @@ def _load_refi(src: Path):  # noqa: ANN202
     shown: list[str] = []
 
     class Message:  # the message boxes QualCoder shows during an import
-        def __init__(self, app, title, text, *a, **k) -> None:  # noqa: ANN001, ANN002, ANN003
+        def __init__(self, app, title, text, *a, **k) -> None:
             shown.append(f"{title}: {text}")
 
         def exec(self) -> int:
@@ -69,7 +69,7 @@ def _qualcoder_tables(src: Path) -> list[str]:
     raise AssertionError(f"no CREATE TABLE project in {src / '__main__.py'}")
 
 
-def import_with_qualcoder(src: Path, qdpx: Path, tmp_path: Path, monkeypatch):  # noqa: ANN001, ANN201
+def import_with_qualcoder(src: Path, qdpx: Path, tmp_path: Path, monkeypatch):
     """Run QualCoder's RefiImport on ``qdpx`` into a fresh QualCoder project; returns
     (sqlite connection, its app settings, its log lines and message boxes)."""
     refi, shown = _load_refi(src)

@@ -3,7 +3,6 @@ with its README; $FIELDKIT_SPEECH_DIR overrides): FLAC clips and one-line .txt r
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -47,7 +47,7 @@ def interview_project(root: Path, informants: bool = True) -> Workspace:
     return ws
 
 
-def planned_session(ws: Workspace, informants=("I01",)):  # noqa: ANN202
+def planned_session(ws: Workspace, informants=("I01",)):
     """A planned interview in the interview project: (session id, lead id, observer id)."""
     with ws.open(SLUG) as h:
         c = setup_choices(h)
@@ -58,7 +58,7 @@ def planned_session(ws: Workspace, informants=("I01",)):  # noqa: ANN202
         return sid, c.researchers[0].id, c.researchers[1].id
 
 
-def recorded_session(ws: Workspace):  # noqa: ANN202
+def recorded_session(ws: Workspace):
     """A session with a finished recording and events at fixed times (deterministic)."""
     from fieldkit.sessions.live import tag_keys
     from fieldkit.store.models import TranscriptSegment
@@ -103,7 +103,7 @@ def registry_project(root: Path) -> Workspace:
         add_informant(h, "I02", name="Per Hansen", role="leader", info_letter_sent_on=date(2026, 2, 1))
     return ws
 
-def reviewable_project(root: Path):  # noqa: ANN201
+def reviewable_project(root: Path):
     """A project with a guide, two researchers, an informant with consent and one planned
     session that has a short transcript (so review has rows)."""
     ws = Workspace(root).ensure()
@@ -125,7 +125,7 @@ def reviewable_project(root: Path):  # noqa: ANN201
         return ws, sid, c.researchers[0].id
 
 
-def _events(ws: Workspace, sid, kind=None) -> list[Event]:  # noqa: ANN001
+def _events(ws: Workspace, sid, kind=None) -> list[Event]:
     with ws.open(SLUG) as h, h.db.session() as s:
         q = select(Event).where(Event.session_id == sid)
         if kind is not None:
@@ -133,7 +133,7 @@ def _events(ws: Workspace, sid, kind=None) -> list[Event]:  # noqa: ANN001
         return list(s.exec(q.order_by(Event.wall_time, Event.created_at)))
 
 
-def every_screen(sid, lead):  # noqa: ANN001, ANN201
+def every_screen(sid, lead):
     """(name, a function making the screen) for every screen of a session in the
     reviewable project (the home screen is the app's first)."""
     from fieldkit.tui.screens.confirm import ConfirmScreen

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 
-async def until(pilot, condition, what: str = "the condition", deadline_s: float = 60.0, *,  # noqa: ANN001
+async def until(pilot, condition, what: str = "the condition", deadline_s: float = 60.0, *,
                 timeout: float | None = None) -> None:
     """Let the app run until ``condition()`` holds (a generous deadline, not a timing;
     ``timeout`` is another name for ``deadline_s``). A condition that raises (the widget it
@@ -27,7 +27,7 @@ async def until(pilot, condition, what: str = "the condition", deadline_s: float
         await pilot.pause(0.02)
 
 
-async def settle(app, pilot, extra: float = 0.0) -> None:  # noqa: ANN001
+async def settle(app, pilot, extra: float = 0.0) -> None:
     """Let the screen's workers finish. A worker replaced by a newer one of its exclusive
     group (the home screen's pollers) ends cancelled, which is not a failure: wait again
     for what is left."""

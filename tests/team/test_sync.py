@@ -39,13 +39,12 @@ def pg():
         server.stop()
 
 
-def url(pg, role):  # noqa: ANN001
+def url(pg, role):
     return pg.url(role, f"{role}-pw")
 
 
-def server_snapshot(pg, slug):  # noqa: ANN001
+def server_snapshot(pg, slug):
     """Every record on the server, hashed like the laptops' (read with psycopg directly)."""
-    import hashlib
 
     import psycopg
 
@@ -231,7 +230,7 @@ def test_bad_server_addresses_and_logins(pg, team):
     assert snapshot(ha) == before
 
 
-def _cli(home, *args, env_extra=None, **kw):  # noqa: ANN001
+def _cli(home, *args, env_extra=None, **kw):
     env = {**os.environ, "FIELDKIT_HOME": str(home), **(env_extra or {})}
     return subprocess.Popen([sys.executable, "-m", "fieldkit", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
@@ -315,7 +314,7 @@ def test_same_person_registered_on_two_laptops_is_joined_when_said(pg, team):
     assert snapshot(ha) == snapshot(hb)
 
 
-def _server_seq(pg, slug) -> int:  # noqa: ANN001
+def _server_seq(pg, slug) -> int:
     import psycopg
 
     with psycopg.connect(pg.url()) as conn:
@@ -462,7 +461,7 @@ def test_copy_from_the_server_encrypted(pg, team, tmp_path):
     assert b"Kari" not in (folder / "project.db").read_bytes()
     from fieldkit.team.records import all_records, content_hash
 
-    def hashes(h):  # noqa: ANN001, ANN202 - the encrypted copy cannot be read with plain sqlite3
+    def hashes(h):
         with h.db.engine.connect() as conn:
             return {rid: content_hash(d) for rid, (_t, d) in all_records(conn).items()}
 

@@ -19,7 +19,7 @@ needs_pg = pytest.mark.skipif(pg_server.pg_bindir() is None and not os.environ.g
                               reason="PostgreSQL is not installed (CI installs it)")
 
 
-def run(home, *args, env=None):  # noqa: ANN001, ANN002
+def run(home, *args, env=None):
     return subprocess.run([sys.executable, "-m", "fieldkit", *args], capture_output=True, text=True,
                           timeout=120, env={**os.environ, "FIELDKIT_HOME": str(home),
                                             "FIELDKIT_LANG": "en", **(env or {})})

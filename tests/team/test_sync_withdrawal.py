@@ -46,7 +46,7 @@ def pg():
     server.stop()
 
 
-def url(pg, role):  # noqa: ANN001
+def url(pg, role):
     return pg.url(role, f"{role}-pw")
 
 
@@ -61,7 +61,7 @@ def sync(root: Path, who: str, slug: str) -> str:
 
 def snapshot_of(root: Path, slug: str) -> dict:
     class _H:   # what snapshot() reads: the database's path
-        class db:  # noqa: N801
+        class db:
             path = root / "projects" / slug / "project.db"
 
     return snapshot(_H)
@@ -76,7 +76,7 @@ def schema(slug: str) -> str:
 # --------------------------------------------------------------------------- what is found
 
 
-def found_in_folder(folder: Path, needles=NEEDLES) -> list[str]:  # noqa: ANN001
+def found_in_folder(folder: Path, needles=NEEDLES) -> list[str]:
     """Every needle found in a laptop's data folder: database files read as a sqlite dump,
     every other file (WAL, backups, exports, audio) as raw bytes."""
     hits = []
@@ -99,14 +99,14 @@ def _in(needle: str, text: str) -> bool:
     return any(f in text.casefold() for f in forms)
 
 
-def pg_dump(pg, slug) -> str:  # noqa: ANN001
+def pg_dump(pg, slug) -> str:
     r = subprocess.run(["pg_dump", "--no-owner", "-n", schema(slug), "-d", pg.url()],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     return r.stdout
 
 
-def found_on_server(pg, slug, needles=NEEDLES) -> list[str]:  # noqa: ANN001
+def found_on_server(pg, slug, needles=NEEDLES) -> list[str]:
     dump = pg_dump(pg, slug).casefold()
     return [n for n in needles if _in(n, dump)]
 
@@ -118,7 +118,7 @@ def conflicts(root: Path, slug: str) -> list[tuple]:
     return rows
 
 
-def server_rows(pg, sql: str, *args):  # noqa: ANN001, ANN002
+def server_rows(pg, sql: str, *args):
     import psycopg
 
     with psycopg.connect(pg.url()) as conn:
@@ -128,7 +128,7 @@ def server_rows(pg, sql: str, *args):  # noqa: ANN001, ANN002
 # --------------------------------------------------------------------------- the project
 
 
-def _recording(s, handle, sess, seconds: float):  # noqa: ANN001
+def _recording(s, handle, sess, seconds: float):
     """A real FLAC file of a steady tone and its Recording/RecordingFile rows."""
     import numpy as np
     import soundfile as sf
@@ -150,7 +150,7 @@ def _recording(s, handle, sess, seconds: float):  # noqa: ANN001
     return rf.id
 
 
-def build(handle) -> dict:  # noqa: ANN001
+def build(handle) -> dict:
     """Kari (L01, alias Kaja) alone in one interview and with Bjørn (L02) in a group; a third
     interview with Bjørn names her by name and by alias."""
     from fieldkit.store.models import (
@@ -197,7 +197,7 @@ def build(handle) -> dict:  # noqa: ANN001
     return ids
 
 
-def _edit_segment(handle, seg_id, text):  # noqa: ANN001
+def _edit_segment(handle, seg_id, text):
     from fieldkit.store.models import TranscriptSegment
 
     with handle.db.transaction() as s:
@@ -206,7 +206,7 @@ def _edit_segment(handle, seg_id, text):  # noqa: ANN001
         s.add(seg)
 
 
-def _edit_informant(handle, code, **values):  # noqa: ANN001
+def _edit_informant(handle, code, **values):
     from sqlmodel import select
 
     from fieldkit.store.models import Informant
@@ -218,7 +218,7 @@ def _edit_informant(handle, code, **values):  # noqa: ANN001
         s.add(inf)
 
 
-def _dead_rows_vacuumed(pg, slug, since, tables) -> bool:  # noqa: ANN001
+def _dead_rows_vacuumed(pg, slug, since, tables) -> bool:
     rows = server_rows(pg, "SELECT relname, n_dead_tup, greatest(last_vacuum, last_autovacuum) "
                            "FROM pg_stat_user_tables WHERE schemaname = %s AND relname = ANY(%s)",
                        schema(slug), list(tables))

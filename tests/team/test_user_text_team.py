@@ -24,7 +24,7 @@ SETTINGS = settings(max_examples=5, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
-def _stored(db, sql: str, *params) -> list:  # noqa: ANN001, ANN002
+def _stored(db, sql: str, *params) -> list:
     con = sqlite3.connect(db)
     try:
         return con.execute(sql, params).fetchall()
@@ -32,7 +32,7 @@ def _stored(db, sql: str, *params) -> list:  # noqa: ANN001, ANN002
         con.close()
 
 
-def _raw(handle, sql: str, *params) -> None:  # noqa: ANN001, ANN002
+def _raw(handle, sql: str, *params) -> None:
     """Written past fieldkit, as an older version stored text (no rule)."""
     con = sqlite3.connect(handle.db.path)
     con.execute(sql, params)
@@ -45,7 +45,7 @@ def _no_surrogates(text: str) -> str:
     return "".join(c for c in text if not 0xD800 <= ord(c) <= 0xDFFF)
 
 
-def enter(handle, sid: uuid.UUID, text: str) -> dict[str, uuid.UUID]:  # noqa: ANN001
+def enter(handle, sid: uuid.UUID, text: str) -> dict[str, uuid.UUID]:
     """``text`` as a note, an informant's role and a transcript edit through fieldkit, and
     as an older version's note (written raw, NUL and all). Returns the record ids."""
     from fieldkit.people.informants import add_informant
@@ -73,8 +73,8 @@ def expected(text: str) -> dict[str, object]:
             "segment": clean_text(text + " e").strip() or None, "old": clean_text("old" + _no_surrogates(text))}
 
 
-def stored(db, ids: dict[str, uuid.UUID]) -> dict[str, object]:  # noqa: ANN001
-    one = lambda sql, rid: _stored(db, sql, rid.hex)[0][0]  # noqa: E731
+def stored(db, ids: dict[str, uuid.UUID]) -> dict[str, object]:
+    one = lambda sql, rid: _stored(db, sql, rid.hex)[0][0]
     return {"note": one("SELECT text FROM event WHERE id = ?", ids["note"]),
             "informant": one("SELECT role FROM informant WHERE id = ?", ids["informant"]),
             "segment": one("SELECT edited FROM transcriptsegment WHERE id = ?", ids["segment"]),
@@ -143,7 +143,7 @@ def test_merge_names_a_record_this_project_refuses_and_brings_in_the_rest(tmp_pa
     merge_pack(b, tmp_path / "first.fkpack")
     hb = b.open("Tagg studie")
 
-    def add_tag(handle, code: str):  # noqa: ANN001, ANN202
+    def add_tag(handle, code: str):
         with handle.db.transaction() as s:
             scheme = s.exec(select(TagScheme)).first()
             tag = TagCode(scheme_id=scheme.id, code=code, label=code, key="z")
@@ -191,7 +191,7 @@ def pg():
     server.stop()
 
 
-def url(pg, role):  # noqa: ANN001
+def url(pg, role):
     return pg.url(role, f"{role}-pw")
 
 
@@ -216,7 +216,7 @@ def team(pg, tmp_path_factory):
     hb.close()
 
 
-def server_text(pg, slug: str, ids: dict[str, uuid.UUID]) -> dict[str, object]:  # noqa: ANN001
+def server_text(pg, slug: str, ids: dict[str, uuid.UUID]) -> dict[str, object]:
     """The same fields on the team server, read with psycopg directly."""
     import psycopg
 
@@ -224,7 +224,7 @@ def server_text(pg, slug: str, ids: dict[str, uuid.UUID]) -> dict[str, object]: 
 
     sch = schema_for(slug)
     with psycopg.connect(pg.url()) as conn:
-        one = lambda sql, rid: conn.execute(sql.format(s=sch), (rid,)).fetchone()[0]  # noqa: E731
+        one = lambda sql, rid: conn.execute(sql.format(s=sch), (rid,)).fetchone()[0]
         return {"note": one('SELECT text FROM "{s}".event WHERE id = %s', ids["note"]),
                 "informant": one('SELECT role FROM "{s}".informant WHERE id = %s', ids["informant"]),
                 "segment": one('SELECT edited FROM "{s}".transcriptsegment WHERE id = %s', ids["segment"]),
@@ -288,7 +288,7 @@ def test_a_record_the_server_or_this_laptop_refuses_is_named_and_the_rest_syncs(
     assert not rb.refused
 
     # both laptops give the key z to a different tag; A syncs first
-    def add_tag(handle, code: str):  # noqa: ANN001, ANN202
+    def add_tag(handle, code: str):
         with handle.db.transaction() as s:
             scheme = s.exec(select(TagScheme)).first()
             tag = TagCode(scheme_id=scheme.id, code=code, label=code, key="z")

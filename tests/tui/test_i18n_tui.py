@@ -234,13 +234,13 @@ def norwegian():
     i18n.set_language("en")
 
 
-def _footer(app) -> list[str]:  # noqa: ANN001
+def _footer(app) -> list[str]:
     from textual.widgets._footer import FooterKey
 
     return [k.description for k in app.screen.query(FooterKey)]
 
 
-def _palette(app) -> list[str]:  # noqa: ANN001
+def _palette(app) -> list[str]:
     """The command palette's entries as text (title and help line)."""
     from textual.command import CommandList
 
@@ -251,7 +251,7 @@ def _palette(app) -> list[str]:  # noqa: ANN001
     return [str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)]
 
 
-async def _informants_app(tmp_path: Path):  # noqa: ANN202
+async def _informants_app(tmp_path: Path):
     from tests.support.screens import REGISTRY_SLUG as SLUG
     from tests.support.screens import registry_project as _ws
 

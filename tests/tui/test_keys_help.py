@@ -17,7 +17,7 @@ from tests.support.wait import until
 
 
 
-def _screens(sid, lead):  # noqa: ANN001, ANN202
+def _screens(sid, lead):
     """(name, a function making the screen) for every screen the app can show."""
     from fieldkit.tui.screens.confirm import ConfirmScreen
     from fieldkit.tui.screens.coverage import CoverageScreen
@@ -43,7 +43,7 @@ def _screens(sid, lead):  # noqa: ANN001, ANN202
     ]
 
 
-async def _settled(app, pilot) -> None:  # noqa: ANN001
+async def _settled(app, pilot) -> None:
     """Wait until the screen's loading workers are done (a worker replaced by a newer one
     of its group ends cancelled, which is not a failure)."""
     from textual.worker import WorkerState
@@ -53,7 +53,7 @@ async def _settled(app, pilot) -> None:  # noqa: ANN001
                 "the screen's workers")
 
 
-def _help_text(app) -> str:  # noqa: ANN001
+def _help_text(app) -> str:
     return "\n".join(m.source for m in app.screen.query(Markdown))
 
 
@@ -71,16 +71,16 @@ async def test_question_mark_and_f1_open_the_key_list_on_every_screen(tmp_path: 
             if make is not None:
                 screen = make()
                 app.push_screen(screen)
-                await until(pilot, lambda: app.screen is screen, f"the {name} screen")   # noqa: B023
+                await until(pilot, lambda: app.screen is screen, f"the {name} screen")
                 await _settled(app, pilot)
                 if name in ("interview", "observer"):   # the tag keys are bound once the session is read
-                    await until(pilot, lambda: bool(screen.tags), "the tag keys")  # noqa: B023
+                    await until(pilot, lambda: bool(screen.tags), "the tag keys")
             screen = app.screen
             rows = key_rows(screen, app)
             assert rows, name
             # the screen's first focus has landed (keys go to the focused widget)
-            await until(pilot, lambda: app.focused is not None or screen.AUTO_FOCUS == ""   # noqa: B023
-                        or not any(w.focusable for w in screen.query("*")), f"focus on {name}")  # noqa: B023
+            await until(pilot, lambda: app.focused is not None or screen.AUTO_FOCUS == ""
+                        or not any(w.focusable for w in screen.query("*")), f"focus on {name}")
             for key in ("f1", "question_mark"):
                 if key == "question_mark" and app.focused is not None and app.focused.check_consume_key("?", "?"):
                     # in a text box ? is a character (a note may ask a question): F1 above works
@@ -88,7 +88,7 @@ async def test_question_mark_and_f1_open_the_key_list_on_every_screen(tmp_path: 
                     app.set_focus(None)
                     await until(pilot, lambda: app.focused is None, "no focus")
                 await pilot.press(key)
-                await until(pilot, lambda: isinstance(app.screen, HelpScreen),   # noqa: B023
+                await until(pilot, lambda: isinstance(app.screen, HelpScreen),
                             f"the key list after {key} on the {name} screen")
                 await until(pilot, lambda: "Keys on this screen" in _help_text(app), "the key list's text")
                 text = _help_text(app)
@@ -96,10 +96,10 @@ async def test_question_mark_and_f1_open_the_key_list_on_every_screen(tmp_path: 
                     assert f"**`{row.key_text}`** {row.description}" in text, (name, row, [ln for ln in text.splitlines() if "`q`" in ln])
                     assert row.tooltip in text, (name, row)
                 await pilot.press("escape")
-                await until(pilot, lambda: app.screen is screen, f"back on {name} after Esc")  # noqa: B023
+                await until(pilot, lambda: app.screen is screen, f"back on {name} after Esc")
             if make is not None:
                 if name == "confirm":
                     screen.dismiss(False)
                 else:
                     app.pop_screen()
-                await until(pilot, lambda: app.screen is not screen, f"leaving {name}")  # noqa: B023
+                await until(pilot, lambda: app.screen is not screen, f"leaving {name}")

@@ -16,13 +16,13 @@ from tests.support.screens import SLUG, reviewable_project
 from tests.support.wait import until
 
 
-def _events(ws, sid, kind):  # noqa: ANN001, ANN202
+def _events(ws, sid, kind):
     with ws.open(SLUG) as h, h.db.session() as s:
         return list(s.exec(select(Event).where(Event.session_id == sid, Event.kind == kind)
                            .order_by(Event.wall_time, Event.created_at)))
 
 
-def _status(ws, sid):  # noqa: ANN001, ANN202
+def _status(ws, sid):
     with ws.open(SLUG) as h, h.db.session() as s:
         return s.get(Session, sid).status
 

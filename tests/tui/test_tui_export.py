@@ -14,7 +14,7 @@ from tests.support.builders import REGISTRY_NAMES, all_text, build_project
 from tests.support.wait import settle as _settle
 
 
-async def _export_screen(app, pilot, slug, session_id=None) -> ExportScreen:  # noqa: ANN001
+async def _export_screen(app, pilot, slug, session_id=None) -> ExportScreen:
     await _settle(app, pilot)
     app.push_screen(ExportScreen(slug, session_id=session_id))
     await _settle(app, pilot)

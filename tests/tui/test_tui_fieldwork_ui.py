@@ -18,7 +18,7 @@ from tests.support.screens import SLUG, interview_project, planned_session
 from tests.support.wait import settle, until
 
 
-def _events(ws, sid, kind):  # noqa: ANN001, ANN202
+def _events(ws, sid, kind):
     with ws.open(SLUG) as h, h.db.session() as s:
         return list(s.exec(select(Event).where(Event.session_id == sid, Event.kind == kind)))
 
@@ -76,7 +76,7 @@ def test_header_of_a_session_planned_without_setup_is_derived_in_the_export(tmp_
     assert "**Role:** nurse" in text and "**Informant (code):** I01" in text
 
 
-async def _seat(app, pilot, sid, **kw) -> InterviewScreen:  # noqa: ANN001
+async def _seat(app, pilot, sid, **kw) -> InterviewScreen:
     await settle(app, pilot)
     screen = InterviewScreen(SLUG, sid, record=False, **kw)
     app.push_screen(screen)
@@ -113,7 +113,7 @@ async def test_a_digit_after_a_tag_never_ticks_a_probe(tmp_path: Path):
     assert [e.question_id for e in _events(ws, sid, EventKind.probe)] == [q1.probes[1].id]
 
 
-def _footer(app):  # noqa: ANN001, ANN202
+def _footer(app):
     from textual.widgets import Footer
 
     from fieldkit.tui import compat
@@ -122,7 +122,7 @@ def _footer(app):  # noqa: ANN001, ANN202
 
 
 @pytest.mark.parametrize(("lang", "yes"), [("nb", "j"), ("en", "y")])
-async def test_confirmation_answers_yes_in_the_users_language(tmp_path: Path, monkeypatch, lang, yes):  # noqa: ANN001
+async def test_confirmation_answers_yes_in_the_users_language(tmp_path: Path, monkeypatch, lang, yes):
     """The stop question in Norwegian takes j (ja); the session is then stored as ended."""
     from fieldkit.i18n import set_language
 
@@ -162,10 +162,10 @@ async def test_first_impressions_are_hidden_from_the_other_terminal_until_both_h
     lead_app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
     obs_app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
 
-    def other(app) -> TextArea:  # noqa: ANN001
+    def other(app) -> TextArea:
         return app.screen.query_one("#impressions-1", TextArea)
 
-    def own(app) -> TextArea:  # noqa: ANN001
+    def own(app) -> TextArea:
         return app.screen.query_one("#impressions-0", TextArea)
 
     async with lead_app.run_test(size=(100, 40)) as lp, obs_app.run_test(size=(100, 40)) as op:
@@ -211,7 +211,7 @@ async def test_first_impressions_are_hidden_from_the_other_terminal_until_both_h
     assert texts[("joint", None)] == "Ask about the budget"
 
 
-def _review_project(root: Path):  # noqa: ANN202
+def _review_project(root: Path):
     """The reviewable project with two more segments, both of voice S2."""
     from fieldkit.store.models import TranscriptSegment
     from tests.support.screens import reviewable_project
@@ -226,7 +226,7 @@ def _review_project(root: Path):  # noqa: ANN202
     return ws, sid, lead
 
 
-def _segments(ws, sid):  # noqa: ANN001, ANN202
+def _segments(ws, sid):
     from fieldkit.store.models import TranscriptSegment
 
     with ws.open(SLUG) as h, h.db.session() as s:
@@ -234,7 +234,7 @@ def _segments(ws, sid):  # noqa: ANN001, ANN202
             select(TranscriptSegment).where(TranscriptSegment.session_id == sid).order_by(TranscriptSegment.start_ms))]
 
 
-async def _review(app, pilot, sid):  # noqa: ANN001, ANN202
+async def _review(app, pilot, sid):
     from fieldkit.tui.screens.review import ReviewScreen
 
     await settle(app, pilot)
@@ -253,7 +253,7 @@ async def test_replace_all_shows_a_preview_and_can_be_undone(tmp_path: Path):
         await pilot.press("R")
         await until(pilot, lambda: type(app.screen).__name__ == "ReplaceScreen", "the replace dialog")
         await pilot.press(*"nav office", "enter", *"NN", "enter")
-        preview = lambda: str(app.screen.query_one("#replace-preview").render())  # noqa: E731
+        preview = lambda: str(app.screen.query_one("#replace-preview").render())
         await until(pilot, lambda: "3 matches · 2 segments" in preview(), "the preview's counts")
         assert "I work at the NAV office." in preview() and "I work at the NN." in preview()
         assert _segments(ws, sid) == before          # a preview changes nothing

@@ -17,7 +17,7 @@ from tests.support.wait import settle, until
 DATA = Path(__file__).resolve().parents[1] / "data" / "guide_listens"
 
 
-def _session(project) -> tuple:  # noqa: ANN001
+def _session(project) -> tuple:
     from fieldkit.instruments.guides.store import import_guide
 
     d = json.loads((DATA / "held04.json").read_text(encoding="utf-8"))
@@ -36,7 +36,7 @@ def _session(project) -> tuple:  # noqa: ANN001
         return sess.id, al.id, oo.id
 
 
-def _events(project, sid, *kinds) -> list[Event]:  # noqa: ANN001
+def _events(project, sid, *kinds) -> list[Event]:
     with project.db.session() as s:
         return list(s.exec(select(Event).where(Event.session_id == sid, Event.kind.in_(kinds))
                            .order_by(Event.wall_time, Event.created_at)))
@@ -109,7 +109,7 @@ async def test_live_turns_show_a_suggestion_in_both_guide_panes_and_c_confirms(t
         await settle(lead_app, lp)
         await settle(obs_app, op)
         lead_iv, obs_iv = lead_app.screen, obs_app.screen
-        panel = lambda iv: str(iv.query_one("#guide-panel").render())  # noqa: E731
+        panel = lambda iv: str(iv.query_one("#guide-panel").render())
         assert "asked?" not in panel(lead_iv)
         # the first segments arrive: small talk, then the question about the role (q1)
         with ws.open(SLUG) as h, h.db.transaction() as s:

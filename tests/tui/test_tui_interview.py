@@ -175,12 +175,12 @@ async def test_observer_terminal_sees_the_lead_and_the_lead_sees_the_observer(tm
         await _settle(obs_app, op)
         lead_iv, obs_iv = lead_app.screen, obs_app.screen
         assert obs_iv.author_id == observer and lead_iv.author_id == lead
-        footer = lambda app: [k.description for k in app.screen.query("FooterKey")]  # noqa: E731
+        footer = lambda app: [k.description for k in app.screen.query("FooterKey")]
         assert "Pause" not in footer(obs_app) and "Follow lead" in footer(obs_app)  # nothing refused
         assert "Follow lead" not in footer(lead_app)
         await lp.press("k")
         await op.press("f", "n", *"from the observer", "enter")
-        log = lambda iv: str(iv.query_one("#event-log").render())  # noqa: E731
+        log = lambda iv: str(iv.query_one("#event-log").render())
         # each terminal shows the other's events (how soon: tests/bench/observer_bench.py)
         await _until(op, lambda: "Key quote" in log(obs_iv), timeout=30)
         await _until(lp, lambda: "from the observer" in log(lead_iv) and "Follow up" in log(lead_iv),
@@ -188,7 +188,7 @@ async def test_observer_terminal_sees_the_lead_and_the_lead_sees_the_observer(tm
         # the observer's guide follows the lead: the lead covers question 1 and moves on
         items = list(lead_iv.guide.iter_questions())
         q1, q2 = items[0][1], items[1][1]
-        panel = lambda iv: str(iv.query_one("#guide-panel").render())  # noqa: E731
+        panel = lambda iv: str(iv.query_one("#guide-panel").render())
         assert q1.text[:30] in panel(obs_iv)
         await lp.press("c")
         await _until(op, lambda: q2.text[:30] in panel(obs_iv), timeout=30)
@@ -317,7 +317,7 @@ def test_interview_screen_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     ws = _project(tmp_path / "data")
     sid = _recorded_session(ws)
 
-    async def open_interview(pilot) -> None:  # noqa: ANN001
+    async def open_interview(pilot) -> None:
         await _settle(pilot.app, pilot)
         pilot.app.push_screen(InterviewScreen(SLUG, sid, observer=True))
         await _settle(pilot.app, pilot)
@@ -331,7 +331,7 @@ def test_setup_screen_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     ws = _project(tmp_path / "data")
     sid, _lead, _obs = _planned(ws, informants=("I01", "I02"))
 
-    async def open_setup(pilot) -> None:  # noqa: ANN001
+    async def open_setup(pilot) -> None:
         from fieldkit.tui.screens.setup import SetupScreen
 
         await _settle(pilot.app, pilot)
@@ -356,7 +356,7 @@ def test_debrief_screen_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with ws.open(SLUG) as h:
         save_debrief(h, sid, "impressions", "Nervous at first, then very open.", observer)
 
-    async def open_debrief(pilot) -> None:  # noqa: ANN001
+    async def open_debrief(pilot) -> None:
         await _settle(pilot.app, pilot)
         pilot.app.push_screen(DebriefScreen(SLUG, sid, author_id=lead))
         await _settle(pilot.app, pilot)
@@ -444,7 +444,7 @@ async def test_every_tag_key_shows_at_80x24_and_the_observer_sees_the_leads_live
         assert len(iv.tags) >= 8
         for tag in iv.tags.values():
             assert f" {tag.key} " in legend, (tag.key, legend)
-        tail = lambda: str(iv.query_one("#tail").render())  # noqa: E731
+        tail = lambda: str(iv.query_one("#tail").render())
         assert "Live transcript (the lead's): waiting" in tail()
         with ws.open(SLUG) as h, h.db.transaction() as s:
             s.add(TranscriptSegment(session_id=sid, start_ms=4000, end_ms=7000, verbatim="we meet every Monday"))
@@ -502,7 +502,7 @@ async def test_interview_screen_on_a_full_disk_stops_cleanly_and_says_so(small_d
         iv = app.screen
         await _until(pilot, lambda: iv.recorder is not None and iv.recorder.state == "recording", timeout=30)
         await pilot.press("k")
-        bar = lambda: str(iv.query_one("#rec-bar").render())  # noqa: E731
+        bar = lambda: str(iv.query_one("#rec-bar").render())
         await _until(pilot, lambda: "STOPPED" in bar(), timeout=120)
         assert iv.recorder.state == "stopped" and "disk is almost full" in bar().lower(), bar()
         assert any("stopped at" in str(n.message) for n in app._notifications)

@@ -14,7 +14,7 @@ from tests.support.screens import SLUG, every_screen, reviewable_project
 from tests.support.wait import until
 
 
-def footer_keys(app, width: int) -> list[tuple[str, str]]:  # noqa: ANN001
+def footer_keys(app, width: int) -> list[tuple[str, str]]:
     """(key, description) of each footer key drawn wholly inside the terminal's width."""
     from fieldkit.tui import compat
 
@@ -22,7 +22,7 @@ def footer_keys(app, width: int) -> list[tuple[str, str]]:  # noqa: ANN001
             if region.width and region.right <= width]
 
 
-async def _settled(app, pilot) -> None:  # noqa: ANN001
+async def _settled(app, pilot) -> None:
     from textual.worker import WorkerState
 
     await until(pilot, lambda: all(w.state not in (WorkerState.PENDING, WorkerState.RUNNING)
@@ -32,7 +32,7 @@ async def _settled(app, pilot) -> None:  # noqa: ANN001
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "nb"])
-async def test_every_footer_keeps_help_and_quit_at_80_columns(tmp_path: Path, monkeypatch, lang):  # noqa: ANN001
+async def test_every_footer_keeps_help_and_quit_at_80_columns(tmp_path: Path, monkeypatch, lang):
     from fieldkit.i18n import _, set_language
 
     monkeypatch.setenv("FIELDKIT_LANG", lang)
@@ -47,10 +47,10 @@ async def test_every_footer_keeps_help_and_quit_at_80_columns(tmp_path: Path, mo
                 if make is not None:
                     screen = make()
                     app.push_screen(screen)
-                    await until(pilot, lambda: app.screen is screen, f"the {name} screen")  # noqa: B023
+                    await until(pilot, lambda: app.screen is screen, f"the {name} screen")
                     await _settled(app, pilot)
                     if name in ("interview", "observer"):
-                        await until(pilot, lambda: bool(screen.tags), "the tag keys")  # noqa: B023
+                        await until(pilot, lambda: bool(screen.tags), "the tag keys")
                 await until(pilot, lambda: bool(footer_keys(app, 80)), f"the footer of {name}")
                 await pilot.pause()
                 keys = footer_keys(app, 80)
@@ -59,7 +59,7 @@ async def test_every_footer_keeps_help_and_quit_at_80_columns(tmp_path: Path, mo
                     missing[name] = keys
                 if make is not None:
                     app.pop_screen()
-                    await until(pilot, lambda: app.screen is not screen, f"leaving {name}")  # noqa: B023
+                    await until(pilot, lambda: app.screen is not screen, f"leaving {name}")
         assert not missing, missing
     finally:
         set_language(None)

@@ -34,7 +34,7 @@ def _demo_data() -> str:
     return "\n".join(f.read_text(encoding="utf-8") for f in files) + "\nDemo University Ada Lund Ola Berg"
 
 
-def _drawn(app) -> str:  # noqa: ANN001
+def _drawn(app) -> str:
     """The text on the screen, as the terminal shows it (from Textual's own screenshot)."""
     svg = app.export_screenshot()
     text = "\n".join(re.findall(r">([^<]*)</text>", svg))

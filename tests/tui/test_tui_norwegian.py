@@ -43,7 +43,7 @@ def test_main_screens_in_norwegian(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     recorded = _recorded_session(ws)
     planned, _lead, _obs = _planned(ws, informants=("I01", "I02"))
 
-    async def open_screen(pilot) -> None:  # noqa: ANN001
+    async def open_screen(pilot) -> None:
         from fieldkit.tui.screens.export import ExportScreen
         from fieldkit.tui.screens.interview import InterviewScreen
         from fieldkit.tui.screens.review import ReviewScreen

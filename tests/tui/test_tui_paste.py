@@ -28,7 +28,7 @@ PASTED = "Observert kl. 10:12:\x0bL03 ser bort\u2028og nøler.\r\nSa: \u00abdet 
 STORED = "Observert kl. 10:12:\nL03 ser bort\nog nøler.\nSa: \u00abdet vet jeg ikke\u00bb Kafé."
 
 
-def paste(app, text: str) -> None:  # noqa: ANN001
+def paste(app, text: str) -> None:
     """A bracketed paste as it arrives from the terminal: to the app, which hands it to
     the focused widget."""
     app.post_message(events.Paste(text))
@@ -62,7 +62,7 @@ async def test_a_pasted_passage_in_the_note_keeps_every_line_for_the_lead_and_th
     assert notes == {lead: "lead: " + STORED, observer: "observer: " + STORED}
 
 
-async def test_a_pasted_correction_in_the_transcript_edit_keeps_every_line(transcript, workspace):  # noqa: F811
+async def test_a_pasted_correction_in_the_transcript_edit_keeps_every_line(transcript, workspace):
     project, sid, _lead, _ = transcript
     slug = project.project().slug
     app = FieldkitApp(data_dir=workspace.root, project=slug)

@@ -149,7 +149,7 @@ def test_project_screen_snapshots(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     time.tzset()   # times are shown in local time
     _snapshot_project(tmp_path / "data")
 
-    async def open_screen(pilot) -> None:  # noqa: ANN001
+    async def open_screen(pilot) -> None:
         from fieldkit.tui.screens.debrief import DebriefScreen
 
         app = pilot.app
@@ -191,7 +191,7 @@ def test_project_screen_snapshots(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 # ---------------------------------------------------------------------------- joint debrief, two writers
 
 
-def _debrief_session(root: Path):  # noqa: ANN202
+def _debrief_session(root: Path):
     from fieldkit.people.researchers import add_researcher
 
     ws = Workspace(root).ensure()
@@ -299,7 +299,7 @@ def _team_project(root: Path, researchers: bool = True) -> Workspace:
     return ws
 
 
-async def _setup(app, pilot):  # noqa: ANN001, ANN202
+async def _setup(app, pilot):
     await _settle(app, pilot)
     await pilot.press("n")
     await _settle(app, pilot)
@@ -400,7 +400,7 @@ async def test_setup_adds_researchers_on_the_spot_and_nothing_is_clipped(tmp_pat
 
     from fieldkit.people.researchers import list_researchers
 
-    ws = _team_project(tmp_path / "data", researchers=False)
+    _team_project(tmp_path / "data", researchers=False)
     app = FieldkitApp(data_dir=tmp_path / "data", project="Studie 001")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _setup(app, pilot)

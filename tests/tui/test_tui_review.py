@@ -16,13 +16,13 @@ from tests.support.wait import settle as _settle
 from tests.support.wait import until
 
 
-def _segs(project, sid):  # noqa: ANN001, ANN202
+def _segs(project, sid):
     with project.db.session() as s:
         return list(s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == sid)
                            .order_by(TranscriptSegment.start_ms)))
 
 
-async def _open(app, pilot, slug, sid) -> ReviewScreen:  # noqa: ANN001
+async def _open(app, pilot, slug, sid) -> ReviewScreen:
     await _settle(app, pilot)
     app.push_screen(ReviewScreen(slug, sid))
     await _settle(app, pilot)
@@ -35,7 +35,7 @@ def _cursor_text(screen: ReviewScreen) -> str:
     return obj.text if kind == "segment" else obj.label
 
 
-async def test_review_edit_speakers_find_replace_quote_and_reviewed(transcript, workspace):  # noqa: F811
+async def test_review_edit_speakers_find_replace_quote_and_reviewed(transcript, workspace):
     project, sid, lead, _ = transcript
     slug = project.project().slug
     app = FieldkitApp(data_dir=workspace.root, project=slug)
@@ -94,7 +94,7 @@ async def test_review_edit_speakers_find_replace_quote_and_reviewed(transcript, 
         assert s.get(Session, sid).status == SessionStatus.reviewed
 
 
-async def test_review_from_home_and_escape_cancels_an_edit(transcript, workspace):  # noqa: F811
+async def test_review_from_home_and_escape_cancels_an_edit(transcript, workspace):
     project, sid, *_ = transcript
     slug = project.project().slug
     app = FieldkitApp(data_dir=workspace.root, project=slug)
@@ -112,7 +112,7 @@ async def test_review_from_home_and_escape_cancels_an_edit(transcript, workspace
         assert type(app.screen).__name__ == "HomeScreen"
 
 
-async def test_review_names_a_voice_once_and_jumps_between_uncertain_words(transcript, workspace):  # noqa: F811
+async def test_review_names_a_voice_once_and_jumps_between_uncertain_words(transcript, workspace):
     from fieldkit.sessions.review import UNCERTAIN_BELOW, UNCERTAIN_LEAD_MS
     from tests.support.builders import words as _words
 
@@ -159,7 +159,7 @@ async def test_review_names_a_voice_once_and_jumps_between_uncertain_words(trans
         await until(pilot, lambda: screen.word_at is None and screen.play_span() is not None, "screen.word_at is None and screen.play_span() is not None")
 
 
-def test_review_screen_snapshot(transcript, workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,  # noqa: F811
+def test_review_screen_snapshot(transcript, workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                 snap_compare):
     project, sid, *_ = transcript
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -169,7 +169,7 @@ def test_review_screen_snapshot(transcript, workspace, monkeypatch: pytest.Monke
 
     edit_segment(project, seg.id, "I work at the NAV office, mostly with young people.")
 
-    async def open_review(pilot) -> None:  # noqa: ANN001
+    async def open_review(pilot) -> None:
         await _open(pilot.app, pilot, slug, sid)
 
     assert snap_compare(FieldkitApp(data_dir=workspace.root, project=slug), terminal_size=(100, 24),

@@ -4,7 +4,6 @@ and the screen stays open."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from textual import work

@@ -65,7 +65,7 @@ def test_unclosed_stretch_lasts_to_the_end():
     assert codes[0].both == 2 and codes[0].kappa == pytest.approx(1.0) and diffs == []
 
 
-def add_researcher(h, name: str, initials: str):  # noqa: ANN001, ANN201
+def add_researcher(h, name: str, initials: str):
     from fieldkit.store.models import Researcher
 
     with h.db.transaction() as s:

@@ -21,7 +21,7 @@ def outline(title: str, questions: list[str]) -> dict:
             "retired": []}
 
 
-def two_guides(handle) -> dict[str, uuid.UUID]:  # noqa: ANN001
+def two_guides(handle) -> dict[str, uuid.UUID]:
     from fieldkit.store.models import Event, EventKind, Guide, GuideVersion, Session, SessionKind
 
     pid = handle.project_id
@@ -54,7 +54,7 @@ def two_guides(handle) -> dict[str, uuid.UUID]:  # noqa: ANN001
     return ids
 
 
-def test_matrix_rows_are_keyed_by_guide(workspace) -> None:  # noqa: ANN001
+def test_matrix_rows_are_keyed_by_guide(workspace) -> None:
     from fieldkit.instruments.guides.coverage import project_matrix
 
     handle = workspace.create("Nettverksstudien", language="no")
@@ -75,7 +75,7 @@ def test_matrix_rows_are_keyed_by_guide(workspace) -> None:  # noqa: ANN001
     assert dict(only_obs.gaps()) == {"Hvem tar ordet først?": 1, "Blir det fattet vedtak?": 2}
 
 
-def test_cli_coverage_one_table_per_guide(workspace) -> None:  # noqa: ANN001
+def test_cli_coverage_one_table_per_guide(workspace) -> None:
     handle = workspace.create("Nettverksstudien", language="no")
     two_guides(handle)
     env = {**os.environ, "FIELDKIT_HOME": str(handle.folder.parent.parent), "COLUMNS": "220"}
@@ -95,7 +95,7 @@ def test_cli_coverage_one_table_per_guide(workspace) -> None:  # noqa: ANN001
     assert "✔" in who_line
 
 
-def test_coverage_sheet_keyed_by_guide(workspace, tmp_path: Path) -> None:  # noqa: ANN001
+def test_coverage_sheet_keyed_by_guide(workspace, tmp_path: Path) -> None:
     import openpyxl
 
     from fieldkit.export import run_export

@@ -52,7 +52,7 @@ def _project(root: Path) -> Workspace:
 
             inf = {i.code: i.id for i in s.exec(select(Informant))}
 
-            def session(title, kind, when, lead, observer, guide, codes, place=""):  # noqa: ANN001, ANN202
+            def session(title, kind, when, lead, observer, guide, codes, place=""):
                 sess = Session(project_id=h.project_id, title=title, kind=kind, starts_at=when,
                                lead_id=lead, observer_id=observer, place=place,
                                guide_version_id=version.id if guide else None)

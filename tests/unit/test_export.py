@@ -18,9 +18,9 @@ import pytest
 from tests.support.builders import (  # noqa: F401 - GUIDE, generate_sessions: for the reader
     GUIDE, REGISTRY_NAMES, Built, add_audio, all_text, build_project, export, generate_sessions,
 )
-from tests.support.shared_files import EAF_SCHEMA  # noqa: E402
-from tests.support.shared_files import REFI_SCHEMA as SCHEMA  # noqa: E402
-from tests.support.shared_files import missing  # noqa: E402
+from tests.support.shared_files import EAF_SCHEMA
+from tests.support.shared_files import REFI_SCHEMA as SCHEMA
+from tests.support.shared_files import missing
 
 # --------------------------------------------------------------------------- the project
 
@@ -29,7 +29,7 @@ from tests.support.shared_files import missing  # noqa: E402
 
 
 @pytest.fixture
-def built(workspace) -> Built:  # noqa: ANN001
+def built(workspace) -> Built:
     handle = workspace.create("Samarbeidsstudien", language="no")
     b = build_project(handle)
     yield b
@@ -136,7 +136,7 @@ def test_docx_a4_language_pages_dates_and_theme_where_it_began(built: Built, tmp
     assert src.index("== Samarbeid på tvers ==") < src.index("[00:00:33]")
 
 
-def test_docx_language_follows_the_project(workspace, tmp_path: Path) -> None:  # noqa: ANN001
+def test_docx_language_follows_the_project(workspace, tmp_path: Path) -> None:
     import docx
     from docx.oxml.ns import qn
 
@@ -286,7 +286,7 @@ def test_json_has_everything(built: Built, tmp_path: Path) -> None:
     assert_no_names(out)
 
 
-def _segment_text(seg) -> str:  # noqa: ANN001
+def _segment_text(seg) -> str:
     return seg[2]
 
 
@@ -474,7 +474,7 @@ def test_never_overwrites_without_force(built: Built, tmp_path: Path) -> None:
 def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
     from fieldkit.store.atomic import atomic_write
 
-    def boom(f) -> None:  # noqa: ANN001
+    def boom(f) -> None:
         f.write(b"half")
         raise RuntimeError("disk full")
 
@@ -498,7 +498,7 @@ def test_redact_organisations(built: Built, tmp_path: Path) -> None:
     assert "NAV office" not in text and "DPS" not in text and "[nurse]" in text
 
 
-def test_cli_export(built: Built, tmp_path: Path, workspace) -> None:  # noqa: ANN001
+def test_cli_export(built: Built, tmp_path: Path, workspace) -> None:
     from click.testing import CliRunner
 
     from fieldkit.cli import cli
@@ -524,7 +524,7 @@ def test_cli_export(built: Built, tmp_path: Path, workspace) -> None:  # noqa: A
     assert neither.exit_code != 0
 
 
-def test_cli_csv_separator_and_audio(built: Built, tmp_path: Path, workspace) -> None:  # noqa: ANN001
+def test_cli_csv_separator_and_audio(built: Built, tmp_path: Path, workspace) -> None:
     from click.testing import CliRunner
 
     from fieldkit.cli import cli
@@ -543,7 +543,7 @@ def test_cli_csv_separator_and_audio(built: Built, tmp_path: Path, workspace) ->
     assert r.exit_code == 0 and not list((tmp_path / "na").glob("*.wav"))
 
 
-def test_cli_main_refuses_overwrite_with_message(built: Built, tmp_path: Path, workspace, capsys) -> None:  # noqa: ANN001
+def test_cli_main_refuses_overwrite_with_message(built: Built, tmp_path: Path, workspace, capsys) -> None:
     from fieldkit.cli import main
 
     out = tmp_path / "m"
@@ -595,7 +595,7 @@ def test_docx_marks_events_inline_without_comment_support(built: Built, tmp_path
     assert not list(doc.comments)
 
 
-def test_sessions_sharing_an_id_start_get_distinct_file_names(workspace, tmp_path: Path) -> None:  # noqa: ANN001
+def test_sessions_sharing_an_id_start_get_distinct_file_names(workspace, tmp_path: Path) -> None:
     """A reference is the id's first 6 characters; two sessions sharing them (1 in 130 for
     500 sessions) get longer ones instead of refusing to export."""
     from fieldkit.export import run_export

@@ -24,7 +24,7 @@ def outline() -> dict:
                              "examples": [], "only_for": [], "probes": []}]}]}
 
 
-def make_project(workspace) -> tuple:  # noqa: ANN001
+def make_project(workspace) -> tuple:
     from fieldkit.store.models import (
         Event, EventKind, Guide, GuideVersion, Informant, Researcher, Session, SessionKind, SessionParticipant,
         TranscriptSegment,
@@ -65,7 +65,7 @@ def make_project(workspace) -> tuple:  # noqa: ANN001
     return handle, sess.id
 
 
-def run(handle, fmt, tmp_path: Path, mode: str) -> Path:  # noqa: ANN001
+def run(handle, fmt, tmp_path: Path, mode: str) -> Path:
     from fieldkit.export import run_export
     from fieldkit.export.collect import ExportOptions
 
@@ -74,7 +74,7 @@ def run(handle, fmt, tmp_path: Path, mode: str) -> Path:  # noqa: ANN001
     return out
 
 
-def test_ordinary_words_and_the_project_name_stay(workspace, tmp_path: Path) -> None:  # noqa: ANN001
+def test_ordinary_words_and_the_project_name_stay(workspace, tmp_path: Path) -> None:
     handle, _sid = make_project(workspace)
     out = run(handle, ["json", "md"], tmp_path, "code")
     data = json.loads(next(out.glob("*.json")).read_text(encoding="utf-8"))
@@ -92,7 +92,7 @@ def test_ordinary_words_and_the_project_name_stay(workspace, tmp_path: Path) -> 
     handle.close()
 
 
-def test_role_mode_label_and_text_agree(workspace, tmp_path: Path) -> None:  # noqa: ANN001
+def test_role_mode_label_and_text_agree(workspace, tmp_path: Path) -> None:
     handle, _sid = make_project(workspace)
     out = run(handle, "json", tmp_path, "role")
     s = json.loads(next(out.glob("*.json")).read_text(encoding="utf-8"))["sessions"][0]
@@ -106,7 +106,7 @@ def test_role_mode_label_and_text_agree(workspace, tmp_path: Path) -> None:  # n
 
 
 @pytest.mark.parametrize("fmt", ["json", "md", "csv"])
-def test_nn_never_doubles_and_no_codes_remain(workspace, tmp_path: Path, fmt: str) -> None:  # noqa: ANN001
+def test_nn_never_doubles_and_no_codes_remain(workspace, tmp_path: Path, fmt: str) -> None:
     import re
 
     handle, _sid = make_project(workspace)

@@ -75,7 +75,7 @@ def _audio(folder: Path) -> tuple[Path, list[tuple[int, int]]]:
     return out, turns
 
 
-def _sections(lines: list[str], is_heading) -> list[tuple[str, list[str]]]:  # noqa: ANN001
+def _sections(lines: list[str], is_heading) -> list[tuple[str, list[str]]]:
     out: list[tuple[str, list[str]]] = [("", [])]
     for line in lines:
         h = is_heading(line)

@@ -68,7 +68,7 @@ def _segs(project, sid) -> list[TranscriptSegment]:
                            .order_by(TranscriptSegment.start_ms)))
 
 
-def _wait(cond, timeout: float = 240, what: str = "") -> None:  # noqa: ANN001
+def _wait(cond, timeout: float = 240, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if cond():
@@ -114,7 +114,7 @@ def test_edit_made_while_the_final_pass_runs_wins(english, tmp_path):
     live = _rough_live(english, sess.id)
     edited = threading.Event()
 
-    def edit_midway(title, progress) -> None:  # noqa: ANN001
+    def edit_midway(title, progress) -> None:
         if not edited.is_set():
             with english.db.transaction() as s:
                 s.get(TranscriptSegment, live[1].id).edited = "Corrected while the pass ran."
@@ -193,7 +193,7 @@ def test_range_resumes_after_a_stop(english, tmp_path):
     sess, _ = _recorded(english, tmp_path)
     cancel = threading.Event()
 
-    def stop_after_first(p) -> None:  # noqa: ANN001
+    def stop_after_first(p) -> None:
         cancel.set()
 
     run = transcribe_session(english, sess.id, span=(19_000, 46_000), on_progress=stop_after_first,

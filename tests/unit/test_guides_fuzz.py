@@ -20,7 +20,7 @@ mutations = st.lists(
 )
 
 
-def _mutate(ops) -> str:  # noqa: ANN001
+def _mutate(ops) -> str:
     lines = list(LINES)
     for pos, op, piece in ops:
         pos = min(pos, len(lines))
@@ -58,7 +58,7 @@ def test_fuzz_parser(capsys):
 
     @settings(max_examples=1500, deadline=None)
     @given(mutations)
-    def mutated(ops) -> None:  # noqa: ANN001
+    def mutated(ops) -> None:
         counts["mutated"] += 1
         _check(_mutate(ops))
 

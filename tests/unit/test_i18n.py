@@ -67,7 +67,7 @@ def _merged_catalogue() -> dict:
     return merged
 
 
-def _translated(value) -> bool:  # noqa: ANN001
+def _translated(value) -> bool:
     if isinstance(value, (tuple, list)):
         return all(s.strip() for s in value)
     return bool(value and value.strip())

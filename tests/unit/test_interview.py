@@ -16,7 +16,7 @@ from fieldkit.people.informants import add_informant
 from fieldkit.errors import FieldkitError
 from fieldkit.instruments.guides.coverage import set_coverage
 from fieldkit.instruments.guides.store import import_guide
-from fieldkit.sessions.consent import ConsentTicks, missing_consents, store_consent_ticks
+from fieldkit.sessions.consent import ConsentTicks, store_consent_ticks
 from fieldkit.sessions.debrief import load_debrief, save_debrief, untouched_themes
 from fieldkit.sessions.live import load_live, tag_keys, toggle_tag
 from fieldkit.people.researchers import add_researcher
@@ -164,7 +164,7 @@ def test_event_writer_keeps_order_reports_errors_and_waits_out_a_lock(planned):
     done = []
     ready = threading.Event()
 
-    def stored(s) -> None:  # noqa: ANN001
+    def stored(s) -> None:
         done.append(s)
         if len(done) == 4:
             ready.set()
@@ -209,7 +209,7 @@ def test_debrief_parts_per_researcher_and_joint(planned):
 # ---------------------------------------------------------------------------- the runtime
 
 
-def _wait(check, timeout: float = 30.0, what: str = "a condition") -> None:  # noqa: ANN001
+def _wait(check, timeout: float = 30.0, what: str = "a condition") -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"

@@ -66,7 +66,7 @@ def sent_counts(qdpx: Path) -> dict[str, int]:
     }
 
 
-def test_qdpx_follows_qualcoders_rules(workspace, tmp_path: Path) -> None:  # noqa: ANN001
+def test_qdpx_follows_qualcoders_rules(workspace, tmp_path: Path) -> None:
     """QualCoder's rules, checked with lxml: every timed note's text in the Description of
     a selection without coding, every debrief a standalone Note with its text in a file,
     unique note names, a researcher as the first User, cases coded by their own code."""
@@ -119,7 +119,7 @@ def test_qdpx_follows_qualcoders_rules(workspace, tmp_path: Path) -> None:  # no
 
 @pytest.mark.slow
 @NEEDS_QUALCODER
-def test_qualcoder_imports_everything(workspace, tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_qualcoder_imports_everything(workspace, tmp_path: Path, monkeypatch, capsys) -> None:
     src = qualcoder_src()
     handle = workspace.create("Samarbeidsstudien", language="no")
     b = build_project(handle)
@@ -148,7 +148,7 @@ def test_qualcoder_imports_everything(workspace, tmp_path: Path, monkeypatch, ca
 
 @pytest.mark.slow
 @NEEDS_QUALCODER
-def test_qualcoder_imports_the_demo(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_qualcoder_imports_the_demo(tmp_path: Path, monkeypatch, capsys) -> None:
     """The demo project (two researchers, debriefs, notes, tags, a focus group) whole."""
     from fieldkit.tools.demo import create_demo
     from fieldkit.export import run_export
@@ -177,7 +177,7 @@ def test_qualcoder_imports_the_demo(tmp_path: Path, monkeypatch, capsys) -> None
 
 @pytest.mark.slow
 @NEEDS_QUALCODER
-def test_qualcoder_imports_the_audio_with_its_transcript(workspace, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_qualcoder_imports_the_audio_with_its_transcript(workspace, tmp_path: Path, monkeypatch) -> None:
     """Pseudonymisation off: the WAV inside the .qdpx arrives as QualCoder's audio file,
     with the transcript as its text."""
     from tests.support.builders import add_audio

@@ -20,7 +20,7 @@ from fieldkit.sessions.review import (
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _segs(project, sid):  # noqa: ANN001, ANN202
+def _segs(project, sid):
     with project.db.session() as s:
         return list(s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == sid)
                            .order_by(TranscriptSegment.start_ms)))

@@ -33,30 +33,30 @@ def _cli(project, *args: str) -> subprocess.CompletedProcess:
     return run_cli(None, *args, ok=False, env=env)
 
 
-def _segs(project, sid):  # noqa: ANN001, ANN202
+def _segs(project, sid):
     with project.db.session() as s:
         return list(s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == sid)
                            .order_by(TranscriptSegment.start_ms)))
 
 
-def _words(project, sid) -> list[tuple[int, int, str]]:  # noqa: ANN001
+def _words(project, sid) -> list[tuple[int, int, str]]:
     return [(int(w["s"]), int(w["e"]), g.speaker_label) for g in _segs(project, sid) for w in g.words]
 
 
-def _session(project, title: str = "Group", **plan) -> uuid.UUID:  # noqa: ANN001, ANN003
+def _session(project, title: str = "Group", **plan) -> uuid.UUID:
     from fieldkit.sessions.plan import SessionPlan, save_session
 
     return save_session(project, SessionPlan(title, **plan))
 
 
-def _import(project, sid, audio: np.ndarray, path: Path, channels: int = 1) -> None:  # noqa: ANN001
+def _import(project, sid, audio: np.ndarray, path: Path, channels: int = 1) -> None:
     from fieldkit.recording.importer import import_recording
 
     sf.write(str(path), audio, 16000, subtype="PCM_16")
     import_recording(project, sid, path)
 
 
-def _transcript_from_turns(project, sid, conv, words_per_s: float = 2.5) -> None:  # noqa: ANN001
+def _transcript_from_turns(project, sid, conv, words_per_s: float = 2.5) -> None:
     """Transcript rows with word timestamps at the conversation's real speech, as faster-whisper
     stores them; every second segment spans a change of speaker (as whisper's often do)."""
     rows, words = [], []

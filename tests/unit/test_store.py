@@ -299,7 +299,7 @@ except OSError:
 """
 
 
-def _old_style_header_read(path, size=16):  # noqa: ANN001, ANN202 - what fieldkit did before
+def _old_style_header_read(path, size=16):
     with open(path, "rb") as fh:
         return fh.read(size)
 

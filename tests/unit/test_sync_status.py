@@ -98,7 +98,7 @@ async def test_home_screen_team_panel(tmp_path):
         pass
     app = FieldkitApp(data_dir=b.root)
     async with app.run_test(size=(110, 40)) as pilot:
-        async def settle():  # noqa: ANN202
+        async def settle():
             await pilot.pause()
             await app.workers.wait_for_complete()
             await pilot.pause()
@@ -148,7 +148,7 @@ async def test_conflicts_screen_lists_and_settles(tmp_path):
 
     app = FieldkitApp(data_dir=b.root)
     async with app.run_test(size=(110, 40)) as pilot:
-        async def settle():  # noqa: ANN202
+        async def settle():
             await pilot.pause()
             await app.workers.wait_for_complete()
             await pilot.pause()

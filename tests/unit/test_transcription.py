@@ -173,7 +173,7 @@ def test_resume_after_kill(project, tmp_path):
     parts = [speak(text, tmp_path / f"p{i}.wav", "en") for i, text in enumerate(EN_SENTENCES)]
     long = tmp_path / "long.wav"
     sf.write(long, np.concatenate([sf.read(p, dtype="int16")[0] for p in parts]), 16000)
-    sess = _session_with(project, long, title="Long")
+    _session_with(project, long, title="Long")
     env = {**os.environ, "FIELDKIT_HOME": str(project.folder.parent.parent)}
     cmd = [sys.executable, "-m", "fieldkit", "transcribe", "Long", "-p", project.folder.name,
            "--model", "tiny.en", "--language", "en", "--threads", "1"]

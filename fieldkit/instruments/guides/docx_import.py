@@ -21,7 +21,7 @@ INSTR = re.compile(r"^(instruks(jon)?|instruction|merk|note)\s*:\s*", re.IGNOREC
 EXAMPLE = re.compile(r"^(eksempel|eksempler|example|examples)\s*:\s*", re.IGNORECASE)
 
 
-def _list_level(paragraph) -> int | None:  # noqa: ANN001
+def _list_level(paragraph) -> int | None:
     ppr = paragraph._p.pPr
     if ppr is not None and ppr.numPr is not None:
         ilvl = ppr.numPr.ilvl

@@ -94,7 +94,7 @@ def guide_of_version(db: "Database", version_id: uuid.UUID) -> GuideModel:
         return GuideModel.from_outline(version.outline)
 
 
-def _find(s, project_id: uuid.UUID, slug: str) -> Guide:  # noqa: ANN001
+def _find(s, project_id: uuid.UUID, slug: str) -> Guide:
     from fieldkit.errors import FieldkitError
     from fieldkit.i18n import _
 

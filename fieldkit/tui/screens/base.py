@@ -40,7 +40,7 @@ class ShowsWorkerErrors:
 class ProjectScreen(ShowsWorkerErrors, Screen[R], Generic[R]):
     """A screen over one project (and optionally one of its sessions)."""
 
-    def __init__(self, slug: str, session_id: uuid.UUID | str | None = None, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, slug: str, session_id: uuid.UUID | str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.slug = slug
         self.session_id = uuid.UUID(str(session_id)) if session_id else None

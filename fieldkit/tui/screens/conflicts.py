@@ -20,7 +20,7 @@ KINDS = {"transcriptsegment": N_("Transcript segment"), "event": N_("Note or tag
          "project": N_("Project"), "sessionparticipant": N_("Participant"), "recording": N_("Recording")}
 
 
-def _when(value) -> str:  # noqa: ANN001 - a datetime, or its ISO text from the sync log
+def _when(value) -> str:
     from datetime import datetime
 
     if isinstance(value, str):

@@ -26,7 +26,7 @@ class CoverageScreen(ProjectScreen[None]):
     ]
 
     class Loaded(Message):
-        def __init__(self, guides, matrix) -> None:  # noqa: ANN001
+        def __init__(self, guides, matrix) -> None:
             super().__init__()
             self.guides, self.matrix = guides, matrix
 

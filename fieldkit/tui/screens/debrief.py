@@ -51,12 +51,12 @@ class DebriefScreen(ProjectScreen[None]):
     class Stored(Message):
         """What is stored now, read in a worker: {(part, author): text}."""
 
-        def __init__(self, texts: dict) -> None:  # noqa: ANN001
+        def __init__(self, texts: dict) -> None:
             super().__init__()
             self.texts = texts
 
     def __init__(self, slug: str, session_id: uuid.UUID | str, *, author_id: uuid.UUID | None = None,
-                 transcriber=None, round: int = 1, reason: str = "") -> None:  # noqa: ANN001, A002
+                 transcriber=None, round: int = 1, reason: str = "") -> None:
         """``reason``: why this terminal came here by itself (the observer's, when the lead
         stopped), shown above the boxes."""
         super().__init__(slug, session_id)
@@ -150,7 +150,7 @@ class DebriefScreen(ProjectScreen[None]):
         return next((wid for wid, (part, rid) in self.boxes.items()
                      if part.startswith("impressions") and rid == self.author_id), None)
 
-    def _reveal(self, texts: dict) -> None:  # noqa: ANN001
+    def _reveal(self, texts: dict) -> None:
         """Both have saved: the other's impressions appear, and both boxes are read-only
         (this terminal's own box only once what it holds is saved)."""
         self.revealed = True

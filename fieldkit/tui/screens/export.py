@@ -129,7 +129,7 @@ class ExportScreen(ProjectScreen[None]):
         self.run_export(sessions, formats, options, folder, force)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def run_export(self, sessions: list[str], formats: list[str], options, folder: Path,  # noqa: ANN001
+    def run_export(self, sessions: list[str], formats: list[str], options, folder: Path,
                    force: bool) -> None:
         from fieldkit.errors import FieldkitError
         from fieldkit.export import ExportExists, run_export

@@ -44,7 +44,7 @@ SCREEN_NAMES = {"Home": N_("Home"), "Setup": N_("Setup"), "Interview": N_("Inter
                 "Tags": N_("Tag schemes"), "TagForm": N_("Tag"),
                 "InformantForm": N_("New informant"), "ResearcherForm": N_("Researcher")}
 
-def _rows(*nodes) -> list[tuple[str, str]]:  # noqa: ANN002
+def _rows(*nodes) -> list[tuple[str, str]]:
     from fieldkit.tui.keymap import key_rows
 
     out = []

@@ -23,7 +23,7 @@ WATCH_S = 1.5
 FULL_WATCH_S = 10.0
 
 
-def watch_signature(workspace) -> tuple:  # noqa: ANN001
+def watch_signature(workspace) -> tuple:
     """The project folders with their database files' sizes and times: any write by any
     process (SQLite in WAL mode writes the -wal file) changes it."""
     import os
@@ -43,7 +43,7 @@ def watch_signature(workspace) -> tuple:  # noqa: ANN001
 __all__ = ["HomeScreen", "ProjectSummary", "SessionRow"]
 
 
-def _tilde(path) -> str:  # noqa: ANN001
+def _tilde(path) -> str:
     from pathlib import Path
 
     try:
@@ -446,7 +446,7 @@ class HomeScreen(Screen[None]):
             return False
         return True
 
-    def _push(self, screen) -> None:  # noqa: ANN001
+    def _push(self, screen) -> None:
         self.app.push_screen(screen)
 
     def on_screen_resume(self) -> None:

@@ -117,11 +117,11 @@ class InterviewScreen(ProjectScreen[None]):
 
     # what tests and benchmarks look at, from the runtime
     @property
-    def recorder(self):  # noqa: ANN201
+    def recorder(self):
         return self.runtime.recorder if self.runtime is not None else None
 
     @property
-    def transcriber(self):  # noqa: ANN201
+    def transcriber(self):
         return self.runtime.transcriber if self.runtime is not None else None
 
     @property
@@ -323,7 +323,7 @@ class InterviewScreen(ProjectScreen[None]):
                                             whose=_("the lead's") if self.observer and live else "")
         self._show_bar()
 
-    def _current(self):  # noqa: ANN202
+    def _current(self):
         if not self.items:
             return None, None
         return self.items[self.index]
@@ -565,7 +565,7 @@ class InterviewScreen(ProjectScreen[None]):
     def _asking(self) -> bool:
         return self._question is not None and self._question in self.app.screen_stack
 
-    def _ask(self, question, answer) -> None:  # noqa: ANN001
+    def _ask(self, question, answer) -> None:
         self._question = question
         self.app.push_screen(question, answer)
 

@@ -47,7 +47,7 @@ class ReplaceScreen(ModalScreen[tuple[str, str] | None]):
     BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Cancel"), id="replace.cancel",
                         tooltip=N_("close without changing anything"))]
 
-    def __init__(self, preview=None) -> None:  # noqa: ANN001 - (find, replace) -> ReplacePreview
+    def __init__(self, preview=None) -> None:
         super().__init__()
         self.preview = preview
         self.shown: tuple[str, str] | None = None    # the pair whose preview is on screen
@@ -73,7 +73,7 @@ class ReplaceScreen(ModalScreen[tuple[str, str] | None]):
             return
         self._show(self.preview(*pair), pair)
 
-    def _show(self, preview, pair: tuple[str, str]) -> None:  # noqa: ANN001 - sessions.review.ReplacePreview
+    def _show(self, preview, pair: tuple[str, str]) -> None:
         out = Text()
         if not preview.matches:
             out.append(_("{text!r} is not in the edited text.").format(text=pair[0]), style="bold")
@@ -120,13 +120,13 @@ class SuggestionsScreen(ModalScreen[int | None]):
                 Binding("escape", "dismiss(None)", N_("Close"), id="suggestions.close",
                         tooltip=N_("back to the transcript"))]
 
-    def __init__(self, handle, session_id: uuid.UUID, author_id: uuid.UUID | None, items: list) -> None:  # noqa: ANN001
+    def __init__(self, handle, session_id: uuid.UUID, author_id: uuid.UUID | None, items: list) -> None:
         super().__init__()
         self.handle, self.session_id, self.author_id = handle, session_id, author_id
         self.items = items   # fieldkit.sessions.suggestions.StoredSuggestion
         self.answered = 0
 
-    def _line(self, x) -> Text:  # noqa: ANN001
+    def _line(self, x) -> Text:
         state = {"open": _("asked? c confirms, x dismisses"), "confirmed": _("confirmed"),
                  "dismissed": _("dismissed")}[x.state]
         t = Text(f"{clock(x.at_ms or 0)}  {x.question:<4} ")
@@ -231,7 +231,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             self.data = data
 
     class AgreementReady(Message):
-        def __init__(self, report, error: str | None) -> None:  # noqa: ANN001 - agreement.AgreementReport
+        def __init__(self, report, error: str | None) -> None:
             super().__init__()
             self.report = report
             self.error = error
@@ -354,7 +354,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.app.call_from_thread(self.notify, text, severity=severity, timeout=8)
         self.load()
 
-    def _row_text(self, kind: str, obj) -> Text:  # noqa: ANN001
+    def _row_text(self, kind: str, obj) -> Text:
         t = Text()
         if kind == "segment":
             seg: SegmentRow = obj
@@ -546,7 +546,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.set_speaker(seg, speaker)
 
     @work(thread=True, group="review-write", exit_on_error=False)
-    def set_speaker(self, seg, speaker) -> None:  # noqa: ANN001
+    def set_speaker(self, seg, speaker) -> None:
         from fieldkit.sessions.review import assign_speaker
 
         assign_speaker(self.handle, seg.id, speaker)
@@ -573,7 +573,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.app.push_screen(VoiceScreen(voice, self.data.speakers), chosen)
 
     @work(thread=True, group="review-write", exit_on_error=False)
-    def set_voice(self, voice: str, speaker) -> None:  # noqa: ANN001
+    def set_voice(self, voice: str, speaker) -> None:
         from fieldkit.sessions.review import assign_voice
 
         n = assign_voice(self.handle, self.session_id, voice, speaker)
@@ -611,7 +611,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.undo(self.undo_stack.pop())
 
     @work(thread=True, group="review-write", exit_on_error=False)
-    def undo(self, done) -> None:  # noqa: ANN001 - sessions.review.Replaced
+    def undo(self, done) -> None:
         from fieldkit.sessions.review import undo_replace
 
         n = undo_replace(self.handle, done)
@@ -631,7 +631,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.quote(seg)
 
     @work(thread=True, group="review-write", exit_on_error=False)
-    def quote(self, seg) -> None:  # noqa: ANN001
+    def quote(self, seg) -> None:
         from fieldkit.sessions.review import mark_quote, quote_reference
 
         author = self._author()

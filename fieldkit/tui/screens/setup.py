@@ -44,7 +44,7 @@ class ConsentRow(Horizontal):
         yield Checkbox(_("Written consent"), self._written, classes="c-written")
         yield Checkbox(_("May we record?"), self._recording, classes="c-recording")
 
-    def answer(self):  # noqa: ANN201
+    def answer(self):
         from fieldkit.sessions.consent import ConsentTicks
 
         if not self.query(".c-recording"):   # not composed yet: what it was made with
@@ -67,7 +67,7 @@ class SetupScreen(ProjectScreen[None]):
     ]
 
     class Loaded(Message):
-        def __init__(self, choices, plan, devices, models) -> None:  # noqa: ANN001
+        def __init__(self, choices, plan, devices, models) -> None:
             super().__init__()
             self.choices, self.plan, self.devices, self.models = choices, plan, devices, models
 
@@ -226,7 +226,7 @@ class SetupScreen(ProjectScreen[None]):
 
     def _snapshot(self) -> tuple:
         """Everything the form holds, to tell whether Esc would throw something away."""
-        def val(widget: str):  # noqa: ANN202
+        def val(widget: str):
             select = self.query_one(widget, Select)
             return None if select.is_blank() else select.value
 
@@ -321,7 +321,7 @@ class SetupScreen(ProjectScreen[None]):
             self._carry(value)
 
     @work(thread=True, group="setup-carry", exit_on_error=False)
-    def _carry(self, follows_id) -> None:  # noqa: ANN001
+    def _carry(self, follows_id) -> None:
         from fieldkit.sessions.linked import carried_participants
 
         codes = carried_participants(self.handle, follows_id)
@@ -464,7 +464,7 @@ class SetupScreen(ProjectScreen[None]):
         self.details = _informant_details(self.handle)
         self.app.call_from_thread(self._informants_reloaded, choices, code)
 
-    def _informants_reloaded(self, choices, code: str) -> None:  # noqa: ANN001
+    def _informants_reloaded(self, choices, code: str) -> None:
         self.choices.informants = choices.informants
         self._fill_informants(select=code)
         self._build_consent()
@@ -474,20 +474,20 @@ class SetupScreen(ProjectScreen[None]):
     def action_add_researcher(self) -> None:
         from fieldkit.tui.screens.team import ResearcherForm
 
-        def added(rid) -> None:  # noqa: ANN001
+        def added(rid) -> None:
             if rid:
                 self._reload_researchers(rid)
 
         self.app.push_screen(ResearcherForm(self.handle), added)
 
     @work(thread=True, group="setup-researchers", exit_on_error=False)
-    def _reload_researchers(self, rid) -> None:  # noqa: ANN001
+    def _reload_researchers(self, rid) -> None:
         from fieldkit.sessions.plan import setup_choices
 
         choices = setup_choices(self.handle)
         self.app.call_from_thread(self._researchers_reloaded, choices, rid)
 
-    def _researchers_reloaded(self, choices, rid) -> None:  # noqa: ANN001
+    def _researchers_reloaded(self, choices, rid) -> None:
         """The new researcher is offered at once, and takes the lead or observer seat
         that is still empty."""
         self.choices.researchers = choices.researchers
@@ -550,10 +550,10 @@ class SetupScreen(ProjectScreen[None]):
 
     # ------------------------------------------------------------------ save / start
 
-    def _plan(self):  # noqa: ANN202
+    def _plan(self):
         from fieldkit.sessions.plan import SessionPlan
 
-        def val(widget: str):  # noqa: ANN202
+        def val(widget: str):
             select = self.query_one(widget, Select)
             return None if select.is_blank() else select.value
 
@@ -661,7 +661,7 @@ def _kind_label(kind: str) -> str:
     return next((_(label) for label, value in KINDS if value == kind), kind)
 
 
-def _informant_details(handle) -> dict[str, str]:  # noqa: ANN001
+def _informant_details(handle) -> dict[str, str]:
     """What the informant list shows and searches: role, organisation, site (case
     network), group and consent state."""
     from fieldkit.people.informants import informant_rows

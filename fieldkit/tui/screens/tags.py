@@ -130,7 +130,7 @@ class TagsScreen(ProjectScreen[None]):
             return None
         return self.rows[table.cursor_row]
 
-    def _apply(self, change) -> bool:  # noqa: ANN001 - a call to a core function
+    def _apply(self, change) -> bool:
         try:
             change()
         except FieldkitError as exc:

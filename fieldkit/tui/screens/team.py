@@ -107,7 +107,7 @@ class TeamScreen(ProjectScreen[None]):
     ]
 
     class Loaded(Message):
-        def __init__(self, researchers, project) -> None:  # noqa: ANN001
+        def __init__(self, researchers, project) -> None:
             super().__init__()
             self.researchers, self.project = researchers, project
 

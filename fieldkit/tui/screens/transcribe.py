@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
 
 
-def queue_and_start(app, handle: "ProjectHandle", slug: str, session_id: uuid.UUID) -> tuple[str, str]:  # noqa: ANN001
+def queue_and_start(app, handle: "ProjectHandle", slug: str, session_id: uuid.UUID) -> tuple[str, str]:
     """(worker thread) Queue the session and start the final-pass process of its project;
     returns (what to tell the researcher, severity)."""
     from fieldkit.transcription import service

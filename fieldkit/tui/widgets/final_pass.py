@@ -36,7 +36,7 @@ class FinalPassStatus(Static):
         rows = quick_progress(workspace.projects_dir)
         self.app.call_from_thread(self._show, rows)
 
-    def _show(self, rows) -> None:  # noqa: ANN001
+    def _show(self, rows) -> None:
         self.display = bool(rows)
         if not rows:
             return

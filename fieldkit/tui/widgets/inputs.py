@@ -59,7 +59,7 @@ class LinesInput(Input):
 
     keep_lines = True
 
-    def __init__(self, *args, keep_lines: bool = True, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, keep_lines: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.keep_lines = keep_lines
 

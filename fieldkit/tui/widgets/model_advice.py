@@ -25,7 +25,7 @@ def _clock(seconds: float) -> str:
 class ModelAdvice(Vertical):
     DEFAULT_CLASSES = "model-advice"
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.offer: str | None = None
         self.downloading = False

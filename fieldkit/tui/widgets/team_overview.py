@@ -15,18 +15,18 @@ class TeamOverview(Static):
     DEFAULT_CLASSES = "team-overview"
 
     class Ready(Message):
-        def __init__(self, slug: str, overview) -> None:  # noqa: ANN001
+        def __init__(self, slug: str, overview) -> None:
             super().__init__()
             self.slug = slug
             self.overview = overview
 
-    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, **kwargs) -> None:
         super().__init__("", **kwargs)
         self.slug: str | None = None
         self.overview = None
         self.display = False
 
-    def show(self, workspace, slug: str, *, locked: bool = False) -> None:  # noqa: ANN001
+    def show(self, workspace, slug: str, *, locked: bool = False) -> None:
         """Compute the overview of ``slug`` in the background (hidden while locked)."""
         self.slug = slug
         if locked:
@@ -35,7 +35,7 @@ class TeamOverview(Static):
         self._load(workspace, slug)
 
     @work(thread=True, exclusive=True, group="team-overview")
-    def _load(self, workspace, slug: str) -> None:  # noqa: ANN001
+    def _load(self, workspace, slug: str) -> None:
         from fieldkit.team.status import overview_for
 
         self.post_message(self.Ready(slug, overview_for(workspace, slug)))
