@@ -21,8 +21,8 @@ from sqlmodel import SQLModel
 
 import fieldkit.store.models as m
 
-#: bookkeeping tables that never travel
-LOCAL_ONLY = {"syncpeer", "syncbase", "syncconflict", "recordstate", "serveraudio", "alembic_version"}
+#: bookkeeping tables that never travel (the conflict list does: every copy keeps it)
+LOCAL_ONLY = {"syncpeer", "syncbase", "recordstate", "serveraudio", "alembic_version"}
 
 
 def synced_tables() -> list[Table]:

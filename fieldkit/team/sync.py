@@ -22,18 +22,27 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import exists, func, not_, select
 from sqlalchemy.engine import Connection
 
 from fieldkit.errors import FieldkitError
-from fieldkit.store.models import RecordState, ServerAudio, SyncBase, utcnow
-from fieldkit.team.merge import Outcome, informant_clashes, reconcile, set_base
+from fieldkit.store.models import RecordState, ServerAudio, utcnow
+from fieldkit.team.merge import (
+    Outcome,
+    Version,
+    apply_plan,
+    apply_versions,
+    content_key,
+    differs,
+    informant_clashes,
+    load_versions,
+    merge_all,
+    save_stamp,
+    stamp,
+)
 from fieldkit.team.records import (
-    content_hash,
-    delete_ids,
     read_rows,
     synced_tables,
     table,
@@ -68,56 +77,13 @@ class SyncResult:
 # --------------------------------------------------------------------------- laptop side
 
 
-def local_changes(conn: Connection, mark: datetime | None) -> tuple[dict, dict]:
-    """(changed records {id: (table, data)}, deleted records {id: table}) since the
-    server last agreed with this laptop.
-
-    Per table: deletions are agreed records no longer here (one indexed anti-join); the
-    number of records the server has not seen follows from the counts, and only when it
-    is not zero are they looked up; edits are records with ``updated_at`` after the last
-    sync started. Every candidate is confirmed by its content hash."""
-    sb = SyncBase.__table__
-    changed: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}
-    deleted: dict[uuid.UUID, str] = {}
-    n_base = dict(conn.execute(select(sb.c.tbl, func.count()).where(sb.c.peer == PEER)
-                               .group_by(sb.c.tbl)).all())
-    for tbl in synced_tables():
-        gone = []
-        if n_base.get(tbl.name):
-            gone = conn.execute(select(sb.c.record_id).where(
-                sb.c.peer == PEER, sb.c.tbl == tbl.name,
-                not_(exists().where(tbl.c.id == sb.c.record_id)))).scalars().all()
-            for rid in gone:
-                deleted[rid] = tbl.name
-        count = conn.execute(select(func.count()).select_from(tbl)).scalar()
-        unseen_n = count - (n_base.get(tbl.name, 0) - len(gone))
-        conds = []
-        if unseen_n:
-            conds.append(not_(exists().where(and_(sb.c.peer == PEER, sb.c.record_id == tbl.c.id))))
-        if mark is not None:
-            conds.append(tbl.c.updated_at > mark)
-        elif not unseen_n:
-            conds.append(tbl.c.id.is_(None))       # nothing to look at
-        if not conds:
-            continue
-        cands = list(read_rows(conn, tbl, where=or_(*conds)))
-        if cands:
-            ids = [uuid.UUID(d["id"]) for d in cands]
-            base = {}
-            for i in range(0, len(ids), 500):
-                base.update(conn.execute(select(sb.c.record_id, sb.c.hash).where(
-                    sb.c.peer == PEER, sb.c.record_id.in_(ids[i:i + 500]))).all())
-            for rid, d in zip(ids, cands):
-                if base.get(rid) != content_hash(d):
-                    changed[rid] = (tbl.name, d)
-    return changed, deleted
+def dirty_ids(conn: Connection) -> dict[uuid.UUID, str]:
+    """Records whose version here the server does not have yet (after :func:`stamp`)."""
+    rs = RecordState.__table__
+    return dict(conn.execute(select(rs.c.record_id, rs.c.tbl).where(rs.c.seq == 0)).all())
 
 
 # --------------------------------------------------------------------------- the sync
-
-
-def _later(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return (a.get("updated_at") or "") > (b.get("updated_at") or "")
 
 
 def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # noqa: ANN001
@@ -135,15 +101,14 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
     schema = schema_for(project.slug)
     with handle.db.engine.connect() as lconn:
         peer = get_peer(lconn, PEER) or {"cursor": 0, "mark": None, "options": {}}
-        start = utcnow()
-        changed, deleted_local = local_changes(lconn, peer["mark"])
     if same:
         _adopt_team_informants(handle, url, schema, same)
-    if recode or same:
-        if recode:
-            _recode_local(handle, recode)
-        with handle.db.engine.connect() as lconn:
-            changed, deleted_local = local_changes(lconn, peer["mark"])
+    if recode:
+        _recode_local(handle, recode)
+    with handle.db.engine.connect() as lconn:
+        with lconn.begin():
+            stamped = stamp(lconn, persist=False)    # written with the pulled changes
+        dirty = {**dirty_ids(lconn), **{k: v.tbl for k, v in stamped.items()}}
 
     res = SyncResult()
     engine = engine_for(url, schema)
@@ -183,7 +148,11 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                                  "the project up under another name."))
                 news = conn_rows(sconn, rs, rs.c.seq > peer["cursor"])
                 top = sconn.execute(select(func.coalesce(func.max(rs.c.seq), 0))).scalar()
-                incoming, deleted_remote = fetch_records(sconn, news)
+                deleted_remote = {st["record_id"]: st["tbl"] for st in news if st["deleted"]}
+                hint = {**dirty, **{st["record_id"]: st["tbl"] for st in news}}
+                theirs = load_versions(sconn, list(hint), hint)
+                incoming = {rid: (v.tbl, v.data) for rid, v in theirs.items()
+                            if not v.deleted and rid not in dirty}
                 with handle.db.engine.connect() as lconn:
                     clashes = [c for c in informant_clashes(lconn, incoming)]
                 if clashes:
@@ -195,23 +164,22 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                                  "{code}=NEWCODE (a different person: ours gets a new "
                                  "code) or --same-person {code} (the same person: ours "
                                  "becomes the team's).").format(slug=project.slug, code=clashes[0].code))
-                base = _bases(handle, set(changed) | set(incoming))
-                push: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}
-                for rid, (tname, d) in changed.items():
-                    if rid in deleted_remote:
-                        continue                        # deleted by the team: deletion wins
-                    theirs = incoming.get(rid)
-                    if theirs is not None:
-                        ih = content_hash(theirs[1])
-                        if ih == content_hash(d):
-                            continue
-                        if ih != base.get(rid) and not _later(d, theirs[1]):
-                            continue                    # both changed, theirs is later
-                    push[rid] = (tname, d)
-                push_del = {rid: t for rid, t in deleted_local.items()}
-                if push or push_del:
+                with handle.db.engine.connect() as lconn:
+                    mine = load_versions(lconn, list(hint), hint, stamped)
+                    plan = merge_all(lconn, mine, theirs,
+                                     lambda ids: load_versions(sconn, ids), stamped)
+                    more = [k for k in plan.results if k not in mine]
+                    mine.update(load_versions(lconn, more, {k: plan.results[k].tbl for k in more},
+                                              stamped))
+                more = [k for k in plan.results if k not in theirs]
+                theirs.update(load_versions(sconn, more, {k: plan.results[k].tbl for k in more}))
+                # the server needs what it lacks; the same content under a bigger vector
+                # (the same record made on two copies) stays with this laptop
+                push = {rid: v for rid, v in plan.results.items()
+                        if differs(v, theirs.get(rid)) and content_key(v) != content_key(theirs.get(rid))}
+                if push:
                     seq = top + 1
-                    res.pushed, res.pushed_deletions = _push(sconn, push, push_del, seq)
+                    res.pushed, res.pushed_deletions = _push(sconn, push, seq)
                     top = seq
                 res.cursor = top
             res.audio_up, audio_wanted = _audio_up(sconn, handle)
@@ -220,25 +188,11 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
             purged = purge_arriving_informants(handle, deleted_remote)
             before = purge_audit_ids(handle)
             with handle.db.engine.begin() as lconn:
-                out = reconcile(lconn, PEER, incoming, deleted_remote) if incoming or deleted_remote else Outcome()
-                pushed_base = {}
-                by_table: dict[str, dict[uuid.UUID, str]] = {}
-                for rid, (tname, d) in push.items():
-                    by_table.setdefault(tname, {})[rid] = content_hash(d)
-                for tname, hashes in by_table.items():   # still as pushed (not edited meanwhile)
-                    for now in read_rows(lconn, table(tname), ids=list(hashes)):
-                        rid = uuid.UUID(now["id"])
-                        if content_hash(now) == hashes[rid]:
-                            pushed_base[rid] = (tname, hashes[rid])
-                if pushed_base:
-                    set_base(lconn, PEER, pushed_base)
-                if push_del:
-                    sb = SyncBase.__table__
-                    ids = list(push_del)
-                    for i in range(0, len(ids), 500):
-                        lconn.execute(sb.delete().where(sb.c.peer == PEER, sb.c.record_id.in_(ids[i:i + 500])))
+                save_stamp(lconn, stamped)
+                out = apply_plan(lconn, plan, mine, seq=res.cursor, written_seq=res.cursor,
+                                 only_if=True)
                 put_peer(lconn, PEER, kind="server", url=public_url(url), cursor=res.cursor,
-                         mark=start, last_sync_at=utcnow())
+                         mark=utcnow(), last_sync_at=utcnow())
         except DBAPIError as exc:
             from fieldkit.store.db import _describe_sqlite_error
 
@@ -270,66 +224,31 @@ def conn_rows(conn: Connection, tbl, where) -> list[dict[str, Any]]:  # noqa: AN
     return [dict(r._mapping) for r in conn.execute(select(tbl).where(where))]
 
 
-def fetch_records(sconn: Connection, states: list[dict[str, Any]]) -> tuple[dict, dict]:
-    incoming: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}
-    deleted: dict[uuid.UUID, str] = {}
-    by_table: dict[str, list[uuid.UUID]] = {}
-    for st in states:
-        if st["deleted"]:
-            deleted[st["record_id"]] = st["tbl"]
-        else:
-            by_table.setdefault(st["tbl"], []).append(st["record_id"])
-    for tname, ids in by_table.items():
-        for d in read_rows(sconn, table(tname), ids=ids):
-            incoming[uuid.UUID(d["id"])] = (tname, d)
-    return incoming, deleted
-
-
-def _bases(handle, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:  # noqa: ANN001
-    sb = SyncBase.__table__
-    out: dict[uuid.UUID, str] = {}
-    idl = list(ids)
-    with handle.db.engine.connect() as conn:
-        for i in range(0, len(idl), 500):
-            out.update(conn.execute(select(sb.c.record_id, sb.c.hash).where(
-                sb.c.peer == PEER, sb.c.record_id.in_(idl[i:i + 500]))).all())
-    return out
-
-
-def _push(sconn: Connection, push: dict, push_del: dict, seq: int) -> tuple[int, int]:
-    from sqlalchemy.dialects.postgresql import insert
-
-    from fieldkit.team.merge import _fix_references
-
+def _push(sconn: Connection, push: dict[uuid.UUID, Version], seq: int) -> tuple[int, int]:
+    """Merged versions onto the server (change number ``seq``); the rows the server's own
+    cascades removed become deletions too."""
     rs = RecordState.__table__
     role = sconn.exec_driver_sql("SELECT current_user").scalar()
-    # deletions: children first (the database cascades the rest)
-    gone = set(push_del)
-    for tbl in reversed(synced_tables()):
-        ids = [rid for rid, t in push_del.items() if t == tbl.name]
-        if ids:
-            delete_ids(sconn, tbl, ids)
-    _fix_references(sconn, push, gone)
-    for tbl in synced_tables():
-        upsert(sconn, tbl, [d for rid, (t, d) in push.items() if t == tbl.name])
-    states = [{"record_id": rid, "tbl": t, "hash": content_hash(d), "seq": seq, "deleted": False, "by": role}
-              for rid, (t, d) in push.items()]
-    states += [{"record_id": rid, "tbl": t, "hash": "", "seq": seq, "deleted": True, "by": role}
-               for rid, t in push_del.items()]
-    if push_del:
-        # rows the server's own cascades removed are deletions too
+    written = apply_versions(sconn, push, seq=seq, keep_data=False, by=role)
+    dels = sum(1 for rid in written if push[rid].deleted)
+    lost_rows = []
+    if dels:
         for tbl in synced_tables():
-            lost = sconn.execute(select(rs.c.record_id).where(
+            lost = [dict(r._mapping) for r in sconn.execute(select(rs).where(
                 rs.c.tbl == tbl.name, rs.c.deleted.is_(False),
-                not_(exists().where(tbl.c.id == rs.c.record_id)))).scalars().all()
-            states += [{"record_id": rid, "tbl": tbl.name, "hash": "", "seq": seq, "deleted": True,
-                        "by": role} for rid in lost if rid not in push_del]
-    stmt = insert(rs)
-    stmt = stmt.on_conflict_do_update(index_elements=["record_id"], set_={
-        c: stmt.excluded[c] for c in ("tbl", "hash", "seq", "deleted", "by")})
-    for i in range(0, len(states), 2000):
-        sconn.execute(stmt, states[i:i + 2000])
-    return len(push), len(push_del)
+                not_(exists().where(tbl.c.id == rs.c.record_id))))]
+            for st in lost:
+                vv = dict(st.get("vv") or {})
+                vv["server"] = vv.get("server", 0) + 1
+                lost_rows.append({"record_id": st["record_id"], "tbl": st["tbl"], "hash": "",
+                                  "seq": seq, "deleted": True, "by": role, "vv": vv,
+                                  "anc": [{"vv": e["vv"], "h": e.get("h", "")}
+                                          for e in (st.get("anc") or [])], "data": None})
+    if lost_rows:
+        from fieldkit.team.merge import _upsert_states
+
+        _upsert_states(sconn, lost_rows)
+    return len(written) - dels, dels
 
 
 def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> None:  # noqa: ANN001
@@ -476,4 +395,4 @@ def remembered_url(handle) -> str | None:  # noqa: ANN001
     return p["url"] if p and p.get("url") else None
 
 
-__all__ = ["sync_project", "clone_project", "remembered_url", "local_changes", "SyncResult"]
+__all__ = ["sync_project", "clone_project", "remembered_url", "dirty_ids", "SyncResult"]
