@@ -265,8 +265,12 @@ def list_conflicts(handle, *, include_settled: bool = False) -> list[dict[str, A
 
 
 def describe_conflict(c: dict[str, Any]) -> list[str]:
-    """What differs between the kept and the other version, field by field."""
+    """What differs between the kept and the other version, field by field (a deleted
+    record: what the set-aside version holds)."""
     skip = {"updated_at", "created_at"}
+    if c.get("kept_side") in ("deleted", "carried"):
+        return [f"{k}: other {v!r}" for k, v in sorted((c["other"] or {}).items())
+                if k not in skip | {"id", "words"} and v not in (None, "", [], {})]
     keys = sorted((set(c["kept"]) | set(c["other"])) - skip)
     return [f"{k}: kept {c['kept'].get(k)!r}  other {c['other'].get(k)!r}"
             for k in keys if c["kept"].get(k) != c["other"].get(k)]

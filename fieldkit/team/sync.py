@@ -3,19 +3,21 @@
 Two steps, each one transaction, in this order:
 
 1. On the server (holding a per-project advisory lock, so two laptops syncing at once
-   take turns): read what others changed since this laptop's cursor, push this laptop's
-   changes (new and edited records, deletions), commit.
-2. On the laptop: apply what others changed (see :mod:`fieldkit.team.merge`), remember
-   the new cursor and the agreed versions, commit.
+   take turns): read what others changed since this laptop's cursor, merge it with this
+   laptop's changes (:mod:`fieldkit.team.merge`, the same merge as for packs), write the
+   merged versions the server lacks, commit.
+2. On the laptop: write the merged versions it lacks and this laptop's new versions,
+   remember the new cursor, commit.
 
 A sync cut off anywhere leaves each side as it was before the unfinished step. Cut off
-between the steps, the server already has this laptop's changes and the laptop has not
-noted it; the next sync finds the same versions on both sides and simply finishes. No
-step depends on the previous sync having completed, so a sync is always safe to repeat.
+between the steps, the server already has the merged versions and the laptop has not
+noted it; the next sync works out the same versions of this laptop's changes again, finds
+the server's covering them, and simply finishes. So a sync is always safe to repeat.
 
-A laptop's changes since the last sync are found without reading everything: records
-whose ``updated_at`` is after the last sync started, or that the server has not seen,
-confirmed by their content hash; deletions are agreed records that are no longer here.
+A laptop's changes since the last sync are found without reading everything (see
+:func:`fieldkit.team.merge.stamp`): records with ``updated_at`` after the last stamp, or
+without a version, confirmed by their content hash; deletions are versions whose record
+is gone.
 """
 
 from __future__ import annotations
