@@ -556,3 +556,34 @@ def test_sync_fast_clock_does_not_win_every_conflict(pg, team):
         [(other,)] = [(v[4]["edited"],) for v in conflicts(a.root).values() if v[1] == sid.hex]
         assert {kept, other} == {f"A's reading {i}", f"B's reading {i}"}
     assert {g.split("'")[0] for g in got} == {"A", "B"}, got   # 1 in 2048 to fail by chance
+
+
+@needs_pg
+def test_sync_purge_leaves_no_copy_in_the_versions(pg, team):
+    """B corrects a segment of L01's interview and has not synced; A purges L01 (her
+    withdrawal) and syncs; B syncs. The versions that merging keeps (this laptop's
+    earlier versions, the server's tombstones) hold nothing of her anywhere, and her
+    interview is in no conflict list."""
+    a, b, built = team
+    with opened(b) as hb:
+        seg = [s for s in _segments(hb) if s.session_id == built.sessions[0]][1]
+        hand_edit(hb, seg.id, "Zanzibar-rettelse fra B")
+        hand_edit(hb, seg.id, "Zanzibar-rettelse fra B, andre gang")
+    fk(a.root, "informant", "withdraw", "L01", "-p", SLUG)
+    fk(a.root, "purge", "-p", SLUG, "--informant", "L01", "--yes")
+    sync(a, pg, "alice")
+    sync(b, pg, "bob")
+    sync(a, pg, "alice")
+    for root in (a.root, b.root):
+        assert not rows(root, "SELECT id FROM session WHERE id = ?", hexid(built.sessions[0]))
+        assert not [v for v in conflicts(root, settled=True).values() if v[1] == hexid(seg.id)]
+        for f in (root / "projects" / SLUG).glob("project.db*"):
+            data = f.read_bytes()
+            assert b"Zanzibar" not in data and "Intervju med Kari".encode() not in data, f
+    assert server_rows(pg, "SELECT count(*) FROM recordstate WHERE anc::text LIKE '%%Zanzibar%%' "
+                           "OR anc::text LIKE '%%Kari Nordmann%%'") == [(0,)]
+    assert server_rows(pg, "SELECT count(*) FROM transcriptsegment WHERE session_id = %s",
+                       built.sessions[0]) == [(0,)]
+    sync(b, pg, "bob")       # B's own audit entry of the purge it carried out
+    sync(a, pg, "alice")
+    assert full_snapshot(a.root) == full_snapshot(b.root)

@@ -187,10 +187,13 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
             res.audio_up, audio_wanted = _audio_up(sconn, handle)
         # ---- step 2: the laptop
         try:
+            with handle.db.engine.begin() as lconn:
+                # this laptop's new versions first, so that an arriving purge clears
+                # their copies of the content too (the forget_* triggers)
+                save_stamp(lconn, stamped)
             purged = purge_arriving_informants(handle, deleted_remote)
             before = purge_audit_ids(handle)
             with handle.db.engine.begin() as lconn:
-                save_stamp(lconn, stamped)
                 out = apply_plan(lconn, plan, mine, seq=res.cursor, written_seq=res.cursor,
                                  only_if=True)
                 put_peer(lconn, PEER, kind="server", url=public_url(url), cursor=res.cursor,
