@@ -356,19 +356,31 @@ def stamp(conn: Connection, *, persist: bool = True) -> dict[uuid.UUID, Version]
     rs = RecordState.__table__
     sb = SyncBase.__table__
     new: list[dict[str, Any]] = []
+    from sqlalchemy import func
+
+    n_live = dict(conn.execute(select(rs.c.tbl, func.count()).where(rs.c.deleted.is_(False))
+                               .group_by(rs.c.tbl)).all())
     for tbl in synced_tables():
-        # deletions: a live version whose record is gone
-        gone = [dict(r._mapping) for r in conn.execute(select(rs).where(
-            rs.c.tbl == tbl.name, rs.c.deleted.is_(False),
-            not_(exists().where(tbl.c.id == rs.c.record_id))))]
+        unversioned = not_(exists().where(rs.c.record_id == tbl.c.id))
+        n_rows = conn.execute(select(func.count()).select_from(tbl)).scalar() or 0
+        n_new = conn.execute(select(func.count()).select_from(tbl).where(unversioned)).scalar() or 0
+        # deletions: a live version whose record is gone (looked for only when the counts
+        # say there is one)
+        gone = []
+        if n_live.get(tbl.name, 0) > n_rows - n_new:
+            gone = [dict(r._mapping) for r in conn.execute(select(rs).where(
+                rs.c.tbl == tbl.name, rs.c.deleted.is_(False),
+                not_(exists().where(tbl.c.id == rs.c.record_id))))]
         for st in gone:
             v = _from_state(st, st.get("data"))
             vv = dict(v.vv)
             vv[me] = vv.get(me, 0) + 1
             new.append(state_row(tombstone(v, vv), 0, keep_data=True))
-        conds = [not_(exists().where(rs.c.record_id == tbl.c.id))]
+        conds = [unversioned] if n_new else []
         if mark is not None:
             conds.append(tbl.c.updated_at > mark)
+        if not conds:
+            continue
         cands = list(read_rows(conn, tbl, where=or_(*conds)))
         if not cands:
             continue
@@ -429,15 +441,17 @@ def _from_state(st: dict[str, Any], data: dict[str, Any] | None) -> Version:
 
 def load_versions(conn: Connection, ids: Iterable[uuid.UUID],
                   tbl_hint: dict[uuid.UUID, str] | None = None,
-                  overlay: dict[uuid.UUID, Version] | None = None) -> dict[uuid.UUID, Version]:
+                  overlay: dict[uuid.UUID, Version] | None = None,
+                  lazy: bool = False) -> dict[uuid.UUID, Version]:
     """The versions of ``ids`` on this side (laptop or server): the record's current
     content with its version. A record without a version (made before versions
     existed) has the empty vector; a version whose record is gone is a deletion."""
     rs = RecordState.__table__
+    cols = [c for c in rs.c if c.name != "data"]    # the record itself holds the content
     idl = list(dict.fromkeys(ids))
     states: dict[uuid.UUID, dict[str, Any]] = {}
     for i in range(0, len(idl), 500):
-        for r in conn.execute(select(rs).where(rs.c.record_id.in_(idl[i:i + 500]))):
+        for r in conn.execute(select(*cols).where(rs.c.record_id.in_(idl[i:i + 500]))):
             states[r.record_id] = dict(r._mapping)
     by_table: dict[str, list[uuid.UUID]] = {}
     for rid in idl:
@@ -446,6 +460,9 @@ def load_versions(conn: Connection, ids: Iterable[uuid.UUID],
             by_table.setdefault(t, []).append(rid)
     out: dict[uuid.UUID, Version] = {}
     for t, tids in by_table.items():
+        if lazy:      # versions only (after a stamp they describe the records)
+            out.update({rid: _from_state(states[rid], None) for rid in tids if rid in states})
+            continue
         rows = {uuid.UUID(d["id"]): d for d in read_rows(conn, table(t), ids=tids)}
         for rid in tids:
             st = states.get(rid)
@@ -684,12 +701,37 @@ def differs(v: Version, other: Version | None) -> bool:
     return other is None or not v.same(other)
 
 
+def load_for_merge(conn: Connection, theirs: dict[uuid.UUID, Version],
+                   hint: dict[uuid.UUID, str] | None = None,
+                   overlay: dict[uuid.UUID, Version] | None = None,
+                   full: Iterable[uuid.UUID] = ()) -> dict[uuid.UUID, Version]:
+    """This laptop's versions of ``theirs`` (and ``full``) for :func:`merge_all`, after a
+    stamp: the content is read only where a merge needs it (the two versions are
+    concurrent) and for ``full`` (what goes out)."""
+    ids = list(dict.fromkeys([*theirs, *full]))
+    mine = load_versions(conn, ids, hint, overlay, lazy=True)
+    need = set(full)
+    for rid, b in theirs.items():
+        a = mine.get(rid)
+        if a is None or a.deleted or (overlay and rid in overlay):
+            continue
+        if vv_key(a.vv) == vv_key(b.vv):
+            if a.hash != b.hash:
+                need.add(rid)
+        elif not vv_le(a.vv, b.vv) and not vv_le(b.vv, a.vv):
+            need.add(rid)
+    need -= set(overlay or ())
+    if need:
+        mine.update(load_versions(conn, list(need), hint, overlay))
+    return mine
+
+
 def reconcile(conn: Connection, peer: str, incoming: dict[uuid.UUID, Version],
               *, author_id: uuid.UUID | None = None) -> Outcome:
     """A pack's versions into this laptop's database on ``conn`` (in the caller's
     transaction, after :func:`stamp`). Returns what changed here."""
     tbls = {k: v.tbl for k, v in incoming.items()}
-    mine = load_versions(conn, list(incoming), tbls)
+    mine = load_for_merge(conn, incoming, tbls)
     plan = merge_all(conn, mine, incoming)
     mine.update(load_versions(conn, [k for k in plan.results if k not in mine],
                               {k: v.tbl for k, v in plan.results.items()}))

@@ -39,6 +39,7 @@ from fieldkit.team.merge import (
     content_key,
     differs,
     informant_clashes,
+    load_for_merge,
     load_versions,
     merge_all,
     save_stamp,
@@ -167,7 +168,7 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                                  "code) or --same-person {code} (the same person: ours "
                                  "becomes the team's).").format(slug=project.slug, code=clashes[0].code))
                 with handle.db.engine.connect() as lconn:
-                    mine = load_versions(lconn, list(hint), hint, stamped)
+                    mine = load_for_merge(lconn, theirs, hint, stamped, full=dirty)
                     plan = merge_all(lconn, mine, theirs,
                                      lambda ids: load_versions(sconn, ids), stamped)
                     more = [k for k in plan.results if k not in mine]
@@ -179,6 +180,10 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                 # (the same record made on two copies) stays with this laptop
                 push = {rid: v for rid, v in plan.results.items()
                         if differs(v, theirs.get(rid)) and content_key(v) != content_key(theirs.get(rid))}
+                bare = [rid for rid, v in push.items() if not v.deleted and v.data is None]
+                if bare:       # versions read without their content (see load_for_merge)
+                    with handle.db.engine.connect() as lconn:
+                        push.update(load_versions(lconn, bare, {k: push[k].tbl for k in bare}, stamped))
                 if push:
                     seq = top + 1
                     res.pushed, res.pushed_deletions = _push(sconn, push, seq)
@@ -267,6 +272,8 @@ def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> No
     try:
         with engine.connect() as sconn:
             team = {d["code"]: d for d in read_rows(sconn, inf, where=inf.c.code.in_(list(codes)))}
+            team_versions = load_versions(sconn, [uuid.UUID(d["id"]) for d in team.values()],
+                                          {uuid.UUID(d["id"]): "informant" for d in team.values()})
     except DBAPIError as exc:
         raise explain(exc, url) from exc
     finally:
@@ -292,6 +299,10 @@ def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> No
             for t, col in refs:
                 conn.execute(t.update().where(t.c[col] == old).values({col: new}))
             conn.execute(inf.delete().where(inf.c.id == old))
+            if new in team_versions:    # the details added here are a change to the team's version
+                from fieldkit.team.merge import _upsert_states, state_row
+
+                _upsert_states(conn, [state_row(team_versions[new], 1, keep_data=True)])
 
 
 def _recode_local(handle, recode: dict[str, str]) -> None:  # noqa: ANN001
