@@ -459,7 +459,7 @@ class AuditEntry(Stamped, table=True):
 
 # --------------------------------------------------------------------------- team sync
 # Bookkeeping for pack/merge and the team server (fieldkit.team). Not Stamped: these rows
-# describe other rows and never travel themselves.
+# describe other rows and never travel themselves (SyncConflict, Stamped, does travel).
 
 
 class SyncPeer(SQLModel, table=True):
@@ -487,13 +487,16 @@ class SyncBase(SQLModel, table=True):
 
 
 class SyncConflict(Stamped, table=True):
-    """A record changed on both sides: ``kept`` is the version in the database now (the
-    later change), ``other`` the one set aside until someone settles it."""
+    """A record changed on two copies: ``kept`` is the version every copy keeps, ``other``
+    the values set aside until someone settles it (``kept_side``: merged, or deleted when a
+    deletion met a change it had not seen, or carried when a hand edit went onto a new
+    segment). It travels like any record, so every copy lists it (see
+    fieldkit.team.merge)."""
 
     tbl: str
     record_id: uuid.UUID = Field(index=True)
     peer: str = ""
-    kept_side: str = ""                    # local / remote: where the kept version came from
+    kept_side: str = ""                    # merged / deleted / carried (local / remote: older)
     kept: dict[str, Any] = _json()
     other: dict[str, Any] = _json()
     settled_at: Optional[datetime] = None
