@@ -26,6 +26,11 @@ need_apt() {
     missing+=("python3-venv")
   fi
   [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    # not Debian/Ubuntu: say what to install; the tests that need it skip and name it
+    echo "==> Please install with your package manager: ${missing[*]} (continuing without them)" >&2
+    return 0
+  fi
   echo "==> Installing system packages: ${missing[*]}"
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

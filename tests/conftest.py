@@ -1,13 +1,52 @@
-"""Shared fixtures: a fresh data folder and project per test (never the user's)."""
+"""Shared fixtures: a fresh data folder and project per test (never the user's); markers set
+by folder (tests/audio: audio, tests/team: team, tests/journeys: journey); the test run's
+private PulseAudio stopped at the end."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.support.fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+
+#: folder under tests/ -> the marker every test in it carries (`make test-fast` leaves these out)
+FOLDER_MARKERS = {"audio": "audio", "team": "team", "journeys": "journey"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        try:
+            folder = Path(str(item.path)).resolve().relative_to(TESTS).parts[0]
+        except ValueError:
+            continue
+        marker = FOLDER_MARKERS.get(folder)
+        if marker:
+            item.add_marker(marker)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_audio_server_stops():
+    """Audio tests start the run's own PulseAudio (tests/support/audio_env.py) when they need
+    it; at the end of the run it is stopped, with its silence stream."""
+    yield
+    from tests.support import audio_env
+
+    audio_env.stop()
+
+
+@pytest.fixture(scope="session")
+def virtual_mic() -> str:
+    """The ALSA device recording from the run's private virtual microphone."""
+    from tests.support import audio_env
+
+    problem = audio_env.start()
+    if problem:
+        pytest.skip(f"virtual microphone unavailable: {problem}")
+    return audio_env.DEVICE
 
 
 @pytest.fixture(autouse=True)

@@ -35,7 +35,7 @@ def agreement(ctx: click.Context, session_ref: str, project_name: str, window: f
     from rich.console import Console
     from rich.table import Table
 
-    from fieldkit.agreement import n_slices, session_agreement
+    from fieldkit.sessions.agreement import n_slices, session_agreement
     from fieldkit.export.model import hms
     from fieldkit.sessions.lookup import find_session
 

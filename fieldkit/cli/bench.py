@@ -37,7 +37,7 @@ def transcribe(model: str | None, language: str, file_: str | None, seconds: flo
     if speech:
         return _accuracy(Path(speech), [model] if model else None)
     model = model or "base"
-    from fieldkit.bench import bench_transcribe
+    from fieldkit.tools.bench import bench_transcribe
 
     r = bench_transcribe(model, language, Path(file_) if file_ else None, seconds,
                          echo=lambda m: click.echo(m, err=True), rounds=rounds)
@@ -53,7 +53,7 @@ def transcribe(model: str | None, language: str, file_: str | None, seconds: flo
 
 
 def _accuracy(folder, models) -> None:  # noqa: ANN001
-    from fieldkit.bench import bench_accuracy, pooled
+    from fieldkit.tools.bench import bench_accuracy, pooled
 
     scores = bench_accuracy(folder, models, echo=lambda m: click.echo(m, err=True))
     click.echo(f"{'model':18} {'language':8} {'words':>5} {'WER':>6} {'CER':>6} {'RTF':>6}")

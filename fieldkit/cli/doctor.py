@@ -12,7 +12,7 @@ from fieldkit.i18n import _
          "one PASS/FAIL line per check; exits 1 (ExitCode.FAILED) if any check failed."))
 @click.pass_context
 def doctor(ctx: click.Context) -> None:
-    from fieldkit.doctor import run_checks
+    from fieldkit.tools.doctor import run_checks
     from fieldkit.paths import resolve_data_dir
 
     checks = run_checks(resolve_data_dir(ctx.find_root().obj.get("data_dir")))

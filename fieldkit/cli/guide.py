@@ -47,7 +47,7 @@ def _print_outline(g) -> None:  # noqa: ANN001
 @guide.command("check", help=_("Validate a guide FILE (.md, .txt or .docx) and print its outline with ids."))
 @click.argument("file", type=click.Path(dir_okay=True))
 def check(file: str) -> None:
-    from fieldkit.guides.files import load_guide_file
+    from fieldkit.instruments.guides.files import load_guide_file
 
     g, _text = load_guide_file(file)
     _print_outline(g)
@@ -61,7 +61,7 @@ def check(file: str) -> None:
 @click.option("--slug", help=_("Guide name in the project (default: the file name)."))
 @click.pass_context
 def import_(ctx: click.Context, file: str, project_name: str, slug: str | None) -> None:
-    from fieldkit.guides.store import import_guide
+    from fieldkit.instruments.guides.store import import_guide
 
     with workspace(ctx).open(project_name) as handle:
         version, created = import_guide(handle.db, handle.project_id, file, slug=slug)
@@ -78,11 +78,41 @@ def import_(ctx: click.Context, file: str, project_name: str, slug: str | None) 
 @click.option("--project", "-p", "project_name", required=True)
 @click.pass_context
 def list_(ctx: click.Context, project_name: str) -> None:
-    from fieldkit.guides.store import latest_versions
+    from fieldkit.instruments.guides.store import latest_versions
 
     with workspace(ctx).open(project_name) as handle:
         for g, v in latest_versions(handle.db, handle.project_id):
             click.echo(f"{g.slug:30} v{v.number}  {g.title}  ({v.created_at:%Y-%m-%d})")
+
+
+@guide.command("rename", help=_("Give guide SLUG another name NEW_SLUG in a project (e.g. when a "
+                                 "teammate's\ndifferent guide has the same name and sync "
+                                 "cannot join them)."))
+@click.argument("slug")
+@click.argument("new_slug")
+@click.option("--project", "-p", "project_name", required=True)
+@click.option("--title", help=_("A new title as well."))
+@click.pass_context
+def rename(ctx: click.Context, slug: str, new_slug: str, project_name: str, title: str | None) -> None:
+    from fieldkit.instruments.guides.store import rename_guide
+
+    with workspace(ctx).open(project_name) as handle:
+        g = rename_guide(handle.db, handle.project_id, slug, new_slug, title=title)
+    click.echo(_("Renamed guide {old} to {new}.").format(old=slug, new=g.slug))
+
+
+@guide.command("remove", help=_("Remove guide SLUG (all its versions) from a project; only "
+                                 "a guide no session uses."))
+@click.argument("slug")
+@click.option("--project", "-p", "project_name", required=True)
+@click.pass_context
+def remove(ctx: click.Context, slug: str, project_name: str) -> None:
+    from fieldkit.instruments.guides.store import remove_guide
+
+    with workspace(ctx).open(project_name) as handle:
+        n = remove_guide(handle.db, handle.project_id, slug)
+    click.echo(ngettext("Removed guide {slug} ({n} version).", "Removed guide {slug} ({n} versions).",
+                        n).format(slug=slug, n=n))
 
 
 @click.command(help=_("Guide coverage: one session, or question x session for the project."))
@@ -95,7 +125,7 @@ def coverage(ctx: click.Context, project_name: str, session_id: str | None, pilo
     from rich.console import Console
     from rich.table import Table
 
-    from fieldkit.guides.coverage import project_matrix, session_coverage
+    from fieldkit.instruments.guides.coverage import project_matrix, session_coverage
     from fieldkit.sessions.lookup import find_session
 
     console = Console()

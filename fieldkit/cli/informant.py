@@ -31,7 +31,7 @@ def informant() -> None:
 @click.option("--kept-at", default="", help=_("Where the signed consent form is kept."))
 @click.pass_context
 def add(ctx: click.Context, code: str, project_name: str, letter_sent, consent_on, **fields: str) -> None:  # noqa: ANN001
-    from fieldkit.consent import add_informant
+    from fieldkit.people.informants import add_informant
 
     with workspace(ctx).open(project_name) as handle:
         add_informant(handle, code, name=fields["name"], role=fields["role"],
@@ -46,7 +46,7 @@ def add(ctx: click.Context, code: str, project_name: str, letter_sent, consent_o
 @click.option("--project", "-p", "project_name", required=True)
 @click.pass_context
 def list_(ctx: click.Context, project_name: str) -> None:
-    from fieldkit.consent import informant_rows
+    from fieldkit.people.informants import informant_rows
 
     with workspace(ctx).open(project_name) as handle:
         rows = informant_rows(handle)
@@ -71,7 +71,7 @@ def list_(ctx: click.Context, project_name: str) -> None:
 @click.option("--on", "on", type=DATE, help=_("Date of withdrawal (default today)."))
 @click.pass_context
 def withdraw_(ctx: click.Context, code: str, project_name: str, on) -> None:  # noqa: ANN001
-    from fieldkit.consent import withdraw
+    from fieldkit.people.informants import withdraw
 
     with workspace(ctx).open(project_name) as handle:
         inf = withdraw(handle, code, on.date() if on else None)
@@ -88,7 +88,7 @@ def withdraw_(ctx: click.Context, code: str, project_name: str, on) -> None:  # 
               help=_("The answer to 'may we record?' at the start of the session."))
 @click.pass_context
 def consent(ctx: click.Context, project_name: str, session_ref: str, code: str, recording: str) -> None:
-    from fieldkit.consent import record_session_consent
+    from fieldkit.sessions.consent import record_session_consent
     from fieldkit.recording.clock import position_ms
     from fieldkit.sessions.lookup import find_session
 

@@ -30,7 +30,7 @@ def plan(ctx: click.Context, project_name: str, day, output: str | None, force: 
     from rich.console import Console
     from rich.table import Table
 
-    from fieldkit.dayplan import day_plan, write_plan
+    from fieldkit.sessions.dayplan import day_plan, write_plan
 
     the_day = day.date() if day else date.today()
     with workspace(ctx).open(project_name) as handle:

@@ -21,7 +21,7 @@ def researcher() -> None:
 @click.option("--project", "-p", "project_name", required=True)
 @click.pass_context
 def add(ctx: click.Context, name: str, initials: str, institution: str, project_name: str) -> None:
-    from fieldkit.researchers import add_researcher
+    from fieldkit.people.researchers import add_researcher
 
     with workspace(ctx).open(project_name) as handle:
         r = add_researcher(handle, name, initials, institution)
@@ -33,7 +33,7 @@ def add(ctx: click.Context, name: str, initials: str, institution: str, project_
 @click.option("--project", "-p", "project_name", required=True)
 @click.pass_context
 def list_(ctx: click.Context, project_name: str) -> None:
-    from fieldkit.researchers import list_researchers
+    from fieldkit.people.researchers import list_researchers
 
     with workspace(ctx).open(project_name) as handle:
         rows = list_researchers(handle)
@@ -56,7 +56,7 @@ def list_(ctx: click.Context, project_name: str) -> None:
 @click.pass_context
 def edit(ctx: click.Context, who: str, name: str | None, initials: str | None, institution: str | None,
          project_name: str) -> None:
-    from fieldkit.researchers import edit_researcher, find_researcher
+    from fieldkit.people.researchers import edit_researcher, find_researcher
 
     if name is None and initials is None and institution is None:
         raise click.UsageError(_("Nothing to change: give --name, --initials or "

@@ -80,6 +80,8 @@ class Event:
         label = _(KIND_LABELS[self.kind]) if self.kind in KIND_LABELS else self.kind
         if self.kind == "tag":
             body = self.tag_label or self.code
+            if self.informant:                   # who it is about, as the app and the CSV say it
+                body += f" → {self.informant}"
             if self.end_ms is not None and self.position_ms is not None:
                 body += _(" (until {time})").format(time=hms(self.end_ms))
             if self.text:
@@ -95,6 +97,8 @@ class Event:
                      else _("Debrief {n}, impressions")).format(n=n)
         else:
             body = self.text or self.code
+            if self.informant:                   # a note about someone: "Note (TB) → L01: ..."
+                return f"{label}{f' ({self.author})' if self.author else ''} → {self.informant}: {body}"
         who = f" ({self.author})" if self.author else ""
         return f"{label}{who}: {body}"
 

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from fieldkit import __version__
 from fieldkit.export.model import KIND_LABELS, Bundle, Event, Session, hms
-from fieldkit.export.text import metadata_lines, transcript_layout
+from fieldkit.export.text import kind_words, metadata_lines, transcript_layout
 
 NS = "urn:QDA-XML:project:1.0"
 _GUID_NS = uuid.UUID("6f1c2b0e-55a4-4c1e-9a55-2f6d0f1e7a10")
@@ -236,7 +236,7 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
                 cod = E("Coding", sel, guid=guid("case-coding", s.id, p.speaker, k),
                         creatingUser=first_user, creationDateTime=created)
                 E("CodeRef", cod, targetGUID=cg)
-        values = {"Session": s.label, "Date": s.date, "Kind": s.kind.replace("_", " "), "Lead": lead,
+        values = {"Session": s.label, "Date": s.date, "Kind": kind_words(s.kind), "Lead": lead,
                   "Observer": observer, "Informant sites": sites, "Guide": s.guide_title,
                   "Guide version": str(s.guide_version) if s.guide_version is not None else "",
                   "Pilot": "yes" if s.is_pilot else "no"}
@@ -245,7 +245,7 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
                 vv = E("VariableValue", src)
                 E("VariableRef", vv, targetGUID=var_guid[n])
                 E("DateValue" if n == "Date" else "TextValue", vv).text = values[n]
-        sets.setdefault(f"Kind: {s.kind.replace('_', ' ')}", []).append(sg)
+        sets.setdefault(f"Kind: {kind_words(s.kind)}", []).append(sg)
         if s.follows or s.followed_by:   # a linked pair (observation and its group interview)
             sets.setdefault(f"Linked: {s.follows or s.label}", []).append(sg)
         for site in dict.fromkeys(p.site for p in s.participants if p.site):

@@ -148,7 +148,7 @@ def _write_xlsx(bundle: Bundle, f) -> None:  # noqa: ANN001
             ws.column_dimensions[get_column_letter(n)].width = w
         head = []
         for h in header:
-            c = WriteOnlyCell(ws, value=h)
+            c = WriteOnlyCell(ws, value=_fit(h) if isinstance(h, str) else h)
             c.font = bold
             if wrap_header:
                 c.alignment = Alignment(wrap_text=True, vertical="top")
@@ -178,13 +178,23 @@ def _write_xlsx(bundle: Bundle, f) -> None:  # noqa: ANN001
     wb.save(f)
 
 
+#: the most characters an Excel cell holds (a longer one makes Excel call the file damaged)
+EXCEL_CELL_MAX = 32767
+
+
+def _fit(text: str) -> str:
+    """``text`` for one Excel cell: cut at Excel's limit, with "…" (CSV and the other
+    formats keep it whole)."""
+    return text if len(text) <= EXCEL_CELL_MAX else text[:EXCEL_CELL_MAX - 1] + "…"
+
+
 def _cell(ws, v, kind: str | None = None, formats: dict | None = None):  # noqa: ANN001, ANN202
     from openpyxl.cell import WriteOnlyCell
 
     if isinstance(v, str):
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-        v = ILLEGAL_CHARACTERS_RE.sub("", v)
+        v = _fit(ILLEGAL_CHARACTERS_RE.sub("", v))
     if isinstance(v, str) and v.startswith("="):
         c = WriteOnlyCell(ws, value=v)
         c.data_type = "s"

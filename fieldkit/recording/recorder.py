@@ -184,7 +184,7 @@ class Recorder:
     def start(self) -> None:
         from sqlmodel import select
 
-        from fieldkit.events import add_event
+        from fieldkit.instruments.events import add_event
         from fieldkit.store.models import (
             EventKind, Recording, RecordingFile, RecordingState, Session, SessionParticipant,
             SessionStatus,
@@ -243,7 +243,7 @@ class Recorder:
         self._open_stream()
 
     def pause(self) -> None:
-        from fieldkit.events import add_event
+        from fieldkit.instruments.events import add_event
         from fieldkit.store.models import EventKind, Recording, RecordingPause, RecordingState
 
         with self._lock:
@@ -271,7 +271,7 @@ class Recorder:
     def resume(self) -> None:
         from sqlmodel import select
 
-        from fieldkit.events import add_event
+        from fieldkit.instruments.events import add_event
         from fieldkit.store.models import EventKind, Recording, RecordingPause, RecordingState, utcnow
 
         with self._lock:
@@ -339,7 +339,7 @@ class Recorder:
     _stop_problem: str | None = None
 
     def _finish(self) -> Summary:
-        from fieldkit.events import add_event
+        from fieldkit.instruments.events import add_event
         from fieldkit.recording.finalise import finalise_recording_files
         from fieldkit.store.models import EventKind, Recording, RecordingState, Session, SessionStatus, utcnow
 

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
 from fieldkit.i18n import _
+from fieldkit.sessions.plan import guide_of, session_people
 
 if TYPE_CHECKING:
-    from fieldkit.guides.model import Guide
+    from fieldkit.instruments.guides.model import Guide
     from fieldkit.projects import ProjectHandle
     from fieldkit.store.models import Event, Session
 
@@ -194,7 +195,7 @@ def save_part(handle: "ProjectHandle", session_id: uuid.UUID, part: str, text: s
     saved since ``base``."""
     from sqlalchemy import update
 
-    from fieldkit.events import add_event
+    from fieldkit.instruments.events import add_event
     from fieldkit.store.models import Event, EventKind, utcnow
 
     if part not in PARTS:
@@ -245,7 +246,7 @@ def save_debrief(handle: "ProjectHandle", session_id: uuid.UUID, part: str, text
 
 
 def untouched_themes(handle: "ProjectHandle", session_id: uuid.UUID) -> list[str]:
-    from fieldkit.guides.coverage import session_coverage
+    from fieldkit.instruments.guides.coverage import session_coverage
     from fieldkit.store.models import Session
 
     with handle.db.session() as s:
@@ -253,35 +254,6 @@ def untouched_themes(handle: "ProjectHandle", session_id: uuid.UUID) -> list[str
         if sess is None or sess.guide_version_id is None:
             return []
     return session_coverage(handle.db, session_id).untouched_themes()
-
-
-def session_people(handle: "ProjectHandle", session_id: uuid.UUID) -> tuple["Session", dict[uuid.UUID, str]]:
-    """The session and its researchers {id: "AL (Ada Lead)"} (lead first)."""
-    from fieldkit.store.models import Researcher, Session
-
-    with handle.db.session() as s:
-        sess = s.get(Session, session_id)
-        if sess is None:
-            raise FieldkitError(_("No session {id} in this project.").format(id=session_id))
-        people = {}
-        for rid in (sess.lead_id, sess.observer_id):
-            if rid is not None:
-                r = s.get(Researcher, rid)
-                if r is not None:
-                    people[r.id] = f"{r.initials} ({r.name})"
-        s.expunge(sess)
-        return sess, people
-
-
-def guide_of(handle: "ProjectHandle", session_id: uuid.UUID) -> "Guide | None":
-    from fieldkit.guides.coverage import session_guide
-    from fieldkit.store.models import Session
-
-    with handle.db.session() as s:
-        sess = s.get(Session, session_id)
-        if sess is None or sess.guide_version_id is None:
-            return None
-    return session_guide(handle.db, session_id)
 
 
 def header_form(handle: "ProjectHandle", session_id: uuid.UUID) -> tuple[list[str], dict[str, str]]:

@@ -177,7 +177,7 @@ def toggle_tag(db: "Database", session_id: uuid.UUID, tag: TagKey, position_ms: 
     each keep their own stretches. Returns (event, "point" | "started" | "ended")."""
     from sqlmodel import select
 
-    from fieldkit.events import add_event, close_state_event
+    from fieldkit.instruments.events import add_event, close_state_event
     from fieldkit.store.models import Event, EventKind
 
     if tag.mode == "state":

@@ -1,18 +1,87 @@
 """Planning a session: what it can be made of (guides, tag schemes, researchers,
-informants), the plan itself, and marking it begun or ended without audio."""
+informants), the plan itself, when it is to be held, saving it from the setup screen
+with its consent ticks (one transaction), its people and guide as the runtime and the
+debrief read them, and marking it begun or ended without audio.
+
+When: a plan has a date and time (``Session.planned_at``, stored in UTC), kept apart from
+``starts_at`` (when the interview actually began). Typed as researchers write it:
+"2026-03-04 10:00", "2026-03-04 10.00", "4.3.2026 10:00", or a date alone.
+"""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
 from fieldkit.i18n import _
 
 if TYPE_CHECKING:
+    from sqlmodel import Session as DBSession
+
+    from fieldkit.instruments.guides.model import Guide
     from fieldkit.projects import ProjectHandle
+    from fieldkit.sessions.consent import ConsentTicks, MissingConsent
+    from fieldkit.store.models import Session
+
+
+_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%y %H:%M", "%d.%m.%y")
+
+
+def parse_when(text: str) -> datetime | None:
+    """Local date and time typed in a form, as an aware UTC datetime; "" is None."""
+    text = " ".join(text.replace("kl.", " ").replace("T", " ").split())
+    if not text:
+        return None
+    text = re.sub(r"(\d{1,2})[.:](\d{2})$", r"\1:\2", text) if " " in text else text
+    for fmt in _FORMATS:
+        try:
+            local = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return local.astimezone().astimezone(timezone.utc)
+    raise FieldkitError(_("{text!r} is not a date and time like 2026-03-04 10:00.").format(text=text),
+                        hint=_("Write the date as YYYY-MM-DD (or DD.MM.YYYY) and the "
+                                 "time as HH:MM."))
+
+
+def format_when(when: datetime | None) -> str:
+    """A stored time in local time, as the form shows it."""
+    if when is None:
+        return ""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def set_planned_at(handle: "ProjectHandle", session_id: uuid.UUID, when: datetime | date | None) -> None:
+    """Set (or clear) when a planned session is to be held."""
+    from fieldkit.store.models import Session
+
+    with handle.db.transaction() as s:
+        sess = s.get(Session, session_id)
+        if sess is None:
+            raise FieldkitError(_("No session {session_id} in this project.").format(session_id=session_id))
+        sess.planned_at = _utc(when)
+        s.add(sess)
+
+
+def _utc(when: datetime | date | None) -> datetime | None:
+    """A planned time as stored: a date alone is its local midnight; UTC."""
+    if isinstance(when, date) and not isinstance(when, datetime):
+        when = datetime(when.year, when.month, when.day).astimezone()
+    return when.astimezone(timezone.utc) if when is not None else None
+
+
+def planned_at(handle: "ProjectHandle", session_id: uuid.UUID) -> datetime | None:
+    from fieldkit.store.models import Session
+
+    with handle.db.session() as s:
+        sess = s.get(Session, session_id)
+        return sess.planned_at if sess is not None else None
 
 
 @dataclass
@@ -50,10 +119,10 @@ def setup_choices(handle: "ProjectHandle") -> SetupChoices:
     that has none, so the interview screen always has tag keys."""
     from sqlmodel import select
 
-    from fieldkit.consent import consent_state
-    from fieldkit.guides.store import latest_versions
+    from fieldkit.people.informants import consent_state
+    from fieldkit.instruments.guides.store import latest_versions
     from fieldkit.store.models import Informant, Researcher, TagScheme
-    from fieldkit.tags import bundled_tag_schemes, install_tag_scheme
+    from fieldkit.instruments.tags import bundled_tag_schemes, install_tag_scheme
 
     with handle.db.session() as s:
         has_scheme = s.exec(select(TagScheme).where(TagScheme.project_id == handle.project_id)).first()
@@ -79,24 +148,6 @@ def setup_choices(handle: "ProjectHandle") -> SetupChoices:
     return SetupChoices(guides, schemes, researchers, informants)
 
 
-def add_researcher(handle: "ProjectHandle", name: str, initials: str) -> uuid.UUID:
-    from sqlmodel import select
-
-    from fieldkit.store.models import Researcher
-
-    name, initials = name.strip(), initials.strip().upper()
-    if not name or not initials:
-        raise FieldkitError(_("A researcher needs a name and initials."))
-    with handle.db.transaction() as s:
-        if s.exec(select(Researcher).where(Researcher.project_id == handle.project_id,
-                                           Researcher.initials == initials)).first():
-            raise FieldkitError(_("The initials {initials} are already used in this project.").format(
-                initials=repr(initials)))
-        r = Researcher(project_id=handle.project_id, name=name, initials=initials)
-        s.add(r)
-    return r.id
-
-
 @dataclass
 class SessionPlan:
     title: str
@@ -115,6 +166,32 @@ class SessionPlan:
 def save_session(handle: "ProjectHandle", plan: SessionPlan, session_id: uuid.UUID | None = None) -> uuid.UUID:
     """Create a planned session, or change one that has not started. Participants follow
     ``plan.informants`` (speaker label = pseudonym code)."""
+    with handle.db.transaction() as s:
+        return _write_plan(s, handle, plan, session_id).id
+
+
+def save_setup(handle: "ProjectHandle", plan: SessionPlan, session_id: uuid.UUID | None, *,
+               when: datetime | date | None, consents: dict[str, "ConsentTicks"],
+               author_id: uuid.UUID | None = None, asked: bool = False,
+               ) -> tuple[uuid.UUID, list["MissingConsent"]]:
+    """What the setup screen keeps: the plan, when it is to be held and the consent ticks
+    (see :func:`fieldkit.sessions.consent.store_consent_ticks`), in one transaction, so a
+    failed consent write leaves nothing of the plan half-saved. Returns the session's id
+    and what consent is still missing."""
+    from fieldkit.sessions.consent import missing_consents, store_ticks_in
+
+    with handle.db.transaction() as s:
+        sess = _write_plan(s, handle, plan, session_id)
+        sess.planned_at = _utc(when)
+        s.add(sess)
+        store_ticks_in(s, handle, sess.id, consents, author_id=author_id, asked=asked)
+        sid = sess.id
+    return sid, missing_consents(handle, sid)
+
+
+def _write_plan(s: "DBSession", handle: "ProjectHandle", plan: SessionPlan,
+                session_id: uuid.UUID | None) -> "Session":
+    """The plan written in the caller's transaction; returns the stored session."""
     from sqlmodel import select
 
     from fieldkit.store.models import Informant, Session, SessionKind, SessionParticipant, SessionStatus
@@ -123,52 +200,50 @@ def save_session(handle: "ProjectHandle", plan: SessionPlan, session_id: uuid.UU
         raise FieldkitError(_("The session needs a title."))
     if plan.lead_id is not None and plan.lead_id == plan.observer_id:
         raise FieldkitError(_("The lead interviewer and the observer must be two people."))
-    with handle.db.transaction() as s:
-        if session_id is None:
-            sess = Session(project_id=handle.project_id, title=plan.title.strip())
+    if session_id is None:
+        sess = Session(project_id=handle.project_id, title=plan.title.strip())
+    else:
+        sess = s.get(Session, session_id)
+        if sess is None:
+            raise FieldkitError(_("No session {id} in this project.").format(id=session_id))
+        if sess.status != SessionStatus.planned:
+            raise FieldkitError(_("The session {title} has started; its setup can no longer change.").format(
+                title=repr(sess.title)))
+    sess.title = plan.title.strip()
+    sess.kind = SessionKind(plan.kind)
+    sess.guide_version_id = plan.guide_version_id
+    sess.tag_scheme_id = plan.tag_scheme_id
+    sess.lead_id, sess.observer_id = plan.lead_id, plan.observer_id
+    sess.place, sess.is_pilot = plan.place.strip(), plan.is_pilot
+    sess.header = {k: v for k, v in plan.header.items() if v.strip()}
+    if plan.follows_id is not None and plan.follows_id == sess.id:
+        raise FieldkitError(_("A session cannot follow itself."))
+    sess.related_session_id = plan.follows_id
+    s.add(sess)
+    s.flush()
+    wanted = {}
+    seats: dict[uuid.UUID, int] = {}
+    for code in plan.informants:
+        inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
+                                             Informant.code == code)).first()
+        if inf is None:
+            raise FieldkitError(_("No informant with code {code} in this project.").format(code=repr(code)))
+        if inf.withdrawn_on:
+            raise FieldkitError(_("{code} withdrew on {date} and cannot take part.").format(
+                code=code, date=inf.withdrawn_on))
+        wanted[inf.id] = code
+        seats[inf.id] = len(seats) + 1     # seat numbers follow the order chosen in setup
+    for part in s.exec(select(SessionParticipant).where(SessionParticipant.session_id == sess.id)):
+        if part.informant_id not in wanted:
+            s.delete(part)
         else:
-            sess = s.get(Session, session_id)
-            if sess is None:
-                raise FieldkitError(_("No session {id} in this project.").format(id=session_id))
-            if sess.status != SessionStatus.planned:
-                raise FieldkitError(_("The session {title} has started; its setup can no longer change.").format(
-                    title=repr(sess.title)))
-        sess.title = plan.title.strip()
-        sess.kind = SessionKind(plan.kind)
-        sess.guide_version_id = plan.guide_version_id
-        sess.tag_scheme_id = plan.tag_scheme_id
-        sess.lead_id, sess.observer_id = plan.lead_id, plan.observer_id
-        sess.place, sess.is_pilot = plan.place.strip(), plan.is_pilot
-        sess.header = {k: v for k, v in plan.header.items() if v.strip()}
-        if plan.follows_id is not None and plan.follows_id == sess.id:
-            raise FieldkitError(_("A session cannot follow itself."))
-        sess.related_session_id = plan.follows_id
-        s.add(sess)
-        s.flush()
-        wanted = {}
-        seats: dict[uuid.UUID, int] = {}
-        for code in plan.informants:
-            inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
-                                                 Informant.code == code)).first()
-            if inf is None:
-                raise FieldkitError(_("No informant with code {code} in this project.").format(code=repr(code)))
-            if inf.withdrawn_on:
-                raise FieldkitError(_("{code} withdrew on {date} and cannot take part.").format(
-                    code=code, date=inf.withdrawn_on))
-            wanted[inf.id] = code
-            seats[inf.id] = len(seats) + 1     # seat numbers follow the order chosen in setup
-        for part in s.exec(select(SessionParticipant).where(SessionParticipant.session_id == sess.id)):
-            if part.informant_id not in wanted:
-                s.delete(part)
-            else:
-                wanted.pop(part.informant_id)
-                part.seat = seats[part.informant_id]
-                s.add(part)
-        for inf_id, code in wanted.items():
-            s.add(SessionParticipant(session_id=sess.id, informant_id=inf_id, speaker_label=code,
-                                     seat=seats[inf_id]))
-        sid = sess.id
-    return sid
+            wanted.pop(part.informant_id)
+            part.seat = seats[part.informant_id]
+            s.add(part)
+    for inf_id, code in wanted.items():
+        s.add(SessionParticipant(session_id=sess.id, informant_id=inf_id, speaker_label=code,
+                                 seat=seats[inf_id]))
+    return sess
 
 
 def load_plan(handle: "ProjectHandle", session_id: uuid.UUID) -> SessionPlan:
@@ -207,3 +282,89 @@ def end_notes_only(handle: "ProjectHandle", session_id: uuid.UUID) -> None:
         sess = s.get(Session, session_id)
         if sess is not None and sess.status in (SessionStatus.planned, SessionStatus.recording):
             sess.status, sess.ended_at = SessionStatus.recorded, utcnow()
+
+
+def session_people(handle: "ProjectHandle", session_id: uuid.UUID) -> tuple["Session", dict[uuid.UUID, str]]:
+    """The session and its researchers {id: "AL (Ada Lead)"} (lead first)."""
+    from fieldkit.store.models import Researcher, Session
+
+    with handle.db.session() as s:
+        sess = s.get(Session, session_id)
+        if sess is None:
+            raise FieldkitError(_("No session {id} in this project.").format(id=session_id))
+        people = {}
+        for rid in (sess.lead_id, sess.observer_id):
+            if rid is not None:
+                r = s.get(Researcher, rid)
+                if r is not None:
+                    people[r.id] = f"{r.initials} ({r.name})"
+        s.expunge(sess)
+        return sess, people
+
+
+def guide_of(handle: "ProjectHandle", session_id: uuid.UUID) -> "Guide | None":
+    from fieldkit.instruments.guides.coverage import session_guide
+    from fieldkit.store.models import Session
+
+    with handle.db.session() as s:
+        sess = s.get(Session, session_id)
+        if sess is None or sess.guide_version_id is None:
+            return None
+    return session_guide(handle.db, session_id)
+
+
+def add_people(handle: "ProjectHandle", session_id: uuid.UUID, *, lead: str | None = None,
+               observer: str | None = None, informants: list[str] | tuple[str, ...] = (),
+               kind: str | None = None) -> None:
+    """Say who was there, at any stage of a session (an imported recording): the lead and
+    the observer by their initials, informants by their codes. The people a session already
+    has stay; a given lead or observer takes that seat; informants are added after the
+    seats already taken. Nothing changes unless every name is known."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import Informant, Researcher, Session, SessionKind, SessionParticipant
+
+    with handle.db.transaction() as s:
+        sess = s.get(Session, session_id)
+        if sess is None:
+            raise FieldkitError(_("No session {id} in this project.").format(id=session_id))
+
+        def researcher(initials: str, option: str) -> uuid.UUID:
+            r = s.exec(select(Researcher).where(Researcher.project_id == handle.project_id,
+                                                Researcher.initials == initials.strip())).first()
+            if r is None:
+                known = ", ".join(s.exec(select(Researcher.initials).where(
+                    Researcher.project_id == handle.project_id).order_by(Researcher.initials))) or "-"
+                raise FieldkitError(_("{option} {initials}: no researcher with these initials in this "
+                                      "project.").format(option=option, initials=initials),
+                                    hint=_("Researchers here: {known}. Add one with `fieldkit researcher "
+                                           "add`.").format(known=known))
+            return r.id
+
+        if lead:
+            sess.lead_id = researcher(lead, "--lead")
+        if observer:
+            sess.observer_id = researcher(observer, "--observer")
+        if sess.lead_id is not None and sess.lead_id == sess.observer_id:
+            raise FieldkitError(_("The lead interviewer and the observer must be two people."))
+        if kind:
+            sess.kind = SessionKind(kind)
+        s.add(sess)
+        parts = list(s.exec(select(SessionParticipant).where(SessionParticipant.session_id == session_id)))
+        have = {p.informant_id for p in parts}
+        seat = max((p.seat or 0 for p in parts), default=0)
+        for code in informants:
+            inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
+                                                 Informant.code == code.strip())).first()
+            if inf is None:
+                raise FieldkitError(_("No informant with code {code} in this project.").format(code=repr(code)),
+                                    hint=_("Add the informant first: fieldkit informant add ..."))
+            if inf.withdrawn_on:
+                raise FieldkitError(_("{code} withdrew on {date} and cannot take part.").format(
+                    code=code, date=inf.withdrawn_on))
+            if inf.id in have:
+                continue
+            seat += 1
+            have.add(inf.id)
+            s.add(SessionParticipant(session_id=session_id, informant_id=inf.id, speaker_label=inf.code,
+                                     seat=seat if seat <= 9 else None))

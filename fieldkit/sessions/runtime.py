@@ -29,7 +29,7 @@ from fieldkit.errors import FieldkitError
 from fieldkit.i18n import _
 
 if TYPE_CHECKING:
-    from fieldkit.guides.model import Guide
+    from fieldkit.instruments.guides.model import Guide
     from fieldkit.projects import ProjectHandle
     from fieldkit.recording.recorder import Recorder, Summary
     from fieldkit.sessions.live import LiveView, TagKey
@@ -94,9 +94,8 @@ class SessionRuntime:
     def open(self) -> Opened:
         """Read what the session needs and start the event writer. The lead's terminal
         marks the session begun (a notes-only session gets its times from here)."""
-        from fieldkit.sessions.debrief import guide_of, session_people
         from fieldkit.sessions.live import load_live, tag_keys
-        from fieldkit.sessions.plan import begin_session
+        from fieldkit.sessions.plan import begin_session, guide_of, session_people
         from fieldkit.sessions.writer import EventWriter
 
         if not self.observer:
@@ -228,7 +227,7 @@ class SessionRuntime:
         return self._submit(f"seat {seat}", job, pressed)
 
     def cover(self, question_id: str, status: str, pressed: float | None = None, label: str = "") -> bool:
-        from fieldkit.guides.coverage import set_coverage
+        from fieldkit.instruments.guides.coverage import set_coverage
 
         pos = self.position_at_key(pressed)
         db, sid, author = self.handle.db, self.session_id, self.author_id
@@ -237,7 +236,7 @@ class SessionRuntime:
                             pressed)
 
     def probe(self, probe_id: str, number: int, pressed: float | None = None) -> bool:
-        from fieldkit.guides.coverage import probe_used
+        from fieldkit.instruments.guides.coverage import probe_used
 
         pos = self.position_at_key(pressed)
         db, sid, author = self.handle.db, self.session_id, self.author_id
@@ -245,7 +244,7 @@ class SessionRuntime:
                             lambda: probe_used(db, sid, probe_id, position_ms=pos, author_id=author), pressed)
 
     def returned(self, theme_id: str, pressed: float | None = None) -> bool:
-        from fieldkit.guides.coverage import returned_to
+        from fieldkit.instruments.guides.coverage import returned_to
 
         pos = self.position_at_key(pressed)
         db, sid, author = self.handle.db, self.session_id, self.author_id
@@ -253,7 +252,7 @@ class SessionRuntime:
                             lambda: returned_to(db, sid, theme_id, position_ms=pos, author_id=author), pressed)
 
     def marker(self, pressed: float | None = None) -> bool:
-        from fieldkit.events import add_event
+        from fieldkit.instruments.events import add_event
 
         pos = self.position_at_key(pressed)
         db, sid, author = self.handle.db, self.session_id, self.author_id
@@ -262,7 +261,7 @@ class SessionRuntime:
 
     def note(self, text: str, position_ms: int | None, pressed: float | None = None) -> bool:
         """A note whose time was taken when the researcher began it (``position_ms``)."""
-        from fieldkit.events import add_event
+        from fieldkit.instruments.events import add_event
 
         pos = position_ms if position_ms is not None else self.position_ms()
         db, sid, author = self.handle.db, self.session_id, self.author_id
@@ -329,10 +328,13 @@ class SessionRuntime:
 
     @staticmethod
     def recover(handle: "ProjectHandle") -> list:
-        """Finish every recording left unfinished (a crash, a kill, a full disk)."""
+        """Finish every recording left unfinished (a crash, a kill, a full disk), and close
+        the live transcription that died with it (its session is queued for the final
+        pass). Each item has a ``message``."""
         from fieldkit.recording.recovery import recover_all
+        from fieldkit.transcription.final import close_dead_live_runs
 
-        return recover_all(handle)
+        return [*recover_all(handle), *close_dead_live_runs(handle)]
 
     # ------------------------------------------------------------------ callbacks
 

@@ -48,6 +48,26 @@ class SpeakerResult:
     mapping: dict[str, str] = field(default_factory=dict)    # "S1" -> "AL" (or "S1" if unknown)
     evidence: dict[str, str] = field(default_factory=dict)   # "S1" -> "guide questions" ...
     talk_ms: dict[str, int] = field(default_factory=dict)
+    estimated: bool = False                  # the count came from the audio
+    listed: int = 0                          # people listed in the session
+
+
+#: kinds where someone asks the questions even when the session lists no researcher
+#: (an imported phone or dictaphone interview with only the informant named)
+INTERVIEW_KINDS = ("individual", "pair", "group", "focus_group", "telephone")
+
+
+def most_voices(people: list[Person], kind: str) -> int:
+    """The most voices a session can hold: its listed people (participants, lead, observer),
+    and in an interview at least one more than its participants (the interviewer, listed
+    or not). Nobody listed: up to nine. The audio decides how many of them spoke."""
+    if not people:
+        return 9
+    participants = sum(p.role == "participant" for p in people)
+    most = len(people)
+    if kind in INTERVIEW_KINDS and not any(p.role == "lead" for p in people):
+        most = max(most, participants + 1)
+    return most
 
 
 def roster(handle: "ProjectHandle", session_id: uuid.UUID) -> list[Person]:
@@ -80,7 +100,7 @@ def _tokens(text: str) -> list[str]:
 
 def guide_phrases(handle: "ProjectHandle", session_id: uuid.UUID) -> list[list[str]]:
     """The token lists of the session guide's questions and probes."""
-    from fieldkit.guides.model import Guide
+    from fieldkit.instruments.guides.model import Guide
     from fieldkit.store.models import GuideVersion, Session
 
     with handle.db.session() as s:
@@ -223,7 +243,7 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
     from sqlmodel import select
 
     from fieldkit.recording.audio import load_audio
-    from fieldkit.speakers.diarize import channel_separation, diarize, diarize_channels
+    from fieldkit.speakers.diarize import channel_separation, diarize, diarize_auto, diarize_channels
     from fieldkit.store.models import Session, TranscriptSegment
 
     with handle.db.session() as s:
@@ -231,26 +251,24 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
         if sess is None:
             raise SpeakerError(_("No session {session_id} in this project.").format(session_id=session_id))
         title = sess.title
+        kind = sess.kind.value
         n_segs = len(s.exec(select(TranscriptSegment.id).where(TranscriptSegment.session_id == session_id)).all())
     if n_segs == 0:
         raise SpeakerError(_("The session {title!r} has no transcript yet.").format(title=title),
                            hint=_("Transcribe it first: fieldkit transcribe {value} "
                                     "-p ...").format(value=session_id.hex[:8]))
     people = roster(handle, session_id)
+    most = None
     if count is None:
-        count = len(people)
-        if count == 0:
-            raise SpeakerError(_("The session {title!r} lists nobody present, so the "
-                                   "number of speakers is unknown.").format(title=title),
-                               hint=_("Give --count N, or add the participants, lead "
-                                        "and observer to the session."))
-    if count < 1:
+        most = most_voices(people, kind)
+    if count is not None and count < 1:
         raise SpeakerError(_("--count {count}: a conversation has at least one "
                                "speaker.").format(count=count))
     if channels not in (1, 2):
         raise SpeakerError(_("--channels {channels}: give 1 (voices) or 2 (one "
                                "microphone per side).").format(channels=channels))
     if channels == 2:
+        count = 2 if count is None else count
         if count != 2:
             raise SpeakerError(_("--channels 2 tells two speakers apart, not {count}.").format(count=count),
                                hint=_("Leave out --channels for a group, or give "
@@ -260,6 +278,8 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
             d = diarize(stereo.mean(axis=1), 2)      # the channels hardly differ: the voices decide
         else:
             d = diarize_channels(stereo)
+    elif count is None:
+        d = diarize_auto(load_audio(handle, session_id, sr=SR), most)
     else:
         d = diarize(load_audio(handle, session_id, sr=SR), count)
 
@@ -279,10 +299,14 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
             raise SpeakerError(_("The session {title!r} has no transcript yet.").format(title=title))
         pieces: list[tuple[TranscriptSegment, int | None]] = []
         split = added = 0
+        talk_manual: dict[int, int] = {}           # what the voices say in hand-assigned segments
         manual = [g for g in segs if g.speaker_manual]
         for g in segs:
             if g.speaker_manual:
-                g.speaker_auto = name.get(d.speaker_at(g.start_ms, g.end_ms), "") if d.count else ""
+                lab = d.speaker_at(g.start_ms, g.end_ms) if d.count else None
+                g.speaker_auto = name.get(lab, "")
+                if lab is not None:
+                    talk_manual[lab] = talk_manual.get(lab, 0) + g.end_ms - g.start_ms
                 s.add(g)
                 continue
             words = list(g.words or [])
@@ -329,7 +353,7 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
                 if n > 0.5 * total and n >= 100:          # at least a second of hand-assigned speech
                     mapping[lab] = by_person.get(key[:2]) or Person(key[2], key[0], key[1])
                     evidence[lab] = "your assignments"
-        talk = {lab: 0 for lab in range(d.count)}
+        talk = {lab: talk_manual.get(lab, 0) for lab in range(d.count)}
         guide_score = {lab: 0.0 for lab in range(d.count)}
         for g, lab in pieces:
             if lab is None:
@@ -347,6 +371,8 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
                 evidence[ranked[0]] = "asks the guide's questions"
         left_labs = [lab for lab in range(d.count) if lab not in mapping and talk[lab] > 0]
         left_people = [p for p in people if p not in mapping.values()]
+        if len(left_labs) < len(left_people):      # the observer is silent unless heard
+            left_people = [p for p in left_people if p.role != "observer"]
         if len(left_labs) == 1 and len(left_people) == 1 and (mapping or len(people) == 1):
             mapping[left_labs[0]] = left_people[0]
             evidence[left_labs[0]] = "the only one left"
@@ -359,7 +385,8 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
             g.speaker_researcher_id = person.researcher_id if person else None
             s.add(g)
         n_after = len(segs) + added
-    result = SpeakerResult(count=d.count, method=d.method, segments=n_after, split=split, manual_kept=len(manual))
+    result = SpeakerResult(count=d.count, method=d.method, segments=n_after, split=split, manual_kept=len(manual),
+                           estimated=d.estimated, listed=len(people))
     for lab in sorted(range(d.count), key=lambda x: order.get(x, x)):
         result.mapping[name[lab]] = mapping[lab].label if lab in mapping else name[lab]
         if lab in evidence:

@@ -19,6 +19,20 @@ STEP = 80            # frames between windows (0.8 s; 0.4 s gave the same error 
 FINE = 20            # frames between the extra windows where the voice changes (0.2 s)
 MIN_WIN = 50         # a speech stretch shorter than 0.5 s gets no window of its own
 MAX_CLUSTER_POINTS = 1000
+#: two groups of windows further apart than this (average cosine distance) are two voices.
+#: Measured on the spliced real-voice conversations (tests/bench/speakers_count_bench.py):
+#: merges within one voice reached 0.56, merges of two voices 0.57 (two Norwegian men of the
+#: same register) to 1.05
+VOICE_DISTANCE = 0.565
+#: a group of fewer windows than this share of all (at least 2, at most 20 windows, about
+#: 16 s of speech) is not counted as a voice of its own (a cough, a laugh, windows across a
+#: change of speaker); it joins the nearest voice ...
+MIN_VOICE_SHARE = 0.08
+MIN_VOICE_WINDOWS = 20
+#: ... unless it stands this far from all others (a voice heard in two windows or three: a
+#: reader with 3 s of speech joined the others at 0.69; a stray group of one voice's windows
+#: at turns without pauses at 0.66)
+DISTINCT_VOICE = 0.67
 
 
 class SpeakerError(FieldkitError):
@@ -39,6 +53,7 @@ class Diarization:
     count: int
     method: str = "voice"        # voice / channel
     windows: int = 0
+    estimated: bool = False      # the count came from the audio, not from --count
 
     def turns(self) -> list[Turn]:
         out: list[Turn] = []
@@ -111,17 +126,17 @@ def _windows(regions: list[tuple[int, int]], n_frames: int, step: int = STEP) ->
     return spans
 
 
-def average_linkage(emb: np.ndarray, k: int) -> np.ndarray:
-    """Agglomerative clustering of L2-normalised embeddings into k groups, average linkage
-    on cosine distance (measured against spectral clustering on the spliced conversations:
-    2-4 % lower error for 4 and 8 speakers, see README)."""
+def merge_tree(emb: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Agglomerative clustering of L2-normalised embeddings down to one group, average
+    linkage on cosine distance: the merges in order (i absorbs j) and the distance of each."""
     n = len(emb)
     dist = 1.0 - emb @ emb.T
     np.fill_diagonal(dist, np.inf)
     size = np.ones(n)
-    owner = np.arange(n)
-    for _ in range(n - k):
+    merges, heights = [], []
+    for _ in range(n - 1):
         i, j = divmod(int(np.argmin(dist)), n)
+        heights.append(float(dist[i, j]))
         merged = (dist[i] * size[i] + dist[j] * size[j]) / (size[i] + size[j])
         dist[i, :] = merged
         dist[:, i] = merged
@@ -129,9 +144,25 @@ def average_linkage(emb: np.ndarray, k: int) -> np.ndarray:
         dist[j, :] = np.inf
         dist[:, j] = np.inf
         size[i] += size[j]
+        merges.append((i, j))
+    return merges, np.array(heights)
+
+
+def cut_tree(n: int, merges: list[tuple[int, int]], k: int) -> np.ndarray:
+    """The labels (0..k-1) of ``n`` points after the first n-k merges of ``merge_tree``."""
+    owner = np.arange(n)
+    for i, j in merges[: max(0, n - k)]:
         owner[owner == j] = i
     _, labels = np.unique(owner, return_inverse=True)
     return labels
+
+
+def average_linkage(emb: np.ndarray, k: int) -> np.ndarray:
+    """Agglomerative clustering of L2-normalised embeddings into k groups, average linkage
+    on cosine distance (measured against spectral clustering on the spliced conversations:
+    2-4 % lower error for 4 and 8 speakers, see README)."""
+    merges, _h = merge_tree(emb)
+    return cut_tree(len(emb), merges, k)
 
 
 def _refine(emb: np.ndarray, lab: np.ndarray, k: int, rounds: int = 3) -> np.ndarray:
@@ -145,13 +176,28 @@ def _refine(emb: np.ndarray, lab: np.ndarray, k: int, rounds: int = 3) -> np.nda
     return lab
 
 
-def diarize(audio: np.ndarray, count: int, step: int = STEP) -> Diarization:
-    """Label every 10 ms of 16 kHz mono ``audio`` with one of ``count`` speakers."""
+@dataclass
+class Voices:
+    """The speech of a recording as embeddings: speech regions (samples), the filterbank
+    features, the windows (frame spans) and one L2-normalised embedding per window."""
+    regions: list[tuple[int, int]]
+    feats: np.ndarray
+    spans: list[tuple[int, int]]
+    emb: np.ndarray
+    pieces: int
+    tree: tuple | None = None     # merge_tree of the clustered sample, made once
+
+    def merge_tree(self) -> tuple[np.ndarray, tuple]:
+        pick = _sample(self.emb)
+        if self.tree is None:
+            self.tree = merge_tree(self.emb[pick])
+        return pick, self.tree
+
+
+def voices(audio: np.ndarray, step: int = STEP) -> Voices:
+    """VAD, features and window embeddings of 16 kHz mono ``audio``."""
     audio = np.asarray(audio, dtype=np.float32)
     check_audio(audio)
-    if count < 1:
-        raise SpeakerError(_("--count {count}: a conversation has at least one "
-                               "speaker.").format(count=count))
     regions = speech_regions(audio)
     speech_s = sum(e - s for s, e in regions) / SR
     if speech_s < 1.0:
@@ -160,36 +206,89 @@ def diarize(audio: np.ndarray, count: int, step: int = STEP) -> Diarization:
                            hint=_("The recording may be silent or too quiet; the "
                                     "transcript was left as it was."))
     feats = fbank(audio)
-    n_frames = len(feats)
-    spans = _windows(regions, n_frames, step)
+    spans = _windows(regions, len(feats), step)
     pieces = sum(max(1, (e - s) // HOP // WIN) for s, e in regions if (e - s) // HOP >= MIN_WIN)
-    if pieces < count:
-        raise SpeakerError(
-            _("{count} speakers asked for, but the recording holds only {pieces} "
-                "separate 1.5 s pieces of speech to compare.").format(count=count, pieces=pieces),
-            hint=_("Give a smaller --count, or check the session's participants."))
-    emb = embed(feats, spans)
-    if len(emb) > MAX_CLUSTER_POINTS:        # long recordings: cluster an even sample, assign the rest
-        pick = np.linspace(0, len(emb) - 1, MAX_CLUSTER_POINTS).round().astype(int)
-        lab = np.full(len(emb), -1)
-        lab[pick] = average_linkage(emb[pick], count)
-        cent = np.array([emb[pick][lab[pick] == j].mean(0) for j in range(count)])
+    emb = embed(feats, spans) if spans else np.zeros((0, 192), dtype=np.float32)
+    return Voices(regions, feats, spans, emb, pieces)
+
+
+def _sample(emb: np.ndarray) -> np.ndarray:
+    """The windows clustered: all, or an even sample of a long recording's."""
+    if len(emb) > MAX_CLUSTER_POINTS:
+        return np.linspace(0, len(emb) - 1, MAX_CLUSTER_POINTS).round().astype(int)
+    return np.arange(len(emb))
+
+
+def _cluster(v: Voices, count: int) -> np.ndarray:
+    emb = v.emb
+    pick, (merges, _h) = v.merge_tree()
+    sub = cut_tree(len(pick), merges, count)
+    if len(pick) < len(emb):           # long recordings: cluster an even sample, assign the rest
+        cent = np.array([emb[pick][sub == j].mean(0) for j in range(count)])
         lab = (emb @ cent.T).argmax(1)
     else:
-        lab = average_linkage(emb, count)
-    lab = _refine(emb, lab, count)
+        lab = sub
+    return _refine(emb, lab, count)
+
+
+def estimate_count(v: Voices, most: int) -> int:
+    """How many voices the audio holds, at most ``most``: the groups of the average-linkage
+    tree cut at ``VOICE_DISTANCE`` that hold enough windows (``MIN_VOICE_SHARE``), and the
+    smaller groups (two windows or more: a short question on the phone) that stand apart
+    from every other voice by more than ``DISTINCT_VOICE``."""
+    if len(v.emb) < 2 or most <= 1:
+        return 1
+    pick, (merges, heights) = v.merge_tree()
+    need = min(max(MIN_VOICE_SHARE * len(pick), 2), MIN_VOICE_WINDOWS)
+    sizes = np.bincount(cut_tree(len(pick), merges, int((heights > VOICE_DISTANCE).sum()) + 1))
+    big = int((sizes >= need).sum())
+    sizes = np.bincount(cut_tree(len(pick), merges, int((heights > DISTINCT_VOICE).sum()) + 1))
+    small = int(((sizes >= 2) & (sizes < need)).sum())
+    return int(max(1, min(most, big + small)))
+
+
+def diarize_auto(audio: np.ndarray, most: int, step: int = STEP) -> Diarization:
+    """Like ``diarize``, with the number of voices found in the audio (at most ``most``:
+    the people who could have spoken)."""
+    if most < 1:
+        raise SpeakerError(_("--count {count}: a conversation has at least one "
+                               "speaker.").format(count=most))
+    v = voices(audio, step)
+    count = min(estimate_count(v, most), max(1, v.pieces))
+    d = diarize(audio, count, step, v=v)
+    d.estimated = True
+    return d
+
+
+def diarize(audio: np.ndarray, count: int, step: int = STEP, v: Voices | None = None) -> Diarization:
+    """Label every 10 ms of 16 kHz mono ``audio`` with one of ``count`` speakers."""
+    if count < 1:
+        raise SpeakerError(_("--count {count}: a conversation has at least one "
+                               "speaker.").format(count=count))
+    v = v or voices(audio, step)
+    if v.pieces < count:
+        raise SpeakerError(
+            _("{count} speakers asked for, but the recording holds only {pieces} "
+                "separate 1.5 s pieces of speech to compare.").format(count=count, pieces=v.pieces),
+            hint=_("Give a smaller --count, or check the session's participants."))
+    return _label(v, _cluster(v, count), count, step)
+
+
+def _label(v: Voices, lab: np.ndarray, count: int, step: int = STEP, **extra) -> Diarization:  # noqa: ANN003
+    regions, feats, spans, emb = v.regions, v.feats, list(v.spans), v.emb
+    n_frames = len(feats)
     # where the voice changes between neighbouring windows, look closer: windows every 0.2 s
     # in between, each given the nearest voice (the change is placed to within ~0.1 s)
     cent = np.array([emb[lab == j].mean(0) if np.any(lab == j) else np.zeros(emb.shape[1]) for j in range(count)])
     cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-9)
-    extra = []
+    extra_spans = []
     for i in range(len(spans) - 1):
         (a0, b0), (a1, b1) = spans[i], spans[i + 1]
         if lab[i] != lab[i + 1] and a1 - a0 <= step and b0 - a0 == WIN and b1 - a1 == WIN:
-            extra.extend((x, x + WIN) for x in range(a0 + FINE, a1, FINE))
-    if extra:
-        lab = np.concatenate([lab, (embed(feats, extra) @ cent.T).argmax(1)])
-        spans = spans + extra
+            extra_spans.extend((x, x + WIN) for x in range(a0 + FINE, a1, FINE))
+    if extra_spans:
+        lab = np.concatenate([lab, (embed(feats, extra_spans) @ cent.T).argmax(1)])
+        spans = spans + extra_spans
     # each speech frame takes the label of the window whose centre is nearest
     labels = np.full(n_frames + 2, -1, dtype=np.int16)
     centres = np.array([(a + b) / 2 for a, b in spans])
@@ -201,7 +300,7 @@ def diarize(audio: np.ndarray, count: int, step: int = STEP) -> Diarization:
         frames = np.arange(a, b)
         nearest = inside[np.abs(centres[inside][None, :] - frames[:, None]).argmin(1)]
         labels[a:b] = lab[nearest]
-    return Diarization(labels=labels, count=count, windows=len(spans))
+    return Diarization(labels=labels, count=count, windows=len(spans), **extra)
 
 
 def diarize_channels(stereo: np.ndarray, count: int = 2) -> Diarization:

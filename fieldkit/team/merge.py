@@ -46,9 +46,8 @@ from typing import Any, Callable, Iterable
 from sqlalchemy import and_, exists, not_, or_, select
 from sqlalchemy.engine import Connection
 
-from fieldkit.errors import FieldkitError
 from fieldkit.store.models import Informant, RecordState, SyncBase, utcnow
-from fieldkit.team.records import content_hash, delete_ids, read_rows, synced_tables, table, upsert
+from fieldkit.team.records import Refusal, content_hash, delete_ids, read_rows, synced_tables, table, upsert_each
 from fieldkit.i18n import _
 
 Record = tuple[str, dict[str, Any]]
@@ -89,6 +88,8 @@ class Outcome:
     purged_informants: list[str] = field(default_factory=list)
     #: ids whose local version must go to the other side (sync pushes them)
     push_ids: set[uuid.UUID] = field(default_factory=set)
+    #: incoming records this database would not take (left out; tried again next time)
+    refused: list[Refusal] = field(default_factory=list)
 
     @property
     def changes(self) -> int:
@@ -643,13 +644,16 @@ def _carry_edit(conn: Connection, plan: Plan, mine: dict[uuid.UUID, Version],
 
 def apply_versions(conn: Connection, versions: dict[uuid.UUID, Version], *, seq: int,
                    keep_data: bool, by: str = "",
-                   only_if: dict[uuid.UUID, Version] | None = None) -> set[uuid.UUID]:
+                   only_if: dict[uuid.UUID, Version] | None = None,
+                   refused: list[Refusal] | None = None) -> set[uuid.UUID]:
     """Write ``versions`` to this side (records and their versions) in the caller's
     transaction: deletions children first, then records parents first; a record whose
     parent exists on neither side is dropped (the schema's cascade) or unlinked (SET NULL).
     ``only_if``: write a record only while this side still holds that version of it (a
-    laptop edited meanwhile keeps its edit; it merges at the next exchange). Returns the
-    ids written."""
+    laptop edited meanwhile keeps its edit; it merges at the next exchange). A record
+    this database refuses (a constraint, a value it cannot hold) is named in ``refused``
+    and left out, version and all, so the next exchange tries it again; the others are
+    written. Returns the ids written."""
     if only_if is not None:
         now = load_versions(conn, list(versions), {k: v.tbl for k, v in versions.items()})
         skip = {rid for rid in versions if _content(now.get(rid)) != _content(only_if.get(rid))}
@@ -663,19 +667,10 @@ def apply_versions(conn: Connection, versions: dict[uuid.UUID, Version], *, seq:
     _fix_references(conn, to_write, set(dels))
     for tbl in synced_tables():
         rows = [d for rid, (t, d) in to_write.items() if t == tbl.name]
-        try:
-            upsert(conn, tbl, rows)
-        except Exception as exc:  # noqa: BLE001 - integrity problems become one clear message
-            from sqlalchemy.exc import IntegrityError
-
-            if isinstance(exc, IntegrityError) and conn.dialect.name != "postgresql":
-                raise FieldkitError(
-                    _("The incoming {name} records clash with this project's own "
-                        "(the same name or number used for different records): {value}").format(name=tbl.name, value=str(exc.orig).splitlines()[0]),
-                    hint=_("Nothing was changed. Rename the record on one side and "
-                             "try again."),
-                ) from exc
-            raise
+        for r in upsert_each(conn, tbl, rows):
+            to_write.pop(uuid.UUID(r.record_id), None)
+            if refused is not None:
+                refused.append(r)
     written = {rid for rid, v in versions.items() if v.deleted or rid in to_write}
     _upsert_states(conn, [state_row(versions[rid], seq, keep_data=keep_data, by=by)
                           for rid in written])
@@ -745,7 +740,7 @@ def apply_plan(conn: Connection, plan: Plan, mine: dict[uuid.UUID, Version], *, 
     change = {rid: v for rid, v in plan.results.items() if differs(v, mine.get(rid))}
     before_open = _open_conflicts(conn, [rid for rid, v in change.items() if v.tbl == CONFLICT_TABLE])
     written = apply_versions(conn, change, seq=seq, keep_data=True,
-                             only_if=mine if only_if else None)
+                             only_if=mine if only_if else None, refused=out.refused)
     for rid in written:
         v, old = change[rid], mine.get(rid)
         if v.tbl == CONFLICT_TABLE:

@@ -62,7 +62,7 @@ class Overview:
 def overview(handle) -> Overview:  # noqa: ANN001
     from sqlmodel import select
 
-    from fieldkit.guides.coverage import project_matrix
+    from fieldkit.instruments.guides.coverage import project_matrix
     from fieldkit.store.models import (
         CoverageStatus,
         Informant,

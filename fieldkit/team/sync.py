@@ -3,9 +3,12 @@
 Two steps, each one transaction, in this order:
 
 1. On the server (holding a per-project advisory lock, so two laptops syncing at once
-   take turns): read what others changed since this laptop's cursor, merge it with this
-   laptop's changes (:mod:`fieldkit.team.merge`, the same merge as for packs), write the
-   merged versions the server lacks, commit.
+   take turns): first an informant the team has purged (a withdrawal) is purged on this
+   laptop too, before anything leaves it, and the same guide imported on two laptops
+   is joined; then read what others changed since this laptop's cursor, merge it with
+   this laptop's changes (:mod:`fieldkit.team.merge`, the same merge as for packs),
+   write the merged versions the server lacks (never a record of a withdrawn
+   informant; a record the server refuses is named and left for the next sync), commit.
 2. On the laptop: write the merged versions it lacks and this laptop's new versions,
    remember the new cursor, commit.
 
@@ -32,6 +35,7 @@ from sqlalchemy.engine import Connection
 from fieldkit.errors import FieldkitError
 from fieldkit.store.models import RecordState, ServerAudio, utcnow
 from fieldkit.team.merge import (
+    CONFLICT_TABLE,
     Outcome,
     Version,
     apply_plan,
@@ -41,17 +45,27 @@ from fieldkit.team.merge import (
     informant_clashes,
     load_for_merge,
     load_versions,
+    mark_seq,
     merge_all,
     save_stamp,
     stamp,
 )
 from fieldkit.team.records import (
+    Refusal,
     read_rows,
     synced_tables,
     table,
     upsert,
 )
 from fieldkit.team.server import ServerError, engine_for, explain, get_options, public_url, schema_for
+from fieldkit.team.guidejoin import join_same_guides
+from fieldkit.team.withdrawal import (
+    drop_withdrawn,
+    purge_server_copies,
+    silenced_file_ids,
+    vacuum_tables,
+    withdrawn_on_server,
+)
 from fieldkit.team.server import server_revision as _server_revision
 from fieldkit.i18n import _
 
@@ -67,6 +81,12 @@ class SyncResult:
     audio_up: int = 0
     audio_down: int = 0
     created: bool = False
+    #: guides imported here and by the team (same content): joined into the team's
+    guides_joined: list[str] = field(default_factory=list)
+    #: after pushing a purge: whether this login could VACUUM the tables it touched
+    vacuumed: bool | None = None
+    #: this laptop's records the team server would not take (left out, tried again next sync)
+    refused: list[Refusal] = field(default_factory=list)
 
     def summary(self) -> str:
         p = self.pulled
@@ -149,6 +169,37 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                             "project that has the same name.").format(slug=project.slug),
                         hint=_("Nothing was changed. Ask the administrator to set "
                                  "the project up under another name."))
+                # a withdrawal reaches this laptop before anything leaves it
+                withdrawn = withdrawn_on_server(sconn)
+                purged_first: list[str] = []
+                if withdrawn & _local_ids(handle, "informant", withdrawn):
+                    # this laptop's new versions first, so that the purge clears their
+                    # copies of the content too (the forget_* triggers, the mention scan)
+                    with handle.db.engine.begin() as lconn:
+                        save_stamp(lconn, stamped)
+                    purged_first = purge_arriving_informants(
+                        handle, {i: "informant" for i in withdrawn})
+                # the same guide imported on two laptops is one guide
+                with handle.db.engine.begin() as lconn:
+                    joined, gclashes = join_same_guides(lconn, sconn, PEER)
+                    if gclashes:
+                        c = gclashes[0]
+                        raise FieldkitError(
+                            _("The guide {slug} here ({local}) and the team's guide of that "
+                              "name ({team}) differ; nothing was synced.").format(
+                                  slug=c.slug, local=c.local_title, team=c.team_title),
+                            hint=_("Give yours another name: fieldkit guide rename -p {project} "
+                                   "{slug} NEWNAME (or, if no session uses it, fieldkit guide "
+                                   "remove -p {project} {slug}), then sync again.").format(
+                                       project=handle.folder.name, slug=c.slug))
+                res.guides_joined = joined
+                if purged_first or joined:
+                    # what the purge or the join changed here are new versions too
+                    with handle.db.engine.connect() as lconn:
+                        with lconn.begin():
+                            stamped = stamp(lconn, persist=False)
+                        dirty = {**dirty_ids(lconn), **{k: v.tbl for k, v in stamped.items()}}
+                unpushed: set[uuid.UUID] = set()
                 news = conn_rows(sconn, rs, rs.c.seq > peer["cursor"])
                 top = sconn.execute(select(func.coalesce(func.max(rs.c.seq), 0))).scalar()
                 deleted_remote = {st["record_id"]: st["tbl"] for st in news if st["deleted"]}
@@ -184,12 +235,40 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                 if bare:       # versions read without their content (see load_for_merge)
                     with handle.db.engine.connect() as lconn:
                         push.update(load_versions(lconn, bare, {k: push[k].tbl for k in bare}, stamped))
+                # nothing of a withdrawn informant leaves this laptop
+                with handle.db.engine.connect() as lconn:
+                    dropped = drop_withdrawn(
+                        lconn, {rid: (v.tbl, v.data) for rid, v in push.items() if not v.deleted},
+                        withdrawn)
+                for rid in dropped:
+                    del push[rid]
+                writer = _may_write(sconn)
+                if not writer:
+                    # a supervisor's login reads only: its own audit (exports it made)
+                    # stays in its copy (and unsynced); anything else it changed is
+                    # refused below
+                    unpushed |= {rid for rid, v in push.items() if v.tbl == "auditentry"}
+                    push = {rid: v for rid, v in push.items() if v.tbl != "auditentry"}
+                push_del = {rid: v.tbl for rid, v in push.items() if v.deleted}
                 if push:
                     seq = top + 1
-                    res.pushed, res.pushed_deletions = _push(sconn, push, seq)
+                    res.pushed, res.pushed_deletions, res.refused = _push(sconn, push, seq)
+                    unpushed |= {uuid.UUID(r.record_id) for r in res.refused}
                     top = seq
+                if push_del:
+                    # shared audio of deleted recordings; when the push carries a
+                    # withdrawal, the conflict list's copies of what it deleted and of the
+                    # person (otherwise a conflict about a deleted record stays: a
+                    # deletion that met an edit is a conflict every copy lists)
+                    carries_withdrawal = any(t == "informant" for t in push_del.values())
+                    purge_server_copies(sconn, set(push_del) if carries_withdrawal else set())
+                    # conflict copies it deleted are deletions that travel too
+                    _tombstone_lost(sconn, seq, (CONFLICT_TABLE,))
                 res.cursor = top
-            res.audio_up, audio_wanted = _audio_up(sconn, handle)
+            withdrawal = bool(purged_first) or any(t == "informant" for t in push_del.values())
+            res.audio_up, audio_wanted = _audio_up(sconn, handle, upload=writer, silenced=withdrawal)
+        if withdrawal:
+            res.vacuumed = vacuum_tables(engine, schema)
         # ---- step 2: the laptop
         try:
             with handle.db.engine.begin() as lconn:
@@ -201,6 +280,17 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
             with handle.db.engine.begin() as lconn:
                 out = apply_plan(lconn, plan, mine, seq=res.cursor, written_seq=res.cursor,
                                  only_if=True)
+                if unpushed:
+                    # the server did not take these: they stay this laptop's news
+                    mark_seq(lconn, list(unpushed), 0)
+                if out.refused:
+                    # the team's records this laptop would not take come again next time:
+                    # the cursor stays before the first of them (what follows it is
+                    # pulled again and found unchanged)
+                    refused_ids = {uuid.UUID(r.record_id) for r in out.refused}
+                    first = min((st["seq"] for st in news if st["record_id"] in refused_ids),
+                                default=res.cursor + 1)
+                    res.cursor = min(res.cursor, first - 1)
                 put_peer(lconn, PEER, kind="server", url=public_url(url), cursor=res.cursor,
                          mark=utcnow(), last_sync_at=utcnow())
         except DBAPIError as exc:
@@ -212,7 +302,7 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                 hint=_("Nothing on this laptop was half-applied and the server "
                          "already has this laptop's changes. Close other fieldkit "
                          "windows and run sync again.")) from exc
-        out.purged_informants = purged
+        out.purged_informants = purged_first + purged
         res.pulled = out
         purge_project_if_arrived(handle, before)
         if audio_wanted:
@@ -230,35 +320,64 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
     return res
 
 
+def _local_ids(handle, tname: str, ids: set[uuid.UUID]) -> set[uuid.UUID]:  # noqa: ANN001
+    """Which of ``ids`` this laptop holds in table ``tname``."""
+    if not ids:
+        return set()
+    t = table(tname)
+    idl = list(ids)
+    out: set[uuid.UUID] = set()
+    with handle.db.engine.connect() as lconn:
+        for i in range(0, len(idl), 500):
+            out |= set(lconn.execute(select(t.c.id).where(t.c.id.in_(idl[i:i + 500]))).scalars())
+    return out
+
+
+def _may_write(sconn: Connection) -> bool:
+    return bool(sconn.exec_driver_sql("SELECT has_table_privilege('recordstate', 'INSERT')").scalar())
+
+
 def conn_rows(conn: Connection, tbl, where) -> list[dict[str, Any]]:  # noqa: ANN001
     return [dict(r._mapping) for r in conn.execute(select(tbl).where(where))]
 
 
-def _push(sconn: Connection, push: dict[uuid.UUID, Version], seq: int) -> tuple[int, int]:
+def _push(sconn: Connection, push: dict[uuid.UUID, Version], seq: int) -> tuple[int, int, list[Refusal]]:
     """Merged versions onto the server (change number ``seq``); the rows the server's own
-    cascades removed become deletions too."""
+    cascades removed become deletions too. A record the server refuses is left out (no
+    version written, so it is not taken as agreed) and returned; the rest is written."""
+    role = sconn.exec_driver_sql("SELECT current_user").scalar()
+    refused: list[Refusal] = []
+    written = apply_versions(sconn, push, seq=seq, keep_data=False, by=role, refused=refused)
+    dels = sum(1 for rid in written if push[rid].deleted)
+    if dels:
+        _tombstone_lost(sconn, seq)
+    return len(written) - dels, dels, refused
+
+
+def _tombstone_lost(sconn: Connection, seq: int, tables: tuple[str, ...] | None = None) -> None:
+    """Versions on the server whose record is gone (removed by the server's own cascades,
+    or a purge's clean-up of conflict copies) become deletions at change ``seq``, so
+    that every laptop deletes its copy too."""
     rs = RecordState.__table__
     role = sconn.exec_driver_sql("SELECT current_user").scalar()
-    written = apply_versions(sconn, push, seq=seq, keep_data=False, by=role)
-    dels = sum(1 for rid in written if push[rid].deleted)
     lost_rows = []
-    if dels:
-        for tbl in synced_tables():
-            lost = [dict(r._mapping) for r in sconn.execute(select(rs).where(
-                rs.c.tbl == tbl.name, rs.c.deleted.is_(False),
-                not_(exists().where(tbl.c.id == rs.c.record_id))))]
-            for st in lost:
-                vv = dict(st.get("vv") or {})
-                vv["server"] = vv.get("server", 0) + 1
-                lost_rows.append({"record_id": st["record_id"], "tbl": st["tbl"], "hash": "",
-                                  "seq": seq, "deleted": True, "by": role, "vv": vv,
-                                  "anc": [{"vv": e["vv"], "h": e.get("h", "")}
-                                          for e in (st.get("anc") or [])], "data": None})
+    for tbl in synced_tables():
+        if tables is not None and tbl.name not in tables:
+            continue
+        lost = [dict(r._mapping) for r in sconn.execute(select(rs).where(
+            rs.c.tbl == tbl.name, rs.c.deleted.is_(False),
+            not_(exists().where(tbl.c.id == rs.c.record_id))))]
+        for st in lost:
+            vv = dict(st.get("vv") or {})
+            vv["server"] = vv.get("server", 0) + 1
+            lost_rows.append({"record_id": st["record_id"], "tbl": st["tbl"], "hash": "",
+                              "seq": seq, "deleted": True, "by": role, "vv": vv,
+                              "anc": [{"vv": e["vv"], "h": e.get("h", "")}
+                                      for e in (st.get("anc") or [])], "data": None})
     if lost_rows:
         from fieldkit.team.merge import _upsert_states
 
         _upsert_states(sconn, lost_rows)
-    return len(written) - dels, dels
 
 
 def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> None:  # noqa: ANN001
@@ -323,23 +442,40 @@ def _recode_local(handle, recode: dict[str, str]) -> None:  # noqa: ANN001
 # --------------------------------------------------------------------------- audio
 
 
-def _audio_up(sconn: Connection, handle) -> tuple[int, bool]:  # noqa: ANN001
-    """When the team shares audio for this project: this laptop's files the server lacks."""
+def _audio_up(sconn: Connection, handle, *, upload: bool = True,  # noqa: ANN001
+              silenced: bool = False) -> tuple[int, bool]:
+    """When the team shares audio for this project: this laptop's files the server lacks;
+    with ``silenced`` (this sync carries a withdrawal), also the files a withdrawal purge
+    silenced here whose server copy still differs."""
     import hashlib
 
     with sconn.begin():
         if not get_options(sconn).get("audio"):
             return 0, False
+        if not upload:
+            return 0, True
         sa = ServerAudio.__table__
         have = set(sconn.execute(select(sa.c.file_id)).scalars())
         rf = table("recordingfile")
         n = 0
         with handle.db.engine.connect() as lconn:
             files = [(r.id, r.path) for r in lconn.execute(select(rf.c.id, rf.c.path))]
+            silenced = silenced_file_ids(lconn) if silenced else set()
         server_files = set(sconn.execute(select(rf.c.id)).scalars())
         for fid, rel in files:
             p = handle.folder / rel
-            if fid in have or fid not in server_files or not p.is_file():
+            if fid not in server_files or not p.is_file():
+                continue
+            if fid in have:
+                if fid not in silenced:
+                    continue
+                # a withdrawal silenced their speech in this file: the server's copy follows
+                data = _read_audio(handle, p)
+                sha = hashlib.sha256(data).hexdigest()
+                if sconn.execute(select(sa.c.sha256).where(sa.c.file_id == fid)).scalar() != sha:
+                    sconn.execute(sa.update().where(sa.c.file_id == fid).values(
+                        sha256=sha, size=len(data), data=data))
+                    n += 1
                 continue
             data = _read_audio(handle, p)
             sconn.execute(sa.insert().values(file_id=fid, sha256=hashlib.sha256(data).hexdigest(),
@@ -400,6 +536,11 @@ def clone_project(ws, name: str, url: str, passphrase: str | None = None):  # no
                               "empty.").format(slugify=slugify(name)),
                           hint=_("The first researcher syncs it from their laptop "
                                    "first."))
+    if rows[0].get("slug") != slugify(name):
+        raise ServerError(
+            _("The project on the team server under {slug!r} is another project "
+              "({other!r}).").format(slug=slugify(name), other=rows[0].get("slug")),
+            hint=_("Nothing was copied. Check the name with the team's administrator."))
     return new_project_with_id(ws, name, rows[0], passphrase)
 
 

@@ -67,9 +67,11 @@ CATALOGUE: dict[str, RemoteModel] = {m.name: m for m in (
 )}
 #: relative compute of the models that come with fieldkit
 LOCAL_COST = {"tiny.en": 0.45, "base": 1.0}
-#: base model, int8, 2 cores, measured here before any bench was run (domain facts: 11.7 s of
-#: Norwegian in 7.7 s)
-FALLBACK_BASE_RTF = 0.66
+#: base model, int8, 2 cores: the guess when nothing was measured on this laptop. It was
+#: 0.66 (about 40 min per hour), from one 11.7 s clip whose time included loading the model;
+#: the final pass on real recordings runs at about 0.12 (domain facts; the issue measured
+#: 5-7 min per hour), so the guess is that
+FALLBACK_BASE_RTF = 0.12
 
 
 def hub_url() -> str:
@@ -83,16 +85,21 @@ def _speed_file() -> Path:
     return cache_dir() / "speed.json"
 
 
-def record_speed(model: str, rtf: float, threads: int) -> None:
-    """Keep what ``fieldkit bench transcribe`` measured, for ``models list``."""
+def record_speed(model: str, rtf: float, threads: int, source: str = "bench") -> None:
+    """Keep what ``fieldkit bench transcribe`` measured, for ``models list``. A real
+    transcription (``source="run"``) is kept too, unless a bench figure is there: a bench
+    run measures on purpose, a transcription measures whatever else the laptop was doing."""
     path = _speed_file()
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         data = {}
-    data[Path(model).name if os.sep in model else model] = {"rtf": round(rtf, 4), "threads": threads}
+    key = Path(model).name if os.sep in model else model
+    if source != "bench" and isinstance(data.get(key), dict) and data[key].get("source", "bench") == "bench":
+        return
+    data[key] = {"rtf": round(rtf, 4), "threads": threads, "source": source}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=1))
     os.replace(tmp, path)
 
@@ -120,11 +127,16 @@ def speed_of(name: str) -> tuple[float | None, bool]:
 
 
 def describe_speed(name: str) -> str:
+    """The speed for ``models list``, in the user's language: measured on this laptop (by
+    ``fieldkit bench transcribe`` or a finished transcription), or clearly a guess."""
     rtf, measured = speed_of(name)
     if rtf is None:
-        return "run `fieldkit bench transcribe --model NAME`"
-    minutes = rtf * 60
-    return f"{'' if measured else '≈'}{minutes:.0f} min per hour of audio ({'measured' if measured else 'expected'})"
+        return _("not known: run `fieldkit bench transcribe --model {name}`").format(name=name)
+    minutes = max(1, round(rtf * 60))
+    if measured:
+        return _("{minutes} min per hour of audio (measured here)").format(minutes=minutes)
+    return _("about {minutes} min per hour of audio (a guess; `fieldkit bench transcribe` "
+             "measures it)").format(minutes=minutes)
 
 
 # --------------------------------------------------------------------------- download

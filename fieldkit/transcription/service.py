@@ -82,6 +82,10 @@ def _resumable_run(s, session_id: uuid.UUID, settings: TranscriptionSettings,  #
                       .order_by(TranscriptionRun.created_at.desc())):
         if run.status == RunStatus.done and span is None:
             return None
+        if run.status == RunStatus.queued and span is None:
+            # queued for the final pass (queue_final_pass): this is the job that was waited for
+            run.model, run.language, run.settings, run.done_ms = (settings.model, settings.language, wanted, 0)
+            return run
         if run.status in (RunStatus.running, RunStatus.cancelled, RunStatus.failed) and run.settings == wanted:
             return run
         if span is None:
@@ -218,6 +222,14 @@ def transcribe_session(
             sess.status = SessionStatus.transcribed
         s.add(sess)
         title = sess.title
+    audio_s = (total - start) / 1000
+    if audio_s >= 60:     # a measurement of this laptop's speed, for `models list`
+        from fieldkit.transcription.hub import record_speed
+
+        try:
+            record_speed(settings.model, (time.perf_counter() - t0) / audio_s, settings.cpu_threads(), source="run")
+        except OSError:
+            pass
     if edited_meanwhile:
         raise EditedMeanwhile(_("The transcript of {title!r} was edited while it was "
                                   "being transcribed again; the edited transcript is "
@@ -231,17 +243,54 @@ def transcribe_session(
     return r
 
 
+#: what :func:`queue_final_pass` found (the interface words them)
+QUEUED, ALREADY_QUEUED, DONE_ALREADY, HAS_EDITS, STILL_RECORDING, NO_AUDIO = (
+    "queued", "already_queued", "done_already", "has_edits", "still_recording", "no_audio")
+
+
+def queue_final_pass(handle: "ProjectHandle", session_id: uuid.UUID, *, again: bool = False) -> str:
+    """Put a session in the queue of the background final pass (a batch run in state
+    ``queued``); it is transcribed with the project's final model as soon as a final-pass
+    process runs (the app starts one; ``fieldkit transcribe --all`` takes queued sessions
+    too). Returns what was found: QUEUED, ALREADY_QUEUED, DONE_ALREADY (a final transcript
+    exists; ``again`` queues it anyway), HAS_EDITS (the pass would replace the
+    researchers' edits, so it never takes the session), STILL_RECORDING (queued; it starts
+    once the recording ends) or NO_AUDIO."""
+    with handle.db.transaction() as s:
+        recs = s.exec(select(Recording).where(Recording.session_id == session_id)).all()
+        if not recs:
+            return NO_AUDIO
+        runs = s.exec(select(TranscriptionRun).where(TranscriptionRun.session_id == session_id,
+                                                     TranscriptionRun.mode == "batch")).all()
+        if any(r.status == RunStatus.queued for r in runs):
+            return ALREADY_QUEUED
+        if any(r.status == RunStatus.done for r in runs) and not again:
+            return DONE_ALREADY
+        if s.exec(select(TranscriptSegment.id).where(TranscriptSegment.session_id == session_id,
+                                                     TranscriptSegment.edited.is_not(None))).first() is not None:
+            return HAS_EDITS
+        s.add(TranscriptionRun(session_id=session_id, mode="batch", status=RunStatus.queued))
+        if any(r.state in (RecordingState.recording, RecordingState.paused) for r in recs):
+            return STILL_RECORDING
+        return QUEUED
+
+
 def untranscribed_sessions(handle: "ProjectHandle") -> list[Session]:
-    """Sessions with a finished recording and no completed transcription run."""
+    """Sessions with a finished recording and no completed transcription run, and those
+    queued for the final pass (queue_final_pass: an import, a live transcript cut off)."""
     with handle.db.session() as s:
         out = []
+        queued = set(s.exec(select(TranscriptionRun.session_id).where(
+            TranscriptionRun.mode == "batch", TranscriptionRun.status == RunStatus.queued)).all())
         for sess in s.exec(select(Session).where(Session.project_id == handle.project_id)):
             recs = s.exec(select(Recording).where(Recording.session_id == sess.id)).all()
             if not recs or any(r.state in (RecordingState.recording, RecordingState.paused) for r in recs):
                 continue
             done = s.exec(select(TranscriptionRun).where(TranscriptionRun.session_id == sess.id,
                                                          TranscriptionRun.status == RunStatus.done)).first()
-            if done is None:
+            edited = s.exec(select(TranscriptSegment.id).where(TranscriptSegment.session_id == sess.id,
+                                                               TranscriptSegment.edited.is_not(None))).first()
+            if done is None or (sess.id in queued and edited is None):
                 out.append(sess)
         return out
 

@@ -12,7 +12,7 @@ thresholds, prints:
   when a hypothesis word next to the gap is flagged;
 - flag rate: the share of all transcribed words that are flagged.
 
-The review screen's threshold (fieldkit.transcription.review.UNCERTAIN_BELOW) is printed
+The review screen's threshold (fieldkit.sessions.review.UNCERTAIN_BELOW) is printed
 with its row marked."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.conversations import speech_dir  # noqa: E402
+from tests.support.conversations import speech_dir  # noqa: E402
 
 THRESHOLDS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9]
 
@@ -38,7 +38,7 @@ def main() -> None:
 
     from fieldkit.recording.importer import decode_to_16k
     from fieldkit.transcription.engine import transcribe_array
-    from fieldkit.transcription.review import UNCERTAIN_BELOW
+    from fieldkit.sessions.review import UNCERTAIN_BELOW
     from fieldkit.transcription.settings import resolve_settings
 
     ap = argparse.ArgumentParser()

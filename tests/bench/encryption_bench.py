@@ -22,7 +22,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tests import audio_env  # noqa: E402
+from tests.support import audio_env  # noqa: E402
 
 PASS = "bench passphrase"
 
@@ -75,7 +75,7 @@ def main() -> None:
     problem = audio_env.start()
     if problem:
         sys.exit(problem)
-    from fieldkit.bench import make_speech
+    from fieldkit.tools.bench import make_speech
     from fieldkit.transcription.engine import load_model
     from fieldkit.transcription.settings import resolve_settings
 

@@ -31,7 +31,7 @@ def main() -> None:
     from fieldkit.export import run_export
     from fieldkit.export.collect import ExportOptions, collect
     from fieldkit.projects import Workspace
-    from tests.test_export import build_project
+    from tests.support.builders import build_project
 
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace(Path(tmp) / "data").ensure()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tests import audio_env  # noqa: E402
+from tests.support import audio_env  # noqa: E402
 
 
 def main() -> None:
@@ -31,7 +31,7 @@ def main() -> None:
         sys.exit(problem)
     from sqlmodel import select
 
-    from fieldkit.bench import make_speech
+    from fieldkit.tools.bench import make_speech
     from fieldkit.projects import Workspace
     from fieldkit.recording.recorder import Recorder
     from fieldkit.store.models import Session, TranscriptionRun, TranscriptSegment

@@ -25,8 +25,8 @@ sys.path.append(str(ROOT))
 sys.path.append(str(ROOT / "tests"))
 from real_speech import joined  # noqa: E402  (this checkout's helper, whatever fieldkit is measured)
 
-from tests import audio_env  # noqa: E402
-from tests.speech import normalise  # noqa: E402
+from tests.support import audio_env  # noqa: E402
+from tests.support.speech import normalise  # noqa: E402
 
 SETS = {
     "no": ["no_npsc_medium", "no_npsc_short"],

@@ -33,7 +33,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tests import audio_env  # noqa: E402
+from tests.support import audio_env  # noqa: E402
 
 PY = sys.executable
 LOAD = """
@@ -49,7 +49,7 @@ while True:
 
 
 def _speech(folder: Path, seconds: int) -> Path:
-    from fieldkit.bench import make_speech
+    from fieldkit.tools.bench import make_speech
 
     return make_speech(seconds, "en", folder)
 
@@ -113,7 +113,7 @@ main(["--data-dir", sys.argv[1], "record", "-p", "bench", "--title", sys.argv[2]
 def kills(n: int) -> None:
     from sqlmodel import select
 
-    from fieldkit.events import add_event
+    from fieldkit.instruments.events import add_event
     from fieldkit.projects import Workspace
     from fieldkit.recording.clock import position_ms
     from fieldkit.recording.recovery import recover_all

@@ -1,4 +1,4 @@
-"""Speaker attribution on conversations spliced from real speech (tests/conversations.py):
+"""Speaker attribution on conversations spliced from real speech (tests/support/conversations.py):
 diarization error for 2, 3, 4 and 8 speakers with the true count, and seconds of
 computing per minute of audio.
 
@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from fieldkit.speakers.diarize import diarize  # noqa: E402
-from tests.conversations import ALL_VOICES, SHARED_VOICES, conversation, diarization_error  # noqa: E402
+from tests.support.conversations import ALL_VOICES, SHARED_VOICES, conversation, diarization_error  # noqa: E402
 
 
 def cases(seeds: int) -> list[tuple[int, list[str], int]]:

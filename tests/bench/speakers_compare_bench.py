@@ -70,7 +70,7 @@ def resemblyzer_embed(site: str):  # noqa: ANN201
 def main() -> None:
     from fieldkit.speakers import diarize as D
     from tests.bench.speakers_bench import cases
-    from tests.conversations import conversation, diarization_error
+    from tests.support.conversations import conversation, diarization_error
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--extra-site", required=True, help="site-packages with torch, librosa and resemblyzer")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tests import audio_env  # noqa: E402
+from tests.support import audio_env  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:
@@ -75,7 +75,7 @@ def main() -> None:
     problem = audio_env.start()
     if problem:
         sys.exit(problem)
-    from fieldkit.bench import make_speech
+    from fieldkit.tools.bench import make_speech
     try:
         from fieldkit.sessions.live import tag_keys, toggle_tag
         from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices

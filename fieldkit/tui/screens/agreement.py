@@ -1,7 +1,7 @@
 """Observer agreement in review: kappa per tag code between the two researchers who
 tagged the session, and the moments where they differ (Enter jumps there in review).
 
-The numbers come from :func:`fieldkit.agreement.session_agreement` (Cohen's kappa over
+The numbers come from :func:`fieldkit.sessions.agreement.session_agreement` (Cohen's kappa over
 short time slices, as BORIS computes it), the same as ``fieldkit agreement``."""
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldkit.i18n import N_, _
+from fieldkit.tui.commands import HELP_KEYS
 from fieldkit.tui.widgets.live import clock
 
 if TYPE_CHECKING:
-    from fieldkit.agreement import AgreementReport, CodeAgreement
+    from fieldkit.sessions.agreement import AgreementReport, CodeAgreement
 
 
 def kappa_words(row: "CodeAgreement") -> str:
@@ -35,7 +36,7 @@ def kappa_words(row: "CodeAgreement") -> str:
 class AgreementScreen(ModalScreen["int | None"]):
     """Dismissed with the moment (ms) of the difference chosen, or None."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", N_("Close"))]
+    BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Close"), id="agreement.close", tooltip=N_("close this view"))]
 
     def __init__(self, report: "AgreementReport") -> None:
         super().__init__()

@@ -3,8 +3,8 @@
 A screen is made with the project's slug (and usually a session id); it opens its own
 handle when mounted and closes it when removed, so screens never share a database
 connection with each other or with a second app instance (the observer's terminal).
-All database work goes through the core modules (``fieldkit.events``,
-``fieldkit.guides.coverage``, ``fieldkit.transcription.review`` ...), never SQL here.
+All database work goes through the core modules (``fieldkit.instruments.events``,
+``fieldkit.instruments.guides.coverage``, ``fieldkit.sessions.review`` ...), never SQL here.
 
 Screens do their slow work in workers started with ``exit_on_error=False`` (a failed
 export must not close the app). A worker that fails is shown here, for every screen: a

@@ -9,12 +9,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from fieldkit.i18n import N_, _
+from fieldkit.tui.commands import HELP_KEYS
 
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
-        Binding("y", "answer(True)", N_("Yes"), show=False),
-        Binding("escape,n", "answer(False)", N_("No"), show=False),
+        *HELP_KEYS,
+        Binding("y", "answer(True)", N_("Yes"), show=False, id="confirm.yes", tooltip=N_("answer yes")),
+        Binding("escape,n", "answer(False)", N_("No"), show=False, id="confirm.no", tooltip=N_("answer no")),
     ]
 
     def __init__(self, text: str, yes: str | None = None, no: str | None = None) -> None:

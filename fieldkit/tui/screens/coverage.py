@@ -21,8 +21,8 @@ LEGEND = N_("✓ covered   ½ partly   – skipped   · not yet   (blank: not in
 class CoverageScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("g", "next_guide", N_("Next guide")),
-        Binding("escape", "back", N_("Back")),
+        Binding("g", "next_guide", N_("Next guide"), id="coverage.next_guide", tooltip=N_("the next guide of the project")),
+        Binding("escape", "back", N_("Back"), id="coverage.back", tooltip=N_("back to the previous screen")),
     ]
 
     class Loaded(Message):
@@ -47,8 +47,8 @@ class CoverageScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.guides.coverage import project_matrix
-        from fieldkit.guides.store import latest_versions
+        from fieldkit.instruments.guides.coverage import project_matrix
+        from fieldkit.instruments.guides.store import latest_versions
 
         guides = [(g.id, g.title) for g, _v in latest_versions(self.handle.db, self.handle.project_id)]
         matrix = None

@@ -21,9 +21,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Input, Label, Static, TextArea
+from textual.widgets import Footer, Label, Static, TextArea
 
 from fieldkit.i18n import N_, _
+from fieldkit.tui.widgets.inputs import Input
 from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 
@@ -34,8 +35,8 @@ WATCH_SECONDS = 1.5
 class DebriefScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("ctrl+s", "save", N_("Save")),
-        Binding("escape", "done", N_("Done")),
+        Binding("ctrl+s", "save", N_("Save"), id="debrief.save", tooltip=N_("save your impressions and the joint note")),
+        Binding("escape", "done", N_("Done"), id="debrief.done", tooltip=N_("save and finish the debrief")),
     ]
 
     class TranscriptNews(Message):
@@ -51,8 +52,11 @@ class DebriefScreen(ProjectScreen[None]):
             self.texts = texts
 
     def __init__(self, slug: str, session_id: uuid.UUID | str, *, author_id: uuid.UUID | None = None,
-                 transcriber=None, round: int = 1) -> None:  # noqa: ANN001, A002
+                 transcriber=None, round: int = 1, reason: str = "") -> None:  # noqa: ANN001, A002
+        """``reason``: why this terminal came here by itself (the observer's, when the lead
+        stopped), shown above the boxes."""
         super().__init__(slug, session_id)
+        self.reason = reason
         self.round = 2 if round == 2 else 1
         self.header_fields: list[str] = []     # the guide's header fields shown here
         self.header_saved: dict[str, str] = {}
@@ -77,6 +81,8 @@ class DebriefScreen(ProjectScreen[None]):
                         classes="pane-title")
         else:
             yield Label(_("Debrief — {title}").format(title=title), id="debrief-title", classes="pane-title")
+        if self.reason:
+            yield Static(self.reason, id="debrief-reason")
         yield Static("", id="debrief-status")
         people = dict(people) or {None: _("Your")}
         self.people = people

@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Checkbox, Footer, Label, Select, SelectionList, Static
 
 from fieldkit.i18n import N_, _, ngettext
+from fieldkit.tui.widgets.inputs import Input
 from fieldkit.tui.screens.base import ProjectScreen
 
 FORMAT_LABELS = {"docx": N_("Word (.docx)"), "md": "Markdown", "txt": N_("Plain text (QualCoder)"),
@@ -29,8 +30,8 @@ MODES = [(N_("Pseudonym codes (I01 …)"), "code"), (N_("Role labels (nurse, lea
 
 class ExportScreen(ProjectScreen[None]):
     BINDINGS = [
-        Binding("ctrl+s", "export", N_("Export")),
-        Binding("escape", "back", N_("Back")),
+        Binding("ctrl+s", "export", N_("Export"), id="export.export", tooltip=N_("write the chosen sessions in the chosen formats")),
+        Binding("escape", "back", N_("Back"), id="export.back", tooltip=N_("back to the previous screen")),
     ]
 
     class Sessions(Message):

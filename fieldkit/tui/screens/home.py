@@ -11,14 +11,36 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from fieldkit.dayplan import day_words, site_words
+from fieldkit.sessions.dayplan import day_words, site_words
 from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.widgets.team_overview import TeamOverview
 from fieldkit.tui.widgets.final_pass import FinalPassStatus
-from fieldkit.overview import ProjectSummary, SessionRow, load_overview, quick_overview
+from fieldkit.sessions.overview import ProjectSummary, SessionRow, home_list, load_overview, quick_overview
 from fieldkit.tui.commands import SHELL_KEYS
 
-__all__ = ["HomeScreen", "ProjectSummary", "SessionRow", "load_overview", "quick_overview"]
+#: how often the home screen looks for changes made by other processes (seconds)
+WATCH_S = 1.5
+FULL_WATCH_S = 10.0
+
+
+def watch_signature(workspace) -> tuple:  # noqa: ANN001
+    """The project folders with their database files' sizes and times: any write by any
+    process (SQLite in WAL mode writes the -wal file) changes it."""
+    import os
+
+    out = []
+    for folder in sorted(workspace.project_folders()):
+        for name in ("project.db", "project.db-wal"):
+            try:
+                st = os.stat(folder / name)
+            except OSError:
+                continue
+            out.append((folder.name, name, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+
+__all__ = ["HomeScreen", "ProjectSummary", "SessionRow"]
 
 
 def _tilde(path) -> str:  # noqa: ANN001
@@ -34,7 +56,7 @@ def _tilde(path) -> str:  # noqa: ANN001
 #: a session's status and kind as stored, and the words shown for them
 STATUS_WORDS = {"planned": N_("planned"), "recording": N_("recording"), "recorded": N_("recorded"),
                 "transcribed": N_("transcribed"), "reviewed": N_("reviewed")}
-KIND_WORDS = {"individual": N_("individual"), "group": N_("group"), "focus group": N_("focus group"),
+KIND_WORDS = {"individual": N_("individual"), "pair": N_("pair interview"), "group": N_("group"), "focus group": N_("focus group"),
               "observation": N_("observation"), "telephone": N_("telephone"), "notes only": N_("notes only")}
 
 
@@ -48,25 +70,28 @@ def _kind_word(kind: str) -> str:
 class HomeScreen(Screen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("enter", "open_session", N_("Open session"), show=False),
-        Binding("n", "new_session", N_("New")),
-        Binding("v", "review", N_("Review"), show=False),   # Enter opens a finished session in review
-        Binding("d", "day_view", N_("Days")),     # sessions per date and site, and what is still to plan
-        Binding("i", "informants", N_("Informants")),
-        Binding("t", "team", N_("Team")),
-        Binding("m", "matrix", N_("Coverage")),
-        Binding("e", "export", N_("Export")),
-        Binding("r", "refresh", N_("Refresh"), show=False),
-        Binding("u", "unlock", N_("Unlock project"), show=False),   # the locked project says so
-        Binding("C", "conflicts", N_("Team conflicts"), show=False),
-        Binding("tab", "focus_next", N_("Next pane"), show=False),
+        Binding("enter", "open_session", N_("Open session"), show=False, id="home.open_session", tooltip=N_("open the session: a planned one in setup, a running one as the observer, a finished one in review")),
+        Binding("n", "new_session", N_("New"), id="home.new_session", tooltip=N_("plan a new session")),
+        Binding("v", "review", N_("Review"), show=False, id="home.review", tooltip=N_("review the chosen session")),   # Enter opens a finished session in review
+        Binding("d", "day_view", N_("Days"), id="home.day_view", tooltip=N_("sessions per date and site, and what is still to plan")),     # sessions per date and site, and what is still to plan
+        Binding("i", "informants", N_("Informants"), id="home.informants", tooltip=N_("the project's informants and their consent")),
+        Binding("t", "team", N_("Team"), id="home.team", tooltip=N_("the project's team (researchers), deletion deadline and Sikt reference")),
+        Binding("m", "matrix", N_("Coverage"), id="home.matrix", tooltip=N_("which guide questions each session covered")),
+        Binding("e", "export", N_("Export"), id="home.export", tooltip=N_("export sessions (Word, REFI-QDA, ELAN, subtitles, CSV, XLSX)")),
+        Binding("r", "refresh", N_("Refresh"), show=False, id="home.refresh", tooltip=N_("Read the data folder again")),
+        Binding("T", "transcribe", N_("Transcribe"), show=False, id="home.transcribe",
+                tooltip=N_("Transcribe the chosen session in the background with the project's final model")),
+        Binding("u", "unlock", N_("Unlock project"), show=False, id="home.unlock", tooltip=N_("unlock a locked project")),   # the locked project says so
+        Binding("C", "conflicts", N_("Team conflicts"), show=False, id="home.conflicts", tooltip=N_("edits from the team that clash, to settle")),
+        Binding("tab", "focus_next", N_("Next pane"), show=False, id="home.focus_next", tooltip=N_("the next pane")),
     ]
 
     class Loaded(Message):
-        def __init__(self, projects: list[ProjectSummary], problems: list[str]) -> None:
+        def __init__(self, projects: list[ProjectSummary], problems: list[str], quiet: bool = False) -> None:
             super().__init__()
             self.projects = projects
             self.problems = problems
+            self.quiet = quiet     # a change seen by the watch: the focus stays where it is
 
     class DaysLoaded(Message):
         def __init__(self, slug: str, days: list, error: str | None = None) -> None:
@@ -106,6 +131,43 @@ class HomeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.action_refresh()
+        self._seen = watch_signature(self.app.workspace)
+        self._full_at = 0.0
+        self.set_interval(WATCH_S, self._watch)
+
+    def _watch(self) -> None:
+        """Changes made by other processes (an import or a session made on the command
+        line, the other terminal's interview, the final pass) show without a restart: the
+        project files' sizes and times are compared (no database is opened), and only a
+        change reads the projects again."""
+        if self.is_current and self.summaries:
+            self.watch()
+
+    @work(thread=True, exclusive=True, group="home-watch", exit_on_error=False)
+    def watch(self) -> None:
+        seen = watch_signature(self.app.workspace)
+        if seen == self._seen:
+            return
+        self._seen = seen
+        quick = quick_overview(self.app.workspace)
+        if quick is None:
+            import time
+
+            from fieldkit.errors import FieldkitError
+
+            # the full path (a recording or live transcription elsewhere, a recovery) at
+            # most every FULL_WATCH_S: it loads the storage layer and opens every project
+            if time.monotonic() - self._full_at < FULL_WATCH_S:
+                self._seen = ()   # look again next time
+                return
+            self._full_at = time.monotonic()
+            try:
+                quick = load_overview(self.app.workspace)
+            except FieldkitError:
+                return
+        projects, problems = quick
+        if projects != list(self.summaries.values()) or problems:
+            self.post_message(self.Loaded(projects, problems, quiet=True))
 
     def on_resize(self) -> None:
         # a narrow terminal (80x24) gives the sessions the room: Status and When stay visible
@@ -120,21 +182,21 @@ class HomeScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="home-load")
     def load(self) -> None:
         from fieldkit.errors import FieldkitError
+        from fieldkit.tools.startup import prepare
 
-        quick = quick_overview(self.app.workspace)
-        if quick is not None:
-            self.post_message(self.Loaded(*quick))
-            # the full storage layer (SQLAlchemy/SQLModel) loads now, after the first screen
-            import fieldkit.store.models  # noqa: F401
-            return
         try:
-            projects, problems = load_overview(self.app.workspace)
+            problems = prepare(self.app.workspace)   # demo, migrations, crash repair
+            projects, more = home_list(self.app.workspace)
         except FieldkitError as exc:
-            projects, problems = [], [exc.message]
-        self.post_message(self.Loaded(projects, problems))
+            projects, problems, more = [], [exc.message], []
+        self.post_message(self.Loaded(projects, list(dict.fromkeys(problems + more))))
+        # the full storage layer (SQLAlchemy/SQLModel) loads now, after the first screen
+        import fieldkit.store.models  # noqa: F401
 
     def on_home_screen_loaded(self, message: Loaded) -> None:
         self.summaries = {p.slug: p for p in message.projects}
+        # a session imported or recovered may wait for its final transcription: start it now
+        self.query_one(FinalPassStatus).poll(kick=True)
         options = self.query_one("#projects", OptionList)
         options.clear_options()
         for p in message.projects:
@@ -157,6 +219,9 @@ class HomeScreen(Screen[None]):
             self.initial_project)
         wanted = self.initial_project or self.current
         slugs = list(self.summaries)
+        if message.quiet and wanted not in slugs:
+            options.highlighted = None   # a change seen by the watch chooses no project by itself
+            return
         if self.initial_project and self.initial_project not in slugs:
             # never show another project as if it were the one asked for: none is chosen
             status.update("\n".join(message.problems + [
@@ -170,7 +235,8 @@ class HomeScreen(Screen[None]):
         index = slugs.index(wanted) if wanted in slugs else 0
         options.highlighted = index
         self.show_project(slugs[index])
-        options.focus()
+        if not message.quiet:
+            options.focus()
 
     @on(OptionList.OptionHighlighted, "#projects")
     def _project_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -215,6 +281,7 @@ class HomeScreen(Screen[None]):
             self.show_days(slug)
             return
         table = self.query_one("#sessions", DataTable)
+        keep = self._current_session() if table.row_count else None
         table.clear(columns=True)
         # Session, Status and When always fit; the title is shortened (…) to make room
         pane = 32 if self.size.width >= 110 else 22
@@ -233,6 +300,8 @@ class HomeScreen(Screen[None]):
             title = title if len(title) <= title_width else title[:title_width - 1] + "…"
             kind = _kind_word(row.kind) + (" · " + _("pilot") if row.pilot else "")
             table.add_row(title, _status_word(row.status), row.when, kind, key=row.id)
+        if keep is not None and any(r.id == keep.id for r in summary.sessions):
+            table.move_cursor(row=table.get_row_index(keep.id))   # a reload keeps the chosen session
 
     # ------------------------------------------------------------------ day view
 
@@ -245,7 +314,7 @@ class HomeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="home-days", exit_on_error=False)
     def load_days(self, slug: str) -> None:
-        from fieldkit.dayplan import field_days_for
+        from fieldkit.sessions.dayplan import field_days_for
         from fieldkit.errors import FieldkitError
 
         try:
@@ -344,11 +413,9 @@ class HomeScreen(Screen[None]):
             return
         folder = self.app.workspace.projects_dir / summary.slug
 
-        def unlocked(ok: bool | None) -> None:
-            if ok:
-                self.action_refresh()
-
-        self.app.push_screen(UnlockScreen(folder), unlocked)
+        # once unlocked, the list is read again by on_screen_resume (one load, not two
+        # racing each other in the exclusive worker group)
+        self.app.push_screen(UnlockScreen(folder))
 
     # ------------------------------------------------------------------ other screens
     def _current_session(self) -> SessionRow | None:
@@ -421,6 +488,28 @@ class HomeScreen(Screen[None]):
         from fieldkit.tui.screens.review import ReviewScreen
 
         self._push(ReviewScreen(self.current, session_id=row.id))
+
+    def action_transcribe(self) -> None:
+        """T: transcribe the chosen session (an import, a transcript cut off) in the
+        background with the project's final model."""
+        if not self._project_ready():
+            return
+        row = self._current_session()
+        if row is None:
+            self.notify(_("Choose a session to transcribe."), severity="warning")
+            return
+        self.queue_transcription(self.current, row.id)
+
+    @work(thread=True, group="home-transcribe", exit_on_error=False)
+    def queue_transcription(self, slug: str, session_id: str) -> None:
+        import uuid
+
+        from fieldkit.tui.screens.transcribe import queue_and_start
+
+        with self.app.workspace.open(slug) as handle:
+            text, severity = queue_and_start(self.app, handle, slug, uuid.UUID(session_id))
+        self.app.call_from_thread(self.notify, text, severity=severity, timeout=8)
+        self.app.call_from_thread(self.query_one(FinalPassStatus).poll)
 
     def action_informants(self) -> None:
         if self._project_ready():

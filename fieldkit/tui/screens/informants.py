@@ -16,16 +16,16 @@ from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 
 if TYPE_CHECKING:
-    from fieldkit.consent import InformantRow
+    from fieldkit.people.informants import InformantRow
 
 
 class InformantsScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("a", "add", N_("Add informant")),
-        Binding("w", "withdraw", N_("Withdrawal")),
-        Binding("N", "names", N_("Show/hide names")),
-        Binding("escape", "back", N_("Back")),
+        Binding("a", "add", N_("Add informant"), id="informants.add", tooltip=N_("a new informant")),
+        Binding("w", "withdraw", N_("Withdrawal"), id="informants.withdraw", tooltip=N_("record that the informant withdrew (then `fieldkit purge`)")),
+        Binding("N", "names", N_("Show/hide names"), id="informants.names", tooltip=N_("show or hide real names (hidden by default: others may see the screen)")),
+        Binding("escape", "back", N_("Back"), id="informants.back", tooltip=N_("back to the previous screen")),
     ]
 
     class Loaded(Message):
@@ -49,7 +49,7 @@ class InformantsScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.consent import informant_rows
+        from fieldkit.people.informants import informant_rows
 
         self.post_message(self.Loaded(informant_rows(self.handle)))
 
@@ -109,7 +109,7 @@ class InformantsScreen(ProjectScreen[None]):
 
         def answer(ok: bool | None) -> None:
             if ok:
-                from fieldkit.consent import withdraw
+                from fieldkit.people.informants import withdraw
 
                 withdraw(self.handle, row.code)
                 self.notify(_("{code} withdrew today. `fieldkit purge --informant {code}` removes "

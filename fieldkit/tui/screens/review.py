@@ -1,14 +1,11 @@
 """Review: the transcript against the audio, with the notes and tags in place.
 
-Segments and events are one list in time order. Keys: Enter/e edits the segment under
-the cursor (the edited layer: what was heard stays as it was), 1-9 assign a speaker to
-the segment, a says who a voice is for all its segments ("S2 is L03"), space plays the
-segment (or the uncertain word just jumped to), ] / [ jump to the next/previous
-uncertain word (underlined and dimmed) and play it from a second before, / finds, R replaces, q marks a
-quote, n/N and t/T jump to the next/previous note or tag, j jumps to a theme, v shows
-verbatim or edited, Ctrl+R marks the session reviewed, K shows the observer agreement
-(kappa per tag code between the two researchers who tagged, and the moments they differ:
-Enter on one jumps there).
+Segments and events are one list in time order. The researcher edits the readable layer
+(what was heard stays as it was), assigns speakers and says who a voice is for all its
+segments, plays a segment or an uncertain word, finds and replaces, marks quotes, jumps
+between notes, tags, themes and uncertain words, and sees the observer agreement (kappa
+per tag code between the two researchers who tagged, and the moments they differ).
+The keys are the BINDINGS below (the help screen and the palette list them from there).
 """
 
 from __future__ import annotations
@@ -23,16 +20,18 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldkit.i18n import N_, _, ngettext
+from fieldkit.tui.commands import HELP_KEYS, SHELL_KEYS
+from fieldkit.tui.widgets.inputs import Input, LinesInput
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.screens.review_range import RangeTranscription
 from fieldkit.tui.widgets.live import clock
 
 if TYPE_CHECKING:
-    from fieldkit.transcription.review import Marker, ReviewData, SegmentRow, Speaker, UncertainWord
+    from fieldkit.sessions.review import Marker, ReviewData, SegmentRow, Speaker, UncertainWord
 
 MARK_STYLE = {"note": "italic cyan", "tag": "bold yellow", "quote": "bold magenta", "coverage": "green",
               "probe": "dim green", "returned": "cyan", "marker": "bold"}
@@ -42,7 +41,8 @@ MARK_STYLE = {"note": "italic cyan", "tag": "bold yellow", "quote": "bold magent
 SEGMENT, MARKER = "segment", "marker"
 
 class ReplaceScreen(ModalScreen[tuple[str, str] | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
+    BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Cancel"), id="replace.cancel",
+                        tooltip=N_("close without changing anything"))]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="replace-box"):
@@ -61,7 +61,8 @@ class ReplaceScreen(ModalScreen[tuple[str, str] | None]):
 
 
 class ThemeJumpScreen(ModalScreen[int | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
+    BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Cancel"), id="theme_jump.cancel",
+                        tooltip=N_("close without changing anything"))]
 
     def __init__(self, themes: list[tuple[str, int]]) -> None:
         super().__init__()
@@ -79,7 +80,8 @@ class ThemeJumpScreen(ModalScreen[int | None]):
 
 class VoiceScreen(ModalScreen["Speaker | None"]):
     """Who is this voice? One choice names all of the voice's segments."""
-    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
+    BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Cancel"), id="voice.cancel",
+                        tooltip=N_("close without changing anything"))]
 
     def __init__(self, voice: str, speakers: list["Speaker"]) -> None:
         super().__init__()
@@ -99,29 +101,33 @@ class VoiceScreen(ModalScreen["Speaker | None"]):
 
 class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     BINDINGS = [
-        Binding("e,enter", "edit", N_("Edit")),
-        Binding("space", "play", N_("Play")),
-        Binding("slash,ctrl+f", "find", N_("Find")),
-        Binding("ctrl+g", "find_next", N_("Next match"), show=False),
-        Binding("R", "replace", N_("Replace")),
-        Binding("q", "quote", N_("Quote")),
-        Binding("n", "jump('note', 1)", N_("Next note"), show=False),
-        Binding("N", "jump('note', -1)", N_("Prev note"), show=False),
-        Binding("t", "jump('tag', 1)", N_("Next tag"), show=False),
-        Binding("T", "jump('tag', -1)", N_("Prev tag"), show=False),
-        Binding("j", "theme", N_("Theme")),
-        Binding("a", "voice", N_("Who is this voice")),
-        Binding("right_square_bracket", "uncertain(1)", N_("Next unsure")),
-        Binding("left_square_bracket", "uncertain(-1)", N_("Prev unsure"), show=False),
-        Binding("v", "layer", N_("Verbatim/edited")),
-        Binding("ctrl+r", "reviewed", N_("Reviewed")),
-        Binding("b", "mark_range", N_("Transcribe range")),
-        Binding("K", "agreement", N_("Agreement")),
-        Binding("m", "note_here", N_("Note here")),
-        Binding("g", "linked", N_("Linked session"), show=False),
-        Binding("D", "second_debrief", N_("Second debrief"), show=False),
-        Binding("escape", "back", N_("Back")),
-    ] + [Binding(str(d), f"speaker({d})", N_("Speaker {d}").replace("{d}", str(d)), show=False)
+        *SHELL_KEYS,   # Help and Quit first in the footer: a narrow terminal cuts the rest
+        Binding("e,enter", "edit", N_("Edit"), id="review.edit", tooltip=N_("edit this segment's readable (edited) text; the verbatim text is kept")),
+        Binding("space", "play", N_("Play"), id="review.play", tooltip=N_("play the recording from this segment (again: stop)")),
+        Binding("slash,ctrl+f", "find", N_("Find"), id="review.find", tooltip=N_("find text in the transcript")),
+        Binding("ctrl+g", "find_next", N_("Next match"), show=False, id="review.find_next", tooltip=N_("the next match of the last search")),
+        Binding("R", "replace", N_("Replace"), id="review.replace", tooltip=N_("replace text in the edited layer (for example a name by NN)")),
+        Binding("q", "quote", N_("Quote"), id="review.quote", tooltip=N_("mark this segment as a quote; its reference is session@time")),
+        Binding("n", "jump('note', 1)", N_("Next note"), show=False, id="review.next_note", tooltip=N_("move to the next note")),
+        Binding("N", "jump('note', -1)", N_("Prev note"), show=False, id="review.prev_note", tooltip=N_("move to the previous note")),
+        Binding("t", "jump('tag', 1)", N_("Next tag"), show=False, id="review.next_tag", tooltip=N_("move to the next tag")),
+        Binding("T", "jump('tag', -1)", N_("Prev tag"), show=False, id="review.prev_tag", tooltip=N_("move to the previous tag")),
+        Binding("j", "theme", N_("Theme"), id="review.theme", tooltip=N_("jump to where a guide theme was covered")),
+        Binding("a", "voice", N_("Who is this voice"), id="review.voice", tooltip=N_("say who the voice of this segment is; every segment of that voice follows")),
+        Binding("right_square_bracket", "uncertain(1)", N_("Next unsure"), id="review.next_unsure", tooltip=N_("the next word the transcriber was unsure of")),
+        Binding("left_square_bracket", "uncertain(-1)", N_("Prev unsure"), show=False, id="review.prev_unsure", tooltip=N_("the previous word the transcriber was unsure of")),
+        Binding("v", "layer", N_("Verbatim/edited"), id="review.layer", tooltip=N_("show the verbatim or the edited layer")),
+        Binding("ctrl+r", "reviewed", N_("Reviewed"), id="review.reviewed", tooltip=N_("mark the session as reviewed")),
+        Binding("b", "mark_range", N_("Transcribe range"), id="review.mark_range", tooltip=N_("mark where a range to transcribe again starts, then where it ends")),
+        Binding("F", "finish_transcript", N_("Transcribe the rest"), show=False, id="review.finish_transcript",
+                tooltip=N_("Transcribe what the transcript does not cover yet (all of it when there is none)")),
+        Binding("K", "agreement", N_("Agreement"), id="review.agreement", tooltip=N_("how alike the two researchers tagged this session")),
+        Binding("m", "note_here", N_("Note here"), id="review.note_here", tooltip=N_("a note at the time of this segment")),
+        Binding("g", "linked", N_("Linked session"), show=False, id="review.linked", tooltip=N_("open the linked session (the other seat)")),
+        Binding("D", "second_debrief", N_("Second debrief"), show=False, id="review.second_debrief", tooltip=N_("a second debrief, after reading the transcript")),
+        Binding("escape", "back", N_("Back"), id="review.back", tooltip=N_("back to the previous screen")),
+    ] + [Binding(str(d), f"speaker({d})", N_("Speaker {d}").replace("{d}", str(d)), show=False,
+                 id=f"review.speaker_{d}", tooltip=N_("this segment's speaker, by number"))
          for d in range(1, 10)]
 
     class Loaded(Message):
@@ -153,8 +159,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     def compose(self) -> ComposeResult:
         yield Label(_("Review"), id="review-title", classes="pane-title")
         yield Static("", id="review-speakers")
+        yield Static("", id="review-reach", classes="hidden")
         yield OptionList(id="review-list")
-        yield Input(id="review-input", classes="hidden")
+        yield LinesInput(id="review-input", classes="hidden")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -162,7 +169,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, group="review-load", exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.transcription.review import load_review
+        from fieldkit.sessions.review import load_review
 
         self.post_message(self.Loaded(load_review(self.handle, self.session_id)))
 
@@ -183,6 +190,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             line += "   " + _("Voices: {list}").format(
                 list="  ".join(v if who == v else f"{v}={who}" for v, who in data.voices.items()))
         self.query_one("#review-speakers", Static).update(line)
+        self._show_reach(data)
+        if data.final_waiting:   # the background pass is on it: show its transcript once it is there
+            self.set_timer(5.0, self._reload_if_current)
         items: list[tuple[int, int, str, object]] = []
         for seg in data.segments:
             items.append((seg.start_ms, 1, SEGMENT, seg))
@@ -194,14 +204,55 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         options.clear_options()
         options.add_options([Option(self._row_text(kind, obj), id=f"{kind[0]}-{obj.id}") for kind, obj in self.rows])
         if not data.segments:
-            options.add_option(Option(Text(_("No transcript yet: run `fieldkit transcribe` for this session."),
-                                           style="dim"), disabled=True))
+            empty = (_("No transcript yet: the transcription is queued and runs in the background.")
+                     if data.final_waiting else _("No transcript yet: press F to transcribe this session."))
+            options.add_option(Option(Text(empty, style="dim"), disabled=True))
         index = next((i for i, (k, o) in enumerate(self.rows) if f"{k[0]}-{o.id}" == keep), None)
         if index is None:
             index = next((i for i, (k, _o) in enumerate(self.rows) if k == "segment"), 0)
         if self.rows:
             options.highlighted = index
         options.focus()
+
+    def _show_reach(self, data: "ReviewData") -> None:
+        """A transcript that stops before the end of the audio says so (never silently)."""
+        reach = self.query_one("#review-reach", Static)
+        short = data.has_audio and data.segments and data.transcript_short
+        reach.set_class(not short, "hidden")
+        if short:
+            text = _("Transcript ends at {at} of {end}: F transcribes the rest.").format(
+                at=clock(data.transcript_to_ms), end=clock(data.audio_ms))
+            if data.final_waiting:
+                text += " " + _("(The final transcription is queued and completes it by itself.)")
+            reach.update(text)
+
+    def _reload_if_current(self) -> None:
+        if self.is_current and not self.mode:
+            self.load()
+
+    def action_finish_transcript(self) -> None:
+        """F: transcribe what is missing: the part after where the transcript stops (the
+        range transcription), or the whole session when it has no transcript (queued for
+        the background final pass, which goes on when this screen is left)."""
+        data = self.data
+        if data is None:
+            return
+        if not data.has_audio:
+            self.notify(_("This session has no audio to transcribe."), severity="warning", timeout=4)
+        elif not data.segments:
+            self.queue_transcription()
+        elif data.transcript_short:
+            self.transcribe_range(data.transcript_to_ms, data.audio_ms)
+        else:
+            self.notify(_("The transcript reaches the end of the audio."), timeout=3)
+
+    @work(thread=True, exclusive=True, group="review-queue", exit_on_error=False)
+    def queue_transcription(self) -> None:
+        from fieldkit.tui.screens.transcribe import queue_and_start
+
+        text, severity = queue_and_start(self.app, self.handle, self.slug, self.session_id)
+        self.app.call_from_thread(self.notify, text, severity=severity, timeout=8)
+        self.load()
 
     def _row_text(self, kind: str, obj) -> Text:  # noqa: ANN001
         t = Text()
@@ -264,8 +315,10 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     def _open_input(self, mode: str, value: str, placeholder: str) -> None:
         self.mode = mode
-        inp = self.query_one("#review-input", Input)
+        inp = self.query_one("#review-input", LinesInput)
         inp.remove_class("hidden")
+        # a transcript edit or a note keeps pasted lines; a search joins them
+        inp.keep_lines = mode in ("edit", "note")
         inp.placeholder = placeholder
         inp.value = value
         inp.focus()
@@ -347,7 +400,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def save_edit(self, seg: "SegmentRow", text: str) -> None:
-        from fieldkit.transcription.review import edit_segment
+        from fieldkit.sessions.review import edit_segment
 
         edit_segment(self.handle, seg.id, text)
         self.load()
@@ -355,7 +408,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     def action_find_next(self) -> None:
         if not self.last_find or self.data is None:
             return
-        from fieldkit.transcription.review import find_segments
+        from fieldkit.sessions.review import find_segments
 
         hits = {self.data.segments[i].id for i in find_segments(self.data, self.last_find)}
         if not hits:
@@ -394,7 +447,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def set_speaker(self, seg, speaker) -> None:  # noqa: ANN001
-        from fieldkit.transcription.review import assign_speaker
+        from fieldkit.sessions.review import assign_speaker
 
         assign_speaker(self.handle, seg.id, speaker)
         self.load()
@@ -421,7 +474,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def set_voice(self, voice: str, speaker) -> None:  # noqa: ANN001
-        from fieldkit.transcription.review import assign_voice
+        from fieldkit.sessions.review import assign_voice
 
         n = assign_voice(self.handle, self.session_id, voice, speaker)
         self.app.call_from_thread(self.notify, ngettext("{voice} is {who}: {n} segment.",
@@ -438,7 +491,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def replace(self, find: str, replacement: str) -> None:
-        from fieldkit.transcription.review import find_replace
+        from fieldkit.sessions.review import find_replace
 
         n = find_replace(self.handle, self.session_id, find, replacement)
         self.app.call_from_thread(self.notify, ngettext("Replaced {find!r} in {n} segment.",
@@ -455,7 +508,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def quote(self, seg) -> None:  # noqa: ANN001
-        from fieldkit.transcription.review import mark_quote, quote_reference
+        from fieldkit.sessions.review import mark_quote, quote_reference
 
         author = self._author()
         mark_quote(self.handle, self.session_id, seg.start_ms, seg.end_ms, seg.text, author)
@@ -472,7 +525,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def reviewed(self) -> None:
-        from fieldkit.transcription.review import mark_reviewed
+        from fieldkit.sessions.review import mark_reviewed
 
         mark_reviewed(self.handle, self.session_id)
         self.app.call_from_thread(self.notify, _("Session marked as reviewed."), timeout=3)
@@ -500,7 +553,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     def action_uncertain(self, step: int) -> None:
         if self.data is None:
             return
-        from fieldkit.transcription.review import next_uncertain
+        from fieldkit.sessions.review import next_uncertain
 
         here = None
         if self.word_at is not None:
@@ -552,7 +605,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, group="review-agreement", exit_on_error=False)
     def compute_agreement(self) -> None:
-        from fieldkit.agreement import session_agreement
+        from fieldkit.sessions.agreement import session_agreement
         from fieldkit.errors import FieldkitError
 
         try:

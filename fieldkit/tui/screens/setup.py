@@ -1,6 +1,6 @@
 """Session setup: kind, guide, informants (or a new one on the spot), lead and observer,
 place, the guide's header fields, the consent check per participant, and a microphone
-test. Ctrl+S keeps the plan for later; Ctrl+R starts the interview. Recording cannot
+test. The plan can be kept for later or the interview started. Recording cannot
 start while a participant has not consented to it: the interview can still be held
 with notes only."""
 
@@ -14,15 +14,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Checkbox, Footer, Label, Select, SelectionList, Static
 
 from fieldkit.i18n import N_, _
+from fieldkit.tui.widgets.inputs import Input
 from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import meter
 from fieldkit.tui.widgets.model_advice import ModelAdvice
 
-KINDS = [(N_("Individual interview"), "individual"), (N_("Group interview"), "group"),
+KINDS = [(N_("Individual interview"), "individual"), (N_("Pair interview"), "pair"), (N_("Group interview"), "group"),
          (N_("Focus group"), "focus_group"), (N_("Observation"), "observation"),
          (N_("Telephone interview"), "telephone"), (N_("Notes only (no recording)"), "notes_only")]
 
@@ -43,7 +44,7 @@ class ConsentRow(Horizontal):
         yield Checkbox(_("May we record?"), self._recording, classes="c-recording")
 
     def answer(self):  # noqa: ANN201
-        from fieldkit.consent import ConsentTicks
+        from fieldkit.sessions.consent import ConsentTicks
 
         if not self.query(".c-recording"):   # not composed yet: what it was made with
             return ConsentTicks(self._letter, self._written, self._recording)
@@ -55,13 +56,13 @@ class ConsentRow(Horizontal):
 class SetupScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("ctrl+r", "start", N_("Start interview")),
-        Binding("ctrl+s", "save", N_("Save")),
+        Binding("ctrl+r", "start", N_("Start interview"), id="setup.start", tooltip=N_("start the interview (recording needs everyone's recording consent)")),
+        Binding("ctrl+s", "save", N_("Save"), id="setup.save", tooltip=N_("keep what is on screen (in setup: the plan for later, consent ticks and date included)")),
         # priority: a text box's own Ctrl+A (start of line) must not swallow it
-        Binding("ctrl+a", "add_informant", N_("New informant"), priority=True),
-        Binding("ctrl+n", "add_researcher", N_("New researcher")),
-        Binding("ctrl+t", "test_microphone", N_("Mic test")),
-        Binding("escape", "cancel", N_("Back")),
+        Binding("ctrl+a", "add_informant", N_("New informant"), priority=True, id="setup.add_informant", tooltip=N_("a new informant on the spot; they are chosen at once")),
+        Binding("ctrl+n", "add_researcher", N_("New researcher"), id="setup.add_researcher", tooltip=N_("a new researcher on the spot; they take the empty lead or observer seat")),
+        Binding("ctrl+t", "test_microphone", N_("Mic test"), id="setup.test_microphone", tooltip=N_("a 3-second level test of the chosen microphone")),
+        Binding("escape", "cancel", N_("Back"), id="setup.cancel", tooltip=N_("back to the previous screen")),
     ]
 
     class Loaded(Message):
@@ -154,7 +155,7 @@ class SetupScreen(ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, group="setup-load", exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.planning import planned_at
+        from fieldkit.sessions.plan import planned_at
         from fieldkit.sessions.consent import session_consents
         from fieldkit.sessions.plan import load_plan, setup_choices
 
@@ -208,7 +209,7 @@ class SetupScreen(ProjectScreen[None]):
                     self.query_one(widget, Select).value = value
             self.query_one("#place", Input).value = plan.place
             self.query_one("#pilot", Checkbox).value = plan.is_pilot
-            from fieldkit.planning import format_when
+            from fieldkit.sessions.plan import format_when
 
             self.query_one("#when", Input).value = format_when(getattr(self, "planned", None))
         self.query_one("#live", Checkbox).value = message.models
@@ -531,10 +532,8 @@ class SetupScreen(ProjectScreen[None]):
 
     def _save(self, starting: bool = False) -> uuid.UUID | None:
         """Keep the plan, its date and time, and the consent ticks as they are on screen."""
-        from fieldkit.consent import store_consent_ticks
         from fieldkit.errors import FieldkitError
-        from fieldkit.planning import parse_when, set_planned_at
-        from fieldkit.sessions.plan import save_session
+        from fieldkit.sessions.plan import parse_when, save_setup
 
         if self.choices is None:
             self.notify(_("Still reading the project: try again in a moment."), severity="warning", timeout=3)
@@ -542,11 +541,10 @@ class SetupScreen(ProjectScreen[None]):
         plan = self._plan()
         try:
             when = parse_when(self.query_one("#when", Input).value)
-            self.session_id = save_session(self.handle, plan, self.session_id)
-            set_planned_at(self.handle, self.session_id, when)
-            self.missing = store_consent_ticks(self.handle, self.session_id,
-                                               {code: row.answer() for code, row in self.consent_rows.items()},
-                                               author_id=plan.lead_id, asked=starting)
+            self.session_id, self.missing = save_setup(
+                self.handle, plan, self.session_id, when=when,
+                consents={code: row.answer() for code, row in self.consent_rows.items()},
+                author_id=plan.lead_id, asked=starting)
         except FieldkitError as exc:
             self._problem(exc.message)
             return None
@@ -622,7 +620,7 @@ def _kind_label(kind: str) -> str:
 def _informant_details(handle) -> dict[str, str]:  # noqa: ANN001
     """What the informant list shows and searches: role, organisation, site (case
     network), group and consent state."""
-    from fieldkit.consent import informant_rows
+    from fieldkit.people.informants import informant_rows
 
     return {r.code: " · ".join(x for x in (r.role, r.organisation, r.site, r.group, r.consent) if x)
             for r in informant_rows(handle)}

@@ -13,7 +13,7 @@ from fieldkit.i18n import N_, _
 from fieldkit.recording.clock import hms as clock  # the one hh:mm:ss (re-exported for screens)
 
 if TYPE_CHECKING:
-    from fieldkit.guides.model import Guide, Question, Theme
+    from fieldkit.instruments.guides.model import Guide, Question, Theme
     from fieldkit.sessions.live import EventView, TagKey
     from fieldkit.sessions.roster import Seat
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 
 revision = '0007_i26merge'
-down_revision = '0006_seats'
+down_revision = '0007_i29_clean_text'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""What a session is run with: interview guides, tag schemes, and the timeline events they write."""

@@ -1,0 +1,331 @@
+"""Reviewing a transcript against its audio, without the UI: the segments with the
+session's notes and tags at their times, editing (the edited layer; the verbatim text
+is never changed), speakers (one segment, or a whole voice found by `fieldkit speakers`),
+uncertain words, find and replace, quotes and the reviewed status."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
+from fieldkit.text import clean_text
+
+if TYPE_CHECKING:
+    from fieldkit.projects import ProjectHandle
+    from fieldkit.store.models import Event
+
+
+#: a word whose probability is below this is shown as uncertain. Chosen by measurement
+#: (tests/bench/confidence_bench.py on ../shared/speech, base model): see the README.
+UNCERTAIN_BELOW = 0.7
+#: playback of an uncertain word starts this long before it (and runs as long past it)
+UNCERTAIN_LEAD_MS = 1000
+
+
+@dataclass
+class SegmentRow:
+    id: uuid.UUID
+    start_ms: int
+    end_ms: int
+    verbatim: str
+    edited: str | None
+    speaker: str
+    words: list[dict] = field(default_factory=list)   # [{"w", "s", "e", "p"}]
+    voice: str = ""          # the voice speaker attribution found ("S2"), "" if none
+    manual: bool = False     # the speaker was chosen by a researcher
+
+    @property
+    def text(self) -> str:
+        return self.edited if self.edited is not None else self.verbatim
+
+    def uncertain(self) -> list[int]:
+        """Indexes of the words below UNCERTAIN_BELOW (none once the text is edited: the
+        edited words are the researcher's, not the model's)."""
+        if self.edited is not None:
+            return []
+        return [i for i, w in enumerate(self.words) if float(w.get("p", 1.0)) < UNCERTAIN_BELOW]
+
+
+@dataclass
+class UncertainWord:
+    segment: int        # index in ReviewData.segments
+    word: int           # index in that segment's words
+    start_ms: int
+    end_ms: int
+    text: str
+    p: float
+
+    def play_span(self) -> tuple[int, int]:
+        return max(0, self.start_ms - UNCERTAIN_LEAD_MS), self.end_ms + UNCERTAIN_LEAD_MS
+
+
+def uncertain_words(data: "ReviewData") -> list[UncertainWord]:
+    """Every uncertain word of the transcript in time order."""
+    out = []
+    for si, seg in enumerate(data.segments):
+        for wi in seg.uncertain():
+            w = seg.words[wi]
+            out.append(UncertainWord(si, wi, int(w["s"]), int(w["e"]), w["w"].strip(), float(w["p"])))
+    return out
+
+
+def next_uncertain(data: "ReviewData", after: tuple[int, int] | None, step: int) -> UncertainWord | None:
+    """The uncertain word after (step 1) or before (step -1) the position (segment index,
+    word index); from the start or the end when the position is None."""
+    words = uncertain_words(data)
+    if not words:
+        return None
+    if after is None:
+        return words[0] if step > 0 else words[-1]
+    keys = [(w.segment, w.word) for w in words]
+    if step > 0:
+        return next((w for w, k in zip(words, keys) if k > after), None)
+    return next((w for w, k in zip(reversed(words), reversed(keys)) if k < after), None)
+
+
+@dataclass
+class Marker:
+    """A note, tag, quote, probe or coverage change, at its time."""
+    id: uuid.UUID
+    kind: str
+    position_ms: int | None
+    end_ms: int | None
+    label: str
+    author: str
+
+
+@dataclass
+class Speaker:
+    key: str            # "1".."9"
+    label: str          # what the transcript shows: pseudonym code or initials
+    informant_id: uuid.UUID | None = None
+    researcher_id: uuid.UUID | None = None
+
+
+@dataclass
+class ThemeMark:
+    theme_id: str
+    title: str
+    position_ms: int
+
+
+@dataclass
+class ReviewData:
+    session_id: uuid.UUID
+    title: str
+    status: str
+    segments: list[SegmentRow]
+    markers: list[Marker]
+    speakers: list[Speaker]
+    themes: list[ThemeMark] = field(default_factory=list)
+    has_audio: bool = False
+    voices: dict[str, str] = field(default_factory=dict)   # "S2" -> who most of its segments are now
+    lead_id: uuid.UUID | None = None
+    audio_ms: int = 0                  # the end of the session's audio
+    transcript_to_ms: int = 0          # how far the transcript reaches without a gap
+    final_waiting: bool = False        # queued for (or running) the background final pass
+
+    @property
+    def transcript_short(self) -> bool:
+        """The transcript stops well before the end of the audio (a live transcription cut
+        off by a crash, audio added later): the review says so and offers to finish it."""
+        return self.audio_ms - self.transcript_to_ms > SHORT_MS
+
+
+#: a transcript that stops this much before the end of the audio is reported as short
+SHORT_MS = 1500
+
+
+def transcript_reach(runs, segments, audio_ms: int) -> int:  # noqa: ANN001
+    """How far from the start the transcript reaches without a gap (ms): complete runs
+    reach the end of what they were given, live and batch runs as far as they got
+    (``done_ms``), ranges from their start to where they got, and segments themselves."""
+    spans = [(0, max((g.end_ms for g in segments), default=0))] if segments else []
+    for r in runs:
+        status = getattr(r.status, "value", r.status)
+        if r.mode in ("live", "batch"):
+            end = max(r.total_ms, r.done_ms) if status == "done" and r.mode == "batch" else r.done_ms
+            spans.append((0, end))
+        elif r.mode == "range":
+            lo = (r.settings or {}).get("range_ms", [0, 0])[0]
+            spans.append((lo, r.done_ms))
+    reach = 0
+    for lo, hi in sorted(spans):
+        if lo > reach + SHORT_MS:
+            break
+        reach = max(reach, hi)
+    return min(reach, audio_ms) if audio_ms else reach
+
+
+def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
+    from sqlmodel import select
+
+    from fieldkit.instruments.guides.model import Guide
+    from fieldkit.store.models import (
+        Event, EventKind, GuideVersion, Informant, Recording, RecordingFile, Researcher, Session,
+        SessionParticipant, TagCode, TranscriptionRun, TranscriptSegment,
+    )
+
+    with handle.db.session() as s:
+        sess = s.get(Session, session_id)
+        if sess is None:
+            raise FieldkitError(_("No session {session_id} in this project.").format(session_id=session_id))
+        segs = [SegmentRow(g.id, g.start_ms, g.end_ms, g.verbatim, g.edited, g.speaker_label, list(g.words or []),
+                           g.speaker_auto, g.speaker_manual)
+                for g in s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == session_id)
+                                .order_by(TranscriptSegment.start_ms))]
+        researchers = {r.id: r for r in s.exec(select(Researcher).where(Researcher.project_id == sess.project_id))}
+        labels = {c.id: c.label for c in s.exec(select(TagCode))}
+        guide = None
+        if sess.guide_version_id is not None:
+            guide = Guide.from_outline(s.get(GuideVersion, sess.guide_version_id).outline)
+        markers, themes = [], {}
+        for ev in s.exec(select(Event).where(Event.session_id == session_id)
+                         .order_by(Event.position_ms, Event.wall_time)):
+            author = researchers[ev.created_by].initials if ev.created_by in researchers else ""
+            if ev.kind == EventKind.note:
+                label = ev.text
+            elif ev.kind == EventKind.tag:
+                label = labels.get(ev.tag_code_id, ev.code)
+            elif ev.kind == EventKind.quote:
+                label = "Quote: " + ev.text
+            elif ev.kind in (EventKind.coverage, EventKind.probe, EventKind.returned):
+                item = guide.label(ev.question_id) if guide else ev.question_id
+                label = {"coverage": f"{ev.code.replace('_', ' ')}: ", "probe": "probe: ",
+                         "returned": "back to: "}[ev.kind.value] + item
+                theme = guide.theme_of(ev.question_id) if guide else None
+                if theme is not None and ev.position_ms is not None and ev.code != "skipped":
+                    if theme.id not in themes or ev.position_ms < themes[theme.id].position_ms:
+                        themes[theme.id] = ThemeMark(theme.id, theme.title, ev.position_ms)
+            elif ev.kind == EventKind.marker:
+                label = "mark"
+            else:
+                continue  # recording markers, consent and debrief are not part of the transcript
+            markers.append(Marker(ev.id, ev.kind.value, ev.position_ms, ev.end_ms, label, author))
+        speakers: list[Speaker] = []
+        for part, inf in s.exec(select(SessionParticipant, Informant).join(Informant)
+                                .where(SessionParticipant.session_id == session_id).order_by(Informant.code)):
+            speakers.append(Speaker("", part.speaker_label or inf.code, informant_id=inf.id))
+        for rid in (sess.lead_id, sess.observer_id):
+            if rid in researchers:
+                speakers.append(Speaker("", researchers[rid].initials, researcher_id=rid))
+        for n, sp in enumerate(speakers[:9], start=1):
+            sp.key = str(n)
+        files = s.exec(select(RecordingFile).join(Recording).where(Recording.session_id == session_id)).all()
+        has_audio = bool(files)
+        audio_ms = max((f.offset_ms + f.duration_ms for f in files), default=0)
+        runs = s.exec(select(TranscriptionRun).where(TranscriptionRun.session_id == session_id)).all()
+        reach = transcript_reach(runs, segs, audio_ms)
+        final_waiting = any(r.mode == "batch" and r.status.value in ("queued", "running") for r in runs)
+        ordered = sorted(themes.values(), key=lambda t: t.position_ms)
+        voices: dict[str, dict[str, int]] = {}
+        for g in segs:
+            if g.voice:
+                tally = voices.setdefault(g.voice, {})
+                tally[g.speaker] = tally.get(g.speaker, 0) + g.end_ms - g.start_ms
+        shown = {v: max(t.items(), key=lambda kv: kv[1])[0]
+                 for v, t in sorted(voices.items(), key=lambda kv: int(kv[0][1:]) if kv[0][1:].isdigit() else 0)}
+        return ReviewData(session_id, sess.title, sess.status.value, segs, markers, speakers[:9], ordered,
+                          has_audio, shown, sess.lead_id, audio_ms, reach, final_waiting)
+
+
+def _segment(s, segment_id: uuid.UUID):  # noqa: ANN001, ANN202
+    from fieldkit.store.models import TranscriptSegment
+
+    seg = s.get(TranscriptSegment, segment_id)
+    if seg is None:
+        raise FieldkitError(_("No transcript segment {segment_id}.").format(segment_id=segment_id))
+    return seg
+
+
+def edit_segment(handle: "ProjectHandle", segment_id: uuid.UUID, text: str) -> str | None:
+    """Set the edited layer of a segment; the verbatim text stays as heard. Text equal to
+    the verbatim clears the edit. Returns the stored edited text (None: no edit)."""
+    with handle.db.transaction() as s:
+        seg = _segment(s, segment_id)
+        text = clean_text(text).strip()   # (the store cleans it too; compared cleaned)
+        seg.edited = None if text == seg.verbatim.strip() else text
+        s.add(seg)
+        return seg.edited
+
+
+def assign_speaker(handle: "ProjectHandle", segment_id: uuid.UUID, speaker: Speaker) -> None:
+    """One segment's speaker, chosen by a researcher: `fieldkit speakers` keeps it."""
+    with handle.db.transaction() as s:
+        seg = _segment(s, segment_id)
+        seg.speaker_label = speaker.label
+        seg.speaker_informant_id = speaker.informant_id
+        seg.speaker_researcher_id = speaker.researcher_id
+        seg.speaker_manual = True
+        s.add(seg)
+
+
+def assign_voice(handle: "ProjectHandle", session_id: uuid.UUID, voice: str, speaker: Speaker) -> int:
+    """"S2 is L03": every segment of a voice found by speaker attribution gets the speaker,
+    kept by later runs. Returns how many segments changed."""
+    from fieldkit.speakers.attribute import Person
+    from fieldkit.speakers.attribute import assign_voice as assign
+
+    return assign(handle, session_id, voice, Person(speaker.label, speaker.informant_id, speaker.researcher_id))
+
+
+def find_replace(handle: "ProjectHandle", session_id: uuid.UUID, find: str, replace: str, *,
+                 case: bool = False, whole_word: bool = True) -> int:
+    """Replace in the edited layer of every segment (starting from its current text);
+    returns how many segments changed. Verbatim text is never touched."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import TranscriptSegment
+
+    if not find.strip():
+        raise FieldkitError(_("Nothing to find."))
+    pattern = re.escape(find)
+    if whole_word:
+        pattern = rf"(?<!\w){pattern}(?!\w)"
+    rx = re.compile(pattern, 0 if case else re.IGNORECASE)
+    changed = 0
+    with handle.db.transaction() as s:
+        for seg in s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == session_id)):
+            new, n = rx.subn(lambda _m: replace, seg.text)
+            if n:
+                seg.edited = None if new == seg.verbatim else new
+                s.add(seg)
+                changed += 1
+    return changed
+
+
+def find_segments(data: ReviewData, text: str) -> list[int]:
+    """Indexes of the segments whose shown text contains ``text`` (case-insensitive)."""
+    needle = text.casefold()
+    return [i for i, seg in enumerate(data.segments) if needle in seg.text.casefold()]
+
+
+def quote_reference(session_id: uuid.UUID, ms: int) -> str:
+    """A stable reference to a moment: session and time, e.g. ``S1a2b3c4d@00:12:34``."""
+    from fieldkit.recording.clock import hms
+
+    return f"S{session_id.hex[:8]}@{hms(ms)}"
+
+
+def mark_quote(handle: "ProjectHandle", session_id: uuid.UUID, start_ms: int, end_ms: int, text: str,
+               author_id: uuid.UUID | None = None) -> "Event":
+    from fieldkit.instruments.events import add_event
+
+    if end_ms < start_ms:
+        raise FieldkitError(_("A quote ends after it starts."))
+    return add_event(handle.db, session_id, "quote", position_ms=start_ms, end_ms=end_ms, author_id=author_id,
+                     code=quote_reference(session_id, start_ms), text=text.strip())
+
+
+def mark_reviewed(handle: "ProjectHandle", session_id: uuid.UUID) -> None:
+    from fieldkit.store.models import Session, SessionStatus
+
+    with handle.db.transaction() as s:
+        sess = s.get(Session, session_id)
+        if sess is None:
+            raise FieldkitError(_("No session {session_id} in this project.").format(session_id=session_id))
+        sess.status = SessionStatus.reviewed
