@@ -146,8 +146,14 @@ def conflicts(ctx: click.Context, name: str, all_: bool) -> None:
         click.echo(_("No conflicts to settle."))
         return
     for c in rows:
-        state = (_("settled ({how})").format(how=c['settled_with']) if c["settled_at"]
-                 else _("kept the {side} version").format(side=c['kept_side']))
+        if c["settled_at"]:
+            state = _("settled ({how})").format(how=c['settled_with'])
+        elif c["kept_side"] == "merged":
+            state = _("changed on two copies; every copy keeps the same version")
+        elif c["kept_side"] == "deleted":
+            state = _("deleted on one copy after a change it had not seen; the change is set aside")
+        else:
+            state = _("kept the {side} version").format(side=c['kept_side'])
         click.echo(f"{str(c['id'])[:8]}  {c['tbl']} {str(c['record_id'])[:8]}  {state}")
         for line in describe_conflict(c):
             click.echo(f"    {line}")

@@ -392,11 +392,43 @@ def execute_purge(handle, plan: PurgePlan, *, author_id: uuid.UUID | None = None
         inf = s.get(Informant, plan.informant_id)
         if inf is not None:
             s.delete(inf)
+        n_versions = _forget_versions(s.connection(), plan.informant_id, plan.names + plan.aliases)
+        if n_versions:
+            counts["saved_versions_cleared"] = n_versions
         silenced = sorted(str(i) for sp in plan.sessions for i in sp.silenced_ids)
         detail = {**counts, "silenced_files": silenced} if silenced else counts
         s.add(AuditEntry(action="purge_informant", detail=detail, created_by=author_id))
     compact(handle.db)
     return counts
+
+
+def _forget_versions(conn, informant_id: uuid.UUID, names: list[str]) -> int:
+    """The mention scan over the saved versions (``recordstate``: the content of a
+    record's version and of the earlier versions a merge uses as its base): any that
+    name the withdrawn person, or point at them, lose their content (the versions' vectors
+    stay, so merging still works; a later merge of such a record may list a conflict
+    where it could have merged). Deleted rows lose theirs by the ``forget_*`` triggers
+    already. Returns how many versions were cleared."""
+    import json
+
+    from sqlalchemy import select as core_select
+
+    from fieldkit.store.models import RecordState
+
+    rs = RecordState.__table__
+    terms = sorted({t for t in names if t and t.strip()}, key=len, reverse=True)
+    pat = re.compile("|".join([re.escape(str(informant_id))]
+                              + [rf"(?<!\w){re.escape(t)}(?!\w)" for t in terms]), re.IGNORECASE)
+    hit = []
+    for row in conn.execute(core_select(rs.c.record_id, rs.c.data, rs.c.anc)):
+        if row.data is None and not row.anc:
+            continue
+        text = json.dumps([row.data, row.anc], ensure_ascii=False, default=str)
+        if pat.search(text):
+            hit.append(row.record_id)
+    for i in range(0, len(hit), 500):
+        conn.execute(rs.update().where(rs.c.record_id.in_(hit[i:i + 500])).values(data=None, anc=[]))
+    return len(hit)
 
 
 def _clear_conflict_copies(conn, names: list[str]) -> None:

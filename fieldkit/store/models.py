@@ -17,8 +17,9 @@ can run on PostgreSQL for a future team server.
 
 
 import enum
+import os
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Optional
 
 from sqlalchemy import JSON, Column, Enum, Index, LargeBinary, String, Text, UniqueConstraint, event
@@ -31,8 +32,18 @@ from fieldkit.text import clean_json, clean_text
 
 
 def utcnow() -> datetime:
-    """Aware UTC now: every stored time is UTC and comes back as aware UTC."""
-    return datetime.now(timezone.utc)
+    """Aware UTC now: every stored time is UTC and comes back as aware UTC.
+
+    ``FIELDKIT_CLOCK_SKEW`` (seconds, may be negative) shifts it: tests use it to play a
+    laptop whose clock is wrong (merging never trusts clocks, see fieldkit.team.merge)."""
+    now = datetime.now(timezone.utc)
+    skew = os.environ.get("FIELDKIT_CLOCK_SKEW")
+    if skew:
+        try:
+            now += timedelta(seconds=float(skew))
+        except ValueError:
+            pass
+    return now
 
 
 def _json(default: Any = None) -> Any:
@@ -456,7 +467,7 @@ class AuditEntry(Stamped, table=True):
 
 # --------------------------------------------------------------------------- team sync
 # Bookkeeping for pack/merge and the team server (fieldkit.team). Not Stamped: these rows
-# describe other rows and never travel themselves.
+# describe other rows and never travel themselves (SyncConflict, Stamped, does travel).
 
 
 class SyncPeer(SQLModel, table=True):
@@ -484,13 +495,16 @@ class SyncBase(SQLModel, table=True):
 
 
 class SyncConflict(Stamped, table=True):
-    """A record changed on both sides: ``kept`` is the version in the database now (the
-    later change), ``other`` the one set aside until someone settles it."""
+    """A record changed on two copies: ``kept`` is the version every copy keeps, ``other``
+    the values set aside until someone settles it (``kept_side``: merged, or deleted when a
+    deletion met a change it had not seen, or carried when a hand edit went onto a new
+    segment). It travels like any record, so every copy lists it (see
+    fieldkit.team.merge)."""
 
     tbl: str
     record_id: uuid.UUID = Field(index=True)
     peer: str = ""
-    kept_side: str = ""                    # local / remote: where the kept version came from
+    kept_side: str = ""                    # merged / deleted / carried (local / remote: older)
     kept: dict[str, Any] = _json()
     other: dict[str, Any] = _json()
     settled_at: Optional[datetime] = None
@@ -498,8 +512,10 @@ class SyncConflict(Stamped, table=True):
 
 
 class RecordState(SQLModel, table=True):
-    """On the team server: one row per record ever pushed, with the change number (``seq``)
-    of its last change; deleted records stay as tombstones without content."""
+    """One row per record ever seen, on the team server and on every laptop: its version
+    (see :mod:`fieldkit.team.merge`). On the server ``seq`` is the change number of its
+    last change; on a laptop 0 means "not on the server yet". Deleted records stay as
+    tombstones without content."""
 
     record_id: uuid.UUID = Field(primary_key=True)
     tbl: str
@@ -507,6 +523,14 @@ class RecordState(SQLModel, table=True):
     seq: int = Field(index=True)
     deleted: bool = False
     by: str = ""                           # the database role that pushed it
+    #: version vector: {copy id: number of changes that copy made}
+    vv: dict[str, Any] = Field(default_factory=dict, sa_column=Column(
+        JSON, nullable=False, server_default="{}"))
+    #: a few earlier versions [{"vv", "h", "d"}] (the base of a three-way merge)
+    anc: list[Any] = Field(default_factory=list, sa_column=Column(
+        JSON, nullable=False, server_default="[]"))
+    #: laptops: the content of this version (the base of the next change)
+    data: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class ServerAudio(SQLModel, table=True):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from fieldkit.errors import FieldkitError
-from fieldkit.team.merge import Clash, Outcome, informant_clashes, reconcile, remap_informants
+from fieldkit.team.merge import Clash, Outcome, informant_clashes, reconcile, remap_informants, stamp
 from fieldkit.i18n import _
 
 #: ask(clash) -> ("rename", "NEWCODE") or ("same", None); None means "cannot ask"
@@ -60,6 +60,25 @@ def apply_decisions(incoming: dict, decisions: dict[str, dict[str, str]]) -> Non
             tbl, d = incoming[rid]
             incoming[rid] = (tbl, {**d, "code": dec["code"]})
     remap_informants(incoming, mapping)
+
+
+def _redecided(incoming: dict, records: dict) -> None:
+    """Incoming versions that a clash decision changed (a new code, or pointed at our
+    informant) become new versions, so that the decision travels back and an older
+    version never undoes it."""
+    from fieldkit.team.merge import live
+
+    for rid, v in list(incoming.items()):
+        if v.deleted:
+            continue
+        if rid not in records:
+            del incoming[rid]
+            continue
+        d = records[rid][1]
+        nv = live(v.tbl, d, v.vv, [v.entry()] + v.anc)
+        if nv.hash != v.hash:
+            nv.vv["recode"] = nv.vv.get("recode", 0) + 1
+            incoming[rid] = nv
 
 
 def purge_arriving_informants(handle, deleted: dict[uuid.UUID, str]) -> list[str]:
@@ -153,7 +172,7 @@ def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | Non
 
     contents = read_pack(path, passphrase)
     man = contents.manifest
-    incoming, deleted, hints = incoming_from_pack(contents)
+    incoming, deleted = incoming_from_pack(contents)
     name = into or man["project"]
     folder = ws.projects_dir / slugify(name)
     created = False
@@ -175,14 +194,17 @@ def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | Non
         with handle.db.engine.begin() as conn:
             known = (get_peer(conn, peer) or {}).get("options") or {}
         decisions = dict(known.get("informants", {}))
-        clashes = informant_clashes_for(handle, incoming, decisions)
+        records = {rid: (v.tbl, dict(v.data or {})) for rid, v in incoming.items() if not v.deleted}
+        clashes = informant_clashes_for(handle, records, decisions)
         decisions.update(resolve_clashes(clashes, recode or {}, same or set(), ask,
                                          "fieldkit project merge FILE"))
-        apply_decisions(incoming, decisions)
+        apply_decisions(records, decisions)
+        _redecided(incoming, records)
         purged = purge_arriving_informants(handle, deleted)
         before = purge_audit_ids(handle)
         with handle.db.engine.begin() as conn:
-            out = reconcile(conn, peer, incoming, deleted, hints=hints)
+            stamp(conn)
+            out = reconcile(conn, peer, incoming)
             put_peer(conn, peer, kind="laptop", last_sync_at=utcnow(),
                      options={**known, "informants": decisions})
         out.purged_informants = purged
@@ -243,8 +265,12 @@ def list_conflicts(handle, *, include_settled: bool = False) -> list[dict[str, A
 
 
 def describe_conflict(c: dict[str, Any]) -> list[str]:
-    """What differs between the kept and the other version, field by field."""
+    """What differs between the kept and the other version, field by field (a deleted
+    record: what the set-aside version holds)."""
     skip = {"updated_at", "created_at"}
+    if c.get("kept_side") in ("deleted", "carried"):
+        return [f"{k}: other {v!r}" for k, v in sorted((c["other"] or {}).items())
+                if k not in skip | {"id", "words"} and v not in (None, "", [], {})]
     keys = sorted((set(c["kept"]) | set(c["other"])) - skip)
     return [f"{k}: kept {c['kept'].get(k)!r}  other {c['other'].get(k)!r}"
             for k in keys if c["kept"].get(k) != c["other"].get(k)]
@@ -273,9 +299,24 @@ def settle(handle, conflict_id: str, keep: str) -> dict[str, Any]:
         c = match[0]
         if keep == "other":
             tbl = table(c["tbl"])
-            if not list(read_rows(conn, tbl, ids=[c["record_id"]])):
+            now = list(read_rows(conn, tbl, ids=[c["record_id"]]))
+            other = dict(c["other"] or {})
+            if now:
+                # put back the fields that were set aside (the rest may have moved on)
+                changed = {k: v for k, v in other.items()
+                           if k not in ("updated_at",) and (c["kept"] or {}).get(k) != v}
+                upsert(conn, tbl, [{**now[0], **changed, "updated_at": utcnow().isoformat()}])
+            elif other:
+                from fieldkit.team.merge import _fix_references
+
+                rows = {c["record_id"]: (c["tbl"], {**other, "updated_at": utcnow().isoformat()})}
+                _fix_references(conn, rows, set())
+                if not rows:
+                    raise FieldkitError(_("That record belonged to something deleted since; "
+                                            "there is nothing to put it back into."))
+                upsert(conn, tbl, [rows[c["record_id"]][1]])
+            else:
                 raise FieldkitError(_("That record was deleted since; there is "
                                         "nothing to put back."))
-            upsert(conn, tbl, [{**c["other"], "updated_at": utcnow().isoformat()}])
         conn.execute(sc.update().where(sc.c.id == c["id"]).values(settled_at=utcnow(), settled_with=keep))
     return c

@@ -30,7 +30,8 @@ from fieldkit.errors import FieldkitError
 from fieldkit.i18n import _
 
 PACK_FORMAT = "fieldkit-pack"
-PACK_VERSION = 1
+#: 2: records carry their versions (version vectors, earlier versions, tombstones)
+PACK_VERSION = 2
 
 
 @dataclass
@@ -51,38 +52,30 @@ def write_pack(handle, out: Path, *, with_audio: bool = False) -> dict[str, int]
     from sqlalchemy import select
 
     from fieldkit.privacy import crypto
-    from fieldkit.store.models import SyncBase
     from fieldkit.store.dbfile import SCHEMA_HEAD
-    from fieldkit.team.merge import set_base
-    from fieldkit.team.records import content_hash, read_rows, synced_tables
+    from fieldkit.store.models import RecordState, utcnow
+    from fieldkit.team.merge import stamp
+    from fieldkit.team.records import read_rows, synced_tables
+    from fieldkit.team.state import put_peer
 
     out = Path(out)
     with handle.db.engine.begin() as conn:   # one consistent snapshot
+        stamp(conn)
         origin = _laptop_id(conn)
         tables: dict[str, list[dict[str, Any]]] = {}
-        ids: set[str] = set()
         for tbl in synced_tables():
-            rows = list(read_rows(conn, tbl))
-            tables[tbl.name] = rows
-            ids |= {r["id"] for r in rows}
-        sb = SyncBase.__table__
-        base: dict[str, dict[str, str]] = {}
+            tables[tbl.name] = list(read_rows(conn, tbl))
+        rs = RecordState.__table__
+        versions: dict[str, dict[str, Any]] = {}
         deleted: dict[str, str] = {}
-        for peer, rid, tname, h in conn.execute(select(sb.c.peer, sb.c.record_id, sb.c.tbl, sb.c.hash)):
-            base.setdefault(peer, {})[str(rid)] = h
-            if str(rid) not in ids:
-                deleted[str(rid)] = tname
-        # what has left this laptop (after reading the earlier versions above): a record
-        # deleted here later is then known to be deleted, and travels as a deletion
-        set_base(conn, "sent", {uuid.UUID(r["id"]): (t, content_hash(r))
-                                for t, rows in tables.items() for r in rows})
-        from fieldkit.store.models import utcnow
-        from fieldkit.team.state import put_peer
-
+        for r in conn.execute(select(rs.c.record_id, rs.c.tbl, rs.c.vv, rs.c.anc, rs.c.deleted)):
+            versions[str(r.record_id)] = {"tbl": r.tbl, "vv": r.vv, "anc": r.anc, "deleted": r.deleted}
+            if r.deleted:
+                deleted[str(r.record_id)] = r.tbl
         put_peer(conn, "sent", kind="pack", last_sync_at=utcnow())
     project = tables["project"][0]
     records = {"project_id": project["id"], "origin": origin, "tables": tables,
-               "deleted": deleted, "base": base}
+               "deleted": deleted, "versions": versions}
     audio_files: list[tuple[str, Path]] = []
     if with_audio:
         for rf in tables.get("recordingfile", []):
@@ -200,12 +193,15 @@ def read_pack(path: Path, passphrase: str | None = None) -> PackContents:
     return PackContents(manifest, records, audio)
 
 
-def incoming_from_pack(contents: PackContents) -> tuple[dict, dict, dict]:
-    """(records by id, deleted ids, hints: the versions the packer agreed with anyone)."""
+def incoming_from_pack(contents: PackContents) -> tuple[dict, dict]:
+    """(versions by id, deleted ids {id: table}). A pack made before versions existed
+    gives every record the empty vector (see :func:`fieldkit.team.merge.stamp`)."""
+    from fieldkit.team.merge import Version, live
     from fieldkit.team.records import synced_tables
 
     known = {t.name for t in synced_tables()}
-    incoming: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}
+    meta = contents.records.get("versions") or {}
+    incoming: dict[uuid.UUID, Version] = {}
     for tname, rows in contents.records["tables"].items():
         if tname not in known:
             raise FieldkitError(_("The pack holds records of an unknown kind "
@@ -213,10 +209,15 @@ def incoming_from_pack(contents: PackContents) -> tuple[dict, dict, dict]:
                                 hint=_("It was made by a newer fieldkit; update "
                                          "fieldkit. Nothing was changed."))
         for r in rows:
-            incoming[uuid.UUID(r["id"])] = (tname, r)
+            m = meta.get(r["id"]) or {}
+            incoming[uuid.UUID(r["id"])] = live(tname, r, m.get("vv") or {}, m.get("anc") or [])
     deleted = {uuid.UUID(k): v for k, v in contents.records.get("deleted", {}).items()}
-    hints: dict[uuid.UUID, set[str]] = {}
-    for _peer, entries in contents.records.get("base", {}).items():
-        for rid, h in entries.items():
-            hints.setdefault(uuid.UUID(rid), set()).add(h)
-    return incoming, deleted, hints
+    for k, m in meta.items():
+        rid = uuid.UUID(k)
+        if m.get("deleted") and rid not in incoming and m.get("tbl") in known:
+            incoming[rid] = Version(m["tbl"], rid, m.get("vv") or {}, True, None,
+                                    m.get("anc") or [], "")
+    for rid, tname in deleted.items():
+        if rid not in incoming and tname in known:
+            incoming[rid] = Version(tname, rid, {"legacy-deletion": 1}, True, None, [], "")
+    return incoming, deleted

@@ -23,8 +23,8 @@ from sqlmodel import SQLModel
 import fieldkit.store.models as m
 from fieldkit.text import clean_json
 
-#: bookkeeping tables that never travel
-LOCAL_ONLY = {"syncpeer", "syncbase", "syncconflict", "recordstate", "serveraudio", "alembic_version"}
+#: bookkeeping tables that never travel (the conflict list does: every copy keeps it)
+LOCAL_ONLY = {"syncpeer", "syncbase", "recordstate", "serveraudio", "alembic_version"}
 
 
 def synced_tables() -> list[Table]:

@@ -3,43 +3,59 @@
 Two steps, each one transaction, in this order:
 
 1. On the server (holding a per-project advisory lock, so two laptops syncing at once
-   take turns): read what others changed since this laptop's cursor, push this laptop's
-   changes (new and edited records, deletions), commit.
-2. On the laptop: apply what others changed (see :mod:`fieldkit.team.merge`), remember
-   the new cursor and the agreed versions, commit.
+   take turns): first an informant the team has purged (a withdrawal) is purged on this
+   laptop too, before anything leaves it, and the same guide imported on two laptops
+   is joined; then read what others changed since this laptop's cursor, merge it with
+   this laptop's changes (:mod:`fieldkit.team.merge`, the same merge as for packs),
+   write the merged versions the server lacks (never a record of a withdrawn
+   informant; a record the server refuses is named and left for the next sync), commit.
+2. On the laptop: write the merged versions it lacks and this laptop's new versions,
+   remember the new cursor, commit.
 
 A sync cut off anywhere leaves each side as it was before the unfinished step. Cut off
-between the steps, the server already has this laptop's changes and the laptop has not
-noted it; the next sync finds the same versions on both sides and simply finishes. No
-step depends on the previous sync having completed, so a sync is always safe to repeat.
+between the steps, the server already has the merged versions and the laptop has not
+noted it; the next sync works out the same versions of this laptop's changes again, finds
+the server's covering them, and simply finishes. So a sync is always safe to repeat.
 
-A laptop's changes since the last sync are found without reading everything: records
-whose ``updated_at`` is after the last sync started, or that the server has not seen,
-confirmed by their content hash; deletions are agreed records that are no longer here.
+A laptop's changes since the last sync are found without reading everything (see
+:func:`fieldkit.team.merge.stamp`): records with ``updated_at`` after the last stamp, or
+without a version, confirmed by their content hash; deletions are versions whose record
+is gone.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import exists, func, not_, select
 from sqlalchemy.engine import Connection
 
 from fieldkit.errors import FieldkitError
-from fieldkit.store.models import RecordState, ServerAudio, SyncBase, utcnow
-from fieldkit.team.merge import Outcome, informant_clashes, reconcile, set_base
+from fieldkit.store.models import RecordState, ServerAudio, utcnow
+from fieldkit.team.merge import (
+    CONFLICT_TABLE,
+    Outcome,
+    Version,
+    apply_plan,
+    apply_versions,
+    content_key,
+    differs,
+    informant_clashes,
+    load_for_merge,
+    load_versions,
+    mark_seq,
+    merge_all,
+    save_stamp,
+    stamp,
+)
 from fieldkit.team.records import (
     Refusal,
-    content_hash,
-    delete_ids,
     read_rows,
     synced_tables,
     table,
     upsert,
-    upsert_each,
 )
 from fieldkit.team.server import ServerError, engine_for, explain, get_options, public_url, schema_for
 from fieldkit.team.guidejoin import join_same_guides
@@ -84,56 +100,13 @@ class SyncResult:
 # --------------------------------------------------------------------------- laptop side
 
 
-def local_changes(conn: Connection, mark: datetime | None) -> tuple[dict, dict]:
-    """(changed records {id: (table, data)}, deleted records {id: table}) since the
-    server last agreed with this laptop.
-
-    Per table: deletions are agreed records no longer here (one indexed anti-join); the
-    number of records the server has not seen follows from the counts, and only when it
-    is not zero are they looked up; edits are records with ``updated_at`` after the last
-    sync started. Every candidate is confirmed by its content hash."""
-    sb = SyncBase.__table__
-    changed: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}
-    deleted: dict[uuid.UUID, str] = {}
-    n_base = dict(conn.execute(select(sb.c.tbl, func.count()).where(sb.c.peer == PEER)
-                               .group_by(sb.c.tbl)).all())
-    for tbl in synced_tables():
-        gone = []
-        if n_base.get(tbl.name):
-            gone = conn.execute(select(sb.c.record_id).where(
-                sb.c.peer == PEER, sb.c.tbl == tbl.name,
-                not_(exists().where(tbl.c.id == sb.c.record_id)))).scalars().all()
-            for rid in gone:
-                deleted[rid] = tbl.name
-        count = conn.execute(select(func.count()).select_from(tbl)).scalar()
-        unseen_n = count - (n_base.get(tbl.name, 0) - len(gone))
-        conds = []
-        if unseen_n:
-            conds.append(not_(exists().where(and_(sb.c.peer == PEER, sb.c.record_id == tbl.c.id))))
-        if mark is not None:
-            conds.append(tbl.c.updated_at > mark)
-        elif not unseen_n:
-            conds.append(tbl.c.id.is_(None))       # nothing to look at
-        if not conds:
-            continue
-        cands = list(read_rows(conn, tbl, where=or_(*conds)))
-        if cands:
-            ids = [uuid.UUID(d["id"]) for d in cands]
-            base = {}
-            for i in range(0, len(ids), 500):
-                base.update(conn.execute(select(sb.c.record_id, sb.c.hash).where(
-                    sb.c.peer == PEER, sb.c.record_id.in_(ids[i:i + 500]))).all())
-            for rid, d in zip(ids, cands):
-                if base.get(rid) != content_hash(d):
-                    changed[rid] = (tbl.name, d)
-    return changed, deleted
+def dirty_ids(conn: Connection) -> dict[uuid.UUID, str]:
+    """Records whose version here the server does not have yet (after :func:`stamp`)."""
+    rs = RecordState.__table__
+    return dict(conn.execute(select(rs.c.record_id, rs.c.tbl).where(rs.c.seq == 0)).all())
 
 
 # --------------------------------------------------------------------------- the sync
-
-
-def _later(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return (a.get("updated_at") or "") > (b.get("updated_at") or "")
 
 
 def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
@@ -151,15 +124,14 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
     schema = schema_for(project.slug)
     with handle.db.engine.connect() as lconn:
         peer = get_peer(lconn, PEER) or {"cursor": 0, "mark": None, "options": {}}
-        start = utcnow()
-        changed, deleted_local = local_changes(lconn, peer["mark"])
     if same:
         _adopt_team_informants(handle, url, schema, same)
-    if recode or same:
-        if recode:
-            _recode_local(handle, recode)
-        with handle.db.engine.connect() as lconn:
-            changed, deleted_local = local_changes(lconn, peer["mark"])
+    if recode:
+        _recode_local(handle, recode)
+    with handle.db.engine.connect() as lconn:
+        with lconn.begin():
+            stamped = stamp(lconn, persist=False)    # written with the pulled changes
+        dirty = {**dirty_ids(lconn), **{k: v.tbl for k, v in stamped.items()}}
 
     res = SyncResult()
     engine = engine_for(url, schema)
@@ -199,8 +171,14 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
                                  "the project up under another name."))
                 # a withdrawal reaches this laptop before anything leaves it
                 withdrawn = withdrawn_on_server(sconn)
-                purged_first = purge_arriving_informants(
-                    handle, {i: "informant" for i in withdrawn})
+                purged_first: list[str] = []
+                if withdrawn & _local_ids(handle, "informant", withdrawn):
+                    # this laptop's new versions first, so that the purge clears their
+                    # copies of the content too (the forget_* triggers, the mention scan)
+                    with handle.db.engine.begin() as lconn:
+                        save_stamp(lconn, stamped)
+                    purged_first = purge_arriving_informants(
+                        handle, {i: "informant" for i in withdrawn})
                 # the same guide imported on two laptops is one guide
                 with handle.db.engine.begin() as lconn:
                     joined, gclashes = join_same_guides(lconn, sconn, PEER)
@@ -216,11 +194,19 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
                                        project=handle.folder.name, slug=c.slug))
                 res.guides_joined = joined
                 if purged_first or joined:
+                    # what the purge or the join changed here are new versions too
                     with handle.db.engine.connect() as lconn:
-                        changed, deleted_local = local_changes(lconn, peer["mark"])
+                        with lconn.begin():
+                            stamped = stamp(lconn, persist=False)
+                        dirty = {**dirty_ids(lconn), **{k: v.tbl for k, v in stamped.items()}}
+                unpushed: set[uuid.UUID] = set()
                 news = conn_rows(sconn, rs, rs.c.seq > peer["cursor"])
                 top = sconn.execute(select(func.coalesce(func.max(rs.c.seq), 0))).scalar()
-                incoming, deleted_remote = fetch_records(sconn, news)
+                deleted_remote = {st["record_id"]: st["tbl"] for st in news if st["deleted"]}
+                hint = {**dirty, **{st["record_id"]: st["tbl"] for st in news}}
+                theirs = load_versions(sconn, list(hint), hint)
+                incoming = {rid: (v.tbl, v.data) for rid, v in theirs.items()
+                            if not v.deleted and rid not in dirty}
                 with handle.db.engine.connect() as lconn:
                     clashes = [c for c in informant_clashes(lconn, incoming)]
                 if clashes:
@@ -232,37 +218,52 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
                                  "{code}=NEWCODE (a different person: ours gets a new "
                                  "code) or --same-person {code} (the same person: ours "
                                  "becomes the team's).").format(slug=project.slug, code=clashes[0].code))
-                base = _bases(handle, set(changed) | set(incoming))
-                push: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}
-                for rid, (tname, d) in changed.items():
-                    if rid in deleted_remote:
-                        continue                        # deleted by the team: deletion wins
-                    theirs = incoming.get(rid)
-                    if theirs is not None:
-                        ih = content_hash(theirs[1])
-                        if ih == content_hash(d):
-                            continue
-                        if ih != base.get(rid) and not _later(d, theirs[1]):
-                            continue                    # both changed, theirs is later
-                    push[rid] = (tname, d)
                 with handle.db.engine.connect() as lconn:
-                    drop_withdrawn(lconn, push, withdrawn)
+                    mine = load_for_merge(lconn, theirs, hint, stamped, full=dirty)
+                    plan = merge_all(lconn, mine, theirs,
+                                     lambda ids: load_versions(sconn, ids), stamped)
+                    more = [k for k in plan.results if k not in mine]
+                    mine.update(load_versions(lconn, more, {k: plan.results[k].tbl for k in more},
+                                              stamped))
+                more = [k for k in plan.results if k not in theirs]
+                theirs.update(load_versions(sconn, more, {k: plan.results[k].tbl for k in more}))
+                # the server needs what it lacks; the same content under a bigger vector
+                # (the same record made on two copies) stays with this laptop
+                push = {rid: v for rid, v in plan.results.items()
+                        if differs(v, theirs.get(rid)) and content_key(v) != content_key(theirs.get(rid))}
+                bare = [rid for rid, v in push.items() if not v.deleted and v.data is None]
+                if bare:       # versions read without their content (see load_for_merge)
+                    with handle.db.engine.connect() as lconn:
+                        push.update(load_versions(lconn, bare, {k: push[k].tbl for k in bare}, stamped))
+                # nothing of a withdrawn informant leaves this laptop
+                with handle.db.engine.connect() as lconn:
+                    dropped = drop_withdrawn(
+                        lconn, {rid: (v.tbl, v.data) for rid, v in push.items() if not v.deleted},
+                        withdrawn)
+                for rid in dropped:
+                    del push[rid]
                 writer = _may_write(sconn)
                 if not writer:
                     # a supervisor's login reads only: its own audit (exports it made)
-                    # stays in its copy; anything else it changed is refused below
-                    push = {rid: v for rid, v in push.items() if v[0] != "auditentry"}
-                # deletions the server already has (a purge done there) are not news
-                already = _tombstoned(sconn, [r for r in deleted_local if r not in deleted_remote])
-                push_del = {rid: t for rid, t in deleted_local.items()
-                            if rid not in deleted_remote and rid not in already}
-                settled_del = (set(deleted_local) - set(push_del))
-                if push or push_del:
+                    # stays in its copy (and unsynced); anything else it changed is
+                    # refused below
+                    unpushed |= {rid for rid, v in push.items() if v.tbl == "auditentry"}
+                    push = {rid: v for rid, v in push.items() if v.tbl != "auditentry"}
+                push_del = {rid: v.tbl for rid, v in push.items() if v.deleted}
+                if push:
                     seq = top + 1
-                    res.pushed, res.pushed_deletions, res.refused = _push(sconn, push, push_del, seq)
+                    res.pushed, res.pushed_deletions, res.refused = _push(sconn, push, seq)
+                    unpushed |= {uuid.UUID(r.record_id) for r in res.refused}
                     top = seq
                 if push_del:
-                    purge_server_copies(sconn, set(push_del))
+                    # shared audio of deleted recordings; when the push carries a
+                    # withdrawal, the conflict list's copies of what it deleted and of the
+                    # person (otherwise a conflict about a deleted record stays: a
+                    # deletion that met an edit is a conflict every copy lists)
+                    carries_withdrawal = any(t == "informant" for t in push_del.values())
+                    purge_server_copies(sconn, set(push_del) if carries_withdrawal else set())
+                    # conflict copies it deleted are deletions that travel too
+                    _tombstone_lost(sconn, seq, (CONFLICT_TABLE,))
                 res.cursor = top
             withdrawal = bool(purged_first) or any(t == "informant" for t in push_del.values())
             res.audio_up, audio_wanted = _audio_up(sconn, handle, upload=writer, silenced=withdrawal)
@@ -270,10 +271,18 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
             res.vacuumed = vacuum_tables(engine, schema)
         # ---- step 2: the laptop
         try:
+            with handle.db.engine.begin() as lconn:
+                # this laptop's new versions first, so that an arriving purge clears
+                # their copies of the content too (the forget_* triggers)
+                save_stamp(lconn, stamped)
             purged = purge_arriving_informants(handle, deleted_remote)
             before = purge_audit_ids(handle)
             with handle.db.engine.begin() as lconn:
-                out = reconcile(lconn, PEER, incoming, deleted_remote) if incoming or deleted_remote else Outcome()
+                out = apply_plan(lconn, plan, mine, seq=res.cursor, written_seq=res.cursor,
+                                 only_if=True)
+                if unpushed:
+                    # the server did not take these: they stay this laptop's news
+                    mark_seq(lconn, list(unpushed), 0)
                 if out.refused:
                     # the team's records this laptop would not take come again next time:
                     # the cursor stays before the first of them (what follows it is
@@ -282,24 +291,8 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
                     first = min((st["seq"] for st in news if st["record_id"] in refused_ids),
                                 default=res.cursor + 1)
                     res.cursor = min(res.cursor, first - 1)
-                pushed_base = {}
-                by_table: dict[str, dict[uuid.UUID, str]] = {}
-                for rid, (tname, d) in push.items():
-                    by_table.setdefault(tname, {})[rid] = content_hash(d)
-                for tname, hashes in by_table.items():   # still as pushed (not edited meanwhile)
-                    for now in read_rows(lconn, table(tname), ids=list(hashes)):
-                        rid = uuid.UUID(now["id"])
-                        if content_hash(now) == hashes[rid]:
-                            pushed_base[rid] = (tname, hashes[rid])
-                if pushed_base:
-                    set_base(lconn, PEER, pushed_base)
-                if push_del or settled_del:
-                    sb = SyncBase.__table__
-                    ids = list(push_del) + list(settled_del)
-                    for i in range(0, len(ids), 500):
-                        lconn.execute(sb.delete().where(sb.c.peer == PEER, sb.c.record_id.in_(ids[i:i + 500])))
                 put_peer(lconn, PEER, kind="server", url=public_url(url), cursor=res.cursor,
-                         mark=start, last_sync_at=utcnow())
+                         mark=utcnow(), last_sync_at=utcnow())
         except DBAPIError as exc:
             from fieldkit.store.db import _describe_sqlite_error
 
@@ -327,88 +320,64 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
     return res
 
 
+def _local_ids(handle, tname: str, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``ids`` this laptop holds in table ``tname``."""
+    if not ids:
+        return set()
+    t = table(tname)
+    idl = list(ids)
+    out: set[uuid.UUID] = set()
+    with handle.db.engine.connect() as lconn:
+        for i in range(0, len(idl), 500):
+            out |= set(lconn.execute(select(t.c.id).where(t.c.id.in_(idl[i:i + 500]))).scalars())
+    return out
+
+
 def _may_write(sconn: Connection) -> bool:
     return bool(sconn.exec_driver_sql("SELECT has_table_privilege('recordstate', 'INSERT')").scalar())
-
-
-def _tombstoned(sconn: Connection, ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    rs = RecordState.__table__
-    out: set[uuid.UUID] = set()
-    for i in range(0, len(ids), 500):
-        out |= set(sconn.execute(select(rs.c.record_id).where(
-            rs.c.deleted.is_(True), rs.c.record_id.in_(ids[i:i + 500]))).scalars())
-    return out
 
 
 def conn_rows(conn: Connection, tbl, where) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(select(tbl).where(where))]
 
 
-def fetch_records(sconn: Connection, states: list[dict[str, Any]]) -> tuple[dict, dict]:
-    incoming: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}
-    deleted: dict[uuid.UUID, str] = {}
-    by_table: dict[str, list[uuid.UUID]] = {}
-    for st in states:
-        if st["deleted"]:
-            deleted[st["record_id"]] = st["tbl"]
-        else:
-            by_table.setdefault(st["tbl"], []).append(st["record_id"])
-    for tname, ids in by_table.items():
-        for d in read_rows(sconn, table(tname), ids=ids):
-            incoming[uuid.UUID(d["id"])] = (tname, d)
-    return incoming, deleted
+def _push(sconn: Connection, push: dict[uuid.UUID, Version], seq: int) -> tuple[int, int, list[Refusal]]:
+    """Merged versions onto the server (change number ``seq``); the rows the server's own
+    cascades removed become deletions too. A record the server refuses is left out (no
+    version written, so it is not taken as agreed) and returned; the rest is written."""
+    role = sconn.exec_driver_sql("SELECT current_user").scalar()
+    refused: list[Refusal] = []
+    written = apply_versions(sconn, push, seq=seq, keep_data=False, by=role, refused=refused)
+    dels = sum(1 for rid in written if push[rid].deleted)
+    if dels:
+        _tombstone_lost(sconn, seq)
+    return len(written) - dels, dels, refused
 
 
-def _bases(handle, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    sb = SyncBase.__table__
-    out: dict[uuid.UUID, str] = {}
-    idl = list(ids)
-    with handle.db.engine.connect() as conn:
-        for i in range(0, len(idl), 500):
-            out.update(conn.execute(select(sb.c.record_id, sb.c.hash).where(
-                sb.c.peer == PEER, sb.c.record_id.in_(idl[i:i + 500]))).all())
-    return out
-
-
-def _push(sconn: Connection, push: dict, push_del: dict, seq: int) -> tuple[int, int, list[Refusal]]:
-    """Write this laptop's changes on the server. A record the server refuses is left out
-    of ``push`` (so it is not taken as agreed) and returned; the rest is written."""
-    from sqlalchemy.dialects.postgresql import insert
-
-    from fieldkit.team.merge import _fix_references
-
+def _tombstone_lost(sconn: Connection, seq: int, tables: tuple[str, ...] | None = None) -> None:
+    """Versions on the server whose record is gone (removed by the server's own cascades,
+    or a purge's clean-up of conflict copies) become deletions at change ``seq``, so
+    that every laptop deletes its copy too."""
     rs = RecordState.__table__
     role = sconn.exec_driver_sql("SELECT current_user").scalar()
-    # deletions: children first (the database cascades the rest)
-    gone = set(push_del)
-    for tbl in reversed(synced_tables()):
-        ids = [rid for rid, t in push_del.items() if t == tbl.name]
-        if ids:
-            delete_ids(sconn, tbl, ids)
-    _fix_references(sconn, push, gone)
-    refused: list[Refusal] = []
+    lost_rows = []
     for tbl in synced_tables():
-        refused += upsert_each(sconn, tbl, [d for rid, (t, d) in push.items() if t == tbl.name])
-    for r in refused:
-        push.pop(uuid.UUID(r.record_id), None)
-    states = [{"record_id": rid, "tbl": t, "hash": content_hash(d), "seq": seq, "deleted": False, "by": role}
-              for rid, (t, d) in push.items()]
-    states += [{"record_id": rid, "tbl": t, "hash": "", "seq": seq, "deleted": True, "by": role}
-               for rid, t in push_del.items()]
-    if push_del:
-        # rows the server's own cascades removed are deletions too
-        for tbl in synced_tables():
-            lost = sconn.execute(select(rs.c.record_id).where(
-                rs.c.tbl == tbl.name, rs.c.deleted.is_(False),
-                not_(exists().where(tbl.c.id == rs.c.record_id)))).scalars().all()
-            states += [{"record_id": rid, "tbl": tbl.name, "hash": "", "seq": seq, "deleted": True,
-                        "by": role} for rid in lost if rid not in push_del]
-    stmt = insert(rs)
-    stmt = stmt.on_conflict_do_update(index_elements=["record_id"], set_={
-        c: stmt.excluded[c] for c in ("tbl", "hash", "seq", "deleted", "by")})
-    for i in range(0, len(states), 2000):
-        sconn.execute(stmt, states[i:i + 2000])
-    return len(push), len(push_del), refused
+        if tables is not None and tbl.name not in tables:
+            continue
+        lost = [dict(r._mapping) for r in sconn.execute(select(rs).where(
+            rs.c.tbl == tbl.name, rs.c.deleted.is_(False),
+            not_(exists().where(tbl.c.id == rs.c.record_id))))]
+        for st in lost:
+            vv = dict(st.get("vv") or {})
+            vv["server"] = vv.get("server", 0) + 1
+            lost_rows.append({"record_id": st["record_id"], "tbl": st["tbl"], "hash": "",
+                              "seq": seq, "deleted": True, "by": role, "vv": vv,
+                              "anc": [{"vv": e["vv"], "h": e.get("h", "")}
+                                      for e in (st.get("anc") or [])], "data": None})
+    if lost_rows:
+        from fieldkit.team.merge import _upsert_states
+
+        _upsert_states(sconn, lost_rows)
 
 
 def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> None:
@@ -422,6 +391,8 @@ def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> No
     try:
         with engine.connect() as sconn:
             team = {d["code"]: d for d in read_rows(sconn, inf, where=inf.c.code.in_(list(codes)))}
+            team_versions = load_versions(sconn, [uuid.UUID(d["id"]) for d in team.values()],
+                                          {uuid.UUID(d["id"]): "informant" for d in team.values()})
     except DBAPIError as exc:
         raise explain(exc, url) from exc
     finally:
@@ -447,6 +418,10 @@ def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> No
             for t, col in refs:
                 conn.execute(t.update().where(t.c[col] == old).values({col: new}))
             conn.execute(inf.delete().where(inf.c.id == old))
+            if new in team_versions:    # the details added here are a change to the team's version
+                from fieldkit.team.merge import _upsert_states, state_row
+
+                _upsert_states(conn, [state_row(team_versions[new], 1, keep_data=True)])
 
 
 def _recode_local(handle, recode: dict[str, str]) -> None:
@@ -577,4 +552,4 @@ def remembered_url(handle) -> str | None:
     return p["url"] if p and p.get("url") else None
 
 
-__all__ = ["sync_project", "clone_project", "remembered_url", "local_changes", "SyncResult"]
+__all__ = ["sync_project", "clone_project", "remembered_url", "dirty_ids", "SyncResult"]

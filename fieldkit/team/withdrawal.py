@@ -107,6 +107,11 @@ def purge_server_copies(sconn: Connection, deleted: set[uuid.UUID]) -> dict[str,
         n_conf += sconn.exec_driver_sql(
             "DELETE FROM syncconflict WHERE strpos(kept::text, %(i)s) > 0 OR strpos(other::text, %(i)s) > 0",
             {"i": str(inf)}).rowcount
+        # earlier versions kept as merge bases that point at them lose their content
+        sconn.exec_driver_sql(
+            "UPDATE recordstate SET anc = '[]', data = NULL "
+            "WHERE strpos(anc::text, %(i)s) > 0 OR strpos(coalesce(data::text, ''), %(i)s) > 0",
+            {"i": str(inf)})
     return {"audio": n_audio or 0, "conflicts": n_conf or 0}
 
 

@@ -276,11 +276,13 @@ def test_withdrawal_reaches_every_copy(pg, tmp_path):
                                 speaker_informant_id=ids["kari"]))
         follow_id = follow.id
     hb.close()
-    # B syncs its edit and the follow-up: its conflict list gets her registry entry
-    assert "1 conflicts" in sync(b, "bob", slug)
+    # B syncs its edit and the follow-up: its conflict list gets her registry entry, and
+    # A's conflict about her transcript (conflicts travel: every copy lists them)
+    assert "2 conflicts" in sync(b, "bob", slug)
     assert [t for t, *_ in conflicts(a, slug)] == ["transcriptsegment"]
-    assert [t for t, *_ in conflicts(b, slug)] == ["informant"]
-    assert _in("Nordmann", conflicts(b, slug)[0][3]) and _in("vindmølleparken", conflicts(a, slug)[0][3])
+    on_b = {t: kept_other for t, *kept_other in conflicts(b, slug)}
+    assert sorted(on_b) == ["informant", "transcriptsegment"]
+    assert _in("Nordmann", on_b["informant"][2]) and _in("vindmølleparken", conflicts(a, slug)[0][3])
 
     # B records a second follow-up that it does not sync before the purge reaches it
     hb = laptop(tmp_path, "b").open(slug)

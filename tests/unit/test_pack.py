@@ -62,23 +62,26 @@ def test_changes_on_both_laptops_conflict_and_settle(two, tmp_path):
     _edit(ha, both, "A's reading, later")          # A's change is the later one
     write_pack(ha, tmp_path / "a2.fkpack")
     res = merge_pack(b, tmp_path / "a2.fkpack")
-    assert res.outcome.conflicts == 1 and res.outcome.updated == 1, res.outcome.summary()
-    assert _segment(hb, both).edited == "A's reading, later"
+    assert res.outcome.conflicts == 1, res.outcome.summary()
+    # the winner is chosen without clocks; the other reading is set aside
+    kept = _segment(hb, both).edited
+    lost = ({"A's reading, later", "B's reading"} - {kept}).pop()
     assert _segment(hb, only_a).edited == "Only A touched this"
     assert _segment(hb, only_b).edited == "Only B touched this"
     [c] = list_conflicts(hb)
-    assert c["record_id"] == both and c["kept_side"] == "remote"
-    assert c["other"]["edited"] == "B's reading"
+    assert c["record_id"] == both and c["kept_side"] == "merged"
+    assert c["other"]["edited"] == lost and c["kept"]["edited"] == kept
     # the same pack again: no new conflict
     assert merge_pack(b, tmp_path / "a2.fkpack").outcome.changes == 0
     settle(hb, str(c["id"])[:8], "other")
-    assert _segment(hb, both).edited == "B's reading"
+    assert _segment(hb, both).edited == lost
     assert list_conflicts(hb) == []
-    # back to A: B's settled version and B's own edit arrive without a conflict on A
+    # back to A: B's settled version and B's own edit arrive without a new conflict on A
     write_pack(hb, tmp_path / "b1.fkpack")
     res = merge_pack(a, tmp_path / "b1.fkpack")
     assert res.outcome.conflicts == 0, res.outcome.summary()
-    assert _segment(ha, both).edited == "B's reading"
+    assert _segment(ha, both).edited == lost
+    assert list_conflicts(ha) == [] and len(list_conflicts(ha, include_settled=True)) == 1
     assert _segment(ha, only_b).edited == "Only B touched this"
     assert snapshot(ha) == snapshot(hb)
 

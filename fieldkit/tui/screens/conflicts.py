@@ -71,7 +71,9 @@ class ConflictsScreen(ProjectScreen[None]):
         table = self.query_one("#conflict-table", DataTable)
         table.clear()
         for c in self.rows:
-            kept = _("incoming") if c["kept_side"] == "remote" else _("this laptop's")
+            kept = {"remote": _("incoming"), "local": _("this laptop's"),
+                    "merged": _("the same on every copy"),
+                    "deleted": _("the deletion")}.get(c["kept_side"], c["kept_side"])
             what = c["tbl"]
             table.add_row(_(KINDS[what]) if what in KINDS else what, kept, _when(c["kept"].get("updated_at")),
                           str(len(describe_conflict(c))), key=str(c["id"]))
