@@ -145,30 +145,119 @@ def _refine(emb: np.ndarray, lab: np.ndarray, k: int, rounds: int = 3) -> np.nda
     return lab
 
 
-def diarize(audio: np.ndarray, count: int, step: int = STEP) -> Diarization:
-    """Label every 10 ms of 16 kHz mono ``audio`` with one of ``count`` speakers."""
-    audio = np.asarray(audio, dtype=np.float32)
-    check_audio(audio)
+def _check_count(count: int) -> None:
     if count < 1:
         raise SpeakerError(_("--count {count}: a conversation has at least one "
                                "speaker.").format(count=count))
-    regions = speech_regions(audio)
+
+
+def _check_speech(regions: list[tuple[int, int]], count: int) -> None:
     speech_s = sum(e - s for s, e in regions) / SR
     if speech_s < 1.0:
         raise SpeakerError(_("Only {speech_s:.1f} s of speech found: too little to "
                                "tell speakers apart.").format(speech_s=speech_s),
                            hint=_("The recording may be silent or too quiet; the "
                                     "transcript was left as it was."))
-    feats = fbank(audio)
-    n_frames = len(feats)
-    spans = _windows(regions, n_frames, step)
     pieces = sum(max(1, (e - s) // HOP // WIN) for s, e in regions if (e - s) // HOP >= MIN_WIN)
     if pieces < count:
         raise SpeakerError(
             _("{count} speakers asked for, but the recording holds only {pieces} "
                 "separate 1.5 s pieces of speech to compare.").format(count=count, pieces=pieces),
             hint=_("Give a smaller --count, or check the session's participants."))
+
+
+def diarize(audio: np.ndarray, count: int, step: int = STEP) -> Diarization:
+    """Label every 10 ms of 16 kHz mono ``audio`` with one of ``count`` speakers."""
+    audio = np.asarray(audio, dtype=np.float32)
+    check_audio(audio)
+    _check_count(count)
+    regions = speech_regions(audio)
+    _check_speech(regions, count)
+    feats = fbank(audio)
+    n_frames = len(feats)
+    spans = _windows(regions, n_frames, step)
     emb = embed(feats, spans)
+    return _label(emb, spans, regions, n_frames, count, step, lambda extra: embed(feats, extra))
+
+
+def diarize_stream(read, total_ms: int, count: int, step: int = STEP,  # noqa: ANN001
+                   on_progress=None) -> Diarization:  # noqa: ANN001
+    """:func:`diarize` for a recording too long to hold in memory: ``read(a_ms, b_ms)``
+    gives 16 kHz mono audio of a part. The recording is taken in windows cut at pauses
+    (:mod:`fieldkit.transcription.windows`, the transcription's path); only the voice
+    embeddings (192 numbers per 0.8 s of speech) are kept, so memory is bounded by a
+    window. ``on_progress(done_ms, total_ms)`` follows the windows."""
+    from fieldkit.transcription.windows import next_window
+
+    _check_count(count)
+    if total_ms < 2000:
+        raise SpeakerError(_("The recording is {seconds:.1f} s long: too short to "
+                               "tell speakers apart.").format(seconds=total_ms / 1000),
+                           hint=_("Speaker attribution needs at least a few seconds "
+                                    "of speech."))
+    regions: list[tuple[int, int]] = []
+    spans: list[tuple[int, int]] = []
+    embs: list[np.ndarray] = []
+    bounds: list[tuple[int, int]] = []           # (first frame, end frame) of each window
+    square_sum, n_samples = 0.0, 0
+    pos = 0
+    while pos < total_ms:
+        if on_progress:
+            on_progress(pos, total_ms)
+        win = next_window(read, pos, total_ms)
+        audio = win.audio
+        square_sum += float(np.sum(np.square(audio, dtype=np.float64)))
+        n_samples += len(audio)
+        base = win.start_ms * SR // 1000          # window starts fall on 10 ms frames
+        f0 = base // HOP
+        local = speech_regions(audio) if win.speech else []
+        regions.extend((base + s, base + e) for s, e in local)
+        if local:
+            feats = fbank(audio)
+            ws = _windows(local, len(feats), step)
+            if ws:
+                embs.append(embed(feats, ws))
+                spans.extend((a + f0, b + f0) for a, b in ws)
+        bounds.append((f0, f0 + max(0, 1 + (len(audio) - 400) // HOP)))
+        pos = win.end_ms
+    rms = (square_sum / max(1, n_samples)) ** 0.5
+    if rms < 10 ** (-60 / 20):
+        raise SpeakerError(_("The recording is too quiet to tell speakers apart "
+                               "(level {value:.0f} dBFS).").format(value=20 * np.log10(rms + 1e-12)),
+                           hint=_("Check that the right microphone was used; the "
+                                    "transcript was left as it was."))
+    _check_speech(regions, count)
+    emb = np.concatenate(embs) if embs else np.zeros((0, 192), np.float32)
+    n_frames = total_ms // 10
+
+    def embed_extra(extra: list[tuple[int, int]]) -> np.ndarray:
+        # the closer look where the voice changes: read again only the windows concerned
+        out = np.zeros((len(extra), 192), np.float32)
+        by_win: dict[int, list[int]] = {}
+        starts = [a for a, _b in bounds]
+        import bisect
+
+        for i, (a, _b) in enumerate(extra):
+            by_win.setdefault(bisect.bisect_right(starts, a) - 1, []).append(i)
+        for w, idxs in by_win.items():
+            f0, f1 = bounds[w]
+            feats = fbank(read(f0 * 10, (f1 + WIN) * 10 + 15))   # extras may reach past its end
+            local = [(extra[i][0] - f0, extra[i][1] - f0) for i in idxs]
+            ok = [k for k, (a, b) in enumerate(local) if a >= 0 and b <= len(feats)]
+            if ok:
+                out[[idxs[k] for k in ok]] = embed(feats, [local[k] for k in ok])
+        return out
+
+    return _label(emb, spans, regions, n_frames, count, step, embed_extra)
+
+
+def _label(emb: np.ndarray, spans: list[tuple[int, int]], regions: list[tuple[int, int]], n_frames: int,
+           count: int, step: int, embed_extra) -> Diarization:  # noqa: ANN001
+    if len(emb) < count:
+        raise SpeakerError(
+            _("{count} speakers asked for, but the recording holds only {pieces} "
+                "separate 1.5 s pieces of speech to compare.").format(count=count, pieces=len(emb)),
+            hint=_("Give a smaller --count, or check the session's participants."))
     if len(emb) > MAX_CLUSTER_POINTS:        # long recordings: cluster an even sample, assign the rest
         pick = np.linspace(0, len(emb) - 1, MAX_CLUSTER_POINTS).round().astype(int)
         lab = np.full(len(emb), -1)
@@ -188,15 +277,19 @@ def diarize(audio: np.ndarray, count: int, step: int = STEP) -> Diarization:
         if lab[i] != lab[i + 1] and a1 - a0 <= step and b0 - a0 == WIN and b1 - a1 == WIN:
             extra.extend((x, x + WIN) for x in range(a0 + FINE, a1, FINE))
     if extra:
-        lab = np.concatenate([lab, (embed(feats, extra) @ cent.T).argmax(1)])
+        lab = np.concatenate([lab, (embed_extra(extra) @ cent.T).argmax(1)])
         spans = spans + extra
     # each speech frame takes the label of the window whose centre is nearest
     labels = np.full(n_frames + 2, -1, dtype=np.int16)
     centres = np.array([(a + b) / 2 for a, b in spans])
+    order = np.argsort(centres, kind="stable")
+    sorted_centres = centres[order]
     for s, e in regions:
         a, b = s // HOP, min(n_frames + 2, -(-e // HOP))
-        inside = np.flatnonzero((centres >= a - WIN) & (centres <= b + WIN))
-        if not len(inside):
+        lo = int(np.searchsorted(sorted_centres, a - WIN, side="left"))
+        hi = int(np.searchsorted(sorted_centres, b + WIN, side="right"))
+        inside = np.sort(order[lo:hi])      # in window order, as ties were always broken
+        if not len(inside) or b <= a:
             continue
         frames = np.arange(a, b)
         nearest = inside[np.abs(centres[inside][None, :] - frames[:, None]).argmin(1)]

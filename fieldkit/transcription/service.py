@@ -44,6 +44,10 @@ class Progress:
     done_ms: int
     total_ms: int
     elapsed_s: float
+    #: what the job is doing: "model" (loading it), "voice" (finding pauses and speech
+    #: for the next window), "window" (a window done), "speakers" (who spoke), "done"
+    phase: str = "window"
+    windows: int = 0           # windows finished by this job
 
     @property
     def fraction(self) -> float:
@@ -109,8 +113,10 @@ def transcribe_session(
     ``span`` (start_ms, end_ms): only that part of the recording (selective
     transcription). Its segments replace those of earlier runs that overlap it and leave
     the rest of the transcript as it is, so later ranges add to earlier ones."""
+    from fieldkit.recording.audio import _spans as _file_spans
     from fieldkit.recording.audio import available_ms, load_audio
-    from fieldkit.transcription.engine import load_model, transcribe_array
+    from fieldkit.transcription.engine import load_model, transcribe_array, transcribe_kwargs
+    from fieldkit.transcription.windows import next_window
 
     settings = settings or session_settings(handle, session_id)
     db = handle.db
@@ -165,20 +171,40 @@ def transcribe_session(
     with db.transaction() as s:
         r = s.get(TranscriptionRun, run.id)
         r.total_ms = total
+    windows = 0
+
+    def report(phase: str, done: int) -> None:
+        if on_progress:
+            on_progress(Progress(done, total, time.perf_counter() - t0, phase, windows))
+
     try:
+        report("model", start)
         model = load_model(settings)
-        audio = load_audio(handle, session_id, start, total, sr=SR)
-        for seg in transcribe_array(settings, audio, offset_ms=start, model=model):
+        transcribe_kwargs(settings, model.model.is_multilingual)   # a model unfit for the language fails now
+        spans = _file_spans(handle, session_id)
+        pos = start
+        while pos < total:
+            # one window at a time, cut at a pause, read from the files with seeks: memory
+            # is a window's worth whatever the length; each window is stored with the run's
+            # done_ms in one transaction, so a stopped job resumes at the next window
+            report("voice", pos)
+            win = next_window(lambda a, b: load_audio(handle, session_id, a, b, sr=SR, spans=spans), pos, total)
+            segs = list(transcribe_array(settings, win.audio, offset_ms=win.start_ms, model=model)) \
+                if win.speech else []
             with db.transaction() as s:
-                s.add(TranscriptSegment(
-                    session_id=session_id, run_id=run.id, start_ms=seg.start_ms, end_ms=seg.end_ms,
-                    verbatim=seg.text, words=seg.words, language=seg.language,
-                    avg_logprob=seg.avg_logprob, no_speech_prob=seg.no_speech_prob))
+                for seg in segs:
+                    s.add(TranscriptSegment(
+                        session_id=session_id, run_id=run.id, start_ms=seg.start_ms,
+                        end_ms=min(seg.end_ms, win.end_ms), verbatim=seg.text, words=seg.words,
+                        language=seg.language, avg_logprob=seg.avg_logprob,
+                        no_speech_prob=seg.no_speech_prob))
                 r = s.get(TranscriptionRun, run.id)
-                r.done_ms = seg.end_ms
-                r.language = seg.language or r.language
-            if on_progress:
-                on_progress(Progress(seg.end_ms, total, time.perf_counter() - t0))
+                r.done_ms = win.end_ms
+                if segs and segs[-1].language:
+                    r.language = segs[-1].language
+            pos = win.end_ms
+            windows += 1
+            report("window", pos)
             if cancel is not None and cancel.is_set():
                 break
     except BaseException as exc:
@@ -225,9 +251,11 @@ def transcribe_session(
     if speakers:   # who spoke: by itself once the transcript is complete (fieldkit.speakers)
         from fieldkit.speakers.attribute import after_transcription
 
-        after_transcription(handle, session_id)
-    if on_progress:
-        on_progress(Progress(total, total, time.perf_counter() - t0))
+        def voices(done: int, _total: int) -> None:
+            report("speakers", done)
+
+        after_transcription(handle, session_id, on_progress=voices if on_progress else None)
+    report("done", total)
     return r
 
 
