@@ -184,10 +184,10 @@ def diarize_stream(read, total_ms: int, count: int, step: int = STEP,  # noqa: A
                    on_progress=None) -> Diarization:  # noqa: ANN001
     """:func:`diarize` for a recording too long to hold in memory: ``read(a_ms, b_ms)``
     gives 16 kHz mono audio of a part. The recording is taken in windows cut at pauses
-    (:mod:`fieldkit.transcription.windows`, the transcription's path); only the voice
+    (:mod:`fieldkit.recording.windows`, the transcription's path); only the voice
     embeddings (192 numbers per 0.8 s of speech) are kept, so memory is bounded by a
     window. ``on_progress(done_ms, total_ms)`` follows the windows."""
-    from fieldkit.transcription.windows import next_window
+    from fieldkit.recording.windows import next_window
 
     _check_count(count)
     if total_ms < 2000:

@@ -116,7 +116,7 @@ def transcribe_session(
     from fieldkit.recording.audio import _spans as _file_spans
     from fieldkit.recording.audio import available_ms, load_audio
     from fieldkit.transcription.engine import load_model, transcribe_array, transcribe_kwargs
-    from fieldkit.transcription.windows import next_window
+    from fieldkit.recording.windows import next_window
 
     settings = settings or session_settings(handle, session_id)
     db = handle.db

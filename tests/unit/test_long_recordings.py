@@ -44,7 +44,7 @@ def _segs(project, sid) -> list[TranscriptSegment]:
 
 
 def test_windows_are_cut_in_pauses_and_never_longer_than_30_s():
-    from fieldkit.transcription.windows import MAX_WINDOW_MS, next_window
+    from fieldkit.recording.windows import MAX_WINDOW_MS, next_window
 
     audio, _ref = joined(CLIPS * 2, gap_s=1.0)
     total = len(audio) * 1000 // SR
