@@ -1,4 +1,5 @@
-"""CSV and XLSX of events (session, time, author, kind, tag, coverage status, text, guide
+"""CSV and XLSX of the transcript's segments (session, time, speaker, verbatim, edited,
+confidence), of events (session, time, author, kind, tag, coverage status, text, guide
 question), of guide coverage (question x session, keyed by guide) and of tags (tag x
 session counts). CSV uses the bundle's separator (";" for Norwegian projects: Norwegian
 Excel's list separator); XLSX has real dates and times, a frozen bold header, filters
@@ -19,6 +20,23 @@ EVENT_COLUMNS = ["session", "session_title", "session_date", "time", "position_m
 WIDTHS = {"session": 28, "session_title": 30, "session_date": 12, "time": 10, "position_ms": 11, "end_ms": 10,
           "made_at": 19, "author": 10, "kind": 10, "tag": 22, "tag_label": 18, "coverage_status": 15,
           "text": 60, "guide": 24, "question_id": 14, "guide_question": 50, "about": 16}
+
+
+SEGMENT_COLUMNS = ["session", "session_title", "time", "start_ms", "end_ms", "speaker", "verbatim", "edited",
+                   "confidence"]
+SEGMENT_WIDTHS = [28, 30, 10, 11, 11, 12, 60, 60, 11]
+
+
+def segment_rows(bundle: Bundle, typed: bool = False) -> list[list]:
+    """One row per transcript segment, both text layers side by side ("" in edited when
+    the segment was not edited), the model's confidence (0..1, "" when unknown)."""
+    rows = []
+    for s in bundle.sessions:
+        for g in s.segments:
+            rows.append([s.label, s.title, _duration(g.start_ms) if typed else hms(g.start_ms), g.start_ms,
+                         g.end_ms, g.speaker, g.verbatim, "" if g.edited is None else g.edited,
+                         "" if g.confidence is None else g.confidence])
+    return rows
 
 
 def event_rows(bundle: Bundle, typed: bool = False) -> list[list]:
@@ -119,6 +137,8 @@ def _slug(bundle: Bundle) -> str:
 def plan_csv(bundle: Bundle, out_dir: Path) -> list:
     name, sep = _slug(bundle), bundle.csv_separator or ","
     return [
+        (out_dir / f"{name}-segments.csv",
+         lambda f: f.write(_csv_bytes(SEGMENT_COLUMNS, segment_rows(bundle), sep))),
         (out_dir / f"{name}-events.csv", lambda f: f.write(_csv_bytes(EVENT_COLUMNS, event_rows(bundle), sep))),
         (out_dir / f"{name}-coverage.csv", lambda f: f.write(_csv_bytes(*coverage_table(bundle), sep))),
         (out_dir / f"{name}-tags.csv", lambda f: f.write(_csv_bytes(*tag_table(bundle), sep))),
@@ -158,6 +178,8 @@ def _write_xlsx(bundle: Bundle, f) -> None:  # noqa: ANN001
             # a text starting with "=" stays text, never a formula
             ws.append([_cell(ws, v, (kinds or {}).get(i), formats) for i, v in enumerate(r)])
 
+    sheet("Segments", SEGMENT_COLUMNS, segment_rows(bundle, typed=True), SEGMENT_WIDTHS,
+          {SEGMENT_COLUMNS.index("time"): "time"})
     ev_kinds = {EVENT_COLUMNS.index("session_date"): "date", EVENT_COLUMNS.index("time"): "time",
                 EVENT_COLUMNS.index("made_at"): "datetime"}
     sheet("Events", EVENT_COLUMNS, event_rows(bundle, typed=True), [WIDTHS[c] for c in EVENT_COLUMNS], ev_kinds)
