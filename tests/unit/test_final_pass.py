@@ -207,8 +207,9 @@ def test_range_resumes_after_a_stop(english, tmp_path):
     assert kept <= {s.id for s in segs} and all(3_000 <= s.start_ms for s in segs)
     assert all(a.end_ms <= b.start_ms + 50 for a, b in zip(segs, segs[1:])), "no duplicated stretch"
     # an edited segment inside a range is protected
+    inside = next(g for g in segs if g.end_ms > 20_000 and g.start_ms < 30_000)
     with english.db.transaction() as s:
-        s.get(TranscriptSegment, segs[0].id).edited = "Edited."
+        s.get(TranscriptSegment, inside.id).edited = "Edited."
     with pytest.raises(TranscriptionError, match="has edits in that range"):
         transcribe_session(english, sess.id, span=(20_000, 30_000))
 
