@@ -173,3 +173,38 @@ def test_speakers_in_windows_match_the_whole_recording_path():
     assert der <= 0.05 and der <= der_whole + 0.02, f"windows {der:.1%}, whole {der_whole:.1%}"
     assert max(reads) <= 35_000, "never more than a window (and the look past its end) at once"
     assert seen[0] == 0 and len(seen) >= 2, "progress from the first window"
+
+
+def test_audio_for_elan_and_refi_is_written_a_block_at_a_time(project, tmp_path):
+    """The WAV an ELAN or REFI-QDA export carries: a 20-minute recording, then a pause,
+    then a second file (imported from 44.1 kHz), written without decoding either file whole; read back
+    with soundfile, the speech sits where the session clock says."""
+    from fieldkit.export.audio import write_wav
+    from fieldkit.recording.audio import resample
+
+    speech, _ = clip("en_jfk")
+    long = np.zeros(20 * 60 * SR, dtype=np.float32)
+    long[10 * 60 * SR: 10 * 60 * SR + len(speech)] = speech
+    sess = _session(project, _flac(tmp_path / "a.flac", long), "Two files")
+    second = tmp_path / "b.wav"
+    sf.write(second, resample(speech, SR, 44100), 44100, subtype="FLOAT")
+    import_recording(project, sess.id, second)       # laid after the first file on the clock
+    out = tmp_path / "session.wav"
+    tracemalloc.start()
+    with open(out, "wb") as f:
+        length = write_wav(project, sess.id, f)
+    _now, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 24 * 2**20, f"writing took {peak / 2**20:.0f} MB (the recording holds 77 MB of samples)"
+    back, rate = sf.read(out, dtype="float32")
+    assert rate == SR and abs(len(back) - (len(long) + len(speech))) <= SR // 100
+    assert length == pytest.approx(len(back) * 1000 / SR, abs=10)
+    at = 10 * 60 * SR
+    assert np.max(np.abs(back[at: at + len(speech)] - speech)) < 1e-3
+    tail = back[len(long): len(long) + len(speech)]
+    assert np.corrcoef(tail[SR: 5 * SR], speech[SR: 5 * SR])[0, 1] > 0.99
+
+
+def _flac(path: Path, audio: np.ndarray) -> Path:
+    sf.write(path, audio, SR, subtype="PCM_16")
+    return path
