@@ -30,6 +30,7 @@ from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.screens.review_range import RangeTranscription
 from fieldkit.tui.widgets.live import clock
+from fieldkit.tui.widgets.transcript_list import TranscriptList
 
 if TYPE_CHECKING:
     from fieldkit.sessions.review import Marker, ReviewData, SegmentRow, Speaker, UncertainWord
@@ -153,7 +154,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     def compose(self) -> ComposeResult:
         yield Label(_("Review"), id="review-title", classes="pane-title")
         yield Static("", id="review-speakers")
-        yield OptionList(id="review-list")
+        yield TranscriptList(id="review-list")
         yield Input(id="review-input", classes="hidden")
         yield Footer()
 
@@ -190,10 +191,18 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             items.append((m.position_ms if m.position_ms is not None else -1, 0, MARKER, m))
         items.sort(key=lambda x: (x[0], x[1]))
         self.rows = [(kind, obj) for _ms, _o, kind, obj in items]
-        options = self.query_one("#review-list", OptionList)
-        options.clear_options()
-        options.add_options([Option(self._row_text(kind, obj), id=f"{kind[0]}-{obj.id}") for kind, obj in self.rows])
-        if not data.segments:
+        options = self.query_one("#review-list", TranscriptList)
+        if data.segments:
+            # only the rows whose content changed are drawn again (2,000 segments: an edit,
+            # a quote or the layer shows at once, not after the whole list is rebuilt)
+            options.sync([f"{kind[0]}-{obj.id}" for kind, obj in self.rows],
+                         [self._row_sig(kind, obj) for kind, obj in self.rows],
+                         lambda i: self._row_text(*self.rows[i]))
+        else:
+            options.clear_options()
+            options.sync([], [], lambda i: Text())
+            options.add_options([Option(self._row_text(kind, obj), id=f"{kind[0]}-{obj.id}")
+                                 for kind, obj in self.rows])
             options.add_option(Option(Text(_("No transcript yet: run `fieldkit transcribe` for this session."),
                                            style="dim"), disabled=True))
         index = next((i for i, (k, o) in enumerate(self.rows) if f"{k[0]}-{o.id}" == keep), None)
@@ -202,6 +211,20 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         if self.rows:
             options.highlighted = index
         options.focus()
+
+    def _row_sig(self, kind: str, obj) -> tuple:  # noqa: ANN001
+        """What a row shows, in short: a row is drawn again only when this changes."""
+        if kind == "segment":
+            seg: SegmentRow = obj
+            word = None
+            if self.word_at is not None and self.data is not None and \
+                    self.data.segments[self.word_at.segment].id == seg.id:
+                word = self.word_at.word
+            # the layer changes only edited rows: their text and their mark
+            return (seg.start_ms, seg.speaker, seg.verbatim if self.show_verbatim else seg.text,
+                    seg.edited is not None and not self.show_verbatim, len(seg.words), word)
+        m: Marker = obj
+        return (m.position_ms, m.author, m.kind, m.label)
 
     def _row_text(self, kind: str, obj) -> Text:  # noqa: ANN001
         t = Text()
@@ -309,7 +332,13 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         mode = self.mode
         self._close_input()
         if mode == "edit":
-            self.save_edit(self._editing, event.value)
+            seg = self._editing
+            text = event.value.strip()
+            # shown at once; the stored text follows from the write and the reload after it
+            seg.edited = None if text == seg.verbatim.strip() else text
+            if self.data is not None:
+                self.post_message(self.Loaded(self.data))
+            self.save_edit(seg, event.value)
         elif mode == "find":
             self.last_find = event.value
             self.action_find_next()
