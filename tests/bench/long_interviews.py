@@ -7,6 +7,7 @@ included, so compare rows, not absolute sizes).
 
     .venv/bin/python tests/bench/long_interviews.py [--minutes 10,60,180] [--model base]
         [--transcribe-minutes 10] [--old-max 60] [--skip speakers,...]
+    .venv/bin/python tests/bench/long_interviews.py --review [2000]
 
 - transcribe (new): the windowed path of ``fieldkit transcribe`` (fieldkit.transcription.
   service): by default on the LAST ``--transcribe-minutes`` of each recording (a range,
@@ -19,6 +20,7 @@ included, so compare rows, not absolute sizes).
 - speakers (old): diarize() of the whole recording in one array (up to ``--old-max``).
 - playback: time from the key to the samples of a 5 s segment at several positions
   (new: read only the span; old: decode the file, then cut).
+- review (``--review``): key to changed row at 2,000 segments, and a whole-list rebuild.
 """
 
 from __future__ import annotations
@@ -150,6 +152,96 @@ def child(argv: list[str]) -> None:
     print("RESULT " + json.dumps(out), flush=True)
 
 
+def review_bench(segments: int = 2000) -> None:
+    """Time from the key to the changed row on screen in the review screen at
+    ``segments`` segments (Textual's Pilot, 120x40): an edit, a quote and the layer
+    toggle; and, in the same run, a whole-list rebuild (what every change did before)."""
+    import asyncio
+
+    from fieldkit.projects import Workspace
+    from fieldkit.store.models import Session, TranscriptSegment
+    from fieldkit.tui.app import FieldkitApp
+    from fieldkit.tui.screens.review import ReviewScreen
+    from fieldkit.tui.widgets.transcript_list import TranscriptList
+
+    async def run(root: Path) -> None:
+        ws = Workspace(root).ensure()
+        h = ws.create("Review bench", language="en")
+        with h.db.transaction() as s:
+            sess = Session(project_id=h.project_id, title="Long")
+            s.add(sess)
+        with h.db.transaction() as s:
+            for i in range(segments):
+                s.add(TranscriptSegment(session_id=sess.id, start_ms=i * 3000, end_ms=i * 3000 + 2800,
+                                        verbatim=f"segment {i} " + "words as they were heard " * 3,
+                                        speaker_label="S1" if i % 3 else "S2",
+                                        words=[{"w": f" w{k}", "s": i * 3000, "e": i * 3000 + 100,
+                                                "p": 0.5 if k == 3 else 0.95} for k in range(15)]))
+        slug = h.project().slug
+        app = FieldkitApp(data_dir=root, project=slug)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(1.0)
+            app.push_screen(ReviewScreen(slug, sess.id))
+            await pilot.pause(0.5)
+            screen = app.screen
+            lst = screen.query_one("#review-list", TranscriptList)
+            while lst.option_count < segments:
+                await pilot.pause(0.05)
+            await pilot.pause(0.5)
+
+            handler = ReviewScreen.on_review_screen_loaded
+            spent = []
+
+            def timed_handler(self, message) -> None:  # noqa: ANN001
+                t = time.perf_counter()
+                handler(self, message)
+                spent.append((time.perf_counter() - t, time.perf_counter()))
+            ReviewScreen.on_review_screen_loaded = timed_handler
+
+            async def timed(label: str, act, done) -> None:  # noqa: ANN001
+                spent.clear()
+                t = time.perf_counter()
+                await act()
+                while not done():
+                    await pilot.pause(0.001)
+                # the key to the end of the first list update that shows the change (the
+                # screen is drawn from it on the next frame)
+                shown = next(end for _took, end in spent)
+                print(f"review, {segments} segments: {label}: {(shown - t) * 1000:.0f} ms "
+                      f"(list updates: {', '.join(f'{x * 1000:.0f}' for x, _e in spent)} ms)", flush=True)
+
+            for n, at in enumerate((1000, 1500, 500)):
+                screen._goto(at)
+                await pilot.press("enter")
+                await pilot.pause(0.2)
+                screen.query_one("#review-input").value = f"edited text number {n}"
+
+                async def enter() -> None:
+                    await pilot.press("enter")
+                await timed(f"edit #{n + 1}", enter,
+                            lambda n=n, at=at: f"edited text number {n}" in str(lst.get_option_at_index(at).prompt))
+                await pilot.pause(1.0)
+            count = lst.option_count
+
+            async def quote() -> None:
+                await pilot.press("q")
+            await timed("quote (one row added)", quote, lambda: lst.option_count == count + 1)
+            await pilot.pause(1.0)
+
+            async def layer() -> None:
+                await pilot.press("v")
+            await timed("layer toggle", layer, lambda: screen.show_verbatim)
+
+            async def rebuild() -> None:     # the old way: every row made and measured again
+                lst._keys = []
+                screen.post_message(screen.Loaded(screen.data))
+            await timed("whole-list rebuild (before this change)", rebuild, lambda: lst._keys != [])
+        h.close()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(run(Path(tmp) / "data"))
+
+
 def measure(what: str, data: Path, slug: str, sid: str, extra: dict | None = None) -> dict:
     r = subprocess.run([sys.executable, __file__, "--child", what, str(data), slug, sid, json.dumps(extra or {})],
                        capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1",
@@ -163,6 +255,9 @@ def measure(what: str, data: Path, slug: str, sid: str, extra: dict | None = Non
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2:])
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "--review":
+        review_bench(int(sys.argv[2]) if len(sys.argv) > 2 else 2000)
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", default="10,60,180")

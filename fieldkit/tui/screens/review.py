@@ -480,14 +480,22 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         if seg is None:
             self.notify(_("No segment here to quote."), severity="warning", timeout=3)
             return
-        self.quote(seg)
+        event_id = uuid.uuid4()
+        if self.data is not None:    # shown at once; the reload after the write finds it there
+            from fieldkit.sessions.review import quote_marker
+
+            author = self._author()
+            initials = next((sp.label for sp in self.data.speakers if author and sp.researcher_id == author), "")
+            self.data.markers.append(quote_marker(event_id, seg.start_ms, seg.end_ms, seg.text, initials))
+            self.post_message(self.Loaded(self.data))
+        self.quote(seg, event_id)
 
     @work(thread=True, group="review-write", exit_on_error=False)
-    def quote(self, seg) -> None:  # noqa: ANN001
+    def quote(self, seg, event_id: uuid.UUID | None = None) -> None:  # noqa: ANN001
         from fieldkit.sessions.review import mark_quote, quote_reference
 
         author = self._author()
-        mark_quote(self.handle, self.session_id, seg.start_ms, seg.end_ms, seg.text, author)
+        mark_quote(self.handle, self.session_id, seg.start_ms, seg.end_ms, seg.text, author, event_id)
         self.app.call_from_thread(self.notify, _("Quote {ref} marked.").format(
             ref=quote_reference(self.session_id, seg.start_ms)),
                                   timeout=4)
