@@ -15,6 +15,7 @@ just gaps between files; :func:`load_audio` lays the files on that clock.
 
 from __future__ import annotations
 
+import io
 import math
 import uuid
 from dataclasses import dataclass
@@ -127,10 +128,27 @@ def available_ms(handle: "ProjectHandle", session_id: uuid.UUID) -> int:
     return end
 
 
+_plain_cache: dict[tuple, bytes] = {}
+
+
+def _decrypted(path: Path, key: "ProjectKey") -> bytes:
+    """An encrypted file's bytes (still FLAC-compressed), kept for the next window: its
+    records are not indexed, so reading a part means decrypting it all, once per file."""
+    from fieldkit.privacy.crypto import read_encrypted
+
+    st = path.stat()
+    k = (str(path), st.st_size, st.st_mtime_ns)
+    if k not in _plain_cache:
+        _plain_cache.clear()
+        _plain_cache[k] = read_encrypted(path, key)
+    return _plain_cache[k]
+
+
 def read_range(span: FileSpan, first: int, count: int, key: "ProjectKey | None" = None) -> np.ndarray:
     """``count`` samples (or fewer at the end) of the file from sample ``first``, as float32
     mono at the file's own rate, reading only that part: raw PCM and FLAC/WAV seek. An
-    encrypted file is decrypted whole (its records are not indexed)."""
+    encrypted file is decrypted whole once (its records are not indexed) and decoded
+    only in part."""
     first, count = max(0, first), max(0, count)
     if count == 0 or not span.path.exists():
         if not span.path.exists():
@@ -138,20 +156,22 @@ def read_range(span: FileSpan, first: int, count: int, key: "ProjectKey | None" 
         return np.zeros(0, np.float32)
     from fieldkit.privacy.crypto import is_encrypted_file
 
-    if key is not None and is_encrypted_file(span.path):
-        return read_file(span, key)[first: first + count]
+    plain = _decrypted(span.path, key) if key is not None and is_encrypted_file(span.path) else None
     if span.path.suffix == ".pcm":
         frame = SAMPLE_WIDTH * span.channels
-        with open(span.path, "rb") as fh:
-            fh.seek(first * frame)
-            data = fh.read(count * frame)
+        if plain is not None:
+            data = plain[first * frame: (first + count) * frame]
+        else:
+            with open(span.path, "rb") as fh:
+                fh.seek(first * frame)
+                data = fh.read(count * frame)
         data = data[: len(data) - len(data) % frame]  # a torn last frame after a crash
         pcm = np.frombuffer(data, dtype="<i2").reshape(-1, span.channels)
         return (pcm.mean(axis=1) / 32768.0).astype(np.float32)
     import soundfile as sf
 
     try:
-        with sf.SoundFile(str(span.path)) as f:
+        with sf.SoundFile(io.BytesIO(plain) if plain is not None else str(span.path)) as f:
             if first >= f.frames:
                 return np.zeros(0, np.float32)
             f.seek(first)

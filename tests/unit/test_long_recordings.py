@@ -208,3 +208,22 @@ def test_audio_for_elan_and_refi_is_written_a_block_at_a_time(project, tmp_path)
 def _flac(path: Path, audio: np.ndarray) -> Path:
     sf.write(path, audio, SR, subtype="PCM_16")
     return path
+
+
+def test_a_span_of_an_encrypted_recording(workspace, tmp_path):
+    """In an encrypted project the imported FLAC is stored encrypted; a span read from it
+    (a window, a playback) is the same samples as in the file."""
+    speech, _ = clip("en_jfk")
+    long = np.zeros(3 * 60 * SR, dtype=np.float32)
+    long[2 * 60 * SR: 2 * 60 * SR + len(speech)] = speech
+    h = workspace.create("Secret long", passphrase="riktig hest batteri")
+    from fieldkit.privacy.crypto import is_encrypted_file
+    from fieldkit.recording.audio import _spans, load_audio
+
+    sess = _session(h, _flac(tmp_path / "a.flac", long), "Encrypted")
+    assert all(is_encrypted_file(sp.path) for sp in _spans(h, sess.id))
+    for start in (2 * 60_000, 2 * 60_000 + 4000):      # two windows of the same file
+        part = load_audio(h, sess.id, start, start + 3000)
+        off = (start - 2 * 60_000) * SR // 1000
+        assert np.max(np.abs(part - speech[off: off + 3 * SR])) < 1e-3
+    h.close()
