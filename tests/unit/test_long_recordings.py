@@ -227,3 +227,22 @@ def test_a_span_of_an_encrypted_recording(workspace, tmp_path):
         off = (start - 2 * 60_000) * SR // 1000
         assert np.max(np.abs(part - speech[off: off + 3 * SR])) < 1e-3
     h.close()
+
+
+@pytest.mark.slow
+def test_transcription_says_what_it_does_from_the_start(project, tmp_path):
+    """The progress a job reports (what `fieldkit transcribe` shows): the model loading
+    before anything else, then the voice detection and each window done, then the end."""
+    from fieldkit.transcription.service import transcribe_session
+    from fieldkit.transcription.settings import resolve_settings
+
+    audio, _ref = joined(CLIPS * 2, gap_s=1.0)
+    sess = _session(project, _flac(tmp_path / "p.flac", audio), "Progress")
+    seen = []
+    transcribe_session(project, sess.id, resolve_settings(model="tiny.en", language="en"),
+                       on_progress=lambda p: seen.append((p.phase, p.windows, p.done_ms)))
+    assert seen[0] == ("model", 0, 0)
+    windows = [w for phase, w, _d in seen if phase == "window"]
+    assert windows == list(range(1, len(windows) + 1)) and len(windows) >= 3
+    assert [ph for ph, _w, _d in seen].count("voice") == len(windows)
+    assert seen[-1][0] == "done" and seen[-1][2] == len(audio) * 1000 // SR
