@@ -132,6 +132,12 @@ def N_(message: str) -> str:
     return message
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a singular/plural pair where it is defined (Babel extracts it like ``ngettext``);
+    a :class:`Said` with ``n`` chooses the form where it is shown."""
+    return singular, plural
+
+
 def translate_click() -> None:
     """Let click's own words ("Usage:", "Options", "Show this message and exit.", its error
     messages) follow fieldkit's language.
@@ -225,3 +231,60 @@ def format_percent(fraction: float) -> str:
     from babel.numbers import format_percent as _format_percent
 
     return _format_percent(fraction, locale=babel_locale())
+
+
+# ---------------------------------------------------------------------------- messages of the core
+# The core (recorder, runtime, recovery, consent ...) says what happened as a kind and its
+# values; the words come from the catalogue. A Said is a str (so it can be shown, logged and
+# compared like any text) in the language in use when it was said; ``render()`` words it
+# again in the language in use now, which is what the interface does when it shows it.
+
+
+class Said(str):
+    """A message: ``kind`` (what happened, for code to act on), ``template`` (its English
+    msgid, marked with ``N_``) and ``values``; with ``plural`` and ``n`` a count chooses the
+    form (``ngettext``). Values may be Saids themselves, or dates (written the user's way)."""
+
+    kind: str
+    template: str
+    plural: str | None
+    n: int | None
+    values: dict
+
+    def __new__(cls, kind: str, template: "str | tuple[str, str]", *, plural: str | None = None,
+                n: int | None = None, **values) -> "Said":  # noqa: ANN003
+        if isinstance(template, tuple):   # N_plural("{n} file", "{n} files")
+            template, plural = template
+        obj = super().__new__(cls, _word(template, plural, n, values))
+        obj.kind, obj.template, obj.plural, obj.n, obj.values = kind, template, plural, n, values
+        return obj
+
+    def render(self) -> str:
+        """The message in the language in use now."""
+        return _word(self.template, self.plural, self.n, self.values)
+
+    def __reduce__(self):  # noqa: ANN204 - pickled (worker threads, multiprocessing) as a Said
+        return (_said, (self.kind, self.template, self.plural, self.n, self.values))
+
+
+def _said(kind: str, template: str, plural: str | None, n: int | None, values: dict) -> Said:
+    return Said(kind, template, plural=plural, n=n, **values)
+
+
+def _word(template: str, plural: str | None, n: int | None, values: dict) -> str:
+    from datetime import date
+
+    shown = {}
+    for k, v in values.items():
+        if isinstance(v, Said):
+            v = v.render()
+        elif isinstance(v, date):
+            v = format_date(v)
+        shown[k] = v
+    text = ngettext(template, plural, n) if plural is not None and n is not None else _(template)
+    return text.format(n=n, **shown) if n is not None else text.format(**shown)
+
+
+def render(text: str) -> str:
+    """Any text the core returned, in the language in use now (a Said is worded again)."""
+    return text.render() if isinstance(text, Said) else text

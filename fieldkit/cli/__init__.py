@@ -44,6 +44,8 @@ COMMANDS: dict[str, str] = {
     "status": "fieldkit.cli.status:status",
     "speakers": "fieldkit.cli.speakers:speakers",
     "researcher": "fieldkit.cli.researcher:researcher",
+    "words": "fieldkit.cli.words:words",
+    "tags": "fieldkit.cli.tags:tags",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -71,7 +73,59 @@ SHORT_HELP: dict[str, str] = {
     "status": N_("Team overview: sessions per researcher, informants and coverage per site."),
     "speakers": N_("Who spoke: label every transcript segment with a speaker (offline)."),
     "researcher": N_("Add, list and edit the project's researchers."),
+    "words": N_("The project's word list: names and terms the transcript should spell right."),
+    "tags": N_("Tag schemes: list, rename, add or remove a tag, change its key."),
 }
+
+
+#: the words of click's usage lines and fieldkit's metavars, in the user's language where shown
+METAVARS: dict[str, str] = {m: m for m in (
+    N_("[OPTIONS]"), N_("COMMAND [ARGS]..."), N_("[COMMAND] [ARGS]..."), N_("TEXT"), N_("INTEGER"),
+    N_("FLOAT"), N_("DIRECTORY"), N_("FILE"), N_("PATH"), N_("NAME"), N_("CODE"), N_("SESSION"), N_("WHO"),
+    N_("SOURCE"), N_("DEADLINE"), N_("CONFLICT_ID"), N_("URL"), N_("ROLE"), N_("OLD=NEW"), N_("PROJECT"),
+    N_("YYYY-MM-DD[ HH:MM]"), N_("[SESSION]"), N_("[DEADLINE]"))}
+PROJECT_HELP = N_("The project (name or short name).")
+
+
+def localise(cmd: click.Command) -> click.Command:
+    """click's usage words and every metavar of ``cmd`` (and its subcommands already loaded)
+    in the user's language, and a help text for a ``-p/--project`` option that has none.
+    The English originals are kept on the command, so a later call in another language
+    starts from them (tests switch languages within one process)."""
+    originals = cmd.__dict__.setdefault("_fk_originals", {})
+    if "options_metavar" not in originals:
+        originals["options_metavar"] = cmd.options_metavar
+        if isinstance(cmd, click.Group):
+            originals["subcommand_metavar"] = cmd.subcommand_metavar
+    if originals["options_metavar"]:
+        cmd.options_metavar = _(originals["options_metavar"])
+    if originals.get("subcommand_metavar"):
+        cmd.subcommand_metavar = _(originals["subcommand_metavar"])
+    for param in cmd.params:
+        key = ("param", param.name)
+        if key not in originals:
+            metavar = param.metavar
+            if metavar is None:
+                if isinstance(param, click.Argument):
+                    metavar = param.name.upper()
+                elif not getattr(param, "is_flag", False) and not getattr(param, "count", False) \
+                        and not isinstance(param.type, (click.Choice, click.DateTime)) \
+                        and getattr(param.type, "name", "").upper() in METAVARS:
+                    metavar = param.type.name.upper()
+            if isinstance(param, click.Argument) and metavar and not param.required \
+                    and not metavar.startswith("["):
+                metavar = f"[{metavar}]"
+            help_text = getattr(param, "help", None)
+            if isinstance(param, click.Option) and not help_text and "--project" in param.opts:
+                help_text = PROJECT_HELP
+                metavar = metavar if param.metavar else "PROJECT"
+            originals[key] = (metavar, help_text if help_text == PROJECT_HELP else None)
+        metavar, help_text = originals[key]
+        if metavar:
+            param.metavar = _(metavar)
+        if help_text:
+            param.help = _(help_text)
+    return cmd
 
 
 class LazyGroup(click.Group):
@@ -83,7 +137,9 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module, attr = target.split(":")
-        return getattr(importlib.import_module(module), attr)
+        cmd = getattr(importlib.import_module(module), attr)
+        _localise_tree(cmd)
+        return cmd
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, _(SHORT_HELP[name]) if name in SHORT_HELP else "")
@@ -116,6 +172,13 @@ def cli(ctx: click.Context, data_dir: str | None, project_name: str | None) -> N
         run_app(data_dir=data_dir, project=project_name)
 
 
+def _localise_tree(cmd: click.Command) -> None:
+    localise(cmd)
+    if isinstance(cmd, click.Group) and not isinstance(cmd, LazyGroup):
+        for sub in cmd.commands.values():
+            _localise_tree(sub)
+
+
 def workspace(ctx: click.Context):  # noqa: ANN201 - avoid importing at module level
     from fieldkit.projects import Workspace
 
@@ -143,6 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     # explicit `fieldkit models download` lifts this for its own process.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    localise(cli)
     try:
         code = cli.main(args=argv, prog_name="fieldkit", standalone_mode=False)
         if isinstance(code, int) and code:

@@ -56,9 +56,11 @@ def agreement(ctx: click.Context, session_ref: str, project_name: str, window: f
         window=f"{window:g}", length=hms(rep.length_ms)))
     cols = (_("Tag"), _("Both"), _("{who} only").format(who=a), _("{who} only").format(who=b),
             _("Neither"), _("Agree"), "Kappa", _("Reading"))
+    # a tag's label wraps between words, never inside one
+    label_min = min(20, max([len(w) for c in [*rep.codes, rep.overall] for w in c.label.split()] + [4]))
     for i, col in enumerate(cols):
         table.add_column(col, justify="left" if i in (0, 7) else "right",
-                         min_width=len(_("almost perfect")) if i == 7 else None)
+                         min_width=len(_("almost perfect")) if i == 7 else label_min if i == 0 else None)
 
     def row(c, style: str = "") -> None:  # noqa: ANN001
         k = c.kappa

@@ -41,6 +41,8 @@ FORMATS = ("docx", "md", "txt", "srt", "vtt", "csv", "xlsx", "json", "qdpx", "ea
                                                    "only at its start."))
 @click.option("--no-pilot", is_flag=True, help=_("Leave pilot interviews out (with "
                                                    "--all)."))
+@click.option("--suggestions", is_flag=True, help=_("Include the guide's suggestions (open, confirmed, "
+                                                   "dismissed); confirmed coverage is always there."))
 @click.option("--csv-separator", type=click.Choice([";", ",", "tab"]), default=None,
               help=_("CSV column separator (default: ';' for Norwegian projects, as "
                        "Norwegian Excel expects, else ',')."))
@@ -50,8 +52,8 @@ FORMATS = ("docx", "md", "txt", "srt", "vtt", "csv", "xlsx", "json", "qdpx", "ea
 @click.pass_context
 def export(ctx: click.Context, project_name: str, session_refs: tuple[str, ...], all_sessions: bool,
            formats: tuple[str, ...], layer: str, mode: str, redact_organisations: bool, no_audio: bool,
-           line_numbers: bool, turn_times: bool, no_pilot: bool, csv_separator: str | None, out_dir: str | None,
-           force: bool) -> None:
+           line_numbers: bool, turn_times: bool, no_pilot: bool, suggestions: bool,
+           csv_separator: str | None, out_dir: str | None, force: bool) -> None:
     from pathlib import Path
 
     from fieldkit.errors import FieldkitError
@@ -67,6 +69,7 @@ def export(ctx: click.Context, project_name: str, session_refs: tuple[str, ...],
         options = ExportOptions(mode=mode, layer=layer, line_numbers=line_numbers, turn_times=turn_times,
                                 redact_organisations=redact_organisations,
                                 include_pilot=not no_pilot, include_audio=not no_audio,
+                                include_suggestions=suggestions,
                                 csv_separator="\t" if csv_separator == "tab" else csv_separator)
         result = run_export(handle, list(dict.fromkeys(formats)), ids, options,
                             Path(out_dir) if out_dir else None, force)

@@ -54,15 +54,15 @@ def list_(ctx: click.Context, project_name: str) -> None:
         click.echo(_("No informants yet: add them with `fieldkit informant add CODE "
                        "-p PROJECT`."))
         return
-    width = {k: max([len(h)] + [len(getattr(r, k)) for r in rows])
-             for k, h in (("code", "Code"), ("role", "Role"), ("organisation", "Organisation"),
-                          ("site", "Site"), ("group", "Group"))}
-    cols = (("code", "Code"), ("role", "Role"), ("organisation", "Organisation"), ("site", "Site"),
-            ("group", "Group"))
-    click.echo("  ".join(f"{h:{width[k]}}" for k, h in cols) + _("  Sessions  Consent"))
+    cols = (("code", _("Code")), ("role", _("Role")), ("organisation", _("Organisation")), ("site", _("Site")),
+            ("group", _("Group")))
+    width = {k: max([len(h)] + [len(getattr(r, k)) for r in rows]) for k, h in cols}
+    sessions = _("Sessions")
+    click.echo("  ".join(f"{h:{width[k]}}" for k, h in cols) + f"  {sessions:{max(8, len(sessions))}}  "
+               + _("Consent"))
     for r in rows:
         click.echo("  ".join(f"{getattr(r, k) or '-':{width[k]}}" for k, _h in cols)
-                   + f"  {r.sessions:8}  {r.consent}")
+                   + f"  {r.sessions:{max(8, len(sessions))}}  {r.consent}")
 
 
 @informant.command("withdraw", help=_("Record that CODE withdrew; then remove their data with `fieldkit purge`."))
@@ -96,4 +96,4 @@ def consent(ctx: click.Context, project_name: str, session_ref: str, code: str, 
         sess = find_session(handle, session_ref)
         record_session_consent(handle, sess.id, code, recording == "yes",
                                position_ms=position_ms(handle.db, sess.id))
-    click.echo(_("{code}: recording consent {value} for {title!r}.").format(code=code, value='given' if recording == 'yes' else 'refused', title=sess.title))
+    click.echo(_("{code}: recording consent {value} for {title!r}.").format(code=code, value=_('given') if recording == 'yes' else _('refused'), title=sess.title))

@@ -5,7 +5,10 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, _
+
+#: where an installed model comes from (ModelInfo.source), as shown
+SOURCES = {"package": N_("package"), "cache": N_("downloaded"), "path": N_("folder")}
 
 
 @click.group(help=_("List, download, add and choose Whisper models.\n\nOnly `fieldkit models "
@@ -29,7 +32,7 @@ def models_list() -> None:
         table.add_column(col)
     for m in found:
         where = str(m.path) if m.path else _("installed as packages; assembled on first use")
-        table.add_row(m.name, m.languages, m.source, describe_speed(m.name), where)
+        table.add_row(m.name, m.languages, _(SOURCES.get(m.source, m.source)), describe_speed(m.name), where)
     console = Console(width=max(Console().width, 140))
     if found:
         console.print(table)
@@ -42,10 +45,10 @@ def models_list() -> None:
         if m.name in have:
             continue
         size = f"{m.approx_mb / 1000:.1f} GB" if m.approx_mb >= 1000 else f"{m.approx_mb} MB"
-        more.add_row(m.name, m.best_for, f"≈{size}", describe_speed(m.name),
+        more.add_row(m.name, _(m.best_for), f"≈{size}", describe_speed(m.name),
                      m.repo + (f" ({m.subfolder}/)" if m.subfolder else ""))
     console.print(more)
-    console.print(f"Cache: {cache_dir() / 'models'}")
+    console.print(_("Cache: {folder}").format(folder=cache_dir() / "models"))
 
 
 @models.command("prepare", help=_("Assemble the multilingual base model once (done automatically on first use)."))
@@ -55,8 +58,9 @@ def models_prepare() -> None:
     click.echo(_("base model ready in {assemble_base}").format(assemble_base=assemble_base()))
 
 
-@models.command("download", help=_("Download model NAME (see `models list`). The only command that goes "
-         "online.\n\nA cut-off download continues where it stopped when run again; "
+@models.command("download", help=_("Download model NAME (see `models list`; `nb-whisper`: the NB-Whisper size "
+         "suggested for this laptop). The only command that goes online.\n\nA cut-off "
+         "download continues where it stopped when run again; "
          "every file is\nchecked against the hub's sizes and checksums before the "
          "model is installed."))
 @click.argument("name")
@@ -67,8 +71,13 @@ def models_download(name: str, force: bool) -> None:
         BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn,
     )
 
-    from fieldkit.transcription.hub import download
+    from fieldkit.transcription.hub import describe_download, download, suggested_norwegian_model
 
+    if name == "nb-whisper":
+        name = suggested_norwegian_model()
+        click.echo(_("NB-Whisper for this laptop: {what} (the largest whose final pass keeps to real "
+                     "time by the speeds measured here; `fieldkit bench transcribe` measures "
+                     "them).").format(what=describe_download(name)))
     with Progress(TextColumn(f"[bold]{name}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                   TimeRemainingColumn()) as progress:
         task = progress.add_task(name, total=None)

@@ -8,7 +8,7 @@ import sys
 import click
 
 from fieldkit.cli import ask_passphrase, workspace
-from fieldkit.i18n import _
+from fieldkit.i18n import _, ngettext
 
 
 def _codes(values: tuple[str, ...]) -> dict[str, str]:
@@ -19,6 +19,37 @@ def _codes(values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(_("{v!r}: write OLD=NEW, e.g. L03=L03B").format(v=v), param_hint="--recode")
         out[old.strip()] = new.strip()
     return out
+
+
+def echo_refused(refused, side: str) -> None:  # noqa: ANN001
+    """Name each record the other side would not take, and what to do; ``side``: "server"
+    (the team server refused this laptop's record) or "here" (this laptop's database
+    refused an incoming one)."""
+    for r in refused:
+        what = f"{r.tbl} {r.record_id[:8]}" + (f" ({r.label})" if r.label else "")
+        if side == "server":
+            click.secho(_("Not synced: the team server refused {record}: {reason}").format(
+                record=what, reason=r.reason), fg="red", err=True)
+        else:
+            click.secho(_("Not taken: this project refused the incoming {record}: {reason}").format(
+                record=what, reason=r.reason), fg="red", err=True)
+    if refused:
+        n = len(refused)
+        if side == "server":
+            hint = ngettext(
+                "Everything else was synced. Correct or delete the record above on this laptop "
+                "(it stays here), then sync again.",
+                "Everything else was synced. Correct or delete the {n} records above on this "
+                "laptop (they stay here), then sync again.", n)
+        else:
+            hint = ngettext(
+                "Everything else was brought in; the record above is tried again at the next "
+                "exchange. Rename or correct it on the laptop that made it (a name or number "
+                "used here for a different record), then exchange again.",
+                "Everything else was brought in; the {n} records above are tried again at the "
+                "next exchange. Rename or correct them on the laptop that made them (a name or "
+                "number used here for a different record), then exchange again.", n)
+        click.secho(hint.format(n=n), fg="yellow", err=True)
 
 
 def ask_clash(clash):  # noqa: ANN001, ANN201
@@ -95,6 +126,11 @@ def merge(ctx: click.Context, file: str, into: str | None, recode: tuple[str, ..
     if o.conflicts:
         click.secho(_("{conflicts} records were changed on both laptops: see "
                         "`fieldkit project conflicts {name}`").format(conflicts=o.conflicts, name=res.folder.name), fg="yellow")
+    if o.refused:
+        from fieldkit.errors import ExitCode
+
+        echo_refused(o.refused, "here")
+        ctx.exit(ExitCode.FAILED)
 
 
 @click.command("conflicts", help=_("List records changed on two laptops: the kept version and the one set aside."))

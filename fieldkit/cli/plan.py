@@ -43,12 +43,15 @@ def plan(ctx: click.Context, project_name: str, day, output: str | None, force: 
         console.print(_("No sessions on this day."))
     for site in dp.sites:
         table = Table(title=site.site, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
+        # words wrap whole: each column is at least as wide as its longest word (up to 20)
+        sessions = [p.title + " " + p.kind_words for p in site.sessions]
         table.add_column(_("Time"), no_wrap=True)
-        table.add_column(_("Session"), ratio=3, overflow="fold")
-        table.add_column(_("Informants"), ratio=3, overflow="fold")
+        table.add_column(_("Session"), ratio=3, min_width=_longest_word(sessions))
+        table.add_column(_("Informants"), ratio=3, min_width=_longest_word(i for p in site.sessions for i in p.informants))
         table.add_column(_("Lead/obs"), no_wrap=True)
         table.add_column(_("Guide"), ratio=2, no_wrap=True, overflow="ellipsis", max_width=12)
-        table.add_column(_("To plan"), ratio=3, style="yellow", overflow="fold")
+        table.add_column(_("To plan"), ratio=3, style="yellow",
+                         min_width=_longest_word(t for p in site.sessions for t in p.to_plan))
         for p in site.sessions:
             table.add_row(p.when, p.title + (_(" (pilot)") if p.is_pilot else "") + f"\n[dim]{p.kind_words}[/dim]",
                           "\n".join(p.informants) or "–",
@@ -65,3 +68,8 @@ def plan(ctx: click.Context, project_name: str, day, output: str | None, force: 
         path = write_plan(dp, Path(output), force=force)
         console.print(_("Written to {path}").format(path=path)
                       + (_(" (holds informants' names)") if names else ""))
+
+
+def _longest_word(texts, cap: int = 20) -> int:  # noqa: ANN001
+    """The longest word in ``texts`` (at most ``cap``): a column's width that never splits one."""
+    return min(cap, max([len(w) for t in texts for w in str(t).split()] + [4]))

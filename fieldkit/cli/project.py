@@ -95,7 +95,8 @@ def list_(ctx: click.Context) -> None:
         if p.deletion_deadline:
             days = (p.deletion_deadline - today).days
             extra.append(_("delete by {deadline} ({days} days)").format(deadline=p.deletion_deadline, days=days))
-        click.echo(f"{p.slug:24} {p.name}  [{p.language}]  {'; '.join(extra)}")
+        # the folder name (what -p takes): a project merged --into a new name is listed under it
+        click.echo(f"{folder.name:24} {p.name}  [{p.language}]  {'; '.join(extra)}")
     if failed:
         ctx.exit(ExitCode.DATABASE)  # a project in the list cannot be opened
 

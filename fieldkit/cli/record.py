@@ -20,11 +20,14 @@ from fieldkit.i18n import _
 @click.option("--channels", type=int, default=1, show_default=True, help=_("2 for "
                                                                              "two "
                                                                              "microphones."))
+@click.option("--guide", "guide_name", metavar="NAME", help=_("The session's interview guide (its "
+                                                               "title or the start of it)."))
 @click.option("--live", is_flag=True, help=_("Transcribe while recording (ready "
                                                "seconds after stop)."))
 @click.pass_context
 def record(ctx: click.Context, project_name: str, session_ref: str | None, title: str | None,
-           device: str | None, seconds: float | None, rate: int, channels: int, live: bool) -> None:
+           device: str | None, seconds: float | None, rate: int, channels: int, live: bool,
+           guide_name: str | None) -> None:
     import signal
     import threading
     import time
@@ -39,12 +42,22 @@ def record(ctx: click.Context, project_name: str, session_ref: str | None, title
         raise click.UsageError(_("Give either --session or --title."))
     dev: str | int | None = int(device) if device and device.isdigit() else device
     with workspace(ctx).open(project_name) as handle:
+        version = None
+        if guide_name:
+            from fieldkit.instruments.guides.store import find_guide_version
+
+            version = find_guide_version(handle.db, handle.project_id, guide_name)
         if title:
-            sess = Session(project_id=handle.project_id, title=title)
+            sess = Session(project_id=handle.project_id, title=title,
+                           guide_version_id=version.id if version is not None else None)
             with handle.db.transaction() as s:
                 s.add(sess)
         else:
             sess = find_session(handle, session_ref)
+            if version is not None:
+                from fieldkit.instruments.guides.store import set_session_guide
+
+                set_session_guide(handle.db, sess.id, version)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
@@ -65,11 +78,18 @@ def record(ctx: click.Context, project_name: str, session_ref: str | None, title
             raise
         click.echo(_("Recording {title!r} (session {value}). Ctrl+C stops.").format(title=sess.title, value=sess.id.hex[:8]), err=True)
         t0 = time.monotonic()
+        ticks = 0
         try:
             while not stop.is_set() and rt.state in ("recording", "paused"):
                 if seconds is not None and time.monotonic() - t0 >= seconds:
                     break
                 stop.wait(0.25)
+                ticks += 1
+                if live and ticks % 4 == 0:   # the guide listens to the live transcript (this thread)
+                    for x in rt.listen():
+                        click.secho(_("\n{item} seems asked at {at}: {label} (confirm: fieldkit coverage "
+                                      "--confirm {item})").format(item=x.question, at=hms(x.at_ms),
+                                                                  label=x.label[:60]), fg="cyan", err=True)
                 level = rt.level_db
                 click.echo(_("\r{hms}  level {value:6.1f} dBFS  overflows "
                                "{overflows}   ").format(hms=hms(rt.position_ms()), value=level if level is not None else -120, overflows=rt.recorder.overflows), nl=False, err=True)

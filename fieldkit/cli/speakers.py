@@ -15,9 +15,8 @@ from fieldkit.i18n import _
          "again keeps them."))
 @click.argument("session")
 @click.option("--project", "-p", "project_name", required=True)
-@click.option("--count", type=int, help=_("How many people speak (default: the "
-                                            "session's participants, lead and "
-                                            "observer)."))
+@click.option("--count", type=int, help=_("How many people speak (default: found in the audio, "
+                                            "at most the session's participants, lead and observer)."))
 @click.option("--channels", type=click.Choice(["1", "2"]), default="1", show_default=True,
               help=_("2: a two-channel recording with one microphone near each side; "
                        "the louder channel speaks."))
@@ -44,6 +43,9 @@ def speakers(ctx: click.Context, session: str, project_name: str, count: int | N
 
             result = attribute(handle, sess.id, count=count, channels=int(channels), on_progress=show)
     how = _("by channel") if result.method == "channel" else _("by voice")
+    if result.estimated:
+        how = _("found in the audio; {n} listed").format(n=result.listed) if result.listed else \
+            _("found in the audio")
     click.echo(_("{title}: {count} speakers ({how}), {segments} segments").format(
         title=sess.title, count=result.count, how=how, segments=result.segments)
                + (_(", {n} split where the speaker changes").format(n=result.split) if result.split else "")

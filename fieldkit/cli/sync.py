@@ -70,8 +70,18 @@ def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]
     click.echo((_("Copied from the team server; ") if created else _("Synced: ")) + res.summary()
                + (_("; audio {up} up, {down} down").format(up=res.audio_up, down=res.audio_down)
                   if res.audio_up or res.audio_down else ""))
+    if res.guides_joined:
+        click.echo(_("The same guide was imported here and by the team; joined: {slugs}").format(
+            slugs=", ".join(res.guides_joined)))
     if res.pulled.purged_informants:
         click.echo(_("Withdrawn informants purged here too: {purged_informants}").format(purged_informants=', '.join(res.pulled.purged_informants)))
     if res.pulled.conflicts:
         click.secho(_("{conflicts} records were changed here and by the team: see "
                         "`fieldkit project conflicts {name}`").format(conflicts=res.pulled.conflicts, name=handle.folder.name), fg="yellow")
+    if res.refused or res.pulled.refused:
+        from fieldkit.cli.pack import echo_refused
+        from fieldkit.errors import ExitCode
+
+        echo_refused(res.refused, "server")
+        echo_refused(res.pulled.refused, "here")
+        ctx.exit(ExitCode.SYNC)

@@ -67,12 +67,14 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
         if not sessions:
             click.echo(_("Nothing to transcribe."))
             return
+        used: set[str] = set()
         columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                    TextColumn("{task.fields[audio]}"), TextColumn("{task.fields[phase]}"),
                    TimeRemainingColumn())
         with Progress(*columns, transient=False) as progress:
             for sess in sessions:
                 settings = session_settings(handle, sess.id, **overrides)
+                used.add(settings.model)
                 task = progress.add_task(f"{sess.title[:30]} ({settings.model}, {settings.language})",
                                          total=1.0, audio="", phase=_("starting"))
 
@@ -112,6 +114,10 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
                         _("{title}: {n} segments, language {language}").format(
                             title=sess.title, n=n, language=run.language)
                         + ("" if n else _(" — no speech found in the recording")))
+        from fieldkit.transcription.service import model_advice
+
+        for tip in sorted({t for m in used if (t := model_advice(handle, m))}):
+            click.echo(_("Advice: {tip}").format(tip=tip))
 
 
 def parse_time(text: str, option: str = "time") -> int:

@@ -98,11 +98,40 @@ def plan_files(bundle: "Bundle", fmt: str, out_dir: Path) -> list:
     raise FieldkitError(_("Unknown export format {fmt!r}.").format(fmt=fmt), hint=_("Formats: {formats}").format(formats=", ".join(FORMATS)))
 
 
+def clean_tree(obj: object) -> object:
+    """``obj`` with every string in it by fieldkit.text's rule: a dataclass is cleaned in
+    place (public fields), lists, tuples and dicts are rebuilt."""
+    from dataclasses import fields, is_dataclass
+
+    from fieldkit.text import clean_text
+
+    if isinstance(obj, str):
+        return clean_text(obj)
+    if is_dataclass(obj) and not isinstance(obj, type):
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            cleaned = clean_tree(value)
+            if cleaned is not value:
+                setattr(obj, f.name, cleaned)
+        return obj
+    if isinstance(obj, dict):
+        return {clean_tree(k): clean_tree(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [clean_tree(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(clean_tree(v) for v in obj)
+    return obj
+
+
 def write_bundle(bundle: "Bundle", formats: list[str] | tuple[str, ...], out_dir: Path,
                  force: bool = False) -> list[Path]:
     from fieldkit.store.atomic import atomic_write
     from fieldkit.paths import ensure_private_dir
 
+    # The edge of every writer (DOCX, REFI-QDA, ELAN, XLSX, subtitles, CSV, Markdown, JSON):
+    # they all write from the bundle, so text stored by an older fieldkit (a control
+    # character, a lone surrogate) is cleaned here once and no writer can fail on it.
+    clean_tree(bundle)
     out_dir = Path(out_dir)
     ensure_private_dir(out_dir)
     planned = [pf for fmt in formats for pf in plan_files(bundle, fmt, out_dir)]

@@ -24,6 +24,7 @@ from fieldkit.instruments.guides.model import Guide
 from fieldkit.i18n import N_, _
 from fieldkit.privacy.pseudonym import (Person, Pseudonymiser, attribution_label, group_warnings, label_warnings,
                                        role_label)
+from fieldkit.sessions.plan import session_header
 from fieldkit.store.models import (
     Event,
     EventKind,
@@ -60,6 +61,8 @@ class ExportOptions:
     csv_separator: str | None = None    # None: ";" for Norwegian projects, else ","
     include_audio: bool = True          # with mode "off" only: audio beside the .eaf and in the .qdpx
     turn_times: bool = False            # Word/Markdown/text: [hh:mm:ss] of every segment inside a turn
+    include_suggestions: bool = False   # the guide's suggestions (open, confirmed, dismissed); a
+    #                                     confirmed one is in any case there as coverage
 
 
 def _slug(text: str, limit: int = 40) -> str:
@@ -119,8 +122,9 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
                                    .where(SessionParticipant.session_id.in_(chunk))).all()
             segments += s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id.in_(chunk))
                                .order_by(TranscriptSegment.start_ms)).all()
-            events += s.exec(select(Event).where(Event.session_id.in_(chunk))
-                             .order_by(Event.position_ms, Event.wall_time, Event.created_at)).all()
+            events += [e for e in s.exec(select(Event).where(Event.session_id.in_(chunk))
+                                         .order_by(Event.position_ms, Event.wall_time, Event.created_at)).all()
+                       if opt.include_suggestions or e.kind != EventKind.suggest]
             recordings += s.exec(select(Recording).where(Recording.session_id.in_(chunk))).all()
         gv_ids = {x.guide_version_id for x in sessions if x.guide_version_id}
         versions = {v.id: v for v in s.exec(select(GuideVersion).where(GuideVersion.id.in_(gv_ids))).all()} if gv_ids else {}
@@ -129,6 +133,13 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
                          .order_by(TagScheme.name)).all()
         tag_codes = s.exec(select(TagCode).where(TagCode.scheme_id.in_([x.id for x in schemes]))
                            .order_by(TagCode.sort)).all() if schemes else []
+        # only the schemes the exported sessions use (set up with, or tagged from): an
+        # interview-only project lists no meeting-observation tags with count 0
+        used_codes = {e.tag_code_id for e in events if e.tag_code_id}
+        used = {x.tag_scheme_id for x in sessions if x.tag_scheme_id}
+        used |= {c.scheme_id for c in tag_codes if c.id in used_codes}
+        schemes = [x for x in schemes if x.id in used]
+        tag_codes = [c for c in tag_codes if c.scheme_id in used]
         project_name, redaction_terms = project.name, list(project.redaction_terms or [])
         project_language, vocabulary = project.language or "no", project.vocabulary or ""
 
@@ -353,7 +364,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
             status=sess.status.value, date=date, place=P(sess.place), is_pilot=sess.is_pilot,
             participants=plist, researchers=researchers_here,
             guide_title=gtitle, guide_version=gv.number if gv else None, guide_key=gkey,
-            header={P(str(k)): P(str(v)) for k, v in (sess.header or {}).items()},
+            header={P(str(k)): P(str(v)) for k, v in session_header(handle, sess.id).items()},
             duration_ms=duration, segments=segs, events=evs, coverage=coverage, themes=marks,
             audio_path=audio, stem=stem,
         ))
@@ -419,34 +430,45 @@ def _lower_words(outline: object) -> set[str]:
 
 
 def theme_marks(guide: Guide, evs: list[m.Event], segs: list[m.Segment], P) -> list[m.ThemeMark]:  # noqa: ANN001, N803
-    """Theme headings where each theme began, not where its first key was pressed.
+    """Theme headings along the time line of where the lead actually was.
 
-    The coverage key is pressed after a question was asked (often after it was
-    answered), so a theme's heading goes before the first researcher turn after the
-    last mark of another theme: where the lead moved to it and asked its first
-    question (a turn with a question mark preferred). Without researcher turns it
-    stays at the segment of the first mark. "Returned" marks stay where they are."""
+    The theme of the question or probe of each covered / partly covered, probe or "went
+    back" mark is the theme current from that mark on (a question marked skipped was not
+    asked there); each change of theme gives a heading, and a theme
+    visited before comes again as a return ("Theme 1 (back)"). So segments, covered marks
+    and notes sit under the theme that was current at their time, and a theme visited out
+    of the guide's order is shown where it was visited.
+
+    The coverage key is pressed after a question was asked (often after it was answered),
+    so a heading goes before the first researcher turn after the last mark of the theme
+    before (a turn with a question mark preferred): where the lead moved to it and asked.
+    Notes and tags between the two go with the turn they fall in. Without researcher
+    turns the heading stays at the segment of its first mark."""
     marks: list[m.ThemeMark] = []
     seen: set[str] = set()
-    prev_seg = -1              # the segment of the mark before (of another theme, for a new one)
+    current: str | None = None
+    prev_seg = -1              # the last segment holding a guide mark of the current theme
     for e in sorted((e for e in evs if e.kind in ("coverage", "probe", "returned")
                      and e.question_id and e.position_ms is not None), key=lambda e: e.position_ms):
+        if e.kind == "coverage" and e.code in ("skipped", "not_yet"):
+            continue              # a question skipped or reset was not asked: the lead did not go there
         theme = guide.theme_of(e.question_id)
-        if theme is None:
+        if theme is None or theme.id == current:
+            if theme is not None and e.segment_index is not None:
+                prev_seg = max(prev_seg, e.segment_index)
             continue
-        at = e.segment_index
-        if theme.id not in seen:
-            seen.add(theme.id)
-            pos = e.position_ms
-            if at is not None and segs:
-                lo = min(prev_seg + 1, at)
-                turns = [k for k in range(lo, at + 1) if segs[k].by_researcher]
-                asked = [k for k in turns if "?" in segs[k].verbatim]
-                pick = (asked or turns or [at])[0]
-                at, pos = pick, min(pos, segs[pick].start_ms)
-            marks.append(m.ThemeMark(theme.id, P(theme.title), pos, at))
-        elif e.kind == "returned":
-            marks.append(m.ThemeMark(theme.id, P(theme.title), e.position_ms, at, returned=True))
+        at, pos = e.segment_index, e.position_ms
+        if at is not None and segs:
+            lo = min(prev_seg + 1, at)
+            turns = [k for k in range(lo, at + 1) if segs[k].by_researcher]
+            asked = [k for k in turns if "?" in segs[k].verbatim]
+            pick = (asked or turns or [at])[0]
+            at, pos = pick, min(pos, segs[pick].start_ms)
+        if marks and at is not None and marks[-1].segment_index == at and marks[-1].segment_index is not None:
+            marks.pop()           # nothing was said under the theme before: its heading goes
+        marks.append(m.ThemeMark(theme.id, P(theme.title), pos, at, returned=theme.id in seen))
+        seen.add(theme.id)
+        current = theme.id
         if e.segment_index is not None:
             prev_seg = max(prev_seg, e.segment_index)
     return marks

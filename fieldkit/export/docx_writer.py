@@ -194,7 +194,7 @@ def build(bundle: Bundle, s: Session):  # noqa: ANN201 - docx.Document
     nonum = "<w:suppressLineNumbers/>" if bundle.line_numbers else ""
     for turn in s.turns():
         for mark in heads.get(turn[0].index, []):
-            title = mark.title + (_(" (returned)") if mark.returned else "")
+            title = mark.title + (_(" (back)") if mark.returned else "")
             sect.addprevious(parse_xml(
                 f'<w:p {NSW}><w:pPr><w:pStyle w:val="{heading2}"/>{nonum}</w:pPr>'
                 f'<w:r><w:t xml:space="preserve">{_x(title)}</w:t></w:r></w:p>'))
@@ -244,9 +244,11 @@ def build(bundle: Bundle, s: Session):  # noqa: ANN201 - docx.Document
             at = f"[{hms(e.position_ms)}] " if e.position_ms is not None else ""
             doc.add_paragraph(at + e.summary())
     core = doc.core_properties
-    core.author, core.last_modified_by, core.title = "fieldkit", "fieldkit", s.title or s.label
+    # Word's document properties hold at most 255 characters (python-docx refuses more): a
+    # title pasted whole goes in shortened, on one line; the heading keeps all of it
+    core.author, core.last_modified_by, core.title = "fieldkit", "fieldkit", _property(s.title or s.label)
     core.comments = ""
-    core.subject = s.label
+    core.subject = _property(s.label)
     made = _when(bundle.created)
     if made is not None:
         core.created = core.modified = made.replace(tzinfo=None)
@@ -257,3 +259,9 @@ def build(bundle: Bundle, s: Session):  # noqa: ANN201 - docx.Document
 def plan(bundle: Bundle, out_dir: Path) -> list:
     return [(out_dir / f"{s.stem}.docx", (lambda f, s=s: build(bundle, s).save(f)))
             for s in bundle.sessions]
+
+
+def _property(text: str, limit: int = 255) -> str:
+    """``text`` as a document property: one line, at most ``limit`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"

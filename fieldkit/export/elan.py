@@ -18,20 +18,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from fieldkit.export.model import Bundle, Event, Session
+from fieldkit.i18n import N_, _
 
 POINT_MS = 500
-GUIDE_TIER = "Guide"
+#: tier names, in the exporting person's language where they are written
+GUIDE_TIER = N_("Guide")
+TAG_TIER = N_("Tag: {label}")
+NOTES_TIER = N_("Notes: {author}")
+LOOSE_TIER = N_("Debrief and notes: {author}")
 #: event kinds on a researcher's notes tier
 NOTE_KINDS = ("note", "quote", "marker")
 
 
 def _event_tier(e: Event) -> str | None:
     if e.kind == "tag":
-        return f"Tag: {e.tag_label or e.code}"
+        return _(TAG_TIER).format(label=e.tag_label or e.code)
     if e.kind in ("coverage", "probe", "returned"):
-        return GUIDE_TIER
+        return _(GUIDE_TIER)
     if e.kind in NOTE_KINDS:
-        return f"Notes: {e.author or 'fieldkit'}"
+        return _(NOTES_TIER).format(author=e.author or "fieldkit")
     return None
 
 
@@ -42,8 +47,8 @@ def event_tiers(s: Session) -> dict[str, list[tuple[int, int, str]]]:
     loose: dict[str, list[str]] = {}
     for e in s.reading_events():
         if e.kind == "debrief" or e.position_ms is None:
-            loose.setdefault(f"Debrief and notes: {e.author or 'fieldkit'}", []).append(
-                ("Debrief: " if e.kind == "debrief" else "") + (e.text or e.summary()))
+            loose.setdefault(_(LOOSE_TIER).format(author=e.author or "fieldkit"), []).append(
+                (_("Debrief: ") if e.kind == "debrief" else "") + (e.text or e.summary()))
             continue
         tier = _event_tier(e)
         if tier is None:
@@ -107,16 +112,25 @@ def build(bundle: Bundle, s: Session, media: Path | None = None) -> bytes:
     tiers: dict[str, list[tuple[int, int, str]]] = {}
     last_end: dict[str, int] = {}
     for seg in s.segments:
-        who = seg.speaker or "Unknown speaker"
+        who = seg.speaker or _("Unknown speaker")
         a, b = seg.start_ms, seg.end_ms
         a = max(a, last_end.get(who, 0))
         b = max(b, a + 1)
         last_end[who] = b
         tiers.setdefault(who, []).append((a, b, " ".join(seg.text(bundle.layer).split())))
     speakers = set(tiers)
+    # the researcher whose notes a tier holds (ELAN's ANNOTATOR)
+    annotators: dict[str, str] = {}
+    for e in s.reading_events():
+        author = e.author or "fieldkit"
+        if e.kind == "debrief" or e.position_ms is None:
+            annotators[_(LOOSE_TIER).format(author=author)] = author
+        elif e.kind in NOTE_KINDS:
+            annotators[_(NOTES_TIER).format(author=author)] = author
     for tier, anns in event_tiers(s).items():
         if tier in tiers:
-            tier = f"{tier} (events)"
+            annotators.pop(tier, None)
+            tier = _("{tier} (events)").format(tier=tier)
         tiers[tier] = anns
 
     n = 0
@@ -125,8 +139,8 @@ def build(bundle: Bundle, s: Session, media: Path | None = None) -> bytes:
         t = etree.Element("TIER", TIER_ID=tier_id, LINGUISTIC_TYPE_REF="default-lt")
         if tier_id in speakers:
             t.set("PARTICIPANT", tier_id)
-        elif ": " in tier_id and not tier_id.startswith("Tag: "):
-            t.set("ANNOTATOR", tier_id.split(": ", 1)[1])
+        elif tier_id in annotators:
+            t.set("ANNOTATOR", annotators[tier_id])
         for a, b, text in anns:
             n += 1
             ann = etree.SubElement(t, "ANNOTATION")

@@ -19,6 +19,28 @@ KIND_LABELS = {
     "returned": N_("Returned"), "marker": N_("Marker"), "quote": N_("Quote"),
     "consent": N_("Consent"), "debrief": N_("Debrief"), "recording": N_("Recording"),
 }
+#: coverage states as written in an export, in the exporting person's language
+COVERAGE_WORDS = {"not_yet": N_("not yet"), "partly": N_("partly"), "covered": N_("covered"),
+                  "skipped": N_("skipped")}
+#: event kinds as a value in a table column (lower case, like the other values there)
+KIND_VALUES = {"note": N_("note"), "tag": N_("tag"), "coverage": N_("coverage"), "probe": N_("probe"),
+               "returned": N_("returned"), "marker": N_("marker"), "quote": N_("quote"),
+               "consent": N_("consent"), "debrief": N_("debrief"), "recording": N_("audio recording")}
+
+
+def coverage_word(code: str) -> str:
+    """A coverage state ("partly") in the exporting person's language ("delvis")."""
+    return _(COVERAGE_WORDS[code]) if code in COVERAGE_WORDS else code.replace("_", " ")
+
+
+def kind_label(kind: str) -> str:
+    """An event kind as a heading or label ("Note", "Notat")."""
+    return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
+
+
+def kind_value(kind: str) -> str:
+    """An event kind as a table value ("note", "notat")."""
+    return _(KIND_VALUES[kind]) if kind in KIND_VALUES else kind
 
 
 def hms(ms: int | None) -> str:
@@ -83,12 +105,14 @@ class Event:
         label = _(KIND_LABELS[self.kind]) if self.kind in KIND_LABELS else self.kind
         if self.kind == "tag":
             body = self.tag_label or self.code
+            if self.informant:                   # who it is about, as the app and the CSV say it
+                body += f" → {self.informant}"
             if self.end_ms is not None and self.position_ms is not None:
                 body += _(" (until {time})").format(time=hms(self.end_ms))
             if self.text:
                 body += f": {self.text}"
         elif self.kind == "coverage":
-            body = f"{self.question_text or self.question_id}: {self.code.replace('_', ' ')}"
+            body = f"{self.question_text or self.question_id}: {coverage_word(self.code)}"
         elif self.kind in ("probe", "returned"):
             body = self.question_text or self.question_id
         elif self.kind == "debrief":   # round 1 right after, round 2 after the transcript
@@ -98,6 +122,8 @@ class Event:
                      else _("Debrief {n}, impressions")).format(n=n)
         else:
             body = self.text or self.code
+            if self.informant:                   # a note about someone: "Note (TB) → L01: ..."
+                return f"{label}{f' ({self.author})' if self.author else ''} → {self.informant}: {body}"
         who = f" ({self.author})" if self.author else ""
         return f"{label}{who}: {body}"
 

@@ -38,8 +38,9 @@ import zipfile
 from pathlib import Path
 
 from fieldkit import __version__
-from fieldkit.export.model import KIND_LABELS, Bundle, Event, Session, hms
-from fieldkit.export.text import metadata_lines, transcript_layout
+from fieldkit.export.model import Bundle, Event, Session, hms, kind_label
+from fieldkit.i18n import N_, _
+from fieldkit.export.text import kind_words, metadata_lines, transcript_layout
 
 NS = "urn:QDA-XML:project:1.0"
 _GUID_NS = uuid.UUID("6f1c2b0e-55a4-4c1e-9a55-2f6d0f1e7a10")
@@ -114,12 +115,12 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
     for c in bundle.codes:
         parent = parents.get(c.scheme)
         if parent is None:
-            parent = E("Code", codes_el, guid=guid("scheme", c.scheme), name=f"Tags: {c.scheme}",
+            parent = E("Code", codes_el, guid=guid("scheme", c.scheme), name=_("Tags: {scheme}").format(scheme=c.scheme),
                        isCodable="false")
             parents[c.scheme] = parent
         g = guid("code", c.id)
         el = E("Code", parent, guid=g, name=c.label or c.code, isCodable="true", color=_colour(c.colour))
-        desc = " ".join(x for x in (c.description, f"[{c.code}]", "(a stretch)" if c.mode == "state" else "") if x)
+        desc = " ".join(x for x in (c.description, f"[{c.code}]", _("(a stretch)") if c.mode == "state" else "") if x)
         E("Description", el).text = desc
         code_guid[c.id] = g
     q_guid: dict[str, str] = {}
@@ -127,7 +128,7 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
         guides: dict[str, object] = {}
         themes: dict[tuple, object] = {}
         several = len({q.guide_key for q in bundle.questions}) > 1
-        top = E("Code", codes_el, guid=guid("guide-questions"), name="Guide questions", isCodable="false")
+        top = E("Code", codes_el, guid=guid("guide-questions"), name=_("Guide questions"), isCodable="false")
         for q in bundle.questions:
             gparent = top
             if several:
@@ -155,18 +156,18 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
             c["sources"].append(guid("source", s.id))
     case_guid = {label: guid("case", label) for label in cases}
     if cases:
-        cparent = E("Code", codes_el, guid=guid("informants"), name="Informants", isCodable="false")
+        cparent = E("Code", codes_el, guid=guid("informants"), name=_("Informants"), isCodable="false")
         for label in sorted(cases):
-            el = E("Code", cparent, guid=case_guid[label], name=f"Informant: {label}", isCodable="true")
-            E("Description", el).text = f"What {label} said (the case {label})."
+            el = E("Code", cparent, guid=case_guid[label], name=_("Informant: {label}").format(label=label), isCodable="true")
+            E("Description", el).text = _("What {label} said (the case {label}).").format(label=label)
     if not len(codes_el):   # CodeBook needs at least one Code
         E("Code", codes_el, guid=guid("no-codes"), name="fieldkit", isCodable="false")
 
-    case_vars = [("role", "Role"), ("org", "Organisation"), ("site", "Site"), ("group", "Group")]
+    case_vars = [("role", N_("Role")), ("org", N_("Organisation")), ("site", N_("Site")), ("group", N_("Group"))]
     case_vars = [(k, n) for k, n in case_vars if any(c[k] for c in cases.values())]
     # variable names are unique across cases and sources (QualCoder refuses a second "Site")
-    source_vars = ["Session", "Date", "Kind", "Lead", "Observer", "Informant sites", "Guide", "Guide version",
-                   "Pilot"]
+    source_vars = [N_("Session"), N_("Date"), N_("Kind"), N_("Lead"), N_("Observer"), N_("Informant sites"),
+                   N_("Guide"), N_("Guide version"), N_("Pilot")]
     var_guid = {n: guid("var", n.lower()) for _k, n in case_vars}
     var_guid.update({n: guid("source-var", n.lower()) for n in source_vars})
 
@@ -203,7 +204,7 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
                 target = q_guid.get(f"{s.guide_key}/{e.question_id}")
                 if target is None or (e.kind == "coverage" and e.code in ("not_yet", "skipped")):
                     continue
-                sel = E("PlainTextSelection", src, guid=guid("sel", e.id), name=f"{e.kind} {hms(e.position_ms)}",
+                sel = E("PlainTextSelection", src, guid=guid("sel", e.id), name=f"{kind_label(e.kind)} {hms(e.position_ms)}",
                         startPosition=span[0], endPosition=span[1], creatingUser=author, creationDateTime=when)
                 E("Description", sel).text = e.summary()
                 cod = E("Coding", sel, guid=guid("coding", e.id), creatingUser=author, creationDateTime=when)
@@ -211,8 +212,8 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
             elif e.kind in NOTE_KINDS and (e.text or e.kind == "marker"):
                 ng = guid("note", e.id)
                 journal = e.kind in JOURNAL_KINDS or not span
-                label = KIND_LABELS.get(e.kind, e.kind)
-                stamp = hms(e.position_ms) if e.position_ms is not None else "no time"
+                label = kind_label(e.kind)
+                stamp = hms(e.position_ms) if e.position_ms is not None else _("no time")
                 name = names(f"{label} · {s.label} · {stamp}" + (f" · {e.author}" if e.author else ""))
                 notes.append((ng, name, e, s, journal))
                 if not journal:
@@ -236,20 +237,20 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
                 cod = E("Coding", sel, guid=guid("case-coding", s.id, p.speaker, k),
                         creatingUser=first_user, creationDateTime=created)
                 E("CodeRef", cod, targetGUID=cg)
-        values = {"Session": s.label, "Date": s.date, "Kind": s.kind.replace("_", " "), "Lead": lead,
+        values = {"Session": s.label, "Date": s.date, "Kind": _(kind_words(s.kind)), "Lead": lead,
                   "Observer": observer, "Informant sites": sites, "Guide": s.guide_title,
                   "Guide version": str(s.guide_version) if s.guide_version is not None else "",
-                  "Pilot": "yes" if s.is_pilot else "no"}
+                  "Pilot": _("yes") if s.is_pilot else _("no")}
         for n in source_vars:
             if values[n]:
                 vv = E("VariableValue", src)
                 E("VariableRef", vv, targetGUID=var_guid[n])
                 E("DateValue" if n == "Date" else "TextValue", vv).text = values[n]
-        sets.setdefault(f"Kind: {s.kind.replace('_', ' ')}", []).append(sg)
+        sets.setdefault(_("Kind: {kind}").format(kind=_(kind_words(s.kind))), []).append(sg)
         if s.follows or s.followed_by:   # a linked pair (observation and its group interview)
-            sets.setdefault(f"Linked: {s.follows or s.label}", []).append(sg)
+            sets.setdefault(_("Linked: {session}").format(session=s.follows or s.label), []).append(sg)
         for site in dict.fromkeys(p.site for p in s.participants if p.site):
-            sets.setdefault(f"Site: {site}", []).append(sg)
+            sets.setdefault(_("Site: {site}").format(site=site), []).append(sg)
         if s.audio_path and getattr(bundle, "_handle", None) is not None:
             _audio(E, sources, s, layout, first_user, created, files)
 
@@ -261,7 +262,7 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
             if journal:
                 files[f"sources/{ng}.txt"] = f"{s.label} {s.title}\n\n{text}\n"
                 n = E("Note", notes_el, plainTextPath=f"internal://{ng}.txt", **attrs)
-                E("Description", n).text = f"{KIND_LABELS.get(e.kind, e.kind)} of the session {s.label}"
+                E("Description", n).text = _("{kind} of the session {session}").format(kind=kind_label(e.kind), session=s.label)
             else:
                 n = E("Note", notes_el, **attrs)
                 E("PlainTextContent", n).text = text
@@ -276,9 +277,9 @@ def build_project(bundle: Bundle) -> tuple[bytes, dict[str, str]]:
         E("User", users_el, guid=g, name=label, id=label)
     variables = etree.Element(f"{{{NS}}}Variables")
     for _k, name in case_vars:
-        E("Variable", variables, guid=var_guid[name], name=name, typeOfVariable="Text")
+        E("Variable", variables, guid=var_guid[name], name=_(name), typeOfVariable="Text")
     for name in source_vars:
-        E("Variable", variables, guid=var_guid[name], name=name,
+        E("Variable", variables, guid=var_guid[name], name=_(name),
           typeOfVariable="Date" if name == "Date" else "Text")
     codebook.addnext(variables)
     if cases:

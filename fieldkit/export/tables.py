@@ -3,7 +3,11 @@ confidence), of events (session, time, author, kind, tag, coverage status, text,
 question), of guide coverage (question x session, keyed by guide) and of tags (tag x
 session counts). CSV uses the bundle's separator (";" for Norwegian projects: Norwegian
 Excel's list separator); XLSX has real dates and times, a frozen bold header, filters
-and column widths."""
+and column widths.
+
+Column names and values are in the exporting person's language, one language per file
+(``session_title``/``økt_tittel``, ``covered``/``dekket``); the codes a script keys on (tag
+codes, question ids, session ids) stay as stored. JSON is the language-free format."""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ import csv
 import io
 from pathlib import Path
 
-from fieldkit.export.model import Bundle, Session, hms
+from fieldkit.export.model import Bundle, Session, coverage_word, hms, kind_value
+from fieldkit.i18n import N_, _
 
 EVENT_COLUMNS = ["session", "session_title", "session_date", "time", "position_ms", "end_ms", "made_at",
                  "author", "kind", "tag", "tag_label", "coverage_status", "text", "guide", "question_id",
@@ -37,6 +42,21 @@ def segment_rows(bundle: Bundle, typed: bool = False) -> list[list]:
                          g.end_ms, g.speaker, g.verbatim, "" if g.edited is None else g.edited,
                          "" if g.confidence is None else g.confidence])
     return rows
+#: column names as written, in the exporting person's language
+COLUMN_NAMES = {"session": N_("session"), "session_title": N_("session_title"), "session_date": N_("session_date"),
+                "time": N_("time"), "position_ms": N_("position_ms"), "end_ms": N_("end_ms"),
+                "made_at": N_("made_at"), "author": N_("author"), "kind": N_("kind"), "tag": N_("tag"),
+                "tag_label": N_("tag_label"), "coverage_status": N_("coverage_status"), "text": N_("text"),
+                "guide": N_("guide"), "question_id": N_("question_id"), "guide_question": N_("guide_question"),
+                "about": N_("about"), "theme": N_("theme"), "question": N_("question"), "scheme": N_("scheme"),
+                "label": N_("label"), "total": N_("total"), "start_ms": N_("start_ms"),
+                "speaker": N_("speaker"), "verbatim": N_("verbatim"), "edited": N_("edited"),
+                "confidence": N_("confidence")}
+
+
+def columns(names: list[str]) -> list[str]:
+    """Column names in the exporting person's language."""
+    return [_(COLUMN_NAMES[n]) for n in names]
 
 
 def event_rows(bundle: Bundle, typed: bool = False) -> list[list]:
@@ -49,9 +69,9 @@ def event_rows(bundle: Bundle, typed: bool = False) -> list[list]:
             time = "" if e.position_ms is None else (_duration(e.position_ms) if typed else hms(e.position_ms))
             made = (_local(e.wall_time) if typed else e.wall_time) if e.wall_time else ""
             q = bundle.question(s.guide_key, e.question_id) if e.question_id else None
-            rows.append([s.label, s.title, sdate, time, e.position_ms, e.end_ms, made, e.author, e.kind,
+            rows.append([s.label, s.title, sdate, time, e.position_ms, e.end_ms, made, e.author, kind_value(e.kind),
                          e.code if e.kind == "tag" else "", e.tag_label,
-                         e.code.replace("_", " ") if e.kind == "coverage" else "", e.text,
+                         coverage_word(e.code) if e.kind == "coverage" else "", e.text,
                          (q.guide_title if q else s.guide_title) if e.question_id else "",
                          e.question_id, e.question_text, e.informant])
     return rows
@@ -68,9 +88,9 @@ def coverage_table(bundle: Bundle) -> tuple[list[str], list[list]]:
     ("" where the question is not in that session's guide). Keyed by guide: a session's
     coverage only fills its own guide's questions."""
     sessions = [s for s in bundle.sessions if s.guide_key]
-    header = ["guide", "theme", "question_id", "question"] + session_headings(sessions)
+    header = columns(["guide", "theme", "question_id", "question"]) + session_headings(sessions)
     rows = [[q.guide_title, q.theme, q.id, q.text]
-            + [s.coverage.get(q.id, "").replace("_", " ") if s.guide_key == q.guide_key else ""
+            + [coverage_word(s.coverage[q.id]) if s.guide_key == q.guide_key and s.coverage.get(q.id) else ""
                for s in sessions]
             for q in bundle.questions]
     return header, rows
@@ -85,7 +105,7 @@ def tag_table(bundle: Bundle) -> tuple[list[str], list[list]]:
             if e.kind == "tag":
                 per = counts.setdefault(e.code, {})
                 per[s.id] = per.get(s.id, 0) + 1
-    header = ["scheme", "tag", "label"] + session_headings(bundle.sessions) + ["total"]
+    header = columns(["scheme", "tag", "label"]) + session_headings(bundle.sessions) + columns(["total"])
     rows = []
     for c in bundle.codes:
         per = counts.get(c.id, {})
@@ -138,8 +158,8 @@ def plan_csv(bundle: Bundle, out_dir: Path) -> list:
     name, sep = _slug(bundle), bundle.csv_separator or ","
     return [
         (out_dir / f"{name}-segments.csv",
-         lambda f: f.write(_csv_bytes(SEGMENT_COLUMNS, segment_rows(bundle), sep))),
-        (out_dir / f"{name}-events.csv", lambda f: f.write(_csv_bytes(EVENT_COLUMNS, event_rows(bundle), sep))),
+         lambda f: f.write(_csv_bytes(columns(SEGMENT_COLUMNS), segment_rows(bundle), sep))),
+        (out_dir / f"{name}-events.csv", lambda f: f.write(_csv_bytes(columns(EVENT_COLUMNS), event_rows(bundle), sep))),
         (out_dir / f"{name}-coverage.csv", lambda f: f.write(_csv_bytes(*coverage_table(bundle), sep))),
         (out_dir / f"{name}-tags.csv", lambda f: f.write(_csv_bytes(*tag_table(bundle), sep))),
     ]
@@ -168,7 +188,7 @@ def _write_xlsx(bundle: Bundle, f) -> None:  # noqa: ANN001
             ws.column_dimensions[get_column_letter(n)].width = w
         head = []
         for h in header:
-            c = WriteOnlyCell(ws, value=h)
+            c = WriteOnlyCell(ws, value=_fit(h) if isinstance(h, str) else h)
             c.font = bold
             if wrap_header:
                 c.alignment = Alignment(wrap_text=True, vertical="top")
@@ -178,15 +198,16 @@ def _write_xlsx(bundle: Bundle, f) -> None:  # noqa: ANN001
             # a text starting with "=" stays text, never a formula
             ws.append([_cell(ws, v, (kinds or {}).get(i), formats) for i, v in enumerate(r)])
 
-    sheet("Segments", SEGMENT_COLUMNS, segment_rows(bundle, typed=True), SEGMENT_WIDTHS,
+    sheet(_("Segments"), columns(SEGMENT_COLUMNS), segment_rows(bundle, typed=True), SEGMENT_WIDTHS,
           {SEGMENT_COLUMNS.index("time"): "time"})
     ev_kinds = {EVENT_COLUMNS.index("session_date"): "date", EVENT_COLUMNS.index("time"): "time",
                 EVENT_COLUMNS.index("made_at"): "datetime"}
-    sheet("Events", EVENT_COLUMNS, event_rows(bundle, typed=True), [WIDTHS[c] for c in EVENT_COLUMNS], ev_kinds)
+    sheet(_("Events"), columns(EVENT_COLUMNS), event_rows(bundle, typed=True), [WIDTHS[c] for c in EVENT_COLUMNS],
+          ev_kinds)
     header, rows = coverage_table(bundle)
-    sheet("Coverage", header, rows, [24, 24, 14, 50] + [16] * (len(header) - 4), wrap_header=True)
+    sheet(_("Coverage"), header, rows, [24, 24, 14, 50] + [16] * (len(header) - 4), wrap_header=True)
     header, rows = tag_table(bundle)
-    sheet("Tags x sessions", header, rows, [16, 20, 22] + [16] * (len(header) - 3), wrap_header=True)
+    sheet(_("Tags x sessions"), header, rows, [16, 20, 22] + [16] * (len(header) - 3), wrap_header=True)
     meta_keys: list[str] = []
     metas = []
     for s in bundle.sessions:
@@ -195,9 +216,19 @@ def _write_xlsx(bundle: Bundle, f) -> None:  # noqa: ANN001
             if k not in meta_keys:
                 meta_keys.append(k)
         metas.append(d)
-    sheet("Sessions", meta_keys, [[d.get(k, "") for k in meta_keys] for d in metas],
+    sheet(_("Sessions"), meta_keys, [[d.get(k, "") for k in meta_keys] for d in metas],
           [max(10, min(40, len(k) + 4)) for k in meta_keys])
     wb.save(f)
+
+
+#: the most characters an Excel cell holds (a longer one makes Excel call the file damaged)
+EXCEL_CELL_MAX = 32767
+
+
+def _fit(text: str) -> str:
+    """``text`` for one Excel cell: cut at Excel's limit, with "…" (CSV and the other
+    formats keep it whole)."""
+    return text if len(text) <= EXCEL_CELL_MAX else text[:EXCEL_CELL_MAX - 1] + "…"
 
 
 def _cell(ws, v, kind: str | None = None, formats: dict | None = None):  # noqa: ANN001, ANN202
@@ -206,7 +237,7 @@ def _cell(ws, v, kind: str | None = None, formats: dict | None = None):  # noqa:
     if isinstance(v, str):
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-        v = ILLEGAL_CHARACTERS_RE.sub("", v)
+        v = _fit(ILLEGAL_CHARACTERS_RE.sub("", v))
     if isinstance(v, str) and v.startswith("="):
         c = WriteOnlyCell(ws, value=v)
         c.data_type = "s"

@@ -14,11 +14,16 @@ from fieldkit.i18n import format_date, language
 
 #: values shown in the metadata, translated where shown: session kinds, text layers,
 #: pseudonymisation modes
-VALUE_WORDS = (N_("individual"), N_("group"), N_("focus group"), N_("observation"),
+VALUE_WORDS = (N_("individual"), N_("pair interview"), N_("group"), N_("focus group"), N_("observation"),
                N_("telephone"), N_("notes only"), N_("verbatim"), N_("edited"),
                N_("code"), N_("role"), N_("interviewer"), N_("observer"))
 
 EXT = {"txt": ".txt", "md": ".md"}
+
+
+def kind_words(kind: str) -> str:
+    """A session kind as stored, in English words ("focus group", "pair interview")."""
+    return "pair interview" if kind == "pair" else kind.replace("_", " ")
 
 
 def segment_line(seg, layer: str) -> str:  # noqa: ANN001 - model.Segment
@@ -56,7 +61,7 @@ def transcript_layout(session: Session, layer: str) -> Layout:
     for mark in session.themes:
         at = mark.segment_index if mark.segment_index is not None else 0
         heads.setdefault(at, []).append(
-            f"== {mark.title}{' (returned)' if mark.returned else ''} ==")
+            f"== {mark.title}{' (back)' if mark.returned else ''} ==")
     parts: list[str] = []
     spans: list[tuple[int, int]] = []
     pos = 0
@@ -79,7 +84,7 @@ def shown_date(iso: str) -> str:
 
 def metadata_lines(bundle: Bundle, s: Session) -> list[tuple[str, str]]:
     rows = [(_("Session"), s.label), (_("Title"), s.title),
-            (_("Kind"), _(s.kind.replace("_", " "))),
+            (_("Kind"), _(kind_words(s.kind))),
             (_("Date"), shown_date(s.date) if s.date else _("unknown")), (_("Place"), s.place or "-")]
     if s.participants:
         rows.append((_("Participants"), "; ".join(
@@ -118,7 +123,7 @@ def render(bundle: Bundle, s: Session, markdown: bool) -> str:
     heads: dict[int, list[str]] = {}
     for mark in s.themes:
         at = mark.segment_index if mark.segment_index is not None else 0
-        title = mark.title + (_(" (returned)") if mark.returned else "")
+        title = mark.title + (_(" (back)") if mark.returned else "")
         heads.setdefault(at, []).append(f"## {title}" if markdown else f"== {title} ==")
     after: dict[int, list] = {}
     loose = []

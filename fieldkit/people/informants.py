@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from fieldkit.errors import FieldkitError
 from fieldkit.store.models import Informant, SessionParticipant
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, Said, _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -81,13 +81,14 @@ def next_code(handle: "ProjectHandle", prefix: str = "I") -> str:
 
 
 def consent_state(inf: Informant) -> str:
+    """The informant's consent as the interface shows it (a Said: kind and date)."""
     if inf.withdrawn_on:
-        return f"withdrawn {inf.withdrawn_on}"
+        return Said("withdrawn", N_("withdrawn {date}"), date=inf.withdrawn_on)
     if inf.written_consent_on:
-        return f"written consent {inf.written_consent_on}"
+        return Said("written_consent", N_("written consent {date}"), date=inf.written_consent_on)
     if inf.info_letter_sent_on:
-        return f"letter sent {inf.info_letter_sent_on}, no written consent yet"
-    return "no information letter recorded"
+        return Said("letter_sent", N_("letter sent {date}, no written consent yet"), date=inf.info_letter_sent_on)
+    return Said("no_letter", N_("no information letter recorded"))
 
 
 def withdraw(handle: "ProjectHandle", code: str, on: date | None = None) -> Informant:

@@ -83,10 +83,47 @@ will mark bill rose hope grace may june april faith joy guy rob sue pat dean you
 
 _SENTENCE_END = ".!?:;\n\u00bb\u201d\"("
 
+#: invisible characters that may sit inside a word without ending it: soft hyphen,
+#: zero-width space, non-joiner and joiner, word joiner, zero-width no-break space. A name
+#: pasted from Word or a web page may hold one ("Kar\u00adi"): it is still the name.
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_DROP_INVISIBLE = str.maketrans("", "", INVISIBLE)
+_INV = "[\u00ad\u200b\u200c\u200d\u2060\ufeff]*"
+
 
 def _norm(text: str) -> str:
-    """The key a matched term is looked up by: NFC, case-folded, single spaces."""
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+    """The key a matched term is looked up by: without invisible characters, NFC,
+    case-folded, single spaces."""
+    return " ".join(unicodedata.normalize("NFC", text.translate(_DROP_INVISIBLE)).casefold().split())
+
+
+#: combining marks (a mark typed or pasted after a name attaches to its last letter)
+_MARKS = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*"
+_ACCENTED: dict[str, str] = {}
+
+
+def _with_marks(ch: str) -> str:
+    """A pattern for ``ch`` as the last letter of a name: itself or any precomposed form of
+    it with marks ("i", "í", "ï" ...), then any combining marks. NFC makes "Kari" followed
+    by a combining acute into "Karí": the name with a mark after it, still the name."""
+    forms = _ACCENTED.get(ch)
+    if forms is None:
+        if not _ACCENTED:
+            for cp in range(0xC0, 0x2000):
+                c = chr(cp)
+                d = unicodedata.normalize("NFD", c)
+                if len(d) > 1 and d[0].isalpha():
+                    _ACCENTED[d[0]] = _ACCENTED.get(d[0], "") + c
+        forms = _ACCENTED.get(ch, "")
+    return (f"[{re.escape(ch)}{forms}]" if forms else re.escape(ch)) + _MARKS
+
+
+def _word_pattern(word: str) -> str:
+    """``word`` as a pattern that also matches it with invisible characters between its
+    letters and combining marks after it."""
+    if not word[-1:].isalpha():
+        return _INV.join(re.escape(ch) for ch in word)
+    return _INV.join([re.escape(ch) for ch in word[:-1]] + [_with_marks(word[-1])])
 
 
 def name_parts(name: str) -> list[str]:
@@ -248,8 +285,8 @@ class Pseudonymiser:
             return
         alts = []
         for t in sorted(self.terms, key=lambda t: len(t.text), reverse=True):
-            words = unicodedata.normalize("NFC", t.text).split()
-            alts.append(r"\s+".join(re.escape(w) for w in words))
+            words = unicodedata.normalize("NFC", t.text.translate(_DROP_INVISIBLE)).split()
+            alts.append((_INV + r"\s+" + _INV).join(_word_pattern(w) for w in words))
         self._re = re.compile(
             rf"(?<!\w)(?P<term>{'|'.join(alts)})(?P<suffix>[{_APOS}]s?|s)?(?!\w)",
             re.IGNORECASE,
@@ -280,7 +317,7 @@ class Pseudonymiser:
         """Whether this occurrence of ``term`` is the name (see the module doc)."""
         found = m.group("term")
         if term.exact_case:
-            return found == term.text
+            return found.translate(_DROP_INVISIBLE) == term.text
         if term.person_part and term.protected:
             return False
         words = found.split()
@@ -309,8 +346,27 @@ class Pseudonymiser:
                 return True
         return False
 
+    def _term_for(self, found: str) -> "Term | None":
+        """The term a match is: by its key, else with the marks after its words' last
+        letters left out (the pattern lets those through: "Karí" is Kari with a mark)."""
+        term = self._lookup.get(_norm(found))
+        if term is not None:
+            return term
+        words = [unicodedata.normalize("NFD", w) for w in found.translate(_DROP_INVISIBLE).split()]
+        for n in range(1, 4):
+            cut = []
+            for w in words:
+                k = 0
+                while k < n and w and unicodedata.category(w[-1]).startswith("M"):
+                    w, k = w[:-1], k + 1
+                cut.append(w)
+            term = self._lookup.get(_norm(" ".join(cut)))
+            if term is not None:
+                return term
+        return None
+
     def _replace(self, m: re.Match[str]) -> str:
-        term = self._lookup.get(_norm(m.group("term")))
+        term = self._term_for(m.group("term"))
         if term is None:  # cannot happen: every alternative is a term
             return m.group(0)
         if not self._wanted(m, term):
@@ -324,7 +380,7 @@ class Pseudonymiser:
             return []
         out = []
         for m in self._re.finditer(unicodedata.normalize("NFC", text)):
-            term = self._lookup.get(_norm(m.group("term")))
+            term = self._term_for(m.group("term"))
             if term is not None and self._wanted(m, term):
                 out.append(m.group("term"))
         return out

@@ -54,6 +54,21 @@ class SessionPurge:
     events: int = 0
     audio_files: list[Path] = field(default_factory=list)           # deleted
     silence: dict[Path, list[tuple[int, int]]] = field(default_factory=dict)  # ms spans in file
+    silenced_ids: list[uuid.UUID] = field(default_factory=list)     # RecordingFile ids silenced
+
+
+@dataclass
+class Mention:
+    """A place outside the purged material that names the withdrawn person: the purge
+    leaves it for the researcher to decide (the interface words it)."""
+
+    kind: str                     # "segment", "event" (a note, tag ...) or "header"
+    session_id: uuid.UUID
+    session_title: str
+    record_id: uuid.UUID
+    position_ms: int | None       # on the session clock (None for a header field)
+    term: str                     # the name or alias found
+    excerpt: str                  # the words around it
 
 
 @dataclass
@@ -63,6 +78,10 @@ class PurgePlan:
     names: list[str]
     sessions: list[SessionPurge] = field(default_factory=list)
     extra_files: list[Path] = field(default_factory=list)   # backups, exports
+    #: known aliases (the informant's attributes["aliases"] and those given to the purge)
+    aliases: list[str] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    conflict_copies: int = 0                                 # conflict-list entries that go
 
     def describe(self) -> list[str]:
         lines = [_("Informant {code}: registry entry and consent record").format(code=self.code)]
@@ -84,6 +103,8 @@ class PurgePlan:
                 )
         for f in self.extra_files:
             lines.append(_("File {name}: a backup or export that may hold their words").format(name=f.name))
+        if self.conflict_copies:
+            lines.append(_("{n} copies of their records in the conflict list").format(n=self.conflict_copies))
         return lines
 
 
@@ -99,7 +120,84 @@ def _scrub(text: str, names: list[str]) -> str:
     return text
 
 
-def plan_informant_purge(handle, code: str) -> PurgePlan:  # noqa: ANN001 - ProjectHandle
+def _aliases(attributes: dict, extra: list[str]) -> list[str]:
+    raw = (attributes or {}).get("aliases") or []
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    return sorted({a.strip() for a in [*raw, *extra] if isinstance(a, str) and len(a.strip()) > 1},
+                  key=len, reverse=True)
+
+
+def _excerpt(text: str, start: int, end: int, room: int = 40) -> str:
+    a, b = max(0, start - room), min(len(text), end + room)
+    return ("…" if a else "") + text[a:b].replace("\n", " ") + ("…" if b < len(text) else "")
+
+
+def find_mentions(s, terms: list[str], skip_sessions: set[uuid.UUID]) -> list[Mention]:  # noqa: ANN001
+    """Transcript segments, notes/events and header fields of sessions outside
+    ``skip_sessions`` that name one of ``terms`` (whole words, any case)."""
+    if not terms:
+        return []
+    pat = re.compile("|".join(rf"(?<!\w){re.escape(t)}(?!\w)" for t in terms), re.IGNORECASE)
+    titles = {x.id: x.title for x in s.exec(select(Session))}
+    out: list[Mention] = []
+
+    def hit(kind, sid, rid, pos, text):  # noqa: ANN001, ANN202
+        m = pat.search(text or "")
+        if m and sid not in skip_sessions:
+            out.append(Mention(kind, sid, titles.get(sid, ""), rid, pos, m.group(0),
+                               _excerpt(text, m.start(), m.end())))
+
+    for seg in s.exec(select(TranscriptSegment).order_by(TranscriptSegment.start_ms)):
+        hit("segment", seg.session_id, seg.id, seg.start_ms, seg.text)
+    for ev in s.exec(select(Event).order_by(Event.position_ms)):
+        hit("event", ev.session_id, ev.id, ev.position_ms, ev.text)
+    for sess in s.exec(select(Session)):
+        for v in (sess.header or {}).values():
+            hit("header", sess.id, sess.id, None, str(v))
+    out.sort(key=lambda m: (m.session_title, m.position_ms if m.position_ms is not None else -1))
+    return out
+
+
+def _conflict_copies(conn, informant_id: uuid.UUID, sessions: set[uuid.UUID],  # noqa: ANN001
+                     record_ids: set[uuid.UUID]) -> list[uuid.UUID]:
+    """Conflict-list entries holding a copy of the withdrawn person's records: the
+    informant row itself, anything pointing at them, anything of a session that goes
+    whole, and any of ``record_ids`` (records the purge deletes)."""
+    from sqlalchemy import select as core_select
+
+    from fieldkit.store.models import SyncConflict
+
+    sc = SyncConflict.__table__
+    me, sess = str(informant_id), {str(x) for x in sessions}
+    out = []
+    for row in conn.execute(core_select(sc.c.id, sc.c.record_id, sc.c.kept, sc.c.other)):
+        vals = [v for side in (row.kept or {}, row.other or {}) for v in side.values()]
+        if (row.record_id == informant_id or row.record_id in record_ids
+                or str(row.record_id) in sess or me in vals
+                or any((side or {}).get("session_id") in sess for side in (row.kept, row.other))):
+            out.append(row.id)
+    return out
+
+
+def _session_record_ids(s, session_ids: set[uuid.UUID]) -> set[uuid.UUID]:  # noqa: ANN001
+    """Every record under the given sessions (what deleting them cascades to)."""
+    from fieldkit.store.models import RecordingPause, TranscriptionRun
+
+    out: set[uuid.UUID] = set(session_ids)
+    if not session_ids:
+        return out
+    ids = list(session_ids)
+    for model in (TranscriptSegment, Event, SessionParticipant, Recording, TranscriptionRun):
+        out |= set(s.exec(select(model.id).where(model.session_id.in_(ids))).all())
+    recs = list(s.exec(select(Recording.id).where(Recording.session_id.in_(ids))).all())
+    if recs:
+        out |= set(s.exec(select(RecordingFile.id).where(RecordingFile.recording_id.in_(recs))).all())
+        out |= set(s.exec(select(RecordingPause.id).where(RecordingPause.recording_id.in_(recs))).all())
+    return out
+
+
+def plan_informant_purge(handle, code: str, *, aliases: list[str] = ()) -> PurgePlan:  # noqa: ANN001 - ProjectHandle
     folder: Path = handle.folder
     with handle.db.session() as s:
         inf = s.exec(
@@ -113,7 +211,8 @@ def plan_informant_purge(handle, code: str) -> PurgePlan:  # noqa: ANN001 - Proj
                 hint=_("`fieldkit purge --informant CODE` takes the pseudonym code, "
                          "e.g. L03."),
             )
-        plan = PurgePlan(inf.id, inf.code, _name_parts(inf.name))
+        plan = PurgePlan(inf.id, inf.code, _name_parts(inf.name),
+                         aliases=_aliases(inf.attributes, list(aliases)))
         parts = s.exec(
             select(SessionParticipant).where(SessionParticipant.informant_id == inf.id)
         ).all()
@@ -166,7 +265,21 @@ def plan_informant_purge(handle, code: str) -> PurgePlan:  # noqa: ANN001 - Proj
                     ]
                     if spans:
                         sp.silence[folder / rf.path] = spans
+                        sp.silenced_ids.append(rf.id)
             plan.sessions.append(sp)
+        whole = {sp.session_id for sp in plan.sessions if sp.whole}
+        gone = _session_record_ids(s, whole)
+        for sp in plan.sessions:
+            if not sp.whole:
+                gone |= set(s.exec(select(TranscriptSegment.id).where(
+                    TranscriptSegment.session_id == sp.session_id,
+                    TranscriptSegment.speaker_informant_id == inf.id)).all())
+                gone |= set(s.exec(select(Event.id).where(
+                    Event.session_id == sp.session_id, Event.informant_id == inf.id)).all())
+        plan.conflict_copies = len(_conflict_copies(s.connection(), inf.id, whole, gone))
+        # the person named elsewhere: sessions that stay (group sessions get NN instead)
+        terms = sorted(set(plan.names) | set(plan.aliases), key=len, reverse=True)
+        plan.mentions = find_mentions(s, terms, {sp.session_id for sp in plan.sessions})
     db_path = handle.db.path
     plan.extra_files = sorted(db_path.parent.glob(db_path.name + ".bak-*"))
     exports = folder / "exports"
@@ -217,6 +330,24 @@ def execute_purge(handle, plan: PurgePlan, *, author_id: uuid.UUID | None = None
             counts["files_deleted"] += 1
     # 2. the database, in one transaction
     with handle.db.transaction() as s:
+        whole = {sp.session_id for sp in plan.sessions if sp.whole}
+        gone = _session_record_ids(s, whole)
+        for sp in plan.sessions:
+            if not sp.whole:
+                gone |= set(s.exec(select(TranscriptSegment.id).where(
+                    TranscriptSegment.session_id == sp.session_id,
+                    TranscriptSegment.speaker_informant_id == plan.informant_id)).all())
+                gone |= set(s.exec(select(Event.id).where(
+                    Event.session_id == sp.session_id, Event.informant_id == plan.informant_id)).all())
+        copies = _conflict_copies(s.connection(), plan.informant_id, whole, gone)
+        if copies:
+            from fieldkit.store.models import SyncConflict
+
+            sc = SyncConflict.__table__
+            s.connection().execute(sc.delete().where(sc.c.id.in_(copies)))
+            counts["conflict_copies_deleted"] = len(copies)
+        _scrub_conflicts(s.connection(), {sp.session_id for sp in plan.sessions if not sp.whole},
+                         plan.names + plan.aliases)
         for sp in plan.sessions:
             if sp.whole:
                 sess = s.get(Session, sp.session_id)
@@ -261,9 +392,71 @@ def execute_purge(handle, plan: PurgePlan, *, author_id: uuid.UUID | None = None
         inf = s.get(Informant, plan.informant_id)
         if inf is not None:
             s.delete(inf)
-        s.add(AuditEntry(action="purge_informant", detail=counts, created_by=author_id))
+        silenced = sorted(str(i) for sp in plan.sessions for i in sp.silenced_ids)
+        detail = {**counts, "silenced_files": silenced} if silenced else counts
+        s.add(AuditEntry(action="purge_informant", detail=detail, created_by=author_id))
     compact(handle.db)
     return counts
+
+
+def _clear_conflict_copies(conn, names: list[str]) -> None:  # noqa: ANN001
+    """At the deadline: the conflict list's copies lose what the records themselves lose
+    (informants' names, consent places and attributes; sessions' headers and places;
+    recordings) and names in their text become NN."""
+    from sqlalchemy import select as core_select
+
+    from fieldkit.store.models import SyncConflict
+
+    sc = SyncConflict.__table__
+    blank = {"informant": {"name": "", "consent_kept_at": "", "attributes": {}},
+             "session": {"header": {}, "place": ""}, "project": {"redaction_terms": []}}
+    names = sorted(set(names), key=len, reverse=True)
+
+    def clean(v):  # noqa: ANN001, ANN202
+        if isinstance(v, str):
+            return _scrub(v, names) if names else v
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        return v
+
+    for row in conn.execute(core_select(sc.c.id, sc.c.tbl, sc.c.kept, sc.c.other)).all():
+        if row.tbl in ("recording", "recordingfile", "recordingpause"):
+            conn.execute(sc.delete().where(sc.c.id == row.id))
+            continue
+        over = blank.get(row.tbl, {})
+        kept = clean({**(row.kept or {}), **{k: v for k, v in over.items() if k in (row.kept or {})}})
+        other = clean({**(row.other or {}), **{k: v for k, v in over.items() if k in (row.other or {})}})
+        conn.execute(sc.update().where(sc.c.id == row.id).values(kept=kept, other=other))
+
+
+def _scrub_conflicts(conn, sessions: set[uuid.UUID], names: list[str]) -> None:  # noqa: ANN001
+    """Conflict copies of records in the group sessions the purge scrubs: NN there too."""
+    from sqlalchemy import select as core_select
+
+    from fieldkit.store.models import SyncConflict
+
+    if not sessions or not names:
+        return
+    sc = SyncConflict.__table__
+    sess = {str(x) for x in sessions}
+    names = sorted(set(names), key=len, reverse=True)
+
+    def clean(v):  # noqa: ANN001, ANN202
+        if isinstance(v, str):
+            return _scrub(v, names)
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        return v
+
+    for row in conn.execute(core_select(sc.c.id, sc.c.record_id, sc.c.kept, sc.c.other)).all():
+        if str(row.record_id) in sess or any((side or {}).get("session_id") in sess
+                                             for side in (row.kept, row.other)):
+            conn.execute(sc.update().where(sc.c.id == row.id).values(
+                kept=clean(row.kept or {}), other=clean(row.other or {})))
 
 
 def compact(db) -> None:  # noqa: ANN001 - Database
@@ -346,6 +539,7 @@ def execute_project_purge(handle, plan: ProjectPurgePlan, *, author_id: uuid.UUI
             for ev in s.exec(select(Event)):
                 ev.text = _scrub(ev.text, plan.names)
                 s.add(ev)
+        _clear_conflict_copies(s.connection(), plan.names)
         s.add(AuditEntry(action="purge_project", detail=counts, created_by=author_id))
     compact(handle.db)
     return counts

@@ -46,14 +46,17 @@ def hms(ms: int | None) -> str:
 
 def duration_text(seconds: float) -> str:
     """A stretch of time in words: "40 seconds", "1 minute", "12 minutes", "2 hours"."""
+    from fieldkit.i18n import ngettext
+
     seconds = max(0.0, seconds)
     if seconds < 60:
-        n, unit = int(seconds), "second"
-    elif seconds < 2 * 3600:
-        n, unit = int(seconds // 60), "minute"
-    else:
-        n, unit = int(seconds // 3600), "hour"
-    return f"{n} {unit}{'' if n == 1 else 's'}"
+        n = int(seconds)
+        return ngettext("{n} second", "{n} seconds", n).format(n=n)
+    if seconds < 2 * 3600:
+        n = int(seconds // 60)
+        return ngettext("{n} minute", "{n} minutes", n).format(n=n)
+    n = int(seconds // 3600)
+    return ngettext("{n} hour", "{n} hours", n).format(n=n)
 
 
 def position_ms(db: "Database", session_id: uuid.UUID, now: datetime | None = None) -> int | None:

@@ -51,10 +51,12 @@ def free_bytes(folder: Path) -> int:
 
 def size_text(n: int) -> str:
     """Bytes in the units a researcher reads: "1.4 MB", "300 kB"."""
+    from fieldkit.i18n import format_number
+
     if n >= 1_000_000_000:
-        return f"{n / 1e9:.1f} GB"
+        return f"{format_number(n / 1e9, 1)} GB"
     if n >= 1_000_000:
-        return f"{n / 1e6:.1f} MB"
+        return f"{format_number(n / 1e6, 1)} MB"
     return f"{max(1, round(n / 1000))} kB"
 
 

@@ -198,3 +198,38 @@ def _recorded_at(source: Path, duration_ms: int, given=None):  # noqa: ANN001, A
         pass
     mtime = datetime.fromtimestamp(source.stat().st_mtime, tz=timezone.utc)
     return mtime - timedelta(milliseconds=duration_ms), "file time"
+
+
+#: words in a file's name or metadata (title, comment, album ...) that say it is a phone call,
+#: as call-recorder apps name their files ("Call recording 9123...", "Samtale med ...")
+CALL_WORDS = ("call", "phone", "telefon", "samtale", "anrop", "oppringing")
+#: codecs made for telephone speech
+PHONE_CODECS = ("amr_nb", "amr_wb", "gsm", "gsm_ms", "pcm_mulaw", "pcm_alaw", "g722", "g723_1", "g729")
+
+
+def kind_from_file(source: str | Path) -> str | None:
+    """``"telephone"`` when the file says it is a phone call, else None (the caller's
+    default). The file says so by its sound or its name: telephone-band audio (a sample rate
+    of 8 kHz or less, or a telephone codec such as AMR or G.711), or a call word in the
+    file name or in its title/comment metadata (call, phone, telefon, samtale, anrop)."""
+    import re
+
+    source = Path(source)
+    words = [source.stem]
+    try:
+        import av
+
+        with av.open(str(source)) as container:
+            tags = dict(container.metadata)
+            stream = next((st for st in container.streams if st.type == "audio"), None)
+            if stream is not None:
+                tags.update(dict(stream.metadata))
+                ctx = stream.codec_context
+                if ctx.name in PHONE_CODECS or (ctx.sample_rate and ctx.sample_rate <= 8000):
+                    return "telephone"
+        words += [str(v) for k, v in tags.items() if k.lower() in ("title", "comment", "description", "album",
+                                                                   "genre", "encoder", "handler_name")]
+    except Exception:  # noqa: BLE001 - unreadable files are reported by the import itself
+        pass
+    text = " ".join(words).casefold()
+    return "telephone" if any(re.search(rf"(?<![a-zæøå]){w}", text) for w in CALL_WORDS) else None

@@ -41,7 +41,11 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from fieldkit.errors import ExitCode, FieldkitError
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, N_plural, Said, _, ngettext
+
+FILES = N_plural("{n} file", "{n} files")
+OVERFLOWS = N_plural("{n} overflow", "{n} overflows")
+RAW_KEPT = N_plural("{n} file is kept as raw audio", "{n} files are kept as raw audio")
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -66,7 +70,7 @@ class RecorderError(FieldkitError):
 class RecorderWarning:
     kind: str      # clipping, clipping_over, silence, sound_back, device_lost, device_back,
     #                disk_low, disk_full, stop_failed
-    message: str
+    message: str   # a Said: worded in the user's language where it is shown
     at_ms: int
 
 
@@ -86,14 +90,17 @@ class Summary:
         from fieldkit.recording.clock import hms
         from fieldkit.recording.finalise import size_text
 
-        text = (f"Stopped: {hms(self.duration_ms)} recorded in {self.files} file(s), "
-                f"{self.overflows} overflows.")
+        text = Said("stopped", N_("Stopped: {duration} recorded in {files}, {overflows}."),
+                    duration=hms(self.duration_ms), files=Said("files", FILES, n=self.files),
+                    overflows=Said("overflows", OVERFLOWS, n=self.overflows))
         if self.disk_full:
-            text = ("The disk was nearly full, so the recording stopped by itself; everything "
-                    f"captured is kept. {text}")
+            text = Said("stopped_disk_full", N_("The disk was nearly full, so the recording stopped by itself; "
+                                                "everything captured is kept. {stopped}"), stopped=text)
         if self.raw_kept:
-            text += (f" {self.raw_kept} file(s) are kept as raw audio (they play and transcribe): free "
-                     f"{size_text(self.room_needed)} and run `fieldkit recover` to finish them.")
+            text = Said("stopped_raw_kept", N_("{stopped} {raw_kept} (they play and transcribe): free {size} "
+                                               "and run `fieldkit recover` to finish them."),
+                        stopped=text, raw_kept=Said("raw_kept", RAW_KEPT, n=self.raw_kept),
+                        size=size_text(self.room_needed))
         return text
 
 
@@ -198,8 +205,9 @@ class Recorder:
                 SessionParticipant.session_id == self.session_id)) if p.recording_consent is not True]
             if missing:
                 raise RecorderError(
-                    _("{n} participant(s) of {title!r} have not consented to "
-                        "recording.").format(n=len(missing), title=sess.title),
+                    ngettext("{n} participant of “{title}” has not consented to recording.",
+                             "{n} participants of “{title}” have not consented to recording.",
+                             len(missing)).format(n=len(missing), title=sess.title),
                     hint=_("Record their consent at the start of the session, or "
                              "take notes without recording."))
             start_ms = max((f.offset_ms + f.duration_ms for f in s.exec(
@@ -234,7 +242,8 @@ class Recorder:
         add_event(self.handle.db, self.session_id, EventKind.recording, position_ms=start_ms,
                   author_id=self.author_id, code="start")
         if left < LOW_DISK_S:
-            self._warn("disk_low", f"Only {duration_text(left)} of audio fit on the disk.")
+            self._warn("disk_low", Said("disk_low", N_("Only {duration} of audio fit on the disk."),
+                                        duration=duration_text(left)))
         self.state = "recording"
         self._last_block_t = time.time()
         self._anchor = (start_ms, now)
@@ -530,8 +539,9 @@ class Recorder:
                     except OSError as exc:  # the disk filled under us (another program)
                         self._write_error = exc
                         self._disk_full = True
-                        self._warn("disk_full", "The disk is full: the recording stopped at "
-                                   f"{_hms(self.position_ms)}; everything written so far is kept.")
+                        self._warn("disk_full", Said("disk_full", N_(
+                            "The disk is full: the recording stopped at {time}; everything written so far "
+                            "is kept."), time=_hms(self.position_ms)))
                         self._auto_stop()
                         return
                 if (self.state == "recording" and now - self._last_block_t > DEVICE_TIMEOUT_S
@@ -539,17 +549,19 @@ class Recorder:
                     self._device_gone()
                     continue
                 if self._clipped >= 5:
-                    self._warn("clipping", "The input is clipping: move the microphone away or lower the gain.")
+                    self._warn("clipping", Said("clipping", N_(
+                        "The input is clipping: move the microphone away or lower the gain.")))
                     self._clipped = 0
                     clip_warned = now
                 elif clip_warned and now - clip_warned >= CLIP_CLEAR_S:
                     clip_warned = 0.0
-                    self._warn("clipping_over", "The input no longer clips.")
+                    self._warn("clipping_over", Said("clipping_over", N_("The input no longer clips.")))
                 silent = self._silent_samples / self.samplerate >= SILENCE_WARN_S
                 if silent and not silence_warned:
-                    self._warn("silence", "Digital silence for several seconds: is the microphone muted or unplugged?")
+                    self._warn("silence", Said("silence", N_(
+                        "Digital silence for several seconds: is the microphone muted or unplugged?")))
                 elif silence_warned and not silent:
-                    self._warn("sound_back", "Sound is back.")
+                    self._warn("sound_back", Said("sound_back", N_("Sound is back.")))
                 silence_warned = silent
                 if self.state == "recording" and self._anchor is not None and self._last_block_t > self._anchor[1]:
                     # keep the database clock within ANCHOR_TOLERANCE_MS of the real sample
@@ -565,14 +577,15 @@ class Recorder:
                     left = self.disk_left_s()
                     if left < STOP_DISK_S:
                         self._disk_full = True
-                        self._warn("disk_full", "The disk is almost full: the recording stopped at "
-                                   f"{_hms(self.position_ms)} while there is room to finish it; "
-                                   "everything recorded is kept.")
+                        self._warn("disk_full", Said("disk_full", N_(
+                            "The disk is almost full: the recording stopped at {time} while there is room "
+                            "to finish it; everything recorded is kept."), time=_hms(self.position_ms)))
                         self._auto_stop()
                         return
                     if left < LOW_DISK_S and now - last_low >= 60:  # remind once a minute
                         last_low = now
-                        self._warn("disk_low", f"Only {_duration(left)} of audio still fit on the disk.")
+                        self._warn("disk_low", Said("disk_low", N_("Only {duration} of audio still fit on the disk."),
+                                                    duration=_duration(left)))
 
     def _auto_stop(self) -> None:
         """Stop from the writer (full disk) on a thread of its own; a failure is a warning."""
@@ -598,8 +611,9 @@ class Recorder:
             self._device_lost = True
             self._close_stream()
             self._close_file()
-            self._warn("device_lost", f"The microphone {self.device or '(default)'} stopped delivering "
-                       "audio. Recording continues when it is back.")
+            self._warn("device_lost", Said("device_lost", N_(
+                "The microphone {device} stopped delivering audio. Recording continues when it is back."),
+                device=self.device or Said("default_device", N_("(default)"))))
             self._retry_at = time.time()
         if time.time() < self._retry_at:
             return
@@ -620,7 +634,8 @@ class Recorder:
             self._close_stream()
             return
         self._device_lost = False
-        self._warn("device_back", "The microphone is back; recording continues in the same session.")
+        self._warn("device_back", Said("device_back", N_(
+            "The microphone is back; recording continues in the same session.")))
 
     def _warn(self, kind: str, message: str) -> None:
         w = RecorderWarning(kind, message, self.position_ms)

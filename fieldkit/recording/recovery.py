@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
 from fieldkit.recording.finalise import disk_full, finalise_recording_files, recorder_alive, size_text
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, N_plural, Said, _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -39,12 +39,17 @@ class Recovered:
 
     @property
     def message(self) -> str:
-        text = (f"Recovered {self.audio_ms / 1000:.1f} s of audio in {self.files} file(s) "
-                f"for session {self.session_title!r}.")
+        from fieldkit.i18n import format_number
+
+        text = Said("recovered", N_("Recovered {seconds} s of audio in {files} for session “{session}”."),
+                    seconds=format_number(self.audio_ms / 1000, 1),
+                    files=Said("files", N_plural("{n} file", "{n} files"), n=self.files), session=self.session_title)
         if self.raw_kept:
-            text += (f" The disk is too full to finish it: {self.raw_kept} file(s) are kept as raw audio "
-                     f"(they play and transcribe); free {size_text(self.room_needed)} and run "
-                     "`fieldkit recover` again to finish them.")
+            text = Said("recovered_raw_kept", N_(
+                "{recovered} The disk is too full to finish it: {raw_kept} (they play and transcribe); "
+                "free {size} and run `fieldkit recover` again to finish them."), recovered=text,
+                raw_kept=Said("raw_kept", N_plural("{n} file is kept as raw audio", "{n} files are kept as raw audio"),
+                              n=self.raw_kept), size=size_text(self.room_needed))
         return text
 
 

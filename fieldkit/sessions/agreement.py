@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, Said, _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -131,7 +131,7 @@ def compare(tags_a: list[Span], tags_b: list[Span], *, length_ms: int,
     n = n_slices(length_ms, window_ms)
     codes = sorted({t.code for t in tags_a} | {t.code for t in tags_b})
     per_code: list[CodeAgreement] = []
-    overall = CodeAgreement("", "All codes")
+    overall = CodeAgreement("", Said("all_codes", N_("All codes")))
     differences: list[Difference] = []
     for code in codes:
         marks = []
@@ -223,7 +223,8 @@ def session_agreement(handle: "ProjectHandle", session_id: uuid.UUID, *,
         who = sorted(by_rater, key=lambda i: (order.index(i) if i in order else len(order), i))
         if len(who) != 2:
             if len(who) < 2:
-                found = f"only {who[0]}" if who else "nobody"
+                found = (Said("only_one", N_("only {who}"), who=who[0]) if who
+                         else Said("nobody", N_("nobody")))
                 raise FieldkitError(
                     _("Agreement needs two researchers' tags; in {title!r} {found} "
                         "tagged with a time.").format(title=title, found=found),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import select
 
 from fieldkit.errors import FieldkitError
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, Said, _
 from fieldkit.instruments.events import new_event
 from fieldkit.people.informants import get_informant
 from fieldkit.store.models import EventKind, Informant, SessionParticipant, utcnow
@@ -125,12 +125,16 @@ def missing_consents(handle: "ProjectHandle", session_id: uuid.UUID) -> list[Mis
         for part, inf in s.exec(select(SessionParticipant, Informant).join(Informant)
                                 .where(SessionParticipant.session_id == session_id).order_by(Informant.code)):
             if inf.withdrawn_on:
-                out.append(MissingConsent(inf.code, f"{inf.code} withdrew on {inf.withdrawn_on}", True))
+                out.append(MissingConsent(inf.code, Said("withdrawn", N_("{code} withdrew on {date}"),
+                                                              code=inf.code, date=inf.withdrawn_on), True))
                 continue
             if part.recording_consent is not True:
-                out.append(MissingConsent(inf.code, f"{inf.code} has not consented to recording", True))
+                out.append(MissingConsent(inf.code, Said("no_recording_consent", N_(
+                    "{code} has not consented to recording"), code=inf.code), True))
             if inf.info_letter_sent_on is None:
-                out.append(MissingConsent(inf.code, f"{inf.code} has no information letter on record", False))
+                out.append(MissingConsent(inf.code, Said("no_letter", N_(
+                    "{code} has no information letter on record"), code=inf.code), False))
             if inf.written_consent_on is None:
-                out.append(MissingConsent(inf.code, f"{inf.code} has no written consent on record", False))
+                out.append(MissingConsent(inf.code, Said("no_written_consent", N_(
+                    "{code} has no written consent on record"), code=inf.code), False))
     return out

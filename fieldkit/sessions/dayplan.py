@@ -33,10 +33,10 @@ if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
 
 NO_SITE = N_("Site not set")
-KIND_WORDS = {"individual": N_("individual interview"), "group": N_("group interview"),
+KIND_WORDS = {"individual": N_("individual interview"), "pair": N_("pair interview"), "group": N_("group interview"),
               "focus_group": N_("focus group"), "observation": N_("observation"),
               "telephone": N_("telephone interview"), "notes_only": N_("conversation (notes only)")}
-KIND_SHORT = {"individual": N_("single"), "group": N_("group"), "focus_group": N_("focus group"),
+KIND_SHORT = {"individual": N_("single"), "pair": N_("pair"), "group": N_("group"), "focus_group": N_("focus group"),
               "observation": N_("observation"), "telephone": N_("phone"), "notes_only": N_("notes only")}
 
 

@@ -181,6 +181,15 @@ def load_debrief(handle: "ProjectHandle", session_id: uuid.UUID) -> dict[tuple[s
     return out
 
 
+def impressions_saved_by_all(texts: dict[tuple[str, uuid.UUID | None], str], researchers,  # noqa: ANN001
+                              round: int = 1) -> bool:  # noqa: A002
+    """Whether every researcher of the session has saved first impressions of ``round``
+    (``texts`` as :func:`load_debrief` returns them): until then each terminal keeps the
+    other's impressions hidden, so both are written independently and compared after."""
+    code = part_code("impressions", round)
+    return all(texts.get((code, rid), "").strip() for rid in researchers)
+
+
 def stored_text(handle: "ProjectHandle", session_id: uuid.UUID, part: str,
                 author_id: uuid.UUID | None = None) -> str:
     return load_debrief(handle, session_id).get((part, author_id if _per_author(part) else None), "")
@@ -267,7 +276,10 @@ def header_form(handle: "ProjectHandle", session_id: uuid.UUID) -> tuple[list[st
         stored = {str(k): str(v) for k, v in ((sess.header or {}) if sess else {}).items()}
     fields = list(guide.header) if guide is not None else []
     fields += [k for k in stored if k not in fields]
-    return fields, stored
+    # what the session knows (names, place and date, informants) fills what is still empty
+    from fieldkit.sessions.plan import session_header
+
+    return fields, session_header(handle, session_id, fields)
 
 
 def save_header(handle: "ProjectHandle", session_id: uuid.UUID, values: dict[str, str]) -> dict[str, str]:

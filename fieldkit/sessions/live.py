@@ -4,7 +4,7 @@ database in one go, and the tag keys of a session."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -12,6 +12,7 @@ from fieldkit.errors import FieldkitError
 from fieldkit.i18n import _
 
 if TYPE_CHECKING:
+    from fieldkit.instruments.guides.model import Guide
     from fieldkit.projects import ProjectHandle
     from fieldkit.store.db import Database
     from fieldkit.store.models import Event, Session
@@ -60,6 +61,7 @@ class LiveView:
     starts_at: datetime | None = None
     live_transcript: bool = False   # a live transcription runs for this session (any terminal)
     lead_id: uuid.UUID | None = None
+    suggestions: dict[str, uuid.UUID] = field(default_factory=dict)  # item id -> open suggestion
 
     def position_ms(self, now: datetime | float | None = None) -> int | None:
         """The session clock at ``now`` (a datetime or epoch seconds; default now)."""
@@ -153,6 +155,8 @@ def load_live(handle: "ProjectHandle", session_id: uuid.UUID, tail: int = 6,
         segs = s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == session_id)
                       .order_by(TranscriptSegment.start_ms.desc()).limit(tail)).all()
         views, coverage, probes, open_states = [], {}, set(), {}
+        suggested: dict[uuid.UUID, str] = {}
+        answered: set[str] = set()
         for ev in events:
             views.append(EventView(ev.id, ev.kind.value, ev.position_ms, ev.end_ms, ev.code, ev.question_id,
                                    ev.text, initials.get(ev.created_by, ""),
@@ -161,12 +165,18 @@ def load_live(handle: "ProjectHandle", session_id: uuid.UUID, tail: int = 6,
                 coverage[ev.question_id] = ev.code
             elif ev.kind == EventKind.probe:
                 probes.add(ev.question_id)
+            elif ev.kind == EventKind.suggest:
+                if ev.code == "suggested":
+                    suggested[ev.id] = ev.question_id
+                else:
+                    answered.add(ev.text)
             elif (ev.kind == EventKind.tag and ev.end_ms is None and ev.tag_code_id in state_codes
                   and (author_id is None or ev.created_by == author_id)):
                 open_states[ev.code] = ev.id
         return LiveView(session_id, sess.title, sess.status.value, rec_state, clock_ms, clock_wall, pid, views,
                         coverage, probes, open_states, [(g.start_ms, g.text) for g in reversed(segs)], stamp,
-                        sess.starts_at, live_run, sess.lead_id)
+                        sess.starts_at, live_run, sess.lead_id,
+                        {q: i for i, q in suggested.items() if str(i) not in answered})
 
 
 def toggle_tag(db: "Database", session_id: uuid.UUID, tag: TagKey, position_ms: int | None,
@@ -232,3 +242,23 @@ def mark_live_transcript(handle: "ProjectHandle", recording_id: uuid.UUID) -> No
         rec = s.get(Recording, recording_id)
         if rec is not None:
             rec.info = {**rec.info, "live_transcript": True}
+
+
+def timebox_due(guide: "Guide", coverage: dict[str, str], probes_used: set[str], position_ms: int | None,
+                done: set[int], suggested: set[str] | None = None) -> tuple[int, list[str]] | None:
+    """The time-box notice due now: (50 or 75, titles of the themes not yet touched), or
+    None. The planned time is the sum of the themes' planned minutes; a theme is touched
+    when one of its questions has any coverage, a probe was used or a question is
+    suggested as asked. Only themes with planned minutes are named."""
+    planned = sum(t.minutes or 0 for t in guide.themes) * 60_000
+    if not planned or position_ms is None:
+        return None
+    suggested = suggested or set()
+    due = [share for share in (75, 50) if share not in done and position_ms >= planned * share / 100]
+    if not due:
+        return None
+    share = due[0]
+    untouched = [t.title for t in guide.themes if t.minutes
+                 and all(coverage.get(q.id, "not_yet") == "not_yet" and q.id not in suggested
+                         and not any(p.id in probes_used for p in q.probes) for q in t.questions)]
+    return share, untouched

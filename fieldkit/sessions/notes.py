@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
 from fieldkit.i18n import _
+from fieldkit.text import clean_text
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -21,7 +22,7 @@ def add_note(handle: "ProjectHandle", session_id: uuid.UUID, position_ms: int | 
     from fieldkit.instruments.events import add_event
     from fieldkit.store.models import Session
 
-    text = text.strip()
+    text = clean_text(text).strip()   # (the store cleans it too; a note of controls is empty)
     if not text:
         raise FieldkitError(_("A note needs some text."))
     if position_ms is not None and position_ms < 0:

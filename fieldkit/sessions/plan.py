@@ -114,6 +114,23 @@ class SetupChoices:
     informants: list[InformantChoice]
 
 
+def ensure_tag_schemes(handle: "ProjectHandle") -> None:
+    """Install the bundled tag schemes, in the project's language (bokmål for a Norwegian
+    project), into a project that has none."""
+    from sqlmodel import select
+
+    from fieldkit.instruments.tags import bundled_tag_schemes, install_tag_scheme, scheme_language
+    from fieldkit.store.models import Project, TagScheme
+
+    with handle.db.session() as s:
+        has_scheme = s.exec(select(TagScheme).where(TagScheme.project_id == handle.project_id)).first()
+        project = s.get(Project, handle.project_id)
+        lang = scheme_language(project.language if project else None)
+    if has_scheme is None:
+        for path in bundled_tag_schemes(lang):
+            install_tag_scheme(handle.db, handle.project_id, path)
+
+
 def setup_choices(handle: "ProjectHandle") -> SetupChoices:
     """What a session can be made of. Installs the bundled tag schemes into a project
     that has none, so the interview screen always has tag keys."""
@@ -122,13 +139,8 @@ def setup_choices(handle: "ProjectHandle") -> SetupChoices:
     from fieldkit.people.informants import consent_state
     from fieldkit.instruments.guides.store import latest_versions
     from fieldkit.store.models import Informant, Researcher, TagScheme
-    from fieldkit.instruments.tags import bundled_tag_schemes, install_tag_scheme
 
-    with handle.db.session() as s:
-        has_scheme = s.exec(select(TagScheme).where(TagScheme.project_id == handle.project_id)).first()
-    if has_scheme is None:
-        for path in bundled_tag_schemes():
-            install_tag_scheme(handle.db, handle.project_id, path)
+    ensure_tag_schemes(handle)
     guides = []
     for g, version in latest_versions(handle.db, handle.project_id):
         outline = version.outline or {}
@@ -311,3 +323,159 @@ def guide_of(handle: "ProjectHandle", session_id: uuid.UUID) -> "Guide | None":
         if sess is None or sess.guide_version_id is None:
             return None
     return session_guide(handle.db, session_id)
+
+
+def add_people(handle: "ProjectHandle", session_id: uuid.UUID, *, lead: str | None = None,
+               observer: str | None = None, informants: list[str] | tuple[str, ...] = (),
+               kind: str | None = None) -> None:
+    """Say who was there, at any stage of a session (an imported recording): the lead and
+    the observer by their initials, informants by their codes. The people a session already
+    has stay; a given lead or observer takes that seat; informants are added after the
+    seats already taken. Nothing changes unless every name is known."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import Informant, Researcher, Session, SessionKind, SessionParticipant
+
+    with handle.db.transaction() as s:
+        sess = s.get(Session, session_id)
+        if sess is None:
+            raise FieldkitError(_("No session {id} in this project.").format(id=session_id))
+
+        def researcher(initials: str, option: str) -> uuid.UUID:
+            r = s.exec(select(Researcher).where(Researcher.project_id == handle.project_id,
+                                                Researcher.initials == initials.strip())).first()
+            if r is None:
+                known = ", ".join(s.exec(select(Researcher.initials).where(
+                    Researcher.project_id == handle.project_id).order_by(Researcher.initials))) or "-"
+                raise FieldkitError(_("{option} {initials}: no researcher with these initials in this "
+                                      "project.").format(option=option, initials=initials),
+                                    hint=_("Researchers here: {known}. Add one with `fieldkit researcher "
+                                           "add`.").format(known=known))
+            return r.id
+
+        if lead:
+            sess.lead_id = researcher(lead, "--lead")
+        if observer:
+            sess.observer_id = researcher(observer, "--observer")
+        if sess.lead_id is not None and sess.lead_id == sess.observer_id:
+            raise FieldkitError(_("The lead interviewer and the observer must be two people."))
+        if kind:
+            sess.kind = SessionKind(kind)
+        s.add(sess)
+        parts = list(s.exec(select(SessionParticipant).where(SessionParticipant.session_id == session_id)))
+        have = {p.informant_id for p in parts}
+        seat = max((p.seat or 0 for p in parts), default=0)
+        for code in informants:
+            inf = s.exec(select(Informant).where(Informant.project_id == handle.project_id,
+                                                 Informant.code == code.strip())).first()
+            if inf is None:
+                raise FieldkitError(_("No informant with code {code} in this project.").format(code=repr(code)),
+                                    hint=_("Add the informant first: fieldkit informant add ..."))
+            if inf.withdrawn_on:
+                raise FieldkitError(_("{code} withdrew on {date} and cannot take part.").format(
+                    code=code, date=inf.withdrawn_on))
+            if inf.id in have:
+                continue
+            seat += 1
+            have.add(inf.id)
+            s.add(SessionParticipant(session_id=session_id, informant_id=inf.id, speaker_label=inf.code,
+                                     seat=seat if seat <= 9 else None))
+
+
+# ---------------------------------------------------------------------- the guide's header
+
+#: header field words (lower case, without a bracket) -> what the session knows of it; a
+#: guide's own words in English or Norwegian ("Informant (code)", "Sted og dato")
+_HEADER_FACTS = {
+    "interviewer": "lead", "intervjuer": "lead", "lead interviewer": "lead", "moderator": "lead",
+    "observer": "observer", "observatør": "observer", "observator": "observer",
+    "place and date": "place_date", "sted og dato": "place_date", "place": "place", "sted": "place",
+    "date": "date", "dato": "date",
+    "informant": "codes", "informants": "codes", "informanter": "codes", "participants": "codes",
+    "deltakere": "codes", "informant code": "codes", "informantkode": "codes",
+    "role": "roles", "roles": "roles", "rolle": "roles", "roller": "roles",
+    "organisation": "orgs", "organization": "orgs", "organisations": "orgs", "organizations": "orgs",
+    "organisasjon": "orgs", "organisasjoner": "orgs",
+}
+
+
+@dataclass
+class HeaderFacts:
+    """What setup has asked for that a guide's header repeats."""
+    lead: str = ""
+    observer: str = ""
+    place: str = ""
+    when: datetime | date | None = None
+    codes: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    orgs: list[str] = field(default_factory=list)
+
+
+def header_fact(name: str) -> str | None:
+    """Which fact a header field asks for ("Informant (code)" -> "codes"), or None."""
+    word = re.sub(r"\s*\(.*?\)\s*", " ", name).strip().lower().rstrip(":")
+    return _HEADER_FACTS.get(word)
+
+
+def derived_header(fields: list[str], facts: HeaderFacts) -> dict[str, str]:
+    """The header fields the session can fill itself (the lead's and observer's names, the
+    place and date, the informants' codes, roles and organisations); others are left out."""
+    from fieldkit.i18n import format_date
+
+    day = ""
+    if facts.when is not None:
+        when = facts.when
+        if isinstance(when, datetime):
+            when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone().date()
+        day = format_date(when)
+    values = {
+        "lead": facts.lead, "observer": facts.observer, "place": facts.place, "date": day,
+        "place_date": ", ".join(x for x in (facts.place, day) if x),
+        "codes": ", ".join(facts.codes),
+        "roles": ", ".join(dict.fromkeys(r for r in facts.roles if r)),
+        "orgs": ", ".join(dict.fromkeys(o for o in facts.orgs if o)),
+    }
+    out = {}
+    for name in fields:
+        fact = header_fact(name)
+        if fact is not None and values[fact]:
+            out[name] = values[fact]
+    return out
+
+
+def plan_facts(handle: "ProjectHandle", plan: SessionPlan, when: datetime | date | None) -> HeaderFacts:
+    """The facts of a plan (saved or not): the researchers' names, the informants' roles."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import Informant, Researcher
+
+    with handle.db.session() as s:
+        def name(rid: uuid.UUID | None) -> str:
+            r = s.get(Researcher, rid) if rid is not None else None
+            return r.name if r is not None else ""
+
+        infs = {i.code: i for i in s.exec(select(Informant).where(
+            Informant.project_id == handle.project_id, Informant.code.in_(plan.informants or [""])))}
+        chosen = [infs[c] for c in plan.informants if c in infs]
+        return HeaderFacts(lead=name(plan.lead_id), observer=name(plan.observer_id), place=plan.place.strip(),
+                           when=when, codes=[i.code for i in chosen], roles=[i.role for i in chosen],
+                           orgs=[i.organisation for i in chosen])
+
+
+def session_header(handle: "ProjectHandle", session_id: uuid.UUID, fields: list[str] | None = None) -> dict[str, str]:
+    """The session's header as exports show it: what was stored wins, the rest derived
+    from the session (a session planned from the command line has no stored header)."""
+    from fieldkit.store.models import Session
+
+    plan = load_plan(handle, session_id)
+    with handle.db.session() as s:
+        sess = s.get(Session, session_id)
+        when = sess.planned_at or sess.starts_at
+    if fields is None:
+        guide = guide_of(handle, session_id)
+        fields = list(guide.header) if guide is not None else []
+    stored = {str(k): str(v) for k, v in plan.header.items() if str(v).strip()}
+    derived = derived_header(fields, plan_facts(handle, plan, when))
+    out = {name: stored.get(name) or derived[name] for name in fields if stored.get(name) or name in derived}
+    out.update({k: v for k, v in stored.items() if k not in out})
+    return out

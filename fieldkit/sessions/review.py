@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, Said, _
+from fieldkit.text import clean_text
+
+#: what a guide mark says in the review list, in the user's language where shown
+GUIDE_MARKS = {"not_yet": N_("not yet: {item}"), "partly": N_("partly: {item}"), "covered": N_("covered: {item}"),
+               "skipped": N_("skipped: {item}")}
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -124,6 +129,40 @@ class ReviewData:
     has_audio: bool = False
     voices: dict[str, str] = field(default_factory=dict)   # "S2" -> who most of its segments are now
     lead_id: uuid.UUID | None = None
+    audio_ms: int = 0                  # the end of the session's audio
+    transcript_to_ms: int = 0          # how far the transcript reaches without a gap
+    final_waiting: bool = False        # queued for (or running) the background final pass
+
+    @property
+    def transcript_short(self) -> bool:
+        """The transcript stops well before the end of the audio (a live transcription cut
+        off by a crash, audio added later): the review says so and offers to finish it."""
+        return self.audio_ms - self.transcript_to_ms > SHORT_MS
+
+
+#: a transcript that stops this much before the end of the audio is reported as short
+SHORT_MS = 1500
+
+
+def transcript_reach(runs, segments, audio_ms: int) -> int:  # noqa: ANN001
+    """How far from the start the transcript reaches without a gap (ms): complete runs
+    reach the end of what they were given, live and batch runs as far as they got
+    (``done_ms``), ranges from their start to where they got, and segments themselves."""
+    spans = [(0, max((g.end_ms for g in segments), default=0))] if segments else []
+    for r in runs:
+        status = getattr(r.status, "value", r.status)
+        if r.mode in ("live", "batch"):
+            end = max(r.total_ms, r.done_ms) if status == "done" and r.mode == "batch" else r.done_ms
+            spans.append((0, end))
+        elif r.mode == "range":
+            lo = (r.settings or {}).get("range_ms", [0, 0])[0]
+            spans.append((lo, r.done_ms))
+    reach = 0
+    for lo, hi in sorted(spans):
+        if lo > reach + SHORT_MS:
+            break
+        reach = max(reach, hi)
+    return min(reach, audio_ms) if audio_ms else reach
 
 
 def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
@@ -132,7 +171,7 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
     from fieldkit.instruments.guides.model import Guide
     from fieldkit.store.models import (
         Event, EventKind, GuideVersion, Informant, Recording, RecordingFile, Researcher, Session,
-        SessionParticipant, TagCode, TranscriptSegment,
+        SessionParticipant, TagCode, TranscriptionRun, TranscriptSegment,
     )
 
     with handle.db.session() as s:
@@ -157,18 +196,22 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
             elif ev.kind == EventKind.tag:
                 label = labels.get(ev.tag_code_id, ev.code)
             elif ev.kind == EventKind.quote:
-                markers.append(quote_marker(ev.id, ev.position_ms, ev.end_ms, ev.text or "", author))
-                continue
+                label = Said("quote", N_("Quote: {text}"), text=ev.text)
             elif ev.kind in (EventKind.coverage, EventKind.probe, EventKind.returned):
                 item = guide.label(ev.question_id) if guide else ev.question_id
-                label = {"coverage": f"{ev.code.replace('_', ' ')}: ", "probe": "probe: ",
-                         "returned": "back to: "}[ev.kind.value] + item
+                if ev.kind == EventKind.coverage:
+                    label = Said(f"coverage_{ev.code}", GUIDE_MARKS.get(ev.code, N_("{status}: {item}")),
+                                 item=item, status=ev.code.replace("_", " "))
+                elif ev.kind == EventKind.probe:
+                    label = Said("probe", N_("probe: {item}"), item=item)
+                else:
+                    label = Said("returned", N_("back to: {item}"), item=item)
                 theme = guide.theme_of(ev.question_id) if guide else None
                 if theme is not None and ev.position_ms is not None and ev.code != "skipped":
                     if theme.id not in themes or ev.position_ms < themes[theme.id].position_ms:
                         themes[theme.id] = ThemeMark(theme.id, theme.title, ev.position_ms)
             elif ev.kind == EventKind.marker:
-                label = "mark"
+                label = Said("mark", N_("mark"))
             else:
                 continue  # recording markers, consent and debrief are not part of the transcript
             markers.append(Marker(ev.id, ev.kind.value, ev.position_ms, ev.end_ms, label, author))
@@ -181,8 +224,12 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
                 speakers.append(Speaker("", researchers[rid].initials, researcher_id=rid))
         for n, sp in enumerate(speakers[:9], start=1):
             sp.key = str(n)
-        has_audio = s.exec(select(RecordingFile).join(Recording).where(Recording.session_id == session_id)
-                           .limit(1)).first() is not None
+        files = s.exec(select(RecordingFile).join(Recording).where(Recording.session_id == session_id)).all()
+        has_audio = bool(files)
+        audio_ms = max((f.offset_ms + f.duration_ms for f in files), default=0)
+        runs = s.exec(select(TranscriptionRun).where(TranscriptionRun.session_id == session_id)).all()
+        reach = transcript_reach(runs, segs, audio_ms)
+        final_waiting = any(r.mode == "batch" and r.status.value in ("queued", "running") for r in runs)
         ordered = sorted(themes.values(), key=lambda t: t.position_ms)
         voices: dict[str, dict[str, int]] = {}
         for g in segs:
@@ -192,7 +239,7 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
         shown = {v: max(t.items(), key=lambda kv: kv[1])[0]
                  for v, t in sorted(voices.items(), key=lambda kv: int(kv[0][1:]) if kv[0][1:].isdigit() else 0)}
         return ReviewData(session_id, sess.title, sess.status.value, segs, markers, speakers[:9], ordered,
-                          has_audio, shown, sess.lead_id)
+                          has_audio, shown, sess.lead_id, audio_ms, reach, final_waiting)
 
 
 def _segment(s, segment_id: uuid.UUID):  # noqa: ANN001, ANN202
@@ -209,7 +256,7 @@ def edit_segment(handle: "ProjectHandle", segment_id: uuid.UUID, text: str) -> s
     the verbatim clears the edit. Returns the stored edited text (None: no edit)."""
     with handle.db.transaction() as s:
         seg = _segment(s, segment_id)
-        text = text.strip()
+        text = clean_text(text).strip()   # (the store cleans it too; compared cleaned)
         seg.edited = None if text == seg.verbatim.strip() else text
         s.add(seg)
         return seg.edited
@@ -235,29 +282,107 @@ def assign_voice(handle: "ProjectHandle", session_id: uuid.UUID, voice: str, spe
     return assign(handle, session_id, voice, Person(speaker.label, speaker.informant_id, speaker.researcher_id))
 
 
-def find_replace(handle: "ProjectHandle", session_id: uuid.UUID, find: str, replace: str, *,
-                 case: bool = False, whole_word: bool = True) -> int:
-    """Replace in the edited layer of every segment (starting from its current text);
-    returns how many segments changed. Verbatim text is never touched."""
-    from sqlmodel import select
-
-    from fieldkit.store.models import TranscriptSegment
-
+def _find_rx(find: str, case: bool, whole_word: bool) -> "re.Pattern[str]":
     if not find.strip():
         raise FieldkitError(_("Nothing to find."))
     pattern = re.escape(find)
     if whole_word:
         pattern = rf"(?<!\w){pattern}(?!\w)"
-    rx = re.compile(pattern, 0 if case else re.IGNORECASE)
-    changed = 0
+    return re.compile(pattern, 0 if case else re.IGNORECASE)
+
+
+@dataclass
+class ReplaceMatch:
+    start_ms: int
+    before: str     # the segment's text now
+    after: str      # and after the replacement
+
+
+@dataclass
+class ReplacePreview:
+    """What a replace-all would change, before it does: how many matches in how many
+    segments, and the first few segments before and after."""
+    find: str
+    replace: str
+    matches: int
+    segments: int
+    first: list[ReplaceMatch] = field(default_factory=list)
+
+
+@dataclass
+class Replaced:
+    """A replace-all done, with what undoes it: each changed segment's edited text before
+    (None: it had no edit) and after."""
+    changed: int
+    before: dict[uuid.UUID, str | None] = field(default_factory=dict)
+    after: dict[uuid.UUID, str | None] = field(default_factory=dict)
+
+
+def preview_replace(handle: "ProjectHandle", session_id: uuid.UUID, find: str, replace: str, *,
+                    case: bool = False, whole_word: bool = True, first: int = 3) -> ReplacePreview:
+    """What :func:`replace_all` would change (nothing is written)."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import TranscriptSegment
+
+    rx = _find_rx(find, case, whole_word)
+    out = ReplacePreview(find, replace, 0, 0)
+    with handle.db.session() as s:
+        for seg in s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == session_id)
+                          .order_by(TranscriptSegment.start_ms)):
+            new, n = rx.subn(lambda _m: replace, seg.text)
+            if n:
+                out.matches += n
+                out.segments += 1
+                if len(out.first) < first:
+                    out.first.append(ReplaceMatch(seg.start_ms, seg.text, new))
+    return out
+
+
+def replace_all(handle: "ProjectHandle", session_id: uuid.UUID, find: str, replace: str, *,
+                case: bool = False, whole_word: bool = True) -> Replaced:
+    """Replace in the edited layer of every segment (starting from its current text), in
+    one transaction; verbatim text is never touched. The result undoes it (:func:`undo_replace`)."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import TranscriptSegment
+
+    rx = _find_rx(find, case, whole_word)
+    done = Replaced(0)
     with handle.db.transaction() as s:
         for seg in s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == session_id)):
             new, n = rx.subn(lambda _m: replace, seg.text)
             if n:
+                done.before[seg.id] = seg.edited
                 seg.edited = None if new == seg.verbatim else new
+                done.after[seg.id] = seg.edited
                 s.add(seg)
-                changed += 1
-    return changed
+                done.changed += 1
+    return done
+
+
+def undo_replace(handle: "ProjectHandle", done: Replaced) -> int:
+    """Put back the edited text a replace-all changed. A segment edited again since keeps
+    that later edit (it is not undone behind the researcher's back). Returns how many
+    segments were restored."""
+    from fieldkit.store.models import TranscriptSegment
+
+    restored = 0
+    with handle.db.transaction() as s:
+        for seg_id, before in done.before.items():
+            seg = s.get(TranscriptSegment, seg_id)
+            if seg is not None and seg.edited == done.after.get(seg_id):
+                seg.edited = before
+                s.add(seg)
+                restored += 1
+    return restored
+
+
+def find_replace(handle: "ProjectHandle", session_id: uuid.UUID, find: str, replace: str, *,
+                 case: bool = False, whole_word: bool = True) -> int:
+    """Replace in the edited layer of every segment (starting from its current text);
+    returns how many segments changed. Verbatim text is never touched."""
+    return replace_all(handle, session_id, find, replace, case=case, whole_word=whole_word).changed
 
 
 def find_segments(data: ReviewData, text: str) -> list[int]:
@@ -287,7 +412,7 @@ def mark_quote(handle: "ProjectHandle", session_id: uuid.UUID, start_ms: int, en
 
 def quote_marker(event_id: uuid.UUID, start_ms: int, end_ms: int, text: str, author: str) -> Marker:
     """The review row of a quote, as :func:`load_review` makes it."""
-    return Marker(event_id, "quote", start_ms, end_ms, "Quote: " + text.strip(), author)
+    return Marker(event_id, "quote", start_ms, end_ms, Said("quote", N_("Quote: {text}"), text=text), author)
 
 
 def mark_reviewed(handle: "ProjectHandle", session_id: uuid.UUID) -> None:

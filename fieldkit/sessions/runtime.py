@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from fieldkit.errors import FieldkitError
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, Said, _
 
 if TYPE_CHECKING:
     from fieldkit.instruments.guides.model import Guide
@@ -88,6 +88,8 @@ class SessionRuntime:
         self.warning = ""                     # the warning standing now ("" once it is over)
         self.stopping = False
         self._stamp: tuple | None = None
+        self.listener = None                  # suggestions.LiveListener: the guide listens
+        self.listen_ms: list[float] = []      # time to match new live segments, ms (benchmarks)
 
     # ------------------------------------------------------------------ opening
 
@@ -104,6 +106,14 @@ class SessionRuntime:
         if self.author_id is None:
             self.author_id = sess.observer_id if self.observer else sess.lead_id
         guide = guide_of(self.handle, self.session_id)
+        if not self.observer and guide is not None and self.listener is None:
+            # the lead's terminal listens for the guide's questions in the live transcript
+            from fieldkit.sessions.suggestions import LiveListener
+
+            try:
+                self.listener = LiveListener(self.handle.db, self.session_id, author_id=None)
+            except FieldkitError:
+                self.listener = None
         tags = tag_keys(self.handle, self.session_id)
         self.view = load_live(self.handle, self.session_id, author_id=self.author_id)
         self._stamp = self.view.stamp
@@ -134,10 +144,10 @@ class SessionRuntime:
                                                    session_settings(self.handle, self.session_id), quiet=True).start()
                 mark_live_transcript(self.handle, rec.recording_id)
             except FieldkitError as exc:
-                self._news("live", f"No live transcript: {exc.message}")
+                self._news("live", Said("no_live", N_("No live transcript: {reason}"), reason=exc.message))
             except Exception as exc:  # noqa: BLE001 - the recording goes on without it
-                self._news("live", f"No live transcript: {exc}")
-        self._news("started", "Recording started.")
+                self._news("live", Said("no_live", N_("No live transcript: {reason}"), reason=str(exc)))
+        self._news("started", Said("started", N_("Recording started.")))
 
     # ------------------------------------------------------------------ the clock
 
@@ -187,9 +197,25 @@ class SessionRuntime:
         stamp = live_stamp(self.handle.db, self.session_id)
         if stamp == self._stamp and not force:
             return None
+        if self.listener is not None and stamp[1] != (self._stamp or (None, None))[1]:
+            self.listen()
         self.view = load_live(self.handle, self.session_id, author_id=self.author_id)
         self._stamp = self.view.stamp
         return self.view
+
+    def listen(self) -> list:
+        """Match the live transcript's new segments against the guide and store the
+        suggestions (on the caller's thread: the screen's view worker or `record`'s loop,
+        never the audio thread). A failure here never touches the recording."""
+        if self.listener is None:
+            return []
+        t0 = time.perf_counter()
+        try:
+            made = self.listener.poll(self.position_ms())
+        except Exception:  # noqa: BLE001 - suggestions are a help; the recording goes on
+            return []
+        self.listen_ms.append((time.perf_counter() - t0) * 1000)
+        return made
 
     # ------------------------------------------------------------------ keypresses
 
@@ -234,6 +260,15 @@ class SessionRuntime:
         return self._submit(f"{status}: {label[:40]}" if label else status,
                             lambda: set_coverage(db, sid, question_id, status, position_ms=pos, author_id=author),
                             pressed)
+
+    def answer_suggestion(self, suggestion_id: uuid.UUID, state: str, pressed: float | None = None,
+                          label: str = "") -> bool:
+        """Confirm or dismiss one of the guide's suggestions (through the event writer)."""
+        from fieldkit.sessions.suggestions import answer
+
+        db, sid, author = self.handle.db, self.session_id, self.author_id
+        return self._submit(f"{state}: {label[:40]}" if label else state,
+                            lambda: answer(db, sid, suggestion_id, state, author_id=author), pressed)
 
     def probe(self, probe_id: str, number: int, pressed: float | None = None) -> bool:
         from fieldkit.instruments.guides.coverage import probe_used
@@ -294,12 +329,12 @@ class SessionRuntime:
         self.stopping = True
         if self.recorder is not None:
             if self.recorder.state == "idle":
-                return "Not recording."
+                return Said("not_recording", N_("Not recording."))
             self.summary = self.recorder.stop()
             message = self.summary.message
         else:
             end_notes_only(self.handle, self.session_id)
-            message = "The interview has ended."
+            message = Said("ended", N_("The interview has ended."))
         self._news("stopped", message)
         return message
 
@@ -328,10 +363,13 @@ class SessionRuntime:
 
     @staticmethod
     def recover(handle: "ProjectHandle") -> list:
-        """Finish every recording left unfinished (a crash, a kill, a full disk)."""
+        """Finish every recording left unfinished (a crash, a kill, a full disk), and close
+        the live transcription that died with it (its session is queued for the final
+        pass). Each item has a ``message``."""
         from fieldkit.recording.recovery import recover_all
+        from fieldkit.transcription.final import close_dead_live_runs
 
-        return recover_all(handle)
+        return [*recover_all(handle), *close_dead_live_runs(handle)]
 
     # ------------------------------------------------------------------ callbacks
 
@@ -343,7 +381,7 @@ class SessionRuntime:
 
     def _recorder_warning(self, w) -> None:  # noqa: ANN001 - RecorderWarning
         if w.kind in WARNING_KINDS:
-            self.warning = w.message.split(":")[0]
+            self.warning = w.message.split(":")[0]   # the message's first part, already in the user's language
         elif w.kind in CLEARS_WARNING:
             self.warning = ""
         self._news(w.kind, w.message)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fieldkit.speakers.diarize import Diarization, SpeakerError
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, Said, _
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -48,6 +48,26 @@ class SpeakerResult:
     mapping: dict[str, str] = field(default_factory=dict)    # "S1" -> "AL" (or "S1" if unknown)
     evidence: dict[str, str] = field(default_factory=dict)   # "S1" -> "guide questions" ...
     talk_ms: dict[str, int] = field(default_factory=dict)
+    estimated: bool = False                  # the count came from the audio
+    listed: int = 0                          # people listed in the session
+
+
+#: kinds where someone asks the questions even when the session lists no researcher
+#: (an imported phone or dictaphone interview with only the informant named)
+INTERVIEW_KINDS = ("individual", "pair", "group", "focus_group", "telephone")
+
+
+def most_voices(people: list[Person], kind: str) -> int:
+    """The most voices a session can hold: its listed people (participants, lead, observer),
+    and in an interview at least one more than its participants (the interviewer, listed
+    or not). Nobody listed: up to nine. The audio decides how many of them spoke."""
+    if not people:
+        return 9
+    participants = sum(p.role == "participant" for p in people)
+    most = len(people)
+    if kind in INTERVIEW_KINDS and not any(p.role == "lead" for p in people):
+        most = max(most, participants + 1)
+    return most
 
 
 def roster(handle: "ProjectHandle", session_id: uuid.UUID) -> list[Person]:
@@ -233,26 +253,24 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
         if sess is None:
             raise SpeakerError(_("No session {session_id} in this project.").format(session_id=session_id))
         title = sess.title
+        kind = sess.kind.value
         n_segs = len(s.exec(select(TranscriptSegment.id).where(TranscriptSegment.session_id == session_id)).all())
     if n_segs == 0:
         raise SpeakerError(_("The session {title!r} has no transcript yet.").format(title=title),
                            hint=_("Transcribe it first: fieldkit transcribe {value} "
                                     "-p ...").format(value=session_id.hex[:8]))
     people = roster(handle, session_id)
+    most = None
     if count is None:
-        count = len(people)
-        if count == 0:
-            raise SpeakerError(_("The session {title!r} lists nobody present, so the "
-                                   "number of speakers is unknown.").format(title=title),
-                               hint=_("Give --count N, or add the participants, lead "
-                                        "and observer to the session."))
-    if count < 1:
+        most = most_voices(people, kind)
+    if count is not None and count < 1:
         raise SpeakerError(_("--count {count}: a conversation has at least one "
                                "speaker.").format(count=count))
     if channels not in (1, 2):
         raise SpeakerError(_("--channels {channels}: give 1 (voices) or 2 (one "
                                "microphone per side).").format(channels=channels))
     if channels == 2:
+        count = 2 if count is None else count
         if count != 2:
             raise SpeakerError(_("--channels 2 tells two speakers apart, not {count}.").format(count=count),
                                hint=_("Leave out --channels for a group, or give "
@@ -263,9 +281,11 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
         else:
             d = diarize_channels(stereo)
     else:
+        # window by window (bounded memory); with no --count the voices are counted from the
+        # audio, at most the people who could have spoken
         files = file_spans(handle, session_id)
         d = diarize_stream(lambda a, b: load_audio(handle, session_id, a, b, sr=SR, spans=files),
-                           available_ms(handle, session_id), count, on_progress=on_progress)
+                           available_ms(handle, session_id), count, on_progress=on_progress, most=most)
 
     # voices numbered in the order they first speak
     first: dict[int, int] = {}
@@ -283,10 +303,14 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
             raise SpeakerError(_("The session {title!r} has no transcript yet.").format(title=title))
         pieces: list[tuple[TranscriptSegment, int | None]] = []
         split = added = 0
+        talk_manual: dict[int, int] = {}           # what the voices say in hand-assigned segments
         manual = [g for g in segs if g.speaker_manual]
         for g in segs:
             if g.speaker_manual:
-                g.speaker_auto = name.get(d.speaker_at(g.start_ms, g.end_ms), "") if d.count else ""
+                lab = d.speaker_at(g.start_ms, g.end_ms) if d.count else None
+                g.speaker_auto = name.get(lab, "")
+                if lab is not None:
+                    talk_manual[lab] = talk_manual.get(lab, 0) + g.end_ms - g.start_ms
                 s.add(g)
                 continue
             words = list(g.words or [])
@@ -332,8 +356,8 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
                 key, n = max(votes.items(), key=lambda kv: kv[1])
                 if n > 0.5 * total and n >= 100:          # at least a second of hand-assigned speech
                     mapping[lab] = by_person.get(key[:2]) or Person(key[2], key[0], key[1])
-                    evidence[lab] = "your assignments"
-        talk = {lab: 0 for lab in range(d.count)}
+                    evidence[lab] = Said("assigned", N_("your assignments"))
+        talk = {lab: talk_manual.get(lab, 0) for lab in range(d.count)}
         guide_score = {lab: 0.0 for lab in range(d.count)}
         for g, lab in pieces:
             if lab is None:
@@ -348,12 +372,14 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
             if ranked and guide_score[ranked[0]] >= 1.0 and (
                     len(ranked) == 1 or guide_score[ranked[0]] >= 2 * guide_score[ranked[1]]):
                 mapping[ranked[0]] = lead
-                evidence[ranked[0]] = "asks the guide's questions"
+                evidence[ranked[0]] = Said("asks_guide", N_("asks the guide's questions"))
         left_labs = [lab for lab in range(d.count) if lab not in mapping and talk[lab] > 0]
         left_people = [p for p in people if p not in mapping.values()]
+        if len(left_labs) < len(left_people):      # the observer is silent unless heard
+            left_people = [p for p in left_people if p.role != "observer"]
         if len(left_labs) == 1 and len(left_people) == 1 and (mapping or len(people) == 1):
             mapping[left_labs[0]] = left_people[0]
-            evidence[left_labs[0]] = "the only one left"
+            evidence[left_labs[0]] = Said("only_left", N_("the only one left"))
 
         for g, lab in pieces:
             g.speaker_auto = name[lab] if lab is not None else ""
@@ -363,7 +389,8 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
             g.speaker_researcher_id = person.researcher_id if person else None
             s.add(g)
         n_after = len(segs) + added
-    result = SpeakerResult(count=d.count, method=d.method, segments=n_after, split=split, manual_kept=len(manual))
+    result = SpeakerResult(count=d.count, method=d.method, segments=n_after, split=split, manual_kept=len(manual),
+                           estimated=d.estimated, listed=len(people))
     for lab in sorted(range(d.count), key=lambda x: order.get(x, x)):
         result.mapping[name[lab]] = mapping[lab].label if lab in mapping else name[lab]
         if lab in evidence:

@@ -6,6 +6,7 @@ Everything here is numpy + onnxruntime; nothing is downloaded."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,20 @@ STEP = 80            # frames between windows (0.8 s; 0.4 s gave the same error 
 FINE = 20            # frames between the extra windows where the voice changes (0.2 s)
 MIN_WIN = 50         # a speech stretch shorter than 0.5 s gets no window of its own
 MAX_CLUSTER_POINTS = 1000
+#: two groups of windows further apart than this (average cosine distance) are two voices.
+#: Measured on the spliced real-voice conversations (tests/bench/speakers_count_bench.py):
+#: merges within one voice reached 0.56, merges of two voices 0.57 (two Norwegian men of the
+#: same register) to 1.05
+VOICE_DISTANCE = 0.565
+#: a group of fewer windows than this share of all (at least 2, at most 20 windows, about
+#: 16 s of speech) is not counted as a voice of its own (a cough, a laugh, windows across a
+#: change of speaker); it joins the nearest voice ...
+MIN_VOICE_SHARE = 0.08
+MIN_VOICE_WINDOWS = 20
+#: ... unless it stands this far from all others (a voice heard in two windows or three: a
+#: reader with 3 s of speech joined the others at 0.69; a stray group of one voice's windows
+#: at turns without pauses at 0.66)
+DISTINCT_VOICE = 0.67
 
 
 class SpeakerError(FieldkitError):
@@ -39,6 +54,7 @@ class Diarization:
     count: int
     method: str = "voice"        # voice / channel
     windows: int = 0
+    estimated: bool = False      # the count came from the audio, not from --count
 
     def turns(self) -> list[Turn]:
         out: list[Turn] = []
@@ -111,17 +127,17 @@ def _windows(regions: list[tuple[int, int]], n_frames: int, step: int = STEP) ->
     return spans
 
 
-def average_linkage(emb: np.ndarray, k: int) -> np.ndarray:
-    """Agglomerative clustering of L2-normalised embeddings into k groups, average linkage
-    on cosine distance (measured against spectral clustering on the spliced conversations:
-    2-4 % lower error for 4 and 8 speakers, see README)."""
+def merge_tree(emb: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Agglomerative clustering of L2-normalised embeddings down to one group, average
+    linkage on cosine distance: the merges in order (i absorbs j) and the distance of each."""
     n = len(emb)
     dist = 1.0 - emb @ emb.T
     np.fill_diagonal(dist, np.inf)
     size = np.ones(n)
-    owner = np.arange(n)
-    for _ in range(n - k):
+    merges, heights = [], []
+    for _ in range(n - 1):
         i, j = divmod(int(np.argmin(dist)), n)
+        heights.append(float(dist[i, j]))
         merged = (dist[i] * size[i] + dist[j] * size[j]) / (size[i] + size[j])
         dist[i, :] = merged
         dist[:, i] = merged
@@ -129,9 +145,25 @@ def average_linkage(emb: np.ndarray, k: int) -> np.ndarray:
         dist[j, :] = np.inf
         dist[:, j] = np.inf
         size[i] += size[j]
+        merges.append((i, j))
+    return merges, np.array(heights)
+
+
+def cut_tree(n: int, merges: list[tuple[int, int]], k: int) -> np.ndarray:
+    """The labels (0..k-1) of ``n`` points after the first n-k merges of ``merge_tree``."""
+    owner = np.arange(n)
+    for i, j in merges[: max(0, n - k)]:
         owner[owner == j] = i
     _, labels = np.unique(owner, return_inverse=True)
     return labels
+
+
+def average_linkage(emb: np.ndarray, k: int) -> np.ndarray:
+    """Agglomerative clustering of L2-normalised embeddings into k groups, average linkage
+    on cosine distance (measured against spectral clustering on the spliced conversations:
+    2-4 % lower error for 4 and 8 speakers, see README)."""
+    merges, _h = merge_tree(emb)
+    return cut_tree(len(emb), merges, k)
 
 
 def _refine(emb: np.ndarray, lab: np.ndarray, k: int, rounds: int = 3) -> np.ndarray:
@@ -145,51 +177,76 @@ def _refine(emb: np.ndarray, lab: np.ndarray, k: int, rounds: int = 3) -> np.nda
     return lab
 
 
+@dataclass
+class Voices:
+    """The speech of a recording as embeddings: speech regions (samples), the windows (frame
+    spans), one L2-normalised embedding per window, the number of 10 ms frames, and how to
+    embed extra windows where the voice changes (from the features in memory, or, for a
+    recording taken window by window, by reading those windows again)."""
+    regions: list[tuple[int, int]]
+    spans: list[tuple[int, int]]
+    emb: np.ndarray
+    pieces: int
+    n_frames: int
+    embed_extra: Callable[[list[tuple[int, int]]], np.ndarray]
+    tree: tuple | None = None     # merge_tree of the clustered sample, made once
+
+    def merge_tree(self) -> tuple[np.ndarray, tuple]:
+        pick = _sample(self.emb)
+        if self.tree is None:
+            self.tree = merge_tree(self.emb[pick])
+        return pick, self.tree
+
+
 def _check_count(count: int) -> None:
     if count < 1:
         raise SpeakerError(_("--count {count}: a conversation has at least one "
                                "speaker.").format(count=count))
 
 
-def _check_speech(regions: list[tuple[int, int]], count: int) -> None:
+def _check_speech(regions: list[tuple[int, int]]) -> None:
     speech_s = sum(e - s for s, e in regions) / SR
     if speech_s < 1.0:
         raise SpeakerError(_("Only {speech_s:.1f} s of speech found: too little to "
                                "tell speakers apart.").format(speech_s=speech_s),
                            hint=_("The recording may be silent or too quiet; the "
                                     "transcript was left as it was."))
-    pieces = sum(max(1, (e - s) // HOP // WIN) for s, e in regions if (e - s) // HOP >= MIN_WIN)
-    if pieces < count:
+
+
+def _pieces(regions: list[tuple[int, int]]) -> int:
+    return sum(max(1, (e - s) // HOP // WIN) for s, e in regions if (e - s) // HOP >= MIN_WIN)
+
+
+def _check_pieces(v: Voices, count: int) -> None:
+    if min(v.pieces, len(v.emb)) < count:
         raise SpeakerError(
             _("{count} speakers asked for, but the recording holds only {pieces} "
-                "separate 1.5 s pieces of speech to compare.").format(count=count, pieces=pieces),
+                "separate 1.5 s pieces of speech to compare.").format(count=count,
+                                                                      pieces=min(v.pieces, len(v.emb))),
             hint=_("Give a smaller --count, or check the session's participants."))
 
 
-def diarize(audio: np.ndarray, count: int, step: int = STEP) -> Diarization:
-    """Label every 10 ms of 16 kHz mono ``audio`` with one of ``count`` speakers."""
+def voices(audio: np.ndarray, step: int = STEP) -> Voices:
+    """VAD, features and window embeddings of 16 kHz mono ``audio``."""
     audio = np.asarray(audio, dtype=np.float32)
     check_audio(audio)
-    _check_count(count)
     regions = speech_regions(audio)
-    _check_speech(regions, count)
+    _check_speech(regions)
     feats = fbank(audio)
-    n_frames = len(feats)
-    spans = _windows(regions, n_frames, step)
-    emb = embed(feats, spans)
-    return _label(emb, spans, regions, n_frames, count, step, lambda extra: embed(feats, extra))
+    spans = _windows(regions, len(feats), step)
+    emb = embed(feats, spans) if spans else np.zeros((0, 192), dtype=np.float32)
+    return Voices(regions, spans, emb, _pieces(regions), len(feats), lambda extra: embed(feats, extra))
 
 
-def diarize_stream(read, total_ms: int, count: int, step: int = STEP,  # noqa: ANN001
-                   on_progress=None) -> Diarization:  # noqa: ANN001
-    """:func:`diarize` for a recording too long to hold in memory: ``read(a_ms, b_ms)``
-    gives 16 kHz mono audio of a part. The recording is taken in windows cut at pauses
-    (:mod:`fieldkit.recording.windows`, the transcription's path); only the voice
-    embeddings (192 numbers per 0.8 s of speech) are kept, so memory is bounded by a
-    window. ``on_progress(done_ms, total_ms)`` follows the windows."""
+def voices_stream(read, total_ms: int, step: int = STEP,  # noqa: ANN001
+                  on_progress=None) -> Voices:  # noqa: ANN001
+    """:func:`voices` of a recording too long to hold in memory: ``read(a_ms, b_ms)`` gives
+    16 kHz mono audio of a part. The recording is taken in windows cut at pauses
+    (:mod:`fieldkit.recording.windows`, the transcription's path); only the voice embeddings
+    (192 numbers per 0.8 s of speech) are kept, so memory is bounded by a window.
+    ``on_progress(done_ms, total_ms)`` follows the windows."""
     from fieldkit.recording.windows import next_window
 
-    _check_count(count)
     if total_ms < 2000:
         raise SpeakerError(_("The recording is {seconds:.1f} s long: too short to "
                                "tell speakers apart.").format(seconds=total_ms / 1000),
@@ -226,17 +283,16 @@ def diarize_stream(read, total_ms: int, count: int, step: int = STEP,  # noqa: A
                                "(level {value:.0f} dBFS).").format(value=20 * np.log10(rms + 1e-12)),
                            hint=_("Check that the right microphone was used; the "
                                     "transcript was left as it was."))
-    _check_speech(regions, count)
+    _check_speech(regions)
     emb = np.concatenate(embs) if embs else np.zeros((0, 192), np.float32)
-    n_frames = total_ms // 10
 
     def embed_extra(extra: list[tuple[int, int]]) -> np.ndarray:
         # the closer look where the voice changes: read again only the windows concerned
+        import bisect
+
         out = np.zeros((len(extra), 192), np.float32)
         by_win: dict[int, list[int]] = {}
         starts = [a for a, _b in bounds]
-        import bisect
-
         for i, (a, _b) in enumerate(extra):
             by_win.setdefault(bisect.bisect_right(starts, a) - 1, []).append(i)
         for w, idxs in by_win.items():
@@ -248,37 +304,93 @@ def diarize_stream(read, total_ms: int, count: int, step: int = STEP,  # noqa: A
                 out[[idxs[k] for k in ok]] = embed(feats, [local[k] for k in ok])
         return out
 
-    return _label(emb, spans, regions, n_frames, count, step, embed_extra)
+    return Voices(regions, spans, emb, _pieces(regions), total_ms // 10, embed_extra)
 
 
-def _label(emb: np.ndarray, spans: list[tuple[int, int]], regions: list[tuple[int, int]], n_frames: int,
-           count: int, step: int, embed_extra) -> Diarization:  # noqa: ANN001
-    if len(emb) < count:
-        raise SpeakerError(
-            _("{count} speakers asked for, but the recording holds only {pieces} "
-                "separate 1.5 s pieces of speech to compare.").format(count=count, pieces=len(emb)),
-            hint=_("Give a smaller --count, or check the session's participants."))
-    if len(emb) > MAX_CLUSTER_POINTS:        # long recordings: cluster an even sample, assign the rest
-        pick = np.linspace(0, len(emb) - 1, MAX_CLUSTER_POINTS).round().astype(int)
-        lab = np.full(len(emb), -1)
-        lab[pick] = average_linkage(emb[pick], count)
-        cent = np.array([emb[pick][lab[pick] == j].mean(0) for j in range(count)])
+def _sample(emb: np.ndarray) -> np.ndarray:
+    """The windows clustered: all, or an even sample of a long recording's."""
+    if len(emb) > MAX_CLUSTER_POINTS:
+        return np.linspace(0, len(emb) - 1, MAX_CLUSTER_POINTS).round().astype(int)
+    return np.arange(len(emb))
+
+
+def _cluster(v: Voices, count: int) -> np.ndarray:
+    emb = v.emb
+    pick, (merges, _h) = v.merge_tree()
+    sub = cut_tree(len(pick), merges, count)
+    if len(pick) < len(emb):           # long recordings: cluster an even sample, assign the rest
+        cent = np.array([emb[pick][sub == j].mean(0) for j in range(count)])
         lab = (emb @ cent.T).argmax(1)
     else:
-        lab = average_linkage(emb, count)
-    lab = _refine(emb, lab, count)
+        lab = sub
+    return _refine(emb, lab, count)
+
+
+def estimate_count(v: Voices, most: int) -> int:
+    """How many voices the audio holds, at most ``most``: the groups of the average-linkage
+    tree cut at ``VOICE_DISTANCE`` that hold enough windows (``MIN_VOICE_SHARE``), and the
+    smaller groups (two windows or more: a short question on the phone) that stand apart
+    from every other voice by more than ``DISTINCT_VOICE``."""
+    if len(v.emb) < 2 or most <= 1:
+        return 1
+    pick, (merges, heights) = v.merge_tree()
+    need = min(max(MIN_VOICE_SHARE * len(pick), 2), MIN_VOICE_WINDOWS)
+    sizes = np.bincount(cut_tree(len(pick), merges, int((heights > VOICE_DISTANCE).sum()) + 1))
+    big = int((sizes >= need).sum())
+    sizes = np.bincount(cut_tree(len(pick), merges, int((heights > DISTINCT_VOICE).sum()) + 1))
+    small = int(((sizes >= 2) & (sizes < need)).sum())
+    return int(max(1, min(most, big + small)))
+
+
+def diarize_auto(audio: np.ndarray, most: int, step: int = STEP) -> Diarization:
+    """Like ``diarize``, with the number of voices found in the audio (at most ``most``:
+    the people who could have spoken)."""
+    _check_count(most)
+    v = voices(audio, step)
+    count = min(estimate_count(v, most), max(1, v.pieces))
+    d = diarize(audio, count, step, v=v)
+    d.estimated = True
+    return d
+
+
+def diarize(audio: np.ndarray, count: int, step: int = STEP, v: Voices | None = None) -> Diarization:
+    """Label every 10 ms of 16 kHz mono ``audio`` with one of ``count`` speakers."""
+    _check_count(count)
+    v = v or voices(audio, step)
+    _check_pieces(v, count)
+    return _label(v, _cluster(v, count), count, step)
+
+
+def diarize_stream(read, total_ms: int, count: int | None, step: int = STEP,  # noqa: ANN001
+                   on_progress=None, most: int | None = None) -> Diarization:  # noqa: ANN001
+    """:func:`diarize` (``count`` given) or :func:`diarize_auto` (``count`` None: the voices
+    found in the audio, at most ``most``) of a recording taken window by window
+    (:func:`voices_stream`): ``read(a_ms, b_ms)`` gives 16 kHz mono audio of a part."""
+    _check_count(count if count is not None else (most or 0))
+    v = voices_stream(read, total_ms, step, on_progress)
+    estimated = count is None
+    if count is None:
+        count = min(estimate_count(v, most or 1), max(1, v.pieces))
+    _check_pieces(v, count)
+    d = _label(v, _cluster(v, count), count, step)
+    d.estimated = estimated
+    return d
+
+
+def _label(v: Voices, lab: np.ndarray, count: int, step: int = STEP, **extra) -> Diarization:  # noqa: ANN003
+    regions, spans, emb, n_frames = v.regions, list(v.spans), v.emb, v.n_frames
     # where the voice changes between neighbouring windows, look closer: windows every 0.2 s
     # in between, each given the nearest voice (the change is placed to within ~0.1 s)
     cent = np.array([emb[lab == j].mean(0) if np.any(lab == j) else np.zeros(emb.shape[1]) for j in range(count)])
     cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-9)
-    extra = []
+    extra_spans = []
     for i in range(len(spans) - 1):
         (a0, b0), (a1, b1) = spans[i], spans[i + 1]
         if lab[i] != lab[i + 1] and a1 - a0 <= step and b0 - a0 == WIN and b1 - a1 == WIN:
-            extra.extend((x, x + WIN) for x in range(a0 + FINE, a1, FINE))
-    if extra:
-        lab = np.concatenate([lab, (embed_extra(extra) @ cent.T).argmax(1)])
-        spans = spans + extra
+            extra_spans.extend((x, x + WIN) for x in range(a0 + FINE, a1, FINE))
+    if extra_spans:
+        lab = np.concatenate([lab, (v.embed_extra(extra_spans) @ cent.T).argmax(1)])
+        spans = spans + extra_spans
     # each speech frame takes the label of the window whose centre is nearest
     labels = np.full(n_frames + 2, -1, dtype=np.int16)
     centres = np.array([(a + b) / 2 for a, b in spans])
@@ -294,7 +406,7 @@ def _label(emb: np.ndarray, spans: list[tuple[int, int]], regions: list[tuple[in
         frames = np.arange(a, b)
         nearest = inside[np.abs(centres[inside][None, :] - frames[:, None]).argmin(1)]
         labels[a:b] = lab[nearest]
-    return Diarization(labels=labels, count=count, windows=len(spans))
+    return Diarization(labels=labels, count=count, windows=len(spans), **extra)
 
 
 def diarize_channels(stereo: np.ndarray, count: int = 2) -> Diarization:

@@ -26,9 +26,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 #: The newest schema revision this fieldkit knows (tests check it against Alembic's head).
-SCHEMA_HEAD = "0006_seats"
+SCHEMA_HEAD = "0008_i23_suggest_event_kind"
 #: Older revisions this fieldkit can migrate from.
-KNOWN_REVISIONS = ("0001", "0002", "0003_sync", "0004_speakers", "0005_planned_at", "0006_seats")
+KNOWN_REVISIONS = ("0001", "0002", "0003_sync", "0004_speakers", "0005_planned_at", "0006_seats",
+                   "0007_i21_results_pair_kind", "0007_i29_clean_text", "0008_i23_suggest_event_kind")
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -86,8 +87,12 @@ def read_project(db_path: Path) -> QuickProject | None:
         (revision,) = con.execute("SELECT version_num FROM alembic_version").fetchone() or (None,)
         if revision != SCHEMA_HEAD:
             return None
+        # an unfinished recording, or a live transcription still marked running (done
+        # seconds after a stop, or dead with a crash): the full path recovers what is dead
         unfinished = con.execute(
-            "SELECT count(*) FROM recording WHERE state IN ('recording', 'paused')").fetchone()[0]
+            "SELECT count(*) FROM recording WHERE state IN ('recording', 'paused')").fetchone()[0] \
+            + con.execute("SELECT count(*) FROM transcriptionrun WHERE mode = 'live' "
+                          "AND status = 'running'").fetchone()[0]
         if unfinished:
             return None
         rows = con.execute("SELECT id, slug, name, language, sikt_reference, deletion_deadline "

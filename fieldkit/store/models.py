@@ -21,8 +21,13 @@ import uuid
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Enum, Index, LargeBinary, String, Text, UniqueConstraint, event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapper
 from sqlmodel import Field, Relationship, SQLModel
+
+from fieldkit.text import clean_json, clean_text
 
 
 def utcnow() -> datetime:
@@ -49,6 +54,7 @@ class Stamped(SQLModel):
 
 class SessionKind(str, enum.Enum):
     individual = "individual"
+    pair = "pair"              # a pair interview (parintervju): two informants, seats like a group
     group = "group"
     focus_group = "focus_group"
     observation = "observation"
@@ -75,6 +81,8 @@ class EventKind(str, enum.Enum):
     consent = "consent"      # recording consent given/withdrawn at session start
     debrief = "debrief"      # first impressions after the interview (text)
     recording = "recording"  # recording started / paused / resumed / stopped / device lost
+    suggest = "suggest"      # the guide listens: a question seemed asked (code = suggested /
+    #                            confirmed / dismissed); never coverage by itself
 
 
 class CoverageStatus(str, enum.Enum):
@@ -510,8 +518,77 @@ class ServerAudio(SQLModel, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+# --------------------------------------------------------------------------- user text
+# Every text a person types or pastes goes through fieldkit.text.clean_text on its way in.
+# It is done here, on the ORM's flush, rather than in each screen and command: a field added
+# later is covered without anyone remembering it. Records written through SQLAlchemy Core
+# (pack merge, sync) are cleaned in fieldkit.team.records.to_db; text stored by older
+# versions is cleaned by the migration 0007_i29_clean_text.
+
+#: (table, column) holding file paths or machine settings, kept byte for byte: a file name
+#: in another normal form is another file on Linux
+NOT_USER_TEXT = frozenset({
+    ("recording", "folder"), ("recording", "original_path"), ("recording", "info"),
+    ("recording", "device"), ("recordingfile", "path"), ("transcriptionrun", "model"),
+    ("transcriptionrun", "settings"), ("syncpeer", "url"), ("serveraudio", "sha256"),
+})
+
+
+def text_columns(table: Any) -> list[str]:
+    """The columns of ``table`` (a Table) that hold user text: strings and JSON."""
+    out = []
+    for col in table.columns:
+        t = col.type
+        if isinstance(t, TypeDecorator):     # sqlmodel's AutoString is one: by its base type
+            t = t.impl_instance
+        if (table.name, col.name) in NOT_USER_TEXT or isinstance(t, Enum):
+            continue
+        if isinstance(t, (String, JSON)):
+            out.append(col.name)
+    return out
+
+
+_TEXT_ATTRS: dict[type, list[tuple[str, Any]]] = {}
+
+
+def _clean_row(mapper: Mapper, target: Any, changed_only: bool) -> None:
+    cls = type(target)
+    attrs = _TEXT_ATTRS.get(cls)
+    if attrs is None:
+        cols = set(text_columns(mapper.local_table))
+        attrs = _TEXT_ATTRS[cls] = [
+            (p.key, clean_json if isinstance(p.columns[0].type, JSON) else clean_text)
+            for p in mapper.column_attrs if p.columns[0].name in cols]
+    state = sa_inspect(target)
+    loaded = state.dict
+    for key, clean in attrs:
+        if key in loaded:
+            if changed_only and not state.attrs[key].history.has_changes():
+                continue      # an update: only what it changes (a segment's words stay as they are)
+            value = loaded[key]
+            if value is None:
+                continue
+            cleaned = clean(value)
+            if cleaned is not value:
+                setattr(target, key, cleaned)
+
+
+def clean_on_insert(mapper: Mapper, _conn: Any, target: Any) -> None:
+    if type(target).__module__ == __name__:
+        _clean_row(mapper, target, changed_only=False)
+
+
+def clean_on_update(mapper: Mapper, _conn: Any, target: Any) -> None:
+    if type(target).__module__ == __name__:
+        _clean_row(mapper, target, changed_only=True)
+
+
+event.listen(Mapper, "before_insert", clean_on_insert)
+event.listen(Mapper, "before_update", clean_on_update)
+
+
 __all__ = [
     name
     for name, obj in list(globals().items())
     if isinstance(obj, type) and issubclass(obj, (SQLModel, enum.Enum)) and obj.__module__ == __name__
-] + ["utcnow"]
+] + ["utcnow", "text_columns", "NOT_USER_TEXT"]

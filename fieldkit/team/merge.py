@@ -27,9 +27,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from fieldkit.errors import FieldkitError
 from fieldkit.store.models import Informant, SyncBase, SyncConflict, utcnow
-from fieldkit.team.records import content_hash, delete_ids, read_rows, synced_tables, table, upsert
+from fieldkit.team.records import Refusal, content_hash, delete_ids, read_rows, synced_tables, table, upsert_each
 from fieldkit.i18n import _
 
 Record = tuple[str, dict[str, Any]]
@@ -64,6 +63,8 @@ class Outcome:
     purged_informants: list[str] = field(default_factory=list)
     #: ids whose local version must go to the other side (sync pushes them)
     push_ids: set[uuid.UUID] = field(default_factory=set)
+    #: incoming records this database would not take (left out; tried again next time)
+    refused: list[Refusal] = field(default_factory=list)
 
     @property
     def changes(self) -> int:
@@ -149,6 +150,7 @@ def reconcile(conn: Connection, peer: str, incoming: dict[uuid.UUID, Record],
             local[uuid.UUID(d["id"])] = d
 
     to_write: dict[uuid.UUID, Record] = {}
+    written_as: dict[uuid.UUID, str] = {}
     base_set: dict[uuid.UUID, tuple[str, str]] = {}
     conflicts: list[dict[str, Any]] = []
     for rid, (tbl, d) in incoming.items():
@@ -160,6 +162,7 @@ def reconcile(conn: Connection, peer: str, incoming: dict[uuid.UUID, Record],
                 continue
             to_write[rid] = (tbl, d)
             out.inserted += 1
+            written_as[rid] = "inserted"
             base_set[rid] = (tbl, h)
             continue
         lh = content_hash(mine)
@@ -172,6 +175,7 @@ def reconcile(conn: Connection, peer: str, incoming: dict[uuid.UUID, Record],
         if lh in bases:
             to_write[rid] = (tbl, d)
             out.updated += 1
+            written_as[rid] = "updated"
             base_set[rid] = (tbl, h)
         elif h in bases:
             out.kept_local += 1
@@ -185,6 +189,7 @@ def reconcile(conn: Connection, peer: str, incoming: dict[uuid.UUID, Record],
                               "kept": kept, "other": other})
             if theirs_later:
                 to_write[rid] = (tbl, d)
+                written_as[rid] = "conflict"
                 base_set[rid] = (tbl, h)
             else:
                 out.push_ids.add(rid)
@@ -208,19 +213,19 @@ def reconcile(conn: Connection, peer: str, incoming: dict[uuid.UUID, Record],
 
     for tbl in synced_tables():
         rows = [d for rid, (t, d) in to_write.items() if t == tbl.name]
-        try:
-            upsert(conn, tbl, rows)
-        except Exception as exc:  # noqa: BLE001 - integrity problems become one clear message
-            from sqlalchemy.exc import IntegrityError
-
-            if isinstance(exc, IntegrityError):
-                raise FieldkitError(
-                    _("The incoming {name} records clash with this project's own "
-                        "(the same name or number used for different records): {value}").format(name=tbl.name, value=str(exc.orig).splitlines()[0]),
-                    hint=_("Nothing was changed. Rename the record on one side and "
-                             "try again."),
-                ) from exc
-            raise
+        # a record this database refuses is named and left out; the others are written
+        for r in upsert_each(conn, tbl, rows):
+            rid = uuid.UUID(r.record_id)
+            out.refused.append(r)
+            base_set.pop(rid, None)      # not agreed: the next exchange tries it again
+            kind = written_as.get(rid)
+            if kind == "inserted":
+                out.inserted -= 1
+            elif kind == "updated":
+                out.updated -= 1
+            elif kind == "conflict":
+                out.conflicts -= 1
+                conflicts[:] = [c for c in conflicts if c["record_id"] != rid]
     sb = SyncBase.__table__
     if deleted:
         ids = list(deleted)

@@ -177,7 +177,13 @@ def read_pack(path: Path, passphrase: str | None = None) -> PackContents:
                          "$FIELDKIT_PASSPHRASE)."))
         with tempfile.TemporaryDirectory(prefix=".fieldkit-unpack-") as td:
             (Path(td) / crypto.KEYFILE).write_text(json.dumps(manifest.get("key", {})))
-            key = crypto.unlock(Path(td), passphrase)   # WrongPassphrase if it does not fit
+            try:
+                key = crypto.unlock(Path(td), passphrase)
+            except crypto.WrongPassphrase as exc:       # named by the pack, not the temp folder
+                raise crypto.WrongPassphrase(
+                    _("Wrong passphrase for the pack {path}.").format(path=path),
+                    hint=_("Give the passphrase of the project the pack was made from. "
+                           "Nothing was changed.")) from exc
             (Path(td) / "payload").write_bytes(payload)
             payload = crypto.read_encrypted(Path(td) / "payload", key)
     try:

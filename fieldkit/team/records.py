@@ -13,6 +13,7 @@ import hashlib
 import json
 import uuid
 from datetime import date, datetime
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import Table, select
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import fieldkit.store.models as m
+from fieldkit.text import clean_json
 
 #: bookkeeping tables that never travel
 LOCAL_ONLY = {"syncpeer", "syncbase", "syncconflict", "recordstate", "serveraudio", "alembic_version"}
@@ -78,8 +80,40 @@ def _from_json(col: Any, value: Any) -> Any:
 
 
 def to_db(tbl: Table, data: dict[str, Any]) -> dict[str, Any]:
-    """A JSON record back to column values (unknown keys are refused by the caller)."""
-    return {c.name: _from_json(c, data.get(c.name)) for c in tbl.columns if c.name in data}
+    """A JSON record back to column values (unknown keys are refused by the caller). Its
+    user text is cleaned by fieldkit.text's rule on the way, whichever side it comes
+    from (a pack or a server written by an older fieldkit may hold any character). A
+    value that does not fit its column (a kind this fieldkit does not know, a date that
+    is not one) is a FieldkitError naming the record, not a traceback."""
+    text = _text_columns(tbl)
+    out = {}
+    for c in tbl.columns:
+        if c.name not in data:
+            continue
+        try:
+            v = _from_json(c, data.get(c.name))
+        except (ValueError, TypeError, AttributeError) as exc:
+            from fieldkit.errors import FieldkitError
+            from fieldkit.i18n import _
+
+            raise FieldkitError(
+                _("The {table} record {id} has {column} = {value!r}, which this fieldkit "
+                  "cannot read.").format(table=tbl.name, id=data.get("id"), column=c.name,
+                                         value=data.get(c.name)),
+                hint=_("It was made by a newer fieldkit, or the file was changed by hand. "
+                       "Nothing was changed.")) from exc
+        out[c.name] = clean_json(v) if c.name in text else v
+    return out
+
+
+_TEXT_COLS: dict[str, frozenset[str]] = {}
+
+
+def _text_columns(tbl: Table) -> frozenset[str]:
+    cols = _TEXT_COLS.get(tbl.name)
+    if cols is None:
+        cols = _TEXT_COLS[tbl.name] = frozenset(m.text_columns(tbl))
+    return cols
 
 
 def read_rows(conn: Connection, tbl: Table, where: Any = None,
@@ -126,6 +160,71 @@ def upsert(conn: Connection, tbl: Table, rows: list[dict[str, Any]]) -> None:
             conn.execute(up, [{"_id": v["id"], **{c: v.get(c) for c in refs}} for v in linked])
 
 
+@dataclass
+class Refusal:
+    """A record the other side's database would not take (the rest of the exchange went
+    on without it): which record, and the database's reason."""
+
+    tbl: str
+    record_id: str
+    label: str        # what a researcher knows it by: a code, a title, the start of a text
+    reason: str
+
+
+#: columns that name a record for a researcher, best first
+_LABEL_COLS = ("code", "title", "name", "slug", "label", "text", "verbatim", "path")
+
+
+def record_label(data: dict[str, Any]) -> str:
+    for col in _LABEL_COLS:
+        v = data.get(col)
+        if isinstance(v, str) and v.strip():
+            v = " ".join(v.split())
+            return v if len(v) <= 40 else v[:39] + "…"
+    return ""
+
+
+def _refusal(exc: Exception) -> bool:
+    """Whether the database refused a record for its content (a constraint, a value it
+    cannot hold, a check of the team's own: PostgreSQL's SQLSTATE classes 22, 23 and P0),
+    rather than failing as a whole (a lost connection, a locked file, missing rights),
+    which stops the exchange as before."""
+    from sqlalchemy.exc import DataError, IntegrityError
+
+    if isinstance(exc, (IntegrityError, DataError)):
+        return True
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    return state[:2] in ("22", "23", "P0")
+
+
+def upsert_each(conn: Connection, tbl: Table, rows: list[dict[str, Any]]) -> list[Refusal]:
+    """:func:`upsert` in a savepoint; if the database refuses the batch, record by record,
+    so that one refused record (a constraint, a value the server cannot hold) is named and
+    left out while every other one is written. Returns the refused records."""
+    if not rows:
+        return []
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with conn.begin_nested():
+            upsert(conn, tbl, rows)
+        return []
+    except DBAPIError as exc:
+        if not _refusal(exc):
+            raise
+    refused = []
+    for r in rows:
+        try:
+            with conn.begin_nested():
+                upsert(conn, tbl, [r])
+        except DBAPIError as exc:
+            if not _refusal(exc):
+                raise
+            reason = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
+            refused.append(Refusal(tbl.name, str(r.get("id")), record_label(r), reason))
+    return refused
+
+
 def delete_ids(conn: Connection, tbl: Table, ids: list[uuid.UUID]) -> None:
     for i in range(0, len(ids), 500):
         conn.execute(tbl.delete().where(tbl.c.id.in_(ids[i:i + 500])))
@@ -140,4 +239,4 @@ def all_records(conn: Connection) -> dict[uuid.UUID, tuple[str, dict[str, Any]]]
 
 
 __all__ = ["LOCAL_ONLY", "synced_tables", "table", "row_dict", "content_hash", "to_db",
-           "read_rows", "upsert", "delete_ids", "all_records", "m"]
+           "read_rows", "upsert", "upsert_each", "Refusal", "record_label", "delete_ids", "all_records", "m"]

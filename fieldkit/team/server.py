@@ -23,7 +23,16 @@ class ServerError(FieldkitError):
 
 
 def schema_for(slug: str) -> str:
-    return "fk_" + re.sub(r"[^a-z0-9_]", "_", slug.lower())[:55]
+    """The project's schema: ``fk_<slug>``; a slug too long for PostgreSQL's 63-character
+    names (with the roles' ``_rw``/``_ro``) keeps its first 46 characters and a short hash
+    of the whole slug, so two projects whose names agree in their first 55 characters
+    never share a schema."""
+    import hashlib
+
+    name = re.sub(r"[^a-z0-9_]", "_", slug.lower())
+    if len(name) <= 55:
+        return "fk_" + name
+    return "fk_" + name[:46] + "_" + hashlib.sha256(slug.encode("utf-8")).hexdigest()[:8]
 
 
 def public_url(url: str) -> str:
@@ -40,14 +49,43 @@ def public_url(url: str) -> str:
 
 def where(url: str) -> str:
     p = urlsplit(url)
-    return f"{p.hostname or 'localhost'}:{p.port or 5432}{p.path}"
+    try:
+        port = p.port
+    except ValueError:
+        port = None
+    return f"{p.hostname or 'localhost'}:{port or 5432}{p.path}"
 
 
 def _check_url(url: str) -> str:
     if not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         raise ServerError(_("{url!r} is not a PostgreSQL address.").format(url=url),
                           hint=_("Write it as postgresql://USER@HOST:PORT/DATABASE."))
+    shown = public_url_safe(url)
+    try:
+        parts = urlsplit(url)
+        parts.port                          # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        text = str(exc)
+        if "IPv6" in text:
+            what = _("the IPv6 address is not valid (write it in brackets: [2001:db8::1])")
+        elif "out of range" in text:
+            what = _("the port is out of range (1-65535)")
+        else:
+            what = _("the port is not a number")
+        raise ServerError(_("{url} is not a usable PostgreSQL address: {what}.").format(url=shown, what=what),
+                          hint=_("Write it as postgresql://USER@HOST:PORT/DATABASE. Nothing "
+                                 "was changed.")) from exc
     return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+def public_url_safe(url: str) -> str:
+    """The address without a password, also when it cannot be parsed."""
+    try:
+        return public_url(url)
+    except ValueError:
+        import re as _re
+
+        return _re.sub(r"://([^:/@]*):[^@]*@", r"://\1@", url)
 
 
 def engine_for(url: str, schema: str | None = None):  # noqa: ANN201
@@ -66,7 +104,7 @@ def engine_for(url: str, schema: str | None = None):  # noqa: ANN201
     return create_engine(_check_url(url), connect_args=args, poolclass=NullPool)
 
 
-def explain(exc: BaseException, url: str) -> ServerError:
+def explain(exc: BaseException, url: str, *, admin: bool = False) -> ServerError:
     """A server problem in the researcher's words."""
     text = str(getattr(exc, "orig", exc))
     low = text.lower()
@@ -77,7 +115,28 @@ def explain(exc: BaseException, url: str) -> ServerError:
                            hint=_("Check the user name and password (in the address, "
                                     "$PGPASSWORD or ~/.pgpass). Nothing was changed; "
                                     "keep working and sync later."))
+    if "database" in low and "does not exist" in low:
+        db = urlsplit(url).path.lstrip("/") or "?"
+        return ServerError(_("The team server {where} has no database {db}.").format(where=where(url), db=db),
+                           hint=_("Check the database name at the end of the address (the "
+                                  "administrator made it with CREATE DATABASE). Nothing was "
+                                  "changed."))
+    if "ssl" in low or "tls" in low or "certificate" in low or "no pg_hba.conf entry" in low:
+        return ServerError(_("The team server {where} and this laptop do not agree on an "
+                             "encrypted connection (TLS): {first}").format(
+                                 where=where(url), first=text.strip().splitlines()[0]),
+                           hint=_("Ask the administrator whether the server wants TLS "
+                                  "(add ?sslmode=require to the address) or not "
+                                  "(?sslmode=disable on a trusted network), and whether "
+                                  "pg_hba.conf lets this login in. Nothing was changed."))
     if "permission denied" in low or "insufficientprivilege" in low:
+        if admin:
+            return ServerError(_("{user} may not set projects up on the team server "
+                                 "{where}.").format(user=user, where=where(url)),
+                               hint=_("`fieldkit server init` is for the server's "
+                                      "administrator: a superuser, or a role with "
+                                      "CREATEROLE that may create schemas in the "
+                                      "database. Nothing was changed."))
         return ServerError(_("{user} may not change this project on the team server "
                                "{where}.").format(user=user, where=where(url)),
                            hint=_("A supervisor's login reads only. Nothing was "
@@ -128,12 +187,15 @@ def init_project(url: str, slug: str, *, researchers: list[str] = (), supervisor
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('fieldkit-init'))")
+            _adopt_legacy_schema(conn, schema, slug)
             rev = server_revision(conn, schema)
             if rev is not None and rev not in KNOWN_REVISIONS:
                 raise ServerError(
                     _("The project's schema on {where} is newer ({rev}) than this "
                         "fieldkit knows.").format(where=where(url), rev=rev),
                     hint=_("Update fieldkit first. Nothing was changed."))
+            if rev is not None:
+                _check_identity(conn, schema, slug, url)
             conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             conn.exec_driver_sql(f'REVOKE ALL ON SCHEMA "{schema}" FROM PUBLIC')
             conn.exec_driver_sql(f"SET LOCAL search_path TO {schema}")
@@ -161,15 +223,73 @@ def init_project(url: str, slug: str, *, researchers: list[str] = (), supervisor
                                           hint=_("Create it first: CREATE ROLE "
                                                    "{name} LOGIN PASSWORD '...';").format(name=name))
                     conn.exec_driver_sql(f'GRANT "{group}" TO "{name}"')
+            _autovacuum_purged_tables(conn, schema)
             if audio is not None:
                 set_option(conn, "audio", audio)
     except ServerError:
         raise
     except DBAPIError as exc:
-        raise explain(exc, url) from exc
+        raise explain(exc, url, admin=True) from exc
     finally:
         engine.dispose()
     return ProjectSetup(schema, rev is None, SCHEMA_HEAD)
+
+
+def legacy_schema_for(slug: str) -> str:
+    """The name an older fieldkit gave the schema: the slug cut at 55 characters."""
+    return "fk_" + re.sub(r"[^a-z0-9_]", "_", slug.lower())[:55]
+
+
+def _adopt_legacy_schema(conn, schema: str, slug: str) -> None:  # noqa: ANN001
+    """A project with a long name set up by an older fieldkit lives in the cut name's
+    schema: when that schema holds this very project (its slug), rename it and its roles
+    to the new name. One holding another project (the reason for the new names) or
+    nothing yet is left alone."""
+    from fieldkit.projects import slugify
+
+    legacy = legacy_schema_for(slug)
+    if legacy == schema or server_revision(conn, schema) is not None or server_revision(conn, legacy) is None:
+        return
+    row = conn.exec_driver_sql(f'SELECT slug FROM "{legacy}".project LIMIT 1').first()
+    if row is None or row[0] not in (slug, slugify(slug)):
+        return
+    conn.exec_driver_sql(f'ALTER SCHEMA "{legacy}" RENAME TO "{schema}"')
+    for suffix in ("_rw", "_ro"):
+        if conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(r)s",
+                                {"r": legacy + suffix}).first():
+            conn.exec_driver_sql(f'ALTER ROLE "{legacy}{suffix}" RENAME TO "{schema}{suffix}"')
+
+
+def _check_identity(conn, schema: str, slug: str, url: str) -> None:  # noqa: ANN001
+    """The schema already holds a project: it must be this one (same slug)."""
+    from fieldkit.projects import slugify
+
+    row = conn.exec_driver_sql(f'SELECT slug, id FROM "{schema}".project LIMIT 1').first()
+    if row is not None and row[0] not in (slug, slugify(slug)):
+        raise ServerError(
+            _("The schema {schema} on {where} already holds another project ({other}), "
+              "not {slug}.").format(schema=schema, where=where(url), other=row[0], slug=slug),
+            hint=_("Nothing was changed. Check the name; a different project is set up "
+                   "under a name of its own."))
+
+
+def _autovacuum_purged_tables(conn, schema: str) -> None:  # noqa: ANN001
+    """The tables a withdrawal purge deletes from are vacuumed by the server's autovacuum
+    as soon as they have any dead row (a researcher's login may not VACUUM tables it does
+    not own; the sync does it itself where it may)."""
+    from fieldkit.team.withdrawal import PURGE_TABLES
+
+    for t in PURGE_TABLES:
+        conn.exec_driver_sql(
+            f'ALTER TABLE "{schema}"."{t}" SET (autovacuum_vacuum_threshold = 0, '
+            "autovacuum_vacuum_scale_factor = 0, toast.autovacuum_vacuum_threshold = 0, "
+            "toast.autovacuum_vacuum_scale_factor = 0)")
+
+
+def project_identity(conn) -> tuple[str, str] | None:  # noqa: ANN001
+    """(id, slug) of the project the server's schema holds, None while it is empty."""
+    row = conn.exec_driver_sql("SELECT id, slug FROM project LIMIT 1").first()
+    return (str(row[0]), row[1]) if row else None
 
 
 def set_option(conn, name: str, value: object) -> None:  # noqa: ANN001

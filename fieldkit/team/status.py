@@ -172,20 +172,32 @@ def overview_for(workspace, slug: str) -> Overview | None:  # noqa: ANN001
 
 
 def render_lines(ov: Overview) -> list[str]:
-    out = [f"{ov.project}: sessions held {ov.sessions_done}, planned {ov.sessions_planned}"]
+    """The overview as text lines for the command line, in the user's language."""
+    from fieldkit.i18n import _, format_datetime, format_percent, ngettext
+
+    out = [_("{project}: sessions held {done}, planned {planned}").format(
+        project=ov.project, done=ov.sessions_done, planned=ov.sessions_planned)]
     if ov.server:
-        when = ov.last_sync.strftime("%Y-%m-%d %H:%M UTC") if ov.last_sync else "never"
-        out.append(f"Team server {ov.server}, last sync {when}")
+        when = format_datetime(ov.last_sync) if ov.last_sync else _("never")
+        out.append(_("Team server {server}, last sync {when}").format(server=ov.server, when=when))
     if ov.open_conflicts:
-        out.append(f"{ov.open_conflicts} conflicts to settle (fieldkit project conflicts)")
+        out.append(ngettext("{n} conflict to settle (fieldkit project conflicts)",
+                            "{n} conflicts to settle (fieldkit project conflicts)", ov.open_conflicts)
+                   .format(n=ov.open_conflicts))
     out.append("")
-    out.append("Researcher          led  observed  planned")
+    heads = [_("Researcher"), _("leading"), _("observing"), _("planned")]
+    w = [max(19, len(heads[0]) + 1), max(4, len(heads[1])), max(9, len(heads[2])), max(8, len(heads[3]))]
+    out.append(f"{heads[0]:{w[0]}}{heads[1]:>{w[1]}} {heads[2]:>{w[2]}} {heads[3]:>{w[3]}}")
     for r in ov.researchers:
-        out.append(f"{r.initials:4} {r.name[:14]:14} {r.led:4} {r.observed:9} {r.planned:8}")
+        who = f"{r.initials:4} {r.name[:14]:14}"
+        out.append(f"{who:{w[0]}}{r.led:>{w[1]}} {r.observed:>{w[2]}} {r.planned:>{w[3]}}")
     out.append("")
-    out.append("Site / network       group      interviewed / planned  sessions  coverage")
+    heads = [_("Site / network"), _("Group"), _("interviewed / planned"), _("sessions"), _("coverage")]
+    w = [max(20, len(heads[0])), max(10, len(heads[1])), max(21, len(heads[2])), max(8, len(heads[3])),
+         max(8, len(heads[4]))]
+    out.append(f"{heads[0]:{w[0]}} {heads[1]:{w[1]}} {heads[2]:{w[2]}}  {heads[3]:>{w[3]}}  {heads[4]:>{w[4]}}")
     for s in ov.sites:
-        cov = f"{s.coverage:.0%}" if s.coverage is not None else "-"
-        out.append(f"{s.site[:20]:20} {s.group[:10]:10} {s.interviewed:11} / {s.registered:<7} "
-                   f"{s.sessions:8}  {cov:>8}")
+        cov = format_percent(s.coverage) if s.coverage is not None else "-"
+        counts = f"{s.interviewed:>11} / {s.registered:<7}"
+        out.append(f"{s.site[:20]:{w[0]}} {s.group[:10]:{w[1]}} {counts:{w[2]}}  {s.sessions:>{w[3]}}  {cov:>{w[4]}}")
     return out

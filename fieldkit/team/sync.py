@@ -32,14 +32,24 @@ from fieldkit.errors import FieldkitError
 from fieldkit.store.models import RecordState, ServerAudio, SyncBase, utcnow
 from fieldkit.team.merge import Outcome, informant_clashes, reconcile, set_base
 from fieldkit.team.records import (
+    Refusal,
     content_hash,
     delete_ids,
     read_rows,
     synced_tables,
     table,
     upsert,
+    upsert_each,
 )
 from fieldkit.team.server import ServerError, engine_for, explain, get_options, public_url, schema_for
+from fieldkit.team.guidejoin import join_same_guides
+from fieldkit.team.withdrawal import (
+    drop_withdrawn,
+    purge_server_copies,
+    silenced_file_ids,
+    vacuum_tables,
+    withdrawn_on_server,
+)
 from fieldkit.team.server import server_revision as _server_revision
 from fieldkit.i18n import _
 
@@ -55,6 +65,12 @@ class SyncResult:
     audio_up: int = 0
     audio_down: int = 0
     created: bool = False
+    #: guides imported here and by the team (same content): joined into the team's
+    guides_joined: list[str] = field(default_factory=list)
+    #: after pushing a purge: whether this login could VACUUM the tables it touched
+    vacuumed: bool | None = None
+    #: this laptop's records the team server would not take (left out, tried again next sync)
+    refused: list[Refusal] = field(default_factory=list)
 
     def summary(self) -> str:
         p = self.pulled
@@ -181,6 +197,27 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                             "project that has the same name.").format(slug=project.slug),
                         hint=_("Nothing was changed. Ask the administrator to set "
                                  "the project up under another name."))
+                # a withdrawal reaches this laptop before anything leaves it
+                withdrawn = withdrawn_on_server(sconn)
+                purged_first = purge_arriving_informants(
+                    handle, {i: "informant" for i in withdrawn})
+                # the same guide imported on two laptops is one guide
+                with handle.db.engine.begin() as lconn:
+                    joined, gclashes = join_same_guides(lconn, sconn, PEER)
+                    if gclashes:
+                        c = gclashes[0]
+                        raise FieldkitError(
+                            _("The guide {slug} here ({local}) and the team's guide of that "
+                              "name ({team}) differ; nothing was synced.").format(
+                                  slug=c.slug, local=c.local_title, team=c.team_title),
+                            hint=_("Give yours another name: fieldkit guide rename -p {project} "
+                                   "{slug} NEWNAME (or, if no session uses it, fieldkit guide "
+                                   "remove -p {project} {slug}), then sync again.").format(
+                                       project=handle.folder.name, slug=c.slug))
+                res.guides_joined = joined
+                if purged_first or joined:
+                    with handle.db.engine.connect() as lconn:
+                        changed, deleted_local = local_changes(lconn, peer["mark"])
                 news = conn_rows(sconn, rs, rs.c.seq > peer["cursor"])
                 top = sconn.execute(select(func.coalesce(func.max(rs.c.seq), 0))).scalar()
                 incoming, deleted_remote = fetch_records(sconn, news)
@@ -208,19 +245,43 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                         if ih != base.get(rid) and not _later(d, theirs[1]):
                             continue                    # both changed, theirs is later
                     push[rid] = (tname, d)
-                push_del = {rid: t for rid, t in deleted_local.items()}
+                with handle.db.engine.connect() as lconn:
+                    drop_withdrawn(lconn, push, withdrawn)
+                writer = _may_write(sconn)
+                if not writer:
+                    # a supervisor's login reads only: its own audit (exports it made)
+                    # stays in its copy; anything else it changed is refused below
+                    push = {rid: v for rid, v in push.items() if v[0] != "auditentry"}
+                # deletions the server already has (a purge done there) are not news
+                already = _tombstoned(sconn, [r for r in deleted_local if r not in deleted_remote])
+                push_del = {rid: t for rid, t in deleted_local.items()
+                            if rid not in deleted_remote and rid not in already}
+                settled_del = (set(deleted_local) - set(push_del))
                 if push or push_del:
                     seq = top + 1
-                    res.pushed, res.pushed_deletions = _push(sconn, push, push_del, seq)
+                    res.pushed, res.pushed_deletions, res.refused = _push(sconn, push, push_del, seq)
                     top = seq
+                if push_del:
+                    purge_server_copies(sconn, set(push_del))
                 res.cursor = top
-            res.audio_up, audio_wanted = _audio_up(sconn, handle)
+            withdrawal = bool(purged_first) or any(t == "informant" for t in push_del.values())
+            res.audio_up, audio_wanted = _audio_up(sconn, handle, upload=writer, silenced=withdrawal)
+        if withdrawal:
+            res.vacuumed = vacuum_tables(engine, schema)
         # ---- step 2: the laptop
         try:
             purged = purge_arriving_informants(handle, deleted_remote)
             before = purge_audit_ids(handle)
             with handle.db.engine.begin() as lconn:
                 out = reconcile(lconn, PEER, incoming, deleted_remote) if incoming or deleted_remote else Outcome()
+                if out.refused:
+                    # the team's records this laptop would not take come again next time:
+                    # the cursor stays before the first of them (what follows it is
+                    # pulled again and found unchanged)
+                    refused_ids = {uuid.UUID(r.record_id) for r in out.refused}
+                    first = min((st["seq"] for st in news if st["record_id"] in refused_ids),
+                                default=res.cursor + 1)
+                    res.cursor = min(res.cursor, first - 1)
                 pushed_base = {}
                 by_table: dict[str, dict[uuid.UUID, str]] = {}
                 for rid, (tname, d) in push.items():
@@ -232,9 +293,9 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                             pushed_base[rid] = (tname, hashes[rid])
                 if pushed_base:
                     set_base(lconn, PEER, pushed_base)
-                if push_del:
+                if push_del or settled_del:
                     sb = SyncBase.__table__
-                    ids = list(push_del)
+                    ids = list(push_del) + list(settled_del)
                     for i in range(0, len(ids), 500):
                         lconn.execute(sb.delete().where(sb.c.peer == PEER, sb.c.record_id.in_(ids[i:i + 500])))
                 put_peer(lconn, PEER, kind="server", url=public_url(url), cursor=res.cursor,
@@ -248,7 +309,7 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
                 hint=_("Nothing on this laptop was half-applied and the server "
                          "already has this laptop's changes. Close other fieldkit "
                          "windows and run sync again.")) from exc
-        out.purged_informants = purged
+        out.purged_informants = purged_first + purged
         res.pulled = out
         purge_project_if_arrived(handle, before)
         if audio_wanted:
@@ -264,6 +325,19 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,  # n
     finally:
         engine.dispose()
     return res
+
+
+def _may_write(sconn: Connection) -> bool:
+    return bool(sconn.exec_driver_sql("SELECT has_table_privilege('recordstate', 'INSERT')").scalar())
+
+
+def _tombstoned(sconn: Connection, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    rs = RecordState.__table__
+    out: set[uuid.UUID] = set()
+    for i in range(0, len(ids), 500):
+        out |= set(sconn.execute(select(rs.c.record_id).where(
+            rs.c.deleted.is_(True), rs.c.record_id.in_(ids[i:i + 500]))).scalars())
+    return out
 
 
 def conn_rows(conn: Connection, tbl, where) -> list[dict[str, Any]]:  # noqa: ANN001
@@ -296,7 +370,9 @@ def _bases(handle, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:  # noqa: ANN001
     return out
 
 
-def _push(sconn: Connection, push: dict, push_del: dict, seq: int) -> tuple[int, int]:
+def _push(sconn: Connection, push: dict, push_del: dict, seq: int) -> tuple[int, int, list[Refusal]]:
+    """Write this laptop's changes on the server. A record the server refuses is left out
+    of ``push`` (so it is not taken as agreed) and returned; the rest is written."""
     from sqlalchemy.dialects.postgresql import insert
 
     from fieldkit.team.merge import _fix_references
@@ -310,8 +386,11 @@ def _push(sconn: Connection, push: dict, push_del: dict, seq: int) -> tuple[int,
         if ids:
             delete_ids(sconn, tbl, ids)
     _fix_references(sconn, push, gone)
+    refused: list[Refusal] = []
     for tbl in synced_tables():
-        upsert(sconn, tbl, [d for rid, (t, d) in push.items() if t == tbl.name])
+        refused += upsert_each(sconn, tbl, [d for rid, (t, d) in push.items() if t == tbl.name])
+    for r in refused:
+        push.pop(uuid.UUID(r.record_id), None)
     states = [{"record_id": rid, "tbl": t, "hash": content_hash(d), "seq": seq, "deleted": False, "by": role}
               for rid, (t, d) in push.items()]
     states += [{"record_id": rid, "tbl": t, "hash": "", "seq": seq, "deleted": True, "by": role}
@@ -329,7 +408,7 @@ def _push(sconn: Connection, push: dict, push_del: dict, seq: int) -> tuple[int,
         c: stmt.excluded[c] for c in ("tbl", "hash", "seq", "deleted", "by")})
     for i in range(0, len(states), 2000):
         sconn.execute(stmt, states[i:i + 2000])
-    return len(push), len(push_del)
+    return len(push), len(push_del), refused
 
 
 def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> None:  # noqa: ANN001
@@ -388,23 +467,40 @@ def _recode_local(handle, recode: dict[str, str]) -> None:  # noqa: ANN001
 # --------------------------------------------------------------------------- audio
 
 
-def _audio_up(sconn: Connection, handle) -> tuple[int, bool]:  # noqa: ANN001
-    """When the team shares audio for this project: this laptop's files the server lacks."""
+def _audio_up(sconn: Connection, handle, *, upload: bool = True,  # noqa: ANN001
+              silenced: bool = False) -> tuple[int, bool]:
+    """When the team shares audio for this project: this laptop's files the server lacks;
+    with ``silenced`` (this sync carries a withdrawal), also the files a withdrawal purge
+    silenced here whose server copy still differs."""
     import hashlib
 
     with sconn.begin():
         if not get_options(sconn).get("audio"):
             return 0, False
+        if not upload:
+            return 0, True
         sa = ServerAudio.__table__
         have = set(sconn.execute(select(sa.c.file_id)).scalars())
         rf = table("recordingfile")
         n = 0
         with handle.db.engine.connect() as lconn:
             files = [(r.id, r.path) for r in lconn.execute(select(rf.c.id, rf.c.path))]
+            silenced = silenced_file_ids(lconn) if silenced else set()
         server_files = set(sconn.execute(select(rf.c.id)).scalars())
         for fid, rel in files:
             p = handle.folder / rel
-            if fid in have or fid not in server_files or not p.is_file():
+            if fid not in server_files or not p.is_file():
+                continue
+            if fid in have:
+                if fid not in silenced:
+                    continue
+                # a withdrawal silenced their speech in this file: the server's copy follows
+                data = _read_audio(handle, p)
+                sha = hashlib.sha256(data).hexdigest()
+                if sconn.execute(select(sa.c.sha256).where(sa.c.file_id == fid)).scalar() != sha:
+                    sconn.execute(sa.update().where(sa.c.file_id == fid).values(
+                        sha256=sha, size=len(data), data=data))
+                    n += 1
                 continue
             data = _read_audio(handle, p)
             sconn.execute(sa.insert().values(file_id=fid, sha256=hashlib.sha256(data).hexdigest(),
@@ -465,6 +561,11 @@ def clone_project(ws, name: str, url: str, passphrase: str | None = None):  # no
                               "empty.").format(slugify=slugify(name)),
                           hint=_("The first researcher syncs it from their laptop "
                                    "first."))
+    if rows[0].get("slug") != slugify(name):
+        raise ServerError(
+            _("The project on the team server under {slug!r} is another project "
+              "({other!r}).").format(slug=slugify(name), other=rows[0].get("slug")),
+            hint=_("Nothing was copied. Check the name with the team's administrator."))
     return new_project_with_id(ws, name, rows[0], passphrase)
 
 

@@ -51,13 +51,16 @@ def prepare(workspace: "Workspace") -> list[str]:
 
 
 def _recover(handle: "ProjectHandle", name: str) -> list[str]:
-    """Recordings left by a crash (their recorder process is gone) are repaired at once."""
+    """Recordings left by a crash (their recorder process is gone) are repaired at once,
+    and a live transcription that died with them is closed and its session queued for
+    the final pass."""
     from fieldkit.errors import FieldkitError
     from fieldkit.recording.recovery import recover_all
+    from fieldkit.transcription.final import close_dead_live_runs
 
     try:
         found = recover_all(handle)
     except FieldkitError as exc:
         return [f"{name}: an unfinished recording could not be repaired: {exc.message}"
                 + (f" {exc.hint}" if exc.hint else "")]
-    return [f"{name}: {r.message}" for r in found]
+    return [f"{name}: {r.message}" for r in [*found, *close_dead_live_runs(handle)]]

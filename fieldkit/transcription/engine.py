@@ -58,7 +58,9 @@ def transcribe_kwargs(settings: TranscriptionSettings, multilingual: bool) -> di
     return dict(
         language=language, beam_size=settings.beam_size, vad_filter=settings.vad,
         condition_on_previous_text=settings.condition_on_previous_text,
-        word_timestamps=settings.word_timestamps, hotwords=settings.hotwords(),
+        # the project's word list is not given to the decoder (as hotwords it is a prompt on
+        # every window, which makes Whisper skip speech): transcribe_array corrects near misses
+        word_timestamps=settings.word_timestamps or bool(settings.vocabulary),
     )
 
 
@@ -67,12 +69,20 @@ def transcribe_array(settings: TranscriptionSettings, audio: np.ndarray, offset_
     """Segments of 16 kHz float32 mono ``audio``, times shifted by ``offset_ms``."""
     model = model or load_model(settings)
     segments, info = model.transcribe(audio, **transcribe_kwargs(settings, model.model.is_multilingual))
+    from fieldkit.transcription.wordlist import correct_words, words_text
+
     for seg in segments:
+        words = [{"w": w.word, "s": offset_ms + round(w.start * 1000), "e": offset_ms + round(w.end * 1000),
+                  "p": round(w.probability, 3)} for w in (seg.words or [])]
+        text = seg.text.strip()
+        if settings.vocabulary and words:
+            words, fixed = correct_words(words, settings.vocabulary)
+            if fixed:
+                text = words_text(words)
         yield SegmentResult(
             start_ms=offset_ms + round(seg.start * 1000), end_ms=offset_ms + round(seg.end * 1000),
-            text=seg.text.strip(),
-            words=[{"w": w.word, "s": offset_ms + round(w.start * 1000), "e": offset_ms + round(w.end * 1000),
-                    "p": round(w.probability, 3)} for w in (seg.words or [])],
+            text=text,
+            words=words,
             avg_logprob=seg.avg_logprob, no_speech_prob=seg.no_speech_prob, language=info.language,
         )
 

@@ -37,19 +37,29 @@ if TYPE_CHECKING:
 LOCK_NAME = "final-pass.lock"
 LOG_NAME = "final-pass.log"
 
+#: a session waits for its final pass when its live transcript is complete, or when it
+#: was queued (a batch run in state ``queued``: an imported recording, a live transcript
+#: cut off by a crash, or "transcribe this session" in the app), once every recording of
+#: it is finished and nobody edited its transcript
 _WAITING_SQL = """
 SELECT s.id, s.title FROM session s
-WHERE EXISTS (SELECT 1 FROM transcriptionrun r WHERE r.session_id = s.id AND r.mode = 'live'
-              AND r.status = 'done')
+WHERE (EXISTS (SELECT 1 FROM transcriptionrun r WHERE r.session_id = s.id AND r.mode = 'live'
+               AND r.status = 'done')
+       OR EXISTS (SELECT 1 FROM transcriptionrun r WHERE r.session_id = s.id AND r.mode = 'batch'
+                  AND r.status = 'queued'))
+  AND EXISTS (SELECT 1 FROM recording c WHERE c.session_id = s.id)
   AND NOT EXISTS (SELECT 1 FROM transcriptionrun r WHERE r.session_id = s.id AND r.mode = 'batch'
                   AND r.status = 'done')
   AND NOT EXISTS (SELECT 1 FROM recording c WHERE c.session_id = s.id AND c.state IN ('recording', 'paused'))
   AND NOT EXISTS (SELECT 1 FROM transcriptsegment t WHERE t.session_id = s.id AND t.edited IS NOT NULL)
 """
 #: what the background process takes on by itself: not sessions whose last attempt failed
-#: (a missing model, damaged audio: it would fail again; `transcribe --final` retries them)
-_PENDING_SQL = _WAITING_SQL + """  AND NOT EXISTS (SELECT 1 FROM transcriptionrun r WHERE r.session_id = s.id
-                  AND r.mode = 'batch' AND r.status = 'failed')
+#: (a missing model, damaged audio: it would fail again; `transcribe --final` retries them,
+#: and queueing the session again asks for another attempt)
+_PENDING_SQL = _WAITING_SQL + """  AND NOT (EXISTS (SELECT 1 FROM transcriptionrun r WHERE r.session_id = s.id
+                       AND r.mode = 'batch' AND r.status = 'failed')
+           AND NOT EXISTS (SELECT 1 FROM transcriptionrun r WHERE r.session_id = s.id
+                           AND r.mode = 'batch' AND r.status = 'queued'))
 ORDER BY s.starts_at
 """
 _RETRY_SQL = _WAITING_SQL + "ORDER BY s.starts_at\n"
@@ -80,6 +90,54 @@ def pending_sessions(handle: "ProjectHandle", retry_failed: bool = False) -> lis
     with handle.db.session() as s:
         rows = s.connection().execute(text(_RETRY_SQL if retry_failed else _PENDING_SQL)).all()
         return [(_hex_uuid(sid), title) for sid, title in rows]
+
+
+@dataclass
+class Interrupted:
+    """A live transcription whose process died with the recording (a crash, a kill, a
+    closed terminal): closed and its session queued for the final pass."""
+    session_id: uuid.UUID
+    session_title: str
+    transcript_ms: int          # where the live transcript stopped
+
+    @property
+    def message(self) -> str:
+        from fieldkit.i18n import _
+        from fieldkit.recording.clock import hms
+
+        return _("The live transcript of {title!r} stopped at {at}; the session is queued for the final "
+                 "transcription, which completes it.").format(title=self.session_title, at=hms(self.transcript_ms))
+
+
+def close_dead_live_runs(handle: "ProjectHandle") -> list[Interrupted]:
+    """Live transcription runs still marked running whose worker is gone (it holds a lock
+    while it lives: :func:`fieldkit.transcription.live.worker_alive`) are closed as
+    interrupted (state cancelled, error ``interrupted``), and their sessions queued for
+    the final pass. Recovery runs this beside the recordings' repair."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import RunStatus, Session, TranscriptionRun, utcnow
+    from fieldkit.transcription.live import INTERRUPTED, worker_alive
+    from fieldkit.transcription.service import queue_final_pass
+
+    with handle.db.session() as s:
+        running = s.exec(select(TranscriptionRun, Session).join(Session).where(
+            Session.project_id == handle.project_id, TranscriptionRun.mode == "live",
+            TranscriptionRun.status == RunStatus.running)).all()
+        found = [(run.id, sess.id, sess.title) for run, sess in running]
+    out: list[Interrupted] = []
+    for run_id, sid, title in found:
+        if worker_alive(handle.folder, sid):
+            continue
+        with handle.db.transaction() as s:
+            run = s.get(TranscriptionRun, run_id)
+            if run is None or run.status != RunStatus.running:
+                continue
+            run.status, run.error, run.finished_at = RunStatus.cancelled, INTERRUPTED, utcnow()
+            done_ms = run.done_ms
+        queue_final_pass(handle, sid)
+        out.append(Interrupted(sid, title, done_ms))
+    return out
 
 
 def run_final_passes(handle: "ProjectHandle", *, on_progress: Callable | None = None,

@@ -15,11 +15,15 @@ archive of one) the same way: staged, checked, renamed.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import http.client
 import json
 import os
 import shutil
+import socket
 import tarfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -30,7 +34,7 @@ from pathlib import Path
 from typing import Callable
 
 from fieldkit.transcription.models import ModelError, cache_dir, check_model_dir
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, _
 
 HUB_ENV = "FIELDKIT_HUB_URL"
 DEFAULT_HUB = "https://huggingface.co"
@@ -57,19 +61,21 @@ class RemoteModel:
 #: what `fieldkit models list` offers for download. NB-Whisper (National Library of Norway)
 #: keeps its CTranslate2 conversion in a ct2 subfolder; the turbo conversion is at the top.
 CATALOGUE: dict[str, RemoteModel] = {m.name: m for m in (
-    RemoteModel("nb-whisper-tiny", "NbAiLab/nb-whisper-tiny", "ct2", 78, 0.45, "Norwegian"),
-    RemoteModel("nb-whisper-base", "NbAiLab/nb-whisper-base", "ct2", 148, 1.0, "Norwegian"),
-    RemoteModel("nb-whisper-small", "NbAiLab/nb-whisper-small", "ct2", 488, 3.2, "Norwegian"),
-    RemoteModel("nb-whisper-medium", "NbAiLab/nb-whisper-medium", "ct2", 1530, 9.0, "Norwegian"),
-    RemoteModel("nb-whisper-large", "NbAiLab/nb-whisper-large", "ct2", 3090, 18.0, "Norwegian"),
+    RemoteModel("nb-whisper-tiny", "NbAiLab/nb-whisper-tiny", "ct2", 78, 0.45, N_("Norwegian")),
+    RemoteModel("nb-whisper-base", "NbAiLab/nb-whisper-base", "ct2", 148, 1.0, N_("Norwegian")),
+    RemoteModel("nb-whisper-small", "NbAiLab/nb-whisper-small", "ct2", 488, 3.2, N_("Norwegian")),
+    RemoteModel("nb-whisper-medium", "NbAiLab/nb-whisper-medium", "ct2", 1530, 9.0, N_("Norwegian")),
+    RemoteModel("nb-whisper-large", "NbAiLab/nb-whisper-large", "ct2", 3090, 18.0, N_("Norwegian")),
     RemoteModel("large-v3-turbo", "mobiuslabsgmbh/faster-whisper-large-v3-turbo", "", 1620, 7.0,
-                "other languages"),
+                N_("other languages")),
 )}
 #: relative compute of the models that come with fieldkit
 LOCAL_COST = {"tiny.en": 0.45, "base": 1.0}
-#: base model, int8, 2 cores, measured here before any bench was run (domain facts: 11.7 s of
-#: Norwegian in 7.7 s)
-FALLBACK_BASE_RTF = 0.66
+#: base model, int8, 2 cores: the guess when nothing was measured on this laptop. It was
+#: 0.66 (about 40 min per hour), from one 11.7 s clip whose time included loading the model;
+#: the final pass on real recordings runs at about 0.12 (domain facts; the issue measured
+#: 5-7 min per hour), so the guess is that
+FALLBACK_BASE_RTF = 0.12
 
 
 def hub_url() -> str:
@@ -83,16 +89,21 @@ def _speed_file() -> Path:
     return cache_dir() / "speed.json"
 
 
-def record_speed(model: str, rtf: float, threads: int) -> None:
-    """Keep what ``fieldkit bench transcribe`` measured, for ``models list``."""
+def record_speed(model: str, rtf: float, threads: int, source: str = "bench") -> None:
+    """Keep what ``fieldkit bench transcribe`` measured, for ``models list``. A real
+    transcription (``source="run"``) is kept too, unless a bench figure is there: a bench
+    run measures on purpose, a transcription measures whatever else the laptop was doing."""
     path = _speed_file()
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         data = {}
-    data[Path(model).name if os.sep in model else model] = {"rtf": round(rtf, 4), "threads": threads}
+    key = Path(model).name if os.sep in model else model
+    if source != "bench" and isinstance(data.get(key), dict) and data[key].get("source", "bench") == "bench":
+        return
+    data[key] = {"rtf": round(rtf, 4), "threads": threads, "source": source}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=1))
     os.replace(tmp, path)
 
@@ -120,11 +131,81 @@ def speed_of(name: str) -> tuple[float | None, bool]:
 
 
 def describe_speed(name: str) -> str:
+    """The speed for ``models list``, in the user's language: measured on this laptop (by
+    ``fieldkit bench transcribe`` or a finished transcription), or clearly a guess."""
     rtf, measured = speed_of(name)
     if rtf is None:
-        return "run `fieldkit bench transcribe --model NAME`"
-    minutes = rtf * 60
-    return f"{'' if measured else '≈'}{minutes:.0f} min per hour of audio ({'measured' if measured else 'expected'})"
+        return _("not known: run `fieldkit bench transcribe --model {name}`").format(name=name)
+    minutes = max(1, round(rtf * 60))
+    if measured:
+        return _("{minutes} min per hour of audio (measured here)").format(minutes=minutes)
+    return _("about {minutes} min per hour of audio (a guess; `fieldkit bench transcribe` "
+             "measures it)").format(minutes=minutes)
+
+
+# --------------------------------------------------------------------------- download speed and choice
+
+
+#: a model is suggested when its final pass runs at most this fraction of real time here,
+#: which leaves room for speaker detection within the 1.5x target on this laptop
+SUGGEST_RTF = 1.0
+#: the guess for a download's speed when none was measured here (bytes per second)
+GUESS_DOWNLOAD_BPS = 5_000_000
+
+
+def suggested_norwegian_model() -> str:
+    """The largest NB-Whisper whose final pass runs within :data:`SUGGEST_RTF` here: from
+    ``fieldkit bench transcribe`` figures of this laptop (the model's own, or the base
+    model's scaled by compute), or the guess when nothing was measured."""
+    best = "nb-whisper-tiny"
+    for name in ("nb-whisper-tiny", "nb-whisper-base", "nb-whisper-small", "nb-whisper-medium", "nb-whisper-large"):
+        rtf, _measured = speed_of(name)
+        if rtf is not None and rtf <= SUGGEST_RTF:
+            best = name
+    return best
+
+
+def _download_speed_file() -> Path:
+    return cache_dir() / "download-speed.json"
+
+
+def record_download_speed(n_bytes: int, seconds: float) -> None:
+    """Keep the speed of a download that moved enough bytes to say something (1 MB)."""
+    if n_bytes < 1_000_000 or seconds <= 0:
+        return
+    path = _download_speed_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"bytes_per_s": n_bytes / seconds}))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def expected_download(name: str) -> tuple[int, float, bool]:
+    """(bytes, seconds, measured?) for downloading ``name``: the seconds from the speed the
+    last download on this laptop reached, or a guess when none was measured."""
+    size = CATALOGUE[name].approx_mb * 1_000_000
+    try:
+        bps = float(json.loads(_download_speed_file().read_text())["bytes_per_s"])
+        measured = bps > 0
+    except (OSError, ValueError, KeyError, TypeError):
+        bps, measured = GUESS_DOWNLOAD_BPS, False
+    if not measured:
+        bps = GUESS_DOWNLOAD_BPS
+    return size, size / bps, measured
+
+
+def describe_download(name: str) -> str:
+    """'nb-whisper-small: 488 MB, about 2 min (measured speed of the last download)'."""
+    size, seconds, measured = expected_download(name)
+    minutes = max(1, round(seconds / 60))
+    if measured:
+        return _("{name}: {size}, about {minutes} min at the speed of the last download "
+                 "here").format(name=name, size=_mb(size), minutes=minutes)
+    return _("{name}: {size}, about {minutes} min (a guess at 40 Mbit/s; nothing was "
+             "downloaded here yet)").format(name=name, size=_mb(size), minutes=minutes)
 
 
 # --------------------------------------------------------------------------- download
@@ -142,18 +223,67 @@ class RemoteFile:
         return self.path.rsplit("/", 1)[-1]
 
 
-def _open(url: str, headers: dict[str, str] | None = None, timeout: float = 30):  # noqa: ANN202
+#: seconds without an answer before a download gives up (the same command continues it)
+TIMEOUT_ENV = "FIELDKIT_HUB_TIMEOUT"
+#: room kept free beyond the model's size: recordings need the disk too
+DISK_MARGIN = 64 << 20
+
+
+def _timeout() -> float:
+    try:
+        return float(os.environ.get(TIMEOUT_ENV, "30"))
+    except ValueError:
+        return 30.0
+
+
+def _open(url: str, headers: dict[str, str] | None = None, timeout: float | None = None):  # noqa: ANN202
     req = urllib.request.Request(url, headers={"User-Agent": "fieldkit", **(headers or {})})
-    return urllib.request.urlopen(req, timeout=timeout)  # noqa: S310 - https or a configured mirror
+    return urllib.request.urlopen(req, timeout=timeout or _timeout())  # noqa: S310 - https or a configured mirror
 
 
-def _unreachable(model: RemoteModel, exc: Exception) -> ModelError:
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.0f} MB" if n >= 1e6 else f"{n / 1e6:.1f} MB"
+
+
+def _unreachable(model: RemoteModel, exc: BaseException) -> ModelError:
+    """The network's part in a failed download, worded for what happened."""
+    hint = _("What was fetched is kept and the same command continues. On a laptop that "
+             "never goes online use `fieldkit models add` with a copy from another computer.")
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError) else exc
+    if isinstance(exc, urllib.error.HTTPError):
+        return ModelError(_("The model hub at {hub_url} answered {code} ({reason}) for {name} "
+                            "({repo}).").format(hub_url=hub_url(), code=exc.code, reason=exc.reason,
+                                                name=model.name, repo=model.repo), hint=hint)
+    if isinstance(reason, (TimeoutError, socket.timeout)):
+        return ModelError(_("The model hub at {hub_url} stopped answering (nothing for {seconds:.0f} s) "
+                            "while fetching {name}.").format(hub_url=hub_url(), seconds=_timeout(), name=model.name),
+                          hint=hint)
+    if isinstance(reason, (socket.gaierror, ConnectionRefusedError)) or (
+            isinstance(reason, OSError) and reason.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH)):
+        return ModelError(_("No connection to the model hub at {hub_url}: this laptop seems to be "
+                            "offline ({exc}). Nothing was downloaded for {name}.").format(
+                              hub_url=hub_url(), exc=getattr(reason, "strerror", None) or reason, name=model.name),
+                          hint=_("Connect to a network and run the same command again (what was "
+                                 "fetched before is kept). On a laptop that never goes online use "
+                                 "`fieldkit models add` with a copy from another computer."))
     return ModelError(_("Could not reach the model hub at {hub_url} for {name} "
-                          "({repo}): {exc}").format(hub_url=hub_url(), name=model.name, repo=model.repo, exc=exc),
-                      hint=_("Downloading needs a network connection; what was "
-                               "fetched is kept and the same command continues. On a "
-                               "laptop that never goes online use `fieldkit models "
-                               "add`."))
+                        "({repo}): {exc}").format(hub_url=hub_url(), name=model.name, repo=model.repo, exc=reason),
+                      hint=hint)
+
+
+def _cut_off(model: RemoteModel, f: RemoteFile, got: int) -> ModelError:
+    return ModelError(_("The download of {name} was cut off ({path}: {got} of {size}).").format(
+                          name=model.name, path=f.path, got=_mb(got), size=_mb(f.size or 0)),
+                      hint=_("Run the same command again: it continues where it stopped."))
+
+
+class _DiskFull(Exception):
+    def __init__(self, exc: OSError) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
+
+
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def remote_files(model: RemoteModel) -> list[RemoteFile]:
@@ -168,7 +298,7 @@ def remote_files(model: RemoteModel) -> list[RemoteFile]:
             raise ModelError(_("The hub has no folder {value} in {repo}.").format(value=model.subfolder or '(top)', repo=model.repo),
                              hint=_("The repository's layout may have changed.")) from exc
         raise _unreachable(model, exc) from exc
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
         raise _unreachable(model, exc) from exc
     out = []
     for entry in listing if isinstance(listing, list) else []:
@@ -205,42 +335,87 @@ def _verify(path: Path, f: RemoteFile) -> str | None:
     return None if h.hexdigest() == want else f"checksum {h.hexdigest()[:12]}… instead of {want[:12]}…"
 
 
+def _tag(resp) -> str | None:
+    """The file's entity tag (the content address the hub gives it), without quotes."""
+    tag = resp.headers.get("X-Linked-Etag") or resp.headers.get("ETag")
+    return tag.removeprefix("W/").strip('"') if tag else None
+
+
+def _disk(call: Callable[[], object]) -> object:
+    """Run a write; a full disk (or a file-size limit) becomes :class:`_DiskFull`."""
+    try:
+        return call()
+    except OSError as exc:
+        if exc.errno in _DISK_FULL:
+            raise _DiskFull(exc) from exc
+        raise
+
+
 def _fetch(model: RemoteModel, f: RemoteFile, dest: Path, progress: Callable[[int], None]) -> None:
-    """Fetch one file into ``dest``, continuing a partial one with a Range request."""
+    """Fetch one file into ``dest``, continuing a partial one with a Range request. The
+    file's tag from the last attempt goes along as ``If-Range``: when the hub has a new
+    version since, it sends the whole file and the partial one is started again."""
     url = f"{hub_url()}/{urllib.parse.quote(model.repo)}/resolve/main/{urllib.parse.quote(f.path)}"
+    tag_file = dest.with_name(f".{dest.name}.etag")
     have = dest.stat().st_size if dest.exists() else 0
     if f.size is not None and have > f.size:
         dest.unlink()
         have = 0
     if f.size is not None and have == f.size:
         return
-    headers = {"Range": f"bytes={have}-"} if have else {}
+    headers = {}
+    if have:
+        headers["Range"] = f"bytes={have}-"
+        if tag_file.exists():
+            headers["If-Range"] = f'"{tag_file.read_text().strip()}"'
+    got = 0
     try:
         with _open(url, headers) as resp:
-            if have and resp.status != 206:   # the server ignored the range: start again
+            if have and resp.status != 206:   # a new version, or the server ignored the range
                 have = 0
+            tag = _tag(resp)
+            if tag:
+                _disk(lambda: tag_file.write_text(tag))
             expected = resp.headers.get("Content-Length")
-            got = 0
-            mode = "ab" if have else "wb"
-            with open(dest, mode) as out:
+            out = _disk(lambda: open(dest, "ab" if have else "wb"))  # noqa: SIM115
+            with out:
                 while chunk := resp.read(CHUNK):
-                    out.write(chunk)
+                    _disk(lambda: out.write(chunk))
                     got += len(chunk)
                     progress(len(chunk))
-                out.flush()
-                os.fsync(out.fileno())
+                _disk(out.flush)
+                _disk(lambda: os.fsync(out.fileno()))
             if expected is not None and got < int(expected):
-                raise ConnectionError(f"the transfer of {f.path} stopped after {have + got} bytes")
+                raise _cut_off(model, f, have + got)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and f.size is not None and have >= f.size:
             return
         raise _unreachable(model, exc) from exc
-    except (urllib.error.URLError, OSError) as exc:  # cut off: the partial file stays
+    except (ConnectionError, http.client.HTTPException) as exc:  # cut off: the partial file stays
+        if got or have:
+            raise _cut_off(model, f, have + got) from exc
+        raise _unreachable(model, exc) from exc
+    except (urllib.error.URLError, OSError) as exc:
         raise _unreachable(model, exc) from exc
 
 
 def installed_path(name: str) -> Path:
     return cache_dir() / "models" / name
+
+
+def _disk_full(model: RemoteModel, staging: Path, need: int, exc: BaseException | None) -> ModelError:
+    """A full disk: nothing is installed, and the partial download goes to give the room back
+    (a recording running beside it needs the disk more than a download that can be repeated)."""
+    shutil.rmtree(staging, ignore_errors=True)
+    folder = staging.parent
+    free = shutil.disk_usage(folder).free if folder.exists() else 0
+    return ModelError(_("Not enough room on the disk for {name}: it needs {need}, {folder} has "
+                        "{free} free{detail}. Nothing was installed, and the partial download was "
+                        "removed to give the room back.").format(
+                          name=model.name, need=_mb(need), folder=folder, free=_mb(free),
+                          detail=f" ({exc.strerror or exc})" if isinstance(exc, OSError) else ""),
+                      hint=_("Free some room (recordings need it too), or set FIELDKIT_CACHE to a "
+                             "folder on a larger disk, and run the same command again."))
 
 
 def download(name: str, on_progress: Callable[[int, int], None] | None = None, force: bool = False) -> Path:
@@ -257,11 +432,30 @@ def download(name: str, on_progress: Callable[[int, int], None] | None = None, f
         return target
     files = remote_files(model)
     staging = cache_dir() / "models" / f".download-{name}"
-    staging.mkdir(parents=True, exist_ok=True)
     total = sum(f.size or 0 for f in files)
+    staging.parent.mkdir(parents=True, exist_ok=True)
     done = sum(min((staging / f.name).stat().st_size, f.size or 0)
                for f in files if (staging / f.name).exists())
+    if shutil.disk_usage(staging.parent).free < total - done + DISK_MARGIN:
+        raise _disk_full(model, staging, total + DISK_MARGIN, None)
+    started, had = time.monotonic(), done
+    try:
+        _disk(lambda: staging.mkdir(parents=True, exist_ok=True))
+        fetched = _fetch_all(model, files, staging, done, total, on_progress)
+        record_download_speed(fetched - had, time.monotonic() - started)
+        check_model_dir(staging)
+        for tag in staging.glob(".*.etag"):
+            tag.unlink()
+        _disk(lambda: (staging / "source.json").write_text(
+            json.dumps({"repo": model.repo, "subfolder": model.subfolder, "hub": hub_url()})))
+    except _DiskFull as exc:
+        raise _disk_full(model, staging, total + DISK_MARGIN, exc.exc) from exc.exc
+    _install(staging, target, replace=force)
+    return target
 
+
+def _fetch_all(model: RemoteModel, files: list[RemoteFile], staging: Path, done: int, total: int,
+               on_progress: Callable[[int, int], None] | None) -> int:
     def step(n: int) -> None:
         nonlocal done
         done += n
@@ -272,24 +466,25 @@ def download(name: str, on_progress: Callable[[int, int], None] | None = None, f
         on_progress(done, total)
     for f in files:
         dest = staging / f.name
-        before = dest.stat().st_size if dest.exists() else 0
-        _fetch(model, f, dest, step)
-        after = dest.stat().st_size
-        if after < before:  # restarted from zero
-            done -= before
-        problem = _verify(dest, f)
-        if problem:
+        for attempt in (1, 2):
+            before = dest.stat().st_size if dest.exists() else 0
+            _fetch(model, f, dest, step)
+            after = dest.stat().st_size
+            if after < before:  # restarted from zero
+                done -= before
+            problem = _verify(dest, f)
+            if not problem:
+                break
             dest.unlink()
             done -= after
+            # a continued file whose first part came from an older version: once more whole
+            if attempt == 1 and before:
+                continue
             raise ModelError(_("{path} from {repo} arrived damaged ({problem}); it "
-                                 "was removed.").format(path=f.path, repo=model.repo, problem=problem),
+                               "was removed.").format(path=f.path, repo=model.repo, problem=problem),
                              hint=_("Run the same command again to fetch that file "
-                                      "anew (the files that arrived whole are kept)."))
-    check_model_dir(staging)
-    (staging / "source.json").write_text(json.dumps({"repo": model.repo, "subfolder": model.subfolder,
-                                                     "hub": hub_url()}))
-    _install(staging, target, replace=force)
-    return target
+                                    "anew (the files that arrived whole are kept)."))
+    return done
 
 
 def _install(staging: Path, target: Path, replace: bool = False) -> None:
@@ -424,9 +619,11 @@ def advice(language: str, final_model: str, installed: list[str] | None = None) 
         if have:
             return _("Norwegian project: use NB-Whisper for the final transcript "
                      "(`fieldkit models use {name} -p PROJECT`).").format(name=have[-1])
-        return _("Norwegian project: NB-Whisper (National Library of Norway) is much better at Norwegian "
-                 "than the bundled base model; `fieldkit models download nb-whisper-small` while online, "
-                 "or `fieldkit models add FOLDER` from another computer.")
+        return _("Norwegian project without a Norwegian model: NB-Whisper (National Library of Norway) "
+                 "is much better at Norwegian than the bundled base model; `fieldkit models download "
+                 "{name}` while online ({download}), or `fieldkit models add FOLDER` from another "
+                 "computer.").format(name=suggested_norwegian_model(),
+                                     download=describe_download(suggested_norwegian_model()))
     if lang not in ("en", "auto") and final_model in ("base", "tiny.en"):
         if "large-v3-turbo" in names:
             return _("Use large-v3-turbo for the final transcript "

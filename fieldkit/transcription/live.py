@@ -27,6 +27,37 @@ SHORT_PAUSE_MS = 150          # when a stretch grows too long: any breath will d
 MIN_STRETCH_MS = 8000         # whole sentences: shorter pieces lose context (tests/bench/live_wer_bench.py)
 MAX_STRETCH_MS = 30000        # cut somewhere anyway after this long
 POLL_S = 1.0
+#: the error text of a live run whose process ended before the recording did (a crash, a
+#: kill, a closed terminal): recovery or the worker itself closes it with this, and the
+#: final pass completes the transcript
+INTERRUPTED = "interrupted"
+
+
+def lock_path(folder: Path, session_id) -> Path:  # noqa: ANN001
+    """The lock a live worker holds while it runs (the operating system drops it when the
+    process ends, however it ends): recovery knows a dead run by it."""
+    return Path(folder) / "logs" / f"live-{session_id}.lock"
+
+
+def worker_alive(folder: Path, session_id) -> bool:  # noqa: ANN001
+    import fcntl
+
+    lock = lock_path(folder, session_id)
+    if not lock.exists():
+        return False
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 def next_cut(audio: np.ndarray) -> int | None:
@@ -57,10 +88,22 @@ def replay_cuts(audio: np.ndarray, poll_ms: int = int(POLL_S * 1000)) -> list[in
 
 def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.Event",
             passphrase_key: tuple[bytes, bytes] | None, log_path: str | None = None) -> None:
+    import fcntl
+    import signal
+
     try:
         os.nice(10)
     except OSError:
         pass
+    # the parent says when to end (the stop event) or dies: a Ctrl+C in the terminal of
+    # `fieldkit record --live` or a closed terminal (SIGINT, SIGHUP to the whole process
+    # group) must not kill the transcript half-way while the parent stops cleanly
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    parent = os.getppid()
+    os.makedirs(Path(folder) / "logs", mode=0o700, exist_ok=True)
+    lock_fd = os.open(lock_path(Path(folder), session_id), os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock_fd, fcntl.LOCK_EX)   # held until this process ends
     if log_path:
         # the parent may be a full-screen terminal app: nothing of ours may write into it
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -112,7 +155,13 @@ def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.
             return any(r.state in (RecordingState.recording, RecordingState.paused)
                        for r in s.exec(select(Recording).where(Recording.session_id == sid)))
 
+    interrupted = False
     while True:
+        if os.getppid() != parent and not stop.is_set():
+            # the parent died without asking for the end (a kill, a crash): the recording is
+            # unfinished; recovery finishes it and the final pass completes the transcript
+            interrupted = True
+            break
         stopping = stop.is_set() and not recording_active()
         for _attempt in range(3):  # a file may be renamed .pcm -> .flac under our feet
             try:
@@ -137,10 +186,17 @@ def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.
         stop.wait(POLL_S)
     with db.transaction() as s:
         r = s.get(TranscriptionRun, run.id)
-        r.status, r.finished_at, r.done_ms, r.total_ms = RunStatus.done, utcnow(), done, done
-        sess = s.get(Session, sid)
-        if sess.status in (SessionStatus.recorded, SessionStatus.recording):
-            sess.status = SessionStatus.transcribed
+        if interrupted:
+            r.status, r.error, r.finished_at, r.done_ms = RunStatus.cancelled, INTERRUPTED, utcnow(), done
+        else:
+            r.status, r.finished_at, r.done_ms, r.total_ms = RunStatus.done, utcnow(), done, done
+            sess = s.get(Session, sid)
+            if sess.status in (SessionStatus.recorded, SessionStatus.recording):
+                sess.status = SessionStatus.transcribed
+    if interrupted:
+        from fieldkit.transcription.service import queue_final_pass
+
+        queue_final_pass(handle, sid)
     db.close()
 
 

@@ -45,7 +45,7 @@ class ModelInfo:
 
     @property
     def languages(self) -> str:
-        return "multilingual" if self.multilingual else "English only"
+        return _("multilingual") if self.multilingual else _("English only")
 
 
 def cache_dir() -> Path:

@@ -86,6 +86,10 @@ def _resumable_run(s, session_id: uuid.UUID, settings: TranscriptionSettings,  #
                       .order_by(TranscriptionRun.created_at.desc())):
         if run.status == RunStatus.done and span is None:
             return None
+        if run.status == RunStatus.queued and span is None:
+            # queued for the final pass (queue_final_pass): this is the job that was waited for
+            run.model, run.language, run.settings, run.done_ms = (settings.model, settings.language, wanted, 0)
+            return run
         if run.status in (RunStatus.running, RunStatus.cancelled, RunStatus.failed) and run.settings == wanted:
             return run
         if span is None:
@@ -191,6 +195,11 @@ def transcribe_session(
             win = next_window(lambda a, b: load_audio(handle, session_id, a, b, sr=SR, spans=spans), pos, total)
             segs = list(transcribe_array(settings, win.audio, offset_ms=win.start_ms, model=model)) \
                 if win.speech else []
+            if win.speech:
+                # speech the VAD finds that no word covers is decoded again on its own, in
+                # this window (the dropped-speech pass, window by window like the rest)
+                segs += _dropped_in_window(settings, model, win.audio, win.start_ms, segs)
+                segs.sort(key=lambda g: g.start_ms)
             with db.transaction() as s:
                 for seg in segs:
                     s.add(TranscriptSegment(
@@ -244,6 +253,14 @@ def transcribe_session(
             sess.status = SessionStatus.transcribed
         s.add(sess)
         title = sess.title
+    audio_s = (total - start) / 1000
+    if audio_s >= 60:     # a measurement of this laptop's speed, for `models list`
+        from fieldkit.transcription.hub import record_speed
+
+        try:
+            record_speed(settings.model, (time.perf_counter() - t0) / audio_s, settings.cpu_threads(), source="run")
+        except OSError:
+            pass
     if edited_meanwhile:
         raise EditedMeanwhile(_("The transcript of {title!r} was edited while it was "
                                   "being transcribed again; the edited transcript is "
@@ -259,17 +276,54 @@ def transcribe_session(
     return r
 
 
+#: what :func:`queue_final_pass` found (the interface words them)
+QUEUED, ALREADY_QUEUED, DONE_ALREADY, HAS_EDITS, STILL_RECORDING, NO_AUDIO = (
+    "queued", "already_queued", "done_already", "has_edits", "still_recording", "no_audio")
+
+
+def queue_final_pass(handle: "ProjectHandle", session_id: uuid.UUID, *, again: bool = False) -> str:
+    """Put a session in the queue of the background final pass (a batch run in state
+    ``queued``); it is transcribed with the project's final model as soon as a final-pass
+    process runs (the app starts one; ``fieldkit transcribe --all`` takes queued sessions
+    too). Returns what was found: QUEUED, ALREADY_QUEUED, DONE_ALREADY (a final transcript
+    exists; ``again`` queues it anyway), HAS_EDITS (the pass would replace the
+    researchers' edits, so it never takes the session), STILL_RECORDING (queued; it starts
+    once the recording ends) or NO_AUDIO."""
+    with handle.db.transaction() as s:
+        recs = s.exec(select(Recording).where(Recording.session_id == session_id)).all()
+        if not recs:
+            return NO_AUDIO
+        runs = s.exec(select(TranscriptionRun).where(TranscriptionRun.session_id == session_id,
+                                                     TranscriptionRun.mode == "batch")).all()
+        if any(r.status == RunStatus.queued for r in runs):
+            return ALREADY_QUEUED
+        if any(r.status == RunStatus.done for r in runs) and not again:
+            return DONE_ALREADY
+        if s.exec(select(TranscriptSegment.id).where(TranscriptSegment.session_id == session_id,
+                                                     TranscriptSegment.edited.is_not(None))).first() is not None:
+            return HAS_EDITS
+        s.add(TranscriptionRun(session_id=session_id, mode="batch", status=RunStatus.queued))
+        if any(r.state in (RecordingState.recording, RecordingState.paused) for r in recs):
+            return STILL_RECORDING
+        return QUEUED
+
+
 def untranscribed_sessions(handle: "ProjectHandle") -> list[Session]:
-    """Sessions with a finished recording and no completed transcription run."""
+    """Sessions with a finished recording and no completed transcription run, and those
+    queued for the final pass (queue_final_pass: an import, a live transcript cut off)."""
     with handle.db.session() as s:
         out = []
+        queued = set(s.exec(select(TranscriptionRun.session_id).where(
+            TranscriptionRun.mode == "batch", TranscriptionRun.status == RunStatus.queued)).all())
         for sess in s.exec(select(Session).where(Session.project_id == handle.project_id)):
             recs = s.exec(select(Recording).where(Recording.session_id == sess.id)).all()
             if not recs or any(r.state in (RecordingState.recording, RecordingState.paused) for r in recs):
                 continue
             done = s.exec(select(TranscriptionRun).where(TranscriptionRun.session_id == sess.id,
                                                          TranscriptionRun.status == RunStatus.done)).first()
-            if done is None:
+            edited = s.exec(select(TranscriptSegment.id).where(TranscriptSegment.session_id == sess.id,
+                                                               TranscriptSegment.edited.is_not(None))).first()
+            if done is None or (sess.id in queued and edited is None):
                 out.append(sess)
         return out
 
@@ -307,3 +361,80 @@ def project_advice(handle: "ProjectHandle") -> tuple[TranscriptionSettings, str 
         project = s.get(Project, handle.project_id)
         st = resolve_settings(project)
         return st, advice(project.language, st.model)
+
+
+def download_offer(handle: "ProjectHandle") -> str | None:
+    """The NB-Whisper model to offer for download: a Norwegian project whose final model is
+    not Norwegian, on a laptop with no NB-Whisper installed, gets the one suggested for this
+    laptop's measured speed (hub.suggested_norwegian_model)."""
+    from pathlib import Path
+
+    from fieldkit.transcription.hub import suggested_norwegian_model
+    from fieldkit.transcription.models import available_models
+
+    with handle.db.session() as s:
+        project = s.get(Project, handle.project_id)
+        st = resolve_settings(project)
+        language = (project.language or "").lower()
+    if language not in ("no", "nb", "nn", "norsk") or "nb-whisper" in Path(st.model).name:
+        return None
+    if any(m.name.startswith("nb-whisper") for m in available_models()):
+        return None
+    return suggested_norwegian_model()
+
+
+def model_advice(handle: "ProjectHandle", model: str) -> str | None:
+    """What the project is advised about a transcript made with ``model`` (a Norwegian
+    project transcribed without a Norwegian model hears so with its first transcript)."""
+    from fieldkit.transcription.hub import advice
+
+    with handle.db.session() as s:
+        project = s.get(Project, handle.project_id)
+        return advice(project.language, model)
+
+
+def _dropped_in_window(settings: TranscriptionSettings, model, audio, offset_ms: int, segs: list) -> list:  # noqa: ANN001
+    """Speech the VAD finds in a window's ``audio`` (starting at ``offset_ms``) that no word
+    of ``segs`` (the window's engine results, absolute times) covers, decoded again on its
+    own (fieldkit.transcription.gaps); the segments that came back, in absolute times."""
+    from dataclasses import replace
+
+    from fieldkit.transcription import gaps
+
+    words = [(ws - offset_ms, we - offset_ms) for ws, we in gaps.word_times(segs)]
+    found = gaps.uncovered(gaps.speech_spans(audio), words)
+    if not found:
+        return []
+    return [replace(g, start_ms=g.start_ms + offset_ms, end_ms=g.end_ms + offset_ms,
+                    words=[{**w, "s": w["s"] + offset_ms, "e": w["e"] + offset_ms} for w in g.words])
+            for g in gaps.retranscribe(settings, audio, found, model=model)]
+
+
+def word_list(handle: "ProjectHandle") -> list[str]:
+    """The project's word list (names, places, terms), one term per line in the project."""
+    with handle.db.session() as s:
+        project = s.get(Project, handle.project_id)
+        return [w.strip() for w in (project.vocabulary or "").splitlines() if w.strip()]
+
+
+def change_word_list(handle: "ProjectHandle", add: list[str] = (), remove: list[str] = ()) -> tuple[list[str], list[str]]:  # noqa: B006
+    """Add and remove terms (a term may be several words: "Helse Nord RHF"); a term already
+    there (any case) is not added twice. Returns (changed terms, terms not found to remove)."""
+    with handle.db.transaction() as s:
+        project = s.get(Project, handle.project_id)
+        terms = [w.strip() for w in (project.vocabulary or "").splitlines() if w.strip()]
+        changed, missing = [], []
+        for t in (" ".join(t.split()) for t in add):
+            if t and t.lower() not in {x.lower() for x in terms}:
+                terms.append(t)
+                changed.append(t)
+        for t in (" ".join(t.split()) for t in remove):
+            hit = [x for x in terms if x.lower() == t.lower()]
+            if hit:
+                terms = [x for x in terms if x.lower() != t.lower()]
+                changed += hit
+            else:
+                missing.append(t)
+        project.vocabulary = "".join(f"{t}\n" for t in terms)
+        s.add(project)
+    return changed, missing

@@ -14,7 +14,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 from fieldkit.i18n import N_, _
-from fieldkit.tui.commands import SHELL_KEYS, FieldkitCommands  # noqa: F401 - SHELL_KEYS for screens
+from fieldkit.tui.commands import HELP_TIP, QUIT_TIP, SHELL_KEYS, FieldkitCommands  # noqa: F401 - SHELL_KEYS for screens
 
 
 #: Textual's own palette commands, in words that do not clash with fieldkit's (a guide's
@@ -37,10 +37,20 @@ class FieldkitApp(App[None]):
     CSS_PATH = "fieldkit.tcss"
     COMMANDS = App.COMMANDS | {FieldkitCommands}
     BINDINGS = [
-        Binding("question_mark", "help", N_("Help"), key_display="?", id="app.help"),
-        Binding("f1", "help", N_("Help"), show=False, id="app.help_f1"),
-        Binding("ctrl+q", "quit", N_("Quit"), priority=True, id="app.quit"),
+        Binding("question_mark", "help", N_("Help"), key_display="?", id="app.help", tooltip=HELP_TIP),
+        Binding("f1", "help", N_("Help"), show=False, id="app.help_f1", tooltip=HELP_TIP),
+        Binding("ctrl+q", "quit", N_("Quit"), priority=True, id="app.quit", tooltip=QUIT_TIP),
     ]
+
+    def on_descendant_focus(self, event) -> None:  # noqa: ANN001 - events.DescendantFocus
+        """A widget that gets focus shows its keys (keys panel, footer) in the user's language:
+        Textual's widgets declare them in English (fieldkit.tui.textual_words marks them)."""
+        from fieldkit.tui import compat
+        from fieldkit.tui.keymap import translate_bindings
+
+        for node in (event.widget, *event.widget.ancestors):
+            if "_fieldkit_binding_text" not in node.__dict__ and compat.has_bindings(node):
+                translate_bindings(node)
 
     def __init__(self, data_dir: str | Path | None = None, project: str | None = None,
                  observe: tuple | None = None):
@@ -77,8 +87,14 @@ class FieldkitApp(App[None]):
             self.notify(exc.message + (f" {exc.hint}" if exc.hint else ""), title=_("Keymap not used"),
                         severity="error", timeout=15)
         if keymap:
+            from fieldkit.tui.keymap import resolve_old_ids
+
+            keymap, warnings = resolve_old_ids(keymap)
+            for warning in warnings:
+                self.notify(warning, title=_("Keymap"), severity="warning", timeout=15)
             self.set_keymap(keymap)
 
+        self._catch_hangup()
         self.push_screen(HomeScreen(initial_project=self.initial_project))
         if self.observe is not None and self.initial_project:
             from fieldkit.tui.screens.interview import InterviewScreen
@@ -86,6 +102,73 @@ class FieldkitApp(App[None]):
             session_id, author_id = self.observe
             self.push_screen(InterviewScreen(self.initial_project, session_id, observer=True,
                                              author_id=author_id))
+
+    # ------------------------------------------------------------------ leaving
+
+    def live_interview(self):  # noqa: ANN201
+        """The interview screen (anywhere in the stack) whose interview is going on, if any."""
+        from fieldkit.tui.screens.interview import InterviewScreen
+
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, InterviewScreen) and screen.in_progress():
+                return screen
+        return None
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q, the palette's Quit and every other way out: while an interview is going
+        on, the question ``q`` asks comes first (the recording is never cut off by a key)."""
+        interview = self.live_interview()
+        if interview is None:
+            self.exit()
+        else:
+            interview.ask_to_leave()
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C (what a worried user presses): during an interview the stop question, as
+        Ctrl+Q; otherwise how to quit, in the user's language."""
+        interview = self.live_interview()
+        if interview is not None:
+            interview.ask_to_leave()
+            return
+        key = next((k for k, b in self.active_bindings.items() if b.binding.action in ("quit", "app.quit")), None)
+        self.notify(_("Press {key} to quit fieldkit.").format(key=self.get_key_display(
+            self.active_bindings[key].binding) if key else "Ctrl+Q"), title=_("Quit?"), timeout=5)
+
+    def _catch_hangup(self) -> None:
+        """Closing the terminal (SIGHUP) or a SIGTERM: the running interview is made safe
+        (note kept, recording stopped cleanly, live transcript finished) before the app
+        ends. Without this the process died at once and left the recording to recovery."""
+        import asyncio
+        import signal
+
+        try:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                loop.add_signal_handler(sig, self.hang_up)
+        except (RuntimeError, NotImplementedError, ValueError):
+            pass   # not the main thread, or no signals here: nothing to catch
+
+    def hang_up(self) -> None:
+        from fieldkit.tui.screens.interview import InterviewScreen
+
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, InterviewScreen):
+                try:
+                    screen.hang_up()
+                except Exception:  # noqa: BLE001 - the next screen's recording must be made safe too
+                    pass
+        self.exit()
+
+    def on_unmount(self) -> None:
+        import asyncio
+        import signal
+
+        try:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        except (RuntimeError, NotImplementedError, ValueError):
+            pass
 
     def push_screen(self, screen, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
         self._name_bindings(screen)

@@ -14,11 +14,17 @@ from fieldkit.i18n import N_, _
 
 #: Help and Quit, first in every screen's BINDINGS: the footer shows keys in that order, so
 #: a narrow terminal (80x24) cuts off a screen's less used keys, never these two
+#: (the same ids as the app's own Help and Quit: a keymap entry moves both)
+HELP_TIP = N_("list every key of this screen, with what it does")
+QUIT_TIP = N_("quit fieldkit")
 SHELL_KEYS = [
-    Binding("question_mark", "app.help", N_("Help"), key_display="?"),
-    Binding("f1", "app.help", N_("Help")),   # where a text box takes "?" as a character
-    Binding("ctrl+q", "app.quit", N_("Quit")),
+    Binding("question_mark", "app.help", N_("Help"), key_display="?", id="app.help", tooltip=HELP_TIP),
+    # where a text box takes "?" as a character
+    Binding("f1", "app.help", N_("Help"), id="app.help_f1", tooltip=HELP_TIP),
+    Binding("ctrl+q", "app.quit", N_("Quit"), id="app.quit", tooltip=QUIT_TIP),
 ]
+#: ? and F1 in a dialog (a modal screen stops the app's own keys; Ctrl+Q has priority)
+HELP_KEYS = SHELL_KEYS[:2]
 
 
 class FieldkitCommands(Provider):
@@ -28,18 +34,18 @@ class FieldkitCommands(Provider):
         cmds: list[tuple[str, object, str]] = [
             (_("Help: keys and screens"), app.action_help, _("Show every key binding")),
         ]
-        seen = set()
-        for binding in getattr(screen, "BINDINGS", []):
-            if (not isinstance(binding, Binding) or binding.action in seen or binding.key in ("tab",)
-                    or binding.action.startswith("app.")):
+        from fieldkit.tui.keymap import key_rows
+
+        # the screen's bindings (its tags included), with the keys as the keymap left them
+        for row in key_rows(screen):
+            if row.action.startswith(("app.", "probe(", "digit(", "question(", "theme(", "speaker(")):
                 continue
-            if binding.action.startswith(("probe(", "question(", "theme(")):
-                continue
-            seen.add(binding.action)
-            key = binding.key_display or binding.key
-            # BINDINGS hold the English text (N_): shown in the user's language
-            cmds.append((_(binding.description) if binding.description else binding.action,
-                         partial(screen.run_action, binding.action), _("key: {key}").format(key=key)))
+            help_text = _("key: {key}").format(key=row.key_text)
+            cmds.append((row.description or row.action, partial(screen.run_action, row.action),
+                         f"{row.tooltip} ({help_text})" if row.tooltip else help_text))
+        if hasattr(screen, "action_tag_schemes"):
+            cmds.append((_("Tag schemes"), screen.action_tag_schemes,
+                         _("Rename, add or remove the project's tags, or change their keys")))
         projects = getattr(screen, "projects", None)
         if projects:
             for slug, name in projects:

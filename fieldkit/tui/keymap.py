@@ -18,6 +18,8 @@ serves every project that uses the scheme.
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from fieldkit.errors import FieldkitError
@@ -90,16 +92,62 @@ def screen_name(node: object) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+#: ids that fieldkit generated before every binding declared its own (``<screen>.<action>``),
+#: where the declared id differs: an old keymap.toml that names them keeps working (with a
+#: warning saying the new name). Screens' Help and Quit keys were ``<screen>.app.help`` and
+#: ``<screen>.app.quit`` (see ``_OLD_SHELL``).
+OLD_IDS: dict[str, tuple[str, ...]] = {
+    "review.jump_note_1": ("review.next_note", "review.prev_note"),
+    "review.jump_tag_1": ("review.next_tag", "review.prev_tag"),
+    "review.uncertain_1": ("review.next_unsure", "review.prev_unsure"),
+    "confirm.answer_True": ("confirm.yes",),
+    "confirm.answer_False": ("confirm.no",),
+    "agreement.dismiss_None": ("agreement.close",),
+    "replace.dismiss_None": ("replace.cancel",),
+    "theme_jump.dismiss_None": ("theme_jump.cancel",),
+    "voice.dismiss_None": ("voice.cancel",),
+}
+_OLD_SHELL = {"app.help": ("app.help", "app.help_f1"), "app.quit": ("app.quit",)}
+
+
+def new_ids(old: str) -> tuple[str, ...] | None:
+    """The declared ids an old generated id stands for; None when ``old`` is not an old id."""
+    if old in OLD_IDS:
+        return OLD_IDS[old]
+    screen, sep, rest = old.partition(".")
+    if sep and screen != "app" and rest in _OLD_SHELL:
+        return _OLD_SHELL[rest]
+    return None
+
+
+def resolve_old_ids(keymap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """``keymap`` with old generated ids replaced by the declared ones (an entry under the
+    new id wins), and a warning for each old id met."""
+    out: dict[str, str] = {}
+    warnings: list[str] = []
+    for name, keys in keymap.items():
+        ids = new_ids(name)
+        if ids is None:
+            out[name] = keys
+            continue
+        warnings.append(_("In the keymap, {old!r} is an old name: write {new} instead.").format(
+            old=name, new=" / ".join(repr(i) for i in ids)))
+        for new in ids:
+            out.setdefault(new, keys)
+    return out, warnings
+
+
 def ensure_binding_ids(node) -> None:  # noqa: ANN001 - a Screen, the App (or any DOMNode)
-    """Give every binding of ``node`` that has none the id ``<screen>.<action>``, so the
-    keymap can move it (bindings declared with an id keep theirs), and show its description
-    and tooltip in the user's language (``BINDINGS`` hold them as ``N_("...")``)."""
+    """Show ``node``'s binding descriptions and tooltips in the user's language
+    (``BINDINGS`` hold them as ``N_("...")``). Every binding declares its id
+    (tests/test_keys_ids.py); one without gets ``<screen>.<action>`` so the keymap can
+    still move it."""
     from dataclasses import replace
 
+    from fieldkit.tui import compat
+
     prefix = screen_name(node)
-    table = node._bindings.key_to_bindings
-    for key, bindings in table.items():
-        table[key] = [b if b.id else replace(b, id=binding_id(prefix, b.action)) for b in bindings]
+    compat.replace_bindings(node, lambda b: b if b.id else replace(b, id=binding_id(prefix, b.action)))
     translate_bindings(node)
 
 
@@ -109,16 +157,79 @@ def translate_bindings(node) -> None:  # noqa: ANN001
     so translating again after ``set_language`` starts from it, never from a translation."""
     from dataclasses import replace
 
+    from fieldkit.tui import compat
+
     originals: dict = node.__dict__.setdefault("_fieldkit_binding_text", {})
 
     def tr(text: str) -> str:
         return _(text) if text else text
 
-    table = node._bindings.key_to_bindings
-    for key, bindings in table.items():
-        out = []
-        for b in bindings:
-            ident = (b.id, b.action)
-            description, tooltip = originals.setdefault(ident, (b.description, b.tooltip))
-            out.append(replace(b, description=tr(description), tooltip=tr(tooltip)))
-        table[key] = out
+    def translated(b):  # noqa: ANN001, ANN202
+        description, tooltip = originals.setdefault((b.id, b.action), (b.description, b.tooltip))
+        return replace(b, description=tr(description), tooltip=tr(tooltip))
+
+    compat.replace_bindings(node, translated)
+
+
+_RANGE = re.compile(r"^(\w+)\((\d)\)$")
+
+
+@dataclass
+class KeyRow:
+    """One command of a screen: its keys as the user has them now (after the keymap), its
+    footer word, its longer explanation (the binding's tooltip) and its id."""
+    keys: list[str]
+    description: str
+    tooltip: str
+    id: str | None
+    action: str
+
+    @property
+    def key_text(self) -> str:
+        return ", ".join(self.keys)
+
+
+def key_rows(*nodes) -> list[KeyRow]:  # noqa: ANN002 - a screen, then the app
+    """The commands of ``nodes``' bindings, in the order they were declared, one row per
+    command (a command on two keys is one row), with the keys after the keymap; a run
+    of digit keys for one action (probes 1-9, speakers 1-9) is one row. Textual's own
+    bindings that explain nothing (no tooltip, system ones) are left out, and so are the
+    focus keys (Tab) of every screen."""
+    from fieldkit.tui import compat
+
+    rows: dict[object, KeyRow] = {}
+    for node in nodes:
+        declared = [b.id or b.action for b in compat.node_bindings(node)]
+        mapped = compat.bindings_as_mapped(node)
+        mapped.sort(key=lambda b: declared.index(b.id or b.action) if (b.id or b.action) in declared else len(declared))
+        for b in mapped:
+            if b.system or not b.tooltip or b.key in ("tab", "shift+tab"):
+                continue
+            m = _RANGE.match(b.action)
+            # one row per command: Help on ? and on F1 (two ids, one action) is one row
+            ident = ("range", m.group(1)) if m and b.key.isdigit() else b.action.removeprefix("app.")
+            # a key the keymap moved has no key_display; a digit run's "1-9" is rebuilt below
+            key = _key(b.key) if m and b.key.isdigit() else (b.key_display or _key(b.key))
+            row = rows.get(ident)
+            if row is None:
+                description = re.sub(r"\s*\d+$", "", b.description) if m and b.key.isdigit() else b.description
+                rows[ident] = KeyRow([key], description, b.tooltip, b.id, b.action)
+            elif key not in row.keys:
+                row.keys.append(key)
+    out = list(rows.values())
+    for row in out:
+        digits = [k for k in row.keys if k.isdigit()]
+        if len(digits) > 1 and len(digits) == len(row.keys):
+            row.keys = [f"{digits[0]}-{digits[-1]}"]
+    return out
+
+
+def _key(key: str) -> str:
+    names = {"question_mark": "?", "slash": "/", "space": _("Space"), "escape": "Esc", "enter": "Enter",
+             "f1": "F1", "up": "↑", "down": "↓", "left": "←", "right": "→",
+             "left_square_bracket": "[", "right_square_bracket": "]"}
+    if key in names:
+        return names[key]
+    if key.startswith("ctrl+"):
+        return "Ctrl+" + key[5:].upper()
+    return key

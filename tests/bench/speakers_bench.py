@@ -1,4 +1,4 @@
-"""Speaker attribution on conversations spliced from real speech (tests/conversations.py):
+"""Speaker attribution on conversations spliced from real speech (tests/support/conversations.py):
 diarization error for 2, 3, 4 and 8 speakers with the true count, and seconds of
 computing per minute of audio.
 

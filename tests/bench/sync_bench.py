@@ -95,6 +95,28 @@ def main() -> None:
                 print(f"no-op sync ({who}, {moved} changes): {dt:.2f} s  "
                       f"[{'OK' if dt < 1 else 'OVER'} the 1 s goal]")
 
+            # a withdrawal: A purges L01 and pushes it; B applies it before pushing anything
+            from fieldkit.privacy.purge import execute_purge, plan_informant_purge
+
+            t0 = time.perf_counter()
+            execute_purge(ha, plan_informant_purge(ha, "L01"))
+            print(f"A purges L01 locally: {time.perf_counter() - t0:.1f} s")
+            t0 = time.perf_counter()
+            r = sync_project(ha, server.url("alice", "alice-pw"))
+            print(f"A sync pushing the withdrawal ({r.pushed_deletions} deletions, vacuumed by this "
+                  f"login: {r.vacuumed}): {time.perf_counter() - t0:.1f} s")
+            t0 = time.perf_counter()
+            r = sync_project(hb, server.url("bob", "bob-pw"))
+            print(f"B sync applying it before its push ({r.pulled.purged_informants}, pushed "
+                  f"{r.pushed}): {time.perf_counter() - t0:.1f} s")
+            for h, who in ((ha, "alice"), (hb, "bob")):
+                t0 = time.perf_counter()
+                r = sync_project(h, server.url(who, f"{who}-pw"))
+                dt = time.perf_counter() - t0
+                moved = r.pushed + r.pushed_deletions + r.pulled.changes
+                print(f"no-op sync after the withdrawal ({who}, {moved} changes): {dt:.2f} s  "
+                      f"[{'OK' if dt < 1 else 'OVER'} the 1 s goal]")
+
             write_pack(ha, tmp / "full.fkpack")
             c = Workspace(tmp / "c").ensure()
             for i in (1, 2):

@@ -98,7 +98,7 @@ async def test_seed_001_observation_with_linked_group_interview_focus_group_and_
         guide_label = dict((v, lab) for lab, v in ((g.label, g.version_id) for g in setup.choices.guides))
         assert guide_label[setup.query_one("#guide", Select).value].startswith("Observasjonsskjema")
         scheme_names = {sid: name for sid, name in setup.choices.schemes}
-        assert scheme_names[setup.query_one("#scheme", Select).value] == "Meeting observation"
+        assert scheme_names[setup.query_one("#scheme", Select).value] == "Møteobservasjon"
         for code in meeting:
             setup.query_one("#informants", SelectionList).select(code)
         await _settle(app, pilot)
@@ -109,14 +109,14 @@ async def test_seed_001_observation_with_linked_group_interview_focus_group_and_
         with ws.open(NAME) as h, h.db.session() as s:
             obs = s.exec(select(Session).where(Session.title == "Samarbeidsmøte Vestby")).one()
             obs_id = obs.id
-            obs_scheme = s.exec(select(TagScheme).where(TagScheme.name == "Meeting observation")).one()
+            obs_scheme = s.exec(select(TagScheme).where(TagScheme.name == "Møteobservasjon")).one()
             assert obs.kind.value == "observation" and obs.tag_scheme_id == obs_scheme.id
 
         # held without recording (the observer takes notes); a tag, then stop and debrief
         app.push_screen(InterviewScreen(SLUG, obs_id, record=False))
         await _settle(app, pilot)
         await pilot.press("u")                               # issue raised by the user
-        await _until(pilot, lambda: "Issue raised by user" in str(app.screen.query_one("#event-log").render()),
+        await _until(pilot, lambda: "Sak tatt opp av bruker" in str(app.screen.query_one("#event-log").render()),
                      timeout=20)
         await pilot.press("q")
         await _settle(app, pilot)
@@ -183,7 +183,7 @@ async def test_seed_001_observation_with_linked_group_interview_focus_group_and_
             c = setup_choices(h)
             fg_id = save_session(h, SessionPlan(
                 "Fokusgruppe nettverk", kind="focus_group", guide_version_id=group_v,
-                tag_scheme_id=next(i for i, n in c.schemes if n == "Interview"), lead_id=people["IB"],
+                tag_scheme_id=next(i for i, n in c.schemes if n == "Intervju"), lead_id=people["IB"],
                 observer_id=people["ON"], informants=[f"A0{n}" for n in range(1, 9)]))
         app.push_screen(InterviewScreen(SLUG, fg_id, record=False))
         await _settle(app, pilot)

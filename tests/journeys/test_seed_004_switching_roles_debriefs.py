@@ -43,7 +43,7 @@ def study(tmp_path_factory: pytest.TempPathFactory):
     with Workspace(root).open(PROJECT) as h:
         c = setup_choices(h)
         who = {r.label: r.id for r in c.researchers}
-        scheme = next(i for i, name in c.schemes if name == "Interview")
+        scheme = next(i for i, name in c.schemes if name == "Intervju")
         # lead and observer switch between the two interviews
         for title, lead, obs, inf in (("Intervju 1", "KL", "OB", "I01"), ("Intervju 2", "OB", "KL", "I02")):
             ids[title] = save_session(h, SessionPlan(title, guide_version_id=c.guides[0].version_id,
@@ -115,9 +115,9 @@ def test_state_tags_are_per_researcher_and_agreement_in_the_cli(study):
     # Kari's press at 9 s ended her stretch, not Ola's; Ola's at 10 s ended his
     assert sorted(stretches) == sorted([(who["KL"], 2000, 9000), (who["OB"], 4000, 10000)])
     out = fk(root, "agreement", "Intervju 1", "-p", PROJECT).stdout
-    assert "KL" in out and "OB" in out and "digression" in out.lower() and "key quote" in out.lower()
+    assert "KL" in out and "OB" in out and "digression" in out.lower() and "godt sitat" in out.lower()
     # the quote only Kari marked (at 30 s; a point tag is a 2 s window centred on it)
-    assert any("00:00:28" in line and "Key quote" in line and line.split("Key quote")[1].split()[:2] == ["KL", "OB"]
+    assert any("00:00:28" in line and "Godt sitat" in line and line.split("Godt sitat")[1].split()[:2] == ["KL", "OB"]
                for line in out.splitlines()), out
 
 

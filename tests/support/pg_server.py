@@ -52,7 +52,8 @@ class PgServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start() -> PgServer:
+def start(settings: dict[str, str] | None = None) -> PgServer:
+    """``settings``: extra server settings (``-c name=value``) for the tests that need them."""
     bindir = pg_bindir()
     if bindir is None:
         raise RuntimeError("PostgreSQL is not installed (Debian: apt-get install postgresql)")
@@ -76,7 +77,8 @@ def start() -> PgServer:
         raise RuntimeError(f"initdb failed: {r.stderr}")
     pwfile.unlink()
     opts = (f"-c listen_addresses=127.0.0.1 -c port={server.port} "
-            f"-c unix_socket_directories={folder} -c fsync=off -c max_connections=40")
+            f"-c unix_socket_directories={folder} -c fsync=off -c max_connections=40"
+            + "".join(f" -c {k}={v}" for k, v in (settings or {}).items()))
     r = server._run(str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-l", str(folder / "log"),
                     "-o", opts, "-w", "-t", "120", "start")
     if r.returncode:

@@ -3,16 +3,25 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from pathlib import Path
 
-from datetime import date, datetime, timezone
+from sqlmodel import select
 
-from fieldkit.people.informants import add_informant
 from fieldkit.instruments.guides.store import import_guide
+from fieldkit.people.informants import add_informant
 from fieldkit.projects import Workspace
-from fieldkit.sessions.plan import guide_of
-from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
-from fieldkit.store.models import Event, EventKind, Recording, RecordingState, Researcher, Session, SessionStatus
+from fieldkit.sessions.plan import SessionPlan, guide_of, save_session, setup_choices
+from fieldkit.store.models import (
+    Event,
+    EventKind,
+    Recording,
+    RecordingState,
+    Researcher,
+    Session,
+    SessionStatus,
+    TranscriptSegment,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "guides" / "en-frontline-professionals.md"
@@ -93,3 +102,59 @@ def registry_project(root: Path) -> Workspace:
                       attributes={"years": 12})
         add_informant(h, "I02", name="Per Hansen", role="leader", info_letter_sent_on=date(2026, 2, 1))
     return ws
+
+def reviewable_project(root: Path):  # noqa: ANN201
+    """A project with a guide, two researchers, an informant with consent and one planned
+    session that has a short transcript (so review has rows)."""
+    ws = Workspace(root).ensure()
+    with ws.create("Field study", language="en") as h:
+        with h.db.transaction() as s:
+            s.add(Researcher(project_id=h.project_id, name="Ada Lead", initials="AL"))
+            s.add(Researcher(project_id=h.project_id, name="Ola Observer", initials="OO"))
+        import_guide(h.db, h.project_id, GUIDE)
+        add_informant(h, "I01", name="Kari Nordmann", role="nurse", organisation="DPS",
+                      info_letter_sent_on=date(2026, 1, 5), written_consent_on=date(2026, 1, 9))
+        c = setup_choices(h)
+        sid = save_session(h, SessionPlan("Interview A", guide_version_id=c.guides[0].version_id,
+                                          tag_scheme_id=next(i for i, n in c.schemes if n == "Interview"),
+                                          lead_id=c.researchers[0].id, observer_id=c.researchers[1].id,
+                                          informants=["I01"]))
+        with h.db.transaction() as s:
+            for n, text in enumerate(["So what do you do at work?", "I work at the NAV office."]):
+                s.add(TranscriptSegment(session_id=sid, start_ms=n * 5000, end_ms=n * 5000 + 4500, verbatim=text))
+        return ws, sid, c.researchers[0].id
+
+
+def _events(ws: Workspace, sid, kind=None) -> list[Event]:  # noqa: ANN001
+    with ws.open(SLUG) as h, h.db.session() as s:
+        q = select(Event).where(Event.session_id == sid)
+        if kind is not None:
+            q = q.where(Event.kind == kind)
+        return list(s.exec(q.order_by(Event.wall_time, Event.created_at)))
+
+
+def every_screen(sid, lead):  # noqa: ANN001, ANN201
+    """(name, a function making the screen) for every screen of a session in the
+    reviewable project (the home screen is the app's first)."""
+    from fieldkit.tui.screens.confirm import ConfirmScreen
+    from fieldkit.tui.screens.coverage import CoverageScreen
+    from fieldkit.tui.screens.debrief import DebriefScreen
+    from fieldkit.tui.screens.export import ExportScreen
+    from fieldkit.tui.screens.informants import InformantsScreen
+    from fieldkit.tui.screens.interview import InterviewScreen
+    from fieldkit.tui.screens.review import ReviewScreen
+    from fieldkit.tui.screens.setup import SetupScreen
+    from fieldkit.tui.screens.team import TeamScreen
+
+    return [
+        ("setup", lambda: SetupScreen(SLUG, sid)),
+        ("interview", lambda: InterviewScreen(SLUG, sid, record=False)),
+        ("observer", lambda: InterviewScreen(SLUG, sid, observer=True)),
+        ("debrief", lambda: DebriefScreen(SLUG, sid, author_id=lead)),
+        ("review", lambda: ReviewScreen(SLUG, sid)),
+        ("informants", lambda: InformantsScreen(SLUG)),
+        ("coverage", lambda: CoverageScreen(SLUG)),
+        ("export", lambda: ExportScreen(SLUG)),
+        ("team", lambda: TeamScreen(SLUG)),
+        ("confirm", lambda: ConfirmScreen("Stop the interview?")),
+    ]

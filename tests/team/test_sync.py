@@ -98,6 +98,7 @@ def test_schema_and_migrations_on_postgresql(pg):
     import psycopg
 
     from fieldkit.store.dbfile import SCHEMA_HEAD
+    from fieldkit.store.models import SessionKind
     from fieldkit.team.records import LOCAL_ONLY
     from fieldkit.team.server import init_project
     from sqlmodel import SQLModel
@@ -110,7 +111,12 @@ def test_schema_and_migrations_on_postgresql(pg):
         tables = {r[0] for r in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'fk_schema_check'")}
         (rev,) = conn.execute("SELECT version_num FROM fk_schema_check.alembic_version").fetchone()
+        kinds = {r[0] for r in conn.execute(
+            "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
+            "JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE t.typname = 'sessionkind' AND n.nspname = 'fk_schema_check'")}
     assert rev == SCHEMA_HEAD
+    assert kinds == {k.value for k in SessionKind}        # the pair interview too (0007)
     assert tables == set(SQLModel.metadata.tables) | {"alembic_version"}
     assert LOCAL_ONLY <= tables
 
@@ -173,8 +179,10 @@ def test_purge_on_one_laptop_reaches_the_other(pg, team):
     with hb.db.session() as s:
         assert "L01" not in {i.code for i in s.exec(select(Informant))}
         assert s.get(Session, built.sessions[0]) is None
-    # B's own purge left its audit entry (counts only): it travels like any record
-    assert sync_project(hb, url(pg, "bob")).pushed == 1
+    # the purge arriving is done here before B pushes anything; B's own purge left its
+    # audit entry (counts only), which travels in the same sync like any record
+    assert rb.pushed == 1 and rb.pushed_deletions == 0, rb.summary()
+    assert sync_project(hb, url(pg, "bob")).pushed == 0
     sync_project(ha, url(pg, "alice"))
     assert snapshot(ha) == snapshot(hb)
     assert set(server_snapshot(pg, slug)) == set(snapshot(hb))
@@ -460,3 +468,24 @@ def test_copy_from_the_server_encrypted(pg, team, tmp_path):
 
     with laptop(tmp_path, "e").open(slug, passphrase="felt og fjell") as he:
         assert hashes(he) == hashes(hb) and len(hashes(he)) == len(snapshot(hb))
+
+
+def test_the_guides_suggestions_travel_to_the_team(pg, team):
+    """A suggestion and its confirmation (event kind ``suggest``, migration 0008 on the
+    server) reach the other laptop through the team server."""
+    from fieldkit.instruments.events import add_event
+    from fieldkit.team.sync import sync_project
+
+    slug, a, ha, b, hb, built = team
+    sid = built.sessions[0]
+    sug = add_event(ha.db, sid, "suggest", position_ms=7000, code="suggested", question_id="q-rolle",
+                    text='{"said": "Hva gjør du?", "score": 0.6, "made_at_ms": null}')
+    ok = add_event(ha.db, sid, "suggest", position_ms=7000, code="confirmed", question_id="q-rolle",
+                   text=str(sug.id))
+    ra = sync_project(ha, url(pg, "alice"))
+    assert ra.pushed == 2, ra.summary()
+    rb = sync_project(hb, url(pg, "bob"))
+    assert rb.pulled.inserted == 2, rb.summary()
+    srv = server_snapshot(pg, slug)
+    assert srv[("event", ok.id.hex)]["kind"] in ("suggest", "EventKind.suggest")
+    assert snapshot(ha) == snapshot(hb)

@@ -337,7 +337,7 @@ async def test_a_screen_pushed_again_after_the_language_changed_is_translated_af
     assert described["answer(True)"] == "Yes" and described["answer(False)"] == "No"
     assert described["app.focus_next"] == "Focus Next"
     ids = {b.action: b.id for bs in screen._bindings.key_to_bindings.values() for b in bs}
-    assert ids["answer(True)"] == "confirm.answer_True" and ids["answer(False)"] == "confirm.answer_False"
+    assert ids["answer(True)"] == "confirm.yes" and ids["answer(False)"] == "confirm.no"  # declared ids (issue 25)
 
 
 def test_one_translation_per_string_across_the_catalogue_files():

@@ -58,7 +58,7 @@ def test_linked_session_carries_participants_and_observation_defaults(tmp_path: 
         c = setup_choices(h)
         guide, scheme = observation_defaults(c)
         assert next(g.label for g in c.guides if g.version_id == guide).startswith("Observasjonsskjema")
-        assert dict((i, n) for i, n in c.schemes)[scheme] == "Meeting observation"
+        assert dict((i, n) for i, n in c.schemes)[scheme] == "Møteobservasjon"
         obs = save_session(h, SessionPlan("Møte", kind="observation", guide_version_id=guide, tag_scheme_id=scheme,
                                           informants=["F03", "F01", "F02"]))
         codes = carried_participants(h, obs)

@@ -46,7 +46,7 @@ async def test_export_screen_writes_word_qdpx_and_srt_without_names(workspace, t
         await pilot.press("ctrl+s")
         await _settle(app, pilot)
         result = str(screen.query_one("#export-result").render())
-        assert "Wrote 3 file(s)" in result and "Pseudonymisation (code):" in result and "replacement" in result
+        assert "Wrote 3 files" in result and "Pseudonymisation (code):" in result and "replacement" in result
         # again: the files exist, the screen asks before replacing them
         await pilot.press("ctrl+s")
         await _settle(app, pilot)
@@ -58,7 +58,7 @@ async def test_export_screen_writes_word_qdpx_and_srt_without_names(workspace, t
         await _settle(app, pilot)
         await pilot.press("y")
         await _settle(app, pilot)
-        assert "Wrote 3 file(s)" in str(screen.query_one("#export-result").render())
+        assert "Wrote 3 files" in str(screen.query_one("#export-result").render())
     files = sorted(p.name for p in out.iterdir())
     assert len(files) == 3 and {Path(f).suffix for f in files} == {".docx", ".qdpx", ".srt"}
     document = docx.Document(str(next(out.glob("*.docx"))))

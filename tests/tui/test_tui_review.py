@@ -65,6 +65,9 @@ async def test_review_edit_speakers_find_replace_quote_and_reviewed(transcript, 
         await pilot.press("R")
         await pilot.pause()
         await pilot.press(*"nav office", "enter", *"NAV office", "enter")
+        # a preview first (issue 21), then Enter again replaces
+        await until(pilot, lambda: "2 matches" in str(app.screen.query_one("#replace-preview").render()), "the preview")
+        await pilot.press("enter")
         await _settle(app, pilot)
         assert _segs(project, sid)[3].edited == "Usually the NAV office or the GP, eh, the doctor."
         # quote the segment under the cursor

@@ -2,7 +2,7 @@
 
 * layers: cli > tui > tools > reports (export, team) > sessions > capture (transcription,
   speakers, recording) > people > instruments > projects > privacy > store > the shared
-  root (paths, errors, i18n), every top-level module placed; the root holds no other module;
+  root (paths, errors, i18n, text: the rule for user text), every top-level module placed; the root holds no other module;
 * acyclic: no import cycles between fieldkit's packages and modules, at any depth;
 * core-no-textual: only fieldkit.tui imports Textual;
 * screens-no-sql: screens and widgets never import sqlmodel, sqlalchemy, sqlite3 or
@@ -135,4 +135,4 @@ def test_the_session_check_finds_one():
 def test_the_root_holds_only_what_every_layer_may_name():
     """Every other module lives in the folder of its layer or domain."""
     root = sorted(p.name for p in (ROOT / "fieldkit").glob("*.py"))
-    assert root == ["__init__.py", "__main__.py", "errors.py", "i18n.py", "paths.py"]
+    assert root == ["__init__.py", "__main__.py", "errors.py", "i18n.py", "paths.py", "text.py"]

@@ -53,7 +53,7 @@ def test_bench_accuracy_on_real_clips(tmp_path, monkeypatch):
     row = next(line for line in r.stdout.splitlines() if line.startswith("tiny.en"))
     assert row.split()[1] == "en" and float(row.split()[3]) == pytest.approx(s.wer, abs=0.001)
     r = run_cli(None, "models", "list", ok=False, env=env)
-    assert "(measured)" in r.stdout
+    assert "(measured here)" in r.stdout
 
 
 def test_bench_accuracy_needs_clips(tmp_path):

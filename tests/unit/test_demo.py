@@ -25,7 +25,7 @@ def test_demo_created_once_and_complete(tmp_path: Path):
             assert sess.status == SessionStatus.transcribed and sess.guide_version_id
             segs = s.exec(select(TranscriptSegment)).all()
             events = s.exec(select(Event)).all()
-            assert s.exec(select(TagScheme)).one().name == "Interview"
+            assert s.exec(select(TagScheme)).one().name == "Intervju"
         assert len(segs) >= 8 and {seg.speaker_label for seg in segs} == {"AL", "L01"}
         kinds = {e.kind for e in events}
         assert {EventKind.note, EventKind.tag, EventKind.coverage, EventKind.debrief} <= kinds

@@ -65,7 +65,7 @@ def test_docx_title_themes_comments_and_no_names(built: Built, tmp_path: Path) -
     assert "Ja, jeg" not in seg_paras[1] and "L01s kontor ligger i P" in seg_paras[1]
     # theme headings where the talk turned to them, the return marked
     heads = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading 2")]
-    assert heads[:3] == ["Bakgrunn og rolle", "Samarbeid på tvers", "Bakgrunn og rolle (returned)"]
+    assert heads[:3] == ["Bakgrunn og rolle", "Samarbeid på tvers", "Bakgrunn og rolle (back)"]
     # the metadata table: kind, date, participants by code and role, no names
     cells = [c.text for row in doc.tables[0].rows for c in row.cells]
     assert "individual" in cells and "2026-03-04" in cells
@@ -705,3 +705,18 @@ def test_csv_and_xlsx_hold_the_segments(workspace, tmp_path: Path) -> None:
     assert len(values) == 1 + len(plan)
     assert values[4][2] == dt.timedelta(seconds=9) and values[4][5] == "S2"
     assert values[6][7] == "Work to do, he said." and values[6][8] == pytest.approx(0.75)
+    # in Norwegian, the segments table is Norwegian like the other tables (issue 22's rule):
+    # column names and sheet name; the values are the speakers' labels and the words as said
+    fk(root, "export", "-p", slug, "--all", "-f", "csv", "-f", "xlsx", "--out", str(tmp_path / "nb"), lang="nb")
+    with open(next((tmp_path / "nb").glob("*-segments.csv")), encoding="utf-8-sig", newline="") as f:
+        text = f.read()
+    sep = ";" if text.splitlines()[0].count(";") > text.splitlines()[0].count(",") else ","
+    nb_rows = list(csv.DictReader(io.StringIO(text), delimiter=sep))
+    assert list(nb_rows[0]) == ["økt", "økt_tittel", "tid", "start_ms", "slutt_ms", "taler", "ordrett",
+                                "redigert", "sikkerhet"]
+    assert [r["taler"] for r in nb_rows] == [who for who, _t in plan]
+    assert nb_rows[5]["redigert"] == "Work to do, he said."
+    nb_wb = openpyxl.load_workbook(next((tmp_path / "nb").glob("*.xlsx")))
+    assert nb_wb.sheetnames[0] == "Segmenter"
+    assert list(next(nb_wb["Segmenter"].iter_rows(values_only=True)))[5:] == ["taler", "ordrett", "redigert",
+                                                                              "sikkerhet"]

@@ -269,6 +269,10 @@ async def test_home_screen_starts_the_final_pass_and_shows_it(english, workspace
         while time.monotonic() < deadline and widget.display:
             await pilot.pause(0.5)
         assert not widget.display, "hidden once the pass is done"
+        # the process names the voices after the transcript is stored, then ends by itself
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and final.is_running(english.folder):
+            await pilot.pause(0.2)
     segs = _segs(english, sess.id)
     assert segs and not {s.id for s in live} & {s.id for s in segs}
     deadline = time.monotonic() + 30          # the process ends moments after its last write

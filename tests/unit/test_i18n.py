@@ -26,7 +26,7 @@ from fieldkit import i18n
 
 PACKAGE = Path(fieldkit.__file__).parent
 PO_DIR = PACKAGE / "locale" / "nb" / "LC_MESSAGES"
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "N_plural": (1, 2)}
 
 #: the error classes whose first argument (and ``hint=``) the user reads
 ERROR_CLASSES = {"FieldkitError", "UsageError", "BadParameter", "ClickException"}

@@ -48,7 +48,7 @@ def planned(project):
 def test_setup_choices_install_tag_schemes_and_list_guides(project):
     import_guide(project.db, project.project_id, GUIDE)
     c = setup_choices(project)
-    assert {name for _id, name in c.schemes} == {"Interview", "Meeting observation"}
+    assert {name for _id, name in c.schemes} == {"Intervju", "Møteobservasjon"}  # a Norwegian project
     assert [g.label for g in c.guides] == ["Interview guide – frontline professionals in welfare services (English) (v1)"]
     assert "Years in role" in c.guides[0].header
     assert [r.label for r in c.researchers] == ["AL", "OO"]

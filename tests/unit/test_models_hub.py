@@ -1,21 +1,24 @@
-"""Model download and add against a local server laid out like the real hub.
+"""Model download and add against a real local server that speaks the hub's protocol.
 
-The server (http.server on 127.0.0.1) serves ``/api/models/<repo>/tree/main/<folder>``
-listings with sizes, SHA-256 of large (LFS) files and git blob ids of small ones, and
-``/<repo>/resolve/main/<path>`` with HTTP Range support. It can cut a transfer off
-halfway, or serve damaged bytes, to try resuming and verification.
+The server (tests/support/hub_server.py, http.server on 127.0.0.1) serves folder listings
+with sizes, SHA-256 of large (LFS) files and git blob ids of small ones, redirects a large
+file to its content address with ``X-Linked-Etag``, and serves bytes with ``ETag``, Range
+and If-Range. It can cut a transfer off halfway, serve damaged bytes, or get a new version
+of a file between two attempts. A full disk is a real one: a file-size limit
+(RLIMIT_FSIZE) on the real command in a subprocess, and a small tmpfs where this machine
+lets root mount one.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import tarfile
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,93 +26,9 @@ import pytest
 from fieldkit.transcription import hub
 from fieldkit.transcription.models import ModelError, available_models, resolve_model
 from tests.support.cli import fk as run_cli
+from tests.support.hub_server import HubServer
 
 TINY = resolve_model("tiny.en")
-
-
-class FakeHub:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.cut_after: int | None = None   # bytes of model.bin sent before the connection drops
-        self.corrupt: str | None = None      # file name served with one byte changed
-        self.requests: list[tuple[str, str | None]] = []
-        hub_ = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # noqa: ANN002
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                hub_.requests.append((self.path, self.headers.get("Range")))
-                if self.path.startswith("/api/models/"):
-                    return self._tree(self.path[len("/api/models/"):])
-                if "/resolve/main/" in self.path:
-                    repo, path = self.path[1:].split("/resolve/main/", 1)
-                    return self._file(hub_.root / repo / path)
-                self.send_error(404)
-
-            def _tree(self, rest: str) -> None:
-                repo_owner, repo_name, _tree, _rev, *folder = rest.split("/")
-                base = hub_.root / repo_owner / repo_name
-                folder_path = base.joinpath(*folder)
-                if not folder_path.is_dir():
-                    return self.send_error(404)
-                out = []
-                for f in sorted(folder_path.iterdir()):
-                    rel = f.relative_to(base).as_posix()
-                    if f.is_dir():
-                        out.append({"type": "directory", "path": rel, "oid": "0" * 40, "size": 0})
-                        continue
-                    data = f.read_bytes()
-                    entry = {"type": "file", "path": rel, "size": len(data),
-                             "oid": hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()}
-                    if f.name == "model.bin":   # LFS: sha256 in the listing
-                        entry["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data),
-                                        "pointerSize": 134}
-                    out.append(entry)
-                body = json.dumps(out).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _file(self, path: Path) -> None:
-                if not path.is_file():
-                    return self.send_error(404)
-                data = path.read_bytes()
-                if hub_.corrupt == path.name:
-                    data = data[:-1] + bytes([data[-1] ^ 0xFF])
-                start = 0
-                rng = self.headers.get("Range")
-                if rng:
-                    start = int(rng.split("=")[1].split("-")[0])
-                    self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-                else:
-                    self.send_response(200)
-                self.send_header("Content-Length", str(len(data) - start))
-                self.end_headers()
-                body = data[start:]
-                if hub_.cut_after is not None and path.name == "model.bin":
-                    self.wfile.write(body[: hub_.cut_after])
-                    self.wfile.flush()
-                    hub_.cut_after = None
-                    self.connection.shutdown(2)   # the line drops halfway
-                    return
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> "FakeHub":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:  # noqa: ANN002
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _repo_like(root: Path) -> None:
@@ -134,59 +53,164 @@ def cache(tmp_path, monkeypatch):
 @pytest.fixture
 def fake_hub(tmp_path, monkeypatch):
     _repo_like(tmp_path / "hub")
-    with FakeHub(tmp_path / "hub") as h:
+    with HubServer(tmp_path / "hub") as h:
         monkeypatch.setenv(hub.HUB_ENV, h.url)
         yield h
 
 
+SHA_TINY = hashlib.sha256((TINY / "model.bin").read_bytes()).hexdigest()
+STAGING = ".download-nb-whisper-tiny"
+
+
 def test_download_cut_off_resumes_and_installs(cache, fake_hub):
     size = (TINY / "model.bin").stat().st_size
-    fake_hub.cut_after = size // 3
+    fake_hub.cut_after["model.bin"] = size // 3
     seen: list[tuple[int, int]] = []
-    with pytest.raises(ModelError, match="Could not reach the model hub") as err:
+    with pytest.raises(ModelError, match="was cut off .*model.bin") as err:
         hub.download("nb-whisper-tiny", on_progress=lambda d, t: seen.append((d, t)))
-    assert "continues" in (err.value.hint or "")
+    assert "continues where it stopped" in (err.value.hint or "")
     assert not (cache / "nb-whisper-tiny").exists(), "nothing installed after a cut-off download"
-    partial = cache / ".download-nb-whisper-tiny" / "model.bin"
-    assert 0 < partial.stat().st_size < size
+    partial = cache / STAGING / "model.bin"
     got_before = partial.stat().st_size
+    assert 0 < got_before < size
+    assert [m.name for m in available_models()].count("nb-whisper-tiny") == 0
+    fake_hub.requests.clear()
     path = hub.download("nb-whisper-tiny", on_progress=lambda d, t: seen.append((d, t)))
     assert path == cache / "nb-whisper-tiny"
-    # the second run asked only for the missing bytes
-    ranges = [r for p, r in fake_hub.requests if p.endswith("/ct2/model.bin") and r]
-    assert ranges == [f"bytes={got_before}-"]
-    assert hashlib.sha256((path / "model.bin").read_bytes()).hexdigest() == \
-        hashlib.sha256((TINY / "model.bin").read_bytes()).hexdigest()
-    assert not (path / "pytorch_model.bin").exists() and not (cache / ".download-nb-whisper-tiny").exists()
+    # the second run asked only for the missing bytes, of the same version (If-Range: its tag),
+    # at the content address the hub redirected to
+    assert fake_hub.fetched("ct2/model.bin") == [(f"bytes={got_before}-", f'"{SHA_TINY}"')]
+    assert any(p.startswith(f"/cdn/{SHA_TINY}/") for _m, p, _r, _i in fake_hub.requests)
+    assert hashlib.sha256((path / "model.bin").read_bytes()).hexdigest() == SHA_TINY
+    assert sorted(f.name for f in path.iterdir()) == ["config.json", "model.bin", "source.json",
+                                                      "tokenizer.json", "vocabulary.txt"]
+    assert not (cache / STAGING).exists()
     assert seen[-1][0] == seen[-1][1] > size
-    assert "nb-whisper-tiny" in {m.name for m in available_models()}
     assert resolve_model("nb-whisper-tiny") == path
     # only the ct2 folder's files were asked for (the repository's real layout)
-    assert all("/ct2/" in p or p.startswith("/api/") for p, _ in fake_hub.requests)
+    assert all("/ct2/" in p or p.startswith("/api/") for _m, p, _r, _i in fake_hub.requests)
+
+
+def test_download_resumed_after_the_hub_changed_the_file_starts_that_file_again(cache, fake_hub):
+    size = (TINY / "model.bin").stat().st_size
+    fake_hub.cut_after["model.bin"] = size // 2
+    with pytest.raises(ModelError, match="cut off"):
+        hub.download("nb-whisper-tiny")
+    # a new version on the hub before the second attempt (a byte in the weights changed)
+    data = bytearray((TINY / "model.bin").read_bytes())
+    data[-10] ^= 0x01
+    fake_hub.replace("NbAiLab/nb-whisper-tiny/ct2/model.bin", bytes(data))
+    fake_hub.requests.clear()
+    path = hub.download("nb-whisper-tiny")
+    # the old tag did not match: the hub sent the whole new file, not its second half glued to the old first
+    (rng, if_range), = fake_hub.fetched("ct2/model.bin")
+    assert rng and if_range == f'"{SHA_TINY}"'
+    assert (path / "model.bin").read_bytes() == bytes(data)
 
 
 def test_download_corrupt_file_is_refused_and_fetched_again(cache, fake_hub):
-    fake_hub.corrupt = "tokenizer.json"
+    fake_hub.corrupt.add("tokenizer.json")
     with pytest.raises(ModelError, match="tokenizer.json .* arrived damaged .*checksum"):
         hub.download("nb-whisper-tiny")
-    staging = cache / ".download-nb-whisper-tiny"
+    staging = cache / STAGING
     assert not (cache / "nb-whisper-tiny").exists() and not (staging / "tokenizer.json").exists()
     assert (staging / "model.bin").is_file(), "files that arrived whole are kept"
-    fake_hub.corrupt = None
+    assert "nb-whisper-tiny" not in {m.name for m in available_models()}
+    fake_hub.corrupt.clear()
     fake_hub.requests.clear()
     hub.download("nb-whisper-tiny")
     assert (cache / "nb-whisper-tiny" / "tokenizer.json").read_bytes() == (TINY / "tokenizer.json").read_bytes()
-    assert not any(p.endswith("model.bin") and r is None for p, r in fake_hub.requests), \
-        "model.bin was not fetched again"
+    assert fake_hub.fetched("ct2/model.bin") == [], "model.bin was not fetched again"
+    assert fake_hub.fetched("ct2/tokenizer.json") == [(None, None)]
 
 
-def test_download_unknown_name_and_unreachable_hub(cache, monkeypatch):
+def test_download_corrupt_large_file_through_the_cli(cache, fake_hub, tmp_path):
+    fake_hub.corrupt.add("model.bin")
+    r = run_cli(tmp_path / "home", "models", "download", "nb-whisper-tiny", ok=False)
+    assert r.returncode == ModelError.exit_code, (r.stdout, r.stderr)
+    assert "model.bin" in r.stderr and "arrived damaged" in r.stderr and "checksum" in r.stderr
+    assert not (cache / "nb-whisper-tiny").exists()
+    assert not (cache / STAGING / "model.bin").exists()
+
+
+_LIMITED = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a write past the limit fails with EFBIG
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+from fieldkit.cli import main
+main(sys.argv[2:])
+"""
+
+
+def test_full_disk_mid_download_leaves_nothing_half_installed(cache, fake_hub, tmp_path):
+    """The real command in a process whose files may not grow past 20 MB: model.bin (75 MB)
+    cannot be written whole, as on a disk that fills up during the download."""
+    env = {**os.environ, "FIELDKIT_HOME": str(tmp_path / "home"), "FIELDKIT_LANG": "en", "COLUMNS": "200"}
+    r = subprocess.run([sys.executable, "-c", _LIMITED, str(20 << 20), "models", "download", "nb-whisper-tiny"],
+                       capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert r.returncode == ModelError.exit_code, (r.stdout, r.stderr)
+    assert "Not enough room on the disk for nb-whisper-tiny" in r.stderr, r.stderr
+    assert "Nothing was installed" in r.stderr and "Free some room" in r.stderr
+    assert "Could not reach" not in r.stderr
+    # nothing installed, nothing half-written left taking room
+    assert sorted(p.name for p in cache.iterdir()) == []
+    # with room again the same command installs it
+    r = subprocess.run([sys.executable, "-m", "fieldkit", "models", "download", "nb-whisper-tiny"],
+                       capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert r.returncode == 0, r.stderr
+    assert hashlib.sha256((cache / "nb-whisper-tiny" / "model.bin").read_bytes()).hexdigest() == SHA_TINY
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 40 MB file system (tmpfs), where root may mount one."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mnt)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_download_refused_up_front_when_the_disk_is_too_small(small_disk, fake_hub, monkeypatch):
+    monkeypatch.setenv("FIELDKIT_CACHE", str(small_disk / "cache"))
+    with pytest.raises(ModelError, match=r"Not enough room on the disk for nb-whisper-tiny: it needs \d+ MB") as err:
+        hub.download("nb-whisper-tiny")
+    assert "Free some room" in err.value.hint
+    assert fake_hub.fetched("model.bin") == [], "nothing was fetched"
+    assert list((small_disk / "cache" / "models").iterdir()) == []
+
+
+def test_no_network_and_a_silent_hub_give_clear_messages(cache, tmp_path):
     with pytest.raises(ModelError, match="No downloadable model called 'nb-whisper-huge'"):
         hub.download("nb-whisper-huge")
-    monkeypatch.setenv(hub.HUB_ENV, "http://127.0.0.1:9")   # nothing listens there
-    with pytest.raises(ModelError, match="Could not reach the model hub"):
-        hub.download("nb-whisper-base")
-    assert not (cache / "nb-whisper-base").exists()
+    # nothing listens at that port: the machine is offline as far as the hub goes
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"FIELDKIT_HUB_URL": f"http://127.0.0.1:{port}"}
+    r = run_cli(tmp_path / "home", "models", "download", "nb-whisper-base", ok=False, env=env)
+    assert r.returncode == ModelError.exit_code
+    assert "No connection to the model hub" in r.stderr and "offline" in r.stderr, r.stderr
+    assert "models add" in r.stderr and "Traceback" not in r.stderr
+    assert not cache.exists() or list(cache.iterdir()) == []
+    # a hub that takes the connection and never answers: a time-out, said as such
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        env = {"FIELDKIT_HUB_URL": f"http://127.0.0.1:{s.getsockname()[1]}", hub.TIMEOUT_ENV: "1"}
+        r = run_cli(tmp_path / "home", "models", "download", "nb-whisper-base", ok=False, env=env)
+    assert r.returncode == ModelError.exit_code
+    assert "stopped answering (nothing for 1 s)" in r.stderr, r.stderr
+    # and in Norwegian
+    r = run_cli(tmp_path / "home", "models", "download", "nb-whisper-base", ok=False, lang="nb",
+                env={"FIELDKIT_HUB_URL": f"http://127.0.0.1:{port}"})
+    assert "Ingen forbindelse med modellhuben" in r.stderr, r.stderr
 
 
 @pytest.mark.slow
@@ -309,3 +333,15 @@ def test_project_models_live_model_and_doctor_advice(tmp_path):
     r = run_cli(None, "doctor", ok=False, env=env)
     notes = [line for line in r.stdout.splitlines() if line.startswith("[NOTE]")]
     assert len(notes) == 1 and "Nordland" in notes[0] and "NB-Whisper" in notes[0], r.stdout
+
+
+def test_download_nb_whisper_picks_the_size_measured_to_run_here(cache, fake_hub, tmp_path):
+    # bench figures of this laptop: base and small too slow for the final pass, tiny fits
+    hub.record_speed("nb-whisper-base", 2.0, threads=2)
+    hub.record_speed("nb-whisper-small", 3.0, threads=2)
+    r = run_cli(tmp_path / "home", "models", "download", "nb-whisper")
+    assert "NB-Whisper for this laptop: nb-whisper-tiny: 78 MB" in r.stdout, r.stdout
+    assert "Installed nb-whisper-tiny" in r.stdout
+    assert hashlib.sha256((cache / "nb-whisper-tiny" / "model.bin").read_bytes()).hexdigest() == SHA_TINY
+    # the speed of that download was kept: the next expected time is measured, not a guess
+    assert "speed of the last download" in hub.describe_download("nb-whisper-small")

@@ -159,3 +159,38 @@ def test_purge_project_at_deadline(project):
         assert s.exec(select(Recording)).all() == []
         texts = [seg.verbatim for seg in s.exec(select(TranscriptSegment))]
         assert "Jeg er enig med NN, og NN er lange." in texts
+
+
+def test_purges_reach_the_conflict_list(project):
+    """Copies in the conflict list go with a withdrawal, and lose names at the deadline."""
+    import json as _json
+
+    from sqlmodel import select
+
+    from fieldkit.privacy.purge import execute_project_purge, plan_project_purge
+    from fieldkit.store.models import Informant, SyncConflict, TranscriptSegment
+
+    _build(project)
+    with project.db.transaction() as s:
+        l01 = s.exec(select(Informant).where(Informant.code == "L01")).one()
+        l02 = s.exec(select(Informant).where(Informant.code == "L02")).one()
+        seg = s.exec(select(TranscriptSegment).where(TranscriptSegment.speaker_informant_id == l01.id)).first()
+        for tbl, rid, kept in (("informant", l01.id, {"id": str(l01.id), "name": l01.name}),
+                               ("transcriptsegment", seg.id, {"id": str(seg.id), "verbatim": seg.verbatim,
+                                                               "session_id": str(seg.session_id)}),
+                               ("informant", l02.id, {"id": str(l02.id), "name": l02.name})):
+            s.add(SyncConflict(tbl=tbl, record_id=rid, peer="server", kept_side="local", kept=kept,
+                               other={**kept, "role": "other"}))
+        l01_name, l02_name = l01.name, l02.name
+    plan = plan_informant_purge(project, "L01")
+    assert plan.conflict_copies == 2
+    counts = execute_purge(project, plan)
+    assert counts["conflict_copies_deleted"] == 2
+    with project.db.session() as s:
+        left = s.exec(select(SyncConflict)).all()
+    assert [c.record_id for c in left] == [l02.id]
+    assert l01_name.split()[-1] not in _json.dumps(left[0].kept) + _json.dumps(left[0].other)
+    execute_project_purge(project, plan_project_purge(project))
+    with project.db.session() as s:
+        [c] = s.exec(select(SyncConflict)).all()
+    assert c.kept["name"] == c.other["name"] == "" and l02_name not in _json.dumps(c.kept)

@@ -7,6 +7,7 @@ that leaves the transcript untouched."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -218,6 +219,34 @@ def test_hand_assignments_survive_a_rerun(project, tmp_path):
     assert len(i02_voice) == 1 and second.mapping[i02_voice.pop()] == "I02"
 
 
+def test_talk_time_counts_voices_named_by_hand(project, tmp_path):
+    """Every voice named by hand, then `speakers --count 2` again: each voice still speaks
+    for as long as it did (it said "snakker 0:00" for both)."""
+    from fieldkit.people.informants import add_informant
+    from fieldkit.sessions.plan import setup_choices
+    from fieldkit.sessions.review import assign_voice, load_review
+
+    add_informant(project, "I01")
+    c = setup_choices(project)
+    sid = _session(project, "Named", lead_id=c.researchers[0].id, informants=["I01"])
+    conv = conversation(["en_jfk", "en_librivox_sense"], seed=2)
+    _import(project, sid, conv.audio, tmp_path / "c.wav")
+    _transcript_from_turns(project, sid, conv)
+    r = _cli(project, "speakers", "Named", "-p", project.folder.name, "--count", "2")
+    assert r.returncode == 0, r.stderr
+    speakers = {sp.label: sp for sp in load_review(project, sid).speakers}
+    voices = sorted({g.speaker_auto for g in _segs(project, sid)})
+    for voice, who in zip(voices, ("I01", "AL")):
+        assign_voice(project, sid, voice, speakers[who])
+    assert all(g.speaker_manual for g in _segs(project, sid))
+    r = run_cli(project.folder.parent.parent, "speakers", "Named", "-p", project.folder.name, "--count", "2",
+                ok=False, lang="nb")
+    assert r.returncode == 0, r.stderr
+    talk = re.findall(r"snakker (\d+):(\d\d)", r.stdout)
+    assert len(talk) == 2 and all(int(m) * 60 + int(s) > 0 for m, s in talk), r.stdout
+    assert sum(int(m) * 60 + int(s) for m, s in talk) <= len(conv.audio) / 16000 + 1
+
+
 # --------------------------------------------------------------------------- two channels
 
 
@@ -270,7 +299,6 @@ def test_bad_input_gives_a_message_and_leaves_the_transcript(project, tmp_path):
         ("quiet", ["--count", "2"], "too quiet"),
         ("normal", ["--count", "0"], "at least one speaker"),
         ("normal", ["--count", "500"], "500 speakers asked for"),
-        ("normal", [], "nobody present"),
         ("no transcript", ["--count", "2"], "no transcript yet"),
     ]
     for title, args, message in expect:
@@ -279,3 +307,6 @@ def test_bad_input_gives_a_message_and_leaves_the_transcript(project, tmp_path):
         assert r.returncode != 0 and message in r.stderr and "Traceback" not in r.stderr, (title, args, r.stderr)
         after = [(g.id, g.speaker_label, g.verbatim, g.start_ms, g.end_ms) for g in _segs(project, sids.get(title, empty))]
         assert after == before
+    # nobody listed: the voices are counted in the audio (two here), not refused
+    r = _cli(project, "speakers", "normal", "-p", project.folder.name)
+    assert r.returncode == 0 and "2 speakers (found in the audio)" in r.stdout, r.stderr

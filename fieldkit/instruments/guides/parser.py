@@ -46,6 +46,7 @@ FRONT_KEYS = {
 ONLY_WORDS = ("only", "kun", "berre", "bare")
 ID_RE = re.compile(r"\{#([A-Za-z][\w.-]{0,39})\}\s*$")
 MIN_RE = re.compile(r"\((\d+)\s*(?:min|minutes|minutter|minutt)\)\s*$", re.IGNORECASE)
+MIN_ANY_RE = re.compile(r"\(([^()]*?)\s*(?:min|minutes|minutter|minutt)\.?\)\s*$", re.IGNORECASE)
 OPEN_RE = re.compile(r"\[(?:open|åpen|open theme|åpent tema|ope)\]\s*$", re.IGNORECASE)
 ONLY_RE = re.compile(r"\[(" + "|".join(ONLY_WORDS) + r")\s*:\s*([^\]]*)\]\s*$", re.IGNORECASE)
 LANG_RE = re.compile(r"^[a-z]{2,3}$")
@@ -218,6 +219,12 @@ def parse_guide(text: str, source: str = "<guide>", *, assign: bool = True) -> G
             m_min, head = _take(MIN_RE, head)
             if m_open is None:  # either order: (10 min) [open] or [open] (10 min)
                 m_open, head = _take(OPEN_RE, head)
+            bad = MIN_ANY_RE.search(head) if m_min is None else None
+            if bad is not None or (m_min is not None and int(m_min.group(1)) == 0):
+                value = bad.group(1).strip() if bad is not None else m_min.group(1)
+                raise GuideError(source, lineno, _("the planned time {value!r} is not a whole number "
+                                                   "of minutes above 0.").format(value=value),
+                                 hint=_("Write the theme's planned minutes like this: ## Theme (10 min)"))
             if not head:
                 raise GuideError(source, lineno, _("a theme heading without a title."))
             theme = Theme(id=ident or "", title=head, minutes=int(m_min.group(1)) if m_min else None,

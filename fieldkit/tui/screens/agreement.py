@@ -18,6 +18,7 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldkit.i18n import N_, _
+from fieldkit.tui.commands import HELP_KEYS
 from fieldkit.tui.widgets.live import clock
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def kappa_words(row: "CodeAgreement") -> str:
 class AgreementScreen(ModalScreen["int | None"]):
     """Dismissed with the moment (ms) of the difference chosen, or None."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", N_("Close"))]
+    BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Close"), id="agreement.close", tooltip=N_("close this view"))]
 
     def __init__(self, report: "AgreementReport") -> None:
         super().__init__()

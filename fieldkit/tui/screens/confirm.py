@@ -1,4 +1,8 @@
-"""A yes/no question in a modal: ``push_screen(ConfirmScreen(text), callback)``."""
+"""A yes/no question in a modal: ``push_screen(ConfirmScreen(text), callback)``.
+
+Yes is y in English and j in Norwegian (y still answers yes there), no is n or Esc, and
+Enter presses the button that has focus (No at first: a stray Enter must not stop an
+interview)."""
 
 from __future__ import annotations
 
@@ -9,12 +13,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from fieldkit.i18n import N_, _
+from fieldkit.tui.commands import HELP_KEYS
 
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
-        Binding("y", "answer(True)", N_("Yes"), show=False),
-        Binding("escape,n", "answer(False)", N_("No"), show=False),
+        *HELP_KEYS,
+        Binding("y", "answer(True)", N_("Yes"), show=False, id="confirm.yes", tooltip=N_("answer yes")),
+        Binding("escape,n", "answer(False)", N_("No"), show=False, id="confirm.no", tooltip=N_("answer no")),
     ]
 
     def __init__(self, text: str, yes: str | None = None, no: str | None = None) -> None:
@@ -29,6 +35,13 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(_("{answer} (n)").format(answer=self.no), id="no", variant="primary")
 
     def on_mount(self) -> None:
+        from fieldkit.i18n import language
+
+        if language() == "nb":  # ja/nei
+            from fieldkit.tui import compat
+
+            compat.add_bindings(self, [Binding("j", "answer(True)", _("Yes"), show=False, id="confirm.yes_j",
+                                               tooltip=_("answer yes"))])
         self.query_one("#no", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -33,9 +33,9 @@ def _when(value) -> str:  # noqa: ANN001 - a datetime, or its ISO text from the 
 
 class ConflictsScreen(ProjectScreen[None]):
     BINDINGS = [
-        Binding("k", "keep('kept')", N_("Keep as it is")),
-        Binding("o", "keep('other')", N_("Take the other version")),
-        Binding("escape", "back", N_("Back")),
+        Binding("k", "keep('kept')", N_("Keep as it is"), id="conflicts.keep_kept", tooltip=N_("keep this version as it is")),
+        Binding("o", "keep('other')", N_("Take the other version"), id="conflicts.keep_other", tooltip=N_("take the other version instead")),
+        Binding("escape", "back", N_("Back"), id="conflicts.back", tooltip=N_("back to the previous screen")),
     ]
 
     class Loaded(Message):

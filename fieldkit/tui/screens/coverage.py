@@ -21,8 +21,8 @@ LEGEND = N_("✓ covered   ½ partly   – skipped   · not yet   (blank: not in
 class CoverageScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("g", "next_guide", N_("Next guide")),
-        Binding("escape", "back", N_("Back")),
+        Binding("g", "next_guide", N_("Next guide"), id="coverage.next_guide", tooltip=N_("the next guide of the project")),
+        Binding("escape", "back", N_("Back"), id="coverage.back", tooltip=N_("back to the previous screen")),
     ]
 
     class Loaded(Message):
@@ -71,7 +71,7 @@ class CoverageScreen(ProjectScreen[None]):
         name = self.guides[self.guide_index % len(self.guides)][1]
         more = _("  ·  g: {n} guides").format(n=len(self.guides)) if len(self.guides) > 1 else ""
         title.update(_("Coverage — {guide}  ·  {sessions}").format(
-            guide=name, sessions=ngettext("{n} session(s)", "{n} session(s)", len(m.sessions)).format(n=len(m.sessions)))
+            guide=name, sessions=ngettext("{n} session", "{n} sessions", len(m.sessions)).format(n=len(m.sessions)))
             + more)
         table.add_column(_("Theme / question"), key="question")
         for sid, stitle in m.sessions:

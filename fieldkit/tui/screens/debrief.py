@@ -8,6 +8,10 @@ meanwhile (fieldkit.sessions.debrief), and the box then shows the merged text. W
 not been touched here, a change saved in the other terminal simply appears in it; when
 it has, the status line says so and Ctrl+S merges.
 
+First impressions are written independently: each terminal shows only its own
+researcher's box until both researchers have saved theirs; then both are shown, read-only,
+side by side for comparing (the joint note stays shared and editable in both).
+
 Round 2 (``round=2``, after the transcript is reviewed) shows round 1 read-only above new
 boxes for the second impressions and joint note. An observation guide's header fields
 (participants present, duration ...) can be filled in here after the meeting."""
@@ -21,9 +25,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Input, Label, Static, TextArea
+from textual.widgets import Footer, Label, Static, TextArea
 
-from fieldkit.i18n import N_, _
+from fieldkit.i18n import N_, _, ngettext
+from fieldkit.tui.widgets.inputs import Input
 from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 
@@ -34,8 +39,8 @@ WATCH_SECONDS = 1.5
 class DebriefScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("ctrl+s", "save", N_("Save")),
-        Binding("escape", "done", N_("Done")),
+        Binding("ctrl+s", "save", N_("Save"), id="debrief.save", tooltip=N_("save your impressions and the joint note")),
+        Binding("escape", "done", N_("Done"), id="debrief.done", tooltip=N_("save and finish the debrief")),
     ]
 
     class TranscriptNews(Message):
@@ -51,8 +56,11 @@ class DebriefScreen(ProjectScreen[None]):
             self.texts = texts
 
     def __init__(self, slug: str, session_id: uuid.UUID | str, *, author_id: uuid.UUID | None = None,
-                 transcriber=None, round: int = 1) -> None:  # noqa: ANN001, A002
+                 transcriber=None, round: int = 1, reason: str = "") -> None:  # noqa: ANN001, A002
+        """``reason``: why this terminal came here by itself (the observer's, when the lead
+        stopped), shown above the boxes."""
         super().__init__(slug, session_id)
+        self.reason = reason
         self.round = 2 if round == 2 else 1
         self.header_fields: list[str] = []     # the guide's header fields shown here
         self.header_saved: dict[str, str] = {}
@@ -63,6 +71,8 @@ class DebriefScreen(ProjectScreen[None]):
         self.people: dict[uuid.UUID | None, str] = {}
         self.saved_count = 0
         self.merges = 0                    # saves that took in the other terminal's change
+        self.revealed = False              # both researchers saved: impressions shown, read-only
+        self.watched = 0                   # how often the other terminal's saves were read
 
     def compose(self) -> ComposeResult:
         # Read synchronously (two small queries): the boxes exist, and the first has the
@@ -77,6 +87,8 @@ class DebriefScreen(ProjectScreen[None]):
                         classes="pane-title")
         else:
             yield Label(_("Debrief — {title}").format(title=title), id="debrief-title", classes="pane-title")
+        if self.reason:
+            yield Static(self.reason, id="debrief-reason")
         yield Static("", id="debrief-status")
         people = dict(people) or {None: _("Your")}
         self.people = people
@@ -92,6 +104,9 @@ class DebriefScreen(ProjectScreen[None]):
                                 if who != _("Joint note") else who, classes="debrief-label")
                     yield TextArea(text, read_only=True, classes="debrief-box debrief-round1")
                 yield Label(_("Round 2 (after the transcript)"), classes="debrief-label")
+            from fieldkit.sessions.debrief import impressions_saved_by_all
+
+            self.revealed = not self._independent() or impressions_saved_by_all(saved, list(people), self.round)
             for n, rid in enumerate(order):
                 wid = f"impressions-{n}"
                 self.boxes[wid] = (imp, rid)
@@ -99,7 +114,16 @@ class DebriefScreen(ProjectScreen[None]):
                 label = (_("Second impressions — {who}") if self.round == 2
                          else _("First impressions — {who}")).format(who=people[rid])
                 yield Label(label, classes="debrief-label")
-                yield TextArea(self.bases[wid], id=wid, classes="debrief-box")
+                if rid != self.author_id and self._independent():
+                    # the other researcher's: hidden until both have saved, never edited here
+                    yield Static(_("Hidden until you have both saved your impressions (Ctrl+S): "
+                                   "write yours on your own, compare them after."),
+                                 id=f"{wid}-hidden", classes="debrief-hidden muted")
+                    yield TextArea(self.bases[wid] if self.revealed else "", id=wid, read_only=True,
+                                   classes="debrief-box" + ("" if self.revealed else " hidden"))
+                else:
+                    yield TextArea(self.bases[wid], id=wid, classes="debrief-box",
+                                   read_only=self.revealed and self._independent())
             self.boxes["joint"] = (joint, self.author_id)
             self.bases["joint"] = saved.get((joint, None), "")
             yield Label(_("Joint note (both terminals may write: nothing is overwritten)"),
@@ -114,8 +138,46 @@ class DebriefScreen(ProjectScreen[None]):
                                 classes="debrief-header")
         yield Footer()
 
+    def _independent(self) -> bool:
+        """Two researchers, and this terminal's is one of them: impressions are written apart."""
+        return self.author_id in self.people and len([r for r in self.people if r is not None]) > 1
+
+    def _other_boxes(self) -> list[str]:
+        return [wid for wid, (part, rid) in self.boxes.items()
+                if part.startswith("impressions") and rid != self.author_id]
+
+    def _own_box(self) -> str | None:
+        return next((wid for wid, (part, rid) in self.boxes.items()
+                     if part.startswith("impressions") and rid == self.author_id), None)
+
+    def _reveal(self, texts: dict) -> None:  # noqa: ANN001
+        """Both have saved: the other's impressions appear, and both boxes are read-only
+        (this terminal's own box only once what it holds is saved)."""
+        self.revealed = True
+        for wid in self._other_boxes():
+            part, rid = self.boxes[wid]
+            self.bases[wid] = texts.get((part, rid), "")
+            box = self.query_one(f"#{wid}", TextArea)
+            box.load_text(self.bases[wid])
+            box.remove_class("hidden")
+            self.query_one(f"#{wid}-hidden").add_class("hidden")
+        self._freeze_own()
+        self.notify(_("You have both saved your impressions: both are shown now, read-only."), timeout=5)
+
+    def _freeze_own(self) -> None:
+        own = self._own_box()
+        if own is not None:
+            box = self.query_one(f"#{own}", TextArea)
+            if box.text.strip() == self.bases[own].strip():
+                box.read_only = True
+
     def on_mount(self) -> None:
-        self.query_one("#impressions-0", TextArea).focus()
+        if self.revealed and self._independent():
+            for wid in self._other_boxes():
+                self.query_one(f"#{wid}-hidden").add_class("hidden")
+            self.query_one("#joint", TextArea).focus()
+        else:
+            self.query_one("#impressions-0", TextArea).focus()
         if self.transcriber is not None:
             self.query_one("#debrief-status", Static).update(_("Live transcript: finishing the last minutes…"))
             self.finish_transcript()
@@ -139,8 +201,23 @@ class DebriefScreen(ProjectScreen[None]):
         self.post_message(self.Stored(load_debrief(self.handle, self.session_id)))
 
     def on_debrief_screen_stored(self, message: Stored) -> None:
+        self.watched += 1
+        if self._independent() and not self.revealed:
+            from fieldkit.sessions.debrief import impressions_saved_by_all
+
+            if impressions_saved_by_all(message.texts, list(self.people), self.round):
+                self._reveal(message.texts)
+        elif self._independent():
+            self._freeze_own()
         pending = []
         for wid, (part, rid) in self.boxes.items():
+            if wid in self._other_boxes() and self._independent():
+                if self.revealed:   # read-only here: show what the other terminal stored
+                    stored = message.texts.get((part, rid), "")
+                    if stored.strip() != self.bases[wid].strip():
+                        self.bases[wid] = stored
+                        self.query_one(f"#{wid}", TextArea).load_text(stored)
+                continue
             stored = message.texts.get((part, rid if part.startswith("impressions") else None), "")
             if stored.strip() == self.bases[wid].strip():
                 continue
@@ -174,8 +251,8 @@ class DebriefScreen(ProjectScreen[None]):
         merged, conflicts = [], []
         for wid, (part, rid) in self.boxes.items():
             box = self.query_one(f"#{wid}", TextArea)
-            if box.text.strip() == self.bases[wid].strip():
-                continue
+            if box.text.strip() == self.bases[wid].strip() or (wid in self._other_boxes() and self._independent()):
+                continue   # (the other researcher's impressions are saved in their terminal)
             result = save_part(self.handle, self.session_id, part, box.text, self.bases[wid], rid)
             self.bases[wid] = result.text
             n += 1
@@ -212,7 +289,9 @@ class DebriefScreen(ProjectScreen[None]):
         except FieldkitError as exc:
             self.notify(exc.message, severity="error", timeout=8)
             return
-        self.notify(_("Debrief saved ({n} part(s) changed).").format(n=self.saved_count), timeout=2)
+        self.notify(ngettext("Debrief saved ({n} part changed).", "Debrief saved ({n} parts changed).",
+                             self.saved_count).format(n=self.saved_count), timeout=2)
+        self.watch_other()   # the other may have saved already: both are then shown
 
     def action_done(self) -> None:
         from fieldkit.errors import FieldkitError

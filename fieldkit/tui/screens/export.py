@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Checkbox, Footer, Label, Select, SelectionList, Static
 
 from fieldkit.i18n import N_, _, ngettext
+from fieldkit.tui.widgets.inputs import Input
 from fieldkit.tui.screens.base import ProjectScreen
 
 FORMAT_LABELS = {"docx": N_("Word (.docx)"), "md": "Markdown", "txt": N_("Plain text (QualCoder)"),
@@ -29,8 +30,8 @@ MODES = [(N_("Pseudonym codes (I01 …)"), "code"), (N_("Role labels (nurse, lea
 
 class ExportScreen(ProjectScreen[None]):
     BINDINGS = [
-        Binding("ctrl+s", "export", N_("Export")),
-        Binding("escape", "back", N_("Back")),
+        Binding("ctrl+s", "export", N_("Export"), id="export.export", tooltip=N_("write the chosen sessions in the chosen formats")),
+        Binding("escape", "back", N_("Back"), id="export.back", tooltip=N_("back to the previous screen")),
     ]
 
     class Sessions(Message):
@@ -166,11 +167,11 @@ class ExportScreen(ProjectScreen[None]):
         if message.error:
             self._result(message.error, problem=True)
             return
-        lines = [ngettext("Wrote {n} file(s):", "Wrote {n} file(s):", len(message.files)).format(n=len(message.files))] + [f"  {p}" for p in message.files]
+        lines = [ngettext("Wrote {n} file:", "Wrote {n} files:", len(message.files)).format(n=len(message.files))] + [f"  {p}" for p in message.files]
         lines += [""] + message.lines
         lines += [f"⚠ {w}" for w in message.warnings]
         self._result("\n".join(lines))
-        self.notify(ngettext("Exported {n} file(s).", "Exported {n} file(s).", len(message.files)).format(n=len(message.files)), timeout=4)
+        self.notify(ngettext("Exported {n} file.", "Exported {n} files.", len(message.files)).format(n=len(message.files)), timeout=4)
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -15,8 +15,30 @@ from fieldkit.sessions.dayplan import day_words, site_words
 from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.widgets.team_overview import TeamOverview
 from fieldkit.tui.widgets.final_pass import FinalPassStatus
-from fieldkit.sessions.overview import ProjectSummary, SessionRow, home_list
+from fieldkit.sessions.overview import ProjectSummary, SessionRow, home_list, load_overview, quick_overview
 from fieldkit.tui.commands import SHELL_KEYS
+
+#: how often the home screen looks for changes made by other processes (seconds)
+WATCH_S = 1.5
+FULL_WATCH_S = 10.0
+
+
+def watch_signature(workspace) -> tuple:  # noqa: ANN001
+    """The project folders with their database files' sizes and times: any write by any
+    process (SQLite in WAL mode writes the -wal file) changes it."""
+    import os
+
+    out = []
+    for folder in sorted(workspace.project_folders()):
+        for name in ("project.db", "project.db-wal"):
+            try:
+                st = os.stat(folder / name)
+            except OSError:
+                continue
+            out.append((folder.name, name, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
 
 __all__ = ["HomeScreen", "ProjectSummary", "SessionRow"]
 
@@ -34,7 +56,7 @@ def _tilde(path) -> str:  # noqa: ANN001
 #: a session's status and kind as stored, and the words shown for them
 STATUS_WORDS = {"planned": N_("planned"), "recording": N_("recording"), "recorded": N_("recorded"),
                 "transcribed": N_("transcribed"), "reviewed": N_("reviewed")}
-KIND_WORDS = {"individual": N_("individual"), "group": N_("group"), "focus group": N_("focus group"),
+KIND_WORDS = {"individual": N_("individual"), "pair": N_("pair interview"), "group": N_("group"), "focus group": N_("focus group"),
               "observation": N_("observation"), "telephone": N_("telephone"), "notes only": N_("notes only")}
 
 
@@ -45,28 +67,35 @@ def _status_word(status: str) -> str:
 def _kind_word(kind: str) -> str:
     return _(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
 
+#: the narrowest a session title's column gets before the Kind column gives it room
+TITLE_MIN = 22
+
+
 class HomeScreen(Screen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("enter", "open_session", N_("Open session"), show=False),
-        Binding("n", "new_session", N_("New")),
-        Binding("v", "review", N_("Review"), show=False),   # Enter opens a finished session in review
-        Binding("d", "day_view", N_("Days")),     # sessions per date and site, and what is still to plan
-        Binding("i", "informants", N_("Informants")),
-        Binding("t", "team", N_("Team")),
-        Binding("m", "matrix", N_("Coverage")),
-        Binding("e", "export", N_("Export")),
-        Binding("r", "refresh", N_("Refresh"), show=False),
-        Binding("u", "unlock", N_("Unlock project"), show=False),   # the locked project says so
-        Binding("C", "conflicts", N_("Team conflicts"), show=False),
-        Binding("tab", "focus_next", N_("Next pane"), show=False),
+        Binding("enter", "open_session", N_("Open session"), show=False, id="home.open_session", tooltip=N_("open the session: a planned one in setup, a running one as the observer, a finished one in review")),
+        Binding("n", "new_session", N_("New"), id="home.new_session", tooltip=N_("plan a new session")),
+        Binding("v", "review", N_("Review"), show=False, id="home.review", tooltip=N_("review the chosen session")),   # Enter opens a finished session in review
+        Binding("d", "day_view", N_("Days"), id="home.day_view", tooltip=N_("sessions per date and site, and what is still to plan")),     # sessions per date and site, and what is still to plan
+        Binding("i", "informants", N_("Informants"), id="home.informants", tooltip=N_("the project's informants and their consent")),
+        Binding("t", "team", N_("Team"), id="home.team", tooltip=N_("the project's team (researchers), deletion deadline and Sikt reference")),
+        Binding("m", "matrix", N_("Coverage"), id="home.matrix", tooltip=N_("which guide questions each session covered")),
+        Binding("e", "export", N_("Export"), id="home.export", tooltip=N_("export sessions (Word, REFI-QDA, ELAN, subtitles, CSV, XLSX)")),
+        Binding("r", "refresh", N_("Refresh"), show=False, id="home.refresh", tooltip=N_("Read the data folder again")),
+        Binding("T", "transcribe", N_("Transcribe"), show=False, id="home.transcribe",
+                tooltip=N_("Transcribe the chosen session in the background with the project's final model")),
+        Binding("u", "unlock", N_("Unlock project"), show=False, id="home.unlock", tooltip=N_("unlock a locked project")),   # the locked project says so
+        Binding("C", "conflicts", N_("Team conflicts"), show=False, id="home.conflicts", tooltip=N_("edits from the team that clash, to settle")),
+        Binding("tab", "focus_next", N_("Next pane"), show=False, id="home.focus_next", tooltip=N_("the next pane")),
     ]
 
     class Loaded(Message):
-        def __init__(self, projects: list[ProjectSummary], problems: list[str]) -> None:
+        def __init__(self, projects: list[ProjectSummary], problems: list[str], quiet: bool = False) -> None:
             super().__init__()
             self.projects = projects
             self.problems = problems
+            self.quiet = quiet     # a change seen by the watch: the focus stays where it is
 
     class DaysLoaded(Message):
         def __init__(self, slug: str, days: list, error: str | None = None) -> None:
@@ -106,6 +135,43 @@ class HomeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.action_refresh()
+        self._seen = watch_signature(self.app.workspace)
+        self._full_at = 0.0
+        self.set_interval(WATCH_S, self._watch)
+
+    def _watch(self) -> None:
+        """Changes made by other processes (an import or a session made on the command
+        line, the other terminal's interview, the final pass) show without a restart: the
+        project files' sizes and times are compared (no database is opened), and only a
+        change reads the projects again."""
+        if self.is_current and self.summaries:
+            self.watch()
+
+    @work(thread=True, exclusive=True, group="home-watch", exit_on_error=False)
+    def watch(self) -> None:
+        seen = watch_signature(self.app.workspace)
+        if seen == self._seen:
+            return
+        self._seen = seen
+        quick = quick_overview(self.app.workspace)
+        if quick is None:
+            import time
+
+            from fieldkit.errors import FieldkitError
+
+            # the full path (a recording or live transcription elsewhere, a recovery) at
+            # most every FULL_WATCH_S: it loads the storage layer and opens every project
+            if time.monotonic() - self._full_at < FULL_WATCH_S:
+                self._seen = ()   # look again next time
+                return
+            self._full_at = time.monotonic()
+            try:
+                quick = load_overview(self.app.workspace)
+            except FieldkitError:
+                return
+        projects, problems = quick
+        if projects != list(self.summaries.values()) or problems:
+            self.post_message(self.Loaded(projects, problems, quiet=True))
 
     def on_resize(self) -> None:
         # a narrow terminal (80x24) gives the sessions the room: Status and When stay visible
@@ -133,6 +199,8 @@ class HomeScreen(Screen[None]):
 
     def on_home_screen_loaded(self, message: Loaded) -> None:
         self.summaries = {p.slug: p for p in message.projects}
+        # a session imported or recovered may wait for its final transcription: start it now
+        self.query_one(FinalPassStatus).poll(kick=True)
         options = self.query_one("#projects", OptionList)
         options.clear_options()
         for p in message.projects:
@@ -155,6 +223,9 @@ class HomeScreen(Screen[None]):
             self.initial_project)
         wanted = self.initial_project or self.current
         slugs = list(self.summaries)
+        if message.quiet and wanted not in slugs:
+            options.highlighted = None   # a change seen by the watch chooses no project by itself
+            return
         if self.initial_project and self.initial_project not in slugs:
             # never show another project as if it were the one asked for: none is chosen
             status.update("\n".join(message.problems + [
@@ -168,7 +239,8 @@ class HomeScreen(Screen[None]):
         index = slugs.index(wanted) if wanted in slugs else 0
         options.highlighted = index
         self.show_project(slugs[index])
-        options.focus()
+        if not message.quiet:
+            options.focus()
 
     @on(OptionList.OptionHighlighted, "#projects")
     def _project_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -213,24 +285,31 @@ class HomeScreen(Screen[None]):
             self.show_days(slug)
             return
         table = self.query_one("#sessions", DataTable)
+        keep = self._current_session() if table.row_count else None
         table.clear(columns=True)
-        # Session, Status and When always fit; the title is shortened (…) to make room
+        # Session, Status and When always fit. Titles are never cut: a long one wraps onto
+        # more lines (sessions must stay distinguishable at 80x24); where the Kind column
+        # would leave a title less than TITLE_MIN columns, the kind goes under the title
         pane = 32 if self.size.width >= 110 else 22
         room = max(self.size.width - pane - 1, 40)
         kinds = [_kind_word(r.kind) + (" · " + _("pilot") if r.pilot else "") for r in summary.sessions]
-        fixed = (2 * 4 + 2 + max([len(_status_word(r.status)) for r in summary.sessions] + [6])
-                 + max([len(r.when) for r in summary.sessions] + [4])
-                 + max([len(k) for k in kinds] + [4]))   # padding, scrollbar, Status, When, Kind
-        longest = max([len(r.title) for r in summary.sessions] + [7])
-        title_width = max(12, min(longest, room - fixed))
+        fixed = (2 * 3 + 2 + max([len(_status_word(r.status)) for r in summary.sessions] + [6])
+                 + max([len(r.when) for r in summary.sessions] + [4]))   # padding, scrollbar, Status, When
+        kind_width = 2 + max([len(k) for k in kinds] + [4])
+        longest = max([len(r.title) + 2 for r in summary.sessions] + [7])
+        kind_column = room - fixed - kind_width >= min(longest, TITLE_MIN)
+        title_width = max(12, min(longest, room - fixed - (kind_width if kind_column else 0)))
         table.add_column(_("Session"), width=title_width)
-        for name in (_("Status"), _("When"), _("Kind")):
+        for name in (_("Status"), _("When"), *([_("Kind")] if kind_column else [])):
             table.add_column(name)
-        for row in summary.sessions:
+        for row, kind in zip(summary.sessions, kinds):
             title = ("↳ " if row.follows else "") + row.title   # follows the row above (linked pair)
-            title = title if len(title) <= title_width else title[:title_width - 1] + "…"
-            kind = _kind_word(row.kind) + (" · " + _("pilot") if row.pilot else "")
-            table.add_row(title, _status_word(row.status), row.when, kind, key=row.id)
+            if not kind_column:
+                title += "\n" + kind
+            cells = [title, _status_word(row.status), row.when, *([kind] if kind_column else [])]
+            table.add_row(*cells, key=row.id, height=None)
+        if keep is not None and any(r.id == keep.id for r in summary.sessions):
+            table.move_cursor(row=table.get_row_index(keep.id))   # a reload keeps the chosen session
 
     # ------------------------------------------------------------------ day view
 
@@ -418,11 +497,40 @@ class HomeScreen(Screen[None]):
 
         self._push(ReviewScreen(self.current, session_id=row.id))
 
+    def action_transcribe(self) -> None:
+        """T: transcribe the chosen session (an import, a transcript cut off) in the
+        background with the project's final model."""
+        if not self._project_ready():
+            return
+        row = self._current_session()
+        if row is None:
+            self.notify(_("Choose a session to transcribe."), severity="warning")
+            return
+        self.queue_transcription(self.current, row.id)
+
+    @work(thread=True, group="home-transcribe", exit_on_error=False)
+    def queue_transcription(self, slug: str, session_id: str) -> None:
+        import uuid
+
+        from fieldkit.tui.screens.transcribe import queue_and_start
+
+        with self.app.workspace.open(slug) as handle:
+            text, severity = queue_and_start(self.app, handle, slug, uuid.UUID(session_id))
+        self.app.call_from_thread(self.notify, text, severity=severity, timeout=8)
+        self.app.call_from_thread(self.query_one(FinalPassStatus).poll)
+
     def action_informants(self) -> None:
         if self._project_ready():
             from fieldkit.tui.screens.informants import InformantsScreen
 
             self._push(InformantsScreen(self.current))
+
+    def action_tag_schemes(self) -> None:
+        """From the command palette: the project's tag schemes, to rename, add or remove tags."""
+        if self._project_ready():
+            from fieldkit.tui.screens.tags import TagsScreen
+
+            self._push(TagsScreen(self.current))
 
     def action_team(self) -> None:
         if self._project_ready():

@@ -11,9 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Checkbox, Label, Static
 
 from fieldkit.i18n import N_, _
+from fieldkit.tui.commands import HELP_KEYS
+from fieldkit.tui.widgets.inputs import Input
 
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
@@ -23,7 +25,7 @@ FIELDS = [("code", N_("Code")), ("name", N_("Name")), ("role", N_("Role")), ("or
 
 
 class InformantForm(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "cancel", N_("Cancel")), Binding("ctrl+s", "save", N_("Save"))]
+    BINDINGS = [*HELP_KEYS, Binding("escape", "cancel", N_("Cancel"), id="informant_form.cancel", tooltip=N_("close without changing anything")), Binding("ctrl+s", "save", N_("Save"), id="informant_form.save", tooltip=N_("save the informant"))]
 
     def __init__(self, handle: "ProjectHandle") -> None:
         super().__init__()

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 class InformantsScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("a", "add", N_("Add informant")),
-        Binding("w", "withdraw", N_("Withdrawal")),
-        Binding("N", "names", N_("Show/hide names")),
-        Binding("escape", "back", N_("Back")),
+        Binding("a", "add", N_("Add informant"), id="informants.add", tooltip=N_("a new informant")),
+        Binding("w", "withdraw", N_("Withdrawal"), id="informants.withdraw", tooltip=N_("record that the informant withdrew (then `fieldkit purge`)")),
+        Binding("N", "names", N_("Show/hide names"), id="informants.names", tooltip=N_("show or hide real names (hidden by default: others may see the screen)")),
+        Binding("escape", "back", N_("Back"), id="informants.back", tooltip=N_("back to the previous screen")),
     ]
 
     class Loaded(Message):

@@ -7,10 +7,9 @@ transcription, the event writer and the session clock; the screen turns keys int
 calls and its news into notifications.
 
 One keypress, no dialog: tag keys from the project's tag scheme (real bindings, id
-``tag.<code>``, remappable in the keymap), ``c``/``x``/``s`` for coverage, ``1``-``9``
-for probes, space for a plain mark, ``n`` for a note whose time is the moment ``n`` was
-pressed. Every keypress takes its audio position at once (from the Key event's own
-timestamp) and is stored by the runtime's event writer thread; the screen reads the
+``tag.<code>``, remappable in the keymap), coverage, probes, a plain mark, and a note whose
+time is the moment its key was pressed (the keys are the BINDINGS below). Every keypress
+takes its audio position at once (from the Key event's own timestamp) and is stored by the runtime's event writer thread; the screen reads the
 shared database every half second, so each terminal shows the other's events within a
 second.
 """
@@ -26,12 +25,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Footer, Label
 
-from fieldkit.i18n import N_, _
+from fieldkit.i18n import N_, _, ngettext
+from fieldkit.text import clean_text
+from fieldkit.tui.widgets.inputs import Input, LinesInput
+from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import (
-    CoverageList, EventLog, GuidePanel, RecordingBar, Roster, TagLegend, TranscriptTail,
+    CoverageList, EventLog, GuidePanel, RecordingBar, Roster, TagLegend, TranscriptTail, clock,
 )
 
 if TYPE_CHECKING:
@@ -47,22 +49,27 @@ WHO_WINDOW_S = 3.0
 class InterviewScreen(ProjectScreen[None]):
     AUTO_FOCUS = ""  # nothing focused: single keys first; n goes to the note line
     BINDINGS = [
-        Binding("up", "question(-1)", N_("Prev Q"), show=False, id="interview.prev_question"),
-        Binding("down", "question(1)", N_("Next Q"), show=False, id="interview.next_question"),
-        Binding("left", "theme(-1)", N_("Prev theme"), show=False, id="interview.prev_theme"),
-        Binding("right", "theme(1)", N_("Next theme"), show=False, id="interview.next_theme"),
-        Binding("c", "cover('covered')", N_("Covered"), id="interview.covered"),
-        Binding("x", "cover('partly')", N_("Partly"), id="interview.partly"),
-        Binding("s", "cover('skipped')", N_("Skipped"), id="interview.skipped"),
-        Binding("w", "returned", N_("Went back"), show=False, id="interview.went_back"),
-        Binding("n", "note", N_("Note"), id="interview.note"),
-        Binding("space", "marker", N_("Mark"), show=False, id="interview.mark"),
-        Binding("p", "pause", N_("Pause"), id="interview.pause"),
-        Binding("ctrl+f", "follow", N_("Follow lead"), id="interview.follow_lead"),
-        Binding("q", "stop", N_("Stop"), id="interview.stop"),
-        Binding("ctrl+t", "toggle_tail", N_("Transcript"), show=False, id="interview.transcript"),
-        Binding("escape", "leave_note", N_("Keys"), show=False, id="interview.leave_note"),
-    ] + [Binding(str(d), f"probe({d})", N_("Probe {d}").format(d=d), show=False, id=f"interview.probe_{d}") for d in range(1, 10)]
+        *SHELL_KEYS,   # Help and Quit first in the footer: an 80-column terminal cuts the rest
+        Binding("up", "question(-1)", N_("Prev Q"), show=False, id="interview.prev_question", tooltip=N_("the previous question of the guide")),
+        Binding("down", "question(1)", N_("Next Q"), show=False, id="interview.next_question", tooltip=N_("the next question of the guide")),
+        Binding("left", "theme(-1)", N_("Prev theme"), show=False, id="interview.prev_theme", tooltip=N_("the previous theme of the guide")),
+        Binding("right", "theme(1)", N_("Next theme"), show=False, id="interview.next_theme", tooltip=N_("the next theme of the guide")),
+        Binding("c", "cover('covered')", N_("Covered"), id="interview.covered", tooltip=N_("this question is covered (moves on)")),
+        Binding("x", "cover('partly')", N_("Partly"), id="interview.partly", tooltip=N_("partly covered")),
+        Binding("s", "cover('skipped')", N_("Skipped"), id="interview.skipped", tooltip=N_("skipped (moves on)")),
+        Binding("w", "returned", N_("Went back"), show=False, id="interview.went_back", tooltip=N_("the informant went back to this theme")),
+        Binding("n", "note", N_("Note"), id="interview.note", tooltip=N_("a note; its time is when the key was pressed (Enter saves)")),
+        Binding("space", "marker", N_("Mark"), show=False, id="interview.mark", tooltip=N_("a plain mark on the timeline")),
+        Binding("p", "pause", N_("Pause"), id="interview.pause", tooltip=N_("pause or resume the recording")),
+        Binding("ctrl+f", "follow", N_("Follow lead"), id="interview.follow_lead", tooltip=N_("follow the lead's place in the guide, or keep your own")),
+        Binding("q", "stop", N_("Stop"), id="interview.stop", tooltip=N_("stop the interview (lists untouched themes and asks first)")),
+        Binding("ctrl+t", "toggle_tail", N_("Transcript"), show=False, id="interview.transcript", tooltip=N_("show or hide the live transcript")),
+        Binding("escape", "leave_note", N_("Keys"), show=False, id="interview.leave_note", tooltip=N_("leave the note line; the note keeps its text and time")),
+    ] + [Binding(str(d), f"digit({d})", N_("Probe"), show=d == 1, key_display="1-9" if d == 1 else None,
+                 id=f"interview.probe_{d}",
+                 tooltip=N_("the lead's terminal: a probe of this question, by its number in the guide; "
+                            "right after a tag or note (3 s) it says who the tag is about instead"))
+         for d in range(1, 10)]
 
     class Loaded(Message):
         def __init__(self, opened: "Opened") -> None:
@@ -99,12 +106,14 @@ class InterviewScreen(ProjectScreen[None]):
         self.view: LiveView | None = None
         self.items: list[tuple] = []               # (theme, question) in guide order
         self.index = 0
+        self._timebox_done: set[int] = set()       # the time-box notices already given (50, 75)
         self.follow_lead = observer                # the observer's guide follows the lead's
         self.note_pos: int | None = None
         self.note_pressed: float | None = None
         self._key_time: float | None = None
         self.roster: list = []                     # seats (focus groups): digit after a tag -> who
         self._who_until: float | None = None       # a seat digit now says who the last tag/note is about
+        self._question = None                      # the stop (or leave) question, while it shows
 
     # what tests and benchmarks look at, from the runtime
     @property
@@ -143,7 +152,9 @@ class InterviewScreen(ProjectScreen[None]):
                 yield Label(_("Seats"), classes="pane-title hidden", id="roster-title")
                 yield Roster(id="roster", classes="hidden")
         yield TagLegend(id="tag-legend")
-        yield Input(placeholder=_("n: write a note (Enter saves, Esc leaves it)"), id="note", select_on_focus=False)
+        # one line on the screen, Enter saves (one keypress for the observer); a pasted
+        # passage keeps its lines (shown as ↵)
+        yield LinesInput(placeholder=_("n: write a note (Enter saves, Esc leaves it)"), id="note", select_on_focus=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -153,9 +164,18 @@ class InterviewScreen(ProjectScreen[None]):
         if self.observer:  # in the observer's seat q leaves the seat (after asking), it stops nothing
             from dataclasses import replace
 
-            for key, bindings in self._bindings.key_to_bindings.items():
-                self._bindings.key_to_bindings[key] = [
-                    replace(b, description=_("Leave")) if b.id == "interview.stop" else b for b in bindings]
+            from fieldkit.tui import compat
+
+            def observer_key(b: Binding) -> Binding:
+                if b.id == "interview.stop":
+                    return replace(b, description=_("Leave"), tooltip=_(
+                        "leave the observer's seat (it asks first; the recording goes on)"))
+                if (b.id or "").startswith("interview.probe_"):  # the observer never ticks the lead's probes
+                    return replace(b, description=_("Who"), tooltip=_(
+                        "right after a tag or note: the seat of the participant it is about"))
+                return b
+
+            compat.replace_bindings(self, observer_key)
         self.runtime = SessionRuntime(
             self.handle, self.session_id, record=self.record, observer=self.observer, device=self.device,
             live=self.live, author_id=self._author_id,
@@ -192,18 +212,20 @@ class InterviewScreen(ProjectScreen[None]):
         """Each tag key becomes a binding (id ``tag.<code>``): in the key panel, the help
         screen and the command palette, and remappable in the keymap."""
         self.tags = {t.code: t for t in tags}
-        extra = []
-        for t in tags:
-            binding = Binding(t.key, f"tag('{t.code}')", t.label, show=False, id=f"tag.{t.code}")
-            self._bindings.key_to_bindings.setdefault(t.key, []).append(binding)
-            extra.append(binding)
+        from fieldkit.tui import compat
+
+        extra = [Binding(t.key, f"tag('{t.code}')", t.label, show=False, id=f"tag.{t.code}",
+                         tooltip=_("tag this moment: {label}").format(label=t.label)) for t in tags]
+        compat.add_bindings(self, extra)
         # the help screen and the command palette list BINDINGS: this screen's include its tags
         self.BINDINGS = [*type(self).BINDINGS, *extra]
         self.refresh_bindings()
 
     def tag_key(self, tag: "TagKey") -> str:
         """The key a tag is on now (the keymap may have moved it)."""
-        keys = self.app._keymap.get(f"tag.{tag.code}") if hasattr(self.app, "_keymap") else None
+        from fieldkit.tui import compat
+
+        keys = compat.app_keymap(self.app).get(f"tag.{tag.code}")
         return keys.split(",")[0] if keys else tag.key
 
     def _first_open_question(self, view: "LiveView") -> int:
@@ -275,8 +297,11 @@ class InterviewScreen(ProjectScreen[None]):
         self._apply(message.view)
         if (self.observer and previous is not None and previous.recording in ("recording", "paused")
                 and message.view.recording == "stopped" and not self.stopping):
-            self.notify(_("The recording was stopped in the other terminal."), timeout=5)
-            self._to_debrief()
+            self._keep_note()
+            reason = _("The lead stopped the recording in the other terminal at {at}: the interview is over, "
+                       "so this terminal moved on to the debrief.").format(at=clock(message.view.position_ms()))
+            self.notify(_("The recording was stopped in the other terminal."), timeout=10)
+            self._to_debrief(reason)
 
     def _apply(self, view: "LiveView") -> None:
         from fieldkit.sessions.live import lead_question
@@ -287,8 +312,10 @@ class InterviewScreen(ProjectScreen[None]):
             if i is not None:
                 self.index = i
         theme, question = self._current()
-        self.query_one(GuidePanel).show(self.guide, theme, question, view.coverage, view.probes_used)
-        self.query_one(CoverageList).show(self.guide, view.coverage, question.id if question else None)
+        suggested = set(view.suggestions)
+        self.query_one(GuidePanel).show(self.guide, theme, question, view.coverage, view.probes_used, suggested)
+        self.query_one(CoverageList).show(self.guide, view.coverage, question.id if question else None, suggested)
+        self._timebox(view)
         self.query_one(EventLog).show(view.events, self.tags, self.guide)
         self.query_one(TagLegend).show([(self.tag_key(t), t) for t in self.tags.values()], set(view.open_states))
         live = self.live or view.live_transcript
@@ -311,8 +338,9 @@ class InterviewScreen(ProjectScreen[None]):
             self._who_until = None
 
     def _open_who(self, pressed: float) -> None:
-        if len(self.roster) > 1:
-            self._who_until = pressed + WHO_WINDOW_S
+        """After a tag or note, in every session and both terminals, a digit within
+        WHO_WINDOW_S (before any other key) says who it is about and never ticks a probe."""
+        self._who_until = pressed + WHO_WINDOW_S
 
     def _pressed(self) -> float:
         """When the key behind the running action was pressed (monotonic)."""
@@ -351,29 +379,60 @@ class InterviewScreen(ProjectScreen[None]):
         if question is None:
             self.notify(_("This session has no guide."), severity="warning")
             return
+        open_suggestion = self.view.suggestions.get(question.id) if self.view is not None else None
+        if open_suggestion is not None and status in ("covered", "partly"):
+            # the guide suggested this question: c confirms it (covered), x dismisses it
+            state = "confirmed" if status == "covered" else "dismissed"
+            submitted = self.runtime.answer_suggestion(open_suggestion, state, pressed, question.text)
+            self._stored_or_say(submitted)
+            if submitted and state == "confirmed" and self.index < len(self.items) - 1:
+                self.index += 1
+                self._refresh_guide()
+            return
         submitted = self.runtime.cover(question.id, status, pressed, question.text)
         self._stored_or_say(submitted)
         if submitted and status in ("covered", "skipped") and self.index < len(self.items) - 1:
             self.index += 1  # on to the next question
             self._refresh_guide()
 
-    def action_probe(self, number: int) -> None:
+    def action_digit(self, number: int) -> None:
+        """One meaning per terminal: in the lead's a digit ticks a probe, in the observer's it
+        says who; in both, a digit right after a tag or note says who and never ticks a probe."""
         pressed = self._pressed()
         if self._who_until is not None and pressed <= self._who_until:
             # right after a tag or note: the digit is a seat (stored after the event itself)
             self._who_until = None
-            who = next((x for x in self.roster if x.seat == number), None)
-            if who is None:
-                self.notify(_("Nobody sits in seat {n}.").format(n=number), severity="warning", timeout=2)
-            elif self.runtime.about(number, pressed):
-                self.notify(_("About {code} (seat {n}).").format(code=who.code, n=number), timeout=2)
+            self._seat(number, pressed)
             return
         self._who_until = None
+        if self.observer:
+            self.notify(_("A digit says who the last tag or note is about: press it right after "
+                          "the tag (probes are ticked in the lead's terminal)."), severity="warning", timeout=4)
+            return
+        self.action_probe(number, pressed)
+
+    def _seat(self, number: int, pressed: float) -> None:
+        who = next((x for x in self.roster if x.seat == number), None)
+        if len(self.roster) <= 1 and who is None:
+            self.notify(_("This session has no seats: the tag is about the informant."), timeout=3)
+        elif who is None:
+            self.notify(_("Nobody sits in seat {n}.").format(n=number), severity="warning", timeout=2)
+        elif self.runtime.about(number, pressed):
+            self.notify(_("About {code} (seat {n}).").format(code=who.code, n=number), timeout=2)
+
+    def action_probe(self, number: int, pressed: float | None = None) -> None:
+        if pressed is None:
+            pressed = self._pressed()
         _theme, question = self._current()
         if question is None or number > len(question.probes):
             self.notify(_("This question has no probe {n}.").format(n=number), severity="warning", timeout=2)
             return
-        self._stored_or_say(self.runtime.probe(question.probes[number - 1].id, number, pressed))
+        probe = question.probes[number - 1]
+        open_suggestion = self.view.suggestions.get(probe.id) if self.view is not None else None
+        if open_suggestion is not None:   # the guide suggested this probe: the digit confirms it
+            self._stored_or_say(self.runtime.answer_suggestion(open_suggestion, "confirmed", pressed, probe.text))
+            return
+        self._stored_or_say(self.runtime.probe(probe.id, number, pressed))
 
     def action_returned(self) -> None:
         pressed = self._pressed()
@@ -411,6 +470,23 @@ class InterviewScreen(ProjectScreen[None]):
                     else _("Your own place in the guide."), timeout=2)
         self._refresh_guide()
 
+    def _timebox(self, view: "LiveView") -> None:
+        """At 50 % and 75 % of the guide's planned time, a quiet notice names the themes
+        not yet touched (once each)."""
+        from fieldkit.sessions.live import timebox_due
+
+        if self.guide is None or view.recording not in ("recording", "paused"):
+            return
+        due = timebox_due(self.guide, view.coverage, view.probes_used, view.position_ms(),
+                          self._timebox_done, set(view.suggestions))
+        if due is None:
+            return
+        share, themes = due
+        self._timebox_done.update(x for x in (50, 75) if x <= share)
+        if themes:
+            self.notify(_("{share} % of the planned time: not yet touched: {themes}").format(
+                share=share, themes="; ".join(themes)), timeout=8)
+
     def _refresh_guide(self) -> None:
         if self.view is not None:
             self._apply(self.view)
@@ -424,7 +500,9 @@ class InterviewScreen(ProjectScreen[None]):
         pressed = self._pressed()
         if self.note_pos is None:
             self.note_pos, self.note_pressed = self.position_ms(pressed), pressed
-        self.query_one("#note", Input).focus()
+        # at once (Widget.focus() waits its turn): letters typed right after n on a busy
+        # laptop are already queued behind it, and must reach the note, not the tag keys
+        self.set_focus(self.query_one("#note", Input))
 
     @on(Input.Changed, "#note")
     def _typing(self, event: Input.Changed) -> None:
@@ -434,7 +512,7 @@ class InterviewScreen(ProjectScreen[None]):
 
     @on(Input.Submitted, "#note")
     def _note_done(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
+        text = clean_text(event.value).strip()
         note = self.query_one("#note", Input)
         if text:
             submitted = self.runtime.note(text, self.note_pos, self.note_pressed)
@@ -483,11 +561,76 @@ class InterviewScreen(ProjectScreen[None]):
     def action_toggle_tail(self) -> None:
         self.query_one(TranscriptTail).toggle_class("hidden")
 
-    def action_stop(self) -> None:
+    @property
+    def _asking(self) -> bool:
+        return self._question is not None and self._question in self.app.screen_stack
+
+    def _ask(self, question, answer) -> None:  # noqa: ANN001
+        self._question = question
+        self.app.push_screen(question, answer)
+
+    def in_progress(self) -> bool:
+        """An interview is going on here: leaving the app now must ask first (the lead's
+        terminal until it stopped; the observer's seat while the lead records)."""
+        if self.runtime is None or self.stopping:
+            return False
+        if self.observer:
+            return self.view is not None and self.view.recording in ("recording", "paused")
+        return True
+
+    def ask_to_leave(self) -> None:
+        """Ctrl+Q, Ctrl+C or the palette's Quit while the interview runs (from any screen
+        above this one): the question ``q`` asks. The lead's yes stops the recording and
+        goes on to the debrief, as ``q`` does; the observer's yes leaves the app (the
+        interview goes on in the lead's terminal). A note being typed is kept: no keeps it
+        in the note line, yes stores it at the moment ``n`` was pressed."""
+        if self._asking:
+            return
+        self.action_stop(quit_app=self.observer)
+
+    def _keep_note(self) -> bool:
+        """Store the note being typed (at the moment n was pressed) before the interview
+        ends; True when there was one."""
+        note = self.query_one("#note", Input)
+        text = note.value.strip()
+        if not text or self.runtime is None:
+            return False
+        if self.runtime.note(text, self.note_pos, self.note_pressed):
+            note.value = ""
+            self.note_pos = self.note_pressed = None
+            return True
+        return False
+
+    def hang_up(self, transcript_timeout: float = 120) -> None:
+        """The terminal is gone (SIGHUP when it is closed, SIGTERM): nobody can answer a
+        question, so everything is made safe at once, before the app ends: the note being
+        typed is stored, every queued key is written, the recording is stopped cleanly
+        (every captured second finished to FLAC) and the live transcript finishes its tail."""
+        from fieldkit.errors import FieldkitError
+
+        rt = self.runtime
+        if rt is None:
+            return
+        self._keep_note()
+        if rt.writer is not None:
+            rt.writer.close()
+        if not self.observer and rt.recorder is not None and rt.recorder.state in ("recording", "paused"):
+            try:
+                rt.stop()
+            except FieldkitError:
+                pass   # recovery finds what could not be finished
+        rt.stopping = True
+        if rt.transcriber is not None:
+            rt.finish_transcript(timeout=transcript_timeout)
+        rt.close()
+
+    def action_stop(self, quit_app: bool = False) -> None:
         from fieldkit.tui.screens.confirm import ConfirmScreen
 
+        if self._asking:
+            return
         if self.observer:
-            self._leave_observer_seat()
+            self._leave_observer_seat(quit_app)
             return
         untouched = self._untouched()
         recording = self.runtime is not None and self.runtime.can_pause
@@ -496,14 +639,27 @@ class InterviewScreen(ProjectScreen[None]):
             lines.append("\n" + _("These themes were not touched:") + "\n" + "\n".join(f"  • {t}" for t in untouched))
         pending = self.runtime.pending() if self.runtime is not None else 0
         if pending:
-            lines.append("\n" + _("{n} note(s)/tag(s) are still being saved.").format(n=pending))
+            lines.append("\n" + ngettext("{n} note or tag is still being saved.", "{n} notes and tags are still being saved.", pending).format(n=pending))
 
         def answer(ok: bool | None) -> None:
-            if ok:
+            if ok and not self.stopping:
+                self._keep_note()           # a half-typed note is stored, at its own time
                 self.runtime.stopping = True
+                self._pop_above()
                 self.stop_interview()
 
-        self.app.push_screen(ConfirmScreen("\n".join(lines), yes=_("Stop"), no=_("Go on")), answer)
+        self._ask(ConfirmScreen("\n".join(lines), yes=_("Stop"), no=_("Go on")), answer)
+
+    def _pop_above(self) -> None:
+        """Screens opened above this one (the help, a dialog) go, so that the debrief
+        replaces this screen."""
+        from textual.app import ScreenError
+
+        try:
+            if self.app.screen is not self:
+                self.pop_until_active()
+        except ScreenError:
+            pass
 
     def _untouched(self) -> list[str]:
         if self.guide is None or self.view is None:
@@ -523,25 +679,32 @@ class InterviewScreen(ProjectScreen[None]):
             self.app.call_from_thread(self.notify, message, timeout=8)
         self.app.call_from_thread(self._to_debrief)
 
-    def _leave_observer_seat(self) -> None:
+    def _leave_observer_seat(self, quit_app: bool = False) -> None:
         """The observer leaves (the interview goes on in the lead's terminal): asked first,
-        as one stray q must not close the seat in the middle of an interview."""
+        as one stray q must not close the seat in the middle of an interview. With
+        ``quit_app`` (Ctrl+Q) yes leaves the app as well."""
         from fieldkit.tui.screens.confirm import ConfirmScreen
 
         ended = self.view is not None and self.view.recording == "stopped"
-        if ended:
+        if ended and not quit_app:
             self._to_debrief()
             return
 
         def answer(ok: bool | None) -> None:
             if ok:
-                self.dismiss(None)
+                self._keep_note()
+                if quit_app:
+                    self.runtime.stopping = True
+                    self.runtime.close()     # every key stored before the app ends
+                    self.app.exit()
+                else:
+                    self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen(
+        self._ask(ConfirmScreen(
             _("Leave the observer's seat?\n\nThe interview goes on in the lead's terminal; "
               "what you stored is kept."), yes=_("Leave"), no=_("Stay")), answer)
 
-    def _to_debrief(self) -> None:
+    def _to_debrief(self, reason: str = "") -> None:
         from fieldkit.tui.screens.debrief import DebriefScreen
 
         if self.runtime is not None:
@@ -549,8 +712,9 @@ class InterviewScreen(ProjectScreen[None]):
             transcriber = self.runtime.take_transcriber()
         else:
             transcriber = None
+        self._pop_above()
         self.app.switch_screen(DebriefScreen(self.slug, self.session_id, author_id=self.author_id,
-                                             transcriber=transcriber))
+                                             transcriber=transcriber, reason=reason))
 
     def on_unmount(self) -> None:
         if self.runtime is not None:

@@ -1,14 +1,11 @@
 """Review: the transcript against the audio, with the notes and tags in place.
 
-Segments and events are one list in time order. Keys: Enter/e edits the segment under
-the cursor (the edited layer: what was heard stays as it was), 1-9 assign a speaker to
-the segment, a says who a voice is for all its segments ("S2 is L03"), space plays the
-segment (or the uncertain word just jumped to), ] / [ jump to the next/previous
-uncertain word (underlined and dimmed) and play it from a second before, / finds, R replaces, q marks a
-quote, n/N and t/T jump to the next/previous note or tag, j jumps to a theme, v shows
-verbatim or edited, Ctrl+R marks the session reviewed, K shows the observer agreement
-(kappa per tag code between the two researchers who tagged, and the moments they differ:
-Enter on one jumps there).
+Segments and events are one list in time order. The researcher edits the readable layer
+(what was heard stays as it was), assigns speakers and says who a voice is for all its
+segments, plays a segment or an uncertain word, finds and replaces, marks quotes, jumps
+between notes, tags, themes and uncertain words, and sees the observer agreement (kappa
+per tag code between the two researchers who tagged, and the moments they differ).
+The keys are the BINDINGS below (the help screen and the palette list them from there).
 """
 
 from __future__ import annotations
@@ -23,10 +20,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldkit.i18n import N_, _, ngettext
+from fieldkit.tui.commands import HELP_KEYS, SHELL_KEYS
+from fieldkit.tui.widgets.inputs import Input, LinesInput
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.screens.review_range import RangeTranscription
 from fieldkit.tui.widgets.live import clock
@@ -43,13 +42,23 @@ MARK_STYLE = {"note": "italic cyan", "tag": "bold yellow", "quote": "bold magent
 SEGMENT, MARKER = "segment", "marker"
 
 class ReplaceScreen(ModalScreen[tuple[str, str] | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
+    """Find and replace: Enter in the second line shows what would change (how many
+    matches, the first few before and after); Enter again replaces them all (Ctrl+Z in
+    review undoes it), Esc leaves everything as it was."""
+    BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Cancel"), id="replace.cancel",
+                        tooltip=N_("close without changing anything"))]
+
+    def __init__(self, preview=None) -> None:  # noqa: ANN001 - (find, replace) -> ReplacePreview
+        super().__init__()
+        self.preview = preview
+        self.shown: tuple[str, str] | None = None    # the pair whose preview is on screen
 
     def compose(self) -> ComposeResult:
         with Vertical(id="replace-box"):
-            yield Label(_("Find and replace in the edited text (whole words, any case)"))
+            yield Static(_("Find and replace in the edited text (whole words, any case)"), id="replace-title")
             yield Input(placeholder=_("find"), id="replace-find")
             yield Input(placeholder=_("replace with"), id="replace-with")
+            yield Static("", id="replace-preview")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -57,12 +66,35 @@ class ReplaceScreen(ModalScreen[tuple[str, str] | None]):
             self.query_one("#replace-with", Input).focus()
             return
         find = self.query_one("#replace-find", Input).value
-        if find.strip():
-            self.dismiss((find, event.value))
+        if not find.strip():
+            return
+        pair = (find, event.value)
+        if self.preview is None or self.shown == pair:
+            self.dismiss(pair)
+            return
+        self._show(self.preview(*pair), pair)
+
+    def _show(self, preview, pair: tuple[str, str]) -> None:  # noqa: ANN001 - sessions.review.ReplacePreview
+        out = Text()
+        if not preview.matches:
+            out.append(_("{text!r} is not in the edited text.").format(text=pair[0]), style="bold")
+            self.shown = None
+        else:
+            out.append(ngettext("{n} match", "{n} matches", preview.matches).format(n=preview.matches)
+                       + " · " + ngettext("{n} segment", "{n} segments", preview.segments).format(
+                           n=preview.segments), style="bold")
+            for m in preview.first:
+                out.append(f"\n{clock(m.start_ms)}  ", style="dim")
+                out.append(m.before[:60], style="strike")
+                out.append("\n          → " + m.after[:60])
+            out.append("\n" + _("Enter replaces them all (Ctrl+Z in review undoes it); Esc cancels."), style="dim")
+            self.shown = pair
+        self.query_one("#replace-preview", Static).update(out)
 
 
 class ThemeJumpScreen(ModalScreen[int | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
+    BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Cancel"), id="theme_jump.cancel",
+                        tooltip=N_("close without changing anything"))]
 
     def __init__(self, themes: list[tuple[str, int]]) -> None:
         super().__init__()
@@ -78,9 +110,72 @@ class ThemeJumpScreen(ModalScreen[int | None]):
         self.dismiss(self.themes[event.option_index][1])
 
 
+class SuggestionsScreen(ModalScreen[int | None]):
+    """The guide's suggestions for this session: which questions seem asked. c confirms,
+    x dismisses (each stored as an event with its author), enter jumps to the moment."""
+    BINDINGS = [*HELP_KEYS,
+                Binding("c", "answer('confirmed')", N_("Confirm"), id="suggestions.confirm",
+                        tooltip=N_("yes, this question was asked here: it counts as covered")),
+                Binding("x", "answer('dismissed')", N_("Dismiss"), id="suggestions.dismiss",
+                        tooltip=N_("no, this question was not asked here")),
+                Binding("escape", "dismiss(None)", N_("Close"), id="suggestions.close",
+                        tooltip=N_("back to the transcript"))]
+
+    def __init__(self, handle, session_id: uuid.UUID, author_id: uuid.UUID | None, items: list) -> None:  # noqa: ANN001
+        super().__init__()
+        self.handle, self.session_id, self.author_id = handle, session_id, author_id
+        self.items = items   # fieldkit.sessions.suggestions.StoredSuggestion
+        self.answered = 0
+
+    def _line(self, x) -> Text:  # noqa: ANN001
+        state = {"open": _("asked? c confirms, x dismisses"), "confirmed": _("confirmed"),
+                 "dismissed": _("dismissed")}[x.state]
+        t = Text(f"{clock(x.at_ms or 0)}  {x.question:<4} ")
+        t.append(f"[{state}] ", style={"open": "bold yellow", "confirmed": "green",
+                                       "dismissed": "dim"}[x.state])
+        t.append(x.label)
+        t.append(f"  «{x.text[:70]}»", style="dim italic")
+        return t
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="suggestions-box"):
+            yield Label(_("Which guide questions seem asked (from the interviewer's turns)"))
+            yield OptionList(*[Option(self._line(x)) for x in self.items], id="suggestions-list")
+
+    def action_answer(self, state: str) -> None:
+        from fieldkit.sessions.suggestions import answer
+
+        options = self.query_one("#suggestions-list", OptionList)
+        i = options.highlighted
+        if i is None or not self.items:
+            return
+        x = answer(self.handle.db, self.session_id, self.items[i].id, state, author_id=self.author_id)
+        self.items[i] = x
+        self.answered += 1
+        options.replace_option_prompt_at_index(i, self._line(x))
+        if i + 1 < len(self.items):
+            options.highlighted = i + 1
+
+    @on(OptionList.OptionSelected, "#suggestions-list")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.items[event.option_index].at_ms or 0)
+
+
 class VoiceScreen(ModalScreen["Speaker | None"]):
-    """Who is this voice? One choice names all of the voice's segments."""
-    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
+    """Who is this voice? One choice names all of the voice's segments: the listed digit
+    chooses at once, or the arrows and Enter."""
+    BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Cancel"), id="voice.cancel",
+                        tooltip=N_("close without changing anything"))] + [
+        Binding(str(d), f"pick({d})", N_("Speaker"), show=False, id=f"voice.pick_{d}",
+                tooltip=N_("this voice is the speaker listed with this digit")) for d in range(1, 10)]
+
+    def action_pick(self, number: int) -> None:
+        speaker = next((sp for sp in self.speakers if sp.key == str(number)), None)
+        if speaker is not None:
+            self.dismiss(speaker)
+        else:
+            self.notify(_("No speaker {n} in this session.").format(n=number), severity="warning", timeout=3)
 
     def __init__(self, voice: str, speakers: list["Speaker"]) -> None:
         super().__init__()
@@ -100,29 +195,35 @@ class VoiceScreen(ModalScreen["Speaker | None"]):
 
 class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     BINDINGS = [
-        Binding("e,enter", "edit", N_("Edit")),
-        Binding("space", "play", N_("Play")),
-        Binding("slash,ctrl+f", "find", N_("Find")),
-        Binding("ctrl+g", "find_next", N_("Next match"), show=False),
-        Binding("R", "replace", N_("Replace")),
-        Binding("q", "quote", N_("Quote")),
-        Binding("n", "jump('note', 1)", N_("Next note"), show=False),
-        Binding("N", "jump('note', -1)", N_("Prev note"), show=False),
-        Binding("t", "jump('tag', 1)", N_("Next tag"), show=False),
-        Binding("T", "jump('tag', -1)", N_("Prev tag"), show=False),
-        Binding("j", "theme", N_("Theme")),
-        Binding("a", "voice", N_("Who is this voice")),
-        Binding("right_square_bracket", "uncertain(1)", N_("Next unsure")),
-        Binding("left_square_bracket", "uncertain(-1)", N_("Prev unsure"), show=False),
-        Binding("v", "layer", N_("Verbatim/edited")),
-        Binding("ctrl+r", "reviewed", N_("Reviewed")),
-        Binding("b", "mark_range", N_("Transcribe range")),
-        Binding("K", "agreement", N_("Agreement")),
-        Binding("m", "note_here", N_("Note here")),
-        Binding("g", "linked", N_("Linked session"), show=False),
-        Binding("D", "second_debrief", N_("Second debrief"), show=False),
-        Binding("escape", "back", N_("Back")),
-    ] + [Binding(str(d), f"speaker({d})", N_("Speaker {d}").replace("{d}", str(d)), show=False)
+        *SHELL_KEYS,   # Help and Quit first in the footer: a narrow terminal cuts the rest
+        Binding("e,enter", "edit", N_("Edit"), id="review.edit", tooltip=N_("edit this segment's readable (edited) text; the verbatim text is kept")),
+        Binding("space", "play", N_("Play"), id="review.play", tooltip=N_("play the recording from this segment (again: stop)")),
+        Binding("slash,ctrl+f", "find", N_("Find"), id="review.find", tooltip=N_("find text in the transcript")),
+        Binding("ctrl+g", "find_next", N_("Next match"), show=False, id="review.find_next", tooltip=N_("the next match of the last search")),
+        Binding("R", "replace", N_("Replace"), id="review.replace", tooltip=N_("replace text in the edited layer (for example a name by NN)")),
+        Binding("q", "quote", N_("Quote"), id="review.quote", tooltip=N_("mark this segment as a quote; its reference is session@time")),
+        Binding("n", "jump('note', 1)", N_("Next note"), show=False, id="review.next_note", tooltip=N_("move to the next note")),
+        Binding("N", "jump('note', -1)", N_("Prev note"), show=False, id="review.prev_note", tooltip=N_("move to the previous note")),
+        Binding("t", "jump('tag', 1)", N_("Next tag"), show=False, id="review.next_tag", tooltip=N_("move to the next tag")),
+        Binding("T", "jump('tag', -1)", N_("Prev tag"), show=False, id="review.prev_tag", tooltip=N_("move to the previous tag")),
+        Binding("s", "suggestions", N_("Asked?"), id="review.suggestions", tooltip=N_("suggest which guide questions were asked, from the interviewer's turns; confirm (c) or dismiss (x) each")),
+        Binding("j", "theme", N_("Theme"), id="review.theme", tooltip=N_("jump to where a guide theme was covered")),
+        Binding("a", "voice", N_("Who is this voice"), id="review.voice", tooltip=N_("say who the voice of this segment is; every segment of that voice follows")),
+        Binding("right_square_bracket", "uncertain(1)", N_("Next unsure"), id="review.next_unsure", tooltip=N_("the next word the transcriber was unsure of")),
+        Binding("left_square_bracket", "uncertain(-1)", N_("Prev unsure"), show=False, id="review.prev_unsure", tooltip=N_("the previous word the transcriber was unsure of")),
+        Binding("v", "layer", N_("Verbatim/edited"), show=False, id="review.layer", tooltip=N_("show the verbatim or the edited layer")),
+        Binding("ctrl+r", "reviewed", N_("Reviewed"), show=False, id="review.reviewed", tooltip=N_("mark the session as reviewed")),
+        Binding("b", "mark_range", N_("Transcribe range"), show=False, id="review.mark_range", tooltip=N_("mark where a range to transcribe again starts, then where it ends")),
+        Binding("F", "finish_transcript", N_("Transcribe the rest"), show=False, id="review.finish_transcript",
+                tooltip=N_("Transcribe what the transcript does not cover yet (all of it when there is none)")),
+        Binding("ctrl+z", "undo", N_("Undo replace"), show=False, id="review.undo", tooltip=N_("undo the last replace-all")),
+        Binding("K", "agreement", N_("Agreement"), show=False, id="review.agreement", tooltip=N_("how alike the two researchers tagged this session")),
+        Binding("m", "note_here", N_("Note here"), show=False, id="review.note_here", tooltip=N_("a note at the time of this segment")),
+        Binding("g", "linked", N_("Linked session"), show=False, id="review.linked", tooltip=N_("open the linked session (the other seat)")),
+        Binding("D", "second_debrief", N_("Second debrief"), show=False, id="review.second_debrief", tooltip=N_("a second debrief, after reading the transcript")),
+        Binding("escape", "back", N_("Back"), id="review.back", tooltip=N_("back to the previous screen")),
+    ] + [Binding(str(d), f"speaker({d})", N_("Speaker {d}").replace("{d}", str(d)), show=False,
+                 id=f"review.speaker_{d}", tooltip=N_("this segment's speaker, by number"))
          for d in range(1, 10)]
 
     class Loaded(Message):
@@ -137,9 +238,10 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             self.error = error
 
     class Played(Message):
-        def __init__(self, error: str | None) -> None:
+        def __init__(self, error: str | None, start_ms: int = 0, end_ms: int = 0, seconds: float = 0.0) -> None:
             super().__init__()
             self.error = error
+            self.start_ms, self.end_ms, self.seconds = start_ms, end_ms, seconds
 
     def __init__(self, slug: str, session_id: uuid.UUID | str) -> None:
         super().__init__(slug, session_id)
@@ -150,12 +252,17 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.last_find = ""
         self.player = None
         self.word_at: UncertainWord | None = None    # the uncertain word last jumped to
+        self.undo_stack: list = []     # replace-alls done here (sessions.review.Replaced), last on top
+        self.playing: tuple[int, int, float, float] | None = None   # (start, end ms, seconds, monotonic start)
+        self._playhead_timer = None
 
     def compose(self) -> ComposeResult:
         yield Label(_("Review"), id="review-title", classes="pane-title")
         yield Static("", id="review-speakers")
+        yield Static("", id="review-reach", classes="hidden")
         yield TranscriptList(id="review-list")
-        yield Input(id="review-input", classes="hidden")
+        yield Static("", id="review-playing")
+        yield LinesInput(id="review-input", classes="hidden")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -184,6 +291,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             line += "   " + _("Voices: {list}").format(
                 list="  ".join(v if who == v else f"{v}={who}" for v, who in data.voices.items()))
         self.query_one("#review-speakers", Static).update(line)
+        self._show_reach(data)
+        if data.final_waiting:   # the background pass is on it: show its transcript once it is there
+            self.set_timer(5.0, self._reload_if_current)
         items: list[tuple[int, int, str, object]] = []
         for seg in data.segments:
             items.append((seg.start_ms, 1, SEGMENT, seg))
@@ -203,8 +313,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             options.sync([], [], lambda i: Text())
             options.add_options([Option(self._row_text(kind, obj), id=f"{kind[0]}-{obj.id}")
                                  for kind, obj in self.rows])
-            options.add_option(Option(Text(_("No transcript yet: run `fieldkit transcribe` for this session."),
-                                           style="dim"), disabled=True))
+            empty = (_("No transcript yet: the transcription is queued and runs in the background.")
+                     if data.final_waiting else _("No transcript yet: press F to transcribe this session."))
+            options.add_option(Option(Text(empty, style="dim"), disabled=True))
         index = next((i for i, (k, o) in enumerate(self.rows) if f"{k[0]}-{o.id}" == keep), None)
         if index is None:
             index = next((i for i, (k, _o) in enumerate(self.rows) if k == "segment"), 0)
@@ -224,7 +335,47 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             return (seg.start_ms, seg.speaker, seg.verbatim if self.show_verbatim else seg.text,
                     seg.edited is not None and not self.show_verbatim, len(seg.words), word)
         m: Marker = obj
-        return (m.position_ms, m.author, m.kind, m.label)
+        return (m.position_ms, m.author, m.kind, str(m.label))
+
+    def _show_reach(self, data: "ReviewData") -> None:
+        """A transcript that stops before the end of the audio says so (never silently)."""
+        reach = self.query_one("#review-reach", Static)
+        short = data.has_audio and data.segments and data.transcript_short
+        reach.set_class(not short, "hidden")
+        if short:
+            text = _("Transcript ends at {at} of {end}: F transcribes the rest.").format(
+                at=clock(data.transcript_to_ms), end=clock(data.audio_ms))
+            if data.final_waiting:
+                text += " " + _("(The final transcription is queued and completes it by itself.)")
+            reach.update(text)
+
+    def _reload_if_current(self) -> None:
+        if self.is_current and not self.mode:
+            self.load()
+
+    def action_finish_transcript(self) -> None:
+        """F: transcribe what is missing: the part after where the transcript stops (the
+        range transcription), or the whole session when it has no transcript (queued for
+        the background final pass, which goes on when this screen is left)."""
+        data = self.data
+        if data is None:
+            return
+        if not data.has_audio:
+            self.notify(_("This session has no audio to transcribe."), severity="warning", timeout=4)
+        elif not data.segments:
+            self.queue_transcription()
+        elif data.transcript_short:
+            self.transcribe_range(data.transcript_to_ms, data.audio_ms)
+        else:
+            self.notify(_("The transcript reaches the end of the audio."), timeout=3)
+
+    @work(thread=True, exclusive=True, group="review-queue", exit_on_error=False)
+    def queue_transcription(self) -> None:
+        from fieldkit.tui.screens.transcribe import queue_and_start
+
+        text, severity = queue_and_start(self.app, self.handle, self.slug, self.session_id)
+        self.app.call_from_thread(self.notify, text, severity=severity, timeout=8)
+        self.load()
 
     def _row_text(self, kind: str, obj) -> Text:  # noqa: ANN001
         t = Text()
@@ -287,8 +438,10 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     def _open_input(self, mode: str, value: str, placeholder: str) -> None:
         self.mode = mode
-        inp = self.query_one("#review-input", Input)
+        inp = self.query_one("#review-input", LinesInput)
         inp.remove_class("hidden")
+        # a transcript edit or a note keeps pasted lines; a search joins them
+        inp.keep_lines = mode in ("edit", "note")
         inp.placeholder = placeholder
         inp.value = value
         inp.focus()
@@ -459,20 +612,44 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.load()
 
     def action_replace(self) -> None:
+        from fieldkit.sessions.review import preview_replace
+
         def chosen(pair: tuple[str, str] | None) -> None:
             if pair:
                 self.replace(*pair)
 
-        self.app.push_screen(ReplaceScreen(), chosen)
+        self.app.push_screen(ReplaceScreen(lambda find, rep: preview_replace(self.handle, self.session_id, find, rep)),
+                             chosen)
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def replace(self, find: str, replacement: str) -> None:
-        from fieldkit.sessions.review import find_replace
+        from fieldkit.sessions.review import replace_all
 
-        n = find_replace(self.handle, self.session_id, find, replacement)
-        self.app.call_from_thread(self.notify, ngettext("Replaced {find!r} in {n} segment.",
-                                                        "Replaced {find!r} in {n} segments.", n).format(
-            find=find, n=n), timeout=4)
+        done = replace_all(self.handle, self.session_id, find, replacement)
+        if done.changed:
+            self.undo_stack.append(done)
+        self.app.call_from_thread(self.notify, ngettext("Replaced {find!r} in {n} segment (Ctrl+Z undoes it).",
+                                                        "Replaced {find!r} in {n} segments (Ctrl+Z undoes it).",
+                                                        done.changed).format(find=find, n=done.changed), timeout=6)
+        self.load()
+
+    def action_undo(self) -> None:
+        if not self.undo_stack:
+            self.notify(_("Nothing to undo."), timeout=2)
+            return
+        self.undo(self.undo_stack.pop())
+
+    @work(thread=True, group="review-write", exit_on_error=False)
+    def undo(self, done) -> None:  # noqa: ANN001 - sessions.review.Replaced
+        from fieldkit.sessions.review import undo_replace
+
+        n = undo_replace(self.handle, done)
+        kept = done.changed - n
+        text = ngettext("Replace undone: {n} segment restored.", "Replace undone: {n} segments restored.", n).format(n=n)
+        if kept:
+            text += " " + ngettext("{n} segment edited since keeps its later edit.",
+                                   "{n} segments edited since keep their later edit.", kept).format(n=kept)
+        self.app.call_from_thread(self.notify, text, timeout=6)
         self.load()
 
     def action_quote(self) -> None:
@@ -580,6 +757,39 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
         self.app.push_screen(ThemeJumpScreen([(t.title, t.position_ms) for t in self.data.themes]), chosen)
 
+    # ------------------------------------------------------------------ the guide listens
+
+    def action_suggestions(self) -> None:
+        self.make_suggestions()
+
+    @work(thread=True, exclusive=True, group="review-suggest", exit_on_error=False)
+    def make_suggestions(self) -> None:
+        from fieldkit.errors import FieldkitError
+        from fieldkit.sessions.suggestions import suggest_for_session
+
+        try:
+            items = suggest_for_session(self.handle.db, self.session_id)
+        except FieldkitError as e:
+            self.app.call_from_thread(self.notify, str(e), severity="warning", timeout=4)
+            return
+        self.app.call_from_thread(self._show_suggestions, items)
+
+    def _show_suggestions(self, items: list) -> None:
+        if not items:
+            self.notify(_("No suggestions: no interviewer turn matched a guide question."), timeout=4)
+            return
+
+        def chosen(ms: int | None) -> None:
+            self.load()   # confirmed ones are coverage now
+            if ms is None:
+                return
+            for j, (k, obj) in enumerate(self.rows):
+                if k == "segment" and obj.end_ms > ms:
+                    self._goto(j)
+                    return
+
+        self.app.push_screen(SuggestionsScreen(self.handle, self.session_id, self._author(), items), chosen)
+
     # ------------------------------------------------------------------ observer agreement
 
     def action_agreement(self) -> None:
@@ -650,13 +860,55 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         if self.player is None:
             self.player = Player()
         try:
-            self.player.play(self.handle, self.session_id, start_ms, end_ms)
-            self.post_message(self.Played(None))
+            seconds = self.player.play(self.handle, self.session_id, start_ms, end_ms)
+            self.post_message(self.Played(None, start_ms, end_ms, seconds))
         except FieldkitError as exc:
             self.post_message(self.Played(exc.message))
         except Exception as exc:  # noqa: BLE001 - no output device, no PortAudio: say so
             self.post_message(self.Played(_("Cannot play: {error}").format(error=exc)))
 
     def on_review_screen_played(self, message: Played) -> None:
+        import time
+
         if message.error:
             self.notify(message.error, severity="error", timeout=6)
+            return
+        # what plays and where: the status line under the transcript follows the playhead
+        self.playing = (message.start_ms, message.end_ms, message.seconds, time.monotonic())
+        if self._playhead_timer is None:
+            self._playhead_timer = self.set_interval(0.25, self._show_playhead)
+        self._show_playhead()
+
+    def playhead_ms(self) -> int | None:
+        """Where the playback is now on the session clock (None: nothing plays)."""
+        import time
+
+        if self.playing is None:
+            return None
+        start_ms, _end_ms, seconds, since = self.playing
+        elapsed = time.monotonic() - since
+        return None if elapsed >= seconds else start_ms + int(elapsed * 1000)
+
+    def _show_playhead(self) -> None:
+        line = self.query_one("#review-playing", Static)
+        if self.playing is None:
+            line.update("")
+            return
+        start_ms, end_ms, _seconds, _since = self.playing
+        at = self.playhead_ms()
+        who = ""
+        seg = next((s for s in (self.data.segments if self.data else []) if s.start_ms <= start_ms < s.end_ms), None)
+        if seg is not None and seg.speaker:
+            who = f" · {seg.speaker}"
+        if at is None:
+            line.update(Text(_("■ Played {start}–{end}{who} (space plays it again)").format(
+                start=clock(start_ms), end=clock(end_ms), who=who), style="dim"))
+            if self._playhead_timer is not None:
+                self._playhead_timer.stop()
+                self._playhead_timer = None
+        else:
+            width = 20
+            done = int(width * (at - start_ms) / max(1, end_ms - start_ms))
+            line.update(Text(_("▶ Playing {start}–{end}{who}: {at}").format(
+                start=clock(start_ms), end=clock(end_ms), who=who, at=clock(at))
+                + "  " + "█" * done + "░" * (width - done), style="bold"))

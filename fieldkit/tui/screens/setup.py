@@ -1,6 +1,6 @@
 """Session setup: kind, guide, informants (or a new one on the spot), lead and observer,
 place, the guide's header fields, the consent check per participant, and a microphone
-test. Ctrl+S keeps the plan for later; Ctrl+R starts the interview. Recording cannot
+test. The plan can be kept for later or the interview started. Recording cannot
 start while a participant has not consented to it: the interview can still be held
 with notes only."""
 
@@ -9,20 +9,22 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Checkbox, Footer, Label, Select, SelectionList, Static
 
 from fieldkit.i18n import N_, _
+from fieldkit.tui.widgets.inputs import Input
+from fieldkit.instruments.tags import default_scheme_names
 from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import meter
 from fieldkit.tui.widgets.model_advice import ModelAdvice
 
-KINDS = [(N_("Individual interview"), "individual"), (N_("Group interview"), "group"),
+KINDS = [(N_("Individual interview"), "individual"), (N_("Pair interview"), "pair"), (N_("Group interview"), "group"),
          (N_("Focus group"), "focus_group"), (N_("Observation"), "observation"),
          (N_("Telephone interview"), "telephone"), (N_("Notes only (no recording)"), "notes_only")]
 
@@ -55,13 +57,13 @@ class ConsentRow(Horizontal):
 class SetupScreen(ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("ctrl+r", "start", N_("Start interview")),
-        Binding("ctrl+s", "save", N_("Save")),
+        Binding("ctrl+r", "start", N_("Start interview"), id="setup.start", tooltip=N_("start the interview (recording needs everyone's recording consent)")),
+        Binding("ctrl+s", "save", N_("Save"), id="setup.save", tooltip=N_("keep what is on screen (in setup: the plan for later, consent ticks and date included)")),
         # priority: a text box's own Ctrl+A (start of line) must not swallow it
-        Binding("ctrl+a", "add_informant", N_("New informant"), priority=True),
-        Binding("ctrl+n", "add_researcher", N_("New researcher")),
-        Binding("ctrl+t", "test_microphone", N_("Mic test")),
-        Binding("escape", "cancel", N_("Back")),
+        Binding("ctrl+a", "add_informant", N_("New informant"), priority=True, id="setup.add_informant", tooltip=N_("a new informant on the spot; they are chosen at once")),
+        Binding("ctrl+n", "add_researcher", N_("New researcher"), id="setup.add_researcher", tooltip=N_("a new researcher on the spot; they take the empty lead or observer seat")),
+        Binding("ctrl+t", "test_microphone", N_("Mic test"), id="setup.test_microphone", tooltip=N_("a 3-second level test of the chosen microphone")),
+        Binding("escape", "cancel", N_("Back"), id="setup.cancel", tooltip=N_("back to the previous screen")),
     ]
 
     class Loaded(Message):
@@ -191,7 +193,7 @@ class SetupScreen(ProjectScreen[None]):
                 when=f"{datetime.now():%Y-%m-%d %H:%M}")
             if c.guides:
                 self.query_one("#guide", Select).value = c.guides[0].version_id
-            interview = next((sid for sid, name in c.schemes if name == "Interview"), None)
+            interview = next((sid for sid, name in c.schemes if name in default_scheme_names()), None)
             if interview or c.schemes:
                 self.query_one("#scheme", Select).value = interview or c.schemes[0][0]
             if len(c.researchers) >= 2:
@@ -200,7 +202,7 @@ class SetupScreen(ProjectScreen[None]):
         else:
             self.query_one("#title", Input).value = plan.title
             self.query_one("#kind", Select).value = plan.kind
-            interview = next((sid for sid, name in c.schemes if name == "Interview"), None)
+            interview = next((sid for sid, name in c.schemes if name in default_scheme_names()), None)
             for widget, value in (("#guide", plan.guide_version_id),
                                   ("#scheme", plan.tag_scheme_id or interview or (c.schemes[0][0] if c.schemes else None)),
                                   ("#lead", plan.lead_id), ("#observer", plan.observer_id)):
@@ -331,6 +333,7 @@ class SetupScreen(ProjectScreen[None]):
         self.chosen |= set(codes)
         self._fill_informants()
         self._build_consent()
+        self._follow_header()
         if new:
             self.notify(_("Participants carried over: {codes}.").format(codes=", ".join(new)), timeout=4)
 
@@ -352,13 +355,54 @@ class SetupScreen(ProjectScreen[None]):
         # the labels are the guide's own words ("Organisasjoner", "Annen informasjon"):
         # as wide as the longest, so none is cut off
         width = max(14, min(32, 2 + max(len(name) for name in guide.header)))
+        self._derived = derived = self._header_defaults(guide.header)
         for name in guide.header:
-            inp = Input(values.get(name, ""), placeholder=name, classes="header-input")
+            # filled from what setup asks (names, place and date, informants); still editable,
+            # and a value the researcher typed (or stored before) wins
+            inp = Input(values.get(name) or derived.get(name, ""), placeholder=name, classes="header-input")
             self.header_inputs[name] = inp
             label = Label(name, classes="field-label header-label")
             label.styles.width = width
             rows.append(Horizontal(label, inp, classes="field"))
         box.mount_all(rows)
+
+    def _header_defaults(self, fields: list[str]) -> dict[str, str]:
+        """The header values the session gives: the lead's and observer's names, place and
+        date, the informants' codes, roles and organisations (fieldkit.sessions.plan)."""
+        from fieldkit.errors import FieldkitError
+        from fieldkit.sessions.plan import derived_header, parse_when, plan_facts
+
+        try:
+            when = parse_when(self.query_one("#when", Input).value)
+        except FieldkitError:
+            when = None
+        return derived_header(fields, plan_facts(self.handle, self._plan(), when))
+
+    @on(Select.Changed, "#lead")
+    @on(Select.Changed, "#observer")
+    @on(Input.Changed, "#place")
+    @on(Input.Changed, "#when")
+    def _header_facts_changed(self) -> None:
+        self._follow_header()
+
+    def _follow_header(self) -> None:
+        """Header fields still holding what was derived (or empty) follow the form."""
+        if self.choices is None or not self.header_inputs:
+            return
+        old = getattr(self, "_derived", {})
+        new = self._header_defaults(list(self.header_inputs))
+        for name, inp in self.header_inputs.items():
+            if inp.value in ("", old.get(name, "")) and inp.value != new.get(name, ""):
+                inp.value = new.get(name, "")
+        self._derived = new
+
+    @on(events.DescendantFocus)
+    def _focus_lands(self, event: events.DescendantFocus) -> None:
+        """Tab or Shift+Tab into the informant list: a row is highlighted at once (Space
+        then chooses it), as the list shows no cursor otherwise."""
+        sel = event.widget
+        if isinstance(sel, SelectionList) and sel.id == "informants" and sel.highlighted is None and sel.option_count:
+            sel.highlighted = 0
 
     @on(SelectionList.SelectedChanged, "#informants")
     def _informants_changed(self) -> None:
@@ -374,6 +418,7 @@ class SetupScreen(ProjectScreen[None]):
         self.chosen = chosen
         self._informants_summary()
         self._build_consent()
+        self._follow_header()
 
     def _build_consent(self) -> None:
         box = self.query_one("#consent", Vertical)

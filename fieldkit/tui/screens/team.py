@@ -13,10 +13,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.widgets import Button, DataTable, Footer, Label, Static
 
 from fieldkit.i18n import N_, _, format_date, format_number
-from fieldkit.tui.commands import SHELL_KEYS
+from fieldkit.tui.commands import HELP_KEYS, SHELL_KEYS
+from fieldkit.tui.widgets.inputs import Input
 from fieldkit.tui.screens.base import ProjectScreen
 
 if TYPE_CHECKING:
@@ -29,7 +30,9 @@ FIELDS = [("name", N_("Name")), ("initials", N_("Initials")), ("institution", N_
 class ResearcherForm(ModalScreen["uuid.UUID | None"]):
     """Add a researcher, or edit one (``researcher`` given). Returns their id."""
 
-    BINDINGS = [Binding("escape", "cancel", N_("Cancel")), Binding("ctrl+s", "save", N_("Save"))]
+    BINDINGS = [*HELP_KEYS, Binding("escape", "cancel", N_("Cancel"), id="researcher_form.cancel",
+                        tooltip=N_("close without changing anything")),
+                Binding("ctrl+s", "save", N_("Save"), id="researcher_form.save", tooltip=N_("save the researcher"))]
 
     def __init__(self, handle: "ProjectHandle", researcher: "ResearcherInfo | None" = None) -> None:
         super().__init__()
@@ -97,10 +100,10 @@ class TeamScreen(ProjectScreen[None]):
 
     BINDINGS = [
         *SHELL_KEYS,
-        Binding("a", "add", N_("Add researcher")),
-        Binding("e", "edit", N_("Edit researcher")),
-        Binding("ctrl+s", "save_project", N_("Save deadline/Sikt")),
-        Binding("escape", "back", N_("Back")),
+        Binding("a", "add", N_("Add researcher"), id="team.add", tooltip=N_("a new researcher in the team")),
+        Binding("e", "edit", N_("Edit researcher"), id="team.edit", tooltip=N_("change the chosen researcher")),
+        Binding("ctrl+s", "save_project", N_("Save deadline/Sikt"), id="team.save_project", tooltip=N_("save the deletion deadline and Sikt reference")),
+        Binding("escape", "back", N_("Back"), id="team.back", tooltip=N_("back to the previous screen")),
     ]
 
     class Loaded(Message):

@@ -10,13 +10,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label
+from textual.widgets import Label
 
 from fieldkit.i18n import N_, _
+from fieldkit.tui.commands import HELP_KEYS
+from fieldkit.tui.widgets.inputs import Input
 
 
 class UnlockScreen(ModalScreen[bool]):
-    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
+    BINDINGS = [*HELP_KEYS, Binding("escape", "cancel", N_("Cancel"), id="unlock.cancel", tooltip=N_("close without changing anything"))]
 
     def __init__(self, folder: Path) -> None:
         super().__init__()

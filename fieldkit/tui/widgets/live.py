@@ -76,7 +76,7 @@ class RecordingBar(Static):
 
 class GuidePanel(Static):
     def show(self, guide: "Guide | None", theme: "Theme | None", question: "Question | None",
-             coverage: dict[str, str], probes_used: set[str]) -> None:
+             coverage: dict[str, str], probes_used: set[str], suggested: "set[str] | frozenset[str]" = frozenset()) -> None:
         if guide is None or question is None or theme is None:
             self.update(Text(_("No guide for this session: tags and notes still work."), style="dim"))
             return
@@ -91,13 +91,19 @@ class GuidePanel(Static):
         qn = theme.questions.index(question) + 1
         t.append(f"\n{SYMBOL[status]} ", style=STYLE[status])
         t.append(_("Q{n}/{total}").format(n=qn, total=len(theme.questions)) + " ", style="bold")
-        t.append(question.text + "\n", style="bold")
+        t.append(question.text, style="bold")
+        if question.id in suggested:   # the guide listened: this seems asked
+            t.append("  ← " + _("asked? c confirms, x dismisses"), style="bold yellow")
+        t.append("\n")
         for line in question.instructions:
             t.append(f"  › {line}\n", style="italic")
         for i, probe in enumerate(question.probes, start=1):
             used = probe.id in probes_used
             t.append(f"  {i} ", style="bold" if not used else "dim")
-            t.append(("✓ " if used else "") + probe.text + "\n", style="dim" if used else "")
+            t.append(("✓ " if used else "") + probe.text, style="dim" if used else "")
+            if probe.id in suggested and not used:
+                t.append("  ← " + _("asked? {n} confirms").format(n=i), style="yellow")
+            t.append("\n")
         if question.examples:
             t.append("  " + _("mention if needed:") + " ", style="dim")
             t.append(" · ".join(question.examples) + "\n", style="dim italic")
@@ -107,7 +113,8 @@ class GuidePanel(Static):
 
 
 class CoverageList(Static):
-    def show(self, guide: "Guide | None", coverage: dict[str, str], current: str | None) -> None:
+    def show(self, guide: "Guide | None", coverage: dict[str, str], current: str | None,
+             suggested: "set[str] | frozenset[str]" = frozenset()) -> None:
         if guide is None:
             self.update("")
             return
@@ -119,6 +126,9 @@ class CoverageList(Static):
             t.append("▶" if here else " ", style="bold")
             t.append(f"{n} {title:<18} ", style="bold" if here else "")
             for q, m in zip(theme.questions, marks):
+                if m == "not_yet" and q.id in suggested:   # seems asked: waiting for c or x
+                    t.append("?", style="bold yellow" + (" reverse" if q.id == current else ""))
+                    continue
                 t.append(SYMBOL[m], style=STYLE[m] + (" reverse" if q.id == current else ""))
             t.append("\n")
         self.update(t)
