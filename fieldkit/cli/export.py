@@ -36,6 +36,9 @@ FORMATS = ("docx", "md", "txt", "srt", "vtt", "csv", "xlsx", "json", "qdpx", "ea
                        "REFI-QDA exports."))
 @click.option("--line-numbers", is_flag=True, help=_("Line numbers in Word "
                                                        "(line-by-line coding)."))
+@click.option("--turn-times", is_flag=True, help=_("Word, Markdown and text: the time of "
+                                                   "every segment inside a speaker's turn, not "
+                                                   "only at its start."))
 @click.option("--no-pilot", is_flag=True, help=_("Leave pilot interviews out (with "
                                                    "--all)."))
 @click.option("--suggestions", is_flag=True, help=_("Include the guide's suggestions (open, confirmed, "
@@ -49,8 +52,8 @@ FORMATS = ("docx", "md", "txt", "srt", "vtt", "csv", "xlsx", "json", "qdpx", "ea
 @click.pass_context
 def export(ctx: click.Context, project_name: str, session_refs: tuple[str, ...], all_sessions: bool,
            formats: tuple[str, ...], layer: str, mode: str, redact_organisations: bool, no_audio: bool,
-           line_numbers: bool, no_pilot: bool, suggestions: bool, csv_separator: str | None,
-           out_dir: str | None, force: bool) -> None:
+           line_numbers: bool, turn_times: bool, no_pilot: bool, suggestions: bool,
+           csv_separator: str | None, out_dir: str | None, force: bool) -> None:
     from pathlib import Path
 
     from fieldkit.errors import FieldkitError
@@ -63,7 +66,7 @@ def export(ctx: click.Context, project_name: str, session_refs: tuple[str, ...],
                                 "more) or --all."))
     with workspace(ctx).open(project_name) as handle:
         ids = None if all_sessions else list(dict.fromkeys(find_session(handle, r).id for r in session_refs))
-        options = ExportOptions(mode=mode, layer=layer, line_numbers=line_numbers,
+        options = ExportOptions(mode=mode, layer=layer, line_numbers=line_numbers, turn_times=turn_times,
                                 redact_organisations=redact_organisations,
                                 include_pilot=not no_pilot, include_audio=not no_audio,
                                 include_suggestions=suggestions,

@@ -25,9 +25,23 @@ def speakers(ctx: click.Context, session: str, project_name: str, count: int | N
     from fieldkit.sessions.lookup import find_session
     from fieldkit.speakers.attribute import attribute
 
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from fieldkit.recording.clock import hms
+
     with workspace(ctx).open(project_name) as handle:
         sess = find_session(handle, session)
-        result = attribute(handle, sess.id, count=count, channels=int(channels))
+        columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                   TextColumn("{task.fields[audio]}"), TimeElapsedColumn())
+        with Progress(*columns, transient=True) as progress:
+            task = progress.add_task(_("Taking the voices of {title}").format(title=sess.title[:30]),
+                                     total=1.0, audio="")
+
+            def show(done: int, total: int) -> None:
+                progress.update(task, completed=done / total if total else 1.0,
+                                audio=_("{done} / {total} audio").format(done=hms(done), total=hms(total)))
+
+            result = attribute(handle, sess.id, count=count, channels=int(channels), on_progress=show)
     how = _("by channel") if result.method == "channel" else _("by voice")
     if result.estimated:
         how = _("found in the audio; {n} listed").format(n=result.listed) if result.listed else \

@@ -6,7 +6,7 @@ import click
 
 from fieldkit.cli import workspace
 from fieldkit.errors import ExitCode
-from fieldkit.i18n import _
+from fieldkit.i18n import _, ngettext
 
 
 @click.command(help=_("Transcribe SESSION (id, id prefix or title), or --all untranscribed "
@@ -69,17 +69,20 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
             return
         used: set[str] = set()
         columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                   TextColumn("{task.fields[audio]}"), TimeRemainingColumn())
+                   TextColumn("{task.fields[audio]}"), TextColumn("{task.fields[phase]}"),
+                   TimeRemainingColumn())
         with Progress(*columns, transient=False) as progress:
             for sess in sessions:
                 settings = session_settings(handle, sess.id, **overrides)
                 used.add(settings.model)
                 task = progress.add_task(f"{sess.title[:30]} ({settings.model}, {settings.language})",
-                                         total=1.0, audio="")
+                                         total=1.0, audio="", phase=_("starting"))
 
                 def show(p, task=task) -> None:
                     progress.update(task, completed=p.fraction,
-                                    audio=f"{_hms(p.done_ms)} / {_hms(p.total_ms)} audio")
+                                    audio=_("{done} / {total} audio").format(done=_hms(p.done_ms),
+                                                                            total=_hms(p.total_ms)),
+                                    phase=_phase(p))
 
                 try:
                     run = transcribe_session(handle, sess.id, settings, on_progress=show,
@@ -134,6 +137,18 @@ def parse_time(text: str, option: str = "time") -> int:
     for v in values:
         seconds = seconds * 60 + v
     return round(seconds * 1000)
+
+
+def _phase(p) -> str:
+    """What the job is doing, in words, for the progress line."""
+    windows = ngettext("{n} window done", "{n} windows done", p.windows).format(n=p.windows)
+    if p.phase == "model":
+        return _("loading the model")
+    if p.phase == "voice":
+        return _("finding speech and pauses") + f" · {windows}"
+    if p.phase == "speakers":
+        return _("telling speakers apart") + f" · {windows}"
+    return windows
 
 
 def _hms(ms: int) -> str:

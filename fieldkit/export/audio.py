@@ -4,8 +4,8 @@ since voices identify people.
 
 The recording files (imported FLAC, recorded FLAC/PCM, encrypted or not) are laid on the
 session clock like :func:`fieldkit.recording.audio.load_audio` does (pauses are
-silence), resampled to 16 kHz mono and written as 16-bit PCM WAV, one file at a time
-so a two-hour interview never has to be in memory as a whole.
+silence), resampled to 16 kHz mono and written as 16-bit PCM WAV a minute at a time (the files
+are read with seeks), so a three-hour interview never has to be in memory as a whole.
 """
 
 from __future__ import annotations
@@ -30,27 +30,21 @@ def _spans(handle: "ProjectHandle", session_id: uuid.UUID) -> list:
     return spans(handle, session_id)
 
 
+BLOCK_MS = 60_000   # written a minute at a time: memory is a minute of samples, whatever the length
+
+
 def write_wav(handle: "ProjectHandle", session_id: uuid.UUID, f: BinaryIO, rate: int = RATE) -> int:
-    """Write the session's audio to ``f`` as a WAV; returns its length in ms."""
+    """Write the session's audio to ``f`` as a WAV; returns its length in ms. The files are
+    read a block at a time (FLAC, WAV and raw PCM seek), never decoded whole."""
     import numpy as np
     import soundfile as sf
 
-    from fieldkit.recording.audio import read_file, resample
+    from fieldkit.recording.audio import file_duration_ms, load_audio
 
-    written = 0   # samples so far
+    spans = [s for s in _spans(handle, session_id) if s.path.exists()]
+    total = max((s.offset_ms + file_duration_ms(s, handle.key) for s in spans), default=0)
     with sf.SoundFile(f, "w", samplerate=rate, channels=1, subtype="PCM_16", format="WAV") as out:
-        for span in _spans(handle, session_id):
-            if not span.path.exists():
-                continue
-            samples = resample(read_file(span, handle.key), span.sample_rate, rate)
-            start = span.offset_ms * rate // 1000
-            if start > written:                       # a pause: silence
-                gap = start - written
-                for k in range(0, gap, rate * 60):
-                    out.write(np.zeros(min(rate * 60, gap - k), dtype=np.float32))
-                written = start
-            skip = written - start                    # overlapping files: keep the first
-            if skip < len(samples):
-                out.write(np.clip(samples[skip:], -1.0, 1.0))
-                written += len(samples) - skip
-    return written * 1000 // rate
+        for a in range(0, total, BLOCK_MS):
+            block = load_audio(handle, session_id, a, min(total, a + BLOCK_MS), sr=rate, spans=spans)
+            out.write(np.clip(block, -1.0, 1.0))
+    return total * rate // 1000 * 1000 // rate

@@ -9,6 +9,7 @@ never by name.
 from __future__ import annotations
 
 import bisect
+import math
 import re
 import uuid
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ class ExportOptions:
     include_pilot: bool = True
     csv_separator: str | None = None    # None: ";" for Norwegian projects, else ","
     include_audio: bool = True          # with mode "off" only: audio beside the .eaf and in the .qdpx
+    turn_times: bool = False            # Word/Markdown/text: [hh:mm:ss] of every segment inside a turn
     include_suggestions: bool = False   # the guide's suggestions (open, confirmed, dismissed); a
     #                                     confirmed one is in any case there as coverage
 
@@ -68,6 +70,15 @@ def _slug(text: str, limit: int = 40) -> str:
     text = text.replace("å", "a").replace("Å", "A")
     slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
     return slug[:limit].strip("-")
+
+
+def _confidence(seg) -> float | None:
+    probs = [float(w["p"]) for w in (seg.words or []) if isinstance(w, dict) and w.get("p") is not None]
+    if probs:
+        return round(sum(probs) / len(probs), 3)
+    if seg.avg_logprob is not None:
+        return round(math.exp(min(0.0, seg.avg_logprob)), 3)
+    return None
 
 
 def _chunks(items: list, n: int = 400) -> Iterable[list]:
@@ -269,7 +280,8 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
                       by_researcher=bool(seg.speaker_researcher_id) or (
                           not seg.speaker_informant_id
                           and (seg.speaker_label or "").casefold() in res_by_initials
-                          and (seg.speaker_label or "").casefold() not in inf_labels_here))
+                          and (seg.speaker_label or "").casefold() not in inf_labels_here),
+                      confidence=_confidence(seg))
             for n, seg in enumerate(by_session[sess.id]["s"])
         ]
         starts = [x.start_ms for x in segs]
@@ -384,7 +396,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
     bundle = m.Bundle(
         project=P(project_name), layer=opt.layer, mode=opt.mode, created=_iso(datetime.now(timezone.utc)),
         sessions=out_sessions, codes=list(bundle_codes.values()), questions=list(questions.values()),
-        researchers=labels, line_numbers=opt.line_numbers, language=project_language,
+        researchers=labels, line_numbers=opt.line_numbers, turn_times=opt.turn_times, language=project_language,
         csv_separator=separator,
     )
     bundle.report = dict(pseudo.report)

@@ -1,6 +1,7 @@
 """Word transcripts (python-docx): a title block with the session's metadata (no names),
-guide themes as headings where the theme began, ``[hh:mm:ss]`` timestamps and speaker
-labels, observer notes, tags and guide marks as Word comments on the segment they fall
+guide themes as headings where the theme began, one paragraph per speaker turn with its
+``[hh:mm:ss]`` timestamp and speaker label (each segment's too with ``turn_times``),
+observer notes, tags and guide marks as Word comments on the segment they fall
 in, dated when the event was made (marked inline where python-docx has no comments),
 optional line numbers for line-by-line coding.
 
@@ -191,36 +192,50 @@ def build(bundle: Bundle, s: Session):
     sect = body.sectPr
     heading2 = _style_id(doc, "Heading 2")
     nonum = "<w:suppressLineNumbers/>" if bundle.line_numbers else ""
-    for seg in s.segments:
-        for mark in heads.get(seg.index, []):
+    for turn in s.turns():
+        for mark in heads.get(turn[0].index, []):
             title = mark.title + (_(" (back)") if mark.returned else "")
             sect.addprevious(parse_xml(
                 f'<w:p {NSW}><w:pPr><w:pStyle w:val="{heading2}"/>{nonum}</w:pPr>'
                 f'<w:r><w:t xml:space="preserve">{_x(title)}</w:t></w:r></w:p>'))
-        # one paragraph per segment, built as XML: python-docx's run API is too slow for
-        # a 500-session export (a test reads it back through python-docx)
-        speaker = (f'<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{_x(seg.speaker)}: </w:t></w:r>'
-                   if seg.speaker else "")
+        # one paragraph per speaker turn, built as XML: python-docx's run API is too slow
+        # for a 500-session export (a test reads it back through python-docx). Each
+        # segment is a run of its own, so a comment marks the words it belongs to.
+        first = turn[0]
+        speaker = (f'<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{_x(first.speaker)}: </w:t></w:r>'
+                   if first.speaker else "")
+        runs_xml, owner = [], []           # owner[i]: the segment index of text run i
+        for k, seg in enumerate(turn):
+            text = " ".join(seg.text(bundle.layer).split())
+            if k and bundle.turn_times:
+                runs_xml.append(f'<w:r><w:rPr><w:color w:val="595959"/></w:rPr>'
+                                f'<w:t xml:space="preserve">[{hms(seg.start_ms)}] </w:t></w:r>')
+                owner.append(None)
+            sep = " " if k < len(turn) - 1 else ""
+            runs_xml.append(f'<w:r><w:t xml:space="preserve">{_x(text + sep)}</w:t></w:r>')
+            owner.append(seg.index)
         p = parse_xml(
             f'<w:p {NSW}><w:r><w:rPr><w:color w:val="595959"/></w:rPr>'
-            f'<w:t xml:space="preserve">[{hms(seg.start_ms)}] </w:t></w:r>{speaker}'
-            f'<w:r><w:t xml:space="preserve">{_x(" ".join(seg.text(bundle.layer).split()))}</w:t></w:r></w:p>')
+            f'<w:t xml:space="preserve">[{hms(first.start_ms)}] </w:t></w:r>{speaker}'
+            + "".join(runs_xml) + '</w:p>')
         sect.addprevious(p)
-        evs = by_seg.get(seg.index, [])
-        if not evs:
+        if not any(by_seg.get(seg.index) for seg in turn):
             continue
         para = Paragraph(p, doc._body)
         runs = para.runs
-        for e in evs:
-            at = f"[{hms(e.position_ms)}] " if e.position_ms is not None else ""
-            if use_comments:
-                c = doc.add_comment(runs, text=_clean(at + e.summary()), author=e.author or "fieldkit",
-                                    initials=(e.author or "FK")[:9])
-                made = e.wall_time or bundle.created
-                if made:   # when the event was made, not when the file was exported
-                    c._comment_elm.set(qn("w:date"), made.replace("+00:00", "Z"))
-            else:
-                inline(f"{{{at}{e.summary()}}}")
+        lead = len(runs) - len(owner)      # the time and speaker runs before the text
+        for seg in turn:
+            mine = [runs[lead + i] for i, o in enumerate(owner) if o == seg.index]
+            for e in by_seg.get(seg.index, []):
+                at = f"[{hms(e.position_ms)}] " if e.position_ms is not None else ""
+                if use_comments:
+                    c = doc.add_comment(mine, text=_clean(at + e.summary()), author=e.author or "fieldkit",
+                                        initials=(e.author or "FK")[:9])
+                    made = e.wall_time or bundle.created
+                    if made:   # when the event was made, not when the file was exported
+                        c._comment_elm.set(qn("w:date"), made.replace("+00:00", "Z"))
+                else:
+                    inline(f"{{{at}{e.summary()}}}")
     if loose:
         h = doc.add_heading(_("Notes without a time") if s.segments else _("Notes"), level=2)
         if bundle.line_numbers:

@@ -69,6 +69,9 @@ class Segment:
     verbatim: str
     edited: str | None = None
     by_researcher: bool = False   # spoken by a researcher (interviewer or observer)
+    #: how sure the model was, 0..1: the mean probability of its words (else from the
+    #: segment's average log probability); None for text not from a model
+    confidence: float | None = None
 
     def text(self, layer: str = "edited") -> str:
         if layer == "edited" and self.edited is not None:
@@ -188,6 +191,19 @@ class Session:
     def reading_events(self) -> list[Event]:
         return [e for e in self.events if e.kind in READING_KINDS]
 
+    def turns(self) -> list[list[Segment]]:
+        """The segments grouped into speaker turns, what Word, Markdown and text show as
+        one paragraph each: a turn is the segments one speaker says in a row, and ends
+        where the speaker changes or a theme heading comes between."""
+        heads = {m.segment_index if m.segment_index is not None else 0 for m in self.themes}
+        out: list[list[Segment]] = []
+        for seg in self.segments:
+            if out and out[-1][-1].speaker == seg.speaker and seg.index not in heads:
+                out[-1].append(seg)
+            else:
+                out.append([seg])
+        return out
+
 
 @dataclass
 class Bundle:
@@ -205,6 +221,7 @@ class Bundle:
     line_numbers: bool = False
     language: str = "no"        # the project's language ("no", "nb", "nn", "en" ...)
     csv_separator: str = ","
+    turn_times: bool = False    # reading formats: each segment's [hh:mm:ss] inside a turn too
 
     def question(self, guide_key: str, question_id: str) -> "Question | None":
         if not hasattr(self, "_q_index"):

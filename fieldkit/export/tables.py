@@ -1,4 +1,5 @@
-"""CSV and XLSX of events (session, time, author, kind, tag, coverage status, text, guide
+"""CSV and XLSX of the transcript's segments (session, time, speaker, verbatim, edited,
+confidence), of events (session, time, author, kind, tag, coverage status, text, guide
 question), of guide coverage (question x session, keyed by guide) and of tags (tag x
 session counts). CSV uses the bundle's separator (";" for Norwegian projects: Norwegian
 Excel's list separator); XLSX has real dates and times, a frozen bold header, filters
@@ -26,6 +27,21 @@ WIDTHS = {"session": 28, "session_title": 30, "session_date": 12, "time": 10, "p
           "text": 60, "guide": 24, "question_id": 14, "guide_question": 50, "about": 16}
 
 
+SEGMENT_COLUMNS = ["session", "session_title", "time", "start_ms", "end_ms", "speaker", "verbatim", "edited",
+                   "confidence"]
+SEGMENT_WIDTHS = [28, 30, 10, 11, 11, 12, 60, 60, 11]
+
+
+def segment_rows(bundle: Bundle, typed: bool = False) -> list[list]:
+    """One row per transcript segment, both text layers side by side ("" in edited when
+    the segment was not edited), the model's confidence (0..1, "" when unknown)."""
+    rows = []
+    for s in bundle.sessions:
+        for g in s.segments:
+            rows.append([s.label, s.title, _duration(g.start_ms) if typed else hms(g.start_ms), g.start_ms,
+                         g.end_ms, g.speaker, g.verbatim, "" if g.edited is None else g.edited,
+                         "" if g.confidence is None else g.confidence])
+    return rows
 #: column names as written, in the exporting person's language
 COLUMN_NAMES = {"session": N_("session"), "session_title": N_("session_title"), "session_date": N_("session_date"),
                 "time": N_("time"), "position_ms": N_("position_ms"), "end_ms": N_("end_ms"),
@@ -33,7 +49,9 @@ COLUMN_NAMES = {"session": N_("session"), "session_title": N_("session_title"), 
                 "tag_label": N_("tag_label"), "coverage_status": N_("coverage_status"), "text": N_("text"),
                 "guide": N_("guide"), "question_id": N_("question_id"), "guide_question": N_("guide_question"),
                 "about": N_("about"), "theme": N_("theme"), "question": N_("question"), "scheme": N_("scheme"),
-                "label": N_("label"), "total": N_("total")}
+                "label": N_("label"), "total": N_("total"), "start_ms": N_("start_ms"),
+                "speaker": N_("speaker"), "verbatim": N_("verbatim"), "edited": N_("edited"),
+                "confidence": N_("confidence")}
 
 
 def columns(names: list[str]) -> list[str]:
@@ -139,6 +157,8 @@ def _slug(bundle: Bundle) -> str:
 def plan_csv(bundle: Bundle, out_dir: Path) -> list:
     name, sep = _slug(bundle), bundle.csv_separator or ","
     return [
+        (out_dir / f"{name}-segments.csv",
+         lambda f: f.write(_csv_bytes(columns(SEGMENT_COLUMNS), segment_rows(bundle), sep))),
         (out_dir / f"{name}-events.csv", lambda f: f.write(_csv_bytes(columns(EVENT_COLUMNS), event_rows(bundle), sep))),
         (out_dir / f"{name}-coverage.csv", lambda f: f.write(_csv_bytes(*coverage_table(bundle), sep))),
         (out_dir / f"{name}-tags.csv", lambda f: f.write(_csv_bytes(*tag_table(bundle), sep))),
@@ -178,6 +198,8 @@ def _write_xlsx(bundle: Bundle, f) -> None:
             # a text starting with "=" stays text, never a formula
             ws.append([_cell(ws, v, (kinds or {}).get(i), formats) for i, v in enumerate(r)])
 
+    sheet(_("Segments"), columns(SEGMENT_COLUMNS), segment_rows(bundle, typed=True), SEGMENT_WIDTHS,
+          {SEGMENT_COLUMNS.index("time"): "time"})
     ev_kinds = {EVENT_COLUMNS.index("session_date"): "date", EVENT_COLUMNS.index("time"): "time",
                 EVENT_COLUMNS.index("made_at"): "datetime"}
     sheet(_("Events"), columns(EVENT_COLUMNS), event_rows(bundle, typed=True), [WIDTHS[c] for c in EVENT_COLUMNS],

@@ -1,5 +1,6 @@
 """Plain text and Markdown transcripts with ``[hh:mm:ss]`` timestamps (QualCoder reads
-these as links into the audio), and the shared line layout used by the REFI-QDA text
+these as links into the audio), one paragraph per speaker turn, and the shared line
+layout (one line per segment) used by the REFI-QDA text
 sources, whose codings point at exact character offsets in it."""
 
 from __future__ import annotations
@@ -29,6 +30,21 @@ def segment_line(seg, layer: str) -> str:
     text = " ".join(seg.text(layer).split())
     who = f"{seg.speaker}: " if seg.speaker else ""
     return f"[{hms(seg.start_ms)}] {who}{text}"
+
+
+def turn_line(turn, layer: str, times: bool = False) -> str:
+    """One speaker turn as one line: ``[hh:mm:ss] S1: text text ...``, with ``times`` the
+    start of every further segment inside it too (``... text [hh:mm:ss] text``)."""
+    first = turn[0]
+    who = f"{first.speaker}: " if first.speaker else ""
+    parts = []
+    for k, seg in enumerate(turn):
+        text = " ".join(seg.text(layer).split())
+        if k and times:
+            text = f"[{hms(seg.start_ms)}] {text}"
+        if text:
+            parts.append(text)
+    return f"[{hms(first.start_ms)}] {who}{' '.join(parts)}"
 
 
 @dataclass
@@ -118,14 +134,15 @@ def render(bundle: Bundle, s: Session, markdown: bool) -> str:
         t = f"[{hms(e.position_ms)}] " if e.position_ms is not None else ""
         return f"> {t}{e.summary()}" if markdown else f"    {t}{{{e.summary()}}}"
 
-    for seg in s.segments:
-        for h in heads.get(seg.index, []):
+    for turn in s.turns():
+        for h in heads.get(turn[0].index, []):
             out += [h, ""] if markdown else [h]
-        line = segment_line(seg, bundle.layer)
-        if markdown and seg.speaker:
-            line = line.replace(f"] {seg.speaker}: ", f"] **{seg.speaker}:** ", 1)
+        line = turn_line(turn, bundle.layer, bundle.turn_times)
+        speaker = turn[0].speaker
+        if markdown and speaker:
+            line = line.replace(f"] {speaker}: ", f"] **{speaker}:** ", 1)
         out.append(line)
-        evs = after.get(seg.index, [])
+        evs = [e for seg in turn for e in after.get(seg.index, [])]
         if markdown:
             out.append("")
             if evs:

@@ -15,6 +15,8 @@ just gaps between files; :func:`load_audio` lays the files on that clock.
 
 from __future__ import annotations
 
+import io
+import math
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,11 +128,67 @@ def available_ms(handle: "ProjectHandle", session_id: uuid.UUID) -> int:
     return end
 
 
+_plain_cache: dict[tuple, bytes] = {}
+
+
+def _decrypted(path: Path, key: "ProjectKey") -> bytes:
+    """An encrypted file's bytes (still FLAC-compressed), kept for the next window: its
+    records are not indexed, so reading a part means decrypting it all, once per file."""
+    from fieldkit.privacy.crypto import read_encrypted
+
+    st = path.stat()
+    k = (str(path), st.st_size, st.st_mtime_ns)
+    if k not in _plain_cache:
+        _plain_cache.clear()
+        _plain_cache[k] = read_encrypted(path, key)
+    return _plain_cache[k]
+
+
+def read_range(span: FileSpan, first: int, count: int, key: "ProjectKey | None" = None) -> np.ndarray:
+    """``count`` samples (or fewer at the end) of the file from sample ``first``, as float32
+    mono at the file's own rate, reading only that part: raw PCM and FLAC/WAV seek. An
+    encrypted file is decrypted whole once (its records are not indexed) and decoded
+    only in part."""
+    first, count = max(0, first), max(0, count)
+    if count == 0 or not span.path.exists():
+        if not span.path.exists():
+            raise FieldkitError(_("The audio file {path} is missing.").format(path=span.path))
+        return np.zeros(0, np.float32)
+    from fieldkit.privacy.crypto import is_encrypted_file
+
+    plain = _decrypted(span.path, key) if key is not None and is_encrypted_file(span.path) else None
+    if span.path.suffix == ".pcm":
+        frame = SAMPLE_WIDTH * span.channels
+        if plain is not None:
+            data = plain[first * frame: (first + count) * frame]
+        else:
+            with open(span.path, "rb") as fh:
+                fh.seek(first * frame)
+                data = fh.read(count * frame)
+        data = data[: len(data) - len(data) % frame]  # a torn last frame after a crash
+        pcm = np.frombuffer(data, dtype="<i2").reshape(-1, span.channels)
+        return (pcm.mean(axis=1) / 32768.0).astype(np.float32)
+    import soundfile as sf
+
+    try:
+        with sf.SoundFile(io.BytesIO(plain) if plain is not None else str(span.path)) as f:
+            if first >= f.frames:
+                return np.zeros(0, np.float32)
+            f.seek(first)
+            data = f.read(min(count, f.frames - first), dtype="float32", always_2d=True)
+    except Exception as exc:
+        raise FieldkitError(_("Cannot read the audio file {path}: {exc}").format(path=span.path, exc=exc)) from exc
+    return data.mean(axis=1).astype(np.float32)
+
+
 def load_audio(handle: "ProjectHandle", session_id: uuid.UUID, start_ms: int = 0,
-               end_ms: int | None = None, sr: int = 16000) -> np.ndarray:
+               end_ms: int | None = None, sr: int = 16000,
+               spans: list[FileSpan] | None = None) -> np.ndarray:
     """float32 mono samples at ``sr`` for [start_ms, end_ms) of the session clock.
-    Gaps (pauses) are silence; a missing end means "all durable audio so far"."""
-    spans = _spans(handle, session_id)
+    Gaps (pauses) are silence; a missing end means "all durable audio so far". Only the
+    part asked for is read from each file (seeking), so memory follows the span, not the
+    recording. ``spans``: the session's files when the caller has them already."""
+    spans = _spans(handle, session_id) if spans is None else spans
     if end_ms is None:
         end_ms = max((s.offset_ms + file_duration_ms(s, handle.key) for s in spans if s.path.exists()),
                      default=0)
@@ -139,8 +197,27 @@ def load_audio(handle: "ProjectHandle", session_id: uuid.UUID, start_ms: int = 0
     for span in spans:
         if span.offset_ms >= end_ms:
             continue
-        samples = resample(read_file(span, handle.key), span.sample_rate, sr)
-        a = (span.offset_ms - start_ms) * sr // 1000   # where the file starts in `out`
+        rate = span.sample_rate
+        lo_ms = max(0, start_ms - span.offset_ms)          # where in the file the part begins
+        out_first = lo_ms * sr // 1000                     # ... in samples at `sr`
+        out_end = (end_ms - span.offset_ms) * sr // 1000
+        if rate == sr:
+            a_first, count, skip = out_first, out_end - out_first, 0
+        else:
+            # start on a sample where both rates meet (44.1 kHz and 16 kHz: every 441/160),
+            # with some samples before and after, so the resampled part lines up with the
+            # same samples of the whole file resampled at once
+            g = math.gcd(rate, sr)
+            unit_in, unit_out = rate // g, sr // g
+            pad = max(1, -(-64 // unit_out))
+            blk = max(0, out_first // unit_out - pad)
+            a_first, skip = blk * unit_in, out_first - blk * unit_out
+            count = -(-out_end * rate // sr) + pad * unit_in - a_first
+        native = read_range(span, a_first, count, handle.key)
+        if len(native) == 0:
+            continue
+        samples = resample(native, rate, sr)[skip:]
+        a = (span.offset_ms + lo_ms - start_ms) * sr // 1000   # where the part starts in `out`
         lo, hi = max(0, -a), min(len(samples), n - a)
         if hi > lo:
             out[a + lo: a + hi] = samples[lo:hi]

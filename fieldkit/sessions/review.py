@@ -399,13 +399,20 @@ def quote_reference(session_id: uuid.UUID, ms: int) -> str:
 
 
 def mark_quote(handle: "ProjectHandle", session_id: uuid.UUID, start_ms: int, end_ms: int, text: str,
-               author_id: uuid.UUID | None = None) -> "Event":
+               author_id: uuid.UUID | None = None, event_id: uuid.UUID | None = None) -> "Event":
+    """A quote event; ``event_id``: the id the review screen already shows it under."""
     from fieldkit.instruments.events import add_event
 
     if end_ms < start_ms:
         raise FieldkitError(_("A quote ends after it starts."))
+    extra = {"id": event_id} if event_id is not None else {}
     return add_event(handle.db, session_id, "quote", position_ms=start_ms, end_ms=end_ms, author_id=author_id,
-                     code=quote_reference(session_id, start_ms), text=text.strip())
+                     code=quote_reference(session_id, start_ms), text=text.strip(), **extra)
+
+
+def quote_marker(event_id: uuid.UUID, start_ms: int, end_ms: int, text: str, author: str) -> Marker:
+    """The review row of a quote, as :func:`load_review` makes it."""
+    return Marker(event_id, "quote", start_ms, end_ms, Said("quote", N_("Quote: {text}"), text=text), author)
 
 
 def mark_reviewed(handle: "ProjectHandle", session_id: uuid.UUID) -> None:

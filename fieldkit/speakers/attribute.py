@@ -238,12 +238,14 @@ def _word_speakers(words: list[dict], d: Diarization) -> list[int | None]:
 
 
 def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None = None,
-              channels: int = 1) -> SpeakerResult:
-    """Label every transcript segment of a session with a speaker (see the module doc)."""
+              channels: int = 1, on_progress=None) -> SpeakerResult:
+    """Label every transcript segment of a session with a speaker (see the module doc).
+    ``on_progress(done_ms, total_ms)`` follows the audio as its voices are taken."""
     from sqlmodel import select
 
-    from fieldkit.recording.audio import load_audio
-    from fieldkit.speakers.diarize import channel_separation, diarize, diarize_auto, diarize_channels
+    from fieldkit.recording.audio import _spans as file_spans
+    from fieldkit.recording.audio import available_ms, load_audio
+    from fieldkit.speakers.diarize import channel_separation, diarize, diarize_channels, diarize_stream
     from fieldkit.store.models import Session, TranscriptSegment
 
     with handle.db.session() as s:
@@ -278,10 +280,12 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
             d = diarize(stereo.mean(axis=1), 2)      # the channels hardly differ: the voices decide
         else:
             d = diarize_channels(stereo)
-    elif count is None:
-        d = diarize_auto(load_audio(handle, session_id, sr=SR), most)
     else:
-        d = diarize(load_audio(handle, session_id, sr=SR), count)
+        # window by window (bounded memory); with no --count the voices are counted from the
+        # audio, at most the people who could have spoken
+        files = file_spans(handle, session_id)
+        d = diarize_stream(lambda a, b: load_audio(handle, session_id, a, b, sr=SR, spans=files),
+                           available_ms(handle, session_id), count, on_progress=on_progress, most=most)
 
     # voices numbered in the order they first speak
     first: dict[int, int] = {}
@@ -395,7 +399,8 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
     return result
 
 
-def after_transcription(handle: "ProjectHandle", session_id: uuid.UUID) -> SpeakerResult | None:
+def after_transcription(handle: "ProjectHandle", session_id: uuid.UUID,
+                        on_progress=None) -> SpeakerResult | None:
     """Run by the transcription service when a transcript is complete: attribution with
     the session's roster, if it has one. A recording it cannot attribute (too short, too
     quiet, fewer voices than people) keeps its transcript as it is; None then."""
@@ -404,7 +409,7 @@ def after_transcription(handle: "ProjectHandle", session_id: uuid.UUID) -> Speak
     if not roster(handle, session_id):
         return None
     try:
-        return attribute(handle, session_id)
+        return attribute(handle, session_id, on_progress=on_progress)
     except SpeakerError as exc:
         logging.getLogger(__name__).info("speakers not attributed: %s", exc)
     except Exception:

@@ -6,6 +6,7 @@ Everything here is numpy + onnxruntime; nothing is downloaded."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -178,13 +179,16 @@ def _refine(emb: np.ndarray, lab: np.ndarray, k: int, rounds: int = 3) -> np.nda
 
 @dataclass
 class Voices:
-    """The speech of a recording as embeddings: speech regions (samples), the filterbank
-    features, the windows (frame spans) and one L2-normalised embedding per window."""
+    """The speech of a recording as embeddings: speech regions (samples), the windows (frame
+    spans), one L2-normalised embedding per window, the number of 10 ms frames, and how to
+    embed extra windows where the voice changes (from the features in memory, or, for a
+    recording taken window by window, by reading those windows again)."""
     regions: list[tuple[int, int]]
-    feats: np.ndarray
     spans: list[tuple[int, int]]
     emb: np.ndarray
     pieces: int
+    n_frames: int
+    embed_extra: Callable[[list[tuple[int, int]]], np.ndarray]
     tree: tuple | None = None     # merge_tree of the clustered sample, made once
 
     def merge_tree(self) -> tuple[np.ndarray, tuple]:
@@ -194,22 +198,113 @@ class Voices:
         return pick, self.tree
 
 
-def voices(audio: np.ndarray, step: int = STEP) -> Voices:
-    """VAD, features and window embeddings of 16 kHz mono ``audio``."""
-    audio = np.asarray(audio, dtype=np.float32)
-    check_audio(audio)
-    regions = speech_regions(audio)
+def _check_count(count: int) -> None:
+    if count < 1:
+        raise SpeakerError(_("--count {count}: a conversation has at least one "
+                               "speaker.").format(count=count))
+
+
+def _check_speech(regions: list[tuple[int, int]]) -> None:
     speech_s = sum(e - s for s, e in regions) / SR
     if speech_s < 1.0:
         raise SpeakerError(_("Only {speech_s:.1f} s of speech found: too little to "
                                "tell speakers apart.").format(speech_s=speech_s),
                            hint=_("The recording may be silent or too quiet; the "
                                     "transcript was left as it was."))
+
+
+def _pieces(regions: list[tuple[int, int]]) -> int:
+    return sum(max(1, (e - s) // HOP // WIN) for s, e in regions if (e - s) // HOP >= MIN_WIN)
+
+
+def _check_pieces(v: Voices, count: int) -> None:
+    if min(v.pieces, len(v.emb)) < count:
+        raise SpeakerError(
+            _("{count} speakers asked for, but the recording holds only {pieces} "
+                "separate 1.5 s pieces of speech to compare.").format(count=count,
+                                                                      pieces=min(v.pieces, len(v.emb))),
+            hint=_("Give a smaller --count, or check the session's participants."))
+
+
+def voices(audio: np.ndarray, step: int = STEP) -> Voices:
+    """VAD, features and window embeddings of 16 kHz mono ``audio``."""
+    audio = np.asarray(audio, dtype=np.float32)
+    check_audio(audio)
+    regions = speech_regions(audio)
+    _check_speech(regions)
     feats = fbank(audio)
     spans = _windows(regions, len(feats), step)
-    pieces = sum(max(1, (e - s) // HOP // WIN) for s, e in regions if (e - s) // HOP >= MIN_WIN)
     emb = embed(feats, spans) if spans else np.zeros((0, 192), dtype=np.float32)
-    return Voices(regions, feats, spans, emb, pieces)
+    return Voices(regions, spans, emb, _pieces(regions), len(feats), lambda extra: embed(feats, extra))
+
+
+def voices_stream(read, total_ms: int, step: int = STEP,
+                  on_progress=None) -> Voices:
+    """:func:`voices` of a recording too long to hold in memory: ``read(a_ms, b_ms)`` gives
+    16 kHz mono audio of a part. The recording is taken in windows cut at pauses
+    (:mod:`fieldkit.recording.windows`, the transcription's path); only the voice embeddings
+    (192 numbers per 0.8 s of speech) are kept, so memory is bounded by a window.
+    ``on_progress(done_ms, total_ms)`` follows the windows."""
+    from fieldkit.recording.windows import next_window
+
+    if total_ms < 2000:
+        raise SpeakerError(_("The recording is {seconds:.1f} s long: too short to "
+                               "tell speakers apart.").format(seconds=total_ms / 1000),
+                           hint=_("Speaker attribution needs at least a few seconds "
+                                    "of speech."))
+    regions: list[tuple[int, int]] = []
+    spans: list[tuple[int, int]] = []
+    embs: list[np.ndarray] = []
+    bounds: list[tuple[int, int]] = []           # (first frame, end frame) of each window
+    square_sum, n_samples = 0.0, 0
+    pos = 0
+    while pos < total_ms:
+        if on_progress:
+            on_progress(pos, total_ms)
+        win = next_window(read, pos, total_ms)
+        audio = win.audio
+        square_sum += float(np.sum(np.square(audio, dtype=np.float64)))
+        n_samples += len(audio)
+        base = win.start_ms * SR // 1000          # window starts fall on 10 ms frames
+        f0 = base // HOP
+        local = speech_regions(audio) if win.speech else []
+        regions.extend((base + s, base + e) for s, e in local)
+        if local:
+            feats = fbank(audio)
+            ws = _windows(local, len(feats), step)
+            if ws:
+                embs.append(embed(feats, ws))
+                spans.extend((a + f0, b + f0) for a, b in ws)
+        bounds.append((f0, f0 + max(0, 1 + (len(audio) - 400) // HOP)))
+        pos = win.end_ms
+    rms = (square_sum / max(1, n_samples)) ** 0.5
+    if rms < 10 ** (-60 / 20):
+        raise SpeakerError(_("The recording is too quiet to tell speakers apart "
+                               "(level {value:.0f} dBFS).").format(value=20 * np.log10(rms + 1e-12)),
+                           hint=_("Check that the right microphone was used; the "
+                                    "transcript was left as it was."))
+    _check_speech(regions)
+    emb = np.concatenate(embs) if embs else np.zeros((0, 192), np.float32)
+
+    def embed_extra(extra: list[tuple[int, int]]) -> np.ndarray:
+        # the closer look where the voice changes: read again only the windows concerned
+        import bisect
+
+        out = np.zeros((len(extra), 192), np.float32)
+        by_win: dict[int, list[int]] = {}
+        starts = [a for a, _b in bounds]
+        for i, (a, _b) in enumerate(extra):
+            by_win.setdefault(bisect.bisect_right(starts, a) - 1, []).append(i)
+        for w, idxs in by_win.items():
+            f0, f1 = bounds[w]
+            feats = fbank(read(f0 * 10, (f1 + WIN) * 10 + 15))   # extras may reach past its end
+            local = [(extra[i][0] - f0, extra[i][1] - f0) for i in idxs]
+            ok = [k for k, (a, b) in enumerate(local) if a >= 0 and b <= len(feats)]
+            if ok:
+                out[[idxs[k] for k in ok]] = embed(feats, [local[k] for k in ok])
+        return out
+
+    return Voices(regions, spans, emb, _pieces(regions), total_ms // 10, embed_extra)
 
 
 def _sample(emb: np.ndarray) -> np.ndarray:
@@ -250,9 +345,7 @@ def estimate_count(v: Voices, most: int) -> int:
 def diarize_auto(audio: np.ndarray, most: int, step: int = STEP) -> Diarization:
     """Like ``diarize``, with the number of voices found in the audio (at most ``most``:
     the people who could have spoken)."""
-    if most < 1:
-        raise SpeakerError(_("--count {count}: a conversation has at least one "
-                               "speaker.").format(count=most))
+    _check_count(most)
     v = voices(audio, step)
     count = min(estimate_count(v, most), max(1, v.pieces))
     d = diarize(audio, count, step, v=v)
@@ -262,21 +355,30 @@ def diarize_auto(audio: np.ndarray, most: int, step: int = STEP) -> Diarization:
 
 def diarize(audio: np.ndarray, count: int, step: int = STEP, v: Voices | None = None) -> Diarization:
     """Label every 10 ms of 16 kHz mono ``audio`` with one of ``count`` speakers."""
-    if count < 1:
-        raise SpeakerError(_("--count {count}: a conversation has at least one "
-                               "speaker.").format(count=count))
+    _check_count(count)
     v = v or voices(audio, step)
-    if v.pieces < count:
-        raise SpeakerError(
-            _("{count} speakers asked for, but the recording holds only {pieces} "
-                "separate 1.5 s pieces of speech to compare.").format(count=count, pieces=v.pieces),
-            hint=_("Give a smaller --count, or check the session's participants."))
+    _check_pieces(v, count)
     return _label(v, _cluster(v, count), count, step)
 
 
+def diarize_stream(read, total_ms: int, count: int | None, step: int = STEP,
+                   on_progress=None, most: int | None = None) -> Diarization:
+    """:func:`diarize` (``count`` given) or :func:`diarize_auto` (``count`` None: the voices
+    found in the audio, at most ``most``) of a recording taken window by window
+    (:func:`voices_stream`): ``read(a_ms, b_ms)`` gives 16 kHz mono audio of a part."""
+    _check_count(count if count is not None else (most or 0))
+    v = voices_stream(read, total_ms, step, on_progress)
+    estimated = count is None
+    if count is None:
+        count = min(estimate_count(v, most or 1), max(1, v.pieces))
+    _check_pieces(v, count)
+    d = _label(v, _cluster(v, count), count, step)
+    d.estimated = estimated
+    return d
+
+
 def _label(v: Voices, lab: np.ndarray, count: int, step: int = STEP, **extra) -> Diarization:
-    regions, feats, spans, emb = v.regions, v.feats, list(v.spans), v.emb
-    n_frames = len(feats)
+    regions, spans, emb, n_frames = v.regions, list(v.spans), v.emb, v.n_frames
     # where the voice changes between neighbouring windows, look closer: windows every 0.2 s
     # in between, each given the nearest voice (the change is placed to within ~0.1 s)
     cent = np.array([emb[lab == j].mean(0) if np.any(lab == j) else np.zeros(emb.shape[1]) for j in range(count)])
@@ -287,15 +389,19 @@ def _label(v: Voices, lab: np.ndarray, count: int, step: int = STEP, **extra) ->
         if lab[i] != lab[i + 1] and a1 - a0 <= step and b0 - a0 == WIN and b1 - a1 == WIN:
             extra_spans.extend((x, x + WIN) for x in range(a0 + FINE, a1, FINE))
     if extra_spans:
-        lab = np.concatenate([lab, (embed(feats, extra_spans) @ cent.T).argmax(1)])
+        lab = np.concatenate([lab, (v.embed_extra(extra_spans) @ cent.T).argmax(1)])
         spans = spans + extra_spans
     # each speech frame takes the label of the window whose centre is nearest
     labels = np.full(n_frames + 2, -1, dtype=np.int16)
     centres = np.array([(a + b) / 2 for a, b in spans])
+    order = np.argsort(centres, kind="stable")
+    sorted_centres = centres[order]
     for s, e in regions:
         a, b = s // HOP, min(n_frames + 2, -(-e // HOP))
-        inside = np.flatnonzero((centres >= a - WIN) & (centres <= b + WIN))
-        if not len(inside):
+        lo = int(np.searchsorted(sorted_centres, a - WIN, side="left"))
+        hi = int(np.searchsorted(sorted_centres, b + WIN, side="right"))
+        inside = np.sort(order[lo:hi])      # in window order, as ties were always broken
+        if not len(inside) or b <= a:
             continue
         frames = np.arange(a, b)
         nearest = inside[np.abs(centres[inside][None, :] - frames[:, None]).argmin(1)]

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fieldkit.recording.windows import find_cut, speech_spans  # noqa: F401 - the cuts are shared with batch
+
 SR = 16000
 MIN_PAUSE_MS = 500            # a pause is >= 0.5 s without speech (Silero VAD)
 SHORT_PAUSE_MS = 150          # when a stretch grows too long: any breath will do
@@ -56,38 +58,6 @@ def worker_alive(folder: Path, session_id) -> bool:
         return False
     finally:
         os.close(fd)
-
-
-def speech_spans(audio: np.ndarray, min_pause_ms: int = MIN_PAUSE_MS) -> list[tuple[int, int]]:
-    """(start, end) samples of speech found by the Silero VAD that faster-whisper bundles."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    opts = VadOptions(min_silence_duration_ms=min_pause_ms, speech_pad_ms=0, min_speech_duration_ms=120)
-    return [(t["start"], t["end"]) for t in get_speech_timestamps(audio, opts, sampling_rate=SR)]
-
-
-def find_cut(audio: np.ndarray, min_pause_ms: int = MIN_PAUSE_MS, min_at: int = 0) -> int | None:
-    """Sample index in the middle of the last pause between words (at least
-    ``min_pause_ms`` without speech, found by Silero VAD) that lies at or after
-    ``min_at``; None when the audio has no such pause yet. A pause still going on at the
-    end counts once it is long enough: the speaker may resume any moment, so the cut is
-    put ``min_pause_ms / 2`` into it."""
-    pause = SR * min_pause_ms // 1000
-    if len(audio) < pause * 2:
-        return None
-    spans = speech_spans(audio, min_pause_ms)
-    if not spans:
-        # no speech at all: let the silence go (all but a pause's worth at the end)
-        cut = len(audio) - pause
-        return cut if cut >= min_at else None
-    gaps = [(a_end, b_start) for (_, a_end), (b_start, _) in zip(spans, spans[1:])]
-    if len(audio) - spans[-1][1] >= pause:
-        gaps.append((spans[-1][1], spans[-1][1] + pause))
-    for lo, hi in reversed(gaps):
-        cut = (lo + hi) // 2
-        if cut >= min_at:
-            return cut
-    return None
 
 
 def next_cut(audio: np.ndarray) -> int | None:

@@ -44,6 +44,10 @@ class Progress:
     done_ms: int
     total_ms: int
     elapsed_s: float
+    #: what the job is doing: "model" (loading it), "voice" (finding pauses and speech
+    #: for the next window), "window" (a window done), "speakers" (who spoke), "done"
+    phase: str = "window"
+    windows: int = 0           # windows finished by this job
 
     @property
     def fraction(self) -> float:
@@ -113,8 +117,10 @@ def transcribe_session(
     ``span`` (start_ms, end_ms): only that part of the recording (selective
     transcription). Its segments replace those of earlier runs that overlap it and leave
     the rest of the transcript as it is, so later ranges add to earlier ones."""
+    from fieldkit.recording.audio import _spans as _file_spans
     from fieldkit.recording.audio import available_ms, load_audio
-    from fieldkit.transcription.engine import load_model, transcribe_array
+    from fieldkit.transcription.engine import load_model, transcribe_array, transcribe_kwargs
+    from fieldkit.recording.windows import next_window
 
     settings = settings or session_settings(handle, session_id)
     db = handle.db
@@ -169,24 +175,47 @@ def transcribe_session(
     with db.transaction() as s:
         r = s.get(TranscriptionRun, run.id)
         r.total_ms = total
+    windows = 0
+
+    def report(phase: str, done: int) -> None:
+        if on_progress:
+            on_progress(Progress(done, total, time.perf_counter() - t0, phase, windows))
+
     try:
+        report("model", start)
         model = load_model(settings)
-        audio = load_audio(handle, session_id, start, total, sr=SR)
-        for seg in transcribe_array(settings, audio, offset_ms=start, model=model):
+        transcribe_kwargs(settings, model.model.is_multilingual)   # a model unfit for the language fails now
+        spans = _file_spans(handle, session_id)
+        pos = start
+        while pos < total:
+            # one window at a time, cut at a pause, read from the files with seeks: memory
+            # is a window's worth whatever the length; each window is stored with the run's
+            # done_ms in one transaction, so a stopped job resumes at the next window
+            report("voice", pos)
+            win = next_window(lambda a, b: load_audio(handle, session_id, a, b, sr=SR, spans=spans), pos, total)
+            segs = list(transcribe_array(settings, win.audio, offset_ms=win.start_ms, model=model)) \
+                if win.speech else []
+            if win.speech:
+                # speech the VAD finds that no word covers is decoded again on its own, in
+                # this window (the dropped-speech pass, window by window like the rest)
+                segs += _dropped_in_window(settings, model, win.audio, win.start_ms, segs)
+                segs.sort(key=lambda g: g.start_ms)
             with db.transaction() as s:
-                s.add(TranscriptSegment(
-                    session_id=session_id, run_id=run.id, start_ms=seg.start_ms, end_ms=seg.end_ms,
-                    verbatim=seg.text, words=seg.words, language=seg.language,
-                    avg_logprob=seg.avg_logprob, no_speech_prob=seg.no_speech_prob))
+                for seg in segs:
+                    s.add(TranscriptSegment(
+                        session_id=session_id, run_id=run.id, start_ms=seg.start_ms,
+                        end_ms=min(seg.end_ms, win.end_ms), verbatim=seg.text, words=seg.words,
+                        language=seg.language, avg_logprob=seg.avg_logprob,
+                        no_speech_prob=seg.no_speech_prob))
                 r = s.get(TranscriptionRun, run.id)
-                r.done_ms = seg.end_ms
-                r.language = seg.language or r.language
-            if on_progress:
-                on_progress(Progress(seg.end_ms, total, time.perf_counter() - t0))
+                r.done_ms = win.end_ms
+                if segs and segs[-1].language:
+                    r.language = segs[-1].language
+            pos = win.end_ms
+            windows += 1
+            report("window", pos)
             if cancel is not None and cancel.is_set():
                 break
-        if not (cancel is not None and cancel.is_set()):
-            _fill_dropped_speech(db, run.id, settings, model, audio, start)
     except BaseException as exc:
         status = RunStatus.cancelled if isinstance(exc, KeyboardInterrupt) else RunStatus.failed
         with db.transaction() as s:
@@ -239,9 +268,11 @@ def transcribe_session(
     if speakers:   # who spoke: by itself once the transcript is complete (fieldkit.speakers)
         from fieldkit.speakers.attribute import after_transcription
 
-        after_transcription(handle, session_id)
-    if on_progress:
-        on_progress(Progress(total, total, time.perf_counter() - t0))
+        def voices(done: int, _total: int) -> None:
+            report("speakers", done)
+
+        after_transcription(handle, session_id, on_progress=voices if on_progress else None)
+    report("done", total)
     return r
 
 
@@ -362,29 +393,21 @@ def model_advice(handle: "ProjectHandle", model: str) -> str | None:
         return advice(project.language, model)
 
 
-def _fill_dropped_speech(db, run_id: uuid.UUID, settings: TranscriptionSettings, model, audio, start_ms: int) -> int:
-    """Speech the VAD finds in this run's audio that no word of the run covers is decoded
-    again on its own (fieldkit.transcription.gaps) and added to the run. Returns how many
-    segments came back."""
+def _dropped_in_window(settings: TranscriptionSettings, model, audio, offset_ms: int, segs: list) -> list:
+    """Speech the VAD finds in a window's ``audio`` (starting at ``offset_ms``) that no word
+    of ``segs`` (the window's engine results, absolute times) covers, decoded again on its
+    own (fieldkit.transcription.gaps); the segments that came back, in absolute times."""
+    from dataclasses import replace
+
     from fieldkit.transcription import gaps
 
-    with db.session() as s:
-        segs = s.exec(select(TranscriptSegment).where(TranscriptSegment.run_id == run_id,
-                                                      TranscriptSegment.end_ms > start_ms)).all()
-        words = [(ws - start_ms, we - start_ms) for ws, we in gaps.word_times(segs)]
-    speech = gaps.speech_spans(audio)
-    found = gaps.uncovered(speech, words)
+    words = [(ws - offset_ms, we - offset_ms) for ws, we in gaps.word_times(segs)]
+    found = gaps.uncovered(gaps.speech_spans(audio), words)
     if not found:
-        return 0
-    again = gaps.retranscribe(settings, audio, found, model=model)
-    with db.transaction() as s:
-        for seg in again:
-            s.add(TranscriptSegment(
-                session_id=s.get(TranscriptionRun, run_id).session_id, run_id=run_id,
-                start_ms=seg.start_ms + start_ms, end_ms=seg.end_ms + start_ms, verbatim=seg.text,
-                words=[{**w, "s": w["s"] + start_ms, "e": w["e"] + start_ms} for w in seg.words],
-                language=seg.language, avg_logprob=seg.avg_logprob, no_speech_prob=seg.no_speech_prob))
-    return len(again)
+        return []
+    return [replace(g, start_ms=g.start_ms + offset_ms, end_ms=g.end_ms + offset_ms,
+                    words=[{**w, "s": w["s"] + offset_ms, "e": w["e"] + offset_ms} for w in g.words])
+            for g in gaps.retranscribe(settings, audio, found, model=model)]
 
 
 def word_list(handle: "ProjectHandle") -> list[str]:

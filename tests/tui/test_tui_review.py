@@ -174,3 +174,65 @@ def test_review_screen_snapshot(transcript, workspace, monkeypatch: pytest.Monke
 
     assert snap_compare(FieldkitApp(data_dir=workspace.root, project=slug), terminal_size=(100, 24),
                         run_before=open_review)
+
+
+async def test_changes_at_2000_segments_redraw_only_what_changed(workspace):
+    """Issue 27: an edit, a quote and the layer toggle at 2,000 segments draw again only
+    the rows they change (the list is not rebuilt), and what they change is stored."""
+    from fieldkit.tui.widgets.transcript_list import TranscriptList
+
+    project = workspace.create("Long review", language="en")
+    with project.db.transaction() as s:
+        sess = Session(project_id=project.project_id, title="Two hours")
+        s.add(sess)
+    with project.db.transaction() as s:
+        for i in range(2000):
+            s.add(TranscriptSegment(session_id=sess.id, start_ms=i * 3000, end_ms=i * 3000 + 2800,
+                                    verbatim=f"segment number {i} as heard", speaker_label="S1" if i % 3 else "S2",
+                                    words=[{"w": f" w{k}", "s": i * 3000, "e": i * 3000 + 100, "p": 0.9}
+                                           for k in range(12)]))
+    slug = project.project().slug
+    app = FieldkitApp(data_dir=workspace.root, project=slug)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open(app, pilot, slug, sess.id)
+        lst = screen.query_one("#review-list", TranscriptList)
+        await until(pilot, lambda: lst.option_count == 2000, "2,000 rows")
+        drawn = []
+        original = lst.sync
+
+        def counting(keys, sigs, make):
+            n = original(keys, sigs, make)
+            drawn.append(n)
+            return n
+
+        lst.sync = counting
+        screen._goto(1000)
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.query_one("#review-input", Input).has_focus, "the edit line")
+        screen.query_one("#review-input", Input).value = "segment one thousand, edited"
+        await pilot.press("enter")
+        await until(pilot, lambda: "segment one thousand, edited" in str(lst.get_option_at_index(1000).prompt),
+                    "the edited row shows the new text")
+        await until(pilot, lambda: _segs(project, sess.id)[1000].edited == "segment one thousand, edited",
+                    "the edit is stored")
+        await _settle(app, pilot)
+        assert drawn and max(drawn) == 1, f"rows drawn per update: {drawn}"
+        # a quote: one new row after the segment, nothing else drawn again
+        drawn.clear()
+        await pilot.press("q")
+        await until(pilot, lambda: lst.option_count == 2001, "the quote's row")
+        await _settle(app, pilot)
+        assert max(drawn) == 1, f"rows drawn per update: {drawn}"
+        with project.db.session() as s:
+            quotes = s.exec(select(Event).where(Event.session_id == sess.id, Event.kind == EventKind.quote)).all()
+        assert len(quotes) == 1 and quotes[0].position_ms == 1000 * 3000
+        kind, obj = screen.rows[1000]                 # a mark at a segment's start comes first
+        assert kind == "marker" and obj.kind == "quote"
+        assert screen.rows[lst.highlighted][1].id == _segs(project, sess.id)[1000].id, "the cursor stays"
+        # the layer: only the one edited row differs between verbatim and edited
+        drawn.clear()
+        await pilot.press("v")
+        await until(pilot, lambda: "segment number 1000 as heard" in str(lst.get_option_at_index(1001).prompt),
+                    "the verbatim text")
+        assert drawn == [1], f"rows drawn per update: {drawn}"
+        assert lst.highlighted == 1001

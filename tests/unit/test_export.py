@@ -244,7 +244,7 @@ def test_csv_and_xlsx_events_and_coverage(built: Built, tmp_path: Path) -> None:
     assert by_tag["key_quote"] == ["1", "0", "0", "1"] and by_tag["digression"] == ["1", "0", "0", "1"]
 
     wb = openpyxl.load_workbook(next(out.glob("*.xlsx")))
-    assert wb.sheetnames == ["Events", "Coverage", "Tags x sessions", "Sessions"]
+    assert wb.sheetnames == ["Segments", "Events", "Coverage", "Tags x sessions", "Sessions"]
     ev_ws = wb["Events"]
     ev = list(ev_ws.iter_rows(values_only=True))
     assert len(ev) == len(rows) + 1
@@ -564,7 +564,7 @@ def test_no_registry_name_in_any_format(built: Built, tmp_path: Path, mode: str)
     from fieldkit.export import FORMATS
 
     _res, out = export(built, list(FORMATS), tmp_path, mode=mode)
-    assert len(list(out.iterdir())) == 3 * 6 + 3 + 1 + 1 + 1   # per-session formats + csv x3, xlsx, json, qdpx
+    assert len(list(out.iterdir())) == 3 * 6 + 4 + 1 + 1 + 1   # per-session formats + csv x4, xlsx, json, qdpx
     assert_no_names(out)
 
 
@@ -613,3 +613,110 @@ def test_sessions_sharing_an_id_start_get_distinct_file_names(workspace, tmp_pat
                      "2026-04-01_abcdef2.txt"]
     assert sorted(x.label for x in res.bundle.sessions) == ["2026-04-01 · abcdef1", "2026-04-01 · abcdef2"]
     handle.close()
+
+
+# --------------------------------------------------------------------------- speaker turns (issue 27)
+
+
+def _turn_project(workspace):
+    """A session whose 9 segments make 4 speaker turns (Whisper cuts sentences across
+    segments); a note falls in the middle segment of the second turn."""
+    from fieldkit.instruments.events import add_event
+    from fieldkit.store.models import Session, TranscriptSegment
+
+    handle = workspace.create("Turns", language="en")
+    with handle.db.transaction() as s:
+        sess = Session(project_id=handle.project_id, title="Turns")
+        s.add(sess)
+    plan = [("S1", "How did the meeting"), ("S1", "go last week?"),
+            ("S2", "It went well,"), ("S2", "of poisoning the medical man has"), ("S2", "life and"),
+            ("S2", "work to do."), ("S1", "Thank you."), ("S2", "You are welcome"), ("S2", "indeed.")]
+    with handle.db.transaction() as s:
+        for i, (who, text) in enumerate(plan):
+            s.add(TranscriptSegment(session_id=sess.id, start_ms=i * 3000, end_ms=i * 3000 + 2500, verbatim=text,
+                                    speaker_label=who, edited="Work to do, he said." if i == 5 else None,
+                                    words=[{"w": " " + w, "s": i * 3000, "e": i * 3000 + 100, "p": 0.5 + 0.05 * i}
+                                           for w in text.split()]))
+    add_event(handle.db, sess.id, "note", position_ms=3 * 3000 + 500, text="Pause before answering")
+    return handle, plan
+
+
+def test_reading_exports_have_one_paragraph_per_speaker_turn(workspace, tmp_path: Path) -> None:
+    import docx
+
+    from tests.support.cli import fk
+
+    handle, plan = _turn_project(workspace)
+    root, slug = handle.folder.parent.parent, handle.folder.name
+    handle.close()
+    fk(root, "export", "-p", slug, "--all", "-f", "docx", "-f", "md", "-f", "txt", "--out", str(tmp_path / "a"))
+    doc = docx.Document(str(next((tmp_path / "a").glob("*.docx"))))
+    turns = [p.text for p in doc.paragraphs if re.match(r"^\[\d\d:\d\d:\d\d\] ", p.text)]
+    assert turns == ["[00:00:00] S1: How did the meeting go last week?",
+                     "[00:00:06] S2: It went well, of poisoning the medical man has life and Work to do, he said.",
+                     "[00:00:18] S1: Thank you.",
+                     "[00:00:21] S2: You are welcome indeed."]
+    # the note is a comment on the words of the segment it falls in, not on the whole turn
+    body = doc.element.body.xml
+    start = body.index("commentRangeStart")
+    end = body.index("commentRangeEnd")
+    assert "of poisoning the medical man has" in body[start:end] and "It went well" not in body[start:end]
+    txt = next((tmp_path / "a").glob("*.txt")).read_text(encoding="utf-8")
+    assert len(re.findall(r"^\[\d\d:\d\d:\d\d\] ", txt, re.M)) == 4
+    assert "[00:00:06] S2: It went well, of poisoning the medical man has life and Work to do, he said.\n" \
+           "    [00:00:09] {Note: Pause before answering}" in txt
+    md = next((tmp_path / "a").glob("*.md")).read_text(encoding="utf-8")
+    assert "[00:00:00] **S1:** How did the meeting go last week?\n" in md
+    assert len(re.findall(r"^\[\d\d:\d\d:\d\d\] \*\*S\d:\*\*", md, re.M)) == 4
+    # asked for: the time of every segment inside the turn
+    fk(root, "export", "-p", slug, "--all", "-f", "docx", "-f", "txt", "--turn-times", "--out", str(tmp_path / "b"))
+    doc = docx.Document(str(next((tmp_path / "b").glob("*.docx"))))
+    turns = [p.text for p in doc.paragraphs if re.match(r"^\[\d\d:\d\d:\d\d\] ", p.text)]
+    assert len(turns) == 4
+    assert turns[1] == ("[00:00:06] S2: It went well, [00:00:09] of poisoning the medical man has "
+                        "[00:00:12] life and [00:00:15] Work to do, he said.")
+    txt = next((tmp_path / "b").glob("*.txt")).read_text(encoding="utf-8")
+    assert "[00:00:03] go last week?" in txt and len(re.findall(r"^\[", txt, re.M)) == 4
+
+
+def test_csv_and_xlsx_hold_the_segments(workspace, tmp_path: Path) -> None:
+    import datetime as dt
+
+    import openpyxl
+
+    from tests.support.cli import fk
+
+    handle, plan = _turn_project(workspace)
+    root, slug = handle.folder.parent.parent, handle.folder.name
+    handle.close()
+    fk(root, "export", "-p", slug, "--all", "-f", "csv", "-f", "xlsx", "--out", str(tmp_path / "t"))
+    with open(next((tmp_path / "t").glob("*-segments.csv")), encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))      # an English project: comma separated
+    assert [r["speaker"] for r in rows] == [who for who, _t in plan]
+    assert [r["verbatim"] for r in rows] == [t for _w, t in plan]
+    assert rows[5]["edited"] == "Work to do, he said." and rows[4]["edited"] == ""
+    assert rows[3]["time"] == "00:00:09" and rows[3]["start_ms"] == "9000" and rows[3]["end_ms"] == "11500"
+    assert [float(r["confidence"]) for r in rows] == pytest.approx([0.5 + 0.05 * i for i in range(9)])
+    wb = openpyxl.load_workbook(next((tmp_path / "t").glob("*.xlsx")))
+    ws = wb["Segments"]
+    values = list(ws.iter_rows(values_only=True))
+    assert list(values[0]) == ["session", "session_title", "time", "start_ms", "end_ms", "speaker", "verbatim",
+                               "edited", "confidence"]
+    assert len(values) == 1 + len(plan)
+    assert values[4][2] == dt.timedelta(seconds=9) and values[4][5] == "S2"
+    assert values[6][7] == "Work to do, he said." and values[6][8] == pytest.approx(0.75)
+    # in Norwegian, the segments table is Norwegian like the other tables (issue 22's rule):
+    # column names and sheet name; the values are the speakers' labels and the words as said
+    fk(root, "export", "-p", slug, "--all", "-f", "csv", "-f", "xlsx", "--out", str(tmp_path / "nb"), lang="nb")
+    with open(next((tmp_path / "nb").glob("*-segments.csv")), encoding="utf-8-sig", newline="") as f:
+        text = f.read()
+    sep = ";" if text.splitlines()[0].count(";") > text.splitlines()[0].count(",") else ","
+    nb_rows = list(csv.DictReader(io.StringIO(text), delimiter=sep))
+    assert list(nb_rows[0]) == ["økt", "økt_tittel", "tid", "start_ms", "slutt_ms", "taler", "ordrett",
+                                "redigert", "sikkerhet"]
+    assert [r["taler"] for r in nb_rows] == [who for who, _t in plan]
+    assert nb_rows[5]["redigert"] == "Work to do, he said."
+    nb_wb = openpyxl.load_workbook(next((tmp_path / "nb").glob("*.xlsx")))
+    assert nb_wb.sheetnames[0] == "Segmenter"
+    assert list(next(nb_wb["Segmenter"].iter_rows(values_only=True)))[5:] == ["taler", "ordrett", "redigert",
+                                                                              "sikkerhet"]

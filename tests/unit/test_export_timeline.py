@@ -1,7 +1,7 @@
 """Word and Markdown follow the interview (issue 21): theme sections along the time line of
 where the lead actually was, a theme visited out of order shown where it was visited, a
 return shown as a return ("Role and work (back)"); segments, covered marks and notes under
-the theme current at their time; who a tag is about ("Key quote → L01").
+the theme current at their time; who a tag is about ("Godt sitat → L01").
 
 The session is built as in the field: the plan (a pair interview with its seats, as setup
 saves it), the recording imported into the planned session with `fieldkit import`,
@@ -110,7 +110,7 @@ def test_theme_sections_follow_the_lead_and_tags_say_who(project, tmp_path):
         gv = s.exec(select(GuideVersion)).one()
         res = {r.initials: r.id for r in s.exec(select(Researcher))}
         guide = Guide.from_outline(gv.outline)
-    scheme_id = next(i for i, n in choices.schemes if n == "Interview")
+    scheme_id = next(i for i, n in choices.schemes if n in ("Interview", "Intervju"))
     sid = save_session(project, SessionPlan(
         "Pair at the care office", kind="pair", guide_version_id=gv.id,
         tag_scheme_id=scheme_id, lead_id=res["AL"], observer_id=res["OO"],
@@ -158,7 +158,7 @@ def test_theme_sections_follow_the_lead_and_tags_say_who(project, tmp_path):
     assert _where(secs, "Relatives are the alarm") == ["Users"]
     assert "Note (AL) → L02: Relatives are the alarm" in md
     assert _where(secs, "other services work") == ["Cooperation"]   # theme 2's talk under theme 2
-    assert _where(secs, "Key quote → L01") == ["Cooperation"]
+    assert _where(secs, "Godt sitat → L01") == ["Cooperation"]
     assert _where(secs, "hardest part") == ["Role and work (back)"]
     assert re.search(r"\*\*AL:\*\* Could you describe", md), "the lead's turns are the lead's"
 
@@ -180,5 +180,5 @@ def test_theme_sections_follow_the_lead_and_tags_say_who(project, tmp_path):
     assert wheads == heads
     assert _where(wsecs, "relatives involved") == ["Users"]
     assert _where(wsecs, "Relatives are the alarm") == ["Users"]
-    assert _where(wsecs, "Key quote → L01") == ["Cooperation"]
+    assert _where(wsecs, "Godt sitat → L01") == ["Cooperation"]
     assert _where(wsecs, "hardest part") == ["Role and work (back)"]

@@ -20,7 +20,7 @@ from fieldkit.tui.screens.base import ProjectScreen
 
 FORMAT_LABELS = {"docx": N_("Word (.docx)"), "md": "Markdown", "txt": N_("Plain text (QualCoder)"),
                  "srt": N_("Subtitles (.srt)"), "vtt": N_("Subtitles with speakers (.vtt)"),
-                 "csv": N_("Events and coverage (.csv)"), "xlsx": N_("Events and coverage (.xlsx)"),
+                 "csv": N_("Segments, events and coverage (.csv)"), "xlsx": N_("Segments, events and coverage (.xlsx)"),
                  "json": N_("Everything, for scripts (.json)"), "qdpx": "REFI-QDA: NVivo, ATLAS.ti, MAXQDA, QualCoder",
                  "eaf": "ELAN (.eaf)"}
 MODES = [(N_("Pseudonym codes (I01 …)"), "code"), (N_("Role labels (nurse, leader …)"), "role"),
@@ -68,6 +68,7 @@ class ExportScreen(ProjectScreen[None]):
                 yield Label(_("Folder"), classes="field-label")
                 yield Input(id="export-folder")
             yield Checkbox(_("Line numbers in Word (line-by-line coding)"), id="export-lines")
+            yield Checkbox(_("Time of every segment inside a speaker's turn"), id="export-turn-times")
             yield Checkbox(_("Treat organisations and sites as names too"), id="export-orgs")
             yield Button(_("Export (Ctrl+S)"), id="export-run", variant="success")
             yield Static("", id="export-result")
@@ -122,6 +123,7 @@ class ExportScreen(ProjectScreen[None]):
 
         options = ExportOptions(mode=mode, layer=self.query_one("#export-layer", Select).value,
                                 line_numbers=self.query_one("#export-lines", Checkbox).value,
+                                turn_times=self.query_one("#export-turn-times", Checkbox).value,
                                 redact_organisations=self.query_one("#export-orgs", Checkbox).value)
         folder = Path(self.query_one("#export-folder", Input).value.strip() or self.handle.exports_dir)
         self.running = True

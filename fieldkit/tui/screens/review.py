@@ -29,6 +29,7 @@ from fieldkit.tui.widgets.inputs import Input, LinesInput
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.screens.review_range import RangeTranscription
 from fieldkit.tui.widgets.live import clock
+from fieldkit.tui.widgets.transcript_list import TranscriptList
 
 if TYPE_CHECKING:
     from fieldkit.sessions.review import Marker, ReviewData, SegmentRow, Speaker, UncertainWord
@@ -259,7 +260,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         yield Label(_("Review"), id="review-title", classes="pane-title")
         yield Static("", id="review-speakers")
         yield Static("", id="review-reach", classes="hidden")
-        yield OptionList(id="review-list")
+        yield TranscriptList(id="review-list")
         yield Static("", id="review-playing")
         yield LinesInput(id="review-input", classes="hidden")
         yield Footer()
@@ -300,10 +301,18 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             items.append((m.position_ms if m.position_ms is not None else -1, 0, MARKER, m))
         items.sort(key=lambda x: (x[0], x[1]))
         self.rows = [(kind, obj) for _ms, _o, kind, obj in items]
-        options = self.query_one("#review-list", OptionList)
-        options.clear_options()
-        options.add_options([Option(self._row_text(kind, obj), id=f"{kind[0]}-{obj.id}") for kind, obj in self.rows])
-        if not data.segments:
+        options = self.query_one("#review-list", TranscriptList)
+        if data.segments:
+            # only the rows whose content changed are drawn again (2,000 segments: an edit,
+            # a quote or the layer shows at once, not after the whole list is rebuilt)
+            options.sync([f"{kind[0]}-{obj.id}" for kind, obj in self.rows],
+                         [self._row_sig(kind, obj) for kind, obj in self.rows],
+                         lambda i: self._row_text(*self.rows[i]))
+        else:
+            options.clear_options()
+            options.sync([], [], lambda i: Text())
+            options.add_options([Option(self._row_text(kind, obj), id=f"{kind[0]}-{obj.id}")
+                                 for kind, obj in self.rows])
             empty = (_("No transcript yet: the transcription is queued and runs in the background.")
                      if data.final_waiting else _("No transcript yet: press F to transcribe this session."))
             options.add_option(Option(Text(empty, style="dim"), disabled=True))
@@ -313,6 +322,20 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         if self.rows:
             options.highlighted = index
         options.focus()
+
+    def _row_sig(self, kind: str, obj) -> tuple:
+        """What a row shows, in short: a row is drawn again only when this changes."""
+        if kind == "segment":
+            seg: SegmentRow = obj
+            word = None
+            if self.word_at is not None and self.data is not None and \
+                    self.data.segments[self.word_at.segment].id == seg.id:
+                word = self.word_at.word
+            # the layer changes only edited rows: their text and their mark
+            return (seg.start_ms, seg.speaker, seg.verbatim if self.show_verbatim else seg.text,
+                    seg.edited is not None and not self.show_verbatim, len(seg.words), word)
+        m: Marker = obj
+        return (m.position_ms, m.author, m.kind, str(m.label))
 
     def _show_reach(self, data: "ReviewData") -> None:
         """A transcript that stops before the end of the audio says so (never silently)."""
@@ -462,7 +485,13 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         mode = self.mode
         self._close_input()
         if mode == "edit":
-            self.save_edit(self._editing, event.value)
+            seg = self._editing
+            text = event.value.strip()
+            # shown at once; the stored text follows from the write and the reload after it
+            seg.edited = None if text == seg.verbatim.strip() else text
+            if self.data is not None:
+                self.post_message(self.Loaded(self.data))
+            self.save_edit(seg, event.value)
         elif mode == "find":
             self.last_find = event.value
             self.action_find_next()
@@ -628,14 +657,22 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         if seg is None:
             self.notify(_("No segment here to quote."), severity="warning", timeout=3)
             return
-        self.quote(seg)
+        event_id = uuid.uuid4()
+        if self.data is not None:    # shown at once; the reload after the write finds it there
+            from fieldkit.sessions.review import quote_marker
+
+            author = self._author()
+            initials = next((sp.label for sp in self.data.speakers if author and sp.researcher_id == author), "")
+            self.data.markers.append(quote_marker(event_id, seg.start_ms, seg.end_ms, seg.text, initials))
+            self.post_message(self.Loaded(self.data))
+        self.quote(seg, event_id)
 
     @work(thread=True, group="review-write", exit_on_error=False)
-    def quote(self, seg) -> None:
+    def quote(self, seg, event_id: uuid.UUID | None = None) -> None:
         from fieldkit.sessions.review import mark_quote, quote_reference
 
         author = self._author()
-        mark_quote(self.handle, self.session_id, seg.start_ms, seg.end_ms, seg.text, author)
+        mark_quote(self.handle, self.session_id, seg.start_ms, seg.end_ms, seg.text, author, event_id)
         self.app.call_from_thread(self.notify, _("Quote {ref} marked.").format(
             ref=quote_reference(self.session_id, seg.start_ms)),
                                   timeout=4)
