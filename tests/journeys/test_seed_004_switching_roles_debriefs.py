@@ -111,7 +111,7 @@ def test_state_tags_are_per_researcher_and_agreement_in_the_cli(study):
     # Kari's press at 9 s ended her stretch, not Ola's; Ola's at 10 s ended his
     assert sorted(stretches) == sorted([(who["KL"], 2000, 9000), (who["OB"], 4000, 10000)])
     out = fk(root, "agreement", "Intervju 1", "-p", PROJECT).stdout
-    assert "KL" in out and "OB" in out and "digression" in out.lower() and "godt sitat" in out.lower()
+    assert "KL" in out and "OB" in out and "avsporing" in out.lower() and "godt sitat" in out.lower()
     # the quote only Kari marked (at 30 s; a point tag is a 2 s window centred on it)
     assert any("00:00:28" in line and "Godt sitat" in line and line.split("Godt sitat")[1].split()[:2] == ["KL", "OB"]
                for line in out.splitlines()), out

@@ -18,7 +18,7 @@ from tests.support.tmux import Tmux
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 #: a passage from an observation form in Word: a manual line break, a line separator,
 #: Windows line ends, a control character
@@ -56,7 +56,7 @@ def test_a_bracketed_paste_in_tmux_keeps_every_line_of_the_note(tmp_path: Path) 
     buffer.write_bytes(PASTED.encode("utf-8"))
     try:
         tmux.start("lead", f"{sys.executable} -m fieldkit observe --project paste-study --session {sid.hex[:8]}")
-        tmux.wait_for("lead", "Follow lead", timeout=60)
+        tmux.wait_for("lead", "following the lead", timeout=60)
         tmux.wait_for("lead", "No notes or tags yet.", timeout=60)
         tmux.run("load-buffer", "-b", "form", str(buffer))
         for attempt in range(5):

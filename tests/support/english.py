@@ -45,7 +45,14 @@ def interface_english(data: str = "") -> frozenset[str]:
     return frozenset(english - norwegian - words(data))
 
 
+def _norwegian_words() -> set[str]:
+    return set(_catalogue_words()[1])
+
+
 def english_in(text: str, data: str = "") -> list[str]:
     """The interface's English words found in ``text`` (sorted, as written)."""
     bad = interface_english(data)
-    return sorted({w for w in WORD.findall(text) if w.casefold() in bad})
+    drawn = {w.casefold() for w in WORD.findall(text)} | words(data)
+    # a word cut where a dialog covers a table ("Led" of "Ledende") is that word, not English
+    return sorted({w for w in WORD.findall(text) if w.casefold() in bad
+                   and not any(d != w.casefold() and d.startswith(w.casefold()) for d in drawn | _norwegian_words())})

@@ -484,8 +484,8 @@ class InterviewScreen(ProjectScreen[None]):
         share, themes = due
         self._timebox_done.update(x for x in (50, 75) if x <= share)
         if themes:
-            self.notify(_("{share} % of the planned time: not yet touched: {themes}").format(
-                share=share, themes="; ".join(themes)), timeout=8)
+            self.notify(_("{share} of the planned time has gone; not yet touched: {themes}").format(
+                share=f"{share} %", themes="; ".join(themes)), timeout=8)
 
     def _refresh_guide(self) -> None:
         if self.view is not None:

@@ -206,7 +206,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         Binding("N", "jump('note', -1)", N_("Prev note"), show=False, id="review.prev_note", tooltip=N_("move to the previous note")),
         Binding("t", "jump('tag', 1)", N_("Next tag"), show=False, id="review.next_tag", tooltip=N_("move to the next tag")),
         Binding("T", "jump('tag', -1)", N_("Prev tag"), show=False, id="review.prev_tag", tooltip=N_("move to the previous tag")),
-        Binding("s", "suggestions", N_("Asked?"), id="review.suggestions", tooltip=N_("suggest which guide questions were asked, from the interviewer's turns; confirm (c) or dismiss (x) each")),
+        Binding("s", "suggestions", N_("Asked?"), show=False, id="review.suggestions", tooltip=N_("suggest which guide questions were asked, from the interviewer's turns; confirm (c) or dismiss (x) each")),
         Binding("j", "theme", N_("Theme"), id="review.theme", tooltip=N_("jump to where a guide theme was covered")),
         Binding("a", "voice", N_("Who is this voice"), id="review.voice", tooltip=N_("say who the voice of this segment is; every segment of that voice follows")),
         Binding("right_square_bracket", "uncertain(1)", N_("Next unsure"), id="review.next_unsure", tooltip=N_("the next word the transcriber was unsure of")),
