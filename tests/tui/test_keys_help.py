@@ -10,37 +10,13 @@ import pytest
 from textual.widgets import Markdown
 
 from fieldkit.tui.app import FieldkitApp
-from tests.support.screens import SLUG, reviewable_project
+from tests.support.screens import SLUG, every_screen, reviewable_project
 from tests.support.wait import until
 
 
 
 
 
-def _screens(sid, lead):
-    """(name, a function making the screen) for every screen the app can show."""
-    from fieldkit.tui.screens.confirm import ConfirmScreen
-    from fieldkit.tui.screens.coverage import CoverageScreen
-    from fieldkit.tui.screens.debrief import DebriefScreen
-    from fieldkit.tui.screens.export import ExportScreen
-    from fieldkit.tui.screens.informants import InformantsScreen
-    from fieldkit.tui.screens.interview import InterviewScreen
-    from fieldkit.tui.screens.review import ReviewScreen
-    from fieldkit.tui.screens.setup import SetupScreen
-    from fieldkit.tui.screens.team import TeamScreen
-
-    return [
-        ("setup", lambda: SetupScreen(SLUG, sid)),
-        ("interview", lambda: InterviewScreen(SLUG, sid, record=False)),
-        ("observer", lambda: InterviewScreen(SLUG, sid, observer=True)),
-        ("debrief", lambda: DebriefScreen(SLUG, sid, author_id=lead)),
-        ("review", lambda: ReviewScreen(SLUG, sid)),
-        ("informants", lambda: InformantsScreen(SLUG)),
-        ("coverage", lambda: CoverageScreen(SLUG)),
-        ("export", lambda: ExportScreen(SLUG)),
-        ("team", lambda: TeamScreen(SLUG)),
-        ("confirm", lambda: ConfirmScreen("Stop the interview?")),
-    ]
 
 
 async def _settled(app, pilot) -> None:
@@ -66,7 +42,7 @@ async def test_question_mark_and_f1_open_the_key_list_on_every_screen(tmp_path: 
     app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", "the home screen")
-        targets = [("home", None), *_screens(sid, lead)]
+        targets = [("home", None), *every_screen(sid, lead)]
         for name, make in targets:
             if make is not None:
                 screen = make()
