@@ -12,7 +12,6 @@ python-docx and as Markdown text."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
