@@ -35,7 +35,7 @@ def test_nothing_measured_is_said_to_be_a_guess(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(speech_dir() is None, reason="../shared/speech is not beside the repository")
+@pytest.mark.skipif(speech_dir() is None, reason="no speech clips in tests/data/speech")
 def test_a_transcription_measures_the_speed(project, tmp_path, monkeypatch):
     from tests.support.cli import fk
 

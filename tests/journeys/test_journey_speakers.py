@@ -24,7 +24,7 @@ from tests.support.conversations import conversation, speech_dir, word_error
 from tests.support.cli import fk
 
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(speech_dir() is None, reason="../shared/speech is not beside the repository")]
+              pytest.mark.skipif(speech_dir() is None, reason="no speech clips in tests/data/speech")]
 
 
 def _sid(project, title: str):
