@@ -68,6 +68,6 @@ async def test_space_plays_pauses_and_resumes_with_the_rewind(virtual_mic, works
         await until(pilot, lambda: screen.last_played is not None, "the slower playback starts", timeout=10)
         start, end, seconds = screen.last_played
         assert screen.transport.rate == 0.75
-        assert abs(seconds - (end - start) / 1000 / 0.75) < 0.2, played     # longer, not lower
+        assert abs(seconds - (end - start) / 1000 / 0.75) < 0.2, screen.last_played     # longer, not lower
         await pilot.press("space")
         assert not screen.transport.playing

@@ -316,7 +316,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         Binding("S", "snippets", N_("Snippets"), show=False, id="review.snippets", tooltip=N_("the project's text snippets (abbreviations that expand while you edit)")),
         Binding("slash,ctrl+f", "find", N_("Find"), id="review.find", tooltip=N_("find text in the transcript")),
         Binding("ctrl+g", "find_next", N_("Next match"), show=False, id="review.find_next", tooltip=N_("the next match of the last search")),
-        Binding("R", "replace", N_("Replace"), id="review.replace", tooltip=N_("replace text in the edited layer (for example a name by NN)")),
+        Binding("R", "replace", N_("Replace"), show=False, id="review.replace", tooltip=N_("replace text in the edited layer (for example a name by NN)")),
         Binding("q", "quote", N_("Quote"), id="review.quote", tooltip=N_("mark this segment as a quote; its reference is session@time")),
         Binding("n", "jump('note', 1)", N_("Next note"), show=False, id="review.next_note", tooltip=N_("move to the next note")),
         Binding("N", "jump('note', -1)", N_("Prev note"), show=False, id="review.prev_note", tooltip=N_("move to the previous note")),
@@ -582,7 +582,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
                 t.append(" ✎", style="dim")
         else:
             m: Marker = obj
-            t.append(clock(m.position_ms) + " ", style="dim")
+            t.append(clock(m.position_ms) + "  ", style="dim")     # (the playhead's column)
             t.append(f"{m.author or '··':>4} ", style="dim")
             t.append(f"▸ {m.label}", style=MARK_STYLE.get(m.kind, ""))
         return t
