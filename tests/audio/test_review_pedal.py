@@ -6,6 +6,7 @@ where it paused; the arrows skip 5 s; minus plays slower (stretched: it lasts lo
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import soundfile as sf
 from textual.widgets import OptionList
 
@@ -15,6 +16,7 @@ from fieldkit.tui.screens.review import ReviewScreen
 from tests.support.wait import settle, until
 
 
+@pytest.mark.slow
 async def test_space_plays_pauses_and_resumes_with_the_rewind(virtual_mic, workspace, tmp_path, monkeypatch):
     from fieldkit.recording.importer import import_recording
     from fieldkit.recording.playback import ENV_PLAYBACK, save_rewind_ms
@@ -71,3 +73,10 @@ async def test_space_plays_pauses_and_resumes_with_the_rewind(virtual_mic, works
         assert abs(seconds - (end - start) / 1000 / 0.75) < 0.2, screen.last_played     # longer, not lower
         await pilot.press("space")
         assert not screen.transport.playing
+        # moved while paused: playing starts exactly there (no rewind on top of the jump)
+        here = screen.transport.position_ms
+        await pilot.press("f3")
+        assert screen.transport.position_ms == min(here + 5000, 20_000)
+        await pilot.press("space")
+        assert screen.transport.playing and screen.transport.position_ms == min(here + 5000, 20_000)
+        await pilot.press("space")

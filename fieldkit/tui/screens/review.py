@@ -378,6 +378,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.transport = None          # fieldkit.recording.playback.Transport, once something plays
         self._play_token = 0           # the playback last asked for (an older one that starts late stops)
         self._paused_at_key: str | None = None    # the row the cursor was on when playback paused
+        self._sought = False           # paused and moved by the jump keys since: no rewind on playing
         self.play_at: tuple[uuid.UUID, int] | None = None   # the segment and word being played
         self._playhead_timer = None
         self.flags: list = []          # sessions.review.Flag: speech without transcript, repeated phrases
@@ -1180,19 +1181,24 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         if tr.playing:
             tr.pause(now)
             self._paused_at_key = self._cursor_key()
+            self._sought = False
             self._play_token += 1
             if self.player is not None:
                 self.player.stop()
             self._show_playhead()
             return
         if self._paused_at_key is not None and self._paused_at_key == self._cursor_key():
-            tr.resume(now)
+            if self._sought:          # moved by the jump keys while paused: from exactly there
+                tr.start(tr.position_ms, now)
+            else:
+                tr.resume(now)
         else:
             i = self._cursor()
             on_flag = i is not None and self.rows[i][0] == MARKER and self.rows[i][1].kind == "flag"
             just_span = on_flag or (self.word_at is not None and span == self.word_at.play_span())
             tr.start(span[0], now, span[1] if just_span else None)
         self._paused_at_key = None
+        self._sought = False
         self._play_on()
 
     def _play_on(self) -> None:
@@ -1223,10 +1229,10 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         if tr.playing:
             self._play_on()
         else:
-            self._paused_at_key = self._cursor_key()
             self._show_playhead()
             self._follow(tr.position_ms)
             self._paused_at_key = self._cursor_key()
+            self._sought = True
 
     def action_rate(self, step: int) -> None:
         import time
