@@ -611,15 +611,15 @@ class SplitPlan:
     second_start_ms: int
 
 
-def split_plan(seg: SegmentRow | object, at: int, *, in_verbatim: bool = False) -> SplitPlan:
+def split_plan(seg: SegmentRow | object, at: int) -> SplitPlan:
     """Split a segment at character ``at`` of its shown text (the edited layer where it has
-    one, else the verbatim; ``in_verbatim``: of the verbatim text). The edited layer is cut
+    one, else the verbatim). The edited layer is cut
     exactly there; the verbatim layer at the same place, moved to a word's start; the word
     timings go with their words, and the time is cut between the last word of the first
     part and the first word of the second (without word timings: in proportion to the
     text). Raises FieldkitError when either part would be empty."""
     verbatim = seg.verbatim
-    edited = None if in_verbatim else seg.edited
+    edited = seg.edited
     shown = edited if edited is not None else verbatim
     at = max(0, min(at, len(shown)))
     if edited is not None:
@@ -651,7 +651,7 @@ def split_plan(seg: SegmentRow | object, at: int, *, in_verbatim: bool = False) 
 
 
 def split_segment(handle: "ProjectHandle", segment_id: uuid.UUID, at: int, speaker: Speaker | None = None, *,
-                  text: str | None = None, in_verbatim: bool = False) -> SegmentChange:
+                  text: str | None = None) -> SegmentChange:
     """Split a segment at character ``at`` of its shown text (:func:`split_plan`) into two
     stored segments; ``speaker``: who says the second part (the words after the cursor get
     another speaker), else both keep the segment's; ``text``: the segment's text as being
@@ -669,7 +669,7 @@ def split_segment(handle: "ProjectHandle", segment_id: uuid.UUID, at: int, speak
             seg.edited = None if cleaned == seg.verbatim.strip() else cleaned
             if seg.edited is None:    # the shown text is the verbatim one: where it starts
                 at += len(seg.verbatim) - len(seg.verbatim.lstrip())
-        plan = split_plan(seg, at, in_verbatim=in_verbatim)
+        plan = split_plan(seg, at)
         second = TranscriptSegment(**{f: getattr(seg, f) for f in _SEG_FIELDS})
         second.id = uuid.uuid4()
         seg.verbatim, second.verbatim = plan.verbatim

@@ -218,3 +218,23 @@ async def test_flags_show_speech_without_transcript_and_repeated_phrases(workspa
         assert "4 times in a row" in str(screen.rows[lst.highlighted][1].label)
         await pilot.press("f")                   # round again to the first
         assert screen.rows[lst.highlighted][1].position_ms == uncovered[0].start_ms
+
+
+async def test_a_foot_pedal_keymap_moves_the_playback_and_merge_keys(transcript, workspace, tmp_path, monkeypatch):
+    """A pedal sends keys: keymap.toml puts review.play and review.merge on them by id."""
+    project, sid, *_ = transcript
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text('"review.play" = "f9"\n"review.merge" = "f10"\n', encoding="utf-8")
+    monkeypatch.setenv("FIELDKIT_KEYMAP", str(keymap))
+    slug = project.project().slug
+    app = FieldkitApp(data_dir=workspace.root, project=slug)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open(app, pilot, slug, sid)
+        await pilot.press("f9")                  # this session has no audio: said, not crashed
+        await until(pilot, lambda: any("no audio" in n.message for n in app._notifications), "the play key moved")
+        _on_segment(screen, 0)
+        await pilot.press("f10")
+        await until(pilot, lambda: len(_segs(project, sid)) == 3, "the merge key moved")
+        await pilot.press("J")                   # the old key does nothing now
+        await settle(app, pilot)
+        assert len(_segs(project, sid)) == 3

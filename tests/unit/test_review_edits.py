@@ -68,9 +68,11 @@ def test_split_of_an_edited_segment_cuts_the_edit_at_the_cursor_and_the_verbatim
     assert plan.edited == ("Usually the NAV office", "or the GP - the doctor.")
     assert plan.verbatim == ("Usually the nav office", "or the GP, eh, the doctor.")
     assert plan.first_end_ms == 15000 + 3 * 400 + 350 and plan.second_start_ms == 15000 + 4 * 400
-    # mid-word in the verbatim layer: the cut moves to the word's start
-    plan = split_plan(_segs(project, sid)[3], shown.index("the doctor") + 5, in_verbatim=True)
-    assert plan.verbatim[1].startswith("the GP") or plan.verbatim[0].endswith(",")
+    # mid-word in a segment not edited: the cut moves to the word's start
+    first = _segs(project, sid)[0]
+    plan = split_plan(first, first.verbatim.index("work") + 2)
+    assert (plan.verbatim, plan.edited) == (("So what do you do at", "work?"), (None, None))
+    assert (plan.first_end_ms, plan.second_start_ms) == (5 * 400 + 350, 6 * 400)
     with pytest.raises(FieldkitError):
         split_plan(_segs(project, sid)[3], 0)
     with pytest.raises(FieldkitError):
@@ -205,3 +207,21 @@ def test_repeated_phrases_are_flagged(transcript):
                                 verbatim="Takk for meg. Takk for meg. Takk for meg. Takk for meg."))
     flags = repeated_flags(load_review(project, sid))
     assert [(f.kind, f.phrase, f.times, f.start_ms) for f in flags] == [("repeated", "takk for meg", 4, 20_000)]
+
+
+def test_naming_a_voice_is_undone_for_all_its_segments(transcript):
+    from fieldkit.sessions.review import assign_voice_undoable
+
+    project, sid, *_ = transcript
+    with project.db.transaction() as s:
+        for g, voice in zip(s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == sid)
+                                   .order_by(TranscriptSegment.start_ms)), ["S1", "S2", "S1", "S2"]):
+            g.speaker_auto = g.speaker_label = voice
+            s.add(g)
+    original = _rows(project, sid)
+    data = load_review(project, sid)
+    n, change = assign_voice_undoable(project, sid, "S2", data.speakers[0])
+    assert n == 2 and len(change.after) == 2
+    assert [g.speaker_label for g in _segs(project, sid)] == ["S1", "I01", "S1", "I01"]
+    undo_change(project, change)
+    assert _rows(project, sid) == original
