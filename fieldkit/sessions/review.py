@@ -1,7 +1,9 @@
 """Reviewing a transcript against its audio, without the UI: the segments with the
 session's notes and tags at their times, editing (the edited layer; the verbatim text
-is never changed), speakers (one segment, or a whole voice found by `fieldkit speakers`),
-uncertain words, find and replace, quotes and the reviewed status."""
+is never changed, only cut or joined with its segment by a split or a merge), speakers
+(one segment, or a whole voice found by `fieldkit speakers`), uncertain words, find and
+replace, quotes, undo of each of these edits, the flags (speech without transcript,
+repeated phrases) and the reviewed status."""
 
 from __future__ import annotations
 

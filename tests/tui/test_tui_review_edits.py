@@ -238,3 +238,10 @@ async def test_a_foot_pedal_keymap_moves_the_playback_and_merge_keys(transcript,
         await pilot.press("J")                   # the old key does nothing now
         await settle(app, pilot)
         assert len(_segs(project, sid)) == 3
+        # the pedal works while an edit is open (the text keeps its own keys)
+        before = sum("no audio" in n.message for n in app._notifications)
+        await pilot.press("e")
+        await until(pilot, lambda: screen.query_one("#review-input", Input).has_focus, "the edit line")
+        await pilot.press("f9")
+        await until(pilot, lambda: sum("no audio" in n.message for n in app._notifications) > before,
+                    "the pedal key reaches the screen from the edit line")

@@ -1,11 +1,15 @@
 """Review: the transcript against the audio, with the notes and tags in place.
 
 Segments and events are one list in time order. The researcher edits the readable layer
-(what was heard stays as it was), assigns speakers and says who a voice is for all its
-segments, plays a segment or an uncertain word, finds and replaces, marks quotes, jumps
-between notes, tags, themes and uncertain words, and sees the observer agreement (kappa
-per tag code between the two researchers who tagged, and the moments they differ).
-The keys are the BINDINGS below (the help screen and the palette list them from there).
+(what was heard stays as it was), merges a segment with the next and splits one at the
+text cursor (with the speaker of the words after it), undoes any change with Ctrl+Z,
+types the team's snippets, assigns speakers and says who a voice is for all its segments,
+plays the audio like a transcription pedal (play/pause with a rewind on resume, 5 s
+jumps, slower/faster, a playhead the list follows), finds and replaces, marks quotes,
+jumps between notes, tags, themes, uncertain words and flags (speech without transcript,
+repeated phrases), and sees the observer agreement (kappa per tag code between the two
+researchers who tagged, and the moments they differ). The keys are the BINDINGS below
+(the help screen and the palette list them from there).
 """
 
 from __future__ import annotations
@@ -1328,15 +1332,19 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             new = (g.id, word if word is not None and word >= 0 else None)
         if new == self.play_at:
             return
-        old, self.play_at = self.play_at, new
-        ids = {x[0] for x in (old, new) if x is not None}
-        options = self.query_one("#review-list", OptionList)
-        for j, (k, obj) in enumerate(self.rows):
-            if k == SEGMENT and obj.id in ids:
-                options.replace_option_prompt_at_index(j, self._row_text(k, obj))
-                follow = not self.mode and self.transport is not None and self.transport.until_ms is None
-                if new is not None and obj.id == new[0] and follow and options.highlighted != j:
-                    self._goto(j)
+        self.play_at = new
+        options = self.query_one("#review-list", TranscriptList)
+        if not self.rows or not options.option_count:
+            return
+        # the two rows whose playhead mark changed are drawn again, nothing else (2,000 rows)
+        options.sync([f"{kind[0]}-{obj.id}" for kind, obj in self.rows],
+                     [self._row_sig(kind, obj) for kind, obj in self.rows],
+                     lambda i: self._row_text(*self.rows[i]))
+        follow = not self.mode and self.transport is not None and self.transport.until_ms is None
+        if new is not None and follow:
+            j = next((j for j, (k, obj) in enumerate(self.rows) if k == SEGMENT and obj.id == new[0]), None)
+            if j is not None and options.highlighted != j:
+                self._goto(j)
 
     def _show_playhead(self) -> None:
         import time
