@@ -61,7 +61,7 @@ REWIND_MS, REWIND_CHOICES = 2000, (1000, 2000, 3000)
 #: what the jump keys skip (ms)
 JUMP_MS = 5000
 #: playback reads this much audio at a time and goes on with the next piece by itself
-PIECE_MS = 120_000
+PIECE_MS = 60_000
 
 ENV_PLAYBACK = "FIELDKIT_PLAYBACK"
 

@@ -748,21 +748,36 @@ class _Verbatim:
 FLAG_WINDOW_MS = 600_000
 
 
-def session_speech(handle: "ProjectHandle", session_id: uuid.UUID, audio_ms: int,
-                   cancel=None) -> list[tuple[int, int]]:
+def session_speech(handle: "ProjectHandle", session_id: uuid.UUID, audio_ms: int, cancel=None,
+                   words: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
     """Speech in the session's audio as the final pass's dropped-speech check finds it (the
     Silero VAD of fieldkit.transcription.gaps), read a window at a time so memory stays
-    small; ``cancel()`` true stops early. [] without audio."""
+    small; ``cancel()`` true stops early. ``words`` (their times): only the stretches no
+    word covers are searched (with a little audio either side), which is all that speech
+    without transcript can be: a full transcript leaves little to search. [] without audio."""
     from fieldkit.recording.audio import load_audio
     from fieldkit.transcription import gaps
 
+    if words is None:
+        spans = [(lo, min(audio_ms, lo + FLAG_WINDOW_MS)) for lo in range(0, max(0, audio_ms), FLAG_WINDOW_MS)]
+    else:
+        spans, cur = [], 0
+        for s, e in gaps._covered(words, gaps.WORD_PAD_MS) + [(audio_ms, audio_ms)]:
+            if s - cur >= gaps.MIN_GAP_MS:
+                a, b = max(0, cur - HOLE_MARGIN_MS), min(audio_ms, s + HOLE_MARGIN_MS)
+                spans += [(lo, min(b, lo + FLAG_WINDOW_MS)) for lo in range(a, b, FLAG_WINDOW_MS)]
+            cur = max(cur, e)
     out: list[tuple[int, int]] = []
-    for lo in range(0, max(0, audio_ms), FLAG_WINDOW_MS):
+    for lo, hi in spans:
         if cancel is not None and cancel():
             break
-        audio = load_audio(handle, session_id, lo, min(audio_ms, lo + FLAG_WINDOW_MS), sr=gaps.SR)
+        audio = load_audio(handle, session_id, lo, hi, sr=gaps.SR)
         out += [(s + lo, e + lo) for s, e in gaps.speech_spans(audio)]
     return out
+
+
+#: a stretch without words is searched for speech with this much audio either side
+HOLE_MARGIN_MS = 1000
 
 
 def review_flags(data: ReviewData, speech: list[tuple[int, int]]) -> list[Flag]:

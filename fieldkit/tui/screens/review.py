@@ -414,14 +414,16 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
                                       session_expansion(self.handle, self.session_id)))
 
     @work(thread=True, exclusive=True, group="review-speech", exit_on_error=False)
-    def find_speech(self, audio_ms: int) -> None:
-        """The session's speech (VAD) once, for the flags of speech without transcript."""
+    def find_speech(self, audio_ms: int, words: list[tuple[int, int]]) -> None:
+        """The session's speech (VAD) once, for the flags of speech without transcript: only
+        where the transcript as it opened has no words."""
         from textual.worker import get_current_worker
 
         from fieldkit.sessions.review import session_speech
 
         worker = get_current_worker()
-        speech = session_speech(self.handle, self.session_id, audio_ms, cancel=lambda: worker.is_cancelled)
+        speech = session_speech(self.handle, self.session_id, audio_ms, cancel=lambda: worker.is_cancelled,
+                                words=words)
         if not worker.is_cancelled:
             self.post_message(self.SpeechFound(speech))
 
@@ -441,7 +443,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.data = data = message.data
         if self.speech is None and data.has_audio and data.audio_ms:
             self.speech = []          # asked once; the flags come when it is found
-            self.find_speech(data.audio_ms)
+            from fieldkit.transcription.gaps import word_times
+
+            self.find_speech(data.audio_ms, word_times(data.segments))
         layer = _("showing verbatim") if self.show_verbatim else _("showing edited")
         edited = sum(1 for s in data.segments if s.edited is not None)
         counts = ngettext("{n} segment, {edited} edited", "{n} segments, {edited} edited",
