@@ -257,7 +257,7 @@ class SnippetsScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="snippets-box"):
-            yield Label(_("Text snippets: typed in an edit, an abbreviation and a space expand to its text"))
+            yield Static(_("Text snippets: typed in an edit, an abbreviation and a space expand to its text"))
             yield OptionList(id="snippets-list")
             yield Input(placeholder=_(",,i {informant}   (abbreviation, a space, the text; Enter adds)"),
                         id="snippets-new")
