@@ -46,6 +46,7 @@ COMMANDS: dict[str, str] = {
     "researcher": "fieldkit.cli.researcher:researcher",
     "words": "fieldkit.cli.words:words",
     "tags": "fieldkit.cli.tags:tags",
+    "snippets": "fieldkit.cli.snippets:snippets",
 }
 
 #: one-line help shown by ``fieldkit --help`` without importing the module
@@ -75,6 +76,7 @@ SHORT_HELP: dict[str, str] = {
     "researcher": N_("Add, list and edit the project's researchers."),
     "words": N_("The project's word list: names and terms the transcript should spell right."),
     "tags": N_("Tag schemes: list, rename, add or remove a tag, change its key."),
+    "snippets": N_("Text snippets: abbreviations that expand while you edit a transcript."),
 }
 
 

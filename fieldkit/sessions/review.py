@@ -1,7 +1,9 @@
 """Reviewing a transcript against its audio, without the UI: the segments with the
 session's notes and tags at their times, editing (the edited layer; the verbatim text
-is never changed), speakers (one segment, or a whole voice found by `fieldkit speakers`),
-uncertain words, find and replace, quotes and the reviewed status."""
+is never changed, only cut or joined with its segment by a split or a merge), speakers
+(one segment, or a whole voice found by `fieldkit speakers`), uncertain words, find and
+replace, quotes, undo of each of these edits, the flags (speech without transcript,
+repeated phrases) and the reviewed status."""
 
 from __future__ import annotations
 
@@ -423,3 +425,366 @@ def mark_reviewed(handle: "ProjectHandle", session_id: uuid.UUID) -> None:
         if sess is None:
             raise FieldkitError(_("No session {session_id} in this project.").format(session_id=session_id))
         sess.status = SessionStatus.reviewed
+
+
+# --------------------------------------------------------------------------- undo, merge, split
+
+#: the columns of a segment an edit can change and an undo puts back
+_SEG_FIELDS = ("session_id", "run_id", "start_ms", "end_ms", "speaker_label", "speaker_informant_id",
+               "speaker_researcher_id", "speaker_auto", "speaker_manual", "verbatim", "edited", "words",
+               "language", "avg_logprob", "no_speech_prob")
+
+
+def _snap(seg) -> dict:
+    return {"id": seg.id, **{f: getattr(seg, f) for f in _SEG_FIELDS}}
+
+
+@dataclass
+class SegmentChange:
+    """An edit done in review, with what undoes it: the segments it touched as they were
+    (``before``) and as it left them (``after``); a segment only in ``before`` was removed
+    (merged away), one only in ``after`` was added (split off). ``kind`` says which edit
+    ("edit", "merge", "split", "speaker", "quote"); a quote carries its event in ``event_id``."""
+    kind: str
+    before: list[dict] = field(default_factory=list)
+    after: list[dict] = field(default_factory=list)
+    event_id: uuid.UUID | None = None
+    focus: uuid.UUID | None = None      # the segment the cursor belongs on afterwards
+
+    @property
+    def changed(self) -> int:
+        return max(len(self.before), len(self.after)) or (1 if self.event_id else 0)
+
+
+class ChangedSince(FieldkitError):
+    """An undo that would throw away a change made since (another terminal, a sync)."""
+
+
+def _same(seg, snap: dict) -> bool:
+    return all(getattr(seg, f) == snap[f] for f in _SEG_FIELDS)
+
+
+def undo_change(handle: "ProjectHandle", change: "SegmentChange | Replaced") -> int:
+    """Put back what one review edit changed, in one transaction, and return how many
+    segments (or events) were restored. A replace-all restores each segment not edited
+    again since (:func:`undo_replace`); any other edit is undone whole or not at all:
+    a segment changed since (a sync, another terminal) stops it with :class:`ChangedSince`."""
+    from fieldkit.store.models import Event, TranscriptSegment
+
+    if isinstance(change, Replaced):
+        return undo_replace(handle, change)
+    with handle.db.transaction() as s:
+        if change.event_id is not None:
+            ev = s.get(Event, change.event_id)
+            if ev is None:
+                return 0
+            s.delete(ev)
+            return 1
+        now = {snap["id"]: s.get(TranscriptSegment, snap["id"]) for snap in change.after}
+        for snap in change.after:
+            if now[snap["id"]] is None or not _same(now[snap["id"]], snap):
+                raise ChangedSince(_("The segment at {at} was changed since; that change is kept and "
+                                     "this undo is not done.").format(at=_clock(snap["start_ms"])))
+        before_ids = {snap["id"] for snap in change.before}
+        for snap in change.after:
+            if snap["id"] not in before_ids:
+                s.delete(now[snap["id"]])
+        s.flush()
+        for snap in change.before:
+            seg = now.get(snap["id"]) or s.get(TranscriptSegment, snap["id"])
+            if seg is None:
+                seg = TranscriptSegment(id=snap["id"], session_id=snap["session_id"], start_ms=snap["start_ms"],
+                                        end_ms=snap["end_ms"], verbatim=snap["verbatim"])
+            for f in _SEG_FIELDS:
+                setattr(seg, f, snap[f])
+            s.add(seg)
+        return max(len(change.before), 1)
+
+
+def _clock(ms: int) -> str:
+    from fieldkit.recording.clock import hms
+
+    return hms(ms)
+
+
+def edit_segment_undoable(handle: "ProjectHandle", segment_id: uuid.UUID, text: str) -> SegmentChange:
+    """:func:`edit_segment`, returning what undoes it."""
+    with handle.db.transaction() as s:
+        seg = _segment(s, segment_id)
+        change = SegmentChange("edit", [_snap(seg)], focus=seg.id)
+        text = clean_text(text).strip()
+        seg.edited = None if text == seg.verbatim.strip() else text
+        s.add(seg)
+        s.flush()
+        change.after = [_snap(seg)]
+        return change
+
+
+def assign_speaker_undoable(handle: "ProjectHandle", segment_id: uuid.UUID, speaker: Speaker) -> SegmentChange:
+    """:func:`assign_speaker`, returning what undoes it."""
+    with handle.db.transaction() as s:
+        seg = _segment(s, segment_id)
+        change = SegmentChange("speaker", [_snap(seg)], focus=seg.id)
+        _set_speaker(seg, speaker)
+        s.add(seg)
+        s.flush()
+        change.after = [_snap(seg)]
+        return change
+
+
+def _set_speaker(seg, speaker: Speaker) -> None:
+    seg.speaker_label = speaker.label
+    seg.speaker_informant_id = speaker.informant_id
+    seg.speaker_researcher_id = speaker.researcher_id
+    seg.speaker_manual = True
+
+
+def _join(a: str, b: str) -> str:
+    return " ".join(t for t in (a.strip(), b.strip()) if t)
+
+
+def merge_with_next(handle: "ProjectHandle", segment_id: uuid.UUID) -> SegmentChange:
+    """Join a segment with the next one in time (the fragments a speaker change leaves):
+    one segment from the first's start to the later end, with the first's speaker. Both
+    layers are joined the same way: the verbatim texts (and their word timings) one after
+    the other, and the edited text, where either has one, from both shown texts. The
+    next segment's row goes (an undo brings it back with its id)."""
+    from sqlmodel import select
+
+    from fieldkit.store.models import TranscriptSegment
+
+    with handle.db.transaction() as s:
+        seg = _segment(s, segment_id)
+        nxt = s.exec(select(TranscriptSegment).where(
+            TranscriptSegment.session_id == seg.session_id, TranscriptSegment.id != seg.id,
+            (TranscriptSegment.start_ms > seg.start_ms)
+            | ((TranscriptSegment.start_ms == seg.start_ms) & (TranscriptSegment.id > seg.id)))
+            .order_by(TranscriptSegment.start_ms, TranscriptSegment.id)).first()
+        if nxt is None:
+            raise FieldkitError(_("The segment at {at} is the last one: nothing to merge it with.").format(
+                at=_clock(seg.start_ms)))
+        change = SegmentChange("merge", [_snap(seg), _snap(nxt)], focus=seg.id)
+        edited = None
+        if seg.edited is not None or nxt.edited is not None:
+            edited = _join(seg.text, nxt.text)
+        seg.verbatim = _join(seg.verbatim, nxt.verbatim)
+        seg.edited = edited
+        seg.words = list(seg.words or []) + list(nxt.words or [])
+        a, b = seg.end_ms - seg.start_ms, nxt.end_ms - nxt.start_ms
+        if seg.avg_logprob is not None and nxt.avg_logprob is not None and a + b > 0:
+            seg.avg_logprob = (seg.avg_logprob * a + nxt.avg_logprob * b) / (a + b)
+        seg.end_ms = max(seg.end_ms, nxt.end_ms)
+        s.add(seg)
+        s.delete(nxt)
+        s.flush()
+        change.after = [_snap(seg)]
+        return change
+
+
+def _verbatim_offset(edited: str, verbatim: str, at: int) -> int:
+    """Where in ``verbatim`` the position ``at`` of the edited text falls (the edited text
+    is the verbatim one corrected: the characters they share place it)."""
+    from difflib import SequenceMatcher
+
+    sm = SequenceMatcher(None, edited, verbatim, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if i1 <= at <= i2:
+            if tag == "equal":
+                return j1 + (at - i1)
+            return j1 if at - i1 <= (i2 - i1) / 2 else j2
+    return len(verbatim)
+
+
+def _word_boundary(text: str, at: int) -> int:
+    """``at`` moved to the start of the word it falls in (a split never cuts a word)."""
+    at = max(0, min(at, len(text)))
+    while 0 < at < len(text) and not text[at - 1].isspace() and not text[at].isspace():
+        at -= 1
+    return at
+
+
+@dataclass
+class SplitPlan:
+    """Where a split falls in both layers and in time (see :func:`split_plan`)."""
+    verbatim: tuple[str, str]
+    edited: tuple[str | None, str | None]
+    words: tuple[list[dict], list[dict]]
+    first_end_ms: int
+    second_start_ms: int
+
+
+def split_plan(seg: SegmentRow | object, at: int) -> SplitPlan:
+    """Split a segment at character ``at`` of its shown text (the edited layer where it has
+    one, else the verbatim). The edited layer is cut
+    exactly there; the verbatim layer at the same place, moved to a word's start; the word
+    timings go with their words, and the time is cut between the last word of the first
+    part and the first word of the second (without word timings: in proportion to the
+    text). Raises FieldkitError when either part would be empty."""
+    verbatim = seg.verbatim
+    edited = seg.edited
+    shown = edited if edited is not None else verbatim
+    at = max(0, min(at, len(shown)))
+    if edited is not None:
+        e1, e2 = edited[:at].strip(), edited[at:].strip()
+        v_at = _word_boundary(verbatim, _verbatim_offset(edited, verbatim, at))
+    else:
+        v_at = _word_boundary(verbatim, at)
+        e1 = e2 = None
+    v1, v2 = verbatim[:v_at].strip(), verbatim[v_at:].strip()
+    if (edited is not None and not (e1 and e2)) or (edited is None and not (v1 and v2)):
+        raise FieldkitError(_("Put the cursor between two words to split the segment there."))
+    words = list(seg.words or [])
+    tokens = verbatim.split()
+    if words and len(words) == len(tokens):
+        k = len(verbatim[:v_at].split())
+    else:
+        k = round(len(words) * v_at / max(1, len(verbatim)))
+    if words and 0 < k < len(words):
+        end1, start2 = int(words[k - 1]["e"]), int(words[k]["s"])
+    else:
+        start2 = seg.start_ms + round((seg.end_ms - seg.start_ms) * v_at / max(1, len(verbatim)))
+        end1 = start2
+    end1 = max(seg.start_ms, min(end1, seg.end_ms))
+    start2 = max(end1, min(start2, seg.end_ms))
+    if edited is not None:   # a part whose edit says what its verbatim says is not edited
+        e1 = None if e1 == v1 else e1
+        e2 = None if e2 == v2 else e2
+    return SplitPlan((v1, v2), (e1, e2), (words[:k], words[k:]), end1, start2)
+
+
+def split_segment(handle: "ProjectHandle", segment_id: uuid.UUID, at: int, speaker: Speaker | None = None, *,
+                  text: str | None = None) -> SegmentChange:
+    """Split a segment at character ``at`` of its shown text (:func:`split_plan`) into two
+    stored segments; ``speaker``: who says the second part (the words after the cursor get
+    another speaker), else both keep the segment's; ``text``: the segment's text as being
+    edited (stored as its edit first, in the same change). The first part keeps the row's id."""
+    from fieldkit.store.models import TranscriptSegment
+
+    with handle.db.transaction() as s:
+        seg = _segment(s, segment_id)
+        change = SegmentChange("split", [_snap(seg)])
+        if text is not None:
+            cleaned = clean_text(text)
+            lead = len(cleaned) - len(cleaned.lstrip())
+            at = max(0, at - lead)
+            cleaned = cleaned.strip()
+            seg.edited = None if cleaned == seg.verbatim.strip() else cleaned
+            if seg.edited is None:    # the shown text is the verbatim one: where it starts
+                at += len(seg.verbatim) - len(seg.verbatim.lstrip())
+        plan = split_plan(seg, at)
+        second = TranscriptSegment(**{f: getattr(seg, f) for f in _SEG_FIELDS})
+        second.id = uuid.uuid4()
+        seg.verbatim, second.verbatim = plan.verbatim
+        seg.edited, second.edited = plan.edited
+        seg.words, second.words = plan.words
+        second.end_ms = seg.end_ms
+        seg.end_ms, second.start_ms = plan.first_end_ms, plan.second_start_ms
+        if speaker is not None:
+            _set_speaker(second, speaker)
+        s.add(seg)
+        s.add(second)
+        s.flush()
+        change.after = [_snap(seg), _snap(second)]
+        change.focus = second.id
+        return change
+
+
+def assign_voice_undoable(handle: "ProjectHandle", session_id: uuid.UUID, voice: str,
+                          speaker: Speaker) -> tuple[int, SegmentChange]:
+    """:func:`assign_voice`, returning how many segments changed and what undoes it."""
+    before = {g["id"]: g for g in _session_snaps(handle, session_id)}
+    n = assign_voice(handle, session_id, voice, speaker)
+    after = [g for g in _session_snaps(handle, session_id) if before.get(g["id"]) != g]
+    return n, SegmentChange("voice", [before[g["id"]] for g in after if g["id"] in before], after)
+
+
+def _session_snaps(handle: "ProjectHandle", session_id: uuid.UUID) -> list[dict]:
+    from sqlmodel import select
+
+    from fieldkit.store.models import TranscriptSegment
+
+    with handle.db.session() as s:
+        return [_snap(g) for g in s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == session_id))]
+
+
+def mark_quote_undoable(handle: "ProjectHandle", session_id: uuid.UUID, start_ms: int, end_ms: int, text: str,
+                        author_id: uuid.UUID | None = None, event_id: uuid.UUID | None = None) -> SegmentChange:
+    """:func:`mark_quote`, returning what undoes it (the quote event goes again)."""
+    ev = mark_quote(handle, session_id, start_ms, end_ms, text, author_id, event_id)
+    return SegmentChange("quote", event_id=ev.id)
+
+
+# --------------------------------------------------------------------------- flags: dropped speech, loops
+
+
+@dataclass
+class Flag:
+    """A place in the transcript review points out: ``kind`` "uncovered" (speech the
+    voice-activity detector found that no transcript word covers) or "repeated" (a phrase
+    said over and over: a transcriber loop); ``phrase`` and ``times`` for the latter."""
+    kind: str
+    start_ms: int
+    end_ms: int
+    phrase: str = ""
+    times: int = 0
+
+
+def repeated_flags(data: ReviewData) -> list[Flag]:
+    """Repeated phrases (fieldkit.transcription.gaps.repeated_phrases) in the verbatim layer."""
+    from fieldkit.transcription.gaps import repeated_phrases
+
+    rows = [_Verbatim(g.start_ms, g.end_ms, g.verbatim) for g in data.segments]
+    return [Flag("repeated", r.start_ms, r.end_ms, r.phrase, r.times) for r in repeated_phrases(rows)]
+
+
+@dataclass
+class _Verbatim:
+    start_ms: int
+    end_ms: int
+    verbatim: str
+
+
+#: the audio is read and searched for speech this much at a time (memory stays small)
+FLAG_WINDOW_MS = 600_000
+
+
+def session_speech(handle: "ProjectHandle", session_id: uuid.UUID, audio_ms: int, cancel=None,
+                   words: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """Speech in the session's audio as the final pass's dropped-speech check finds it (the
+    Silero VAD of fieldkit.transcription.gaps), read a window at a time so memory stays
+    small; ``cancel()`` true stops early. ``words`` (their times): only the stretches no
+    word covers are searched (with a little audio either side), which is all that speech
+    without transcript can be: a full transcript leaves little to search. [] without audio."""
+    from fieldkit.recording.audio import load_audio
+    from fieldkit.transcription import gaps
+
+    if words is None:
+        spans = [(lo, min(audio_ms, lo + FLAG_WINDOW_MS)) for lo in range(0, max(0, audio_ms), FLAG_WINDOW_MS)]
+    else:
+        spans, cur = [], 0
+        for s, e in gaps._covered(words, gaps.WORD_PAD_MS) + [(audio_ms, audio_ms)]:
+            if s - cur >= gaps.MIN_GAP_MS:
+                a, b = max(0, cur - HOLE_MARGIN_MS), min(audio_ms, s + HOLE_MARGIN_MS)
+                spans += [(lo, min(b, lo + FLAG_WINDOW_MS)) for lo in range(a, b, FLAG_WINDOW_MS)]
+            cur = max(cur, e)
+    out: list[tuple[int, int]] = []
+    for lo, hi in spans:
+        if cancel is not None and cancel():
+            break
+        audio = load_audio(handle, session_id, lo, hi, sr=gaps.SR)
+        out += [(s + lo, e + lo) for s, e in gaps.speech_spans(audio)]
+    return out
+
+
+#: a stretch without words is searched for speech with this much audio either side
+HOLE_MARGIN_MS = 1000
+
+
+def review_flags(data: ReviewData, speech: list[tuple[int, int]]) -> list[Flag]:
+    """What review points out, in time order: speech (``speech``: :func:`session_speech`)
+    that no word of the transcript as it is now covers ("speech without transcript
+    0:30-0:34", at least gaps.MIN_GAP_MS), and repeated phrases."""
+    from fieldkit.transcription import gaps
+
+    out = [Flag("uncovered", s, e) for s, e in gaps.uncovered(speech, gaps.word_times(data.segments))]
+    return sorted(out + repeated_flags(data), key=lambda f: (f.start_ms, f.kind))

@@ -137,6 +137,7 @@ class Project(Stamped, table=True):
     vocabulary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     redaction_terms: list[str] = _json(list)  # extra names/places replaced on export
     transcription: dict[str, Any] = _json()   # project-wide transcription settings
+    snippets: dict[str, Any] = _json()        # the team's abbreviations in review (",,i" -> "{informant}")
     is_demo: bool = False
 
     researchers: list["Researcher"] = Relationship(

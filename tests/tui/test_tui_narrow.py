@@ -87,7 +87,8 @@ async def test_review_footer_is_whole_at_120_columns(tmp_path: Path):
         assert words[:2] == ["Help", "Quit"], words
         # the keys left out of the footer are still in the key list
         descriptions = {r.description for r in key_rows(screen, app)}
-        assert {"Verbatim/edited", "Reviewed", "Agreement", "Note here", "Transcribe range"} <= descriptions
+        assert {"Verbatim/edited", "Reviewed", "Agreement", "Note here", "Transcribe range", "Replace", "Back 5 s",
+                "Forward 5 s", "Slower", "Faster", "Next flag", "Snippets", "Rewind 1-3 s"} <= descriptions
 
 
 async def test_home_keeps_similar_session_titles_apart_at_80x24(tmp_path: Path):

@@ -1,11 +1,15 @@
 """Review: the transcript against the audio, with the notes and tags in place.
 
 Segments and events are one list in time order. The researcher edits the readable layer
-(what was heard stays as it was), assigns speakers and says who a voice is for all its
-segments, plays a segment or an uncertain word, finds and replaces, marks quotes, jumps
-between notes, tags, themes and uncertain words, and sees the observer agreement (kappa
-per tag code between the two researchers who tagged, and the moments they differ).
-The keys are the BINDINGS below (the help screen and the palette list them from there).
+(what was heard stays as it was), merges a segment with the next and splits one at the
+text cursor (with the speaker of the words after it), undoes any change with Ctrl+Z,
+types the team's snippets, assigns speakers and says who a voice is for all its segments,
+plays the audio like a transcription pedal (play/pause with a rewind on resume, 5 s
+jumps, slower/faster, a playhead the list follows), finds and replaces, marks quotes,
+jumps between notes, tags, themes, uncertain words and flags (speech without transcript,
+repeated phrases), and sees the observer agreement (kappa per tag code between the two
+researchers who tagged, and the moments they differ). The keys are the BINDINGS below
+(the help screen and the palette list them from there).
 """
 
 from __future__ import annotations
@@ -35,7 +39,12 @@ if TYPE_CHECKING:
     from fieldkit.sessions.review import Marker, ReviewData, SegmentRow, Speaker, UncertainWord
 
 MARK_STYLE = {"note": "italic cyan", "tag": "bold yellow", "quote": "bold magenta", "coverage": "green",
-              "probe": "dim green", "returned": "cyan", "marker": "bold"}
+              "probe": "dim green", "returned": "cyan", "marker": "bold", "flag": "bold red"}
+
+#: what an undone change was, in the notice after Ctrl+Z
+UNDONE = {"edit": N_("Undone: the edit at {at}."), "merge": N_("Undone: the merge at {at}."),
+          "split": N_("Undone: the split at {at}."), "speaker": N_("Undone: the speaker change at {at}."),
+          "voice": N_("Undone: the voice's speaker."), "quote": N_("Undone: the quote.")}
 
 
 #: the kinds of row in the transcript list (internal names, never shown)
@@ -193,22 +202,133 @@ class VoiceScreen(ModalScreen["Speaker | None"]):
         self.dismiss(self.speakers[event.option_index])
 
 
+class SplitSpeakerScreen(ModalScreen[object]):
+    """Who speaks from the cursor on? The split's second part gets the speaker chosen by
+    its digit (or arrows and Enter); 0 or the first line keeps the segment's speaker; Esc
+    goes back to the edit without splitting."""
+    BINDINGS = [*HELP_KEYS, Binding("escape", "dismiss(None)", N_("Cancel"), id="split.cancel",
+                                    tooltip=N_("back to the edit without splitting")),
+                Binding("0", "pick(0)", N_("Same speaker"), show=False, id="split.same",
+                        tooltip=N_("split here; both parts keep the segment's speaker"))] + [
+        Binding(str(d), f"pick({d})", N_("Speaker"), show=False, id=f"split.pick_{d}",
+                tooltip=N_("the words after the cursor are this speaker's")) for d in range(1, 10)]
+
+    SAME = "same"
+
+    def __init__(self, current: str, speakers: list["Speaker"]) -> None:
+        super().__init__()
+        self.current, self.speakers = current, speakers
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="voice-box"):
+            yield Label(_("Split here. Who speaks from the cursor on?"))
+            yield OptionList(Option(_("0  the same speaker ({who})").format(who=self.current or "?")),
+                             *[Option(f"{sp.key}  {sp.label}") for sp in self.speakers], id="split-list")
+
+    def action_pick(self, number: int) -> None:
+        if number == 0:
+            self.dismiss(self.SAME)
+            return
+        speaker = next((sp for sp in self.speakers if sp.key == str(number)), None)
+        if speaker is not None:
+            self.dismiss(speaker)
+        else:
+            self.notify(_("No speaker {n} in this session.").format(n=number), severity="warning", timeout=3)
+
+    @on(OptionList.OptionSelected, "#split-list")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.SAME if event.option_index == 0 else self.speakers[event.option_index - 1])
+
+
+class SnippetsScreen(ModalScreen[bool]):
+    """The project's text snippets: abbreviation and text on one line adds one (or changes
+    its text), Delete removes the highlighted one. The same list as `fieldkit snippets`."""
+    BINDINGS = [*HELP_KEYS,
+                Binding("escape", "dismiss(True)", N_("Close"), id="snippets.close",
+                        tooltip=N_("back to the transcript")),
+                Binding("delete", "remove", N_("Remove"), id="snippets.remove",
+                        tooltip=N_("remove the highlighted snippet"))]
+
+    def __init__(self, handle) -> None:
+        super().__init__()
+        self.handle = handle
+        self.table: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="snippets-box"):
+            yield Static(_("Text snippets: typed in an edit, an abbreviation and a space expand to its text"))
+            yield OptionList(id="snippets-list")
+            yield Input(placeholder=_(",,i {informant}   (abbreviation, a space, the text; Enter adds)"),
+                        id="snippets-new")
+            yield Static(_("A text can use {names}.").format(names="{informant} {informants} {lead} {observer}"),
+                         classes="dim")
+
+    def on_mount(self) -> None:
+        self._fill()
+        self.query_one("#snippets-new", Input).focus()
+
+    def _fill(self) -> None:
+        from fieldkit.sessions.snippets import snippets
+
+        self.table = snippets(self.handle)
+        options = self.query_one("#snippets-list", OptionList)
+        options.clear_options()
+        if self.table:
+            options.add_options([Option(f"{abbr:<8} → {text}") for abbr, text in self.table.items()])
+        else:
+            options.add_option(Option(Text(_("No snippets yet."), style="dim"), disabled=True))
+
+    @on(Input.Submitted, "#snippets-new")
+    def _add(self, event: Input.Submitted) -> None:
+        from fieldkit.errors import FieldkitError
+        from fieldkit.sessions.snippets import set_snippet
+
+        abbr, _sep, text = event.value.strip().partition(" ")
+        try:
+            set_snippet(self.handle, abbr, text.strip())
+        except FieldkitError as exc:
+            self.notify(exc.message + (f" {exc.hint}" if exc.hint else ""), severity="warning", timeout=6)
+            return
+        event.input.value = ""
+        self._fill()
+
+    def action_remove(self) -> None:
+        from fieldkit.sessions.snippets import remove_snippet
+
+        i = self.query_one("#snippets-list", OptionList).highlighted
+        if i is None or not self.table:
+            return
+        remove_snippet(self.handle, list(self.table)[i])
+        self._fill()
+
+
 class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     BINDINGS = [
         *SHELL_KEYS,   # Help and Quit first in the footer: a narrow terminal cuts the rest
         Binding("e,enter", "edit", N_("Edit"), id="review.edit", tooltip=N_("edit this segment's readable (edited) text; the verbatim text is kept")),
-        Binding("space", "play", N_("Play"), id="review.play", tooltip=N_("play the recording from this segment (again: stop)")),
+        Binding("space,f4", "play", N_("Play/pause"), id="review.play", tooltip=N_("play from this segment, or pause; playing again goes on from a little before where it paused (the rewind: w)")),
+        Binding("J", "merge", N_("Merge"), id="review.merge", tooltip=N_("merge this segment with the next one")),
+        Binding("ctrl+b", "split", N_("Split"), id="review.split", tooltip=N_("split the segment being edited at the cursor, and say who speaks from there on")),
+        Binding("ctrl+z", "undo", N_("Undo"), id="review.undo", tooltip=N_("undo the last change: an edit, replace-all, merge, split, speaker or quote")),
+        Binding("left,f2", "seek(-1)", N_("Back 5 s"), show=False, id="review.seek_back", tooltip=N_("playback 5 seconds back")),
+        Binding("right,f3", "seek(1)", N_("Forward 5 s"), show=False, id="review.seek_forward", tooltip=N_("playback 5 seconds forward")),
+        Binding("minus,f6", "rate(-1)", N_("Slower"), show=False, id="review.slower", tooltip=N_("play slower (the pitch stays)")),
+        Binding("plus,f7", "rate(1)", N_("Faster"), show=False, id="review.faster", tooltip=N_("play faster (the pitch stays)")),
+        Binding("w", "rewind_setting", N_("Rewind 1-3 s"), show=False, id="review.rewind", tooltip=N_("how far playing goes back after a pause: 1, 2 or 3 seconds (kept for you)")),
+        Binding("f", "jump('flag', 1)", N_("Next flag"), show=False, id="review.next_flag", tooltip=N_("the next speech without transcript or repeated phrase")),
+        Binding("S", "snippets", N_("Snippets"), show=False, id="review.snippets", tooltip=N_("the project's text snippets (abbreviations that expand while you edit)")),
         Binding("slash,ctrl+f", "find", N_("Find"), id="review.find", tooltip=N_("find text in the transcript")),
         Binding("ctrl+g", "find_next", N_("Next match"), show=False, id="review.find_next", tooltip=N_("the next match of the last search")),
-        Binding("R", "replace", N_("Replace"), id="review.replace", tooltip=N_("replace text in the edited layer (for example a name by NN)")),
+        Binding("R", "replace", N_("Replace"), show=False, id="review.replace", tooltip=N_("replace text in the edited layer (for example a name by NN)")),
         Binding("q", "quote", N_("Quote"), id="review.quote", tooltip=N_("mark this segment as a quote; its reference is session@time")),
         Binding("n", "jump('note', 1)", N_("Next note"), show=False, id="review.next_note", tooltip=N_("move to the next note")),
         Binding("N", "jump('note', -1)", N_("Prev note"), show=False, id="review.prev_note", tooltip=N_("move to the previous note")),
         Binding("t", "jump('tag', 1)", N_("Next tag"), show=False, id="review.next_tag", tooltip=N_("move to the next tag")),
         Binding("T", "jump('tag', -1)", N_("Prev tag"), show=False, id="review.prev_tag", tooltip=N_("move to the previous tag")),
         Binding("s", "suggestions", N_("Asked?"), show=False, id="review.suggestions", tooltip=N_("suggest which guide questions were asked, from the interviewer's turns; confirm (c) or dismiss (x) each")),
-        Binding("j", "theme", N_("Theme"), id="review.theme", tooltip=N_("jump to where a guide theme was covered")),
-        Binding("a", "voice", N_("Who is this voice"), id="review.voice", tooltip=N_("say who the voice of this segment is; every segment of that voice follows")),
+        Binding("j", "theme", N_("Theme"), show=False, id="review.theme", tooltip=N_("jump to where a guide theme was covered")),
+        Binding("a", "voice", N_("Who is this voice"), show=False, id="review.voice", tooltip=N_("say who the voice of this segment is; every segment of that voice follows")),
         Binding("right_square_bracket", "uncertain(1)", N_("Next unsure"), id="review.next_unsure", tooltip=N_("the next word the transcriber was unsure of")),
         Binding("left_square_bracket", "uncertain(-1)", N_("Prev unsure"), show=False, id="review.prev_unsure", tooltip=N_("the previous word the transcriber was unsure of")),
         Binding("v", "layer", N_("Verbatim/edited"), show=False, id="review.layer", tooltip=N_("show the verbatim or the edited layer")),
@@ -216,7 +336,6 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         Binding("b", "mark_range", N_("Transcribe range"), show=False, id="review.mark_range", tooltip=N_("mark where a range to transcribe again starts, then where it ends")),
         Binding("F", "finish_transcript", N_("Transcribe the rest"), show=False, id="review.finish_transcript",
                 tooltip=N_("Transcribe what the transcript does not cover yet (all of it when there is none)")),
-        Binding("ctrl+z", "undo", N_("Undo replace"), show=False, id="review.undo", tooltip=N_("undo the last replace-all")),
         Binding("K", "agreement", N_("Agreement"), show=False, id="review.agreement", tooltip=N_("how alike the two researchers tagged this session")),
         Binding("m", "note_here", N_("Note here"), show=False, id="review.note_here", tooltip=N_("a note at the time of this segment")),
         Binding("g", "linked", N_("Linked session"), show=False, id="review.linked", tooltip=N_("open the linked session (the other seat)")),
@@ -227,9 +346,15 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
          for d in range(1, 10)]
 
     class Loaded(Message):
-        def __init__(self, data: "ReviewData") -> None:
+        def __init__(self, data: "ReviewData", flags: list | None = None, expansion=None) -> None:
             super().__init__()
             self.data = data
+            self.flags, self.expansion = flags, expansion
+
+    class SpeechFound(Message):
+        def __init__(self, speech: list[tuple[int, int]]) -> None:
+            super().__init__()
+            self.speech = speech
 
     class AgreementReady(Message):
         def __init__(self, report, error: str | None) -> None:
@@ -238,10 +363,11 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             self.error = error
 
     class Played(Message):
-        def __init__(self, error: str | None, start_ms: int = 0, end_ms: int = 0, seconds: float = 0.0) -> None:
+        def __init__(self, error: str | None, start_ms: int = 0, end_ms: int = 0, seconds: float = 0.0,
+                     token: int = 0) -> None:
             super().__init__()
             self.error = error
-            self.start_ms, self.end_ms, self.seconds = start_ms, end_ms, seconds
+            self.start_ms, self.end_ms, self.seconds, self.token = start_ms, end_ms, seconds, token
 
     def __init__(self, slug: str, session_id: uuid.UUID | str) -> None:
         super().__init__(slug, session_id)
@@ -252,9 +378,19 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.last_find = ""
         self.player = None
         self.word_at: UncertainWord | None = None    # the uncertain word last jumped to
-        self.undo_stack: list = []     # replace-alls done here (sessions.review.Replaced), last on top
-        self.playing: tuple[int, int, float, float] | None = None   # (start, end ms, seconds, monotonic start)
+        self.undo_stack: list = []     # changes done here (sessions.review.SegmentChange, Replaced), last on top
+        self.transport = None          # fieldkit.recording.playback.Transport, once something plays
+        self._play_token = 0           # the playback last asked for (an older one that starts late stops)
+        self._paused_at_key: str | None = None    # the row the cursor was on when playback paused
+        self._sought = False           # paused and moved by the jump keys since: no rewind on playing
+        self.play_at: tuple[uuid.UUID, int] | None = None   # the segment and word being played
         self._playhead_timer = None
+        self.flags: list = []          # sessions.review.Flag: speech without transcript, repeated phrases
+        self.speech: list[tuple[int, int]] | None = None    # the session's speech (VAD), once found
+        self.expansion = None          # sessions.snippets.Expansion for this session
+        self._focus_after: str | None = None    # the row the cursor goes to after the next load
+        self._piece_end = 0            # where the piece of audio being played ends (ms)
+        self.last_played: tuple[int, int, float] | None = None    # what the player started last
 
     def compose(self) -> ComposeResult:
         yield Label(_("Review"), id="review-title", classes="pane-title")
@@ -270,15 +406,46 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, exclusive=True, group="review-load", exit_on_error=False)
     def load(self) -> None:
-        from fieldkit.sessions.review import load_review
+        from fieldkit.sessions.review import load_review, review_flags
+        from fieldkit.sessions.snippets import session_expansion
 
-        self.post_message(self.Loaded(load_review(self.handle, self.session_id)))
+        data = load_review(self.handle, self.session_id)
+        self.post_message(self.Loaded(data, review_flags(data, self.speech or []),
+                                      session_expansion(self.handle, self.session_id)))
+
+    @work(thread=True, exclusive=True, group="review-speech", exit_on_error=False)
+    def find_speech(self, audio_ms: int, words: list[tuple[int, int]]) -> None:
+        """The session's speech (VAD) once, for the flags of speech without transcript: only
+        where the transcript as it opened has no words."""
+        from textual.worker import get_current_worker
+
+        from fieldkit.sessions.review import session_speech
+
+        worker = get_current_worker()
+        speech = session_speech(self.handle, self.session_id, audio_ms, cancel=lambda: worker.is_cancelled,
+                                words=words)
+        if not worker.is_cancelled:
+            self.post_message(self.SpeechFound(speech))
+
+    def on_review_screen_speech_found(self, message: SpeechFound) -> None:
+        self.speech = message.speech
+        self.load()
 
     def on_review_screen_loaded(self, message: Loaded) -> None:
-        keep = self._cursor_key()
+        keep = self._focus_after or self._cursor_key()
+        self._focus_after = None
         if message.data is not self.data:
             self.word_at = None
+        if message.flags is not None:
+            self.flags = message.flags
+        if message.expansion is not None:
+            self.expansion = message.expansion
         self.data = data = message.data
+        if self.speech is None and data.has_audio and data.audio_ms:
+            self.speech = []          # asked once; the flags come when it is found
+            from fieldkit.transcription.gaps import word_times
+
+            self.find_speech(data.audio_ms, word_times(data.segments))
         layer = _("showing verbatim") if self.show_verbatim else _("showing edited")
         edited = sum(1 for s in data.segments if s.edited is not None)
         counts = ngettext("{n} segment, {edited} edited", "{n} segments, {edited} edited",
@@ -299,6 +466,8 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             items.append((seg.start_ms, 1, SEGMENT, seg))
         for m in data.markers:
             items.append((m.position_ms if m.position_ms is not None else -1, 0, MARKER, m))
+        for m in self._flag_markers():
+            items.append((m.position_ms, 0, MARKER, m))
         items.sort(key=lambda x: (x[0], x[1]))
         self.rows = [(kind, obj) for _ms, _o, kind, obj in items]
         options = self.query_one("#review-list", TranscriptList)
@@ -323,6 +492,23 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             options.highlighted = index
         options.focus()
 
+    def _flag_markers(self) -> list["Marker"]:
+        """The flags as rows of the list (never stored: found again on every load)."""
+        from fieldkit.sessions.review import Marker
+
+        out = []
+        for f in self.flags:
+            if f.kind == "uncovered":
+                label = _("speech without transcript {start}–{end} (space plays it)").format(
+                    start=clock(f.start_ms), end=clock(f.end_ms))
+            else:
+                label = ngettext("said {n} time in a row: “{phrase}” (a transcriber loop?)",
+                                 "said {n} times in a row: “{phrase}” (a transcriber loop?)", f.times).format(
+                    n=f.times, phrase=f.phrase)
+            key = uuid.uuid5(uuid.NAMESPACE_OID, f"{self.session_id}:{f.kind}:{f.start_ms}:{f.end_ms}")
+            out.append(Marker(key, "flag", f.start_ms, f.end_ms, label, "!"))
+        return out
+
     def _row_sig(self, kind: str, obj) -> tuple:
         """What a row shows, in short: a row is drawn again only when this changes."""
         if kind == "segment":
@@ -332,8 +518,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
                     self.data.segments[self.word_at.segment].id == seg.id:
                 word = self.word_at.word
             # the layer changes only edited rows: their text and their mark
-            return (seg.start_ms, seg.speaker, seg.verbatim if self.show_verbatim else seg.text,
-                    seg.edited is not None and not self.show_verbatim, len(seg.words), word)
+            playing = self.play_at[1] if self.play_at is not None and self.play_at[0] == seg.id else None
+            return (seg.start_ms, seg.end_ms, seg.speaker, seg.verbatim if self.show_verbatim else seg.text,
+                    seg.edited is not None and not self.show_verbatim, len(seg.words), word, playing)
         m: Marker = obj
         return (m.position_ms, m.author, m.kind, str(m.label))
 
@@ -381,24 +568,30 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         t = Text()
         if kind == "segment":
             seg: SegmentRow = obj
+            playing = self.play_at[1] if self.play_at is not None and self.play_at[0] == seg.id else None
             t.append(clock(seg.start_ms) + " ", style="dim")
+            t.append("▶" if playing is not None else " ", style="bold green")
             t.append(f"{seg.speaker or '?':>4} ", style="bold")
             unsure = set(seg.uncertain())
-            if unsure and seg.words:
+            own_words = seg.words and (seg.edited is None or self.show_verbatim)
+            if own_words and (unsure or playing is not None):
                 current = self.word_at
                 for i, w in enumerate(seg.words):
                     style = "dim underline" if i in unsure else ""
                     if current is not None and self.data is not None and \
                             self.data.segments[current.segment].id == seg.id and current.word == i:
                         style = "reverse underline"
+                    if playing == i:
+                        style = "reverse bold green"
                     t.append(w["w"] if i else w["w"].lstrip(), style=style)
             else:
-                t.append(seg.verbatim if self.show_verbatim else seg.text)
+                t.append(seg.verbatim if self.show_verbatim else seg.text,
+                         style="bold green" if playing is not None else "")
             if seg.edited is not None and not self.show_verbatim:
                 t.append(" ✎", style="dim")
         else:
             m: Marker = obj
-            t.append(clock(m.position_ms) + " ", style="dim")
+            t.append(clock(m.position_ms) + "  ", style="dim")     # (the playhead's column)
             t.append(f"{m.author or '··':>4} ", style="dim")
             t.append(f"▸ {m.label}", style=MARK_STYLE.get(m.kind, ""))
         return t
@@ -486,12 +679,15 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self._close_input()
         if mode == "edit":
             seg = self._editing
-            text = event.value.strip()
+            value = event.value
+            if self.expansion is not None and event.input.cursor_position == len(value):
+                value, _cursor = self.expansion.expand(value, len(value), at_end=True)
+            text = value.strip()
             # shown at once; the stored text follows from the write and the reload after it
             seg.edited = None if text == seg.verbatim.strip() else text
             if self.data is not None:
                 self.post_message(self.Loaded(self.data))
-            self.save_edit(seg, event.value)
+            self.save_edit(seg, value)
         elif mode == "find":
             self.last_find = event.value
             self.action_find_next()
@@ -529,9 +725,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def save_edit(self, seg: "SegmentRow", text: str) -> None:
-        from fieldkit.sessions.review import edit_segment
+        from fieldkit.sessions.review import edit_segment_undoable
 
-        edit_segment(self.handle, seg.id, text)
+        self.undo_stack.append(edit_segment_undoable(self.handle, seg.id, text))
         self.load()
 
     def action_find_next(self) -> None:
@@ -576,9 +772,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def set_speaker(self, seg, speaker) -> None:
-        from fieldkit.sessions.review import assign_speaker
+        from fieldkit.sessions.review import assign_speaker_undoable
 
-        assign_speaker(self.handle, seg.id, speaker)
+        self.undo_stack.append(assign_speaker_undoable(self.handle, seg.id, speaker))
         self.load()
 
     def action_voice(self) -> None:
@@ -603,9 +799,11 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def set_voice(self, voice: str, speaker) -> None:
-        from fieldkit.sessions.review import assign_voice
+        from fieldkit.sessions.review import assign_voice_undoable
 
-        n = assign_voice(self.handle, self.session_id, voice, speaker)
+        n, change = assign_voice_undoable(self.handle, self.session_id, voice, speaker)
+        if change.after:
+            self.undo_stack.append(change)
         self.app.call_from_thread(self.notify, ngettext("{voice} is {who}: {n} segment.",
                                                         "{voice} is {who}: {n} segments.", n).format(
             voice=voice, who=speaker.label, n=n), timeout=4)
@@ -634,6 +832,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.load()
 
     def action_undo(self) -> None:
+        if self.mode:
+            self.notify(_("Finish the edit first (Enter saves, Esc cancels); then Ctrl+Z undoes."), timeout=3)
+            return
         if not self.undo_stack:
             self.notify(_("Nothing to undo."), timeout=2)
             return
@@ -641,16 +842,112 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def undo(self, done) -> None:
-        from fieldkit.sessions.review import undo_replace
+        from fieldkit.sessions.review import ChangedSince, Replaced, undo_change
 
-        n = undo_replace(self.handle, done)
-        kept = done.changed - n
-        text = ngettext("Replace undone: {n} segment restored.", "Replace undone: {n} segments restored.", n).format(n=n)
-        if kept:
-            text += " " + ngettext("{n} segment edited since keeps its later edit.",
-                                   "{n} segments edited since keep their later edit.", kept).format(n=kept)
+        try:
+            n = undo_change(self.handle, done)
+        except ChangedSince as exc:
+            self.app.call_from_thread(self.notify, exc.message, severity="warning", timeout=6)
+            return
+        if isinstance(done, Replaced):
+            kept = done.changed - n
+            text = ngettext("Replace undone: {n} segment restored.", "Replace undone: {n} segments restored.",
+                            n).format(n=n)
+            if kept:
+                text += " " + ngettext("{n} segment edited since keeps its later edit.",
+                                       "{n} segments edited since keep their later edit.", kept).format(n=kept)
+        else:
+            at = min((snap["start_ms"] for snap in done.before), default=0)
+            text = _(UNDONE[done.kind]).format(at=clock(at))
+            if done.before:
+                self._focus_after = f"s-{done.before[0]['id']}"
         self.app.call_from_thread(self.notify, text, timeout=6)
         self.load()
+
+    # ------------------------------------------------------------------ merge, split
+
+    def action_merge(self) -> None:
+        if self.mode:
+            return
+        seg = self._segment_at_cursor()
+        if seg is None:
+            self.notify(_("No segment here."), severity="warning", timeout=3)
+            return
+        self.merge(seg)
+
+    @work(thread=True, group="review-write", exit_on_error=False)
+    def merge(self, seg) -> None:
+        from fieldkit.errors import FieldkitError
+        from fieldkit.sessions.review import merge_with_next
+
+        try:
+            change = merge_with_next(self.handle, seg.id)
+        except FieldkitError as exc:
+            self.app.call_from_thread(self.notify, exc.message, severity="warning", timeout=4)
+            return
+        self.undo_stack.append(change)
+        self._focus_after = f"s-{change.focus}"
+        self.app.call_from_thread(self.notify, _("Merged with the next segment (Ctrl+Z undoes it)."), timeout=3)
+        self.load()
+
+    def action_split(self) -> None:
+        """Ctrl+B: while editing, split at the text cursor and ask who speaks from there; in
+        the list, open the edit so the cursor can be put where the split goes."""
+        if self.mode != "edit":
+            if self.mode:
+                return
+            self.action_edit()
+            if self.mode == "edit":
+                self.query_one("#review-input", LinesInput).placeholder = ""
+                self.notify(_("Put the cursor where the next speaker starts, then Ctrl+B splits there."),
+                            timeout=5)
+            return
+        if self.data is None:
+            return
+        inp = self.query_one("#review-input", LinesInput)
+        seg, text, at = self._editing, inp.value, inp.cursor_position
+
+        def chosen(who) -> None:
+            if who is None:
+                inp.focus()
+                return
+            self._close_input()
+            self.split(seg, at, text, None if who == SplitSpeakerScreen.SAME else who)
+
+        self.app.push_screen(SplitSpeakerScreen(seg.speaker, self.data.speakers), chosen)
+
+    @work(thread=True, group="review-write", exit_on_error=False)
+    def split(self, seg, at: int, text: str, speaker) -> None:
+        from fieldkit.errors import FieldkitError
+        from fieldkit.sessions.review import split_segment
+
+        try:
+            change = split_segment(self.handle, seg.id, at, speaker, text=text)
+        except FieldkitError as exc:
+            self.app.call_from_thread(self.notify, exc.message, severity="warning", timeout=4)
+            return
+        self.undo_stack.append(change)
+        self._focus_after = f"s-{change.focus}"
+        self.app.call_from_thread(self.notify, _("Split at {at} (Ctrl+Z undoes it).").format(
+            at=clock(change.after[1]["start_ms"])), timeout=3)
+        self.load()
+
+    # ------------------------------------------------------------------ snippets
+
+    def action_snippets(self) -> None:
+        if self.mode:
+            return
+        self.app.push_screen(SnippetsScreen(self.handle), lambda _done: self.load())
+
+    @on(Input.Changed, "#review-input")
+    def _typed(self, event: Input.Changed) -> None:
+        if self.mode != "edit" or self.expansion is None or not self.expansion.table:
+            return
+        inp = event.input
+        text, cursor = self.expansion.expand(inp.value, inp.cursor_position)
+        if text != inp.value:
+            inp.value = text
+            inp.cursor_position = cursor
 
     def action_quote(self) -> None:
         seg = self._segment_at_cursor()
@@ -669,10 +966,11 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def quote(self, seg, event_id: uuid.UUID | None = None) -> None:
-        from fieldkit.sessions.review import mark_quote, quote_reference
+        from fieldkit.sessions.review import mark_quote_undoable, quote_reference
 
         author = self._author()
-        mark_quote(self.handle, self.session_id, seg.start_ms, seg.end_ms, seg.text, author, event_id)
+        self.undo_stack.append(mark_quote_undoable(self.handle, self.session_id, seg.start_ms, seg.end_ms, seg.text,
+                                                   author, event_id))
         self.app.call_from_thread(self.notify, _("Quote {ref} marked.").format(
             ref=quote_reference(self.session_id, seg.start_ms)),
                                   timeout=4)
@@ -707,8 +1005,15 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             if k == "marker" and obj.kind == kind:
                 self._goto(j)
                 return
+        if kind == "flag":    # round again from the top
+            for j in range(0, i + 1):
+                k, obj = self.rows[j]
+                if k == "marker" and obj.kind == kind:
+                    self._goto(j)
+                    return
         self.notify({("note", True): _("No next note."), ("note", False): _("No earlier note."),
-                     ("tag", True): _("No next tag."), ("tag", False): _("No earlier tag.")}.get(
+                     ("tag", True): _("No next tag."), ("tag", False): _("No earlier tag."),
+                     ("flag", True): _("Nothing flagged: every stretch of speech has transcript words.")}.get(
             (kind, step > 0), _("Nothing more in that direction.")), timeout=2)
 
     def action_uncertain(self, step: int) -> None:
@@ -829,11 +1134,15 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         if self.rows:
             self._goto(len(self.rows) - 1)
 
-    # ------------------------------------------------------------------ playing
+    # ------------------------------------------------------------------ playing (the pedal)
 
     def play_span(self) -> tuple[int, int] | None:
-        """What space plays: the uncertain word just jumped to, from a second before it, or
-        else the segment under the cursor."""
+        """What space plays: the uncertain word just jumped to, from a second before it; a
+        flagged stretch; or else the segment under the cursor."""
+        i = self._cursor()
+        if i is not None and self.rows[i][0] == MARKER and self.rows[i][1].kind == "flag":
+            flag = self.rows[i][1]
+            return flag.position_ms, flag.end_ms
         seg = self._segment_at_cursor()
         if seg is None:
             return None
@@ -842,73 +1151,234 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             return word.play_span()
         return seg.start_ms, seg.end_ms
 
+    def _transport(self):
+        from fieldkit.errors import FieldkitError
+        from fieldkit.recording.playback import REWIND_MS, Transport, load_rewind_ms
+
+        if self.transport is None:
+            try:
+                rewind = load_rewind_ms()
+            except FieldkitError as exc:
+                self.notify(exc.message, severity="warning", timeout=6)
+                rewind = REWIND_MS
+            self.transport = Transport(self.data.audio_ms if self.data else 0, rewind)
+        if self.data is not None:
+            self.transport.end_ms = self.data.audio_ms
+        return self.transport
+
+    def _can_play(self) -> bool:
+        if self.data is not None and not self.data.has_audio:
+            self.notify(_("This session has no audio to play."), severity="warning", timeout=4)
+            return False
+        return self.data is not None
+
     def action_play(self) -> None:
+        """Play/pause like a transcription pedal: pausing remembers where; playing again on
+        the same row goes on from a little before it (the rewind), on another row from that
+        row (an uncertain word or a flag: just that stretch)."""
+        import time
+
+        if not self._can_play():
+            return
         span = self.play_span()
         if span is None:
             self.notify(_("No segment here to play."), severity="warning", timeout=3)
             return
-        if self.data is not None and not self.data.has_audio:
-            self.notify(_("This session has no audio to play."), severity="warning", timeout=4)
+        tr = self._transport()
+        now = time.monotonic()
+        if tr.playing:
+            tr.pause(now)
+            self._paused_at_key = self._cursor_key()
+            self._sought = False
+            self._play_token += 1
+            if self.player is not None:
+                self.player.stop()
+            self._show_playhead()
             return
-        self.play(*span)
+        if self._paused_at_key is not None and self._paused_at_key == self._cursor_key():
+            if self._sought:          # moved by the jump keys while paused: from exactly there
+                tr.start(tr.position_ms, now)
+            else:
+                tr.resume(now)
+        else:
+            i = self._cursor()
+            on_flag = i is not None and self.rows[i][0] == MARKER and self.rows[i][1].kind == "flag"
+            just_span = on_flag or (self.word_at is not None and span == self.word_at.play_span())
+            tr.start(span[0], now, span[1] if just_span else None)
+        self._paused_at_key = None
+        self._sought = False
+        self._play_on()
+
+    def _play_on(self) -> None:
+        """Play what the transport says: a piece from its position (the next piece follows)."""
+        from fieldkit.recording.playback import PIECE_MS
+
+        tr = self.transport
+        stop = min(tr.until_ms if tr.until_ms is not None else tr.end_ms, tr.position_ms + PIECE_MS)
+        self._piece_end = stop
+        self._play_token += 1
+        self.play(tr.position_ms, stop, tr.rate, self._play_token)
+        if self._playhead_timer is None:
+            self._playhead_timer = self.set_interval(0.2, self._show_playhead)
+        self._show_playhead()
+
+    def action_seek(self, direction: int) -> None:
+        import time
+
+        from fieldkit.recording.playback import JUMP_MS
+
+        if not self._can_play():
+            return
+        tr = self._transport()
+        if not tr.playing and self._paused_at_key is None:   # nothing played yet: from the cursor
+            span = self.play_span()
+            tr.position_ms = span[0] if span else 0
+        tr.jump(direction * JUMP_MS, time.monotonic())
+        if tr.playing:
+            self._play_on()
+        else:
+            self._show_playhead()
+            self._follow(tr.position_ms)
+            self._paused_at_key = self._cursor_key()
+            self._sought = True
+
+    def action_rate(self, step: int) -> None:
+        import time
+
+        if not self._can_play():
+            return
+        tr = self._transport()
+        rate = tr.change_rate(step, time.monotonic())
+        if tr.playing:
+            self._play_on()
+        self.notify(_("Playback speed {rate}× (the pitch stays).").format(rate=f"{rate:g}"), timeout=2)
+        self._show_playhead()
+
+    def action_rewind_setting(self) -> None:
+        from fieldkit.errors import FieldkitError
+        from fieldkit.recording.playback import REWIND_CHOICES, save_rewind_ms
+
+        tr = self._transport()
+        now = REWIND_CHOICES.index(tr.rewind_ms) if tr.rewind_ms in REWIND_CHOICES else 0
+        tr.rewind_ms = REWIND_CHOICES[(now + 1) % len(REWIND_CHOICES)]
+        try:
+            save_rewind_ms(tr.rewind_ms)
+        except (OSError, FieldkitError) as exc:
+            self.notify(_("Cannot keep the setting: {error}").format(error=exc), severity="warning", timeout=5)
+        self.notify(_("Playing after a pause goes back {n} s.").format(n=tr.rewind_ms // 1000), timeout=3)
 
     @work(thread=True, exclusive=True, group="review-play", exit_on_error=False)
-    def play(self, start_ms: int, end_ms: int) -> None:
+    def play(self, start_ms: int, end_ms: int, rate: float = 1.0, token: int = 0) -> None:
         from fieldkit.errors import FieldkitError
         from fieldkit.recording.playback import Player
 
         if self.player is None:
             self.player = Player()
         try:
-            seconds = self.player.play(self.handle, self.session_id, start_ms, end_ms)
-            self.post_message(self.Played(None, start_ms, end_ms, seconds))
+            seconds = self.player.play(self.handle, self.session_id, start_ms, end_ms, rate)
+            self.post_message(self.Played(None, start_ms, end_ms, seconds, token))
         except FieldkitError as exc:
-            self.post_message(self.Played(exc.message))
+            self.post_message(self.Played(exc.message, token=token))
         except Exception as exc:  # noqa: BLE001 - no output device, no PortAudio: say so
-            self.post_message(self.Played(_("Cannot play: {error}").format(error=exc)))
+            self.post_message(self.Played(_("Cannot play: {error}").format(error=exc), token=token))
 
     def on_review_screen_played(self, message: Played) -> None:
         import time
 
-        if message.error:
-            self.notify(message.error, severity="error", timeout=6)
+        tr = self.transport
+        if message.token != self._play_token:
+            return                    # a newer playback replaced it (sounddevice plays one at a time)
+        if tr is None or not tr.playing:
+            if self.player is not None and not message.error:
+                self.player.stop()    # paused while it was being read
             return
-        # what plays and where: the status line under the transcript follows the playhead
-        self.playing = (message.start_ms, message.end_ms, message.seconds, time.monotonic())
-        if self._playhead_timer is None:
-            self._playhead_timer = self.set_interval(0.25, self._show_playhead)
-        self._show_playhead()
+        if message.error:
+            tr.pause(time.monotonic())
+            self.notify(message.error, severity="error", timeout=6)
+            self._show_playhead()
+            return
+        # the sound starts now: the playhead counts from here
+        tr.start(message.start_ms, time.monotonic(), tr.until_ms)
+        self.last_played = (message.start_ms, message.end_ms, message.seconds)
 
     def playhead_ms(self) -> int | None:
         """Where the playback is now on the session clock (None: nothing plays)."""
         import time
 
-        if self.playing is None:
+        tr = self.transport
+        return tr.at(time.monotonic()) if tr is not None and tr.playing else None
+
+    def _segment_index_at(self, ms: int) -> int | None:
+        """The segment being spoken at ``ms`` (the last one begun by then)."""
+        if self.data is None:
             return None
-        start_ms, _end_ms, seconds, since = self.playing
-        elapsed = time.monotonic() - since
-        return None if elapsed >= seconds else start_ms + int(elapsed * 1000)
+        found = None
+        for i, g in enumerate(self.data.segments):
+            if g.start_ms > ms:
+                break
+            found = i
+        return found
+
+    def _follow(self, ms: int) -> None:
+        """The playhead's segment (and word) highlighted, and the cursor on it unless an
+        edit is open."""
+        if self.data is None:
+            return
+        i = self._segment_index_at(ms)
+        if i is None:
+            new = None
+        else:
+            g = self.data.segments[i]
+            word = next((k for k, w in enumerate(g.words) if int(w["s"]) <= ms < int(w["e"]) + 150), None)
+            if word is None:
+                word = next((k - 1 for k, w in enumerate(g.words) if int(w["s"]) > ms), len(g.words) - 1) \
+                    if g.words and ms < g.end_ms else None
+            new = (g.id, word if word is not None and word >= 0 else None)
+        if new == self.play_at:
+            return
+        self.play_at = new
+        options = self.query_one("#review-list", TranscriptList)
+        if not self.rows or not options.option_count:
+            return
+        # the two rows whose playhead mark changed are drawn again, nothing else (2,000 rows)
+        options.sync([f"{kind[0]}-{obj.id}" for kind, obj in self.rows],
+                     [self._row_sig(kind, obj) for kind, obj in self.rows],
+                     lambda i: self._row_text(*self.rows[i]))
+        follow = not self.mode and self.transport is not None and self.transport.until_ms is None
+        if new is not None and follow:
+            j = next((j for j, (k, obj) in enumerate(self.rows) if k == SEGMENT and obj.id == new[0]), None)
+            if j is not None and options.highlighted != j:
+                self._goto(j)
 
     def _show_playhead(self) -> None:
+        import time
+
         line = self.query_one("#review-playing", Static)
-        if self.playing is None:
+        tr = self.transport
+        if tr is None:
             line.update("")
             return
-        start_ms, end_ms, _seconds, _since = self.playing
-        at = self.playhead_ms()
+        now = time.monotonic()
+        if tr.playing and not tr.finished(now) and tr.at(now) >= self._piece_end:
+            tr.start(self._piece_end, now, tr.until_ms)
+            self._play_on()            # the next piece of a long recording
+            return
+        if tr.finished(now):
+            tr.pause(now)
+            self._paused_at_key = self._cursor_key()
+        at = tr.at(now)
+        self._follow(at)
+        seg_i = self._segment_index_at(at)
         who = ""
-        seg = next((s for s in (self.data.segments if self.data else []) if s.start_ms <= start_ms < s.end_ms), None)
-        if seg is not None and seg.speaker:
-            who = f" · {seg.speaker}"
-        if at is None:
-            line.update(Text(_("■ Played {start}–{end}{who} (space plays it again)").format(
-                start=clock(start_ms), end=clock(end_ms), who=who), style="dim"))
+        if seg_i is not None and self.data.segments[seg_i].speaker:
+            who = f" · {self.data.segments[seg_i].speaker}"
+        speed = f" · {tr.rate:g}×" if tr.rate != 1.0 else ""
+        if tr.playing:
+            line.update(Text(_("▶ Playing {at}{who}{speed} (space pauses; ←/→ 5 s; -/+ speed)").format(
+                at=clock(at), who=who, speed=speed), style="bold"))
+        else:
+            line.update(Text(_("⏸ Paused at {at}{who}{speed}: space goes on from {back}").format(
+                at=clock(at), who=who, speed=speed, back=clock(max(0, at - tr.rewind_ms))), style="dim"))
             if self._playhead_timer is not None:
                 self._playhead_timer.stop()
                 self._playhead_timer = None
-        else:
-            width = 20
-            done = int(width * (at - start_ms) / max(1, end_ms - start_ms))
-            line.update(Text(_("▶ Playing {start}–{end}{who}: {at}").format(
-                start=clock(start_ms), end=clock(end_ms), who=who, at=clock(at))
-                + "  " + "█" * done + "░" * (width - done), style="bold"))
