@@ -257,11 +257,13 @@ KEYWORD_SHARE = 0.3    # a question's theme title and examples count at this wei
 PARENT_SHARE = 0.35    # a probe borrows its question's words at this weight
 PROBE_WINDOW_MS = 6 * 60_000   # a probe follows its question within this time ...
 PROBE_ALONE = 0.6      # ... or scores this share of its own words at least
-SYNONYM = 0.8          # a word of the same synonym group (SYNONYM_GROUPS)
+SYNONYM = 1.0          # a word of the same synonym group (SYNONYM_GROUPS)
 FUZZY = 0.7            # a long stem spelt nearly alike ...
 FUZZY_RATIO = 0.8      # ... at this similarity of letters (difflib's ratio)
 CLOSING = 0.6          # the score of the guide's closing question for a closing-shaped turn
-THRESHOLD = 0.15       # chosen on the tuning set (tests/bench/guide_listens.py)
+ORDER_BOOST = 1.3      # a score times this for the items that come next in the guide's order ...
+ORDER_NEXT = 2         # ... (this many items not yet suggested after the last one suggested)
+THRESHOLD = 0.35       # chosen on the tuning set (tests/bench/guide_listens.py)
 
 
 # ---------------------------------------------------------------------------- model
@@ -325,7 +327,8 @@ class Listener:
     def __init__(self, guide: Guide, *, threshold: float = THRESHOLD,
                  informant_type: str | None = None, require_question: bool = True,
                  partial: float | None = None, synonym: float | None = None,
-                 fuzzy: float | None = None, closing: float | None = None) -> None:
+                 fuzzy: float | None = None, closing: float | None = None,
+                 order_boost: float | None = None, order_next: int | None = None) -> None:
         self.guide = guide
         self.threshold = threshold
         self.require_question = require_question   # off only to measure what the cue is worth
@@ -334,6 +337,8 @@ class Listener:
         self.synonym = SYNONYM if synonym is None else synonym
         self.fuzzy = FUZZY if fuzzy is None else fuzzy
         self.closing = CLOSING if closing is None else closing
+        self.order_boost = ORDER_BOOST if order_boost is None else order_boost
+        self.order_next = ORDER_NEXT if order_next is None else order_next
         self.language = "en" if (guide.language or "").lower().startswith("en") else "no"
         self.closing_item: str | None = None      # the guide's last closing-shaped question
         self.items: list[_Item] = []
@@ -396,6 +401,18 @@ class Listener:
         hits = sum(w * self._best(s, stems) for s, w in item.borrowed.items())
         return min(1.0, self._share(item.own, stems) + hits / total)
 
+    def _expected(self) -> set[str]:
+        """The items that come next in the guide's order: the first ORDER_NEXT items not yet
+        suggested after the one suggested last (from the start before any)."""
+        if self.order_boost == 1.0:
+            return set()
+        ids = [i.id for i in self.items]
+        start = 0
+        if self.done:
+            last = max(self.done, key=lambda k: (self.done[k], ids.index(k) if k in ids else -1))
+            start = ids.index(last) + 1 if last in ids else 0
+        return set([i for i in ids[start:] if i not in self.done][: self.order_next])
+
     def feed(self, turn: Turn, *, made_at_ms: int | None = None) -> list[Suggestion]:
         """Suggestions for one interviewer turn (at most one item; none already made)."""
         if self.require_question and not question_shaped(turn.text):
@@ -404,9 +421,12 @@ class Listener:
         closing = bool(self.closing and self.closing_item) and closing_shaped(turn.text)
         if not stems and not closing:
             return []
+        expected = self._expected()
         best: tuple[float, _Item] | None = None
         for item in self.items:
             sc = self.score(item, stems, turn.start_ms)
+            if item.id in expected:
+                sc *= self.order_boost
             if closing and item.id == self.closing_item:
                 sc = max(sc, self.closing)
             if best is None or sc > best[0]:

@@ -68,9 +68,9 @@ def test_paraphrase_through_a_synonym_group_is_suggested():
 def test_nynorsk_spelling_of_a_guide_word_matches():
     assert _asked(NB, "Kva for opplysningar får de frå helseføretaket?") == ["q4"]
     # tenestene (nynorsk) is tjenestene (bokmål) spelt nearly alike, not a shared start
-    segs = [Segment("I", 0, 3_000, "Og kva med tenestene?")]
-    assert [s.question for s in suggest(NB, segs, "I")] == ["q2"]
-    assert suggest(NB, segs, "I", fuzzy=0.0) == []
+    segs = [Segment("I", 0, 3_000, "Og kva med tenestene?")]    # one word of three: 0.7 / 3
+    assert [s.question for s in suggest(NB, segs, "I", threshold=0.2)] == ["q2"]
+    assert suggest(NB, segs, "I", threshold=0.2, fuzzy=0.0) == []
 
 
 def test_closing_question_is_recognised_by_its_form():
@@ -101,6 +101,15 @@ def test_a_probe_after_its_question_and_each_item_once():
                  "Har du et konkret eksempel på det?",
                  "Og uenigheten mellom tjenestene, blir den håndtert på samme måte nå?")
     assert got == ["q2", "p1"]
+
+
+def test_the_items_next_in_the_guides_order_weigh_more():
+    # "eksempel" alone is a third of p1's words: too little by itself, enough right after
+    # its question, as the next item in the guide's order
+    turns = ("Hvordan løser dere uenighet mellom tjenestene?", "Har du et eksempel?")
+    assert _asked(NB, *turns) == ["q2", "p1"]
+    segs = [Segment("I", 0, 3_000, "Har du et eksempel?")]
+    assert suggest(NB, segs, "I") == []
 
 
 def test_lead_turns_join_consecutive_segments_of_the_lead():
