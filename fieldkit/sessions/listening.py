@@ -18,7 +18,9 @@ The method (chosen by measurement, see tests/bench/guide_listens.py and README):
    bokmål tjenestene (FUZZY). A stem's weight is its specificity within this guide:
    1 / the number of guide items that use it, so "samarbeid" (in many items) counts less
    than "koordinator". Probes borrow their question's words at a discount and count only
-   close after their question was asked or when they name their topic themselves.
+   close after their question was asked or when they name their topic themselves. The
+   two items that come next in the guide's order (after the last one suggested) weigh
+   ORDER_BOOST times more: interviewers mostly follow the guide.
 5. The guide's closing question ("anything we have not asked?") is recognised by its
    form, in the guide and in the turn (legge til, ikke spurt, noe mer før vi runder av,
    anything else ...), whatever words it uses.
