@@ -403,17 +403,20 @@ class Listener:
         hits = sum(w * self._best(s, stems) for s, w in item.borrowed.items())
         return min(1.0, self._share(item.own, stems) + hits / total)
 
-    def _expected(self) -> set[str]:
+    def _expected(self, at_ms: int) -> set[str]:
         """The items that come next in the guide's order: the first ORDER_NEXT items not yet
-        suggested after the one suggested last (from the start before any)."""
+        suggested after the one suggested last before AT_MS (from the start before any).
+        Only what came before counts, so a second run that knows the first run's
+        suggestions finds the same."""
         if self.order_boost == 1.0:
             return set()
         ids = [i.id for i in self.items]
+        before = {k: v for k, v in self.done.items() if v < at_ms and k in ids}
         start = 0
-        if self.done:
-            last = max(self.done, key=lambda k: (self.done[k], ids.index(k) if k in ids else -1))
-            start = ids.index(last) + 1 if last in ids else 0
-        return set([i for i in ids[start:] if i not in self.done][: self.order_next])
+        if before:
+            last = max(before, key=lambda k: (before[k], ids.index(k)))
+            start = ids.index(last) + 1
+        return set([i for i in ids[start:] if i not in before][: self.order_next])
 
     def feed(self, turn: Turn, *, made_at_ms: int | None = None) -> list[Suggestion]:
         """Suggestions for one interviewer turn (at most one item; none already made)."""
@@ -423,7 +426,7 @@ class Listener:
         closing = bool(self.closing and self.closing_item) and closing_shaped(turn.text)
         if not stems and not closing:
             return []
-        expected = self._expected()
+        expected = self._expected(turn.start_ms)
         best: tuple[float, _Item] | None = None
         for item in self.items:
             sc = self.score(item, stems, turn.start_ms)

@@ -117,3 +117,16 @@ def test_lead_turns_join_consecutive_segments_of_the_lead():
             Segment("B", 2100, 5000, "Bra."), Segment("A", 5100, 6000, "Fint.")]
     turns = lead_turns(segs, "A")
     assert [(t.start_ms, t.text) for t in turns] == [(0, "Takk. Hvordan går det?"), (5100, "Fint.")]
+
+
+def test_a_second_run_that_knows_the_first_finds_nothing_new():
+    turns = ["Hvordan løser dere uenighet mellom tjenestene?", "Har du et eksempel?",
+             "Hvor mange år har du vært i jobben?", "Hva slags informasjon får dere?",
+             "Noe mer før vi runder av?"]
+    segs = []
+    for i, t in enumerate(turns):
+        segs += [Segment("I", i * 20_000, i * 20_000 + 5_000, t),
+                 Segment("P", i * 20_000 + 6_000, i * 20_000 + 19_000, "Ja.")]
+    first = suggest(NB, segs, "I")
+    assert [s.question for s in first] == ["q2", "p1", "q1", "q4", "q5"]
+    assert suggest(NB, segs, "I", already={s.question: s.at_ms for s in first}) == []
