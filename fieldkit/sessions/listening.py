@@ -7,20 +7,31 @@ The method (chosen by measurement, see tests/bench/guide_listens.py and README):
    label are one turn); an informant who talks about a topic has not been asked about it.
 2. A turn must have the shape of a question or request: a question mark, or an
    interrogative / request opening (hva, hvordan, hvorfor, hvem, kan du, fortell ...).
-3. Words are reduced to Norwegian stems (the classic Snowball Norwegian algorithm, written
-   out below; it serves bokmål and roughly nynorsk) and function words are dropped.
+3. Words are reduced to stems (the classic Snowball Norwegian algorithm, written out
+   below, for bokmål and roughly nynorsk; a light English suffix stripper for a guide in
+   English) and function words of all three languages are dropped.
 4. A guide item's score for a turn is the weighted share of the item's own content stems
-   that the turn contains (exact stem, or a shared start of 5+ letters or a stem inside a
-   compound, counted at a discount). A stem's weight is its specificity within this guide:
+   that the turn contains: the same stem counts 1; at a discount, a shared start of 5+
+   letters or a stem inside a compound (PARTIAL), a word of the same group of the small
+   interview thesaurus SYNONYM_GROUPS (lenge/år, informasjon/opplysninger, pårørende/
+   familie ..., SYNONYM), or a long stem spelt nearly alike, such as nynorsk tenestene and
+   bokmål tjenestene (FUZZY). A stem's weight is its specificity within this guide:
    1 / the number of guide items that use it, so "samarbeid" (in many items) counts less
    than "koordinator". Probes borrow their question's words at a discount and count only
-   close after their question was asked or when they name their topic themselves.
-5. The best item of a turn is suggested when its score reaches the threshold; each item is
+   close after their question was asked or when they name their topic themselves. The
+   two items that come next in the guide's order (after the last one suggested) weigh
+   ORDER_BOOST times more: interviewers mostly follow the guide.
+5. The guide's closing question ("anything we have not asked?") is recognised by its
+   form, in the guide and in the turn (legge til, ikke spurt, noe mer før vi runder av,
+   anything else ...), whatever words it uses.
+6. The best item of a turn is suggested when its score reaches the threshold; each item is
    suggested once per session (its first good turn).
 
-This is one lexical measure on stems. It computes no tf-idf vectors and no sentence
-embeddings, and it aggregates no similarity of one kind with another (the combination
-claimed by US patent 12,106,056 is tf-idf AND embedding similarities aggregated).
+This is one lexical measure: a weighted share of matched words, where a word matches
+exactly, in part, through a synonym group or by spelling. It computes no tf-idf vectors
+and no sentence embeddings, and it aggregates no similarity of one kind with another (the
+combination claimed by US patent 12,106,056 is tf-idf AND embedding similarities
+aggregated).
 
 Pure Python, no database: fieldkit.sessions.suggestions stores what it finds as events.
 """
@@ -29,6 +40,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from fieldkit.instruments.guides.model import Guide
@@ -80,7 +93,67 @@ def stem(word: str) -> str:
     return word
 
 
-# Function words (bokmål, some nynorsk and English): never content
+_EN_SUFFIXES = ("ations", "ation", "ings", "ing", "ness", "ments", "ment", "ies", "ied",
+                "ed", "es", "ly", "s")
+
+
+def stem_en(word: str) -> str:
+    """A light English stem: one common suffix off, a final e dropped (involved, involve,
+    involvement -> involv)."""
+    if len(word) <= 3 or word.endswith("ss"):
+        return word
+    for suf in _EN_SUFFIXES:
+        if word.endswith(suf) and len(word) - len(suf) >= 3:
+            word = word[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")
+            break
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
+
+
+# Interview vocabulary: words that ask the same thing in the guide's and the interviewer's
+# wording, in bokmål, nynorsk and English (general words of asking about work and
+# services, not the topics of any one guide). Each line is one group; a word of a group
+# matches another of the same group at SYNONYM.
+SYNONYM_GROUPS = """
+lenge år long years
+stilling jobb jobben rolle rollen arbeid position job role post
+informasjon opplysninger opplysningar information info
+eksempel tilfelle case example instance
+uenighet uenige uenig usemje usamde usamd konflikt konflikter disagree disagreement conflict
+deltar delta deltakere participate attend present
+mål målene målsetting oppnå goal goals aim achieve
+ressurser ressursar midler penger pengar resources funding money funds
+dokumentert dokumentere målt måle documented document measured measure record
+bedre betre forbedring improved improve better
+start starten begynnelse begynnelsen oppstart start beginning begin
+endret endringer justert justere forandret endra changed change adjusted
+vet vite visste veit know knew
+pårørende pårørande familie familien families family relatives
+klar klare forberedt førebudd ready prepared
+leder leiar sjef manager boss head
+håndtert håndtere løses løse løyser løyse handled handle solved solve resolve
+kontakt kontakte ringe ringer contact call phone reach
+""".strip().splitlines()
+
+# the guide's closing question ("anything we have not asked?") and an interviewer's
+# closing turn: recognised by their form, whatever the topic
+_CLOSING = re.compile(
+    r"legge til|leggje til|legga til|\badd\b|"
+    r"(?:ikke|ikkje|not|n't|never)\s+(?:har\s+|have\s+|has\s+)?(?:spurt|asked|snakket|snakka|"
+    r"vært\s+innom|vore\s+innom|covered|talked|discussed)|"
+    r"\bnoe\s+mer\b(?!\s+om)|\bnoko\s+meir\b(?!\s+om)|\bnoe\s+annet\b(?!\s+om)|"
+    r"\bnoko\s+anna\b(?!\s+om)|\banything\s+else\b|\bsomething\s+else\b|"
+    r"før\s+vi\s+(?:runder|rundar|avslutt|slutt|stopp)|before\s+we\s+(?:finish|close|end|wrap|stop)",
+    re.IGNORECASE)
+
+
+def closing_shaped(text: str) -> bool:
+    """An 'anything to add / anything we have not asked' question."""
+    return bool(_CLOSING.search(text))
+
+
+# Function words (bokmål, nynorsk and English): never content
 STOP = set("""
 og i på til av for med som er var har hadde det den de dem du deg din ditt dine jeg meg
 min mitt mine vi oss vår våre dere deres han hun ham henne hans hennes seg sin sitt sine
@@ -92,7 +165,14 @@ berre litt mye mer mest veldig gjerne jo vel nok da ja nei mm mhm ok okei først
 the a an and or of to in on for with what how why who which when where do does did you your
 is are was were can could would tell about there their this that it we us our
 fortell fortelle forteller fortalt si beskriv beskrive tenker tenke synes mener
-denne dette disse hatt litt egentlig deg seg hos hvis eller nokså ganske
+denne dette disse hatt litt egentlig deg seg hos hvis eller nokså ganske slags sorts
+eg ikkje kva korleis kvifor kven kor kvar dykk dykkar dei ho honom hennar oss noko nokon
+nokre berre mykje meir frå vere vore vart vert blei sjølv sjølve desse dette eit ein ei
+ikkje kome kjem gjer gjere gjort meiner meinar tenkjer seie seier fortelje fortel då no
+an am be been being have has had i me my mine he him his she her they them its of at by
+from as so if then than too very just also any some all much many more most other into
+out up down over again would should will shall may might must does doing done think
+describe say said get got let lets okay ok yes no well really actually kind sort bit
 """.split())
 
 # a turn shaped like a question or a request to talk
@@ -108,13 +188,14 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def content_stems(text: str) -> list[str]:
+def content_stems(text: str, language: str = "no") -> list[str]:
     """The stems of a text's content words, in order, without repeats."""
+    stemmer = stem_en if language == "en" else stem
     out: list[str] = []
     for w in words(text):
         if w in STOP or len(w) < 2:
             continue
-        s = stem(w)
+        s = stemmer(w)
         if s not in out:
             out.append(s)
     return out
@@ -127,11 +208,35 @@ def question_shaped(text: str) -> bool:
     return any(_CUE_START.match(s) for s in re.split(r"(?<=[.!:;])\s+", text))
 
 
-def _stem_match(a: str, b: str, partial: float) -> float:
-    """1 for the same stem, PARTIAL for a shared start of 5+ letters or a stem of 5+
-    letters inside a compound; else 0."""
+_CONCEPTS: dict[str, dict[str, int]] = {}
+
+
+def concepts(language: str) -> dict[str, int]:
+    """stem -> the number of its synonym group, for the stemmer of LANGUAGE."""
+    key = "en" if language == "en" else "no"
+    if key not in _CONCEPTS:
+        stemmer = stem_en if key == "en" else stem
+        table: dict[str, int] = {}
+        for n, line in enumerate(SYNONYM_GROUPS):
+            for w in line.split():
+                table.setdefault(stemmer(w), n)
+        _CONCEPTS[key] = table
+    return _CONCEPTS[key]
+
+
+@lru_cache(maxsize=100_000)
+def _stem_match(a: str, b: str, partial: float, synonym: float = 0.0, fuzzy: float = 0.0,
+                language: str = "no") -> float:
+    """1 for the same stem; PARTIAL for a shared start of 5+ letters or a stem of 5+
+    letters inside a compound; SYNONYM for two words of one synonym group; FUZZY for two
+    long stems spelt nearly alike (bokmål and nynorsk forms, a transcription slip); else 0."""
     if a == b:
         return 1.0
+    if synonym:
+        table = concepts(language)
+        ca, cb = table.get(a), table.get(b)
+        if ca is not None and ca == cb:
+            return synonym
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if len(short) >= 4 and long_.startswith(short):
         return partial      # ansv / ansvar: one step of suffixes apart
@@ -142,7 +247,11 @@ def _stem_match(a: str, b: str, partial: float) -> float:
         if x != y:
             break
         n += 1
-    return partial if n >= 5 else 0.0
+    if n >= 5:
+        return partial
+    if fuzzy and len(short) >= 5 and SequenceMatcher(None, a, b).ratio() >= FUZZY_RATIO:
+        return fuzzy
+    return 0.0
 
 
 PARTIAL = 0.7          # a stem found inside a compound / sharing a long start
@@ -150,7 +259,13 @@ KEYWORD_SHARE = 0.3    # a question's theme title and examples count at this wei
 PARENT_SHARE = 0.35    # a probe borrows its question's words at this weight
 PROBE_WINDOW_MS = 6 * 60_000   # a probe follows its question within this time ...
 PROBE_ALONE = 0.6      # ... or scores this share of its own words at least
-THRESHOLD = 0.2        # chosen on the tuning set (tests/bench/guide_listens.py)
+SYNONYM = 1.0          # a word of the same synonym group (SYNONYM_GROUPS)
+FUZZY = 0.7            # a long stem spelt nearly alike ...
+FUZZY_RATIO = 0.8      # ... at this similarity of letters (difflib's ratio)
+CLOSING = 0.6          # the score of the guide's closing question for a closing-shaped turn
+ORDER_BOOST = 1.3      # a score times this for the items that come next in the guide's order ...
+ORDER_NEXT = 2         # ... (this many items not yet suggested after the last one suggested)
+THRESHOLD = 0.35       # chosen on the tuning set (tests/bench/guide_listens.py)
 
 
 # ---------------------------------------------------------------------------- model
@@ -213,21 +328,34 @@ class Listener:
 
     def __init__(self, guide: Guide, *, threshold: float = THRESHOLD,
                  informant_type: str | None = None, require_question: bool = True,
-                 partial: float | None = None) -> None:
+                 partial: float | None = None, synonym: float | None = None,
+                 fuzzy: float | None = None, closing: float | None = None,
+                 order_boost: float | None = None, order_next: int | None = None) -> None:
         self.guide = guide
         self.threshold = threshold
         self.require_question = require_question   # off only to measure what the cue is worth
+        # the parts of the method; 0 turns one off (only to measure what it is worth)
         self.partial = PARTIAL if partial is None else partial
+        self.synonym = SYNONYM if synonym is None else synonym
+        self.fuzzy = FUZZY if fuzzy is None else fuzzy
+        self.closing = CLOSING if closing is None else closing
+        self.order_boost = ORDER_BOOST if order_boost is None else order_boost
+        self.order_next = ORDER_NEXT if order_next is None else order_next
+        self.language = "en" if (guide.language or "").lower().startswith("en") else "no"
+        self.closing_item: str | None = None      # the guide's last closing-shaped question
         self.items: list[_Item] = []
         raw: list[tuple[str, str, str | None, list[str]]] = []
         extra: dict[str, list[str]] = {}
         for theme, q in guide.iter_questions():
             if not q.applies_to(informant_type):
                 continue
-            raw.append((q.id, "question", None, content_stems(q.text)))
-            extra[q.id] = content_stems(" ".join([theme.title, *q.examples]))
+            lang = self.language
+            raw.append((q.id, "question", None, content_stems(q.text, lang)))
+            extra[q.id] = content_stems(" ".join([theme.title, *q.examples]), lang)
+            if closing_shaped(q.text):
+                self.closing_item = q.id
             for p in q.probes:
-                raw.append((p.id, "probe", q.id, content_stems(p.text)))
+                raw.append((p.id, "probe", q.id, content_stems(p.text, lang)))
         df: dict[str, int] = {}
         for *_x, stems in raw:
             for s in stems:
@@ -246,9 +374,12 @@ class Listener:
         total = sum(weights.values())
         if not total:
             return 0.0
-        got = sum(w * max((_stem_match(s, t, self.partial) for t in stems), default=0.0)
-                  for s, w in weights.items())
+        got = sum(w * self._best(s, stems) for s, w in weights.items())
         return got / total
+
+    def _best(self, s: str, stems: Sequence[str]) -> float:
+        return max((_stem_match(s, t, self.partial, self.synonym, self.fuzzy, self.language)
+                    for t in stems), default=0.0)
 
     def score(self, item: _Item, stems: Sequence[str], at_ms: int) -> float:
         own = self._share(item.own, stems)
@@ -258,7 +389,9 @@ class Listener:
         both = {**item.own, **item.borrowed}
         score = self._share(both, stems)
         parent_at = self.done.get(item.parent or "")
-        near = parent_at is not None and 0 <= at_ms - parent_at <= PROBE_WINDOW_MS
+        # after its question, never in the same turn (a second run, knowing the question was
+        # suggested at this turn, must find what the first run found)
+        near = parent_at is not None and 0 < at_ms - parent_at <= PROBE_WINDOW_MS
         if not near and own < PROBE_ALONE:
             return 0.0
         return max(score, own) if near else own
@@ -267,20 +400,40 @@ class Listener:
         total = sum(item.own.values())
         if not total:
             return 0.0
-        hits = sum(w * max((_stem_match(s, t, self.partial) for t in stems), default=0.0)
-                   for s, w in item.borrowed.items())
+        hits = sum(w * self._best(s, stems) for s, w in item.borrowed.items())
         return min(1.0, self._share(item.own, stems) + hits / total)
+
+    def _expected(self, at_ms: int) -> set[str]:
+        """The items that come next in the guide's order: the first ORDER_NEXT items not yet
+        suggested after the one suggested last before AT_MS (from the start before any).
+        Only what came before counts, so a second run that knows the first run's
+        suggestions finds the same."""
+        if self.order_boost == 1.0:
+            return set()
+        ids = [i.id for i in self.items]
+        before = {k: v for k, v in self.done.items() if v < at_ms and k in ids}
+        start = 0
+        if before:
+            last = max(before, key=lambda k: (before[k], ids.index(k)))
+            start = ids.index(last) + 1
+        return set([i for i in ids[start:] if i not in before][: self.order_next])
 
     def feed(self, turn: Turn, *, made_at_ms: int | None = None) -> list[Suggestion]:
         """Suggestions for one interviewer turn (at most one item; none already made)."""
         if self.require_question and not question_shaped(turn.text):
             return []
-        stems = content_stems(turn.text)
-        if not stems:
+        stems = content_stems(turn.text, self.language)
+        closing = bool(self.closing and self.closing_item) and closing_shaped(turn.text)
+        if not stems and not closing:
             return []
+        expected = self._expected(turn.start_ms)
         best: tuple[float, _Item] | None = None
         for item in self.items:
             sc = self.score(item, stems, turn.start_ms)
+            if item.id in expected:
+                sc *= self.order_boost
+            if closing and item.id == self.closing_item:
+                sc = max(sc, self.closing)
             if best is None or sc > best[0]:
                 best = (sc, item)
         # a turn about an item already suggested (asked again) suggests nothing else

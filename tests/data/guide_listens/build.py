@@ -45,13 +45,15 @@ def build(src: Path) -> dict:
             segments.append({"speaker": speaker, "start": t, "end": t + dur, "text": sent})
             t += dur + rnd.randint(150, 500)
         t += rnd.randint(300, 1500)
-    return {"set": meta.get("set", ""), "guide": "guide.md", "lead": lead,
-            "segments": segments, "truth": truth}
+    return {"set": meta.get("set", ""), "guide": meta.get("guide", "guide.md"),
+            "informant_type": meta.get("informant-type"), "language": meta.get("language", "nb"),
+            "lead": lead, "segments": segments, "truth": truth}
 
 
 def main() -> None:
-    for src in sorted((HERE / "src").glob("*.txt")):
-        out = HERE / f"{src.stem}.json"
+    for src in sorted([*(HERE / "src").glob("*.txt"), *(HERE / "fresh" / "src").glob("*.txt"),
+                       *(HERE / "fresh2" / "src").glob("*.txt")]):
+        out = src.parent.parent / f"{src.stem}.json"
         out.write_text(json.dumps(build(src), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(out.name)
 

@@ -1,0 +1,132 @@
+"""The guide listens: the matcher of fieldkit.sessions.listening on small cases, one part
+of the method at a time (the figures on whole interviews are tests/bench/guide_listens.py)."""
+
+from __future__ import annotations
+
+from fieldkit.instruments.guides.parser import parse_guide
+from fieldkit.sessions.listening import (
+    Segment,
+    closing_shaped,
+    content_stems,
+    lead_turns,
+    stem,
+    stem_en,
+    suggest,
+)
+
+NB = parse_guide("""---
+title: Samarbeid
+language: nb
+---
+## Rolle
+- Hvor lenge har du hatt denne stillingen?
+- Hvordan blir uenighet mellom tjenestene håndtert?
+  - Kan du gi et konkret eksempel?
+## Utskrivning
+- Hvordan sikrer dere at kommunen er forberedt før utskrivning?
+- Hva slags informasjon får dere fra helseforetaket?
+## Avslutning [open]
+- Er det noe vi ikke har spurt om som du mener er viktig?
+""", "nb.md")
+
+EN = parse_guide("""---
+title: Services
+language: en
+---
+## Users
+- How are users and their relatives involved in planning their services?
+- Is there anything we have not asked about that you think is important?
+""", "en.md")
+
+
+def _asked(guide, *turns: str) -> list[str]:
+    """What is suggested when the interviewer I says TURNS, each answered by P."""
+    segs = []
+    for i, t in enumerate(turns):
+        segs += [Segment("I", i * 20_000, i * 20_000 + 5_000, t),
+                 Segment("P", i * 20_000 + 6_000, i * 20_000 + 19_000, "Ja, det er et godt spørsmål.")]
+    return [s.question for s in suggest(guide, segs, "I")]
+
+
+def test_norwegian_and_english_stems():
+    assert stem("tjenestene") == stem("tjenester") == "tjenest"
+    assert stem("opplysninger") == stem("opplysningar")        # bokmål and nynorsk plurals
+    assert stem_en("involved") == stem_en("involve") == stem_en("involvement") == "involv"
+    assert stem_en("families") == "family" and stem_en("meetings") == stem_en("meeting")
+    # function words of all three languages are dropped
+    assert content_stems("Kva meiner du om dette, då?") == []
+    assert content_stems("What do you think about it?", "en") == []
+
+
+def test_paraphrase_through_a_synonym_group_is_suggested():
+    assert _asked(NB, "Hvor mange år har du vært i jobben?") == ["q1"]
+    assert _asked(NB, "Når dere og helseforetaket er uenige, hvordan løses det?") == ["q2"]
+    # the same turn without the synonym group's words suggests nothing
+    assert _asked(NB, "Hvor mange barn har du?") == []
+
+
+def test_nynorsk_spelling_of_a_guide_word_matches():
+    assert _asked(NB, "Kva for opplysningar får de frå helseføretaket?") == ["q4"]
+    # tenestene (nynorsk) is tjenestene (bokmål) spelt nearly alike, not a shared start
+    segs = [Segment("I", 0, 3_000, "Og kva med tenestene?")]    # one word of three: 0.7 / 3
+    assert [s.question for s in suggest(NB, segs, "I", threshold=0.2)] == ["q2"]
+    assert suggest(NB, segs, "I", threshold=0.2, fuzzy=0.0) == []
+
+
+def test_closing_question_is_recognised_by_its_form():
+    assert closing_shaped("Noe mer før vi runder av?")
+    assert closing_shaped("Is there anything else you'd like to add?")
+    assert not closing_shaped("Kan du si noe mer om det?")        # a request to go on
+    assert _asked(NB, "Helt til slutt: har du noe mer du vil legge til?") == ["q5"]
+    assert _asked(EN, "Before we finish, anything else?") == ["q2"]
+
+
+def test_english_guide_uses_english_stems():
+    assert _asked(EN, "How do users and their families get involved in the planning?") == ["q1"]
+
+
+def test_informant_turns_and_small_talk_are_not_questions_asked():
+    segs = [Segment("I", 0, 4_000, "Fant du fram greit?"),
+            Segment("P", 5_000, 30_000, "Ja. Uenigheten mellom tjenestene blir håndtert i samhandlingsutvalget."),
+            Segment("I", 31_000, 33_000, "Mhm, skjønner."),
+            Segment("P", 34_000, 60_000, "Og informasjon fra helseforetaket kommer alltid for sent.")]
+    assert suggest(NB, segs, "I") == []
+    # the same words as the interviewer's question are suggested
+    segs[2] = Segment("I", 31_000, 33_000, "Hvordan håndteres uenighet mellom tjenestene?")
+    assert [s.question for s in suggest(NB, segs, "I")] == ["q2"]
+
+
+def test_a_probe_after_its_question_and_each_item_once():
+    got = _asked(NB, "Hvordan løser dere uenighet mellom tjenestene?",
+                 "Har du et konkret eksempel på det?",
+                 "Og uenigheten mellom tjenestene, blir den håndtert på samme måte nå?")
+    assert got == ["q2", "p1"]
+
+
+def test_the_items_next_in_the_guides_order_weigh_more():
+    # "eksempel" alone is a third of p1's words: too little by itself, enough right after
+    # its question, as the next item in the guide's order
+    turns = ("Hvordan løser dere uenighet mellom tjenestene?", "Har du et eksempel?")
+    assert _asked(NB, *turns) == ["q2", "p1"]
+    segs = [Segment("I", 0, 3_000, "Har du et eksempel?")]
+    assert suggest(NB, segs, "I") == []
+
+
+def test_lead_turns_join_consecutive_segments_of_the_lead():
+    segs = [Segment("A", 0, 1000, "Takk."), Segment("A", 1100, 2000, "Hvordan går det?"),
+            Segment("B", 2100, 5000, "Bra."), Segment("A", 5100, 6000, "Fint.")]
+    turns = lead_turns(segs, "A")
+    assert [(t.start_ms, t.text) for t in turns] == [(0, "Takk. Hvordan går det?"), (5100, "Fint.")]
+
+
+def test_a_second_run_that_knows_the_first_finds_nothing_new():
+    turns = ["Hvordan løser dere uenighet mellom tjenestene?", "Har du et eksempel?",
+             "Hvor mange år har du vært i jobben?", "Hva slags informasjon får dere?",
+             "Noe mer før vi runder av?"]
+    segs = []
+    for i, t in enumerate(turns):
+        segs += [Segment("I", i * 20_000, i * 20_000 + 5_000, t),
+                 Segment("P", i * 20_000 + 6_000, i * 20_000 + 19_000, "Ja.")]
+    first = suggest(NB, segs, "I")
+    assert [s.question for s in first] == ["q2", "p1", "q1", "q4", "q5"]
+    assert suggest(NB, segs, "I", already={s.question: s.at_ms for s in first}) == []
