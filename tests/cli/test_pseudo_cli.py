@@ -117,8 +117,13 @@ def test_every_help_comes_from_the_catalogue(tmp_path: Path):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
     """The Norwegian demo project, made in the pseudo-locale (one per module)."""
+    from datetime import date, timedelta
+
     root = tmp_path_factory.mktemp("pseudo") / "home"
     fk(root, "project", "demo", lang="pseudo")
+    # a project whose deletion deadline is near: every command on the data folder warns
+    fk(root, "project", "new", "Frist", "--sikt", "654321", "--deadline",
+       (date.today() + timedelta(days=10)).isoformat(), lang="pseudo")
     return root
 
 
@@ -141,7 +146,7 @@ OUTPUTS = [
 
 @pytest.mark.slow
 def test_outputs_and_errors_come_from_the_catalogue(demo: Path):
-    data = demo_data() + "\nDemo University Ada Lund Ola Berg Finnes ikke nosuchcommand nowhere"
+    data = demo_data() + "\nDemo University Ada Lund Ola Berg Finnes ikke nosuchcommand nowhere Frist"
     typed = _choices_and_defaults()
     found = {}
     for args, code in OUTPUTS:
@@ -149,6 +154,8 @@ def test_outputs_and_errors_come_from_the_catalogue(demo: Path):
         if code is not None:
             assert r.returncode == code, (args, r.stdout, r.stderr)
         assert "Traceback" not in r.stderr, (args, r.stderr)
+        if args == ("project", "list"):   # the warning, in Norwegian, the date as Norwegian writes it
+            assert "Frist: ⟦Slettefrist (Sikt-ref. 654321) om 10 dager (" in r.stderr, r.stderr
         words = unmarked(_typed(r.stdout + "\n" + r.stderr, typed), data, allowed=NAMES)
         if words:
             found[" ".join(args[:3])] = words
