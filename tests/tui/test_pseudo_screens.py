@@ -55,6 +55,10 @@ async def test_every_screen_and_dialog_comes_from_the_catalogue(tmp_path: Path, 
 
     with pseudo_language(monkeypatch):
         fk(root, "project", "demo", lang="pseudo")
+        # the deletion deadline is near: the home screen warns
+        from datetime import date, timedelta
+
+        fk(root, "project", "deadline", "demo", (date.today() + timedelta(days=12)).isoformat(), lang="pseudo")
         with Workspace(root).open("demo") as h:
             from fieldkit.export import session_choices
             from fieldkit.people.researchers import list_researchers
@@ -101,6 +105,9 @@ async def test_every_screen_and_dialog_comes_from_the_catalogue(tmp_path: Path, 
             await until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", "the home screen")
             await look("home")
             await keys_of("home")
+            await pilot.press("d")                              # the day view
+            await look("home, days")
+            await pilot.press("d")
             await pilot.press("ctrl+c")                        # the quit hint
             await until(pilot, lambda: bool(app._notifications), "the quit hint")
             await look("quit hint")
@@ -147,6 +154,7 @@ async def test_every_screen_and_dialog_comes_from_the_catalogue(tmp_path: Path, 
                     app.pop_screen()
                 await until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", f"home after {name}")
     assert {k: v for k, v in found.items() if v} == {}
+    assert len(found) > 40, sorted(found)   # every stop was drawn and checked
 
 
 async def _push(app, screen) -> None:
