@@ -5,7 +5,10 @@ question, and the dialogs opened from them (the informant, researcher and tag fo
 review's find-and-replace, theme jump, "asked?" suggestions, "who is this voice" and the
 coders' agreement), each one's key list (? / F1), the command palette, Textual's keys panel and
 the quit hint. Each drawn screen (Textual's own screenshot) must have no word outside the
-markers that is not data: a word there reached the user without the catalogue."""
+markers that is not data (a word there reached the user without the catalogue), and, markers
+taken away, no word of the interface's English (tests/support/english.py: a translation left
+in English, or an English value put into a Norwegian template). This walk replaces the earlier
+test_tui_no_english.py, which checked seven of these screens the second way only."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import pytest
 from fieldkit.projects import Workspace
 from fieldkit.tui.app import FieldkitApp
 from tests.support.cli import fk
+from tests.support.english import english_in
 from tests.support.pseudo import demo_data, pseudo_language, unmarked
 from tests.support.screens import every_screen
 from tests.support.wait import settle, until
@@ -81,6 +85,10 @@ async def test_every_screen_and_dialog_comes_from_the_catalogue(tmp_path: Path, 
                     with open(dump, "a", encoding="utf-8") as f:
                         f.write(f"\n===== {name}\n{text}\n")
                 found[name] = unmarked(text, data, allowed=NAMES)
+                # and what is inside them is Norwegian: no word of the interface's English
+                # (a translation left in English, an English word in a template)
+                words = english_in(re.sub(r"\S*/\S*|\w+…", " ", text.replace("⟦", " ").replace("⟧", " ")), data)
+                found[name] += [f"English: {w}" for w in words]
 
             async def keys_of(name: str) -> None:
                 screen = app.screen
