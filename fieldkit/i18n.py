@@ -7,6 +7,11 @@ marked with ``N_()`` and translated where they are shown. The language comes fro
 ``LC_MESSAGES``, ``LANG``, ``LANGUAGE``): Norwegian (nb, nn, no) gives bokmål, anything else
 English.
 
+``FIELDKIT_LANG=pseudo`` is a developer's language: bokmål with every string that came from
+the catalogue wrapped in ``⟦ ⟧`` (dates, numbers and the tag schemes as in bokmål). Any text
+left outside the markers on a screen, in a --help or in an export bypassed the catalogue
+(tests/*/test_pseudo_* walk the program in it).
+
 Catalogues: ``fieldkit/locale/<lang>/LC_MESSAGES/*.po`` (edited by people; one file per part
 of the program, e.g. ``cli.po``, ``tui.po``; the strings to translate are found with Babel's
 extractor); the compiled ``fieldkit.mo`` beside them is made by Babel from all of them when
@@ -23,8 +28,12 @@ DOMAIN = "fieldkit"
 LOCALE_DIR = Path(__file__).with_name("locale")
 LANGUAGES = ("en", "nb")
 DEFAULT = "en"
+#: the pseudo-locale: Norwegian, each catalogue string between these markers
+PSEUDO = "pseudo"
+PSEUDO_OPEN, PSEUDO_CLOSE = "\u27e6", "\u27e7"   # ⟦ ⟧
 
 _current: str | None = None
+_pseudo = False
 _translation: _gettext.NullTranslations | None = None
 
 
@@ -44,6 +53,8 @@ def _from_locale_name(name: str) -> str | None:
 def detect_language() -> str:
     """``FIELDKIT_LANG`` first, then the system locale; ``en`` when nothing says otherwise."""
     explicit = os.environ.get("FIELDKIT_LANG", "").strip().lower()
+    if explicit == PSEUDO:
+        return PSEUDO
     if explicit:
         return "nb" if explicit.split("_")[0] in ("nb", "nn", "no") else "en"
     for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
@@ -86,6 +97,26 @@ def compile_catalogue(lang: str) -> Path | None:
     return mo
 
 
+class _PseudoTranslations(_gettext.NullTranslations):
+    """Bokmål, each string found in the catalogue wrapped in the pseudo markers; a string
+    the catalogue does not have comes back as it was (unmarked: the walk finds it)."""
+
+    def __init__(self, nb: _gettext.NullTranslations):
+        super().__init__()
+        self._nb = nb
+        self._known = getattr(nb, "_catalog", {})
+
+    def gettext(self, message: str) -> str:
+        if message in self._known:
+            return f"{PSEUDO_OPEN}{self._nb.gettext(message)}{PSEUDO_CLOSE}"
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        if (singular, 0) in self._known:
+            return f"{PSEUDO_OPEN}{self._nb.ngettext(singular, plural, n)}{PSEUDO_CLOSE}"
+        return singular if n == 1 else plural
+
+
 def _load(lang: str) -> _gettext.NullTranslations:
     if lang == DEFAULT:
         return _gettext.NullTranslations()
@@ -98,19 +129,27 @@ def _load(lang: str) -> _gettext.NullTranslations:
 
 def set_language(lang: str | None = None) -> str:
     """Use ``lang`` (or the detected language) from now on; returns the language in use."""
-    global _current, _translation
+    global _current, _translation, _pseudo
     lang = (lang or detect_language()).lower()
+    if lang == PSEUDO:
+        _current, _pseudo, _translation = "nb", True, _PseudoTranslations(_load("nb"))
+        return "nb"
     if lang not in LANGUAGES:
         lang = DEFAULT
-    _current, _translation = lang, _load(lang)
+    _current, _pseudo, _translation = lang, False, _load(lang)
     return lang
 
 
 def language() -> str:
-    """The language in use (``en`` or ``nb``)."""
+    """The language in use (``en`` or ``nb``; the pseudo-locale is ``nb``)."""
     if _current is None:
         set_language()
     return _current  # type: ignore[return-value]
+
+
+def language_setting() -> str:
+    """What :func:`set_language` was given: ``en``, ``nb`` or ``pseudo`` (to set it again)."""
+    return PSEUDO if _pseudo and language() == "nb" else language()
 
 
 def _(message: str) -> str:

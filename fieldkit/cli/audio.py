@@ -7,6 +7,39 @@ import click
 from fieldkit.cli import workspace
 from fieldkit.i18n import _
 
+#: the session kinds a new recording can be, as typed in English (stored so) and in bokmål
+KINDS = ("individual", "pair", "group", "focus_group", "observation", "telephone")
+NB_KINDS = {"individuelt": "individual", "par": "pair", "gruppe": "group", "fokusgruppe": "focus_group",
+            "observasjon": "observation", "telefon": "telephone"}
+
+
+class KindChoice(click.Choice):
+    """``--kind``: the kinds in the user's language in the help and the errors (bokmål:
+    individuelt, par, gruppe, fokusgruppe, observasjon, telefon); the English and the
+    Norwegian words are both accepted in every language (a script written in either keeps
+    working), and the English one is what the command gets."""
+
+    def __init__(self) -> None:
+        super().__init__(KINDS, case_sensitive=False)
+
+    @property
+    def choices(self):
+        from fieldkit.i18n import language
+
+        return tuple(NB_KINDS) if language() == "nb" else self._english
+
+    @choices.setter
+    def choices(self, value) -> None:
+        self._english = tuple(value)
+
+    def convert(self, value, param, ctx):
+        typed = str(value).strip().casefold().replace("-", "_")
+        if typed in self._english:
+            return typed
+        if typed in NB_KINDS:
+            return NB_KINDS[typed]
+        self.fail(self.get_invalid_choice_message(value=value, ctx=ctx), param=param, ctx=ctx)
+
 
 @click.command("import", help=_("Import FILE (wav, mp3, m4a, flac, ogg) into a session, keeping the original."))
 @click.argument("file", type=click.Path(dir_okay=False))
@@ -15,7 +48,7 @@ from fieldkit.i18n import _
 @click.option("--title", help=_("Create a new session with this title for the "
                                   "recording."))
 @click.option("--kind", default=None,
-              type=click.Choice(["individual", "pair", "group", "focus_group", "observation", "telephone"]),
+              type=KindChoice(),
               help=_("The kind of a new session (default: individual, or telephone when the file says it is a "
                      "call: telephone-band sound, 8 kHz or AMR/G.711, or a call word such as call, phone, "
                      "telefon or samtale in its name or title). With --session: change the session's kind."))

@@ -44,12 +44,13 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
     )
 
     if final:
+        from fieldkit.i18n import render
         from fieldkit.transcription.final import run_final_passes
 
         with workspace(ctx).open(project_name) as handle:
             done = run_final_passes(handle, stop_if_recording=False, retry_failed=True)
         for title, outcome in done:
-            click.echo(f"{title}: {outcome}")
+            click.echo(f"{title}: {render(outcome)}")
         if not done:
             click.echo(_("No live transcript waits for its final pass."))
         return

@@ -177,7 +177,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
     common = {w for v in versions.values() for w in _lower_words(v.outline)}
     common |= {w for g in guide_rows.values() for w in _lower_words(g.title)}
     people = [Person(i.name, "informant", i.code, inf_label(i)) for i in informants]
-    people += [Person(r.name, "researcher", r.initials, "researcher") for r in researchers]
+    people += [Person(r.name, "researcher", r.initials, _("researcher")) for r in researchers]
     pseudo = Pseudonymiser.build(opt.mode, people, places, redaction_terms,
                                  protected_words=protected, common_words=common)
     P = pseudo.apply

@@ -72,8 +72,6 @@ def _style_id(doc, name: str) -> str:
 LANGUAGES = {"no": "nb-NO", "nb": "nb-NO", "nob": "nb-NO", "nn": "nn-NO", "nno": "nn-NO", "en": "en-GB",
              "sv": "sv-SE", "da": "da-DK", "de": "de-DE", "fi": "fi-FI", "fr": "fr-FR", "es": "es-ES",
              "se": "se-NO", "nl": "nl-NL", "is": "is-IS"}
-PAGE_WORDS = {"nb-NO": ("Side", "av"), "nn-NO": ("Side", "av"), "sv-SE": ("Sida", "av"),
-              "da-DK": ("Side", "af"), "de-DE": ("Seite", "von")}
 
 
 def word_language(language: str) -> str:
@@ -115,7 +113,6 @@ def _page_setup(doc, bundle: Bundle, s: Session, tag: str) -> None:
     run = head.add_run(" · ".join(x for x in (s.label, s.title) if x))
     run.font.size = Pt(9)
     head.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    page, of = PAGE_WORDS.get(tag, ("Page", "of"))
     foot = section.footer.paragraphs[0]
     foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
@@ -126,8 +123,18 @@ def _page_setup(doc, bundle: Bundle, s: Session, tag: str) -> None:
                 f'<w:r {NSW}><w:t>1</w:t></w:r>'
                 f'<w:r {NSW}><w:fldChar w:fldCharType="end"/></w:r>')
 
-    for xml in (f'<w:r {NSW}><w:t xml:space="preserve">{_x(page)} </w:t></w:r>', field("PAGE"),
-                f'<w:r {NSW}><w:t xml:space="preserve"> {_x(of)} </w:t></w:r>', field("NUMPAGES")):
+    # "Page 3 of 12" in the exporting person's language (the words around Word's fields)
+    import re
+
+    parts = []
+    for piece in re.split(r"(\{page\}|\{pages\})", _("Page {page} of {pages}")):
+        if piece == "{page}":
+            parts.append(field("PAGE"))
+        elif piece == "{pages}":
+            parts.append(field("NUMPAGES"))
+        elif piece:
+            parts.append(f'<w:r {NSW}><w:t xml:space="preserve">{_x(piece)}</w:t></w:r>')
+    for xml in parts:
         for el in parse_xml(f"<w:p {NSW}>{xml}</w:p>"):
             foot._p.append(el)
 

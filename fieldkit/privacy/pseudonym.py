@@ -61,6 +61,9 @@ NN_TEXT_MODES = ("nn", "organisation", "network")
 
 #: report categories, in the order they are printed
 CATEGORIES = ("informant", "researcher", "place", "redaction")
+#: what a name becomes in ``role`` mode when nothing better is known: ``[researcher]``, ``[place]``
+ROLE_WORDS = {"informant": N_("informant"), "researcher": N_("researcher"), "place": N_("place"),
+              "redaction": N_("redacted")}
 CATEGORY_LABELS = {
     "informant": N_("informant names"),
     "researcher": N_("researcher names"),
@@ -229,7 +232,7 @@ class Pseudonymiser:
                 return "NN"
             if text_mode == "code":
                 return p.code or "NN"
-            return f"[{p.role_label or p.category}]"
+            return f"[{p.role_label or _(ROLE_WORDS.get(p.category, p.category))}]"
 
         # whole names first (they win over parts), then parts
         for p in people:
@@ -259,8 +262,10 @@ class Pseudonymiser:
                                        protected=key in protected, given_name=key == first)
                 elif t.replacement != repl:
                     ambiguous.add(key)
-        for category, items, prefix, label in (("place", places, "P", "[place]"),
-                                               ("redaction", redaction_terms, "X", "[redacted]")):
+        # the words in brackets are the exporting person's language ("[sted]", "[sladdet]")
+        for category, items, prefix, label in (("place", places, "P", f"[{_(ROLE_WORDS['place'])}]"),
+                                               ("redaction", redaction_terms, "X",
+                                                f"[{_(ROLE_WORDS['redaction'])}]")):
             for n, item in enumerate(_unique(items), start=1):
                 repl = {"code": f"{prefix}{n}", "role": label, "nn": "NN"}[text_mode]
                 for part in proper_parts(item):

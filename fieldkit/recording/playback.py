@@ -36,7 +36,7 @@ class Player:
             sd.stop()
             sd.play(audio, self.samplerate, device=self.device)
         except Exception as exc:  # noqa: BLE001 - PortAudio errors
-            raise FieldkitError(_("Cannot play on {value}: {exc}").format(value=self.device or 'the default output', exc=exc)) from None
+            raise FieldkitError(_("Cannot play on {value}: {exc}").format(value=self.device or _('the default output'), exc=exc)) from None
         return len(audio) / self.samplerate
 
     @staticmethod

@@ -158,7 +158,7 @@ def read_pack(path: Path, passphrase: str | None = None) -> PackContents:
         with zipfile.ZipFile(path) as z:
             bad = z.testzip()
             if bad is not None:
-                raise _damaged(path, f"{bad} fails its checksum")
+                raise _damaged(path, _("{name} fails its checksum").format(name=bad))
             payload = z.read("payload")
     except (zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
         raise _damaged(path, str(exc) or type(exc).__name__) from exc
@@ -183,7 +183,7 @@ def read_pack(path: Path, passphrase: str | None = None) -> PackContents:
         with zipfile.ZipFile(io.BytesIO(payload)) as z:
             bad = z.testzip()
             if bad is not None:
-                raise _damaged(path, f"{bad} fails its checksum")
+                raise _damaged(path, _("{name} fails its checksum").format(name=bad))
             records = json.loads(z.read("records.json"))
             audio = {n[len("audio/"):]: z.read(n) for n in z.namelist() if n.startswith("audio/")}
     except (zipfile.BadZipFile, KeyError, ValueError, EOFError) as exc:

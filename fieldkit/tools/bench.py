@@ -71,7 +71,7 @@ def bench_transcribe(model: str, language: str, file: Path | None = None, second
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         if file is None:
-            echo(f"Making {seconds:.0f} s of synthetic {language} speech ...")
+            echo(_("Making {seconds} s of synthetic {language} speech ...").format(seconds=f"{seconds:.0f}", language=language))
             file = make_speech(seconds, language, tmpdir)
         settings = resolve_settings(model=model, language=language)
         audio = decode_file(file)
@@ -85,32 +85,33 @@ def bench_transcribe(model: str, language: str, file: Path | None = None, second
             # alternate the two, and keep each one's best: other work on the laptop
             # (a second app, an indexer) then slows both alike instead of one of them
             for round_ in range(max(1, rounds)):
-                echo(f"round {round_ + 1}: raw faster-whisper on {audio_s:.0f} s "
-                     f"({model}, {language}, {settings.cpu_threads()} threads) ...")
+                echo(_("round {round}: raw faster-whisper on {seconds} s ({model}, {language}, {threads} threads) ...")
+                     .format(round=round_ + 1, seconds=f"{audio_s:.0f}", model=model, language=language,
+                             threads=settings.cpu_threads()))
                 t = time.perf_counter()
-                segments, _ = wmodel.transcribe(audio, **kwargs)
-                n_raw = sum(1 for _ in segments)
+                segments, _info = wmodel.transcribe(audio, **kwargs)
+                n_raw = sum(1 for _seg in segments)
                 raw_runs.append(time.perf_counter() - t)
                 with handle.db.transaction() as s:
                     sess = Session(project_id=handle.project_id, title=f"bench {round_ + 1}")
                     s.add(sess)
                 import_recording(handle, sess.id, file)
-                echo(f"round {round_ + 1}: fieldkit batch job on the same file ...")
+                echo(_("round {round}: fieldkit batch job on the same file ...").format(round=round_ + 1))
                 t = time.perf_counter()
                 transcribe_session(handle, sess.id, settings)
                 fk_runs.append(time.perf_counter() - t)
         raw_s, fk_s = min(raw_runs), min(fk_runs)
-        echo("  raw: " + ", ".join(f"{x:.1f} s" for x in raw_runs)
-             + "; fieldkit: " + ", ".join(f"{x:.1f} s" for x in fk_runs))
-        echo(f"  segments: raw {n_raw}")
+        echo("  " + _("raw: {raw}; fieldkit: {fieldkit}").format(
+            raw=", ".join(f"{x:.1f} s" for x in raw_runs), fieldkit=", ".join(f"{x:.1f} s" for x in fk_runs)))
+        echo("  " + _("segments: raw {n}").format(n=n_raw))
         single = None
         if single_thread and settings.cpu_threads() > 1:
             one = resolve_settings(model=model, language=language, threads=1)
             m1 = load_model(one)
-            echo("raw faster-whisper on 1 thread (as live transcription runs) ...")
+            echo(_("raw faster-whisper on 1 thread (as live transcription runs) ..."))
             t = time.perf_counter()
-            segs, _ = m1.transcribe(audio[: int(min(audio_s, 120) * 16000)], **kwargs)
-            sum(1 for _ in segs)
+            segs, _info1 = m1.transcribe(audio[: int(min(audio_s, 120) * 16000)], **kwargs)
+            sum(1 for _seg in segs)
             single = (time.perf_counter() - t) / min(audio_s, 120)
         from fieldkit.transcription.hub import record_speed
 

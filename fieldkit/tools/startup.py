@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fieldkit.i18n import _
+
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle, Workspace
 
@@ -61,6 +63,6 @@ def _recover(handle: "ProjectHandle", name: str) -> list[str]:
     try:
         found = recover_all(handle)
     except FieldkitError as exc:
-        return [f"{name}: an unfinished recording could not be repaired: {exc.message}"
-                + (f" {exc.hint}" if exc.hint else "")]
+        return [_("{name}: an unfinished recording could not be repaired: {message}").format(
+            name=name, message=exc.message) + (f" {exc.hint}" if exc.hint else "")]
     return [f"{name}: {r.message}" for r in [*found, *close_dead_live_runs(handle)]]

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from fieldkit.i18n import N_, Said, _, render
+
 if TYPE_CHECKING:
     from fieldkit.projects import ProjectHandle
 
@@ -173,12 +175,12 @@ def run_final_passes(handle: "ProjectHandle", *, on_progress: Callable | None = 
             out.append((title, str(exc)))
             continue
         except FieldkitError as exc:
-            out.append((title, f"failed: {exc.message}"))
+            out.append((title, Said("final.failed", N_("failed: {message}"), message=exc.message)))
             continue
         if cancel.is_set():
-            out.append((title, "paused for a new recording; continues later"))
+            out.append((title, Said("final.paused", N_("paused for a new recording; continues later"))))
             break
-        out.append((title, f"done ({run.model})"))
+        out.append((title, Said("final.done", N_("done ({model})"), model=run.model)))
     return out
 
 
@@ -305,9 +307,10 @@ def _main(argv: list[str]) -> int:
     try:
         with Workspace(data_dir).open(slug) as handle:
             for title, outcome in run_final_passes(handle):
-                print(f"final pass of {title!r}: {outcome}", flush=True)
+                print(_("final pass of {title!r}: {outcome}").format(title=title, outcome=render(outcome)),
+                      flush=True)
     except FieldkitError as exc:
-        print(f"final pass in {slug}: {exc.message}", flush=True)
+        print(_("final pass in {slug}: {message}").format(slug=slug, message=exc.message), flush=True)
         return 1
     return 0
 

@@ -320,7 +320,7 @@ def _verify(path: Path, f: RemoteFile) -> str | None:
     """None when the file is what the hub says, else what is wrong."""
     size = path.stat().st_size
     if f.size is not None and size != f.size:
-        return f"{size} bytes instead of {f.size}"
+        return _("{size} bytes instead of {expected}").format(size=size, expected=f.size)
     if f.sha256:
         h = hashlib.sha256()
     elif f.git_oid:

@@ -55,11 +55,11 @@ class FieldkitApp(App[None]):
     def __init__(self, data_dir: str | Path | None = None, project: str | None = None,
                  observe: tuple | None = None):
         super().__init__()
-        from fieldkit.i18n import language
+        from fieldkit.i18n import language_setting
         from fieldkit.projects import Workspace
         from fieldkit.tui.keymap import translate_bindings
 
-        self.ui_language = language()   # FIELDKIT_LANG or the system locale; _() reads it
+        self.ui_language = language_setting()   # FIELDKIT_LANG or the system locale; _() reads it
         translate_bindings(self)     # the app's own keys (Help, Quit, the palette's key)
 
         self.workspace = Workspace(data_dir)
@@ -198,6 +198,13 @@ class FieldkitApp(App[None]):
 
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(CommandPalette(id="--command-palette", placeholder=_("Search for commands…")))
+
+    def get_key_display(self, binding) -> str:
+        """A key as the footer and the keys panel show it, in the user's language
+        ("mellomrom" for space in Norwegian; Textual's public hook for this)."""
+        from fieldkit.tui.keymap import key_display
+
+        return key_display(super().get_key_display(binding))
 
     def action_help(self) -> None:
         from fieldkit.tui.screens.help import HelpScreen

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fieldkit.errors import FieldkitError
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, _
 
 ENV_KEYMAP = "FIELDKIT_KEYMAP"
 
@@ -224,12 +224,33 @@ def key_rows(*nodes) -> list[KeyRow]:
     return out
 
 
+#: the key names Textual's footer and keys panel show (``App.get_key_display``), as the
+#: keycaps of the user's keyboard say them (a Norwegian keyboard: "mellomrom", "skift")
+KEY_WORDS = {"space": N_("space"), "esc": N_("esc"), "tab": N_("tab"), "del": N_("del"),
+             "pgup": N_("pgup"), "pgdn": N_("pgdn"), "home": N_("home"), "end": N_("end"),
+             "shift": N_("shift"), "insert": N_("insert"), "backspace": N_("backspace"), "super": N_("super"),
+             "alt": N_("alt"), "meta": N_("meta")}
+
+
+def key_display(shown: str) -> str:
+    """Textual's display of a key ("shift+tab", "space", "^pgup") in the user's language."""
+    def word(token: str) -> str:
+        caret = "^" if token.startswith("^") and len(token) > 1 else ""
+        token = token[len(caret):]
+        return caret + (_(KEY_WORDS[token]) if token in KEY_WORDS else token)
+
+    if "+" in shown[:-1]:
+        return "+".join(word(t) for t in shown.split("+"))
+    return word(shown)
+
+
 def _key(key: str) -> str:
-    names = {"question_mark": "?", "slash": "/", "space": _("Space"), "escape": "Esc", "enter": "Enter",
+    names = {"question_mark": "?", "slash": "/", "space": _("Space"), "escape": _("Esc"), "enter": _("Enter"),
              "f1": "F1", "up": "↑", "down": "↓", "left": "←", "right": "→",
-             "left_square_bracket": "[", "right_square_bracket": "]"}
+             "left_square_bracket": "[", "right_square_bracket": "]", "delete": _("Del"), "tab": _("Tab"),
+             "backspace": _("Backspace")}
     if key in names:
         return names[key]
     if key.startswith("ctrl+"):
-        return "Ctrl+" + key[5:].upper()
+        return _("Ctrl") + "+" + key[5:].upper()
     return key

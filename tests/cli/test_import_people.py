@@ -81,3 +81,28 @@ def test_import_into_a_planned_session_keeps_its_people(project, tmp_path):
     assert _people(project, "Planned")[1:] == ("OO", "AL", [(1, "L02"), (2, "L01"), (3, "L03")])
     r = fk(root, "import", str(wav), "-p", name, "--session", "Planned", "--informant", "L09", ok=False)
     assert "No informant with code 'L09'" in r.stderr
+
+
+def test_kind_in_norwegian_and_english(project, tmp_path):
+    """--kind takes the bokmål words (individuelt, par, gruppe, telefon ...) and the English
+    ones in either language; the help and the error list the user's language; the stored kind
+    is the same either way."""
+    root, name = project.folder.parent.parent, project.folder.name
+    wav = _tone(tmp_path / "opptak 20.wav")
+    fk(root, "import", str(wav), "-p", name, "--title", "Telefon nb", "--kind", "telefon", lang="nb")
+    fk(root, "import", str(wav), "-p", name, "--title", "Par nb", "--kind", "Par", lang="nb")
+    fk(root, "import", str(wav), "-p", name, "--title", "Group nb", "--kind", "group", lang="nb")
+    fk(root, "import", str(wav), "-p", name, "--title", "Gruppe en", "--kind", "gruppe", lang="en")
+    fk(root, "import", str(wav), "-p", name, "--title", "Focus en", "--kind", "focus_group", lang="en")
+    kinds = {t: _people(project, t)[0].kind.value for t in ("Telefon nb", "Par nb", "Group nb", "Gruppe en", "Focus en")}
+    assert kinds == {"Telefon nb": "telephone", "Par nb": "pair", "Group nb": "group", "Gruppe en": "group",
+                     "Focus en": "focus_group"}
+
+    r = fk(root, "import", "--help", lang="nb")
+    assert "[individuelt|par|gruppe|fokusgruppe|observasjon|telefon]" in r.stdout, r.stdout
+    r = fk(root, "import", "--help", lang="en")
+    assert "[individual|pair|group|focus_group|observation|telephone]" in r.stdout, r.stdout
+    r = fk(root, "import", str(wav), "-p", name, "--title", "X", "--kind", "intervju", lang="nb", ok=False)
+    assert r.returncode == 2 and "'telefon'" in r.stderr and "telephone" not in r.stderr, r.stderr
+    with project.db.session() as s:   # nothing half-made by the refused import
+        assert s.exec(select(Session).where(Session.title == "X")).first() is None

@@ -44,7 +44,7 @@ def fk(root: Path | str | None, *args: str, ok: bool = True, lang: str = "en", e
     from fieldkit.cli import main
 
     runner = CliRunner()
-    before = i18n.language()
+    before = i18n.language_setting()
     umask = os.umask(0o022)
     os.umask(umask)
     try:

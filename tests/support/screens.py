@@ -133,9 +133,9 @@ def _events(ws: Workspace, sid, kind=None) -> list[Event]:
         return list(s.exec(q.order_by(Event.wall_time, Event.created_at)))
 
 
-def every_screen(sid, lead):
+def every_screen(sid, lead, slug: str = SLUG):
     """(name, a function making the screen) for every screen of a session in the
-    reviewable project (the home screen is the app's first)."""
+    reviewable project (or of ``slug``; the home screen is the app's first)."""
     from fieldkit.tui.screens.confirm import ConfirmScreen
     from fieldkit.tui.screens.coverage import CoverageScreen
     from fieldkit.tui.screens.debrief import DebriefScreen
@@ -147,14 +147,14 @@ def every_screen(sid, lead):
     from fieldkit.tui.screens.team import TeamScreen
 
     return [
-        ("setup", lambda: SetupScreen(SLUG, sid)),
-        ("interview", lambda: InterviewScreen(SLUG, sid, record=False)),
-        ("observer", lambda: InterviewScreen(SLUG, sid, observer=True)),
-        ("debrief", lambda: DebriefScreen(SLUG, sid, author_id=lead)),
-        ("review", lambda: ReviewScreen(SLUG, sid)),
-        ("informants", lambda: InformantsScreen(SLUG)),
-        ("coverage", lambda: CoverageScreen(SLUG)),
-        ("export", lambda: ExportScreen(SLUG)),
-        ("team", lambda: TeamScreen(SLUG)),
+        ("setup", lambda: SetupScreen(slug, sid)),
+        ("interview", lambda: InterviewScreen(slug, sid, record=False)),
+        ("observer", lambda: InterviewScreen(slug, sid, observer=True)),
+        ("debrief", lambda: DebriefScreen(slug, sid, author_id=lead)),
+        ("review", lambda: ReviewScreen(slug, sid)),
+        ("informants", lambda: InformantsScreen(slug)),
+        ("coverage", lambda: CoverageScreen(slug)),
+        ("export", lambda: ExportScreen(slug)),
+        ("team", lambda: TeamScreen(slug)),
         ("confirm", lambda: ConfirmScreen("Stop the interview?")),
     ]

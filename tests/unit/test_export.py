@@ -116,7 +116,10 @@ def test_docx_a4_language_pages_dates_and_theme_where_it_began(built: Built, tmp
     assert doc.settings.element.find(qn("w:themeFontLang")).get(qn("w:val")) == "nb-NO"
     footer = sec.footer._element
     instr = " ".join(t.text for t in footer.iter(qn("w:instrText")))
-    assert "PAGE" in instr and "NUMPAGES" in instr and "Side" in "".join(t.text or "" for t in footer.iter(qn("w:t")))
+    # the words around the page numbers are the exporting person's (English here; issue 22),
+    # the proofing language the project's
+    assert "PAGE" in instr and "NUMPAGES" in instr
+    assert "".join(t.text or "" for t in footer.iter(qn("w:t"))) == "Page 1 of 1"
     header_text = "".join(p.text for p in sec.header.paragraphs)
     assert header_text.startswith("2026-03-04 · ") and "L01" in header_text
     created = doc.core_properties.created.replace(tzinfo=timezone.utc)

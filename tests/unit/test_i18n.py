@@ -368,3 +368,30 @@ def test_no_function_hides_the_translation_function():
                 if stores and calls:
                     hidden.append(f"{path.relative_to(PACKAGE.parent)}:{stores[0].lineno} in {fn.name}()")
     assert not hidden, "a local variable named _ hides _() (rename it, e.g. _unused):\n" + "\n".join(hidden)
+
+
+# --- (e) the pseudo-locale, and the check the walks in it use ---------------------------
+
+def test_pseudo_locale_marks_what_came_from_the_catalogue():
+    from tests.support.pseudo import unmarked
+
+    try:
+        assert i18n.set_language("pseudo") == "nb"
+        assert i18n.language() == "nb" and i18n.language_setting() == "pseudo"
+        assert i18n._("Help") == "⟦Hjelp⟧"
+        assert i18n._("A sentence that never went through the catalogue") == \
+            "A sentence that never went through the catalogue"
+        assert i18n.ngettext("{n} minute", "{n} minutes", 3).startswith("⟦")
+        from datetime import date
+
+        said = i18n.Said("deadline.near", i18n.N_plural("Deletion deadline in {n} day ({deadline}).",
+                                                        "Deletion deadline in {n} days ({deadline})."),
+                         n=12, deadline=date(2026, 12, 18))
+        assert said == "⟦Slettefrist om 12 dager (18. desember 2026).⟧"
+        # the check: what is outside the markers and not data is found; data, dates, codes,
+        # a marked text cut short and a nested message are not
+        screen = (f"{said}\n⟦Hjelp⟧ Stopped: 3 files\n Kari L01 bca391 ⟦Ledende spø…  ⟦a ⟦b⟧ c⟧"
+                  "\n/tmp/x/y ⟦Notat⟧ Note")
+        assert unmarked(screen, data="Kari") == ["Note", "Stopped", "files"]
+    finally:
+        i18n.set_language("en")

@@ -42,7 +42,10 @@ SCREEN_NAMES = {"Home": N_("Home"), "Setup": N_("Setup"), "Interview": N_("Inter
                 "Coverage": N_("Coverage"), "Export": N_("Export"), "Team": N_("Team"),
                 "Conflicts": N_("Conflicts"), "Unlock": N_("Unlock"), "Confirm": N_("Question"),
                 "Tags": N_("Tag schemes"), "TagForm": N_("Tag"),
-                "InformantForm": N_("New informant"), "ResearcherForm": N_("Researcher")}
+                "InformantForm": N_("New informant"), "ResearcherForm": N_("Researcher"),
+                # the review's dialogs: named as their keys are in the review's footer
+                "Agreement": N_("Agreement"), "Suggestions": N_("Asked?"), "Replace": N_("Replace"),
+                "ThemeJump": N_("Theme"), "Voice": N_("Who is this voice")}
 
 def _rows(*nodes) -> list[tuple[str, str]]:
     from fieldkit.tui.keymap import key_rows
