@@ -75,6 +75,12 @@ async def test_every_screen_and_dialog_comes_from_the_catalogue(tmp_path: Path, 
             quote = next(t for t in tag_keys(h, sid) if t.code == "key_quote")
             # the lead tags too, so the two coders' agreement can be shown
             add_event(h.db, sid, "tag", position_ms=7000, author_id=lead, code="key_quote", tag_code_id=quote.id)
+            # the demo's raw transcript is too garbled for the guide to recognise a question
+            # ("bistrikt tsuk i atrystcenten"): corrected, as a researcher would before asking
+            from fieldkit.sessions.review import edit_segment, load_review
+
+            garbled = next(s for s in load_review(h, sid).segments if "bistrikt" in s.text)
+            edit_segment(h, garbled.id, "Hvilke rammer gjør samarbeidet lettere eller vanskeligere?")
         app = FieldkitApp(data_dir=root, project="demo")
         async with app.run_test(size=(140, 45)) as pilot:
 
