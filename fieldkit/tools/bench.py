@@ -274,7 +274,7 @@ def default_speech_dir() -> Path | None:
     return folder if folder.is_dir() else None
 
 
-def _bench_recording(items: list[tuple[Path, str]], min_s: float) -> tuple["np.ndarray", str]:
+def _bench_recording(items: list[tuple[Path, str]], min_s: float) -> tuple[object, str]:
     import numpy as np
 
     from fieldkit.transcription.engine import decode_file

@@ -114,9 +114,9 @@ def transcribe_kwargs(settings: TranscriptionSettings, multilingual: bool) -> di
         condition_on_previous_text=settings.condition_on_previous_text,
         word_timestamps=settings.word_timestamps or bool(settings.vocabulary),
     )
-    if settings.vocabulary and settings.word_list_use in ("guarded", "hotwords"):
-        # a prompt on every window: it spells the terms right, and can make Whisper skip
-        # speech; "guarded" decodes what it skipped again without it (transcribe_array)
+    if settings.vocabulary and settings.word_list_use == "hotwords":
+        # a prompt on every window: it spells the terms right, and makes Whisper skip speech
+        # (the final pass's dropped-speech pass decodes that again without it)
         kw["hotwords"] = settings.hotwords()
     return kw
 
@@ -126,9 +126,8 @@ def transcribe_array(settings: TranscriptionSettings, audio: np.ndarray, offset_
     """Segments of 16 kHz float32 mono ``audio``, times shifted by ``offset_ms``.
 
     The project's word list (``settings.vocabulary``) is used as ``word_list_use`` says
-    (fieldkit.transcription.wordlist): with "guarded", the speech the voice-activity model
-    finds that no word of the hotword-steered decoding covers is decoded again on its own
-    without the list, so the list never costs an utterance."""
+    (fieldkit.transcription.wordlist): "targeted" decodes without it and decodes a segment
+    with a near miss of a term again with it."""
     model = model or load_model(settings)
     kwargs = transcribe_kwargs(settings, model.model.is_multilingual)
     batch = batch_size(settings)
@@ -142,29 +141,22 @@ def transcribe_array(settings: TranscriptionSettings, audio: np.ndarray, offset_
         segments, info = model.transcribe(audio, **kwargs)
     from fieldkit.transcription.wordlist import correct_words, words_text
 
-    out: list[SegmentResult] = []
     for seg in segments:
         words = [{"w": w.word, "s": offset_ms + round(w.start * 1000), "e": offset_ms + round(w.end * 1000),
                   "p": round(w.probability, 3)} for w in (seg.words or [])]
         text = seg.text.strip()
         if settings.vocabulary and words and settings.word_list_use == "targeted":
             words, text = _targeted(settings, model, audio, offset_ms, words, text)
-        if settings.vocabulary and words and settings.word_list_use in ("targeted", "guarded", "correct"):
+        if settings.vocabulary and words and settings.word_list_use in ("targeted", "correct"):
             words, fixed = correct_words(words, settings.vocabulary)
             if fixed:
                 text = words_text(words)
-        result = SegmentResult(
+        yield SegmentResult(
             start_ms=offset_ms + round(seg.start * 1000), end_ms=offset_ms + round(seg.end * 1000),
             text=text,
             words=words,
             avg_logprob=seg.avg_logprob, no_speech_prob=seg.no_speech_prob, language=info.language,
         )
-        if "hotwords" not in kwargs or settings.word_list_use != "guarded":
-            yield result
-        else:
-            out.append(result)
-    if "hotwords" in kwargs and settings.word_list_use == "guarded":
-        yield from sorted(out + _guard(settings, model, audio, offset_ms, out), key=lambda g: g.start_ms)
 
 
 #: a segment decoded again with the list keeps its word count within this share (or 2 words)
@@ -197,28 +189,6 @@ def _targeted(settings: TranscriptionSettings, model, audio: np.ndarray, offset_
     from fieldkit.transcription.wordlist import words_text
 
     return again, words_text(again)
-
-
-def _guard(settings: TranscriptionSettings, model, audio: np.ndarray, offset_ms: int,
-           segs: list[SegmentResult]) -> list[SegmentResult]:
-    """The speech in ``audio`` that no word of ``segs`` covers, decoded again without the word
-    list (fieldkit.transcription.gaps.retranscribe), its near misses corrected; absolute times."""
-    from dataclasses import replace
-
-    from fieldkit.transcription import gaps
-    from fieldkit.transcription.wordlist import correct_words, words_text
-
-    words = [(ws - offset_ms, we - offset_ms) for ws, we in gaps.word_times(segs)]
-    found = gaps.uncovered(gaps.speech_spans(audio), words)
-    out = []
-    for g in gaps.retranscribe(settings, audio, found, model=model) if found else []:
-        ws = [{**w, "s": w["s"] + offset_ms, "e": w["e"] + offset_ms} for w in g.words]
-        text = g.text
-        if ws:
-            ws, fixed = correct_words(ws, settings.vocabulary)
-            text = words_text(ws) if fixed else text
-        out.append(replace(g, start_ms=g.start_ms + offset_ms, end_ms=g.end_ms + offset_ms, words=ws, text=text))
-    return out
 
 
 def decode_file(path: Path) -> np.ndarray:

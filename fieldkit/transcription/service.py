@@ -189,7 +189,6 @@ def transcribe_session(
         transcribe_kwargs(settings, model.model.is_multilingual)   # a model unfit for the language fails now
         spans = _file_spans(handle, session_id)
         batch = batch_size(settings)
-        guarded = bool(settings.vocabulary) and settings.word_list_use == "guarded"
         pos = start
         while pos < total:
             # one window at a time, cut at a pause, read from the files with seeks: memory
@@ -206,10 +205,9 @@ def transcribe_session(
             speech = any(w.speech for w in group)
             audio = group[0].audio if len(group) == 1 else np.concatenate([w.audio for w in group])
             segs = list(transcribe_array(settings, audio, offset_ms=g_start, model=model)) if speech else []
-            if speech and not guarded:
+            if speech:
                 # speech the VAD finds that no word covers is decoded again on its own, in
-                # this window (the dropped-speech pass, window by window like the rest; with
-                # the word list "guarded", transcribe_array has done it)
+                # this window (the dropped-speech pass, window by window like the rest)
                 segs += _dropped_in_window(settings, model, audio, g_start, segs)
                 segs.sort(key=lambda g: g.start_ms)
             with db.transaction() as s:

@@ -14,7 +14,7 @@ ALIASES = {"nb": "no", "norsk": "no", "bokmål": "no", "nynorsk": "nn", "english
 
 
 #: the ways the word list can be used (TranscriptionSettings.word_list_use)
-WORD_LIST_USES = ("targeted", "guarded", "correct", "hotwords")
+WORD_LIST_USES = ("targeted", "correct", "hotwords")
 
 
 class SettingsError(FieldkitError):
@@ -37,9 +37,9 @@ class TranscriptionSettings:
     vocabulary: list[str] = field(default_factory=list)  # names, places, terms
     #: how the word list is used (fieldkit.transcription.wordlist): "targeted" (decoded without
     #: it; a segment with a near miss of a term decoded again alone with the list as hotwords,
-    #: kept when it then has the term and as many words; near misses corrected), "guarded"
-    #: (hotwords on every window, the speech they made the decoder skip decoded again without
-    #: them), "correct" (only corrected after decoding) or "hotwords" (faster-whisper's alone)
+    #: kept when it then has the term and as many words; near misses corrected), "correct"
+    #: (only corrected after decoding) or "hotwords" (faster-whisper's hotwords on every
+    #: window; the final pass's dropped-speech pass decodes what they made it skip)
     word_list_use: str = "targeted"
 
     def for_live(self) -> "TranscriptionSettings":

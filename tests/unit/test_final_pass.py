@@ -317,3 +317,26 @@ def test_final_pass_waits_for_a_recorder_in_another_project(english, workspace, 
     assert not final.recording_anywhere(workspace.projects_dir)
     out = final.run_final_passes(english)
     assert out[0][1].startswith("done")
+
+
+def test_batched_final_pass_cuts_segments_at_the_words(english, tmp_path):
+    """Windows decoded together by faster-whisper's batched pipeline (as where the bench
+    measured it faster): one stored segment per sentence or pause, not one per 30 s chunk,
+    each word inside its segment, the text right; threads are the machine's cores."""
+    import os
+
+    from fieldkit.transcription.service import session_settings
+    from fieldkit.transcription.settings import machine_threads
+
+    assert 1 <= machine_threads() <= (os.cpu_count() or 1)
+    sess, ref = _recorded(english, tmp_path)
+    st = session_settings(english, sess.id, batch=8)
+    assert st.cpu_threads() == machine_threads()
+    run = transcribe_session(english, sess.id, st, speakers=False)
+    assert run.status == RunStatus.done and run.settings["batch"] == 8
+    segs = _segs(english, sess.id)
+    assert len(segs) >= 5 and max(s.end_ms - s.start_ms for s in segs) <= 20_000
+    for s in segs:
+        assert s.words and s.words[0]["s"] >= s.start_ms - 1 and s.words[-1]["e"] <= s.end_ms + 1
+        assert s.verbatim == "".join(w["w"] for w in s.words).strip()
+    assert jiwer.wer(normalise(ref), normalise(" ".join(s.verbatim for s in segs))) < 0.25

@@ -41,7 +41,7 @@ def test_the_word_list_is_no_prompt_on_every_window():
     assert kwargs["word_timestamps"] is True
     # the other ways stay to be measured (tests/bench/word_list_bench.py)
     assert transcribe_kwargs(resolve_settings(model="base", language="no", vocabulary=["DPS"],
-                                              word_list_use="guarded"), multilingual=True)["hotwords"] == "DPS"
+                                              word_list_use="hotwords"), multilingual=True)["hotwords"] == "DPS"
     from fieldkit.transcription.settings import SettingsError
 
     with pytest.raises(SettingsError, match="word_list_use"):

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, TextArea
 
-from fieldkit.i18n import N_, _
+from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.commands import HELP_KEYS
 
 
@@ -57,7 +57,7 @@ class WordListScreen(ModalScreen[bool]):
         lines = self.query_one("#words-text", TextArea).text.splitlines()
         with self.app.workspace.open(self.slug) as handle:
             terms = set_word_list(handle, lines)
-        self.app.notify(_("Word list saved: {n} terms.").format(n=len(terms)))
+        self.app.notify(ngettext("Word list saved: {n} term.", "Word list saved: {n} terms.", len(terms)).format(n=len(terms)))
         self.dismiss(True)
 
     def action_cancel(self) -> None:
