@@ -68,7 +68,23 @@ CATALOGUE: dict[str, RemoteModel] = {m.name: m for m in (
     RemoteModel("nb-whisper-large", "NbAiLab/nb-whisper-large", "ct2", 3090, 18.0, N_("Norwegian")),
     RemoteModel("large-v3-turbo", "mobiuslabsgmbh/faster-whisper-large-v3-turbo", "", 1620, 7.0,
                 N_("other languages")),
+    # the verbatim variants (lower case, no punctuation, fillers and repetitions kept): the
+    # final pass writes the verbatim layer with the variant of the project's NB-Whisper where
+    # it is installed (VERBATIM_SUFFIX). Sizes of tiny and large as the hub lists them
+    # (float32 weights); base, small and medium taken as twice their normalising models'.
+    RemoteModel("nb-whisper-tiny-verbatim", "NbAiLabBeta/nb-whisper-tiny-verbatim", "ct2", 151, 0.45,
+                N_("Norwegian, verbatim")),
+    RemoteModel("nb-whisper-base-verbatim", "NbAiLab/nb-whisper-base-verbatim", "ct2", 296, 1.0,
+                N_("Norwegian, verbatim")),
+    RemoteModel("nb-whisper-small-verbatim", "NbAiLab/nb-whisper-small-verbatim", "ct2", 976, 3.2,
+                N_("Norwegian, verbatim")),
+    RemoteModel("nb-whisper-medium-verbatim", "NbAiLab/nb-whisper-medium-verbatim", "ct2", 3060, 9.0,
+                N_("Norwegian, verbatim")),
+    RemoteModel("nb-whisper-large-verbatim", "NbAiLab/nb-whisper-large-verbatim", "ct2", 6170, 18.0,
+                N_("Norwegian, verbatim")),
 )}
+#: a model's verbatim variant is installed under its name with this ending
+VERBATIM_SUFFIX = "-verbatim"
 #: relative compute of the models that come with fieldkit
 LOCAL_COST = {"tiny.en": 0.45, "base": 1.0}
 #: base model, int8, 2 cores: the guess when nothing was measured on this laptop. It was

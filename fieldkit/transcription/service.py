@@ -70,6 +70,46 @@ def session_settings(handle: "ProjectHandle", session_id: uuid.UUID, **overrides
         return resolve_settings(s.get(Project, sess.project_id), sess, **overrides)
 
 
+def verbatim_settings(settings: TranscriptionSettings) -> TranscriptionSettings:
+    """The settings the final pass writes the verbatim layer with: the model replaced by its
+    verbatim variant (``<model>-verbatim``, NB-Whisper's) where that is installed, or by the
+    ``verbatim_model`` setting; the run stores the model it used (``TranscriptionRun.model``),
+    so which model made the verbatim layer is known (:func:`layer_models`)."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from fieldkit.transcription.hub import VERBATIM_SUFFIX
+    from fieldkit.transcription.models import available_models
+
+    choice = settings.verbatim_model.strip()
+    if choice == "none" or Path(settings.model).name.endswith(VERBATIM_SUFFIX):
+        return settings
+    if choice:
+        return replace(settings, model=choice)
+    name = Path(settings.model).name + VERBATIM_SUFFIX
+    if any(m.name == name for m in available_models()):
+        return replace(settings, model=name)
+    return settings
+
+
+@dataclass
+class LayerModels:
+    """Which model made which layer of a session's transcript."""
+    verbatim: list[str]       # the models of the runs whose segments are in the transcript
+    live: bool                # some of them are the live transcript's (rough)
+    edited: int               # segments with an edited layer (made by people)
+
+
+def layer_models(handle: "ProjectHandle", session_id: uuid.UUID) -> LayerModels:
+    with handle.db.session() as s:
+        rows = s.exec(select(TranscriptSegment.run_id, TranscriptSegment.edited).where(
+            TranscriptSegment.session_id == session_id)).all()
+        run_ids = {r for r, _e in rows if r is not None}
+        runs = s.exec(select(TranscriptionRun).where(TranscriptionRun.id.in_(run_ids))).all() if run_ids else []
+        return LayerModels(sorted({r.model for r in runs if r.model}), any(r.mode == "live" for r in runs),
+                           sum(1 for _r, e in rows if e is not None))
+
+
 def _run_settings(settings: TranscriptionSettings, span: tuple[int, int] | None) -> dict:
     d = settings.as_dict()
     if span is not None:
@@ -124,7 +164,7 @@ def transcribe_session(
     from fieldkit.transcription.engine import batch_size, load_model, transcribe_array, transcribe_kwargs
     from fieldkit.recording.windows import next_window
 
-    settings = settings or session_settings(handle, session_id)
+    settings = verbatim_settings(settings or session_settings(handle, session_id))
     db = handle.db
     with db.transaction() as s:
         sess = s.get(Session, session_id)

@@ -25,6 +25,10 @@ class SettingsError(FieldkitError):
 class TranscriptionSettings:
     model: str = "base"               # the final model (batch pass after the interview)
     live_model: str = ""              # the model for live transcription ("" = the final model)
+    #: the model of the verbatim layer (what was said, fillers and repetitions kept): "" = the
+    #: final model's verbatim variant where it is installed (NB-Whisper's "-verbatim"), else the
+    #: final model; "none" = always the final model; or a model name
+    verbatim_model: str = ""
     language: str = "no"              # a Whisper language code, or "auto"
     compute_type: str = "int8"
     threads: int = 0                  # 0: the machine's physical cores (machine_threads)
