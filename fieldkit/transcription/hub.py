@@ -664,7 +664,8 @@ def advice(language: str, final_model: str, installed: list[str] | None = None) 
     if lang in ("no", "nb", "nn", "norsk"):
         if "nb-whisper" in Path(final_model).name:
             return None
-        have = [n for n in names if n.startswith("nb-whisper")]
+        have = [n for n in names if n.startswith("nb-whisper") and not n.endswith(VERBATIM_SUFFIX)] \
+            or [n for n in names if n.startswith("nb-whisper")]
         if have:
             return _("Norwegian project: use NB-Whisper for the final transcript "
                      "(`fieldkit models use {name} -p PROJECT`).").format(name=have[-1])
