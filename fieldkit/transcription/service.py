@@ -63,11 +63,34 @@ class EditedMeanwhile(TranscriptionError):
 
 
 def session_settings(handle: "ProjectHandle", session_id: uuid.UUID, **overrides) -> TranscriptionSettings:
+    """The session's settings; its word list is the project's list and the organisations of
+    the informant registry (not people's names: the transcript would carry them into every
+    export that is not pseudonymised)."""
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
             raise TranscriptionError(_("No session {session_id} in this project.").format(session_id=session_id))
-        return resolve_settings(s.get(Project, sess.project_id), sess, **overrides)
+        st = resolve_settings(s.get(Project, sess.project_id), sess, **overrides)
+        if "vocabulary" not in overrides:
+            st.vocabulary = list(st.vocabulary) + registry_terms(s, sess.project_id, st.vocabulary)
+        return st
+
+
+def registry_terms(s, project_id: uuid.UUID, have: list[str] = ()) -> list[str]:
+    """Organisations named in the informant registry (withdrawn informants left out) that
+    the word list does not have yet."""
+    from fieldkit.store.models import Informant
+
+    seen = {t.lower() for t in have}
+    out = []
+    orgs = s.exec(select(Informant.organisation).where(Informant.project_id == project_id,
+                                                       Informant.withdrawn_on.is_(None))).all()
+    for org in orgs:
+        term = " ".join((org or "").split())
+        if term and term.lower() not in seen:
+            seen.add(term.lower())
+            out.append(term)
+    return out
 
 
 def verbatim_settings(settings: TranscriptionSettings) -> TranscriptionSettings:

@@ -87,8 +87,8 @@ def main() -> None:
                         t = time.perf_counter()
                         segs = list(transcribe_array(st, audio, model=model))
                         if how == "guarded":   # as the final pass: speech no word covers, again alone
-                            found = gaps.uncovered(gaps.speech_spans(audio), gaps.word_times(segs))
-                            again = gaps.retranscribe(st, audio, found, model=model) if found else []
+                            lost = gaps.uncovered(gaps.speech_spans(audio), gaps.word_times(segs))
+                            again = gaps.retranscribe(st, audio, lost, model=model) if lost else []
                             for g in again:
                                 g.words, _n = correct_words(g.words, terms)
                                 g.text = words_text(g.words) if g.words else g.text

@@ -68,3 +68,22 @@ def test_word_list_on_real_norwegian_speech():
         assert "Trond Giske" not in plain and "Trond Giske" in text, (use, plain, text)
         # nothing else lost: as many words, the same time span
         assert abs(len(text.split()) - len(plain.split())) <= 2, (use, plain, text)
+
+
+def test_the_registry_adds_its_organisations_not_names(project):
+    from datetime import date
+
+    from fieldkit.store.models import Informant, Session
+    from fieldkit.transcription.service import change_word_list, session_settings
+
+    change_word_list(project, add=["samhandlingsutvalg", "helse nord rhf"])
+    with project.db.transaction() as s:
+        s.add(Informant(project_id=project.project_id, code="L01", name="Kari Nordmann", organisation="Helse Nord RHF"))
+        s.add(Informant(project_id=project.project_id, code="L02", name="Ola Hansen", organisation=" Bodø  kommune "))
+        s.add(Informant(project_id=project.project_id, code="L03", name="Per Berg", organisation="Tromsø kommune",
+                        withdrawn_on=date(2026, 1, 5)))
+        sess = Session(project_id=project.project_id, title="Intervju")
+        s.add(sess)
+    st = session_settings(project, sess.id)
+    assert st.vocabulary == ["samhandlingsutvalg", "helse nord rhf", "Bodø kommune"]
+    assert session_settings(project, sess.id, vocabulary=["DPS"]).vocabulary == ["DPS"]
