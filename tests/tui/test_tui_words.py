@@ -49,7 +49,15 @@ async def test_word_list_dialog_from_the_palette(tmp_path: Path):
                     "the palette to offer the word list")
         await pilot.press("enter")
         await until(pilot, lambda: type(app.screen).__name__ == "WordListScreen", "the word list dialog")
-        app.screen.query_one("#words-text", TextArea).text = "nothing"
+        dialog = app.screen
+        dialog.query_one("#words-text", TextArea).text = "nothing"
+        # F1 lists the dialog's keys (? is a character in the text box)
+        await pilot.press("f1")
+        await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", "the key list")
+        await until(pilot, lambda: "Save the word list" in "\n".join(m.source for m in app.screen.query("Markdown")),
+                    "the dialog's keys listed")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is dialog, "back in the dialog")
         await pilot.press("escape")
         await until(pilot, lambda: type(app.screen).__name__ != "WordListScreen", "the dialog to close")
     assert _stored(root) == ["DPS", "Helse Nord RHF", "samhandlingsutvalg"]
