@@ -84,7 +84,7 @@ def main() -> None:
                 t = time.perf_counter()
                 res = attribute(handle, sid)
                 sp = time.perf_counter() - t
-                voices = len(getattr(res, "voices", []) or []) if res is not None else 0
+                voices = res.count if res is not None else 0
                 print(f"batch {batch}: transcription {tr:7.1f} s (RTF {tr / audio_s:.3f})  speakers {sp:6.1f} s "
                       f"(RTF {sp / audio_s:.3f})  final pass {tr + sp:7.1f} s (RTF {(tr + sp) / audio_s:.3f}; "
                       f"60 min -> {(tr + sp) / audio_s * 60:.0f} min)  voices {voices}  "
