@@ -40,7 +40,7 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
 
     from fieldkit.sessions.lookup import find_session
     from fieldkit.transcription.service import (
-        session_settings, transcribe_session, untranscribed_sessions,
+        layer_models, session_settings, transcribe_session, untranscribed_sessions, verbatim_settings,
     )
 
     if final:
@@ -74,7 +74,7 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
                    TimeRemainingColumn())
         with Progress(*columns, transient=False) as progress:
             for sess in sessions:
-                settings = session_settings(handle, sess.id, **overrides)
+                settings = verbatim_settings(session_settings(handle, sess.id, **overrides))
                 used.add(settings.model)
                 task = progress.add_task(f"{sess.title[:30]} ({settings.model}, {settings.language})",
                                          total=1.0, audio="", phase=_("starting"))
@@ -115,6 +115,11 @@ def transcribe(ctx: click.Context, session: str | None, project_name: str, all_:
                         _("{title}: {n} segments, language {language}").format(
                             title=sess.title, n=n, language=run.language)
                         + ("" if n else _(" — no speech found in the recording")))
+                layers = layer_models(handle, sess.id)
+                progress.console.print(ngettext(
+                    "  verbatim layer: {models}; edited layer: {n} segment edited by people",
+                    "  verbatim layer: {models}; edited layer: {n} segments edited by people",
+                    layers.edited).format(models=", ".join(layers.verbatim) or "-", n=layers.edited))
         from fieldkit.transcription.service import model_advice
 
         for tip in sorted({t for m in used if (t := model_advice(handle, m))}):

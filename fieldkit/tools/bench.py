@@ -11,7 +11,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from fieldkit.i18n import _
 
@@ -231,3 +231,171 @@ def pooled(scores: list[ClipScore]) -> dict[tuple[str, str], tuple[float, float,
         acc[2] += s.char_errors
         acc[3] += s.chars
     return {k: (we / w if w else 0.0, ce / c if c else 0.0, w) for k, (we, w, ce, c) in out.items()}
+
+
+# --------------------------------------------------------------------------- every model, real speech
+
+
+#: a recording for the speed figures is the clips of a language joined, repeated up to this
+#: length (a real-time factor of a few seconds of audio is mostly start-up)
+MIN_BENCH_S = 60.0
+#: batching is taken when it is at least this much faster than the sequential decoder
+BATCH_GAIN = 0.95
+BENCH_BATCH = 8
+
+
+@dataclass
+class ModelBench:
+    """One model on one language's clips (joined into one recording), all in one run."""
+    model: str
+    language: str
+    words: int
+    audio_s: float
+    raw_s: float            # raw faster-whisper, sequential (WhisperModel.transcribe)
+    raw_batched_s: float    # raw faster-whisper, BatchedInferencePipeline
+    fieldkit_s: float       # fieldkit's final pass on the imported file, without speakers
+    speakers_s: float       # fieldkit's speaker attribution after it
+    batch: int              # the batch fieldkit used (1: sequential; chosen from the two raw runs)
+    raw_wer: float
+    fieldkit_wer: float
+    threads: int
+
+    @property
+    def rtf(self) -> float:
+        return self.fieldkit_s / self.audio_s
+
+    @property
+    def total_rtf(self) -> float:
+        return (self.fieldkit_s + self.speakers_s) / self.audio_s
+
+
+def default_speech_dir() -> Path | None:
+    """The real-speech clips shipped with fieldkit's source (tests/data/speech)."""
+    folder = Path(__file__).resolve().parents[2] / "tests" / "data" / "speech"
+    return folder if folder.is_dir() else None
+
+
+def _bench_recording(items: list[tuple[Path, str]], min_s: float) -> tuple[object, str]:
+    import numpy as np
+
+    from fieldkit.transcription.engine import decode_file
+
+    parts, refs, total, i = [], [], 0.0, 0
+    while total < min_s or i < len(items):
+        path, ref = items[i % len(items)]
+        audio = decode_file(path)
+        pause = np.zeros(int(16000 * (0.6 + 0.3 * (i % 4))), dtype=np.float32)
+        parts += [audio, pause]
+        refs.append(ref)
+        total += (len(audio) + len(pause)) / 16000
+        i += 1
+    return np.concatenate(parts), " ".join(refs)
+
+
+def _wer(ref: str, hyp: str) -> float:
+    r, h = normalise(ref).split(), normalise(hyp).split()
+    return edit_distance(r, h) / len(r) if r else 0.0
+
+
+def bench_models(folder: Path | None = None, models: list[str] | None = None, rounds: int = 1,
+                 min_s: float = MIN_BENCH_S, echo=print) -> list[ModelBench]:
+    """Per installed model (or ``models``) and language of the clips in ``folder`` (default:
+    the shipped real-speech clips): raw faster-whisper sequential and batched, and fieldkit's
+    final pass on the same file (imported into a throwaway project) with its speaker
+    attribution, timed in one run (rounds alternated, the best of each counts), with the word
+    error rates. The batch size that was faster and fieldkit's real-time factor are kept for
+    this laptop (``models list``, setup, and the final pass's batching)."""
+    import soundfile as sf
+    from sqlmodel import select
+
+    from fieldkit.errors import FieldkitError
+    from fieldkit.projects import Workspace
+    from fieldkit.recording.importer import import_recording
+    from fieldkit.speakers.attribute import SpeakerError, attribute
+    from fieldkit.store.models import Session, TranscriptSegment
+    from fieldkit.transcription.engine import batched, load_model, transcribe_kwargs
+    from fieldkit.transcription.hub import record_speed
+    from fieldkit.transcription.models import available_models
+    from fieldkit.transcription.service import transcribe_session
+    from fieldkit.transcription.settings import resolve_settings
+
+    folder = folder or default_speech_dir()
+    clips = speech_clips(folder) if folder else []
+    if not clips:
+        raise FieldkitError(_("No speech clips with .txt references in {folder}.").format(folder=folder),
+                            hint=_("Each clip (e.g. no_meeting.flac) needs its "
+                                   "reference beside it (no_meeting.txt)."))
+    by_lang: dict[str, list[tuple[Path, str]]] = {}
+    for path, ref, lang in clips:
+        by_lang.setdefault(lang, []).append((path, ref))
+    out: list[ModelBench] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        recordings = {}
+        for lang, items in sorted(by_lang.items()):
+            audio, ref = _bench_recording(items, min_s)
+            sf.write(tmpdir / f"{lang}.wav", audio, 16000, subtype="PCM_16")
+            recordings[lang] = (audio, ref, tmpdir / f"{lang}.wav")
+        ws = Workspace(tmpdir / "data").ensure()
+        with ws.create("bench") as handle:
+            for name in models or [m.name for m in available_models()]:
+                rows: list[ModelBench] = []
+                for lang, (audio, ref, file) in recordings.items():
+                    settings = resolve_settings(model=name, language=lang)
+                    try:
+                        model = load_model(settings)
+                    except FieldkitError as exc:
+                        echo(f"{name}: {exc.message}")
+                        break
+                    if not model.model.is_multilingual and lang not in ("en", "auto"):
+                        continue
+                    kwargs = transcribe_kwargs(settings, model.model.is_multilingual)
+                    audio_s = len(audio) / 16000
+                    seq, bat, raw_text = [], [], ""
+                    for round_ in range(max(1, rounds)):
+                        echo(f"{name} {lang} round {round_ + 1}: raw faster-whisper on {audio_s:.0f} s, "
+                             f"sequential and batched ({settings.cpu_threads()} threads) ...")
+                        t = time.perf_counter()
+                        segs, _info = model.transcribe(audio, **kwargs)
+                        raw_text = " ".join(s.text for s in segs)
+                        seq.append(time.perf_counter() - t)
+                        t = time.perf_counter()
+                        segs, _info = batched(model).transcribe(audio, batch_size=BENCH_BATCH,
+                                                                without_timestamps=True, **kwargs)
+                        " ".join(s.text for s in segs)
+                        bat.append(time.perf_counter() - t)
+                    batch = BENCH_BATCH if min(bat) < BATCH_GAIN * min(seq) else 1
+                    with handle.db.transaction() as s:
+                        sess = Session(project_id=handle.project_id, title=f"bench {name} {lang}")
+                        s.add(sess)
+                    import_recording(handle, sess.id, file)
+                    echo(f"{name} {lang}: fieldkit's final pass on the same file (batch {batch}) ...")
+                    t = time.perf_counter()
+                    transcribe_session(handle, sess.id, replace(settings, batch=batch), speakers=False)
+                    fk_s = time.perf_counter() - t
+                    t = time.perf_counter()
+                    try:
+                        attribute(handle, sess.id)
+                    except SpeakerError as exc:
+                        echo(f"{name} {lang}: speakers: {exc}")
+                    sp_s = time.perf_counter() - t
+                    with handle.db.session() as s:
+                        fk_text = " ".join(x.verbatim for x in s.exec(
+                            select(TranscriptSegment).where(TranscriptSegment.session_id == sess.id)
+                            .order_by(TranscriptSegment.start_ms)))
+                    rows.append(ModelBench(name, lang, len(normalise(ref).split()), audio_s, min(seq), min(bat),
+                                           fk_s, sp_s, batch, _wer(ref, raw_text), _wer(ref, fk_text),
+                                           settings.cpu_threads()))
+                    echo(f"  {name:16} {lang}  RTF raw {min(seq) / audio_s:.3f} batched {min(bat) / audio_s:.3f} "
+                         f"fieldkit {rows[-1].rtf:.3f} (+speakers {rows[-1].total_rtf:.3f})  "
+                         f"WER raw {rows[-1].raw_wer:.3f} fieldkit {rows[-1].fieldkit_wer:.3f}")
+                if rows:
+                    audio_total = sum(r.audio_s for r in rows)
+                    seq_total = sum(r.raw_s for r in rows)
+                    bat_total = sum(r.raw_batched_s for r in rows)
+                    words = sum(r.words for r in rows)
+                    record_speed(name, sum(r.fieldkit_s for r in rows) / audio_total, rows[0].threads,
+                                 batch=BENCH_BATCH if bat_total < BATCH_GAIN * seq_total else 1,
+                                 wer=sum(r.fieldkit_wer * r.words for r in rows) / words if words else None)
+                out += rows
+    return out

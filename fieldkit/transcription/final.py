@@ -142,31 +142,47 @@ def close_dead_live_runs(handle: "ProjectHandle") -> list[Interrupted]:
     return out
 
 
+def recording_anywhere(projects_dir: Path) -> bool:
+    """Whether a recorder holds its lock in any project of the data folder (encrypted ones
+    too: the lock files need no passphrase). The final pass of one project must not slow
+    down an interview recorded in another."""
+    from fieldkit.recording.finalise import LOCK_NAME, recorder_alive
+
+    return any(recorder_alive(lock.parent) for lock in Path(projects_dir).glob(f"*/audio/*/*/{LOCK_NAME}"))
+
+
 def run_final_passes(handle: "ProjectHandle", *, on_progress: Callable | None = None,
                      stop_if_recording: bool = True, retry_failed: bool = False) -> list[tuple[str, str]]:
     """Run the final pass of every pending session; returns (title, outcome) pairs.
 
     With ``stop_if_recording`` the pass stops (resumable) as soon as a new recording
-    starts in the project, so it never competes with a live interview."""
+    starts in the project, or a recorder runs in any project of the data folder, so it never
+    competes with a live interview: it is checked before each session and after each
+    window (or batch of windows)."""
     from sqlmodel import select
 
     from fieldkit.errors import FieldkitError
     from fieldkit.store.models import Recording, RecordingState
     from fieldkit.transcription.service import EditedMeanwhile, session_settings, transcribe_session
 
+    def busy() -> bool:
+        with handle.db.session() as s:
+            here = s.exec(select(Recording.id).where(
+                Recording.state.in_([RecordingState.recording, RecordingState.paused]))).first()
+        return here is not None or recording_anywhere(handle.folder.parent)
+
     out = []
     for sid, title in pending_sessions(handle, retry_failed):
         cancel = threading.Event()
+        if stop_if_recording and busy():
+            out.append((title, "paused for a new recording; continues later"))
+            break
 
         def watch(p, title=title) -> None:
             if on_progress:
                 on_progress(title, p)
-            if stop_if_recording:
-                with handle.db.session() as s:
-                    busy = s.exec(select(Recording.id).where(
-                        Recording.state.in_([RecordingState.recording, RecordingState.paused]))).first()
-                if busy is not None:
-                    cancel.set()
+            if stop_if_recording and busy():
+                cancel.set()
 
         try:
             settings = session_settings(handle, sid)

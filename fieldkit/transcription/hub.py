@@ -68,7 +68,23 @@ CATALOGUE: dict[str, RemoteModel] = {m.name: m for m in (
     RemoteModel("nb-whisper-large", "NbAiLab/nb-whisper-large", "ct2", 3090, 18.0, N_("Norwegian")),
     RemoteModel("large-v3-turbo", "mobiuslabsgmbh/faster-whisper-large-v3-turbo", "", 1620, 7.0,
                 N_("other languages")),
+    # the verbatim variants (lower case, no punctuation, fillers and repetitions kept): the
+    # final pass writes the verbatim layer with the variant of the project's NB-Whisper where
+    # it is installed (VERBATIM_SUFFIX). Sizes of tiny and large as the hub lists them
+    # (float32 weights); base, small and medium taken as twice their normalising models'.
+    RemoteModel("nb-whisper-tiny-verbatim", "NbAiLabBeta/nb-whisper-tiny-verbatim", "ct2", 151, 0.45,
+                N_("Norwegian, verbatim")),
+    RemoteModel("nb-whisper-base-verbatim", "NbAiLab/nb-whisper-base-verbatim", "ct2", 296, 1.0,
+                N_("Norwegian, verbatim")),
+    RemoteModel("nb-whisper-small-verbatim", "NbAiLab/nb-whisper-small-verbatim", "ct2", 976, 3.2,
+                N_("Norwegian, verbatim")),
+    RemoteModel("nb-whisper-medium-verbatim", "NbAiLab/nb-whisper-medium-verbatim", "ct2", 3060, 9.0,
+                N_("Norwegian, verbatim")),
+    RemoteModel("nb-whisper-large-verbatim", "NbAiLab/nb-whisper-large-verbatim", "ct2", 6170, 18.0,
+                N_("Norwegian, verbatim")),
 )}
+#: a model's verbatim variant is installed under its name with this ending
+VERBATIM_SUFFIX = "-verbatim"
 #: relative compute of the models that come with fieldkit
 LOCAL_COST = {"tiny.en": 0.45, "base": 1.0}
 #: base model, int8, 2 cores: the guess when nothing was measured on this laptop. It was
@@ -89,23 +105,56 @@ def _speed_file() -> Path:
     return cache_dir() / "speed.json"
 
 
-def record_speed(model: str, rtf: float, threads: int, source: str = "bench") -> None:
+def _speed_key(model: str) -> str:
+    return Path(model).name if os.sep in model else model
+
+
+def _read_speeds() -> dict:
+    try:
+        data = json.loads(_speed_file().read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def record_speed(model: str, rtf: float, threads: int, source: str = "bench",
+                 batch: int | None = None, wer: float | None = None) -> None:
     """Keep what ``fieldkit bench transcribe`` measured, for ``models list``. A real
     transcription (``source="run"``) is kept too, unless a bench figure is there: a bench
-    run measures on purpose, a transcription measures whatever else the laptop was doing."""
+    run measures on purpose, a transcription measures whatever else the laptop was doing.
+    ``batch``: the batch size the bench found fastest here (1: none), used by the final pass;
+    ``wer``: the bench's word error rate on the real-speech clips."""
     path = _speed_file()
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        data = {}
-    key = Path(model).name if os.sep in model else model
-    if source != "bench" and isinstance(data.get(key), dict) and data[key].get("source", "bench") == "bench":
+    data = _read_speeds()
+    key = _speed_key(model)
+    old = data.get(key) if isinstance(data.get(key), dict) else {}
+    if source != "bench" and old and old.get("source", "bench") == "bench":
         return
-    data[key] = {"rtf": round(rtf, 4), "threads": threads, "source": source}
+    entry = {"rtf": round(rtf, 4), "threads": threads, "source": source}
+    for name, value in (("batch", batch), ("wer", wer)):
+        if value is not None:
+            entry[name] = round(value, 4) if isinstance(value, float) else value
+        elif name in old:
+            entry[name] = old[name]
+    data[key] = entry
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=1))
     os.replace(tmp, path)
+
+
+#: the batch size when the bench has not measured one for a model here (see the README's table)
+DEFAULT_BATCH = 1
+
+
+def measured_batch(model: str) -> int:
+    """The batch size ``fieldkit bench transcribe`` found fastest for ``model`` here (1: the
+    sequential decoder was faster), else :data:`DEFAULT_BATCH`."""
+    entry = _read_speeds().get(_speed_key(model))
+    try:
+        return max(1, int(entry["batch"]))
+    except (TypeError, KeyError, ValueError):
+        return DEFAULT_BATCH
 
 
 def measured_speeds() -> dict[str, float]:
@@ -615,7 +664,8 @@ def advice(language: str, final_model: str, installed: list[str] | None = None) 
     if lang in ("no", "nb", "nn", "norsk"):
         if "nb-whisper" in Path(final_model).name:
             return None
-        have = [n for n in names if n.startswith("nb-whisper")]
+        have = [n for n in names if n.startswith("nb-whisper") and not n.endswith(VERBATIM_SUFFIX)] \
+            or [n for n in names if n.startswith("nb-whisper")]
         if have:
             return _("Norwegian project: use NB-Whisper for the final transcript "
                      "(`fieldkit models use {name} -p PROJECT`).").format(name=have[-1])

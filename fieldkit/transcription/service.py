@@ -63,11 +63,74 @@ class EditedMeanwhile(TranscriptionError):
 
 
 def session_settings(handle: "ProjectHandle", session_id: uuid.UUID, **overrides) -> TranscriptionSettings:
+    """The session's settings; its word list is the project's list and the organisations of
+    the informant registry (not people's names: the transcript would carry them into every
+    export that is not pseudonymised)."""
     with handle.db.session() as s:
         sess = s.get(Session, session_id)
         if sess is None:
             raise TranscriptionError(_("No session {session_id} in this project.").format(session_id=session_id))
-        return resolve_settings(s.get(Project, sess.project_id), sess, **overrides)
+        st = resolve_settings(s.get(Project, sess.project_id), sess, **overrides)
+        if "vocabulary" not in overrides:
+            st.vocabulary = list(st.vocabulary) + registry_terms(s, sess.project_id, st.vocabulary)
+        return st
+
+
+def registry_terms(s, project_id: uuid.UUID, have: list[str] = ()) -> list[str]:
+    """Organisations named in the informant registry (withdrawn informants left out) that
+    the word list does not have yet."""
+    from fieldkit.store.models import Informant
+
+    seen = {t.lower() for t in have}
+    out = []
+    orgs = s.exec(select(Informant.organisation).where(Informant.project_id == project_id,
+                                                       Informant.withdrawn_on.is_(None))).all()
+    for org in orgs:
+        term = " ".join((org or "").split())
+        if term and term.lower() not in seen:
+            seen.add(term.lower())
+            out.append(term)
+    return out
+
+
+def verbatim_settings(settings: TranscriptionSettings) -> TranscriptionSettings:
+    """The settings the final pass writes the verbatim layer with: the model replaced by its
+    verbatim variant (``<model>-verbatim``, NB-Whisper's) where that is installed, or by the
+    ``verbatim_model`` setting; the run stores the model it used (``TranscriptionRun.model``),
+    so which model made the verbatim layer is known (:func:`layer_models`)."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from fieldkit.transcription.hub import VERBATIM_SUFFIX
+    from fieldkit.transcription.models import available_models
+
+    choice = settings.verbatim_model.strip()
+    if choice == "none" or Path(settings.model).name.endswith(VERBATIM_SUFFIX):
+        return settings
+    if choice:
+        return replace(settings, model=choice)
+    name = Path(settings.model).name + VERBATIM_SUFFIX
+    if any(m.name == name for m in available_models()):
+        return replace(settings, model=name)
+    return settings
+
+
+@dataclass
+class LayerModels:
+    """Which model made which layer of a session's transcript."""
+    verbatim: list[str]       # the models of the runs whose segments are in the transcript
+    live: bool                # some of them are the live transcript's (rough)
+    edited: int               # segments with an edited layer (made by people)
+
+
+def layer_models(handle: "ProjectHandle", session_id: uuid.UUID) -> LayerModels:
+    with handle.db.session() as s:
+        rows = s.exec(select(TranscriptSegment.run_id, TranscriptSegment.edited).where(
+            TranscriptSegment.session_id == session_id)).all()
+        run_ids = {r for r, _e in rows if r is not None}
+        runs = s.exec(select(TranscriptionRun).where(TranscriptionRun.id.in_(run_ids))).all() if run_ids else []
+        return LayerModels(sorted({r.model for r in runs if r.model}), any(r.mode == "live" for r in runs),
+                           sum(1 for _r, e in rows if e is not None))
 
 
 def _run_settings(settings: TranscriptionSettings, span: tuple[int, int] | None) -> dict:
@@ -119,10 +182,12 @@ def transcribe_session(
     the rest of the transcript as it is, so later ranges add to earlier ones."""
     from fieldkit.recording.audio import _spans as _file_spans
     from fieldkit.recording.audio import available_ms, load_audio
-    from fieldkit.transcription.engine import load_model, transcribe_array, transcribe_kwargs
+    import numpy as np
+
+    from fieldkit.transcription.engine import batch_size, load_model, transcribe_array, transcribe_kwargs
     from fieldkit.recording.windows import next_window
 
-    settings = settings or session_settings(handle, session_id)
+    settings = verbatim_settings(settings or session_settings(handle, session_id))
     db = handle.db
     with db.transaction() as s:
         sess = s.get(Session, session_id)
@@ -186,33 +251,41 @@ def transcribe_session(
         model = load_model(settings)
         transcribe_kwargs(settings, model.model.is_multilingual)   # a model unfit for the language fails now
         spans = _file_spans(handle, session_id)
+        batch = batch_size(settings)
         pos = start
         while pos < total:
             # one window at a time, cut at a pause, read from the files with seeks: memory
-            # is a window's worth whatever the length; each window is stored with the run's
-            # done_ms in one transaction, so a stopped job resumes at the next window
+            # is a window's worth whatever the length (a batch's worth when windows are
+            # decoded together: faster-whisper's batched pipeline, where it is faster here);
+            # each window (or batch) is stored with the run's done_ms in one transaction, so
+            # a stopped job resumes at the next one
             report("voice", pos)
-            win = next_window(lambda a, b: load_audio(handle, session_id, a, b, sr=SR, spans=spans), pos, total)
-            segs = list(transcribe_array(settings, win.audio, offset_ms=win.start_ms, model=model)) \
-                if win.speech else []
-            if win.speech:
+            group = [next_window(lambda a, b: load_audio(handle, session_id, a, b, sr=SR, spans=spans), pos, total)]
+            while batch > 1 and len(group) < batch and group[-1].end_ms < total:
+                group.append(next_window(lambda a, b: load_audio(handle, session_id, a, b, sr=SR, spans=spans),
+                                         group[-1].end_ms, total))
+            g_start, g_end = group[0].start_ms, group[-1].end_ms
+            speech = any(w.speech for w in group)
+            audio = group[0].audio if len(group) == 1 else np.concatenate([w.audio for w in group])
+            segs = list(transcribe_array(settings, audio, offset_ms=g_start, model=model)) if speech else []
+            if speech:
                 # speech the VAD finds that no word covers is decoded again on its own, in
                 # this window (the dropped-speech pass, window by window like the rest)
-                segs += _dropped_in_window(settings, model, win.audio, win.start_ms, segs)
+                segs += _dropped_in_window(settings, model, audio, g_start, segs)
                 segs.sort(key=lambda g: g.start_ms)
             with db.transaction() as s:
                 for seg in segs:
                     s.add(TranscriptSegment(
                         session_id=session_id, run_id=run.id, start_ms=seg.start_ms,
-                        end_ms=min(seg.end_ms, win.end_ms), verbatim=seg.text, words=seg.words,
+                        end_ms=min(seg.end_ms, g_end), verbatim=seg.text, words=seg.words,
                         language=seg.language, avg_logprob=seg.avg_logprob,
                         no_speech_prob=seg.no_speech_prob))
                 r = s.get(TranscriptionRun, run.id)
-                r.done_ms = win.end_ms
+                r.done_ms = g_end
                 if segs and segs[-1].language:
                     r.language = segs[-1].language
-            pos = win.end_ms
-            windows += 1
+            pos = g_end
+            windows += len(group)
             report("window", pos)
             if cancel is not None and cancel.is_set():
                 break
@@ -415,6 +488,20 @@ def word_list(handle: "ProjectHandle") -> list[str]:
     with handle.db.session() as s:
         project = s.get(Project, handle.project_id)
         return [w.strip() for w in (project.vocabulary or "").splitlines() if w.strip()]
+
+
+def set_word_list(handle: "ProjectHandle", terms: list[str]) -> list[str]:
+    """Replace the project's word list with ``terms`` (blank lines and repeats, in any case,
+    dropped; spaces inside a term collapsed); returns the list stored."""
+    out: list[str] = []
+    for t in (" ".join(t.split()) for t in terms):
+        if t and t.lower() not in {x.lower() for x in out}:
+            out.append(t)
+    with handle.db.transaction() as s:
+        project = s.get(Project, handle.project_id)
+        project.vocabulary = "".join(f"{t}\n" for t in out)
+        s.add(project)
+    return out
 
 
 def change_word_list(handle: "ProjectHandle", add: list[str] = (), remove: list[str] = ()) -> tuple[list[str], list[str]]:

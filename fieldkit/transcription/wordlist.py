@@ -90,3 +90,41 @@ def correct_words(words: list[dict], terms: Sequence[str]) -> tuple[list[dict], 
 
 def words_text(words: list[dict]) -> str:
     return "".join(w["w"] for w in words).strip()
+
+
+#: a stretch this close to a listed term (share of its letters that differ) may be the term
+#: misheard: its segment is decoded again with the list as hotwords
+MAYBE_DISTANCE = 0.5
+
+
+def maybe_terms(words: list[dict], terms: Sequence[str]) -> list[str]:
+    """The listed terms that a run of ``words`` (as many words as the term, one more or one
+    fewer) comes near (at most :data:`MAYBE_DISTANCE` of its letters differ) without being
+    it already."""
+    out = []
+    for term in terms:
+        target = _norm(term)
+        if len(target) < 3:
+            continue
+        n = len(term.split())
+        hit = False
+        for size in {max(1, n - 1), n, n + 1}:
+            for i in range(0, max(0, len(words) - size + 1)):
+                got = _norm("".join(w["w"] for w in words[i:i + size]))
+                if not got or got == target:
+                    continue
+                if abs(len(got) - len(target)) <= MAYBE_DISTANCE * len(target) \
+                        and _distance(got, target) <= MAYBE_DISTANCE * len(target):
+                    hit = True
+                    break
+            if hit:
+                break
+        if hit and not any(_norm(w["w"]) == target for w in words):
+            out.append(term)
+    return out
+
+
+def has_term(words: list[dict], term: str) -> bool:
+    target = _norm(term)
+    text = _norm("".join(w["w"] for w in words))
+    return bool(target) and target in text

@@ -46,6 +46,9 @@ class FieldkitCommands(Provider):
         if hasattr(screen, "action_tag_schemes"):
             cmds.append((_("Tag schemes"), screen.action_tag_schemes,
                          _("Rename, add or remove the project's tags, or change their keys")))
+        if hasattr(screen, "action_word_list"):
+            cmds.append((_("Word list"), screen.action_word_list,
+                         _("Names, places and terms the transcript should spell right")))
         projects = getattr(screen, "projects", None)
         if projects:
             for slug, name in projects:

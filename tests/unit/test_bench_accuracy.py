@@ -1,5 +1,7 @@
 """`fieldkit bench transcribe --speech DIR`: WER/CER per installed model on real speech,
-scored by fieldkit's own edit distance and checked against jiwer."""
+scored by fieldkit's own edit distance and checked against jiwer; real-time factors of the
+final pass against raw faster-whisper (sequential and batched) on the same file, kept for
+`models list` and the final pass's batching."""
 
 from __future__ import annotations
 
@@ -48,10 +50,24 @@ def test_bench_accuracy_on_real_clips(tmp_path, monkeypatch):
     rtf, measured = speed_of("tiny.en")
     assert measured and rtf == pytest.approx(s.seconds / s.audio_s, rel=0.01)
     env = {**os.environ, "FIELDKIT_CACHE": str(tmp_path / "cache")}
-    r = run_cli(None, "bench", "transcribe", "--speech", str(tmp_path), "--model", "tiny.en", ok=False, env=env)
+    # per installed model: fieldkit's final pass against raw faster-whisper on the same file
+    r = run_cli(None, "bench", "transcribe", "--speech", str(tmp_path), "--model", "tiny.en", "--seconds", "5",
+                ok=False, env=env)
     assert r.returncode == 0, r.stderr
-    row = next(line for line in r.stdout.splitlines() if line.startswith("tiny.en"))
-    assert row.split()[1] == "en" and float(row.split()[3]) == pytest.approx(s.wer, abs=0.001)
+    row = next(line for line in r.stdout.splitlines() if line.startswith("tiny.en")).split()
+    assert row[1] == "en" and int(row[2]) == len(ref.split())
+    wer, raw_wer, rtf, with_speakers, raw, raw_batched, batch = map(float, row[3:10])
+    assert wer < 0.3 and raw_wer < 0.3 and 0 < rtf <= with_speakers and raw > 0 and raw_batched > 0
+    assert batch == (8 if raw_batched < 0.95 * raw else 1), "the batch size chosen is the faster one"
+    assert "load average" in r.stdout
+    import json
+
+    kept = json.loads((tmp_path / "cache" / "speed.json").read_text())["tiny.en"]
+    assert kept["source"] == "bench" and kept["batch"] == batch and kept["rtf"] == pytest.approx(rtf, abs=0.002)
+    assert kept["wer"] == pytest.approx(wer, abs=0.001)
+    from fieldkit.transcription.hub import measured_batch
+
+    assert measured_batch("tiny.en") == batch
     r = run_cli(None, "models", "list", ok=False, env=env)
     assert "(measured here)" in r.stdout
 

@@ -143,11 +143,20 @@ def test_final_pass_stops_for_a_new_recording_and_resumes(english, tmp_path):
     with english.db.transaction() as s:
         other = Session(project_id=english.project_id, title="Next interview")
         s.add(other)
-        s.flush()
-        rec = Recording(session_id=other.id, folder="audio/next", state=RecordingState.recording)
-        s.add(rec)
-    out = final.run_final_passes(english)
+    started = []
+
+    def start_recording(title, progress) -> None:
+        # the next interview begins after the pass's first window
+        if progress.phase == "window" and not started:
+            with english.db.transaction() as s:
+                started.append(Recording(session_id=other.id, folder="audio/next", state=RecordingState.recording))
+                s.add(started[0])
+
+    out = final.run_final_passes(english, on_progress=start_recording)
     assert "paused" in out[0][1]
+    rec = started[0]
+    # while it records, the pass does not even start
+    assert final.run_final_passes(english) == [("Interview", "paused for a new recording; continues later")]
     with english.db.session() as s:
         run = s.exec(select(TranscriptionRun).where(TranscriptionRun.mode == "batch")).one()
     assert run.status == RunStatus.cancelled and 0 < run.done_ms
@@ -282,3 +291,52 @@ async def test_home_screen_starts_the_final_pass_and_shows_it(english, workspace
     while time.monotonic() < deadline and final.is_running(english.folder):
         time.sleep(0.2)
     assert final.is_running(english.folder) is False
+
+
+def test_final_pass_waits_for_a_recorder_in_another_project(english, workspace, tmp_path):
+    """A recorder running in another project of the data folder (its lock held, as the
+    recorder holds it) keeps the final pass from starting; once it stops, the pass runs."""
+    from fieldkit.recording.finalise import hold_lock, release_lock
+
+    sess, _ref = _recorded(english, tmp_path)
+    _rough_live(english, sess.id)
+    other = workspace.create("Other", language="no")
+    folder = other.folder / "audio" / "s1" / "r1"
+    folder.mkdir(parents=True)
+    lock = hold_lock(folder)
+    try:
+        assert final.recording_anywhere(workspace.projects_dir)
+        out = final.run_final_passes(english)
+        assert out == [("Interview", "paused for a new recording; continues later")]
+        with english.db.session() as s:
+            assert s.exec(select(TranscriptionRun).where(TranscriptionRun.mode == "batch",
+                                                         TranscriptionRun.status == RunStatus.done)).first() is None
+    finally:
+        release_lock(lock, folder)
+        other.close()
+    assert not final.recording_anywhere(workspace.projects_dir)
+    out = final.run_final_passes(english)
+    assert out[0][1].startswith("done")
+
+
+def test_batched_final_pass_cuts_segments_at_the_words(english, tmp_path):
+    """Windows decoded together by faster-whisper's batched pipeline (as where the bench
+    measured it faster): one stored segment per sentence or pause, not one per 30 s chunk,
+    each word inside its segment, the text right; threads are the machine's cores."""
+    import os
+
+    from fieldkit.transcription.service import session_settings
+    from fieldkit.transcription.settings import machine_threads
+
+    assert 1 <= machine_threads() <= (os.cpu_count() or 1)
+    sess, ref = _recorded(english, tmp_path)
+    st = session_settings(english, sess.id, batch=8)
+    assert st.cpu_threads() == machine_threads()
+    run = transcribe_session(english, sess.id, st, speakers=False)
+    assert run.status == RunStatus.done and run.settings["batch"] == 8
+    segs = _segs(english, sess.id)
+    assert len(segs) >= 5 and max(s.end_ms - s.start_ms for s in segs) <= 20_000
+    for s in segs:
+        assert s.words and s.words[0]["s"] >= s.start_ms - 1 and s.words[-1]["e"] <= s.end_ms + 1
+        assert s.verbatim == "".join(w["w"] for w in s.words).strip()
+    assert jiwer.wer(normalise(ref), normalise(" ".join(s.verbatim for s in segs))) < 0.25

@@ -532,6 +532,13 @@ class HomeScreen(Screen[None]):
 
             self._push(TagsScreen(self.current))
 
+    def action_word_list(self) -> None:
+        """From the command palette: the project's word list (names, places, terms)."""
+        if self._project_ready():
+            from fieldkit.tui.screens.words import WordListScreen
+
+            self._push(WordListScreen(self.current))
+
     def action_team(self) -> None:
         if self._project_ready():
             from fieldkit.tui.screens.team import TeamScreen

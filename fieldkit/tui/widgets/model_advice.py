@@ -46,7 +46,7 @@ class ModelAdvice(Vertical):
     @work(thread=True, exclusive=True, group="model-advice", exit_on_error=False)
     def load(self) -> None:
         from fieldkit.errors import FieldkitError
-        from fieldkit.transcription.hub import describe_download
+        from fieldkit.transcription.hub import describe_download, describe_speed
         from fieldkit.transcription.service import download_offer, project_advice
 
         offer = label = None
@@ -57,11 +57,15 @@ class ModelAdvice(Vertical):
             text, warn = _("Models: {message}").format(message=exc.message), True
         else:
             text = _("Final transcript: {model} · live: {live}").format(model=st.model, live=st.live_model or st.model)
+            # the speed measured on this laptop (fieldkit bench transcribe, a finished
+            # transcription) or said to be a guess
+            text += "\n" + _("Final pass here: {speed}").format(speed=describe_speed(st.model))
             warn = bool(tip)
             if tip:
                 text += f"\n⚠ {tip}"
             if offer:
                 label = _("Download {what} and use it").format(what=describe_download(offer))
+                text += "\n" + _("{model} here: {speed}").format(model=offer, speed=describe_speed(offer))
         self.app.call_from_thread(self._show, text, warn, offer, label)
 
     def _show(self, text: str, warn: bool, offer: str | None, label: str | None) -> None:
