@@ -395,3 +395,24 @@ def test_pseudo_locale_marks_what_came_from_the_catalogue():
         assert unmarked(screen, data="Kari") == ["Note", "Stopped", "files"]
     finally:
         i18n.set_language("en")
+
+
+def test_each_catalogue_has_one_entry_per_message():
+    """A merge of two branches can leave a message twice, or glue two entries together
+    (gettext's msgfmt refuses both; Babel silently keeps one). Every msgid once per file,
+    and every entry separated from the next by a blank line."""
+    import re
+
+    for po in sorted(Path(fieldkit.__file__).parent.glob("locale/nb/LC_MESSAGES/*.po")):
+        text = po.read_text(encoding="utf-8")
+        glued = re.findall(r'^msgstr(?:\[\d+\])? ".*"\n(msgid .*)$', text, flags=re.M)
+        assert not glued, f"{po.name}: entries without a blank line between them: {glued[:3]}"
+        seen: dict[tuple, int] = {}
+        for entry in re.split(r"\n\s*\n", text):
+            key = tuple(line for line in entry.splitlines()
+                        if line.startswith(("msgctxt", "msgid", '"')) and not line.startswith('msgstr'))
+            ids = [line for line in key if line.startswith(("msgctxt", "msgid"))]
+            if ids and ids != ['msgid ""']:
+                seen[key] = seen.get(key, 0) + 1
+        twice = [k for k, n in seen.items() if n > 1]
+        assert not twice, f"{po.name}: messages defined twice: {twice[:3]}"
