@@ -322,6 +322,11 @@ def copy_id(conn: Connection) -> str:
 def _upsert_states(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
+    from fieldkit.team.sealing import cipher_of, seal_state
+
+    cipher = cipher_of(conn)
+    if cipher is not None:      # an encrypted project's team server
+        rows = [seal_state(cipher, r) for r in rows]
     rs = RecordState.__table__
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -447,13 +452,16 @@ def load_versions(conn: Connection, ids: Iterable[uuid.UUID],
     """The versions of ``ids`` on this side (laptop or server): the record's current
     content with its version. A record without a version (made before versions
     existed) has the empty vector; a version whose record is gone is a deletion."""
+    from fieldkit.team.sealing import cipher_of, open_state
+
     rs = RecordState.__table__
     cols = [c for c in rs.c if c.name != "data"]    # the record itself holds the content
     idl = list(dict.fromkeys(ids))
     states: dict[uuid.UUID, dict[str, Any]] = {}
+    cipher = cipher_of(conn)
     for i in range(0, len(idl), 500):
         for r in conn.execute(select(*cols).where(rs.c.record_id.in_(idl[i:i + 500]))):
-            states[r.record_id] = dict(r._mapping)
+            states[r.record_id] = open_state(cipher, dict(r._mapping)) if cipher else dict(r._mapping)
     by_table: dict[str, list[uuid.UUID]] = {}
     for rid in idl:
         t = states[rid]["tbl"] if rid in states else (tbl_hint or {}).get(rid)

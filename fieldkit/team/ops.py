@@ -228,11 +228,21 @@ def informant_clashes_for(handle, incoming: dict, decisions: dict) -> list[Clash
 
 
 def new_project_with_id(ws, name: str, project_row: dict[str, Any], passphrase: str | None):
-    """An empty project whose Project row is the team's (the rest comes with the merge/sync)."""
+    """An empty project whose Project row is the team's (the rest comes with the merge/sync).
+    The team's project is encrypted (its row describes the key): the copy is too, with the
+    team's key, and needs the team's passphrase."""
     from fieldkit.store.models import Project
     from fieldkit.team.records import upsert
 
-    handle = ws.create(name, passphrase=passphrase)
+    meta = project_row.get("encryption") or None
+    if meta and not passphrase:
+        from fieldkit.privacy.crypto import ProjectLocked
+
+        raise ProjectLocked(
+            _("The project {name} is encrypted; its copy here will be encrypted too and needs "
+              "the team's passphrase.").format(name=project_row.get("slug") or name),
+            hint=_("Type it when asked, or set $FIELDKIT_PASSPHRASE. Nothing was copied."))
+    handle = ws.create(name, passphrase=passphrase, key_meta=meta)
     try:
         with handle.db.engine.begin() as conn:
             t = Project.__table__
