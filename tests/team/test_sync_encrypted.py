@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import uuid
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import pg_server
-from tests.support.builders import laptop, snapshot
+from tests.support.builders import laptop
 from tests.support.cli import fk
 
 pytestmark = pytest.mark.skipif(pg_server.pg_bindir() is None and not os.environ.get("CI"),
@@ -125,7 +124,8 @@ def build(handle) -> dict:
         (handle.folder / rel).parent.mkdir(parents=True, exist_ok=True)
         tone = (np.sin(np.arange(16000) / 5) * 8000).astype("int16")
         sf.write(str(handle.folder / rel), tone, 16000)
-        crypto.encrypt_file_in_place(handle.folder / rel, handle.key)
+        if handle.key is not None:
+            crypto.encrypt_file_in_place(handle.folder / rel, handle.key)
         s.add(RecordingFile(recording_id=rec.id, seq=1, path=rel, offset_ms=0, duration_ms=1000,
                             complete=True))
         return {"kari": kari.id, "segment": seg.id, "session": one.id, "audio": rel}
@@ -230,3 +230,45 @@ def test_an_encrypted_project_is_encrypted_on_the_server_and_every_copy(pg, tmp_
     own = {k for k in states[3][0] if k[0] == "auditentry" and k not in states[0][0]}
     assert {k: v for k, v in states[3][0].items() if k not in own} == states[0][0]
     assert not {rid for _t, rid in states[0][0]} & {ids["kari"], ids["segment"]}
+
+
+@pytest.mark.slow
+def test_a_plain_team_project_is_encrypted_on_the_server_when_asked(pg, tmp_path):
+    """An encrypted copy of a plain team project says the server holds it in plain text;
+    ``--encrypt-server`` seals the server's copy, after which plain copies are refused and
+    new copies are encrypted with the same key."""
+    slug = "klartekst-" + uuid.uuid4().hex[:6]
+    fk(tmp_path, "server", "init", pg.url(), "--project", slug, "--researcher", "alice",
+       "--researcher", "bob", "--researcher", "eve", "--audio")
+    a, b, c = (tmp_path / n for n in ("a", "b", "c"))
+    ha = laptop(tmp_path, "a").create(slug)
+    build(ha)
+    ha.close()
+    sync(a, "alice", slug, passphrase=None)
+    out = sync(b, "bob", slug, "--encrypt").stdout
+    assert out.startswith("Copied from the team server") and "in plain text" in out, out
+    assert sorted(found_on_server(slug)) == sorted(NEEDLES)
+    out = sync(b, "bob", slug, "--encrypt-server").stdout
+    assert "now encrypted" in out, out
+    assert found_on_server(slug) == []
+    blob, = server_rows(f"SELECT data FROM {schema(slug)}.serveraudio")[0]
+    assert bytes(blob).startswith(b"FKSA1")
+    r = sync(a, "alice", slug, ok=False, passphrase=None)
+    assert r.returncode != 0 and "this laptop's copy of it is not" in r.stderr, r.stderr
+    assert sync(c, "eve", slug).stdout.startswith("Copied from the team server")
+    edit(c, slug, "Session", _one_session(c, slug), place="Lyngdal rådhus")
+    sync(c, "eve", slug)
+    sync(b, "bob", slug)
+    assert state(b, slug) == state(c, slug)
+    assert found_on_server(slug) == [] and not server_rows(
+        f"SELECT 1 FROM {schema(slug)}.session WHERE place LIKE '%%Lyngdal%%'")
+
+
+def _one_session(root: Path, slug: str):
+    from sqlmodel import select
+
+    from fieldkit.store.models import Session
+
+    with laptop(root.parent, root.name).open(slug, passphrase=PASS) as h:
+        with h.db.session() as s:
+            return s.exec(select(Session)).one().id
