@@ -22,6 +22,10 @@ class MergeResult:
     created: bool
     outcome: Outcome
     audio_written: int = 0
+    #: the pack's signature: "pinned" (the sender's known key), "new" (the first pack
+    #: from this sender: its key is remembered now) or "unsigned" (an older fieldkit's)
+    signature: str = "pinned"
+    fingerprint: str = ""
 
 
 def resolve_clashes(clashes: list[Clash], recode: dict[str, str], same: set[str],
@@ -193,6 +197,7 @@ def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | Non
         peer = man["origin"]
         with handle.db.engine.begin() as conn:
             known = (get_peer(conn, peer) or {}).get("options") or {}
+        signature, known = _check_signer(path, peer, contents.signer, known)
         decisions = dict(known.get("informants", {}))
         records = {rid: (v.tbl, dict(v.data or {})) for rid, v in incoming.items() if not v.deleted}
         clashes = informant_clashes_for(handle, records, decisions)
@@ -210,7 +215,10 @@ def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | Non
         out.purged_informants = purged
         purge_project_if_arrived(handle, before)
         written = write_audio(handle, contents.audio)
-        return MergeResult(handle.folder, created, out, written)
+        from fieldkit.team.pack import fingerprint
+
+        return MergeResult(handle.folder, created, out, written, signature,
+                           fingerprint(contents.signer) if contents.signer else "")
     except BaseException:
         handle.close()
         if created:
@@ -220,6 +228,29 @@ def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | Non
         raise
     finally:
         handle.close()
+
+
+def _check_signer(path: Path, peer: str, signer: str | None,
+                  known: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The sender's key against the one this copy remembers for it (trust on first use);
+    returns how the pack is signed and the peer's options to keep."""
+    from fieldkit.team.pack import fingerprint
+
+    pinned = known.get("pack_key")
+    if pinned and signer != pinned:
+        raise FieldkitError(
+            (_("The pack {path} is not signed, but earlier packs from its sender were.")
+             if signer is None else
+             _("The pack {path} is signed with another key ({got}) than earlier packs from its "
+               "sender ({pinned}).")).format(path=path, got=fingerprint(signer) if signer else "",
+                                            pinned=fingerprint(pinned)),
+            hint=_("Nothing was changed. It may have been made or changed by someone else: ask "
+                   "the sender for a new pack and compare the key it shows."))
+    if signer is None:
+        return "unsigned", known
+    if pinned:
+        return "pinned", known
+    return "new", {**known, "pack_key": signer}
 
 
 def informant_clashes_for(handle, incoming: dict, decisions: dict) -> list[Clash]:

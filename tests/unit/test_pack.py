@@ -248,3 +248,68 @@ def test_deadline_purge_travels_in_a_pack(two, tmp_path):
         assert s.exec(select(Recording)).all() == []
         assert {i.name for i in s.exec(select(Informant))} == {""}
         assert len(s.exec(select(TranscriptSegment)).all()) > 0
+
+
+def test_an_edited_pack_is_refused_naming_the_pack_and_the_record(two, tmp_path):
+    """Packs are signed with the sending copy's key: a record, the description or the
+    signature changed on the way is refused, and nothing changes here."""
+    from fieldkit.store.models import Informant
+    from fieldkit.team.ops import merge_pack
+    from fieldkit.team.pack import write_pack
+    from tests.support.packs import rewrite_pack
+
+    a, ha, b, hb, _ = two
+    with ha.db.transaction() as s:
+        inf = Informant(project_id=ha.project_id, code="L21", name="Ola Nordmann")
+        s.add(inf)
+        s.flush()
+        inf_id = str(inf.id)
+    good = write_pack(ha, tmp_path / "good.fkpack") and tmp_path / "good.fkpack"
+    before = snapshot(hb)
+
+    def withdraw_nobody(records):
+        for r in records["tables"]["informant"]:
+            if r["code"] == "L21":
+                r["name"] = "Someone Else"
+
+    edited = rewrite_pack(good, tmp_path / "edited.fkpack", records=withdraw_nobody)
+    with pytest.raises(FieldkitError) as exc:
+        merge_pack(b, edited)
+    msg = exc.value.message
+    assert str(edited) in msg and "changed after it was made" in msg, msg
+    assert f"informant record {inf_id} (L21)" in msg, msg
+    described = rewrite_pack(good, tmp_path / "described.fkpack",
+                             manifest=lambda m: m.update(project="Annet"))
+    with pytest.raises(FieldkitError) as exc:
+        merge_pack(b, described)
+    assert "changed after it was made" in exc.value.message
+    # signed again by someone else, or the signature dropped: B knows A's key from its first pack
+    for sign, says in (("new", "signed with another key"), ("drop", "is not signed")):
+        other = rewrite_pack(good, tmp_path / f"{sign}.fkpack", records=withdraw_nobody, sign=sign)
+        with pytest.raises(FieldkitError) as exc:
+            merge_pack(b, other)
+        assert says in exc.value.message and str(other) in exc.value.message, exc.value.message
+    assert snapshot(hb) == before
+    res = merge_pack(b, good)          # the pack as it was made merges
+    assert res.signature == "pinned" and res.outcome.inserted == 1
+
+
+def test_first_pack_key_is_remembered_and_unknown_fields_refused(tmp_path):
+    from fieldkit.team.ops import merge_pack
+    from fieldkit.team.pack import write_pack
+    from tests.support.packs import rewrite_pack
+
+    ha = laptop(tmp_path, "a").create("Felt")
+    good = tmp_path / "good.fkpack"
+    write_pack(ha, good)
+    ha.close()
+    extra = rewrite_pack(good, tmp_path / "extra.fkpack", sign="new",
+                         records=lambda r: r["tables"]["project"][0].update(hidden="x"))
+    with pytest.raises(FieldkitError) as exc:
+        merge_pack(laptop(tmp_path, "b"), extra)
+    assert "field this fieldkit does not know: hidden" in exc.value.message
+    assert not (tmp_path / "b" / "projects" / "felt").exists()
+    unsigned = rewrite_pack(good, tmp_path / "old.fkpack", sign="drop")
+    assert merge_pack(laptop(tmp_path, "c"), unsigned).signature == "unsigned"
+    r = run_cli(tmp_path / "d", "project", "merge", str(good))
+    assert "The first pack from this sender: its key" in r.stdout, r.stdout
