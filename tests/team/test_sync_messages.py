@@ -3,12 +3,9 @@ problems, checked through the real CLI (and a real PostgreSQL where a server ans
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import subprocess
 import sys
-import zipfile
 
 import pytest
 
