@@ -84,11 +84,14 @@ def pack(ctx: click.Context, name: str, output: str, with_audio: bool) -> None:
 
     with workspace(ctx).open(name) as handle:
         counts = write_pack(handle, Path(output), with_audio=with_audio)
-    total = sum(v for k, v in counts.items() if k != "audio_files")
+    total = sum(v for k, v in counts.items() if k not in ("audio_files", "left_out"))
     click.echo(_("Packed {n} records").format(n=total)
                + (_(" and {n} audio files").format(n=counts['audio_files']) if with_audio else "")
                + (_(" (encrypted)") if handle.key is not None else "")
                + _(" into {output}").format(output=output))
+    if counts.get("left_out"):
+        click.echo(_("Left out {n} records of withdrawn informants (they do not leave this "
+                     "laptop).").format(n=counts["left_out"]))
     click.echo(_("Signed with this laptop's key {fingerprint}.").format(
         fingerprint=fingerprint(read_manifest(Path(output))["signer"])))
 

@@ -130,6 +130,7 @@ def write_pack(handle, out: Path, *, with_audio: bool = False) -> dict[str, int]
                                           "h": r.hash}
             if r.deleted:
                 deleted[str(r.record_id)] = r.tbl
+        left_out = _leave_out_withdrawn(conn, tables, versions, deleted)
         put_peer(conn, "sent", kind="pack", last_sync_at=utcnow())
     project = tables["project"][0]
     records = {"project_id": project["id"], "origin": origin, "tables": tables,
@@ -142,6 +143,7 @@ def write_pack(handle, out: Path, *, with_audio: bool = False) -> dict[str, int]
                 audio_files.append((rf["path"], p))
     counts = {t: len(r) for t, r in tables.items() if r}
     counts["audio_files"] = len(audio_files)
+    counts["left_out"] = left_out
 
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
@@ -181,6 +183,58 @@ def write_pack(handle, out: Path, *, with_audio: bool = False) -> dict[str, int]
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return counts
+
+
+def _leave_out_withdrawn(conn, tables: dict[str, list[dict[str, Any]]],
+                         versions: dict[str, dict[str, Any]], deleted: dict[str, str]) -> int:
+    """Nothing of an informant this copy knows has withdrawn leaves it in a pack: one
+    purged here or whose purge arrived (a tombstone), whose rows may still be here (a
+    restored backup), and one whose withdrawal is recorded but not yet purged. Their
+    sessions (where only they took part), participation, speech, events, recordings and
+    audio, conflict copies and earlier versions stay out; a recorded withdrawal's registry
+    entry goes, with its date, so that the other copy learns of it. Returns how many
+    records were left out. (A withdrawal made on another copy that has not reached this
+    one cannot be known here: its purge removes what this pack carried when it arrives.)"""
+    from fieldkit.team.records import synced_tables
+    from fieldkit.team.withdrawal import drop_withdrawn
+
+    purged = {uuid.UUID(k) for k, t in deleted.items() if t == "informant"}
+    recorded = {uuid.UUID(d["id"]) for d in tables.get("informant", []) if d.get("withdrawn_on")}
+    gone = purged | recorded
+    if not gone:
+        return 0
+    order = [t.name for t in synced_tables()]
+    push = {uuid.UUID(d["id"]): (t, d) for t in order for d in tables.get(t, [])
+            if not (t == "informant" and uuid.UUID(d["id"]) in recorded)}
+    dropped = drop_withdrawn(conn, push, gone)
+    ids = {str(i) for i in dropped | gone}
+    # conflict copies of what stays out, or naming a withdrawn informant
+    for d in list(tables.get("syncconflict", [])):
+        text = json.dumps([d.get("kept"), d.get("other")])
+        if str(d.get("record_id")) in ids or any(str(i) in text for i in gone):
+            dropped.add(uuid.UUID(d["id"]))
+    out = {str(i) for i in dropped}
+    n = 0
+    for t in order:
+        rows = tables.get(t, [])
+        keep = [d for d in rows if d["id"] not in out]
+        n += len(rows) - len(keep)
+        tables[t] = keep
+    for rid in out:
+        versions.pop(rid, None)
+    # earlier versions that point at them lose their content
+    from fieldkit.team.withdrawal import _informant_cols
+
+    cols = _informant_cols()
+    gone_s = {str(i) for i in gone}
+    for rid, v in versions.items():
+        refs = cols.get(v.get("tbl"), [])
+        if v.get("tbl") == "informant":
+            refs = [*refs, "id"]
+        if refs and any(isinstance(e.get("d"), dict) and any(e["d"].get(c) in gone_s for c in refs)
+                        for e in v.get("anc") or []):
+            v["anc"] = [{"vv": e["vv"], "h": e.get("h", "")} for e in v["anc"]]
+    return n
 
 
 def _damaged(path: Path, why: str) -> FieldkitError:

@@ -313,3 +313,36 @@ def test_first_pack_key_is_remembered_and_unknown_fields_refused(tmp_path):
     assert merge_pack(laptop(tmp_path, "c"), unsigned).signature == "unsigned"
     r = run_cli(tmp_path / "d", "project", "merge", str(good))
     assert "The first pack from this sender: its key" in r.stdout, r.stdout
+
+
+def test_a_pack_leaves_out_an_informant_this_laptop_knows_has_withdrawn(two, tmp_path):
+    """A recorded withdrawal (not yet purged): her interview, speech and participation stay
+    on this laptop; her registry entry goes, with the withdrawal, so the other copy learns."""
+    from sqlmodel import select
+
+    from fieldkit.people.informants import withdraw
+    from fieldkit.store.models import Informant, SessionParticipant, TranscriptSegment
+    from fieldkit.team.pack import read_pack, write_pack
+
+    a, ha, b, hb, built = two
+    with ha.db.session() as s:
+        kari = s.exec(select(Informant).where(Informant.code == "L01")).one()
+        her_segments = {str(x.id) for x in s.exec(select(TranscriptSegment).where(
+            TranscriptSegment.speaker_informant_id == kari.id))}
+        assert her_segments
+    withdraw(ha, "L01")
+    counts = write_pack(ha, tmp_path / "w.fkpack")
+    assert counts["left_out"] >= len(her_segments) + 1
+    recs = read_pack(tmp_path / "w.fkpack").records
+    [entry] = [d for d in recs["tables"]["informant"] if d["code"] == "L01"]
+    assert entry["withdrawn_on"]
+    assert str(built.sessions[0]) not in {d["id"] for d in recs["tables"]["session"]}
+    assert not her_segments & {d["id"] for d in recs["tables"]["transcriptsegment"]}
+    assert not [d for d in recs["tables"]["sessionparticipant"] if d["informant_id"] == entry["id"]]
+    assert not her_segments & set(recs["versions"])
+    from fieldkit.team.ops import merge_pack
+
+    assert merge_pack(b, tmp_path / "w.fkpack").outcome.deleted == 0   # left out is not deleted
+    with hb.db.session() as s:
+        assert s.exec(select(Informant).where(Informant.code == "L01")).one().withdrawn_on
+        assert s.exec(select(SessionParticipant).where(SessionParticipant.informant_id == kari.id)).all()
