@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +119,20 @@ def test_project_merged_into_a_new_name_is_listed_under_it(tmp_path):
               if line.strip()]
     assert sorted(listed) == ["demo", "demo-b"], listed
     assert run(tmp_path / "b", "informant", "list", "-p", "demo-b").returncode == 0
+
+
+def test_driver_log_lines_stay_off_the_terminal():
+    """After a lost connection psycopg and SQLAlchemy's pool log a line ("error ignored in
+    rollback ...") that Python's last-resort handler would print under fieldkit's own
+    message; a team server engine keeps them off stderr."""
+    code = ("import logging, sys\n"
+            "if sys.argv[1] == 'engine':\n"
+            "    from fieldkit.team.server import engine_for\n"
+            "    engine_for('postgresql://x@127.0.0.1:1/db')\n"
+            "logging.getLogger('psycopg').warning('error ignored in rollback on <conn>')\n"
+            "logging.getLogger('sqlalchemy.pool.impl.NullPool').error('Exception during reset')\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    bare = subprocess.run([sys.executable, "-c", code, "bare"], capture_output=True, text=True, env=env)
+    assert "error ignored in rollback" in bare.stderr          # what would have shown
+    quiet = subprocess.run([sys.executable, "-c", code, "engine"], capture_output=True, text=True, env=env)
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
