@@ -63,6 +63,7 @@ from fieldkit.team.sealing import attach
 from fieldkit.team.withdrawal import (
     drop_withdrawn,
     purge_server_copies,
+    withdrawal_deletions,
     silenced_file_ids,
     vacuum_tables,
     withdrawn_on_server,
@@ -267,6 +268,8 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
                     unpushed |= {rid for rid, v in push.items() if v.tbl == "auditentry"}
                     push = {rid: v for rid, v in push.items() if v.tbl != "auditentry"}
                 push_del = {rid: v.tbl for rid, v in push.items() if v.deleted}
+                # which of them a withdrawal makes (read before the push removes the rows)
+                withdrawn_now = withdrawal_deletions(sconn, push_del)
                 if push:
                     seq = top + 1
                     res.pushed, res.pushed_deletions, res.refused = _push(sconn, push, seq)
@@ -274,11 +277,11 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
                     top = seq
                 if push_del:
                     # shared audio of deleted recordings; when the push carries a
-                    # withdrawal, the conflict list's copies of what it deleted and of the
-                    # person (otherwise a conflict about a deleted record stays: a
-                    # deletion that met an edit is a conflict every copy lists)
-                    carries_withdrawal = any(t == "informant" for t in push_del.values())
-                    purge_server_copies(sconn, set(push_del) if carries_withdrawal else set())
+                    # withdrawal, the conflict list's copies of what the withdrawal deleted
+                    # and of the person (any other conflict about a deleted record stays,
+                    # even in the same push: a deletion that met an edit is a conflict
+                    # every copy lists)
+                    purge_server_copies(sconn, withdrawn_now)
                     # conflict copies it deleted are deletions that travel too
                     _tombstone_lost(sconn, seq, (CONFLICT_TABLE,))
                 res.cursor = top
