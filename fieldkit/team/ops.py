@@ -79,6 +79,8 @@ def _redecided(incoming: dict, records: dict) -> None:
             del incoming[rid]
             continue
         d = records[rid][1]
+        if d == v.data:
+            continue            # no decision touched it (the usual case): nothing to hash
         nv = live(v.tbl, d, v.vv, [v.entry()] + v.anc)
         if nv.hash != v.hash:
             nv.vv["recode"] = nv.vv.get("recode", 0) + 1
