@@ -191,6 +191,15 @@ def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | Non
                     "one in the pack ({project}), though they share a name.").format(name=folder.name, project=man['project']),
                 hint=_("Merge it into a new project with --into OTHERNAME. Nothing "
                          "was changed."))
+        if handle.key is None and (man.get("encrypted")
+                                   or contents.records["tables"]["project"][0].get("encryption")):
+            handle.close()
+            raise FieldkitError(
+                _("The pack {path} is of an encrypted project, and the project {name} on this "
+                  "laptop is not encrypted: nothing was merged, so no plain copy of its data "
+                  "is made here.").format(path=path, name=folder.name),
+                hint=_("Merge it into a new, encrypted copy: fieldkit project merge FILE --into "
+                       "OTHERNAME (with the project's passphrase)."))
     else:
         handle = new_project_with_id(ws, name, contents.records["tables"]["project"][0],
                                      passphrase if man.get("encrypted") else None)

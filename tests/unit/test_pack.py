@@ -169,6 +169,17 @@ def test_encrypted_pack_and_wrong_passphrase(tmp_path):
         assert hb.key is not None
         with hb.db.session() as s:
             assert s.exec(__import__("sqlmodel").select(Informant)).one().name == "Kari Nordmann"
+    # a plain copy of the same project takes no plain copy of the encrypted project's data
+    hc = laptop(tmp_path, "c").create("Secret study")
+    with hc.db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE project SET id = ?", (hb.project_id.hex,))
+    hc.close()
+    with pytest.raises(FieldkitError) as exc:
+        merge_pack(laptop(tmp_path, "c"), tmp_path / "s.fkpack", passphrase="correct horse")
+    assert "is of an encrypted project" in exc.value.message
+    with laptop(tmp_path, "c").open("Secret study") as hc:
+        with hc.db.session() as s:
+            assert s.exec(__import__("sqlmodel").select(Informant)).all() == []
 
 
 def test_damaged_truncated_and_newer_packs_change_nothing(two, tmp_path):
