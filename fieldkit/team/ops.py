@@ -191,8 +191,9 @@ def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | Non
                     "one in the pack ({project}), though they share a name.").format(name=folder.name, project=man['project']),
                 hint=_("Merge it into a new project with --into OTHERNAME. Nothing "
                          "was changed."))
-        if handle.key is None and (man.get("encrypted")
-                                   or contents.records["tables"]["project"][0].get("encryption")):
+        # an encrypted project (its row describes the key; a copy that only encrypted
+        # itself, of a plain team project, is not one: as for sync)
+        if handle.key is None and contents.records["tables"]["project"][0].get("encryption"):
             handle.close()
             raise FieldkitError(
                 _("The pack {path} is of an encrypted project, and the project {name} on this "
