@@ -93,6 +93,8 @@ def clean_json(value: Any) -> Any:
     clean (the usual case: a segment's word list): one look at its JSON text decides."""
     if value is None or isinstance(value, (bool, int, float)):
         return value
+    if isinstance(value, str):      # a text column: no JSON text to make
+        return clean_text(value)
     try:
         dumped = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):

@@ -80,13 +80,20 @@ def pack(ctx: click.Context, name: str, output: str, with_audio: bool) -> None:
 
     from fieldkit.team.pack import write_pack
 
+    from fieldkit.team.pack import fingerprint, read_manifest
+
     with workspace(ctx).open(name) as handle:
         counts = write_pack(handle, Path(output), with_audio=with_audio)
-    total = sum(v for k, v in counts.items() if k != "audio_files")
+    total = sum(v for k, v in counts.items() if k not in ("audio_files", "left_out"))
     click.echo(_("Packed {n} records").format(n=total)
                + (_(" and {n} audio files").format(n=counts['audio_files']) if with_audio else "")
                + (_(" (encrypted)") if handle.key is not None else "")
                + _(" into {output}").format(output=output))
+    if counts.get("left_out"):
+        click.echo(_("Left out {n} records of withdrawn informants (they do not leave this "
+                     "laptop).").format(n=counts["left_out"]))
+    click.echo(_("Signed with this laptop's key {fingerprint}.").format(
+        fingerprint=fingerprint(read_manifest(Path(output))["signer"])))
 
 
 @click.command("merge", help=_("Bring a pack from another laptop into a project (made if missing). Merging "
@@ -121,6 +128,13 @@ def merge(ctx: click.Context, file: str, into: str | None, recode: tuple[str, ..
     o = res.outcome
     click.echo((_("Created") if res.created else _("Merged into")) + f" {res.folder.name}: {o.summary()}"
                + (_("; {n} audio files").format(n=res.audio_written) if res.audio_written else ""))
+    if res.signature == "new":
+        click.echo(_("The first pack from this sender: its key {fingerprint} is remembered; later "
+                     "packs from it must carry the same. Compare it with the one the sender's "
+                     "`fieldkit project pack` showed.").format(fingerprint=res.fingerprint))
+    elif res.signature == "unsigned":
+        click.secho(_("The pack is not signed (made by an older fieldkit): whether it was "
+                      "changed on the way cannot be checked."), fg="yellow")
     if o.purged_informants:
         click.echo(_("Withdrawn informants purged here too: {purged_informants}").format(purged_informants=', '.join(o.purged_informants)))
     if o.conflicts:

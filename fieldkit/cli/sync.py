@@ -27,9 +27,13 @@ from fieldkit.i18n import _
 @click.option("--encrypt", is_flag=True,
               help=_("When the project is copied from the server: encrypt this "
                        "laptop's copy with a passphrase."))
+@click.option("--encrypt-server", is_flag=True,
+              help=_("This laptop's copy is encrypted and the team's copy on the server "
+                     "is not: encrypt it there too (names, transcripts and audio sealed "
+                     "with the project key; every teammate then needs an encrypted copy)."))
 @click.pass_context
 def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...], same: tuple[str, ...],
-         encrypt: bool) -> None:
+         encrypt: bool, encrypt_server: bool) -> None:
     from fieldkit.cli.pack import _codes
     from fieldkit.errors import FieldkitError
     from fieldkit.team.sync import clone_project, remembered_url, sync_project
@@ -51,7 +55,9 @@ def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]
             if not passphrase:
                 raise click.UsageError(_("--encrypt needs a passphrase (prompt or "
                                            "$FIELDKIT_PASSPHRASE)."))
-        handle = clone_project(ws, name, url, passphrase)
+        from fieldkit.cli import ask_passphrase
+
+        handle = clone_project(ws, name, url, passphrase, ask=lambda: ask_passphrase(name))
         created = True
     with handle:
         url = url or remembered_url(handle)
@@ -59,7 +65,8 @@ def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]
             raise click.UsageError(_("Give the team server once: fieldkit sync -p "
                                        "NAME --server postgresql://..."))
         try:
-            res = sync_project(handle, url, recode=_codes(recode), same=set(same))
+            res = sync_project(handle, url, recode=_codes(recode), same=set(same),
+                               encrypt_server=encrypt_server)
         except BaseException:
             if created:
                 import shutil
@@ -70,6 +77,8 @@ def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]
     click.echo((_("Copied from the team server; ") if created else _("Synced: ")) + res.summary()
                + (_("; audio {up} up, {down} down").format(up=res.audio_up, down=res.audio_down)
                   if res.audio_up or res.audio_down else ""))
+    for note in res.notes:
+        click.secho(note, fg="yellow")
     if res.guides_joined:
         click.echo(_("The same guide was imported here and by the team; joined: {slugs}").format(
             slugs=", ".join(res.guides_joined)))

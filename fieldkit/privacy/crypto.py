@@ -73,11 +73,30 @@ def is_encrypted(folder: Path) -> bool:
     return (folder / KEYFILE).is_file()
 
 
-def create_key(folder: Path, passphrase: str) -> ProjectKey:
-    """Make a new key for ``folder`` and write its encryption.json (owner-only)."""
-    salt = os.urandom(16)
-    raw = _derive(passphrase, salt, SCRYPT)
-    meta = {"version": 1, "kdf": "scrypt", **SCRYPT, "salt": salt.hex(),
+#: the fields of encryption.json a team shares (no secret: the KDF's parameters, its salt
+#: and the check value); a copy made from the team's gets the same key from the passphrase
+PUBLIC_META = ("version", "kdf", "n", "r", "p", "salt", "check")
+
+
+def create_key(folder: Path, passphrase: str, meta: dict | None = None) -> ProjectKey:
+    """Make a new key for ``folder`` and write its encryption.json (owner-only). With
+    ``meta`` (a team's :func:`public_meta`), the key is the team's: derived with its salt
+    and parameters, and the passphrase must be the team's (else WrongPassphrase)."""
+    if meta:
+        try:
+            salt = bytes.fromhex(meta["salt"])
+            params = {k: int(meta[k]) for k in ("n", "r", "p")}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise FieldkitError(_("The team's key description is damaged: {exc}").format(exc=exc)) from exc
+        raw = _derive(passphrase, salt, params)
+        if not hmac.compare_digest(_check_value(raw), str(meta.get("check", ""))):
+            raise WrongPassphrase(_("Wrong passphrase for the team's encrypted project."),
+                                  hint=_("Use the passphrase the team chose when the project "
+                                         "was created. Nothing was copied."))
+    else:
+        salt, params = os.urandom(16), dict(SCRYPT)
+        raw = _derive(passphrase, salt, params)
+    meta = {"version": 1, "kdf": "scrypt", **params, "salt": salt.hex(),
             "check": _check_value(raw), "database": "sqlcipher4", "audio": "aes-256-gcm"}
     tmp = folder / (KEYFILE + ".tmp")
     tmp.write_text(json.dumps(meta, indent=1))
@@ -99,6 +118,115 @@ def unlock(folder: Path, passphrase: str) -> ProjectKey:
     if not hmac.compare_digest(_check_value(raw), meta.get("check", "")):
         raise WrongPassphrase(_("Wrong passphrase for the project in {folder}.").format(folder=folder))
     return ProjectKey(raw[:32], raw[32:])
+
+
+def public_meta(folder: Path) -> dict:
+    """What a team shares of the project's key file (nothing secret), {} when plain."""
+    try:
+        meta = json.loads((folder / KEYFILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: meta[k] for k in PUBLIC_META if k in meta}
+
+
+def key_check(key: ProjectKey) -> str:
+    """The check value of ``key`` (as in encryption.json): two copies with the same check
+    have the same key."""
+    return _check_value(key.db + key.audio)
+
+
+# --------------------------------------------------------------------------- team server
+
+
+class TeamCipher:
+    """What an encrypted project's team server holds is sealed with keys derived from the
+    project key (HMAC-SHA256 with a label each), so the server's administrator and its
+    backups read no interview:
+
+    * a personal field: ``fk1:`` + base64(12-byte nonce + AES-256-GCM ciphertext and tag)
+      of its JSON, authenticated with its table, column and record id (a value moved to
+      another field or record does not open);
+    * a version's content hash (which would let a guessed name be confirmed): AES-256 of
+      its 16 bytes, one block, written ``~`` + hex (a permutation, so equal stays equal);
+    * an audio file: ``FKSA1`` + nonce + AES-256-GCM of the whole file, authenticated with
+      its id; its checksum is an HMAC of the plain audio.
+    """
+
+    PREFIX = "fk1:"
+    BLOB = b"FKSA1"
+
+    def __init__(self, key: ProjectKey):
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        raw = key.db + key.audio
+
+        def sub(label: bytes) -> bytes:
+            return hmac.new(raw, b"fieldkit team server " + label, hashlib.sha256).digest()
+
+        self._aes = AESGCM(sub(b"fields v1"))
+        self._blob = AESGCM(sub(b"audio v1"))
+        self._mac = sub(b"audio digest v1")
+        block = Cipher(algorithms.AES(sub(b"hashes v1")), modes.ECB())
+        self._enc, self._dec = block.encryptor(), block.decryptor()
+
+    def seal(self, value: object, aad: bytes) -> str:
+        import base64
+
+        raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        nonce = os.urandom(12)
+        return self.PREFIX + base64.b64encode(nonce + self._aes.encrypt(nonce, raw, aad)).decode("ascii")
+
+    def open(self, value: object, aad: bytes, where: str = "") -> object:
+        """A sealed value's content; anything else is returned as it is (a server written
+        before the project was encrypted there)."""
+        import base64
+
+        from cryptography.exceptions import InvalidTag
+
+        if not isinstance(value, str) or not value.startswith(self.PREFIX):
+            return value
+        try:
+            blob = base64.b64decode(value[len(self.PREFIX):], validate=True)
+            return json.loads(self._aes.decrypt(blob[:12], blob[12:], aad).decode("utf-8"))
+        except (InvalidTag, ValueError) as exc:
+            raise FieldkitError(
+                _("The team server's copy of {where} cannot be decrypted with this project's "
+                  "key.").format(where=where or "?"),
+                hint=_("It was changed on the server, or sealed with another key. Nothing "
+                       "was changed here.")) from exc
+
+    def seal_hash(self, h: str) -> str:
+        if len(h) != 32 or h.startswith("~"):
+            return h
+        try:
+            return "~" + self._enc.update(bytes.fromhex(h)).hex()
+        except ValueError:
+            return h
+
+    def open_hash(self, h: str) -> str:
+        if not isinstance(h, str) or len(h) != 33 or not h.startswith("~"):
+            return h
+        return self._dec.update(bytes.fromhex(h[1:])).hex()
+
+    def seal_blob(self, data: bytes, aad: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return self.BLOB + nonce + self._blob.encrypt(nonce, data, aad)
+
+    def open_blob(self, data: bytes, aad: bytes) -> bytes:
+        from cryptography.exceptions import InvalidTag
+
+        if not data.startswith(self.BLOB):
+            return data
+        n = len(self.BLOB)
+        try:
+            return self._blob.decrypt(data[n:n + 12], data[n + 12:], aad)
+        except InvalidTag as exc:
+            raise FieldkitError(_("An audio file on the team server cannot be decrypted with "
+                                  "this project's key.")) from exc
+
+    def digest(self, data: bytes) -> str:
+        return hmac.new(self._mac, data, hashlib.sha256).hexdigest()
 
 
 # --------------------------------------------------------------------------- audio

@@ -191,8 +191,10 @@ class Workspace:
                 self.notify(f"{project.name}: {warning}")
         return ProjectHandle(folder=folder, db=db, project_id=project.id, key=key)
 
-    def create(self, name: str, passphrase: str | None = None, **fields: object) -> ProjectHandle:
-        """A new project; with ``passphrase`` its database and audio are encrypted."""
+    def create(self, name: str, passphrase: str | None = None, key_meta: dict | None = None,
+               **fields: object) -> ProjectHandle:
+        """A new project; with ``passphrase`` its database and audio are encrypted (with
+        ``key_meta``, a team's shared key description, with the team's key)."""
         from fieldkit.privacy import crypto
         from fieldkit.store.db import open_database
         from fieldkit.store.models import Project
@@ -206,9 +208,17 @@ class Workspace:
                                                                        "name.")
             )
         ensure_private_dir(folder)
-        key = crypto.create_key(folder, passphrase) if passphrase else None
+        try:
+            key = crypto.create_key(folder, passphrase, key_meta) if passphrase else None
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         db = open_database(folder / DB_NAME, create=True, key=key)
         with db.transaction() as s:
+            if key is not None:       # the copies of this project share its key description
+                fields.setdefault("encryption", crypto.public_meta(folder))
             project = Project(name=name, slug=slug, **fields)
             s.add(project)
         for sub in ("audio", "exports"):

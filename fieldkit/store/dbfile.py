@@ -26,11 +26,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 #: The newest schema revision this fieldkit knows (tests check it against Alembic's head).
-SCHEMA_HEAD = "0010_s2review_snippets"
+SCHEMA_HEAD = "0011_s2crypt"
 #: Older revisions this fieldkit can migrate from.
 KNOWN_REVISIONS = ("0001", "0002", "0003_sync", "0004_speakers", "0005_planned_at", "0006_seats",
                    "0007_i21_results_pair_kind", "0007_i29_clean_text", "0008_i23_suggest_event_kind",
-                   "0009_i26merge", "0010_s2review_snippets")
+                   "0009_i26merge", "0010_s2review_snippets", "0011_s2crypt")
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 

@@ -139,6 +139,11 @@ class Project(Stamped, table=True):
     transcription: dict[str, Any] = _json()   # project-wide transcription settings
     snippets: dict[str, Any] = _json()        # the team's abbreviations in review (",,i" -> "{informant}")
     is_demo: bool = False
+    #: an encrypted project: what its copies share of the key file (KDF parameters, salt,
+    #: check value; no secret), so that a copy from the team server or a pack gets the
+    #: same key from the passphrase; {} for a plain project (see fieldkit.team.sealing)
+    encryption: dict[str, Any] = Field(default_factory=dict, sa_column=Column(
+        JSON, nullable=False, server_default="{}"))
 
     researchers: list["Researcher"] = Relationship(
         back_populates="project", sa_relationship_kwargs={"passive_deletes": True}

@@ -37,6 +37,7 @@ never joined silently: :func:`informant_clashes` finds them and the caller asks.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 import uuid
@@ -155,7 +156,13 @@ def vv_max(*vvs: dict[str, int]) -> dict[str, int]:
 
 
 def vv_key(vv: dict[str, int]) -> str:
-    return json.dumps(vv, sort_keys=True, separators=(",", ":"))
+    """A vector's canonical text (in conflict ids: the same on every copy and version)."""
+    return _vv_key(tuple(sorted(vv.items())))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _vv_key(items: tuple) -> str:
+    return json.dumps(dict(items), sort_keys=True, separators=(",", ":"))
 
 
 @dataclass
@@ -173,7 +180,7 @@ class Version:
         return (sum(self.vv.values()), not self.deleted, self.hash, vv_key(self.vv))
 
     def same(self, other: "Version | None") -> bool:
-        return (other is not None and vv_key(self.vv) == vv_key(other.vv)
+        return (other is not None and self.vv == other.vv
                 and self.deleted == other.deleted and self.hash == other.hash)
 
     def entry(self) -> dict[str, Any]:
@@ -264,7 +271,7 @@ def merge_versions(a: Version | None, b: Version | None) -> Merged:
     give the same version, so every copy ends with the same."""
     if a is None or b is None:
         return Merged(a or b)  # type: ignore[arg-type]
-    if vv_key(a.vv) == vv_key(b.vv):
+    if a.vv == b.vv:
         if a.same(b):
             return Merged(a)
         win, lose = (a, b) if a.rank() > b.rank() else (b, a)
@@ -322,6 +329,11 @@ def copy_id(conn: Connection) -> str:
 def _upsert_states(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
+    from fieldkit.team.sealing import cipher_of, seal_state
+
+    cipher = cipher_of(conn)
+    if cipher is not None:      # an encrypted project's team server
+        rows = [seal_state(cipher, r) for r in rows]
     rs = RecordState.__table__
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -447,13 +459,16 @@ def load_versions(conn: Connection, ids: Iterable[uuid.UUID],
     """The versions of ``ids`` on this side (laptop or server): the record's current
     content with its version. A record without a version (made before versions
     existed) has the empty vector; a version whose record is gone is a deletion."""
+    from fieldkit.team.sealing import cipher_of, open_state
+
     rs = RecordState.__table__
     cols = [c for c in rs.c if c.name != "data"]    # the record itself holds the content
     idl = list(dict.fromkeys(ids))
     states: dict[uuid.UUID, dict[str, Any]] = {}
+    cipher = cipher_of(conn)
     for i in range(0, len(idl), 500):
         for r in conn.execute(select(*cols).where(rs.c.record_id.in_(idl[i:i + 500]))):
-            states[r.record_id] = dict(r._mapping)
+            states[r.record_id] = open_state(cipher, dict(r._mapping)) if cipher else dict(r._mapping)
     by_table: dict[str, list[uuid.UUID]] = {}
     for rid in idl:
         t = states[rid]["tbl"] if rid in states else (tbl_hint or {}).get(rid)
@@ -710,7 +725,7 @@ def load_for_merge(conn: Connection, theirs: dict[uuid.UUID, Version],
         a = mine.get(rid)
         if a is None or a.deleted or (overlay and rid in overlay):
             continue
-        if vv_key(a.vv) == vv_key(b.vv):
+        if a.vv == b.vv:
             if a.hash != b.hash:
                 need.add(rid)
         elif not vv_le(a.vv, b.vv) and not vv_le(b.vv, a.vv):

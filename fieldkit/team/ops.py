@@ -22,6 +22,10 @@ class MergeResult:
     created: bool
     outcome: Outcome
     audio_written: int = 0
+    #: the pack's signature: "pinned" (the sender's known key), "new" (the first pack
+    #: from this sender: its key is remembered now) or "unsigned" (an older fieldkit's)
+    signature: str = "pinned"
+    fingerprint: str = ""
 
 
 def resolve_clashes(clashes: list[Clash], recode: dict[str, str], same: set[str],
@@ -75,6 +79,8 @@ def _redecided(incoming: dict, records: dict) -> None:
             del incoming[rid]
             continue
         d = records[rid][1]
+        if d == v.data:
+            continue            # no decision touched it (the usual case): nothing to hash
         nv = live(v.tbl, d, v.vv, [v.entry()] + v.anc)
         if nv.hash != v.hash:
             nv.vv["recode"] = nv.vv.get("recode", 0) + 1
@@ -185,6 +191,16 @@ def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | Non
                     "one in the pack ({project}), though they share a name.").format(name=folder.name, project=man['project']),
                 hint=_("Merge it into a new project with --into OTHERNAME. Nothing "
                          "was changed."))
+        # an encrypted project (its row describes the key; a copy that only encrypted
+        # itself, of a plain team project, is not one: as for sync)
+        if handle.key is None and contents.records["tables"]["project"][0].get("encryption"):
+            handle.close()
+            raise FieldkitError(
+                _("The pack {path} is of an encrypted project, and the project {name} on this "
+                  "laptop is not encrypted: nothing was merged, so no plain copy of its data "
+                  "is made here.").format(path=path, name=folder.name),
+                hint=_("Merge it into a new, encrypted copy: fieldkit project merge FILE --into "
+                       "OTHERNAME (with the project's passphrase)."))
     else:
         handle = new_project_with_id(ws, name, contents.records["tables"]["project"][0],
                                      passphrase if man.get("encrypted") else None)
@@ -193,6 +209,7 @@ def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | Non
         peer = man["origin"]
         with handle.db.engine.begin() as conn:
             known = (get_peer(conn, peer) or {}).get("options") or {}
+        signature, known = _check_signer(path, peer, contents.signer, known)
         decisions = dict(known.get("informants", {}))
         records = {rid: (v.tbl, dict(v.data or {})) for rid, v in incoming.items() if not v.deleted}
         clashes = informant_clashes_for(handle, records, decisions)
@@ -210,7 +227,10 @@ def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | Non
         out.purged_informants = purged
         purge_project_if_arrived(handle, before)
         written = write_audio(handle, contents.audio)
-        return MergeResult(handle.folder, created, out, written)
+        from fieldkit.team.pack import fingerprint
+
+        return MergeResult(handle.folder, created, out, written, signature,
+                           fingerprint(contents.signer) if contents.signer else "")
     except BaseException:
         handle.close()
         if created:
@@ -222,17 +242,50 @@ def merge_pack(ws, path: Path, *, into: str | None = None, passphrase: str | Non
         handle.close()
 
 
+def _check_signer(path: Path, peer: str, signer: str | None,
+                  known: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The sender's key against the one this copy remembers for it (trust on first use);
+    returns how the pack is signed and the peer's options to keep."""
+    from fieldkit.team.pack import fingerprint
+
+    pinned = known.get("pack_key")
+    if pinned and signer != pinned:
+        raise FieldkitError(
+            (_("The pack {path} is not signed, but earlier packs from its sender were.")
+             if signer is None else
+             _("The pack {path} is signed with another key ({got}) than earlier packs from its "
+               "sender ({pinned}).")).format(path=path, got=fingerprint(signer) if signer else "",
+                                            pinned=fingerprint(pinned)),
+            hint=_("Nothing was changed. It may have been made or changed by someone else: ask "
+                   "the sender for a new pack and compare the key it shows."))
+    if signer is None:
+        return "unsigned", known
+    if pinned:
+        return "pinned", known
+    return "new", {**known, "pack_key": signer}
+
+
 def informant_clashes_for(handle, incoming: dict, decisions: dict) -> list[Clash]:
     with handle.db.engine.begin() as conn:
         return informant_clashes(conn, incoming, decisions)
 
 
 def new_project_with_id(ws, name: str, project_row: dict[str, Any], passphrase: str | None):
-    """An empty project whose Project row is the team's (the rest comes with the merge/sync)."""
+    """An empty project whose Project row is the team's (the rest comes with the merge/sync).
+    The team's project is encrypted (its row describes the key): the copy is too, with the
+    team's key, and needs the team's passphrase."""
     from fieldkit.store.models import Project
     from fieldkit.team.records import upsert
 
-    handle = ws.create(name, passphrase=passphrase)
+    meta = project_row.get("encryption") or None
+    if meta and not passphrase:
+        from fieldkit.privacy.crypto import ProjectLocked
+
+        raise ProjectLocked(
+            _("The project {name} is encrypted; its copy here will be encrypted too and needs "
+              "the team's passphrase.").format(name=project_row.get("slug") or name),
+            hint=_("Type it when asked, or set $FIELDKIT_PASSPHRASE. Nothing was copied."))
+    handle = ws.create(name, passphrase=passphrase, key_meta=meta)
     try:
         with handle.db.engine.begin() as conn:
             t = Project.__table__

@@ -10,6 +10,19 @@ check value, never the key), so the same passphrase opens it on the other laptop
 
 Merging reads and checks the whole pack first, then applies it in one transaction:
 a damaged pack, a newer format or a wrong passphrase changes nothing.
+
+Packs are signed (Ed25519, :mod:`cryptography`): each copy of a project has its own
+signing key (made the first time it packs, kept in its database with its other
+bookkeeping, never in a pack), and ``pack.json`` carries its public key (``signer``) and a
+signature over ``pack.json`` itself and the SHA-256 of the payload. A pack edited after it
+was made (a record, the manifest, the audio) is refused, naming the pack and, where it can
+be found, the record. The receiving copy remembers each sender's public key the first time
+(trust on first use, as SSH does: the merge prints its fingerprint to compare with the
+sender's `fieldkit project pack` output) and refuses a later pack from that sender signed
+with another key or not signed. What cannot be known: whether the *first* pack from a
+sender was made by that sender (compare the fingerprint). A pack made by an older fieldkit
+has no signature: it is merged with a warning, unless its sender has signed before.
+An encrypted project's pack is in addition authenticated by its AES-256-GCM records.
 """
 
 from __future__ import annotations
@@ -40,6 +53,48 @@ class PackContents:
     records: dict[str, Any]
     audio: dict[str, bytes]
 
+    @property
+    def signer(self) -> str | None:
+        """The public key (hex) that signed the pack (checked), None for an unsigned one."""
+        return self.manifest.get("signer") if self.manifest.get("signature") else None
+
+
+SIGNED_AS = b"fieldkit-pack-signature-v1\n"
+
+
+def _signed_bytes(manifest: dict[str, Any], payload: bytes) -> bytes:
+    import hashlib
+
+    body = {k: v for k, v in manifest.items() if k != "signature"}
+    return (SIGNED_AS + json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
+            + b"\n" + hashlib.sha256(payload).digest())
+
+
+def signing_key(conn):
+    """This copy's pack signing key (Ed25519), made the first time; kept with this copy's
+    own bookkeeping (the ``self`` peer), which never travels."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from fieldkit.team.state import get_peer, laptop_id, put_peer
+
+    laptop_id(conn)
+    opts = dict((get_peer(conn, "self") or {}).get("options") or {})
+    raw = opts.get("pack_signing_key")
+    if raw:
+        return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(raw))
+    key = Ed25519PrivateKey.generate()
+    opts["pack_signing_key"] = key.private_bytes_raw().hex()
+    put_peer(conn, "self", options=opts)
+    return key
+
+
+def fingerprint(public_hex: str) -> str:
+    """A short form of a public key for people to compare (16 hex digits in groups)."""
+    import hashlib
+
+    h = hashlib.sha256(bytes.fromhex(public_hex)).hexdigest()[:16].upper()
+    return " ".join(h[i:i + 4] for i in range(0, 16, 4))
+
 
 def _laptop_id(conn) -> str:
     from fieldkit.team.state import laptop_id
@@ -62,16 +117,20 @@ def write_pack(handle, out: Path, *, with_audio: bool = False) -> dict[str, int]
     with handle.db.engine.begin() as conn:   # one consistent snapshot
         stamp(conn)
         origin = _laptop_id(conn)
+        signer = signing_key(conn)
         tables: dict[str, list[dict[str, Any]]] = {}
         for tbl in synced_tables():
             tables[tbl.name] = list(read_rows(conn, tbl))
         rs = RecordState.__table__
         versions: dict[str, dict[str, Any]] = {}
         deleted: dict[str, str] = {}
-        for r in conn.execute(select(rs.c.record_id, rs.c.tbl, rs.c.vv, rs.c.anc, rs.c.deleted)):
-            versions[str(r.record_id)] = {"tbl": r.tbl, "vv": r.vv, "anc": r.anc, "deleted": r.deleted}
+        for r in conn.execute(select(rs.c.record_id, rs.c.tbl, rs.c.vv, rs.c.anc, rs.c.deleted,
+                                     rs.c.hash)):
+            versions[str(r.record_id)] = {"tbl": r.tbl, "vv": r.vv, "anc": r.anc, "deleted": r.deleted,
+                                          "h": r.hash}
             if r.deleted:
                 deleted[str(r.record_id)] = r.tbl
+        left_out = _leave_out_withdrawn(conn, tables, versions, deleted)
         put_peer(conn, "sent", kind="pack", last_sync_at=utcnow())
     project = tables["project"][0]
     records = {"project_id": project["id"], "origin": origin, "tables": tables,
@@ -84,6 +143,7 @@ def write_pack(handle, out: Path, *, with_audio: bool = False) -> dict[str, int]
                 audio_files.append((rf["path"], p))
     counts = {t: len(r) for t, r in tables.items() if r}
     counts["audio_files"] = len(audio_files)
+    counts["left_out"] = left_out
 
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
@@ -96,6 +156,10 @@ def write_pack(handle, out: Path, *, with_audio: bool = False) -> dict[str, int]
                 "schema": SCHEMA_HEAD, "project_id": project["id"], "project": project["name"],
                 "slug": project["slug"], "origin": origin, "encrypted": handle.key is not None,
                 "counts": counts}
+    from cryptography.hazmat.primitives import serialization
+
+    manifest["signer"] = signer.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
     tmpdir = Path(tempfile.mkdtemp(prefix=".fieldkit-pack-", dir=out.parent if out.parent.exists() else None))
     try:
         payload = tmpdir / "payload"
@@ -107,6 +171,7 @@ def write_pack(handle, out: Path, *, with_audio: bool = False) -> dict[str, int]
                     w.write(bytes(buf[i:i + (1 << 20)]))
         else:
             payload.write_bytes(inner.getbuffer())
+        manifest["signature"] = signer.sign(_signed_bytes(manifest, payload.read_bytes())).hex()
         tmp = tmpdir / "pack"
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
             z.writestr("pack.json", json.dumps(manifest, indent=1))
@@ -118,6 +183,58 @@ def write_pack(handle, out: Path, *, with_audio: bool = False) -> dict[str, int]
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return counts
+
+
+def _leave_out_withdrawn(conn, tables: dict[str, list[dict[str, Any]]],
+                         versions: dict[str, dict[str, Any]], deleted: dict[str, str]) -> int:
+    """Nothing of an informant this copy knows has withdrawn leaves it in a pack: one
+    purged here or whose purge arrived (a tombstone), whose rows may still be here (a
+    restored backup), and one whose withdrawal is recorded but not yet purged. Their
+    sessions (where only they took part), participation, speech, events, recordings and
+    audio, conflict copies and earlier versions stay out; a recorded withdrawal's registry
+    entry goes, with its date, so that the other copy learns of it. Returns how many
+    records were left out. (A withdrawal made on another copy that has not reached this
+    one cannot be known here: its purge removes what this pack carried when it arrives.)"""
+    from fieldkit.team.records import synced_tables
+    from fieldkit.team.withdrawal import drop_withdrawn
+
+    purged = {uuid.UUID(k) for k, t in deleted.items() if t == "informant"}
+    recorded = {uuid.UUID(d["id"]) for d in tables.get("informant", []) if d.get("withdrawn_on")}
+    gone = purged | recorded
+    if not gone:
+        return 0
+    order = [t.name for t in synced_tables()]
+    push = {uuid.UUID(d["id"]): (t, d) for t in order for d in tables.get(t, [])
+            if not (t == "informant" and uuid.UUID(d["id"]) in recorded)}
+    dropped = drop_withdrawn(conn, push, gone)
+    ids = {str(i) for i in dropped | gone}
+    # conflict copies of what stays out, or naming a withdrawn informant
+    for d in list(tables.get("syncconflict", [])):
+        text = json.dumps([d.get("kept"), d.get("other")])
+        if str(d.get("record_id")) in ids or any(str(i) in text for i in gone):
+            dropped.add(uuid.UUID(d["id"]))
+    out = {str(i) for i in dropped}
+    n = 0
+    for t in order:
+        rows = tables.get(t, [])
+        keep = [d for d in rows if d["id"] not in out]
+        n += len(rows) - len(keep)
+        tables[t] = keep
+    for rid in out:
+        versions.pop(rid, None)
+    # earlier versions that point at them lose their content
+    from fieldkit.team.withdrawal import _informant_cols
+
+    cols = _informant_cols()
+    gone_s = {str(i) for i in gone}
+    for rid, v in versions.items():
+        refs = cols.get(v.get("tbl"), [])
+        if v.get("tbl") == "informant":
+            refs = [*refs, "id"]
+        if refs and any(isinstance(e.get("d"), dict) and any(e["d"].get(c) in gone_s for c in refs)
+                        for e in v.get("anc") or []):
+            v["anc"] = [{"vv": e["vv"], "h": e.get("h", "")} for e in v["anc"]]
+    return n
 
 
 def _damaged(path: Path, why: str) -> FieldkitError:
@@ -162,6 +279,7 @@ def read_pack(path: Path, passphrase: str | None = None) -> PackContents:
             payload = z.read("payload")
     except (zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
         raise _damaged(path, str(exc) or type(exc).__name__) from exc
+    signed = _signature_holds(manifest, payload)
     if manifest.get("encrypted"):
         if not passphrase:
             raise crypto.ProjectLocked(
@@ -190,7 +308,49 @@ def read_pack(path: Path, passphrase: str | None = None) -> PackContents:
         raise _damaged(path, str(exc) or type(exc).__name__) from exc
     if not isinstance(records.get("tables"), dict) or not records["tables"].get("project"):
         raise _damaged(path, "no project records")
+    if signed is False:
+        raise _edited(path, records)
     return PackContents(manifest, records, audio)
+
+
+def _signature_holds(manifest: dict[str, Any], payload: bytes) -> bool | None:
+    """Whether the pack's signature holds (None: the pack is not signed)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    sig, signer = manifest.get("signature"), manifest.get("signer")
+    if not sig and not signer:
+        return None
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(str(signer))).verify(
+            bytes.fromhex(str(sig)), _signed_bytes(manifest, payload))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def _edited(path: Path, records: dict[str, Any]) -> FieldkitError:
+    """A pack whose signature does not hold: named, with the first record whose content
+    no longer matches the version it was packed with (when one can be found)."""
+    from fieldkit.team.records import content_hash, record_label
+
+    versions = records.get("versions") or {}
+    what = ""
+    for tname, rows in (records.get("tables") or {}).items():
+        for r in rows if isinstance(rows, list) else []:
+            h = (versions.get(str(r.get("id"))) or {}).get("h")
+            if h and content_hash(r) != h:
+                label = record_label(r)
+                what = _("the {table} record {id}{label} differs from what was packed").format(
+                    table=tname, id=r.get("id"), label=f" ({label})" if label else "")
+                break
+        if what:
+            break
+    return FieldkitError(
+        _("The pack {path} was changed after it was made: its signature does not match "
+          "({what}).").format(path=path, what=what or _("its records, audio or description")),
+        hint=_("Nothing was changed. Ask the sender for a new pack (fieldkit project pack) "
+               "and do not edit it on the way."))
 
 
 def incoming_from_pack(contents: PackContents) -> tuple[dict, dict]:
@@ -199,7 +359,7 @@ def incoming_from_pack(contents: PackContents) -> tuple[dict, dict]:
     from fieldkit.team.merge import Version, live
     from fieldkit.team.records import synced_tables
 
-    known = {t.name for t in synced_tables()}
+    known = {t.name: t for t in synced_tables()}
     meta = contents.records.get("versions") or {}
     incoming: dict[uuid.UUID, Version] = {}
     for tname, rows in contents.records["tables"].items():
@@ -208,7 +368,15 @@ def incoming_from_pack(contents: PackContents) -> tuple[dict, dict]:
                                     "({tname}).").format(tname=tname),
                                 hint=_("It was made by a newer fieldkit; update "
                                          "fieldkit. Nothing was changed."))
+        cols = {c.name for c in known[tname].columns}
         for r in rows:
+            extra = sorted(set(r) - cols)
+            if extra:
+                raise FieldkitError(
+                    _("The pack holds a {table} record ({id}) with a field this fieldkit does "
+                      "not know: {column}.").format(table=tname, id=r.get("id"), column=extra[0]),
+                    hint=_("It was made by a newer fieldkit (update fieldkit) or changed by "
+                           "hand. Nothing was changed."))
             m = meta.get(r["id"]) or {}
             incoming[uuid.UUID(r["id"])] = live(tname, r, m.get("vv") or {}, m.get("anc") or [])
     deleted = {uuid.UUID(k): v for k, v in contents.records.get("deleted", {}).items()}

@@ -118,14 +118,20 @@ def _text_columns(tbl: Table) -> frozenset[str]:
 
 def read_rows(conn: Connection, tbl: Table, where: Any = None,
               ids: Iterable[uuid.UUID] | None = None) -> Iterator[dict[str, Any]]:
+    """Rows as JSON-ready dicts; from an encrypted project's team server, opened (see
+    :mod:`fieldkit.team.sealing`)."""
+    from fieldkit.team.sealing import cipher_of, open_record
+
+    cipher = cipher_of(conn)
     if ids is not None:
         ids = list(ids)
         for i in range(0, len(ids), 500):
-            yield from (row_dict(r) for r in conn.execute(select(tbl).where(tbl.c.id.in_(ids[i:i + 500]))))
+            for r in conn.execute(select(tbl).where(tbl.c.id.in_(ids[i:i + 500]))):
+                yield open_record(cipher, tbl.name, row_dict(r)) if cipher else row_dict(r)
         return
     stmt = select(tbl) if where is None else select(tbl).where(where)
     for r in conn.execute(stmt):
-        yield row_dict(r)
+        yield open_record(cipher, tbl.name, row_dict(r)) if cipher else row_dict(r)
 
 
 def self_refs(tbl: Table) -> list[str]:
@@ -141,6 +147,11 @@ def upsert(conn: Connection, tbl: Table, rows: list[dict[str, Any]]) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
+    from fieldkit.team.sealing import cipher_of, seal_record
+
+    cipher = cipher_of(conn)
+    if cipher is not None:     # an encrypted project's team server: personal fields sealed
+        rows = [seal_record(cipher, tbl.name, to_json_row(tbl, r)) for r in rows]
     refs = self_refs(tbl)
     values = [to_db(tbl, r) for r in rows]
     first = [{**v, **{c: None for c in refs}} for v in values] if refs else values
@@ -158,6 +169,14 @@ def upsert(conn: Connection, tbl: Table, rows: list[dict[str, Any]]) -> None:
             up = update(tbl).where(tbl.c.id == bindparam("_id")).values(
                 {c: bindparam(c) for c in refs})
             conn.execute(up, [{"_id": v["id"], **{c: v.get(c) for c in refs}} for v in linked])
+
+
+def to_json_row(tbl: Table, data: dict[str, Any]) -> dict[str, Any]:
+    """Text cleaned by fieldkit.text's rule before a row is sealed (the sealed form is
+    what :func:`to_db` would otherwise clean)."""
+    text = _text_columns(tbl)
+    return {k: (clean_json(v) if k in text and isinstance(v, (str, list, dict)) else v)
+            for k, v in data.items()}
 
 
 @dataclass

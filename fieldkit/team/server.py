@@ -98,10 +98,25 @@ def engine_for(url: str, schema: str | None = None):
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
+    _quiet_driver_logs()
     args = {"connect_timeout": 10, "application_name": "fieldkit"}
     if schema:
         args["options"] = f"-c search_path={schema}"
     return create_engine(_check_url(url), connect_args=args, poolclass=NullPool)
+
+
+def _quiet_driver_logs() -> None:
+    """The driver's and the pool's own log lines (psycopg's "error ignored in rollback",
+    SQLAlchemy's "Exception during reset" after a lost connection) never reach the
+    researcher's terminal through Python's last-resort handler: fieldkit says what
+    happened in its own words (:func:`explain`). A program that configures logging
+    still gets them (they propagate to its handlers)."""
+    import logging
+
+    for name in ("psycopg", "sqlalchemy.pool"):
+        log = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+            log.addHandler(logging.NullHandler())
 
 
 def explain(exc: BaseException, url: str, *, admin: bool = False) -> ServerError:

@@ -59,9 +59,11 @@ from fieldkit.team.records import (
 )
 from fieldkit.team.server import ServerError, engine_for, explain, get_options, public_url, schema_for
 from fieldkit.team.guidejoin import join_same_guides
+from fieldkit.team.sealing import attach
 from fieldkit.team.withdrawal import (
     drop_withdrawn,
     purge_server_copies,
+    withdrawal_deletions,
     silenced_file_ids,
     vacuum_tables,
     withdrawn_on_server,
@@ -87,6 +89,8 @@ class SyncResult:
     vacuumed: bool | None = None
     #: this laptop's records the team server would not take (left out, tried again next sync)
     refused: list[Refusal] = field(default_factory=list)
+    #: what the researcher should know about the project's encryption on the server
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         p = self.pulled
@@ -110,10 +114,12 @@ def dirty_ids(conn: Connection) -> dict[uuid.UUID, str]:
 
 
 def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
-                 same: set[str] | None = None) -> SyncResult:
+                 same: set[str] | None = None, encrypt_server: bool = False) -> SyncResult:
     """Sync the open project with the team server at ``url``. ``recode``: this laptop's
     informant codes to change before syncing (a different person has the code in the
-    team); ``same``: codes whose informant here is the team's informant of that code."""
+    team); ``same``: codes whose informant here is the team's informant of that code;
+    ``encrypt_server``: this encrypted copy's team project is plain on the server: seal
+    it there (see :func:`_settle_encryption`)."""
     from sqlalchemy.exc import DBAPIError, IntegrityError
 
     from fieldkit.store.dbfile import KNOWN_REVISIONS, SCHEMA_HEAD
@@ -169,6 +175,18 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
                             "project that has the same name.").format(slug=project.slug),
                         hint=_("Nothing was changed. Ask the administrator to set "
                                  "the project up under another name."))
+                # an encrypted project: personal fields and audio sealed on the server
+                cipher, rekeyed, seal_all = _settle_encryption(
+                    handle, server_project[0] if server_project else None, encrypt_server, res)
+                if cipher is not None:
+                    attach(engine, cipher)
+                if seal_all:
+                    _seal_server(sconn)
+                if rekeyed:
+                    with handle.db.engine.connect() as lconn:
+                        with lconn.begin():
+                            stamped = stamp(lconn, persist=False)
+                        dirty = {**dirty_ids(lconn), **{k: v.tbl for k, v in stamped.items()}}
                 # a withdrawal reaches this laptop before anything leaves it
                 withdrawn = withdrawn_on_server(sconn)
                 purged_first: list[str] = []
@@ -250,6 +268,8 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
                     unpushed |= {rid for rid, v in push.items() if v.tbl == "auditentry"}
                     push = {rid: v for rid, v in push.items() if v.tbl != "auditentry"}
                 push_del = {rid: v.tbl for rid, v in push.items() if v.deleted}
+                # which of them a withdrawal makes (read before the push removes the rows)
+                withdrawn_now = withdrawal_deletions(sconn, push_del)
                 if push:
                     seq = top + 1
                     res.pushed, res.pushed_deletions, res.refused = _push(sconn, push, seq)
@@ -257,17 +277,21 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
                     top = seq
                 if push_del:
                     # shared audio of deleted recordings; when the push carries a
-                    # withdrawal, the conflict list's copies of what it deleted and of the
-                    # person (otherwise a conflict about a deleted record stays: a
-                    # deletion that met an edit is a conflict every copy lists)
-                    carries_withdrawal = any(t == "informant" for t in push_del.values())
-                    purge_server_copies(sconn, set(push_del) if carries_withdrawal else set())
+                    # withdrawal, the conflict list's copies of what the withdrawal deleted
+                    # and of the person (any other conflict about a deleted record stays,
+                    # even in the same push: a deletion that met an edit is a conflict
+                    # every copy lists)
+                    purge_server_copies(sconn, withdrawn_now)
                     # conflict copies it deleted are deletions that travel too
                     _tombstone_lost(sconn, seq, (CONFLICT_TABLE,))
                 res.cursor = top
             withdrawal = bool(purged_first) or any(t == "informant" for t in push_del.values())
             res.audio_up, audio_wanted = _audio_up(sconn, handle, upload=writer, silenced=withdrawal)
-        if withdrawal:
+        if seal_all:
+            # the plain text the sealing replaced lingers in dead row versions until vacuumed
+            res.vacuumed = vacuum_tables(engine, schema, tuple(
+                [t.name for t in synced_tables()] + ["recordstate", "serveraudio"]))
+        elif withdrawal:
             res.vacuumed = vacuum_tables(engine, schema)
         # ---- step 2: the laptop
         try:
@@ -320,6 +344,105 @@ def sync_project(handle, url: str, *, recode: dict[str, str] | None = None,
     return res
 
 
+def _local_cipher(handle):
+    """The team cipher when this copy belongs to an encrypted team project."""
+    if handle.key is None or not (handle.project().encryption or {}):
+        return None
+    from fieldkit.privacy.crypto import TeamCipher
+
+    return TeamCipher(handle.key)
+
+
+def _settle_encryption(handle, server_row: dict | None, encrypt_server: bool,
+                       res: SyncResult) -> tuple[Any, bool, bool]:
+    """Whether the team's project is encrypted, and this copy may take part.
+
+    The team's project is encrypted when its Project row describes a key (``encryption``:
+    made with ``--encrypt``, or the first sync of an encrypted project finding the server
+    empty, or ``--encrypt-server``). Then the server holds the personal fields and audio
+    sealed (:mod:`fieldkit.team.sealing`), every copy is encrypted with the same key, and
+    a plain copy, or one with another key, is refused before anything moves. An encrypted
+    copy of a plain team project stays encrypted here and leaves the server plain (said in
+    ``res.notes``). Returns (the cipher or None, whether this copy's Project row changed,
+    whether the server's plain copy must be sealed now)."""
+    from fieldkit.privacy import crypto
+
+    local_meta = handle.project().encryption or {}
+    team_meta = (server_row or {}).get("encryption") or {}
+    if not isinstance(team_meta, dict):
+        team_meta = {}
+    meta = team_meta or local_meta
+    slug = handle.folder.name
+    if handle.key is None:
+        if meta:
+            raise ServerError(
+                _("The project {slug} is encrypted, and this laptop's copy of it is not: "
+                  "nothing was synced, so no plain copy of the team's data is made "
+                  "here.").format(slug=slug),
+                hint=_("Copy it again, encrypted with the team's passphrase: fieldkit sync "
+                       "-p {slug} --server URL after moving this copy away (its unsynced "
+                       "changes can follow as a pack: fieldkit project pack).").format(slug=slug))
+        if encrypt_server:
+            raise ServerError(_("--encrypt-server needs an encrypted project; {slug} is "
+                                "not.").format(slug=slug),
+                              hint=_("Encrypt it first: fieldkit project encrypt {slug}.").format(slug=slug))
+        return None, False, False
+    changed = False
+    if not meta:
+        if server_row is not None and not encrypt_server:
+            res.notes.append(_("This laptop's copy of {slug} is encrypted, but the team's "
+                               "copy on the server is not: names, transcripts and audio are "
+                               "there in plain text. To encrypt it on the server for the "
+                               "whole team: fieldkit sync -p {slug} --encrypt-server (every "
+                               "teammate then needs an encrypted copy).").format(slug=slug))
+            return None, False, False
+        meta = crypto.public_meta(handle.folder)
+        from fieldkit.store.models import Project
+
+        with handle.db.transaction() as s:
+            p = s.get(Project, handle.project_id)
+            p.encryption = meta
+            s.add(p)
+        changed = True
+    if crypto.key_check(handle.key) != meta.get("check"):
+        raise ServerError(
+            _("This laptop's copy of {slug} is encrypted with another key than the team's "
+              "project: nothing was synced.").format(slug=slug),
+            hint=_("Copy the project again from the team server with the team's passphrase "
+                   "(move this copy away first; its changes can follow as a pack)."))
+    if server_row is not None and not team_meta:
+        res.notes.append(_("The team's copy of {slug} on the server is now encrypted; "
+                           "teammates with a plain copy must copy it again "
+                           "encrypted.").format(slug=slug))
+    return crypto.TeamCipher(handle.key), changed, server_row is not None and not team_meta
+
+
+def _seal_server(sconn: Connection) -> None:
+    """The server held the team's project in plain text: rewrite every personal field,
+    version and audio file sealed (in the sync's transaction)."""
+    from fieldkit.team.merge import _upsert_states
+    from fieldkit.team.sealing import COPIES, PERSONAL, audio_aad, cipher_of, open_state
+
+    cipher = cipher_of(sconn)
+    for tbl in synced_tables():
+        if tbl.name in PERSONAL or tbl.name in COPIES:
+            rows = list(read_rows(sconn, tbl))      # plain values are read as they are
+            for i in range(0, len(rows), 2000):
+                upsert(sconn, tbl, rows[i:i + 2000])
+    rs = RecordState.__table__
+    states = [open_state(cipher, dict(r._mapping)) for r in sconn.execute(select(rs))]
+    for i in range(0, len(states), 2000):
+        _upsert_states(sconn, states[i:i + 2000])
+    sa = ServerAudio.__table__
+    for fid in list(sconn.execute(select(sa.c.file_id)).scalars()):
+        data = sconn.execute(select(sa.c.data).where(sa.c.file_id == fid)).scalar()
+        if data is None or bytes(data).startswith(cipher.BLOB):
+            continue
+        data = bytes(data)
+        sconn.execute(sa.update().where(sa.c.file_id == fid).values(
+            sha256=cipher.digest(data), data=cipher.seal_blob(data, audio_aad(fid))))
+
+
 def _local_ids(handle, tname: str, ids: set[uuid.UUID]) -> set[uuid.UUID]:
     """Which of ``ids`` this laptop holds in table ``tname``."""
     if not ids:
@@ -358,13 +481,17 @@ def _tombstone_lost(sconn: Connection, seq: int, tables: tuple[str, ...] | None 
     """Versions on the server whose record is gone (removed by the server's own cascades,
     or a purge's clean-up of conflict copies) become deletions at change ``seq``, so
     that every laptop deletes its copy too."""
+    from fieldkit.team.sealing import cipher_of, open_state
+
     rs = RecordState.__table__
     role = sconn.exec_driver_sql("SELECT current_user").scalar()
+    cipher = cipher_of(sconn)
     lost_rows = []
     for tbl in synced_tables():
         if tables is not None and tbl.name not in tables:
             continue
-        lost = [dict(r._mapping) for r in sconn.execute(select(rs).where(
+        lost = [open_state(cipher, dict(r._mapping)) if cipher else dict(r._mapping)
+                for r in sconn.execute(select(rs).where(
             rs.c.tbl == tbl.name, rs.c.deleted.is_(False),
             not_(exists().where(tbl.c.id == rs.c.record_id))))]
         for st in lost:
@@ -388,6 +515,9 @@ def _adopt_team_informants(handle, url: str, schema: str, codes: set[str]) -> No
 
     inf = table("informant")
     engine = engine_for(url, schema)
+    cipher = _local_cipher(handle)
+    if cipher is not None:
+        attach(engine, cipher)
     try:
         with engine.connect() as sconn:
             team = {d["code"]: d for d in read_rows(sconn, inf, where=inf.c.code.in_(list(codes)))}
@@ -449,6 +579,16 @@ def _audio_up(sconn: Connection, handle, *, upload: bool = True,
     silenced here whose server copy still differs."""
     import hashlib
 
+    from fieldkit.team.sealing import audio_aad, cipher_of
+
+    cipher = cipher_of(sconn)
+
+    def digest(data: bytes) -> str:     # of the plain audio (keyed when sealed)
+        return cipher.digest(data) if cipher else hashlib.sha256(data).hexdigest()
+
+    def seal(fid, data: bytes) -> bytes:
+        return cipher.seal_blob(data, audio_aad(fid)) if cipher else data
+
     with sconn.begin():
         if not get_options(sconn).get("audio"):
             return 0, False
@@ -471,15 +611,15 @@ def _audio_up(sconn: Connection, handle, *, upload: bool = True,
                     continue
                 # a withdrawal silenced their speech in this file: the server's copy follows
                 data = _read_audio(handle, p)
-                sha = hashlib.sha256(data).hexdigest()
+                sha = digest(data)
                 if sconn.execute(select(sa.c.sha256).where(sa.c.file_id == fid)).scalar() != sha:
                     sconn.execute(sa.update().where(sa.c.file_id == fid).values(
-                        sha256=sha, size=len(data), data=data))
+                        sha256=sha, size=len(data), data=seal(fid, data)))
                     n += 1
                 continue
             data = _read_audio(handle, p)
-            sconn.execute(sa.insert().values(file_id=fid, sha256=hashlib.sha256(data).hexdigest(),
-                                             size=len(data), data=data))
+            sconn.execute(sa.insert().values(file_id=fid, sha256=digest(data),
+                                             size=len(data), data=seal(fid, data)))
             n += 1
     return n, True
 
@@ -501,16 +641,22 @@ def _audio_down(engine, handle) -> int:
                    if not (handle.folder / r.path).exists()}
     if not missing:
         return 0
+    from fieldkit.team.sealing import audio_aad, cipher_of
+
     sa = ServerAudio.__table__
     with engine.connect() as sconn:
-        got = {missing[fid]: data for fid, data in sconn.execute(
-            select(sa.c.file_id, sa.c.data).where(sa.c.file_id.in_(list(missing))))}
+        cipher = cipher_of(sconn)
+        got = {missing[fid]: (cipher.open_blob(bytes(data), audio_aad(fid)) if cipher else data)
+               for fid, data in sconn.execute(
+                   select(sa.c.file_id, sa.c.data).where(sa.c.file_id.in_(list(missing))))}
     return write_audio(handle, got)
 
 
-def clone_project(ws, name: str, url: str, passphrase: str | None = None):
+def clone_project(ws, name: str, url: str, passphrase: str | None = None, ask=None):
     """A project that is on the team server but not on this laptop yet: an empty copy
-    with the team's Project row (the sync fills it); encrypted with ``passphrase``."""
+    with the team's Project row (the sync fills it); encrypted with ``passphrase``. An
+    encrypted team project makes an encrypted copy with the team's key: the passphrase
+    is the team's (``ask()`` gives it when ``passphrase`` is None)."""
     from sqlalchemy.exc import DBAPIError
 
     from fieldkit.projects import slugify
@@ -541,7 +687,27 @@ def clone_project(ws, name: str, url: str, passphrase: str | None = None):
             _("The project on the team server under {slug!r} is another project "
               "({other!r}).").format(slug=slugify(name), other=rows[0].get("slug")),
             hint=_("Nothing was copied. Check the name with the team's administrator."))
-    return new_project_with_id(ws, name, rows[0], passphrase)
+    row = rows[0]
+    if row.get("encryption"):
+        from fieldkit.privacy import crypto
+        from fieldkit.team.sealing import open_record
+
+        if not passphrase and ask is not None:
+            passphrase = ask()
+        handle = new_project_with_id(ws, name, row, passphrase)
+        # the row's personal fields were read sealed: now that the key is here, open them
+        try:
+            with handle.db.engine.begin() as conn:
+                upsert(conn, table("project"), [open_record(crypto.TeamCipher(handle.key),
+                                                            "project", dict(row))])
+        except BaseException:
+            handle.close()
+            import shutil
+
+            shutil.rmtree(handle.folder, ignore_errors=True)
+            raise
+        return handle
+    return new_project_with_id(ws, name, row, passphrase)
 
 
 def remembered_url(handle) -> str | None:

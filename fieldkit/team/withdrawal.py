@@ -87,6 +87,37 @@ def drop_withdrawn(lconn: Connection, push: dict[uuid.UUID, Record],
     return out
 
 
+def withdrawal_deletions(sconn: Connection, deletions: dict[uuid.UUID, str]) -> set[uuid.UUID]:
+    """Of the deletions a push carries, those that are part of a withdrawal (read from the
+    server's rows before the push removes them): the informants themselves, rows pointing
+    at them, sessions they took part in that go whole and everything under those. Other
+    deletions in the same push (a segment deleted on its own that met an edit) are not:
+    their conflict copies stay on the server."""
+    gone = {rid for rid, t in deletions.items() if t == "informant"}
+    if not gone:
+        return set()
+    w = {str(i) for i in gone}
+    cols = _informant_cols()
+    sessions = [rid for rid, t in deletions.items() if t == "session"]
+    sp = table("sessionparticipant")
+    whole: set[str] = set()
+    for i in range(0, len(sessions), 500):
+        whole |= {d["session_id"] for d in read_rows(sconn, sp, where=sp.c.session_id.in_(sessions[i:i + 500]))
+                  if d["informant_id"] in w}
+    out = {str(i) for i in gone} | whole
+    fks = {t.name: [c.name for c in t.columns for fk in c.foreign_keys
+                    if (fk.ondelete or "").upper() == "CASCADE"] for t in synced_tables()}
+    for tbl in synced_tables():           # parents first: a child of a related row is related
+        ids = [rid for rid, t in deletions.items() if t == tbl.name]
+        if not ids or tbl.name == "informant":
+            continue
+        for d in read_rows(sconn, tbl, ids=ids):
+            if d["id"] in out or any(d.get(c) in w for c in cols.get(tbl.name, [])) \
+                    or any(d.get(c) in out for c in fks.get(tbl.name, [])):
+                out.add(d["id"])
+    return {uuid.UUID(i) for i in out}
+
+
 def purge_server_copies(sconn: Connection, deleted: set[uuid.UUID]) -> dict[str, int]:
     """On the server, after deletions were pushed: shared audio whose recording file is
     gone, conflict copies of deleted records. Returns counts."""

@@ -449,3 +449,43 @@ def test_copy_from_the_server_encrypted(pg, team, tmp_path):
 
     with laptop(tmp_path, "e").open(slug, passphrase="felt og fjell") as he:
         assert hashes(he) == hashes(hb) and len(hashes(he)) == len(snapshot(hb))
+
+
+def test_unrelated_deletion_conflict_survives_a_withdrawal_in_the_same_push(pg, team):
+    """A push that carries a withdrawal removes the server's conflict copies of *her*
+    records only: a deletion that met an edit of something unrelated, pushed in the same
+    sync, stays a conflict on the server and on both laptops."""
+    from sqlmodel import select
+
+    from fieldkit.privacy.purge import execute_purge, plan_informant_purge
+    from fieldkit.store.models import Informant, SessionParticipant, SyncConflict, TranscriptSegment
+    from fieldkit.team.server import schema_for
+    from fieldkit.team.sync import sync_project
+    from tests.support.builders import edit_segment
+
+    slug, a, ha, b, hb, built = team
+    with ha.db.session() as s:
+        kari = s.exec(select(Informant).where(Informant.code == "L01")).one().id
+        hers = set(s.exec(select(SessionParticipant.session_id).where(
+            SessionParticipant.informant_id == kari)).all())
+        seg_id = next(x.id for x in s.exec(select(TranscriptSegment).order_by(TranscriptSegment.start_ms))
+                      if x.session_id not in hers and x.speaker_informant_id != kari)
+    edit_segment(hb, seg_id, "B rettet dette for hånd")
+    sync_project(hb, url(pg, "bob"))
+    with ha.db.transaction() as s:         # A, not synced since, deletes it and purges her
+        s.delete(s.get(TranscriptSegment, seg_id))
+    execute_purge(ha, plan_informant_purge(ha, "L01"))
+    assert sync_project(ha, url(pg, "alice")).pulled.conflicts == 1
+    sync_project(hb, url(pg, "bob"))
+    import psycopg
+
+    with psycopg.connect(pg.url()) as conn:
+        on_server = conn.execute(f"SELECT other::text FROM {schema_for(slug)}.syncconflict "
+                                 "WHERE record_id = %s", (seg_id,)).fetchall()
+        assert conn.execute(f"SELECT count(*) FROM {schema_for(slug)}.informant WHERE id = %s",
+                            (kari,)).fetchone()[0] == 0
+    assert len(on_server) == 1 and "B rettet dette" in on_server[0][0]
+    for h in (ha, hb):
+        with h.db.session() as s:
+            [c] = s.exec(select(SyncConflict).where(SyncConflict.record_id == seg_id)).all()
+            assert c.kept_side == "deleted" and c.other["edited"] == "B rettet dette for hånd"

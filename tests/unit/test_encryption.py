@@ -134,3 +134,44 @@ def test_cli_wrong_passphrase_and_locked_listing(tmp_path: Path):
     assert r.returncode == 0 and "(encrypted, locked)" in r.stdout
     r = run_cli(None, "purge", "--project", "kryptert", "--informant", "X", ok=False, env=env)
     assert r.returncode == 5 and "encrypted and locked" in r.stderr
+
+
+def test_team_sealing_round_trip_and_tampering(tmp_path: Path):
+    """What an encrypted project's team server holds: personal fields sealed (bound to
+    table, column and record), ids and links clear, hashes permuted; a sealed value
+    moved to another record or changed does not open."""
+    from fieldkit.errors import FieldkitError
+    from fieldkit.team.records import table
+    from fieldkit.team.sealing import PERSONAL, open_record, open_state, seal_record, seal_state
+
+    from sqlalchemy import JSON, String
+
+    for tname, cols in PERSONAL.items():       # every listed field exists and holds text/JSON
+        t = table(tname)
+        for c in cols:
+            assert c in t.c and isinstance(getattr(t.c[c].type, "impl", t.c[c].type), (String, JSON)), (tname, c)
+    key = crypto.create_key(tmp_path, "riktig hest")
+    cipher = crypto.TeamCipher(key)
+    seg = {"id": "s1", "session_id": "x1", "speaker_informant_id": "i1", "start_ms": 0,
+           "verbatim": "vindmølleparken", "edited": None, "words": [{"w": "vindmølleparken"}]}
+    sealed = seal_record(cipher, "transcriptsegment", seg)
+    assert "vindm" not in repr(sealed) and sealed["speaker_informant_id"] == "i1"
+    assert sealed["edited"] is None and sealed["verbatim"].startswith("fk1:")
+    assert open_record(cipher, "transcriptsegment", dict(sealed)) == seg
+    conflict = {"id": "c1", "tbl": "transcriptsegment", "record_id": "s1", "kept": {}, "other": seg}
+    sc = seal_record(cipher, "syncconflict", conflict)
+    assert '"i1"' in repr(sc).replace("'", '"') and "vindm" not in repr(sc)
+    assert open_record(cipher, "syncconflict", dict(sc)) == conflict
+    st = {"tbl": "transcriptsegment", "hash": "ab" * 16, "anc": [{"vv": {"a": 1}, "h": "cd" * 16, "d": seg}]}
+    ss = seal_state(cipher, st)
+    assert ss["hash"].startswith("~") and ss["hash"] != st["hash"] and "vindm" not in repr(ss)
+    assert open_state(cipher, dict(ss)) == st
+    moved = dict(sealed, id="s2")
+    with pytest.raises(FieldkitError):
+        open_record(cipher, "transcriptsegment", moved)
+    (tmp_path / "b").mkdir()
+    other = crypto.TeamCipher(crypto.create_key(tmp_path / "b", "annen"))
+    with pytest.raises(FieldkitError):
+        open_record(other, "transcriptsegment", dict(sealed))
+    blob = cipher.seal_blob(b"RIFF audio", b"serveraudio/f1")
+    assert b"RIFF" not in blob and cipher.open_blob(blob, b"serveraudio/f1") == b"RIFF audio"

@@ -169,6 +169,17 @@ def test_encrypted_pack_and_wrong_passphrase(tmp_path):
         assert hb.key is not None
         with hb.db.session() as s:
             assert s.exec(__import__("sqlmodel").select(Informant)).one().name == "Kari Nordmann"
+    # a plain copy of the same project takes no plain copy of the encrypted project's data
+    hc = laptop(tmp_path, "c").create("Secret study")
+    with hc.db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE project SET id = ?", (hb.project_id.hex,))
+    hc.close()
+    with pytest.raises(FieldkitError) as exc:
+        merge_pack(laptop(tmp_path, "c"), tmp_path / "s.fkpack", passphrase="correct horse")
+    assert "is of an encrypted project" in exc.value.message
+    with laptop(tmp_path, "c").open("Secret study") as hc:
+        with hc.db.session() as s:
+            assert s.exec(__import__("sqlmodel").select(Informant)).all() == []
 
 
 def test_damaged_truncated_and_newer_packs_change_nothing(two, tmp_path):
@@ -248,3 +259,101 @@ def test_deadline_purge_travels_in_a_pack(two, tmp_path):
         assert s.exec(select(Recording)).all() == []
         assert {i.name for i in s.exec(select(Informant))} == {""}
         assert len(s.exec(select(TranscriptSegment)).all()) > 0
+
+
+def test_an_edited_pack_is_refused_naming_the_pack_and_the_record(two, tmp_path):
+    """Packs are signed with the sending copy's key: a record, the description or the
+    signature changed on the way is refused, and nothing changes here."""
+    from fieldkit.store.models import Informant
+    from fieldkit.team.ops import merge_pack
+    from fieldkit.team.pack import write_pack
+    from tests.support.packs import rewrite_pack
+
+    a, ha, b, hb, _ = two
+    with ha.db.transaction() as s:
+        inf = Informant(project_id=ha.project_id, code="L21", name="Ola Nordmann")
+        s.add(inf)
+        s.flush()
+        inf_id = str(inf.id)
+    good = write_pack(ha, tmp_path / "good.fkpack") and tmp_path / "good.fkpack"
+    before = snapshot(hb)
+
+    def withdraw_nobody(records):
+        for r in records["tables"]["informant"]:
+            if r["code"] == "L21":
+                r["name"] = "Someone Else"
+
+    edited = rewrite_pack(good, tmp_path / "edited.fkpack", records=withdraw_nobody)
+    with pytest.raises(FieldkitError) as exc:
+        merge_pack(b, edited)
+    msg = exc.value.message
+    assert str(edited) in msg and "changed after it was made" in msg, msg
+    assert f"informant record {inf_id} (L21)" in msg, msg
+    described = rewrite_pack(good, tmp_path / "described.fkpack",
+                             manifest=lambda m: m.update(project="Annet"))
+    with pytest.raises(FieldkitError) as exc:
+        merge_pack(b, described)
+    assert "changed after it was made" in exc.value.message
+    # signed again by someone else, or the signature dropped: B knows A's key from its first pack
+    for sign, says in (("new", "signed with another key"), ("drop", "is not signed")):
+        other = rewrite_pack(good, tmp_path / f"{sign}.fkpack", records=withdraw_nobody, sign=sign)
+        with pytest.raises(FieldkitError) as exc:
+            merge_pack(b, other)
+        assert says in exc.value.message and str(other) in exc.value.message, exc.value.message
+    assert snapshot(hb) == before
+    res = merge_pack(b, good)          # the pack as it was made merges
+    assert res.signature == "pinned" and res.outcome.inserted == 1
+
+
+def test_first_pack_key_is_remembered_and_unknown_fields_refused(tmp_path):
+    from fieldkit.team.ops import merge_pack
+    from fieldkit.team.pack import write_pack
+    from tests.support.packs import rewrite_pack
+
+    ha = laptop(tmp_path, "a").create("Felt")
+    good = tmp_path / "good.fkpack"
+    write_pack(ha, good)
+    ha.close()
+    extra = rewrite_pack(good, tmp_path / "extra.fkpack", sign="new",
+                         records=lambda r: r["tables"]["project"][0].update(hidden="x"))
+    with pytest.raises(FieldkitError) as exc:
+        merge_pack(laptop(tmp_path, "b"), extra)
+    assert "field this fieldkit does not know: hidden" in exc.value.message
+    assert not (tmp_path / "b" / "projects" / "felt").exists()
+    unsigned = rewrite_pack(good, tmp_path / "old.fkpack", sign="drop")
+    assert merge_pack(laptop(tmp_path, "c"), unsigned).signature == "unsigned"
+    r = run_cli(tmp_path / "d", "project", "merge", str(good))
+    assert "The first pack from this sender: its key" in r.stdout, r.stdout
+
+
+def test_a_pack_leaves_out_an_informant_this_laptop_knows_has_withdrawn(two, tmp_path):
+    """A recorded withdrawal (not yet purged): her interview, speech and participation stay
+    on this laptop; her registry entry goes, with the withdrawal, so the other copy learns."""
+    from sqlmodel import select
+
+    from fieldkit.people.informants import withdraw
+    from fieldkit.store.models import Informant, SessionParticipant, TranscriptSegment
+    from fieldkit.team.pack import read_pack, write_pack
+
+    a, ha, b, hb, built = two
+    with ha.db.session() as s:
+        kari = s.exec(select(Informant).where(Informant.code == "L01")).one()
+        her_segments = {str(x.id) for x in s.exec(select(TranscriptSegment).where(
+            TranscriptSegment.speaker_informant_id == kari.id))}
+        assert her_segments
+    withdraw(ha, "L01")
+    counts = write_pack(ha, tmp_path / "w.fkpack")
+    assert counts["left_out"] >= len(her_segments) + 1
+    recs = read_pack(tmp_path / "w.fkpack").records
+    [entry] = [d for d in recs["tables"]["informant"] if d["code"] == "L01"]
+    assert entry["withdrawn_on"]
+    assert str(built.sessions[0]) not in {d["id"] for d in recs["tables"]["session"]}
+    assert not her_segments & {d["id"] for d in recs["tables"]["transcriptsegment"]}
+    assert not [d for d in recs["tables"]["sessionparticipant"] if d["informant_id"] == entry["id"]]
+    assert not her_segments & set(recs["versions"])
+    from fieldkit.team.ops import merge_pack
+
+    assert merge_pack(b, tmp_path / "w.fkpack").outcome.deleted == 0   # left out is not deleted
+    with hb.db.session() as s:
+        assert s.exec(select(Informant).where(Informant.code == "L01")).one().withdrawn_on
+        assert s.exec(select(SessionParticipant).where(SessionParticipant.informant_id == kari.id)).all()
