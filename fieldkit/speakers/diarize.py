@@ -87,13 +87,17 @@ class Diarization:
         return int(self.labels[known[np.abs(known - mid).argmin()]])
 
 
-def speech_regions(audio: np.ndarray) -> list[tuple[int, int]]:
-    """(start, end) sample ranges of speech found by Silero VAD."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+def speech_regions(audio: np.ndarray, act=None) -> list[tuple[int, int]]:
+    """(start, end) sample ranges of speech found by Silero VAD. ``act``: the audio's
+    voice activity (fieldkit.recording.vad.activity) when the caller has it."""
+    from faster_whisper.vad import VadOptions
 
+    from fieldkit.recording.vad import activity
+
+    act = act if act is not None else activity(audio)
     opts = VadOptions(threshold=0.5, min_speech_duration_ms=200, min_silence_duration_ms=250,
                       speech_pad_ms=30)
-    return [(int(t["start"]), int(t["end"])) for t in get_speech_timestamps(audio, opts)]
+    return [(int(t["start"]), int(t["end"])) for t in act.timestamps(opts)]
 
 
 def check_audio(audio: np.ndarray) -> None:
@@ -267,7 +271,7 @@ def voices_stream(read, total_ms: int, step: int = STEP,
         n_samples += len(audio)
         base = win.start_ms * SR // 1000          # window starts fall on 10 ms frames
         f0 = base // HOP
-        local = speech_regions(audio) if win.speech else []
+        local = speech_regions(audio, act=win.act) if win.speech else []   # the VAD ran once, in next_window
         regions.extend((base + s, base + e) for s, e in local)
         if local:
             feats = fbank(audio)

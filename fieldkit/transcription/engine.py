@@ -65,10 +65,27 @@ def transcribe_kwargs(settings: TranscriptionSettings, multilingual: bool) -> di
 
 
 def transcribe_array(settings: TranscriptionSettings, audio: np.ndarray, offset_ms: int = 0,
-                     model=None) -> Iterator[SegmentResult]:
-    """Segments of 16 kHz float32 mono ``audio``, times shifted by ``offset_ms``."""
+                     model=None, act=None) -> Iterator[SegmentResult]:
+    """Segments of 16 kHz float32 mono ``audio``, times shifted by ``offset_ms``. ``act``:
+    the audio's voice activity (fieldkit.recording.vad.activity) when the caller has it;
+    with the VAD setting on, Whisper is then given the speech it finds (faster-whisper's
+    own VAD filter, the same options) without running the model over the audio again."""
     model = model or load_model(settings)
-    segments, info = model.transcribe(audio, **transcribe_kwargs(settings, model.model.is_multilingual))
+    kwargs = transcribe_kwargs(settings, model.model.is_multilingual)
+    chunks = None
+    if act is not None and kwargs["vad_filter"]:
+        from faster_whisper.vad import VadOptions, collect_chunks
+
+        chunks = act.timestamps(VadOptions())
+        if not chunks:
+            return
+        audio = np.concatenate(collect_chunks(audio, chunks)[0], axis=0)
+        kwargs["vad_filter"] = False
+    segments, info = model.transcribe(audio, **kwargs)
+    if chunks:
+        from faster_whisper.transcribe import restore_speech_timestamps
+
+        segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
     from fieldkit.transcription.wordlist import correct_words, words_text
 
     for seg in segments:

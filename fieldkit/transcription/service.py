@@ -119,7 +119,7 @@ def transcribe_session(
     the rest of the transcript as it is, so later ranges add to earlier ones."""
     from fieldkit.recording.audio import _spans as _file_spans
     from fieldkit.recording.audio import available_ms, load_audio
-    from fieldkit.transcription.engine import load_model, transcribe_array, transcribe_kwargs
+    from fieldkit.transcription.engine import load_model, transcribe_kwargs
     from fieldkit.recording.windows import next_window
 
     settings = settings or session_settings(handle, session_id)
@@ -193,12 +193,11 @@ def transcribe_session(
             # done_ms in one transaction, so a stopped job resumes at the next window
             report("voice", pos)
             win = next_window(lambda a, b: load_audio(handle, session_id, a, b, sr=SR, spans=spans), pos, total)
-            segs = list(transcribe_array(settings, win.audio, offset_ms=win.start_ms, model=model)) \
-                if win.speech else []
+            segs = _window_segments(settings, model, win) if win.speech else []
             if win.speech:
                 # speech the VAD finds that no word covers is decoded again on its own, in
                 # this window (the dropped-speech pass, window by window like the rest)
-                segs += _dropped_in_window(settings, model, win.audio, win.start_ms, segs)
+                segs += _dropped_in_window(settings, model, win.audio, win.start_ms, segs, act=win.act)
                 segs.sort(key=lambda g: g.start_ms)
             with db.transaction() as s:
                 for seg in segs:
@@ -393,16 +392,45 @@ def model_advice(handle: "ProjectHandle", model: str) -> str | None:
         return advice(project.language, model)
 
 
-def _dropped_in_window(settings: TranscriptionSettings, model, audio, offset_ms: int, segs: list) -> list:
+def _window_segments(settings: TranscriptionSettings, model, win) -> list:
+    """The engine's segments of a window (fieldkit.recording.windows.Window), absolute
+    times. A window cut at a pause is decoded with the audio read after it (Whisper hears
+    its 30 s, as in a whole file) and only the words before the cut are kept: the next
+    window starts at the cut and has the rest."""
+    from dataclasses import replace
+
+    from fieldkit.transcription.engine import transcribe_array
+
+    if win.context is None:
+        return list(transcribe_array(settings, win.audio, offset_ms=win.start_ms, model=model, act=win.act))
+    out = []
+    for seg in transcribe_array(settings, win.context, offset_ms=win.start_ms, model=model, act=win.context_act):
+        if seg.words:
+            words = [w for w in seg.words if (w["s"] + w["e"]) / 2 < win.end_ms]
+            if not words:
+                continue
+            if len(words) < len(seg.words):
+                from fieldkit.transcription.wordlist import words_text
+
+                seg = replace(seg, words=words, text=words_text(words), end_ms=min(seg.end_ms, words[-1]["e"]))
+            out.append(seg)
+        elif seg.start_ms < win.end_ms:
+            out.append(seg)
+    return out
+
+
+def _dropped_in_window(settings: TranscriptionSettings, model, audio, offset_ms: int, segs: list,
+                       act=None) -> list:
     """Speech the VAD finds in a window's ``audio`` (starting at ``offset_ms``) that no word
     of ``segs`` (the window's engine results, absolute times) covers, decoded again on its
-    own (fieldkit.transcription.gaps); the segments that came back, in absolute times."""
+    own (fieldkit.transcription.gaps); the segments that came back, in absolute times.
+    ``act``: the window's voice activity when known."""
     from dataclasses import replace
 
     from fieldkit.transcription import gaps
 
     words = [(ws - offset_ms, we - offset_ms) for ws, we in gaps.word_times(segs)]
-    found = gaps.uncovered(gaps.speech_spans(audio), words)
+    found = gaps.uncovered(gaps.speech_spans(audio, act=act), words)
     if not found:
         return []
     return [replace(g, start_ms=g.start_ms + offset_ms, end_ms=g.end_ms + offset_ms,
