@@ -108,14 +108,21 @@ def cut_window(audio: np.ndarray, at_end: bool, act: "Activity | None" = None) -
     return cut, any(a < cut for a, _b in spans), long_pause and cut < len(audio)
 
 
-def next_window(read, start_ms: int, end_ms: int) -> Window:
+def next_window(read, start_ms: int, end_ms: int, heard: dict | None = None) -> Window:
     """The window beginning at ``start_ms``; ``read(a_ms, b_ms)`` gives 16 kHz audio. The
-    voice activity detector runs once over what was read."""
+    voice activity detector runs once over what was read. ``heard``: a dict kept by the
+    caller across passes over the same recording (transcription, then speakers), holding the
+    voice activity of each stretch read (a few hundred numbers per window), so a second pass
+    that reads the same stretches does not run the detector again."""
     from fieldkit.recording.vad import activity
 
     stop = min(end_ms, start_ms + MAX_WINDOW_MS)
     audio = read(start_ms, stop)
-    act = activity(audio) if len(audio) >= SR // 4 else None
+    act = heard.get((start_ms, stop, len(audio))) if heard is not None else None
+    if act is None and len(audio) >= SR // 4:
+        act = activity(audio)
+        if heard is not None:
+            heard[(start_ms, stop, len(audio))] = act
     cut, speech, long_pause = cut_window(audio, at_end=stop >= end_ms, act=act)
     # a cut falls on a 10 ms frame (speaker embeddings count frames from window starts)
     end = (start_ms + cut * 1000 // SR) // 10 * 10 if cut < len(audio) else stop

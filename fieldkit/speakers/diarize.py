@@ -243,12 +243,13 @@ def voices(audio: np.ndarray, step: int = STEP) -> Voices:
 
 
 def voices_stream(read, total_ms: int, step: int = STEP,
-                  on_progress=None) -> Voices:
+                  on_progress=None, heard: dict | None = None) -> Voices:
     """:func:`voices` of a recording too long to hold in memory: ``read(a_ms, b_ms)`` gives
     16 kHz mono audio of a part. The recording is taken in windows cut at pauses
     (:mod:`fieldkit.recording.windows`, the transcription's path); only the voice embeddings
     (192 numbers per 0.8 s of speech) are kept, so memory is bounded by a window.
-    ``on_progress(done_ms, total_ms)`` follows the windows."""
+    ``on_progress(done_ms, total_ms)`` follows the windows. ``heard``: the voice activity
+    the transcription found in the same windows (fieldkit.recording.windows.next_window)."""
     from fieldkit.recording.windows import next_window
 
     if total_ms < 2000:
@@ -265,7 +266,7 @@ def voices_stream(read, total_ms: int, step: int = STEP,
     while pos < total_ms:
         if on_progress:
             on_progress(pos, total_ms)
-        win = next_window(read, pos, total_ms)
+        win = next_window(read, pos, total_ms, heard)
         audio = win.audio
         square_sum += float(np.sum(np.square(audio, dtype=np.float64)))
         n_samples += len(audio)
@@ -366,12 +367,12 @@ def diarize(audio: np.ndarray, count: int, step: int = STEP, v: Voices | None = 
 
 
 def diarize_stream(read, total_ms: int, count: int | None, step: int = STEP,
-                   on_progress=None, most: int | None = None) -> Diarization:
+                   on_progress=None, most: int | None = None, heard: dict | None = None) -> Diarization:
     """:func:`diarize` (``count`` given) or :func:`diarize_auto` (``count`` None: the voices
     found in the audio, at most ``most``) of a recording taken window by window
     (:func:`voices_stream`): ``read(a_ms, b_ms)`` gives 16 kHz mono audio of a part."""
     _check_count(count if count is not None else (most or 0))
-    v = voices_stream(read, total_ms, step, on_progress)
+    v = voices_stream(read, total_ms, step, on_progress, heard)
     estimated = count is None
     if count is None:
         count = min(estimate_count(v, most or 1), max(1, v.pieces))

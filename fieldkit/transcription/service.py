@@ -186,13 +186,15 @@ def transcribe_session(
         model = load_model(settings)
         transcribe_kwargs(settings, model.model.is_multilingual)   # a model unfit for the language fails now
         spans = _file_spans(handle, session_id)
+        heard: dict = {}       # the voice activity of each window, for the speakers after it
         pos = start
         while pos < total:
             # one window at a time, cut at a pause, read from the files with seeks: memory
             # is a window's worth whatever the length; each window is stored with the run's
             # done_ms in one transaction, so a stopped job resumes at the next window
             report("voice", pos)
-            win = next_window(lambda a, b: load_audio(handle, session_id, a, b, sr=SR, spans=spans), pos, total)
+            win = next_window(lambda a, b: load_audio(handle, session_id, a, b, sr=SR, spans=spans), pos, total,
+                              heard)
             segs = _window_segments(settings, model, win) if win.speech else []
             if win.speech:
                 # speech the VAD finds that no word covers is decoded again on its own, in
@@ -270,7 +272,7 @@ def transcribe_session(
         def voices(done: int, _total: int) -> None:
             report("speakers", done)
 
-        after_transcription(handle, session_id, on_progress=voices if on_progress else None)
+        after_transcription(handle, session_id, on_progress=voices if on_progress else None, heard=heard)
     report("done", total)
     return r
 
