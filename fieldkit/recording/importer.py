@@ -33,37 +33,62 @@ class RecordingImportError(FieldkitError):
     exit_code = ExitCode.IMPORT
 
 
-def decode_to_16k(path: Path) -> tuple[np.ndarray, dict]:
-    """All samples as int16 mono 16 kHz, plus what the file said about itself."""
+def _frames_16k(path: Path):
+    """Open ``path`` with PyAV: (what the file says about itself, an iterator of int16 mono
+    16 kHz blocks as decoded, a frame at a time). Errors are RecordingImportErrors."""
     import av
 
     try:
-        with av.open(str(path)) as container:
-            streams = [s for s in container.streams if s.type == "audio"]
-            if not streams:
-                raise RecordingImportError(_("{path} has no audio stream.").format(path=path),
-                                   hint=_("Import an audio file (wav, mp3, m4a, "
-                                            "flac, ogg)."))
-            stream = streams[0]
-            info = {"codec": stream.codec_context.name, "sample_rate": stream.codec_context.sample_rate,
-                    "channels": stream.codec_context.channels, "format": container.format.name}
-            resampler = av.AudioResampler(format="s16", layout="mono", rate=SR)
-            chunks = []
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
-    except RecordingImportError:
-        raise
+        container = av.open(str(path))
     except Exception as exc:  # noqa: BLE001 - PyAV raises many error types
-        raise RecordingImportError(_("{path} cannot be read as audio: {exc}").format(path=path, exc=exc),
-                           hint=_("The file may be damaged, incomplete, or not an "
-                                    "audio file.")) from None
+        raise _unreadable(path, exc) from None
+    streams = [s for s in container.streams if s.type == "audio"]
+    if not streams:
+        container.close()
+        raise RecordingImportError(_("{path} has no audio stream.").format(path=path),
+                           hint=_("Import an audio file (wav, mp3, m4a, "
+                                    "flac, ogg)."))
+    stream = streams[0]
+    info = {"codec": stream.codec_context.name, "sample_rate": stream.codec_context.sample_rate,
+            "channels": stream.codec_context.channels, "format": container.format.name}
+
+    def blocks():
+        try:
+            with container:
+                resampler = av.AudioResampler(format="s16", layout="mono", rate=SR)
+                for frame in container.decode(stream):
+                    for out in resampler.resample(frame):
+                        yield out.to_ndarray().reshape(-1).astype(np.int16, copy=False)
+                for out in resampler.resample(None):
+                    yield out.to_ndarray().reshape(-1).astype(np.int16, copy=False)
+        except RecordingImportError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - PyAV raises many error types
+            raise _unreadable(path, exc) from None
+    return info, blocks()
+
+
+def _unreadable(path: Path, exc: Exception) -> RecordingImportError:
+    return RecordingImportError(_("{path} cannot be read as audio: {exc}").format(path=path, exc=exc),
+                                hint=_("The file may be damaged, incomplete, or not an "
+                                         "audio file."))
+
+
+def _too_short(path: Path, samples: int) -> RecordingImportError | None:
+    if samples * 1000 // SR < MIN_MS:
+        return RecordingImportError(_("{path} holds no audio (decoded {value} ms).").format(
+            path=path, value=samples * 1000 // SR), hint=_("The file may be empty or cut off at the start."))
+    return None
+
+
+def decode_to_16k(path: Path) -> tuple[np.ndarray, dict]:
+    """All samples as int16 mono 16 kHz, plus what the file said about itself (for a
+    short clip; an import streams the file instead: :func:`import_recording`)."""
+    info, blocks = _frames_16k(path)
+    chunks = list(blocks)
     pcm = np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)
-    if len(pcm) * 1000 // SR < MIN_MS:
-        raise RecordingImportError(_("{path} holds no audio (decoded {value} ms).").format(path=path, value=len(pcm) * 1000 // SR),
-                           hint=_("The file may be empty or cut off at the start."))
+    if (err := _too_short(path, len(pcm))) is not None:
+        raise err
     return pcm, info
 
 
@@ -94,22 +119,32 @@ def import_recording(handle: "ProjectHandle", session_id: uuid.UUID, source: str
             raise RecordingImportError(_("No session {session_id} in this project.").format(session_id=session_id))
         offset = max((rf.offset_ms + rf.duration_ms for rf in s.exec(
             select(RecordingFile).join(Recording).where(Recording.session_id == session_id))), default=0)
-    pcm, info = decode_to_16k(source)
+    info, blocks = _frames_16k(source)
     rec_id = uuid.uuid4()
     rel = Path("audio") / str(session_id) / str(rec_id)
     folder = handle.folder / rel
     tmp = folder.with_name(folder.name + ".importing")
+    made = [p for p in (tmp.parent.parent, tmp.parent) if not p.exists()]   # left as found on failure
     tmp.mkdir(parents=True, mode=0o700)
     try:
         original = tmp / f"original{source.suffix.lower()}"
         flac = tmp / "0000.flac"
+        # decoded and written a frame at a time: memory does not follow the length
+        samples = _write_flac(blocks, flac, handle)
+        if (err := _too_short(source, samples)) is not None:
+            raise err
         _write_copy(source, original, handle)
-        _write_flac(pcm, flac, handle)
         os.replace(tmp, folder)
     except BaseException:
+        blocks.close()
         shutil.rmtree(tmp, ignore_errors=True)
+        for p in reversed(made):
+            try:
+                p.rmdir()
+            except OSError:
+                pass
         raise
-    duration = len(pcm) * 1000 // SR
+    duration = samples * 1000 // SR
     began, date_source = _recorded_at(source, duration, recorded_at)
     try:
         with handle.db.transaction() as s:
@@ -150,22 +185,35 @@ def _write_copy(src: Path, dst: Path, handle: "ProjectHandle") -> None:
         os.fsync(fh.fileno())
 
 
-def _write_flac(pcm: np.ndarray, dst: Path, handle: "ProjectHandle") -> None:
+def _write_flac(blocks, dst: Path, handle: "ProjectHandle") -> int:
+    """Write int16 ``blocks`` as a 16 kHz mono FLAC, block by block; returns the samples
+    written. In an encrypted project the FLAC is made in memory (compressed, about half
+    the size of the samples) and written encrypted: no plain audio touches the disk."""
     import soundfile as sf
 
-    if handle.key is None:
-        sf.write(str(dst), pcm, SR, format="FLAC", subtype="PCM_16")
-    else:
+    buf = io.BytesIO() if handle.key is not None else None
+    samples = 0
+    pending: list[np.ndarray] = []
+    with sf.SoundFile(buf if buf is not None else str(dst), "w", SR, 1, "PCM_16", format="FLAC") as f:
+        for block in blocks:          # a few seconds at a time: fewer, larger writes
+            pending.append(block)
+            samples += len(block)
+            if sum(len(b) for b in pending) >= 4 * SR:
+                f.write(np.concatenate(pending))
+                pending = []
+        if pending:
+            f.write(np.concatenate(pending))
+    if buf is not None:
         from fieldkit.privacy.crypto import EncryptedWriter
 
-        buf = io.BytesIO()
-        sf.write(buf, pcm, SR, format="FLAC", subtype="PCM_16")
-        data = buf.getvalue()
+        data = buf.getbuffer()
         with EncryptedWriter(dst, handle.key, fsync=False) as w:
             for i in range(0, len(data), 1 << 20):
-                w.write(data[i:i + (1 << 20)])
+                w.write(bytes(data[i:i + (1 << 20)]))
+        del data
     with open(dst, "rb+") as fh:
         os.fsync(fh.fileno())
+    return samples
 
 
 def _recorded_at(source: Path, duration_ms: int, given=None):

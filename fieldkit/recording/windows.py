@@ -11,8 +11,12 @@ finished window.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from fieldkit.recording.vad import Activity
 
 SR = 16000
 MAX_WINDOW_MS = 30000       # Whisper's own context; never read more than this at once
@@ -21,12 +25,17 @@ MIN_PAUSE_MS = 500          # a pause between words (as the live worker)
 SHORT_PAUSE_MS = 150        # any breath will do when no longer pause is found
 
 
-def speech_spans(audio: np.ndarray, min_pause_ms: int = MIN_PAUSE_MS) -> list[tuple[int, int]]:
-    """(start, end) samples of speech found by the Silero VAD that faster-whisper bundles."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+def speech_spans(audio: np.ndarray, min_pause_ms: int = MIN_PAUSE_MS,
+                 act: "Activity | None" = None) -> list[tuple[int, int]]:
+    """(start, end) samples of speech found by the Silero VAD that faster-whisper bundles.
+    ``act``: the audio's :func:`fieldkit.recording.vad.activity`, when the caller has it."""
+    from faster_whisper.vad import VadOptions
 
+    from fieldkit.recording.vad import activity
+
+    act = act if act is not None else activity(audio)
     opts = VadOptions(min_silence_duration_ms=min_pause_ms, speech_pad_ms=0, min_speech_duration_ms=120)
-    return [(t["start"], t["end"]) for t in get_speech_timestamps(audio, opts, sampling_rate=SR)]
+    return [(t["start"], t["end"]) for t in act.timestamps(opts)]
 
 
 def find_cut(audio: np.ndarray, min_pause_ms: int = MIN_PAUSE_MS, min_at: int = 0,
@@ -62,30 +71,62 @@ class Window:
     end_ms: int
     speech: bool            # whether the voice detector heard speech in it
     audio: np.ndarray       # its 16 kHz samples
+    #: the voice activity of ``audio`` (fieldkit.recording.vad), computed once when the
+    #: window was cut and reused by everything that needs speech stretches of it
+    act: "Activity | None" = None
+    #: when the window was cut at a pause between words with more audio read after it:
+    #: all that was read (``audio`` and what follows), and its voice activity. Whisper
+    #: hears a window with what follows it, as it hears a 30 s stretch of a whole file:
+    #: given a window alone, shorter than its 30 s, it heard the first words of a
+    #: recording differently ("Can you describe" for "Could you describe")
+    context: np.ndarray | None = None
+    context_act: "Activity | None" = None
 
 
-def cut_window(audio: np.ndarray, at_end: bool) -> tuple[int, bool]:
+def cut_window(audio: np.ndarray, at_end: bool, act: "Activity | None" = None) -> tuple[int, bool, bool]:
     """Where to end the window that starts with ``audio`` (samples; at most a window's
-    worth), and whether it holds speech. ``at_end``: ``audio`` reaches the end of what
-    is to be transcribed, so it is taken whole."""
-    spans = speech_spans(audio, MIN_PAUSE_MS) if len(audio) >= SR // 4 else []
+    worth), whether it holds speech, and whether the cut lies in a pause of at least
+    ``MIN_PAUSE_MS``. ``at_end``: ``audio`` reaches the end of what is to be transcribed,
+    so it is taken whole. ``act``: the voice activity of ``audio`` when known."""
+    if len(audio) < SR // 4:
+        return len(audio), False, False
+    from fieldkit.recording.vad import activity
+
+    act = act if act is not None else activity(audio)
+    spans = speech_spans(audio, MIN_PAUSE_MS, act)
     if not spans:
-        return len(audio), False
+        return len(audio), False, False
     if at_end:
-        return len(audio), True
+        return len(audio), True, False
     min_at = MIN_WINDOW_MS * SR // 1000
-    cut = find_cut(audio, MIN_PAUSE_MS, min_at, spans) or find_cut(audio, SHORT_PAUSE_MS, min_at)
+    cut = find_cut(audio, MIN_PAUSE_MS, min_at, spans)
+    long_pause = bool(cut)
+    if not cut:
+        cut = find_cut(audio, SHORT_PAUSE_MS, min_at, speech_spans(audio, SHORT_PAUSE_MS, act))
     if cut is None or cut <= 0:
         cut = len(audio)   # one long stretch of speech without a breath: cut at the limit
-    return cut, any(a < cut for a, _b in spans)
+    return cut, any(a < cut for a, _b in spans), long_pause and cut < len(audio)
 
 
-def next_window(read, start_ms: int, end_ms: int) -> Window:
-    """The window beginning at ``start_ms``; ``read(a_ms, b_ms)`` gives 16 kHz audio."""
+def next_window(read, start_ms: int, end_ms: int, heard: dict | None = None) -> Window:
+    """The window beginning at ``start_ms``; ``read(a_ms, b_ms)`` gives 16 kHz audio. The
+    voice activity detector runs once over what was read. ``heard``: a dict kept by the
+    caller across passes over the same recording (transcription, then speakers), holding the
+    voice activity of each stretch read (a few hundred numbers per window), so a second pass
+    that reads the same stretches does not run the detector again."""
+    from fieldkit.recording.vad import activity
+
     stop = min(end_ms, start_ms + MAX_WINDOW_MS)
     audio = read(start_ms, stop)
-    cut, speech = cut_window(audio, at_end=stop >= end_ms)
+    act = heard.get((start_ms, stop, len(audio))) if heard is not None else None
+    if act is None and len(audio) >= SR // 4:
+        act = activity(audio)
+        if heard is not None:
+            heard[(start_ms, stop, len(audio))] = act
+    cut, speech, long_pause = cut_window(audio, at_end=stop >= end_ms, act=act)
     # a cut falls on a 10 ms frame (speaker embeddings count frames from window starts)
     end = (start_ms + cut * 1000 // SR) // 10 * 10 if cut < len(audio) else stop
     end = max(end, min(stop, start_ms + 10))
-    return Window(start_ms, end, speech, audio[: (end - start_ms) * SR // 1000])
+    n = (end - start_ms) * SR // 1000
+    return Window(start_ms, end, speech, audio[:n], act.prefix(n) if act is not None else None,
+                  audio if long_pause else None, act if long_pause else None)

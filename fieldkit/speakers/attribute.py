@@ -238,9 +238,10 @@ def _word_speakers(words: list[dict], d: Diarization) -> list[int | None]:
 
 
 def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None = None,
-              channels: int = 1, on_progress=None) -> SpeakerResult:
+              channels: int = 1, on_progress=None, heard: dict | None = None) -> SpeakerResult:
     """Label every transcript segment of a session with a speaker (see the module doc).
-    ``on_progress(done_ms, total_ms)`` follows the audio as its voices are taken."""
+    ``on_progress(done_ms, total_ms)`` follows the audio as its voices are taken. ``heard``:
+    the voice activity of the windows the transcription just read (next_window)."""
     from sqlmodel import select
 
     from fieldkit.recording.audio import _spans as file_spans
@@ -285,7 +286,8 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
         # audio, at most the people who could have spoken
         files = file_spans(handle, session_id)
         d = diarize_stream(lambda a, b: load_audio(handle, session_id, a, b, sr=SR, spans=files),
-                           available_ms(handle, session_id), count, on_progress=on_progress, most=most)
+                           available_ms(handle, session_id), count, on_progress=on_progress, most=most,
+                           heard=heard)
 
     # voices numbered in the order they first speak
     first: dict[int, int] = {}
@@ -400,7 +402,7 @@ def attribute(handle: "ProjectHandle", session_id: uuid.UUID, count: int | None 
 
 
 def after_transcription(handle: "ProjectHandle", session_id: uuid.UUID,
-                        on_progress=None) -> SpeakerResult | None:
+                        on_progress=None, heard: dict | None = None) -> SpeakerResult | None:
     """Run by the transcription service when a transcript is complete: attribution with
     the session's roster, if it has one. A recording it cannot attribute (too short, too
     quiet, fewer voices than people) keeps its transcript as it is; None then."""
@@ -409,7 +411,7 @@ def after_transcription(handle: "ProjectHandle", session_id: uuid.UUID,
     if not roster(handle, session_id):
         return None
     try:
-        return attribute(handle, session_id, on_progress=on_progress)
+        return attribute(handle, session_id, on_progress=on_progress, heard=heard)
     except SpeakerError as exc:
         logging.getLogger(__name__).info("speakers not attributed: %s", exc)
     except Exception:

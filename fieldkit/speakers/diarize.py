@@ -87,13 +87,17 @@ class Diarization:
         return int(self.labels[known[np.abs(known - mid).argmin()]])
 
 
-def speech_regions(audio: np.ndarray) -> list[tuple[int, int]]:
-    """(start, end) sample ranges of speech found by Silero VAD."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+def speech_regions(audio: np.ndarray, act=None) -> list[tuple[int, int]]:
+    """(start, end) sample ranges of speech found by Silero VAD. ``act``: the audio's
+    voice activity (fieldkit.recording.vad.activity) when the caller has it."""
+    from faster_whisper.vad import VadOptions
 
+    from fieldkit.recording.vad import activity
+
+    act = act if act is not None else activity(audio)
     opts = VadOptions(threshold=0.5, min_speech_duration_ms=200, min_silence_duration_ms=250,
                       speech_pad_ms=30)
-    return [(int(t["start"]), int(t["end"])) for t in get_speech_timestamps(audio, opts)]
+    return [(int(t["start"]), int(t["end"])) for t in act.timestamps(opts)]
 
 
 def check_audio(audio: np.ndarray) -> None:
@@ -239,12 +243,13 @@ def voices(audio: np.ndarray, step: int = STEP) -> Voices:
 
 
 def voices_stream(read, total_ms: int, step: int = STEP,
-                  on_progress=None) -> Voices:
+                  on_progress=None, heard: dict | None = None) -> Voices:
     """:func:`voices` of a recording too long to hold in memory: ``read(a_ms, b_ms)`` gives
     16 kHz mono audio of a part. The recording is taken in windows cut at pauses
     (:mod:`fieldkit.recording.windows`, the transcription's path); only the voice embeddings
     (192 numbers per 0.8 s of speech) are kept, so memory is bounded by a window.
-    ``on_progress(done_ms, total_ms)`` follows the windows."""
+    ``on_progress(done_ms, total_ms)`` follows the windows. ``heard``: the voice activity
+    the transcription found in the same windows (fieldkit.recording.windows.next_window)."""
     from fieldkit.recording.windows import next_window
 
     if total_ms < 2000:
@@ -261,13 +266,13 @@ def voices_stream(read, total_ms: int, step: int = STEP,
     while pos < total_ms:
         if on_progress:
             on_progress(pos, total_ms)
-        win = next_window(read, pos, total_ms)
+        win = next_window(read, pos, total_ms, heard)
         audio = win.audio
         square_sum += float(np.sum(np.square(audio, dtype=np.float64)))
         n_samples += len(audio)
         base = win.start_ms * SR // 1000          # window starts fall on 10 ms frames
         f0 = base // HOP
-        local = speech_regions(audio) if win.speech else []
+        local = speech_regions(audio, act=win.act) if win.speech else []   # the VAD ran once, in next_window
         regions.extend((base + s, base + e) for s, e in local)
         if local:
             feats = fbank(audio)
@@ -362,12 +367,12 @@ def diarize(audio: np.ndarray, count: int, step: int = STEP, v: Voices | None = 
 
 
 def diarize_stream(read, total_ms: int, count: int | None, step: int = STEP,
-                   on_progress=None, most: int | None = None) -> Diarization:
+                   on_progress=None, most: int | None = None, heard: dict | None = None) -> Diarization:
     """:func:`diarize` (``count`` given) or :func:`diarize_auto` (``count`` None: the voices
     found in the audio, at most ``most``) of a recording taken window by window
     (:func:`voices_stream`): ``read(a_ms, b_ms)`` gives 16 kHz mono audio of a part."""
     _check_count(count if count is not None else (most or 0))
-    v = voices_stream(read, total_ms, step, on_progress)
+    v = voices_stream(read, total_ms, step, on_progress, heard)
     estimated = count is None
     if count is None:
         count = min(estimate_count(v, most or 1), max(1, v.pieces))

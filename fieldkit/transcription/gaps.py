@@ -26,13 +26,16 @@ MIN_GAP_MS = 800
 WORD_PAD_MS = 250
 
 
-def speech_spans(audio: np.ndarray, min_silence_ms: int = 500) -> list[tuple[int, int]]:
-    """Speech in 16 kHz mono ``audio`` as (start_ms, end_ms), by the Silero VAD."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+def speech_spans(audio: np.ndarray, min_silence_ms: int = 500, act=None) -> list[tuple[int, int]]:
+    """Speech in 16 kHz mono ``audio`` as (start_ms, end_ms), by the Silero VAD. ``act``:
+    the audio's voice activity (fieldkit.recording.vad.activity) when the caller has it."""
+    from faster_whisper.vad import VadOptions
 
+    from fieldkit.recording.vad import activity
+
+    act = act if act is not None else activity(audio)
     opts = VadOptions(min_silence_duration_ms=min_silence_ms, speech_pad_ms=100, min_speech_duration_ms=250)
-    return [(t["start"] * 1000 // SR, t["end"] * 1000 // SR)
-            for t in get_speech_timestamps(audio, opts, sampling_rate=SR)]
+    return [(t["start"] * 1000 // SR, t["end"] * 1000 // SR) for t in act.timestamps(opts)]
 
 
 def _covered(words: Iterable[tuple[int, int]], pad_ms: int) -> list[tuple[int, int]]:

@@ -252,6 +252,11 @@ def transcribe_session(
         transcribe_kwargs(settings, model.model.is_multilingual)   # a model unfit for the language fails now
         spans = _file_spans(handle, session_id)
         batch = batch_size(settings)
+        heard: dict = {}       # the voice activity of each window, for the speakers after it
+
+        def read(a: int, b: int):
+            return load_audio(handle, session_id, a, b, sr=SR, spans=spans)
+
         pos = start
         while pos < total:
             # one window at a time, cut at a pause, read from the files with seeks: memory
@@ -260,18 +265,26 @@ def transcribe_session(
             # each window (or batch) is stored with the run's done_ms in one transaction, so
             # a stopped job resumes at the next one
             report("voice", pos)
-            group = [next_window(lambda a, b: load_audio(handle, session_id, a, b, sr=SR, spans=spans), pos, total)]
+            group = [next_window(read, pos, total, heard)]
             while batch > 1 and len(group) < batch and group[-1].end_ms < total:
-                group.append(next_window(lambda a, b: load_audio(handle, session_id, a, b, sr=SR, spans=spans),
-                                         group[-1].end_ms, total))
+                group.append(next_window(read, group[-1].end_ms, total, heard))
             g_start, g_end = group[0].start_ms, group[-1].end_ms
-            speech = any(w.speech for w in group)
-            audio = group[0].audio if len(group) == 1 else np.concatenate([w.audio for w in group])
-            segs = list(transcribe_array(settings, audio, offset_ms=g_start, model=model)) if speech else []
-            if speech:
-                # speech the VAD finds that no word covers is decoded again on its own, in
-                # this window (the dropped-speech pass, window by window like the rest)
-                segs += _dropped_in_window(settings, model, audio, g_start, segs)
+            if len(group) == 1:
+                # one window: decoded with the audio after its cut, its own voice activity reused
+                win = group[0]
+                segs = _window_segments(settings, model, win) if win.speech else []
+                if win.speech:
+                    # speech the VAD finds that no word covers is decoded again on its own, in
+                    # this window (the dropped-speech pass, window by window like the rest)
+                    segs += _dropped_in_window(settings, model, win.audio, win.start_ms, segs, act=win.act)
+            else:
+                # windows decoded together (the batched pipeline cuts its own chunks at pauses)
+                speech = any(w.speech for w in group)
+                audio = np.concatenate([w.audio for w in group])
+                segs = list(transcribe_array(settings, audio, offset_ms=g_start, model=model)) if speech else []
+                if speech:
+                    segs += _dropped_in_window(settings, model, audio, g_start, segs)
+            if segs:
                 segs.sort(key=lambda g: g.start_ms)
             with db.transaction() as s:
                 for seg in segs:
@@ -344,7 +357,7 @@ def transcribe_session(
         def voices(done: int, _total: int) -> None:
             report("speakers", done)
 
-        after_transcription(handle, session_id, on_progress=voices if on_progress else None)
+        after_transcription(handle, session_id, on_progress=voices if on_progress else None, heard=heard)
     report("done", total)
     return r
 
@@ -466,16 +479,45 @@ def model_advice(handle: "ProjectHandle", model: str) -> str | None:
         return advice(project.language, model)
 
 
-def _dropped_in_window(settings: TranscriptionSettings, model, audio, offset_ms: int, segs: list) -> list:
+def _window_segments(settings: TranscriptionSettings, model, win) -> list:
+    """The engine's segments of a window (fieldkit.recording.windows.Window), absolute
+    times. A window cut at a pause is decoded with the audio read after it (Whisper hears
+    its 30 s, as in a whole file) and only the words before the cut are kept: the next
+    window starts at the cut and has the rest."""
+    from dataclasses import replace
+
+    from fieldkit.transcription.engine import transcribe_array
+
+    if win.context is None:
+        return list(transcribe_array(settings, win.audio, offset_ms=win.start_ms, model=model, act=win.act))
+    out = []
+    for seg in transcribe_array(settings, win.context, offset_ms=win.start_ms, model=model, act=win.context_act):
+        if seg.words:
+            words = [w for w in seg.words if (w["s"] + w["e"]) / 2 < win.end_ms]
+            if not words:
+                continue
+            if len(words) < len(seg.words):
+                from fieldkit.transcription.wordlist import words_text
+
+                seg = replace(seg, words=words, text=words_text(words), end_ms=min(seg.end_ms, words[-1]["e"]))
+            out.append(seg)
+        elif seg.start_ms < win.end_ms:
+            out.append(seg)
+    return out
+
+
+def _dropped_in_window(settings: TranscriptionSettings, model, audio, offset_ms: int, segs: list,
+                       act=None) -> list:
     """Speech the VAD finds in a window's ``audio`` (starting at ``offset_ms``) that no word
     of ``segs`` (the window's engine results, absolute times) covers, decoded again on its
-    own (fieldkit.transcription.gaps); the segments that came back, in absolute times."""
+    own (fieldkit.transcription.gaps); the segments that came back, in absolute times.
+    ``act``: the window's voice activity when known."""
     from dataclasses import replace
 
     from fieldkit.transcription import gaps
 
     words = [(ws - offset_ms, we - offset_ms) for ws, we in gaps.word_times(segs)]
-    found = gaps.uncovered(gaps.speech_spans(audio), words)
+    found = gaps.uncovered(gaps.speech_spans(audio, act=act), words)
     if not found:
         return []
     return [replace(g, start_ms=g.start_ms + offset_ms, end_ms=g.end_ms + offset_ms,

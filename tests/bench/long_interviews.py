@@ -148,6 +148,8 @@ def child(argv: list[str]) -> None:
                     out[f"old@{pos // 60000}min"] = time.perf_counter() - t
             out["total_min"] = total / 60000
     out["seconds"] = time.perf_counter() - t0
+    out["cpu_s"] = time.process_time()          # all threads: less at the mercy of the machine's load
+    out["load"] = os.getloadavg()[0]
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(out), flush=True)
 

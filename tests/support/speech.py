@@ -14,10 +14,14 @@ needs_tts = pytest.mark.skipif(not HAVE_TTS, reason="espeak-ng and sox are insta
 
 
 def speak(text: str, path: Path, voice: str = "en", speed: int = 150, pad_s: float = 0.5) -> Path:
-    """Write ``text`` spoken by espeak-ng to a 16 kHz mono WAV, with silence around it."""
+    """Write ``text`` spoken by espeak-ng to a 16 kHz mono WAV, with silence around it. The
+    same arguments give the same samples on every run: sox dithers when it resamples, and
+    without ``-R`` (repeatable) its dither is seeded at random, so every run heard slightly
+    different audio and tiny.en's borderline words ("Could you" / "Can you") changed from
+    run to run."""
     raw = path.with_suffix(".raw.wav")
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(path),
+    subprocess.run(["sox", "-R", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(path),
                     "pad", str(pad_s), str(pad_s)], check=True, capture_output=True)
     raw.unlink()
     return path

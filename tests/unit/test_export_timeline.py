@@ -12,6 +12,7 @@ python-docx and as Markdown text."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,14 @@ def _where(sections: list[tuple[str, list[str]]], needle: str) -> list[str]:
     return [h for h, body in sections if any(needle in line for line in body)]
 
 
+def test_the_test_speech_is_the_same_on_every_run(tmp_path):
+    """The audio of these tests must not change between runs (sox seeds its dither at
+    random unless told to repeat): a transcript that differs from run to run hides defects."""
+    a = speak(LINES[0][1], tmp_path / "a.wav", voice="en-us+m3")
+    b = speak(LINES[0][1], tmp_path / "b.wav", voice="en-us+m3")
+    assert a.read_bytes() == b.read_bytes()
+
+
 def test_theme_sections_follow_the_lead_and_tags_say_who(project, tmp_path):
     from fieldkit.instruments.events import add_event
     from fieldkit.instruments.guides.coverage import returned_to, set_coverage
@@ -96,7 +105,7 @@ def test_theme_sections_follow_the_lead_and_tags_say_who(project, tmp_path):
     from fieldkit.sessions.live import tag_keys, toggle_tag
     from fieldkit.sessions.plan import SessionPlan, save_session, setup_choices
     from fieldkit.sessions.roster import set_event_informant
-    from fieldkit.store.models import GuideVersion, Researcher, Session, SessionParticipant
+    from fieldkit.store.models import GuideVersion, Researcher, Session, SessionParticipant, TranscriptSegment
 
     root, name = project.folder.parent.parent, project.folder.name
     guide_file = tmp_path / "timeline.md"
@@ -159,10 +168,15 @@ def test_theme_sections_follow_the_lead_and_tags_say_who(project, tmp_path):
     assert _where(secs, "other services work") == ["Cooperation"]   # theme 2's talk under theme 2
     assert _where(secs, "Godt sitat → L01") == ["Cooperation"]
     assert _where(secs, "hardest part") == ["Role and work (back)"]
-    # Not asserted here any more: that the lead's first question ("Could you describe ...")
-    # appears as the lead's turn. Since the windowed transcription and speakers were merged
-    # (issue 27) it is missing or on another voice in some runs under parallel load; an open
-    # defect named in the closing note, to be pinned down with its own test.
+    # the lead's first question is the lead's, word for word: it came out as "Can you
+    # describe" in about half the runs once transcription went window by window (the first
+    # window, cut at 27 s, was decoded alone; and sox's random dither made each run's audio
+    # differ, so the flip looked like load). Windows are now decoded with what follows the cut
+    assert re.search(r"\*\*AL:\*\* Could you describe your role", md), md
+    with project.db.session() as s:
+        first = s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == sid)
+                       .order_by(TranscriptSegment.start_ms)).first()
+    assert (first.speaker_label, first.verbatim.split()[:3]) == ("AL", ["Could", "you", "describe"])
 
     # Word, read back with python-docx: headings in order, comments on the right sections
     import docx

@@ -116,3 +116,37 @@ def test_import_cli_recorded_at_sets_the_date(project, tmp_path):
     assert started is not None
     stored = started if started.tzinfo else started.replace(tzinfo=timezone.utc)   # kept in UTC
     assert stored == datetime(2026, 2, 10, 14, 5).astimezone()
+
+
+@pytest.mark.parametrize("encrypted", [False, True])
+def test_a_long_file_is_imported_a_frame_at_a_time(workspace, tmp_path, encrypted):
+    """Issue 27: import decoded the whole file into memory (1 GB and more for a long
+    interview). Three minutes of 44.1 kHz stereo go in with the samples never held at once:
+    numpy's peak stays a fraction of the 11.5 MB the 16 kHz samples take as float (plain project; an
+    encrypted one holds the compressed FLAC, not the samples), and the stored FLAC holds
+    every sample of the file, equal to the file resampled."""
+    import tracemalloc
+
+    from fieldkit.recording.audio import resample
+
+    handle = workspace.create("Long import", language="en", passphrase="long import pass" if encrypted else None)
+    wav = tmp_path / "long.wav"
+    rng = np.random.default_rng(5)
+    minute = (0.1 * rng.standard_normal((44100 * 60, 2))).astype(np.float32)
+    with sf.SoundFile(wav, "w", 44100, 2, "PCM_16") as f:
+        for _m in range(3):
+            f.write(minute)
+    sess = _session(handle)
+    tracemalloc.start()
+    rec = import_recording(handle, sess.id, wav)
+    _now, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert rec.duration_ms == 3 * 60_000
+    # the samples at 16 kHz alone are 5.8 MB as int16 (the old import held them 3 times over);
+    # an encrypted project holds the FLAC (noise does not compress: about the samples' size)
+    limit = 10 if encrypted else 3
+    assert peak < limit * 2**20, f"import held {peak / 2**20:.1f} MB at its peak"
+    stored = load_audio(handle, sess.id, 120_000, 121_000)
+    expect = resample(minute.mean(axis=1), 44100, 16000)[:16000]
+    assert np.corrcoef(stored, expect)[0, 1] > 0.99
+    handle.close()

@@ -67,6 +67,43 @@ def test_windows_are_cut_in_pauses_and_never_longer_than_30_s():
         assert np.sqrt(np.mean(np.square(around))) < 0.01, f"cut at {w.end_ms} ms is inside speech"
 
 
+def test_the_voice_activity_of_a_window_is_computed_once_and_read_as_faster_whisper_reads_it(monkeypatch):
+    """Cutting a window, Whisper's speech, the dropped-speech pass and the speaker regions
+    each read speech stretches with their own options; the Silero model runs once per
+    window read (fieldkit.recording.vad) and every reading equals faster-whisper's own."""
+    from faster_whisper import vad as fw_vad
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from fieldkit.recording.vad import activity
+    from fieldkit.recording.windows import next_window
+    from fieldkit.speakers.diarize import speech_regions
+    from fieldkit.transcription import gaps
+
+    audio, _ref = joined(CLIPS, gap_s=0.7)
+    act = activity(audio)
+    for opts in (VadOptions(), VadOptions(min_silence_duration_ms=500, speech_pad_ms=0, min_speech_duration_ms=120),
+                 VadOptions(min_silence_duration_ms=150, speech_pad_ms=0, min_speech_duration_ms=120),
+                 VadOptions(min_silence_duration_ms=500, speech_pad_ms=100, min_speech_duration_ms=250),
+                 VadOptions(min_speech_duration_ms=200, min_silence_duration_ms=250, speech_pad_ms=30),
+                 VadOptions(max_speech_duration_s=4)):
+        assert act.timestamps(opts) == get_speech_timestamps(audio, opts)
+    model, calls = fw_vad.get_vad_model(), []
+
+    def counted(x):
+        calls.append(len(x))
+        return model(x)
+    monkeypatch.setattr(fw_vad, "get_vad_model", lambda: counted)
+    total, heard = len(audio) * 1000 // SR, {}
+    w = next_window(lambda a, b: audio[a * SR // 1000: b * SR // 1000], 0, total, heard)
+    assert len(calls) == 1 and 0 < w.end_ms < total and w.context is not None
+    speech_regions(w.audio, act=w.act)
+    gaps.speech_spans(w.audio, act=w.act)
+    assert len(calls) == 1, "the window's speech is read again, not heard again"
+    again = next_window(lambda a, b: audio[a * SR // 1000: b * SR // 1000], 0, total, heard)
+    assert len(calls) == 1 and again.end_ms == w.end_ms, "the speakers' pass reuses what transcription heard"
+    assert speech_regions(w.audio, act=w.act) == speech_regions(w.audio)
+
+
 @pytest.mark.slow
 def test_transcription_resumes_window_by_window_after_a_kill(project, tmp_path):
     audio, ref = joined(CLIPS * 3, gap_s=1.0)          # 2.6 minutes of real speech
