@@ -1,5 +1,6 @@
 """Shared fixtures: a fresh data folder and project per test (never the user's); markers set
-by folder (tests/audio: audio, tests/team: team, tests/journeys: journey); the test run's
+by folder (tests/audio: audio, tests/team: team, tests/journeys: journey); new project
+databases copied from a migrated template (tests/support/template_db.py); the test run's
 private PulseAudio stopped at the end."""
 
 from __future__ import annotations
@@ -61,6 +62,26 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
     i18n.set_language("en")
     return home
+
+
+@pytest.fixture(autouse=True)
+def _template_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new project database is a copy of one migrated template (tests/support/template_db.py)
+    instead of a migration of its own; tests marked ``real_migrations`` migrate for real."""
+    if request.node.get_closest_marker("real_migrations"):
+        return
+    from fieldkit.store import db as dbmod
+    from tests.support import template_db
+
+    monkeypatch.setattr(dbmod, "upgrade", template_db.templated_upgrade)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _template_database_removed():
+    yield
+    from tests.support import template_db
+
+    template_db.remove()
 
 
 @pytest.fixture
