@@ -18,6 +18,7 @@ TESTS = Path(__file__).resolve().parent
 FOLDER_MARKERS = {"audio": "audio", "team": "team", "journeys": "journey"}
 
 
+@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         try:
@@ -27,6 +28,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = FOLDER_MARKERS.get(folder)
         if marker:
             item.add_marker(marker)
+        if folder == "team":
+            # with `--dist loadgroup` (scripts/test) a module's tests share one worker, so
+            # its PostgreSQL server (a module fixture) starts once
+            item.add_marker(pytest.mark.xdist_group(Path(str(item.path)).stem))
 
 
 @pytest.fixture(scope="session", autouse=True)
