@@ -2,7 +2,8 @@
 VENV ?= .venv
 PYTEST = $(VENV)/bin/python -m pytest
 # the fast lane: everything but real-time audio, PostgreSQL, whole-study journeys and slow tests
-# (real models), in parallel
+# (real models), in parallel; with bytecode caches (gitignored), as each worker would otherwise
+# compile fieldkit and rewrite every test module again
 FAST = -n auto -m "not audio and not team and not journey and not slow" -q -p no:cacheprovider
 
 .PHONY: run setup dev test test-fast
@@ -16,4 +17,4 @@ dev:              # the app on the demo project in a throwaway data folder (neve
 test:             # the full suite, as CI runs it
 	./scripts/test
 test-fast:        # the fast lane (meant to stay under 90 s on an idle 2-core laptop)
-	$(PYTEST) $(FAST)
+	env -u PYTHONDONTWRITEBYTECODE $(PYTEST) $(FAST)

@@ -1,5 +1,6 @@
 """Shared fixtures: a fresh data folder and project per test (never the user's); markers set
-by folder (tests/audio: audio, tests/team: team, tests/journeys: journey); the test run's
+by folder (tests/audio: audio, tests/team: team, tests/journeys: journey); new project
+databases copied from a migrated template (tests/support/template_db.py); the test run's
 private PulseAudio stopped at the end."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ TESTS = Path(__file__).resolve().parent
 FOLDER_MARKERS = {"audio": "audio", "team": "team", "journeys": "journey"}
 
 
+@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         try:
@@ -26,6 +28,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = FOLDER_MARKERS.get(folder)
         if marker:
             item.add_marker(marker)
+        if folder == "team":
+            # with `--dist loadgroup` (scripts/test) a module's tests share one worker, so
+            # its PostgreSQL server (a module fixture) starts once
+            item.add_marker(pytest.mark.xdist_group(Path(str(item.path)).stem))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -61,6 +67,26 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
     i18n.set_language("en")
     return home
+
+
+@pytest.fixture(autouse=True)
+def _template_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new project database is a copy of one migrated template (tests/support/template_db.py)
+    instead of a migration of its own; tests marked ``real_migrations`` migrate for real."""
+    if request.node.get_closest_marker("real_migrations"):
+        return
+    from fieldkit.store import db as dbmod
+    from tests.support import template_db
+
+    monkeypatch.setattr(dbmod, "upgrade", template_db.templated_upgrade)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _template_database_removed():
+    yield
+    from tests.support import template_db
+
+    template_db.remove()
 
 
 @pytest.fixture

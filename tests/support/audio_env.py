@@ -156,11 +156,18 @@ def play(path: Path | str) -> subprocess.Popen:
     return subprocess.Popen(["paplay", "--device", SINK, str(path)], env={**os.environ, **client_env()})
 
 
-def leftovers() -> list[str]:
+#: scripts/test gives each run an id in this variable; every process the run starts inherits it
+RUN_ENV = "FIELDKIT_TEST_RUN"
+
+
+def leftovers(run: str | None = None) -> list[str]:
     """Processes a test run started and left running: private pulseaudio servers and the
     pacat/paplay streams playing into them (their environment names a fieldkit-pulse-
     folder), and throwaway PostgreSQL servers (tests/support/pg_server.py, a data folder
-    named fieldkit-pg-)."""
+    named fieldkit-pg-). With ``run`` (default: ``$FIELDKIT_TEST_RUN``) only those of that
+    run: on a shared machine other people's test runs are not ours to report."""
+    run = os.environ.get(RUN_ENV) if run is None else run
+    mark = f"\0{RUN_ENV}={run}\0" if run else ""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
@@ -169,6 +176,8 @@ def leftovers() -> list[str]:
             cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
             env = (proc / "environ").read_bytes().decode(errors="replace")
         except OSError:
+            continue
+        if mark and mark not in "\0" + env + "\0":
             continue
         name = cmd.split(" ", 1)[0].rsplit("/", 1)[-1]
         ours_pulse = PREFIX in env or PREFIX in cmd

@@ -11,6 +11,7 @@ voices are interleaved so that no voice speaks twice in a row."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,15 @@ class Conversation:
 
 
 def conversation(voices: list[str], seed: int = 0, gap: tuple[float, float] = (0.25, 0.6)) -> Conversation:
+    """The conversation of ``voices`` (the same for the same arguments: built once per
+    process, each caller gets its own copy of the audio)."""
+    conv = _conversation(tuple(voices), seed, tuple(gap))
+    return Conversation(conv.audio.copy(), list(conv.voices), list(conv.turns), list(conv.speech))
+
+
+@lru_cache(maxsize=16)
+def _conversation(voices: tuple[str, ...], seed: int, gap: tuple[float, float]) -> Conversation:
+    voices = list(voices)
     rng = np.random.default_rng(seed)
     clean = equalise({v: voice(v) for v in voices})
     queues = {i: _pieces(clean[v]) for i, v in enumerate(voices)}

@@ -168,6 +168,7 @@ def test_head_constant_matches_alembic():
     assert [r.revision for r in script.walk_revisions()][::-1] == list(dbmod.KNOWN_REVISIONS)
 
 
+@pytest.mark.real_migrations
 def test_migrated_schema_matches_models(tmp_path: Path):
     """Empty -> head through every migration gives exactly the tables the models declare."""
     from alembic.autogenerate import compare_metadata
@@ -178,6 +179,33 @@ def test_migrated_schema_matches_models(tmp_path: Path):
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     d.close()
     assert diff == []
+
+
+def test_the_tests_template_database_is_what_migrating_gives(tmp_path: Path):
+    """The other tests' new databases are copies of a migrated template
+    (tests/support/template_db.py): a copy has the schema, triggers and revision that running
+    every migration gives."""
+    from tests.support import template_db
+
+    def schema(path: Path) -> tuple:
+        # line by line, in any order: the batch migrations write a table's foreign keys in a
+        # different order from one run to the next
+        con = sqlite3.connect(path)
+        try:
+            return (sorted((t, n, tbl, sorted(line.strip().rstrip(",") for line in (sql or "").splitlines()))
+                           for t, n, tbl, sql in con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")),
+                    con.execute("SELECT version_num FROM alembic_version").fetchall(),
+                    con.execute("PRAGMA journal_mode").fetchone())
+        finally:
+            con.close()
+
+    assert dbmod.upgrade is template_db.templated_upgrade
+    open_database(tmp_path / "copied.db", create=True).close()
+    migrated = dbmod.make_engine(tmp_path / "migrated.db")
+    template_db._real_upgrade(migrated)
+    migrated.dispose()
+    assert schema(tmp_path / "copied.db") == schema(tmp_path / "migrated.db")
+    assert schema(tmp_path / "copied.db")[1] == [(SCHEMA_HEAD,)]
 
 
 def test_previous_revision_is_backed_up_and_migrated(tmp_path: Path):
