@@ -56,7 +56,7 @@ class ModelAdvice(Vertical):
         except FieldkitError as exc:
             text, warn = _("Models: {message}").format(message=exc.message), True
         else:
-            text = _("Final transcript: {model} · live: {live}").format(model=st.model, live=st.live_model or st.model)
+            text = _("Final transcript: {model} · live: {live}").format(model=st.model, live=st.live_name())
             warn = bool(tip)
             if tip:
                 text += f"\n⚠ {tip}"
