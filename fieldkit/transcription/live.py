@@ -245,8 +245,8 @@ def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.
                 transcribe(avail)
             break
         if avail - done >= MIN_UTTERANCE_MS + UTTERANCE_PAUSE_MS:
-            try:
-                audio = load_audio(handle, sid, done, avail)
+            try:   # at most one stretch: a worker far behind must not read all it has missed
+                audio = load_audio(handle, sid, done, min(avail, done + MAX_STRETCH_MS))
             except Exception:  # noqa: BLE001 - being finalised right now: next round
                 time.sleep(0.2)
                 continue

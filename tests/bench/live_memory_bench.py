@@ -107,13 +107,14 @@ def main() -> None:
         rows, next_at = [], 0.0
         while True:
             d = done_ms() / 60000
-            if d >= next_at or not t.is_alive():
+            ending = not t.is_alive() and feed.position_ms - done_ms() < 60_000
+            if d >= next_at or ending:
                 mb = rss_mb(pid)
                 rows.append((d, mb))
                 print(f"{feed.position_ms / 60000:7.1f} m {d:9.1f} m {mb:8.0f} MB {time.monotonic() - t0:5.0f}s  "
                       f"{os.getloadavg()[0]:.1f}", flush=True)
                 next_at = d + args.every
-            if not t.is_alive() and feed.position_ms - done_ms() < 60_000:
+            if ending:
                 break
             time.sleep(2)
         feed.finish()
