@@ -40,10 +40,10 @@ MIN_STRETCH_MS = 8000         # speech running on without a long pause is cut af
 MAX_STRETCH_MS = 30000        # ... and somewhere anyway after this long
 TAIL_MS = 1500                # the newest audio a poll looks at
 POLL_S = 0.5
-#: no lower priority than the app: at nice 10 the worker got a tenth of a core beside the
-#: two terminals and fell behind. It runs one thread (the other core stays with the app and
-#: the recorder) as a batch task (it never preempts them when it wakes; they preempt it).
-NICE = 0
+#: below the app and the recorder (a recording is never disturbed for a transcript); it
+#: runs one thread (the other core stays with the app and the recorder) as a batch task
+#: (it never preempts them when it wakes; they preempt it)
+NICE = 10
 #: the error text of a live run whose process ended before the recording did (a crash, a
 #: kill, a closed terminal): recovery or the worker itself closes it with this, and the
 #: final pass completes the transcript

@@ -230,6 +230,9 @@ def main() -> None:
                 with h.db.session() as s:
                     rec = s.exec(select(Recording).where(Recording.session_id == sid)).one()
                     clock = (rec.state.value, rec.clock_ms, rec.clock_wall)
+                    # the recorder's clock counts the samples it received: behind the wall
+                    # clock, audio was lost on the way (the virtual microphone under load)
+                    behind = epoch(rec.clock_wall) - epoch(rec.started_at) - rec.clock_ms / 1000
 
                 anchor = epoch(clock[2]) - clock[1] / 1000     # the wall time of position 0
 
@@ -304,7 +307,8 @@ def main() -> None:
     print(f"    real-speech answers only: {figures(real)}")
     if missing:
         print(f"  not stored before stop: {', '.join(missing)}")
-    print(f"  recorder overflows: {overflows}")
+    print(f"  recorder overflows: {overflows}; the recorder's clock {behind:.1f} s behind the wall clock"
+          + (" (AUDIO LOST on the way from the virtual microphone: figures not valid)" if behind > 3 else ""))
     print(f"  after stop: the transcript {'complete' if tail_done else 'NOT complete (the debrief gave up)'} "
           f"{tail_after_stop:.0f} s later")
     if base:
