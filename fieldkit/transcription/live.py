@@ -1,8 +1,7 @@
 """Live transcription: finished utterances are transcribed while recording.
 
-A separate process (spawned, one CPU thread, as a batch task, so the recorder and the
-app keep a core and preempt it) follows the session's
-durable audio (``available_ms``) and transcribes each utterance as soon as it has ended:
+A separate process (spawned, one CPU thread, at lower priority and as a batch task, so
+the recorder and the app keep a core and preempt it) follows the session's durable audio (``available_ms``) and transcribes each utterance as soon as it has ended:
 the speaker paused for UTTERANCE_PAUSE_MS, as the Silero voice-activity model that
 faster-whisper bundles hears it. A poll looks only at the last second or so of new
 audio (the voice detector over the whole pending stretch costs in proportion to it);
