@@ -240,8 +240,13 @@ def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.
             except Exception:  # noqa: BLE001
                 time.sleep(0.2)
         if stopping:
-            if avail > done:
-                transcribe(avail)
+            while avail > done:   # the tail, a stretch at a time (memory: one stretch)
+                upto = avail
+                if avail - done > MAX_STRETCH_MS:
+                    window = load_audio(handle, sid, done, done + MAX_STRETCH_MS)
+                    cut = find_cut(window, MIN_PAUSE_MS) or find_cut(window, SHORT_PAUSE_MS)
+                    upto = done + (cut * 1000 // SR if cut and cut >= SR else MAX_STRETCH_MS)
+                transcribe(upto)
             break
         if avail - done >= MIN_UTTERANCE_MS + UTTERANCE_PAUSE_MS:
             try:   # at most one stretch: a worker far behind must not read all it has missed
