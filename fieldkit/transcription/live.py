@@ -149,6 +149,18 @@ def replay_cuts(audio: np.ndarray, poll_ms: int = int(POLL_S * 1000)) -> list[in
     return out + [total]
 
 
+def _give_back_memory() -> None:
+    """Hand memory freed after a stretch back to the system: glibc keeps it in its arenas,
+    and with stretches of every length the worker's resident memory crept up (an A/B of 25
+    Whisper calls on 2-30 s stretches here: 326 MB without, 255 MB with)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):   # not glibc: nothing to do
+        pass
+
+
 def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.Event",
             passphrase_key: tuple[bytes, bytes] | None, log_path: str | None = None) -> None:
     import fcntl
@@ -218,6 +230,8 @@ def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.
         done = upto
         with db.transaction() as s:
             s.get(TranscriptionRun, run.id).done_ms = done
+        del audio
+        _give_back_memory()
 
     def recording_active() -> bool:
         with db.session() as s:
