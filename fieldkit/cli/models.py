@@ -115,6 +115,6 @@ def models_use(ctx: click.Context, name: str, project_name: str, live: bool) -> 
 
     with workspace(ctx).open(project_name) as handle:
         st, tip = set_project_model(handle, name, live=live)
-    click.echo(_("{project_name}: final model {model}, live model {value}").format(project_name=project_name, model=st.model, value=st.live_model or st.model))
+    click.echo(_("{project_name}: final model {model}, live model {value}").format(project_name=project_name, model=st.model, value=st.live_name()))
     if tip:
         click.echo(_("Advice: {tip}").format(tip=tip))

@@ -310,6 +310,83 @@ def _iter_records(fh: BinaryIO, file_id: bytes, aes) -> Iterator[tuple[int, byte
         index += 1
 
 
+class RecordReader:
+    """Random access to an append-only encrypted file that may still be growing (a
+    recording's raw .pcm): an index of its records (where each starts in the file and in
+    the plaintext), extended as the file grows by reading their 16-byte heads only; a read
+    decrypts only the records it touches. Memory is the index (a few numbers per record),
+    not the plaintext: the live transcriber follows a 3-hour encrypted recording with it."""
+
+    TAG = 16   # AES-GCM's tag: a record's plaintext is its ciphertext less this
+
+    def __init__(self, path: Path, key: ProjectKey) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self.path = Path(path)
+        self._aes = AESGCM(key.audio)
+        with open(self.path, "rb") as fh:
+            header = fh.read(HEADER_LEN)
+        if len(header) < HEADER_LEN or header[: len(MAGIC)] != MAGIC:
+            raise FieldkitError(_("{path} is not a fieldkit encrypted audio file.").format(path=self.path))
+        self.file_id = header[len(MAGIC):]
+        self._pos: list[int] = []      # where each record's head starts in the file
+        self._plain: list[int] = []    # where its plaintext starts
+        self._end, self.plain_len, self._size = HEADER_LEN, 0, -1
+
+    def refresh(self) -> int:
+        """Index the records appended since the last call; returns the plaintext length."""
+        size = self.path.stat().st_size
+        if size == self._size:
+            return self.plain_len
+        if size < self._end:   # cut back (a torn tail removed on reopening): index it again
+            self._pos, self._plain, self._end, self.plain_len = [], [], HEADER_LEN, 0
+        with open(self.path, "rb") as fh:
+            fh.seek(self._end)
+            while True:
+                head = fh.read(16)
+                if len(head) < 16:
+                    break
+                (n,) = struct.unpack(">I", head[:4])
+                if self._end + 16 + n > size or n < self.TAG:
+                    break   # still being written (or torn): next time
+                self._pos.append(self._end)
+                self._plain.append(self.plain_len)
+                self.plain_len += n - self.TAG
+                self._end += 16 + n
+                fh.seek(self._end)
+        self._size = size
+        return self.plain_len
+
+    def read(self, start: int, count: int) -> bytes:
+        """Plaintext bytes [start, start + count) of the complete records."""
+        import bisect
+
+        from cryptography.exceptions import InvalidTag
+
+        self.refresh()
+        end = min(start + count, self.plain_len)
+        if start >= end:
+            return b""
+        first = bisect.bisect_right(self._plain, start) - 1
+        out = []
+        with open(self.path, "rb") as fh:
+            i = first
+            while i < len(self._pos) and self._plain[i] < end:
+                fh.seek(self._pos[i])
+                head = fh.read(16)
+                (n,) = struct.unpack(">I", head[:4])
+                try:
+                    out.append(self._aes.decrypt(head[4:], fh.read(n), _aad(self.file_id, i)))
+                except InvalidTag:
+                    if i == 0:
+                        raise WrongPassphrase(_("The audio key does not fit this file.")) from None
+                    break
+                i += 1
+        data = b"".join(out)
+        lo = start - self._plain[first]
+        return data[lo: lo + end - start]
+
+
 def is_encrypted_file(path: Path) -> bool:
     with open(path, "rb") as fh:
         return fh.read(len(MAGIC)) == MAGIC

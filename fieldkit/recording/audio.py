@@ -94,8 +94,11 @@ def file_duration_ms(span: FileSpan, key: "ProjectKey | None" = None) -> int:
         from fieldkit.privacy.crypto import HEADER_LEN, is_encrypted_file
 
         size = span.path.stat().st_size
-        if is_encrypted_file(span.path):  # records add 16 bytes each: an upper bound
-            size -= HEADER_LEN
+        if is_encrypted_file(span.path):
+            if key is not None:
+                size = _record_reader(span.path, key).refresh()   # the plaintext, exactly
+            else:   # records add 32 bytes each: an upper bound
+                size -= HEADER_LEN
         return int(size // (SAMPLE_WIDTH * span.channels) * 1000 // span.sample_rate)
     import soundfile as sf
 
@@ -129,6 +132,20 @@ def available_ms(handle: "ProjectHandle", session_id: uuid.UUID) -> int:
 
 
 _plain_cache: dict[tuple, bytes] = {}
+_readers: dict[str, "object"] = {}
+
+
+def _record_reader(path: Path, key: "ProjectKey"):
+    """The record index of an encrypted raw file being recorded (one per file, extended as
+    it grows): the live transcriber reads its newest seconds without decrypting the rest."""
+    from fieldkit.privacy.crypto import RecordReader
+
+    reader = _readers.get(str(path))
+    if reader is None:
+        if len(_readers) > 8:
+            _readers.clear()
+        reader = _readers[str(path)] = RecordReader(path, key)
+    return reader
 
 
 def _decrypted(path: Path, key: "ProjectKey") -> bytes:
@@ -147,8 +164,8 @@ def _decrypted(path: Path, key: "ProjectKey") -> bytes:
 def read_range(span: FileSpan, first: int, count: int, key: "ProjectKey | None" = None) -> np.ndarray:
     """``count`` samples (or fewer at the end) of the file from sample ``first``, as float32
     mono at the file's own rate, reading only that part: raw PCM and FLAC/WAV seek. An
-    encrypted file is decrypted whole once (its records are not indexed) and decoded
-    only in part."""
+    encrypted raw file decrypts only the records the part touches (its record index grows
+    with it); an encrypted FLAC is decrypted whole once and decoded only in part."""
     first, count = max(0, first), max(0, count)
     if count == 0 or not span.path.exists():
         if not span.path.exists():
@@ -156,11 +173,11 @@ def read_range(span: FileSpan, first: int, count: int, key: "ProjectKey | None" 
         return np.zeros(0, np.float32)
     from fieldkit.privacy.crypto import is_encrypted_file
 
-    plain = _decrypted(span.path, key) if key is not None and is_encrypted_file(span.path) else None
+    encrypted = key is not None and is_encrypted_file(span.path)
     if span.path.suffix == ".pcm":
         frame = SAMPLE_WIDTH * span.channels
-        if plain is not None:
-            data = plain[first * frame: (first + count) * frame]
+        if encrypted:   # only the records the range touches are decrypted
+            data = _record_reader(span.path, key).read(first * frame, count * frame)
         else:
             with open(span.path, "rb") as fh:
                 fh.seek(first * frame)
@@ -170,6 +187,7 @@ def read_range(span: FileSpan, first: int, count: int, key: "ProjectKey | None" 
         return (pcm.mean(axis=1) / 32768.0).astype(np.float32)
     import soundfile as sf
 
+    plain = _decrypted(span.path, key) if encrypted else None
     try:
         with sf.SoundFile(io.BytesIO(plain) if plain is not None else str(span.path)) as f:
             if first >= f.frames:

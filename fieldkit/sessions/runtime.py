@@ -49,6 +49,9 @@ class News:
     text: str
 
 
+#: live transcript segments a terminal reads (its pane shows the newest that fit)
+TAIL = 30
+
 WARNING_KINDS = ("device_lost", "disk_full", "disk_low", "silence", "clipping", "stop_failed")
 CLEARS_WARNING = ("device_back", "sound_back", "clipping_over")   # the trouble is over
 
@@ -115,7 +118,7 @@ class SessionRuntime:
             except FieldkitError:
                 self.listener = None
         tags = tag_keys(self.handle, self.session_id)
-        self.view = load_live(self.handle, self.session_id, author_id=self.author_id)
+        self.view = load_live(self.handle, self.session_id, tail=TAIL, author_id=self.author_id)
         self._stamp = self.view.stamp
         if self.writer is None:
             self.writer = EventWriter(self._stored)
@@ -199,7 +202,7 @@ class SessionRuntime:
             return None
         if self.listener is not None and stamp[1] != (self._stamp or (None, None))[1]:
             self.listen()
-        self.view = load_live(self.handle, self.session_id, author_id=self.author_id)
+        self.view = load_live(self.handle, self.session_id, tail=TAIL, author_id=self.author_id)
         self._stamp = self.view.stamp
         return self.view
 

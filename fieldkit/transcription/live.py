@@ -1,12 +1,21 @@
-"""Live transcription: finished stretches of speech are transcribed while recording.
+"""Live transcription: finished utterances are transcribed while recording.
 
-A separate process (spawned, at lower priority, one CPU thread, so the recorder keeps a
-core) follows the session's durable audio (``available_ms``), cuts it at pauses between
-words found by the Silero voice-activity model that faster-whisper bundles (an energy
-threshold cut inside quiet words and kept breaths and room noise as "speech"), and
-transcribes each stretch that has ended, storing segments in a TranscriptionRun with
-mode "live". When recording stops only the tail after the last pause remains, so the
-transcript is complete seconds after stop.
+A separate process (spawned, one CPU thread, at lower priority and as a batch task, so
+the recorder and the app keep a core and preempt it) follows the session's durable audio (``available_ms``) and transcribes each utterance as soon as it has ended:
+the speaker paused for UTTERANCE_PAUSE_MS, as the Silero voice-activity model that
+faster-whisper bundles hears it. A poll looks only at the last second or so of new
+audio (the voice detector over the whole pending stretch costs in proportion to it);
+the whole stretch is read once an utterance has ended, and cut at its *last* pause, so
+a worker that fell behind catches up with one longer stretch instead of many short ones
+(every Whisper call costs a 30 s window whatever the length of the audio). Speech
+without a long pause is cut at a shorter one after MIN_STRETCH_MS, and anywhere after
+MAX_STRETCH_MS; silence is passed over without a Whisper call. Segments are stored in a
+TranscriptionRun with mode "live". When recording stops only the tail after the last
+pause remains, so the transcript is complete seconds after stop.
+
+The live model: the project's live model, or when none is set the final model if it is
+no heavier than base, else base (a heavy final model, NB-Whisper small and up, cannot
+keep up on one thread of a 2-core laptop: issue 21 measured 40-60 s of lag).
 """
 
 from __future__ import annotations
@@ -19,14 +28,21 @@ from pathlib import Path
 
 import numpy as np
 
-from fieldkit.recording.windows import find_cut, speech_spans  # noqa: F401 - the cuts are shared with batch
+from fieldkit.recording.windows import find_cut, speech_spans  # the cuts are shared with batch
 
 SR = 16000
-MIN_PAUSE_MS = 500            # a pause is >= 0.5 s without speech (Silero VAD)
+UTTERANCE_PAUSE_MS = 700      # an utterance has ended: this long without speech (Silero VAD)
+MIN_UTTERANCE_MS = 1000       # ... after at least this much audio
+MIN_PAUSE_MS = 500            # a pause between words, for speech that runs on
 SHORT_PAUSE_MS = 150          # when a stretch grows too long: any breath will do
-MIN_STRETCH_MS = 8000         # whole sentences: shorter pieces lose context (tests/bench/live_wer_bench.py)
-MAX_STRETCH_MS = 30000        # cut somewhere anyway after this long
-POLL_S = 1.0
+MIN_STRETCH_MS = 8000         # speech running on without a long pause is cut after this ...
+MAX_STRETCH_MS = 30000        # ... and somewhere anyway after this long
+TAIL_MS = 1500                # the newest audio a poll looks at
+POLL_S = 0.5
+#: below the app and the recorder (a recording is never disturbed for a transcript); it
+#: runs one thread (the other core stays with the app and the recorder) as a batch task
+#: (it never preempts them when it wakes; they preempt it)
+NICE = 10
 #: the error text of a live run whose process ended before the recording did (a crash, a
 #: kill, a closed terminal): recovery or the worker itself closes it with this, and the
 #: final pass completes the transcript
@@ -62,28 +78,87 @@ def worker_alive(folder: Path, session_id) -> bool:
 
 def next_cut(audio: np.ndarray) -> int | None:
     """Where the live worker cuts the audio not yet transcribed (samples), or None to
-    wait for more: the last pause after at least MIN_STRETCH_MS, or once the stretch is
-    MAX_STRETCH_MS long, any short pause (else a second before its end)."""
-    min_at = MIN_STRETCH_MS * SR // 1000
-    cut = find_cut(audio, MIN_PAUSE_MS, min_at)
-    if cut is None and len(audio) >= MAX_STRETCH_MS * SR // 1000:
-        cut = find_cut(audio, SHORT_PAUSE_MS, min_at) or len(audio) - SR
+    wait for more: the last pause of UTTERANCE_PAUSE_MS after MIN_UTTERANCE_MS (an
+    utterance has ended; a pause still going on at the end counts); else, once the
+    stretch is MIN_STRETCH_MS long, the last pause between words after it; once it is
+    MAX_STRETCH_MS long, any short pause (else a second before its end). Audio without
+    speech is cut too (:func:`has_speech` tells the worker to pass it over)."""
+    spans = speech_spans(audio, UTTERANCE_PAUSE_MS)
+    cut = find_cut(audio, UTTERANCE_PAUSE_MS, MIN_UTTERANCE_MS * SR // 1000, spans)
+    if cut is None and len(audio) >= MIN_STRETCH_MS * SR // 1000:
+        min_at = MIN_STRETCH_MS * SR // 1000
+        cut = find_cut(audio, MIN_PAUSE_MS, min_at)
+        if cut is None and len(audio) >= MAX_STRETCH_MS * SR // 1000:
+            cut = find_cut(audio, SHORT_PAUSE_MS, min_at) or len(audio) - SR
     return cut
+
+
+def utterance_ended(tail: np.ndarray) -> bool:
+    """Whether the newest audio ends in a pause of UTTERANCE_PAUSE_MS (cheap: the voice
+    detector over ``tail``, the last TAIL_MS only)."""
+    pause = UTTERANCE_PAUSE_MS * SR // 1000
+    if len(tail) < pause:
+        return False
+    spans = speech_spans(tail, UTTERANCE_PAUSE_MS)
+    return not spans or len(tail) - spans[-1][1] >= pause
+
+
+def has_speech(audio: np.ndarray) -> bool:
+    return len(audio) >= SR // 4 and bool(speech_spans(audio, MIN_PAUSE_MS))
+
+
+class Follower:
+    """When to cut the audio arriving in real time: ``poll(pending)`` with the audio not
+    yet transcribed returns a cut (samples) or None. Looks at the whole pending stretch
+    only when its newest audio ends in a pause, when it ran past MIN_STRETCH_MS (at most
+    every CHECK_MS of new audio) or past MAX_STRETCH_MS: what a poll costs stays small
+    however long the speech runs on."""
+
+    CHECK_MS = 2000
+
+    def __init__(self) -> None:
+        self.checked = 0          # samples of pending audio at the last whole check
+
+    def poll(self, pending: np.ndarray) -> int | None:
+        n = len(pending)
+        if n * 1000 // SR < MIN_UTTERANCE_MS + UTTERANCE_PAUSE_MS:
+            return None
+        whole = utterance_ended(pending[-TAIL_MS * SR // 1000:])
+        if not whole and n * 1000 // SR >= MIN_STRETCH_MS:
+            whole = (n - self.checked) * 1000 // SR >= self.CHECK_MS or n * 1000 // SR >= MAX_STRETCH_MS
+        if not whole:
+            return None
+        self.checked = n
+        cut = next_cut(pending)
+        if cut is not None:
+            self.checked = 0
+        return cut
 
 
 def replay_cuts(audio: np.ndarray, poll_ms: int = int(POLL_S * 1000)) -> list[int]:
     """The cut points (ms) the live worker makes on ``audio`` arriving in real time,
-    polled every ``poll_ms``, ending with the end of the audio (for benchmarks)."""
+    polled every ``poll_ms``, ending with the end of the audio (for benchmarks; the
+    time transcription takes is left out)."""
     total = len(audio) * 1000 // SR
-    done, out = 0, []
+    done, out, follow = 0, [], Follower()
     for avail in range(poll_ms, total, poll_ms):
-        while avail - done >= MIN_STRETCH_MS:
-            cut = next_cut(audio[done * SR // 1000: avail * SR // 1000])
-            if cut is None:
-                break
+        cut = follow.poll(audio[done * SR // 1000: avail * SR // 1000])
+        if cut is not None:
             done += cut * 1000 // SR
             out.append(done)
     return out + [total]
+
+
+def _give_back_memory() -> None:
+    """Hand memory freed after a stretch back to the system: glibc keeps it in its arenas,
+    and with stretches of every length the worker's resident memory crept up (an A/B of 25
+    Whisper calls on 2-30 s stretches here: 326 MB without, 255 MB with)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):   # not glibc: nothing to do
+        pass
 
 
 def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.Event",
@@ -91,9 +166,14 @@ def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.
     import fcntl
     import signal
 
-    try:
-        os.nice(10)
-    except OSError:
+    if NICE:
+        try:
+            os.nice(NICE)
+        except OSError:
+            pass
+    try:   # a batch task: never preempts the recorder's or the app's threads when it wakes
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except (AttributeError, OSError):
         pass
     # the parent says when to end (the stop event) or dies: a Ctrl+C in the terminal of
     # `fieldkit record --live` or a closed terminal (SIGINT, SIGHUP to the whole process
@@ -140,7 +220,8 @@ def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.
     def transcribe(upto: int) -> None:
         nonlocal done
         audio = load_audio(handle, sid, done, upto)
-        for seg in transcribe_array(st, audio, offset_ms=done, model=model):
+        # silence (nobody speaking, a pause): passed over without a Whisper call
+        for seg in (transcribe_array(st, audio, offset_ms=done, model=model) if has_speech(audio) else ()):
             with db.transaction() as s:
                 s.add(TranscriptSegment(session_id=sid, run_id=run.id, start_ms=seg.start_ms,
                                         end_ms=min(seg.end_ms, upto), verbatim=seg.text, words=seg.words,
@@ -149,6 +230,8 @@ def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.
         done = upto
         with db.transaction() as s:
             s.get(TranscriptionRun, run.id).done_ms = done
+        del audio
+        _give_back_memory()
 
     def recording_active() -> bool:
         with db.session() as s:
@@ -156,6 +239,7 @@ def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.
                        for r in s.exec(select(Recording).where(Recording.session_id == sid)))
 
     interrupted = False
+    follow = Follower()
     while True:
         if os.getppid() != parent and not stop.is_set():
             # the parent died without asking for the end (a kill, a crash): the recording is
@@ -170,16 +254,22 @@ def _worker(folder: str, session_id: str, settings: dict, stop: "mp.synchronize.
             except Exception:  # noqa: BLE001
                 time.sleep(0.2)
         if stopping:
-            if avail > done:
-                transcribe(avail)
+            while avail > done:   # the tail, a stretch at a time (memory: one stretch)
+                upto = avail
+                if avail - done > MAX_STRETCH_MS:
+                    window = load_audio(handle, sid, done, done + MAX_STRETCH_MS)
+                    cut = find_cut(window, MIN_PAUSE_MS) or find_cut(window, SHORT_PAUSE_MS)
+                    upto = done + (cut * 1000 // SR if cut and cut >= SR else MAX_STRETCH_MS)
+                transcribe(upto)
             break
-        if avail - done >= MIN_STRETCH_MS:
-            try:
-                audio = load_audio(handle, sid, done, avail)
+        if avail - done >= MIN_UTTERANCE_MS + UTTERANCE_PAUSE_MS:
+            try:   # at most one stretch: a worker far behind must not read all it has missed
+                audio = load_audio(handle, sid, done, min(avail, done + MAX_STRETCH_MS))
             except Exception:  # noqa: BLE001 - being finalised right now: next round
                 time.sleep(0.2)
                 continue
-            cut = next_cut(audio)
+            cut = follow.poll(audio)
+            del audio
             if cut is not None:
                 transcribe(done + cut * 1000 // SR)
                 continue

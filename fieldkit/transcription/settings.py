@@ -50,7 +50,22 @@ class TranscriptionSettings:
         """The same settings with the live model in place of the final one."""
         from dataclasses import replace
 
-        return replace(self, model=self.live_model or self.model)
+        return replace(self, model=self.live_name())
+
+    def live_name(self) -> str:
+        """The model live transcription uses: the live model when one is set; else the
+        final model when it is no heavier than base; else base, which keeps up on one
+        thread of a 2-core laptop (a final NB-Whisper small or larger used live fell
+        40-60 s behind the speech)."""
+        if self.live_model:
+            return self.live_model
+        from pathlib import Path
+
+        from fieldkit.transcription.hub import CATALOGUE, LOCAL_COST
+
+        name = Path(self.model).name
+        cost = CATALOGUE[name].cost if name in CATALOGUE else LOCAL_COST.get(name)
+        return self.model if cost is not None and cost <= LOCAL_COST["base"] else "base"
 
     def cpu_threads(self) -> int:
         return self.threads or machine_threads()

@@ -41,3 +41,15 @@ async def settle(app, pilot, extra: float = 0.0) -> None:
         except WorkerCancelled:
             await pilot.pause()
     await pilot.pause()
+
+
+def until_sync(condition, what: str = "the condition", deadline_s: float = 60.0, step_s: float = 0.1) -> None:
+    """Outside an app: wait until ``condition()`` holds (another process's work, such as the
+    live worker storing an utterance); the deadline only ends a wait that would hang."""
+    import time
+
+    end = time.monotonic() + deadline_s
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"waited {deadline_s:.0f} s for {what}")
+        time.sleep(step_s)

@@ -288,6 +288,8 @@ async def test_name_voices_dialog_opens_at_once_and_its_digits_choose(tmp_path: 
         await pilot.press("a")
         await until(pilot, lambda: type(app.screen).__name__ == "VoiceScreen", "the voice dialog")
         opened_s = time.monotonic() - t0
+        # opaque (the review is not re-rendered behind it), so it quotes the segment
+        assert "I work at the NAV office." in str(app.screen.query_one("#voice-said").render())
         await pilot.press(keys["I01"])
         await until(pilot, lambda: app.screen is screen, "back in review")
         await until(pilot, lambda: [x[2] for x in _segments(ws, sid)] == [None, "I01", "I01"]

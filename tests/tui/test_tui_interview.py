@@ -452,6 +452,49 @@ async def test_every_tag_key_shows_at_80x24_and_the_observer_sees_the_leads_live
     os.close(held)
 
 
+@pytest.mark.parametrize("size, least, most", [((120, 40), 9, 16), ((80, 24), 3, 5)])
+async def test_live_transcript_pane_grows_with_the_room_and_shows_the_newest_line(tmp_path: Path, size, least,
+                                                                                  most):
+    """Issue 21: the pane was 3-4 lines at any size and clipped at its bottom, so the newest
+    utterance was the one not shown. It takes a share of the column (more at 120x40) and
+    keeps the newest line at its bottom; at 80x24 the guide keeps most of the room."""
+    import fcntl
+    import os
+
+    from fieldkit.store.models import RunStatus, TranscriptionRun, TranscriptSegment
+    from fieldkit.transcription.live import lock_path
+
+    ws = _project(tmp_path / "data")
+    sid, lead, observer = _planned(ws)
+    with ws.open(SLUG) as h, h.db.transaction() as s:
+        s.add(TranscriptionRun(session_id=sid, mode="live", status=RunStatus.running, model="base"))
+        for i in range(20):
+            s.add(TranscriptSegment(session_id=sid, start_ms=i * 5000, end_ms=i * 5000 + 4000,
+                                    verbatim=f"utterance {i} says what the informant said then"))
+        lock = lock_path(h.folder, sid)
+        lock.parent.mkdir(parents=True, exist_ok=True)
+    held = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+        async with app.run_test(size=size) as pilot:
+            await _settle(app, pilot)
+            app.push_screen(InterviewScreen(SLUG, sid, observer=True))
+            iv = app.screen
+            tail = lambda: str(iv.query_one("#tail").render()).splitlines()
+            await _until(pilot, lambda: any("utterance 19 " in line for line in tail()), timeout=30)
+            with ws.open(SLUG) as h, h.db.transaction() as s:   # a new utterance is stored
+                s.add(TranscriptSegment(session_id=sid, start_ms=100_000, end_ms=103_000, verbatim="the newest one"))
+            await _until(pilot, lambda: tail() and "the newest one" in tail()[-1], timeout=30)
+            assert least <= len(tail()) <= most, tail()
+            # exactly as many lines as the pane holds: none clipped (the newest was, before)
+            await _until(pilot, lambda: iv.query_one("#tail").size.height == len(tail()),
+                         what="the pane's height to be its lines")
+            assert iv.query_one("#guide-panel").size.height >= 2 * len(tail())   # the guide keeps most
+    finally:
+        os.close(held)
+
+
 async def test_every_binding_has_an_id_and_the_keymap_moves_any_screens_key(tmp_path: Path,
                                                                             monkeypatch: pytest.MonkeyPatch):
     """Screens that declare no ids get ``<screen>.<action>``: the home screen's "new

@@ -111,6 +111,36 @@ def test_torn_tail_loses_only_the_last_record(tmp_path: Path):
         crypto.read_encrypted(path, other)
 
 
+def test_a_growing_encrypted_recording_is_read_in_part(tmp_path: Path):
+    """The live transcriber reads the newest seconds of an encrypted recording being
+    written: only the records a range touches are decrypted (a record index that grows
+    with the file), and the length is the plaintext's, not an estimate from the size."""
+    key = crypto.ProjectKey(os.urandom(32), os.urandom(32))
+    path = tmp_path / "0000.pcm"
+    rng = np.random.default_rng(3)
+    plain = b""
+    w = crypto.EncryptedWriter(path, key, fsync=False)
+    reader = crypto.RecordReader(path, key)
+    for round_ in range(3):
+        for _ in range(20):
+            chunk = rng.integers(0, 256, int(rng.integers(1, 3000)), dtype=np.uint8).tobytes()
+            w.write(chunk)
+            plain += chunk
+        with open(path, "ab") as fh:       # a record being written right now: not yet read
+            fh.write(b"\x00\x00\x10\x00" + b"x" * 20)
+        assert reader.refresh() == len(plain)
+        for start, count in [(0, 10), (len(plain) - 5000, 5000), (123, 4567), (len(plain) - 1, 100)]:
+            assert reader.read(start, count) == plain[start:start + count]
+        w.close()
+        size = path.stat().st_size
+        with open(path, "r+b") as fh:      # the torn record goes when writing continues
+            fh.truncate(size - 24)
+        w = crypto.EncryptedWriter(path, key, fsync=False)
+    w.close()
+    assert crypto.read_encrypted(path, key) == plain
+    assert reader.read(0, len(plain) + 10) == plain
+
+
 def test_tampered_record_is_not_accepted(tmp_path: Path):
     key = crypto.ProjectKey(os.urandom(32), os.urandom(32))
     path = tmp_path / "a.fkea"

@@ -186,14 +186,17 @@ class VoiceScreen(ModalScreen["Speaker | None"]):
         else:
             self.notify(_("No speaker {n} in this session.").format(n=number), severity="warning", timeout=3)
 
-    def __init__(self, voice: str, speakers: list["Speaker"]) -> None:
+    def __init__(self, voice: str, speakers: list["Speaker"], said: str = "") -> None:
         super().__init__()
         self.voice = voice
         self.speakers = speakers
+        self.said = said     # the segment's words: the review is not shown behind the dialog
 
     def compose(self) -> ComposeResult:
         with Vertical(id="voice-box"):
             yield Label(_("{voice} is ... (all of {voice}'s segments; later runs keep it)").format(voice=self.voice))
+            if self.said:
+                yield Label(f"“{self.said}”", id="voice-said")
             yield OptionList(*[Option(f"{sp.key}  {sp.label}") for sp in self.speakers], id="voice-list")
 
     @on(OptionList.OptionSelected, "#voice-list")
@@ -795,7 +798,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             if speaker is not None:
                 self.set_voice(voice, speaker)
 
-        self.app.push_screen(VoiceScreen(voice, self.data.speakers), chosen)
+        self.app.push_screen(VoiceScreen(voice, self.data.speakers, (seg.text or "")[:200]), chosen)
 
     @work(thread=True, group="review-write", exit_on_error=False)
     def set_voice(self, voice: str, speaker) -> None:

@@ -240,7 +240,37 @@ def legend(tags: "list[tuple[str, TagKey]]", open_codes: set[str], width: int, l
 
 
 class TranscriptTail(Static):
+    """The live transcript's newest lines, as many as the pane holds: the pane takes a
+    share of the column it sits in (a few lines at 80x24, a dozen at 120x40), and the
+    newest line is always at its bottom (older lines go out at the top)."""
+
+    #: the share of the column's height the pane takes, and its limits (text lines)
+    SHARE, MIN_LINES, MAX_LINES = 0.4, 3, 16
+
+    _content: "tuple[list[tuple[int, str]], bool, str] | None" = None
+
     def show(self, lines: list[tuple[int, str]], live: bool, whose: str = "") -> None:
+        self._content = (lines, live, whose)
+        self._draw()
+
+    def rows(self) -> int:
+        """Text lines the pane shows: from the height of the column it sits in."""
+        parent = self.parent
+        height = parent.size.height if parent is not None else 0
+        if not height:
+            return self.MIN_LINES + 1
+        return max(self.MIN_LINES, min(self.MAX_LINES, int(height * self.SHARE) - 3))
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        rows = self.rows()
+        if self.styles.height is None or self.styles.height.value != rows + 1:
+            self.styles.height = rows + 1          # and the border above
+        if self._content is None:
+            return
+        lines, live, whose = self._content
         if not lines:
             source = _("Live transcript ({whose})").format(whose=whose) if whose else _("Live transcript")
             self.update(Text(_("{source}: waiting for the first pause in speech…").format(source=source) if live
@@ -252,6 +282,11 @@ class TranscriptTail(Static):
                 t.append("\n")
             t.append(clock(ms) + " ", style="dim")
             t.append(text.strip())
+        width = self.content_size.width or self.size.width
+        if width > 0 and self.is_mounted:
+            wrapped = t.wrap(self.app.console, width)
+            if len(wrapped) > rows:
+                t = Text("\n").join(wrapped[-rows:])
         self.update(t)
 
 

@@ -56,10 +56,11 @@ class ModelAdvice(Vertical):
         except FieldkitError as exc:
             text, warn = _("Models: {message}").format(message=exc.message), True
         else:
-            text = _("Final transcript: {model} · live: {live}").format(model=st.model, live=st.live_model or st.model)
+            text = _("Final transcript: {model} · live: {live}").format(model=st.model, live=st.live_name())
             # the speed measured on this laptop (fieldkit bench transcribe, a finished
             # transcription) or said to be a guess
-            text += "\n" + _("Final pass here: {speed}").format(speed=describe_speed(st.model))
+            text += "
+" + _("Final pass here: {speed}").format(speed=describe_speed(st.model))
             warn = bool(tip)
             if tip:
                 text += f"\n⚠ {tip}"
