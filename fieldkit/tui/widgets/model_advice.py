@@ -59,8 +59,7 @@ class ModelAdvice(Vertical):
             text = _("Final transcript: {model} · live: {live}").format(model=st.model, live=st.live_name())
             # the speed measured on this laptop (fieldkit bench transcribe, a finished
             # transcription) or said to be a guess
-            text += "
-" + _("Final pass here: {speed}").format(speed=describe_speed(st.model))
+            text += "\n" + _("Final pass here: {speed}").format(speed=describe_speed(st.model))
             warn = bool(tip)
             if tip:
                 text += f"\n⚠ {tip}"
