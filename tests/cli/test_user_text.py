@@ -280,6 +280,8 @@ def test_migration_cleans_text_stored_by_an_older_version_and_exports_open(works
         con.execute(f"DROP TRIGGER {trigger}")
     for col in ("vv", "anc", "data"):          # 0009_i26merge's record versions
         con.execute(f"ALTER TABLE recordstate DROP COLUMN {col}")
+    for col in ("snippets", "encryption"):     # 0010_s2review_snippets, 0011_s2crypt
+        con.execute(f"ALTER TABLE project DROP COLUMN {col}")
     con.execute("UPDATE alembic_version SET version_num = '0006_seats'")
     con.commit()
     con.close()
