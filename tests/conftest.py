@@ -60,6 +60,14 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     """No test touches the real user data folder."""
     home = tmp_path_factory.mktemp("fieldkit-home")
     monkeypatch.setenv("FIELDKIT_HOME", str(home))
+    # nor the laptop's measured figures (speed and batch size per model, download speed):
+    # a figure measured on the machine would change what the screens show and how the
+    # final pass decodes, and a test's transcription would write the user's file
+    monkeypatch.setenv("FIELDKIT_MEASURES", str(tmp_path_factory.mktemp("fieldkit-measures")))
+    # nor the person's own settings: a remapped key or a playback rewind of their own
+    config = tmp_path_factory.mktemp("fieldkit-config")
+    monkeypatch.setenv("FIELDKIT_KEYMAP", str(config / "keymap.toml"))
+    monkeypatch.setenv("FIELDKIT_PLAYBACK", str(config / "playback.toml"))
     # English unless a test asks for Norwegian: the machine's locale must not change what
     # the tests read (tests of the Norwegian texts set FIELDKIT_LANG or call set_language)
     monkeypatch.setenv("FIELDKIT_LANG", "en")

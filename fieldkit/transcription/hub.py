@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from fieldkit.transcription.models import ModelError, cache_dir, check_model_dir
+from fieldkit.transcription.models import ModelError, cache_dir, check_model_dir, measures_dir
 from fieldkit.i18n import N_, _
 
 HUB_ENV = "FIELDKIT_HUB_URL"
@@ -102,7 +102,7 @@ def hub_url() -> str:
 
 
 def _speed_file() -> Path:
-    return cache_dir() / "speed.json"
+    return measures_dir() / "speed.json"
 
 
 def _speed_key(model: str) -> str:
@@ -215,7 +215,7 @@ def suggested_norwegian_model() -> str:
 
 
 def _download_speed_file() -> Path:
-    return cache_dir() / "download-speed.json"
+    return measures_dir() / "download-speed.json"
 
 
 def record_download_speed(n_bytes: int, seconds: float) -> None:

@@ -57,6 +57,15 @@ def cache_dir() -> Path:
     return user_cache_path("fieldkit", appauthor=False)
 
 
+def measures_dir() -> Path:
+    """Where this laptop's measured figures are kept (transcription speed per model, the
+    batch size found fastest, the last download's speed): the cache folder, or
+    ``$FIELDKIT_MEASURES`` (the tests give each test its own, so that no figure measured on
+    the machine changes what a test sees, and no test writes the user's)."""
+    env = os.environ.get("FIELDKIT_MEASURES")
+    return Path(env).expanduser() if env else cache_dir()
+
+
 def _package_dir(module: str) -> Path | None:
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.origin:

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -52,4 +53,4 @@ def test_a_transcription_measures_the_speed(project, tmp_path, monkeypatch):
     out = _models_list({**os.environ, "FIELDKIT_HOME": str(root), "COLUMNS": "200", "FIELDKIT_LANG": "en"})
     row = next(line for line in out.splitlines() if "tiny.en" in line)
     assert "(measured here)" in row, out
-    assert (cache / "speed.json").is_file()
+    assert (Path(os.environ["FIELDKIT_MEASURES"]) / "speed.json").is_file()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import jiwer
 import pytest
@@ -62,7 +63,7 @@ def test_bench_accuracy_on_real_clips(tmp_path, monkeypatch):
     assert "load average" in r.stdout
     import json
 
-    kept = json.loads((tmp_path / "cache" / "speed.json").read_text())["tiny.en"]
+    kept = json.loads((Path(os.environ["FIELDKIT_MEASURES"]) / "speed.json").read_text())["tiny.en"]
     assert kept["source"] == "bench" and kept["batch"] == batch and kept["rtf"] == pytest.approx(rtf, abs=0.002)
     assert kept["wer"] == pytest.approx(wer, abs=0.001)
     from fieldkit.transcription.hub import measured_batch
