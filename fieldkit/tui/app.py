@@ -118,10 +118,32 @@ class FieldkitApp(App[None]):
         """Ctrl+Q, the palette's Quit and every other way out: while an interview is going
         on, the question ``q`` asks comes first (the recording is never cut off by a key)."""
         interview = self.live_interview()
-        if interview is None:
-            self.exit()
-        else:
+        if interview is not None:
             interview.ask_to_leave()
+            return
+        unsaved = [s for s in self.screen_stack if getattr(s, "unsaved_work", lambda: False)()]
+        if not unsaved:
+            self.exit()
+            return
+        # text typed and not saved (an open transcript edit, a note, the debrief): never
+        # thrown away by a key; save and quit, or stay
+        from fieldkit.tui.screens.confirm import ConfirmScreen
+
+        def answered(save: bool | None) -> None:
+            if not save:
+                return
+            from fieldkit.errors import FieldkitError
+
+            try:
+                for screen in unsaved:
+                    screen.save_unsaved_work()
+            except FieldkitError as exc:
+                self.notify(exc.message, severity="error", timeout=8)
+                return
+            self.exit()
+
+        self.push_screen(ConfirmScreen(_("Text you typed is not saved yet. Save it and quit?"),
+                                       yes=_("Save and quit"), no=_("Stay")), answered)
 
     def action_help_quit(self) -> None:
         """Ctrl+C (what a worried user presses): during an interview the stop question, as

@@ -281,6 +281,24 @@ class DebriefScreen(ProjectScreen[None]):
                 n += 1
         return n
 
+    def unsaved_work(self) -> bool:
+        """Whether a box holds text typed here and not saved (the app asks before quitting)."""
+        for wid in self.boxes:
+            if wid in self._other_boxes() and self._independent():
+                continue
+            if self.query_one(f"#{wid}", TextArea).text.strip() != self.bases[wid].strip():
+                return True
+        if self.header_fields:
+            for k, name in enumerate(self.header_fields):
+                if self.query_one(f"#debrief-header-{k}", Input).value.strip() != \
+                        self.header_saved.get(name, "").strip():
+                    return True
+        return False
+
+    def save_unsaved_work(self) -> None:
+        """Store what is typed (quitting with text typed: the app asked, the user said save)."""
+        self.saved_count = self._store()
+
     def action_save(self) -> None:
         from fieldkit.errors import FieldkitError
 

@@ -726,6 +726,29 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
         self.app.push_screen(DebriefScreen(self.slug, self.session_id, author_id=self._author(), round=2))
 
+    def unsaved_work(self) -> bool:
+        """Whether an edit or a note is open with text typed and not saved (the app asks
+        before quitting)."""
+        if self.mode not in ("edit", "note"):
+            return False
+        value = self.query_one("#review-input", Input).value
+        if self.mode == "note":
+            return bool(value.strip())
+        return self._editing is not None and value.strip() != self._editing.text.strip()
+
+    def save_unsaved_work(self) -> None:
+        """Store the open edit or note now, in this thread (the app is about to exit)."""
+        value = self.query_one("#review-input", Input).value
+        if self.mode == "edit" and self._editing is not None:
+            from fieldkit.sessions.review import edit_segment_undoable
+
+            edit_segment_undoable(self.handle, self._editing.id, value)
+        elif self.mode == "note" and value.strip():
+            from fieldkit.sessions.notes import add_note
+
+            add_note(self.handle, self.session_id, self._note_ms, value, self._author())
+        self._close_input()
+
     @work(thread=True, group="review-write", exit_on_error=False)
     def save_edit(self, seg: "SegmentRow", text: str) -> None:
         from fieldkit.sessions.review import edit_segment_undoable
