@@ -19,9 +19,10 @@ def informant() -> None:
 @click.argument("code")
 @click.option("--project", "-p", "project_name", required=True)
 @click.option("--name", default="", help=_("Real name (never exported)."))
-@click.option("--role", default="")
-@click.option("--organisation", default="")
-@click.option("--site", default="")
+@click.option("--role", default="", help=_("The informant's role, e.g. nurse or unit leader (used in "
+                                              "attribution labels such as [nurse, DPS])."))
+@click.option("--organisation", default="", help=_("The informant's organisation or service."))
+@click.option("--site", default="", help=_("The site or case the informant belongs to."))
 @click.option("--group", "group_label", default="", help=_("Informant group, e.g. "
                                                              "central or local."))
 @click.option("--letter-sent", type=DATE, help=_("Date the information letter was "
