@@ -264,6 +264,9 @@ class InterviewScreen(ProjectScreen[None]):
         self._show_bar()
 
     def _show_bar(self) -> None:
+        bars = self.query(RecordingBar)
+        if not bars:
+            return   # a timer's last tick while the screen is being taken down
         rt = self.runtime
         role = _("observer") if self.observer else (_("lead") if self.record else _("notes"))
         initials = self.people.get(self.author_id, "") if self.people else ""
@@ -272,7 +275,7 @@ class InterviewScreen(ProjectScreen[None]):
         if self.observer and self.follow_lead:
             role += " · " + _("following the lead")
         title = self.view.title if self.view else ""
-        self.query_one(RecordingBar).show(
+        bars.first().show(
             state=rt.state if rt is not None else "starting", position_ms=rt.position_ms() if rt else None,
             level_db=rt.level_db if rt else None, disk_s=rt.disk_left_s() if rt else None, title=title,
             role=role, warning=rt.warning if rt else "")
