@@ -20,15 +20,20 @@ def _edited(project, sid) -> dict[int, str | None]:
             select(TranscriptSegment).where(TranscriptSegment.session_id == sid))}
 
 
+async def _review(app, pilot, slug, sid) -> ReviewScreen:
+    await settle(app, pilot)
+    screen = ReviewScreen(slug, sid)
+    app.push_screen(screen)
+    await until(pilot, lambda: screen.data is not None and screen.rows, "the review")
+    return screen
+
+
 async def test_ctrl_q_with_an_open_edit_asks_and_saves_it(transcript, workspace):
     project, sid, _lead, _ = transcript
     slug = project.project().slug
     app = FieldkitApp(data_dir=workspace.root, project=slug)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        screen = ReviewScreen(slug, sid)
-        app.push_screen(screen)
-        await until(pilot, lambda: screen.data is not None and screen.rows, "the review")
+        screen = await _review(app, pilot, slug, sid)
         screen._goto(next(i for i, (k, o) in enumerate(screen.rows) if k == "segment" and o.start_ms == 5000))
         await pilot.press("e")
         await until(pilot, lambda: screen.mode == "edit", "the edit open")
@@ -79,10 +84,7 @@ async def test_ctrl_q_with_nothing_typed_quits_at_once(transcript, workspace):
     slug = project.project().slug
     app = FieldkitApp(data_dir=workspace.root, project=slug)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        screen = ReviewScreen(slug, sid)
-        app.push_screen(screen)
-        await until(pilot, lambda: screen.data is not None and screen.rows, "the review")
+        screen = await _review(app, pilot, slug, sid)
         await pilot.press("e")
         await until(pilot, lambda: screen.mode == "edit", "the edit open")
         await pilot.press("ctrl+q")          # opened, nothing changed: nothing to lose
