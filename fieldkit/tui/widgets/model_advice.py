@@ -76,13 +76,18 @@ class ModelAdvice(Vertical):
             # transcription) or said to be a guess
             text += "\n" + _("Final pass here: {speed}").format(speed=describe_speed(st.model))
             warn = bool(tip)
-            if tip:
-                text = f"⚠ {tip}" if self.advice_only else text + f"\n⚠ {tip}"
-            elif self.advice_only:
-                text = ""
+            if self.advice_only:
+                # in review, short: the button says what the download is
+                text = "" if not tip else "⚠ " + (_(
+                    "Norwegian project without a Norwegian model: NB-Whisper (National Library of "
+                    "Norway) is much better at Norwegian than the model that made this transcript.")
+                    if offer else tip)
+            elif tip:
+                text += f"\n⚠ {tip}"
             if offer:
                 label = _("Download {what} and use it").format(what=describe_download(offer))
-                text += "\n" + _("{model} here: {speed}").format(model=offer, speed=describe_speed(offer))
+                if not self.advice_only:
+                    text += "\n" + _("{model} here: {speed}").format(model=offer, speed=describe_speed(offer))
         self.app.call_from_thread(self._show, text, warn, offer, label)
 
     def _show(self, text: str, warn: bool, offer: str | None, label: str | None) -> None:
