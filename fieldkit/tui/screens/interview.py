@@ -192,7 +192,11 @@ class InterviewScreen(ProjectScreen[None]):
         from fieldkit.sessions.snippets import session_expansion
 
         opened = self.runtime.open()
-        self.post_message(self.Loaded(opened, session_expansion(self.handle, self.session_id)))
+        try:
+            expansion = session_expansion(self.handle, self.session_id)
+        except Exception:  # noqa: BLE001 - snippets are a convenience: they never keep the interview from opening
+            expansion = None
+        self.post_message(self.Loaded(opened, expansion))
 
     def on_interview_screen_loaded(self, message: Loaded) -> None:
         opened = message.opened
