@@ -26,14 +26,24 @@ terms win over their parts ("Kari Nordmann" before "Kari"), and possessives keep
 ending: "Kari's" -> "L03's", "Karis" -> "L03s", "Hans'" -> "L03'". A first name shared
 by two people of the registry cannot be told apart: it becomes ``NN`` in every mode.
 
-Names that are also ordinary words ("Per Bruker", "Jon Leder", "Liv Berg") need evidence
-before a part alone is replaced: a part is *common* when it is in :data:`COMMON_WORDS`,
-in the project's vocabulary or name, or written in lower case in the guide. A common
-part is replaced only when capitalised; at the start of a sentence a first name is
-replaced ("Per sa ja"), a surname only when a neighbouring word is part of a registry
-name ("Bruker du tolk?" stays, "Per Bruker" and "... sa Bruker" go). The full name is always replaced when capitalised. Parts of names
-that are words of the project's own name or vocabulary ("Demo" for Kari Demo in the
-project "Demo") are never replaced alone, unless they are in the redaction list.
+Names are matched as names. A name that is not an ordinary word is replaced in any case
+and with its possessive ("Øyvind", "øyvind", "Bjørgs", "Hansens", "Berg-Hansen's"). Names
+that are also ordinary words ("Per Bruker", "Jon Leder", "Ann Lead", "Liv Berg") need
+evidence before a part alone is replaced: a part is *common* when it is in
+:data:`COMMON_WORDS`, in the project's vocabulary or name, or written in lower case in the
+guide. A common part in lower case is the word ("en bruker", "I lead the team"), unless
+the registry writes that name in lower case ("bell hooks"); capitalised inside a sentence
+it is the name ("Det sa Bruker selv", "Lead's report", "Leads rapport"). At the start of
+a sentence (the hard case: capitals say nothing there) it is the name, unless a personal
+pronoun follows at once, which makes it a verb asking or telling ("Bruker du tolk?",
+"Will you come?" stay; "Per sa ja", "Hagen var fin" are replaced: when in doubt the person
+is protected, as a wrongly replaced first word shows in the export and a name left does
+not); a surname the project's guide uses as a word in lower case is the word there too
+("Leder: ja" when the guide asks about "vår leder"). A full name, or a run of its words ("Nordmann Berg" for a double surname), is
+replaced in any case unless every word of it is common and it is in lower case
+("kostnad per bruker"). Parts of names that are words of the project's own name or
+vocabulary ("Demo" for Kari Demo in the project "Demo") are never replaced alone, unless
+they are in the redaction list.
 
 In ``role`` and ``nn`` mode informants' codes written in notes and header fields
 ("A01 ser bort") are replaced too (exact case), and in ``nn`` mode neighbouring
@@ -76,12 +86,39 @@ PARTICLES = {"van", "von", "de", "der", "den", "la", "le", "af", "av", "da", "di
 
 _APOS = "'\u2019"
 
-#: ordinary Norwegian and English words that are also first names or surnames
+#: ordinary Norwegian and English words that are also first names or surnames: written in
+#: lower case they are the word ("vi bruker tolk", "I lead the team"), never the person,
+#: unless the registry itself writes that name in lower case. A name not listed here is
+#: replaced in any case ("kari" is Kari); the project adds its own words (the guide's
+#: lower-case words, its vocabulary).
 COMMON_WORDS = frozenset("""
 bruker leder lege prest fisker smed møller berg dal strand bakken bakke haug lie moen vik holm li
 per liv bo dag sol vår mai eng lund ask lind rask bonde sand stein fjeld fjell hage haugen
 skog skogen nes eik mo foss elv elven sjø myr rud vang fagerli øye frost kalt aas
 will mark bill rose hope grace may june april faith joy guy rob sue pat dean young king
+hans jo are tom tore even odd else finn kai bror gard lyder endre mette tone siv stig gro storm
+hagen lien engen brekke berge vold borg hammer brun kvist lange lang lyng helle rød hvit svart
+fjær strøm gran furu sund vinter sommer høst jeger baker skipper dale
+lead leads reed read wood woods hill hills field fields stone stones moss rice hunt fox bird swan
+lamb bell page cross long short little gold silver snow rain day knight bishop church marsh bank
+banks green brown white black gray grey cook mason turner walker hall porter miller cooper potter
+fisher fowler farmer butler shepherd barber weaver archer ward price cash best good noble bright
+sharp strong wise free sweet love hart heart lane street way bridge ford pool well wells spring
+lake sea shore bay north south east west winter summer autumn march august bolt nail case bush
+thorn root branch birch ash oak pine rush flower bloom berry olive pepper salt sugar honey bean
+corn fish bass pike crane crow hawk drake finch jay robin sparrow wren hare buck bull stag wolf
+bear lion mole cannon power major judge pope prince duke earl baron lord master child friend
+merry golden burns waters meadow meadows castle tower temple chapel hay bacon ham kid head foot
+low high middle grant cole coal hood cape coat lock key keys post till rich frank drew chase art
+sandy penny ruby amber holly ivy iris daisy lily dawn eve hazel heather sky river brook brooks
+cliff glen ray jack nick don gene lance wade chuck rod carol live hooks bob bud sunny rocky
+""".split())
+
+#: after a capitalised word at the start of a sentence, these say it is a verb asking or
+#: telling ("Bruker du tolk?", "Leder vi møtet?", "Will you come?"), not a name
+_PRONOUNS = frozenset("""
+jeg du han hun hen vi dere de den det man meg deg seg oss dem ham
+i you he she it we they me us them
 """.split())
 
 _SENTENCE_END = ".!?:;\n\u00bb\u201d\"("
@@ -131,18 +168,30 @@ def _word_pattern(word: str) -> str:
 
 def name_parts(name: str) -> list[str]:
     """A full name and the parts a transcript may use alone: "Kari Anne Nordmann-Berg"
-    gives the whole, "Kari", "Anne", "Nordmann-Berg", "Nordmann" and "Berg". Initials and
-    particles ("van", "av") are left out."""
+    gives the whole, "Kari", "Anne", "Nordmann-Berg", "Nordmann" and "Berg", then the
+    runs of two or more of its words ("Kari Anne", "Anne Nordmann-Berg": a double
+    surname said without the first name is one person, not two). Initials and particles
+    ("van", "av") are left out."""
     name = " ".join(unicodedata.normalize("NFC", name).split())
     if not name:
         return []
     parts = [name]
+    words = []
     for word in name.split(" "):
         word = word.strip(".,;:()\"" + _APOS)
         pieces = [word] + (word.split("-") if "-" in word else [])
         for p in pieces:
             if len(p.rstrip(".")) > 1 and p.lower() not in PARTICLES:
                 parts.append(p)
+        if len(word.rstrip(".")) > 1 and word.lower() not in PARTICLES:
+            words.append(word)
+        else:
+            words.append("")      # an initial or a particle ends a run
+    for size in range(len(words) - 1, 1, -1):
+        for i in range(len(words) - size + 1):
+            run = words[i:i + size]
+            if all(run):
+                parts.append(" ".join(run))
     seen: dict[str, str] = {}
     for p in parts:
         seen.setdefault(_norm(p), p)
@@ -174,7 +223,9 @@ class Term:
     common: bool = False        # also an ordinary word: needs evidence (see the module doc)
     protected: bool = False     # a word of the project's name or vocabulary: never alone
     exact_case: bool = False    # informant codes: only as written ("A01", not "a01")
-    given_name: bool = False    # a first name: at a sentence start it is the name ("Per sa")
+    given_name: bool = False    # a first name (kept for callers; see _at_sentence_start)
+    lower: bool = False         # the registry writes it in lower case ("bell hooks")
+    project_word: bool = False  # the project's own texts use it as a word (the guide, lower case)
 
 
 @dataclass
@@ -221,7 +272,8 @@ class Pseudonymiser:
         redaction_terms = list(redaction_terms)
         redacted = {_norm(w) for t in redaction_terms for w in [t] + t.split()}
         protected = {_norm(w) for w in protected_words if w and w.strip()} - redacted
-        common = set(COMMON_WORDS) | {_norm(w) for w in common_words if w and w.strip()}
+        project_words = {_norm(w) for w in common_words if w and w.strip()}
+        common = set(COMMON_WORDS) | project_words
         by_key: dict[str, Term] = {}
         ambiguous: set[str] = set()
         full_names: set[str] = set()
@@ -245,7 +297,7 @@ class Pseudonymiser:
             repl = person_repl(p)
             if t is not None and t.replacement != repl:
                 ambiguous.add(key)
-            by_key.setdefault(key, Term(parts[0], p.category, repl))
+            by_key.setdefault(key, Term(parts[0], p.category, repl, lower=_is_lower(parts[0])))
         for p in people:
             repl = person_repl(p)
             first = _norm(p.name.split()[0]) if p.name.split() else ""
@@ -257,9 +309,11 @@ class Pseudonymiser:
                     continue
                 t = by_key.get(key)
                 if t is None:
-                    by_key[key] = Term(part, p.category, repl, person_part=True,
-                                       common=key in common or key in protected,
-                                       protected=key in protected, given_name=key == first)
+                    by_key[key] = Term(part, p.category, repl, person_part=" " not in part,
+                                       common=key in common or key in protected or (
+                                           " " in part and all(_norm(w) in common for w in part.split())),
+                                       protected=key in protected, given_name=key == first,
+                                       lower=_is_lower(part), project_word=key in project_words)
                 elif t.replacement != repl:
                     ambiguous.add(key)
         # the words in brackets are the exporting person's language ("[sted]", "[sladdet]")
@@ -327,21 +381,37 @@ class Pseudonymiser:
             return False
         words = found.split()
         capital = any(w[:1].isupper() for w in words)
+        if not capital and term.lower:
+            return True          # the registry writes this name in lower case
         if not term.person_part:
-            if len(words) > 1 and not capital and any(_norm(w) in self._common for w in words):
+            if len(words) > 1 and not capital and all(_norm(w) in self._common for w in words):
                 return False     # "kostnad per bruker" is not Per Bruker
             return True
         if not term.common:
-            return True
+            return True          # not an ordinary word: the name, in any case ("kari")
         if not capital:
-            return False         # "en bruker", "vår leder"
+            return False         # "en bruker", "vår leder", "I lead the team"
         text, start = m.string, m.start("term")
         before = text[:start].rstrip(" \t")
         if before and before[-1] not in _SENTENCE_END:
             return True          # capitalised inside a sentence: a name
-        # at a sentence start: "Per sa" is Per; "Bruker du tolk?" is the verb unless
-        # a neighbouring word is part of a name ("Bruker Per?")
-        return term.given_name or self._next_to_name(text, m)
+        return self._at_sentence_start(text, m, term)
+
+    def _at_sentence_start(self, text: str, m: re.Match[str], term: Term) -> bool:
+        """A capitalised name that is also an ordinary word, at the start of a sentence (the
+        known hard case). A neighbouring part of a name ("Bruker Per?") makes it the name.
+        A word this project's guide uses in lower case is the word there too ("Leder: ja"
+        in a project whose guide asks about "vår leder"), unless it is a first name ("Per
+        sa ja"). Any other is the name, unless a personal pronoun follows at once, which
+        makes it a verb asking or telling ("Bruker du tolk?", "Will you come?"): when in
+        doubt the person is protected (a wrongly replaced first word shows in the export,
+        a name left does not)."""
+        if self._next_to_name(text, m):
+            return True
+        if term.project_word:
+            return term.given_name
+        after = _WORD_AFTER.match(text, m.end())
+        return not (after and after.group(1).casefold() in _PRONOUNS)
 
     def _next_to_name(self, text: str, m: re.Match[str]) -> bool:
         after = _WORD_AFTER.match(text, m.end())
@@ -405,6 +475,11 @@ class Pseudonymiser:
 _NN_RUN = re.compile(r"(?<!\w)NN(?:\s+NN)+(?!\w)")
 _WORD_AFTER = re.compile(r"[ \t]+(\w[\w-]*)")
 _WORD_BEFORE = re.compile(r"(\w[\w-]*)[ \t]+$")
+
+
+def _is_lower(text: str) -> bool:
+    """Written in lower case (and has letters)."""
+    return text == text.lower() and text != text.upper()
 
 
 def _unique(items: Iterable[str]) -> list[str]:

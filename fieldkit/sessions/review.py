@@ -21,6 +21,7 @@ GUIDE_MARKS = {"not_yet": N_("not yet: {item}"), "partly": N_("partly: {item}"),
                "skipped": N_("skipped: {item}")}
 
 if TYPE_CHECKING:
+    from fieldkit.transcription.service import LayerModels
     from fieldkit.projects import ProjectHandle
     from fieldkit.store.models import Event
 
@@ -134,6 +135,7 @@ class ReviewData:
     audio_ms: int = 0                  # the end of the session's audio
     transcript_to_ms: int = 0          # how far the transcript reaches without a gap
     final_waiting: bool = False        # queued for (or running) the background final pass
+    layers: "LayerModels | None" = None   # which model made the verbatim layer, how much people edited
 
     @property
     def transcript_short(self) -> bool:
@@ -171,6 +173,7 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
     from sqlmodel import select
 
     from fieldkit.instruments.guides.model import Guide
+    from fieldkit.transcription.service import layer_models_in
     from fieldkit.store.models import (
         Event, EventKind, GuideVersion, Informant, Recording, RecordingFile, Researcher, Session,
         SessionParticipant, TagCode, TranscriptionRun, TranscriptSegment,
@@ -232,6 +235,7 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
         runs = s.exec(select(TranscriptionRun).where(TranscriptionRun.session_id == session_id)).all()
         reach = transcript_reach(runs, segs, audio_ms)
         final_waiting = any(r.mode == "batch" and r.status.value in ("queued", "running") for r in runs)
+        layers = layer_models_in(s, session_id)
         ordered = sorted(themes.values(), key=lambda t: t.position_ms)
         voices: dict[str, dict[str, int]] = {}
         for g in segs:
@@ -241,7 +245,7 @@ def load_review(handle: "ProjectHandle", session_id: uuid.UUID) -> ReviewData:
         shown = {v: max(t.items(), key=lambda kv: kv[1])[0]
                  for v, t in sorted(voices.items(), key=lambda kv: int(kv[0][1:]) if kv[0][1:].isdigit() else 0)}
         return ReviewData(session_id, sess.title, sess.status.value, segs, markers, speakers[:9], ordered,
-                          has_audio, shown, sess.lead_id, audio_ms, reach, final_waiting)
+                          has_audio, shown, sess.lead_id, audio_ms, reach, final_waiting, layers)
 
 
 def _segment(s, segment_id: uuid.UUID):

@@ -1,6 +1,8 @@
-"""Text snippets: the team's abbreviations, expanded while a transcript is edited (as in
-f4transkript and InqScribe). A project keeps them (``project.snippets``: abbreviation ->
-text), so the whole team types the same ``,,i`` and gets the same thing.
+"""Text snippets: the team's abbreviations, expanded while a transcript is edited and while
+a note is written (the interview's note line in both seats, a note in review, the debrief),
+as in f4transkript and InqScribe. A project keeps them (``project.snippets``: abbreviation ->
+text), so the whole team types the same ``,,i`` and gets the same thing. Every place
+expands with :meth:`Expansion.expand` (the screens through ``fieldkit.tui.widgets.snippets``).
 
 The text may name the session's people in braces: ``{informant}`` (the first informant's
 code as the transcript shows it), ``{informants}`` (all of them, comma-separated),
@@ -109,6 +111,10 @@ class Expansion:
             full = self.table[abbr]
             return text[:start] + full + text[end:], cursor + len(full) - len(abbr)
         return text, cursor
+
+    def finish(self, text: str) -> str:
+        """``text`` being saved: an abbreviation that ends it expands too."""
+        return self.expand(text, len(text), at_end=True)[0] if self.table else text
 
 
 def _is_punct(ch: str) -> bool:

@@ -655,6 +655,11 @@ def add(source: str | os.PathLike[str], name: str | None = None, replace: bool =
 # --------------------------------------------------------------------------- advice
 
 
+def norwegian_model(name: str) -> bool:
+    """Whether a model (a name or a folder) is one of NB-Whisper's."""
+    return "nb-whisper" in Path(name).name
+
+
 def advice(language: str, final_model: str, installed: list[str] | None = None) -> str | None:
     """What a project with this language and final model should do, or None when it is fine."""
     from fieldkit.transcription.models import available_models
@@ -662,7 +667,7 @@ def advice(language: str, final_model: str, installed: list[str] | None = None) 
     names = installed if installed is not None else [m.name for m in available_models()]
     lang = (language or "").lower()
     if lang in ("no", "nb", "nn", "norsk"):
-        if "nb-whisper" in Path(final_model).name:
+        if norwegian_model(final_model):
             return None
         have = [n for n in names if n.startswith("nb-whisper") and not n.endswith(VERBATIM_SUFFIX)] \
             or [n for n in names if n.startswith("nb-whisper")]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from sqlmodel import select
@@ -121,16 +121,31 @@ class LayerModels:
     verbatim: list[str]       # the models of the runs whose segments are in the transcript
     live: bool                # some of them are the live transcript's (rough)
     edited: int               # segments with an edited layer (made by people)
+    live_only: list[str] = field(default_factory=list)   # of ``verbatim``: models only of live runs
+
+    @property
+    def without_norwegian_model(self) -> bool:
+        """Made by models, none of them a Norwegian one (NB-Whisper)."""
+        from fieldkit.transcription.hub import norwegian_model
+
+        return bool(self.verbatim) and not any(norwegian_model(m) for m in self.verbatim)
 
 
 def layer_models(handle: "ProjectHandle", session_id: uuid.UUID) -> LayerModels:
     with handle.db.session() as s:
-        rows = s.exec(select(TranscriptSegment.run_id, TranscriptSegment.edited).where(
-            TranscriptSegment.session_id == session_id)).all()
-        run_ids = {r for r, _e in rows if r is not None}
-        runs = s.exec(select(TranscriptionRun).where(TranscriptionRun.id.in_(run_ids))).all() if run_ids else []
-        return LayerModels(sorted({r.model for r in runs if r.model}), any(r.mode == "live" for r in runs),
-                           sum(1 for _r, e in rows if e is not None))
+        return layer_models_in(s, session_id)
+
+
+def layer_models_in(s, session_id: uuid.UUID) -> LayerModels:
+    """:func:`layer_models` within an open database session ``s``."""
+    rows = s.exec(select(TranscriptSegment.run_id, TranscriptSegment.edited).where(
+        TranscriptSegment.session_id == session_id)).all()
+    run_ids = {r for r, _e in rows if r is not None}
+    runs = s.exec(select(TranscriptionRun).where(TranscriptionRun.id.in_(run_ids))).all() if run_ids else []
+    models = sorted({r.model for r in runs if r.model})
+    not_live = {r.model for r in runs if r.model and r.mode != "live"}
+    return LayerModels(models, any(r.mode == "live" for r in runs), sum(1 for _r, e in rows if e is not None),
+                       [m for m in models if m not in not_live])
 
 
 def _run_settings(settings: TranscriptionSettings, span: tuple[int, int] | None) -> dict:

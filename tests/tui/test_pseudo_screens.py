@@ -53,7 +53,11 @@ async def test_every_screen_and_dialog_comes_from_the_catalogue(tmp_path: Path, 
     from fieldkit.tui.screens.unlock import UnlockScreen
 
     root = tmp_path / "data"
-    data = demo_data()
+    from fieldkit.transcription.hub import CATALOGUE
+
+    # and the names of the models (data: review names the model of a transcript, and a
+    # Norwegian project's review offers "nb-whisper-small" for download)
+    data = demo_data() + "\n" + " ".join(CATALOGUE)
     found: dict[str, list[str]] = {}
     dump = os.environ.get("FIELDKIT_PSEUDO_DUMP")   # a file to write every drawn screen to
 

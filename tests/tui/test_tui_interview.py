@@ -160,6 +160,50 @@ async def test_interview_keys_coverage_probes_state_tags_and_note_time(tmp_path:
     assert all(e.created_by == lead for e in cov + tags + [note])
 
 
+async def test_snippets_expand_in_the_notes_of_both_seats_and_the_debrief(tmp_path: Path):
+    """The team's snippets (issue 24) expand in every note, as in the transcript edit: the
+    lead's note line, the observer's, and the debrief; checked in the stored events."""
+    from fieldkit.sessions.snippets import set_snippet
+    from fieldkit.tui.screens.debrief import DebriefScreen
+
+    ws = _project(tmp_path / "data")
+    sid, lead, observer = _planned(ws)
+    with ws.open(SLUG) as h:
+        set_snippet(h, ",,i", "{informant}")
+        set_snippet(h, ",,l", "{lead}")
+        set_snippet(h, ",,o", "{observer}")
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(app, pilot)
+        iv = InterviewScreen(SLUG, sid, record=False)
+        app.push_screen(iv)
+        await _until(pilot, lambda: iv.expansion is not None, "the session's snippets")
+        # typed: expands at the space or the comma; the last one expands as Enter saves it
+        await pilot.press("n", *",,i talks, ,,l asks,,l, and ,,o")
+        assert iv.query_one("#note", Input).value == "I01 talks, AL asks,,l, and ,,o"
+        await pilot.press("enter")
+        await _until(pilot, lambda: len(iv.latencies) == 1, "the lead's note stored")
+        app.pop_screen()
+        await _settle(app, pilot)
+        seat = InterviewScreen(SLUG, sid, observer=True)
+        app.push_screen(seat)
+        await _until(pilot, lambda: seat.expansion is not None, "the observer's snippets")
+        await pilot.press("n", *",,o: ,,i nods.", "enter")
+        await _until(pilot, lambda: len(seat.latencies) == 1, "the observer's note stored")
+        app.pop_screen()
+        await _settle(app, pilot)
+        app.push_screen(DebriefScreen(SLUG, sid, author_id=lead))
+        await _until(pilot, lambda: isinstance(app.screen, DebriefScreen) and app.screen.query(TextArea),
+                     "the debrief")
+        await _settle(app, pilot)
+        await pilot.press(*"Open; ,,i trusted ,,l")
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: _events(ws, sid, EventKind.debrief), "the debrief stored")
+    notes = {e.created_by: e.text for e in _events(ws, sid, EventKind.note)}
+    assert notes == {lead: "I01 talks, AL asks,,l, and OO", observer: "OO: I01 nods."}
+    assert [e.text for e in _events(ws, sid, EventKind.debrief)] == ["Open; I01 trusted AL"]
+
+
 async def test_observer_terminal_sees_the_lead_and_the_lead_sees_the_observer(tmp_path: Path):
     """Two app instances on one database: the lead's and the observer's (``fieldkit observe``)."""
     ws = _project(tmp_path / "data")

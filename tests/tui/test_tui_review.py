@@ -236,3 +236,58 @@ async def test_changes_at_2000_segments_redraw_only_what_changed(workspace):
                     "the verbatim text")
         assert drawn == [1], f"rows drawn per update: {drawn}"
         assert lst.highlighted == 1001
+
+
+async def test_review_says_which_model_made_each_layer_in_norwegian(transcript, workspace, monkeypatch, tmp_path):
+    """The header names the models of the layer shown, read from the runs the stored
+    segments came from (as `fieldkit transcribe` prints them); a Norwegian project whose
+    transcript no Norwegian model made is told so, with the download offered."""
+    from textual.widgets import Button, Label, Static
+
+    from fieldkit import i18n
+    from fieldkit.store.models import RunStatus, TranscriptionRun
+
+    project, sid, *_ = transcript          # the project is Norwegian
+    monkeypatch.setenv("FIELDKIT_CACHE", str(tmp_path / "cache"))   # no NB-Whisper here
+    with project.db.transaction() as s:
+        live = TranscriptionRun(session_id=sid, mode="live", model="base", status=RunStatus.done)
+        final = TranscriptionRun(session_id=sid, mode="range", model="tiny", status=RunStatus.done)
+        s.add(live)
+        s.add(final)
+        for n, g in enumerate(s.exec(select(TranscriptSegment).where(TranscriptSegment.session_id == sid)
+                                     .order_by(TranscriptSegment.start_ms))):
+            g.run_id = live.id if n < 2 else final.id
+            s.add(g)
+    monkeypatch.setenv("FIELDKIT_LANG", "nb")
+    i18n.set_language()
+    try:
+        slug = project.project().slug
+        app = FieldkitApp(data_dir=workspace.root, project=slug)
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await _open(app, pilot, slug, sid)
+            title = screen.query_one("#review-title", Label)
+            await until(pilot, lambda: "viser redigert: base (direkte), tiny, redigert av mennesker"
+                        in str(title.render()), "the edited layer's models")
+            await pilot.press("v")
+            await until(pilot, lambda: "viser ordrett fra base (direkte), tiny" in str(title.render()),
+                        "the verbatim layer's models")
+            advice = screen.query_one("#review-model-advice")
+            await until(pilot, lambda: advice.display, "the advice for a Norwegian project")
+            text = str(screen.query_one("#review-model-advice #model-advice-text", Static).render())
+            assert "Norsk prosjekt uten norsk modell" in text, text
+            button = screen.query_one("#review-model-advice #model-download", Button)
+            assert button.display and "nb-whisper-small: 488 MB" in str(button.label), button.label
+            # the final pass replaced the live transcript: the header follows what is stored
+            with project.db.transaction() as s:
+                nb = TranscriptionRun(session_id=sid, mode="batch", model="nb-whisper-small-verbatim",
+                                      status=RunStatus.done)
+                s.add(nb)
+                for g in s.exec(select(TranscriptSegment).where(TranscriptSegment.run_id == live.id)):
+                    g.run_id = nb.id
+                    s.add(g)
+            screen.load()
+            await until(pilot, lambda: "viser ordrett fra nb-whisper-small-verbatim, tiny" in str(title.render()),
+                        "the models after the final pass")
+    finally:
+        monkeypatch.setenv("FIELDKIT_LANG", "en")
+        i18n.set_language("en")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -31,6 +31,7 @@ from fieldkit.i18n import N_, _, ngettext
 from fieldkit.tui.widgets.inputs import Input
 from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
+from fieldkit.tui.widgets.snippets import expand_in_area, finish_area
 
 #: how often the screen looks for the other terminal's saved changes (a UI refresh, not a wait)
 WATCH_SECONDS = 1.5
@@ -73,13 +74,16 @@ class DebriefScreen(ProjectScreen[None]):
         self.merges = 0                    # saves that took in the other terminal's change
         self.revealed = False              # both researchers saved: impressions shown, read-only
         self.watched = 0                   # how often the other terminal's saves were read
+        self.expansion = None              # sessions.snippets.Expansion: typed snippets expand
 
     def compose(self) -> ComposeResult:
         # Read synchronously (two small queries): the boxes exist, and the first has the
         # focus, the moment the screen shows, so nothing typed right away is lost.
         from fieldkit.sessions.debrief import debrief_people, header_form, load_debrief, part_code
+        from fieldkit.sessions.snippets import session_expansion
 
         title, people = debrief_people(self.handle, self.session_id)
+        self.expansion = session_expansion(self.handle, self.session_id)   # the team's snippets
         saved = load_debrief(self.handle, self.session_id)
         self.header_fields, self.header_saved = header_form(self.handle, self.session_id)
         if self.round == 2:
@@ -192,6 +196,11 @@ class DebriefScreen(ProjectScreen[None]):
     def on_debrief_screen_transcript_news(self, message: TranscriptNews) -> None:
         self.query_one("#debrief-status", Static).update(message.text)
 
+    @on(TextArea.Changed, ".debrief-box")
+    def _typed(self, event: TextArea.Changed) -> None:
+        if event.text_area.has_focus:    # typed here (not text loaded from the other terminal)
+            expand_in_area(event.text_area, self.expansion)
+
     # ------------------------------------------------------------------ the other terminal
 
     @work(thread=True, exclusive=True, group="debrief-watch", exit_on_error=False)
@@ -251,6 +260,8 @@ class DebriefScreen(ProjectScreen[None]):
         merged, conflicts = [], []
         for wid, (part, rid) in self.boxes.items():
             box = self.query_one(f"#{wid}", TextArea)
+            if box is self.focused:
+                finish_area(box, self.expansion)   # a snippet typed last, right before saving
             if box.text.strip() == self.bases[wid].strip() or (wid in self._other_boxes() and self._independent()):
                 continue   # (the other researcher's impressions are saved in their terminal)
             result = save_part(self.handle, self.session_id, part, box.text, self.bases[wid], rid)

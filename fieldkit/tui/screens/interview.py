@@ -32,6 +32,7 @@ from fieldkit.text import clean_text
 from fieldkit.tui.widgets.inputs import Input, LinesInput
 from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
+from fieldkit.tui.widgets.snippets import expand_in_input, finished_input
 from fieldkit.tui.widgets.live import (
     CoverageList, EventLog, GuidePanel, RecordingBar, Roster, TagLegend, TranscriptTail, clock,
 )
@@ -72,9 +73,10 @@ class InterviewScreen(ProjectScreen[None]):
          for d in range(1, 10)]
 
     class Loaded(Message):
-        def __init__(self, opened: "Opened") -> None:
+        def __init__(self, opened: "Opened", expansion=None) -> None:
             super().__init__()
             self.opened = opened
+            self.expansion = expansion      # sessions.snippets.Expansion for the note line
 
     class ViewRead(Message):
         def __init__(self, view: "LiveView") -> None:
@@ -114,6 +116,7 @@ class InterviewScreen(ProjectScreen[None]):
         self.roster: list = []                     # seats (focus groups): digit after a tag -> who
         self._who_until: float | None = None       # a seat digit now says who the last tag/note is about
         self._question = None                      # the stop (or leave) question, while it shows
+        self.expansion = None                      # the team's snippets, in the note line
 
     # what tests and benchmarks look at, from the runtime
     @property
@@ -186,10 +189,18 @@ class InterviewScreen(ProjectScreen[None]):
 
     @work(thread=True, group="iv-load", exit_on_error=False)
     def load(self) -> None:
-        self.post_message(self.Loaded(self.runtime.open()))
+        from fieldkit.sessions.snippets import session_expansion
+
+        opened = self.runtime.open()
+        try:
+            expansion = session_expansion(self.handle, self.session_id)
+        except Exception:  # noqa: BLE001 - snippets are a convenience: they never keep the interview from opening
+            expansion = None
+        self.post_message(self.Loaded(opened, expansion))
 
     def on_interview_screen_loaded(self, message: Loaded) -> None:
         opened = message.opened
+        self.expansion = message.expansion
         self.guide = opened.guide
         self.session = opened.session
         self.people = opened.people
@@ -512,11 +523,12 @@ class InterviewScreen(ProjectScreen[None]):
         if event.value and self.note_pos is None:  # focused by the mouse: time of the first letter
             self.note_pressed = time.monotonic()
             self.note_pos = self.position_ms(self.note_pressed)
+        expand_in_input(event.input, self.expansion)    # the team's snippets (,,i ...)
 
     @on(Input.Submitted, "#note")
     def _note_done(self, event: Input.Submitted) -> None:
-        text = clean_text(event.value).strip()
         note = self.query_one("#note", Input)
+        text = clean_text(finished_input(note, event.value, self.expansion)).strip()
         if text:
             submitted = self.runtime.note(text, self.note_pos, self.note_pressed)
             self._stored_or_say(submitted)
@@ -595,7 +607,7 @@ class InterviewScreen(ProjectScreen[None]):
         """Store the note being typed (at the moment n was pressed) before the interview
         ends; True when there was one."""
         note = self.query_one("#note", Input)
-        text = note.value.strip()
+        text = finished_input(note, note.value, self.expansion).strip()
         if not text or self.runtime is None:
             return False
         if self.runtime.note(text, self.note_pos, self.note_pressed):

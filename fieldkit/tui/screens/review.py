@@ -33,6 +33,8 @@ from fieldkit.tui.widgets.inputs import Input, LinesInput
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.screens.review_range import RangeTranscription
 from fieldkit.tui.widgets.live import clock
+from fieldkit.tui.widgets.model_advice import ModelAdvice
+from fieldkit.tui.widgets.snippets import expand_in_input, finished_input
 from fieldkit.tui.widgets.transcript_list import TranscriptList
 
 if TYPE_CHECKING:
@@ -391,6 +393,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self.flags: list = []          # sessions.review.Flag: speech without transcript, repeated phrases
         self.speech: list[tuple[int, int]] | None = None    # the session's speech (VAD), once found
         self.expansion = None          # sessions.snippets.Expansion for this session
+        self._advice_asked = False     # the model advice was looked for (once a transcript shows)
         self._focus_after: str | None = None    # the row the cursor goes to after the next load
         self._piece_end = 0            # where the piece of audio being played ends (ms)
         self.last_played: tuple[int, int, float] | None = None    # what the player started last
@@ -399,6 +402,8 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         yield Label(_("Review"), id="review-title", classes="pane-title")
         yield Static("", id="review-speakers")
         yield Static("", id="review-reach", classes="hidden")
+        # a Norwegian project without a Norwegian model: said here too, with the download
+        yield ModelAdvice(id="review-model-advice", advice_only=True)
         yield TranscriptList(id="review-list")
         yield Static("", id="review-playing")
         yield LinesInput(id="review-input", classes="hidden")
@@ -449,7 +454,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             from fieldkit.transcription.gaps import word_times
 
             self.find_speech(data.audio_ms, word_times(data.segments))
-        layer = _("showing verbatim") if self.show_verbatim else _("showing edited")
+        layer = self._layer_text(data)
         edited = sum(1 for s in data.segments if s.edited is not None)
         counts = ngettext("{n} segment, {edited} edited", "{n} segments, {edited} edited",
                           len(data.segments)).format(n=len(data.segments), edited=edited)
@@ -462,6 +467,9 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
                 list="  ".join(v if who == v else f"{v}={who}" for v, who in data.voices.items()))
         self.query_one("#review-speakers", Static).update(line)
         self._show_reach(data)
+        if not self._advice_asked and data.layers is not None and data.layers.without_norwegian_model:
+            self._advice_asked = True    # a transcript by a model that is not Norwegian: advice?
+            self.query_one("#review-model-advice", ModelAdvice).ask()
         if data.final_waiting:   # the background pass is on it: show its transcript once it is there
             self.set_timer(5.0, self._reload_if_current)
         items: list[tuple[int, int, str, object]] = []
@@ -494,6 +502,18 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         if self.rows:
             options.highlighted = index
         options.focus()
+
+    def _layer_text(self, data: "ReviewData") -> str:
+        """The layer shown and which model made it (as `fieldkit transcribe` says): the
+        verbatim layer is the model's, the edited one the model's with people's edits."""
+        layers = data.layers
+        models = ", ".join(m + (" " + _("(live)") if m in layers.live_only else "")
+                           for m in layers.verbatim) if layers is not None else ""
+        if self.show_verbatim:
+            return _("showing verbatim by {models}").format(models=models) if models else _("showing verbatim")
+        if models:
+            return _("showing edited: {models}, edited by people").format(models=models)
+        return _("showing edited")
 
     def _flag_markers(self) -> list["Marker"]:
         """The flags as rows of the list (never stored: found again on every load)."""
@@ -682,9 +702,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self._close_input()
         if mode == "edit":
             seg = self._editing
-            value = event.value
-            if self.expansion is not None and event.input.cursor_position == len(value):
-                value, _cursor = self.expansion.expand(value, len(value), at_end=True)
+            value = finished_input(event.input, event.value, self.expansion)
             text = value.strip()
             # shown at once; the stored text follows from the write and the reload after it
             seg.edited = None if text == seg.verbatim.strip() else text
@@ -695,7 +713,7 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             self.last_find = event.value
             self.action_find_next()
         elif mode == "note" and event.value.strip():
-            self.add_note_here(self._note_ms, event.value)
+            self.add_note_here(self._note_ms, finished_input(event.input, event.value, self.expansion))
 
     def action_note_here(self) -> None:
         """A note at the moment of the segment under the cursor."""
@@ -738,7 +756,8 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     def save_unsaved_work(self) -> None:
         """Store the open edit or note now, in this thread (the app is about to exit)."""
-        value = self.query_one("#review-input", Input).value
+        inp = self.query_one("#review-input", Input)
+        value = finished_input(inp, inp.value, self.expansion)
         if self.mode == "edit" and self._editing is not None:
             from fieldkit.sessions.review import edit_segment_undoable
 
@@ -967,13 +986,8 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
 
     @on(Input.Changed, "#review-input")
     def _typed(self, event: Input.Changed) -> None:
-        if self.mode != "edit" or self.expansion is None or not self.expansion.table:
-            return
-        inp = event.input
-        text, cursor = self.expansion.expand(inp.value, inp.cursor_position)
-        if text != inp.value:
-            inp.value = text
-            inp.cursor_position = cursor
+        if self.mode in ("edit", "note"):    # a search is never expanded
+            expand_in_input(event.input, self.expansion)
 
     def action_quote(self) -> None:
         seg = self._segment_at_cursor()

@@ -3,7 +3,12 @@
 offered the download here: a button with the size and the expected time (from the speed
 of the last download on this laptop, or said to be a guess), then a progress bar with
 the time left as measured while it runs; when it is installed it becomes the project's
-final model. Reads and downloads through fieldkit.transcription (service, hub)."""
+final model. Reads and downloads through fieldkit.transcription (service, hub).
+
+The review screen shows it too (``advice_only``: only the advice and a compact download
+button, asked for by the screen once it shows a transcript made by a model that is not
+Norwegian, and shown only when there is advice), so the first transcript a Norwegian project
+reads in the app says so."""
 
 from __future__ import annotations
 
@@ -25,14 +30,18 @@ def _clock(seconds: float) -> str:
 class ModelAdvice(Vertical):
     DEFAULT_CLASSES = "model-advice"
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, advice_only: bool = False) -> None:
         super().__init__(id=id)
         self.offer: str | None = None
         self.downloading = False
+        self.advice_only = advice_only
+        self.status_text = ""         # what the download said last
+        if advice_only:
+            self.display = False      # until there is advice to give
 
     def compose(self) -> ComposeResult:
         yield Static("", id="model-advice-text")
-        download = Button("", id="model-download", variant="primary")
+        download = Button("", id="model-download", variant="primary", compact=self.advice_only)
         download.display = False
         yield download
         bar = ProgressBar(id="model-progress", show_eta=False)
@@ -41,7 +50,13 @@ class ModelAdvice(Vertical):
         yield Static("", id="model-download-status")
 
     def on_mount(self) -> None:
-        self.load()
+        if not self.advice_only:
+            self.load()
+
+    def ask(self) -> None:
+        """Look for advice (``advice_only``: the screen asks once it has a reason)."""
+        if not self.downloading:
+            self.load()
 
     @work(thread=True, exclusive=True, group="model-advice", exit_on_error=False)
     def load(self) -> None:
@@ -61,15 +76,24 @@ class ModelAdvice(Vertical):
             # transcription) or said to be a guess
             text += "\n" + _("Final pass here: {speed}").format(speed=describe_speed(st.model))
             warn = bool(tip)
-            if tip:
+            if self.advice_only:
+                # in review, short: the button says what the download is
+                text = "" if not tip else "⚠ " + (_(
+                    "Norwegian project without a Norwegian model: NB-Whisper (National Library of "
+                    "Norway) is much better at Norwegian than the model that made this transcript.")
+                    if offer else tip)
+            elif tip:
                 text += f"\n⚠ {tip}"
             if offer:
                 label = _("Download {what} and use it").format(what=describe_download(offer))
-                text += "\n" + _("{model} here: {speed}").format(model=offer, speed=describe_speed(offer))
+                if not self.advice_only:
+                    text += "\n" + _("{model} here: {speed}").format(model=offer, speed=describe_speed(offer))
         self.app.call_from_thread(self._show, text, warn, offer, label)
 
     def _show(self, text: str, warn: bool, offer: str | None, label: str | None) -> None:
         self.offer = offer
+        if self.advice_only:   # shown while there is advice, a download or its outcome
+            self.display = bool(text) or self.downloading or bool(self.status_text)
         self.query_one("#model-advice-text", Static).update(text)
         self.set_class(warn, "warning")
         button = self.query_one("#model-download", Button)
@@ -92,6 +116,7 @@ class ModelAdvice(Vertical):
         self.download(self.offer)
 
     def _status(self, text: str) -> None:
+        self.status_text = text
         self.query_one("#model-download-status", Static).update(text)
 
     def _progress(self, done: int, total: int, text: str) -> None:
