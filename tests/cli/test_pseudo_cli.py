@@ -225,3 +225,35 @@ def test_every_export_comes_from_the_catalogue(demo: Path, tmp_path: Path):
     data = demo_data() + "\nDemo University Ada Lund Ola Berg"
     found = {name: unmarked(text, data, allowed=NAMES) for name, text in texts.items()}
     assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_every_metavar_comes_from_the_catalogue():
+    """The placeholders of --help (``INITIALER``, ``TT:MM:SS``): the help walk above takes
+    capitals for typed names, so they are checked here, one by one. Choices and date and
+    colour formats are what the user types."""
+    import click
+
+    from fieldkit.cli import cli, localise
+    from tests.support.pseudo import pseudo_language
+
+    def walk(path, cmd):
+        yield path, cmd
+        if isinstance(cmd, click.Group):
+            ctx = click.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                yield from walk([*path, name], cmd.get_command(ctx, name))
+
+    found = {}
+    with pseudo_language():
+        localise(cli)
+        for path, cmd in walk([], cli):
+            localise(cmd)
+            ctx = click.Context(cmd, info_name=" ".join(path) or "fieldkit")
+            for p in cmd.params:
+                if isinstance(p, click.Option) and (p.is_flag or p.count) \
+                        or isinstance(p.type, (click.Choice, click.DateTime)) or p.metavar == "#RRGGBB":
+                    continue
+                shown = p.make_metavar(ctx)
+                if shown and not shown.strip("[]. ").startswith("⟦"):
+                    found[f"{' '.join(path)} {p.name}"] = shown
+    assert found == {}
