@@ -58,7 +58,7 @@ def test_microphone(device: str | int | None, seconds: float = 3.0,
                 if on_level is not None:
                     on_level(dbfs(peak["now"]))
     except Exception as exc:  # noqa: BLE001 - any PortAudio failure becomes a message
-        name = "(default)" if device is None else repr(device)
+        name = _("(default)") if device is None else repr(device)
         raise FieldkitError(_("The microphone {name} cannot record: {exc}").format(name=name, exc=exc)) from None
     return MicTest(peak["max"])
 
