@@ -123,11 +123,14 @@ def demo_data() -> str:
 
 def drawn(app) -> str:
     """The text of an app's screen as the terminal shows it (from Textual's own screenshot),
-    with the notifications on it."""
+    and the notifications shown on it."""
     import html
 
     svg = app.export_screenshot()
-    return html.unescape("\n".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
+    text = html.unescape("\n".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
+    # the toasts, whole (a screenshot may clip them or be taken before they are drawn)
+    toasts = [f"{n.title or ''}\n{n.message}" for n in app._notifications]
+    return "\n".join([text, *toasts])
 
 
 def screen_findings(text: str, data: str = "", allowed: tuple[str, ...] = ()) -> list[str]:
