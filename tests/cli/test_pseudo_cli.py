@@ -257,3 +257,22 @@ def test_every_metavar_comes_from_the_catalogue():
                 if shown and not shown.strip("[]. ").startswith("⟦"):
                     found[f"{' '.join(path)} {p.name}"] = shown
     assert found == {}
+
+
+def test_core_verdicts_and_conflict_lines_come_from_the_catalogue():
+    """What the core reports as a kind and values and the interface shows as it is: the
+    microphone test's verdict (`fieldkit devices --test`, the setup screen's Ctrl+T) and a
+    team conflict's lines (`fieldkit project conflicts`, the conflicts screen)."""
+    from fieldkit.recording.mictest import FULL_SCALE, MicTest
+    from fieldkit.team.ops import describe_conflict
+    from tests.support.pseudo import pseudo_language
+
+    with pseudo_language():
+        verdicts = [MicTest(p).verdict for p in (0, 200, 16000, FULL_SCALE)]
+        lines = describe_conflict({"kept_side": "merged", "kept": {"role": "leder", "group_label": "A"},
+                                   "other": {"role": "rådgiver", "group_label": "A"}})
+        lines += describe_conflict({"kept_side": "deleted", "kept": {}, "other": {"edited": "Ja, det stemmer."}})
+    assert [v.kind for v in verdicts] == ["silent", "quiet", "ok", "clipping"]
+    assert [unmarked(str(v)) for v in verdicts] == [[]] * 4, verdicts
+    assert len(lines) == 2 and [unmarked(str(x), "leder rådgiver Ja det stemmer") for x in lines] == [[], []], lines
+    assert "⟦rolle⟧" in lines[0] and "⟦redigert tekst⟧" in lines[1], lines
