@@ -141,12 +141,14 @@ OUTPUTS = [
     (("export", "-p", "Finnes ikke", "--all", "-f", "md"), 1), (("export", "-p", "demo"), 2),
     (("informant", "withdraw", "X99", "-p", "demo"), None), (("import", "-p", "demo", "/nowhere.wav"), 2),
     (("tags", "list", "-p", "demo", "--scheme", "Finnes ikke"), None), (("nosuchcommand",), 2),
+    # the observer's seat with nothing recording, a model name mistyped
+    (("observe", "-p", "demo"), None), (("models", "download", "nosuchmodel"), None),
 ]
 
 
 @pytest.mark.slow
 def test_outputs_and_errors_come_from_the_catalogue(demo: Path):
-    data = demo_data() + "\nDemo University Ada Lund Ola Berg Finnes ikke nosuchcommand nowhere Frist"
+    data = demo_data() + "\nDemo University Ada Lund Ola Berg Finnes ikke nosuchcommand nowhere Frist nosuchmodel"
     typed = _choices_and_defaults()
     found = {}
     for args, code in OUTPUTS:
