@@ -138,8 +138,11 @@ def merge(ctx: click.Context, file: str, into: str | None, recode: tuple[str, ..
     if o.purged_informants:
         click.echo(_("Withdrawn informants purged here too: {purged_informants}").format(purged_informants=', '.join(o.purged_informants)))
     if o.conflicts:
-        click.secho(_("{conflicts} records were changed on both laptops: see "
-                        "`fieldkit project conflicts {name}`").format(conflicts=o.conflicts, name=res.folder.name), fg="yellow")
+        click.secho(ngettext("{conflicts} record was changed on both laptops: see "
+                             "`fieldkit project conflicts {name}`",
+                             "{conflicts} records were changed on both laptops: see "
+                             "`fieldkit project conflicts {name}`", o.conflicts).format(
+            conflicts=o.conflicts, name=res.folder.name), fg="yellow")
     if o.refused:
         from fieldkit.errors import ExitCode
 
