@@ -278,3 +278,22 @@ def test_core_verdicts_and_conflict_lines_come_from_the_catalogue():
     assert [unmarked(str(v)) for v in verdicts] == [[]] * 4, verdicts
     assert len(lines) == 2 and [unmarked(str(x), "leder rådgiver Ja det stemmer") for x in lines] == [[], []], lines
     assert "⟦rolle⟧" in lines[0] and "⟦redigert tekst⟧" in lines[1], lines
+
+
+@pytest.mark.slow
+def test_a_locked_database_is_said_in_the_catalogues_words(demo: Path):
+    """Another program holds the project's database (issue 22, a locked database): the
+    message and its hint come from the catalogue (about 3 s: SQLite's busy timeout)."""
+    import sqlite3
+
+    con = sqlite3.connect(demo / "projects" / "frist" / "project.db")
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.isolation_level = None
+    con.execute("BEGIN EXCLUSIVE")
+    try:
+        r = fk(demo, "informant", "add", "L09", "-p", "frist", lang="pseudo", ok=False)
+    finally:
+        con.rollback()
+        con.close()
+    assert r.returncode == 3 and "Traceback" not in r.stderr, r.stderr
+    assert "låst av et annet program" in r.stderr and unmarked(r.stderr, "Frist frist L09") == [], r.stderr
