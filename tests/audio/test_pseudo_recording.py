@@ -77,8 +77,10 @@ async def test_recording_paused_warned_and_stopped_come_from_the_catalogue(tmp_p
             await settle(app, pilot)
             iv = InterviewScreen("opptak", sid, device=audio_env.DEVICE, author_id=lead)
             app.push_screen(iv)
-            await until(pilot, lambda: iv.recorder is not None and iv.recorder.state == "recording",
-                        "recording", deadline_s=30)
+            await until(pilot, lambda: iv.recorder is not None and iv.recorder.state == "recording"
+                        or any(n.severity == "error" for n in app._notifications), "recording", deadline_s=60)
+            assert iv.recorder is not None and iv.recorder.state == "recording", \
+                [f"{n.title}: {n.message}" for n in app._notifications]
             await look("recording")
             # the virtual microphone delivers digital silence: after a few seconds, the warning
             await until(pilot, lambda: warned("silence"), "the silence warning", deadline_s=30)
