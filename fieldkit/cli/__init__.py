@@ -85,7 +85,8 @@ METAVARS: dict[str, str] = {m: m for m in (
     N_("[OPTIONS]"), N_("COMMAND [ARGS]..."), N_("[COMMAND] [ARGS]..."), N_("TEXT"), N_("INTEGER"),
     N_("FLOAT"), N_("DIRECTORY"), N_("FILE"), N_("PATH"), N_("NAME"), N_("CODE"), N_("SESSION"), N_("WHO"),
     N_("SOURCE"), N_("DEADLINE"), N_("CONFLICT_ID"), N_("URL"), N_("ROLE"), N_("OLD=NEW"), N_("PROJECT"),
-    N_("YYYY-MM-DD[ HH:MM]"), N_("[SESSION]"), N_("[DEADLINE]"))}
+    N_("YYYY-MM-DD[ HH:MM]"), N_("[SESSION]"), N_("[DEADLINE]"), N_("INITIALS"), N_("ITEM"), N_("HH:MM:SS"),
+    N_("ABBREVIATION"), N_("SLUG"), N_("NEW_SLUG"), N_("TERMS"), N_("FLOAT RANGE"))}
 PROJECT_HELP = N_("The project (name or short name).")
 
 

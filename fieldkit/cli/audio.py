@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
-from fieldkit.i18n import _
+from fieldkit.i18n import _, format_number
 
 #: the session kinds a new recording can be, as typed in English (stored so) and in bokmål
 KINDS = ("individual", "pair", "group", "focus_group", "observation", "telephone")
@@ -138,8 +138,8 @@ def import_(ctx: click.Context, file: str, project_name: str, session_ref: str |
         if not session_ref and said:
             click.echo(_("The file says it is a phone call: the session's kind is telephone "
                          "(--kind changes it)."))
-        click.echo(_("Imported {file} into {title!r}: {value:.1f} s ({get}, {get2} "
-                       "Hz); session id {value2}").format(file=file, title=sess.title, value=rec.duration_ms / 1000, get=rec.info.get('codec'), get2=rec.info.get('sample_rate'), value2=sess.id.hex[:8]))
+        click.echo(_("Imported {file} into {title!r}: {value} s ({get}, {get2} "
+                       "Hz); session id {value2}").format(file=file, title=sess.title, value=format_number(rec.duration_ms / 1000, 1), get=rec.info.get('codec'), get2=rec.info.get('sample_rate'), value2=sess.id.hex[:8]))
         # the recording joins the final pass a recorded interview gets: the app transcribes
         # it by itself, or `fieldkit transcribe --all` does now
         from fieldkit.transcription.service import QUEUED, queue_final_pass

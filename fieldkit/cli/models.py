@@ -78,6 +78,10 @@ def models_download(name: str, force: bool) -> None:
         click.echo(_("NB-Whisper for this laptop: {what} (the largest whose final pass keeps to real "
                      "time by the speeds measured here; `fieldkit bench transcribe` measures "
                      "them).").format(what=describe_download(name)))
+    from fieldkit.transcription.hub import CATALOGUE
+
+    if name not in CATALOGUE:   # said before the progress bar is drawn
+        download(name)
     with Progress(TextColumn(f"[bold]{name}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                   TimeRemainingColumn()) as progress:
         task = progress.add_task(name, total=None)

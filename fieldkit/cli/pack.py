@@ -138,8 +138,11 @@ def merge(ctx: click.Context, file: str, into: str | None, recode: tuple[str, ..
     if o.purged_informants:
         click.echo(_("Withdrawn informants purged here too: {purged_informants}").format(purged_informants=', '.join(o.purged_informants)))
     if o.conflicts:
-        click.secho(_("{conflicts} records were changed on both laptops: see "
-                        "`fieldkit project conflicts {name}`").format(conflicts=o.conflicts, name=res.folder.name), fg="yellow")
+        click.secho(ngettext("{conflicts} record was changed on both laptops: see "
+                             "`fieldkit project conflicts {name}`",
+                             "{conflicts} records were changed on both laptops: see "
+                             "`fieldkit project conflicts {name}`", o.conflicts).format(
+            conflicts=o.conflicts, name=res.folder.name), fg="yellow")
     if o.refused:
         from fieldkit.errors import ExitCode
 
@@ -152,7 +155,7 @@ def merge(ctx: click.Context, file: str, into: str | None, recode: tuple[str, ..
 @click.option("--all", "all_", is_flag=True, help=_("Also list settled conflicts."))
 @click.pass_context
 def conflicts(ctx: click.Context, name: str, all_: bool) -> None:
-    from fieldkit.team.ops import describe_conflict, list_conflicts
+    from fieldkit.team.ops import RECORD_KINDS, describe_conflict, list_conflicts
 
     with workspace(ctx).open(name) as handle:
         rows = list_conflicts(handle, include_settled=all_)
@@ -161,14 +164,19 @@ def conflicts(ctx: click.Context, name: str, all_: bool) -> None:
         return
     for c in rows:
         if c["settled_at"]:
-            state = _("settled ({how})").format(how=c['settled_with'])
+            how = {"kept": _("kept as it was"), "other": _("the other version is back"),
+                   "carried": _("carried over")}.get(c["settled_with"], c["settled_with"])
+            state = _("settled ({how})").format(how=how)
         elif c["kept_side"] == "merged":
             state = _("changed on two copies; every copy keeps the same version")
         elif c["kept_side"] == "deleted":
             state = _("deleted on one copy after a change it had not seen; the change is set aside")
         else:
-            state = _("kept the {side} version").format(side=c['kept_side'])
-        click.echo(f"{str(c['id'])[:8]}  {c['tbl']} {str(c['record_id'])[:8]}  {state}")
+            state = {"remote": _("kept the incoming version"), "local": _("kept this laptop's version"),
+                     "carried": _("deleted on one copy; the change is carried over")}.get(
+                c["kept_side"], _("kept the {side} version").format(side=c['kept_side']))
+        what = _(RECORD_KINDS[c["tbl"]]) if c["tbl"] in RECORD_KINDS else c["tbl"]
+        click.echo(f"{str(c['id'])[:8]}  {what} {str(c['record_id'])[:8]}  {state}")
         for line in describe_conflict(c):
             click.echo(f"    {line}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
-from fieldkit.i18n import _
+from fieldkit.i18n import _, format_number
 
 
 @click.command(help=_("Record a session without the app; stops cleanly on Ctrl+C or SIGTERM."))
@@ -91,8 +91,8 @@ def record(ctx: click.Context, project_name: str, session_ref: str | None, title
                                       "--confirm {item})").format(item=x.question, at=hms(x.at_ms),
                                                                   label=x.label[:60]), fg="cyan", err=True)
                 level = rt.level_db
-                click.echo(_("\r{hms}  level {value:6.1f} dBFS  overflows "
-                               "{overflows}   ").format(hms=hms(rt.position_ms()), value=level if level is not None else -120, overflows=rt.recorder.overflows), nl=False, err=True)
+                click.echo(_("\r{hms}  level {value} dBFS  overflows "
+                               "{overflows}   ").format(hms=hms(rt.position_ms()), value=format_number(level if level is not None else -120, 1).rjust(6), overflows=rt.recorder.overflows), nl=False, err=True)
         except KeyboardInterrupt:
             pass
         click.echo("", err=True)
@@ -137,4 +137,4 @@ def devices(test_device: str | None) -> None:
     from fieldkit.recording.mictest import test_microphone
 
     result = test_microphone(int(test_device) if test_device.isdigit() else test_device)
-    click.echo(_("Peak level {db:.1f} dBFS — {verdict}").format(db=result.db, verdict=result.verdict))
+    click.echo(_("Peak level {db} dBFS — {verdict}").format(db=format_number(result.db, 1), verdict=result.verdict))

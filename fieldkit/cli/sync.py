@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
-from fieldkit.i18n import _
+from fieldkit.i18n import _, ngettext
 
 
 @click.command(help=_("Push this laptop's changes to the team server and pull the team's.\n\nWorks "
@@ -85,8 +85,11 @@ def sync(ctx: click.Context, name: str, url: str | None, recode: tuple[str, ...]
     if res.pulled.purged_informants:
         click.echo(_("Withdrawn informants purged here too: {purged_informants}").format(purged_informants=', '.join(res.pulled.purged_informants)))
     if res.pulled.conflicts:
-        click.secho(_("{conflicts} records were changed here and by the team: see "
-                        "`fieldkit project conflicts {name}`").format(conflicts=res.pulled.conflicts, name=handle.folder.name), fg="yellow")
+        click.secho(ngettext("{conflicts} record was changed here and by the team: see "
+                             "`fieldkit project conflicts {name}`",
+                             "{conflicts} records were changed here and by the team: see "
+                             "`fieldkit project conflicts {name}`", res.pulled.conflicts).format(
+            conflicts=res.pulled.conflicts, name=handle.folder.name), fg="yellow")
     if res.refused or res.pulled.refused:
         from fieldkit.cli.pack import echo_refused
         from fieldkit.errors import ExitCode

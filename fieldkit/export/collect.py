@@ -305,7 +305,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
                     code = code_key_by_id[tc.id]
                 else:
                     key = f"Other tags/{ev.code}"
-                    bundle_codes.setdefault(key, m.Code(key, ev.code, ev.code, "Other tags"))
+                    bundle_codes.setdefault(key, m.Code(key, ev.code, ev.code, _("Other tags")))
                     code, tag_label = key, ev.code
             qtext = ""
             if ev.question_id and guide is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Callable
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, Said, _
 
 FULL_SCALE = 32768
 
@@ -27,12 +27,14 @@ class MicTest:
         return dbfs(self.peak)
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> Said:
+        """What the level says (kind ``silent``, ``clipping``, ``quiet`` or ``ok``), worded in
+        the user's language where it is shown."""
         if self.peak <= 1:
-            return "silent: muted or unplugged?"
+            return Said("silent", N_("silent: muted or unplugged?"))
         if self.peak >= FULL_SCALE - 1:
-            return "clipping: too loud"
-        return "quiet: move it closer" if self.db < -40 else "OK"
+            return Said("clipping", N_("clipping: too loud"))
+        return Said("quiet", N_("quiet: move it closer")) if self.db < -40 else Said("ok", N_("OK"))
 
 
 def test_microphone(device: str | int | None, seconds: float = 3.0,
@@ -58,7 +60,7 @@ def test_microphone(device: str | int | None, seconds: float = 3.0,
                 if on_level is not None:
                     on_level(dbfs(peak["now"]))
     except Exception as exc:  # noqa: BLE001 - any PortAudio failure becomes a message
-        name = "(default)" if device is None else repr(device)
+        name = _("(default)") if device is None else repr(device)
         raise FieldkitError(_("The microphone {name} cannot record: {exc}").format(name=name, exc=exc)) from None
     return MicTest(peak["max"])
 

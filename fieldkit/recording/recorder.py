@@ -387,7 +387,7 @@ class Recorder:
                                     channels=self.channels, dtype="int16")
         except Exception as exc:  # noqa: BLE001 - PortAudio errors of every kind
             raise RecorderError(_("The microphone {value!s} cannot record {channels} "
-                                    "channel(s) at {samplerate} Hz: {exc}").format(value=self.device or '(default)', channels=self.channels, samplerate=self.samplerate, exc=exc),
+                                    "channel(s) at {samplerate} Hz: {exc}").format(value=self.device or _("(default)"), channels=self.channels, samplerate=self.samplerate, exc=exc),
                                 hint=_("See `fieldkit devices` for the microphones "
                                          "on this laptop.")) from None
 

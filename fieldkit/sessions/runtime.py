@@ -222,7 +222,7 @@ class SessionRuntime:
 
     # ------------------------------------------------------------------ keypresses
 
-    def _submit(self, label: str, fn: Callable[[], Any], pressed: float | None) -> bool:
+    def _submit(self, label: Said, fn: Callable[[], Any], pressed: float | None) -> bool:
         if self.stopping or self.writer is None:
             return False
         self.writer.submit(label, fn, pressed)
@@ -233,7 +233,7 @@ class SessionRuntime:
 
         pos = self.position_at_key(pressed)
         db, sid, author = self.handle.db, self.session_id, self.author_id
-        return self._submit(f"tag {tag.label}", lambda: self._remember(toggle_tag(db, sid, tag, pos, author)[0]),
+        return self._submit(Said("tag", N_("tag {label}"), label=tag.label), lambda: self._remember(toggle_tag(db, sid, tag, pos, author)[0]),
                             pressed)
 
     def _remember(self, event):
@@ -253,14 +253,14 @@ class SessionRuntime:
             event_id = getattr(self, "_last_event_id", None)
             return set_event_informant(handle, sid, event_id, seat) if event_id is not None else None
 
-        return self._submit(f"seat {seat}", job, pressed)
+        return self._submit(Said("seat", N_("seat {n}"), n=seat), job, pressed)
 
     def cover(self, question_id: str, status: str, pressed: float | None = None, label: str = "") -> bool:
         from fieldkit.instruments.guides.coverage import set_coverage
 
         pos = self.position_at_key(pressed)
         db, sid, author = self.handle.db, self.session_id, self.author_id
-        return self._submit(f"{status}: {label[:40]}" if label else status,
+        return self._submit(_written(status, label),
                             lambda: set_coverage(db, sid, question_id, status, position_ms=pos, author_id=author),
                             pressed)
 
@@ -270,7 +270,7 @@ class SessionRuntime:
         from fieldkit.sessions.suggestions import answer
 
         db, sid, author = self.handle.db, self.session_id, self.author_id
-        return self._submit(f"{state}: {label[:40]}" if label else state,
+        return self._submit(_written(state, label),
                             lambda: answer(db, sid, suggestion_id, state, author_id=author), pressed)
 
     def probe(self, probe_id: str, number: int, pressed: float | None = None) -> bool:
@@ -278,7 +278,7 @@ class SessionRuntime:
 
         pos = self.position_at_key(pressed)
         db, sid, author = self.handle.db, self.session_id, self.author_id
-        return self._submit(f"probe {number}",
+        return self._submit(Said("probe", N_("probe {n}"), n=number),
                             lambda: probe_used(db, sid, probe_id, position_ms=pos, author_id=author), pressed)
 
     def returned(self, theme_id: str, pressed: float | None = None) -> bool:
@@ -286,7 +286,7 @@ class SessionRuntime:
 
         pos = self.position_at_key(pressed)
         db, sid, author = self.handle.db, self.session_id, self.author_id
-        return self._submit("went back",
+        return self._submit(Said("went_back", N_("went back")),
                             lambda: returned_to(db, sid, theme_id, position_ms=pos, author_id=author), pressed)
 
     def marker(self, pressed: float | None = None) -> bool:
@@ -294,7 +294,7 @@ class SessionRuntime:
 
         pos = self.position_at_key(pressed)
         db, sid, author = self.handle.db, self.session_id, self.author_id
-        return self._submit("mark", lambda: add_event(db, sid, "marker", position_ms=pos, author_id=author),
+        return self._submit(Said("mark", N_("mark")), lambda: add_event(db, sid, "marker", position_ms=pos, author_id=author),
                             pressed)
 
     def note(self, text: str, position_ms: int | None, pressed: float | None = None) -> bool:
@@ -303,7 +303,7 @@ class SessionRuntime:
 
         pos = position_ms if position_ms is not None else self.position_ms()
         db, sid, author = self.handle.db, self.session_id, self.author_id
-        return self._submit("note", lambda: self._remember(add_event(db, sid, "note", position_ms=pos,
+        return self._submit(Said("note", N_("note")), lambda: self._remember(add_event(db, sid, "note", position_ms=pos,
                                                                      author_id=author, text=text)), pressed)
 
     def pending(self) -> int:
@@ -395,3 +395,15 @@ class SessionRuntime:
                 self.on_news(News(kind, text))
             except Exception:  # noqa: BLE001 - a closed screen must not stop the recorder
                 pass
+
+
+#: what a coverage key or a suggestion's answer stored, where a failed write names it
+WRITTEN = {"covered": N_("covered"), "partly": N_("partly"), "skipped": N_("skipped"), "not_yet": N_("not yet"),
+           "confirmed": N_("confirmed"), "dismissed": N_("dismissed")}
+
+
+def _written(state: str, label: str) -> Said:
+    """A coverage mark or a suggestion's answer (``state``) about a guide item (``label``),
+    named where a write that failed is reported."""
+    what = Said(state, WRITTEN[state]) if state in WRITTEN else state
+    return Said("written", N_("{state}: {label}"), state=what, label=label[:40]) if label else what

@@ -64,13 +64,25 @@ class EventWriter:
                     break
                 except Exception as exc:  # noqa: BLE001 - reported to the screen, never lost silently
                     if time.monotonic() >= deadline or not _retryable(exc):
-                        result, error = None, exc
+                        result, error = None, _worded(exc, self.retry_s)
                         break
                     time.sleep(0.2)
             try:
                 self.on_stored(Stored(label, result, error, pressed, time.monotonic()))
             except Exception:  # noqa: BLE001 - a closed screen must not stop the writer
                 pass
+
+
+def _worded(exc: Exception, waited_s: float) -> Exception:
+    """A database still locked after the retries, as the message the user reads (the
+    driver's own text is English and names SQL); any other error as it is."""
+    if not _retryable(exc):
+        return exc
+    from fieldkit.errors import DatabaseError
+    from fieldkit.i18n import _
+
+    return DatabaseError(_("The project's database stayed locked by another program for {seconds} s.").format(
+        seconds=round(waited_s)), hint=_("Close the other fieldkit window or program using it, then try again."))
 
 
 def _retryable(exc: Exception) -> bool:

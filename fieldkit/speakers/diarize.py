@@ -13,7 +13,7 @@ import numpy as np
 
 from fieldkit.errors import ExitCode, FieldkitError
 from fieldkit.speakers.embed import HOP, SR, embed, fbank
-from fieldkit.i18n import _
+from fieldkit.i18n import _, format_number
 
 WIN = 150            # frames per embedding window (1.5 s)
 STEP = 80            # frames between windows (0.8 s; 0.4 s gave the same error at twice the cost)
@@ -103,8 +103,8 @@ def speech_regions(audio: np.ndarray, act=None) -> list[tuple[int, int]]:
 def check_audio(audio: np.ndarray) -> None:
     seconds = len(audio) / SR
     if seconds < 2.0:
-        raise SpeakerError(_("The recording is {seconds:.1f} s long: too short to "
-                               "tell speakers apart.").format(seconds=seconds),
+        raise SpeakerError(_("The recording is {seconds} s long: too short to "
+                               "tell speakers apart.").format(seconds=format_number(seconds, 1)),
                            hint=_("Speaker attribution needs at least a few seconds "
                                     "of speech."))
     rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
@@ -211,8 +211,8 @@ def _check_count(count: int) -> None:
 def _check_speech(regions: list[tuple[int, int]]) -> None:
     speech_s = sum(e - s for s, e in regions) / SR
     if speech_s < 1.0:
-        raise SpeakerError(_("Only {speech_s:.1f} s of speech found: too little to "
-                               "tell speakers apart.").format(speech_s=speech_s),
+        raise SpeakerError(_("Only {speech_s} s of speech found: too little to "
+                               "tell speakers apart.").format(speech_s=format_number(speech_s, 1)),
                            hint=_("The recording may be silent or too quiet; the "
                                     "transcript was left as it was."))
 
@@ -253,8 +253,8 @@ def voices_stream(read, total_ms: int, step: int = STEP,
     from fieldkit.recording.windows import next_window
 
     if total_ms < 2000:
-        raise SpeakerError(_("The recording is {seconds:.1f} s long: too short to "
-                               "tell speakers apart.").format(seconds=total_ms / 1000),
+        raise SpeakerError(_("The recording is {seconds} s long: too short to "
+                               "tell speakers apart.").format(seconds=format_number(total_ms / 1000, 1)),
                            hint=_("Speaker attribution needs at least a few seconds "
                                     "of speech."))
     regions: list[tuple[int, int]] = []

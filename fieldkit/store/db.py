@@ -114,7 +114,7 @@ def _describe_sqlite_error(path: Path, exc: BaseException) -> DatabaseError:
             hint=_("Check that the folder and file belong to you and the disk is not "
                      "full."),
         )
-    first_line = (str(getattr(exc, "orig", exc)).strip().splitlines() or ["unknown error"])[0]
+    first_line = (str(getattr(exc, "orig", exc)).strip().splitlines() or [_("unknown error")])[0]
     return DatabaseError(_("The database {path} could not be opened: {first_line}").format(path=path, first_line=first_line))
 
 

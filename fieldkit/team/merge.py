@@ -49,7 +49,7 @@ from sqlalchemy.engine import Connection
 
 from fieldkit.store.models import Informant, RecordState, SyncBase, utcnow
 from fieldkit.team.records import Refusal, content_hash, delete_ids, read_rows, synced_tables, table, upsert_each
-from fieldkit.i18n import _
+from fieldkit.i18n import _, ngettext
 
 Record = tuple[str, dict[str, Any]]
 
@@ -97,10 +97,12 @@ class Outcome:
         return self.inserted + self.updated + self.deleted + self.conflicts
 
     def summary(self) -> str:
-        return _("{inserted} new, {updated} updated, {deleted} deleted, "
-                 "{conflicts} conflicts, {unchanged} unchanged").format(
-                     inserted=self.inserted, updated=self.updated, deleted=self.deleted,
-                     conflicts=self.conflicts, unchanged=self.unchanged)
+        return _("{inserted}, {updated}, {deleted}, {conflicts}, {unchanged}").format(
+            inserted=ngettext("{n} new", "{n} new", self.inserted).format(n=self.inserted),
+            updated=ngettext("{n} updated", "{n} updated", self.updated).format(n=self.updated),
+            deleted=ngettext("{n} deleted", "{n} deleted", self.deleted).format(n=self.deleted),
+            conflicts=ngettext("{n} conflict", "{n} conflicts", self.conflicts).format(n=self.conflicts),
+            unchanged=ngettext("{n} unchanged", "{n} unchanged", self.unchanged).format(n=self.unchanged))
 
 
 def informant_clashes(conn: Connection, incoming: dict[uuid.UUID, Record],

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from fieldkit.errors import FieldkitError
 from fieldkit.team.merge import Clash, Outcome, informant_clashes, reconcile, remap_informants, stamp
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, Said, _
 
 #: ask(clash) -> ("rename", "NEWCODE") or ("same", None); None means "cannot ask"
 AskClash = Callable[[Clash], tuple[str, str | None]]
@@ -317,15 +317,50 @@ def list_conflicts(handle, *, include_settled: bool = False) -> list[dict[str, A
         return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
-def describe_conflict(c: dict[str, Any]) -> list[str]:
+#: what each kind of record is called (a conflict names the record's table)
+RECORD_KINDS = {"transcriptsegment": N_("Transcript segment"), "event": N_("Note or tag"), "session": N_("Session"),
+                "informant": N_("Informant"), "guide": N_("Guide"), "guideversion": N_("Guide version"),
+                "tagcode": N_("Tag"), "tagscheme": N_("Tag scheme"), "researcher": N_("Researcher"),
+                "project": N_("Project"), "sessionparticipant": N_("Participant"), "recording": N_("Recording")}
+
+#: what a field of a record is called where a conflict lists the differences (a field not
+#: named here is shown by its column name)
+FIELD_LABELS = {
+    "text": N_("text"), "edited": N_("edited text"), "verbatim": N_("verbatim text"),
+    "speaker_label": N_("speaker"), "speaker_informant_id": N_("speaker"), "speaker_researcher_id": N_("speaker"),
+    "start_ms": N_("start time"), "end_ms": N_("end time"), "position_ms": N_("time"), "code": N_("code"),
+    "label": N_("label"), "name": N_("name"), "title": N_("title"), "role": N_("role"),
+    "organisation": N_("organisation"), "site": N_("site"), "group_label": N_("informant group"),
+    "attributes": N_("attributes"), "info_letter_sent_on": N_("information letter sent"),
+    "written_consent_on": N_("written consent"), "consent_kept_at": N_("consent form kept at"),
+    "withdrawn_on": N_("withdrawn"), "initials": N_("initials"), "institution": N_("institution"),
+    "place": N_("place"), "starts_at": N_("planned time"), "status": N_("status"), "kind": N_("kind"),
+    "header": N_("header fields"), "key": N_("key"), "colour": N_("colour"), "description": N_("description"),
+    "recording_consent": N_("recording consent"), "seat": N_("seat"), "is_pilot": N_("pilot"),
+    "tag_code_id": N_("tag"), "question_id": N_("question"), "informant_id": N_("informant"),
+    "lead_id": N_("lead"), "observer_id": N_("observer"), "guide_version_id": N_("guide"),
+    "tag_scheme_id": N_("tag scheme"), "deletion_deadline": N_("deletion deadline"),
+    "sikt_reference": N_("Sikt reference"), "language": N_("language"), "vocabulary": N_("word list"),
+    "snippets": N_("snippets"), "source_text": N_("guide text"),
+}
+
+
+def _field(name: str) -> str:
+    return _(FIELD_LABELS[name]) if name in FIELD_LABELS else name
+
+
+def describe_conflict(c: dict[str, Any]) -> list[Said]:
     """What differs between the kept and the other version, field by field (a deleted
-    record: what the set-aside version holds)."""
+    record: what the set-aside version holds); each line a message with the field's name
+    and the two values."""
     skip = {"updated_at", "created_at"}
     if c.get("kept_side") in ("deleted", "carried"):
-        return [f"{k}: other {v!r}" for k, v in sorted((c["other"] or {}).items())
+        return [Said("conflict_set_aside", N_("{field}: set aside {other}"), field=_field(k), other=repr(v))
+                for k, v in sorted((c["other"] or {}).items())
                 if k not in skip | {"id", "words"} and v not in (None, "", [], {})]
     keys = sorted((set(c["kept"]) | set(c["other"])) - skip)
-    return [f"{k}: kept {c['kept'].get(k)!r}  other {c['other'].get(k)!r}"
+    return [Said("conflict_field", N_("{field}: kept {kept}, other {other}"), field=_field(k),
+                 kept=repr(c["kept"].get(k)), other=repr(c["other"].get(k)))
             for k in keys if c["kept"].get(k) != c["other"].get(k)]
 
 

@@ -110,7 +110,7 @@ def overview(handle) -> Overview:
     sites: dict[tuple[str, str], SiteRow] = {}
 
     def site_of(inf) -> tuple[str, str]:
-        return (inf.site or "(no site)", inf.group_label or "")
+        return (inf.site or "", inf.group_label or "")     # "": no site (worded where shown)
 
     for inf in informants.values():
         key = site_of(inf)
@@ -137,7 +137,7 @@ def overview(handle) -> Overview:
                 sites[key].asked += 1
                 if status in (CoverageStatus.covered, CoverageStatus.partly):
                     sites[key].covered += 1
-    ov.sites = sorted(sites.values(), key=lambda r: (r.site == "(no site)", r.site, r.group))
+    ov.sites = sorted(sites.values(), key=lambda r: (r.site == "", r.site, r.group))
     return ov
 
 
@@ -199,5 +199,6 @@ def render_lines(ov: Overview) -> list[str]:
     for s in ov.sites:
         cov = format_percent(s.coverage) if s.coverage is not None else "-"
         counts = f"{s.interviewed:>11} / {s.registered:<7}"
-        out.append(f"{s.site[:20]:{w[0]}} {s.group[:10]:{w[1]}} {counts:{w[2]}}  {s.sessions:>{w[3]}}  {cov:>{w[4]}}")
+        site = s.site or _("(no site)")
+        out.append(f"{site[:20]:{w[0]}} {s.group[:10]:{w[1]}} {counts:{w[2]}}  {s.sessions:>{w[3]}}  {cov:>{w[4]}}")
     return out

@@ -69,7 +69,7 @@ from fieldkit.team.withdrawal import (
     withdrawn_on_server,
 )
 from fieldkit.team.server import server_revision as _server_revision
-from fieldkit.i18n import _
+from fieldkit.i18n import _, ngettext
 
 PEER = "server"
 
@@ -94,11 +94,13 @@ class SyncResult:
 
     def summary(self) -> str:
         p = self.pulled
-        return _("pushed {pushed} changes and {deletions} deletions; "
-                 "pulled {inserted} new, {updated} updated, {deleted} deleted; "
-                 "{conflicts} conflicts").format(
-                     pushed=self.pushed, deletions=self.pushed_deletions, inserted=p.inserted,
-                     updated=p.updated, deleted=p.deleted, conflicts=p.conflicts)
+        return _("pushed {pushed} and {deletions}; pulled {inserted}, {updated}, {deleted}; {conflicts}").format(
+            pushed=ngettext("{n} change", "{n} changes", self.pushed).format(n=self.pushed),
+            deletions=ngettext("{n} deletion", "{n} deletions", self.pushed_deletions).format(n=self.pushed_deletions),
+            inserted=ngettext("{n} new", "{n} new", p.inserted).format(n=p.inserted),
+            updated=ngettext("{n} updated", "{n} updated", p.updated).format(n=p.updated),
+            deleted=ngettext("{n} deleted", "{n} deleted", p.deleted).format(n=p.deleted),
+            conflicts=ngettext("{n} conflict", "{n} conflicts", p.conflicts).format(n=p.conflicts))
 
 
 # --------------------------------------------------------------------------- laptop side

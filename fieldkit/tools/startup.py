@@ -35,7 +35,7 @@ def prepare(workspace: "Workspace") -> list[str]:
         try:
             first_run(workspace)
         except FieldkitError as exc:
-            return [f"Demo project: {exc.message}"]
+            return [_("Demo project: {message}").format(message=exc.message)]
     problems: list[str] = []
     for folder in workspace.project_folders():
         if read_project(folder / "project.db") is not None:

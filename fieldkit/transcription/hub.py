@@ -381,7 +381,8 @@ def _verify(path: Path, f: RemoteFile) -> str | None:
         while chunk := fh.read(CHUNK):
             h.update(chunk)
     want = f.sha256 or f.git_oid
-    return None if h.hexdigest() == want else f"checksum {h.hexdigest()[:12]}… instead of {want[:12]}…"
+    return None if h.hexdigest() == want else _("checksum {got} instead of {want} (the first 12 digits)").format(
+        got=h.hexdigest()[:12], want=want[:12])
 
 
 def _tag(resp) -> str | None:

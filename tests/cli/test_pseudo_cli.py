@@ -141,12 +141,14 @@ OUTPUTS = [
     (("export", "-p", "Finnes ikke", "--all", "-f", "md"), 1), (("export", "-p", "demo"), 2),
     (("informant", "withdraw", "X99", "-p", "demo"), None), (("import", "-p", "demo", "/nowhere.wav"), 2),
     (("tags", "list", "-p", "demo", "--scheme", "Finnes ikke"), None), (("nosuchcommand",), 2),
+    # the observer's seat with nothing recording, a model name mistyped
+    (("observe", "-p", "demo"), None), (("models", "download", "nosuchmodel"), None),
 ]
 
 
 @pytest.mark.slow
 def test_outputs_and_errors_come_from_the_catalogue(demo: Path):
-    data = demo_data() + "\nDemo University Ada Lund Ola Berg Finnes ikke nosuchcommand nowhere Frist"
+    data = demo_data() + "\nDemo University Ada Lund Ola Berg Finnes ikke nosuchcommand nowhere Frist nosuchmodel"
     typed = _choices_and_defaults()
     found = {}
     for args, code in OUTPUTS:
@@ -225,3 +227,73 @@ def test_every_export_comes_from_the_catalogue(demo: Path, tmp_path: Path):
     data = demo_data() + "\nDemo University Ada Lund Ola Berg"
     found = {name: unmarked(text, data, allowed=NAMES) for name, text in texts.items()}
     assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_every_metavar_comes_from_the_catalogue():
+    """The placeholders of --help (``INITIALER``, ``TT:MM:SS``): the help walk above takes
+    capitals for typed names, so they are checked here, one by one. Choices and date and
+    colour formats are what the user types."""
+    import click
+
+    from fieldkit.cli import cli, localise
+    from tests.support.pseudo import pseudo_language
+
+    def walk(path, cmd):
+        yield path, cmd
+        if isinstance(cmd, click.Group):
+            ctx = click.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                yield from walk([*path, name], cmd.get_command(ctx, name))
+
+    found = {}
+    with pseudo_language():
+        localise(cli)
+        for path, cmd in walk([], cli):
+            localise(cmd)
+            ctx = click.Context(cmd, info_name=" ".join(path) or "fieldkit")
+            for p in cmd.params:
+                if isinstance(p, click.Option) and (p.is_flag or p.count) \
+                        or isinstance(p.type, (click.Choice, click.DateTime)) or p.metavar == "#RRGGBB":
+                    continue
+                shown = p.make_metavar(ctx)
+                if shown and not shown.strip("[]. ").startswith("⟦"):
+                    found[f"{' '.join(path)} {p.name}"] = shown
+    assert found == {}
+
+
+def test_core_verdicts_and_conflict_lines_come_from_the_catalogue():
+    """What the core reports as a kind and values and the interface shows as it is: the
+    microphone test's verdict (`fieldkit devices --test`, the setup screen's Ctrl+T) and a
+    team conflict's lines (`fieldkit project conflicts`, the conflicts screen)."""
+    from fieldkit.recording.mictest import FULL_SCALE, MicTest
+    from fieldkit.team.ops import describe_conflict
+    from tests.support.pseudo import pseudo_language
+
+    with pseudo_language():
+        verdicts = [MicTest(p).verdict for p in (0, 200, 16000, FULL_SCALE)]
+        lines = describe_conflict({"kept_side": "merged", "kept": {"role": "leder", "group_label": "A"},
+                                   "other": {"role": "rådgiver", "group_label": "A"}})
+        lines += describe_conflict({"kept_side": "deleted", "kept": {}, "other": {"edited": "Ja, det stemmer."}})
+    assert [v.kind for v in verdicts] == ["silent", "quiet", "ok", "clipping"]
+    assert [unmarked(str(v)) for v in verdicts] == [[]] * 4, verdicts
+    assert len(lines) == 2 and [unmarked(str(x), "leder rådgiver Ja det stemmer") for x in lines] == [[], []], lines
+    assert "⟦rolle⟧" in lines[0] and "⟦redigert tekst⟧" in lines[1], lines
+
+
+@pytest.mark.slow
+def test_a_locked_database_is_said_in_the_catalogues_words(demo: Path):
+    """Another program holds the project's database (issue 22, a locked database): the
+    message and its hint come from the catalogue (about 3 s: SQLite's busy timeout)."""
+    import sqlite3
+
+    con = sqlite3.connect(demo / "projects" / "frist" / "project.db")
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.isolation_level = None
+    con.execute("BEGIN EXCLUSIVE")
+    try:
+        r = fk(demo, "informant", "add", "L09", "-p", "frist", lang="pseudo", ok=False)
+    finally:
+        con.rollback()
+        con.close()
+    assert r.returncode == 3 and "Traceback" not in r.stderr, r.stderr
+    assert "låst av et annet program" in r.stderr and unmarked(r.stderr, "Frist frist L09") == [], r.stderr

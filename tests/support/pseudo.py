@@ -119,3 +119,26 @@ def demo_data() -> str:
     guide = (repo / "guides" / "no-leder-samhandling.md").read_text(encoding="utf-8")
     parts.append(re.sub(r"(?m)^[\w ]+:", " ", guide))     # the front matter's keys
     return "\n".join(parts)
+
+
+def drawn(app) -> str:
+    """The text of an app's screen as the terminal shows it (from Textual's own screenshot),
+    and the notifications shown on it."""
+    import html
+
+    svg = app.export_screenshot()
+    text = html.unescape("\n".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
+    # the toasts, whole (a screenshot may clip them or be taken before they are drawn)
+    toasts = [f"{n.title or ''}\n{n.message}" for n in app._notifications]
+    return "\n".join([text, *toasts])
+
+
+def screen_findings(text: str, data: str = "", allowed: tuple[str, ...] = ()) -> list[str]:
+    """What is wrong with a drawn screen in the pseudo-locale: words outside the markers
+    that are not data, and, markers taken away, words of the interface's English (a
+    translation left in English, an English value put into a Norwegian template)."""
+    from tests.support.english import english_in
+
+    found = unmarked(text, data, allowed=allowed)
+    plain = re.sub(r"\S*/\S*|\w+…", " ", text.replace(OPEN, " ").replace(CLOSE, " "))
+    return found + [f"English: {w}" for w in english_in(plain, data)]

@@ -90,7 +90,7 @@ def assert_withdrawal_and_refusal(roots: list[Path], built) -> None:
         # the withdrawal was merged, not a conflict
         assert not [v for v in conflicts(root).values() if v[0] == "informant"], root
         out = fk(root, "project", "conflicts", SLUG).stdout
-        assert "recording_consent: kept False  other True" in out, out
+        assert "recording consent: kept False, other True" in out, out
 
 
 def test_purge_clears_saved_versions_that_name_her(packs, tmp_path):
@@ -117,7 +117,7 @@ def test_pack_withdrawal_and_refusal_survive_other_edits(packs, tmp_path):
     a, b, built = packs
     withdrawal_and_refusal_edits(a, b, built)
     out = pack_merge(a.root, b.root, tmp_path, "a2")
-    assert "1 conflicts" in out, out
+    assert "1 conflict" in out, out
     pack_merge(b.root, a.root, tmp_path, "b2")
     assert_withdrawal_and_refusal([a.root, b.root], built)
     assert full_snapshot(a.root) == full_snapshot(b.root)
@@ -367,9 +367,9 @@ def test_sync_withdrawal_and_refusal_survive_other_edits(pg, team):
     withdrawal_and_refusal_edits(a, b, built)
     sync(b, pg, "bob")
     out = sync(a, pg, "alice")
-    assert "1 conflicts" in out, out
+    assert "1 conflict" in out, out
     out = sync(b, pg, "bob")
-    assert "1 conflicts" in out, out              # B is told as well
+    assert "1 conflict" in out, out              # B is told as well
     assert_withdrawal_and_refusal([a.root, b.root], built)
     [(w, k)] = server_rows(pg, "SELECT withdrawn_on, consent_kept_at FROM informant WHERE code = 'L02'")
     assert (str(w), k) == ("2026-03-10", "Archive room 3")

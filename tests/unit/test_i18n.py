@@ -93,6 +93,21 @@ def test_every_marked_message_has_a_norwegian_translation():
                          + "\n".join(missing))
 
 
+#: the app's Norwegian words for its own things, and what a translation must not call them
+#: instead (one word per thing across screens, commands and files; the walk of issue 22 found
+#: "tagger" beside "merker" and "sesjon" beside "økt")
+TERMS = {r"\btagg": "merke (a tag), merkeordning (a tag scheme)", r"\bsesjon": "økt (a session)"}
+
+
+def test_norwegian_terms_are_the_apps_own():
+    import re
+
+    wrong = [f"{po}: {s!r} ({TERMS[t]})" for msgstr, po, _msgid in _merged_catalogue().values()
+             for s in (msgstr if isinstance(msgstr, (tuple, list)) else (msgstr,))
+             for t in TERMS if s and re.search(t, s, re.IGNORECASE)]
+    assert wrong == []
+
+
 def test_translations_keep_the_placeholders():
     """A translation that drops or renames ``{field}`` would fail (KeyError) when shown."""
     import string

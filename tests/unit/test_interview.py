@@ -191,6 +191,47 @@ def test_event_writer_keeps_order_reports_errors_and_waits_out_a_lock(planned):
         assert [n.text for n in notes] == ["note 0", "note 1", "note 2"]
 
 
+@pytest.mark.slow
+def test_keys_not_saved_behind_a_locked_database_are_named_in_the_users_language(planned):
+    """A database another program keeps locked past the writer's retries (issue 22): the
+    screen's "Not saved (what): why" names the key and the lock in Norwegian, never the
+    driver's English ("database is locked [SQL: ...]")."""
+    from fieldkit.errors import DatabaseError
+    from fieldkit.sessions.runtime import SessionRuntime
+    from tests.support.pseudo import pseudo_language, unmarked
+
+    project, sid, lead, _ = planned
+    done = []
+    ready = threading.Event()
+
+    def stored(s) -> None:
+        done.append(s)
+        if len(done) == 2:
+            ready.set()
+
+    with pseudo_language():
+        rt = SessionRuntime(project, sid, record=False, author_id=lead, on_stored=stored)
+        opened = rt.open()
+        rt.writer.retry_s = 0.3
+        question = next(q for _t, q in opened.guide.iter_questions())
+        con = sqlite3.connect(project.folder / "project.db", timeout=0)
+        con.execute("BEGIN IMMEDIATE")   # another program holds the write lock
+        try:
+            # each write waits out the database's busy timeout (3 s) before a retry: two keys
+            rt.note("Et notat", 100)
+            rt.cover(question.id, "covered", label=question.text)
+            assert ready.wait(30)
+        finally:
+            con.rollback()
+            con.close()
+            rt.close()
+        labels = [str(d.label) for d in done]
+        errors = [f"{d.error.message} {d.error.hint}" for d in done]
+    assert all(isinstance(d.error, DatabaseError) for d in done), [repr(d.error) for d in done]
+    assert [unmarked(x, f"Et notat {question.text}") for x in labels + errors] == [[]] * 4, labels + errors
+    assert "SQL" not in " ".join(errors)
+
+
 def test_debrief_parts_per_researcher_and_joint(planned):
     project, sid, lead, observer = planned
     save_debrief(project, sid, "impressions", "Open and talkative.", lead)

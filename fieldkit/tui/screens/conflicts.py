@@ -13,12 +13,6 @@ from textual.widgets import DataTable, Footer, Label, Static
 from fieldkit.i18n import N_, _, format_datetime
 from fieldkit.tui.screens.base import ProjectScreen
 
-#: what a record is, in the researchers' words
-KINDS = {"transcriptsegment": N_("Transcript segment"), "event": N_("Note or tag"), "session": N_("Session"),
-         "informant": N_("Informant"), "guide": N_("Guide"), "guideversion": N_("Guide version"),
-         "tagcode": N_("Tag"), "tagscheme": N_("Tag scheme"), "researcher": N_("Researcher"),
-         "project": N_("Project"), "sessionparticipant": N_("Participant"), "recording": N_("Recording")}
-
 
 def _when(value) -> str:
     from datetime import datetime
@@ -65,7 +59,7 @@ class ConflictsScreen(ProjectScreen[None]):
         self.post_message(self.Loaded(list_conflicts(self.handle)))
 
     def on_conflicts_screen_loaded(self, message: Loaded) -> None:
-        from fieldkit.team.ops import describe_conflict
+        from fieldkit.team.ops import RECORD_KINDS, describe_conflict
 
         self.rows = message.rows
         table = self.query_one("#conflict-table", DataTable)
@@ -73,9 +67,9 @@ class ConflictsScreen(ProjectScreen[None]):
         for c in self.rows:
             kept = {"remote": _("incoming"), "local": _("this laptop's"),
                     "merged": _("the same on every copy"),
-                    "deleted": _("the deletion")}.get(c["kept_side"], c["kept_side"])
+                    "deleted": _("the deletion"), "carried": _("carried over")}.get(c["kept_side"], c["kept_side"])
             what = c["tbl"]
-            table.add_row(_(KINDS[what]) if what in KINDS else what, kept, _when(c["kept"].get("updated_at")),
+            table.add_row(_(RECORD_KINDS[what]) if what in RECORD_KINDS else what, kept, _when(c["kept"].get("updated_at")),
                           str(len(describe_conflict(c))), key=str(c["id"]))
         if not self.rows:
             self.query_one("#conflict-detail", Static).update(_("No conflicts to settle."))

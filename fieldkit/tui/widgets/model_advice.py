@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Button, ProgressBar, Static
 
-from fieldkit.i18n import _
+from fieldkit.i18n import _, format_number
 
 
 def _clock(seconds: float) -> str:
@@ -144,8 +144,8 @@ class ModelAdvice(Vertical):
             got, spent = done - first[0], now - started
             if got > 0 and spent > 0.5:
                 speed = got / spent
-                left = _("{done:.0f} of {total:.0f} MB · {speed:.1f} MB/s · {left} left").format(
-                    done=done / 1e6, total=total / 1e6, speed=speed / 1e6, left=_clock((total - done) / speed))
+                left = _("{done:.0f} of {total:.0f} MB · {speed} MB/s · {left} left").format(
+                    done=done / 1e6, total=total / 1e6, speed=format_number(speed / 1e6, 1), left=_clock((total - done) / speed))
             else:
                 left = _("{done:.0f} of {total:.0f} MB").format(done=done / 1e6, total=total / 1e6)
             self.app.call_from_thread(self._progress, done, total, left)
