@@ -14,13 +14,16 @@ installed; chosen by leave-one-guide-out measurement, tests/bench/guide_listens.
    guide item: a question's text (and "theme title: question", the better of the two), a
    probe's text (right after its question also "question + probe", as the probe then
    leans on its question).
-3. An item's score is its cosine similarity to the turn minus the median similarity of
-   all the guide's items to that turn (e5's similarities sit close together; what counts
-   is how far an item stands out for this turn). A probe not close after its question
-   loses SEM_PROBE_ALONE; the two items next in the guide's order gain SEM_ORDER.
+3. An item's score is its cosine similarity to the turn. A probe not close after its
+   question loses SEM_PROBE_ALONE; the two items next in the guide's order gain SEM_ORDER.
+   (A score relative to the turn's median over the guide's items was measured too: the
+   same recall, less precision, above all in English.)
 4. The guide's closing question is suggested only for a closing-shaped turn (rule 5
    below), and always then.
-5. The best item at or above SEM_THRESHOLD is suggested, each item once per session.
+5. The best item is suggested (each item once per session) when its score reaches
+   SEM_THRESHOLD, or when it stands SEM_STANDOUT above the median score of the guide's
+   items for that turn (the same similarity, read relative to the turn: a Norwegian turn
+   on an English guide scores lower everywhere, but the asked item still stands out).
 
 LEXICAL (the fallback without the model; the method of the first rounds):
 
@@ -62,6 +65,8 @@ Pure Python, no database: fieldkit.sessions.suggestions stores what it finds as 
 from __future__ import annotations
 
 import re
+import statistics
+import threading
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -292,7 +297,8 @@ THRESHOLD = 0.35       # chosen on the tuning set (tests/bench/guide_listens.py)
 
 
 # the semantic method (chosen by leave-one-guide-out on tests/data/guide_listens)
-SEM_THRESHOLD = 0.035   # an item's similarity above the turn's median over the guide's items
+SEM_THRESHOLD = 0.88    # the cosine similarity of turn and item (e5's sit between 0.75 and 1) ...
+SEM_STANDOUT = 0.07     # ... or this much above the median of the guide's items for the turn
 SEM_ORDER = 0.01        # added for the two items next in the guide's order
 SEM_PROBE_ALONE = 0.02  # taken from a probe that does not follow its question closely
 
@@ -303,6 +309,9 @@ def question_part(text: str) -> str:
     sentences = re.split(r"(?<=[.!?:;])\s+", text.strip())
     keep = [x for x in sentences if "?" in x or _CUE_START.match(x)]
     return " ".join(keep) if keep else text
+
+
+_MODEL = threading.RLock()         # the model is used by one thread at a time
 
 
 class Embedder:
@@ -331,12 +340,18 @@ class Embedder:
 
     @classmethod
     def shared(cls) -> "Embedder":
-        if cls._shared is None:
-            cls._shared = cls()
-        return cls._shared
+        with _MODEL:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
 
     def vectors(self, texts: Sequence[str], *, keep: bool = True):
-        """L2-normalised vectors (numpy, one row a text); KEEP remembers them."""
+        """L2-normalised vectors (numpy, one row a text); KEEP remembers them. One thread
+        at a time uses the model."""
+        with _MODEL:
+            return self._vectors(texts, keep)
+
+    def _vectors(self, texts: Sequence[str], keep: bool):
         import numpy as np
 
         new = [t for t in dict.fromkeys(texts) if t not in self.cache]
@@ -348,6 +363,9 @@ class Embedder:
         else:
             fresh = {}
         return np.stack([self.cache[t] if t in self.cache else fresh[t] for t in texts])
+
+
+_PREPARING = threading.Lock()      # one thread embeds a guide's items, another waits for them
 
 
 @lru_cache(maxsize=1)
@@ -419,7 +437,7 @@ class Listener:
     def __init__(self, guide: Guide, *, threshold: float | None = None,
                  informant_type: str | None = None, require_question: bool = True,
                  method: str | None = None, sem_order: float | None = None,
-                 sem_probe_alone: float | None = None,
+                 sem_probe_alone: float | None = None, sem_standout: float | None = None,
                  partial: float | None = None, synonym: float | None = None,
                  fuzzy: float | None = None, closing: float | None = None,
                  order_boost: float | None = None, order_next: int | None = None) -> None:
@@ -432,6 +450,7 @@ class Listener:
         self.threshold = threshold if threshold is not None else (SEM_THRESHOLD if semantic else THRESHOLD)
         self.sem_order = SEM_ORDER if sem_order is None else sem_order
         self.sem_probe_alone = SEM_PROBE_ALONE if sem_probe_alone is None else sem_probe_alone
+        self.sem_standout = SEM_STANDOUT if sem_standout is None else sem_standout   # 0: off
         self._vectors = None       # the guide items' embeddings (semantic), at the first turn
         self.require_question = require_question   # off only to measure what the cue is worth
         # the parts of the method; 0 turns one off (only to measure what it is worth)
@@ -554,9 +573,19 @@ class Listener:
 
     # ------------------------------------------------------------------ semantic
 
+    def prepare(self) -> None:
+        """Load the model and embed the guide's items now (live: on a thread of its own
+        when the session opens, so the first question is matched without that wait)."""
+        if self.method == "semantic":
+            self._item_vectors()
+
     def _item_vectors(self):
         """Per item: the rows of its own texts and of its texts close after its question,
-        in one matrix (embedded once, at the first turn)."""
+        in one matrix (embedded once, by prepare() or at the first turn)."""
+        with _PREPARING:
+            return self._item_vectors_locked()
+
+    def _item_vectors_locked(self):
         if self._vectors is None:
             texts: list[str] = []
             rows: dict[str, tuple[list[int], list[int]]] = {}
@@ -571,25 +600,20 @@ class Listener:
         return self._vectors
 
     def semantic_scores(self, text: str, at_ms: int) -> dict[str, float]:
-        """Each item's score for a turn's text: its embedding similarity above the turn's
-        median over the guide's items, with the probe and guide-order rules (no
-        suggestion made, nothing remembered)."""
-        import numpy as np
-
+        """Each item's score for a turn's text: the cosine similarity of their embeddings,
+        with the probe and guide-order rules (no suggestion made, nothing remembered)."""
         matrix, rows = self._item_vectors()
         turn = Embedder.shared().vectors([question_part(text)], keep=False)[0]
         sims = matrix @ turn
-        own = {i.id: float(max(sims[r] for r in rows[i.id][0])) for i in self.items}
-        base = float(np.median(list(own.values())))
         expected = self._expected(at_ms) if self.sem_order else set()
         scores: dict[str, float] = {}
         for item in self.items:
-            sc = own[item.id] - base
+            sc = float(max(sims[r] for r in rows[item.id][0]))
             if item.kind == "probe":
                 parent_at = self.done.get(item.parent or "")
                 near = parent_at is not None and 0 < at_ms - parent_at <= PROBE_WINDOW_MS
                 if near:
-                    sc = max([sc] + [float(sims[r]) - base for r in rows[item.id][1]])
+                    sc = max([sc] + [float(sims[r]) for r in rows[item.id][1]])
                 else:
                     sc -= self.sem_probe_alone
             if item.id in expected:
@@ -601,20 +625,22 @@ class Listener:
         closing = bool(self.closing and self.closing_item) and closing_shaped(turn.text)
         if closing:
             # the closing question by its form alone, whatever else the turn resembles
-            best_id, sc = self.closing_item, 1.0
+            best_id, sc, sure = self.closing_item, 1.0, True
         else:
             scores = self.semantic_scores(turn.text, turn.start_ms)
+            if not scores:
+                return []
+            median = statistics.median(scores.values())
             scores.pop(self.closing_item or "", None)   # never by likeness alone
             if not scores:
                 return []
             best_id = max(scores, key=lambda k: scores[k])
             sc = scores[best_id]
-        if best_id is None or sc < self.threshold or best_id in self.done:
+            sure = sc >= self.threshold or (self.sem_standout > 0 and sc - median >= self.sem_standout)
+        if best_id is None or not sure or best_id in self.done:
             return []
         self.done[best_id] = turn.start_ms
-        # the score shown: how far the item stands out, 0.5 at the threshold
-        shown = round(min(1.0, max(0.0, sc / (2 * self.threshold))), 3) if self.threshold > 0 else 1.0
-        return [Suggestion(best_id, turn.text, turn.start_ms, shown, made_at_ms)]
+        return [Suggestion(best_id, turn.text, turn.start_ms, round(min(1.0, max(0.0, sc)), 3), made_at_ms)]
 
 
 def suggest(guide: Guide, segments: Iterable[Segment], lead: str | set[str], *,

