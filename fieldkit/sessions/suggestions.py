@@ -13,6 +13,7 @@ was asked, so the coverage screen, the matrix and the exports count confirmed on
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -214,6 +215,9 @@ class LiveListener:
         self.leads = set(labels) | ({f"R:{lead_id}"} if lead_id else set())
         self.pending: list[Segment] = []
         self.seen_ms = max((sg.start_ms for sg in _segs), default=-1)   # segments up to here are read
+        if self.listener.method == "semantic":
+            # the model and the guide's items are ready before the first question is asked
+            threading.Thread(target=self.listener.prepare, name="guide-listens-prepare", daemon=True).start()
 
     def poll(self, position_ms: int | None) -> list[StoredSuggestion]:
         """Read the transcript's new segments and feed them (the runtime's view thread)."""

