@@ -3,6 +3,7 @@
     PYTHONPATH=. python tests/bench/guide_listens.py
 
     PYTHONPATH=. python tests/bench/guide_listens.py --fresh2   # once, at the end of a round
+    PYTHONPATH=. python tests/bench/guide_listens.py --fresh3   # once, at the final evaluation
 
 The interviews are tests/data/guide_listens/*.json (README there): the threshold is
 chosen on the tuning set (tune*, the former held-out held* and the first fresh set
@@ -12,7 +13,8 @@ with a part of the method taken away are measured in the same run. A suggestion 
 when its item was asked within 60 s of its time. Also times suggestions for a 60-minute
 transcript (a segment every 4 s) and a live turn's matching cost. `--fresh2` reports the
 second fresh held-out set (tests/data/guide_listens/fresh2, never tuned on) per language at the
-chosen threshold, and nothing else.
+chosen threshold, and nothing else; `--fresh3` the same for the third (fresh3, written blind by
+another developer, for the final evaluation).
 """
 
 from __future__ import annotations
@@ -89,11 +91,11 @@ def line(name: str, t: float, tune: dict) -> str:
             f"({tune['suggested']} suggested, {tune['truth']} asked)")
 
 
-def fresh_report(t: float) -> None:
-    """The second fresh held-out set (tests/data/guide_listens/fresh2): reported once at the
-    end of the round, never tuned on."""
-    fresh = load("fresh2-held-out", DATA / "fresh2")
-    print(f"FRESH2 held-out set ({len(fresh)} interviews, never tuned on) at threshold {t:.2f}:")
+def fresh_report(t: float, which: str = "fresh2") -> None:
+    """A fresh held-out set (tests/data/guide_listens/fresh2, or fresh3 for the final
+    evaluation): reported once at the end of the round, never tuned on."""
+    fresh = load(f"{which}-held-out", DATA / which)
+    print(f"{which.upper()} held-out set ({len(fresh)} interviews, never tuned on) at threshold {t:.2f}:")
     for lang in ["nb", "nn", "en", None]:
         part = [d for d in fresh if lang is None or d["language"] == lang]
         e = evaluate(part, None, t)
@@ -137,6 +139,9 @@ def main() -> None:
         print(f"  {name}: precision {ep['precision']:.2f} recall {ep['recall']:.2f} ({ep['truth']} asked)")
     if "--fresh2" in sys.argv:
         fresh_report(t)
+        return
+    if "--fresh3" in sys.argv:
+        fresh_report(t, "fresh3")
         return
     guide = tune[0]["parsed_guide"]
 
