@@ -1,0 +1,60 @@
+"""Accidents of fieldwork on the command line (issue 21's walk): an export onto a disk
+that fills up, a laptop in another time zone, and what the event table says about
+consent and the recording marks. Exports are read back with independent parsers."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from fieldkit.errors import ExitCode
+from fieldkit.store.models import Event, EventKind, Session
+from tests.support.cli import fk
+from tests.support.screens import SLUG, interview_project, recorded_session
+
+
+@pytest.fixture(scope="module")
+def field(tmp_path_factory):
+    """A recorded session with consent given, recording marks, tags, notes and a
+    transcript line: (data folder, session id)."""
+    from fieldkit.sessions.consent import record_session_consent
+
+    root = tmp_path_factory.mktemp("accidents") / "data"
+    ws = interview_project(root)
+    sid = recorded_session(ws)
+    with ws.open(SLUG) as h:
+        record_session_consent(h, sid, "I01", False)     # asked before the form was ticked
+        record_session_consent(h, sid, "I01", True)
+        with h.db.transaction() as s:
+            for pos, code in ((0, "start"), (300_000, "pause"), (310_000, "resume"), (754_000, "stop")):
+                s.add(Event(session_id=sid, kind=EventKind.recording, code=code, position_ms=pos))
+    return root, sid
+
+
+def _events_csv(folder: Path) -> list[dict]:
+    with open(next(folder.glob("*-events.csv")), encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_the_event_table_says_what_each_consent_answer_and_recording_mark_was(field, tmp_path):
+    """A consent row said only "consent" (yes or no was dropped) and the recording's
+    start, pause, resume and stop rows were four alike "audio recording" rows."""
+    root, _sid = field
+    fk(root, "export", "-p", SLUG, "--all", "-f", "csv", "-f", "xlsx", "--out", str(tmp_path))
+    rows = _events_csv(tmp_path)
+    consent = [(r["kind"], r["text"], r["about"]) for r in rows if r["kind"] == "consent"]
+    assert consent == [("consent", "recording no", "I01"), ("consent", "recording yes", "I01")]
+    marks = [(r["time"], r["text"]) for r in rows if r["kind"] == "audio recording"]
+    assert marks == [("00:00:00", "start"), ("00:05:00", "pause"), ("00:05:10", "resume"), ("00:12:34", "stop")]
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(next(tmp_path.glob("*.xlsx")), read_only=True)["Events"]
+    values = list(sheet.values)
+    head = list(values[0])
+    kind, text = head.index("kind"), head.index("text")
+    assert [r[text] for r in values[1:] if r[kind] == "consent"] == ["recording no", "recording yes"]
