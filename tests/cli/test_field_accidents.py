@@ -58,3 +58,32 @@ def test_the_event_table_says_what_each_consent_answer_and_recording_mark_was(fi
     head = list(values[0])
     kind, text = head.index("kind"), head.index("text")
     assert [r[text] for r in values[1:] if r[kind] == "consent"] == ["recording no", "recording yes"]
+
+
+def _fill(folder: Path, leave: int) -> None:
+    """Fill the disk holding ``folder`` until ``leave`` bytes are free."""
+    with open(folder / "filler.bin", "ab") as fh:
+        while (free := os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize) > leave:
+            try:
+                fh.write(b"\0" * min(64 * 1024, free - leave))
+                fh.flush()
+            except OSError:
+                break
+
+
+def test_an_export_onto_a_full_disk_names_the_file_and_leaves_nothing_half_done(field, small_disk):
+    """The disk fills up in the middle of an export: a traceback was printed and the
+    files written before it stayed, an export with its Word file but not its tables.
+    Now the message names the file and the reason, and this export leaves no file."""
+    root, _sid = field
+    out = small_disk / "export"
+    out.mkdir()
+    _fill(small_disk, leave=48 * 1024)       # room for a Word file or two, not for everything
+    r = fk(root, "export", "-p", SLUG, "--all", "-f", "md", "-f", "docx", "-f", "xlsx", "-f", "qdpx",
+           "--out", str(out), ok=False)
+    assert r.returncode == ExitCode.FAILED, r.stderr
+    assert "Traceback" not in r.stderr and "No space left" not in r.stderr and "Exception ignored" not in r.stderr
+    assert "could not be written: the disk is full" in r.stderr, r.stderr
+    named = r.stderr.split(" could not be written")[0].rsplit(" ", 1)[-1]
+    assert named.startswith(str(out)) and Path(named).suffix in (".md", ".docx", ".xlsx", ".qdpx")
+    assert sorted(p.name for p in out.iterdir()) == []
