@@ -51,7 +51,7 @@ def session_choices(handle: "ProjectHandle") -> list[SessionChoice]:
     with handle.db.session() as s:
         rows = s.exec(select(Session).where(Session.project_id == handle.project_id)
                       .order_by(Session.starts_at, Session.created_at)).all()
-        return [SessionChoice(str(x.id), x.title, x.starts_at.date().isoformat() if x.starts_at else "",
+        return [SessionChoice(str(x.id), x.title, local_day(x.starts_at),
                               x.is_pilot) for x in rows]
 
 

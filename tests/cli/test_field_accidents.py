@@ -87,3 +87,38 @@ def test_an_export_onto_a_full_disk_names_the_file_and_leaves_nothing_half_done(
     named = r.stderr.split(" could not be written")[0].rsplit(" ", 1)[-1]
     assert named.startswith(str(out)) and Path(named).suffix in (".md", ".docx", ".xlsx", ".qdpx")
     assert sorted(p.name for p in out.iterdir()) == []
+
+
+@pytest.fixture
+def oslo(monkeypatch):
+    """This process on Norwegian time (the laptop's zone), put back afterwards."""
+    monkeypatch.setenv("TZ", "Europe/Oslo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_an_evening_interview_is_dated_in_exports_as_the_app_dates_it(field, tmp_path, oslo):
+    """Stored times are UTC; the app shows them in the laptop's zone. An interview at
+    00:30 Norwegian time (23:30 UTC the day before) was dated the day before in every
+    export: file names, the Word and Markdown header, the tables, the coverage matrix."""
+    from docx import Document
+
+    from fieldkit.projects import Workspace
+    from fieldkit.sessions.overview import local_time
+
+    root, sid = field
+    with Workspace(root).open(SLUG) as h, h.db.transaction() as s:
+        sess = s.get(Session, sid)
+        sess.starts_at = datetime(2026, 3, 2, 23, 30, tzinfo=timezone.utc)
+    assert local_time(datetime(2026, 3, 2, 23, 30, tzinfo=timezone.utc)) == "2026-03-03 00:30"   # as home shows it
+    fk(root, "export", "-p", SLUG, "--all", "-f", "md", "-f", "docx", "-f", "csv", "--out", str(tmp_path))
+    md = next(tmp_path.glob("*.md"))
+    assert md.name.startswith("2026-03-03_"), md.name
+    assert "- **Date:** 2026-03-03" in md.read_text(encoding="utf-8")
+    cells = {r.cells[0].text: r.cells[1].text for r in Document(next(tmp_path.glob("*.docx"))).tables[0].rows}
+    assert cells["Date"] == "2026-03-03"
+    assert {r["session_date"] for r in _events_csv(tmp_path)} == {"2026-03-03"}
+    with open(next(tmp_path.glob("*-coverage.csv")), encoding="utf-8-sig", newline="") as f:
+        assert next(csv.reader(f))[-1].endswith("(2026-03-03)")
