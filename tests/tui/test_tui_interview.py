@@ -33,6 +33,32 @@ from tests.support.screens import _events
 # ---------------------------------------------------------------------------- setup
 
 
+async def test_start_with_the_recording_box_unticked_then_back_stores_no_refusal(tmp_path: Path):
+    """Ctrl+R before "May we record?" is ticked, then Back to tick it: the timeline kept a
+    "recording no" from the informant who had not been asked, before their "yes" (and the
+    event table showed both). Only the answer the interview starts with is stored."""
+    ws = _project(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(110, 50)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("n")
+        await _until(pilot, lambda: type(app.screen).__name__ == "SetupScreen" and app.screen.choices, "the setup")
+        screen = app.screen
+        screen.query_one("#informants", SelectionList).select("I01")
+        await _until(pilot, lambda: "I01" in screen.consent_rows, "the consent row")
+        await pilot.press("ctrl+r")
+        await _until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", "the question")
+        await pilot.press("n")                      # Back: tick the box first
+        await _until(pilot, lambda: app.screen is screen, "back in the setup")
+        with ws.open(SLUG) as h, h.db.session() as s:
+            assert s.exec(select(Event).where(Event.kind == EventKind.consent)).all() == []
+        screen.consent_rows["I01"].query_one(".c-recording", Checkbox).value = True
+        await pilot.press("ctrl+s")                 # kept for later, the answer with it
+        await _until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", "home")
+    with ws.open(SLUG) as h, h.db.session() as s:
+        assert [e.code for e in s.exec(select(Event).where(Event.kind == EventKind.consent))] == ["recording_yes"]
+
+
 async def test_setup_new_session_notes_only_when_recording_consent_is_missing(tmp_path: Path):
     ws = _project(tmp_path / "data")
     app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)

@@ -610,7 +610,9 @@ class SetupScreen(ProjectScreen[None]):
 
     def action_start(self) -> None:
         plan = self._plan()
-        if self._save(starting=True) is None:
+        # saved as a plan first: an unticked "may we record?" becomes a "no" only when the
+        # interview really starts (Notes only), not when Back goes to tick it
+        if self._save() is None:
             return
         problems = self.missing
         blocking = [p.text for p in problems if p.blocks_recording]
@@ -624,7 +626,7 @@ class SetupScreen(ProjectScreen[None]):
             self._problem(_("Recording cannot start: {why}.").format(why="; ".join(blocking)))
 
             def notes_only(ok: bool | None) -> None:
-                if ok:
+                if ok and self._save(starting=True) is not None:
                     self._begin(record=False)
 
             self.app.push_screen(ConfirmScreen(
@@ -632,7 +634,8 @@ class SetupScreen(ProjectScreen[None]):
                 + "\n\n" + _("Hold the interview with notes only?"), yes=_("Notes only"), no=_("Back")),
                 notes_only)
             return
-        self._begin(record=wants_audio)
+        if self._save(starting=True) is not None:
+            self._begin(record=wants_audio)
 
     def _begin(self, record: bool) -> None:
         from fieldkit.tui.screens.interview import InterviewScreen
