@@ -30,6 +30,9 @@ def field(tmp_path_factory):
     with ws.open(SLUG) as h:
         record_session_consent(h, sid, "I01", False)     # asked before the form was ticked
         record_session_consent(h, sid, "I01", True)
+        from fieldkit.sessions.notes import add_note
+
+        add_note(h, sid, 140_000, "Pasted from my phone:\nline two: she hesitated\nline three", None)
         with h.db.transaction() as s:
             for pos, code in ((0, "start"), (300_000, "pause"), (310_000, "resume"), (754_000, "stop")):
                 s.add(Event(session_id=sid, kind=EventKind.recording, code=code, position_ms=pos))
@@ -122,3 +125,21 @@ def test_an_evening_interview_is_dated_in_exports_as_the_app_dates_it(field, tmp
     assert {r["session_date"] for r in _events_csv(tmp_path)} == {"2026-03-03"}
     with open(next(tmp_path.glob("*-coverage.csv")), encoding="utf-8-sig", newline="") as f:
         assert next(csv.reader(f))[-1].endswith("(2026-03-03)")
+
+
+def test_a_pasted_note_of_several_lines_stays_one_note_in_markdown_and_text(field, tmp_path):
+    """A note pasted with its line breaks: in Markdown only its first line was in the
+    quote (the others ran on as one line of the quote's paragraph), in text only the first
+    was indented under the transcript."""
+    from markdown_it import MarkdownIt
+
+    root, _sid = field
+    fk(root, "export", "-p", SLUG, "--all", "-f", "md", "-f", "txt", "--out", str(tmp_path))
+    html = MarkdownIt().render(next(tmp_path.glob("*.md")).read_text(encoding="utf-8"))
+    quote = next(q for q in html.split("<blockquote>")[1:] if "Pasted from" in q).split("</blockquote>")[0]
+    assert "Pasted from my phone:<br />\nline two: she hesitated<br />\nline three" in quote, quote
+    # every event its own paragraph of the quote, not one run-on line
+    assert "<p>[00:02:10] Note (OO): Describes the weekly team meeting</p>" in html
+    text = next(tmp_path.glob("*.txt")).read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(text) if "Pasted from" in line)
+    assert text[at + 1] == "    line two: she hesitated" and text[at + 2].startswith("    line three"), text[at:at + 3]
