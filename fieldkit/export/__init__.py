@@ -46,7 +46,7 @@ def session_choices(handle: "ProjectHandle") -> list[SessionChoice]:
     """The project's sessions in time order, for choosing what to export."""
     from sqlmodel import select
 
-    from fieldkit.store.models import Session
+    from fieldkit.store.models import Session, local_day
 
     with handle.db.session() as s:
         rows = s.exec(select(Session).where(Session.project_id == handle.project_id)

@@ -116,6 +116,10 @@ def test_an_evening_interview_is_dated_in_exports_as_the_app_dates_it(field, tmp
         sess = s.get(Session, sid)
         sess.starts_at = datetime(2026, 3, 2, 23, 30, tzinfo=timezone.utc)
     assert local_time(datetime(2026, 3, 2, 23, 30, tzinfo=timezone.utc)) == "2026-03-03 00:30"   # as home shows it
+    from fieldkit.export import session_choices
+
+    with Workspace(root).open(SLUG) as h:                          # the app's export screen
+        assert [c.date for c in session_choices(h)] == ["2026-03-03"]
     fk(root, "export", "-p", SLUG, "--all", "-f", "md", "-f", "docx", "-f", "csv", "--out", str(tmp_path))
     md = next(tmp_path.glob("*.md"))
     assert md.name.startswith("2026-03-03_"), md.name
