@@ -288,6 +288,9 @@ async def test_setup_to_recorded_interview_with_pause_stop_and_debrief(tmp_path:
         setup = app.screen
         from textual.widgets import Select
 
+        # the microphones are listed in the background: wait for them, not for a tick
+        await _until(pilot, lambda: any("pulse" in str(label) for label, _v in setup.query_one("#device", Select)._options),
+                     "the virtual microphone in the list")
         setup.query_one("#device", Select).value = next(
             v for label, v in setup.query_one("#device", Select)._options if "pulse" in str(label))
         setup.query_one("#live", Checkbox).value = False
@@ -585,3 +588,34 @@ async def test_interview_screen_on_a_full_disk_stops_cleanly_and_says_so(small_d
         assert rec.state == RecordingState.complete and rec.info["stopped_by"] == "disk_full"
         assert s.get(Session, sid).status == SessionStatus.recorded
         assert [e.code for e in _events(ws, sid, EventKind.tag)] == ["key_quote"]
+
+
+async def test_a_title_typed_while_the_setup_is_still_loading_is_kept(tmp_path: Path, monkeypatch):
+    """On a slow laptop the setup form fills itself in a moment after it opens (the
+    microphones are asked in the background); the title the researcher typed meanwhile
+    was replaced by "Interview <date>" (or had it put in front)."""
+    import threading
+
+    import fieldkit.tui.screens.setup as setup
+
+    listed = threading.Event()
+    real = setup._input_devices
+    monkeypatch.setattr(setup, "_input_devices", lambda: (listed.wait(30), real())[1])
+    _project(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(110, 50)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("n")
+        await _until(pilot, lambda: type(app.screen).__name__ == "SetupScreen", "the setup")
+        screen = app.screen
+        await pilot.press(*"Interview I01 at the DPS")
+        listed.set()                                # the microphones answer: the form fills in
+        await _until(pilot, lambda: screen.choices is not None and screen._pristine is not None, "loaded")
+        assert screen.query_one("#title", Input).value == "Interview I01 at the DPS"
+        screen.query_one("#informants", SelectionList).select("I01")
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", "saved")
+    from fieldkit.projects import Workspace
+
+    with Workspace(tmp_path / "data").open(SLUG) as h, h.db.session() as s:
+        assert [x.title for x in s.exec(select(Session))] == ["Interview I01 at the DPS"]
