@@ -619,3 +619,27 @@ async def test_a_title_typed_while_the_setup_is_still_loading_is_kept(tmp_path: 
 
     with Workspace(tmp_path / "data").open(SLUG) as h, h.db.session() as s:
         assert [x.title for x in s.exec(select(Session))] == ["Interview I01 at the DPS"]
+
+
+async def test_a_tag_key_while_the_stop_question_is_open_still_tags_the_moment(tmp_path: Path):
+    """The stop question is up (q pressed a little early) and the informant says the key
+    sentence: the tag key did nothing, silently. The interview is still running, so the
+    key tags the moment and the question stays open for its y or n."""
+    ws = _project(tmp_path / "data")
+    sid, lead, _ = _planned(ws)
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await _settle(app, pilot)
+        app.push_screen(InterviewScreen(SLUG, sid, record=False))
+        await _until(pilot, lambda: isinstance(app.screen, InterviewScreen) and app.screen.runtime is not None,
+                     "the interview")
+        interview = app.screen
+        await pilot.press("q")
+        await _until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", "the stop question")
+        question = app.screen
+        await pilot.press("k")
+        await _until(pilot, lambda: [e.code for e in _events(ws, sid, EventKind.tag)] == ["key_quote"], "the tag stored")
+        assert app.screen is question                 # still asking
+        await pilot.press("n")                        # go on
+        await _until(pilot, lambda: app.screen is interview, "back in the interview")
+    assert [e.code for e in _events(ws, sid, EventKind.tag)] == ["key_quote"]
