@@ -718,7 +718,7 @@ class InterviewScreen(ProjectScreen[None]):
 
         self._ask(ConfirmScreen(
             _("Leave the observer's seat?\n\nThe interview goes on in the lead's terminal; "
-              "what you stored is kept."), yes=_("Leave"), no=_("Stay")), answer)
+              "what you stored is kept."), yes=_("Leave"), no=_("Stay"), other_key=self._tag_while_asked), answer)
 
     def _to_debrief(self, reason: str = "") -> None:
         from fieldkit.tui.screens.debrief import DebriefScreen
