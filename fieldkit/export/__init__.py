@@ -46,12 +46,12 @@ def session_choices(handle: "ProjectHandle") -> list[SessionChoice]:
     """The project's sessions in time order, for choosing what to export."""
     from sqlmodel import select
 
-    from fieldkit.store.models import Session
+    from fieldkit.store.models import Session, local_day
 
     with handle.db.session() as s:
         rows = s.exec(select(Session).where(Session.project_id == handle.project_id)
                       .order_by(Session.starts_at, Session.created_at)).all()
-        return [SessionChoice(str(x.id), x.title, x.starts_at.date().isoformat() if x.starts_at else "",
+        return [SessionChoice(str(x.id), x.title, local_day(x.starts_at),
                               x.is_pilot) for x in rows]
 
 
@@ -146,15 +146,61 @@ def write_bundle(bundle: "Bundle", formats: list[str] | tuple[str, ...], out_dir
                                "written.").format(value=existing[0], more=more, value2='s' if len(existing) == 1 else ''),
                            hint=_("Add --force to replace them, or choose another "
                                     "folder with --out."))
-    written = []
+    written: list[Path] = []
+    created: list[Path] = []     # files this export made (not ones --force replaced)
     for path, write in planned:
+        new = not path.exists()
         try:
             atomic_write(path, write, overwrite=force)
         except FileExistsError as exc:
             raise ExportExists(_("{path} appeared while exporting; it was left as it "
                                    "is.").format(path=path)) from exc
+        except OSError as exc:
+            # a full disk or a folder that refuses the file, halfway through: the files
+            # this export already made go too, so no export is left with parts missing
+            for done in created:
+                done.unlink(missing_ok=True)
+            _let_go(exc)
+            raise _write_failed(path, exc) from exc
         written.append(path)
+        if new:
+            created.append(path)
     return written
+
+
+def _let_go(exc: BaseException | None) -> None:
+    """Free what the failed writer left open, quietly: a Word or REFI-QDA writer's zip file
+    otherwise closes later on the closed file and prints "Exception ignored" lines under
+    the message."""
+    import gc
+    import sys
+    import traceback
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _unraisable: None
+    try:
+        seen: set[int] = set()
+        while exc is not None and id(exc) not in seen:   # the error and those it came from
+            seen.add(id(exc))
+            traceback.clear_frames(exc.__traceback__)
+            exc = exc.__context__
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
+def _write_failed(path: Path, exc: OSError) -> FieldkitError:
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        reason = _("the disk is full")
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        reason = _("the folder does not allow it")
+    else:
+        reason = exc.strerror or type(exc).__name__
+    return FieldkitError(_("{path} could not be written: {reason}.").format(path=path, reason=reason),
+                         hint=_("Nothing of this export was kept. Free some space or choose another "
+                                "folder (--out), then export again."))
 
 
 def run_export(handle: "ProjectHandle", formats: list[str] | tuple[str, ...] | str,

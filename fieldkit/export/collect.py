@@ -38,6 +38,7 @@ from fieldkit.store.models import (
     TagCode,
     TagScheme,
     TranscriptSegment,
+    local_day,
 )
 from fieldkit.store.models import Guide as GuideRow
 
@@ -345,7 +346,7 @@ def collect(handle: "ProjectHandle", session_ids: list[uuid.UUID] | None = None,
                 coverage.setdefault(qid, status)
             marks = theme_marks(guide, evs, segs, P)
 
-        date = sess.starts_at.date().isoformat() if sess.starts_at else ""
+        date = local_day(sess.starts_at)
         duration = max([x.end_ms for x in segs] + [r.duration_ms for r in by_session[sess.id]["r"]] + [0])
         researchers_here = [(researcher_label(rid), fn) for rid, fn in
                             ((sess.lead_id, "interviewer"), (sess.observer_id, "observer")) if rid]

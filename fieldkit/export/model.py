@@ -27,6 +27,21 @@ KIND_VALUES = {"note": N_("note"), "tag": N_("tag"), "coverage": N_("coverage"),
                "returned": N_("returned"), "marker": N_("marker"), "quote": N_("quote"),
                "consent": N_("consent"), "debrief": N_("debrief"), "recording": N_("audio recording")}
 
+#: what a consent or recording event was, by its code, as the app's timeline says it
+SUBKIND_WORDS = {"consent": {"recording_yes": N_("recording yes"), "recording_no": N_("recording no"),
+                             "withdrawn": N_("withdrawn")},
+                 "recording": {"start": N_("start"), "pause": N_("pause"), "resume": N_("resume"),
+                               "stop": N_("stop")}}
+
+
+def subkind_word(kind: str, code: str) -> str:
+    """A consent answer ("recording yes") or a recording mark ("pause") in the exporting
+    person's language; "" for other kinds (their code has a column of its own)."""
+    words = SUBKIND_WORDS.get(kind)
+    if words is None or not code:
+        return ""
+    return _(words[code]) if code in words else code.replace("_", " ")
+
 
 def coverage_word(code: str) -> str:
     """A coverage state ("partly") in the exporting person's language ("delvis")."""

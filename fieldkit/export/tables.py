@@ -15,7 +15,7 @@ import csv
 import io
 from pathlib import Path
 
-from fieldkit.export.model import Bundle, Session, coverage_word, hms, kind_value
+from fieldkit.export.model import Bundle, Session, coverage_word, hms, kind_value, subkind_word
 from fieldkit.i18n import N_, _
 
 EVENT_COLUMNS = ["session", "session_title", "session_date", "time", "position_ms", "end_ms", "made_at",
@@ -71,7 +71,8 @@ def event_rows(bundle: Bundle, typed: bool = False) -> list[list]:
             q = bundle.question(s.guide_key, e.question_id) if e.question_id else None
             rows.append([s.label, s.title, sdate, time, e.position_ms, e.end_ms, made, e.author, kind_value(e.kind),
                          e.code if e.kind == "tag" else "", e.tag_label,
-                         coverage_word(e.code) if e.kind == "coverage" else "", e.text,
+                         coverage_word(e.code) if e.kind == "coverage" else "",
+                         e.text or subkind_word(e.kind, e.code),
                          (q.guide_title if q else s.guide_title) if e.question_id else "",
                          e.question_id, e.question_text, e.informant])
     return rows

@@ -132,7 +132,10 @@ def render(bundle: Bundle, s: Session, markdown: bool) -> str:
 
     def ev_line(e) -> str:
         t = f"[{hms(e.position_ms)}] " if e.position_ms is not None else ""
-        return f"> {t}{e.summary()}" if markdown else f"    {t}{{{e.summary()}}}"
+        first, *more = e.summary().split("\n")      # a pasted note keeps its lines
+        if markdown:   # each line in the quote, a hard break (backslash) between them
+            return "\\\n".join([f"> {t}{first}"] + [f"> {line}" for line in more])
+        return "\n".join([f"    {t}{{{first}"] + [f"    {line}" for line in more]) + "}"
 
     for turn in s.turns():
         for h in heads.get(turn[0].index, []):
@@ -145,8 +148,8 @@ def render(bundle: Bundle, s: Session, markdown: bool) -> str:
         evs = [e for seg in turn for e in after.get(seg.index, [])]
         if markdown:
             out.append("")
-            if evs:
-                out += [ev_line(e) for e in evs] + [""]
+            if evs:   # one paragraph per event in the quote (else they run on as one line)
+                out += ["\n>\n".join(ev_line(e) for e in evs), ""]
         else:
             out += [ev_line(e) for e in evs]
     if loose:

@@ -77,7 +77,7 @@ class PurgePlan:
     code: str
     names: list[str]
     sessions: list[SessionPurge] = field(default_factory=list)
-    extra_files: list[Path] = field(default_factory=list)   # backups, exports
+    extra_files: list[Path] = field(default_factory=list)   # backups, exports, logs
     #: known aliases (the informant's attributes["aliases"] and those given to the purge)
     aliases: list[str] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
@@ -102,7 +102,8 @@ class PurgePlan:
                           files=len(sp.silence))
                 )
         for f in self.extra_files:
-            lines.append(_("File {name}: a backup or export that may hold their words").format(name=f.name))
+            lines.append((_("File {name}: a log that may name them or quote their words") if f.parent.name == "logs"
+                          else _("File {name}: a backup or export that may hold their words")).format(name=f.name))
         if self.conflict_copies:
             lines.append(_("{n} copies of their records in the conflict list").format(n=self.conflict_copies))
         return lines
@@ -285,7 +286,15 @@ def plan_informant_purge(handle, code: str, *, aliases: list[str] = ()) -> Purge
     exports = folder / "exports"
     if exports.is_dir():
         plan.extra_files += sorted(p for p in exports.rglob("*") if p.is_file())
+    plan.extra_files += _logs(folder)
     return plan
+
+
+def _logs(folder: Path) -> list[Path]:
+    """The project's logs (the final pass and live transcription): they name sessions by
+    title and an error in them may quote stored text; they are only diagnostics."""
+    logs = folder / "logs"
+    return sorted(logs.glob("*.log")) if logs.is_dir() else []
 
 
 def _silence_file(path: Path, spans: list[tuple[int, int]]) -> None:
@@ -536,6 +545,7 @@ def plan_project_purge(handle) -> ProjectPurgePlan:
     extra = sorted(db_path.parent.glob(db_path.name + ".bak-*"))
     if (folder / "exports").is_dir():
         extra += sorted(p for p in (folder / "exports").rglob("*") if p.is_file())
+    extra += _logs(folder)
     return ProjectPurgePlan(
         audio_files=sorted(p for p in audio.rglob("*") if p.is_file()) if audio.is_dir() else [],
         extra_files=extra, informants=len(informants), recordings=len(recordings), names=names,

@@ -78,11 +78,19 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[DBSession]:
-        """A session that commits on success and rolls back on error."""
+        """A session that commits on success and rolls back on error. Another program
+        holding the database past the busy timeout is a :class:`DatabaseError` naming the
+        file (nothing of the transaction is stored), not a SQLAlchemy traceback."""
         with self.session() as s:
             try:
                 yield s
                 s.commit()
+            except OperationalError as exc:
+                s.rollback()
+                text = str(exc.orig if exc.orig is not None else exc).lower()
+                if "locked" in text or "busy" in text:
+                    raise _describe_sqlite_error(self.path, exc) from exc
+                raise
             except BaseException:
                 s.rollback()
                 raise

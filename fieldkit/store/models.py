@@ -46,6 +46,17 @@ def utcnow() -> datetime:
     return now
 
 
+def local_day(when: datetime | None) -> str:
+    """The calendar date (YYYY-MM-DD) of a stored UTC time in this laptop's zone, as the
+    app shows the time ("" for none): an interview at 00:30 in Norway is dated that day,
+    not the day before as its UTC date would say."""
+    if when is None:
+        return ""
+    if when.tzinfo is None:                 # sqlite3 reads stored times back naive (UTC)
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone().date().isoformat()
+
+
 def _json(default: Any = None) -> Any:
     factory = dict if default is None else default
     return Field(default_factory=factory, sa_column=Column(JSON, nullable=False))

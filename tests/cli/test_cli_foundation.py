@@ -163,6 +163,29 @@ def test_locked_database_cli(tmp_path: Path):
     assert "locked by another program" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_a_write_while_another_program_holds_the_database_says_so(tmp_path: Path, monkeypatch):
+    """Another process (a second fieldkit, a sqlite3 shell) holds a write transaction
+    while a command writes: a clear message naming the database, nothing half-stored; the
+    same command works once the other lets go. It was a SQLAlchemy traceback."""
+    import fieldkit.store.db as dbmod
+    from fieldkit.errors import ExitCode
+
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 100)   # the wait before giving up, shortened
+    db = _make_project(tmp_path)
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        r = run("--data-dir", str(tmp_path), "informant", "add", "L01", "-p", "P", "--role", "nurse")
+    finally:
+        con.rollback()
+    assert r.returncode == ExitCode.DATABASE, r.stderr
+    assert f"The database {db} is locked by another program" in r.stderr and "Traceback" not in r.stderr
+    assert con.execute("SELECT count(*) FROM informant").fetchone() == (0,)
+    assert run("--data-dir", str(tmp_path), "informant", "add", "L01", "-p", "P").returncode == 0
+    assert con.execute("SELECT code FROM informant").fetchall() == [("L01",)]
+    con.close()
+
+
 def test_deadline_warning_in_cli(tmp_path: Path):
     from datetime import date, timedelta
 

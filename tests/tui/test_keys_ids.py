@@ -57,3 +57,23 @@ def test_old_generated_ids_point_at_declared_ids():
     assert new_ids("review.app.help") == ("app.help", "app.help_f1")
     assert new_ids("home.app.quit") == ("app.quit",)
     assert new_ids("review.edit") is None and new_ids("app.help") is None
+
+
+def test_every_binding_names_an_action_that_exists():
+    """A binding whose action its class (or the app, for ``app.``) does not have does
+    nothing when pressed, silently: the home screen's Tab once named ``focus_next``, which
+    only the app has, and Tab never left the project list."""
+    from fieldkit.tui.app import FieldkitApp
+
+    missing = []
+    for where, b in _declared():
+        module, _sep, name = where.rpartition(".")
+        owner = getattr(importlib.import_module(module), name)
+        action = b.action.split("(", 1)[0]
+        namespace, _dot, bare = action.rpartition(".")
+        if namespace not in ("", "app"):
+            continue   # another widget's actions (screen., focused.) are checked where they live
+        target = FieldkitApp if namespace == "app" else owner
+        if not hasattr(target, f"action_{bare}"):
+            missing.append(f"{where}: {b.key} -> {b.action}")
+    assert not missing, "Bindings whose action does not exist:\n" + "\n".join(missing)

@@ -214,3 +214,19 @@ async def test_project_named_on_the_command_line_is_opened_or_refused(tmp_path: 
         assert "beta-study" in str(app.screen.query_one("#status", Static).render())
         await pilot.press("n")
         await _until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", "type(app.screen).__name__ == 'HomeScreen'")
+
+
+async def test_tab_goes_from_the_projects_to_the_sessions_and_enter_opens_one(tmp_path: Path):
+    """A keyboard user's way in: Tab from the project list to its sessions, Enter on one.
+    Tab once did nothing on the home screen (its binding named an action the screen lacks)."""
+    _workspace(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data", project="alpha-study")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(app, pilot)
+        table = app.screen.query_one("#sessions", DataTable)
+        assert isinstance(app.focused, OptionList)
+        await pilot.press("tab")
+        await _until(pilot, lambda: app.focused is table, "app.focused is table")
+        await pilot.press("down", "enter")             # Alpha 2, the planned focus group
+        await _until(pilot, lambda: type(app.screen).__name__ == "SetupScreen", "the setup opened")
+        assert str(app.screen.session_id) == str(table.coordinate_to_cell_key((1, 0)).row_key.value)

@@ -33,6 +33,32 @@ from tests.support.screens import _events
 # ---------------------------------------------------------------------------- setup
 
 
+async def test_start_with_the_recording_box_unticked_then_back_stores_no_refusal(tmp_path: Path):
+    """Ctrl+R before "May we record?" is ticked, then Back to tick it: the timeline kept a
+    "recording no" from the informant who had not been asked, before their "yes" (and the
+    event table showed both). Only the answer the interview starts with is stored."""
+    ws = _project(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(110, 50)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("n")
+        await _until(pilot, lambda: type(app.screen).__name__ == "SetupScreen" and app.screen.choices, "the setup")
+        screen = app.screen
+        screen.query_one("#informants", SelectionList).select("I01")
+        await _until(pilot, lambda: "I01" in screen.consent_rows, "the consent row")
+        await pilot.press("ctrl+r")
+        await _until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", "the question")
+        await pilot.press("n")                      # Back: tick the box first
+        await _until(pilot, lambda: app.screen is screen, "back in the setup")
+        with ws.open(SLUG) as h, h.db.session() as s:
+            assert s.exec(select(Event).where(Event.kind == EventKind.consent)).all() == []
+        screen.consent_rows["I01"].query_one(".c-recording", Checkbox).value = True
+        await pilot.press("ctrl+s")                 # kept for later, the answer with it
+        await _until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", "home")
+    with ws.open(SLUG) as h, h.db.session() as s:
+        assert [e.code for e in s.exec(select(Event).where(Event.kind == EventKind.consent))] == ["recording_yes"]
+
+
 async def test_setup_new_session_notes_only_when_recording_consent_is_missing(tmp_path: Path):
     ws = _project(tmp_path / "data")
     app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
@@ -306,6 +332,9 @@ async def test_setup_to_recorded_interview_with_pause_stop_and_debrief(tmp_path:
         setup = app.screen
         from textual.widgets import Select
 
+        # the microphones are listed in the background: wait for them, not for a tick
+        await _until(pilot, lambda: any("pulse" in str(label) for label, _v in setup.query_one("#device", Select)._options),
+                     "the virtual microphone in the list")
         setup.query_one("#device", Select).value = next(
             v for label, v in setup.query_one("#device", Select)._options if "pulse" in str(label))
         setup.query_one("#live", Checkbox).value = False
@@ -603,3 +632,58 @@ async def test_interview_screen_on_a_full_disk_stops_cleanly_and_says_so(small_d
         assert rec.state == RecordingState.complete and rec.info["stopped_by"] == "disk_full"
         assert s.get(Session, sid).status == SessionStatus.recorded
         assert [e.code for e in _events(ws, sid, EventKind.tag)] == ["key_quote"]
+
+
+async def test_a_title_typed_while_the_setup_is_still_loading_is_kept(tmp_path: Path, monkeypatch):
+    """On a slow laptop the setup form fills itself in a moment after it opens (the
+    microphones are asked in the background); the title the researcher typed meanwhile
+    was replaced by "Interview <date>" (or had it put in front)."""
+    import threading
+
+    import fieldkit.tui.screens.setup as setup
+
+    listed = threading.Event()
+    real = setup._input_devices
+    monkeypatch.setattr(setup, "_input_devices", lambda: (listed.wait(30), real())[1])
+    _project(tmp_path / "data")
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(110, 50)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("n")
+        await _until(pilot, lambda: type(app.screen).__name__ == "SetupScreen", "the setup")
+        screen = app.screen
+        await pilot.press(*"Interview I01 at the DPS")
+        listed.set()                                # the microphones answer: the form fills in
+        await _until(pilot, lambda: screen.choices is not None and screen._pristine is not None, "loaded")
+        assert screen.query_one("#title", Input).value == "Interview I01 at the DPS"
+        screen.query_one("#informants", SelectionList).select("I01")
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", "saved")
+    from fieldkit.projects import Workspace
+
+    with Workspace(tmp_path / "data").open(SLUG) as h, h.db.session() as s:
+        assert [x.title for x in s.exec(select(Session))] == ["Interview I01 at the DPS"]
+
+
+async def test_a_tag_key_while_the_stop_question_is_open_still_tags_the_moment(tmp_path: Path):
+    """The stop question is up (q pressed a little early) and the informant says the key
+    sentence: the tag key did nothing, silently. The interview is still running, so the
+    key tags the moment and the question stays open for its y or n."""
+    ws = _project(tmp_path / "data")
+    sid, lead, _ = _planned(ws)
+    app = FieldkitApp(data_dir=tmp_path / "data", project=SLUG)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await _settle(app, pilot)
+        app.push_screen(InterviewScreen(SLUG, sid, record=False))
+        await _until(pilot, lambda: isinstance(app.screen, InterviewScreen) and app.screen.runtime is not None,
+                     "the interview")
+        interview = app.screen
+        await pilot.press("q")
+        await _until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", "the stop question")
+        question = app.screen
+        await pilot.press("k")
+        await _until(pilot, lambda: [e.code for e in _events(ws, sid, EventKind.tag)] == ["key_quote"], "the tag stored")
+        assert app.screen is question                 # still asking
+        await pilot.press("n")                        # go on
+        await _until(pilot, lambda: app.screen is interview, "back in the interview")
+    assert [e.code for e in _events(ws, sid, EventKind.tag)] == ["key_quote"]

@@ -245,3 +245,40 @@ async def test_a_foot_pedal_keymap_moves_the_playback_and_merge_keys(transcript,
         await pilot.press("f9")
         await until(pilot, lambda: sum("no audio" in n.message for n in app._notifications) > before,
                     "the pedal key reaches the screen from the edit line")
+
+
+async def test_an_edit_that_cannot_be_stored_is_not_shown_as_done_and_is_kept_to_retry(
+        transcript, workspace, monkeypatch):
+    """Another program holds the database while an edit is saved: the screen showed the
+    new text as edited although nothing was stored (gone at the next opening). Now the
+    row shows what is stored and the edit line opens again with the typed text; Enter
+    stores it once the database is free."""
+    import sqlite3
+
+    import fieldkit.store.db as dbmod
+
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 100)
+    project, sid, _lead, _ = transcript
+    slug = project.project().slug
+    app = FieldkitApp(data_dir=workspace.root, project=slug)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _open(app, pilot, slug, sid)
+        _on_segment(screen, 5000)
+        await pilot.press("e")
+        inp = screen.query_one("#review-input", Input)
+        await until(pilot, lambda: inp.has_focus, "the edit line")
+        other = sqlite3.connect(project.db.path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            inp.value = "I work at NN, mostly with youth."
+            await pilot.press("enter")
+            await until(pilot, lambda: screen.mode == "edit" and inp.has_focus, "the edit line open again")
+            assert inp.value == "I work at NN, mostly with youth."
+            seg = next(o for k, o in screen.rows if k == "segment" and o.start_ms == 5000)
+            assert seg.edited is None
+        finally:
+            other.rollback()
+            other.close()
+        assert [r[3] for r in _rows(project, sid)] == [None] * 4
+        await pilot.press("enter")
+        await until(pilot, lambda: _rows(project, sid)[1][3] == "I work at NN, mostly with youth.", "stored")

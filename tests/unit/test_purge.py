@@ -79,6 +79,11 @@ def _build(project) -> dict:
     (folder / "project.db.bak-0001-20260101-000000").write_text(f"Kari Nordmann {SECRET_WORDS[0]}")
     (folder / "exports").mkdir(exist_ok=True)
     (folder / "exports" / "old.txt").write_text(f"{SECRET_WORDS[1]}")
+    # the background final pass's log: session titles, and once a traceback whose SQL
+    # parameters carried transcript text
+    (folder / "logs").mkdir(exist_ok=True)
+    (folder / "logs" / "final-pass.log").write_text(
+        f"final pass of 'Interview L01 Kari Nordmann': done (base)\n[parameters: ('{SECRET_WORDS[0]}',)]\n")
     return ids
 
 

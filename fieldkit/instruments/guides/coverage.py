@@ -17,7 +17,7 @@ from sqlmodel import select
 from fieldkit.errors import FieldkitError
 from fieldkit.instruments.events import add_event
 from fieldkit.instruments.guides.model import Guide
-from fieldkit.store.models import CoverageStatus, Event, EventKind, GuideVersion, Session
+from fieldkit.store.models import CoverageStatus, Event, EventKind, GuideVersion, Session, local_day
 from fieldkit.i18n import _
 
 if TYPE_CHECKING:
@@ -213,7 +213,7 @@ def project_matrix(db: "Database", project_id: uuid.UUID, *, guide_id: uuid.UUID
     versions_used: dict[uuid.UUID, set[int]] = {}
     for sess, gv in pairs:
         sessions.append((sess.id, sess.title))
-        info[sess.id] = MatrixSession(sess.id, sess.title, sess.starts_at.date().isoformat() if sess.starts_at else "",
+        info[sess.id] = MatrixSession(sess.id, sess.title, local_day(sess.starts_at),
                                       gv.guide_id, gv.number)
         versions_used.setdefault(gv.guide_id, set()).add(gv.number)
         guide = outlines.get(gv.id) or outlines.setdefault(gv.id, Guide.from_outline(gv.outline))

@@ -6,6 +6,8 @@ interview)."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -23,9 +25,22 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape,n", "answer(False)", N_("No"), show=False, id="confirm.no", tooltip=N_("answer no")),
     ]
 
-    def __init__(self, text: str, yes: str | None = None, no: str | None = None) -> None:
+    #: keys that answer or move between the buttons: never handed to ``other_key``
+    OWN_KEYS = {"y", "j", "n", "escape", "enter", "tab", "shift+tab", "left", "right", "space",
+                "question_mark", "f1", "ctrl+q", "ctrl+c", "ctrl+p"}
+
+    def __init__(self, text: str, yes: str | None = None, no: str | None = None,
+                 other_key: "Callable[[str], bool] | None" = None) -> None:
         super().__init__()
         self.text, self.yes, self.no = text, yes or _("Yes"), no or _("No")
+        # a key that is not the question's own (a tag key while the stop question is
+        # open): handed to whoever asked, who returns whether it used it
+        self.other_key = other_key
+
+    def on_key(self, event) -> None:
+        if self.other_key is not None and event.key not in self.OWN_KEYS and self.other_key(event.key):
+            event.stop()
+            event.prevent_default()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):

@@ -87,7 +87,7 @@ class HomeScreen(Screen[None]):
                 tooltip=N_("Transcribe the chosen session in the background with the project's final model")),
         Binding("u", "unlock", N_("Unlock project"), show=False, id="home.unlock", tooltip=N_("unlock a locked project")),   # the locked project says so
         Binding("C", "conflicts", N_("Team conflicts"), show=False, id="home.conflicts", tooltip=N_("edits from the team that clash, to settle")),
-        Binding("tab", "focus_next", N_("Next pane"), show=False, id="home.focus_next", tooltip=N_("the next pane")),
+        Binding("tab", "app.focus_next", N_("Next pane"), show=False, id="home.focus_next", tooltip=N_("the next pane")),
     ]
 
     class Loaded(Message):

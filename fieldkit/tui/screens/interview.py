@@ -663,7 +663,20 @@ class InterviewScreen(ProjectScreen[None]):
                 self._pop_above()
                 self.stop_interview()
 
-        self._ask(ConfirmScreen("\n".join(lines), yes=_("Stop"), no=_("Go on")), answer)
+        self._ask(ConfirmScreen("\n".join(lines), yes=_("Stop"), no=_("Go on"), other_key=self._tag_while_asked),
+                  answer)
+
+    def _tag_while_asked(self, key: str) -> bool:
+        """A tag key pressed while the stop question is open: the interview still runs,
+        so the moment is tagged (the question stays for its answer)."""
+        if self.runtime is None or self.stopping:
+            return False
+        tag = next((t for t in self.tags.values() if self.tag_key(t) == key), None)
+        if tag is None:
+            return False
+        self.press_tag(tag, time.monotonic())
+        self.notify(_("Tagged: {label}").format(label=tag.label), timeout=3)
+        return True
 
     def _pop_above(self) -> None:
         """Screens opened above this one (the help, a dialog) go, so that the debrief
@@ -717,7 +730,7 @@ class InterviewScreen(ProjectScreen[None]):
 
         self._ask(ConfirmScreen(
             _("Leave the observer's seat?\n\nThe interview goes on in the lead's terminal; "
-              "what you stored is kept."), yes=_("Leave"), no=_("Stay")), answer)
+              "what you stored is kept."), yes=_("Leave"), no=_("Stay"), other_key=self._tag_while_asked), answer)
 
     def _to_debrief(self, reason: str = "") -> None:
         from fieldkit.tui.screens.debrief import DebriefScreen

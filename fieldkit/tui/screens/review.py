@@ -501,7 +501,8 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             index = next((i for i, (k, _o) in enumerate(self.rows) if k == "segment"), 0)
         if self.rows:
             options.highlighted = index
-        options.focus()
+        if not self.mode:     # an open edit, note or search line keeps the keys
+            options.focus()
 
     def _layer_text(self, data: "ReviewData") -> str:
         """The layer shown and which model made it (as `fieldkit transcribe` says): the
@@ -705,10 +706,11 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
             value = finished_input(event.input, event.value, self.expansion)
             text = value.strip()
             # shown at once; the stored text follows from the write and the reload after it
+            before = seg.edited
             seg.edited = None if text == seg.verbatim.strip() else text
             if self.data is not None:
                 self.post_message(self.Loaded(self.data))
-            self.save_edit(seg, value)
+            self.save_edit(seg, value, before)
         elif mode == "find":
             self.last_find = event.value
             self.action_find_next()
@@ -727,7 +729,12 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
     def add_note_here(self, position_ms: int, text: str) -> None:
         from fieldkit.sessions.notes import add_note
 
-        add_note(self.handle, self.session_id, position_ms, text, self._author())
+        try:
+            add_note(self.handle, self.session_id, position_ms, text, self._author())
+        except Exception:
+            self._note_ms = position_ms
+            self.app.call_from_thread(self._not_stored, "note", text)
+            raise
         self.load()
 
     def action_linked(self) -> None:
@@ -769,11 +776,33 @@ class ReviewScreen(RangeTranscription, ProjectScreen[None]):
         self._close_input()
 
     @work(thread=True, group="review-write", exit_on_error=False)
-    def save_edit(self, seg: "SegmentRow", text: str) -> None:
+    def save_edit(self, seg: "SegmentRow", text: str, before: str | None = None) -> None:
         from fieldkit.sessions.review import edit_segment_undoable
 
-        self.undo_stack.append(edit_segment_undoable(self.handle, seg.id, text))
+        try:
+            self.undo_stack.append(edit_segment_undoable(self.handle, seg.id, text))
+        except Exception:
+            # not stored (another program holds the database ...): the row shows what is
+            # stored again and the typed text is offered back; the error is shown as well
+            seg.edited = before
+            self.app.call_from_thread(self._not_stored, "edit", text, seg)
+            raise
         self.load()
+
+    def _not_stored(self, mode: str, text: str, seg: "SegmentRow | None" = None) -> None:
+        """An edit or a note whose write failed: the typed text back in its line (unless
+        another line is open by now), to try again with Enter."""
+        if self.data is not None:
+            self.post_message(self.Loaded(self.data))
+        if self.mode:
+            return
+        if mode == "edit" and seg is not None:
+            self._editing = seg
+            self._open_input("edit", text, _("edit the text at {at} (Enter saves, Esc cancels)").format(
+                at=clock(seg.start_ms)))
+        elif mode == "note":
+            self._open_input("note", text, _("note at {time} (Enter saves, Esc cancels)").format(
+                time=clock(self._note_ms)))
 
     def action_find_next(self) -> None:
         if not self.last_find or self.data is None:

@@ -188,9 +188,14 @@ class SetupScreen(ProjectScreen[None]):
         self.chosen = set(plan.informants) if plan else set()
         self.chose_order = list(plan.informants) if plan else []   # seat order as stored
         self._fill_informants()
+        def fill(widget: str, value: str) -> None:
+            """What the form starts with, unless the researcher typed there while it loaded."""
+            box = self.query_one(widget, Input)
+            if not box.value:
+                box.value = value
+
         if plan is None:
-            self.query_one("#title", Input).value = _("Interview {when}").format(
-                when=f"{datetime.now():%Y-%m-%d %H:%M}")
+            fill("#title", _("Interview {when}").format(when=f"{datetime.now():%Y-%m-%d %H:%M}"))
             if c.guides:
                 self.query_one("#guide", Select).value = c.guides[0].version_id
             interview = next((sid for sid, name in c.schemes if name in default_scheme_names()), None)
@@ -200,7 +205,7 @@ class SetupScreen(ProjectScreen[None]):
                 self.query_one("#lead", Select).value = c.researchers[0].id
                 self.query_one("#observer", Select).value = c.researchers[1].id
         else:
-            self.query_one("#title", Input).value = plan.title
+            fill("#title", plan.title)
             self.query_one("#kind", Select).value = plan.kind
             interview = next((sid for sid, name in c.schemes if name in default_scheme_names()), None)
             for widget, value in (("#guide", plan.guide_version_id),
@@ -208,11 +213,11 @@ class SetupScreen(ProjectScreen[None]):
                                   ("#lead", plan.lead_id), ("#observer", plan.observer_id)):
                 if value is not None:
                     self.query_one(widget, Select).value = value
-            self.query_one("#place", Input).value = plan.place
+            fill("#place", plan.place)
             self.query_one("#pilot", Checkbox).value = plan.is_pilot
             from fieldkit.sessions.plan import format_when
 
-            self.query_one("#when", Input).value = format_when(getattr(self, "planned", None))
+            fill("#when", format_when(getattr(self, "planned", None)))
         self.query_one("#live", Checkbox).value = message.models
         if not message.models:
             self.query_one("#live", Checkbox).label = _("Live transcript (no model on this laptop: "
@@ -610,7 +615,9 @@ class SetupScreen(ProjectScreen[None]):
 
     def action_start(self) -> None:
         plan = self._plan()
-        if self._save(starting=True) is None:
+        # saved as a plan first: an unticked "may we record?" becomes a "no" only when the
+        # interview really starts (Notes only), not when Back goes to tick it
+        if self._save() is None:
             return
         problems = self.missing
         blocking = [p.text for p in problems if p.blocks_recording]
@@ -624,7 +631,7 @@ class SetupScreen(ProjectScreen[None]):
             self._problem(_("Recording cannot start: {why}.").format(why="; ".join(blocking)))
 
             def notes_only(ok: bool | None) -> None:
-                if ok:
+                if ok and self._save(starting=True) is not None:
                     self._begin(record=False)
 
             self.app.push_screen(ConfirmScreen(
@@ -632,7 +639,8 @@ class SetupScreen(ProjectScreen[None]):
                 + "\n\n" + _("Hold the interview with notes only?"), yes=_("Notes only"), no=_("Back")),
                 notes_only)
             return
-        self._begin(record=wants_audio)
+        if self._save(starting=True) is not None:
+            self._begin(record=wants_audio)
 
     def _begin(self, record: bool) -> None:
         from fieldkit.tui.screens.interview import InterviewScreen
