@@ -10,8 +10,8 @@ major version that test ran on).
 
 Private names used: ``DOMNode._bindings`` (a ``BindingsMap``, its ``key_to_bindings``),
 ``App._keymap`` (binding id -> keys, set by the public ``App.set_keymap``) and
-``App._driver`` (the app's driver) and ``LinuxDriver._file`` (the terminal its writer thread
-writes to; see :func:`terminal_driver`).
+``App._driver`` (the app's driver), ``LinuxDriver._file`` (the terminal its writer thread
+writes to; see :func:`terminal_driver`) and ``LinuxDriver._writer_thread``.
 """
 
 from __future__ import annotations
@@ -143,6 +143,11 @@ def terminal_driver():
                 super().resume_application_mode()
 
     return TerminalDriver
+
+
+def writer_of(driver):
+    """The driver's writer thread (None before application mode started)."""
+    return getattr(driver, "_writer_thread", None)
 
 
 def driver_hang_up(app, closed: bool) -> None:
