@@ -151,6 +151,12 @@ def stop() -> None:
         _runtime = None
 
 
+def suspend(on: bool) -> bool:
+    """Suspend (or resume) the virtual microphone's sink: its monitor, the microphone,
+    delivers nothing meanwhile (a stalled audio server); True when the server did it."""
+    return _pactl("suspend-sink", SINK, "1" if on else "0").returncode == 0
+
+
 def play(path: Path | str) -> subprocess.Popen:
     """Start playing a file into the virtual microphone (real time)."""
     return subprocess.Popen(["paplay", "--device", SINK, str(path)], env={**os.environ, **client_env()})
