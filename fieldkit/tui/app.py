@@ -41,6 +41,9 @@ _SYSTEM_HELP = [N_("Change the current theme"), N_("Quit the application as soon
 
 class FieldkitApp(App[None]):
     TITLE = "fieldkit"
+    #: the app is the process (run_app): after a signal the process must end (tests run the
+    #: app inside their own process, which goes on)
+    watch_exit = False
     CSS_PATH = "fieldkit.tcss"
     COMMANDS = App.COMMANDS | {FieldkitCommands}
     BINDINGS = [
@@ -216,7 +219,8 @@ class FieldkitApp(App[None]):
         if self._hangup_started.is_set() or self._signalled:
             return
         self._signalled = True
-        self._watch_the_end(signum)
+        if self.watch_exit:
+            self._watch_the_end(signum)
         try:
             self._signal_loop.call_soon_threadsafe(self.hang_up)
         except RuntimeError:
@@ -318,4 +322,6 @@ class FieldkitApp(App[None]):
 
 def run_app(data_dir: str | Path | None = None, project: str | None = None,
             observe: tuple | None = None) -> None:
-    FieldkitApp(data_dir=data_dir, project=project, observe=observe).run()
+    app = FieldkitApp(data_dir=data_dir, project=project, observe=observe)
+    app.watch_exit = True
+    app.run()
