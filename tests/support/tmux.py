@@ -135,10 +135,11 @@ class Tmux:
             raise AssertionError(f"still running after SIGKILL: {commands}")
         return self.ended_by
 
-    def kill(self) -> None:
+    def kill(self, hangup_s: float = HANGUP_S, term_s: float = TERM_S) -> None:
         """Close the panes (:meth:`close`); a process that needed SIGKILL fails the test."""
+        self._remember()
         commands = {pid: _command(pid) for pid in self.alive()}
-        ended = self.close()
+        ended = self.close(hangup_s, term_s)
         killed = {pid: commands.get(pid, "?") for pid, how in ended.items() if how == "SIGKILL"}
         self.processes = {}
         if killed:
