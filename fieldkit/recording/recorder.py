@@ -62,6 +62,7 @@ OPEN_GRACE_S = 3.0      # a device just opened may take this long to deliver its
 BEHIND_WARN_S = 1.0     # the blocks received fall this far behind the time that passed: audio
 #                         was dropped before it reached us (a loaded machine, an audio server
 #                         that stalled); warned again each time as much more is missing
+BEHIND_CONFIRM_S = 1.0  # ... and still missing this long after (late blocks catch up)
 LOW_DISK_S = 15 * 60    # warn when less audio than this fits on the disk
 STOP_DISK_S = 5         # stop cleanly when less than this still fits (beyond the room to finish)
 
@@ -177,6 +178,7 @@ class Recorder:
         self._stream_t0: float | None = None   # arrival of the current stream's first block
         self._stream_samples = 0          # samples the current stream delivered after it
         self._behind_warned_ms = 0
+        self._behind_seen: float | None = None   # when the shortfall was first seen
 
     # ------------------------------------------------------------------ public
 
@@ -424,7 +426,7 @@ class Recorder:
         self._stream.start()
         self._grace_until = time.time() + OPEN_GRACE_S
         self._behind_before_ms = self.behind_ms
-        self._stream_t0, self._stream_samples = None, 0
+        self._stream_t0, self._stream_samples, self._behind_seen = None, 0, None
 
     def _close_stream(self) -> None:
         if self._stream is not None:
@@ -588,7 +590,7 @@ class Recorder:
                     self._warn("sound_back", Said("sound_back", N_("Sound is back.")))
                 silence_warned = silent
                 if self.state == "recording":
-                    self._check_behind()
+                    self._check_behind(now)
                 if self.state == "recording" and self._anchor is not None and self._last_block_t > self._anchor[1]:
                     # keep the database clock within ANCHOR_TOLERANCE_MS of the real sample
                     # count (device start-up bursts, clock drift), and fresh every ANCHOR_S
@@ -613,23 +615,31 @@ class Recorder:
                         self._warn("disk_low", Said("disk_low", N_("Only {duration} of audio still fit on the disk."),
                                                     duration=_duration(left)))
 
-    def _check_behind(self) -> None:
+    def _check_behind(self, now: float) -> None:
         """(writer, lock held) Compare the samples the stream delivered with the time that
         passed between their blocks' arrivals: PortAudio reports an overflow only for what
         it dropped itself, not audio lost before it (the audio server, a virtual microphone
-        under load). Falling BEHIND_WARN_S behind is a warning (kind ``behind``, the
-        missing time as its value) and is stored with the recording."""
+        under load). Falling BEHIND_WARN_S more behind, and staying so for BEHIND_CONFIRM_S
+        (blocks that were only late arrive in a burst and catch up), is a warning (kind
+        ``behind``, the missing time as its value), stored with the recording."""
         if self._stream_t0 is None:
             return
         passed_s = self._last_block_t - self._stream_t0
         missing_ms = int((passed_s - self._stream_samples / self.samplerate) * 1000)
-        self.behind_ms = max(self.behind_ms, self._behind_before_ms + max(0, missing_ms))
-        if self.behind_ms - self._behind_warned_ms >= BEHIND_WARN_S * 1000:
-            self._behind_warned_ms = self.behind_ms
-            self._store_behind()
-            self._warn("behind", Said("behind", N_(
-                "The microphone delivered {missing} less audio than the time that passed: speech may be "
-                "missing (is the computer too busy?)."), missing=_seconds(self.behind_ms)))
+        total = self._behind_before_ms + max(0, missing_ms)
+        if total - self._behind_warned_ms < BEHIND_WARN_S * 1000:
+            self._behind_seen = None
+            return
+        if self._behind_seen is None:
+            self._behind_seen = now
+        if now - self._behind_seen < BEHIND_CONFIRM_S:
+            return
+        self._behind_seen = None
+        self.behind_ms = self._behind_warned_ms = max(self.behind_ms, total)
+        self._store_behind()
+        self._warn("behind", Said("behind", N_(
+            "The microphone delivered {missing} less audio than the time that passed: speech may be "
+            "missing (is the computer too busy?)."), missing=_seconds(self.behind_ms)))
 
     def _store_behind(self) -> None:
         from fieldkit.store.models import Recording
