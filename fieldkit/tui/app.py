@@ -18,10 +18,11 @@ from fieldkit.tui.commands import HELP_TIP, QUIT_TIP, SHELL_KEYS, FieldkitComman
 
 
 #: after SIGHUP or SIGTERM: the event loop must begin making things safe within this many
-#: seconds, may take this long at most (an interview's note, recording and live transcript
-#: tail: InterviewScreen.hang_up's bounds), and the process must have ended this long after
+#: seconds, may take this long at most (an interview's note, the recording finished to FLAC,
+#: which takes a while after hours of audio on a slow laptop, and the live transcript's tail:
+#: InterviewScreen.hang_up's bounds), and the process must have ended this long after
 HANGUP_START_S = 15.0
-HANGUP_WORK_S = 200.0
+HANGUP_WORK_S = 600.0
 EXIT_GRACE_S = 10.0
 
 #: Textual's own palette commands, in words that do not clash with fieldkit's (a guide's
