@@ -21,7 +21,7 @@ from fieldkit.tui.commands import HELP_TIP, QUIT_TIP, SHELL_KEYS, FieldkitComman
 #: seconds, may take this long at most (an interview's note, the recording finished to FLAC,
 #: which takes a while after hours of audio on a slow laptop, and the live transcript's tail:
 #: InterviewScreen.hang_up's bounds), and the process must have ended this long after
-HANGUP_START_S = 15.0
+HANGUP_START_S = 30.0
 HANGUP_WORK_S = 600.0
 EXIT_GRACE_S = 10.0
 
@@ -90,6 +90,8 @@ class FieldkitApp(App[None]):
         self._signals: dict = {}             # signal -> the handler before the app's
         self._signalled = False
         self._hangup_started = threading.Event()
+        self._hangup_lock = threading.Lock()
+        self._gave_up = False                 # the watchdog found the event loop stuck
         self._made_safe = threading.Event()
 
     def on_mount(self) -> None:
@@ -229,17 +231,22 @@ class FieldkitApp(App[None]):
 
     def _watch_the_end(self, signum: int) -> None:
         """A process told to end must end, never hang: if the event loop does not begin the
-        hang-up within HANGUP_START_S, or the process is still there EXIT_GRACE_S after what
-        had to be stored is stored (a thread or child that does not end), it ends here.
-        Recordings are safe either way (stopped cleanly, or found by recovery)."""
+        hang-up within HANGUP_START_S (it is stuck: it will not begin later either), or the
+        process is still there EXIT_GRACE_S after what had to be stored is stored (a thread or
+        child that does not end), it ends here. Recordings are safe either way (stopped
+        cleanly, or found by recovery)."""
         import os
         import threading
         import time
 
         def watch() -> None:
-            if self._hangup_started.wait(HANGUP_START_S):
+            self._hangup_started.wait(HANGUP_START_S)
+            with self._hangup_lock:
+                stuck = not self._hangup_started.is_set()
+                self._gave_up = stuck    # a hang-up that would begin now does not begin
+            if not stuck:
                 self._made_safe.wait(HANGUP_WORK_S)
-            time.sleep(EXIT_GRACE_S)
+                time.sleep(EXIT_GRACE_S)
             os._exit(128 + signum)
 
         threading.Thread(target=watch, name="fieldkit-hangup-watchdog", daemon=True).start()
@@ -250,9 +257,10 @@ class FieldkitApp(App[None]):
         stored, then the app exits."""
         from fieldkit.tui.screens.interview import InterviewScreen
 
-        if self._hangup_started.is_set():
-            return
-        self._hangup_started.set()
+        with self._hangup_lock:
+            if self._hangup_started.is_set() or self._gave_up:
+                return
+            self._hangup_started.set()
         try:
             for screen in reversed(self.screen_stack):
                 try:
