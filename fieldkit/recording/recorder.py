@@ -45,6 +45,7 @@ from fieldkit.i18n import N_, N_plural, Said, _, ngettext
 
 FILES = N_plural("{n} file", "{n} files")
 OVERFLOWS = N_plural("{n} overflow", "{n} overflows")
+SECONDS = N_plural("{n} second", "{n} seconds")
 RAW_KEPT = N_plural("{n} file is kept as raw audio", "{n} files are kept as raw audio")
 
 if TYPE_CHECKING:
@@ -58,6 +59,10 @@ SILENCE_WARN_S = 4.0    # digital silence this long: muted or unplugged micropho
 CLIP_CLEAR_S = 10.0     # no clipping for this long after a clipping warning: it is over
 DEVICE_TIMEOUT_S = 2.0  # no blocks for this long while recording: the device is gone
 OPEN_GRACE_S = 3.0      # a device just opened may take this long to deliver its first block
+BEHIND_WARN_S = 1.0     # the blocks received fall this far behind the time that passed: audio
+#                         was dropped before it reached us (a loaded machine, an audio server
+#                         that stalled); warned again each time as much more is missing
+BEHIND_CONFIRM_S = 1.0  # ... and still missing this long after (late blocks catch up)
 LOW_DISK_S = 15 * 60    # warn when less audio than this fits on the disk
 STOP_DISK_S = 5         # stop cleanly when less than this still fits (beyond the room to finish)
 
@@ -69,7 +74,7 @@ class RecorderError(FieldkitError):
 @dataclass
 class RecorderWarning:
     kind: str      # clipping, clipping_over, silence, sound_back, device_lost, device_back,
-    #                disk_low, disk_full, stop_failed
+    #                disk_low, disk_full, stop_failed, behind
     message: str   # a Said: worded in the user's language where it is shown
     at_ms: int
 
@@ -84,6 +89,7 @@ class Summary:
     raw_kept: int = 0          # files kept raw: no room to convert them (see finalise)
     room_needed: int = 0       # bytes more free space needed to finish those
     disk_full: bool = False    # the recorder stopped itself because the disk was (nearly) full
+    behind_ms: int = 0         # audio that never arrived: the blocks fell this far behind the clock
 
     @property
     def message(self) -> str:
@@ -93,6 +99,10 @@ class Summary:
         text = Said("stopped", N_("Stopped: {duration} recorded in {files}, {overflows}."),
                     duration=hms(self.duration_ms), files=Said("files", FILES, n=self.files),
                     overflows=Said("overflows", OVERFLOWS, n=self.overflows))
+        if self.behind_ms >= BEHIND_WARN_S * 1000:
+            text = Said("stopped_behind", N_("{stopped} About {missing} of audio never arrived from the "
+                                             "microphone (the computer was too busy?)."),
+                        stopped=text, missing=_seconds(self.behind_ms))
         if self.disk_full:
             text = Said("stopped_disk_full", N_("The disk was nearly full, so the recording stopped by itself; "
                                                 "everything captured is kept. {stopped}"), stopped=text)
@@ -108,6 +118,11 @@ def _hms(ms: int) -> str:
     from fieldkit.recording.clock import hms
 
     return hms(ms)
+
+
+def _seconds(ms: int) -> Said:
+    """A count of seconds, worded where it is shown."""
+    return Said("seconds", SECONDS, n=round(ms / 1000))
 
 
 def _duration(seconds: float) -> str:
@@ -158,6 +173,12 @@ class Recorder:
         self._disk_full = False
         self._write_error: OSError | None = None
         self.summary: Summary | None = None
+        self.behind_ms = 0                # audio that never arrived, over the whole recording
+        self._behind_before_ms = 0        # ... in the streams closed before the current one
+        self._stream_t0: float | None = None   # arrival of the current stream's first block
+        self._stream_samples = 0          # samples the current stream delivered after it
+        self._behind_warned_ms = 0
+        self._behind_seen: float | None = None   # when the shortfall was first seen
 
     # ------------------------------------------------------------------ public
 
@@ -367,7 +388,7 @@ class Recorder:
             rec.state, rec.ended_at, rec.recorder_pid = RecordingState.complete, utcnow(), None
             rec.clock_ms, rec.clock_wall = end, _db_time(time.time())
             rec.duration_ms = sum(f.row.duration_ms for f in files)
-            rec.info = {**rec.info, "overflows": self.overflows, "raw_kept": len(raw),
+            rec.info = {**rec.info, "overflows": self.overflows, "raw_kept": len(raw), "behind_ms": self.behind_ms,
                         **({"stopped_by": "disk_full"} if self._disk_full else {})}
             sess = s.get(Session, self.session_id)
             sess.status, sess.ended_at = SessionStatus.recorded, utcnow()
@@ -375,7 +396,7 @@ class Recorder:
         add_event(self.handle.db, self.session_id, EventKind.recording, position_ms=end,
                   author_id=self.author_id, code="stop")
         return Summary(self.recording_id, duration, self.overflows, len(files), list(self.warnings),
-                       len(raw), max((f.room_needed for f in raw), default=0), self._disk_full)
+                       len(raw), max((f.room_needed for f in raw), default=0), self._disk_full, self.behind_ms)
 
     # ------------------------------------------------------------------ audio side
 
@@ -404,6 +425,8 @@ class Recorder:
                                          blocksize=self.blocksize, callback=self._callback)
         self._stream.start()
         self._grace_until = time.time() + OPEN_GRACE_S
+        self._behind_before_ms = self.behind_ms
+        self._stream_t0, self._stream_samples, self._behind_seen = None, 0, None
 
     def _close_stream(self) -> None:
         if self._stream is not None:
@@ -480,6 +503,10 @@ class Recorder:
         n = len(data) // (2 * self.channels)
         self.samples_written += n
         self._last_block_t = t
+        if self._stream_t0 is None:
+            self._stream_t0 = t          # the block ends at its arrival: count from here
+        else:
+            self._stream_samples += n
         x = np.frombuffer(data, dtype="<i2")
         peak = int(np.abs(x.astype(np.int32)).max()) if len(x) else 0
         self.peak_db = 20 * np.log10(max(peak, 1) / 32768)
@@ -562,6 +589,8 @@ class Recorder:
                 elif silence_warned and not silent:
                     self._warn("sound_back", Said("sound_back", N_("Sound is back.")))
                 silence_warned = silent
+                if self.state == "recording":
+                    self._check_behind(now)
                 if self.state == "recording" and self._anchor is not None and self._last_block_t > self._anchor[1]:
                     # keep the database clock within ANCHOR_TOLERANCE_MS of the real sample
                     # count (device start-up bursts, clock drift), and fresh every ANCHOR_S
@@ -585,6 +614,39 @@ class Recorder:
                         last_low = now
                         self._warn("disk_low", Said("disk_low", N_("Only {duration} of audio still fit on the disk."),
                                                     duration=_duration(left)))
+
+    def _check_behind(self, now: float) -> None:
+        """(writer, lock held) Compare the samples the stream delivered with the time that
+        passed between their blocks' arrivals: PortAudio reports an overflow only for what
+        it dropped itself, not audio lost before it (the audio server, a virtual microphone
+        under load). Falling BEHIND_WARN_S more behind, and staying so for BEHIND_CONFIRM_S
+        (blocks that were only late arrive in a burst and catch up), is a warning (kind
+        ``behind``, the missing time as its value), stored with the recording."""
+        if self._stream_t0 is None:
+            return
+        passed_s = self._last_block_t - self._stream_t0
+        missing_ms = int((passed_s - self._stream_samples / self.samplerate) * 1000)
+        total = self._behind_before_ms + max(0, missing_ms)
+        if total - self._behind_warned_ms < BEHIND_WARN_S * 1000:
+            self._behind_seen = None
+            return
+        if self._behind_seen is None:
+            self._behind_seen = now
+        if now - self._behind_seen < BEHIND_CONFIRM_S:
+            return
+        self._behind_seen = None
+        self.behind_ms = self._behind_warned_ms = max(self.behind_ms, total)
+        self._store_behind()
+        self._warn("behind", Said("behind", N_(
+            "The microphone delivered {missing} less audio than the time that passed: speech may be "
+            "missing (is the computer too busy?)."), missing=_seconds(self.behind_ms)))
+
+    def _store_behind(self) -> None:
+        from fieldkit.store.models import Recording
+
+        with self.handle.db.transaction() as s:
+            rec = s.get(Recording, self.recording_id)
+            rec.info = {**rec.info, "behind_ms": self.behind_ms}
 
     def _auto_stop(self) -> None:
         """Stop from the writer (full disk) on a thread of its own; a failure is a warning."""

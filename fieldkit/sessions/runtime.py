@@ -52,7 +52,7 @@ class News:
 #: live transcript segments a terminal reads (its pane shows the newest that fit)
 TAIL = 30
 
-WARNING_KINDS = ("device_lost", "disk_full", "disk_low", "silence", "clipping", "stop_failed")
+WARNING_KINDS = ("device_lost", "disk_full", "disk_low", "silence", "clipping", "stop_failed", "behind")
 CLEARS_WARNING = ("device_back", "sound_back", "clipping_over")   # the trouble is over
 
 

@@ -17,6 +17,14 @@ from fieldkit.i18n import N_, _
 from fieldkit.tui.commands import HELP_TIP, QUIT_TIP, SHELL_KEYS, FieldkitCommands  # noqa: F401 - SHELL_KEYS for screens
 
 
+#: after SIGHUP or SIGTERM: the event loop must begin making things safe within this many
+#: seconds, may take this long at most (an interview's note, the recording finished to FLAC,
+#: which takes a while after hours of audio on a slow laptop, and the live transcript's tail:
+#: InterviewScreen.hang_up's bounds), and the process must have ended this long after
+HANGUP_START_S = 30.0
+HANGUP_WORK_S = 600.0
+EXIT_GRACE_S = 10.0
+
 #: Textual's own palette commands, in words that do not clash with fieldkit's (a guide's
 #: Theme is another thing than the colour theme); their help lines are translated as they are
 SYSTEM_TITLES = {"Theme": N_("Colour theme"), "Keys": N_("Keys and widget help"), "Quit": N_("Quit"),
@@ -34,6 +42,9 @@ _SYSTEM_HELP = [N_("Change the current theme"), N_("Quit the application as soon
 
 class FieldkitApp(App[None]):
     TITLE = "fieldkit"
+    #: the app is the process (run_app): after a signal the process must end (tests run the
+    #: app inside their own process, which goes on)
+    watch_exit = False
     CSS_PATH = "fieldkit.tcss"
     COMMANDS = App.COMMANDS | {FieldkitCommands}
     BINDINGS = [
@@ -74,6 +85,14 @@ class FieldkitApp(App[None]):
             first_run(self.workspace)
         self.initial_project = self.workspace.find(project).name if project else None
         self.observe = observe  # (session id, author id): open the observer's seat at once
+        import threading
+
+        self._signals: dict = {}             # signal -> the handler before the app's
+        self._signalled = False
+        self._hangup_started = threading.Event()
+        self._hangup_lock = threading.Lock()
+        self._gave_up = False                 # the watchdog found the event loop stuck
+        self._made_safe = threading.Event()
 
     def on_mount(self) -> None:
         from fieldkit.errors import FieldkitError
@@ -156,41 +175,116 @@ class FieldkitApp(App[None]):
         self.notify(_("Press {key} to quit fieldkit.").format(key=self.get_key_display(
             self.active_bindings[key].binding) if key else "Ctrl+Q"), title=_("Quit?"), timeout=5)
 
+    def get_driver_class(self):
+        """Textual's terminal driver, made safe for a terminal that closes
+        (``fieldkit.tui.compat.terminal_driver``); Textual's own where it picks another
+        (Windows, ``TEXTUAL_DRIVER``)."""
+        import os
+
+        if os.name == "nt" or os.environ.get("TEXTUAL_DRIVER"):
+            return super().get_driver_class()
+        from fieldkit.tui.compat import terminal_driver
+
+        return terminal_driver()
+
     def _catch_hangup(self) -> None:
         """Closing the terminal (SIGHUP) or a SIGTERM: the running interview is made safe
-        (note kept, recording stopped cleanly, live transcript finished) before the app
-        ends. Without this the process died at once and left the recording to recovery."""
+        (note kept, recording stopped cleanly, live transcript finished) and typed text is
+        stored before the app ends. Without this the process died at once and left the
+        recording to recovery.
+
+        The handlers are Python's own (not the event loop's): they run in the main thread at
+        once, even when the loop is stuck, and before Textual's SIGCONT handler (the kernel
+        sends SIGCONT with every hang-up), so the driver knows first that the terminal is
+        gone. A watchdog then ends the process if it does not end by itself
+        (:meth:`_watch_the_end`)."""
         import asyncio
         import signal
+        import threading
 
+        if threading.current_thread() is not threading.main_thread():
+            return   # signals reach the main thread only: nothing to catch here
+        self._signal_loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            try:
+                self._signals[sig] = signal.signal(sig, self._on_signal)
+            except (ValueError, OSError):
+                pass
+
+    def _on_signal(self, signum: int, _frame) -> None:
+        """(the main thread, between two Python instructions) Tell the driver, then have the
+        event loop make everything safe (:meth:`hang_up`); a second signal changes nothing."""
+        import signal
+
+        from fieldkit.tui.compat import driver_hang_up
+
+        driver_hang_up(self, closed=signum == signal.SIGHUP)
+        if self._hangup_started.is_set() or self._signalled:
+            return
+        self._signalled = True
+        if self.watch_exit:
+            self._watch_the_end(signum)
         try:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGHUP, signal.SIGTERM):
-                loop.add_signal_handler(sig, self.hang_up)
-        except (RuntimeError, NotImplementedError, ValueError):
-            pass   # not the main thread, or no signals here: nothing to catch
+            self._signal_loop.call_soon_threadsafe(self.hang_up)
+        except RuntimeError:
+            pass   # the loop has ended: the app is on its way out already
+
+    def _watch_the_end(self, signum: int) -> None:
+        """A process told to end must end, never hang: if the event loop does not begin the
+        hang-up within HANGUP_START_S (it is stuck: it will not begin later either), or the
+        process is still there EXIT_GRACE_S after what had to be stored is stored (a thread or
+        child that does not end), it ends here. Recordings are safe either way (stopped
+        cleanly, or found by recovery)."""
+        import os
+        import threading
+        import time
+
+        def watch() -> None:
+            self._hangup_started.wait(HANGUP_START_S)
+            with self._hangup_lock:
+                stuck = not self._hangup_started.is_set()
+                self._gave_up = stuck    # a hang-up that would begin now does not begin
+            if not stuck:
+                self._made_safe.wait(HANGUP_WORK_S)
+                time.sleep(EXIT_GRACE_S)
+            os._exit(128 + signum)
+
+        threading.Thread(target=watch, name="fieldkit-hangup-watchdog", daemon=True).start()
 
     def hang_up(self) -> None:
+        """(the event loop) The terminal is gone or the process is told to end: nobody can
+        answer a question. Every interview is made safe and text typed in any screen is
+        stored, then the app exits."""
         from fieldkit.tui.screens.interview import InterviewScreen
 
-        for screen in reversed(self.screen_stack):
-            if isinstance(screen, InterviewScreen):
+        with self._hangup_lock:
+            if self._hangup_started.is_set() or self._gave_up:
+                return
+            self._hangup_started.set()
+        try:
+            for screen in reversed(self.screen_stack):
                 try:
-                    screen.hang_up()
-                except Exception:  # noqa: BLE001 - the next screen's recording must be made safe too
+                    if isinstance(screen, InterviewScreen):
+                        screen.hang_up()
+                    elif getattr(screen, "unsaved_work", lambda: False)():
+                        screen.save_unsaved_work()
+                except Exception:  # noqa: BLE001 - the next screen's recording or text must be made safe too
                     pass
+        finally:
+            self._made_safe.set()
         self.exit()
 
     def on_unmount(self) -> None:
-        import asyncio
         import signal
 
-        try:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGHUP, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
-        except (RuntimeError, NotImplementedError, ValueError):
-            pass
+        # every screen has closed (an interview's runtime stopped cleanly): from here a
+        # signal ends the process as it would without the app
+        for sig, previous in self._signals.items():
+            try:
+                signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
+            except (ValueError, OSError):
+                pass
+        self._signals = {}
 
     def push_screen(self, screen, *args, **kwargs):
         self._name_bindings(screen)
@@ -237,4 +331,6 @@ class FieldkitApp(App[None]):
 
 def run_app(data_dir: str | Path | None = None, project: str | None = None,
             observe: tuple | None = None) -> None:
-    FieldkitApp(data_dir=data_dir, project=project, observe=observe).run()
+    app = FieldkitApp(data_dir=data_dir, project=project, observe=observe)
+    app.watch_exit = True
+    app.run()

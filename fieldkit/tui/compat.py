@@ -8,12 +8,15 @@ no public API for these, so they go through the few functions below and nowhere 
 message naming the touch when an upgrade changed it; pyproject bounds textual to the
 major version that test ran on).
 
-Private names used: ``DOMNode._bindings`` (a ``BindingsMap``, its ``key_to_bindings``) and
-``App._keymap`` (binding id -> keys, set by the public ``App.set_keymap``).
+Private names used: ``DOMNode._bindings`` (a ``BindingsMap``, its ``key_to_bindings``),
+``App._keymap`` (binding id -> keys, set by the public ``App.set_keymap``) and
+``App._driver`` (the app's driver), ``LinuxDriver._file`` (the terminal its writer thread
+writes to; see :func:`terminal_driver`) and ``LinuxDriver._writer_thread``.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 
 from textual.binding import Binding, BindingsMap
@@ -69,3 +72,95 @@ def footer_keys(footer) -> list[tuple[object, str, str]]:
     from textual.widgets._footer import FooterKey
 
     return [(fk.region, fk.key_display, fk.description) for fk in footer.query(FooterKey)]
+
+
+# ---------------------------------------------------------------------- a closed terminal
+
+
+class _Terminal:
+    """The terminal as Textual's writer thread writes to it. A closed terminal (a hang-up:
+    every write fails with EIO) made Textual's writer thread die on its first write; the
+    next 30 writes filled its queue and the 31st blocked the app's event loop for ever (a
+    process that ignored SIGTERM). Here a failed write marks the terminal gone and every
+    later write is dropped: the writer never dies, nothing waits on it."""
+
+    def __init__(self, file, on_gone: Callable[[], None]) -> None:
+        self._file, self._on_gone, self.gone = file, on_gone, False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                self._file.write(text)
+            except (OSError, ValueError):
+                self._lost()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._file.flush()
+            except (OSError, ValueError):
+                self._lost()
+
+    def _lost(self) -> None:
+        self.gone = True
+        self._on_gone()
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def isatty(self) -> bool:
+        return not self.gone and self._file.isatty()
+
+
+@functools.cache
+def terminal_driver():
+    """Textual's Linux driver, made safe for a terminal that goes away (the app's
+    ``get_driver_class``): output to a closed terminal is dropped (:class:`_Terminal`),
+    and after :meth:`hang_up` the SIGCONT the kernel sends with a hang-up no longer
+    restarts application mode on the dead terminal (Textual's resume started a second
+    writer and input thread there, which is what filled the writer's queue)."""
+    from textual.drivers.linux_driver import LinuxDriver
+
+    class TerminalDriver(LinuxDriver):
+        hung_up = False
+
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            # the input thread spins on a closed terminal's end of file: it stops as well
+            self._file = _Terminal(self._file, self.exit_event.set)
+
+        def hang_up(self, terminal_closed: bool) -> None:
+            """The app is ending on a signal (SIGHUP, SIGTERM): no restart on SIGCONT;
+            with ``terminal_closed`` (nothing to draw on any more) output is dropped and
+            the input thread, which spins on the closed terminal's end of file, stops."""
+            self.hung_up = True
+            if terminal_closed:
+                self._file._lost()
+
+        def resume_application_mode(self) -> None:
+            if not self.hung_up:
+                super().resume_application_mode()
+
+    return TerminalDriver
+
+
+def writer_of(driver):
+    """The driver's writer thread (None before application mode started)."""
+    return getattr(driver, "_writer_thread", None)
+
+
+def driver_hang_up(app, closed: bool) -> None:
+    """Tell ``app``'s driver (a :func:`terminal_driver`) that the app ends on a signal;
+    ``closed``: a SIGHUP, and the terminal no longer answers (a hang-up, not a ``kill -HUP``
+    with the terminal still open, which is restored as at every exit)."""
+    import os
+
+    driver = getattr(app, "_driver", None)
+    if driver is None or not hasattr(driver, "hang_up"):
+        return   # Textual's own driver (headless in tests, Windows)
+    try:
+        gone = closed and not os.isatty(driver.fileno)
+    except OSError:
+        gone = closed
+    driver.hang_up(terminal_closed=gone)

@@ -557,3 +557,34 @@ def test_recovery_trusts_the_recorders_lock_not_its_process_id(project, mic):
         rec = s.exec(select(Recording)).one()
         assert rec.state == RecordingState.recovered
     assert not (project.folder / rec.folder / "recorder.lock").exists()
+
+
+def test_audio_that_never_arrives_is_noticed_and_stored(project, mic):
+    """Audio lost before PortAudio sees it (the audio server stalled, a virtual microphone on a
+    loaded machine) is no overflow: the recorder compares the samples it received with the
+    time that passed. The private server's sink is suspended twice for under a second (no
+    block arrives, too short to count as a lost device): the recorder warns with the missing
+    time, stores it with the recording and says it when it stops."""
+    sess = _session(project)
+    warnings = []
+    rec = Recorder(project, sess.id, device=mic, on_warning=warnings.append)
+    rec.start()
+    try:
+        _until(lambda: rec.position_ms >= 1000, 30, "the first second of audio")
+        for _ in range(2):
+            at = rec.position_ms
+            assert audio_env.suspend(True)
+            time.sleep(0.9)   # the stall itself: the microphone delivers nothing this long
+            assert audio_env.suspend(False)
+            _until(lambda: rec.position_ms >= at + 500, 30, "audio again after the stall")
+        _until(lambda: any(w.kind == "behind" for w in warnings), 30, "the warning that audio is missing")
+    finally:
+        summary = rec.stop()
+    assert not any(w.kind == "device_lost" for w in warnings), [w.kind for w in warnings]
+    [warning] = [w for w in warnings if w.kind == "behind"]
+    assert warning.message.kind == "behind" and warning.message.values["missing"].n >= 1
+    assert 1000 <= summary.behind_ms <= 4000, summary.behind_ms
+    with project.db.session() as s:
+        stored = s.exec(select(Recording).where(Recording.session_id == sess.id)).one()
+    assert stored.info["behind_ms"] == summary.behind_ms
+    assert "never arrived" in summary.message

@@ -11,7 +11,7 @@ on its monitor, the default source; sounddevice records it through the ALSA ``pu
 device. :func:`start` is idempotent; :func:`stop` ends the server and the silence stream
 (the session fixture in tests/conftest.py calls it at the end of the run, and atexit does
 if a script started it). ``python tests/support/audio_env.py check`` lists any server,
-pacat or PostgreSQL a test run left behind.
+pacat, PostgreSQL or fieldkit process a test run left behind.
 """
 
 from __future__ import annotations
@@ -151,6 +151,12 @@ def stop() -> None:
         _runtime = None
 
 
+def suspend(on: bool) -> bool:
+    """Suspend (or resume) the virtual microphone's sink: its monitor, the microphone,
+    delivers nothing meanwhile (a stalled audio server); True when the server did it."""
+    return _pactl("suspend-sink", SINK, "1" if on else "0").returncode == 0
+
+
 def play(path: Path | str) -> subprocess.Popen:
     """Start playing a file into the virtual microphone (real time)."""
     return subprocess.Popen(["paplay", "--device", SINK, str(path)], env={**os.environ, **client_env()})
@@ -160,12 +166,26 @@ def play(path: Path | str) -> subprocess.Popen:
 RUN_ENV = "FIELDKIT_TEST_RUN"
 
 
+def _fieldkit(cmd: str, env: str) -> bool:
+    """A fieldkit process: the app or a command (``fieldkit ...``, ``python -m fieldkit``),
+    or a process it started (the live transcription worker) carrying its data folder."""
+    argv = cmd.split(" ")
+    if argv[0].rsplit("/", 1)[-1] == "fieldkit" or "-m fieldkit" in cmd:
+        return True
+    if len(argv) > 1 and argv[1].rsplit("/", 1)[-1] == "fieldkit":   # python .../bin/fieldkit
+        return True
+    return "\0FIELDKIT_HOME=" in "\0" + env and "multiprocessing" in cmd
+
+
 def leftovers(run: str | None = None) -> list[str]:
     """Processes a test run started and left running: private pulseaudio servers and the
     pacat/paplay streams playing into them (their environment names a fieldkit-pulse-
-    folder), and throwaway PostgreSQL servers (tests/support/pg_server.py, a data folder
-    named fieldkit-pg-). With ``run`` (default: ``$FIELDKIT_TEST_RUN``) only those of that
-    run: on a shared machine other people's test runs are not ours to report."""
+    folder), throwaway PostgreSQL servers (tests/support/pg_server.py, a data folder
+    named fieldkit-pg-), tmux servers of tests/support/tmux.py, and fieldkit itself (the app, ``fieldkit observe`` or a command
+    in a tmux pane, the live worker: a closed terminal must end them). With ``run``
+    (default: ``$FIELDKIT_TEST_RUN``) only those of that run: on a shared machine other
+    people's test runs are not ours to report; without one, fieldkit processes count only
+    when their data folder is a test's (under pytest's temporary folder)."""
     run = os.environ.get(RUN_ENV) if run is None else run
     mark = f"\0{RUN_ENV}={run}\0" if run else ""
     found = []
@@ -175,9 +195,10 @@ def leftovers(run: str | None = None) -> list[str]:
         try:
             cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
             env = (proc / "environ").read_bytes().decode(errors="replace")
-        except OSError:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
             continue
-        if mark and mark not in "\0" + env + "\0":
+        if state == "Z" or (mark and mark not in "\0" + env + "\0"):
             continue
         name = cmd.split(" ", 1)[0].rsplit("/", 1)[-1]
         ours_pulse = PREFIX in env or PREFIX in cmd
@@ -185,7 +206,18 @@ def leftovers(run: str | None = None) -> list[str]:
             found.append(f"{proc.name} {cmd}")
         elif name in ("postgres", "pg_ctl") and "fieldkit-pg-" in cmd:
             found.append(f"{proc.name} {cmd}")
+        elif name == "tmux" and " -L fieldkit-" in cmd and mark:   # a test's tmux server (tests/support/tmux.py)
+            found.append(f"{proc.name} {cmd}")
+        elif _fieldkit(cmd, env) and (mark or "/pytest-of-" in _home(env)) and "pytest" not in cmd:
+            found.append(f"{proc.name} {cmd}")
     return found
+
+
+def _home(env: str) -> str:
+    for item in env.split("\0"):
+        if item.startswith("FIELDKIT_HOME="):
+            return item.split("=", 1)[1]
+    return ""
 
 
 if __name__ == "__main__":

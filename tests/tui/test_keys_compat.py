@@ -100,3 +100,55 @@ def test_textual_is_the_major_version_pyproject_allows():
     spec = next(d for d in pyproject["project"]["dependencies"] if d.startswith("textual"))
     major = int(textual.__version__.split(".")[0])
     assert f"<{major + 1}" in spec and f">={major}." in spec, (spec, textual.__version__)
+
+
+def test_a_closed_terminal_never_blocks_the_writer():
+    """compat.terminal_driver on a real closed terminal (a pty whose other end is gone: every
+    write fails with EIO). Textual's own writer thread died on the first failed write and the
+    31st write then waited for ever (the app hung when its terminal closed); through compat's
+    terminal it goes on dropping output, and stop() returns."""
+    import os
+    import pty
+    import threading
+
+    from textual.drivers._writer_thread import WriterThread
+
+    master, slave = pty.openpty()
+    os.close(master)   # the terminal is closed
+    out = os.fdopen(slave, "w")
+    gone = threading.Event()
+    writer = WriterThread(compat._Terminal(out, gone.set))
+    writer.start()
+
+    def write_a_screenful_and_stop() -> None:
+        for _ in range(100):
+            writer.write("\x1b[?1049h frame")
+        writer.stop()
+
+    t = threading.Thread(target=write_a_screenful_and_stop, daemon=True)
+    t.start()
+    t.join(30)
+    try:
+        out.close()
+    except OSError:
+        pass   # what was buffered cannot reach a closed terminal
+    assert not t.is_alive(), _changed("WriterThread (writes to a closed terminal block)")
+    assert gone.is_set() and not writer.is_alive()
+
+
+async def test_after_a_hang_up_the_kernels_sigcont_starts_nothing_on_the_dead_terminal():
+    """A hang-up comes with SIGCONT; Textual's driver resumes application mode on it (a
+    second writer and input thread on the dead terminal). compat's driver, told of the
+    hang-up first (the app's SIGHUP handler runs before Textual's SIGCONT one), does not."""
+    import signal
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTSTP, signal.SIGCONT)}
+    try:
+        driver = compat.terminal_driver()(_App(), debug=False, mouse=False, size=None)
+        driver.hang_up(terminal_closed=True)
+        driver.resume_application_mode()
+        assert compat.writer_of(driver) is None, _changed("LinuxDriver.resume_application_mode")
+        assert driver.exit_event.is_set()   # the input thread would stop
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)

@@ -89,3 +89,34 @@ async def test_ctrl_q_with_nothing_typed_quits_at_once(transcript, workspace):
         await until(pilot, lambda: screen.mode == "edit", "the edit open")
         await pilot.press("ctrl+q")          # opened, nothing changed: nothing to lose
         await until(pilot, lambda: not app.is_running, "the app quit")
+
+
+async def test_a_closed_terminal_stores_the_typed_impressions_and_ends_the_app(transcript, workspace):
+    """SIGHUP (the terminal closed) with first impressions typed in the debrief: nobody can
+    answer a question, so the text is stored and the app ends (a real signal to this
+    process; the app's handler takes it)."""
+    import os
+    import signal
+
+    from fieldkit.tui.screens.debrief import DebriefScreen
+
+    project, sid, lead, _ = transcript
+    slug = project.project().slug
+    app = FieldkitApp(data_dir=workspace.root, project=slug)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(DebriefScreen(slug, sid, author_id=lead))
+        await until(pilot, lambda: isinstance(app.screen, DebriefScreen) and bool(app.screen.query(TextArea)),
+                    "the debrief")
+        area = app.screen.query(TextArea).first()
+        area.focus()
+        await pilot.press(*"Tired, but open")
+        await until(pilot, lambda: area.text == "Tired, but open", "the text typed")
+        assert signal.getsignal(signal.SIGHUP) == app._on_signal   # never the default (it would end pytest)
+        os.kill(os.getpid(), signal.SIGHUP)
+        await until(pilot, lambda: not app.is_running, "the app ended")
+    assert signal.getsignal(signal.SIGHUP) != app._on_signal, "the app's handler outlived the app"
+    with project.db.session() as s:
+        stored = [(e.code, e.text) for e in s.exec(select(Event).where(
+            Event.session_id == sid, Event.kind == EventKind.debrief))]
+    assert ("impressions", "Tired, but open") in stored
