@@ -80,7 +80,8 @@ def test_fieldkit_in_tmux_records_a_short_interview_with_an_observer(field):
     player = audio_env.play(speech)
     tmux.start("observer", f"{FIELDKIT} observe --project smoke-study")
     tmux.wait_for("observer", "observer")
-    seat = tmux.wait_for("observer", "Follow lead")  # the observer's seat offers what it can do ...
+    seat = tmux.wait_for("observer", "^f Follow")  # the observer's seat offers what it can do (80 columns
+    # cut the footer's "Follow lead" short) ...
     assert "Pause" not in seat and "q Leave" in seat  # ... and nothing it would refuse
     tmux.keys("lead", "k")                # key quote, by the lead
     tmux.keys("observer", "f")            # follow up, by the observer
