@@ -23,6 +23,12 @@ MAX_WINDOW_MS = 30000       # Whisper's own context; never read more than this a
 MIN_WINDOW_MS = 12000       # a pause before this is not used: short windows lose context
 MIN_PAUSE_MS = 500          # a pause between words (as the live worker)
 SHORT_PAUSE_MS = 150        # any breath will do when no longer pause is found
+#: how much of the audio read after a cut at a pause is decoded with the window (Whisper
+#: hears the window with what follows, as in a whole file; only the words before the cut
+#: are kept). None: all that was read (up to MAX_WINDOW_MS from the window's start). A cap
+#: of 3-8 s saved less than stopping the decoding at the cut's words does
+#: (fieldkit.transcription.service.STOP_AT_CUT; tests/bench/window_context_bench.py)
+CONTEXT_AFTER_MS: int | None = None
 
 
 def speech_spans(audio: np.ndarray, min_pause_ms: int = MIN_PAUSE_MS,
@@ -128,5 +134,10 @@ def next_window(read, start_ms: int, end_ms: int, heard: dict | None = None) -> 
     end = (start_ms + cut * 1000 // SR) // 10 * 10 if cut < len(audio) else stop
     end = max(end, min(stop, start_ms + 10))
     n = (end - start_ms) * SR // 1000
+    context = context_act = None
+    if long_pause:
+        m = len(audio) if CONTEXT_AFTER_MS is None else min(len(audio), n + CONTEXT_AFTER_MS * SR // 1000)
+        context = audio[:m]
+        context_act = act if m == len(audio) or act is None else act.prefix(m)
     return Window(start_ms, end, speech, audio[:n], act.prefix(n) if act is not None else None,
-                  audio if long_pause else None, act if long_pause else None)
+                  context, context_act)

@@ -18,9 +18,15 @@ included, so compare rows, not absolute sizes).
   whole recording); only up to ``--old-max`` minutes (it needs ~4 GB at 60).
 - speakers (new): fieldkit.speakers.diarize.diarize_stream over the whole recording.
 - speakers (old): diarize() of the whole recording in one array (up to ``--old-max``).
-- playback: time from the key to the samples of a 5 s segment at several positions
-  (new: read only the span; old: decode the file, then cut).
-- review (``--review``): key to changed row at 2,000 segments, and a whole-list rebuild.
+- transcribe also prints the resident size after the first window, a quarter, half, three
+  quarters and the last (``rss_mb_along``): flat when nothing builds up window by window.
+- playback: time to the samples of a 5 s segment at several positions (new: read only the
+  span; old: decode the file, then cut), and what the play key does before the sound card
+  gets them (``key@...``: Player.play's read of the piece from the position, up to
+  PIECE_MS, stretched at 0.75x when slowed down; the sound card's own latency not included).
+- review (also ``--review [N]`` alone): key to changed row at 2,000 segments, and a
+  whole-list rebuild.
+- last, a summary of the figures against the issue's targets.
 """
 
 from __future__ import annotations
@@ -86,6 +92,8 @@ def build(folder: Path, minutes: int) -> tuple[Path, str, str]:
 
 def child(argv: list[str]) -> None:
     """One measurement in this process; prints a JSON line."""
+    import numpy as np
+
     what, data, slug, sid = argv[:4]
     extra = json.loads(argv[4]) if len(argv) > 4 else {}
     from fieldkit.projects import Workspace
@@ -101,15 +109,21 @@ def child(argv: list[str]) -> None:
             st = resolve_settings(model=extra["model"], language="en")
             first = []
 
+            rss = []
+
             def seen(p) -> None:
                 if p.phase == "window" and not first:
                     first.append(time.perf_counter() - t0)
+                if p.phase == "window":     # resident size now: does it creep window by window?
+                    rss.append(int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") >> 20)
                 out["windows"] = p.windows
 
             run = transcribe_session(handle, sid_u, st, span=tuple(extra["span"]) if extra.get("span") else None,
                                      speakers=False, on_progress=seen)
             out["audio_s"] = (run.total_ms - (extra["span"][0] if extra.get("span") else 0)) / 1000
             out["first_window_s"] = first[0] if first else None
+            if rss:    # resident MB after the first window, a quarter, half, three quarters, the last
+                out["rss_mb_along"] = [rss[min(len(rss) - 1, len(rss) * q // 4)] for q in range(4)] + [rss[-1]]
         elif what == "transcribe-old":
             from fieldkit.recording.audio import _spans, read_file
             from fieldkit.transcription.engine import load_model, transcribe_array
@@ -136,12 +150,23 @@ def child(argv: list[str]) -> None:
             out["windows"] = d.windows
         elif what == "playback":
             from fieldkit.recording.audio import _spans, load_audio, read_file
+            from fieldkit.recording.playback import PIECE_MS, stretch
 
             total = extra["total_ms"]
+            stretch(np.zeros(SR, np.float32), 0.75)       # PyAV's filters loaded once, as after a first play
             for pos in extra["positions"]:
                 t = time.perf_counter()
                 load_audio(handle, sid_u, pos, pos + 5000)
                 out[f"new@{pos // 60000}min"] = time.perf_counter() - t
+                # what the play key does before the sound card gets the samples (Player.play):
+                # the piece from the position (up to PIECE_MS), stretched when slowed down
+                for rate in (1.0, 0.75):
+                    t, c = time.perf_counter(), time.process_time()
+                    piece = load_audio(handle, sid_u, pos, min(total, pos + PIECE_MS))
+                    stretch(piece, rate)
+                    out[f"key@{pos // 60000}min x{rate:g}"] = time.perf_counter() - t
+                    # its CPU time: what it takes on a laptop nobody else is using
+                    out[f"key_cpu@{pos // 60000}min x{rate:g}"] = time.process_time() - c
                 if extra.get("old"):
                     t = time.perf_counter()
                     read_file(_spans(handle, sid_u)[0])[pos * SR // 1000: (pos + 5000) * SR // 1000]
@@ -195,9 +220,9 @@ def review_bench(segments: int = 2000) -> None:
             spent = []
 
             def timed_handler(self, message) -> None:
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.thread_time()
                 handler(self, message)
-                spent.append((time.perf_counter() - t, time.perf_counter()))
+                spent.append((time.perf_counter() - t, time.perf_counter(), time.thread_time() - c))
             ReviewScreen.on_review_screen_loaded = timed_handler
 
             async def timed(label: str, act, done) -> None:
@@ -208,15 +233,22 @@ def review_bench(segments: int = 2000) -> None:
                     await pilot.pause(0.001)
                 # the key to the end of the first list update that shows the change (the
                 # screen is drawn from it on the next frame)
-                shown = next(end for _took, end in spent)
+                shown = next(end for _took, end, _cpu in spent)
+                # and the CPU time of those list updates (the screen's own thread): what they
+                # take on a laptop nobody else is using
                 print(f"review, {segments} segments: {label}: {(shown - t) * 1000:.0f} ms "
-                      f"(list updates: {', '.join(f'{x * 1000:.0f}' for x, _e in spent)} ms)", flush=True)
+                      f"(list updates: {', '.join(f'{x * 1000:.0f}' for x, _e, _c in spent)} ms; their CPU: "
+                      f"{', '.join(f'{c * 1000:.0f}' for _x, _e, c in spent)} ms; load "
+                      f"{os.getloadavg()[0]:.2f})", flush=True)
 
             for n, at in enumerate((1000, 1500, 500)):
                 screen._goto(at)
-                await pilot.press("enter")
                 await pilot.pause(0.2)
-                screen.query_one("#review-input").value = f"edited text number {n}"
+                await pilot.press("enter")
+                inp = screen.query_one("#review-input")
+                while inp.has_class("hidden") or not inp.has_focus:     # the editor open (a loaded machine is slow)
+                    await pilot.pause(0.05)
+                inp.value = f"edited text number {n}"
 
                 async def enter() -> None:
                     await pilot.press("enter")
@@ -267,10 +299,12 @@ def main() -> None:
     ap.add_argument("--transcribe-minutes", type=float, default=10,
                     help="transcribe the last N minutes of each recording (0: all of it)")
     ap.add_argument("--old-max", type=int, default=60, help="longest recording for the old paths (minutes)")
-    ap.add_argument("--skip", default="", help="comma list of: transcribe,speakers,playback,old")
+    ap.add_argument("--skip", default="", help="comma list of: transcribe,speakers,playback,old,review")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    print(f"machine: {os.cpu_count()} cores; model {args.model}")
+    print(f"machine: {os.cpu_count()} cores; model {args.model}; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    got: dict[tuple[int, str], dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for minutes in [int(m) for m in args.minutes.split(",")]:
             t0 = time.perf_counter()
@@ -282,26 +316,66 @@ def main() -> None:
                 span = None
                 if args.transcribe_minutes and args.transcribe_minutes < minutes:
                     span = [int(total_ms - args.transcribe_minutes * 60_000), total_ms]
-                r = measure("transcribe-new", data, slug, sid, {"model": args.model, "span": span})
+                r = got[minutes, "transcribe"] = measure("transcribe-new", data, slug, sid,
+                                                         {"model": args.model, "span": span})
                 print(f"transcribe (windows{', last %g min' % args.transcribe_minutes if span else ''}): "
                       f"{r}", flush=True)
                 if old:
                     r = measure("transcribe-old", data, slug, sid, {"model": args.model})
                     print(f"transcribe (old, whole file, to its first segment): {r}", flush=True)
             if "speakers" not in skip:
-                r = measure("speakers-new", data, slug, sid)
+                r = got[minutes, "speakers"] = measure("speakers-new", data, slug, sid)
                 print(f"speakers (windows): {r}", flush=True)
                 if old:
                     r = measure("speakers-old", data, slug, sid)
                     print(f"speakers (old, whole file): {r}", flush=True)
             if "playback" not in skip:
                 positions = [0, total_ms // 4, total_ms // 2, total_ms - 10_000]
-                r = measure("playback", data, slug, sid, {"positions": positions, "total_ms": total_ms,
-                                                          "old": old})
+                r = got[minutes, "playback"] = measure("playback", data, slug, sid,
+                                                       {"positions": positions, "total_ms": total_ms, "old": old})
                 print(f"playback start of 5 s (s): {r}", flush=True)
             import shutil
 
             shutil.rmtree(Path(tmp) / f"m{minutes}", ignore_errors=True)
+    if "review" not in skip:
+        print("", flush=True)
+        subprocess.run([sys.executable, __file__, "--review", "2000"],
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    summary(got, args.model)
+
+
+def summary(got: dict, model: str) -> None:
+    """The issue's targets beside the figures of this run."""
+    lengths = sorted({m for m, _w in got})
+    if not lengths:
+        return
+    first = lengths[0]
+    print(f"\nsummary against the targets (issue 27; model {model}):")
+    for what in ("transcribe", "speakers"):
+        base = got.get((first, what), {}).get("peak_mb")
+        for m in lengths:
+            r = got.get((m, what))
+            if not r or "peak_mb" not in r:
+                continue
+            ratio = r["peak_mb"] / base if base else float("nan")
+            ok = ratio <= 1.3 and r["peak_mb"] < 1536
+            print(f"  {what:10} {m:4d} min: peak {r['peak_mb']:6.0f} MB, x{ratio:.2f} of {first} min "
+                  f"{'(' + str(r['rss_mb_along']) + ' MB along the windows) ' if r.get('rss_mb_along') else ''}"
+                  f"(target <= 1.3x and < 1.5 GB: {'met' if ok else 'MISSED'}); CPU {r.get('cpu_s', 0):.0f} s, "
+                  f"load {r.get('load', 0):.2f}")
+    for m in lengths:
+        r = got.get((m, "playback"))
+        if not r:
+            continue
+        keys = {k: v for k, v in r.items() if k.startswith("key@")}
+        cpus = {k: v for k, v in r.items() if k.startswith("key_cpu@")}
+        if keys:
+            worst = max(keys, key=keys.get)
+            worst_cpu = max(cpus, key=cpus.get) if cpus else None
+            cpu = (f"; its CPU at most {cpus[worst_cpu]:.3f} s ({worst_cpu}; on a laptop nobody else uses: "
+                   f"{'met' if cpus[worst_cpu] <= 0.3 else 'MISSED'})") if worst_cpu else ""
+            print(f"  playback  {m:4d} min: key to samples at most {keys[worst]:.3f} s ({worst}; target "
+                  f"<= 0.3 s: {'met' if keys[worst] <= 0.3 else 'MISSED'}){cpu}, load {r.get('load', 0):.2f}")
 
 
 if __name__ == "__main__":

@@ -105,6 +105,45 @@ def test_the_voice_activity_of_a_window_is_computed_once_and_read_as_faster_whis
 
 
 @pytest.mark.slow
+def test_a_window_decoded_with_what_follows_stops_once_its_words_are_in(monkeypatch):
+    """A window cut at a pause is decoded with the audio after the cut, and only its words
+    before the cut are kept; faster-whisper decodes lazily and decodes a cut-off last phrase
+    again from its start, so decoding stops once a segment reaches the window's last speech
+    (service.STOP_AT_CUT): the same words, fewer encoder passes (tiny.en, real speech)."""
+    from faster_whisper import WhisperModel
+
+    from fieldkit.recording.windows import next_window
+    from fieldkit.transcription import service
+    from fieldkit.transcription.engine import load_model
+    from fieldkit.transcription.settings import resolve_settings
+
+    audio, ref = joined(CLIPS, gap_s=0.7)
+    total = len(audio) * 1000 // SR
+    st = resolve_settings(model="tiny.en", language="en", batch=1)
+    model = load_model(st)
+    passes, encode = [], WhisperModel.encode
+
+    def counted(self, *a, **k):
+        passes.append(1)
+        return encode(self, *a, **k)
+    monkeypatch.setattr(WhisperModel, "encode", counted)
+    wins, pos = [], 0
+    while pos < total:
+        wins.append(next_window(lambda a, b: audio[a * SR // 1000: b * SR // 1000], pos, total))
+        pos = wins[-1].end_ms
+    assert any(w.context is not None for w in wins)
+    got = {}
+    for stop in (False, True):
+        monkeypatch.setattr(service, "STOP_AT_CUT", stop)
+        passes.clear()
+        segs = [seg for w in wins if w.speech for seg in service._window_segments(st, model, w)]
+        got[stop] = (len(passes), [x["w"] for seg in segs for x in seg.words])
+    assert got[True][1] == got[False][1], "the same words"
+    assert got[True][0] < got[False][0], got
+    assert wer(ref, " ".join(got[True][1])) < 0.1
+
+
+@pytest.mark.slow
 def test_transcription_resumes_window_by_window_after_a_kill(project, tmp_path):
     audio, ref = joined(CLIPS * 3, gap_s=1.0)          # 2.6 minutes of real speech
     flac = tmp_path / "long.flac"
