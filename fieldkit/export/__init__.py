@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import ExitCode, FieldkitError
-from fieldkit.i18n import _
+from fieldkit.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from fieldkit.export.collect import ExportOptions
@@ -141,9 +141,11 @@ def write_bundle(bundle: "Bundle", formats: list[str] | tuple[str, ...], out_dir
         raise FieldkitError(_("Two exported files would have the same name: {name}.").format(name=sorted(dupes)[0].name))
     existing = [p for p in names if p.exists()]
     if existing and not force:
-        more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
-        raise ExportExists(_("{value}{more} already exist{value2}; nothing was "
-                               "written.").format(value=existing[0], more=more, value2='s' if len(existing) == 1 else ''),
+        others = len(existing) - 1
+        message = (_("{path} already exists; nothing was written.") if not others else
+                   ngettext("{path} and {n} more file already exist; nothing was written.",
+                            "{path} and {n} more files already exist; nothing was written.", others))
+        raise ExportExists(message.format(path=existing[0], n=others),
                            hint=_("Add --force to replace them, or choose another "
                                     "folder with --out."))
     written: list[Path] = []

@@ -562,6 +562,21 @@ def test_cli_main_refuses_overwrite_with_message(built: Built, tmp_path: Path, w
     assert "already exists; nothing was written" in err and "--force" in err
 
 
+def test_an_export_over_several_existing_files_says_so_in_norwegian(built: Built, tmp_path: Path, workspace) -> None:
+    """The count of the other files was English glued into the Norwegian sentence
+    (" and 3 more")."""
+    from tests.support.cli import fk
+
+    out = tmp_path / "m"
+    args = ("export", "-p", "Samarbeidsstudien", "--all", "-f", "csv", "--out", str(out))
+    fk(workspace.root, *args, lang="nb")
+    before = sorted(out.iterdir())
+    again = fk(workspace.root, *args, lang="nb", ok=False)
+    assert again.returncode != 0 and len(before) > 2
+    assert f"og {len(before) - 1} filer til finnes allerede" in again.stderr, again.stderr
+    assert " more" not in again.stderr and sorted(out.iterdir()) == before
+
+
 @pytest.mark.parametrize("mode", ["code", "role", "nn"])
 def test_no_registry_name_in_any_format(built: Built, tmp_path: Path, mode: str) -> None:
     from fieldkit.export import FORMATS
