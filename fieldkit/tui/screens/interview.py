@@ -33,7 +33,7 @@ from fieldkit.tui.widgets.inputs import Input, LinesInput
 from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.live import (
-    CoverageList, EventLog, GuidePanel, RecordingBar, Roster, TagLegend, TranscriptTail, clock,
+    CoverageList, EventLog, GuidePanel, RecordingBar, Roster, TagLegend, TailColumn, TranscriptTail, clock,
 )
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ class InterviewScreen(ProjectScreen[None]):
     def compose(self) -> ComposeResult:
         yield RecordingBar(id="rec-bar")
         with Horizontal(id="iv-main"):
-            with Vertical(id="iv-left"):
+            with TailColumn(id="iv-left"):
                 yield GuidePanel(id="guide-panel")
                 yield TranscriptTail(id="tail")
             with Vertical(id="iv-right"):
