@@ -53,3 +53,47 @@ def until_sync(condition, what: str = "the condition", deadline_s: float = 60.0,
         if time.monotonic() > end:
             raise AssertionError(f"waited {deadline_s:.0f} s for {what}")
         time.sleep(step_s)
+
+
+async def still(pilot, frames: int = 3, deadline_s: float = 60.0) -> None:
+    """Before a snapshot: let the app run until its screen is drawn the same ``frames`` times
+    in a row, with the text cursors held still.
+
+    A snapshot taken as soon as the workers are done can catch a screen that has not settled
+    on a loaded machine: a DataTable measures its columns for new rows only when its message
+    queue is idle (rows drawn at the header's widths, or a header drawn before the rows were
+    measured), and a blinking cursor is drawn or not depending on how long the test took.
+    So every Input and TextArea stops blinking (shown where it has the focus; a TextArea's
+    line cache is dropped, as its key does not change with the focus once the cursor stops
+    blinking), every DataTable drops the cells it drew before its columns were measured
+    (Textual 8.2 keeps a header drawn at the labels' widths when the screen was painted
+    between ``add_row`` and the table's idle measuring, which a loaded machine does), and the
+    picture is taken again until it no longer changes."""
+    from textual.widgets import DataTable, Input, TextArea
+
+    app = pilot.app
+    # a screen just pushed starts its loading workers when it is mounted
+    await until(pilot, lambda: app.screen.is_mounted, "the screen is mounted", deadline_s)
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline_s
+    last, same = None, 0
+    while True:
+        await settle(app, pilot)
+        for box in app.screen.query("Input, TextArea"):
+            if isinstance(box, (Input, TextArea)) and box.cursor_blink:
+                box.cursor_blink = False
+                box.refresh()
+        for screen in app.screen_stack:   # a dialog draws the screens below it too
+            for widget in screen.query("DataTable, TextArea"):
+                if isinstance(widget, (DataTable, TextArea)):
+                    widget.notify_style_update()   # its cached lines drawn again
+                    widget.refresh()
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        picture = app.export_screenshot()
+        same = same + 1 if picture == last else 0
+        if same >= frames - 1:
+            return
+        if loop.time() > end:
+            raise AssertionError(f"the screen was still changing after {deadline_s:.0f} s")
+        last = picture

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, OptionList, Static
 from fieldkit.projects import Workspace
 from fieldkit.store.models import Session, SessionKind, SessionStatus
 from fieldkit.tui.app import FieldkitApp
+from tests.support.wait import still
 from tests.support.wait import until as _until
 
 
@@ -127,6 +128,7 @@ def test_home_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_com
 
     async def settle(pilot) -> None:
         await _loaded(pilot.app, pilot)
+        await still(pilot)
 
     assert snap_compare(FieldkitApp(data_dir=tmp_path / "data"), terminal_size=size,
                         run_before=settle)

@@ -24,6 +24,7 @@ from tests.support.screens import interview_project as _project
 from tests.support.screens import planned_session as _planned
 from tests.support.screens import recorded_session as _recorded_session
 from tests.support.wait import settle as _settle
+from tests.support.wait import still
 from tests.support.wait import until as _until
 from tests.support.screens import _events
 
@@ -394,6 +395,7 @@ def test_interview_screen_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         await _settle(pilot.app, pilot)
         pilot.app.push_screen(InterviewScreen(SLUG, sid, observer=True))
         await _settle(pilot.app, pilot)
+        await still(pilot)
 
     assert snap_compare(FieldkitApp(data_dir=tmp_path / "data", project=SLUG), terminal_size=(80, 24),
                         run_before=open_interview)
@@ -413,7 +415,7 @@ def test_setup_screen_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
         pilot.app.screen.query_one("#live", Checkbox).value = False  # not depending on installed models
         pilot.app.screen.query_one("#live", Checkbox).label = "Live transcript while recording"
         await pilot.press("end")
-        await _settle(pilot.app, pilot)
+        await still(pilot)
 
     assert snap_compare(FieldkitApp(data_dir=tmp_path / "data", project=SLUG), terminal_size=(100, 40),
                         run_before=open_setup)
@@ -433,6 +435,7 @@ def test_debrief_screen_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         await _settle(pilot.app, pilot)
         pilot.app.push_screen(DebriefScreen(SLUG, sid, author_id=lead))
         await _settle(pilot.app, pilot)
+        await still(pilot)
 
     assert snap_compare(FieldkitApp(data_dir=tmp_path / "data", project=SLUG), terminal_size=(80, 30),
                         run_before=open_debrief)

@@ -18,6 +18,7 @@ from tests.support.screens import interview_project as _project
 from tests.support.screens import planned_session as _planned
 from tests.support.screens import recorded_session as _recorded_session
 from tests.support.wait import settle as _settle
+from tests.support.wait import still
 from tests.support.wait import until as _until
 
 SCREENS = ["home", "setup", "interview", "review", "informants", "export", "help"]
@@ -70,16 +71,11 @@ def test_main_screens_in_norwegian(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         elif name in ("informants", "help"):
             await pilot.press("i")
             await _until(pilot, lambda: type(app.screen).__name__ == "InformantsScreen")
-            await _settle(app, pilot)
+            await _until(pilot, lambda: app.screen.query_one("#informant-table").row_count == 2, "the informants")
             if name == "help":
-                await pilot.wait_for_scheduled_animations()
-                await pilot.pause()
+                await still(pilot)   # the table below has its final column widths before the help covers it
                 await pilot.press("question_mark")
-        await _settle(app, pilot)
-        for box in app.screen.query("Input, TextArea"):
-            box.cursor_blink = False      # a blinking cursor is drawn or not at random
-        await _settle(app, pilot)
-        await pilot.pause()
+        await still(pilot)
 
     assert snap_compare(FieldkitApp(data_dir=tmp_path / "data", project=SLUG), terminal_size=(120, 40),
                         run_before=open_screen)

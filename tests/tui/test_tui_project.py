@@ -23,7 +23,7 @@ from tests.support.screens import REGISTRY_SLUG as SLUG
 from tests.support.screens import REPO
 from tests.support.screens import registry_project as _ws
 from tests.support.wait import settle as _settle
-from tests.support.wait import until
+from tests.support.wait import still, until
 
 
 def _rows(table: DataTable) -> list[list[str]]:
@@ -167,22 +167,18 @@ def test_project_screen_snapshots(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             app.push_screen(DebriefScreen(SLUG, sid, author_id=None))
         else:
             await pilot.press("i")
-            await _settle(app, pilot)
+            await until(pilot, lambda: type(app.screen).__name__ == "InformantsScreen")
+            await until(pilot, lambda: app.screen.query_one("#informant-table").row_count == 2, "the informants")
             # the table below has drawn its final column widths before the help covers it
-            await pilot.wait_for_scheduled_animations()
-            await pilot.pause()
-            await pilot.pause()
+            await still(pilot)
             await pilot.press("question_mark")
         await _settle(app, pilot)
-        for box in app.screen.query("Input, TextArea"):
-            box.cursor_blink = False      # a blinking cursor is drawn or not at random
         if name == "setup":
             title = app.screen.query_one("#title")
             title.focus()                   # where setup puts it, however late the load
-            await pilot.pause()
+            await until(pilot, lambda: title.has_focus, "the title has the focus")
             title.action_end()              # no select-all highlight from an early focus
-        await _settle(app, pilot)
-        await pilot.pause()
+        await still(pilot)
 
     assert snap_compare(FieldkitApp(data_dir=tmp_path / "data", project=SLUG), terminal_size=size,
                         run_before=open_screen)

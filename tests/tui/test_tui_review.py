@@ -13,7 +13,7 @@ from fieldkit.store.models import Event, EventKind, Session, SessionStatus, Tran
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.review import ReviewScreen
 from tests.support.wait import settle as _settle
-from tests.support.wait import until
+from tests.support.wait import still, until
 
 
 def _segs(project, sid):
@@ -171,6 +171,7 @@ def test_review_screen_snapshot(transcript, workspace, monkeypatch: pytest.Monke
 
     async def open_review(pilot) -> None:
         await _open(pilot.app, pilot, slug, sid)
+        await still(pilot)
 
     assert snap_compare(FieldkitApp(data_dir=workspace.root, project=slug), terminal_size=(100, 24),
                         run_before=open_review)

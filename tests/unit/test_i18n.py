@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import subprocess
 import sys
@@ -37,12 +38,24 @@ def _sources() -> list[Path]:
     return sorted(p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts)
 
 
+def _tree(path: Path) -> ast.Module:
+    """``path`` parsed, once per version of the file in this test process (three checks
+    below walk every module of fieldkit)."""
+    stat = path.stat()
+    return _parsed(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(path: Path, _mtime_ns: int, _size: int) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def _error_classes() -> set[str]:
     """FieldkitError and every class derived from it (by name) anywhere in fieldkit."""
     found = set(ERROR_CLASSES)
     bases: dict[str, set[str]] = {}
     for path in _sources():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_tree(path)):
             if isinstance(node, ast.ClassDef):
                 bases[node.name] = {b.id if isinstance(b, ast.Name) else getattr(b, "attr", "")
                                     for b in node.bases}
@@ -164,7 +177,7 @@ def _call_name(call: ast.Call) -> tuple[str | None, str | None]:
 
 def unwrapped_literals(path: Path, errors: set[str], cli: bool) -> list[str]:
     """``file:line: what`` for each user-facing string literal not passed through _()/N_()."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = _tree(path)
     where = path.relative_to(PACKAGE.parent)
     found = []
     for node in ast.walk(tree):
@@ -375,7 +388,7 @@ def test_no_function_hides_the_translation_function():
 
     hidden = []
     for path in _sources():
-        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for fn in ast.walk(_tree(path)):
             if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 stores: list = []
                 calls: list = []

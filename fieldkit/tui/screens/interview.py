@@ -34,7 +34,7 @@ from fieldkit.tui.commands import QUIT_TIP, SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.snippets import expand_in_input, finished_input
 from fieldkit.tui.widgets.live import (
-    CoverageList, EventLog, GuidePanel, RecordingBar, Roster, TagLegend, TranscriptTail, clock,
+    CoverageList, EventLog, GuidePanel, RecordingBar, Roster, TagLegend, TailColumn, TranscriptTail, clock,
 )
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ class InterviewScreen(ProjectScreen[None]):
     def compose(self) -> ComposeResult:
         yield RecordingBar(id="rec-bar")
         with Horizontal(id="iv-main"):
-            with Vertical(id="iv-left"):
+            with TailColumn(id="iv-left"):
                 yield GuidePanel(id="guide-panel")
                 yield TranscriptTail(id="tail")
             with Vertical(id="iv-right"):

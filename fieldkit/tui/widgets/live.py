@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.containers import Vertical
 from textual.widgets import Static
 
 from fieldkit.i18n import N_, _
@@ -310,3 +311,15 @@ class Roster(Static):
             t.append("\n")
             t.append(_("tag or note, then a seat digit: who it is about"), style="dim italic")
         self.update(t)
+
+
+class TailColumn(Vertical):
+    """The column the live transcript pane sits in. The pane's height is a share of this
+    column's, so it is measured again whenever the column changes height (the tag legend
+    below taking its second line once the tags are known): otherwise the pane kept the
+    height of whichever layout it was first drawn in, one line more or less depending on
+    how fast the machine was."""
+
+    def on_resize(self) -> None:
+        for tail in self.query(TranscriptTail):
+            tail._draw()
