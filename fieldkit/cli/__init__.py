@@ -90,6 +90,15 @@ METAVARS: dict[str, str] = {m: m for m in (
 PROJECT_HELP = N_("The project (name or short name).")
 
 
+def _type_word(kind: click.ParamType) -> str:
+    """The English word of a parameter type's placeholder. click names a Path in the language
+    active when the option was made (a command module first imported in another language
+    would keep it), so a Path's word comes from what it accepts."""
+    if isinstance(kind, click.Path):
+        return "FILE" if not kind.dir_okay else "DIRECTORY" if not kind.file_okay else "PATH"
+    return getattr(kind, "name", "").upper()
+
+
 def localise(cmd: click.Command) -> click.Command:
     """click's usage words and every metavar of ``cmd`` (and its subcommands already loaded)
     in the user's language, and a help text for a ``-p/--project`` option that has none.
@@ -113,8 +122,8 @@ def localise(cmd: click.Command) -> click.Command:
                     metavar = param.name.upper()
                 elif not getattr(param, "is_flag", False) and not getattr(param, "count", False) \
                         and not isinstance(param.type, (click.Choice, click.DateTime)) \
-                        and getattr(param.type, "name", "").upper() in METAVARS:
-                    metavar = param.type.name.upper()
+                        and _type_word(param.type) in METAVARS:
+                    metavar = _type_word(param.type)
             if isinstance(param, click.Argument) and metavar and not param.required \
                     and not metavar.startswith("["):
                 metavar = f"[{metavar}]"

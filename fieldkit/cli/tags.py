@@ -5,19 +5,19 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli import workspace
-from fieldkit.i18n import _, ngettext
+from fieldkit.i18n import N_, _, ngettext
 
 PROJECT_HELP = _("The project (name or short name).")
 SCHEME_HELP = _("The tag scheme (name, or its start); needed when the project has several.")
 
 
 def _project_option(f):
-    return click.option("--project", "-p", "project_name", required=True, metavar=_("PROJECT"),
+    return click.option("--project", "-p", "project_name", required=True, metavar=N_("PROJECT"),
                         help=PROJECT_HELP)(f)
 
 
 def _scheme_option(f):
-    return click.option("--scheme", "-s", default=None, metavar=_("SCHEME"), help=SCHEME_HELP)(f)
+    return click.option("--scheme", "-s", default=None, metavar=N_("SCHEME"), help=SCHEME_HELP)(f)
 
 
 @click.group(help=_("A project's tag schemes: list them, rename a tag, add or remove one, change its key. "
@@ -54,8 +54,8 @@ def list_(ctx: click.Context, scheme: str | None, project_name: str) -> None:
 
 @tags.command("rename", help=_("Give tag WHICH (code, key or label) the label LABEL. Its code, key and "
                                "events stay."))
-@click.argument("which", metavar=_("WHICH"))
-@click.argument("label", metavar=_("LABEL"))
+@click.argument("which", metavar=N_("WHICH"))
+@click.argument("label", metavar=N_("LABEL"))
 @_scheme_option
 @_project_option
 @click.pass_context
@@ -68,8 +68,8 @@ def rename(ctx: click.Context, which: str, label: str, scheme: str | None, proje
 
 
 @tags.command("key", help=_("Move tag WHICH (code, key or label) to key KEY."))
-@click.argument("which", metavar=_("WHICH"))
-@click.argument("key", metavar=_("KEY"))
+@click.argument("which", metavar=N_("WHICH"))
+@click.argument("key", metavar=N_("KEY"))
 @_scheme_option
 @_project_option
 @click.pass_context
@@ -82,14 +82,14 @@ def key(ctx: click.Context, which: str, key: str, scheme: str | None, project_na
 
 
 @tags.command("add", help=_("Add a tag labelled LABEL on key KEY at the end of the scheme."))
-@click.argument("label", metavar=_("LABEL"))
-@click.argument("key", metavar=_("KEY"))
-@click.option("--code", default=None, metavar=_("CODE"),
+@click.argument("label", metavar=N_("LABEL"))
+@click.argument("key", metavar=N_("KEY"))
+@click.option("--code", default=None, metavar=N_("CODE"),
               help=_("Stable code (lower-case letters, digits, _); made from the label when left out."))
 @click.option("--on-off", "state", is_flag=True,
               help=_("The key starts and stops a stretch (like a digression) instead of marking a moment."))
 @click.option("--colour", default="#888888", metavar="#RRGGBB", show_default=True, help=_("Colour in the app."))
-@click.option("--description", default="", metavar=_("TEXT"), help=_("What the tag is for."))
+@click.option("--description", default="", metavar=N_("TEXT"), help=_("What the tag is for."))
 @_scheme_option
 @_project_option
 @click.pass_context
@@ -104,7 +104,7 @@ def add(ctx: click.Context, label: str, key: str, code: str | None, state: bool,
 
 
 @tags.command("remove", help=_("Remove tag WHICH (code, key or label); refused once it has been used."))
-@click.argument("which", metavar=_("WHICH"))
+@click.argument("which", metavar=N_("WHICH"))
 @_scheme_option
 @_project_option
 @click.pass_context

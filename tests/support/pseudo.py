@@ -142,3 +142,34 @@ def screen_findings(text: str, data: str = "", allowed: tuple[str, ...] = ()) ->
     found = unmarked(text, data, allowed=allowed)
     plain = re.sub(r"\S*/\S*|\w+…", " ", text.replace(OPEN, " ").replace(CLOSE, " "))
     return found + [f"English: {w}" for w in english_in(plain, data)]
+
+
+def metavars_outside_the_catalogue() -> dict[str, str]:
+    """Each command's placeholders (``INITIALER``, ``TT:MM:SS``) in the pseudo-locale that did
+    not come through the catalogue: ``{"command param": shown}``. Choices and date and colour
+    formats are what the user types, so they are left out. Loads every command."""
+    import click
+
+    from fieldkit.cli import cli, localise
+
+    def walk(path, cmd):
+        yield path, cmd
+        if isinstance(cmd, click.Group):
+            ctx = click.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                yield from walk([*path, name], cmd.get_command(ctx, name))
+
+    found = {}
+    with pseudo_language():
+        localise(cli)
+        for path, cmd in walk([], cli):
+            localise(cmd)
+            ctx = click.Context(cmd, info_name=" ".join(path) or "fieldkit")
+            for p in cmd.params:
+                if isinstance(p, click.Option) and (p.is_flag or p.count) \
+                        or isinstance(p.type, (click.Choice, click.DateTime)) or p.metavar == "#RRGGBB":
+                    continue
+                shown = p.make_metavar(ctx)
+                if shown and not shown.strip("[]. ").startswith(OPEN):
+                    found[f"{' '.join(path)} {p.name}"] = shown
+    return found

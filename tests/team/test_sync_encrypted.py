@@ -190,7 +190,7 @@ def test_an_encrypted_project_is_encrypted_on_the_server_and_every_copy(pg, tmp_
     edit(c, slug, "Informant", ids["kari"], consent_kept_at="Arkivskap 2")
     edit(a, slug, "Informant", ids["kari"], role="sykepleier")
     sync(b, "bob", slug)
-    assert "1 conflicts" in sync(c, "eve", slug).stdout
+    assert "1 conflict" in sync(c, "eve", slug).stdout
     for root, who in ((a, "alice"), (b, "bob"), (c, "eve"), (sup, "carol")):
         sync(root, who, slug)
     states = [state(root, slug) for root in (a, b, c, sup)]

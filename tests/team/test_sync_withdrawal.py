@@ -263,7 +263,7 @@ def test_withdrawal_reaches_every_copy(pg, tmp_path):
     ha = laptop(tmp_path, "a").open(slug)
     _edit_segment(ha, ids["segment"], "A: vindmølleparken, nei")
     ha.close()
-    assert "1 conflicts" in sync(a, "alice", slug)
+    assert "1 conflict" in sync(a, "alice", slug)
     _edit_informant(hb, "L01", consent_kept_at="Skap B")
     # B, not yet synced again, records a follow-up with her
     with hb.db.transaction() as s:

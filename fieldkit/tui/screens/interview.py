@@ -30,7 +30,7 @@ from textual.widgets import Footer, Label
 from fieldkit.i18n import N_, _, ngettext
 from fieldkit.text import clean_text
 from fieldkit.tui.widgets.inputs import Input, LinesInput
-from fieldkit.tui.commands import QUIT_TIP, SHELL_KEYS
+from fieldkit.tui.commands import SHELL_KEYS
 from fieldkit.tui.screens.base import ProjectScreen
 from fieldkit.tui.widgets.snippets import expand_in_input, finished_input
 from fieldkit.tui.widgets.live import (
@@ -61,14 +61,11 @@ class InterviewScreen(ProjectScreen[None]):
         Binding("w", "returned", N_("Went back"), show=False, id="interview.went_back", tooltip=N_("the informant went back to this theme")),
         Binding("n", "note", N_("Note"), id="interview.note", tooltip=N_("a note; its time is when the key was pressed (Enter saves)")),
         Binding("space", "marker", N_("Mark"), show=False, id="interview.mark", tooltip=N_("a plain mark on the timeline")),
+        Binding("q", "stop", N_("Stop"), id="interview.stop", tooltip=N_("stop the interview (lists untouched themes and asks first)")),
         Binding("p", "pause", N_("Pause"), id="interview.pause", tooltip=N_("pause or resume the recording")),
         Binding("ctrl+f", "follow", N_("Follow lead"), id="interview.follow_lead", tooltip=N_("follow the lead's place in the guide, or keep your own")),
-        Binding("q", "stop", N_("Stop"), id="interview.stop", tooltip=N_("stop the interview (lists untouched themes and asks first)")),
         Binding("ctrl+t", "toggle_tail", N_("Transcript"), show=False, id="interview.transcript", tooltip=N_("show or hide the live transcript")),
         Binding("escape", "leave_note", N_("Keys"), show=False, id="interview.leave_note", tooltip=N_("leave the note line; the note keeps its text and time")),
-        # the app's Ctrl+Q, kept out of this footer (with a compact footer): at 80 columns it pushed
-        # q Stop (Leave in the observer's seat) off the edge; it still asks first, and the help lists it
-        Binding("ctrl+q", "app.quit", N_("Quit"), show=False, priority=True, id="interview.quit", tooltip=QUIT_TIP),
     ] + [Binding(str(d), f"digit({d})", N_("Probe"), show=d == 1, key_display="1-9" if d == 1 else None,
                  id=f"interview.probe_{d}",
                  tooltip=N_("the lead's terminal: a probe of this question, by its number in the guide; "
@@ -161,7 +158,7 @@ class InterviewScreen(ProjectScreen[None]):
         # one line on the screen, Enter saves (one keypress for the observer); a pasted
         # passage keeps its lines (shown as ↵)
         yield LinesInput(placeholder=_("n: write a note (Enter saves, Esc leaves it)"), id="note", select_on_focus=False)
-        yield Footer(compact=True)
+        yield Footer(compact=True)  # compact: q Stop (Leave) stays in view at 80 columns
 
     def on_mount(self) -> None:
         from fieldkit.sessions.runtime import SessionRuntime
