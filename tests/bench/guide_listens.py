@@ -190,6 +190,10 @@ def main() -> None:
             return f"{p['threshold']:.3f}/{p['sem_order']}/{p['sem_probe_alone']}/{p['sem_standout']}"
         print("    chosen (threshold/order/probe/standout): " + ", ".join(sorted({txt(p) for g, p in chosen.items() if g})))
         print(f"    on every guide: {txt(chosen[None])}")
+        grid = [{"threshold": t / 1000, "method": "semantic", "sem_standout": st}
+                for t in range(860, 901, 5) for st in (0.0, SEM_STANDOUT, 0.07)]
+        per, chosen = leave_one_guide_out(interviews, grid)
+        report("semantic (threshold, standout per fold)", per)
         ablations = [
             ("semantic, no guide-order gain", {"sem_order": 0.0}),
             ("semantic, no standing out (threshold only)", {"sem_standout": 0.0}),
