@@ -14,10 +14,16 @@ installed; chosen by leave-one-guide-out measurement, tests/bench/guide_listens.
    guide item: a question's text (and "theme title: question", the better of the two), a
    probe's text (right after its question also "question + probe", as the probe then
    leans on its question).
-3. An item's score is its cosine similarity to the turn. A probe not close after its
+   On a Norwegian guide both are first given bokmål forms of nynorsk's frequent function
+   words (nynorsk_to_bokmal: e5 saw little nynorsk; a nynorsk turn sat low everywhere).
+3. An item's score is its cosine similarity to the turn, less SEM_GENERIC times how much
+   closer the item is to generic talk (_GENERIC_NO/_EN: turns that ask nothing of any
+   guide) than the guide's median item: a generally worded item ("tell me about
+   yourself", the closing question) is close to any small talk. A probe not close after its
    question loses SEM_PROBE_ALONE; the two items next in the guide's order gain SEM_ORDER.
-   (A score relative to the turn's median over the guide's items was measured too: the
-   same recall, less precision, above all in English.)
+   (Measured and not kept: the informant's last sentence embedded with a short turn,
+   e5's "passage:" prefix for items, a question's examples as a third text, a margin
+   over the second-best item.)
 4. The guide's closing question is suggested only for a closing-shaped turn (rule 5
    below), and always then.
 5. The best item is suggested (each item once per session) when its score reaches
