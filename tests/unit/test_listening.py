@@ -89,6 +89,10 @@ def test_closing_question_is_recognised_by_its_form():
     assert closing_shaped("Noe mer før vi runder av?")
     assert closing_shaped("Is there anything else you'd like to add?")
     assert not closing_shaped("Kan du si noe mer om det?")        # a request to go on
+    assert closing_shaped("Noe du vil få sagt før vi slår av?")             # the recorder goes off
+    assert closing_shaped("Anything I didn't ask, before we switch this off?")
+    # "something else" as what a thing is, not as more to say
+    assert not closing_shaped("Is it the classroom, or would you say it's something else?")
     assert _asked(NB, "Helt til slutt: har du noe mer du vil legge til?") == ["q5"]
     assert _asked(EN, "Before we finish, anything else?") == ["q2"]
 
@@ -202,10 +206,14 @@ def test_semantic_finds_a_paraphrase_across_languages():
 
 @semantic
 def test_semantic_small_talk_and_informant_turns_are_not_suggested():
-    # the closest item to this small talk is the closing question, which only its form suggests
-    listener = Listener(GUIDE, method="semantic")
-    scores = listener.semantic_scores("Fant du fram greit? Var det mye trafikk?", 60_000)
+    # the closest item to this small talk is the closing question, which only its form
+    # suggests; the generic-talk correction lowers it below the guide's other items
+    raw = Listener(GUIDE, method="semantic", sem_generic=0.0)
+    scores = raw.semantic_scores("Fant du fram greit? Var det mye trafikk?", 60_000)
     assert max(scores, key=lambda k: scores[k]) == "q5"
+    corrected = Listener(GUIDE, method="semantic").semantic_scores("Fant du fram greit? Var det mye trafikk?", 60_000)
+    assert corrected["q5"] < scores["q5"]
+    assert sorted(corrected, key=lambda k: corrected[k]).index("q5") < sorted(scores, key=lambda k: scores[k]).index("q5")
     segs = [Segment("I", 0, 4_000, "Fant du fram greit? Var det mye trafikk?"),
             Segment("P", 5_000, 30_000, "Folk i bygda er lei av turistene og bobilene."),
             Segment("I", 31_000, 33_000, "Mhm, skjønner.")]
@@ -235,3 +243,21 @@ def test_semantic_each_item_once_and_a_second_run_finds_nothing_new():
     assert [s.question for s in made] == ["q4"] and 0 < made[0].score <= 1
     segs = [Segment("I", 0, 4_000, turns[0])]
     assert suggest(GUIDE, segs, "I", method="semantic", already={"q4": 0}) == []
+
+
+def test_nynorsk_function_words_become_bokmal_before_embedding():
+    from fieldkit.sessions.listening import nynorsk_to_bokmal
+
+    assert nynorsk_to_bokmal("Korleis får de det til, eller går det ikkje?") == \
+        "Hvordan får de det til, eller går det ikke?"
+    assert nynorsk_to_bokmal("Kva seier heimetenesta og sjukehuset?") == "Hva sier hjemmetjenesta og sykehuset?"
+    assert nynorsk_to_bokmal("Hvordan ser en vanlig uke ut?") == "Hvordan ser en vanlig uke ut?"   # bokmål as it is
+
+
+@semantic
+def test_semantic_nynorsk_turn_on_a_bokmal_guide():
+    turn = "Kva er det som gjer at folk her ser slik på turistane, trur du?"
+    on = Listener(GUIDE, method="semantic").semantic_scores(turn, 60_000)
+    off = Listener(GUIDE, method="semantic", sem_nynorsk=False).semantic_scores(turn, 60_000)
+    assert max(on, key=lambda k: on[k]) == "q4"
+    assert on["q4"] - sorted(on.values())[len(on) // 2] > off["q4"] - sorted(off.values())[len(off) // 2]
