@@ -53,7 +53,8 @@ def build(src: Path) -> dict:
 def main() -> None:
     for src in sorted([*(HERE / "src").glob("*.txt"), *(HERE / "fresh" / "src").glob("*.txt"),
                        *(HERE / "fresh2" / "src").glob("*.txt"),
-                       *(HERE / "fresh3" / "src").glob("*.txt")]):
+                       *(HERE / "fresh3" / "src").glob("*.txt"),
+                       *(HERE / "fresh4" / "src").glob("*.txt")]):
         out = src.parent.parent / f"{src.stem}.json"
         out.write_text(json.dumps(build(src), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(out.name)
