@@ -14,9 +14,10 @@ installed; chosen by leave-one-guide-out measurement, tests/bench/guide_listens.
    guide item: a question's text (and "theme title: question", the better of the two), a
    probe's text (right after its question also "question + probe", as the probe then
    leans on its question).
-   On a Norwegian guide both are first given bokmål forms of nynorsk's frequent function
-   words (nynorsk_to_bokmal: e5 saw little nynorsk; a nynorsk turn sat low everywhere).
-3. An item's score is its cosine similarity to the turn, less SEM_GENERIC times how much
+   Optionally (sem_nynorsk, off by default) on a Norwegian guide both are first given bokmål
+   forms of nynorsk's frequent function words (nynorsk_to_bokmal).
+3. An item's score is its cosine similarity to the turn, less SEM_GENERIC (0, off: it did
+   not carry over to the blind set fresh4, README) times how much
    closer the item is to generic talk (_GENERIC_NO/_EN: turns that ask nothing of any
    guide) than the guide's median item: a generally worded item ("tell me about
    yourself", the closing question) is close to any small talk. A probe not close after its
@@ -305,10 +306,10 @@ THRESHOLD = 0.35       # chosen on the tuning set (tests/bench/guide_listens.py)
 
 # the semantic method (chosen by leave-one-guide-out on tests/data/guide_listens)
 SEM_THRESHOLD = 0.88    # the cosine similarity of turn and item (e5's sit between 0.75 and 1) ...
-SEM_STANDOUT = 0.05     # ... or this much above the median of the guide's items for the turn
+SEM_STANDOUT = 0.07     # ... or this much above the median of the guide's items for the turn
 SEM_ORDER = 0.01        # added for the two items next in the guide's order
 SEM_PROBE_ALONE = 0.02  # taken from a probe that does not follow its question closely
-SEM_GENERIC = 0.75      # times an item's closeness to generic talk (above the guide's median) is taken off
+SEM_GENERIC = 0.0       # times an item's closeness to generic talk (above the guide's median) is taken off
 # what an interviewer says that asks nothing of a guide (written for this, general, no
 # guide's topic): an item close to all of these ("tell me about yourself", the closing
 # question) is close to any small talk or follow-up
@@ -510,7 +511,7 @@ class Listener:
                  informant_type: str | None = None, require_question: bool = True,
                  method: str | None = None, sem_order: float | None = None,
                  sem_probe_alone: float | None = None, sem_standout: float | None = None,
-                 sem_generic: float | None = None, sem_nynorsk: bool = True,
+                 sem_generic: float | None = None, sem_nynorsk: bool = False,
                  partial: float | None = None, synonym: float | None = None,
                  fuzzy: float | None = None, closing: float | None = None,
                  order_boost: float | None = None, order_next: int | None = None) -> None:

@@ -207,11 +207,13 @@ def test_semantic_finds_a_paraphrase_across_languages():
 @semantic
 def test_semantic_small_talk_and_informant_turns_are_not_suggested():
     # the closest item to this small talk is the closing question, which only its form
-    # suggests; the generic-talk correction lowers it below the guide's other items
+    # suggests; the generic-talk correction (measured, off by default: it did worse on the
+    # blind fresh4 set) lowers it below the guide's other items
     raw = Listener(GUIDE, method="semantic", sem_generic=0.0)
     scores = raw.semantic_scores("Fant du fram greit? Var det mye trafikk?", 60_000)
     assert max(scores, key=lambda k: scores[k]) == "q5"
-    corrected = Listener(GUIDE, method="semantic").semantic_scores("Fant du fram greit? Var det mye trafikk?", 60_000)
+    corrected = Listener(GUIDE, method="semantic", sem_generic=0.75).semantic_scores(
+        "Fant du fram greit? Var det mye trafikk?", 60_000)
     assert corrected["q5"] < scores["q5"]
     assert sorted(corrected, key=lambda k: corrected[k]).index("q5") < sorted(scores, key=lambda k: scores[k]).index("q5")
     segs = [Segment("I", 0, 4_000, "Fant du fram greit? Var det mye trafikk?"),
@@ -257,7 +259,7 @@ def test_nynorsk_function_words_become_bokmal_before_embedding():
 @semantic
 def test_semantic_nynorsk_turn_on_a_bokmal_guide():
     turn = "Kva er det som gjer at folk her ser slik på turistane, trur du?"
-    on = Listener(GUIDE, method="semantic").semantic_scores(turn, 60_000)
+    on = Listener(GUIDE, method="semantic", sem_nynorsk=True).semantic_scores(turn, 60_000)  # measured, off by default
     off = Listener(GUIDE, method="semantic", sem_nynorsk=False).semantic_scores(turn, 60_000)
     assert max(on, key=lambda k: on[k]) == "q4"
     assert on["q4"] - sorted(on.values())[len(on) // 2] > off["q4"] - sorted(off.values())[len(off) // 2]
