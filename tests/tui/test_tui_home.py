@@ -232,3 +232,26 @@ async def test_tab_goes_from_the_projects_to_the_sessions_and_enter_opens_one(tm
         await pilot.press("down", "enter")             # Alpha 2, the planned focus group
         await _until(pilot, lambda: type(app.screen).__name__ == "SetupScreen", "the setup opened")
         assert str(app.screen.session_id) == str(table.coordinate_to_cell_key((1, 0)).row_key.value)
+
+
+async def test_the_sessions_show_without_waiting_for_the_table_to_measure(tmp_path: Path):
+    """A loaded laptop (CI): the home screen showed its header and no sessions for 30 s.
+    Textual's DataTable measures auto widths and auto heights only when its queue is idle,
+    and the screen stayed drawn as before. Right after the list is filled, before the table
+    could measure anything, every row has its height and every column its width (a long
+    title wraps onto more lines at 80 columns)."""
+    ws = _workspace(tmp_path / "data")
+    with ws.open("alpha-study") as h:
+        with h.db.transaction() as s:
+            s.add(Session(project_id=h.project_id, title="A very long title for an interview " * 3,
+                          kind=SessionKind.individual, starts_at=datetime(2026, 3, 5, 9, 0, tzinfo=timezone.utc)))
+    app = FieldkitApp(data_dir=tmp_path / "data", project="alpha-study")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(app, pilot)
+        home = app.screen
+        table = home.query_one("#sessions", DataTable)
+        home.show_project("alpha-study")           # no await: the table has had no idle moment
+        heights = [row.height for row in table.rows.values()]
+        assert len(heights) == 3 and all(h >= 1 for h in heights) and max(heights) >= 2, heights
+        assert all(column.width >= len(str(column.label)) for column in table.columns.values())
+        assert table.virtual_size.height >= sum(heights) + 1, table.virtual_size

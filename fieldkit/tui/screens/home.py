@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -299,15 +300,23 @@ class HomeScreen(Screen[None]):
         longest = max([len(r.title) + 2 for r in summary.sessions] + [7])
         kind_column = room - fixed - kind_width >= min(longest, TITLE_MIN)
         title_width = max(12, min(longest, room - fixed - (kind_width if kind_column else 0)))
+        # every width and height is given here, none left for the table to measure: Textual's
+        # DataTable measures only when its queue is idle, and on a loaded laptop the home
+        # screen stayed drawn as measured before the rows came (a header, no sessions)
+        statuses = [_status_word(r.status) for r in summary.sessions]
         table.add_column(_("Session"), width=title_width)
-        for name in (_("Status"), _("When"), *([_("Kind")] if kind_column else [])):
-            table.add_column(name)
-        for row, kind in zip(summary.sessions, kinds):
+        table.add_column(_("Status"), width=max(len(w) for w in [*statuses, _("Status")]))
+        table.add_column(_("When"), width=max(len(w) for w in [*(r.when for r in summary.sessions), _("When")]))
+        if kind_column:
+            table.add_column(_("Kind"), width=max(len(w) for w in [*kinds, _("Kind")]))
+        console = self.app.console
+        for row, kind, status in zip(summary.sessions, kinds, statuses):
             title = ("↳ " if row.follows else "") + row.title   # follows the row above (linked pair)
             if not kind_column:
                 title += "\n" + kind
-            cells = [title, _status_word(row.status), row.when, *([kind] if kind_column else [])]
-            table.add_row(*cells, key=row.id, height=None)
+            cells = [title, status, row.when, *([kind] if kind_column else [])]
+            lines = len(Text(title).wrap(console, title_width))   # a long title wraps
+            table.add_row(*cells, key=row.id, height=max(1, lines))
         if keep is not None and any(r.id == keep.id for r in summary.sessions):
             table.move_cursor(row=table.get_row_index(keep.id))   # a reload keeps the chosen session
 
