@@ -20,6 +20,26 @@ def _edited(project, sid) -> dict[int, str | None]:
             select(TranscriptSegment).where(TranscriptSegment.session_id == sid))}
 
 
+async def _debrief_typed(app, pilot, slug, sid, lead, text: str) -> None:
+    """The debrief open with ``text`` typed as the first impressions."""
+    from fieldkit.tui.screens.debrief import DebriefScreen
+
+    await settle(app, pilot)
+    app.push_screen(DebriefScreen(slug, sid, author_id=lead))
+    await until(pilot, lambda: isinstance(app.screen, DebriefScreen) and bool(app.screen.query(TextArea)),
+                "the debrief")
+    area = app.screen.query(TextArea).first()
+    area.focus()
+    await pilot.press(*text)
+    await until(pilot, lambda: area.text == text, "the text typed")
+
+
+def _debrief_stored(project, sid) -> list[tuple[str, str]]:
+    with project.db.session() as s:
+        return [(e.code, e.text) for e in s.exec(select(Event).where(
+            Event.session_id == sid, Event.kind == EventKind.debrief))]
+
+
 async def _review(app, pilot, slug, sid) -> ReviewScreen:
     await settle(app, pilot)
     screen = ReviewScreen(slug, sid)
@@ -55,27 +75,16 @@ async def test_ctrl_q_with_an_open_edit_asks_and_saves_it(transcript, workspace)
 
 
 async def test_ctrl_q_in_the_debrief_saves_the_first_impressions_when_asked_to(transcript, workspace):
-    from fieldkit.tui.screens.debrief import DebriefScreen
-
     project, sid, lead, _ = transcript
     slug = project.project().slug
     app = FieldkitApp(data_dir=workspace.root, project=slug)
     async with app.run_test(size=(100, 40)) as pilot:
-        await settle(app, pilot)
-        app.push_screen(DebriefScreen(slug, sid, author_id=lead))
-        await until(pilot, lambda: isinstance(app.screen, DebriefScreen) and bool(app.screen.query(TextArea)),
-                    "the debrief")
-        area = app.screen.query(TextArea).first()
-        area.focus()
-        await pilot.press(*"Open, talkative")
-        await until(pilot, lambda: area.text == "Open, talkative", "the text typed")
+        await _debrief_typed(app, pilot, slug, sid, lead, "Open, talkative")
         await pilot.press("ctrl+q")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         await pilot.press("y")
         await until(pilot, lambda: not app.is_running, "the app quit")
-    with project.db.session() as s:
-        stored = [(e.code, e.text) for e in s.exec(select(Event).where(
-            Event.session_id == sid, Event.kind == EventKind.debrief))]
+    stored = _debrief_stored(project, sid)
     assert ("impressions", "Open, talkative") in stored
 
 
@@ -98,25 +107,14 @@ async def test_a_closed_terminal_stores_the_typed_impressions_and_ends_the_app(t
     import os
     import signal
 
-    from fieldkit.tui.screens.debrief import DebriefScreen
-
     project, sid, lead, _ = transcript
     slug = project.project().slug
     app = FieldkitApp(data_dir=workspace.root, project=slug)
     async with app.run_test(size=(100, 40)) as pilot:
-        await settle(app, pilot)
-        app.push_screen(DebriefScreen(slug, sid, author_id=lead))
-        await until(pilot, lambda: isinstance(app.screen, DebriefScreen) and bool(app.screen.query(TextArea)),
-                    "the debrief")
-        area = app.screen.query(TextArea).first()
-        area.focus()
-        await pilot.press(*"Tired, but open")
-        await until(pilot, lambda: area.text == "Tired, but open", "the text typed")
+        await _debrief_typed(app, pilot, slug, sid, lead, "Tired, but open")
         assert signal.getsignal(signal.SIGHUP) == app._on_signal   # never the default (it would end pytest)
         os.kill(os.getpid(), signal.SIGHUP)
         await until(pilot, lambda: not app.is_running, "the app ended")
     assert signal.getsignal(signal.SIGHUP) != app._on_signal, "the app's handler outlived the app"
-    with project.db.session() as s:
-        stored = [(e.code, e.text) for e in s.exec(select(Event).where(
-            Event.session_id == sid, Event.kind == EventKind.debrief))]
+    stored = _debrief_stored(project, sid)
     assert ("impressions", "Tired, but open") in stored
